@@ -1,0 +1,82 @@
+// Starts and stops a private redis-server child process. Plain Node (no
+// dependencies) so that `npm start` and the test set-up can use it before
+// `npm install` has run.
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import fs from 'node:fs';
+
+/** A free TCP port on loopback, chosen by the kernel. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function ping(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let reply = '';
+    socket.setTimeout(500);
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+      if (reply.includes('\r\n')) {
+        socket.destroy();
+        resolve(reply.startsWith('+PONG'));
+      }
+    });
+    socket.on('error', () => resolve(false));
+    socket.on('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/**
+ * Runs redis-server on 127.0.0.1:`port`. With `persist`, data lives under
+ * `dir` as an append-only file fsynced every second; `noeviction` because a
+ * queue or a meter that silently loses keys is worse than a refused write.
+ */
+export async function startRedis({ port, dir, persist, log = 'ignore' }) {
+  fs.mkdirSync(dir, { recursive: true });
+  const args = [
+    '--port', String(port),
+    '--bind', '127.0.0.1',
+    '--dir', dir,
+    '--maxmemory-policy', 'noeviction',
+    '--protected-mode', 'yes',
+  ];
+  if (persist) args.push('--appendonly', 'yes', '--appendfsync', 'everysec');
+  else args.push('--appendonly', 'no', '--save', '');
+  const child = spawn('redis-server', args, { stdio: ['ignore', log, log] });
+  let exited = false;
+  child.on('exit', () => {
+    exited = true;
+  });
+  for (let i = 0; i < 100; i++) {
+    if (exited) throw new Error(`redis-server exited at start (port ${port}, dir ${dir})`);
+    if (await ping(port)) {
+      return {
+        url: `redis://127.0.0.1:${port}`,
+        port,
+        child,
+        stop: () =>
+          new Promise((resolve) => {
+            if (exited) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+          }),
+      };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`redis-server did not answer on port ${port} within 10 s`);
+}

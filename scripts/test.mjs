@@ -1,0 +1,21 @@
+// `npm test`: the same set-up as `npm start` (dependencies, redis-server) plus
+// Debian's chromium for the browser tests, then the type check and every test.
+// Extra arguments go to vitest (e.g. `npm test -- test/unit`).
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureDebianPackage, ensureNodeModules } from './lib/ensure-setup.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+ensureNodeModules();
+ensureDebianPackage('redis-server', 'redis-server');
+ensureDebianPackage('chromium', 'chromium');
+
+const bin = (name) => path.join(root, 'node_modules', '.bin', name);
+const step = (command, args) => {
+  const result = spawnSync(command, args, { stdio: 'inherit', cwd: root });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+};
+const args = process.argv.slice(2);
+if (args.length === 0) step(bin('tsc'), ['--noEmit', '-p', '.']);
+step(bin('vitest'), ['run', ...args]);

@@ -1,0 +1,88 @@
+import { z } from 'zod';
+
+/** Integer fen, never negative. Money is never a float anywhere in Seatmate. */
+export const fen = z.number().int().nonnegative();
+const percent = z.number().min(0).max(100);
+
+const overtime = z.object({ hourlyBaseFen: fen, ratePercent: percent }).strict();
+const performance = z.object({ minSatisfaction: z.number().min(1).max(5), bonusPercent: percent }).strict();
+const addOns = { overtime: overtime.optional(), performance: performance.optional() };
+
+export const tieredPlan = z
+  .object({
+    model: z.literal('tiered'),
+    tiers: z
+      .array(z.object({ upToAverageDaily: z.number().nonnegative().nullable(), monthlyFen: fen }).strict())
+      .min(1),
+    ...addOns,
+  })
+  .strict()
+  .refine((p) => p.tiers[p.tiers.length - 1]?.upToAverageDaily === null, {
+    message: 'the last tier must have upToAverageDaily: null (no upper bound)',
+    path: ['tiers'],
+  })
+  .refine(
+    (p) =>
+      p.tiers.slice(0, -1).every((t, i, arr) => t.upToAverageDaily !== null && (i === 0 || t.upToAverageDaily > (arr[i - 1]!.upToAverageDaily as number))),
+    { message: 'tiers must be in increasing upToAverageDaily order, only the last one null', path: ['tiers'] },
+  );
+
+export const perDayPlan = z
+  .object({
+    model: z.literal('per_day'),
+    dayRateFen: z.object({ online: fen.optional(), inbound: fen.optional(), outbound: fen.optional() }).strict(),
+    channel: z.enum(['online', 'inbound', 'outbound']).default('online'),
+    ...addOns,
+  })
+  .strict()
+  .refine((p) => p.dayRateFen[p.channel] !== undefined, {
+    message: 'dayRateFen must give a rate for the plan channel',
+    path: ['dayRateFen'],
+  });
+
+export const monthlyPlan = z
+  .object({
+    model: z.literal('monthly'),
+    monthlyFen: fen,
+    holdbackPercent: percent.default(0),
+    targets: z
+      .object({
+        maxAverageFirstResponseSeconds: z.number().positive().optional(),
+        minWithin3MinRate: z.number().min(0).max(1).optional(),
+        minSatisfaction: z.number().min(1).max(5).optional(),
+      })
+      .strict()
+      .default({}),
+    ...addOns,
+  })
+  .strict();
+
+export const perReceptionPlan = z
+  .object({ model: z.literal('per_reception'), dailyBaseFen: fen, perReceptionFen: fen, ...addOns })
+  .strict();
+
+export const dedicatedSeatPlan = z
+  .object({ model: z.literal('dedicated_seat'), seats: z.number().int().positive(), monthlyFenPerSeat: fen, ...addOns })
+  .strict();
+
+export const baseCommissionPlan = z
+  .object({
+    model: z.literal('base_commission'),
+    monthlyBaseFen: fen,
+    commissionPercent: percent,
+    attributionDays: z.number().int().positive().default(7),
+    ...addOns,
+  })
+  .strict();
+
+export const planSchema = z.discriminatedUnion('model', [
+  tieredPlan,
+  perDayPlan,
+  monthlyPlan,
+  perReceptionPlan,
+  dedicatedSeatPlan,
+  baseCommissionPlan,
+]);
+
+export type Plan = z.infer<typeof planSchema>;
+export type PlanModel = Plan['model'];

@@ -1,0 +1,125 @@
+import type { z } from 'zod';
+
+/**
+ * The platform adapter contract. An adapter only translates: it verifies a
+ * delivery the way its platform signs it, turns the payload into normalized
+ * events, answers the platform's handshake, and sends a text reply. It holds no
+ * business rules (metering, dedupe storage, assignment live elsewhere).
+ */
+
+export const PLATFORMS = ['generic', 'whatsapp', 'messenger', 'line', 'wechat', 'telegram'] as const;
+export type PlatformName = (typeof PLATFORMS)[number];
+
+/** What the HTTP layer hands an adapter: the body exactly as received. */
+export interface InboundRequest {
+  rawBody: Buffer;
+  /** Lower-cased header names. */
+  headers: Record<string, string | undefined>;
+  query: Record<string, string | undefined>;
+  /** Milliseconds since the epoch, from the injected clock. */
+  now: number;
+}
+
+interface EventBase {
+  /**
+   * The platform's own dedupe key for this event (webhook-id, wamid, mid,
+   * webhookEventId, MsgId, update_id...). Stable across redeliveries. Always a
+   * string: some platforms' ids exceed 2^53.
+   */
+  eventId: string;
+}
+
+export interface MessageEvent extends EventBase {
+  kind: 'message';
+  messageId: string;
+  buyer: { id: string; name?: string };
+  /** `agent` = a reply typed in the platform's own client (an echo), counted as a reception. */
+  from: 'buyer' | 'agent';
+  agentName?: string;
+  text: string;
+  /** ISO-8601 instant the platform says the message was sent. */
+  sentAt: string;
+  /**
+   * Platform data the outbound sender needs later (LINE reply token, WhatsApp
+   * phone number id, Telegram chat id...). Never shown to agents.
+   */
+  replyContext?: Record<string, string>;
+}
+
+export interface OrderEvent extends EventBase {
+  kind: 'order';
+  orderId: string;
+  buyerId: string;
+  amountFen: number;
+  paidAt: string;
+}
+
+export interface RatingEvent extends EventBase {
+  kind: 'rating';
+  buyerId: string;
+  score: number;
+  ratedAt: string;
+}
+
+export type NormalizedEvent = MessageEvent | OrderEvent | RatingEvent;
+
+/** The result of parsing one verified delivery. */
+export interface ParsedDelivery {
+  /** Zero or more events (batched deliveries carry several; status updates none). */
+  events: NormalizedEvent[];
+  /**
+   * What to answer the platform once every event is durably queued. Defaults
+   * to 200 `{"ok":true}`; WeChat wants an empty body, for instance.
+   */
+  response?: { status?: number; contentType?: string; body: string };
+}
+
+/** A text reply an agent wants delivered to a buyer. */
+export interface OutboundReply {
+  replyId: string;
+  conversationId: string;
+  shopId: string;
+  buyerId: string;
+  text: string;
+  /** The replyContext of the buyer's latest message, if any. */
+  replyContext?: Record<string, string>;
+  /** When the buyer last wrote (ms), for reply windows. */
+  lastBuyerMessageAt?: number;
+  now: number;
+}
+
+export type SendResult =
+  | { ok: true; platformMessageId?: string }
+  /** `retryable: false` ends the reply as failed with `error` shown to the agent. */
+  | { ok: false; retryable: boolean; error: string; status?: number };
+
+export interface PlatformAdapter<Credentials = Record<string, unknown>> {
+  readonly platform: PlatformName;
+  /** Validates `credentials` on shop save; errors name the missing field. */
+  readonly credentialsSchema: z.ZodType<Credentials>;
+  /** Throws AppError 401 when the delivery is not authentic or is stale. */
+  verify(request: InboundRequest, credentials: Credentials): void;
+  /** Throws AppError 400 naming the field when the payload is malformed. */
+  parse(request: InboundRequest, credentials: Credentials): ParsedDelivery;
+  /** GET handshake; throws AppError 401/403 when the token is wrong. */
+  handshake?(request: InboundRequest, credentials: Credentials): { contentType: string; body: string };
+  send?(reply: OutboundReply, credentials: Credentials, http: PlatformHttp): Promise<SendResult>;
+}
+
+/** Outbound HTTP and configuration an adapter's send may use. */
+export interface PlatformHttp {
+  fetch: typeof fetch;
+  apiBase: {
+    metaGraph: string;
+    line: string;
+    wechat: string;
+    telegram: string;
+  };
+  /** Shared, cross-worker cache for fetched access tokens (WeChat). */
+  tokenCache: {
+    get(key: string): Promise<string | null>;
+    set(key: string, value: string, ttlSeconds: number): Promise<void>;
+    /** Runs `fetcher` under a short lock so only one worker refreshes. */
+    withLock<T>(key: string, fetcher: () => Promise<T>): Promise<T>;
+  };
+}

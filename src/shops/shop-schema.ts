@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { planSchema } from '../billing/plan-schema';
+import { PLATFORMS } from '../platforms/contract';
+import { isTimeZone } from '../shared/shop-calendar';
+
+export const catalogSchema = z
+  .object({
+    products: z
+      .array(
+        z.object({
+          id: z.string().min(1),
+          name: z.string().min(1),
+          /** Option name (colour, size, style...) to its real values. */
+          options: z.record(z.string(), z.array(z.string().min(1))).default({}),
+          deliveryDays: z.array(z.string().min(1)).optional(),
+        }),
+      )
+      .max(500),
+  })
+  .strict();
+
+export const settingsSchema = z
+  .object({
+    busyNudge: z.boolean().default(false),
+    slowReplySeconds: z.number().int().positive().default(100),
+  })
+  .strict();
+
+export const timeZoneSchema = z.string().refine(isTimeZone, { message: 'must be an IANA time zone such as Asia/Shanghai' });
+
+export const createShopSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    platform: z.enum(PLATFORMS),
+    timezone: timeZoneSchema.default('Asia/Shanghai'),
+    credentials: z.record(z.string(), z.unknown()).optional(),
+    plan: planSchema.optional(),
+    catalog: catalogSchema.optional(),
+    settings: settingsSchema.optional(),
+  })
+  .strict();
+
+export const updateShopSchema = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    timezone: timeZoneSchema.optional(),
+    credentials: z.record(z.string(), z.unknown()).optional(),
+    plan: planSchema.optional(),
+    catalog: catalogSchema.optional(),
+    settings: settingsSchema.partial().optional(),
+  })
+  .strict();
+
+export type Catalog = z.infer<typeof catalogSchema>;
+export type ShopSettings = z.infer<typeof settingsSchema>;
+export type CreateShopInput = z.infer<typeof createShopSchema>;
+export type UpdateShopInput = z.infer<typeof updateShopSchema>;

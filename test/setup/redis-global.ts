@@ -1,0 +1,23 @@
+import os from 'node:os';
+import path from 'node:path';
+import fs from 'node:fs';
+import type { TestProject } from 'vitest/node';
+// @ts-expect-error plain .mjs shared with `npm start`, no type declarations
+import { freePort, startRedis } from '../../scripts/lib/redis-server.mjs';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    redisUrl: string;
+  }
+}
+
+/** One real, throw-away Redis on a free port for the whole run; never 6379. */
+export default async function setup(project: TestProject) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-test-redis-'));
+  const redis = await startRedis({ port: await freePort(), dir, persist: false });
+  project.provide('redisUrl', redis.url);
+  return async () => {
+    await redis.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+}
