@@ -85,6 +85,8 @@ export interface OutboundReply {
   replyContext?: Record<string, string>;
   /** When the buyer last wrote (ms), for reply windows. */
   lastBuyerMessageAt?: number;
+  /** Replies already sent since the buyer's last message (WeChat allows 5; a LINE reply token is single-use). */
+  repliesSinceLastBuyerMessage: number;
   now: number;
 }
 
