@@ -1,0 +1,41 @@
+// Sends one signed generic-platform message to a running Seatmate, the way a
+// bridge or a platform would (Standard Webhooks). Usage:
+//   npm run send:test -- --shop shp_xxx --secret whsec_xxx [--text "..."] [--buyer buyer-1] [--from buyer|agent] [--url http://localhost:3000]
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { signStandardWebhook } from '../src/platforms/generic/standard-webhooks';
+
+const { values } = parseArgs({
+  options: {
+    shop: { type: 'string' },
+    secret: { type: 'string' },
+    text: { type: 'string', default: '您好，这款有灰色吗？' },
+    buyer: { type: 'string', default: 'buyer-1' },
+    from: { type: 'string', default: 'buyer' },
+    url: { type: 'string', default: process.env.SEATMATE_URL ?? 'http://localhost:3000' },
+  },
+});
+
+if (!values.shop || !values.secret) {
+  console.error('usage: npm run send:test -- --shop <shopId> --secret <whsec_...> [--text "..."] [--buyer <id>] [--from buyer|agent]');
+  process.exit(2);
+}
+
+const id = `msg_${randomUUID()}`;
+const timestamp = Math.floor(Date.now() / 1000);
+const body = JSON.stringify({
+  type: 'message',
+  data: { messageId: id, buyer: { id: values.buyer }, from: values.from, text: values.text, sentAt: new Date().toISOString() },
+});
+const response = await fetch(`${values.url}/webhooks/generic/${values.shop}`, {
+  method: 'POST',
+  headers: {
+    'content-type': 'application/json',
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': signStandardWebhook(values.secret, id, timestamp, body),
+  },
+  body,
+});
+console.log(`${response.status} ${await response.text()}`);
+process.exit(response.ok ? 0 : 1);

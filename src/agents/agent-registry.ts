@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { AppError, notFound } from '../shared/errors';
+import type { Clock } from '../shared/clock';
+import type { RedisKeys } from '../shared/redis';
+import { hashToken, newToken } from '../shared/tokens';
+
+export interface Agent {
+  id: string;
+  name: string;
+  shopIds: string[];
+  createdAt: string;
+}
+
+/** Agents and their tokens; a token is stored only as its hash and shown once. */
+export class AgentRegistry {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly clock: Clock,
+    private readonly shopExists: (shopId: string) => Promise<boolean>,
+  ) {}
+
+  async create(input: { name: string; shopIds: string[] }): Promise<Agent & { token: string }> {
+    await this.checkShops(input.shopIds);
+    const id = `agt_${randomBytes(9).toString('base64url')}`;
+    const token = newToken('agt');
+    const agent: Agent = { id, name: input.name, shopIds: unique(input.shopIds), createdAt: new Date(this.clock.now()).toISOString() };
+    const tokenHash = hashToken(token);
+    const tx = this.redis
+      .multi()
+      .hset(this.keys.global('agent', id), { name: agent.name, shopIds: JSON.stringify(agent.shopIds), createdAt: agent.createdAt, tokenHash })
+      .set(this.keys.global('token', tokenHash), JSON.stringify({ kind: 'agent', agentId: id }));
+    for (const shopId of agent.shopIds) tx.sadd(this.keys.shop(shopId, 'agents'), id);
+    await tx.exec();
+    return { ...agent, token };
+  }
+
+  async get(id: string): Promise<Agent | null> {
+    const [name, shopIds, createdAt] = await this.redis.hmget(this.keys.global('agent', id), 'name', 'shopIds', 'createdAt');
+    if (!name || !shopIds || !createdAt) return null;
+    return { id, name, shopIds: JSON.parse(shopIds) as string[], createdAt };
+  }
+
+  async update(id: string, patch: { name?: string; shopIds?: string[] }): Promise<Agent> {
+    const agent = await this.get(id);
+    if (!agent) throw notFound('Agent');
+    const next: Agent = { ...agent, name: patch.name ?? agent.name, shopIds: patch.shopIds ? unique(patch.shopIds) : agent.shopIds };
+    if (patch.shopIds) await this.checkShops(next.shopIds);
+    const tx = this.redis.multi().hset(this.keys.global('agent', id), { name: next.name, shopIds: JSON.stringify(next.shopIds) });
+    for (const shopId of agent.shopIds) if (!next.shopIds.includes(shopId)) tx.srem(this.keys.shop(shopId, 'agents'), id);
+    for (const shopId of next.shopIds) tx.sadd(this.keys.shop(shopId, 'agents'), id);
+    await tx.exec();
+    return next;
+  }
+
+  /** Revokes the agent: its token stops working at once. */
+  async remove(id: string): Promise<void> {
+    const agent = await this.get(id);
+    if (!agent) throw notFound('Agent');
+    const tokenHash = await this.redis.hget(this.keys.global('agent', id), 'tokenHash');
+    const tx = this.redis.multi().del(this.keys.global('agent', id));
+    if (tokenHash) tx.del(this.keys.global('token', tokenHash));
+    for (const shopId of agent.shopIds) tx.srem(this.keys.shop(shopId, 'agents'), id);
+    await tx.exec();
+  }
+
+  async agentsOfShop(shopId: string): Promise<string[]> {
+    return this.redis.smembers(this.keys.shop(shopId, 'agents'));
+  }
+
+  private async checkShops(shopIds: string[]): Promise<void> {
+    for (const shopId of shopIds) {
+      if (!(await this.shopExists(shopId))) {
+        throw new AppError(400, 'unknown_shop', `shopIds: shop ${shopId} does not exist`, { details: { field: 'shopIds', shopId } });
+      }
+    }
+  }
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the service reads, parsed once at start. Nothing else reads
+ * process.env. Each variable is documented once, here and in .env.example.
+ */
+const url = z.url({ message: 'must be an absolute URL such as https://example.com' });
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const emptyAsUnset = (value: unknown) => (value === '' ? undefined : value);
+
+export const configSchema = z.object({
+  /** HTTP port. */
+  PORT: int(0, 65535).default(3000),
+  /** Interface to listen on. */
+  HOST: z.string().default('0.0.0.0'),
+  /** Redis to use; `npm start` starts an embedded one under DATA_DIR when unset. */
+  REDIS_URL: z.preprocess(emptyAsUnset, z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')),
+  /** Prefix of every Redis key, so several deployments (or test files) can share a Redis. */
+  REDIS_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i, 'letters, digits, _ and - only').default('sm'),
+  /** Where generated secrets (admin token, secrets key) and the embedded Redis live. */
+  DATA_DIR: z.string().min(1).default('./data'),
+  /** Operator token; generated, stored under DATA_DIR and printed at start when unset. */
+  ADMIN_TOKEN: z.preprocess(emptyAsUnset, z.string().min(24, 'must be at least 24 characters').optional()),
+  /** Key that encrypts platform secrets at rest; generated under DATA_DIR when unset. */
+  SECRETS_KEY: z.preprocess(emptyAsUnset, z.string().min(32, 'must be at least 32 characters').optional()),
+  /** Public URL of this service, used to show shops their webhook URL. */
+  PUBLIC_BASE_URL: z.preprocess(emptyAsUnset, url.optional()),
+  /** Enables the OpenAI engine; unset means the rules engine only. */
+  OPENAI_API_KEY: z.preprocess(emptyAsUnset, z.string().optional()),
+  /** Any OpenAI-compatible endpoint (DeepSeek, Qwen, a local server...). */
+  OPENAI_BASE_URL: z.preprocess(emptyAsUnset, url.optional()),
+  /** Model name sent to the endpoint. */
+  OPENAI_MODEL: z.string().default('gpt-4o-mini'),
+  /** After this, the rules engine answers instead of the model. */
+  ASSIST_TIMEOUT_MS: int(100, 60_000).default(4000),
+  /** Send API bases, so the same code runs against the real hosts or a stand-in. */
+  META_GRAPH_API_BASE: url.default('https://graph.facebook.com/v21.0'),
+  LINE_API_BASE: url.default('https://api.line.me'),
+  WECHAT_API_BASE: url.default('https://api.weixin.qq.com'),
+  TELEGRAM_API_BASE: url.default('https://api.telegram.org'),
+  /** Webhook requests allowed per shop per minute before 429. */
+  WEBHOOK_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
+  /** Jobs a worker process runs at once. */
+  WORKER_CONCURRENCY: int(1, 1000).default(16),
+  /** Open conversations one agent is offered at most. */
+  AGENT_MAX_OPEN_CONVERSATIONS: int(1, 10_000).default(20),
+  /** Time zone the operator's month-close schedule runs in. */
+  BILLING_TIMEZONE: z.string().default('Asia/Shanghai'),
+  /** pino level. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws ConfigError naming each bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '?');
+      const given = env[name] === undefined ? 'unset' : `got ${JSON.stringify(env[name])}`;
+      return `${name}: ${issue.message} (${given})`;
+    }),
+  );
+}

@@ -1,0 +1,32 @@
+import Router from '@koa/router';
+import Koa from 'koa';
+import { bearerAuth } from './auth';
+import { errorMiddleware } from './error-middleware';
+import { requestContext } from './request-context';
+import { agentAdminRoutes } from './routes/agent-admin-routes';
+import { opsRoutes } from './routes/ops-routes';
+import { shopRoutes } from './routes/shop-routes';
+import { webhookRoutes } from './routes/webhook-routes';
+import type { HttpServices } from './services';
+
+/**
+ * The Koa app: request id and log first, then the one error mapper, then the
+ * public routes (ops, webhooks authenticate themselves), then /v1 behind bearer auth.
+ */
+export function createHttpApp(services: HttpServices, extraRouters: Router[] = []): Koa {
+  const app = new Koa({ proxy: true });
+  app.use(requestContext(services.logger));
+  app.use(errorMiddleware(services.logger));
+
+  const publicRouters = [opsRoutes(services), webhookRoutes(services)];
+  for (const router of publicRouters) app.use(router.routes()).use(router.allowedMethods());
+
+  const auth = bearerAuth({ adminToken: services.adminToken, redis: services.redis, keys: services.keys, agents: services.agents });
+  const v1 = new Router();
+  v1.use('/v1', auth);
+  for (const router of [shopRoutes(services), agentAdminRoutes(services), ...extraRouters]) {
+    v1.use(router.routes(), router.allowedMethods());
+  }
+  app.use(v1.routes()).use(v1.allowedMethods());
+  return app;
+}

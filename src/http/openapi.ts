@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { createShopSchema, updateShopSchema } from '../shops/shop-schema';
+import { genericPayload } from '../platforms/generic/generic-payload';
+import { createAgentSchema, updateAgentSchema } from './routes/agent-admin-routes';
+import { monthQuery } from './routes/shop-routes';
+
+/** Extra documented operations registered by feature modules (assist, agents, billing). */
+const extraOperations: Array<{ method: string; path: string; summary: string; body?: z.ZodType; query?: z.ZodType }> = [];
+
+export function documentOperation(operation: (typeof extraOperations)[number]): void {
+  extraOperations.push(operation);
+}
+
+const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+
+/**
+ * The OpenAPI document, generated from the very zod schemas that validate
+ * requests, so the contract and the code cannot drift.
+ */
+export function buildOpenApi() {
+  const operations = [
+    { method: 'get', path: '/healthz', summary: 'Liveness' },
+    { method: 'get', path: '/readyz', summary: 'Readiness: 503 while Redis is unavailable' },
+    { method: 'get', path: '/metrics', summary: 'Prometheus metrics' },
+    { method: 'post', path: '/v1/shops', summary: 'Create a shop (admin)', body: createShopSchema },
+    { method: 'get', path: '/v1/shops', summary: 'List shops (admin)' },
+    { method: 'get', path: '/v1/shops/{shopId}', summary: 'Read a shop (admin or its owner)' },
+    { method: 'patch', path: '/v1/shops/{shopId}', summary: 'Update a shop (admin)', body: updateShopSchema },
+    { method: 'get', path: '/v1/shops/{shopId}/usage', summary: 'Monthly usage (owner or admin)', query: monthQuery },
+    { method: 'post', path: '/v1/agents', summary: 'Create an agent (admin)', body: createAgentSchema },
+    { method: 'patch', path: '/v1/agents/{agentId}', summary: 'Update an agent (admin)', body: updateAgentSchema },
+    { method: 'delete', path: '/v1/agents/{agentId}', summary: 'Revoke an agent (admin)' },
+    { method: 'get', path: '/webhooks/{platform}/{shopId}', summary: 'Platform verification handshake' },
+    { method: 'post', path: '/webhooks/{platform}/{shopId}', summary: 'Platform events (generic: Standard Webhooks)', body: genericPayload },
+    ...extraOperations,
+  ];
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of operations) {
+    const parameters = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    if ('query' in op && op.query) {
+      const schema = jsonSchema(op.query) as { properties?: Record<string, unknown>; required?: string[] };
+      for (const [name, property] of Object.entries(schema.properties ?? {})) {
+        parameters.push({ name, in: 'query', required: schema.required?.includes(name) ?? false, schema: property as { type: string } });
+      }
+    }
+    paths[op.path] ??= {};
+    paths[op.path]![op.method] = {
+      summary: op.summary,
+      ...(parameters.length ? { parameters } : {}),
+      ...('body' in op && op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body) } } } } : {}),
+      responses: { default: { description: 'JSON; errors are {error: {code, message, details?}}' } },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Seatmate', version: '1' },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    security: [{ bearer: [] }],
+    paths,
+  };
+}

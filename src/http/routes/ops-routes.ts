@@ -1,0 +1,75 @@
+import Router from '@koa/router';
+import { notFound } from '../../shared/errors';
+import { requireAdmin } from '../auth';
+import type { HttpServices } from '../services';
+import { buildOpenApi } from '../openapi';
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Liveness, readiness, metrics and the contract; public except the failed-jobs list. */
+export function opsRoutes(services: HttpServices): Router {
+  const router = new Router();
+  const { redis, queues, metrics } = services;
+
+  router.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+
+  router.get('/readyz', async (ctx) => {
+    try {
+      await withTimeout(redis.ping(), 1000);
+      ctx.body = { status: 'ready' };
+    } catch {
+      ctx.status = 503;
+      ctx.body = { status: 'unavailable', error: { code: 'redis_unavailable', message: 'Redis does not answer; webhooks get 503 until it does.' } };
+    }
+  });
+
+  router.get('/metrics', async (ctx) => {
+    try {
+      for (const [name, queue] of Object.entries(queues)) {
+        const counts = await withTimeout(queue.getJobCounts('waiting', 'active', 'delayed', 'failed'), 500);
+        for (const [state, value] of Object.entries(counts)) metrics.queueDepth.set({ queue: name, state }, value);
+      }
+    } catch {
+      // Queue depth is stale while Redis is down; the rest of the metrics still matter.
+    }
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = buildOpenApi();
+  });
+
+  /** Jobs that failed for good: visible to the operator, retried by hand if wanted. */
+  router.get('/v1/ops/failed-jobs', async (ctx) => {
+    requireAdmin(ctx);
+    const out = [];
+    for (const [name, queue] of Object.entries(queues)) {
+      for (const job of await queue.getFailed(0, 99)) {
+        out.push({ queue: name, id: job.id, name: job.name, shopId: (job.data as { shopId?: string }).shopId, attemptsMade: job.attemptsMade, failedReason: job.failedReason, finishedOn: job.finishedOn });
+      }
+    }
+    ctx.body = { jobs: out };
+  });
+
+  router.post('/v1/ops/failed-jobs/:queue/:jobId/retry', async (ctx) => {
+    requireAdmin(ctx);
+    const queue = queues[ctx.params.queue as keyof typeof queues];
+    const job = queue ? await queue.getJob(ctx.params.jobId!) : undefined;
+    if (!job) throw notFound('Job');
+    await job.retry('failed');
+    ctx.status = 202;
+    ctx.body = { id: job.id, status: 'retrying' };
+  });
+
+  return router;
+}

@@ -1,0 +1,53 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { AppError } from '../../shared/errors';
+import { readRawBody } from '../raw-body';
+import type { HttpServices } from '../services';
+
+function lowerCaseHeaders(ctx: Context): Record<string, string | undefined> {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(ctx.headers)) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  return headers;
+}
+
+function query(ctx: Context): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(ctx.query)) out[name] = Array.isArray(value) ? value[0] : value;
+  return out;
+}
+
+/** Platform deliveries: the controller only turns HTTP into a call to the ingest use case. */
+export function webhookRoutes({ ingest, metrics }: HttpServices): Router {
+  const router = new Router();
+
+  router.get('/webhooks/:platform/:shopId', async (ctx) => {
+    const answer = await ingest.handshake(ctx.params.platform!, ctx.params.shopId!, { headers: lowerCaseHeaders(ctx), query: query(ctx) });
+    ctx.type = answer.contentType;
+    ctx.body = answer.body;
+  });
+
+  router.post('/webhooks/:platform/:shopId', async (ctx) => {
+    const platform = ctx.params.platform!;
+    try {
+      const rawBody = await readRawBody(ctx);
+      const answer = await ingest.deliver(platform, ctx.params.shopId!, { rawBody, headers: lowerCaseHeaders(ctx), query: query(ctx) });
+      metrics.webhookEvents.inc({ platform, outcome: 'queued' }, answer.queued);
+      metrics.webhookEvents.inc({ platform, outcome: 'duplicate' }, answer.duplicates);
+      ctx.status = answer.status;
+      ctx.type = answer.contentType;
+      ctx.body = answer.body;
+      metrics.webhookRequests.inc({ platform: safeLabel(platform), status: String(ctx.status) });
+    } catch (error) {
+      const status = error instanceof AppError ? error.status : 500;
+      metrics.webhookRequests.inc({ platform: safeLabel(platform), status: String(status) });
+      throw error;
+    }
+  });
+
+  return router;
+}
+
+// Unknown platform names must not blow up the metric's label set.
+function safeLabel(platform: string): string {
+  return /^(generic|whatsapp|messenger|line|wechat|telegram)$/.test(platform) ? platform : 'unknown';
+}

@@ -1,0 +1,62 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { ConversationStore } from '../conversations/conversation-store';
+import type { CommerceEvents } from '../metering/commerce-events';
+import type { ConsultationMeter } from '../metering/consultation-meter';
+import type { MessageEvent } from '../platforms/contract';
+import type { Shop, ShopRegistry } from '../shops/shop-registry';
+import type { InboundJob } from './queues';
+
+export interface InboundProcessorDeps {
+  shops: ShopRegistry;
+  conversations: ConversationStore;
+  meter: ConsultationMeter;
+  commerce: CommerceEvents;
+  /** After a buyer message is stored and metered (assist + publish); runs again on a retry, so it must be idempotent. */
+  afterBuyerMessage?: (shop: Shop, event: MessageEvent) => Promise<void>;
+  /** Called after a new agent reply reported by the platform is stored. */
+  afterAgentMessage?: (shop: Shop, event: MessageEvent) => Promise<void>;
+}
+
+/**
+ * Processes one inbound event. Every step is idempotent (sets, id-keyed
+ * hashes, dedupe by message id), so a retry after a crash halfway is safe.
+ */
+export function createInboundProcessor(deps: InboundProcessorDeps) {
+  return async function processInbound(job: Job<InboundJob>): Promise<{ stored: boolean }> {
+    const { shopId, event } = job.data;
+    const shop = await deps.shops.get(shopId);
+    if (!shop) throw new UnrecoverableError(`shop ${shopId} no longer exists`);
+
+    switch (event.kind) {
+      case 'message': {
+        const at = Date.parse(event.sentAt);
+        if (!Number.isFinite(at)) throw new UnrecoverableError(`message ${event.messageId} has no valid sentAt`);
+        const stored = await deps.conversations.append(shopId, event.buyer.id, {
+          id: event.messageId,
+          from: event.from,
+          text: event.text,
+          at,
+          agentName: event.agentName,
+        });
+        if (event.from === 'buyer') {
+          await deps.meter.recordBuyerMessage(shopId, shop.timezone, event.buyer.id, at);
+          const meta: Record<string, string> = {};
+          if (event.buyer.name) meta.buyerName = event.buyer.name;
+          if (event.replyContext) meta.replyContext = JSON.stringify(event.replyContext);
+          if (Object.keys(meta).length > 0) await deps.conversations.setMeta(shopId, event.buyer.id, meta);
+          if (deps.afterBuyerMessage) await deps.afterBuyerMessage(shop, event);
+        } else {
+          await deps.meter.recordAgentReply(shopId, shop.timezone, event.buyer.id, `platform:${event.agentName ?? 'agent'}`, at);
+          if (deps.afterAgentMessage) await deps.afterAgentMessage(shop, event);
+        }
+        return { stored };
+      }
+      case 'order':
+        await deps.commerce.recordOrder(shopId, shop.timezone, event);
+        return { stored: true };
+      case 'rating':
+        await deps.commerce.recordRating(shopId, shop.timezone, event);
+        return { stored: true };
+    }
+  };
+}

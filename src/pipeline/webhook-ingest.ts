@@ -1,0 +1,122 @@
+import type { Redis } from 'ioredis';
+import type { InboundRequest } from '../platforms/contract';
+import type { PlatformRegistry } from '../platforms/registry';
+import type { ShopRegistry } from '../shops/shop-registry';
+import { AppError, notFound, unavailable } from '../shared/errors';
+import type { Clock } from '../shared/clock';
+import type { RedisKeys } from '../shared/redis';
+import { type Queues, inboundJobId } from './queues';
+
+/** A redelivered event is recognised for at least this long, whatever BullMQ retains. */
+export const DEDUPE_TTL_SECONDS = 72 * 3600;
+
+export interface WebhookAnswer {
+  status: number;
+  contentType: string;
+  body: string;
+  queued: number;
+  duplicates: number;
+}
+
+// Fixed one-minute window per shop; returns the count and the ms left in the window.
+const RATE_SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {count, redis.call('PTTL', KEYS[1])}
+`;
+
+/**
+ * The webhook use case: find the shop, verify, parse, rate-limit, drop
+ * redeliveries, and queue every new event durably before answering.
+ */
+export class WebhookIngest {
+  constructor(
+    private readonly deps: {
+      redis: Redis;
+      keys: RedisKeys;
+      shops: ShopRegistry;
+      platforms: PlatformRegistry;
+      queues: Queues;
+      clock: Clock;
+      ratePerMinute: number;
+    },
+  ) {}
+
+  async deliver(platform: string, shopId: string, request: Omit<InboundRequest, 'now'>): Promise<WebhookAnswer> {
+    const { redis, keys, queues } = this.deps;
+    const { adapter, credentials } = await this.resolve(platform, shopId);
+    const inbound: InboundRequest = { ...request, now: this.deps.clock.now() };
+    adapter.verify(inbound, credentials);
+    const parsed = adapter.parse(inbound, credentials);
+
+    const seenKeys = parsed.events.map((event) => keys.shop(shopId, 'seen', platform, event.eventId));
+    const check = redis.pipeline().eval(RATE_SCRIPT, 1, keys.shop(shopId, 'rate'), '60000');
+    for (const key of seenKeys) check.exists(key);
+    const results = (await guard(check.exec())) ?? [];
+    const [rateError, rate] = results[0] ?? [];
+    if (rateError) throw unavailable('The queue store is unavailable; retry shortly.', rateError);
+    const [count, ttlMs] = rate as [number, number];
+    if (count > this.deps.ratePerMinute) {
+      const retryAfter = String(Math.max(1, Math.ceil(ttlMs / 1000)));
+      throw new AppError(429, 'rate_limited', `More than ${this.deps.ratePerMinute} webhook requests this minute for this shop.`, {
+        headers: { 'Retry-After': retryAfter },
+        details: { retryAfterSeconds: Number(retryAfter) },
+      });
+    }
+
+    const fresh = parsed.events.filter((_, i) => {
+      const [error, exists] = results[i + 1] ?? [];
+      if (error) throw unavailable('The queue store is unavailable; retry shortly.', error);
+      return exists === 0;
+    });
+    if (fresh.length > 0) {
+      const receivedAt = inbound.now;
+      await guard(
+        queues.inbound.addBulk(
+          fresh.map((event) => ({
+            name: event.kind,
+            data: { platform: adapter.platform, shopId, event, receivedAt },
+            opts: { jobId: inboundJobId(platform, shopId, event.eventId) },
+          })),
+        ),
+      );
+      // Marked only after the add succeeded: a failed enqueue leaves the event retryable.
+      const mark = redis.pipeline();
+      for (const event of fresh) mark.set(keys.shop(shopId, 'seen', platform, event.eventId), '1', 'EX', DEDUPE_TTL_SECONDS);
+      await guard(mark.exec());
+    }
+
+    const response = parsed.response;
+    return {
+      status: response?.status ?? 200,
+      contentType: response?.contentType ?? 'application/json',
+      body: response?.body ?? JSON.stringify({ ok: true, queued: fresh.length, duplicates: parsed.events.length - fresh.length }),
+      queued: fresh.length,
+      duplicates: parsed.events.length - fresh.length,
+    };
+  }
+
+  async handshake(platform: string, shopId: string, request: Omit<InboundRequest, 'now' | 'rawBody'>) {
+    const { adapter, credentials } = await this.resolve(platform, shopId);
+    if (!adapter.handshake) throw new AppError(405, 'no_handshake', `The ${platform} platform has no GET handshake.`);
+    return adapter.handshake({ ...request, rawBody: Buffer.alloc(0), now: this.deps.clock.now() }, credentials);
+  }
+
+  private async resolve(platform: string, shopId: string) {
+    if (!this.deps.platforms.has(platform)) throw notFound('Shop');
+    const loaded = await guard(this.deps.shops.getWithCredentials(shopId));
+    // A shop on another platform looks exactly like a missing one.
+    if (!loaded || loaded.shop.platform !== platform) throw notFound('Shop');
+    return { adapter: this.deps.platforms.get(platform), credentials: loaded.credentials, shop: loaded.shop };
+  }
+}
+
+/** Any Redis failure on the ingest path becomes a 503 so the platform retries. */
+async function guard<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw unavailable('The queue store is unavailable; the event was not accepted, retry shortly.', error);
+  }
+}

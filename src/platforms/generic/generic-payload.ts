@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+const instant = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 time with an offset' });
+const id = z.string().min(1).max(256);
+
+export const genericMessageData = z.object({
+  messageId: id,
+  buyer: z.object({ id, name: z.string().max(200).optional() }),
+  from: z.enum(['buyer', 'agent']),
+  agentName: z.string().max(200).optional(),
+  text: z.string().max(10_000),
+  sentAt: instant,
+});
+
+export const genericOrderData = z.object({
+  orderId: id,
+  buyerId: id,
+  amountFen: z.number().int().nonnegative(),
+  paidAt: instant,
+});
+
+export const genericRatingData = z.object({
+  buyerId: id,
+  score: z.number().int().min(1).max(5),
+  ratedAt: instant,
+});
+
+/** The body of a generic (Standard Webhooks) delivery. */
+export const genericPayload = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('message'), timestamp: z.unknown().optional(), data: genericMessageData }),
+  z.object({ type: z.literal('order'), timestamp: z.unknown().optional(), data: genericOrderData }),
+  z.object({ type: z.literal('rating'), timestamp: z.unknown().optional(), data: genericRatingData }),
+]);
+
+export const genericCredentials = z.object({
+  webhookSecret: z.string().startsWith('whsec_', { message: 'must start with whsec_' }),
+  /** Where replies are POSTed, signed with the same secret. */
+  replyUrl: z.url({ message: 'must be an absolute http(s) URL' }).optional(),
+});
+
+export type GenericCredentials = z.infer<typeof genericCredentials>;

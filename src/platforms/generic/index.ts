@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { parseJsonBody } from '../json-body';
+import type { NormalizedEvent, PlatformAdapter } from '../contract';
+import { type GenericCredentials, genericCredentials, genericPayload } from './generic-payload';
+import { signStandardWebhook, verifyStandardWebhook } from './standard-webhooks';
+
+/** The generic platform: Standard Webhooks in, signed JSON replies out. */
+export const genericAdapter: PlatformAdapter<GenericCredentials> = {
+  platform: 'generic',
+  credentialsSchema: genericCredentials,
+
+  verify(request, credentials) {
+    verifyStandardWebhook(credentials.webhookSecret, request.headers, request.rawBody, request.now);
+  },
+
+  parse(request) {
+    const body = parseJsonBody(request.rawBody, genericPayload);
+    // webhook-id is the sender's idempotency key, stable across retries.
+    const eventId = request.headers['webhook-id'] as string;
+    let event: NormalizedEvent;
+    switch (body.type) {
+      case 'message':
+        event = { kind: 'message', eventId, ...body.data, buyer: { ...body.data.buyer } };
+        break;
+      case 'order':
+        event = { kind: 'order', eventId, ...body.data };
+        break;
+      case 'rating':
+        event = { kind: 'rating', eventId, ...body.data };
+        break;
+    }
+    return { events: [event] };
+  },
+
+  async send(reply, credentials, http) {
+    if (!credentials.replyUrl) {
+      return { ok: false, retryable: false, error: 'The shop has no credentials.replyUrl to deliver replies to.' };
+    }
+    const body = JSON.stringify({
+      type: 'reply',
+      data: { replyId: reply.replyId, conversationId: reply.conversationId, buyerId: reply.buyerId, text: reply.text },
+    });
+    const id = `msg_${randomUUID()}`;
+    const timestamp = Math.floor(reply.now / 1000);
+    let response: Response;
+    try {
+      response = await http.fetch(credentials.replyUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signStandardWebhook(credentials.webhookSecret, id, timestamp, body),
+        },
+        body,
+        signal: AbortSignal.timeout(15_000),
+      });
+    } catch (error) {
+      return { ok: false, retryable: true, error: `reply URL unreachable: ${(error as Error).message}` };
+    }
+    if (response.ok) return { ok: true };
+    const detail = (await response.text().catch(() => '')).slice(0, 300);
+    const retryable = response.status === 429 || response.status >= 500;
+    return { ok: false, retryable, status: response.status, error: `reply URL answered ${response.status}${detail ? `: ${detail}` : ''}` };
+  },
+};

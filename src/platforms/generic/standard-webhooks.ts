@@ -1,0 +1,50 @@
+import { createHmac } from 'node:crypto';
+import { AppError } from '../../shared/errors';
+import { safeEqual } from '../../shared/tokens';
+
+/** Standard Webhooks tolerance, both ways: a replay older or a clock further ahead is refused. */
+export const TIMESTAMP_TOLERANCE_SECONDS = 300;
+
+function secretBytes(secret: string): Buffer {
+  return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+}
+
+/** `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, the scheme senders and we both use. */
+export function signStandardWebhook(secret: string, id: string, timestamp: number | string, body: Buffer | string): string {
+  const mac = createHmac('sha256', secretBytes(secret));
+  mac.update(`${id}.${timestamp}.`);
+  mac.update(body);
+  return `v1,${mac.digest('base64')}`;
+}
+
+/**
+ * Verifies over the raw body bytes. Any one of the space-separated signatures
+ * may match, so a sender can sign with an old and a new secret while rotating.
+ */
+export function verifyStandardWebhook(
+  secret: string,
+  headers: Record<string, string | undefined>,
+  rawBody: Buffer,
+  nowMs: number,
+): { id: string; timestamp: number } {
+  const id = headers['webhook-id'];
+  const timestampText = headers['webhook-timestamp'];
+  const signatures = headers['webhook-signature'];
+  if (!id || !timestampText || !signatures) {
+    throw new AppError(401, 'missing_signature', 'webhook-id, webhook-timestamp and webhook-signature headers are required.');
+  }
+  if (!/^\d{1,12}$/.test(timestampText)) {
+    throw new AppError(401, 'invalid_signature', 'webhook-timestamp must be Unix seconds.');
+  }
+  const timestamp = Number(timestampText);
+  if (Math.abs(nowMs / 1000 - timestamp) > TIMESTAMP_TOLERANCE_SECONDS) {
+    throw new AppError(401, 'stale_timestamp', `webhook-timestamp is more than ${TIMESTAMP_TOLERANCE_SECONDS} s from now; check the sender's clock.`);
+  }
+  const expected = signStandardWebhook(secret, id, timestampText, rawBody);
+  const matched = signatures
+    .split(' ')
+    .filter((candidate) => candidate.startsWith('v1,'))
+    .some((candidate) => safeEqual(candidate, expected));
+  if (!matched) throw new AppError(401, 'invalid_signature', 'No webhook-signature matches this body and the shop secret.');
+  return { id, timestamp };
+}

@@ -1,0 +1,26 @@
+import { notFound } from '../shared/errors';
+import type { PlatformAdapter, PlatformName } from './contract';
+import { genericAdapter } from './generic';
+
+/** Every adapter by platform name; the HTTP layer and the sender look them up here. */
+export class PlatformRegistry {
+  private readonly adapters = new Map<PlatformName, PlatformAdapter<any>>();
+
+  constructor(adapters: PlatformAdapter<any>[]) {
+    for (const adapter of adapters) this.adapters.set(adapter.platform, adapter);
+  }
+
+  get(platform: PlatformName): PlatformAdapter<Record<string, unknown>> {
+    const adapter = this.adapters.get(platform);
+    if (!adapter) throw notFound(`Platform ${platform}`);
+    return adapter;
+  }
+
+  has(platform: string): platform is PlatformName {
+    return this.adapters.has(platform as PlatformName);
+  }
+}
+
+export function defaultPlatforms(): PlatformRegistry {
+  return new PlatformRegistry([genericAdapter]);
+}

@@ -1,0 +1,49 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * Two kinds of connection, as BullMQ documents: producers (HTTP) fail fast so
+ * a request can answer 503 instead of hanging; workers wait for Redis forever
+ * (`maxRetriesPerRequest: null`) so a blip never fails a job.
+ */
+export function producerConnection(url: string, extra: RedisOptions = {}): Redis {
+  return new Redis(url, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectTimeout: 2000,
+    // Reconnect quickly after an outage so /readyz recovers without a restart.
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+    lazyConnect: false,
+    ...extra,
+  });
+}
+
+export function workerConnection(url: string, extra: RedisOptions = {}): Redis {
+  return new Redis(url, {
+    maxRetriesPerRequest: null,
+    enableReadyCheck: false,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    ...extra,
+  });
+}
+
+/**
+ * Redis key names. Every key of one shop carries the hash tag `{s:<shopId>}`
+ * so that, on a Redis Cluster, a shop's keys live in one slot and multi-key
+ * commands on them stay legal.
+ */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  shop(shopId: string, ...parts: string[]): string {
+    return [`${this.prefix}:{s:${shopId}}`, ...parts].join(':');
+  }
+
+  global(...parts: string[]): string {
+    return [this.prefix, ...parts].join(':');
+  }
+
+  /** BullMQ's own prefix, hash-tagged so each queue's keys share a slot. */
+  get queuePrefix(): string {
+    return `{${this.prefix}-q}`;
+  }
+}

@@ -1,0 +1,183 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Plan } from '../billing/plan-schema';
+import { planSchema } from '../billing/plan-schema';
+import type { PlatformName } from '../platforms/contract';
+import type { PlatformRegistry } from '../platforms/registry';
+import { AppError, notFound } from '../shared/errors';
+import type { Clock } from '../shared/clock';
+import { monthOf, nextMonth } from '../shared/shop-calendar';
+import type { RedisKeys } from '../shared/redis';
+import type { SecretBox } from '../shared/secret-box';
+import { hashToken, newToken } from '../shared/tokens';
+import {
+  type Catalog,
+  type CreateShopInput,
+  type ShopSettings,
+  type UpdateShopInput,
+  catalogSchema,
+  settingsSchema,
+} from './shop-schema';
+
+export interface Shop {
+  id: string;
+  name: string;
+  platform: PlatformName;
+  timezone: string;
+  plan?: Plan;
+  /** Plans that took effect from a given month on: a change applies from the next month. */
+  planHistory: Array<{ fromMonth: string; plan: Plan }>;
+  catalog?: Catalog;
+  settings: ShopSettings;
+  createdAt: string;
+}
+
+/** Decrypted platform credentials; only adapters and the outbound sender see them. */
+export type Credentials = Record<string, unknown>;
+
+export interface CreatedShop extends Shop {
+  ownerKey: string;
+  webhookSecret?: string;
+}
+
+const FIELDS = ['name', 'platform', 'timezone', 'plan', 'planHistory', 'catalog', 'settings', 'createdAt', 'credentials'] as const;
+
+/** Shops live in one Redis hash each; credentials are sealed with the SecretBox. */
+export class ShopRegistry {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly box: SecretBox,
+    private readonly platforms: PlatformRegistry,
+    private readonly clock: Clock,
+  ) {}
+
+  async create(input: CreateShopInput): Promise<CreatedShop> {
+    const id = `shp_${randomBytes(9).toString('base64url')}`;
+    const ownerKey = newToken('own');
+    const credentials: Credentials = { ...(input.credentials ?? {}) };
+    let webhookSecret: string | undefined;
+    if (input.platform === 'generic') {
+      webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
+      credentials.webhookSecret = webhookSecret;
+    }
+    this.validateCredentials(input.platform, credentials);
+    const shop: Shop = {
+      id,
+      name: input.name,
+      platform: input.platform,
+      timezone: input.timezone,
+      plan: input.plan,
+      planHistory: input.plan ? [{ fromMonth: '0000-01', plan: input.plan }] : [],
+      catalog: input.catalog,
+      settings: settingsSchema.parse(input.settings ?? {}),
+      createdAt: new Date(this.clock.now()).toISOString(),
+    };
+    await this.redis
+      .multi()
+      .hset(this.keys.shop(id, 'shop'), this.serialize(shop, credentials))
+      .set(this.keys.global('token', hashToken(ownerKey)), JSON.stringify({ kind: 'owner', shopId: id }))
+      .sadd(this.keys.global('shops'), id)
+      .exec();
+    return { ...shop, ownerKey, webhookSecret };
+  }
+
+  async get(id: string): Promise<Shop | null> {
+    const loaded = await this.load(id);
+    return loaded?.shop ?? null;
+  }
+
+  async require(id: string): Promise<Shop> {
+    const shop = await this.get(id);
+    if (!shop) throw notFound('Shop');
+    return shop;
+  }
+
+  /** The shop and its decrypted credentials, for adapters. */
+  async getWithCredentials(id: string): Promise<{ shop: Shop; credentials: Credentials } | null> {
+    return this.load(id);
+  }
+
+  async update(id: string, patch: UpdateShopInput): Promise<Shop> {
+    const loaded = await this.load(id);
+    if (!loaded) throw notFound('Shop');
+    const { shop } = loaded;
+    let credentials = loaded.credentials;
+    if (patch.credentials) {
+      // Merge so a PATCH can change one field; the generated generic secret survives.
+      credentials = { ...credentials, ...patch.credentials };
+      this.validateCredentials(shop.platform, credentials);
+    }
+    const next: Shop = {
+      ...shop,
+      name: patch.name ?? shop.name,
+      timezone: patch.timezone ?? shop.timezone,
+      catalog: patch.catalog ?? shop.catalog,
+      settings: patch.settings ? settingsSchema.parse({ ...shop.settings, ...patch.settings }) : shop.settings,
+    };
+    if (patch.plan) {
+      // A plan change takes effect from next month; the current month keeps its plan.
+      const from = nextMonth(monthOf(this.clock.now(), next.timezone));
+      next.planHistory = [...shop.planHistory.filter((p) => p.fromMonth < from), { fromMonth: from, plan: patch.plan }];
+      if (shop.planHistory.length === 0) next.planHistory = [{ fromMonth: '0000-01', plan: patch.plan }];
+      next.plan = patch.plan;
+    }
+    await this.redis.hset(this.keys.shop(id, 'shop'), this.serialize(next, credentials));
+    return next;
+  }
+
+  /** The plan in force for a month. */
+  planFor(shop: Shop, month: string): Plan | undefined {
+    let chosen: Plan | undefined;
+    for (const entry of shop.planHistory) if (entry.fromMonth <= month) chosen = entry.plan;
+    return chosen;
+  }
+
+  async listIds(): Promise<string[]> {
+    return (await this.redis.smembers(this.keys.global('shops'))).sort();
+  }
+
+  private validateCredentials(platform: PlatformName, credentials: Credentials): void {
+    const parsed = this.platforms.get(platform).credentialsSchema.safeParse(credentials);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = ['credentials', ...(issue?.path ?? [])].join('.');
+      throw new AppError(400, 'invalid_credentials', `${field}: ${issue?.message ?? 'invalid'}`, {
+        details: { field, platform },
+      });
+    }
+  }
+
+  private serialize(shop: Shop, credentials: Credentials): Record<string, string> {
+    const out: Record<string, string> = {
+      name: shop.name,
+      platform: shop.platform,
+      timezone: shop.timezone,
+      planHistory: JSON.stringify(shop.planHistory),
+      settings: JSON.stringify(shop.settings),
+      createdAt: shop.createdAt,
+      credentials: this.box.seal(JSON.stringify(credentials)),
+    };
+    if (shop.plan) out.plan = JSON.stringify(shop.plan);
+    if (shop.catalog) out.catalog = JSON.stringify(shop.catalog);
+    return out;
+  }
+
+  private async load(id: string): Promise<{ shop: Shop; credentials: Credentials } | null> {
+    const values = await this.redis.hmget(this.keys.shop(id, 'shop'), ...FIELDS);
+    const [name, platform, timezone, plan, planHistory, catalog, settings, createdAt, sealed] = values;
+    if (!name || !platform || !timezone || !createdAt || !sealed) return null;
+    const shop: Shop = {
+      id,
+      name,
+      platform: platform as PlatformName,
+      timezone,
+      plan: plan ? planSchema.parse(JSON.parse(plan)) : undefined,
+      planHistory: planHistory ? JSON.parse(planHistory) : [],
+      catalog: catalog ? catalogSchema.parse(JSON.parse(catalog)) : undefined,
+      settings: settingsSchema.parse(settings ? JSON.parse(settings) : {}),
+      createdAt,
+    };
+    return { shop, credentials: JSON.parse(this.box.open(sealed)) as Credentials };
+  }
+}
