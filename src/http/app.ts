@@ -4,7 +4,7 @@ import { bearerAuth } from './auth';
 import { errorMiddleware } from './error-middleware';
 import { requestContext } from './request-context';
 import { agentAdminRoutes } from './routes/agent-admin-routes';
-import { opsRoutes } from './routes/ops-routes';
+import { opsAdminRoutes, opsRoutes } from './routes/ops-routes';
 import { shopRoutes } from './routes/shop-routes';
 import { webhookRoutes } from './routes/webhook-routes';
 import type { HttpServices } from './services';
@@ -24,7 +24,7 @@ export function createHttpApp(services: HttpServices, extraRouters: Router[] = [
   const auth = bearerAuth({ adminToken: services.adminToken, redis: services.redis, keys: services.keys, agents: services.agents });
   const v1 = new Router();
   v1.use('/v1', auth);
-  for (const router of [shopRoutes(services), agentAdminRoutes(services), ...extraRouters]) {
+  for (const router of [shopRoutes(services), agentAdminRoutes(services), opsAdminRoutes(services), ...extraRouters]) {
     v1.use(router.routes(), router.allowedMethods());
   }
   app.use(v1.routes()).use(v1.allowedMethods());

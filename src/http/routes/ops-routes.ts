@@ -13,7 +13,7 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-/** Liveness, readiness, metrics and the contract; public except the failed-jobs list. */
+/** Liveness, readiness, metrics and the contract: public, no token. */
 export function opsRoutes(services: HttpServices): Router {
   const router = new Router();
   const { redis, queues, metrics } = services;
@@ -48,6 +48,13 @@ export function opsRoutes(services: HttpServices): Router {
   router.get('/openapi.json', (ctx) => {
     ctx.body = buildOpenApi();
   });
+
+  return router;
+}
+
+/** Operator views of the queues, behind the bearer auth of /v1. */
+export function opsAdminRoutes({ queues }: HttpServices): Router {
+  const router = new Router();
 
   /** Jobs that failed for good: visible to the operator, retried by hand if wanted. */
   router.get('/v1/ops/failed-jobs', async (ctx) => {

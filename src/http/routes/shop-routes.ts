@@ -45,7 +45,7 @@ export function shopRoutes(services: HttpServices): Router {
   });
 
   router.get('/v1/shops/:shopId', async (ctx) => {
-    requireShopAccess(ctx, ctx.params.shopId!, ['admin', 'owner']);
+    requireShopAccess(ctx, ctx.params.shopId!);
     ctx.body = view(await shops.require(ctx.params.shopId!));
   });
 

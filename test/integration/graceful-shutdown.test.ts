@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { describe, expect, inject, it } from 'vitest';
+// @ts-expect-error plain .mjs shared with `npm start`
+import { freePort } from '../../scripts/lib/redis-server.mjs';
+import { buildContainer } from '../../src/app/container';
+import { loadConfig } from '../../src/config/config';
+import { buildUsageReport } from '../../src/metering/usage-report';
+import { signStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
+import { createLogger } from '../../src/shared/logger';
+import { eventually } from '../support/harness';
+
+const ADMIN = 'adm_shutdown_test_0123456789abcdef';
+const SECRETS_KEY = 'shutdown-secrets-key-0123456789abcdef';
+
+describe('graceful shutdown', () => {
+  it('loses no acknowledged message when SIGTERM lands mid-traffic', async () => {
+    const prefix = `g${randomBytes(4).toString('hex')}`;
+    const port = await freePort();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-shutdown-'));
+    const env = { ...process.env, REDIS_URL: inject('redisUrl'), REDIS_PREFIX: prefix, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_TOKEN: ADMIN, SECRETS_KEY, LOG_LEVEL: 'warn' };
+    const service = spawn(path.resolve('node_modules/.bin/tsx'), ['src/app/main.ts', 'all'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((resolve) => service.on('exit', (code) => resolve(code)));
+    const base = `http://127.0.0.1:${port}`;
+    await eventually(async () => (await fetch(`${base}/readyz`).catch(() => null))?.ok, 20_000);
+
+    const created = await fetch(`${base}/v1/shops`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Shutdown', platform: 'generic', timezone: 'UTC' }),
+    }).then((r) => r.json());
+
+    const send = async (i: number) => {
+      const id = `evt-${i}`;
+      const ts = Math.floor(Date.now() / 1000);
+      const body = JSON.stringify({ type: 'message', data: { messageId: id, buyer: { id: `buyer-${i}` }, from: 'buyer', text: 'hi', sentAt: new Date().toISOString() } });
+      try {
+        const res = await fetch(`${base}/webhooks/generic/${created.id}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signStandardWebhook(created.webhookSecret, id, ts, body) },
+          body,
+        });
+        return res.status === 200 ? i : null;
+      } catch {
+        return null; // refused after shutdown began: not acked, the platform would retry
+      }
+    };
+
+    const inFlight: Array<Promise<number | null>> = [];
+    for (let i = 0; i < 300; i++) {
+      inFlight.push(send(i));
+      if (i === 150) service.kill('SIGTERM');
+      if (i % 10 === 0) await new Promise((r) => setTimeout(r, 2));
+    }
+    const acked = (await Promise.all(inFlight)).filter((i): i is number => i !== null);
+    expect(await exited).toBe(0);
+    expect(acked.length).toBeGreaterThan(0);
+
+    // A fresh worker on the same Redis finishes whatever the old one left queued.
+    const config = loadConfig({ REDIS_URL: inject('redisUrl'), REDIS_PREFIX: prefix, LOG_LEVEL: 'silent' });
+    const container = await buildContainer(config, { adminToken: ADMIN, secretsKey: SECRETS_KEY, logger: createLogger('silent') });
+    container.startWorkers();
+    try {
+      const shop = await container.shops.require(created.id);
+      const month = new Date().toISOString().slice(0, 7);
+      await eventually(async () => (await buildUsageReport(container.meter, shop, month)).consultations >= acked.length, 15_000);
+      const day = new Date().toISOString().slice(0, 10);
+      const counted = await container.redis.smembers(container.meter.dayKey(shop.id, day, 'buyers'));
+      for (const i of acked) expect(counted).toContain(`buyer-${i}`);
+    } finally {
+      await container.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});

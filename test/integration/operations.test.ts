@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inboundJobId } from '../../src/pipeline/queues';
+import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+describe('operations endpoints', () => {
+  it('serves health, readiness and Prometheus metrics without a token', async () => {
+    expect((await h.api('/healthz', { token: '' })).body).toEqual({ status: 'ok' });
+    expect((await h.api('/readyz', { token: '' })).status).toBe(200);
+    const shop = await h.createGenericShop();
+    await h.sendGeneric(shop, buyerMessage('b', 'hi', Date.now()));
+    const metrics = await h.api('/metrics', { token: '' });
+    expect(metrics.text).toMatch(/seatmate_webhook_requests_total\{platform="generic",status="200"\} [1-9]/);
+    expect(metrics.text).toMatch(/seatmate_queue_depth\{queue="inbound",state="waiting"\}/);
+  });
+
+  it('generates /openapi.json from the request schemas', async () => {
+    const doc = (await h.api('/openapi.json', { token: '' })).body;
+    expect(doc.openapi).toBe('3.1.0');
+    const createShop = doc.paths['/v1/shops'].post.requestBody.content['application/json'].schema;
+    expect(createShop.required).toEqual(expect.arrayContaining(['name', 'platform']));
+    expect(createShop.properties.platform.enum).toContain('wechat');
+    expect(doc.paths['/v1/shops/{shopId}/usage'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['shopId', 'month']);
+  });
+
+  it('never answers with a stack trace', async () => {
+    const res = await h.api('/v1/shops', { body: '{"name": ' });
+    expect(res.status).toBe(400);
+    expect(res.text).not.toMatch(/at .*\.ts:\d+/);
+    expect(res.body.error.code).toBe('malformed_json');
+  });
+
+  it('keeps a permanently failed job visible to the operator instead of dropping it', async () => {
+    // A job whose shop has gone: the worker cannot ever process it.
+    await h.container.queues.inbound.add(
+      'message',
+      {
+        platform: 'generic',
+        shopId: 'shp_gone',
+        receivedAt: Date.now(),
+        event: { kind: 'message', eventId: 'e1', messageId: 'e1', buyer: { id: 'b' }, from: 'buyer', text: 'hi', sentAt: new Date().toISOString() },
+      },
+      { jobId: inboundJobId('generic', 'shp_gone', 'e1') },
+    );
+    const failed = await eventually(async () => {
+      const res = await h.api('/v1/ops/failed-jobs');
+      return res.body.jobs.find((j: { shopId: string }) => j.shopId === 'shp_gone');
+    });
+    expect(failed.failedReason).toMatch(/no longer exists/);
+    expect(failed.attemptsMade).toBe(1);
+    const metrics = await h.api('/metrics', { token: '' });
+    expect(metrics.text).toMatch(/seatmate_jobs_failed_permanently_total\{queue="inbound"\} 1/);
+  });
+});

@@ -1,0 +1,133 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { buildContainer, closeServer, type Container } from '../../src/app/container';
+import { loadConfig } from '../../src/config/config';
+import { signStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
+import { type Clock, systemClock } from '../../src/shared/clock';
+import { createLogger } from '../../src/shared/logger';
+
+export const ADMIN_TOKEN = 'adm_test_token_0123456789abcdef';
+
+export interface Harness {
+  url: string;
+  container: Container;
+  server: Server;
+  api(path: string, init?: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers; text: string }>;
+  createGenericShop(input?: Record<string, unknown>): Promise<{ id: string; ownerKey: string; webhookSecret: string }>;
+  sendGeneric(shop: { id: string; webhookSecret: string }, message: GenericMessage, options?: { id?: string; timestamp?: number }): Promise<Response>;
+  close(): Promise<void>;
+}
+
+export interface GenericMessage {
+  type?: 'message' | 'order' | 'rating';
+  data: Record<string, unknown>;
+}
+
+/**
+ * A real Seatmate (HTTP + optionally workers) on a free port, against the test
+ * run's real Redis, under a key prefix of its own so test files never meet.
+ */
+export async function startHarness(options: { clock?: Clock; workers?: boolean; env?: Record<string, string> } = {}): Promise<Harness> {
+  const config = loadConfig({
+    REDIS_URL: inject('redisUrl'),
+    REDIS_PREFIX: `t${randomBytes(5).toString('hex')}`,
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    WORKER_CONCURRENCY: '8',
+    ...options.env,
+  });
+  const clock = options.clock ?? systemClock;
+  const container = await buildContainer(config, {
+    adminToken: ADMIN_TOKEN,
+    secretsKey: 'test-secrets-key-0123456789abcdef0123',
+    clock,
+    logger: createLogger('silent'),
+  });
+  if (options.workers !== false) container.startWorkers();
+  const server = container.createHttp().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const api: Harness['api'] = async (path, init = {}) => {
+    const headers: Record<string, string> = { ...init.headers };
+    const token = init.token === undefined ? ADMIN_TOKEN : init.token;
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${url}${path}`, {
+      method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+      headers,
+      body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
+    });
+    const text = await response.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // Not JSON (CSV, HTML, metrics): keep the text.
+    }
+    return { status: response.status, body, headers: response.headers, text };
+  };
+
+  return {
+    url,
+    container,
+    server,
+    api,
+    async createGenericShop(input = {}) {
+      const res = await api('/v1/shops', { body: { name: 'Test shop', platform: 'generic', ...input } });
+      if (res.status !== 201) throw new Error(`shop create failed: ${res.status} ${res.text}`);
+      return res.body;
+    },
+    async sendGeneric(shop, message, opts = {}) {
+      const id = opts.id ?? `msg_${randomUUID()}`;
+      const timestamp = opts.timestamp ?? Math.floor(clock.now() / 1000);
+      const body = JSON.stringify({ type: message.type ?? 'message', data: message.data });
+      return fetch(`${url}/webhooks/generic/${shop.id}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signStandardWebhook(shop.webhookSecret, id, timestamp, body),
+        },
+        body,
+      });
+    },
+    async close() {
+      await closeServer(server);
+      await container.close();
+    },
+  };
+}
+
+/** A buyer message body for the generic platform. */
+export function buyerMessage(buyerId: string, text: string, sentAt: string | number, extra: Record<string, unknown> = {}): GenericMessage {
+  return {
+    data: {
+      messageId: `m_${randomUUID()}`,
+      buyer: { id: buyerId },
+      from: 'buyer',
+      text,
+      sentAt: typeof sentAt === 'number' ? new Date(sentAt).toISOString() : sentAt,
+      ...extra,
+    },
+  };
+}
+
+/** Polls until `check` returns a truthy value (the worker is asynchronous). */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+}
