@@ -71,15 +71,13 @@ export class WebhookIngest {
     });
     if (fresh.length > 0) {
       const receivedAt = inbound.now;
-      await guard(
-        queues.inbound.addBulk(
-          fresh.map((event) => ({
-            name: event.kind,
-            data: { platform: adapter.platform, shopId, event, receivedAt },
-            opts: { jobId: inboundJobId(platform, shopId, event.eventId) },
-          })),
-        ),
-      );
+      const jobs = fresh.map((event) => ({
+        name: event.kind,
+        data: { platform: adapter.platform, shopId, event, receivedAt },
+        opts: { jobId: inboundJobId(platform, shopId, event.eventId) },
+      }));
+      // One event (the usual case) skips addBulk's MULTI wrapper.
+      await guard<unknown>(jobs.length === 1 ? queues.inbound.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : queues.inbound.addBulk(jobs));
       // Marked only after the add succeeded: a failed enqueue leaves the event retryable.
       const mark = redis.pipeline();
       for (const event of fresh) mark.set(keys.shop(shopId, 'seen', platform, event.eventId), '1', 'EX', DEDUPE_TTL_SECONDS);

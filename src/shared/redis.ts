@@ -13,6 +13,8 @@ export function producerConnection(url: string, extra: RedisOptions = {}): Redis
     // Reconnect quickly after an outage so /readyz recovers without a restart.
     retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
     lazyConnect: false,
+    // Concurrent requests share one write to Redis instead of one each.
+    enableAutoPipelining: true,
     ...extra,
   });
 }

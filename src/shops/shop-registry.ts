@@ -42,8 +42,17 @@ export interface CreatedShop extends Shop {
 
 const FIELDS = ['name', 'platform', 'timezone', 'plan', 'planHistory', 'catalog', 'settings', 'createdAt', 'credentials'] as const;
 
+/**
+ * How long a process reuses a shop it has read. Webhook ingest reads the shop
+ * on every delivery; a PATCH is seen at once by the process that made it and
+ * within this many ms by the others.
+ */
+export const SHOP_CACHE_MS = 5000;
+
 /** Shops live in one Redis hash each; credentials are sealed with the SecretBox. */
 export class ShopRegistry {
+  private readonly cache = new Map<string, { at: number; value: { shop: Shop; credentials: Credentials } }>();
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
@@ -93,9 +102,17 @@ export class ShopRegistry {
     return shop;
   }
 
-  /** The shop and its decrypted credentials, for adapters. */
+  /** The shop and its decrypted credentials, for adapters; served from a short cache. */
   async getWithCredentials(id: string): Promise<{ shop: Shop; credentials: Credentials } | null> {
-    return this.load(id);
+    const now = this.clock.now();
+    const cached = this.cache.get(id);
+    if (cached && now - cached.at >= 0 && now - cached.at < SHOP_CACHE_MS) return cached.value;
+    const loaded = await this.load(id);
+    if (loaded) {
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(id, { at: now, value: loaded });
+    }
+    return loaded;
   }
 
   async update(id: string, patch: UpdateShopInput): Promise<Shop> {
@@ -123,6 +140,7 @@ export class ShopRegistry {
       next.plan = patch.plan;
     }
     await this.redis.hset(this.keys.shop(id, 'shop'), this.serialize(next, credentials));
+    this.cache.delete(id);
     return next;
   }
 

@@ -1,0 +1,97 @@
+// `npm run bench:ingest`: drives signed generic webhooks at Seatmate's real
+// ingest (verify, rate-limit, dedupe, durable enqueue) and at a naive Koa
+// handler that only calls queue.add, against the same private Redis, and
+// prints accepted messages per second and ack latency for both.
+import { fork } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { signStandardWebhook } from '../src/platforms/generic/standard-webhooks';
+// @ts-expect-error plain .mjs shared with `npm start`
+import { freePort, startRedis } from './lib/redis-server.mjs';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '50' } } });
+const seconds = Number(values.seconds);
+const connections = Number(values.connections);
+const ADMIN = `adm_${randomBytes(16).toString('hex')}`;
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-bench-'));
+// Same persistence as production: append-only file, fsync every second.
+const redis = await startRedis({ port: await freePort(), dir, persist: true });
+
+async function server(mode: 'seatmate' | 'naive') {
+  const port = await freePort();
+  const child = fork(path.resolve('scripts/bench/ingest-server.ts'), [mode, redis.url, String(port), `bench${mode}`], {
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_CPU_PROF] : [])],
+    env: { ...process.env, ADMIN_TOKEN: ADMIN },
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill(process.env.BENCH_CPU_PROF ? 'SIGINT' : 'SIGKILL') };
+}
+
+function messageBody(): { id: string; body: string } {
+  const id = `msg_${randomUUID()}`;
+  const body = JSON.stringify({
+    type: 'message',
+    data: { messageId: id, buyer: { id: `buyer-${Math.floor(Math.random() * 5000)}` }, from: 'buyer', text: '您好，这款有灰色吗？', sentAt: new Date().toISOString() },
+  });
+  return { id, body };
+}
+
+async function drive(url: string, sign?: { shopId: string; secret: string }) {
+  const target = sign ? `${url}/webhooks/generic/${sign.shopId}` : `${url}/ingest`;
+  const result = await autocannon({
+    url: target,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const { id, body } = messageBody();
+          const ts = Math.floor(Date.now() / 1000);
+          const headers: Record<string, string> = { 'content-type': 'application/json' };
+          if (sign) {
+            headers['webhook-id'] = id;
+            headers['webhook-timestamp'] = String(ts);
+            headers['webhook-signature'] = signStandardWebhook(sign.secret, id, ts, body);
+          }
+          return { ...request, headers, body };
+        },
+      },
+    ],
+  });
+  const ok = result['2xx'];
+  return { perSecond: ok / result.duration, p50: result.latency.p50, p99: result.latency.p99, ok, errors: result.non2xx + result.errors, duration: result.duration };
+}
+
+console.log(`bench:ingest — ${connections} connections, ${seconds} s per target, Redis with AOF everysec, ${os.cpus().length} cores\n`);
+const seatmate = await server('seatmate');
+const shop = await fetch(`${seatmate.url}/v1/shops`, {
+  method: 'POST',
+  headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+  body: JSON.stringify({ name: 'Bench', platform: 'generic' }),
+}).then((r) => r.json() as Promise<{ id: string; webhookSecret: string }>);
+await drive(seatmate.url, { shopId: shop.id, secret: shop.webhookSecret }); // warm-up run, discarded
+const real = await drive(seatmate.url, { shopId: shop.id, secret: shop.webhookSecret });
+seatmate.stop();
+
+const naive = await server('naive');
+await drive(naive.url);
+const baseline = await drive(naive.url);
+naive.stop();
+
+await redis.stop();
+fs.rmSync(dir, { recursive: true, force: true });
+
+const row = (name: string, r: typeof real) =>
+  `${name.padEnd(34)} ${r.perSecond.toFixed(0).padStart(8)} msg/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   (${r.ok} acked, ${r.errors} non-2xx/errors)`;
+console.log(row('Seatmate (verify+dedupe+enqueue)', real));
+console.log(row('naive Koa handler (queue.add only)', baseline));
+console.log(`\nratio Seatmate / naive: ${(real.perSecond / baseline.perSecond).toFixed(2)}`);
