@@ -86,3 +86,12 @@ export const planSchema = z.discriminatedUnion('model', [
 
 export type Plan = z.infer<typeof planSchema>;
 export type PlanModel = Plan['model'];
+
+export type TieredPlan = z.infer<typeof tieredPlan>;
+export type PerDayPlan = z.infer<typeof perDayPlan>;
+export type MonthlyPlan = z.infer<typeof monthlyPlan>;
+export type PerReceptionPlan = z.infer<typeof perReceptionPlan>;
+export type DedicatedSeatPlan = z.infer<typeof dedicatedSeatPlan>;
+export type BaseCommissionPlan = z.infer<typeof baseCommissionPlan>;
+export type OvertimeAddOn = z.infer<typeof overtime>;
+export type PerformanceAddOn = z.infer<typeof performance>;
