@@ -4,7 +4,8 @@ import { z } from 'zod';
 export const fen = z.number().int().nonnegative();
 const percent = z.number().min(0).max(100);
 
-const overtime = z.object({ hourlyBaseFen: fen, ratePercent: percent }).strict();
+/** Overtime is usually billed above the base rate (150%, 200%), so its percent may exceed 100. */
+const overtime = z.object({ hourlyBaseFen: fen, ratePercent: z.number().min(0).max(500) }).strict();
 const performance = z.object({ minSatisfaction: z.number().min(1).max(5), bonusPercent: percent }).strict();
 const addOns = { overtime: overtime.optional(), performance: performance.optional() };
 
