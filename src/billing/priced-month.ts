@@ -40,6 +40,8 @@ export interface TargetCheck {
   met: boolean;
   /** how `met` was decided, in words, with the exact integers compared */
   rule: string;
+  /** the measured value against the target, rounded for reading */
+  summary: string;
 }
 
 export interface TierChoice {

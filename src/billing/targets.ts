@@ -1,4 +1,4 @@
-import { exactDecimal } from './exact-decimal';
+import { exactDecimal, formatRatio, ratio } from './exact-decimal';
 import type { MonthMeasures } from './month-measures';
 import type { TargetCheck } from './priced-month';
 
@@ -21,6 +21,7 @@ export function checkTarget(name: TargetCheck['name'], target: number, m: MonthM
         measured: averageSeconds,
         met,
         rule: `average first response = ${totalResponseMs} ms / ${answered} answered; met when ≤ ${target} s`,
+        summary: `average first response ${formatRatio(ratio(totalResponseMs, answered * 1000), 2)} s ${met ? '≤' : '>'} ${target} s`,
       };
     }
     case 'minWithin3MinRate': {
@@ -33,6 +34,7 @@ export function checkTarget(name: TargetCheck['name'], target: number, m: MonthM
         measured: within3MinRate,
         met,
         rule: `3-minute rate = ${within3Min} answered within 180 s / ${m.consultations} consultations; met when ≥ ${target}`,
+        summary: `3-minute response rate ${formatRatio(ratio(within3Min, m.consultations), 4)} ${met ? '≥' : '<'} ${target}`,
       };
     }
     case 'minSatisfaction': {
@@ -45,11 +47,25 @@ export function checkTarget(name: TargetCheck['name'], target: number, m: MonthM
         measured: average,
         met,
         rule: `satisfaction = ${ratingSum} points / ${ratings} ratings; met when ≥ ${target}`,
+        summary: `satisfaction ${formatRatio(ratio(ratingSum, ratings), 2)} ${met ? '≥' : '<'} ${target}`,
       };
     }
   }
 }
 
+const LABELS: Record<TargetCheck['name'], string> = {
+  maxAverageFirstResponseSeconds: 'average first response',
+  minWithin3MinRate: '3-minute response rate',
+  minSatisfaction: 'satisfaction',
+};
+
 function missingData(name: TargetCheck['name'], target: number, why: string): TargetCheck {
-  return { name, target, measured: null, met: false, rule: `${why}: no data counts as not met` };
+  return {
+    name,
+    target,
+    measured: null,
+    met: false,
+    rule: `${why}: no data counts as not met`,
+    summary: `${LABELS[name]}: no data, counts as missed`,
+  };
 }

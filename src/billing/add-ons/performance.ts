@@ -19,8 +19,8 @@ export function performanceLine(
   const line = invoiceLine(
     'performance',
     check.met
-      ? `Performance bonus ${addOn.bonusPercent}% of the ${formatYuan(baseFeeFen)} CNY base fee: satisfaction ${check.measured} ≥ ${addOn.minSatisfaction}`
-      : `Performance bonus ${addOn.bonusPercent}%: not earned, satisfaction ${check.measured ?? 'not rated'} below ${addOn.minSatisfaction}`,
+      ? `Performance bonus ${addOn.bonusPercent}% of the ${formatYuan(baseFeeFen)} CNY base fee: ${check.summary}`
+      : `Performance bonus ${addOn.bonusPercent}%: not earned (${check.summary})`,
     check.met ? 1 : 0,
     baseFeeFen,
     addOn.bonusPercent,

@@ -34,13 +34,13 @@ export function priceMonthly(plan: MonthlyPlan, m: MonthMeasures): ModelPricing 
     ),
   ];
   if (holdbackFen > 0) {
-    const missed = targets.filter((c) => !c.met).map((c) => c.name);
+    const missed = targets.filter((c) => !c.met).map((c) => c.summary);
     lines.push(
       invoiceLine(
         'holdback',
         allMet
           ? `Holdback ${plan.holdbackPercent}% of the monthly fee: ${targets.length === 0 ? 'no targets set' : 'every target met'}, charged`
-          : `Holdback ${plan.holdbackPercent}% of the monthly fee: not charged, target missed (${missed.join(', ')})`,
+          : `Holdback ${plan.holdbackPercent}% of the monthly fee: not charged, target missed (${missed.join('; ')})`,
         allMet ? 1 : 0,
         holdbackFen,
       ),

@@ -26,7 +26,9 @@ export function priceTiered(plan: TieredPlan, m: MonthMeasures): ModelPricing {
       ? previous?.upToAverageDaily != null
         ? `above ${previous.upToAverageDaily}`
         : 'any volume'
-      : `up to ${tier.upToAverageDaily}`;
+      : previous?.upToAverageDaily != null
+        ? `over ${previous.upToAverageDaily} and up to ${tier.upToAverageDaily}`
+        : `up to ${tier.upToAverageDaily}`;
   const rule =
     tier.upToAverageDaily === null
       ? `${m.consultations} consultations / ${m.daysInMonth} days is above every bounded tier`

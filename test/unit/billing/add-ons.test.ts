@@ -59,9 +59,10 @@ describe('performance add-on', () => {
     // 44 / 10 = 4.4 < 4.5 → zero line.
     const low = priceMonth(seats, monthOf('2026-11', { satisfaction: { ratings: 10, ratingSum: 44 } }));
     expect(low.lines[1]).toMatchObject({ kind: 'performance', quantity: 0, amountFen: 0 });
+    expect(low.lines[1]?.description).toBe('Performance bonus 5%: not earned (satisfaction 4.40 < 4.5)');
     expect(low.totalFen).toBe(1200000);
     const unrated = priceMonth(seats, monthOf('2026-11'));
-    expect(unrated.inputs.performance).toMatchObject({ measured: null, met: false });
+    expect(unrated.inputs.performance).toMatchObject({ measured: null, met: false, summary: 'satisfaction: no data, counts as missed' });
     expect(unrated.totalFen).toBe(1200000);
   });
 

@@ -62,7 +62,7 @@ describe('monthly plan with a performance holdback', () => {
     );
     expect(priced.totalFen).toBe(680000);
     expect(priced.lines[1]).toMatchObject({ kind: 'holdback', quantity: 0, unitFen: 120000, amountFen: 0 });
-    expect(priced.lines[1]?.description).toContain('minSatisfaction');
+    expect(priced.lines[1]?.description).toContain('target missed (satisfaction 4.40 < 4.5)');
     expect(priced.inputs.targets?.map((t) => t.met)).toEqual([true, true, false]);
   });
 

@@ -28,6 +28,10 @@ describe('tiered plan (volume pricing on the average daily consultations)', () =
     expect(priced.totalFen).toBe(250000);
     expect(priced.inputs.tier?.index).toBe(1);
     expect(priced.inputs.figures.averageDaily).toBe('50.03');
+    expect(priced.lines[0]?.description).toBe(
+      'Tier 2 (over 50 and up to 100 consultations a day): average 50.03 = 1551 / 31 days, 2500.00 CNY a month',
+    );
+    expect(priced.inputs.tier?.rule).toBe('1551 consultations ≤ 100 × 31 days and > 50 × 31 days');
   });
 
   it('divides by calendar days of the month, not by days with activity', () => {
