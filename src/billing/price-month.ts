@@ -2,7 +2,7 @@ import { AppError } from '../shared/errors';
 import { overtimeLine } from './add-ons/overtime';
 import { performanceLine } from './add-ons/performance';
 import { sumAmounts } from './invoice-line';
-import { adjustmentLines } from './late-adjustments';
+import { adjustmentLines } from './adjustment-lines';
 import { priceBaseCommission } from './models/base-commission';
 import { priceDedicatedSeat } from './models/dedicated-seat';
 import { priceMonthly } from './models/monthly';
@@ -72,7 +72,7 @@ function priceModel(plan: Plan, m: MonthMeasures): ModelPricing {
     case 'per_reception':
       return pricePerReception(plan, m);
     case 'dedicated_seat':
-      return priceDedicatedSeat(plan, m);
+      return priceDedicatedSeat(plan);
     case 'base_commission':
       return priceBaseCommission(plan, m);
   }

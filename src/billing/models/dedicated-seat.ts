@@ -1,11 +1,10 @@
 import { formatYuan } from '../fen';
 import { invoiceLine } from '../invoice-line';
-import type { MonthMeasures } from '../month-measures';
 import type { DedicatedSeatPlan } from '../plan-schema';
 import type { ModelPricing } from '../priced-month';
 
 /** A fixed monthly salary per dedicated seat; no measured figure changes it. */
-export function priceDedicatedSeat(plan: DedicatedSeatPlan, _m: MonthMeasures): ModelPricing {
+export function priceDedicatedSeat(plan: DedicatedSeatPlan): ModelPricing {
   return {
     lines: [
       invoiceLine(

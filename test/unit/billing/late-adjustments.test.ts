@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lateAdjustmentFor } from '../../../src/billing/late-adjustments';
+import { lateAdjustmentFor } from '../../../src/billing/late-adjustment';
 import { priceMonth } from '../../../src/billing/price-month';
 import { day, monthOf, plan } from './month-fixture';
 
@@ -32,20 +32,28 @@ describe('late adjustments', () => {
     // October final: 1 day, 10 receptions → 5000 + 3000 = 8000.
     // A late reception on a new day: 2 days, 11 receptions → 10000 + 3300 = 13300; adjustment +5300.
     const final = priceMonth(perReception, monthOf('2026-10', { days: [day('2026-10-01', 10, 10, 1)] }));
-    const repriced = priceMonth(
-      perReception,
-      monthOf('2026-10', { days: [day('2026-10-01', 10, 10, 1), day('2026-10-31', 1, 1, 1)] }),
-    );
-    expect(lateAdjustmentFor(final, repriced, 'late receptions')).toEqual({
+    const withLate = monthOf('2026-10', { days: [day('2026-10-01', 10, 10, 1), day('2026-10-31', 1, 1, 1)] });
+    expect(lateAdjustmentFor(final, withLate, 'late receptions')).toEqual({
       month: '2026-10',
       description: 'late receptions',
       amountFen: 5300,
     });
   });
 
-  it('refuses to compare two different months', () => {
+  it('ignores the final month\'s own adjustments when taking the difference', () => {
+    // September final under per_reception with a +700 adjustment for August: 5000 + 300 = 5300 charges.
+    // Late: one more reception the same day → 5000 + 600 = 5600; adjustment +300, the +700 is not counted again.
+    const september = monthOf('2026-09', {
+      days: [day('2026-09-01', 1, 1, 1)],
+      lateAdjustments: [{ month: '2026-08', description: 'late', amountFen: 700 }],
+    });
+    const final = priceMonth(perReception, september);
+    const withLate = monthOf('2026-09', { days: [day('2026-09-01', 2, 2, 1)], lateAdjustments: september.lateAdjustments });
+    expect(lateAdjustmentFor(final, withLate, 'one more reception').amountFen).toBe(300);
+  });
+
+  it('refuses late events for another month', () => {
     const oct = priceMonth(perReception, monthOf('2026-10'));
-    const nov = priceMonth(perReception, monthOf('2026-11'));
-    expect(() => lateAdjustmentFor(oct, nov, 'x')).toThrow(RangeError);
+    expect(() => lateAdjustmentFor(oct, monthOf('2026-11'), 'x')).toThrow(RangeError);
   });
 });
