@@ -4,7 +4,8 @@ import { z } from 'zod';
 export const fen = z.number().int().nonnegative();
 const percent = z.number().min(0).max(100);
 
-const overtime = z.object({ hourlyBaseFen: fen, ratePercent: percent }).strict();
+/** Overtime is usually billed above the base rate (150%, 200%), so its percent may exceed 100. */
+const overtime = z.object({ hourlyBaseFen: fen, ratePercent: z.number().min(0).max(500) }).strict();
 const performance = z.object({ minSatisfaction: z.number().min(1).max(5), bonusPercent: percent }).strict();
 const addOns = { overtime: overtime.optional(), performance: performance.optional() };
 
@@ -86,3 +87,12 @@ export const planSchema = z.discriminatedUnion('model', [
 
 export type Plan = z.infer<typeof planSchema>;
 export type PlanModel = Plan['model'];
+
+export type TieredPlan = z.infer<typeof tieredPlan>;
+export type PerDayPlan = z.infer<typeof perDayPlan>;
+export type MonthlyPlan = z.infer<typeof monthlyPlan>;
+export type PerReceptionPlan = z.infer<typeof perReceptionPlan>;
+export type DedicatedSeatPlan = z.infer<typeof dedicatedSeatPlan>;
+export type BaseCommissionPlan = z.infer<typeof baseCommissionPlan>;
+export type OvertimeAddOn = z.infer<typeof overtime>;
+export type PerformanceAddOn = z.infer<typeof performance>;
