@@ -11,20 +11,20 @@ import type { HttpServices } from './services';
 
 /**
  * The Koa app: request id and log first, then the one error mapper, then the
- * public routes (ops, webhooks authenticate themselves), then /v1 behind bearer auth.
+ * public routes (ops, pages; webhooks authenticate themselves), then /v1 behind bearer auth.
  */
-export function createHttpApp(services: HttpServices, extraRouters: Router[] = []): Koa {
+export function createHttpApp(services: HttpServices, routers: { v1?: Router[]; public?: Router[] } = {}): Koa {
   const app = new Koa({ proxy: true });
   app.use(requestContext(services.logger));
   app.use(errorMiddleware(services.logger));
 
-  const publicRouters = [opsRoutes(services), webhookRoutes(services)];
+  const publicRouters = [opsRoutes(services), webhookRoutes(services), ...(routers.public ?? [])];
   for (const router of publicRouters) app.use(router.routes()).use(router.allowedMethods());
 
   const auth = bearerAuth({ adminToken: services.adminToken, redis: services.redis, keys: services.keys, agents: services.agents });
   const v1 = new Router();
   v1.use('/v1', auth);
-  for (const router of [shopRoutes(services), agentAdminRoutes(services), opsAdminRoutes(services), ...extraRouters]) {
+  for (const router of [shopRoutes(services), agentAdminRoutes(services), opsAdminRoutes(services), ...(routers.v1 ?? [])]) {
     v1.use(router.routes(), router.allowedMethods());
   }
   app.use(v1.routes()).use(v1.allowedMethods());
