@@ -31,8 +31,8 @@ if (!env.REDIS_URL) {
   console.log(`[start] embedded Redis on ${redis.url}, data in ${path.join(dataDir, 'redis')}`);
 }
 
-const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
-const service = spawn(tsx, [path.join(root, 'src', 'app', 'main.ts'), role], { stdio: 'inherit', env, cwd: root });
+// One process (no tsx wrapper in between), so signals reach the service directly.
+const service = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'app', 'main.ts'), role], { stdio: 'inherit', env, cwd: root });
 
 // The service handles SIGTERM/SIGINT itself (graceful drain); we only forward
 // them and keep Redis up until it has finished.

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
 import type { InboundRequest } from '../platforms/contract';
 import type { PlatformRegistry } from '../platforms/registry';
 import type { ShopRegistry } from '../shops/shop-registry';
@@ -18,12 +18,22 @@ export interface WebhookAnswer {
   duplicates: number;
 }
 
-// Fixed one-minute window per shop; returns the count and the ms left in the window.
-const RATE_SCRIPT = `
+// One round trip before the enqueue: count this request in the shop's fixed
+// one-minute window, and say which events were already seen. KEYS[1] is the
+// rate key, KEYS[2..] the events' dedupe keys.
+const RATE_AND_SEEN_SCRIPT = `
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return {count, redis.call('PTTL', KEYS[1])}
+local out = {count, redis.call('PTTL', KEYS[1])}
+for i = 2, #KEYS do out[i + 1] = redis.call('EXISTS', KEYS[i]) end
+return out
 `;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    rateAndSeen(numKeys: number, ...args: string[]): Result<number[], Context>;
+  }
+}
 
 /**
  * The webhook use case: find the shop, verify, parse, rate-limit, drop
@@ -40,7 +50,10 @@ export class WebhookIngest {
       clock: Clock;
       ratePerMinute: number;
     },
-  ) {}
+  ) {
+    // EVALSHA after the first call: the script text is not resent per request.
+    deps.redis.defineCommand('rateAndSeen', { lua: RATE_AND_SEEN_SCRIPT });
+  }
 
   async deliver(platform: string, shopId: string, request: Omit<InboundRequest, 'now'>): Promise<WebhookAnswer> {
     const { redis, keys, queues } = this.deps;
@@ -50,25 +63,16 @@ export class WebhookIngest {
     const parsed = adapter.parse(inbound, credentials);
 
     const seenKeys = parsed.events.map((event) => keys.shop(shopId, 'seen', platform, event.eventId));
-    const check = redis.pipeline().eval(RATE_SCRIPT, 1, keys.shop(shopId, 'rate'), '60000');
-    for (const key of seenKeys) check.exists(key);
-    const results = (await guard(check.exec())) ?? [];
-    const [rateError, rate] = results[0] ?? [];
-    if (rateError) throw unavailable('The queue store is unavailable; retry shortly.', rateError);
-    const [count, ttlMs] = rate as [number, number];
-    if (count > this.deps.ratePerMinute) {
-      const retryAfter = String(Math.max(1, Math.ceil(ttlMs / 1000)));
+    const [count, ttlMs, ...seen] = await guard(redis.rateAndSeen(1 + seenKeys.length, keys.shop(shopId, 'rate'), ...seenKeys, '60000'));
+    if ((count as number) > this.deps.ratePerMinute) {
+      const retryAfter = String(Math.max(1, Math.ceil((ttlMs as number) / 1000)));
       throw new AppError(429, 'rate_limited', `More than ${this.deps.ratePerMinute} webhook requests this minute for this shop.`, {
         headers: { 'Retry-After': retryAfter },
         details: { retryAfterSeconds: Number(retryAfter) },
       });
     }
 
-    const fresh = parsed.events.filter((_, i) => {
-      const [error, exists] = results[i + 1] ?? [];
-      if (error) throw unavailable('The queue store is unavailable; retry shortly.', error);
-      return exists === 0;
-    });
+    const fresh = parsed.events.filter((_, i) => seen[i] === 0);
     if (fresh.length > 0) {
       const receivedAt = inbound.now;
       const jobs = fresh.map((event) => ({
@@ -79,9 +83,7 @@ export class WebhookIngest {
       // One event (the usual case) skips addBulk's MULTI wrapper.
       await guard<unknown>(jobs.length === 1 ? queues.inbound.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : queues.inbound.addBulk(jobs));
       // Marked only after the add succeeded: a failed enqueue leaves the event retryable.
-      const mark = redis.pipeline();
-      for (const event of fresh) mark.set(keys.shop(shopId, 'seen', platform, event.eventId), '1', 'EX', DEDUPE_TTL_SECONDS);
-      await guard(mark.exec());
+      await guard(Promise.all(fresh.map((event) => redis.set(keys.shop(shopId, 'seen', platform, event.eventId), '1', 'EX', DEDUPE_TTL_SECONDS))));
     }
 
     const response = parsed.response;

@@ -22,7 +22,7 @@ describe('graceful shutdown', () => {
     const port = await freePort();
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-shutdown-'));
     const env = { ...process.env, REDIS_URL: inject('redisUrl'), REDIS_PREFIX: prefix, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_TOKEN: ADMIN, SECRETS_KEY, LOG_LEVEL: 'warn' };
-    const service = spawn(path.resolve('node_modules/.bin/tsx'), ['src/app/main.ts', 'all'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const service = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts', 'all'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => service.on('exit', (code) => resolve(code)));
     const base = `http://127.0.0.1:${port}`;
     await eventually(async () => (await fetch(`${base}/readyz`).catch(() => null))?.ok, 20_000);
