@@ -3,7 +3,7 @@ import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OutboundReply } from '../../../src/platforms/contract';
 import { whatsappAdapter } from '../../../src/platforms/whatsapp';
-import { AppError } from '../../../src/shared/errors';
+import { expectAppError } from '../../fixtures/platforms/app-error';
 import { testPlatformHttp } from '../../fixtures/platforms/platform-http';
 import { asInbound } from '../../fixtures/platforms/signed-request';
 import {
@@ -21,18 +21,6 @@ const credentials = {
   accessToken: 'EAAJB-token',
   phoneNumberId: '106540352242922',
 };
-
-function expectAppError(fn: () => unknown, status: number, code?: string) {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AppError);
-    expect((error as AppError).status).toBe(status);
-    if (code) expect((error as AppError).code).toBe(code);
-    return error as AppError;
-  }
-  throw new Error('expected an AppError');
-}
 
 describe('whatsapp credentials', () => {
   it('accepts the four fields and names a missing one', () => {
