@@ -6,6 +6,9 @@ export interface PlatformResponse {
   body: unknown;
 }
 
+/** A platform call that hangs must not hold a worker; past this it is a retryable network failure. */
+export const PLATFORM_TIMEOUT_MS = 15_000;
+
 /** POSTs JSON through the injected fetch; a network failure or unreadable body is a retryable result. */
 export async function postJson(
   http: { fetch: typeof fetch },
@@ -19,6 +22,7 @@ export async function postJson(
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
+      signal: AbortSignal.timeout(PLATFORM_TIMEOUT_MS),
     });
   } catch (error) {
     return networkFailure(error);

@@ -3,7 +3,8 @@ import type { MessageEvent, ParsedDelivery } from '../contract';
 import { parseJsonBody, parsePayload } from '../payload-schema';
 
 const sourceSchema = z.object({
-  type: z.enum(['user', 'group', 'room']),
+  // A new source type must not make LINE's whole batch fail: unknown ones simply have no ids we use.
+  type: z.string(),
   userId: z.string().optional(),
   groupId: z.string().optional(),
   roomId: z.string().optional(),
@@ -11,7 +12,7 @@ const sourceSchema = z.object({
 
 const messageEventSchema = z.object({
   type: z.literal('message'),
-  mode: z.enum(['active', 'standby']),
+  mode: z.string(),
   timestamp: z.number().int().nonnegative(),
   source: sourceSchema,
   webhookEventId: z.string().min(1),
@@ -50,7 +51,7 @@ export function parseLineDelivery(rawBody: Buffer): ParsedDelivery {
   delivery.events.forEach((raw, index) => {
     if (raw.type !== 'message') return;
     const event = parsePayload(messageEventSchema, raw, ['events', index]);
-    if (event.mode === 'standby') return;
+    if (event.mode !== 'active') return;
     const { source } = event;
     // In a group a user who has not added the bot may have no userId; the group is then the buyer.
     const buyerId = source.userId ?? source.groupId ?? source.roomId;

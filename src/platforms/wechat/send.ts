@@ -1,6 +1,14 @@
 import type { OutboundReply, PlatformHttp, SendResult } from '../contract';
 import { closedWindow } from '../reply-window';
-import { describeFailure, failureFromStatus, isPlatformResponse, networkFailure, postJson, readField } from '../send-result';
+import {
+  PLATFORM_TIMEOUT_MS,
+  describeFailure,
+  failureFromStatus,
+  isPlatformResponse,
+  networkFailure,
+  postJson,
+  readField,
+} from '../send-result';
 import type { WechatCredentials } from './credentials';
 
 /** errcodes meaning the access token itself is bad: 40001 invalid, 40014 malformed, 42001 expired. */
@@ -36,7 +44,7 @@ async function refreshToken(credentials: WechatCredentials, http: PlatformHttp, 
       `&appid=${encodeURIComponent(credentials.appId)}&secret=${encodeURIComponent(credentials.appSecret)}`;
     let response: Response;
     try {
-      response = await http.fetch(url, { method: 'GET' });
+      response = await http.fetch(url, { method: 'GET', signal: AbortSignal.timeout(PLATFORM_TIMEOUT_MS) });
     } catch (error) {
       throw new TokenFetchError(`WeChat token request failed: ${error instanceof Error ? error.message : String(error)}`, true);
     }
