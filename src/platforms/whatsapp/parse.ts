@@ -6,7 +6,8 @@ import type { WhatsappCredentials } from './credentials';
 const messageSchema = z.object({
   from: z.string().min(1),
   id: z.string().min(1),
-  timestamp: z.string().regex(/^\d+$/, { error: 'must be Unix seconds as a string' }),
+  // Meta documents Unix seconds as a string; the echo reference calls it an integer, so take both.
+  timestamp: z.union([z.string().regex(/^\d+$/, { error: 'must be Unix seconds' }), z.number().int().nonnegative()]).transform(Number),
   type: z.string().min(1),
   text: z.object({ body: z.string() }).optional(),
   image: z.object({ caption: z.string().optional() }).optional(),
@@ -26,6 +27,12 @@ const valueSchema = z.object({
   metadata: z.object({ phone_number_id: z.string().min(1) }).optional(),
   contacts: z.array(z.object({ wa_id: z.string(), profile: z.object({ name: z.string() }).optional() })).optional(),
   messages: z.array(messageSchema).optional(),
+});
+
+/** smb_message_echoes: what the business typed in the WhatsApp Business app on a coexistence number. */
+const echoValueSchema = z.object({
+  metadata: z.object({ phone_number_id: z.string().min(1) }).optional(),
+  message_echoes: z.array(messageSchema.extend({ to: z.string().min(1) })).optional(),
 });
 
 const deliverySchema = z.object({
@@ -66,40 +73,65 @@ function withCaption(placeholder: string, caption: string | undefined): string {
 }
 
 /**
- * Walks entry[] → changes[] → value.messages[]: Meta batches up to 1000
- * updates per POST. `statuses[]` (sent/delivered/read of our own replies) and
- * other fields carry no buyer message and yield nothing. `system` messages
- * (a buyer changed number) are not something a buyer said.
+ * Walks entry[] → changes[] → value: Meta batches up to 1000 updates per
+ * POST. `messages[]` are buyers writing. `statuses[]` (sent/delivered/read of
+ * our own replies) and other fields yield nothing, nor do `system` messages
+ * (a buyer changed number). `smb_message_echoes` are replies typed in the
+ * WhatsApp Business app on a coexistence number: agent messages. Cloud API
+ * sends (Seatmate's own) are never echoed there, so none needs filtering out.
  */
 export function parseWhatsappDelivery(rawBody: Buffer, credentials: WhatsappCredentials): ParsedDelivery {
   const delivery = parsePayload(deliverySchema, parseJsonBody(rawBody));
   const events: MessageEvent[] = [];
   delivery.entry.forEach((entry, entryIndex) => {
     entry.changes.forEach((change, changeIndex) => {
-      if (change.field !== 'messages') return;
-      const value = parsePayload(valueSchema, change.value, ['entry', entryIndex, 'changes', changeIndex, 'value']);
-      const phoneNumberId = value.metadata?.phone_number_id;
-      // One Meta app may serve several numbers; only this shop's number is ours.
-      if (phoneNumberId !== undefined && phoneNumberId !== credentials.phoneNumberId) return;
-      (value.messages ?? []).forEach((message, messageIndex) => {
-        if (message.type === 'system') return;
-        const seconds = Number(message.timestamp);
-        if (!Number.isSafeInteger(seconds) || seconds > 8_640_000_000_000) {
-          throw invalidPayload(`entry.${entryIndex}.changes.${changeIndex}.value.messages.${messageIndex}.timestamp`, 'is out of range');
+      const at = ['entry', entryIndex, 'changes', changeIndex, 'value'];
+      if (change.field === 'messages') {
+        const value = parsePayload(valueSchema, change.value, at);
+        if (!isThisShop(value.metadata?.phone_number_id, credentials)) return;
+        for (const message of value.messages ?? []) {
+          if (message.type === 'system') continue;
+          const name = value.contacts?.find((contact) => contact.wa_id === message.from)?.profile?.name;
+          events.push(toEvent(message, { id: message.from, name }, 'buyer', credentials, value.metadata?.phone_number_id));
         }
-        const name = value.contacts?.find((contact) => contact.wa_id === message.from)?.profile?.name;
-        events.push({
-          kind: 'message',
-          eventId: message.id,
-          messageId: message.id,
-          buyer: name ? { id: message.from, name } : { id: message.from },
-          from: 'buyer',
-          text: textOf(message),
-          sentAt: new Date(seconds * 1000).toISOString(),
-          replyContext: { phoneNumberId: phoneNumberId ?? credentials.phoneNumberId, waId: message.from },
-        });
-      });
+      } else if (change.field === 'smb_message_echoes') {
+        const value = parsePayload(echoValueSchema, change.value, at);
+        if (!isThisShop(value.metadata?.phone_number_id, credentials)) return;
+        for (const echo of value.message_echoes ?? []) {
+          // Edits and deletions of an earlier reply are not new replies.
+          if (echo.type === 'edit' || echo.type === 'revoke') continue;
+          // `to` is the number as typed ("+1 650…"); buyer ids are wa_ids, digits only.
+          const buyerId = echo.to.replace(/\D/g, '');
+          events.push(toEvent(echo, { id: buyerId }, 'agent', credentials, value.metadata?.phone_number_id));
+        }
+      }
     });
   });
   return { events };
+}
+
+/** One Meta app may serve several numbers; only this shop's number is ours. */
+function isThisShop(phoneNumberId: string | undefined, credentials: WhatsappCredentials): boolean {
+  return phoneNumberId === undefined || phoneNumberId === credentials.phoneNumberId;
+}
+
+function toEvent(
+  message: WhatsappMessage,
+  buyer: { id: string; name?: string | undefined },
+  from: 'buyer' | 'agent',
+  credentials: WhatsappCredentials,
+  phoneNumberId: string | undefined,
+): MessageEvent {
+  const sentAt = new Date(message.timestamp * 1000);
+  if (Number.isNaN(sentAt.getTime())) throw invalidPayload(`messages.${message.id}.timestamp`, 'is out of range');
+  return {
+    kind: 'message',
+    eventId: message.id,
+    messageId: message.id,
+    buyer: buyer.name ? { id: buyer.id, name: buyer.name } : { id: buyer.id },
+    from,
+    text: textOf(message),
+    sentAt: sentAt.toISOString(),
+    replyContext: { phoneNumberId: phoneNumberId ?? credentials.phoneNumberId, waId: buyer.id },
+  };
 }

@@ -9,6 +9,7 @@ import { asInbound } from '../../fixtures/platforms/signed-request';
 import {
   documentedWhatsappText,
   signedWhatsappDelivery,
+  whatsappBusinessAppEchoBody,
   whatsappHandshake,
   whatsappMessage,
   whatsappSignature,
@@ -213,6 +214,29 @@ describe('whatsapp parse', () => {
       statuses: [whatsappStatus('wamid.ours', 'delivered'), whatsappStatus('wamid.ours', 'read')],
     });
     expect(whatsappAdapter.parse(asInbound(request), credentials).events).toEqual([]);
+  });
+
+  it('turns replies typed in the WhatsApp Business app into agent messages, skipping edits and deletions', () => {
+    const body = whatsappBusinessAppEchoBody([
+      { id: 'wamid.echo1', to: '+1 650-555-1234', text: 'Yes, blue is in stock.' },
+      { id: 'wamid.echo2', type: 'edit' },
+      { id: 'wamid.echo3', type: 'revoke' },
+      { id: 'wamid.echo4', type: 'image' },
+    ]);
+    const events = whatsappAdapter.parse(asInbound(signedWhatsappDelivery({ secret: 'x', body })), credentials).events;
+    expect(events).toEqual([
+      {
+        kind: 'message',
+        eventId: 'wamid.echo1',
+        messageId: 'wamid.echo1',
+        buyer: { id: '16505551234' },
+        from: 'agent',
+        text: 'Yes, blue is in stock.',
+        sentAt: '2025-02-12T00:43:44.000Z',
+        replyContext: { phoneNumberId: '106540352242922', waId: '16505551234' },
+      },
+      expect.objectContaining({ eventId: 'wamid.echo4', from: 'agent', text: '[image]' }),
+    ]);
   });
 
   it('ignores messages addressed to another business number of the same app', () => {
