@@ -61,8 +61,8 @@ export function parseTelegramUpdate(rawBody: Buffer): ParsedDelivery {
   const event: MessageEvent = {
     kind: 'message',
     eventId: String(update.update_id),
-    // message_id is unique only within its chat.
-    messageId: `${message.chat.id}:${message.message_id}`,
+    // message_id is unique only within its chat. No ":" in it: BullMQ refuses custom job ids with extra colons.
+    messageId: `${message.chat.id}/${message.message_id}`,
     buyer: name ? { id: message.chat.id, name } : { id: message.chat.id },
     from: 'buyer',
     text: textOf(message),

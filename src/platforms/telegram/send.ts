@@ -18,7 +18,7 @@ export async function sendTelegramText(
   const accepted = typeof result.body === 'object' && result.body !== null && (result.body as { ok?: unknown }).ok === true;
   if (result.status >= 200 && result.status < 300 && accepted) {
     const id = readField(result.body, ['result', 'message_id']);
-    return id ? { ok: true, platformMessageId: `${chatId}:${id}` } : { ok: true };
+    return id ? { ok: true, platformMessageId: `${chatId}/${id}` } : { ok: true };
   }
   const description = describeFailure(result.status, result.body, ['description']);
   return failureFromStatus(result.status, description);

@@ -62,7 +62,7 @@ describe('telegram parse', () => {
       {
         kind: 'message',
         eventId: '123456789',
-        messageId: '4503599627370495:42',
+        messageId: '4503599627370495/42',
         buyer: { id: '4503599627370495', name: 'Ann Lee' },
         from: 'buyer',
         text: 'Hello',
@@ -113,7 +113,7 @@ describe('telegram send', () => {
     const scope = nock('https://api.telegram.org', { reqheaders: { 'content-type': 'application/json' } })
       .post(path, { chat_id: '111111111', text: 'Sure!' })
       .reply(200, { ok: true, result: { message_id: 77, date: 1, chat: { id: 111111111, type: 'private' } } });
-    await expect(telegramAdapter.send!(reply, credentials, http)).resolves.toEqual({ ok: true, platformMessageId: '111111111:77' });
+    await expect(telegramAdapter.send!(reply, credentials, http)).resolves.toEqual({ ok: true, platformMessageId: '111111111/77' });
     expect(scope.isDone()).toBe(true);
   });
 
