@@ -9,7 +9,7 @@ export interface PlatformResponse {
 /** A platform call that hangs must not hold a worker; past this it is a retryable network failure. */
 export const PLATFORM_TIMEOUT_MS = 15_000;
 
-/** POSTs JSON through the injected fetch; a network failure or unreadable body is a retryable result. */
+/** POSTs JSON through the injected fetch; a network failure or timeout comes back as a retryable SendResult. */
 export async function postJson(
   http: { fetch: typeof fetch },
   url: string,
