@@ -145,6 +145,10 @@ describe('wechat handshake', () => {
     expect(wechatAdapter.handshake!(asInbound(request, now), plainCredentials)).toEqual({ contentType: 'text/plain', body: '5837397520984758' });
     const wrong = wechatHandshake({ token: 'someothertoken', timestamp: ts, echostr: '1' });
     expectAppError(() => wechatAdapter.handshake!(asInbound(wrong, now), plainCredentials), 403);
+    const { echostr: _echostr, ...noEcho } = request.query;
+    expect(expectAppError(() => wechatAdapter.handshake!(asInbound({ ...request, query: noEcho }, now), plainCredentials), 400).details).toEqual({
+      field: 'echostr',
+    });
   });
 
   it('decrypts an encrypted echostr in safe mode and refuses one for another AppID', () => {
