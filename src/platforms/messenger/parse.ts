@@ -1,0 +1,122 @@
+import { z } from 'zod';
+import type { MessageEvent, ParsedDelivery } from '../contract';
+import { parseJsonBody, parsePayload } from '../payload-schema';
+import type { MessengerCredentials } from './credentials';
+
+/** Seatmate tags what it sends (see send.ts) so an echo of it is recognised even without app_id. */
+export const SEATMATE_METADATA_PREFIX = 'seatmate:';
+
+const idSchema = z.union([z.string().min(1), z.number().int()]).transform(String);
+
+const messagingSchema = z.object({
+  sender: z.object({ id: idSchema }),
+  recipient: z.object({ id: idSchema }),
+  timestamp: z.number().int().nonnegative(),
+  message: z
+    .object({
+      mid: z.string().min(1),
+      text: z.string().optional(),
+      is_echo: z.boolean().optional(),
+      is_deleted: z.boolean().optional(),
+      app_id: idSchema.optional(),
+      metadata: z.string().optional(),
+      attachments: z.array(z.object({ type: z.string() })).optional(),
+    })
+    .optional(),
+  postback: z.object({ mid: z.string().optional(), title: z.string().optional(), payload: z.string().optional() }).optional(),
+});
+
+const deliverySchema = z.object({
+  object: z.literal('page', { error: 'must be "page"' }),
+  entry: z.array(
+    z.object({
+      id: idSchema,
+      time: z.number().optional(),
+      messaging: z.array(z.unknown()).optional(),
+      standby: z.array(z.unknown()).optional(),
+    }),
+  ),
+});
+
+type Messaging = z.infer<typeof messagingSchema>;
+
+function textOf(message: NonNullable<Messaging['message']>): string {
+  if (message.text) return message.text;
+  const types = (message.attachments ?? []).map((attachment) => `[${attachment.type}]`);
+  return types.length > 0 ? types.join(' ') : '[message]';
+}
+
+/**
+ * Reads entry[].messaging[] (Meta batches several). Deliveries, reads,
+ * reactions and unsent-message notices carry nothing a buyer said and yield
+ * nothing. `standby[]` is traffic another app owns under the handover
+ * protocol, so it is left to that app. Echoes (`is_echo`) of what Seatmate
+ * sent are ignored; other echoes were typed by a person in Page Inbox and
+ * become `agent` messages.
+ */
+export function parseMessengerDelivery(rawBody: Buffer, credentials: MessengerCredentials): ParsedDelivery {
+  const delivery = parsePayload(deliverySchema, parseJsonBody(rawBody));
+  const events: MessageEvent[] = [];
+  delivery.entry.forEach((entry, entryIndex) => {
+    if (credentials.pageId !== undefined && entry.id !== credentials.pageId) return;
+    (entry.messaging ?? []).forEach((raw, index) => {
+      // Delivery and read receipts have no timestamp of their own; only validate what could be a message.
+      if (!carriesMessage(raw)) return;
+      const item = parsePayload(messagingSchema, raw, ['entry', entryIndex, 'messaging', index]);
+      const event = toEvent(item, entry.id, credentials);
+      if (event) events.push(event);
+    });
+  });
+  return { events };
+}
+
+function carriesMessage(raw: unknown): boolean {
+  return typeof raw === 'object' && raw !== null && ('message' in raw || 'postback' in raw);
+}
+
+function toEvent(item: Messaging, pageId: string, credentials: MessengerCredentials): MessageEvent | null {
+  const sentAt = new Date(item.timestamp).toISOString();
+  const message = item.message;
+  if (message) {
+    if (message.is_deleted) return null;
+    if (message.is_echo) {
+      const ours = message.app_id === credentials.appId || message.metadata?.startsWith(SEATMATE_METADATA_PREFIX) === true;
+      if (ours) return null;
+      // An echo is sent by the Page to the buyer: the buyer is the recipient.
+      return {
+        kind: 'message',
+        eventId: message.mid,
+        messageId: message.mid,
+        buyer: { id: item.recipient.id },
+        from: 'agent',
+        text: textOf(message),
+        sentAt,
+        replyContext: { pageId, psid: item.recipient.id },
+      };
+    }
+    return {
+      kind: 'message',
+      eventId: message.mid,
+      messageId: message.mid,
+      buyer: { id: item.sender.id },
+      from: 'buyer',
+      text: textOf(message),
+      sentAt,
+      replyContext: { pageId, psid: item.sender.id },
+    };
+  }
+  // A tapped button is the buyer speaking; only postbacks with a mid can be deduplicated.
+  if (item.postback?.mid) {
+    return {
+      kind: 'message',
+      eventId: item.postback.mid,
+      messageId: item.postback.mid,
+      buyer: { id: item.sender.id },
+      from: 'buyer',
+      text: item.postback.title ?? item.postback.payload ?? '[postback]',
+      sentAt,
+      replyContext: { pageId, psid: item.sender.id },
+    };
+  }
+  return null;
+}

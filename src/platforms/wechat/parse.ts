@@ -1,0 +1,76 @@
+import type { InboundRequest, MessageEvent, ParsedDelivery } from '../contract';
+import { invalidPayload } from '../payload-schema';
+import type { WechatCredentials } from './credentials';
+import { decryptWechatMessage, WechatCryptoError } from './message-crypto';
+import { isEncryptedDelivery } from './signature';
+import { parseWechatXml, stringField } from './xml';
+
+/** WeChat stops retrying on an empty 200 body; any reply goes later through the customer-service API. */
+const EMPTY_RESPONSE = { status: 200, contentType: 'text/plain', body: '' };
+
+function required(fields: Record<string, unknown>, name: string): string {
+  const value = stringField(fields, name);
+  if (value === undefined || value === '') throw invalidPayload(name, 'is missing');
+  return value;
+}
+
+function textOf(fields: Record<string, unknown>, msgType: string): string {
+  const extra = (name: string) => stringField(fields, name);
+  switch (msgType) {
+    case 'text':
+      return extra('Content') ?? '';
+    case 'voice':
+      // Recognition is present when the account enabled speech recognition.
+      return extra('Recognition') ? `[voice] ${extra('Recognition')}` : '[voice]';
+    case 'location':
+      return extra('Label') ? `[location] ${extra('Label')}` : '[location]';
+    case 'link':
+      return extra('Title') ? `[link] ${extra('Title')}` : '[link]';
+    case 'shortvideo':
+      return '[video]';
+    default:
+      return `[${msgType}]`;
+  }
+}
+
+function innerXml(request: InboundRequest, credentials: WechatCredentials): Record<string, unknown> {
+  const outer = parseWechatXml(request.rawBody.toString('utf8'));
+  if (!outer) throw invalidPayload('body', 'is not a WeChat <xml> document');
+  if (!isEncryptedDelivery(request) || !credentials.encodingAESKey) return outer;
+  const encrypted = required(outer, 'Encrypt');
+  try {
+    const inner = parseWechatXml(decryptWechatMessage(encrypted, credentials.encodingAESKey, credentials.appId));
+    if (!inner) throw invalidPayload('Encrypt', 'does not decrypt to a WeChat <xml> document');
+    return inner;
+  } catch (error) {
+    if (error instanceof WechatCryptoError) throw invalidPayload('Encrypt', error.message);
+    throw error;
+  }
+}
+
+/**
+ * One message per POST. Events (follow, menu click, scan...) are not
+ * something the buyer said and yield nothing; MsgId, WeChat's documented
+ * dedupe key, stays a string.
+ */
+export function parseWechatDelivery(request: InboundRequest, credentials: WechatCredentials): ParsedDelivery {
+  const fields = innerXml(request, credentials);
+  const msgType = required(fields, 'MsgType');
+  if (msgType === 'event') return { events: [], response: EMPTY_RESPONSE };
+  const openId = required(fields, 'FromUserName');
+  const createTime = required(fields, 'CreateTime');
+  if (!/^\d{1,12}$/.test(createTime)) throw invalidPayload('CreateTime', 'must be Unix seconds');
+  const msgId = required(fields, 'MsgId');
+  if (!/^\d+$/.test(msgId)) throw invalidPayload('MsgId', 'must be a decimal integer');
+  const event: MessageEvent = {
+    kind: 'message',
+    eventId: msgId,
+    messageId: msgId,
+    buyer: { id: openId },
+    from: 'buyer',
+    text: textOf(fields, msgType),
+    sentAt: new Date(Number(createTime) * 1000).toISOString(),
+    replyContext: { openId, officialAccount: required(fields, 'ToUserName') },
+  };
+  return { events: [event], response: EMPTY_RESPONSE };
+}

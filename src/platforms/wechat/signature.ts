@@ -1,0 +1,88 @@
+import type { InboundRequest } from '../contract';
+import { AppError } from '../../shared/errors';
+import { timingSafeEqualText } from '../timing-safe-equal';
+import type { WechatCredentials } from './credentials';
+import { decryptWechatMessage, WechatCryptoError, wechatSignature } from './message-crypto';
+import { parseWechatXml, stringField } from './xml';
+
+/** WeChat signs a timestamp but documents no tolerance; the API's ±300 s stops replays of old query strings. */
+export const TIMESTAMP_TOLERANCE_SECONDS = 300;
+
+const reject = (message: string) => new AppError(401, 'invalid_signature', message);
+
+/** Whether this POST is an encrypted (safe or compatible mode) delivery. */
+export function isEncryptedDelivery(request: InboundRequest): boolean {
+  return request.query.encrypt_type === 'aes';
+}
+
+function checkTimestamp(request: InboundRequest): string {
+  const timestamp = request.query.timestamp;
+  if (!timestamp || !/^\d{1,12}$/.test(timestamp)) throw reject('timestamp is missing or not Unix seconds.');
+  if (Math.abs(request.now / 1000 - Number(timestamp)) > TIMESTAMP_TOLERANCE_SECONDS) {
+    throw reject(`timestamp is more than ${TIMESTAMP_TOLERANCE_SECONDS} s from now.`);
+  }
+  return timestamp;
+}
+
+/**
+ * Plain mode: `signature` = sha1(sort(token, timestamp, nonce)). It does not
+ * cover the body, so a shop that has an EncodingAESKey only accepts safe-mode
+ * deliveries, whose `msg_signature` also covers the `Encrypt` element and
+ * whose plaintext must end with the shop's AppID.
+ */
+export function verifyWechatDelivery(request: InboundRequest, credentials: WechatCredentials): void {
+  const timestamp = checkTimestamp(request);
+  const nonce = request.query.nonce ?? '';
+  if (credentials.encodingAESKey === undefined) {
+    if (isEncryptedDelivery(request)) throw reject('An encrypted delivery arrived but no encodingAESKey is set for this shop.');
+    const received = request.query.signature;
+    if (!received) throw reject('signature is missing.');
+    if (!timingSafeEqualText(received, wechatSignature([credentials.token, timestamp, nonce]))) {
+      throw reject('signature does not match.');
+    }
+    return;
+  }
+  if (!isEncryptedDelivery(request)) throw reject('This shop has an encodingAESKey, so deliveries must be encrypted (encrypt_type=aes).');
+  const received = request.query.msg_signature;
+  if (!received) throw reject('msg_signature is missing.');
+  const outer = parseWechatXml(request.rawBody.toString('utf8'));
+  const encrypted = outer ? stringField(outer, 'Encrypt') : undefined;
+  if (!encrypted) throw reject('The body has no <Encrypt> element to verify.');
+  if (!timingSafeEqualText(received, wechatSignature([credentials.token, timestamp, nonce, encrypted]))) {
+    throw reject('msg_signature does not match.');
+  }
+  try {
+    decryptWechatMessage(encrypted, credentials.encodingAESKey, credentials.appId);
+  } catch (error) {
+    if (error instanceof WechatCryptoError) throw reject(`Encrypt cannot be opened: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * The GET server check (服务器配置): echo `echostr` once `signature` matches.
+ * When WeChat sends it encrypted (a `msg_signature` over it, as WeCom-style
+ * safe mode does), the signature covers `echostr` and the decrypted text is echoed.
+ * A mismatch means the shop's token differs from the one in the console: 403.
+ */
+export function answerWechatHandshake(request: InboundRequest, credentials: WechatCredentials): { contentType: string; body: string } {
+  const { timestamp = '', nonce = '', echostr, signature, msg_signature: msgSignature } = request.query;
+  if (echostr === undefined) {
+    throw new AppError(400, 'invalid_handshake', 'echostr is missing.', { details: { field: 'echostr' } });
+  }
+  const refuse = () => new AppError(403, 'invalid_verify_token', 'The signature does not match the shop\'s WeChat token.');
+  if (msgSignature !== undefined) {
+    if (!credentials.encodingAESKey) throw refuse();
+    if (!timingSafeEqualText(msgSignature, wechatSignature([credentials.token, timestamp, nonce, echostr]))) throw refuse();
+    try {
+      return { contentType: 'text/plain', body: decryptWechatMessage(echostr, credentials.encodingAESKey, credentials.appId) };
+    } catch (error) {
+      if (error instanceof WechatCryptoError) throw refuse();
+      throw error;
+    }
+  }
+  if (signature === undefined || !timingSafeEqualText(signature, wechatSignature([credentials.token, timestamp, nonce]))) {
+    throw refuse();
+  }
+  return { contentType: 'text/plain', body: echostr };
+}

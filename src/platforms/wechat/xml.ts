@@ -1,0 +1,31 @@
+import { XMLParser } from 'fast-xml-parser';
+
+/**
+ * Every tag value stays a string: MsgId is a 64-bit integer (WeChat's own
+ * example 6054768590064713728 is above 2^53) and must never pass through Number.
+ */
+const parser = new XMLParser({
+  parseTagValue: false,
+  ignoreAttributes: true,
+  trimValues: true,
+  processEntities: false,
+  ignoreDeclaration: true,
+});
+
+/** Parses `<xml>...</xml>` into its flat child fields; null when there is no such root. */
+export function parseWechatXml(text: string): Record<string, unknown> | null {
+  let document: unknown;
+  try {
+    document = parser.parse(text, true);
+  } catch {
+    return null;
+  }
+  if (typeof document !== 'object' || document === null) return null;
+  const root = (document as Record<string, unknown>).xml;
+  return typeof root === 'object' && root !== null ? (root as Record<string, unknown>) : null;
+}
+
+export function stringField(fields: Record<string, unknown>, name: string): string | undefined {
+  const value = fields[name];
+  return typeof value === 'string' ? value : undefined;
+}

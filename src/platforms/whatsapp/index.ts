@@ -1,0 +1,16 @@
+import type { PlatformAdapter } from '../contract';
+import { answerHubChallenge, verifyHubSignature } from '../meta-webhook';
+import { whatsappCredentialsSchema, type WhatsappCredentials } from './credentials';
+import { parseWhatsappDelivery } from './parse';
+import { sendWhatsappText } from './send';
+
+export { whatsappCredentialsSchema, type WhatsappCredentials } from './credentials';
+
+export const whatsappAdapter: PlatformAdapter<WhatsappCredentials> = {
+  platform: 'whatsapp',
+  credentialsSchema: whatsappCredentialsSchema,
+  verify: (request, credentials) => verifyHubSignature(request, credentials.appSecret),
+  parse: (request, credentials) => parseWhatsappDelivery(request.rawBody, credentials),
+  handshake: (request, credentials) => answerHubChallenge(request, credentials.verifyToken),
+  send: sendWhatsappText,
+};
