@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { AppError } from '../shared/errors';
 import type { InboundRequest } from './contract';
-import { timingSafeEqualText } from './timing-safe-equal';
+import { safeEqual } from '../shared/tokens';
 
 /**
  * WhatsApp Cloud API and Messenger share Meta's webhook scheme:
@@ -17,7 +17,7 @@ export function verifyHubSignature(request: InboundRequest, appSecret: string): 
   }
   const expected = createHmac('sha256', appSecret).update(request.rawBody).digest('hex');
   // Meta sends lowercase hex; lower-casing the received value tolerates a proxy that upper-cases it.
-  if (!timingSafeEqualText(header.slice('sha256='.length).toLowerCase(), expected)) {
+  if (!safeEqual(header.slice('sha256='.length).toLowerCase(), expected)) {
     throw new AppError(401, 'invalid_signature', 'X-Hub-Signature-256 does not match the body.');
   }
 }
@@ -37,7 +37,7 @@ export function answerHubChallenge(request: InboundRequest, verifyToken: string)
   if (challenge === undefined || challenge === '') {
     throw new AppError(400, 'invalid_handshake', 'hub.challenge is missing.', { details: { field: 'hub.challenge' } });
   }
-  if (token === undefined || !timingSafeEqualText(token, verifyToken)) {
+  if (token === undefined || !safeEqual(token, verifyToken)) {
     throw new AppError(403, 'invalid_verify_token', 'hub.verify_token does not match the shop\'s verify token.');
   }
   return { contentType: 'text/plain', body: challenge };

@@ -1,6 +1,6 @@
 import type { InboundRequest } from '../contract';
 import { AppError } from '../../shared/errors';
-import { timingSafeEqualText } from '../timing-safe-equal';
+import { safeEqual } from '../../shared/tokens';
 
 /**
  * Telegram does not sign the body: it repeats the setWebhook `secret_token`
@@ -10,7 +10,7 @@ import { timingSafeEqualText } from '../timing-safe-equal';
 export function verifyTelegramSecret(request: InboundRequest, secretToken: string): void {
   const received = request.headers['x-telegram-bot-api-secret-token'];
   if (!received) throw new AppError(401, 'invalid_signature', 'X-Telegram-Bot-Api-Secret-Token header is missing.');
-  if (!timingSafeEqualText(received, secretToken)) {
+  if (!safeEqual(received, secretToken)) {
     throw new AppError(401, 'invalid_signature', 'X-Telegram-Bot-Api-Secret-Token does not match.');
   }
 }

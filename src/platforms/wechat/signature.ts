@@ -1,6 +1,6 @@
 import type { InboundRequest } from '../contract';
 import { AppError } from '../../shared/errors';
-import { timingSafeEqualText } from '../timing-safe-equal';
+import { safeEqual } from '../../shared/tokens';
 import type { WechatCredentials } from './credentials';
 import { decryptWechatMessage, WechatCryptoError, wechatSignature } from './message-crypto';
 import { parseWechatXml, stringField } from './xml';
@@ -37,7 +37,7 @@ export function verifyWechatDelivery(request: InboundRequest, credentials: Wecha
     if (isEncryptedDelivery(request)) throw reject('An encrypted delivery arrived but no encodingAESKey is set for this shop.');
     const received = request.query.signature;
     if (!received) throw reject('signature is missing.');
-    if (!timingSafeEqualText(received, wechatSignature([credentials.token, timestamp, nonce]))) {
+    if (!safeEqual(received, wechatSignature([credentials.token, timestamp, nonce]))) {
       throw reject('signature does not match.');
     }
     return;
@@ -48,7 +48,7 @@ export function verifyWechatDelivery(request: InboundRequest, credentials: Wecha
   const outer = parseWechatXml(request.rawBody.toString('utf8'));
   const encrypted = outer ? stringField(outer, 'Encrypt') : undefined;
   if (!encrypted) throw reject('The body has no <Encrypt> element to verify.');
-  if (!timingSafeEqualText(received, wechatSignature([credentials.token, timestamp, nonce, encrypted]))) {
+  if (!safeEqual(received, wechatSignature([credentials.token, timestamp, nonce, encrypted]))) {
     throw reject('msg_signature does not match.');
   }
   try {
@@ -73,7 +73,7 @@ export function answerWechatHandshake(request: InboundRequest, credentials: Wech
   const refuse = () => new AppError(403, 'invalid_verify_token', 'The signature does not match the shop\'s WeChat token.');
   if (msgSignature !== undefined) {
     if (!credentials.encodingAESKey) throw refuse();
-    if (!timingSafeEqualText(msgSignature, wechatSignature([credentials.token, timestamp, nonce, echostr]))) throw refuse();
+    if (!safeEqual(msgSignature, wechatSignature([credentials.token, timestamp, nonce, echostr]))) throw refuse();
     try {
       return { contentType: 'text/plain', body: decryptWechatMessage(echostr, credentials.encodingAESKey, credentials.appId) };
     } catch (error) {
@@ -81,7 +81,7 @@ export function answerWechatHandshake(request: InboundRequest, credentials: Wech
       throw error;
     }
   }
-  if (signature === undefined || !timingSafeEqualText(signature, wechatSignature([credentials.token, timestamp, nonce]))) {
+  if (signature === undefined || !safeEqual(signature, wechatSignature([credentials.token, timestamp, nonce]))) {
     throw refuse();
   }
   return { contentType: 'text/plain', body: echostr };
