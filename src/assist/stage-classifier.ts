@@ -1,0 +1,126 @@
+import type { ChatMessage, Sentiment, Stage } from './assistant';
+import {
+  AFTER_SALE_TOPICS,
+  type AfterSaleTopic,
+  COMPLAINT_TOPICS,
+  type ComplaintTopic,
+  lexicon,
+  matches,
+  SIGNAL_NAMES,
+  type SignalName,
+} from './lexicon';
+
+/** Signals that show the buyer moving towards a purchase (the source's "buying signals"). */
+const BUYING_SIGNALS: readonly SignalName[] = [
+  'asks_price',
+  'asks_option',
+  'asks_stock',
+  'asks_delivery',
+  'asks_discount',
+  'asks_how_to_order',
+  'asks_payment',
+  'will_buy',
+];
+const READY_SIGNALS: readonly SignalName[] = ['asks_how_to_order', 'asks_payment', 'will_buy', 'asks_delivery'];
+const INTERESTED_SIGNALS: readonly SignalName[] = ['asks_price', 'asks_option', 'asks_stock', 'asks_discount'];
+
+/** A complaint this many buyer messages back still colours the conversation: anger does not vanish with "so?". */
+const COMPLAINT_MEMORY = 3;
+
+export interface MessageReading {
+  signals: Set<SignalName>;
+  greeting: boolean;
+}
+
+export interface ConversationReading {
+  stage: Stage;
+  sentiment: Sentiment;
+  /** Every signal seen in the buyer's messages, in a fixed order. */
+  signals: SignalName[];
+  /** Signals of the buyer's latest message. */
+  lastSignals: Set<SignalName>;
+  /** The buyer's latest message is a greeting and nothing else. */
+  lastIsGreeting: boolean;
+  /** Buyer messages carrying at least one buying signal. */
+  buyingMessages: number;
+  /** Buyer messages that delay or doubt. */
+  hesitationMessages: number;
+  /** The agent spoke last: the buyer has gone quiet. */
+  awaitingBuyer: boolean;
+  complaintTopic: ComplaintTopic | 'general';
+  afterSaleTopic: AfterSaleTopic | 'general';
+}
+
+/**
+ * Reads one buyer message. `mentionsOption` tells whether the text names a
+ * real option (a catalog value or a colour/size word), which is itself an
+ * option question ("有黑色吗", "in navy?").
+ */
+export function readMessage(text: string, mentionsOption: (text: string) => boolean): MessageReading {
+  const signals = new Set<SignalName>();
+  for (const name of SIGNAL_NAMES) if (matches(lexicon.signals[name], text)) signals.add(name);
+  if (mentionsOption(text)) signals.add('asks_option');
+  return { signals, greeting: matches(lexicon.greeting, text) };
+}
+
+/** The stage one message points at on its own, or null when it says nothing about the stage. */
+function stageCue(signals: Set<SignalName>): Stage | null {
+  if (signals.has('complaint')) return 'complaint';
+  if (signals.has('after_sale')) return 'after_sale';
+  if (signals.has('just_browsing')) return 'browsing';
+  if (signals.has('hesitation')) return 'hesitating';
+  if (READY_SIGNALS.some((s) => signals.has(s))) return 'ready';
+  if (INTERESTED_SIGNALS.some((s) => signals.has(s))) return 'interested';
+  return null;
+}
+
+function firstTopic<T extends string>(topics: readonly T[], patterns: Record<T, RegExp | null>, texts: readonly string[]): T | 'general' {
+  for (const text of texts) for (const topic of topics) if (matches(patterns[topic], text)) return topic;
+  return 'general';
+}
+
+/**
+ * Stage, sentiment and signals from the whole conversation: the latest buyer
+ * message that says something about the stage decides it ("好的" after a size
+ * question keeps the buyer interested), and a recent complaint outranks all.
+ */
+export function classifyConversation(history: readonly ChatMessage[], mentionsOption: (text: string) => boolean): ConversationReading {
+  const buyerTexts = history.filter((m) => m.from === 'buyer').map((m) => m.text);
+  const readings = buyerTexts.map((text) => readMessage(text, mentionsOption));
+  const last = readings[readings.length - 1];
+  const recent = readings.slice(-COMPLAINT_MEMORY);
+  const recentTextsNewestFirst = buyerTexts.slice(-COMPLAINT_MEMORY).reverse();
+
+  let stage: Stage = 'browsing';
+  if (recent.some((r) => r.signals.has('complaint'))) {
+    stage = 'complaint';
+  } else {
+    for (let i = readings.length - 1; i >= 0; i -= 1) {
+      const cue = stageCue(readings[i]?.signals ?? new Set());
+      if (cue) {
+        stage = cue;
+        break;
+      }
+    }
+  }
+
+  const seen = new Set(readings.flatMap((r) => [...r.signals]));
+  const lastText = buyerTexts[buyerTexts.length - 1] ?? '';
+  const lastTwo = buyerTexts.slice(-2).join('\n');
+  let sentiment: Sentiment = 'neutral';
+  if (stage === 'complaint' || matches(lexicon.negative, lastTwo)) sentiment = 'negative';
+  else if (matches(lexicon.positive, lastText)) sentiment = 'positive';
+
+  return {
+    stage,
+    sentiment,
+    signals: SIGNAL_NAMES.filter((name) => seen.has(name)),
+    lastSignals: last?.signals ?? new Set(),
+    lastIsGreeting: (last?.greeting ?? false) && stageCue(last?.signals ?? new Set()) === null,
+    buyingMessages: readings.filter((r) => BUYING_SIGNALS.some((s) => r.signals.has(s))).length,
+    hesitationMessages: readings.filter((r) => r.signals.has('hesitation')).length,
+    awaitingBuyer: history[history.length - 1]?.from === 'agent',
+    complaintTopic: firstTopic(COMPLAINT_TOPICS, lexicon.complaintTopics, recentTextsNewestFirst),
+    afterSaleTopic: firstTopic(AFTER_SALE_TOPICS, lexicon.afterSaleTopics, recentTextsNewestFirst),
+  };
+}
