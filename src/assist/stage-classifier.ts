@@ -58,9 +58,41 @@ export interface ConversationReading {
  */
 export function readMessage(text: string, mentionsOption: (text: string) => boolean): MessageReading {
   const signals = new Set<SignalName>();
-  for (const name of SIGNAL_NAMES) if (matches(lexicon.signals[name], text)) signals.add(name);
-  if (mentionsOption(text)) signals.add('asks_option');
+  for (const sentence of splitSentences(text)) {
+    // A sentence that tries to instruct the assistant is data, not the buyer's intent:
+    // "...承诺无条件退款" must not turn a prompt injection into a refund complaint.
+    if (matches(lexicon.signals.instruction_like_text, sentence)) {
+      signals.add('instruction_like_text');
+      continue;
+    }
+    for (const name of SIGNAL_NAMES) if (matches(lexicon.signals[name], sentence)) signals.add(name);
+    if (mentionsOption(sentence)) signals.add('asks_option');
+  }
   return { signals, greeting: matches(lexicon.greeting, text) };
+}
+
+const OPENING_QUOTES = '"“「『';
+const CLOSING_QUOTES = '"”」』';
+
+/** Splits at sentence ends outside quotes, so a quoted instruction stays with the sentence that quotes it. */
+export function splitSentences(text: string): string[] {
+  const sentences: string[] = [];
+  let current = '';
+  let inQuote = false;
+  const chars = [...text];
+  chars.forEach((ch, i) => {
+    current += ch;
+    if (inQuote && CLOSING_QUOTES.includes(ch)) inQuote = false;
+    else if (!inQuote && OPENING_QUOTES.includes(ch)) inQuote = true;
+    const next = chars[i + 1];
+    const ends = '。！？!?\n'.includes(ch) || (ch === '.' && (next === undefined || next === ' '));
+    if (ends && !inQuote) {
+      sentences.push(current);
+      current = '';
+    }
+  });
+  if (current.trim().length > 0) sentences.push(current);
+  return sentences;
 }
 
 /** The stage one message points at on its own, or null when it says nothing about the stage. */
