@@ -29,12 +29,26 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * case-insensitively; Chinese values as substrings.
  */
 export function namesValue(text: string, value: string): boolean {
+  return positionOf(text, value) >= 0;
+}
+
+/** Where `text` first names `value`, or -1. */
+function positionOf(text: string, value: string): number {
   const first = value[0] ?? '';
   const lastChar = value[value.length - 1] ?? '';
   const before = ALNUM.test(first) ? '(?<![A-Za-z0-9])' : '';
   const after = ALNUM.test(lastChar) ? '(?![A-Za-z0-9])' : '';
   const flags = value.length <= 3 && /^[A-Z0-9]+$/.test(value) ? 'u' : 'iu';
-  return new RegExp(`${before}${escapeRegExp(value)}${after}`, flags).test(text);
+  return text.search(new RegExp(`${before}${escapeRegExp(value)}${after}`, flags));
+}
+
+/** The values `text` names, in the order it names them. */
+function valuesNamedIn(text: string, values: readonly string[]): string[] {
+  return values
+    .map((v) => [v, positionOf(text, v)] as const)
+    .filter(([, at]) => at >= 0)
+    .sort((a, b) => a[1] - b[1])
+    .map(([v]) => v);
 }
 
 /** Letter sizes and shoe sizes as buyers write them, for conversations without a catalog. */
@@ -79,7 +93,7 @@ export function findOptions(history: readonly ChatMessage[], catalog: Catalog | 
       .map(([key, values]) => ({
         key,
         values: [...values],
-        mentioned: inOrderOfMention(texts, (t) => values.filter((v) => namesValue(t, v))),
+        mentioned: inOrderOfMention(texts, (t) => valuesNamedIn(t, values)),
       }));
     return { productName: product.name, dimensions, knownValues: dimensions.flatMap((d) => d.values) };
   }
