@@ -3,6 +3,7 @@ import OpenAI from 'openai';
 import { z } from 'zod';
 import type { Catalog } from '../shops/shop-schema';
 import type { ChatMessage, FallbackReason, Locale } from './assistant';
+import { SIGNAL_NAMES, type SignalName } from './lexicon';
 import { redactPersonalData } from './personal-data';
 import { type EngineDraft, MAX_SUGGESTIONS } from './rules-engine';
 
@@ -40,7 +41,12 @@ const MAX_COMPLETION_TOKENS = 800;
 const modelOutputSchema = z.object({
   stage: z.enum(['browsing', 'interested', 'ready', 'hesitating', 'complaint', 'after_sale']),
   sentiment: z.enum(['positive', 'neutral', 'negative']),
-  signals: z.array(z.string().max(40)).max(20).default([]),
+  // Only names the service knows: free text from the model has no business in the response.
+  signals: z
+    .array(z.string())
+    .max(20)
+    .default([])
+    .transform((signals) => [...new Set(signals)].filter((s): s is SignalName => (SIGNAL_NAMES as readonly string[]).includes(s))),
   suggestions: z
     .array(
       z.object({

@@ -69,6 +69,13 @@ describe('OpenAI engine', () => {
     expect(latencies).toEqual(['openai']);
   });
 
+  it('keeps only known signal names from the model', async () => {
+    const answer = { stage: 'interested', sentiment: 'neutral', signals: ['asks_price', 'asks_price', 'leak: 13812345678'], suggestions: [{ text: '您好，我帮您确认一下～', tactic: 'answer' }] };
+    nock('http://llm.test').post('/v1/chat/completions').reply(200, completion(JSON.stringify(answer)));
+    const { assistant } = setup();
+    expect((await assistant.suggest({ history: [buyer('多少钱')] })).signals).toEqual(['asks_price']);
+  });
+
   it('sends the model redacted, delimited conversation data and asks for JSON', async () => {
     let body: Record<string, unknown> = {};
     nock('http://llm.test')
