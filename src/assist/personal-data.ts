@@ -10,7 +10,7 @@
 
 export type PersonalDataKind = 'id_number' | 'email' | 'phone' | 'address';
 
-const CN_DIGIT = '[0-9０-９一二三四五六七八九十百零]';
+const CN_DIGIT = '[0-9一二三四五六七八九十百零]';
 
 /** Order matters: ID numbers before phones (an ID holds phone-like runs), e-mails before phones. */
 const RECOGNISERS: ReadonlyArray<{ kind: PersonalDataKind; pattern: RegExp }> = [
@@ -27,13 +27,15 @@ const RECOGNISERS: ReadonlyArray<{ kind: PersonalDataKind; pattern: RegExp }> = 
   // Taiwan mobiles 09xx-xxx-xxx and mainland landlines 0xx(x)-xxxxxxx(x).
   { kind: 'phone', pattern: /(?<!\d)09\d{2}[\s-]?\d{3}[\s-]?\d{3}(?!\d)/g },
   { kind: 'phone', pattern: /(?<!\d)0\d{2,3}[\s-]\d{7,8}(?!\d)/g },
+  // Hong Kong and Macau 8-digit numbers as usually written, in two groups of four.
+  { kind: 'phone', pattern: /(?<!\d)[2-9]\d{3}[\s-]\d{4}(?![\d-])/g },
   // North American style (415) 555-0123 / 415-555-0123.
   { kind: 'phone', pattern: /(?<!\d)\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}(?!\d)/g },
   // zh street address: a run of Han characters ending in a road/street word, then a house number.
   {
     kind: 'address',
     pattern: new RegExp(
-      `[\\u4e00-\\u9fff0-9]{0,24}(?:路|街|大道|巷|弄|胡同|村)(?:${CN_DIGIT}+段)?(?:${CN_DIGIT}+(?:巷|弄))*\\s?${CN_DIGIT}+(?:号|號)` +
+      `[\\u4e00-\\u9fff0-9]{0,24}(?:路|街|道|巷|弄|胡同|村)(?:${CN_DIGIT}+段)?(?:${CN_DIGIT}+(?:巷|弄))*\\s?${CN_DIGIT}+(?:号|號)` +
         `(?:[0-9A-Za-z-]*(?:栋|棟|幢|楼|樓|单元|單元|室|层|層|座|F))*[0-9A-Za-z-]*`,
       'g',
     ),
@@ -61,9 +63,14 @@ const PLACEHOLDER: Record<PersonalDataKind, string> = {
 /** The placeholders redaction leaves behind; a suggestion that repeats one is echoing personal data. */
 export const PERSONAL_DATA_PLACEHOLDERS: readonly string[] = Object.values(PLACEHOLDER);
 
+/** Full-width digits (１３８…) are how many IME users type numbers; read them as ASCII, one for one. */
+function asciiDigits(text: string): string {
+  return text.replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0));
+}
+
 /** Replaces every recognised phone, ID number, e-mail and street address with a placeholder such as `[phone]`. */
 export function redactPersonalData(text: string): string {
-  let out = text;
+  let out = asciiDigits(text);
   for (const { kind, pattern } of RECOGNISERS) out = out.replace(pattern, PLACEHOLDER[kind]);
   return out;
 }
@@ -71,7 +78,7 @@ export function redactPersonalData(text: string): string {
 /** Every piece of personal data found in `text`, with its kind (empty when none). */
 export function findPersonalData(text: string): Array<{ kind: PersonalDataKind; value: string }> {
   const found: Array<{ kind: PersonalDataKind; value: string }> = [];
-  let rest = text;
+  let rest = asciiDigits(text);
   for (const { kind, pattern } of RECOGNISERS) {
     for (const m of rest.matchAll(pattern)) found.push({ kind, value: m[0] });
     // Blank out what was found so a later, looser recogniser does not report it twice.

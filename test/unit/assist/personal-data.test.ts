@@ -11,6 +11,8 @@ describe('redactPersonalData', () => {
     ['my number is (415) 555-0123', 'my number is [phone]'],
     ['手機0912-345-678', '手機[phone]'],
     ['座机 021-62345678', '座机 [phone]'],
+    ['WhatsApp 9123 4567', 'WhatsApp [phone]'],
+    ['手机１３８１２３４５６７８', '手机[phone]'],
   ])('redacts the phone number in %s', (input, expected) => {
     expect(redactPersonalData(input)).toBe(expected);
   });
@@ -29,6 +31,7 @@ describe('redactPersonalData', () => {
     '寄到杭州市西湖区文三路 100号',
     '地址是台北市大安區忠孝東路四段100號5樓',
     '我住阳光花园5栋1203',
+    '送去九龍彌敦道123號',
   ])('redacts the Chinese street address in %s', (input) => {
     const out = redactPersonalData(input);
     expect(out).toContain('[address]');
