@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Catalog } from '../shops/shop-schema';
-import { checkSuggestion, guardrailContext } from './guardrails';
+import { checkSuggestion, type GuardrailContext, guardrailContext } from './guardrails';
 import { templatesFor } from './lexicon';
 import { createOpenAIEngine, EngineFailure, type OpenAIEngineOptions } from './openai-engine';
 import { analyseConversation, type DraftSuggestion, draftWithRules, type EngineDraft } from './rules-engine';
@@ -66,6 +66,21 @@ function lastResort(locale: Locale, stage: Stage): DraftSuggestion {
   return stage === 'complaint' ? { tactic: 'empathy', text: t.empathy.general } : { tactic: 'answer', text: t.answer.general };
 }
 
+const isSafe = (context: GuardrailContext) => (s: DraftSuggestion) => checkSuggestion(s, context).length === 0;
+
+/**
+ * The model's suggestions with each one that breaks a guardrail replaced, in
+ * place, by a safe rules suggestion not already shown (or left out when there
+ * is none).
+ */
+function replaceUnsafe(model: readonly DraftSuggestion[], rules: readonly DraftSuggestion[], context: GuardrailContext) {
+  const safe = isSafe(context);
+  const kept = model.filter(safe);
+  const spare = rules.filter((r) => safe(r) && !kept.some((k) => k.text === r.text));
+  const suggestions = model.flatMap((s) => (safe(s) ? [s] : spare.splice(0, 1)));
+  return { suggestions, keptAny: kept.length > 0, replacedAny: kept.length < model.length };
+}
+
 export function createAssistant(options: AssistantOptions = {}): Assistant {
   const newId = options.newId ?? randomUUID;
   const model = options.openai ? createOpenAIEngine(options.openai) : undefined;
@@ -73,34 +88,28 @@ export function createAssistant(options: AssistantOptions = {}): Assistant {
 
   return {
     async suggest(input) {
+      // The rules engine always runs (well under a millisecond): it is the fallback,
+      // and its reading of a complaint also binds the model.
       const rulesStarted = performance.now();
       const analysis = analyseConversation(input);
       const busyNudgeEnabled = input.settings?.busyNudge === true;
       const rules = draftWithRules(analysis, busyNudgeEnabled);
-      const contextFor = (stages: Stage[]) =>
-        guardrailContext(input.history, {
-          locale: analysis.locale,
-          stages,
-          busyNudgeEnabled,
-          knownValues: analysis.options.knownValues,
-          catalogTerms: catalogTerms(input.catalog),
-        });
-      const rulesContext = contextFor([rules.stage]);
-      const safeRules = rules.suggestions.filter((s) => checkSuggestion(s, rulesContext).length === 0);
-      if (safeRules.length === 0) safeRules.push(lastResort(analysis.locale, rules.stage));
-      const rulesResult = (): AssistResult => ({
-        stage: rules.stage,
-        sentiment: rules.sentiment,
-        signals: rules.signals,
+      const rulesContext = guardrailContext(input.history, {
         locale: analysis.locale,
-        suggestions: withIds(safeRules),
-        engine: 'rules',
+        stages: [rules.stage],
+        busyNudgeEnabled,
+        knownValues: analysis.options.knownValues,
+        catalogTerms: catalogTerms(input.catalog),
       });
+      const safeRules = rules.suggestions.filter(isSafe(rulesContext));
+      if (safeRules.length === 0) safeRules.push(lastResort(analysis.locale, rules.stage));
       const rulesMs = performance.now() - rulesStarted;
-      const answerWithRules = (reason?: FallbackReason) => {
+
+      const answerWithRules = (reason?: FallbackReason): AssistResult => {
         if (reason) options.onFallback?.(reason);
         options.onLatency?.('rules', rulesMs);
-        return rulesResult();
+        const { stage, sentiment, signals } = rules;
+        return { stage, sentiment, signals, locale: analysis.locale, suggestions: withIds(safeRules), engine: 'rules' };
       };
       if (!model) return answerWithRules();
 
@@ -115,22 +124,11 @@ export function createAssistant(options: AssistantOptions = {}): Assistant {
       options.onLatency?.('openai', performance.now() - modelStarted);
 
       // A complaint seen by either engine forbids closing tactics.
-      const context = contextFor([draft.stage, rules.stage]);
-      const kept = draft.suggestions.map((s) => (checkSuggestion(s, context).length === 0 ? s : null));
-      if (kept.every((s) => s === null)) return answerWithRules('guardrail');
-      if (kept.some((s) => s === null)) {
-        options.onFallback?.('guardrail');
-        const spare = safeRules.filter((r) => checkSuggestion(r, context).length === 0 && !kept.some((k) => k?.text === r.text));
-        for (let i = 0; i < kept.length; i += 1) if (kept[i] === null) kept[i] = spare.shift() ?? null;
-      }
-      return {
-        stage: draft.stage,
-        sentiment: draft.sentiment,
-        signals: draft.signals,
-        locale: analysis.locale,
-        suggestions: withIds(kept.filter((s): s is DraftSuggestion => s !== null)),
-        engine: 'openai',
-      };
+      const merged = replaceUnsafe(draft.suggestions, safeRules, { ...rulesContext, stages: [draft.stage, rules.stage] });
+      if (!merged.keptAny) return answerWithRules('guardrail');
+      if (merged.replacedAny) options.onFallback?.('guardrail');
+      const { stage, sentiment, signals } = draft;
+      return { stage, sentiment, signals, locale: analysis.locale, suggestions: withIds(merged.suggestions), engine: 'openai' };
     },
   };
 }
