@@ -75,9 +75,9 @@ function replyWriter(analysis: ConversationAnalysis) {
 
   return {
     greeting: (): DraftSuggestion => ({ tactic: 'greeting', text: t.greeting[0] ?? t.answer.general }),
-    /** A reply to the buyer's latest question; with `onlyIfAsked`, null when there was no answerable question. */
+    /** A reply to the buyer's question; with `onlyIfAsked`, null when there was no answerable question. */
     answer: (onlyIfAsked = false): DraftSuggestion | null => {
-      const asked = ANSWERABLE.find((s) => reading.lastSignals.has(s));
+      const asked = ANSWERABLE.find((s) => reading.focusSignals.has(s));
       if (onlyIfAsked && !asked) return null;
       if (asked === 'asks_delivery' && deliveryDays) {
         return { tactic: 'answer', text: fill(t.answer.delivery_days, { product, values: listValues(deliveryDays.values, t) }) };
@@ -98,7 +98,7 @@ function replyWriter(analysis: ConversationAnalysis) {
           text: fill(t.helpChoose.options, { product, label: label(dimension.key), values: listValues(dimension.values, t) }),
         };
       }
-      const sizeQuestion = reading.lastSignals.has('asks_option') && options.dimensions.every((d) => d.key !== 'size');
+      const sizeQuestion = reading.focusSignals.has('asks_option') && options.dimensions.every((d) => d.key !== 'size');
       return { tactic: 'help_choose', text: sizeQuestion ? t.helpChoose.size : t.helpChoose.generic };
     },
     alternativeClose: (): DraftSuggestion | null => {

@@ -37,8 +37,8 @@ export interface ConversationReading {
   sentiment: Sentiment;
   /** Every signal seen in the buyer's messages, in a fixed order. */
   signals: SignalName[];
-  /** Signals of the buyer's latest message. */
-  lastSignals: Set<SignalName>;
+  /** Signals of the buyer message that decided the stage (the latest one when none did): what a reply answers. */
+  focusSignals: Set<SignalName>;
   /** The buyer's latest message is a greeting and nothing else. */
   lastIsGreeting: boolean;
   /** Buyer messages carrying at least one buying signal. */
@@ -124,6 +124,7 @@ export function classifyConversation(history: readonly ChatMessage[], mentionsOp
   const recentTextsNewestFirst = buyerTexts.slice(-COMPLAINT_MEMORY).reverse();
 
   let stage: Stage = 'browsing';
+  let focus = last;
   if (recent.some((r) => r.signals.has('complaint'))) {
     stage = 'complaint';
   } else {
@@ -131,6 +132,7 @@ export function classifyConversation(history: readonly ChatMessage[], mentionsOp
       const cue = stageCue(readings[i]?.signals ?? new Set());
       if (cue) {
         stage = cue;
+        focus = readings[i];
         break;
       }
     }
@@ -147,7 +149,7 @@ export function classifyConversation(history: readonly ChatMessage[], mentionsOp
     stage,
     sentiment,
     signals: SIGNAL_NAMES.filter((name) => seen.has(name)),
-    lastSignals: last?.signals ?? new Set(),
+    focusSignals: focus?.signals ?? new Set(),
     lastIsGreeting: (last?.greeting ?? false) && stageCue(last?.signals ?? new Set()) === null,
     buyingMessages: readings.filter((r) => BUYING_SIGNALS.some((s) => r.signals.has(s))).length,
     hesitationMessages: readings.filter((r) => r.signals.has('hesitation')).length,

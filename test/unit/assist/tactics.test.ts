@@ -34,6 +34,12 @@ describe('rules engine tactics', () => {
     expect((await tactics({ history: [buyer('我的订单物流到哪了')] }))[0]).toBe('answer');
   });
 
+  it('answers the question that set the stage when the last line only acknowledges', async () => {
+    const result = await suggest({ history: [buyer('怎么下单呀'), buyer('好的')] });
+    expect(result.stage).toBe('ready');
+    expect(result.suggestions[0]).toMatchObject({ tactic: 'answer', text: expect.stringContaining('购物车') });
+  });
+
   it('helps an interested buyer choose among real options, with no talk of ordering', async () => {
     const result = await suggest({ history: [buyer('这件有浅灰色吗')], catalog: tee });
     const [first] = result.suggestions;
