@@ -32,14 +32,28 @@ export function namesValue(text: string, value: string): boolean {
   return positionOf(text, value) >= 0;
 }
 
+/** Compiled value matchers; bounded, since catalogs change and values come from many shops. */
+const valuePatterns = new Map<string, RegExp>();
+const MAX_CACHED_PATTERNS = 10_000;
+
+function valuePattern(value: string): RegExp {
+  let pattern = valuePatterns.get(value);
+  if (!pattern) {
+    const first = value[0] ?? '';
+    const lastChar = value[value.length - 1] ?? '';
+    const before = ALNUM.test(first) ? '(?<![A-Za-z0-9])' : '';
+    const after = ALNUM.test(lastChar) ? '(?![A-Za-z0-9])' : '';
+    const flags = value.length <= 3 && /^[A-Z0-9]+$/.test(value) ? 'u' : 'iu';
+    pattern = new RegExp(`${before}${escapeRegExp(value)}${after}`, flags);
+    if (valuePatterns.size >= MAX_CACHED_PATTERNS) valuePatterns.clear();
+    valuePatterns.set(value, pattern);
+  }
+  return pattern;
+}
+
 /** Where `text` first names `value`, or -1. */
 function positionOf(text: string, value: string): number {
-  const first = value[0] ?? '';
-  const lastChar = value[value.length - 1] ?? '';
-  const before = ALNUM.test(first) ? '(?<![A-Za-z0-9])' : '';
-  const after = ALNUM.test(lastChar) ? '(?![A-Za-z0-9])' : '';
-  const flags = value.length <= 3 && /^[A-Z0-9]+$/.test(value) ? 'u' : 'iu';
-  return text.search(new RegExp(`${before}${escapeRegExp(value)}${after}`, flags));
+  return text.search(valuePattern(value));
 }
 
 /** The values `text` names, in the order it names them. */
@@ -111,8 +125,11 @@ export function findOptions(history: readonly ChatMessage[], catalog: Catalog | 
   return { dimensions, knownValues: [...colours, ...sizes] };
 }
 
-/** Whether `text` names any option value, catalog or colour/size word: a question about options. */
-export function optionMentionDetector(catalog: Catalog | undefined): (text: string) => boolean {
-  const values = catalog?.products.flatMap((p) => Object.values(p.options).flat()) ?? [];
-  return (text) => values.some((v) => namesValue(text, v)) || matchesOf(lexicon.colours, text).length > 0 || matchesOf(SIZE_WORDS, text).length > 0;
+/**
+ * Whether `text` names a catalog product, an option value, or a colour or size
+ * word: a buyer asking about a named product or option is interested in it.
+ */
+export function productMentionDetector(catalog: Catalog | undefined): (text: string) => boolean {
+  const names = catalog?.products.flatMap((p) => [p.name, ...Object.values(p.options).flat()]) ?? [];
+  return (text) => names.some((v) => namesValue(text, v)) || matchesOf(lexicon.colours, text).length > 0 || matchesOf(SIZE_WORDS, text).length > 0;
 }

@@ -28,7 +28,7 @@ export type SignalName = (typeof SIGNAL_NAMES)[number];
 
 export const COMPLAINT_TOPICS = ['delivery', 'quality', 'service'] as const;
 export type ComplaintTopic = (typeof COMPLAINT_TOPICS)[number];
-export const AFTER_SALE_TOPICS = ['tracking', 'return', 'exchange', 'invoice', 'address'] as const;
+export const AFTER_SALE_TOPICS = ['tracking', 'return', 'cancel', 'exchange', 'invoice', 'address'] as const;
 export type AfterSaleTopic = (typeof AFTER_SALE_TOPICS)[number];
 
 const phrases = z.array(z.string().min(1));
@@ -36,7 +36,7 @@ const lexiconFileSchema = z.object({
   greeting: phrases,
   signals: z.object(Object.fromEntries(SIGNAL_NAMES.map((name) => [name, phrases])) as Record<SignalName, typeof phrases>),
   complaintTopics: z.object({ delivery: phrases, quality: phrases, service: phrases }),
-  afterSaleTopics: z.object({ tracking: phrases, return: phrases, exchange: phrases, invoice: phrases, address: phrases }),
+  afterSaleTopics: z.object({ tracking: phrases, return: phrases, cancel: phrases, exchange: phrases, invoice: phrases, address: phrases }),
   sentiment: z.object({ positive: phrases, negative: phrases }),
   colours: phrases,
 });
@@ -59,7 +59,7 @@ const templatesFileSchema = z.object({
     will_buy: text,
     general: text,
   }),
-  afterSale: z.object({ tracking: text, return: text, exchange: text, invoice: text, address: text, general: text }),
+  afterSale: z.object({ tracking: text, return: text, cancel: text, exchange: text, invoice: text, address: text, general: text }),
   empathy: z.object({ delivery: text, quality: text, service: text, general: text, reassure: text }),
   helpChoose: z.object({ options: text, size: text, generic: text }),
   alternativeClose: z.object({ option: text, delivery: text }),

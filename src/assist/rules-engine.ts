@@ -1,6 +1,6 @@
 import type { AssistInput, Locale, Sentiment, Stage, Tactic } from './assistant';
 import { pickAlternative } from './alternative-close';
-import { findOptions, type OptionsInFocus, optionMentionDetector } from './catalog-options';
+import { findOptions, type OptionsInFocus, productMentionDetector } from './catalog-options';
 import { type ReplyTemplates, type SignalName, templatesFor } from './lexicon';
 import { detectLocale } from './locale-detection';
 import { classifyConversation, type ConversationReading } from './stage-classifier';
@@ -40,7 +40,7 @@ const REPEATED_BUYING_SIGNALS = 2;
 export function analyseConversation(input: AssistInput): ConversationAnalysis {
   const buyerTexts = input.history.filter((m) => m.from === 'buyer').map((m) => m.text);
   const locale = input.locale ?? detectLocale(buyerTexts.length > 0 ? buyerTexts : input.history.map((m) => m.text));
-  const reading = classifyConversation(input.history, optionMentionDetector(input.catalog));
+  const reading = classifyConversation(input.history, productMentionDetector(input.catalog));
   return { locale, reading, options: findOptions(input.history, input.catalog) };
 }
 

@@ -52,11 +52,11 @@ export interface ConversationReading {
 }
 
 /**
- * Reads one buyer message. `mentionsOption` tells whether the text names a
- * real option (a catalog value or a colour/size word), which is itself an
- * option question ("有黑色吗", "in navy?").
+ * Reads one buyer message. `mentionsProduct` tells whether the text names a
+ * catalog product or a real option (a catalog value, a colour or size word),
+ * which is itself a question about options ("有黑色吗", "in navy?").
  */
-export function readMessage(text: string, mentionsOption: (text: string) => boolean): MessageReading {
+export function readMessage(text: string, mentionsProduct: (text: string) => boolean): MessageReading {
   const signals = new Set<SignalName>();
   for (const sentence of splitSentences(text)) {
     // A sentence that tries to instruct the assistant is data, not the buyer's intent:
@@ -66,9 +66,21 @@ export function readMessage(text: string, mentionsOption: (text: string) => bool
       continue;
     }
     for (const name of SIGNAL_NAMES) if (matches(lexicon.signals[name], sentence)) signals.add(name);
-    if (mentionsOption(sentence)) signals.add('asks_option');
+    if (mentionsProduct(sentence)) signals.add('asks_option');
   }
-  return { signals, greeting: matches(lexicon.greeting, text) };
+  return { signals, greeting: isOnlyAGreeting(text) };
+}
+
+/** What may be left of a greeting-only message once the greeting words are gone: "你好呀", "hi there :)". */
+const GREETING_REMAINDER = { han: 3, latin: 8 };
+
+/** A greeting and nothing more: "Hi! What's new this season?" is a question, not a greeting. */
+function isOnlyAGreeting(text: string): boolean {
+  if (!matches(lexicon.greeting, text)) return false;
+  const rest = text.replace(lexicon.greeting as RegExp, '');
+  const han = rest.match(/\p{Script=Han}/gu)?.length ?? 0;
+  const latin = rest.match(/[A-Za-z]/g)?.length ?? 0;
+  return han <= GREETING_REMAINDER.han && latin <= GREETING_REMAINDER.latin;
 }
 
 const OPENING_QUOTES = '"“「『';
@@ -116,9 +128,9 @@ function firstTopic<T extends string>(topics: readonly T[], patterns: Record<T, 
  * message that says something about the stage decides it ("好的" after a size
  * question keeps the buyer interested), and a recent complaint outranks all.
  */
-export function classifyConversation(history: readonly ChatMessage[], mentionsOption: (text: string) => boolean): ConversationReading {
+export function classifyConversation(history: readonly ChatMessage[], mentionsProduct: (text: string) => boolean): ConversationReading {
   const buyerTexts = history.filter((m) => m.from === 'buyer').map((m) => m.text);
-  const readings = buyerTexts.map((text) => readMessage(text, mentionsOption));
+  const readings = buyerTexts.map((text) => readMessage(text, mentionsProduct));
   const last = readings[readings.length - 1];
   const recent = readings.slice(-COMPLAINT_MEMORY);
   const recentTextsNewestFirst = buyerTexts.slice(-COMPLAINT_MEMORY).reverse();

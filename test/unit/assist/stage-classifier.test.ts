@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatMessage } from '../../../src/assist/assistant';
-import { optionMentionDetector } from '../../../src/assist/catalog-options';
+import { productMentionDetector } from '../../../src/assist/catalog-options';
 import { classifyConversation, splitSentences } from '../../../src/assist/stage-classifier';
 
 const buyer = (text: string): ChatMessage => ({ from: 'buyer', text });
 const agent = (text: string): ChatMessage => ({ from: 'agent', text });
-const classify = (history: ChatMessage[]) => classifyConversation(history, optionMentionDetector(undefined));
+const classify = (history: ChatMessage[]) => classifyConversation(history, productMentionDetector(undefined));
 
 describe('classifyConversation', () => {
   it.each<[string, ChatMessage[], string]>([
@@ -19,6 +19,18 @@ describe('classifyConversation', () => {
     ['a calm tracking question', [buyer('我的订单物流到哪了')], 'after_sale'],
   ])('classifies %s', (_, history, stage) => {
     expect(classify(history).stage).toBe(stage);
+  });
+
+  it('tells a bare greeting from a greeting with a question', () => {
+    expect(classify([buyer('你好呀～')]).lastIsGreeting).toBe(true);
+    expect(classify([buyer('hi there :)')]).lastIsGreeting).toBe(true);
+    expect(classify([buyer("Hi! What's new this season?")]).lastIsGreeting).toBe(false);
+  });
+
+  it('reads a question naming a catalog product as interest in it', () => {
+    const catalog = { products: [{ id: 'p', name: 'Sunday Shirt', options: {} }] };
+    expect(classifyConversation([buyer('Is the sunday shirt lined?')], productMentionDetector(catalog)).stage).toBe('interested');
+    expect(classify([buyer('Is the sunday shirt lined?')]).stage).toBe('browsing');
   });
 
   it('keeps the stage of earlier lines when the last one says nothing', () => {
