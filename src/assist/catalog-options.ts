@@ -1,0 +1,135 @@
+import type { Catalog } from '../shops/shop-schema';
+import type { ChatMessage } from './assistant';
+import { lexicon, matchesOf } from './lexicon';
+
+/** One dimension of real choices: a catalog option (colour, size...), the delivery days, or values the chat itself named. */
+export interface OptionDimension {
+  /** Catalog option key ("colour", "size"...) or "deliveryDays". */
+  key: string;
+  /** Every real value, in catalog order (or order of first mention when read from the chat). */
+  values: string[];
+  /** The values the conversation named, in order of first mention. */
+  mentioned: string[];
+}
+
+export interface OptionsInFocus {
+  /** The catalog product the conversation is about, when one can be told. */
+  productName?: string;
+  dimensions: OptionDimension[];
+  /** Every real option value known for this conversation (for the guardrails and the option signal). */
+  knownValues: string[];
+}
+
+const ALNUM = /[A-Za-z0-9]/;
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Whether `text` names `value`. Short Latin values ("M", "XL") are matched
+ * case-sensitively as whole tokens so "I'm" is not size M; longer ones
+ * case-insensitively; Chinese values as substrings.
+ */
+export function namesValue(text: string, value: string): boolean {
+  return positionOf(text, value) >= 0;
+}
+
+/** Compiled value matchers; bounded, since catalogs change and values come from many shops. */
+const valuePatterns = new Map<string, RegExp>();
+const MAX_CACHED_PATTERNS = 10_000;
+
+function valuePattern(value: string): RegExp {
+  let pattern = valuePatterns.get(value);
+  if (!pattern) {
+    const first = value[0] ?? '';
+    const lastChar = value[value.length - 1] ?? '';
+    const before = ALNUM.test(first) ? '(?<![A-Za-z0-9])' : '';
+    const after = ALNUM.test(lastChar) ? '(?![A-Za-z0-9])' : '';
+    const flags = value.length <= 3 && /^[A-Z0-9]+$/.test(value) ? 'u' : 'iu';
+    pattern = new RegExp(`${before}${escapeRegExp(value)}${after}`, flags);
+    if (valuePatterns.size >= MAX_CACHED_PATTERNS) valuePatterns.clear();
+    valuePatterns.set(value, pattern);
+  }
+  return pattern;
+}
+
+/** Where `text` first names `value`, or -1. */
+function positionOf(text: string, value: string): number {
+  return text.search(valuePattern(value));
+}
+
+/** The values `text` names, in the order it names them. */
+function valuesNamedIn(text: string, values: readonly string[]): string[] {
+  return values
+    .map((v) => [v, positionOf(text, v)] as const)
+    .filter(([, at]) => at >= 0)
+    .sort((a, b) => a[1] - b[1])
+    .map(([v]) => v);
+}
+
+/** Letter sizes and shoe sizes as buyers write them, for conversations without a catalog. */
+const SIZE_WORDS = /(?<![A-Za-z0-9])(?:XXS|XS|XXXL|XXL|XL|[2-4]XL|S|M|L)(?![A-Za-z])|(?<!\d)(?:3[4-9]|4[0-6])(?:码|碼|号|號)|均码|均碼/gu;
+
+function inOrderOfMention(texts: readonly string[], found: (text: string) => string[]): string[] {
+  const out: string[] = [];
+  for (const text of texts) for (const v of found(text)) if (!out.includes(v)) out.push(v);
+  return out;
+}
+
+function productInFocus(catalog: Catalog, texts: readonly string[]): Catalog['products'][number] | undefined {
+  const { products } = catalog;
+  if (products.length === 1) return products[0];
+  // The most recently named product; failing that, the one whose option values were named most recently.
+  for (let i = texts.length - 1; i >= 0; i -= 1) {
+    const text = texts[i] ?? '';
+    const byName = products.find((p) => namesValue(text, p.name));
+    if (byName) return byName;
+  }
+  for (let i = texts.length - 1; i >= 0; i -= 1) {
+    const text = texts[i] ?? '';
+    const byValue = products.filter((p) => Object.values(p.options).some((vs) => vs.some((v) => namesValue(text, v))));
+    if (byValue.length === 1) return byValue[0];
+  }
+  return undefined;
+}
+
+/**
+ * The real options this conversation can offer: from the catalog product in
+ * focus when there is one, otherwise only the colours and sizes the chat
+ * itself named. Nothing here is ever invented.
+ */
+export function findOptions(history: readonly ChatMessage[], catalog: Catalog | undefined): OptionsInFocus {
+  const texts = history.map((m) => m.text);
+  const product = catalog ? productInFocus(catalog, texts) : undefined;
+  if (product) {
+    const entries = Object.entries(product.options);
+    if (product.deliveryDays) entries.push(['deliveryDays', product.deliveryDays]);
+    const dimensions = entries
+      .filter(([, values]) => values.length > 0)
+      .map(([key, values]) => ({
+        key,
+        values: [...values],
+        mentioned: inOrderOfMention(texts, (t) => valuesNamedIn(t, values)),
+      }));
+    return { productName: product.name, dimensions, knownValues: dimensions.flatMap((d) => d.values) };
+  }
+  if (catalog && catalog.products.length > 0) {
+    // Several products and none in focus: offer no options rather than guess which product they belong to.
+    const knownValues = catalog.products.flatMap((p) => [...Object.values(p.options).flat(), ...(p.deliveryDays ?? [])]);
+    return { dimensions: [], knownValues };
+  }
+  const colours = inOrderOfMention(texts, (t) => matchesOf(lexicon.colours, t).map((c) => c.toLowerCase()));
+  const sizes = inOrderOfMention(texts, (t) => matchesOf(SIZE_WORDS, t));
+  const dimensions = [
+    { key: 'colour', values: colours, mentioned: colours },
+    { key: 'size', values: sizes, mentioned: sizes },
+  ].filter((d) => d.values.length > 0);
+  return { dimensions, knownValues: [...colours, ...sizes] };
+}
+
+/**
+ * Whether `text` names a catalog product, an option value, or a colour or size
+ * word: a buyer asking about a named product or option is interested in it.
+ */
+export function productMentionDetector(catalog: Catalog | undefined): (text: string) => boolean {
+  const names = catalog?.products.flatMap((p) => [p.name, ...Object.values(p.options).flat()]) ?? [];
+  return (text) => names.some((v) => namesValue(text, v)) || matchesOf(lexicon.colours, text).length > 0 || matchesOf(SIZE_WORDS, text).length > 0;
+}

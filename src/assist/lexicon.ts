@@ -1,0 +1,158 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { Locale } from './assistant';
+
+/**
+ * Loads the data files under `lexicon/` once, validates them (a typo in a data
+ * file fails at start-up, not on a buyer's message) and compiles the matchers.
+ */
+
+export const LOCALES = ['zh-Hans', 'zh-Hant', 'en'] as const;
+
+export const SIGNAL_NAMES = [
+  'asks_price',
+  'asks_option',
+  'asks_stock',
+  'asks_delivery',
+  'asks_discount',
+  'asks_how_to_order',
+  'asks_payment',
+  'will_buy',
+  'hesitation',
+  'just_browsing',
+  'complaint',
+  'after_sale',
+  'instruction_like_text',
+] as const;
+export type SignalName = (typeof SIGNAL_NAMES)[number];
+
+export const COMPLAINT_TOPICS = ['delivery', 'quality', 'service'] as const;
+export type ComplaintTopic = (typeof COMPLAINT_TOPICS)[number];
+export const AFTER_SALE_TOPICS = ['tracking', 'return', 'cancel', 'exchange', 'invoice', 'address'] as const;
+export type AfterSaleTopic = (typeof AFTER_SALE_TOPICS)[number];
+
+const phrases = z.array(z.string().min(1));
+const lexiconFileSchema = z.object({
+  greeting: phrases,
+  signals: z.object(Object.fromEntries(SIGNAL_NAMES.map((name) => [name, phrases])) as Record<SignalName, typeof phrases>),
+  complaintTopics: z.object({ delivery: phrases, quality: phrases, service: phrases }),
+  afterSaleTopics: z.object({ tracking: phrases, return: phrases, cancel: phrases, exchange: phrases, invoice: phrases, address: phrases }),
+  sentiment: z.object({ positive: phrases, negative: phrases }),
+  colours: phrases,
+});
+
+const text = z.string().min(1);
+const templatesFileSchema = z.object({
+  productFallback: text,
+  listSeparator: text,
+  listLastSeparator: text,
+  optionLabels: z.record(z.string(), text).refine((labels) => '_other' in labels, 'needs an _other label'),
+  greeting: z.array(text).min(1),
+  answer: z.object({
+    asks_price: text,
+    asks_stock: text,
+    asks_delivery: text,
+    delivery_days: text,
+    asks_discount: text,
+    asks_how_to_order: text,
+    asks_payment: text,
+    will_buy: text,
+    general: text,
+  }),
+  afterSale: z.object({ tracking: text, return: text, cancel: text, exchange: text, invoice: text, address: text, general: text }),
+  empathy: z.object({ delivery: text, quality: text, service: text, general: text, reassure: text }),
+  helpChoose: z.object({ options: text, size: text, generic: text }),
+  alternativeClose: z.object({ option: text, delivery: text }),
+  busyNudge: text,
+  followUp: z.object({ default: text, hesitating: text, ready: text, after_sale: text }),
+});
+export type ReplyTemplates = z.infer<typeof templatesFileSchema>;
+
+const byLocale = z.object({ 'zh-Hans': phrases, 'zh-Hant': phrases, en: phrases });
+const bannedClaimsFileSchema = z.object({ absoluteClaims: byLocale, unconfiguredPromises: byLocale, allowedPhrases: byLocale });
+
+function loadJson<T>(file: string, schema: z.ZodType<T>): T {
+  const url = new URL(`./lexicon/${file}`, import.meta.url);
+  return schema.parse(JSON.parse(readFileSync(url, 'utf8')));
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const HAS_LATIN = /[A-Za-z]/;
+const ALNUM = /[A-Za-z0-9]/;
+
+/**
+ * One case-insensitive regex per phrase list. Phrases with Latin letters are
+ * matched as whole words ("hi" must not fire on "this"); Chinese phrases as
+ * substrings, since Chinese has no spaces between words.
+ */
+export function compilePhrases(list: readonly string[]): RegExp | null {
+  if (list.length === 0) return null;
+  // Longest first so "light grey" wins over "grey" when the match itself is used.
+  const sorted = [...list].sort((a, b) => b.length - a.length);
+  const parts = sorted.map((p) => {
+    if (!HAS_LATIN.test(p)) return escapeRegExp(p);
+    const before = ALNUM.test(p[0] ?? '') ? '(?<![A-Za-z0-9])' : '';
+    const after = ALNUM.test(p[p.length - 1] ?? '') ? '(?![A-Za-z0-9])' : '';
+    return `${before}${escapeRegExp(p)}${after}`;
+  });
+  return new RegExp(parts.join('|'), 'giu');
+}
+
+export interface CompiledLexicon {
+  greeting: RegExp | null;
+  signals: Record<SignalName, RegExp | null>;
+  complaintTopics: Record<ComplaintTopic, RegExp | null>;
+  afterSaleTopics: Record<AfterSaleTopic, RegExp | null>;
+  positive: RegExp | null;
+  negative: RegExp | null;
+  colours: RegExp | null;
+}
+
+/**
+ * Buyers mix scripts and languages ("XL码", "OK 我要了"), so every message is
+ * read with the union of all three lexicons: one compiled lexicon, not three.
+ */
+function compileUnion(files: ReadonlyArray<z.infer<typeof lexiconFileSchema>>): CompiledLexicon {
+  const union = (pick: (f: z.infer<typeof lexiconFileSchema>) => string[]) => compilePhrases([...new Set(files.flatMap(pick))]);
+  const each = <K extends string>(keys: readonly K[], pick: (f: z.infer<typeof lexiconFileSchema>, key: K) => string[]) =>
+    Object.fromEntries(keys.map((key) => [key, union((f) => pick(f, key))])) as Record<K, RegExp | null>;
+  return {
+    greeting: union((f) => f.greeting),
+    signals: each(SIGNAL_NAMES, (f, name) => f.signals[name]),
+    complaintTopics: each(COMPLAINT_TOPICS, (f, topic) => f.complaintTopics[topic]),
+    afterSaleTopics: each(AFTER_SALE_TOPICS, (f, topic) => f.afterSaleTopics[topic]),
+    positive: union((f) => f.sentiment.positive),
+    negative: union((f) => f.sentiment.negative),
+    colours: union((f) => f.colours),
+  };
+}
+
+export const lexicon: CompiledLexicon = compileUnion(LOCALES.map((locale) => loadJson(`${locale}.json`, lexiconFileSchema)));
+
+const templatesByLocale: Record<Locale, ReplyTemplates> = {
+  'zh-Hans': loadJson('templates.zh-Hans.json', templatesFileSchema),
+  'zh-Hant': loadJson('templates.zh-Hant.json', templatesFileSchema),
+  en: loadJson('templates.en.json', templatesFileSchema),
+};
+export const templatesFor = (locale: Locale): ReplyTemplates => templatesByLocale[locale];
+
+const bannedFile = loadJson('banned-claims.json', bannedClaimsFileSchema);
+const allOf = (lists: z.infer<typeof byLocale>) => [...new Set([...lists['zh-Hans'], ...lists['zh-Hant'], ...lists.en])];
+/** Compiled from `lexicon/banned-claims.json`, the one place the banned wording lives. */
+export const bannedWording = {
+  absoluteClaims: compilePhrases(allOf(bannedFile.absoluteClaims)),
+  unconfiguredPromises: compilePhrases(allOf(bannedFile.unconfiguredPromises)),
+  allowedPhrases: compilePhrases(allOf(bannedFile.allowedPhrases)),
+};
+
+/** Every match of `pattern` in `text` (the regexes are global, so this also resets lastIndex). */
+export function matchesOf(pattern: RegExp | null, text: string): string[] {
+  if (!pattern) return [];
+  return [...text.matchAll(pattern)].map((m) => m[0]);
+}
+
+export function matches(pattern: RegExp | null, text: string): boolean {
+  if (!pattern) return false;
+  pattern.lastIndex = 0;
+  return pattern.test(text);
+}

@@ -1,0 +1,88 @@
+/**
+ * Recognisers for personal data a buyer may type into a chat: phone numbers,
+ * mainland ID numbers, e-mail addresses and street addresses (zh and en).
+ * Used to redact text before it reaches an LLM or a log line, and by the
+ * guardrails to make sure no suggestion echoes such data.
+ *
+ * Regexes, not a model: like Presidio, they cannot promise to find
+ * everything, so they lean towards over-redaction.
+ */
+
+export type PersonalDataKind = 'id_number' | 'email' | 'phone' | 'address';
+
+const CN_DIGIT = '[0-9一二三四五六七八九十百零]';
+
+/** Order matters: ID numbers before phones (an ID holds phone-like runs), e-mails before phones. */
+const RECOGNISERS: ReadonlyArray<{ kind: PersonalDataKind; pattern: RegExp }> = [
+  // Mainland resident ID: 6-digit area, birth date 18xx-20xx, 3-digit sequence, check digit or X.
+  {
+    kind: 'id_number',
+    pattern: /(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx](?![0-9A-Za-z])/g,
+  },
+  { kind: 'email', pattern: /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g },
+  // Chinese mobiles, optionally with +86/0086 and spaces or dashes: 1[3-9]x xxxx xxxx.
+  { kind: 'phone', pattern: /(?<!\d)(?:(?:\+|00)86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)/g },
+  // International form: +country code then 6-14 more digits in groups.
+  { kind: 'phone', pattern: /\+\d{1,3}(?:[\s.-]?\(?\d{1,4}\)?){2,5}(?!\d)/g },
+  // Taiwan mobiles 09xx-xxx-xxx and mainland landlines 0xx(x)-xxxxxxx(x).
+  { kind: 'phone', pattern: /(?<!\d)09\d{2}[\s-]?\d{3}[\s-]?\d{3}(?!\d)/g },
+  { kind: 'phone', pattern: /(?<!\d)0\d{2,3}[\s-]\d{7,8}(?!\d)/g },
+  // Hong Kong and Macau 8-digit numbers as usually written, in two groups of four.
+  { kind: 'phone', pattern: /(?<!\d)[2-9]\d{3}[\s-]\d{4}(?![\d-])/g },
+  // North American style (415) 555-0123 / 415-555-0123.
+  { kind: 'phone', pattern: /(?<!\d)\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}(?!\d)/g },
+  // zh street address: a run of Han characters ending in a road/street word, then a house number.
+  {
+    kind: 'address',
+    pattern: new RegExp(
+      `[\\u4e00-\\u9fff0-9]{0,24}(?:路|街|道|巷|弄|胡同|村)(?:${CN_DIGIT}+段)?(?:${CN_DIGIT}+(?:巷|弄))*\\s?${CN_DIGIT}+(?:号|號)` +
+        `(?:[0-9A-Za-z-]*(?:栋|棟|幢|楼|樓|单元|單元|室|层|層|座|F))*[0-9A-Za-z-]*`,
+      'g',
+    ),
+  },
+  // zh residential compound: "xx小区3栋502".
+  {
+    kind: 'address',
+    pattern: /[\u4e00-\u9fff]{1,15}(?:小区|小區|花园|花園|公寓|大厦|大廈|新村|苑)\d+(?:栋|棟|幢|号楼|號樓)[0-9-]*(?:室|号|號)?/g,
+  },
+  // en street address: house number, 1-4 words, a street suffix, optional unit.
+  {
+    kind: 'address',
+    pattern:
+      /\b\d{1,5}[A-Za-z]?\s+(?:[A-Za-z][A-Za-z'.-]*\s+){1,4}(?:Street|St|Road|Rd|Avenue|Ave|Boulevard|Blvd|Lane|Ln|Drive|Dr|Way|Court|Ct|Place|Pl|Terrace|Close|Crescent)\b\.?(?:,?\s*(?:Apt|Apartment|Unit|Suite|Flat|#)\s*[\w-]+)?/gi,
+  },
+];
+
+const PLACEHOLDER: Record<PersonalDataKind, string> = {
+  id_number: '[id-number]',
+  email: '[email]',
+  phone: '[phone]',
+  address: '[address]',
+};
+
+/** The placeholders redaction leaves behind; a suggestion that repeats one is echoing personal data. */
+export const PERSONAL_DATA_PLACEHOLDERS: readonly string[] = Object.values(PLACEHOLDER);
+
+/** Full-width digits (１３８…) are how many IME users type numbers; read them as ASCII, one for one. */
+function asciiDigits(text: string): string {
+  return text.replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0));
+}
+
+/** Replaces every recognised phone, ID number, e-mail and street address with a placeholder such as `[phone]`. */
+export function redactPersonalData(text: string): string {
+  let out = asciiDigits(text);
+  for (const { kind, pattern } of RECOGNISERS) out = out.replace(pattern, PLACEHOLDER[kind]);
+  return out;
+}
+
+/** Every piece of personal data found in `text`, with its kind (empty when none). */
+export function findPersonalData(text: string): Array<{ kind: PersonalDataKind; value: string }> {
+  const found: Array<{ kind: PersonalDataKind; value: string }> = [];
+  let rest = asciiDigits(text);
+  for (const { kind, pattern } of RECOGNISERS) {
+    for (const m of rest.matchAll(pattern)) found.push({ kind, value: m[0] });
+    // Blank out what was found so a later, looser recogniser does not report it twice.
+    rest = rest.replace(pattern, ' ');
+  }
+  return found;
+}

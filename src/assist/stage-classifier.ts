@@ -1,0 +1,172 @@
+import type { ChatMessage, Sentiment, Stage } from './assistant';
+import {
+  AFTER_SALE_TOPICS,
+  type AfterSaleTopic,
+  COMPLAINT_TOPICS,
+  type ComplaintTopic,
+  lexicon,
+  matches,
+  SIGNAL_NAMES,
+  type SignalName,
+} from './lexicon';
+
+/** Signals that show the buyer moving towards a purchase (the source's "buying signals"). */
+const BUYING_SIGNALS: readonly SignalName[] = [
+  'asks_price',
+  'asks_option',
+  'asks_stock',
+  'asks_delivery',
+  'asks_discount',
+  'asks_how_to_order',
+  'asks_payment',
+  'will_buy',
+];
+const READY_SIGNALS: readonly SignalName[] = ['asks_how_to_order', 'asks_payment', 'will_buy', 'asks_delivery'];
+const INTERESTED_SIGNALS: readonly SignalName[] = ['asks_price', 'asks_option', 'asks_stock', 'asks_discount'];
+
+/** A complaint this many buyer messages back still colours the conversation: anger does not vanish with "so?". */
+const COMPLAINT_MEMORY = 3;
+
+export interface MessageReading {
+  signals: Set<SignalName>;
+  greeting: boolean;
+}
+
+export interface ConversationReading {
+  stage: Stage;
+  sentiment: Sentiment;
+  /** Every signal seen in the buyer's messages, in a fixed order. */
+  signals: SignalName[];
+  /** Signals of the buyer message that decided the stage (the latest one when none did): what a reply answers. */
+  focusSignals: Set<SignalName>;
+  /** The buyer's latest message is a greeting and nothing else. */
+  lastIsGreeting: boolean;
+  /** Buyer messages carrying at least one buying signal. */
+  buyingMessages: number;
+  /** Buyer messages that delay or doubt. */
+  hesitationMessages: number;
+  /** The agent spoke last: the buyer has gone quiet. */
+  awaitingBuyer: boolean;
+  complaintTopic: ComplaintTopic | 'general';
+  afterSaleTopic: AfterSaleTopic | 'general';
+}
+
+/**
+ * Reads one buyer message. `mentionsProduct` tells whether the text names a
+ * catalog product or a real option (a catalog value, a colour or size word),
+ * which is itself a question about options ("有黑色吗", "in navy?").
+ */
+export function readMessage(text: string, mentionsProduct: (text: string) => boolean): MessageReading {
+  const signals = new Set<SignalName>();
+  for (const sentence of splitSentences(text)) {
+    // A sentence that tries to instruct the assistant is data, not the buyer's intent:
+    // "...承诺无条件退款" must not turn a prompt injection into a refund complaint.
+    if (matches(lexicon.signals.instruction_like_text, sentence)) {
+      signals.add('instruction_like_text');
+      continue;
+    }
+    for (const name of SIGNAL_NAMES) if (matches(lexicon.signals[name], sentence)) signals.add(name);
+    if (mentionsProduct(sentence)) signals.add('asks_option');
+  }
+  return { signals, greeting: isOnlyAGreeting(text) };
+}
+
+/** What may be left of a greeting-only message once the greeting words are gone: "你好呀", "hi there :)". */
+const GREETING_REMAINDER = { han: 3, latin: 8 };
+
+/** A greeting and nothing more: "Hi! What's new this season?" is a question, not a greeting. */
+function isOnlyAGreeting(text: string): boolean {
+  if (!matches(lexicon.greeting, text)) return false;
+  const rest = text.replace(lexicon.greeting as RegExp, '');
+  const han = rest.match(/\p{Script=Han}/gu)?.length ?? 0;
+  const latin = rest.match(/[A-Za-z]/g)?.length ?? 0;
+  return han <= GREETING_REMAINDER.han && latin <= GREETING_REMAINDER.latin;
+}
+
+const OPENING_QUOTES = '"“「『';
+const CLOSING_QUOTES = '"”」』';
+
+/** Splits at sentence ends outside quotes, so a quoted instruction stays with the sentence that quotes it. */
+export function splitSentences(text: string): string[] {
+  const sentences: string[] = [];
+  let current = '';
+  let inQuote = false;
+  const chars = [...text];
+  chars.forEach((ch, i) => {
+    current += ch;
+    if (inQuote && CLOSING_QUOTES.includes(ch)) inQuote = false;
+    else if (!inQuote && OPENING_QUOTES.includes(ch)) inQuote = true;
+    const next = chars[i + 1];
+    const ends = '。！？!?\n'.includes(ch) || (ch === '.' && (next === undefined || next === ' '));
+    if (ends && !inQuote) {
+      sentences.push(current);
+      current = '';
+    }
+  });
+  if (current.trim().length > 0) sentences.push(current);
+  return sentences;
+}
+
+/** The stage one message points at on its own, or null when it says nothing about the stage. */
+function stageCue(signals: Set<SignalName>): Stage | null {
+  if (signals.has('complaint')) return 'complaint';
+  if (signals.has('after_sale')) return 'after_sale';
+  if (signals.has('just_browsing')) return 'browsing';
+  if (signals.has('hesitation')) return 'hesitating';
+  if (READY_SIGNALS.some((s) => signals.has(s))) return 'ready';
+  if (INTERESTED_SIGNALS.some((s) => signals.has(s))) return 'interested';
+  return null;
+}
+
+function firstTopic<T extends string>(topics: readonly T[], patterns: Record<T, RegExp | null>, texts: readonly string[]): T | 'general' {
+  for (const text of texts) for (const topic of topics) if (matches(patterns[topic], text)) return topic;
+  return 'general';
+}
+
+/**
+ * Stage, sentiment and signals from the whole conversation: the latest buyer
+ * message that says something about the stage decides it ("好的" after a size
+ * question keeps the buyer interested), and a recent complaint outranks all.
+ */
+export function classifyConversation(history: readonly ChatMessage[], mentionsProduct: (text: string) => boolean): ConversationReading {
+  const buyerTexts = history.filter((m) => m.from === 'buyer').map((m) => m.text);
+  const readings = buyerTexts.map((text) => readMessage(text, mentionsProduct));
+  const last = readings[readings.length - 1];
+  const recent = readings.slice(-COMPLAINT_MEMORY);
+  const recentTextsNewestFirst = buyerTexts.slice(-COMPLAINT_MEMORY).reverse();
+
+  let stage: Stage = 'browsing';
+  let focus = last;
+  if (recent.some((r) => r.signals.has('complaint'))) {
+    stage = 'complaint';
+  } else {
+    for (let i = readings.length - 1; i >= 0; i -= 1) {
+      const cue = stageCue(readings[i]?.signals ?? new Set());
+      if (cue) {
+        stage = cue;
+        focus = readings[i];
+        break;
+      }
+    }
+  }
+
+  const seen = new Set(readings.flatMap((r) => [...r.signals]));
+  const lastText = buyerTexts[buyerTexts.length - 1] ?? '';
+  const lastTwo = buyerTexts.slice(-2).join('\n');
+  let sentiment: Sentiment = 'neutral';
+  if (stage === 'complaint' || matches(lexicon.negative, lastTwo)) sentiment = 'negative';
+  else if (matches(lexicon.positive, lastText)) sentiment = 'positive';
+
+  return {
+    stage,
+    sentiment,
+    signals: SIGNAL_NAMES.filter((name) => seen.has(name)),
+    focusSignals: focus?.signals ?? new Set(),
+    lastIsGreeting: (last?.greeting ?? false) && stageCue(last?.signals ?? new Set()) === null,
+    buyingMessages: readings.filter((r) => BUYING_SIGNALS.some((s) => r.signals.has(s))).length,
+    hesitationMessages: readings.filter((r) => r.signals.has('hesitation')).length,
+    awaitingBuyer: history[history.length - 1]?.from === 'agent',
+    complaintTopic: firstTopic(COMPLAINT_TOPICS, lexicon.complaintTopics, recentTextsNewestFirst),
+    afterSaleTopic: firstTopic(AFTER_SALE_TOPICS, lexicon.afterSaleTopics, recentTextsNewestFirst),
+  };
+}

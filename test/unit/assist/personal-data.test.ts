@@ -1,0 +1,83 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { findPersonalData, redactPersonalData } from '../../../src/assist/personal-data';
+
+describe('redactPersonalData', () => {
+  it.each([
+    ['我的电话13812345678', '我的电话[phone]'],
+    ['电话 +86 138 1234 5678 谢谢', '电话 [phone] 谢谢'],
+    ['call 0086-139-1234-5678', 'call [phone]'],
+    ['Call me on +44 20 7946 0958.', 'Call me on [phone].'],
+    ['my number is (415) 555-0123', 'my number is [phone]'],
+    ['手機0912-345-678', '手機[phone]'],
+    ['座机 021-62345678', '座机 [phone]'],
+    ['WhatsApp 9123 4567', 'WhatsApp [phone]'],
+    ['手机１３８１２３４５６７８', '手机[phone]'],
+  ])('redacts the phone number in %s', (input, expected) => {
+    expect(redactPersonalData(input)).toBe(expected);
+  });
+
+  it('redacts mainland ID numbers, with a digit or X as check character', () => {
+    expect(redactPersonalData('身份证110101199003071234')).toBe('身份证[id-number]');
+    expect(redactPersonalData('ID 44030619851212345X please')).toBe('ID [id-number] please');
+  });
+
+  it('redacts e-mail addresses', () => {
+    expect(redactPersonalData('write to jane.doe+shop@example.co.uk')).toBe('write to [email]');
+  });
+
+  it.each([
+    '收货地址：上海市浦东新区张江路88号3栋502室',
+    '寄到杭州市西湖区文三路 100号',
+    '地址是台北市大安區忠孝東路四段100號5樓',
+    '我住阳光花园5栋1203',
+    '送去九龍彌敦道123號',
+  ])('redacts the Chinese street address in %s', (input) => {
+    const out = redactPersonalData(input);
+    expect(out).toContain('[address]');
+    expect(out).not.toMatch(/\d{2,}/);
+  });
+
+  it('redacts English street addresses', () => {
+    expect(redactPersonalData('ship to 221B Baker Street, London')).toBe('ship to [address], London');
+    expect(redactPersonalData('1600 Pennsylvania Avenue NW')).toContain('[address]');
+    expect(redactPersonalData('12 Queens Road, Apt 5 please')).toBe('[address] please');
+  });
+
+  it('leaves shopping talk alone: prices, sizes, quantities, questions about differences', () => {
+    for (const text of ['这两个有什么区别', 'M码和L码多少钱', '129元两件', 'size 40 in black, $49.99', '我身高165体重110斤', '订单号 202611270001234']) {
+      expect(redactPersonalData(text)).toBe(text);
+    }
+  });
+
+  it('always redacts generated Chinese mobile numbers, whatever surrounds them', () => {
+    const mobile = fc
+      .tuple(fc.constantFrom('3', '4', '5', '6', '7', '8', '9'), fc.stringMatching(/^\d{9}$/))
+      .map(([second, rest]) => `1${second}${rest}`);
+    fc.assert(
+      fc.property(fc.string({ maxLength: 20 }).filter((s) => !/\d$/.test(s)), mobile, fc.constantFrom('', '，', ' 谢谢', '.'), (before, number, after) => {
+        const out = redactPersonalData(`${before}${number}${after}`);
+        expect(out).not.toContain(number);
+      }),
+    );
+  });
+
+  it('is idempotent', () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        const once = redactPersonalData(text);
+        expect(redactPersonalData(once)).toBe(once);
+      }),
+    );
+  });
+});
+
+describe('findPersonalData', () => {
+  it('names each kind found with its value', () => {
+    expect(findPersonalData('电话13812345678，邮箱a@b.cn')).toEqual([
+      { kind: 'email', value: 'a@b.cn' },
+      { kind: 'phone', value: '13812345678' },
+    ]);
+    expect(findPersonalData('有黑色吗')).toEqual([]);
+  });
+});

@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest';
+import { type AssistInput, type ChatMessage, createAssistant } from '../../../src/assist/assistant';
+import type { Catalog } from '../../../src/shops/shop-schema';
+
+const buyer = (text: string): ChatMessage => ({ from: 'buyer', text });
+const agent = (text: string): ChatMessage => ({ from: 'agent', text });
+
+const tee: Catalog = {
+  products: [
+    { id: 'tee', name: '纯棉T恤', options: { colour: ['黑色', '白色', '浅灰色'], size: ['S', 'M', 'L'] }, deliveryDays: ['周二', '周三'] },
+  ],
+};
+const shirt: Catalog = {
+  products: [{ id: 'shirt', name: 'Linen Shirt', options: { colour: ['navy', 'sage'] }, deliveryDays: ['Tuesday', 'Wednesday'] }],
+};
+
+let counter = 0;
+const assistant = createAssistant({ newId: () => `id-${(counter += 1)}` });
+const suggest = (input: AssistInput) => assistant.suggest(input);
+const tactics = async (input: AssistInput) => (await suggest(input)).suggestions.map((s) => s.tactic);
+
+/** Repeated buying signals, then doubt: the source's moment for 二选一. */
+const hesitantAfterSignals = [buyer('这件T恤多少钱'), agent('99元'), buyer('白色和黑色哪个耐脏'), agent('黑色更耐脏'), buyer('我再考虑一下')];
+
+describe('rules engine tactics', () => {
+  it('greets a buyer who only greeted', async () => {
+    const result = await suggest({ history: [buyer('在吗')] });
+    expect(result.suggestions[0]).toMatchObject({ tactic: 'greeting' });
+    expect(result.engine).toBe('rules');
+  });
+
+  it('answers a plain question', async () => {
+    expect((await tactics({ history: [buyer('可以用花呗付款吗')] }))[0]).toBe('answer');
+    expect((await tactics({ history: [buyer('我的订单物流到哪了')] }))[0]).toBe('answer');
+  });
+
+  it('answers the question that set the stage when the last line only acknowledges', async () => {
+    const result = await suggest({ history: [buyer('怎么下单呀'), buyer('好的')] });
+    expect(result.stage).toBe('ready');
+    expect(result.suggestions[0]).toMatchObject({ tactic: 'answer', text: expect.stringContaining('购物车') });
+  });
+
+  it('helps an interested buyer choose among real options, with no talk of ordering', async () => {
+    const result = await suggest({ history: [buyer('这件有浅灰色吗')], catalog: tee });
+    const [first] = result.suggestions;
+    expect(first?.tactic).toBe('help_choose');
+    expect(first?.text).toContain('黑色、白色和浅灰色');
+    for (const s of result.suggestions) expect(s.text).not.toMatch(/下单|拍下|付款/);
+  });
+
+  it('asks two real catalog options in an either-or question when repeated signals meet hesitation', async () => {
+    const result = await suggest({ history: hesitantAfterSignals, catalog: tee });
+    const [first] = result.suggestions;
+    expect(first?.tactic).toBe('alternative_close');
+    // The two colours the buyer weighed, not an invented one.
+    expect(first?.text).toBe('纯棉T恤您是想要白色还是黑色呢？我这边帮您备注好～');
+  });
+
+  it('takes the options of an either-or question from the conversation when there is no catalog', async () => {
+    const result = await suggest({
+      history: [buyer('Do you have it in black or olive?'), agent('Both.'), buyer('Price?'), agent('$89'), buyer("Hmm, let me think")],
+    });
+    expect(result.suggestions[0]?.tactic).toBe('alternative_close');
+    expect(result.suggestions[0]?.text).toContain('black');
+    expect(result.suggestions[0]?.text).toContain('olive');
+  });
+
+  it('offers delivery days as the either-or when they are the only real choice', async () => {
+    const catalog: Catalog = { products: [{ id: 'p', name: 'Desk Lamp', options: {}, deliveryDays: ['Tuesday', 'Wednesday'] }] };
+    const result = await suggest({
+      history: [buyer('How much is the lamp?'), agent('$30'), buyer('When would it arrive?'), agent('Tuesday or Wednesday'), buyer("I'm not sure yet")],
+      catalog,
+    });
+    expect(result.suggestions[0]?.text).toBe('Would you like it delivered on Tuesday or on Wednesday? I\'ll note the delivery day for you.');
+  });
+
+  it('never asks an either-or question without two real options: it helps choose instead', async () => {
+    const history = [buyer('多少钱'), agent('129元'), buyer('能便宜点吗'), agent('目前是页面价'), buyer('那我再考虑考虑')];
+    const result = await tactics({ history });
+    expect(result).not.toContain('alternative_close');
+    expect(result[0]).toBe('help_choose');
+  });
+
+  it('does not guess options when several products could be meant', async () => {
+    const catalog: Catalog = {
+      products: [
+        { id: 'a', name: 'Canvas Tote', options: { colour: ['natural', 'black'] } },
+        { id: 'b', name: 'Leather Wallet', options: { colour: ['brown', 'black'] } },
+      ],
+    };
+    const history = [buyer('How much?'), agent('$30'), buyer('What sizes?'), agent('One size'), buyer('let me think')];
+    expect(await tactics({ history, catalog })).not.toContain('alternative_close');
+  });
+
+  it('meets a complaint with empathy first and no closing tactic, even with busy nudge on', async () => {
+    const result = await suggest({
+      history: [...hesitantAfterSignals, agent('好的'), buyer('上次买的破了个洞，质量太差了')],
+      catalog: tee,
+      settings: { busyNudge: true },
+    });
+    expect(result.stage).toBe('complaint');
+    expect(result.suggestions[0]?.tactic).toBe('empathy');
+    expect(result.suggestions[0]?.text).toMatch(/抱歉/);
+    expect(result.suggestions.map((s) => s.tactic)).not.toContain('alternative_close');
+    expect(result.suggestions.map((s) => s.tactic)).not.toContain('busy_nudge');
+  });
+
+  describe('busy nudge', () => {
+    const chronic = [buyer('有白色吗'), agent('有的'), buyer('我再看看'), agent('好的'), buyer('M码会小吗'), agent('正常尺码'), buyer('还是纠结')];
+
+    it('is offered to a chronically indecisive buyer when the shop enabled it', async () => {
+      const result = await suggest({ history: chronic, catalog: tee, settings: { busyNudge: true } });
+      expect(result.suggestions[0]?.tactic).toBe('busy_nudge');
+      // Honest: no stock counts, deadlines or offers.
+      expect(result.suggestions[0]?.text).not.toMatch(/\d|仅剩|只剩|最后|截止|优惠/);
+    });
+
+    it('is never offered when the shop has not enabled it', async () => {
+      expect(await tactics({ history: chronic, catalog: tee })).not.toContain('busy_nudge');
+      expect(await tactics({ history: chronic, catalog: tee, settings: { busyNudge: false } })).not.toContain('busy_nudge');
+    });
+
+    it('is not offered after a single hesitation', async () => {
+      expect(await tactics({ history: hesitantAfterSignals, catalog: tee, settings: { busyNudge: true } })).not.toContain('busy_nudge');
+    });
+  });
+
+  it('follows up when the agent spoke last and the buyer went quiet', async () => {
+    const result = await suggest({ history: [buyer('Which colours?'), agent('Navy and sage!')], catalog: shirt });
+    expect(result.suggestions[0]?.tactic).toBe('follow_up');
+  });
+
+  it('gives one to three suggestions with distinct ids and texts', async () => {
+    for (const history of [[buyer('hi')], hesitantAfterSignals, [buyer('broken!!')]]) {
+      const result = await suggest({ history, catalog: tee });
+      expect(result.suggestions.length).toBeGreaterThanOrEqual(1);
+      expect(result.suggestions.length).toBeLessThanOrEqual(3);
+      expect(new Set(result.suggestions.map((s) => s.id)).size).toBe(result.suggestions.length);
+      expect(new Set(result.suggestions.map((s) => s.text)).size).toBe(result.suggestions.length);
+    }
+  });
+
+  it('replies in the buyer\'s language and script, or in the locale asked for', async () => {
+    expect((await suggest({ history: [buyer('这件有黑色吗')] })).locale).toBe('zh-Hans');
+    const hant = await suggest({ history: [buyer('這件有黑色嗎')] });
+    expect(hant.locale).toBe('zh-Hant');
+    expect(hant.suggestions[0]?.text).toMatch(/幫|這|選|參考/);
+    expect((await suggest({ history: [buyer('do you have black?')] })).locale).toBe('en');
+    expect((await suggest({ history: [buyer('hi')], locale: 'zh-Hant' })).suggestions[0]?.text).toBe('您好，歡迎光臨～請問有什麼可以幫您的嗎？');
+  });
+
+  it('addresses Chinese-speaking buyers as 您, never 你', async () => {
+    for (const history of [[buyer('你好')], [buyer('你们发什么快递')], hesitantAfterSignals, [buyer('你们质量太差了')]]) {
+      for (const locale of ['zh-Hans', 'zh-Hant'] as const) {
+        for (const s of (await suggest({ history, catalog: tee, locale, settings: { busyNudge: true } })).suggestions) {
+          expect(s.text).toContain('您');
+          expect(s.text).not.toContain('你');
+        }
+      }
+    }
+  });
+
+  it('is deterministic: the same input gives the same answer', async () => {
+    const fixedIds = createAssistant({ newId: () => 'same' });
+    const input = { history: hesitantAfterSignals, catalog: tee, settings: { busyNudge: true } };
+    const first = await fixedIds.suggest(input);
+    for (let i = 0; i < 5; i += 1) expect(await fixedIds.suggest(input)).toEqual(first);
+  });
+
+  it('reports its latency and never a fallback', async () => {
+    const latencies: Array<[string, number]> = [];
+    const fallbacks: string[] = [];
+    const observed = createAssistant({ onLatency: (engine, ms) => latencies.push([engine, ms]), onFallback: (r) => fallbacks.push(r) });
+    await observed.suggest({ history: [buyer('hi')] });
+    expect(latencies).toHaveLength(1);
+    expect(latencies[0]?.[0]).toBe('rules');
+    expect(fallbacks).toEqual([]);
+  });
+});
