@@ -1,15 +1,30 @@
 import type { Server } from 'node:http';
-import { Worker } from 'bullmq';
+import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { AgentEvents } from '../agents/agent-events';
 import { AgentRegistry } from '../agents/agent-registry';
+import { Assignment } from '../agents/assignment';
+import { ReplyStore } from '../agents/reply-store';
+import { ResponseClock } from '../agents/response-clock';
+import { SuggestionIndex } from '../agents/suggestion-index';
+import { Workspace } from '../agents/workspace';
+import { type AlertJob, WorkspaceFeed } from '../agents/workspace-feed';
+import { createAssistant } from '../assist/assistant';
 import type { Config } from '../config/config';
 import { ConversationStore } from '../conversations/conversation-store';
 import { createHttpApp } from '../http/app';
+import { agentRoutes } from '../http/routes/agent-routes';
+import { assistRoutes } from '../http/routes/assist-routes';
+import { pageRoutes } from '../http/routes/page-routes';
 import type { HttpServices } from '../http/services';
 import { CommerceEvents } from '../metering/commerce-events';
 import { ConsultationMeter } from '../metering/consultation-meter';
+import { ALERTS_QUEUE, createAlertProcessor } from '../pipeline/alert-processor';
 import { createInboundProcessor } from '../pipeline/inbound-processor';
-import { INBOUND_QUEUE, type InboundJob, createQueues } from '../pipeline/queues';
+import { createOutboundProcessor, markFailed } from '../pipeline/outbound-processor';
+import { INBOUND_QUEUE, type InboundJob, OUTBOUND_QUEUE, type OutboundJob, createQueues } from '../pipeline/queues';
+import type { PlatformHttp } from '../platforms/contract';
+import { createRedisTokenCache } from '../platforms/redis-token-cache';
 import { WebhookIngest } from '../pipeline/webhook-ingest';
 import { defaultPlatforms } from '../platforms/registry';
 import { ShopRegistry } from '../shops/shop-registry';
@@ -62,6 +77,31 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   const commerce = new CommerceEvents(redis, keys);
   const ingest = new WebhookIngest({ redis, keys, shops, platforms, queues, clock, ratePerMinute: config.WEBHOOK_RATE_PER_MINUTE });
 
+  const assistant = createAssistant({
+    openai: config.OPENAI_API_KEY
+      ? { apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, timeoutMs: config.ASSIST_TIMEOUT_MS }
+      : undefined,
+    onFallback: (reason) => metrics.llmFallbacks.inc({ reason }),
+    onLatency: (engine, ms) => metrics.suggestionLatency.observe({ engine }, ms / 1000),
+  });
+  const agentsOfShop = (shopId: string) => agents.agentsOfShop(shopId);
+  const events = new AgentEvents(redis, keys, agentsOfShop);
+  const assignment = new Assignment(redis, keys, config.AGENT_MAX_OPEN_CONVERSATIONS);
+  const replies = new ReplyStore(redis, keys);
+  const suggestionIndex = new SuggestionIndex(redis, keys);
+  const responseClock = new ResponseClock(redis, keys);
+  const alerts = new Queue<AlertJob>(ALERTS_QUEUE, { connection: redis, prefix: keys.queuePrefix, defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000, attempts: 3 } });
+  const workspace = new Workspace({ shops, agents, conversations, assignment, replies, suggestionIndex, events, outbound: queues.outbound, clock });
+  const feed = new WorkspaceFeed({ conversations, assignment, events, suggestionIndex, assistant, alerts, agentsOfShop, clock, logger });
+  const platformHttp: PlatformHttp = {
+    // Looked up at call time so tests' HTTP interception sees every request.
+    fetch: (input, init) => fetch(input, init),
+    apiBase: { metaGraph: config.META_GRAPH_API_BASE, line: config.LINE_API_BASE, wechat: config.WECHAT_API_BASE, telegram: config.TELEGRAM_API_BASE },
+    tokenCache: createRedisTokenCache(redis, `${keys.global('{tokens}')}:`),
+  };
+
+  const shutdownHooks = new Set<() => void>();
+
   const services: HttpServices = {
     config,
     adminToken: options.adminToken,
@@ -76,8 +116,16 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     agents,
     meter,
     ingest,
+    assistant,
+    workspace,
+    events,
+    responseClock,
+    openBlockingConnection: () => workerConnection(config.REDIS_URL),
+    onShutdown: (stop) => {
+      shutdownHooks.add(stop);
+      return () => shutdownHooks.delete(stop);
+    },
   };
-
   const workers: Worker[] = [];
   const workerRedis: Redis[] = [];
 
@@ -85,7 +133,14 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     const connection = workerConnection(config.REDIS_URL);
     connection.on('error', (error) => logger.warn({ err: error.message }, 'worker redis connection error'));
     workerRedis.push(connection);
-    const processInbound = createInboundProcessor({ shops, conversations, meter, commerce });
+    const processInbound = createInboundProcessor({
+      shops,
+      conversations,
+      meter,
+      commerce,
+      afterBuyerMessage: (shop, event) => feed.afterBuyerMessage(shop, event),
+      afterAgentMessage: (shop, event) => feed.afterAgentMessage(shop, event),
+    });
     const inbound = new Worker<InboundJob>(INBOUND_QUEUE, processInbound, {
       connection,
       prefix: keys.queuePrefix,
@@ -104,23 +159,54 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       }
     });
     inbound.on('error', (error) => logger.warn({ err: error.message }, 'inbound worker error'));
-    workers.push(inbound);
+
+    const outboundDeps = {
+      shops,
+      platforms,
+      replies,
+      conversations,
+      meter,
+      responseClock,
+      events,
+      http: platformHttp,
+      clock,
+      agentName: async (agentId: string) => (await agents.get(agentId))?.name ?? 'agent',
+    };
+    const outbound = new Worker<OutboundJob>(OUTBOUND_QUEUE, createOutboundProcessor(outboundDeps), {
+      connection,
+      prefix: keys.queuePrefix,
+      concurrency: config.WORKER_CONCURRENCY,
+    });
+    outbound.on('failed', (job: Job<OutboundJob> | undefined, error) => {
+      if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+      // Retries exhausted: the reply ends as failed with the platform's last words.
+      metrics.jobsFailed.inc({ queue: OUTBOUND_QUEUE });
+      void replies.get(job.data.shopId, job.data.replyId).then(async (reply) => {
+        if (reply?.status === 'queued') await markFailed(outboundDeps, reply, error.message);
+      });
+    });
+    outbound.on('error', (error) => logger.warn({ err: error.message }, 'outbound worker error'));
+
+    const alertWorker = new Worker<AlertJob>(ALERTS_QUEUE, createAlertProcessor({ conversations, events, shops, clock }), { connection, prefix: keys.queuePrefix, concurrency: 4 });
+    alertWorker.on('error', (error) => logger.warn({ err: error.message }, 'alert worker error'));
+    workers.push(inbound, outbound, alertWorker);
     return workers;
   }
 
   function createHttp() {
-    return createHttpApp(services);
+    return createHttpApp(services, { v1: [agentRoutes(services), assistRoutes(services)], public: [pageRoutes()] });
   }
 
   /** Stops workers (letting active jobs finish) and closes connections. */
   async function close(): Promise<void> {
+    for (const stop of [...shutdownHooks]) stop();
     await Promise.all(workers.map((w) => w.close()));
-    await Promise.all(Object.values(queues).map((q) => q.close()));
+    await Promise.all([...Object.values(queues), alerts].map((q) => q.close()));
     await Promise.all(workerRedis.map((r) => r.quit().catch(() => r.disconnect())));
     await redis.quit().catch(() => redis.disconnect());
   }
 
-  return { config, services, clock, logger, metrics, keys, redis, queues, shops, agents, meter, conversations, commerce, startWorkers, createHttp, close };
+  return { config, services, clock, logger, metrics, keys, redis, queues, alerts, shops, agents, meter, conversations, commerce, replies, assignment, events, workspace, responseClock, startWorkers, createHttp, close, stopStreams: () => [...shutdownHooks].forEach((stop) => stop()) };
 }
 
 export type Container = Awaited<ReturnType<typeof buildContainer>>;

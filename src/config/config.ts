@@ -44,6 +44,8 @@ export const configSchema = z.object({
   WORKER_CONCURRENCY: int(1, 1000).default(16),
   /** Open conversations one agent is offered at most. */
   AGENT_MAX_OPEN_CONVERSATIONS: int(1, 10_000).default(20),
+  /** Seconds between SSE heartbeats to agents, so proxies keep the stream open. */
+  SSE_HEARTBEAT_SECONDS: int(1, 300).default(15),
   /** Time zone the operator's month-close schedule runs in. */
   BILLING_TIMEZONE: z.string().default('Asia/Shanghai'),
   /** pino level. */

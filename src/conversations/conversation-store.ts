@@ -11,19 +11,58 @@ export interface StoredMessage {
   agentName?: string;
 }
 
+export interface ConversationState {
+  buyerName?: string;
+  lastBuyerAt?: number;
+  lastAgentAt?: number;
+  /** Set while the buyer's latest message has no agent reply yet. */
+  waitingSince?: number;
+  repliesSinceBuyer: number;
+  replyContext?: Record<string, string>;
+  closedAt?: number;
+}
+
+/** The latest suggestions for a conversation, as the engine gave them. */
+export interface StoredSuggestions {
+  forMessageId: string;
+  at: number;
+  stage: string;
+  sentiment: string;
+  signals: string[];
+  locale: string;
+  engine: string;
+  suggestions: Array<{ id: string; text: string; tactic: string }>;
+}
+
 /** Messages kept per conversation; older ones are trimmed (counts live in the meters). */
 const HISTORY_LIMIT = 200;
 
 // Dedupe by message id, insert by sent time (so concurrent workers still give
-// the conversation its real order), trim, and keep the last-seen times.
+// the conversation its real order), trim, and keep the conversation's state:
+// last-seen times, since when the buyer waits unanswered, replies since the
+// buyer last wrote (reply windows), and the shop's index of active chats.
 const APPEND_SCRIPT = `
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('EXPIRE', KEYS[1], 259200)
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -${HISTORY_LIMIT + 1})
-local field = ARGV[4] == 'buyer' and 'lastBuyerAt' or 'lastAgentAt'
-local current = tonumber(redis.call('HGET', KEYS[3], field) or '0')
-if tonumber(ARGV[2]) > current then redis.call('HSET', KEYS[3], field, ARGV[2]) end
+local at = tonumber(ARGV[2])
+local lastBuyer = tonumber(redis.call('HGET', KEYS[3], 'lastBuyerAt') or '0')
+local lastAgent = tonumber(redis.call('HGET', KEYS[3], 'lastAgentAt') or '0')
+local waiting = redis.call('HGET', KEYS[3], 'waitingSince')
+if ARGV[4] == 'buyer' then
+  if at > lastBuyer then
+    redis.call('HSET', KEYS[3], 'lastBuyerAt', at, 'repliesSinceBuyer', 0)
+  end
+  if (not waiting) and at > lastAgent then redis.call('HSET', KEYS[3], 'waitingSince', at) end
+  redis.call('HDEL', KEYS[3], 'closedAt')
+else
+  if at > lastAgent then redis.call('HSET', KEYS[3], 'lastAgentAt', at) end
+  if at >= lastBuyer then redis.call('HINCRBY', KEYS[3], 'repliesSinceBuyer', 1) end
+  if waiting and at >= tonumber(waiting) then redis.call('HDEL', KEYS[3], 'waitingSince') end
+end
+local score = tonumber(redis.call('ZSCORE', KEYS[4], ARGV[5]) or '0')
+if at > score then redis.call('ZADD', KEYS[4], at, ARGV[5]) end
 return 1
 `;
 
@@ -57,14 +96,16 @@ export class ConversationStore {
   async append(shopId: string, buyerId: string, message: StoredMessage): Promise<boolean> {
     const added = await this.redis.eval(
       APPEND_SCRIPT,
-      3,
+      4,
       this.key(shopId, buyerId, 'ids'),
       this.key(shopId, buyerId, 'messages'),
       this.key(shopId, buyerId, 'meta'),
+      this.keys.shop(shopId, 'active'),
       message.id,
       String(message.at),
       JSON.stringify(message),
       message.from,
+      buyerId,
     );
     return added === 1;
   }
@@ -81,5 +122,44 @@ export class ConversationStore {
 
   async setMeta(shopId: string, buyerId: string, fields: Record<string, string>): Promise<void> {
     await this.redis.hset(this.key(shopId, buyerId, 'meta'), fields);
+  }
+
+  /** The conversation's state as the workspace and the sender need it. */
+  async state(shopId: string, buyerId: string): Promise<ConversationState> {
+    const meta = await this.meta(shopId, buyerId);
+    const num = (value: string | undefined) => (value === undefined ? undefined : Number(value));
+    return {
+      buyerName: meta.buyerName,
+      lastBuyerAt: num(meta.lastBuyerAt),
+      lastAgentAt: num(meta.lastAgentAt),
+      waitingSince: num(meta.waitingSince),
+      repliesSinceBuyer: Number(meta.repliesSinceBuyer ?? '0'),
+      replyContext: meta.replyContext ? (JSON.parse(meta.replyContext) as Record<string, string>) : undefined,
+      closedAt: num(meta.closedAt),
+    };
+  }
+
+  /** Buyers of a shop's active conversations, most recent activity first. */
+  async activeBuyers(shopId: string, limit = 200): Promise<string[]> {
+    return this.redis.zrevrange(this.keys.shop(shopId, 'active'), 0, limit - 1);
+  }
+
+  /** Takes the conversation off the active list until the buyer writes again. */
+  async close(shopId: string, buyerId: string, atMs: number): Promise<void> {
+    await this.redis
+      .multi()
+      .zrem(this.keys.shop(shopId, 'active'), buyerId)
+      .hset(this.key(shopId, buyerId, 'meta'), 'closedAt', String(atMs))
+      .hdel(this.key(shopId, buyerId, 'meta'), 'waitingSince')
+      .exec();
+  }
+
+  async saveSuggestions(shopId: string, buyerId: string, suggestions: StoredSuggestions): Promise<void> {
+    await this.redis.set(this.key(shopId, buyerId, 'suggestions'), JSON.stringify(suggestions));
+  }
+
+  async suggestions(shopId: string, buyerId: string): Promise<StoredSuggestions | null> {
+    const raw = await this.redis.get(this.key(shopId, buyerId, 'suggestions'));
+    return raw ? (JSON.parse(raw) as StoredSuggestions) : null;
   }
 }

@@ -1,5 +1,9 @@
 import type { Redis } from 'ioredis';
+import type { AgentEvents } from '../agents/agent-events';
 import type { AgentRegistry } from '../agents/agent-registry';
+import type { ResponseClock } from '../agents/response-clock';
+import type { Workspace } from '../agents/workspace';
+import type { Assistant } from '../assist/assistant';
 import type { Config } from '../config/config';
 import type { ConsultationMeter } from '../metering/consultation-meter';
 import type { Queues } from '../pipeline/queues';
@@ -25,4 +29,12 @@ export interface HttpServices {
   agents: AgentRegistry;
   meter: ConsultationMeter;
   ingest: WebhookIngest;
+  assistant: Assistant;
+  workspace: Workspace;
+  events: AgentEvents;
+  responseClock: ResponseClock;
+  /** A new Redis connection for one blocking reader (an SSE client); the caller disconnects it. */
+  openBlockingConnection(): Redis;
+  /** Runs `stop` when the process shuts down (ends SSE streams so the server can close). */
+  onShutdown(stop: () => void): () => void;
 }

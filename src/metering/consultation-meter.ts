@@ -46,6 +46,12 @@ export class ConsultationMeter {
     return { day };
   }
 
+  /** When the buyer's consultation that day began (their first message), if they wrote that day. */
+  async firstMessageAt(shopId: string, day: string, buyerId: string): Promise<number | undefined> {
+    const value = await this.redis.hget(this.dayKey(shopId, day, 'first'), buyerId);
+    return value === null ? undefined : Number(value);
+  }
+
   /** Consultations and receptions (consultations an agent answered) for each day. */
   async countDays(shopId: string, days: string[]): Promise<Array<{ date: string; consultations: number; receptions: number }>> {
     const pipeline = this.redis.pipeline();

@@ -1,6 +1,11 @@
 import { notFound } from '../shared/errors';
 import type { PlatformAdapter, PlatformName } from './contract';
 import { genericAdapter } from './generic';
+import { lineAdapter } from './line';
+import { messengerAdapter } from './messenger';
+import { telegramAdapter } from './telegram';
+import { wechatAdapter } from './wechat';
+import { whatsappAdapter } from './whatsapp';
 
 /** Every adapter by platform name; the HTTP layer and the sender look them up here. */
 export class PlatformRegistry {
@@ -22,5 +27,5 @@ export class PlatformRegistry {
 }
 
 export function defaultPlatforms(): PlatformRegistry {
-  return new PlatformRegistry([genericAdapter]);
+  return new PlatformRegistry([genericAdapter, whatsappAdapter, messengerAdapter, lineAdapter, wechatAdapter, telegramAdapter]);
 }

@@ -1,0 +1,93 @@
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../shared/redis';
+
+// Offer a conversation to the candidate with the fewest open conversations,
+// under the cap, atomically. KEYS[1] = owner key, KEYS[2..] = candidates' open
+// sets; ARGV[1] = cap, ARGV[2] = conversation id, ARGV[3..] = candidate ids.
+const OFFER_SCRIPT = `
+local owner = redis.call('GET', KEYS[1])
+if owner then
+  for i = 3, #ARGV do if ARGV[i] == owner then return owner end end
+end
+local best, bestCount = nil, nil
+for i = 2, #KEYS do
+  local count = redis.call('SCARD', KEYS[i])
+  if count < tonumber(ARGV[1]) and (bestCount == nil or count < bestCount) then best, bestCount = i, count end
+end
+if not best then return false end
+local agent = ARGV[best + 1]
+redis.call('SET', KEYS[1], agent)
+redis.call('SADD', KEYS[best], ARGV[2])
+return agent
+`;
+
+// Claim for one agent unless another agent already holds the conversation.
+// KEYS[1] = owner key, KEYS[2] = claimer's open set; ARGV[1] = agent, ARGV[2] = conversation.
+const CLAIM_SCRIPT = `
+local owner = redis.call('GET', KEYS[1])
+if owner and owner ~= ARGV[1] then return {0, owner} end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[2])
+return {1, ARGV[1]}
+`;
+
+/**
+ * Who answers which conversation. All keys carry one hash tag, so the
+ * scripts stay legal on a Redis Cluster even though agents span shops.
+ */
+export class Assignment {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly cap: number,
+  ) {}
+
+  private ownerKey(conversationId: string): string {
+    return this.keys.global('{assign}', 'owner', conversationId);
+  }
+
+  private openKey(agentId: string): string {
+    return this.keys.global('{assign}', 'open', agentId);
+  }
+
+  /** Offers the conversation to the least-loaded candidate under the cap; null when all are full. */
+  async offer(conversationId: string, candidates: string[]): Promise<string | null> {
+    if (candidates.length === 0) return null;
+    const current = await this.ownerOf(conversationId);
+    // The holder no longer serves this shop: free the conversation before re-offering it.
+    if (current && !candidates.includes(current)) await this.release(conversationId);
+    const sorted = [...candidates].sort();
+    const result = await this.redis.eval(
+      OFFER_SCRIPT,
+      1 + sorted.length,
+      this.ownerKey(conversationId),
+      ...sorted.map((id) => this.openKey(id)),
+      String(this.cap),
+      conversationId,
+      ...sorted,
+    );
+    return typeof result === 'string' ? result : null;
+  }
+
+  /** Atomically makes `agentId` the one answering; fails if another agent holds it. */
+  async claim(conversationId: string, agentId: string): Promise<{ claimed: true } | { claimed: false; heldBy: string }> {
+    const [ok, owner] = (await this.redis.eval(CLAIM_SCRIPT, 2, this.ownerKey(conversationId), this.openKey(agentId), agentId, conversationId)) as [number, string];
+    return ok === 1 ? { claimed: true } : { claimed: false, heldBy: owner };
+  }
+
+  async ownerOf(conversationId: string): Promise<string | null> {
+    return this.redis.get(this.ownerKey(conversationId));
+  }
+
+  /** Frees the conversation (closed, or its agent no longer serves the shop). */
+  async release(conversationId: string): Promise<void> {
+    const owner = await this.ownerOf(conversationId);
+    const tx = this.redis.multi().del(this.ownerKey(conversationId));
+    if (owner) tx.srem(this.openKey(owner), conversationId);
+    await tx.exec();
+  }
+
+  async openCount(agentId: string): Promise<number> {
+    return this.redis.scard(this.openKey(agentId));
+  }
+}

@@ -1,0 +1,98 @@
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../shared/redis';
+import { dayOf } from '../shared/shop-calendar';
+import type { ReplyOrigin } from './reply-store';
+
+/** The source asks agents to type at least 50 Chinese characters a minute. */
+export const TYPING_CHARS_PER_MINUTE = 50;
+/** The 3-minute response rate counts consultations answered within this. */
+export const WITHIN_SECONDS = 180;
+
+export interface AgentDayFigures {
+  date: string;
+  consultationsAnswered: number;
+  averageFirstResponseSeconds: number | null;
+  within3MinRate: number | null;
+  replies: { suggestionAsIs: number; suggestionEdited: number; own: number };
+  typingSecondsSaved: number;
+}
+
+// Records the first response to a consultation once: KEYS[1] = marker hash
+// (buyer -> agent), KEYS[2] = the agent's day figures; ARGV = buyer, agent,
+// response ms, within flag.
+const FIRST_RESPONSE_SCRIPT = `
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('HINCRBY', KEYS[2], 'answered', 1)
+redis.call('HINCRBY', KEYS[2], 'frtSumMs', ARGV[3])
+redis.call('HINCRBY', KEYS[2], 'within', ARGV[4])
+return 1
+`;
+
+/**
+ * Per-agent response figures: first response time per consultation, the
+ * 3-minute rate, how replies were written, and the typing time suggestions
+ * saved. Shop-level figures come from the consultation meter.
+ */
+export class ResponseClock {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  private agentDay(agentId: string, day: string): string {
+    return this.keys.global('agent', agentId, 'd', day);
+  }
+
+  /**
+   * Call when a reply reached the buyer. `consultationStart` is the
+   * consultation's first buyer message; only the first reply to it counts.
+   */
+  async recordReply(input: {
+    shopId: string;
+    timezone: string;
+    buyerId: string;
+    agentId: string;
+    text: string;
+    origin: ReplyOrigin;
+    sentAt: number;
+    consultationStart?: number;
+  }): Promise<void> {
+    const day = dayOf(input.sentAt, input.timezone);
+    const figures = this.agentDay(input.agentId, day);
+    const originField = { suggestion_as_is: 'asIs', suggestion_edited: 'edited', own: 'own' }[input.origin];
+    const tx = this.redis.multi().hincrby(figures, originField, 1);
+    if (input.origin === 'suggestion_as_is') {
+      // Characters the agent did not have to type, at the source's 50 per minute.
+      tx.hincrby(figures, 'savedMs', Math.round(([...input.text].length * 60_000) / TYPING_CHARS_PER_MINUTE));
+    }
+    if (input.consultationStart !== undefined && input.sentAt >= input.consultationStart) {
+      const consultationDay = dayOf(input.consultationStart, input.timezone);
+      const responseMs = input.sentAt - input.consultationStart;
+      tx.eval(
+        FIRST_RESPONSE_SCRIPT,
+        2,
+        this.keys.shop(input.shopId, 'd', consultationDay, 'firstResponder'),
+        this.agentDay(input.agentId, consultationDay),
+        input.buyerId,
+        input.agentId,
+        String(responseMs),
+        responseMs <= WITHIN_SECONDS * 1000 ? '1' : '0',
+      );
+    }
+    await tx.exec();
+  }
+
+  async figures(agentId: string, day: string): Promise<AgentDayFigures> {
+    const raw = await this.redis.hgetall(this.agentDay(agentId, day));
+    const n = (field: string) => Number(raw[field] ?? '0');
+    const answered = n('answered');
+    return {
+      date: day,
+      consultationsAnswered: answered,
+      averageFirstResponseSeconds: answered ? Math.round(n('frtSumMs') / answered / 100) / 10 : null,
+      within3MinRate: answered ? Math.round((n('within') / answered) * 1000) / 1000 : null,
+      replies: { suggestionAsIs: n('asIs'), suggestionEdited: n('edited'), own: n('own') },
+      typingSecondsSaved: Math.round(n('savedMs') / 1000),
+    };
+  }
+}

@@ -1,0 +1,33 @@
+import type { Redis } from 'ioredis';
+import type { RedisKeys } from '../shared/redis';
+
+/** Suggestions are looked up for a week after they were shown. */
+const SUGGESTION_TTL_SECONDS = 7 * 86_400;
+
+/**
+ * Every suggestion shown, by id, so a reply can be recorded as sent as is,
+ * edited, or the agent's own, and so a suggestion id from another
+ * conversation is not accepted.
+ */
+export class SuggestionIndex {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  private key(shopId: string, suggestionId: string): string {
+    return this.keys.shop(shopId, 'suggestion', suggestionId);
+  }
+
+  async remember(shopId: string, conversationId: string, suggestions: Array<{ id: string; text: string; tactic: string }>): Promise<void> {
+    if (suggestions.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const s of suggestions) pipeline.set(this.key(shopId, s.id), JSON.stringify({ conversationId, text: s.text, tactic: s.tactic }), 'EX', SUGGESTION_TTL_SECONDS);
+    await pipeline.exec();
+  }
+
+  async get(shopId: string, suggestionId: string): Promise<{ conversationId: string; text: string; tactic: string } | null> {
+    const raw = await this.redis.get(this.key(shopId, suggestionId));
+    return raw ? JSON.parse(raw) : null;
+  }
+}

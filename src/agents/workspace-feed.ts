@@ -1,0 +1,100 @@
+import type { Queue } from 'bullmq';
+import type { Assistant } from '../assist/assistant';
+import { type ConversationStore, conversationId } from '../conversations/conversation-store';
+import type { MessageEvent } from '../platforms/contract';
+import type { Shop } from '../shops/shop-registry';
+import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
+import type { AgentEvents } from './agent-events';
+import type { Assignment } from './assignment';
+import type { SuggestionIndex } from './suggestion-index';
+
+export interface AlertJob {
+  shopId: string;
+  buyerId: string;
+  waitingSince: number;
+}
+
+/** How much of the conversation the assist engine reads. */
+const ASSIST_HISTORY = 20;
+
+/**
+ * What the worker does for agents after a message is stored: offer the
+ * conversation to an agent, draft suggestions, publish live events, and arm
+ * the slow-reply alert. Safe to run twice for one message (a job retry).
+ */
+export class WorkspaceFeed {
+  constructor(
+    private readonly deps: {
+      conversations: ConversationStore;
+      assignment: Assignment;
+      events: AgentEvents;
+      suggestionIndex: SuggestionIndex;
+      assistant: Assistant;
+      alerts: Queue<AlertJob>;
+      agentsOfShop: (shopId: string) => Promise<string[]>;
+      clock: Clock;
+      logger: Logger;
+    },
+  ) {}
+
+  async afterBuyerMessage(shop: Shop, event: MessageEvent): Promise<void> {
+    const { conversations, assignment, events } = this.deps;
+    const buyerId = event.buyer.id;
+    const id = conversationId(shop.id, buyerId);
+    const state = await conversations.state(shop.id, buyerId);
+
+    const before = await assignment.ownerOf(id);
+    const owner = await assignment.offer(id, await this.deps.agentsOfShop(shop.id));
+    if (owner && owner !== before) await events.publish(shop.id, 'conversation', { conversationId: id, change: 'assigned', agentId: owner });
+
+    await events.publish(shop.id, 'message', {
+      conversationId: id,
+      buyerId,
+      buyerName: state.buyerName ?? null,
+      waitingSince: state.waitingSince ?? null,
+      message: { id: event.messageId, from: 'buyer', text: event.text, at: Date.parse(event.sentAt) },
+    });
+
+    await this.suggest(shop, buyerId, event.messageId);
+
+    if (state.waitingSince !== undefined) {
+      const dueIn = state.waitingSince + shop.settings.slowReplySeconds * 1000 - this.deps.clock.now();
+      await this.deps.alerts.add(
+        'slow-reply',
+        { shopId: shop.id, buyerId, waitingSince: state.waitingSince },
+        // One alert per wait: the id names the conversation and when the wait began.
+        { jobId: `al_${Buffer.from(`${id}\u0000${state.waitingSince}`).toString('base64url')}`, delay: Math.max(0, dueIn) },
+      );
+    }
+  }
+
+  async afterAgentMessage(shop: Shop, event: MessageEvent): Promise<void> {
+    const id = conversationId(shop.id, event.buyer.id);
+    await this.deps.events.publish(shop.id, 'message', {
+      conversationId: id,
+      buyerId: event.buyer.id,
+      message: { id: event.messageId, from: 'agent', text: event.text, at: Date.parse(event.sentAt), agentName: event.agentName ?? null },
+    });
+    await this.deps.events.publish(shop.id, 'conversation', { conversationId: id, change: 'answered', via: 'platform' });
+  }
+
+  /** Drafts suggestions from the whole recent conversation; never fails the job. */
+  private async suggest(shop: Shop, buyerId: string, forMessageId: string): Promise<void> {
+    const history = await this.deps.conversations.history(shop.id, buyerId, ASSIST_HISTORY);
+    try {
+      const result = await this.deps.assistant.suggest({
+        history: history.map((m) => ({ from: m.from, text: m.text, at: new Date(m.at).toISOString() })),
+        catalog: shop.catalog,
+        settings: { busyNudge: shop.settings.busyNudge },
+      });
+      const stored = { forMessageId, at: this.deps.clock.now(), ...result };
+      await this.deps.conversations.saveSuggestions(shop.id, buyerId, stored);
+      await this.deps.suggestionIndex.remember(shop.id, conversationId(shop.id, buyerId), result.suggestions);
+      await this.deps.events.publish(shop.id, 'suggestion', { conversationId: conversationId(shop.id, buyerId), ...stored });
+    } catch (error) {
+      // The agent can still answer by hand; the message itself is stored and counted.
+      this.deps.logger.error({ err: (error as Error).message, shopId: shop.id }, 'suggestions failed');
+    }
+  }
+}

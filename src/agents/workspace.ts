@@ -1,0 +1,168 @@
+import type { Queue } from 'bullmq';
+import { type ConversationStore, conversationId, parseConversationId } from '../conversations/conversation-store';
+import type { OutboundJob } from '../pipeline/queues';
+import type { ShopRegistry } from '../shops/shop-registry';
+import { AppError, notFound } from '../shared/errors';
+import type { Clock } from '../shared/clock';
+import type { AgentEvents } from './agent-events';
+import type { AgentRegistry } from './agent-registry';
+import type { Assignment } from './assignment';
+import type { Reply, ReplyOrigin, ReplyStore } from './reply-store';
+import type { SuggestionIndex } from './suggestion-index';
+
+export interface SignedInAgent {
+  agentId: string;
+  name: string;
+  shopIds: string[];
+}
+
+export interface ConversationSummary {
+  conversationId: string;
+  shop: { id: string; name: string; platform: string };
+  buyer: { id: string; name: string | null };
+  waiting: boolean;
+  waitingSince: string | null;
+  secondsWaiting: number;
+  slowReplySeconds: number;
+  assignedTo: { agentId: string; name: string } | null;
+  lastMessages: Array<{ id: string; from: string; text: string; at: string; agentName?: string }>;
+  suggestions: Array<{ id: string; text: string; tactic: string }>;
+  stage: string | null;
+  lastActivityAt: string | null;
+}
+
+/**
+ * The agent's use cases: see the conversations of their shops, claim one,
+ * reply (queued to the platform), follow a reply, close a conversation.
+ */
+export class Workspace {
+  constructor(
+    private readonly deps: {
+      shops: ShopRegistry;
+      agents: AgentRegistry;
+      conversations: ConversationStore;
+      assignment: Assignment;
+      replies: ReplyStore;
+      suggestionIndex: SuggestionIndex;
+      events: AgentEvents;
+      outbound: Queue<OutboundJob>;
+      clock: Clock;
+    },
+  ) {}
+
+  /** Every active conversation across the agent's shops, longest-waiting first. */
+  async conversations(agent: SignedInAgent, lastMessages = 5): Promise<ConversationSummary[]> {
+    const out: ConversationSummary[] = [];
+    for (const shopId of agent.shopIds) {
+      const shop = await this.deps.shops.get(shopId);
+      if (!shop) continue;
+      for (const buyerId of await this.deps.conversations.activeBuyers(shopId)) {
+        out.push(await this.summary(shop, buyerId, lastMessages));
+      }
+    }
+    return out.sort((a, b) => {
+      if (a.waiting !== b.waiting) return a.waiting ? -1 : 1;
+      if (a.waiting) return b.secondsWaiting - a.secondsWaiting;
+      return (b.lastActivityAt ?? '').localeCompare(a.lastActivityAt ?? '');
+    });
+  }
+
+  async conversation(agent: SignedInAgent, id: string, history = 50): Promise<ConversationSummary> {
+    const { shopId, buyerId } = this.visible(agent, id);
+    return this.summary(await this.deps.shops.require(shopId), buyerId, history);
+  }
+
+  /** Atomic: two agents never both hold one buyer. */
+  async claim(agent: SignedInAgent, id: string): Promise<void> {
+    const { shopId } = this.visible(agent, id);
+    const result = await this.deps.assignment.claim(id, agent.agentId);
+    if (!result.claimed) {
+      const holder = await this.deps.agents.get(result.heldBy);
+      // A holder who left the shop (or was revoked) no longer blocks the conversation.
+      if (holder && holder.shopIds.includes(shopId)) {
+        throw new AppError(409, 'conversation_taken', `${holder.name} is already answering this buyer.`, {
+          details: { agentId: holder.id, agentName: holder.name },
+        });
+      }
+      await this.deps.assignment.release(id);
+      await this.deps.assignment.claim(id, agent.agentId);
+    }
+    await this.deps.events.publish(shopId, 'conversation', { conversationId: id, change: 'assigned', agentId: agent.agentId });
+  }
+
+  async close(agent: SignedInAgent, id: string): Promise<void> {
+    const { shopId, buyerId } = this.visible(agent, id);
+    await this.claim(agent, id);
+    await this.deps.conversations.close(shopId, buyerId, this.deps.clock.now());
+    await this.deps.assignment.release(id);
+    await this.deps.events.publish(shopId, 'conversation', { conversationId: id, change: 'closed', agentId: agent.agentId });
+  }
+
+  async reply(agent: SignedInAgent, id: string, input: { text: string; suggestionId?: string }): Promise<Reply> {
+    const { shopId, buyerId } = this.visible(agent, id);
+    let origin: ReplyOrigin = 'own';
+    if (input.suggestionId) {
+      const suggestion = await this.deps.suggestionIndex.get(shopId, input.suggestionId);
+      if (!suggestion || suggestion.conversationId !== id) {
+        throw new AppError(400, 'unknown_suggestion', 'suggestionId: no such suggestion was shown for this conversation.', { details: { field: 'suggestionId' } });
+      }
+      origin = suggestion.text === input.text ? 'suggestion_as_is' : 'suggestion_edited';
+    }
+    await this.claim(agent, id);
+    const reply = await this.deps.replies.create({
+      conversationId: id,
+      shopId,
+      buyerId,
+      agentId: agent.agentId,
+      text: input.text,
+      suggestionId: input.suggestionId,
+      origin,
+      createdAt: this.deps.clock.now(),
+    });
+    await this.deps.outbound.add('reply', { shopId, replyId: reply.replyId }, { jobId: reply.replyId });
+    await this.deps.events.publish(shopId, 'reply', { conversationId: id, replyId: reply.replyId, status: 'queued', agentId: agent.agentId });
+    return reply;
+  }
+
+  async replyStatus(agent: SignedInAgent, id: string, replyId: string): Promise<Reply> {
+    const { shopId } = this.visible(agent, id);
+    const reply = await this.deps.replies.get(shopId, replyId);
+    if (!reply || reply.conversationId !== id) throw notFound('Reply');
+    return reply;
+  }
+
+  /** The conversation's shop must be one of the agent's; otherwise it does not exist for them. */
+  private visible(agent: SignedInAgent, id: string): { shopId: string; buyerId: string } {
+    const parsed = parseConversationId(id);
+    if (!agent.shopIds.includes(parsed.shopId)) throw notFound('Conversation');
+    return parsed;
+  }
+
+  private async summary(shop: { id: string; name: string; platform: string; settings: { slowReplySeconds: number } }, buyerId: string, historyLength: number): Promise<ConversationSummary> {
+    const id = conversationId(shop.id, buyerId);
+    const [state, history, suggestions, ownerId] = await Promise.all([
+      this.deps.conversations.state(shop.id, buyerId),
+      this.deps.conversations.history(shop.id, buyerId, historyLength),
+      this.deps.conversations.suggestions(shop.id, buyerId),
+      this.deps.assignment.ownerOf(id),
+    ]);
+    const owner = ownerId ? await this.deps.agents.get(ownerId) : null;
+    const now = this.deps.clock.now();
+    const last = history.at(-1);
+    return {
+      conversationId: id,
+      shop: { id: shop.id, name: shop.name, platform: shop.platform },
+      buyer: { id: buyerId, name: state.buyerName ?? null },
+      waiting: state.waitingSince !== undefined,
+      waitingSince: state.waitingSince !== undefined ? new Date(state.waitingSince).toISOString() : null,
+      secondsWaiting: state.waitingSince !== undefined ? Math.max(0, Math.round((now - state.waitingSince) / 1000)) : 0,
+      slowReplySeconds: shop.settings.slowReplySeconds,
+      assignedTo: owner ? { agentId: owner.id, name: owner.name } : null,
+      lastMessages: history.map((m) => ({ id: m.id, from: m.from, text: m.text, at: new Date(m.at).toISOString(), ...(m.agentName ? { agentName: m.agentName } : {}) })),
+      // Suggestions answer the latest buyer message; once an agent has replied they are stale.
+      suggestions: state.waitingSince !== undefined ? (suggestions?.suggestions ?? []) : [],
+      stage: suggestions?.stage ?? null,
+      lastActivityAt: last ? new Date(last.at).toISOString() : null,
+    };
+  }
+}

@@ -1,0 +1,113 @@
+import type { Job } from 'bullmq';
+import type { AgentEvents } from '../agents/agent-events';
+import type { Reply, ReplyStore } from '../agents/reply-store';
+import type { ResponseClock } from '../agents/response-clock';
+import type { ConversationStore } from '../conversations/conversation-store';
+import type { ConsultationMeter } from '../metering/consultation-meter';
+import type { PlatformHttp } from '../platforms/contract';
+import type { PlatformRegistry } from '../platforms/registry';
+import type { ShopRegistry } from '../shops/shop-registry';
+import type { Clock } from '../shared/clock';
+import { dayOf } from '../shared/shop-calendar';
+import type { OutboundJob } from './queues';
+
+export interface OutboundDeps {
+  shops: ShopRegistry;
+  platforms: PlatformRegistry;
+  replies: ReplyStore;
+  conversations: ConversationStore;
+  meter: ConsultationMeter;
+  responseClock: ResponseClock;
+  events: AgentEvents;
+  http: PlatformHttp;
+  clock: Clock;
+  agentName: (agentId: string) => Promise<string>;
+}
+
+/** Thrown for a failure worth retrying; BullMQ backs off and tries again. */
+class RetryableSendError extends Error {
+  override name = 'RetryableSendError';
+}
+
+/**
+ * Delivers one agent reply through the shop's platform. A refusal the platform
+ * will repeat (window closed, bad token, 4xx) ends the reply as failed with
+ * the platform's words; anything transient is retried with backoff.
+ */
+export function createOutboundProcessor(deps: OutboundDeps) {
+  return async function processOutbound(job: Job<OutboundJob>): Promise<{ status: string }> {
+    const reply = await deps.replies.get(job.data.shopId, job.data.replyId);
+    if (!reply || reply.status !== 'queued') return { status: reply?.status ?? 'missing' };
+    const loaded = await deps.shops.getWithCredentials(reply.shopId);
+    if (!loaded) {
+      await markFailed(deps, reply, 'The shop no longer exists.');
+      return { status: 'failed' };
+    }
+    const state = await deps.conversations.state(reply.shopId, reply.buyerId);
+    const now = deps.clock.now();
+    const adapter = deps.platforms.get(loaded.shop.platform);
+    if (!adapter.send) {
+      await markFailed(deps, reply, `The ${loaded.shop.platform} platform cannot send replies.`);
+      return { status: 'failed' };
+    }
+    const result = await adapter.send(
+      {
+        replyId: reply.replyId,
+        conversationId: reply.conversationId,
+        shopId: reply.shopId,
+        buyerId: reply.buyerId,
+        text: reply.text,
+        replyContext: state.replyContext,
+        lastBuyerMessageAt: state.lastBuyerAt,
+        repliesSinceLastBuyerMessage: state.repliesSinceBuyer,
+        now,
+      },
+      loaded.credentials,
+      deps.http,
+    );
+    await deps.replies.update(reply.shopId, reply.replyId, { attempts: job.attemptsMade + 1 });
+
+    if (!result.ok) {
+      if (result.retryable) throw new RetryableSendError(result.error);
+      await markFailed(deps, reply, result.error);
+      return { status: 'failed' };
+    }
+
+    const consultationStart = await firstBuyerMessageOfWait(deps, loaded.shop.timezone, reply, state.waitingSince, now);
+    await deps.conversations.append(reply.shopId, reply.buyerId, {
+      id: reply.replyId,
+      from: 'agent',
+      text: reply.text,
+      at: now,
+      agentName: await deps.agentName(reply.agentId),
+    });
+    await deps.meter.recordAgentReply(reply.shopId, loaded.shop.timezone, reply.buyerId, reply.agentId, now);
+    await deps.responseClock.recordReply({
+      shopId: reply.shopId,
+      timezone: loaded.shop.timezone,
+      buyerId: reply.buyerId,
+      agentId: reply.agentId,
+      text: reply.text,
+      origin: reply.origin,
+      sentAt: now,
+      consultationStart,
+    });
+    await deps.replies.update(reply.shopId, reply.replyId, { status: 'sent', sentAt: now, platformMessageId: result.platformMessageId });
+    await deps.events.publish(reply.shopId, 'reply', { conversationId: reply.conversationId, replyId: reply.replyId, status: 'sent' });
+    await deps.events.publish(reply.shopId, 'conversation', { conversationId: reply.conversationId, change: 'answered', agentId: reply.agentId });
+    return { status: 'sent' };
+  };
+}
+
+/** The consultation this reply answers began with the buyer's first message that day. */
+async function firstBuyerMessageOfWait(deps: OutboundDeps, timezone: string, reply: Reply, waitingSince: number | undefined, now: number): Promise<number | undefined> {
+  const since = waitingSince ?? now;
+  const day = dayOf(since, timezone);
+  const first = await deps.meter.firstMessageAt(reply.shopId, day, reply.buyerId);
+  return first ?? waitingSince;
+}
+
+export async function markFailed(deps: Pick<OutboundDeps, 'replies' | 'events' | 'clock'>, reply: Reply, error: string): Promise<void> {
+  await deps.replies.update(reply.shopId, reply.replyId, { status: 'failed', error, failedAt: deps.clock.now() });
+  await deps.events.publish(reply.shopId, 'reply', { conversationId: reply.conversationId, replyId: reply.replyId, status: 'failed', error });
+}
