@@ -67,7 +67,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
   await waitForRedis(redis);
 
-  const queues = createQueues(redis, keys.queuePrefix);
+  const queues = createQueues(redis, keys.queuePrefix, { attempts: config.OUTBOUND_ATTEMPTS, backoffMs: config.OUTBOUND_BACKOFF_MS });
   const platforms = defaultPlatforms();
   const box = new SecretBox(options.secretsKey);
   const shops = new ShopRegistry(redis, keys, box, platforms, clock);

@@ -42,6 +42,10 @@ export const configSchema = z.object({
   WEBHOOK_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
   /** Jobs a worker process runs at once. */
   WORKER_CONCURRENCY: int(1, 1000).default(16),
+  /** Tries to deliver one agent reply before it ends as failed. */
+  OUTBOUND_ATTEMPTS: int(1, 50).default(6),
+  /** First retry delay for replies; doubles each try (2 s, 4 s, 8 s...). */
+  OUTBOUND_BACKOFF_MS: int(1, 600_000).default(2000),
   /** Open conversations one agent is offered at most. */
   AGENT_MAX_OPEN_CONVERSATIONS: int(1, 10_000).default(20),
   /** Seconds between SSE heartbeats to agents, so proxies keep the stream open. */

@@ -15,6 +15,11 @@ import type { HttpServices } from './services';
  */
 export function createHttpApp(services: HttpServices, routers: { v1?: Router[]; public?: Router[] } = {}): Koa {
   const app = new Koa({ proxy: true });
+  app.on('error', (error: NodeJS.ErrnoException) => {
+    // An agent closing the console ends its event stream early: expected, not an error.
+    if (error.code === 'ERR_STREAM_PREMATURE_CLOSE' || error.code === 'ECONNRESET') return;
+    services.logger.warn({ err: error.message }, 'http stream error');
+  });
   app.use(requestContext(services.logger));
   app.use(errorMiddleware(services.logger));
 

@@ -35,13 +35,13 @@ export const inboundJobOptions: JobsOptions = {
   removeOnFail: false,
 };
 
-export function createQueues(connection: ConnectionOptions, prefix: string) {
+export function createQueues(connection: ConnectionOptions, prefix: string, outbound: { attempts: number; backoffMs: number }) {
   return {
     inbound: new Queue<InboundJob>(INBOUND_QUEUE, { connection, prefix, defaultJobOptions: inboundJobOptions }),
     outbound: new Queue<OutboundJob>(OUTBOUND_QUEUE, {
       connection,
       prefix,
-      defaultJobOptions: { attempts: 6, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: { age: 86_400 }, removeOnFail: false },
+      defaultJobOptions: { attempts: outbound.attempts, backoff: { type: 'exponential', delay: outbound.backoffMs }, removeOnComplete: { age: 86_400 }, removeOnFail: false },
     }),
   };
 }

@@ -1,0 +1,221 @@
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { conversationId } from '../../src/conversations/conversation-store';
+import { ManualClock } from '../../src/shared/clock';
+import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
+import { openEventStream } from '../support/sse';
+
+let h: Harness;
+const clock = new ManualClock(Date.now());
+beforeAll(async () => {
+  h = await startHarness({ clock, env: { AGENT_MAX_OPEN_CONVERSATIONS: '2', OUTBOUND_ATTEMPTS: '3', OUTBOUND_BACKOFF_MS: '20', SSE_HEARTBEAT_SECONDS: '1' } });
+});
+afterAll(() => h.close());
+afterEach(() => nock.cleanAll());
+
+const BRIDGE = 'http://bridge.test';
+
+async function shopWithAgents(names: string[], input: Record<string, unknown> = {}) {
+  const shop = await h.createGenericShop({ credentials: { replyUrl: `${BRIDGE}/replies` }, ...input });
+  const agents = [];
+  for (const name of names) {
+    const res = await h.api('/v1/agents', { body: { name, shopIds: [shop.id] } });
+    agents.push(res.body as { id: string; token: string });
+  }
+  return { shop, agents };
+}
+
+async function conversationsOf(token: string) {
+  const res = await h.api('/v1/agent/conversations', { token });
+  expect(res.status).toBe(200);
+  return res.body.conversations as Array<{ conversationId: string; assignedTo: { agentId: string } | null; suggestions: Array<{ id: string; text: string; tactic: string }>; waiting: boolean; shop: { name: string }; secondsWaiting: number }>;
+}
+
+describe('assignment', () => {
+  it('offers each new conversation to the agent with the fewest open ones, up to the cap', async () => {
+    const { shop, agents } = await shopWithAgents(['Amy', 'Bo']);
+    for (const buyer of ['b1', 'b2', 'b3', 'b4', 'b5']) {
+      await h.sendGeneric(shop, buyerMessage(buyer, '您好', clock.now()));
+    }
+    const list = await eventually(async () => {
+      const all = await conversationsOf(agents[0]!.token);
+      return all.length === 5 && all.filter((c) => c.assignedTo).length === 4 ? all : null;
+    });
+    const counts = new Map<string, number>();
+    for (const c of list) if (c.assignedTo) counts.set(c.assignedTo.agentId, (counts.get(c.assignedTo.agentId) ?? 0) + 1);
+    // Cap 2 each: four assigned evenly, the fifth waits for a free agent.
+    expect([...counts.values()]).toEqual([2, 2]);
+    expect(list.filter((c) => !c.assignedTo)).toHaveLength(1);
+  });
+
+  it('lets exactly one of many agents claim a conversation at once', async () => {
+    const { shop, agents } = await shopWithAgents(['A1', 'A2', 'A3', 'A4', 'A5', 'A6']);
+    // A conversation nobody holds yet: six agents click "claim" at the same moment.
+    const id = conversationId(shop.id, 'contested');
+    const results = await Promise.all(agents.map((a) => h.api(`/v1/agent/conversations/${id}/claim`, { token: a.token, method: 'POST' })));
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(5);
+    const taken = results.find((r) => r.status === 409)!;
+    expect(taken.body.error.code).toBe('conversation_taken');
+  });
+
+  it('hides other shops from an agent: 404 on their conversations', async () => {
+    const mine = await shopWithAgents(['Mine']);
+    const theirs = await shopWithAgents(['Theirs']);
+    const id = conversationId(theirs.shop.id, 'b1');
+    const res = await h.api(`/v1/agent/conversations/${id}/replies`, { token: mine.agents[0]!.token, body: { text: 'hi' } });
+    expect(res.status).toBe(404);
+    expect((await h.api(`/v1/agent/conversations/not-an-id`, { token: mine.agents[0]!.token })).status).toBe(404);
+  });
+});
+
+describe('live events', () => {
+  it('streams only the agent’s own shops and resumes from Last-Event-ID', async () => {
+    const a = await shopWithAgents(['Ann']);
+    const b = await shopWithAgents(['Ben']);
+    const url = `${h.url}/v1/agent/events`;
+    const stream = await openEventStream(url, a.agents[0]!.token);
+    expect(stream.status).toBe(200);
+
+    await h.sendGeneric(b.shop, buyerMessage('other-buyer', 'not for Ann', clock.now()));
+    await h.sendGeneric(a.shop, buyerMessage('ann-buyer', '这款有灰色吗？', clock.now()));
+    const message = await stream.waitFor((e) => e.event === 'message');
+    expect(message.data.shopId).toBe(a.shop.id);
+    const suggestion = await stream.waitFor((e) => e.event === 'suggestion');
+    expect(suggestion.data.suggestions.length).toBeGreaterThan(0);
+    await stream.waitFor(() => stream.comments.some((c) => c.startsWith('heartbeat')), 5000);
+    await stream.close();
+    expect(stream.events.every((e) => e.data.shopId === a.shop.id)).toBe(true);
+
+    // Missed while disconnected: delivered on reconnect, in order, nothing before the cursor.
+    const lastSeen = stream.events.at(-1)!.id!;
+    await h.sendGeneric(a.shop, buyerMessage('ann-buyer-2', 'hello', clock.now()));
+    await h.sendGeneric(a.shop, buyerMessage('ann-buyer-3', 'hello again', clock.now()));
+    await eventually(async () => (await h.container.events.since(a.agents[0]!.id, lastSeen)).filter((e) => e.type === 'message').length >= 2);
+    const resumed = await openEventStream(url, a.agents[0]!.token, lastSeen);
+    const buyers = await eventually(async () => {
+      const seen = resumed.events.filter((e) => e.event === 'message').map((e) => e.data.buyerId);
+      return seen.length >= 2 ? seen : null;
+    });
+    expect(buyers.slice(0, 2)).toEqual(['ann-buyer-2', 'ann-buyer-3']);
+    expect(resumed.events.map((e) => e.id)).not.toContain(lastSeen);
+    await resumed.close();
+    // Ben's stream never held Ann's shop.
+    const bens = await h.container.events.since(b.agents[0]!.id, '0-0');
+    expect(bens.every((e) => e.data.shopId === b.shop.id)).toBe(true);
+  });
+});
+
+describe('replies', () => {
+  it('delivers a suggestion sent as is to the platform, records it and the response clock', async () => {
+    const start = Date.parse('2026-11-27T02:00:00Z');
+    clock.set(start);
+    const { shop, agents } = await shopWithAgents(['Cai'], { timezone: 'Asia/Shanghai' });
+    const agent = agents[0]!;
+    await h.sendGeneric(shop, buyerMessage('buyer-x', '你好，请问这款有现货吗？', start));
+    const conversation = await eventually(async () => (await conversationsOf(agent.token)).find((c) => c.suggestions.length > 0));
+    const suggestion = conversation.suggestions[0]!;
+
+    const delivered = nock(BRIDGE)
+      .post('/replies', (body) => body.type === 'reply' && body.data.text === suggestion.text && body.data.buyerId === 'buyer-x')
+      .matchHeader('webhook-signature', /^v1,/)
+      .reply(200, { ok: true });
+    clock.set(start + 100_000); // answered after 100 s
+    const sent = await h.api(`/v1/agent/conversations/${conversation.conversationId}/replies`, { token: agent.token, body: { text: suggestion.text, suggestionId: suggestion.id } });
+    expect(sent.status).toBe(202);
+    expect(sent.body).toMatchObject({ status: 'queued', origin: 'suggestion_as_is' });
+    const status = await eventually(async () => {
+      const r = await h.api(`/v1/agent/conversations/${conversation.conversationId}/replies/${sent.body.replyId}`, { token: agent.token });
+      return r.body.status === 'sent' ? r.body : null;
+    });
+    expect(status.error).toBeNull();
+    expect(delivered.isDone()).toBe(true);
+
+    const stats = (await h.api('/v1/agent/stats?date=2026-11-27', { token: agent.token })).body;
+    expect(stats.consultationsAnswered).toBe(1);
+    expect(stats.averageFirstResponseSeconds).toBe(100);
+    expect(stats.within3MinRate).toBe(1);
+    expect(stats.replies.suggestionAsIs).toBe(1);
+    expect(stats.typingSecondsSaved).toBe(Math.round([...suggestion.text].length * 1.2));
+
+    // The conversation now shows answered; usage counts the reception.
+    const after = (await conversationsOf(agent.token)).find((c) => c.conversationId === conversation.conversationId)!;
+    expect(after.waiting).toBe(false);
+    const usage = await h.api(`/v1/shops/${shop.id}/usage?month=2026-11`);
+    expect(usage.body.receptions).toBe(1);
+  });
+
+  it('counts a slow first response outside the 3-minute rate, and an edited suggestion as edited', async () => {
+    const start = Date.parse('2026-11-27T03:00:00Z');
+    clock.set(start);
+    const { shop, agents } = await shopWithAgents(['Dee'], { timezone: 'Asia/Shanghai' });
+    const agent = agents[0]!;
+    await h.sendGeneric(shop, buyerMessage('slow-buyer', 'hello, is this in stock?', start));
+    const conversation = await eventually(async () => (await conversationsOf(agent.token)).find((c) => c.suggestions.length > 0));
+    nock(BRIDGE).post('/replies').reply(200, {});
+    clock.set(start + 200_000);
+    const sent = await h.api(`/v1/agent/conversations/${conversation.conversationId}/replies`, { token: agent.token, body: { text: `${conversation.suggestions[0]!.text} :)`, suggestionId: conversation.suggestions[0]!.id } });
+    expect(sent.body.origin).toBe('suggestion_edited');
+    await eventually(async () => (await h.api(`/v1/agent/conversations/${conversation.conversationId}/replies/${sent.body.replyId}`, { token: agent.token })).body.status === 'sent');
+    const stats = (await h.api('/v1/agent/stats?date=2026-11-27', { token: agent.token })).body;
+    expect(stats).toMatchObject({ consultationsAnswered: 1, averageFirstResponseSeconds: 200, within3MinRate: 0, typingSecondsSaved: 0 });
+  });
+
+  it('ends a reply the platform refuses (4xx) as failed with its error, without retrying', async () => {
+    const { shop, agents } = await shopWithAgents(['Eve']);
+    await h.sendGeneric(shop, buyerMessage('b-refused', 'hi', clock.now()));
+    const id = conversationId(shop.id, 'b-refused');
+    await eventually(async () => (await conversationsOf(agents[0]!.token)).some((c) => c.conversationId === id));
+    const refused = nock(BRIDGE).post('/replies').once().reply(400, 'buyer blocked the shop');
+    const sent = await h.api(`/v1/agent/conversations/${id}/replies`, { token: agents[0]!.token, body: { text: '您好' } });
+    const status = await eventually(async () => {
+      const r = await h.api(`/v1/agent/conversations/${id}/replies/${sent.body.replyId}`, { token: agents[0]!.token });
+      return r.body.status === 'failed' ? r.body : null;
+    });
+    expect(status.error).toContain('buyer blocked the shop');
+    expect(status.attempts).toBe(1);
+    expect(refused.isDone()).toBe(true);
+  });
+
+  it('retries a platform 5xx with backoff and ends failed when retries run out', async () => {
+    const { shop, agents } = await shopWithAgents(['Fay']);
+    await h.sendGeneric(shop, buyerMessage('b-5xx', 'hi', clock.now()));
+    const id = conversationId(shop.id, 'b-5xx');
+    await eventually(async () => (await conversationsOf(agents[0]!.token)).some((c) => c.conversationId === id));
+    const down = nock(BRIDGE).post('/replies').times(3).reply(503, 'maintenance');
+    const sent = await h.api(`/v1/agent/conversations/${id}/replies`, { token: agents[0]!.token, body: { text: '您好' } });
+    const status = await eventually(async () => {
+      const r = await h.api(`/v1/agent/conversations/${id}/replies/${sent.body.replyId}`, { token: agents[0]!.token });
+      return r.body.status === 'failed' ? r.body : null;
+    });
+    expect(down.isDone()).toBe(true);
+    expect(status.error).toContain('503');
+  });
+
+  it('refuses an empty reply and a suggestion id from another conversation with 400', async () => {
+    const { shop, agents } = await shopWithAgents(['Gil']);
+    const id = conversationId(shop.id, 'b-any');
+    const empty = await h.api(`/v1/agent/conversations/${id}/replies`, { token: agents[0]!.token, body: { text: '  ' } });
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.details.field).toBe('text');
+    const foreign = await h.api(`/v1/agent/conversations/${id}/replies`, { token: agents[0]!.token, body: { text: 'x', suggestionId: 'nope' } });
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.error.code).toBe('unknown_suggestion');
+  });
+});
+
+describe('slow-reply alert', () => {
+  it('raises an alert once a buyer waits past the shop threshold', async () => {
+    const { shop, agents } = await shopWithAgents(['Hal'], { settings: { slowReplySeconds: 1 } });
+    const stream = await openEventStream(`${h.url}/v1/agent/events`, agents[0]!.token);
+    clock.set(Date.now());
+    await h.sendGeneric(shop, buyerMessage('impatient', 'hello?', clock.now()));
+    await stream.waitFor((e) => e.event === 'message');
+    clock.advance(1500);
+    const alert = await stream.waitFor((e) => e.event === 'alert', 8000);
+    expect(alert.data).toMatchObject({ buyerId: 'impatient', thresholdSeconds: 1 });
+    expect(alert.data.waitingSeconds).toBeGreaterThanOrEqual(1);
+    await stream.close();
+  });
+});
