@@ -24,7 +24,7 @@ afterEach(() => nock.cleanAll());
 
 async function post(platform: string, shopId: string, request: SignedRequest) {
   const query = new URLSearchParams(request.query).toString();
-  const res = await fetch(`${h.url}/webhooks/${platform}/${shopId}${query ? `?${query}` : ''}`, { method: 'POST', headers: request.headers, body: request.rawBody });
+  const res = await fetch(`${h.url}/webhooks/${platform}/${shopId}${query ? `?${query}` : ''}`, { method: 'POST', headers: request.headers, body: new Uint8Array(request.rawBody) });
   return { status: res.status, text: await res.text() };
 }
 
