@@ -1,6 +1,6 @@
 import type { Catalog } from '../shops/shop-schema';
 import type { ChatMessage } from './assistant';
-import { lexicon, matchesOf } from './lexicon';
+import { lexicon, matchesOf, phraseSource } from './lexicon';
 
 /** One dimension of real choices: a catalog option (colour, size...), the delivery days, or values the chat itself named. */
 export interface OptionDimension {
@@ -20,8 +20,6 @@ export interface OptionsInFocus {
   knownValues: string[];
 }
 
-const ALNUM = /[A-Za-z0-9]/;
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * Whether `text` names `value`. Short Latin values ("M", "XL") are matched
@@ -39,12 +37,9 @@ const MAX_CACHED_PATTERNS = 10_000;
 function valuePattern(value: string): RegExp {
   let pattern = valuePatterns.get(value);
   if (!pattern) {
-    const first = value[0] ?? '';
-    const lastChar = value[value.length - 1] ?? '';
-    const before = ALNUM.test(first) ? '(?<![A-Za-z0-9])' : '';
-    const after = ALNUM.test(lastChar) ? '(?![A-Za-z0-9])' : '';
+    // Short codes ("M", "XL") are case-sensitive so "I'm" does not name size M.
     const flags = value.length <= 3 && /^[A-Z0-9]+$/.test(value) ? 'u' : 'iu';
-    pattern = new RegExp(`${before}${escapeRegExp(value)}${after}`, flags);
+    pattern = new RegExp(phraseSource(value), flags);
     if (valuePatterns.size >= MAX_CACHED_PATTERNS) valuePatterns.clear();
     valuePatterns.set(value, pattern);
   }
