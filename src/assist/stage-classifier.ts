@@ -10,19 +10,10 @@ import {
   type SignalName,
 } from './lexicon';
 
-/** Signals that show the buyer moving towards a purchase (the source's "buying signals"). */
-const BUYING_SIGNALS: readonly SignalName[] = [
-  'asks_price',
-  'asks_option',
-  'asks_stock',
-  'asks_delivery',
-  'asks_discount',
-  'asks_how_to_order',
-  'asks_payment',
-  'will_buy',
-];
 const READY_SIGNALS: readonly SignalName[] = ['asks_how_to_order', 'asks_payment', 'will_buy', 'asks_delivery'];
 const INTERESTED_SIGNALS: readonly SignalName[] = ['asks_price', 'asks_option', 'asks_stock', 'asks_discount'];
+/** Signals that show the buyer moving towards a purchase (the source's "buying signals"). */
+const BUYING_SIGNALS: readonly SignalName[] = [...READY_SIGNALS, ...INTERESTED_SIGNALS];
 
 /** A complaint this many buyer messages back still colours the conversation: anger does not vanish with "so?". */
 const COMPLAINT_MEMORY = 3;
