@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Catalog } from '../shops/shop-schema';
 import type { ChatMessage, FallbackReason, Locale } from './assistant';
 import { SIGNAL_NAMES, type SignalName } from './lexicon';
+import type { OptionsInFocus } from './catalog-options';
 import { redactPersonalData } from './personal-data';
 import { type EngineDraft, MAX_SUGGESTIONS } from './rules-engine';
 
@@ -20,6 +21,8 @@ export interface OpenAIEngineInput {
   history: readonly ChatMessage[];
   locale: Locale;
   catalog?: Catalog;
+  /** The real options of this conversation as the rules engine found them (catalog product in focus, or named in the chat). */
+  options: OptionsInFocus;
   busyNudgeEnabled: boolean;
 }
 
@@ -75,9 +78,14 @@ const quoted = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c'
 export function buildUserMessage(input: OpenAIEngineInput): string {
   const conversation = input.history.map((m) => ({ from: m.from, text: redactPersonalData(m.text) }));
   const catalog = (input.catalog?.products ?? []).map((p) => ({ name: p.name, options: p.options, deliveryDays: p.deliveryDays ?? [] }));
+  const realOptions = {
+    product: input.options.productName ?? null,
+    options: Object.fromEntries(input.options.dimensions.map((d) => [d.key, d.values])),
+  };
   return [
     `<settings>${quoted({ replyLocale: input.locale, busyNudgeAllowed: input.busyNudgeEnabled })}</settings>`,
     `<catalog>${quoted(catalog)}</catalog>`,
+    `<real_options>${quoted(realOptions)}</real_options>`,
     `<conversation>${quoted(conversation)}</conversation>`,
   ].join('\n');
 }
