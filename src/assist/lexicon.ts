@@ -43,6 +43,8 @@ const lexiconFileSchema = z.object({
 
 const text = z.string().min(1);
 const templatesFileSchema = z.object({
+  /** How a catalog product is referred to ("the {name}" in English). */
+  productName: text,
   productFallback: text,
   listSeparator: text,
   listLastSeparator: text,

@@ -92,6 +92,18 @@ describe('rules engine tactics', () => {
     expect(await tactics({ history, catalog })).not.toContain('alternative_close');
   });
 
+  it('finds the product by a word of its name that no other product shares', async () => {
+    const catalog: Catalog = {
+      products: [
+        { id: 'a', name: 'Canvas Tote', options: { colour: ['natural', 'black'] } },
+        { id: 'b', name: 'Leather Wallet', options: { colour: ['brown', 'black'] } },
+      ],
+    };
+    const history = [buyer('Is the tote big enough for a laptop?'), agent('Yes'), buyer('Is it in stock?'), agent('Yes'), buyer("I'll sleep on it")];
+    const result = await suggest({ history, catalog });
+    expect(result.suggestions[0]).toMatchObject({ tactic: 'alternative_close', text: 'Would you like the Canvas Tote in natural or in black? I\'ll note it for you.' });
+  });
+
   it('meets a complaint with empathy first and no closing tactic, even with busy nudge on', async () => {
     const result = await suggest({
       history: [...hesitantAfterSignals, agent('好的'), buyer('上次买的破了个洞，质量太差了')],
