@@ -20,7 +20,6 @@ export interface OptionsInFocus {
   knownValues: string[];
 }
 
-
 /**
  * Whether `text` names `value`. Short Latin values ("M", "XL") are matched
  * case-sensitively as whole tokens so "I'm" is not size M; longer ones

@@ -62,7 +62,7 @@ const modelOutputSchema = z.object({
 });
 
 let systemPrompt: string | undefined;
-/** Read once, on first use: the prompts are files so they can be reviewed and edited without touching code. */
+/** Read once: the prompts are files so they can be reviewed and edited without touching code. */
 function loadSystemPrompt(): string {
   if (systemPrompt === undefined) {
     const read = (file: string) => readFileSync(new URL(`../../prompts/${file}`, import.meta.url), 'utf8');
@@ -96,6 +96,8 @@ function reasonFor(error: unknown): FallbackReason {
 }
 
 export function createOpenAIEngine(options: OpenAIEngineOptions) {
+  // At creation, so a missing prompt file stops the service at start-up instead of turning every call into a fallback.
+  const system = loadSystemPrompt();
   const client = new OpenAI({
     apiKey: options.apiKey,
     baseURL: options.baseURL,
@@ -112,7 +114,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions) {
           {
             model: options.model,
             messages: [
-              { role: 'system', content: loadSystemPrompt() },
+              { role: 'system', content: system },
               { role: 'user', content: buildUserMessage(input) },
             ],
             response_format: { type: 'json_object' },
