@@ -1,6 +1,6 @@
 import type { Catalog } from '../shops/shop-schema';
 import type { ChatMessage } from './assistant';
-import { lexicon, matchesOf, phraseSource } from './lexicon';
+import { lexicon, matches, matchesOf, phraseSource } from './lexicon';
 
 /** One dimension of real choices: a catalog option (colour, size...), the delivery days, or values the chat itself named. */
 export interface OptionDimension {
@@ -142,5 +142,5 @@ export function productMentionDetector(catalog: Catalog | undefined): (text: str
   const products = catalog?.products ?? [];
   const distinctive = distinctiveWords(products);
   const names = products.flatMap((p) => [p.name, ...(distinctive.get(p.id) ?? []), ...Object.values(p.options).flat()]);
-  return (text) => names.some((v) => namesValue(text, v)) || matchesOf(lexicon.colours, text).length > 0 || matchesOf(SIZE_WORDS, text).length > 0;
+  return (text) => names.some((v) => namesValue(text, v)) || matches(lexicon.colours, text) || matches(SIZE_WORDS, text);
 }

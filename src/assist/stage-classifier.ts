@@ -79,22 +79,21 @@ const CLOSING_QUOTES = '"”」』';
 
 /** Splits at sentence ends outside quotes, so a quoted instruction stays with the sentence that quotes it. */
 export function splitSentences(text: string): string[] {
+  // Terminators and quotes are all in the BMP, so stepping by UTF-16 unit is safe here.
   const sentences: string[] = [];
-  let current = '';
+  let start = 0;
   let inQuote = false;
-  const chars = [...text];
-  chars.forEach((ch, i) => {
-    current += ch;
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text[i] ?? '';
     if (inQuote && CLOSING_QUOTES.includes(ch)) inQuote = false;
     else if (!inQuote && OPENING_QUOTES.includes(ch)) inQuote = true;
-    const next = chars[i + 1];
-    const ends = '。！？!?\n'.includes(ch) || (ch === '.' && (next === undefined || next === ' '));
+    const ends = '。！？!?\n'.includes(ch) || (ch === '.' && (i + 1 === text.length || text[i + 1] === ' '));
     if (ends && !inQuote) {
-      sentences.push(current);
-      current = '';
+      sentences.push(text.slice(start, i + 1));
+      start = i + 1;
     }
-  });
-  if (current.trim().length > 0) sentences.push(current);
+  }
+  if (text.slice(start).trim().length > 0) sentences.push(text.slice(start));
   return sentences;
 }
 
