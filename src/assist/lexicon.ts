@@ -22,6 +22,7 @@ export const SIGNAL_NAMES = [
   'just_browsing',
   'complaint',
   'after_sale',
+  'before_buying',
   'instruction_like_text',
 ] as const;
 export type SignalName = (typeof SIGNAL_NAMES)[number];

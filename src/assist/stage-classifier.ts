@@ -57,10 +57,16 @@ export function readMessage(text: string, mentionsProduct: (text: string) => boo
       continue;
     }
     for (const name of SIGNAL_NAMES) if (matches(lexicon.signals[name], sentence)) signals.add(name);
-    if (mentionsProduct(sentence)) signals.add('asks_option');
+    if (mentionsProduct(sentence) || A_NOT_A_QUESTION.test(sentence)) signals.add('asks_option');
   }
   return { signals, greeting: isOnlyAGreeting(text) };
 }
+
+/**
+ * The Chinese A-not-A question about a property (厚不厚, 透不透, 大不大, 有没有):
+ * a buyer weighing the product, whatever the adjective.
+ */
+const A_NOT_A_QUESTION = /(\p{Script=Han})[不没沒]\1/u;
 
 /** What may be left of a greeting-only message once the greeting words are gone: "你好呀", "hi there :)". */
 const GREETING_REMAINDER = { han: 3, latin: 8 };
@@ -100,7 +106,8 @@ export function splitSentences(text: string): string[] {
 /** The stage one message points at on its own, or null when it says nothing about the stage. */
 function stageCue(signals: Set<SignalName>): Stage | null {
   if (signals.has('complaint')) return 'complaint';
-  if (signals.has('after_sale')) return 'after_sale';
+  // "What's your returns policy before I buy?" asks about after-sale, but before any sale.
+  if (signals.has('after_sale') && !signals.has('before_buying')) return 'after_sale';
   if (signals.has('just_browsing')) return 'browsing';
   if (signals.has('hesitation')) return 'hesitating';
   if (READY_SIGNALS.some((s) => signals.has(s))) return 'ready';
