@@ -116,7 +116,13 @@ export function createAssistant(options: AssistantOptions = {}): Assistant {
       const modelStarted = performance.now();
       let draft: EngineDraft;
       try {
-        draft = await model.draft({ history: input.history, locale: analysis.locale, catalog: input.catalog, busyNudgeEnabled });
+        draft = await model.draft({
+          history: input.history,
+          locale: analysis.locale,
+          catalog: input.catalog,
+          options: analysis.options,
+          busyNudgeEnabled,
+        });
       } catch (error) {
         options.onLatency?.('openai', performance.now() - modelStarted);
         return answerWithRules(error instanceof EngineFailure ? error.reason : 'error');

@@ -1,6 +1,6 @@
 import type { Catalog } from '../shops/shop-schema';
 import type { ChatMessage } from './assistant';
-import { lexicon, matchesOf } from './lexicon';
+import { lexicon, matches, matchesOf, phraseSource } from './lexicon';
 
 /** One dimension of real choices: a catalog option (colour, size...), the delivery days, or values the chat itself named. */
 export interface OptionDimension {
@@ -20,9 +20,6 @@ export interface OptionsInFocus {
   knownValues: string[];
 }
 
-const ALNUM = /[A-Za-z0-9]/;
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /**
  * Whether `text` names `value`. Short Latin values ("M", "XL") are matched
  * case-sensitively as whole tokens so "I'm" is not size M; longer ones
@@ -39,12 +36,9 @@ const MAX_CACHED_PATTERNS = 10_000;
 function valuePattern(value: string): RegExp {
   let pattern = valuePatterns.get(value);
   if (!pattern) {
-    const first = value[0] ?? '';
-    const lastChar = value[value.length - 1] ?? '';
-    const before = ALNUM.test(first) ? '(?<![A-Za-z0-9])' : '';
-    const after = ALNUM.test(lastChar) ? '(?![A-Za-z0-9])' : '';
+    // Short codes ("M", "XL") are case-sensitive so "I'm" does not name size M.
     const flags = value.length <= 3 && /^[A-Z0-9]+$/.test(value) ? 'u' : 'iu';
-    pattern = new RegExp(`${before}${escapeRegExp(value)}${after}`, flags);
+    pattern = new RegExp(phraseSource(value), flags);
     if (valuePatterns.size >= MAX_CACHED_PATTERNS) valuePatterns.clear();
     valuePatterns.set(value, pattern);
   }
@@ -74,14 +68,29 @@ function inOrderOfMention(texts: readonly string[], found: (text: string) => str
   return out;
 }
 
+/**
+ * Words of a product name that name it alone: "tote" for "Canvas Tote" when no
+ * other product is called a tote. Latin names only; Chinese names have no
+ * word breaks to split on, so they must be named in full.
+ */
+function distinctiveWords(products: Catalog['products']): Map<string, string[]> {
+  const wordsOf = (name: string) => (name.toLowerCase().match(/[a-z]{3,}/g) ?? []);
+  const counts = new Map<string, number>();
+  for (const p of products) for (const w of new Set(wordsOf(p.name))) counts.set(w, (counts.get(w) ?? 0) + 1);
+  return new Map(products.map((p) => [p.id, wordsOf(p.name).filter((w) => counts.get(w) === 1)]));
+}
+
 function productInFocus(catalog: Catalog, texts: readonly string[]): Catalog['products'][number] | undefined {
   const { products } = catalog;
   if (products.length === 1) return products[0];
+  const distinctive = distinctiveWords(products);
+  const named = (text: string, p: Catalog['products'][number]) =>
+    namesValue(text, p.name) || (distinctive.get(p.id) ?? []).some((w) => namesValue(text, w));
   // The most recently named product; failing that, the one whose option values were named most recently.
   for (let i = texts.length - 1; i >= 0; i -= 1) {
     const text = texts[i] ?? '';
-    const byName = products.find((p) => namesValue(text, p.name));
-    if (byName) return byName;
+    const byName = products.filter((p) => named(text, p));
+    if (byName.length === 1) return byName[0];
   }
   for (let i = texts.length - 1; i >= 0; i -= 1) {
     const text = texts[i] ?? '';
@@ -130,6 +139,8 @@ export function findOptions(history: readonly ChatMessage[], catalog: Catalog | 
  * word: a buyer asking about a named product or option is interested in it.
  */
 export function productMentionDetector(catalog: Catalog | undefined): (text: string) => boolean {
-  const names = catalog?.products.flatMap((p) => [p.name, ...Object.values(p.options).flat()]) ?? [];
-  return (text) => names.some((v) => namesValue(text, v)) || matchesOf(lexicon.colours, text).length > 0 || matchesOf(SIZE_WORDS, text).length > 0;
+  const products = catalog?.products ?? [];
+  const distinctive = distinctiveWords(products);
+  const names = products.flatMap((p) => [p.name, ...(distinctive.get(p.id) ?? []), ...Object.values(p.options).flat()]);
+  return (text) => names.some((v) => namesValue(text, v)) || matches(lexicon.colours, text) || matches(SIZE_WORDS, text);
 }

@@ -1,7 +1,7 @@
 import type { ChatMessage, Locale, Stage, Tactic } from './assistant';
 import { namesValue } from './catalog-options';
-import { bannedWording, lexicon, matchesOf } from './lexicon';
-import { foreignScriptCharacters } from './locale-detection';
+import { bannedWording, lexicon, matches, matchesOf } from './lexicon';
+import { isInLocaleScript } from './locale-detection';
 import { findPersonalData, PERSONAL_DATA_PLACEHOLDERS } from './personal-data';
 import type { DraftSuggestion } from './rules-engine';
 
@@ -81,12 +81,12 @@ export function checkSuggestion(suggestion: DraftSuggestion, ctx: GuardrailConte
   if (text.trim().length === 0) violations.push('empty');
   if ([...text].length > MAX_REPLY_CHARS[ctx.locale]) violations.push('too_long');
   const checked = withoutAllowedPhrases(text);
-  if (matchesOf(bannedWording.absoluteClaims, checked).length > 0) violations.push('absolute_claim');
-  if (matchesOf(bannedWording.unconfiguredPromises, checked).length > 0) violations.push('unconfigured_promise');
+  if (matches(bannedWording.absoluteClaims, checked)) violations.push('absolute_claim');
+  if (matches(bannedWording.unconfiguredPromises, checked)) violations.push('unconfigured_promise');
   if (echoesPersonalData(text, ctx)) violations.push('personal_data');
   if (ctx.locale !== 'en' && text.includes('你')) violations.push('informal_you');
   const ownWords = ctx.catalogTerms.reduce((rest, term) => rest.split(term).join(' '), text);
-  if (foreignScriptCharacters(ownWords, ctx.locale).length > 0) violations.push('wrong_script');
+  if (!isInLocaleScript(ownWords, ctx.locale)) violations.push('wrong_script');
   if (LINK.test(text)) violations.push('link');
   if (CLOSING_TACTICS.includes(tactic) && ctx.stages.includes('complaint')) violations.push('closing_on_complaint');
   if (tactic === 'busy_nudge' && !ctx.busyNudgeEnabled) violations.push('busy_nudge_disabled');

@@ -22,6 +22,7 @@ export const SIGNAL_NAMES = [
   'just_browsing',
   'complaint',
   'after_sale',
+  'before_buying',
   'instruction_like_text',
 ] as const;
 export type SignalName = (typeof SIGNAL_NAMES)[number];
@@ -43,6 +44,8 @@ const lexiconFileSchema = z.object({
 
 const text = z.string().min(1);
 const templatesFileSchema = z.object({
+  /** How a catalog product is referred to ("the {name}" in English). */
+  productName: text,
   productFallback: text,
   listSeparator: text,
   listLastSeparator: text,
@@ -77,25 +80,25 @@ function loadJson<T>(file: string, schema: z.ZodType<T>): T {
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const HAS_LATIN = /[A-Za-z]/;
 const ALNUM = /[A-Za-z0-9]/;
 
 /**
- * One case-insensitive regex per phrase list. Phrases with Latin letters are
- * matched as whole words ("hi" must not fire on "this"); Chinese phrases as
- * substrings, since Chinese has no spaces between words.
+ * Regex source for one phrase. An end that is a Latin letter or digit must be
+ * a word boundary ("hi" must not fire on "this", size "M" not on "MM");
+ * Chinese ends match anywhere, since Chinese has no spaces between words.
  */
-export function compilePhrases(list: readonly string[]): RegExp | null {
+export function phraseSource(phrase: string): string {
+  const before = ALNUM.test(phrase[0] ?? '') ? '(?<![A-Za-z0-9])' : '';
+  const after = ALNUM.test(phrase[phrase.length - 1] ?? '') ? '(?![A-Za-z0-9])' : '';
+  return `${before}${escapeRegExp(phrase)}${after}`;
+}
+
+/** One case-insensitive regex per phrase list. */
+function compilePhrases(list: readonly string[]): RegExp | null {
   if (list.length === 0) return null;
   // Longest first so "light grey" wins over "grey" when the match itself is used.
   const sorted = [...list].sort((a, b) => b.length - a.length);
-  const parts = sorted.map((p) => {
-    if (!HAS_LATIN.test(p)) return escapeRegExp(p);
-    const before = ALNUM.test(p[0] ?? '') ? '(?<![A-Za-z0-9])' : '';
-    const after = ALNUM.test(p[p.length - 1] ?? '') ? '(?![A-Za-z0-9])' : '';
-    return `${before}${escapeRegExp(p)}${after}`;
-  });
-  return new RegExp(parts.join('|'), 'giu');
+  return new RegExp(sorted.map(phraseSource).join('|'), 'giu');
 }
 
 export interface CompiledLexicon {

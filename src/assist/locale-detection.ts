@@ -45,6 +45,12 @@ export function detectLocale(buyerTexts: readonly string[]): Locale {
   return counts.traditionalOnly > counts.simplifiedOnly ? 'zh-Hant' : 'zh-Hans';
 }
 
+/** Whether `text` is written in `locale`'s language and script: Chinese replies are Chinese, in the right script; English ones have no Han. */
+export function isInLocaleScript(text: string, locale: Locale): boolean {
+  if (locale !== 'en' && countScripts(text).han === 0) return false;
+  return foreignScriptCharacters(text, locale).length === 0;
+}
+
 /** Characters in `text` that do not belong to `locale`'s script (for the Chinese locales) or any Han at all (for en). */
 export function foreignScriptCharacters(text: string, locale: Locale): string[] {
   const out: string[] = [];

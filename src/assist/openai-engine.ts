@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Catalog } from '../shops/shop-schema';
 import type { ChatMessage, FallbackReason, Locale } from './assistant';
 import { SIGNAL_NAMES, type SignalName } from './lexicon';
+import type { OptionsInFocus } from './catalog-options';
 import { redactPersonalData } from './personal-data';
 import { type EngineDraft, MAX_SUGGESTIONS } from './rules-engine';
 
@@ -20,6 +21,8 @@ export interface OpenAIEngineInput {
   history: readonly ChatMessage[];
   locale: Locale;
   catalog?: Catalog;
+  /** The real options of this conversation as the rules engine found them (catalog product in focus, or named in the chat). */
+  options: OptionsInFocus;
   busyNudgeEnabled: boolean;
 }
 
@@ -59,7 +62,7 @@ const modelOutputSchema = z.object({
 });
 
 let systemPrompt: string | undefined;
-/** Read once, on first use: the prompts are files so they can be reviewed and edited without touching code. */
+/** Read once: the prompts are files so they can be reviewed and edited without touching code. */
 function loadSystemPrompt(): string {
   if (systemPrompt === undefined) {
     const read = (file: string) => readFileSync(new URL(`../../prompts/${file}`, import.meta.url), 'utf8');
@@ -75,9 +78,14 @@ const quoted = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c'
 export function buildUserMessage(input: OpenAIEngineInput): string {
   const conversation = input.history.map((m) => ({ from: m.from, text: redactPersonalData(m.text) }));
   const catalog = (input.catalog?.products ?? []).map((p) => ({ name: p.name, options: p.options, deliveryDays: p.deliveryDays ?? [] }));
+  const realOptions = {
+    product: input.options.productName ?? null,
+    options: Object.fromEntries(input.options.dimensions.map((d) => [d.key, d.values])),
+  };
   return [
     `<settings>${quoted({ replyLocale: input.locale, busyNudgeAllowed: input.busyNudgeEnabled })}</settings>`,
     `<catalog>${quoted(catalog)}</catalog>`,
+    `<real_options>${quoted(realOptions)}</real_options>`,
     `<conversation>${quoted(conversation)}</conversation>`,
   ].join('\n');
 }
@@ -88,6 +96,8 @@ function reasonFor(error: unknown): FallbackReason {
 }
 
 export function createOpenAIEngine(options: OpenAIEngineOptions) {
+  // At creation, so a missing prompt file stops the service at start-up instead of turning every call into a fallback.
+  const system = loadSystemPrompt();
   const client = new OpenAI({
     apiKey: options.apiKey,
     baseURL: options.baseURL,
@@ -104,7 +114,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions) {
           {
             model: options.model,
             messages: [
-              { role: 'system', content: loadSystemPrompt() },
+              { role: 'system', content: system },
               { role: 'user', content: buildUserMessage(input) },
             ],
             response_format: { type: 'json_object' },

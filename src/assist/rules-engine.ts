@@ -69,7 +69,7 @@ const ANSWERABLE = [
 function replyWriter(analysis: ConversationAnalysis) {
   const { reading, options } = analysis;
   const t = templatesFor(analysis.locale);
-  const product = options.productName ?? t.productFallback;
+  const product = options.productName ? fill(t.productName, { name: options.productName }) : t.productFallback;
   const label = (key: string) => t.optionLabels[key] ?? t.optionLabels._other ?? key;
   const deliveryDays = options.dimensions.find((d) => d.key === 'deliveryDays');
 

@@ -10,19 +10,10 @@ import {
   type SignalName,
 } from './lexicon';
 
-/** Signals that show the buyer moving towards a purchase (the source's "buying signals"). */
-const BUYING_SIGNALS: readonly SignalName[] = [
-  'asks_price',
-  'asks_option',
-  'asks_stock',
-  'asks_delivery',
-  'asks_discount',
-  'asks_how_to_order',
-  'asks_payment',
-  'will_buy',
-];
 const READY_SIGNALS: readonly SignalName[] = ['asks_how_to_order', 'asks_payment', 'will_buy', 'asks_delivery'];
 const INTERESTED_SIGNALS: readonly SignalName[] = ['asks_price', 'asks_option', 'asks_stock', 'asks_discount'];
+/** Signals that show the buyer moving towards a purchase (the source's "buying signals"). */
+const BUYING_SIGNALS: readonly SignalName[] = [...READY_SIGNALS, ...INTERESTED_SIGNALS];
 
 /** A complaint this many buyer messages back still colours the conversation: anger does not vanish with "so?". */
 const COMPLAINT_MEMORY = 3;
@@ -66,10 +57,16 @@ export function readMessage(text: string, mentionsProduct: (text: string) => boo
       continue;
     }
     for (const name of SIGNAL_NAMES) if (matches(lexicon.signals[name], sentence)) signals.add(name);
-    if (mentionsProduct(sentence)) signals.add('asks_option');
+    if (mentionsProduct(sentence) || A_NOT_A_QUESTION.test(sentence)) signals.add('asks_option');
   }
   return { signals, greeting: isOnlyAGreeting(text) };
 }
+
+/**
+ * The Chinese A-not-A question about a property (厚不厚, 透不透, 大不大, 有没有):
+ * a buyer weighing the product, whatever the adjective.
+ */
+const A_NOT_A_QUESTION = /(\p{Script=Han})[不没沒]\1/u;
 
 /** What may be left of a greeting-only message once the greeting words are gone: "你好呀", "hi there :)". */
 const GREETING_REMAINDER = { han: 3, latin: 8 };
@@ -88,29 +85,29 @@ const CLOSING_QUOTES = '"”」』';
 
 /** Splits at sentence ends outside quotes, so a quoted instruction stays with the sentence that quotes it. */
 export function splitSentences(text: string): string[] {
+  // Terminators and quotes are all in the BMP, so stepping by UTF-16 unit is safe here.
   const sentences: string[] = [];
-  let current = '';
+  let start = 0;
   let inQuote = false;
-  const chars = [...text];
-  chars.forEach((ch, i) => {
-    current += ch;
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text[i] ?? '';
     if (inQuote && CLOSING_QUOTES.includes(ch)) inQuote = false;
     else if (!inQuote && OPENING_QUOTES.includes(ch)) inQuote = true;
-    const next = chars[i + 1];
-    const ends = '。！？!?\n'.includes(ch) || (ch === '.' && (next === undefined || next === ' '));
+    const ends = '。！？!?\n'.includes(ch) || (ch === '.' && (i + 1 === text.length || text[i + 1] === ' '));
     if (ends && !inQuote) {
-      sentences.push(current);
-      current = '';
+      sentences.push(text.slice(start, i + 1));
+      start = i + 1;
     }
-  });
-  if (current.trim().length > 0) sentences.push(current);
+  }
+  if (text.slice(start).trim().length > 0) sentences.push(text.slice(start));
   return sentences;
 }
 
 /** The stage one message points at on its own, or null when it says nothing about the stage. */
 function stageCue(signals: Set<SignalName>): Stage | null {
   if (signals.has('complaint')) return 'complaint';
-  if (signals.has('after_sale')) return 'after_sale';
+  // "What's your returns policy before I buy?" asks about after-sale, but before any sale.
+  if (signals.has('after_sale') && !signals.has('before_buying')) return 'after_sale';
   if (signals.has('just_browsing')) return 'browsing';
   if (signals.has('hesitation')) return 'hesitating';
   if (READY_SIGNALS.some((s) => signals.has(s))) return 'ready';

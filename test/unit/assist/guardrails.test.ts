@@ -75,6 +75,7 @@ describe('guardrails', () => {
     expect(check('您好，這款有貨')).toContain('wrong_script');
     expect(check('您好，这款有货', { locale: 'zh-Hant' })).toContain('wrong_script');
     expect(check('您好，这款有货', { locale: 'en' })).toContain('wrong_script');
+    expect(check('Sure, I will check that for you.', { locale: 'zh-Hans' })).toContain('wrong_script');
     expect(check('纯棉T恤您想要哪種顏色呢', { locale: 'zh-Hant', catalogTerms: ['纯棉T恤'] })).toEqual([]);
   });
 

@@ -21,6 +21,17 @@ describe('classifyConversation', () => {
     expect(classify(history).stage).toBe(stage);
   });
 
+  it('reads a Chinese A-not-A question about the product as interest, whatever the adjective', () => {
+    expect(classify([buyer('这件厚不厚')]).stage).toBe('interested');
+    expect(classify([buyer('布料會不會透，透不透光')]).stage).toBe('interested');
+  });
+
+  it('reads an after-sale question asked before buying as not after-sale', () => {
+    expect(classify([buyer('How do returns work?')]).stage).toBe('after_sale');
+    expect(classify([buyer('How do returns work before I buy anything?')]).stage).toBe('browsing');
+    expect(classify([buyer('买之前想问下退货方便吗')]).stage).toBe('browsing');
+  });
+
   it('tells a bare greeting from a greeting with a question', () => {
     expect(classify([buyer('你好呀～')]).lastIsGreeting).toBe(true);
     expect(classify([buyer('hi there :)')]).lastIsGreeting).toBe(true);
