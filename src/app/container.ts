@@ -20,6 +20,7 @@ import type { HttpServices } from '../http/services';
 import { CommerceEvents } from '../metering/commerce-events';
 import { ConsultationMeter } from '../metering/consultation-meter';
 import { ALERTS_QUEUE, createAlertProcessor } from '../pipeline/alert-processor';
+import { markDelivered } from '../pipeline/delivery-dedupe';
 import { createInboundProcessor } from '../pipeline/inbound-processor';
 import { createOutboundProcessor, markFailed } from '../pipeline/outbound-processor';
 import { INBOUND_QUEUE, type InboundJob, OUTBOUND_QUEUE, type OutboundJob, createQueues } from '../pipeline/queues';
@@ -134,6 +135,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     connection.on('error', (error) => logger.warn({ err: error.message }, 'worker redis connection error'));
     workerRedis.push(connection);
     const processInbound = createInboundProcessor({
+      markDelivered: (shopId, platform, eventId) => markDelivered(redis, keys, shopId, platform, eventId),
       shops,
       conversations,
       meter,

@@ -9,13 +9,15 @@ export function requestContext(logger: Logger): Middleware {
     const id = /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     ctx.set('X-Request-Id', id);
     ctx.state.requestId = id;
-    ctx.state.log = logger.child({ requestId: id });
+    // Created on first use: most requests never log more than their one line.
+    let child: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', { get: () => (child ??= logger.child({ requestId: id })), configurable: true });
     const started = performance.now();
     try {
       await next();
     } finally {
       // Path only: query strings can carry handshake tokens.
-      ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+      logger.info({ requestId: id, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
     }
   };
 }

@@ -7,6 +7,8 @@ import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import type { InboundJob } from './queues';
 
 export interface InboundProcessorDeps {
+  /** Records that the event was enqueued and taken, for 72 h of redelivery dedupe. */
+  markDelivered: (shopId: string, platform: string, eventId: string) => Promise<void>;
   shops: ShopRegistry;
   conversations: ConversationStore;
   meter: ConsultationMeter;
@@ -23,7 +25,8 @@ export interface InboundProcessorDeps {
  */
 export function createInboundProcessor(deps: InboundProcessorDeps) {
   return async function processInbound(job: Job<InboundJob>): Promise<{ stored: boolean }> {
-    const { shopId, event } = job.data;
+    const { shopId, event, platform } = job.data;
+    await deps.markDelivered(shopId, platform, event.eventId);
     const shop = await deps.shops.get(shopId);
     if (!shop) throw new UnrecoverableError(`shop ${shopId} no longer exists`);
 

@@ -5,10 +5,8 @@ import type { ShopRegistry } from '../shops/shop-registry';
 import { AppError, notFound, unavailable } from '../shared/errors';
 import type { Clock } from '../shared/clock';
 import type { RedisKeys } from '../shared/redis';
+import { deliveryKey } from './delivery-dedupe';
 import { type Queues, inboundJobId } from './queues';
-
-/** A redelivered event is recognised for at least this long, whatever BullMQ retains. */
-export const DEDUPE_TTL_SECONDS = 72 * 3600;
 
 export interface WebhookAnswer {
   status: number;
@@ -37,7 +35,8 @@ declare module 'ioredis' {
 
 /**
  * The webhook use case: find the shop, verify, parse, rate-limit, drop
- * redeliveries, and queue every new event durably before answering.
+ * redeliveries (the dedupe key, or the still-queued job with the same id),
+ * and queue every new event durably before answering.
  */
 export class WebhookIngest {
   constructor(
@@ -62,7 +61,7 @@ export class WebhookIngest {
     adapter.verify(inbound, credentials);
     const parsed = adapter.parse(inbound, credentials);
 
-    const seenKeys = parsed.events.map((event) => keys.shop(shopId, 'seen', platform, event.eventId));
+    const seenKeys = parsed.events.map((event) => deliveryKey(keys, shopId, platform, event.eventId));
     const [count, ttlMs, ...seen] = await guard(redis.rateAndSeen(1 + seenKeys.length, keys.shop(shopId, 'rate'), ...seenKeys, '60000'));
     if ((count as number) > this.deps.ratePerMinute) {
       const retryAfter = String(Math.max(1, Math.ceil((ttlMs as number) / 1000)));
@@ -82,8 +81,6 @@ export class WebhookIngest {
       }));
       // One event (the usual case) skips addBulk's MULTI wrapper.
       await guard<unknown>(jobs.length === 1 ? queues.inbound.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : queues.inbound.addBulk(jobs));
-      // Marked only after the add succeeded: a failed enqueue leaves the event retryable.
-      await guard(Promise.all(fresh.map((event) => redis.set(keys.shop(shopId, 'seen', platform, event.eventId), '1', 'EX', DEDUPE_TTL_SECONDS))));
     }
 
     const response = parsed.response;
