@@ -3,13 +3,8 @@ import { createShopSchema, updateShopSchema } from '../shops/shop-schema';
 import { genericPayload } from '../platforms/generic/generic-payload';
 import { createAgentSchema, updateAgentSchema } from './routes/agent-admin-routes';
 import { monthQuery } from './routes/shop-routes';
-
-/** Extra documented operations registered by feature modules (assist, agents, billing). */
-const extraOperations: Array<{ method: string; path: string; summary: string; body?: z.ZodType; query?: z.ZodType }> = [];
-
-export function documentOperation(operation: (typeof extraOperations)[number]): void {
-  extraOperations.push(operation);
-}
+import { replySchema, statsQuery } from './routes/agent-routes';
+import { assistRequestSchema } from '../assist/assist-request-schema';
 
 const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 
@@ -32,7 +27,18 @@ export function buildOpenApi() {
     { method: 'delete', path: '/v1/agents/{agentId}', summary: 'Revoke an agent (admin)' },
     { method: 'get', path: '/webhooks/{platform}/{shopId}', summary: 'Platform verification handshake' },
     { method: 'post', path: '/webhooks/{platform}/{shopId}', summary: 'Platform events (generic: Standard Webhooks)', body: genericPayload },
-    ...extraOperations,
+    { method: 'post', path: '/v1/assist/suggest', summary: 'Suggested replies for a conversation', body: assistRequestSchema },
+    { method: 'get', path: '/v1/agent/me', summary: 'The signed-in agent' },
+    { method: 'get', path: '/v1/agent/conversations', summary: "Active conversations across the agent's shops, longest-waiting first" },
+    { method: 'get', path: '/v1/agent/conversations/{conversationId}', summary: 'One conversation with its history and suggestions' },
+    { method: 'post', path: '/v1/agent/conversations/{conversationId}/claim', summary: 'Claim a conversation (409 if another agent holds it)' },
+    { method: 'post', path: '/v1/agent/conversations/{conversationId}/close', summary: 'Close a conversation' },
+    { method: 'post', path: '/v1/agent/conversations/{conversationId}/replies', summary: 'Send a reply (202, delivered from the outbound queue)', body: replySchema },
+    { method: 'get', path: '/v1/agent/conversations/{conversationId}/replies/{replyId}', summary: 'A reply: queued, sent or failed with the platform error' },
+    { method: 'get', path: '/v1/agent/events', summary: 'Server-Sent Events: message, suggestion, conversation, alert, reply; resume with Last-Event-ID' },
+    { method: 'get', path: '/v1/agent/stats', summary: "The agent's response figures for a day", query: statsQuery },
+    { method: 'get', path: '/v1/agents/{agentId}/stats', summary: "An agent's response figures (admin)", query: statsQuery },
+    { method: 'get', path: '/v1/ops/failed-jobs', summary: 'Jobs that failed permanently (admin)' },
   ];
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {
