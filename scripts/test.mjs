@@ -2,6 +2,8 @@
 // Debian's chromium for the browser tests, then the type check and every test.
 // Extra arguments go to vitest (e.g. `npm test -- test/unit`).
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDebianPackage, ensureNodeModules } from './lib/ensure-setup.mjs';
@@ -18,4 +20,13 @@ const step = (command, args) => {
 };
 const args = process.argv.slice(2);
 if (args.length === 0) step(bin('tsc'), ['--noEmit', '-p', '.']);
-step(bin('vitest'), ['run', ...args]);
+
+// The JSON report gives one plain closing line that any CI can read.
+const report = path.join(os.tmpdir(), `seatmate-vitest-${process.pid}.json`);
+const run = spawnSync(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args], { stdio: 'inherit', cwd: root });
+if (fs.existsSync(report)) {
+  const { numPassedTests, numFailedTests, numPendingTests, numTodoTests } = JSON.parse(fs.readFileSync(report, 'utf8'));
+  fs.rmSync(report, { force: true });
+  console.log(`\nTests: ${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests + numTodoTests} skipped`);
+}
+process.exit(run.status ?? 1);
