@@ -1,16 +1,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chatCompletion } from '../fixtures/assist/chat-completion';
 import { type Harness, startHarness } from '../support/harness';
-
-function completion(content: unknown) {
-  return {
-    id: 'chatcmpl-1',
-    object: 'chat.completion',
-    created: 1,
-    model: 'test-model',
-    choices: [{ index: 0, message: { role: 'assistant', content: JSON.stringify(content) }, finish_reason: 'stop' }],
-  };
-}
 
 describe('POST /v1/assist/suggest without a key (rules engine)', () => {
   let h: Harness;
@@ -78,7 +69,7 @@ describe('POST /v1/assist/suggest with an OpenAI-compatible endpoint', () => {
   it('uses the model’s answer when it is valid and safe', async () => {
     const scope = nock('http://llm.test')
       .post('/v1/chat/completions', (body) => body.model === 'qwen-test')
-      .reply(200, completion({ stage: 'interested', sentiment: 'neutral', signals: ['asks_option'], suggestions: [{ text: 'Hello! Which size would you like to see in navy?', tactic: 'help_choose' }] }));
+      .reply(200, chatCompletion(JSON.stringify({ stage: 'interested', sentiment: 'neutral', signals: ['asks_option'], suggestions: [{ text: 'Hello! Which size would you like to see in navy?', tactic: 'help_choose' }] })));
     const res = await h.api('/v1/assist/suggest', { body: { history } });
     expect(res.status).toBe(200);
     expect(res.body.engine).toBe('openai');
@@ -97,7 +88,7 @@ describe('POST /v1/assist/suggest with an OpenAI-compatible endpoint', () => {
   });
 
   it('falls back when the model is slower than ASSIST_TIMEOUT_MS', async () => {
-    nock('http://llm.test').post('/v1/chat/completions').delay(2000).reply(200, completion({}));
+    nock('http://llm.test').post('/v1/chat/completions').delay(2000).reply(200, chatCompletion('{}'));
     const started = Date.now();
     const res = await h.api('/v1/assist/suggest', { body: { history } });
     expect(res.body.engine).toBe('rules');

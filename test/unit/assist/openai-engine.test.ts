@@ -2,6 +2,7 @@ import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AssistInput, type ChatMessage, createAssistant, type FallbackReason } from '../../../src/assist/assistant';
 import type { Catalog } from '../../../src/shops/shop-schema';
+import { chatCompletion } from '../../fixtures/assist/chat-completion';
 
 const BASE_URL = 'http://llm.test/v1';
 const buyer = (text: string): ChatMessage => ({ from: 'buyer', text });
@@ -13,31 +14,6 @@ const hesitant: AssistInput = {
   catalog,
 };
 
-function completion(content: string) {
-  return {
-    id: 'chatcmpl-1',
-    object: 'chat.completion',
-    created: 1_764_000_000,
-    model: 'test-model',
-    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-  };
-}
-
-const modelAnswer = (suggestions: Array<{ text: string; tactic: string }>, stage = 'hesitating') =>
-  JSON.stringify({ stage, sentiment: 'neutral', signals: ['asks_price', 'hesitation'], suggestions });
-
-function setup(timeoutMs = 2_000) {
-  const fallbacks: FallbackReason[] = [];
-  const latencies: string[] = [];
-  let n = 0;
-  const assistant = createAssistant({
-    openai: { apiKey: 'sk-test', baseURL: BASE_URL, model: 'test-model', timeoutMs },
-    onFallback: (reason) => fallbacks.push(reason),
-    onLatency: (engine) => latencies.push(engine),
-    newId: () => `s${(n += 1)}`,
-  });
-  return { assistant, fallbacks, latencies };
-}
 
 afterEach(() => {
   nock.cleanAll();
@@ -47,7 +23,7 @@ describe('OpenAI engine', () => {
   it('uses a good model answer, adding ids and the locale', async () => {
     const scope = nock('http://llm.test')
       .post('/v1/chat/completions')
-      .reply(200, completion(modelAnswer([
+      .reply(200, chatCompletion(modelAnswer([
         { text: '您是想要白色还是黑色呢？我帮您备注好～', tactic: 'alternative_close' },
         { text: '两种颜色都很百搭，您平时穿深色多吗？', tactic: 'help_choose' },
       ])));
@@ -71,7 +47,7 @@ describe('OpenAI engine', () => {
 
   it('keeps only known signal names from the model', async () => {
     const answer = { stage: 'interested', sentiment: 'neutral', signals: ['asks_price', 'asks_price', 'leak: 13812345678'], suggestions: [{ text: '您好，我帮您确认一下～', tactic: 'answer' }] };
-    nock('http://llm.test').post('/v1/chat/completions').reply(200, completion(JSON.stringify(answer)));
+    nock('http://llm.test').post('/v1/chat/completions').reply(200, chatCompletion(JSON.stringify(answer)));
     const { assistant } = setup();
     expect((await assistant.suggest({ history: [buyer('多少钱')] })).signals).toEqual(['asks_price']);
   });
@@ -83,7 +59,7 @@ describe('OpenAI engine', () => {
         body = b;
         return true;
       })
-      .reply(200, completion(modelAnswer([{ text: '好的，麻烦您发一下订单号，我帮您查看～', tactic: 'answer' }], 'after_sale')));
+      .reply(200, chatCompletion(modelAnswer([{ text: '好的，麻烦您发一下订单号，我帮您查看～', tactic: 'answer' }], 'after_sale')));
     const { assistant } = setup();
     await assistant.suggest({
       history: [
@@ -115,14 +91,14 @@ describe('OpenAI engine', () => {
         user = b.messages[1]?.content ?? '';
         return true;
       })
-      .reply(200, completion(modelAnswer([{ text: '您是想要白色还是黑色呢？', tactic: 'alternative_close' }])));
+      .reply(200, chatCompletion(modelAnswer([{ text: '您是想要白色还是黑色呢？', tactic: 'alternative_close' }])));
     const { assistant } = setup();
     await assistant.suggest(hesitant);
     expect(user).toContain('<real_options>{"product":"纯棉T恤","options":{"colour":["黑色","白色"]}}</real_options>');
   });
 
   it('falls back to the rules engine on a timeout', async () => {
-    nock('http://llm.test').post('/v1/chat/completions').delay(1_000).reply(200, completion(modelAnswer([{ text: '您好', tactic: 'greeting' }])));
+    nock('http://llm.test').post('/v1/chat/completions').delay(1_000).reply(200, chatCompletion(modelAnswer([{ text: '您好', tactic: 'greeting' }])));
     const { assistant, fallbacks, latencies } = setup(100);
     const started = Date.now();
     const result = await assistant.suggest(hesitant);
@@ -143,7 +119,7 @@ describe('OpenAI engine', () => {
   });
 
   it('falls back when the model answers with something other than JSON', async () => {
-    nock('http://llm.test').post('/v1/chat/completions').reply(200, completion('Sure! Here are some replies: ...'));
+    nock('http://llm.test').post('/v1/chat/completions').reply(200, chatCompletion('Sure! Here are some replies: ...'));
     const { assistant, fallbacks } = setup();
     expect((await assistant.suggest(hesitant)).engine).toBe('rules');
     expect(fallbacks).toEqual(['invalid_output']);
@@ -152,7 +128,7 @@ describe('OpenAI engine', () => {
   it('falls back when the JSON does not fit the schema', async () => {
     nock('http://llm.test')
       .post('/v1/chat/completions')
-      .reply(200, completion(JSON.stringify({ stage: 'buying', sentiment: 'neutral', signals: [], suggestions: [{ text: 'hi', tactic: 'upsell' }] })));
+      .reply(200, chatCompletion(JSON.stringify({ stage: 'buying', sentiment: 'neutral', signals: [], suggestions: [{ text: 'hi', tactic: 'upsell' }] })));
     const { assistant, fallbacks } = setup();
     expect((await assistant.suggest(hesitant)).engine).toBe('rules');
     expect(fallbacks).toEqual(['invalid_output']);
@@ -161,7 +137,7 @@ describe('OpenAI engine', () => {
   it('replaces a suggestion with a banned claim by a safe rules one, keeping the good ones', async () => {
     nock('http://llm.test')
       .post('/v1/chat/completions')
-      .reply(200, completion(modelAnswer([
+      .reply(200, chatCompletion(modelAnswer([
         { text: '这是全网最低价，绝对划算！', tactic: 'answer' },
         { text: '两种颜色都很百搭，您平时穿深色多吗？', tactic: 'help_choose' },
       ])));
@@ -177,7 +153,7 @@ describe('OpenAI engine', () => {
   it('answers with the rules engine when every model suggestion breaks a guardrail', async () => {
     nock('http://llm.test')
       .post('/v1/chat/completions')
-      .reply(200, completion(modelAnswer([
+      .reply(200, chatCompletion(modelAnswer([
         { text: '我给您退款并补偿20元', tactic: 'empathy' },
         { text: '你好，您的电话是 [phone] 对吗', tactic: 'answer' },
         { text: 'Contact me at 13987654321', tactic: 'answer' },
@@ -193,7 +169,7 @@ describe('OpenAI engine', () => {
   it('drops a closing tactic on a complaint, even when the model misread the stage', async () => {
     nock('http://llm.test')
       .post('/v1/chat/completions')
-      .reply(200, completion(modelAnswer([{ text: '您想要白色还是黑色呢？', tactic: 'alternative_close' }], 'hesitating')));
+      .reply(200, chatCompletion(modelAnswer([{ text: '您想要白色还是黑色呢？', tactic: 'alternative_close' }], 'hesitating')));
     const { assistant, fallbacks } = setup();
     const result = await assistant.suggest({ history: [buyer('收到的T恤破了，质量太差'), buyer('白色和黑色都一样差')], catalog });
     expect(result.suggestions.map((s) => s.tactic)).not.toContain('alternative_close');
@@ -204,7 +180,7 @@ describe('OpenAI engine', () => {
   it('drops a reply that names an option the catalog does not have', async () => {
     nock('http://llm.test')
       .post('/v1/chat/completions')
-      .reply(200, completion(modelAnswer([{ text: '您是想要白色还是红色呢？', tactic: 'alternative_close' }])));
+      .reply(200, chatCompletion(modelAnswer([{ text: '您是想要白色还是红色呢？', tactic: 'alternative_close' }])));
     const { assistant, fallbacks } = setup();
     const result = await assistant.suggest(hesitant);
     expect(result.suggestions.some((s) => s.text.includes('红色'))).toBe(false);
