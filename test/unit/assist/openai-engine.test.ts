@@ -14,6 +14,21 @@ const hesitant: AssistInput = {
   catalog,
 };
 
+const modelAnswer = (suggestions: Array<{ text: string; tactic: string }>, stage = 'hesitating') =>
+  JSON.stringify({ stage, sentiment: 'neutral', signals: ['asks_price', 'hesitation'], suggestions });
+
+function setup(timeoutMs = 2_000) {
+  const fallbacks: FallbackReason[] = [];
+  const latencies: string[] = [];
+  let n = 0;
+  const assistant = createAssistant({
+    openai: { apiKey: 'sk-test', baseURL: BASE_URL, model: 'test-model', timeoutMs },
+    onFallback: (reason) => fallbacks.push(reason),
+    onLatency: (engine) => latencies.push(engine),
+    newId: () => `s${(n += 1)}`,
+  });
+  return { assistant, fallbacks, latencies };
+}
 
 afterEach(() => {
   nock.cleanAll();
