@@ -5,7 +5,8 @@ import { z } from 'zod';
  * process.env. Each variable is documented once, here and in .env.example.
  */
 const url = z.url({ message: 'must be an absolute URL such as https://example.com' });
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const int = (min: number, max: number) =>
+  z.coerce.number({ message: 'must be a whole number' }).int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
 const emptyAsUnset = (value: unknown) => (value === '' ? undefined : value);
 
 export const configSchema = z.object({
@@ -14,7 +15,7 @@ export const configSchema = z.object({
   /** Interface to listen on. */
   HOST: z.string().default('0.0.0.0'),
   /** Redis to use; `npm start` starts an embedded one under DATA_DIR when unset. */
-  REDIS_URL: z.preprocess(emptyAsUnset, z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')),
+  REDIS_URL: z.preprocess(emptyAsUnset, z.string({ message: 'is required (npm start sets it to its embedded Redis when unset)' }).regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')),
   /** Prefix of every Redis key, so several deployments (or test files) can share a Redis. */
   REDIS_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i, 'letters, digits, _ and - only').default('sm'),
   /** Where generated secrets (admin token, secrets key) and the embedded Redis live. */
