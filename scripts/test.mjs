@@ -12,6 +12,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 ensureNodeModules();
 ensureDebianPackage('redis-server', 'redis-server');
 ensureDebianPackage('chromium', 'chromium');
+// Chinese text in the console and dashboard screenshots needs a CJK font.
+ensureDebianPackage({ shell: 'fc-list :lang=zh | grep -q .' }, 'fonts-noto-cjk');
 
 const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 const step = (command, args) => {

@@ -26,8 +26,12 @@ export function ensureNodeModules() {
 }
 
 let aptUpdated = false;
-export function ensureDebianPackage(command, pkg) {
-  if (has(command)) return;
+/** `check` is a command name, or `{ shell }`: a shell test that passes when the package is usable. */
+export function ensureDebianPackage(check, pkg) {
+  const present =
+    typeof check === 'string' ? has(check) : spawnSync('sh', ['-c', check.shell], { stdio: 'ignore' }).status === 0;
+  if (present) return;
+  const command = typeof check === 'string' ? check : pkg;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const isDebian = fs.existsSync('/etc/debian_version') && has('apt-get');
   if (!isRoot || !isDebian) {
