@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AgentRegistry } from '../agents/agent-registry';
+import { createBillingModule } from '../billing/billing-module';
 import type { Config } from '../config/config';
 import { ConversationStore } from '../conversations/conversation-store';
 import { createHttpApp } from '../http/app';
@@ -60,6 +61,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   const meter = new ConsultationMeter(redis, keys);
   const conversations = new ConversationStore(redis, keys);
   const commerce = new CommerceEvents(redis, keys);
+  const billing = createBillingModule({ redis, keys, shops, meter, clock, logger, billingTimezone: config.BILLING_TIMEZONE });
   const ingest = new WebhookIngest({ redis, keys, shops, platforms, queues, clock, ratePerMinute: config.WEBHOOK_RATE_PER_MINUTE });
 
   const services: HttpServices = {
@@ -80,12 +82,13 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
 
   const workers: Worker[] = [];
   const workerRedis: Redis[] = [];
+  let billingStarted: Promise<unknown> = Promise.resolve();
 
   function startWorkers(): Worker[] {
     const connection = workerConnection(config.REDIS_URL);
     connection.on('error', (error) => logger.warn({ err: error.message }, 'worker redis connection error'));
     workerRedis.push(connection);
-    const processInbound = createInboundProcessor({ shops, conversations, meter, commerce });
+    const processInbound = createInboundProcessor({ shops, conversations, meter, commerce, invoices: billing.invoices });
     const inbound = new Worker<InboundJob>(INBOUND_QUEUE, processInbound, {
       connection,
       prefix: keys.queuePrefix,
@@ -105,22 +108,25 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     });
     inbound.on('error', (error) => logger.warn({ err: error.message }, 'inbound worker error'));
     workers.push(inbound);
+    billingStarted = billing.startWorker(connection).catch((error: Error) => logger.error({ err: error.message }, 'billing worker did not start'));
     return workers;
   }
 
   function createHttp() {
-    return createHttpApp(services);
+    return createHttpApp(services, billing.routers());
   }
 
   /** Stops workers (letting active jobs finish) and closes connections. */
   async function close(): Promise<void> {
     await Promise.all(workers.map((w) => w.close()));
+    await billingStarted;
+    await billing.close();
     await Promise.all(Object.values(queues).map((q) => q.close()));
     await Promise.all(workerRedis.map((r) => r.quit().catch(() => r.disconnect())));
     await redis.quit().catch(() => redis.disconnect());
   }
 
-  return { config, services, clock, logger, metrics, keys, redis, queues, shops, agents, meter, conversations, commerce, startWorkers, createHttp, close };
+  return { config, services, clock, logger, metrics, keys, redis, queues, shops, agents, meter, conversations, commerce, billing, startWorkers, createHttp, close };
 }
 
 export type Container = Awaited<ReturnType<typeof buildContainer>>;
