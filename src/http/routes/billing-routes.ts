@@ -14,7 +14,7 @@ import type { Clock } from '../../shared/clock';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../shared/redis';
 import { isDay, isMonth, monthOf } from '../../shared/shop-calendar';
-import { requireAdmin, requireShopAccess } from '../auth';
+import { principalOf, requireAdmin, requireShopAccess } from '../auth';
 import { readJson } from '../json-request';
 
 export interface BillingRouteDeps {
@@ -64,6 +64,17 @@ export function billingRoutes(deps: BillingRouteDeps): Router {
     requireShopAccess(ctx, ctx.params.shopId!, ['admin', 'owner']);
     return shops.require(ctx.params.shopId!);
   };
+
+  // Who the token is: the dashboard signs in with an owner key alone and learns its shop here.
+  router.get('/v1/me', async (ctx) => {
+    const principal = principalOf(ctx);
+    if (principal.kind !== 'owner') {
+      ctx.body = { kind: principal.kind };
+      return;
+    }
+    const shop = await shops.require(principal.shopId);
+    ctx.body = { kind: 'owner', shop: { id: shop.id, name: shop.name, timezone: shop.timezone, plan: shop.plan ?? null, currentMonth: monthOf(clock.now(), shop.timezone) } };
+  });
 
   router.get('/v1/shops/:shopId/usage', async (ctx) => {
     const shop = await ownShop(ctx);
