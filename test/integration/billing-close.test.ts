@@ -46,12 +46,18 @@ describe('month close', () => {
   it('skips a shop whose month has not ended in its own zone, and a rerun after it has closes it', async () => {
     // 00:30 on 1 April in Shanghai is still 31 March 06:30 in Honolulu.
     clock.set(Date.parse('2026-04-01T00:30:00+08:00'));
+    const tokyoDraft = await invoice(tokyo, '2026-03');
     const first = await close('2026-03');
     expect(first.status).toBe(200);
     expect(first.body.closed).toBe(2);
     expect(first.body.skipped).toEqual([expect.objectContaining({ shopId: honolulu.id, reason: 'month_not_ended_in_shop_zone' })]);
     expect((await invoice(honolulu, '2026-03')).status).toBe('draft');
     expect(await invoice(shanghai, '2026-03')).toMatchObject({ status: 'final', totalFen: 8000, plan: PLAN });
+    // Preview and final come from one pricing path: same lines, total and inputs.
+    const { status: draftStatus, ...draft } = tokyoDraft;
+    const { status: finalStatus, finalizedAt, ...final } = await invoice(tokyo, '2026-03');
+    expect([draftStatus, finalStatus, typeof finalizedAt]).toEqual(['draft', 'final', 'string']);
+    expect(final).toEqual(draft);
 
     clock.set(Date.parse('2026-04-02T00:30:00+08:00'));
     const second = await close('2026-03');

@@ -16,6 +16,7 @@ import type { RedisKeys } from '../../shared/redis';
 import { isDay, isMonth, monthOf } from '../../shared/shop-calendar';
 import { principalOf, requireAdmin, requireShopAccess } from '../auth';
 import { readJson } from '../json-request';
+import { documentOperation } from '../openapi';
 
 export interface BillingRouteDeps {
   redis: Redis;
@@ -43,6 +44,17 @@ const overtimeBody = z
   })
   .strict();
 const closeBody = z.object({ month }).strict();
+
+for (const operation of [
+  { method: 'get', path: '/v1/me', summary: 'Who the token is; for an owner key, its shop' },
+  { method: 'get', path: '/v1/shops/{shopId}/consultations', summary: 'Consultations of one shop day, the audit trail (owner or admin; Accept: text/csv for CSV)', query: auditQuery },
+  { method: 'get', path: '/v1/shops/{shopId}/invoices', summary: 'Final invoices and the current draft (owner or admin)' },
+  { method: 'get', path: '/v1/shops/{shopId}/invoices/{month}', summary: 'One month: final if closed, else a draft priced now (owner or admin; Accept: text/csv for CSV)' },
+  { method: 'post', path: '/v1/shops/{shopId}/overtime', summary: 'Record overtime hours for a shop day (admin)', body: overtimeBody },
+  { method: 'post', path: '/v1/billing/close', summary: 'Finalise every shop invoice of an ended month (admin); idempotent', body: closeBody },
+]) {
+  documentOperation(operation);
+}
 
 /** Does the client ask for CSV rather than JSON (Accept: text/csv)? */
 function wantsCsv(ctx: Context): boolean {
