@@ -47,7 +47,10 @@ export function createBillingModule(deps: {
   /** What one close job does; scheduled runs close the month before the current one in BILLING_TIMEZONE. */
   async function processClose(job: { data: MonthCloseJob }) {
     const month = job.data.month ?? previousMonth(monthOf(clock.now(), billingTimezone));
-    return monthClose.close(month);
+    const report = await monthClose.close(month);
+    // Failing the job makes BullMQ retry with backoff; the shops already closed are skipped then.
+    if (report.failed.length > 0) throw new Error(`month close ${month}: ${report.failed.length} shop(s) failed, first: ${report.failed[0]!.message}`);
+    return report;
   }
 
   return {

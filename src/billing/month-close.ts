@@ -17,6 +17,8 @@ export interface CloseReport {
   /** shops whose final invoice existed before this run */
   alreadyClosed: number;
   skipped: Array<{ shopId: string; reason: SkipReason; message: string }>;
+  /** shops that threw (e.g. a plan that no longer validates); the others still close, a rerun retries these */
+  failed: Array<{ shopId: string; message: string }>;
   totalFen: number;
   durationMs: number;
 }
@@ -51,21 +53,24 @@ export class MonthClose {
     const doneKey = this.doneKey(month);
     await redis.hset(keys.global('billing', 'close', month), { startedAt: String(now), shops: String(ids.length) });
 
-    const report: CloseReport = { month, shops: ids.length, closed: 0, alreadyClosed: 0, skipped: [], totalFen: 0, durationMs: 0 };
+    const report: CloseReport = { month, shops: ids.length, closed: 0, alreadyClosed: 0, skipped: [], failed: [], totalFen: 0, durationMs: 0 };
     let next = 0;
     let done = 0;
     const worker = async () => {
       while (next < ids.length) {
         const id = ids[next++]!;
-        await this.closeShop(id, month, doneKey, report);
+        await this.closeShop(id, month, doneKey, report).catch((error: unknown) => {
+          report.failed.push({ shopId: id, message: error instanceof Error ? error.message : String(error) });
+          this.deps.logger.error({ shopId: id, month, err: error }, 'month close failed for a shop');
+        });
         done += 1;
         options.onProgress?.(done, ids.length);
       }
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, worker));
     report.durationMs = Date.now() - started;
-    await redis.hset(keys.global('billing', 'close', month), { finishedAt: String(clock.now()), closed: String(report.closed), skipped: String(report.skipped.length) });
-    this.deps.logger.info({ month, closed: report.closed, alreadyClosed: report.alreadyClosed, skipped: report.skipped.length, ms: report.durationMs }, 'month close finished');
+    await redis.hset(keys.global('billing', 'close', month), { finishedAt: String(clock.now()), closed: String(report.closed), skipped: String(report.skipped.length), failed: String(report.failed.length) });
+    this.deps.logger.info({ month, closed: report.closed, alreadyClosed: report.alreadyClosed, skipped: report.skipped.length, failed: report.failed.length, ms: report.durationMs }, 'month close finished');
     return report;
   }
 

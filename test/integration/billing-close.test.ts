@@ -119,4 +119,17 @@ describe('month close', () => {
     const report = await h.container.billing.processClose({ data: {} });
     expect(report).toMatchObject({ month: '2026-06', closed: 3 });
   });
+
+  it('closes the other shops when one fails, and a rerun retries the failed one', async () => {
+    const broken = await h.createGenericShop({ plan: PLAN });
+    const shopKey = h.container.keys.shop(broken.id, 'shop');
+    const good = await h.container.redis.hget(shopKey, 'planHistory');
+    await h.container.redis.hset(shopKey, 'planHistory', JSON.stringify([{ fromMonth: '0000-01', plan: { model: 'per_reception', dailyBaseFen: -1, perReceptionFen: 300 } }]));
+    clock.set(Date.parse('2026-08-02T00:30:00+08:00'));
+    const first = await close('2026-07');
+    expect(first.body).toMatchObject({ closed: 3, failed: [expect.objectContaining({ shopId: broken.id })] });
+    await expect(h.container.billing.processClose({ data: { month: '2026-07' } })).rejects.toThrow(/1 shop\(s\) failed/);
+    await h.container.redis.hset(shopKey, 'planHistory', good!);
+    expect((await close('2026-07')).body).toMatchObject({ closed: 1, alreadyClosed: 3, failed: [] });
+  });
 });
