@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { readMonthCounters } from '../metering/month-counters';
+import { type MeteredMonth, readMonthCounters } from '../metering/month-counters';
 import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import type { Clock } from '../shared/clock';
 import { AppError } from '../shared/errors';
@@ -75,14 +75,14 @@ export class InvoiceBook {
   }
 
   /** The month's invoice: the final one if closed, else a draft priced now (never stored). */
-  async get(shop: Shop, month: string): Promise<Invoice> {
+  async get(shop: Shop, month: string, counters?: MeteredMonth): Promise<Invoice> {
     if (!isMonth(month)) throw new AppError(400, 'invalid_request', 'month: must be YYYY-MM', { details: { field: 'month' } });
     const final = await this.final(shop.id, month);
     if (final) return final;
     if (month > this.currentMonth(shop)) {
       throw new AppError(400, 'month_not_started', `${month} has not started yet in the shop's time zone (${shop.timezone}).`, { details: { month } });
     }
-    return this.price(shop, month);
+    return this.price(shop, month, counters);
   }
 
   /** Final invoices, newest first, after the draft of the current month when there is a plan. */
@@ -95,14 +95,15 @@ export class InvoiceBook {
   }
 
   /** The one pricing path for drafts, estimates and final invoices. */
-  async price(shop: Shop, month: string): Promise<Invoice> {
-    return (await this.priceWithAdjustments(shop, month)).invoice;
+  async price(shop: Shop, month: string, counters?: MeteredMonth): Promise<Invoice> {
+    return (await this.priceWithAdjustments(shop, month, counters)).invoice;
   }
 
-  private async priceWithAdjustments(shop: Shop, month: string): Promise<{ invoice: Invoice; lateAdjustments: LateAdjustment[] }> {
+  /** `counters` lets a caller that already read the month (the usage report) skip a second read. */
+  private async priceWithAdjustments(shop: Shop, month: string, preread?: MeteredMonth): Promise<{ invoice: Invoice; lateAdjustments: LateAdjustment[] }> {
     const plan = this.shops.planFor(shop, month);
     if (!plan) throw new AppError(409, 'no_plan', `The shop has no plan for ${month}; set one with PATCH /v1/shops/${shop.id}.`, { details: { month } });
-    const [counters, lateAdjustments] = await Promise.all([readMonthCounters(this.redis, this.keys, shop, month), this.pendingLateAdjustments(shop, month)]);
+    const [counters, lateAdjustments] = await Promise.all([preread ?? readMonthCounters(this.redis, this.keys, shop, month), this.pendingLateAdjustments(shop, month)]);
     const priced = priceMonth(plan, buildMonthMeasures({ ...counters, lateAdjustments }));
     return { invoice: { shopId: shop.id, month, status: 'draft', ...priced }, lateAdjustments };
   }

@@ -32,14 +32,12 @@ const round = (value: number | null, places: number) => (value === null ? null :
 
 /** A month's usage for one shop, every calendar day listed (zero days too): one hash read plus the estimate. */
 export async function buildUsageReport(deps: { redis: Redis; keys: RedisKeys; invoices: InvoiceBook }, shop: Shop, month: string): Promise<UsageReport> {
-  const [counters, invoice] = await Promise.all([
-    readMonthCounters(deps.redis, deps.keys, shop, month),
-    // No estimate without a plan, nor for a month that has not started in the shop's zone.
-    deps.invoices.get(shop, month).catch((error: unknown) => {
+  const counters = await readMonthCounters(deps.redis, deps.keys, shop, month);
+  // The estimate is priced from the same counters: no estimate without a plan, nor for a month not started in the shop's zone.
+  const invoice = await deps.invoices.get(shop, month, counters).catch((error: unknown) => {
       if (error instanceof AppError && (error.code === 'no_plan' || error.code === 'month_not_started')) return null;
       throw error;
-    }),
-  ]);
+    });
   const measures = buildMonthMeasures({ ...counters, lateAdjustments: [] });
   const byDay = new Map(measures.days.map((d) => [d.date, d]));
   return {

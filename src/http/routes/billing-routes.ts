@@ -13,6 +13,7 @@ import type { ShopRegistry } from '../../shops/shop-registry';
 import type { Clock } from '../../shared/clock';
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../../shared/redis';
+import { notFound } from '../../shared/errors';
 import { isDay, isMonth, monthOf } from '../../shared/shop-calendar';
 import { principalOf, requireAdmin, requireShopAccess } from '../auth';
 import { readJson } from '../json-request';
@@ -72,9 +73,12 @@ export function billingRoutes(deps: BillingRouteDeps): Router {
   const router = new Router();
   const { shops, invoices, clock } = deps;
 
+  // Reads go through the registry's short cache (SHOP_CACHE_MS): owners poll these pages.
   const ownShop = async (ctx: Context) => {
     requireShopAccess(ctx, ctx.params.shopId!, ['admin', 'owner']);
-    return shops.require(ctx.params.shopId!);
+    const loaded = await shops.getWithCredentials(ctx.params.shopId!);
+    if (!loaded) throw notFound('Shop');
+    return loaded.shop;
   };
 
   // Who the token is: the dashboard signs in with an owner key alone and learns its shop here.
