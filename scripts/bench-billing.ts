@@ -69,7 +69,7 @@ const config = loadConfig({ REDIS_URL: redisServer.url, REDIS_PREFIX: 'bench', L
 const container = await buildContainer(config, { adminToken: 'adm_bench_token_0123456789abcdef', secretsKey: 'bench-secrets-key-0123456789abcdef0', clock, logger: createLogger('silent') });
 
 try {
-  console.log(`bench:billing on ${os.cpus().length} CPUs, Node ${process.version}, Redis ${redisServer.url}`);
+  console.log(`bench:billing on ${os.cpus().length} CPUs (load average ${os.loadavg()[0]!.toFixed(2)}: other work on the machine skews the tail), Node ${process.version}, Redis ${redisServer.url}`);
   let started = Date.now();
   const seedBar = progressBar('seeding shops');
   const ids: string[] = [];
