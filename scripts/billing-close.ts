@@ -15,10 +15,6 @@ if (!values.month) {
   console.error('usage: npm run billing:close -- --month YYYY-MM');
   process.exit(2);
 }
-if (!process.env.REDIS_URL) {
-  console.error('Set REDIS_URL to the service Redis (npm start embeds one at redis://127.0.0.1:6390).');
-  process.exit(2);
-}
 
 try {
   const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
@@ -35,6 +31,7 @@ try {
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);
+    if (error.problems.some((p) => p.startsWith('REDIS_URL'))) console.error('Point REDIS_URL at the service Redis (npm start embeds one at redis://127.0.0.1:6390).');
     process.exit(78);
   }
   if (error instanceof AppError) {
