@@ -75,14 +75,26 @@ export class InvoiceBook {
   }
 
   /** The month's invoice: the final one if closed, else a draft priced now (never stored). */
-  async get(shop: Shop, month: string, counters?: MeteredMonth): Promise<Invoice> {
+  async get(shop: Shop, month: string): Promise<Invoice> {
     if (!isMonth(month)) throw new AppError(400, 'invalid_request', 'month: must be YYYY-MM', { details: { field: 'month' } });
     const final = await this.final(shop.id, month);
     if (final) return final;
     if (month > this.currentMonth(shop)) {
       throw new AppError(400, 'month_not_started', `${month} has not started yet in the shop's time zone (${shop.timezone}).`, { details: { month } });
     }
-    return this.price(shop, month, counters);
+    return this.price(shop, month);
+  }
+
+  /**
+   * The month's counters and its invoice as it stands (final, else the draft;
+   * null without a plan or before the month starts), read in one batch: the
+   * usage report's path.
+   */
+  async withCounters(shop: Shop, month: string): Promise<{ counters: MeteredMonth; invoice: Invoice | null }> {
+    const [counters, final] = await Promise.all([readMonthCounters(this.redis, this.keys, shop, month), this.final(shop.id, month)]);
+    if (final) return { counters, invoice: final };
+    if (month > this.currentMonth(shop) || !this.shops.planFor(shop, month)) return { counters, invoice: null };
+    return { counters, invoice: await this.price(shop, month, counters) };
   }
 
   /** Final invoices, newest first, after the draft of the current month when there is a plan. */

@@ -1,12 +1,8 @@
-import type { Redis } from 'ioredis';
 import type { Invoice, InvoiceBook } from '../billing/invoice-book';
 import { buildMonthMeasures } from '../billing/month-measures';
 import type { InvoiceLine } from '../billing/priced-month';
 import type { Shop } from '../shops/shop-registry';
-import { AppError } from '../shared/errors';
-import type { RedisKeys } from '../shared/redis';
 import { daysOfMonth } from '../shared/shop-calendar';
-import { readMonthCounters } from './month-counters';
 
 export interface UsageReport {
   shopId: string;
@@ -31,13 +27,8 @@ export interface UsageReport {
 const round = (value: number | null, places: number) => (value === null ? null : Math.round(value * 10 ** places) / 10 ** places);
 
 /** A month's usage for one shop, every calendar day listed (zero days too): one hash read plus the estimate. */
-export async function buildUsageReport(deps: { redis: Redis; keys: RedisKeys; invoices: InvoiceBook }, shop: Shop, month: string): Promise<UsageReport> {
-  const counters = await readMonthCounters(deps.redis, deps.keys, shop, month);
-  // The estimate is priced from the same counters: no estimate without a plan, nor for a month not started in the shop's zone.
-  const invoice = await deps.invoices.get(shop, month, counters).catch((error: unknown) => {
-      if (error instanceof AppError && (error.code === 'no_plan' || error.code === 'month_not_started')) return null;
-      throw error;
-    });
+export async function buildUsageReport(deps: { invoices: InvoiceBook }, shop: Shop, month: string): Promise<UsageReport> {
+  const { counters, invoice } = await deps.invoices.withCounters(shop, month);
   const measures = buildMonthMeasures({ ...counters, lateAdjustments: [] });
   const byDay = new Map(measures.days.map((d) => [d.date, d]));
   return {
