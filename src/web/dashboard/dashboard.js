@@ -135,7 +135,8 @@ function renderChart(usage, plan) {
     root.append(svg('text', { x: W - pad.right, y: y(bound) - 4, 'text-anchor': 'end' }, `tier bound ${bound}/day`));
   }
   root.append(svg('line', { class: 'avg', x1: pad.left, x2: W - pad.right, y1: y(usage.averageDaily), y2: y(usage.averageDaily) }));
-  root.append(svg('text', { x: pad.left + 4, y: y(usage.averageDaily) - 4 }, `average ${num(usage.averageDaily, 2)}/day`));
+  // Tier labels sit above their lines at the right; the average's label goes in the middle, clear of them.
+  root.append(svg('text', { class: 'avg-label', x: (W + pad.left) / 2, y: y(usage.averageDaily) - 5, 'text-anchor': 'middle' }, `average ${num(usage.averageDaily, 2)}/day`));
   $('chart').replaceChildren(root);
 }
 
