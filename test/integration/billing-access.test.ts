@@ -47,6 +47,11 @@ describe('who sees invoices', () => {
     expect(res.text.replace(/^\uFEFF/, '').split('\r\n')).toEqual(['kind,description,quantity,unitFen,amountFen', expect.stringMatching(/^seats,.*,2,600000,1200000$/), 'total,Total (CNY),,,1200000', '']);
   });
 
+  it('lists invoices as CSV too', async () => {
+    const res = await h.api(`/v1/shops/${mine.id}/invoices`, { token: mine.ownerKey, headers: { accept: 'text/csv' } });
+    expect(res.text.replace(/^\uFEFF/, '').split('\r\n')).toEqual(['month,status,currency,totalFen,finalizedAt', '2026-03,draft,CNY,1200000,', '']);
+  });
+
   it('rejects a month that has not started', async () => {
     const res = await h.api(`/v1/shops/${mine.id}/invoices/2026-05`, { token: mine.ownerKey });
     expect(res.status).toBe(400);

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { InvoiceBook } from '../../billing/invoice-book';
-import { invoiceToCsv } from '../../billing/invoice-csv';
+import { csvDocument, invoiceToCsv } from '../../billing/invoice-csv';
 import type { MonthClose } from '../../billing/month-close';
 import { auditToCsv, consultationAudit } from '../../metering/consultation-audit';
 import type { ConsultationMeter } from '../../metering/consultation-meter';
@@ -109,6 +109,10 @@ export function billingRoutes(deps: BillingRouteDeps): Router {
   router.get('/v1/shops/:shopId/invoices', async (ctx) => {
     const shop = await ownShop(ctx);
     const list = await invoices.list(shop);
+    if (wantsCsv(ctx)) {
+      const rows = list.map((i) => [i.month, i.status, i.currency, String(i.totalFen), i.finalizedAt ?? '']);
+      return sendCsv(ctx, `invoices-${shop.id}.csv`, csvDocument([['month', 'status', 'currency', 'totalFen', 'finalizedAt'], ...rows], { bom: true }));
+    }
     ctx.body = { shopId: shop.id, invoices: list };
   });
 
