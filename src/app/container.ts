@@ -10,6 +10,7 @@ import { SuggestionIndex } from '../agents/suggestion-index';
 import { Workspace } from '../agents/workspace';
 import { type AlertJob, WorkspaceFeed } from '../agents/workspace-feed';
 import { createAssistant } from '../assist/assistant';
+import { createBillingModule } from '../billing/billing-module';
 import type { Config } from '../config/config';
 import { ConversationStore } from '../conversations/conversation-store';
 import { createHttpApp } from '../http/app';
@@ -76,6 +77,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   const meter = new ConsultationMeter(redis, keys);
   const conversations = new ConversationStore(redis, keys);
   const commerce = new CommerceEvents(redis, keys);
+  const billing = createBillingModule({ redis, keys, shops, meter, clock, logger, billingTimezone: config.BILLING_TIMEZONE });
   const ingest = new WebhookIngest({ redis, keys, shops, platforms, queues, clock, ratePerMinute: config.WEBHOOK_RATE_PER_MINUTE });
 
   const assistant = createAssistant({
@@ -129,6 +131,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   };
   const workers: Worker[] = [];
   const workerRedis: Redis[] = [];
+  let billingStarted: Promise<unknown> = Promise.resolve();
 
   function startWorkers(): Worker[] {
     const connection = workerConnection(config.REDIS_URL);
@@ -140,6 +143,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       conversations,
       meter,
       commerce,
+      invoices: billing.invoices,
       afterBuyerMessage: (shop, event) => feed.afterBuyerMessage(shop, event),
       afterAgentMessage: (shop, event) => feed.afterAgentMessage(shop, event),
     });
@@ -192,23 +196,26 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     const alertWorker = new Worker<AlertJob>(ALERTS_QUEUE, createAlertProcessor({ conversations, events, shops, clock }), { connection, prefix: keys.queuePrefix, concurrency: 4 });
     alertWorker.on('error', (error) => logger.warn({ err: error.message }, 'alert worker error'));
     workers.push(inbound, outbound, alertWorker);
+    billingStarted = billing.startWorker(connection).catch((error: Error) => logger.error({ err: error.message }, 'billing worker did not start'));
     return workers;
   }
 
   function createHttp() {
-    return createHttpApp(services, { v1: [agentRoutes(services), assistRoutes(services)], public: [pageRoutes()] });
+    return createHttpApp(services, { v1: [agentRoutes(services), assistRoutes(services), ...billing.routers().v1], public: [pageRoutes()] });
   }
 
   /** Stops workers (letting active jobs finish) and closes connections. */
   async function close(): Promise<void> {
     for (const stop of [...shutdownHooks]) stop();
     await Promise.all(workers.map((w) => w.close()));
+    await billingStarted;
+    await billing.close();
     await Promise.all([...Object.values(queues), alerts].map((q) => q.close()));
     await Promise.all(workerRedis.map((r) => r.quit().catch(() => r.disconnect())));
     await redis.quit().catch(() => redis.disconnect());
   }
 
-  return { config, services, clock, logger, metrics, keys, redis, queues, alerts, shops, agents, meter, conversations, commerce, replies, assignment, events, workspace, responseClock, startWorkers, createHttp, close, stopStreams: () => [...shutdownHooks].forEach((stop) => stop()) };
+  return { config, services, clock, logger, metrics, keys, redis, queues, alerts, shops, agents, meter, conversations, commerce, billing, replies, assignment, events, workspace, responseClock, startWorkers, createHttp, close, stopStreams: () => [...shutdownHooks].forEach((stop) => stop()) };
 }
 
 export type Container = Awaited<ReturnType<typeof buildContainer>>;

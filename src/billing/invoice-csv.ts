@@ -17,14 +17,24 @@ export function invoiceToCsv(
 ): string {
   const rows: string[][] = [
     [...INVOICE_CSV_HEADER],
-    ...invoice.lines.map((l) => [text(l.kind), text(l.description), num(l.quantity), num(l.unitFen), num(l.amountFen)]),
-    ['total', text(`Total (${invoice.currency})`), '', '', num(invoice.totalFen)],
+    ...invoice.lines.map((l) => [csvText(l.kind), csvText(l.description), num(l.quantity), num(l.unitFen), num(l.amountFen)]),
+    ['total', csvText(`Total (${invoice.currency})`), '', '', num(invoice.totalFen)],
   ];
+  return csvDocument(rows, options);
+}
+
+/**
+ * RFC 4180 CSV from rows of cells already written as text; every CSV
+ * Seatmate serves (invoices, the consultations audit) goes through here.
+ * Text cells must pass through `csvText` first (formula guard).
+ */
+export function csvDocument(rows: readonly (readonly string[])[], options: { bom?: boolean } = {}): string {
   const body = rows.map((r) => r.map(quote).join(',')).join('\r\n') + '\r\n';
   return options.bom ? `\uFEFF${body}` : body;
 }
 
-function text(value: string): string {
+/** A text cell, with a leading ' when it would otherwise start a formula. */
+export function csvText(value: string): string {
   return FORMULA_START.test(value) ? `'${value}` : value;
 }
 

@@ -5,6 +5,7 @@ import { createAgentSchema, updateAgentSchema } from './routes/agent-admin-route
 import { monthQuery } from './routes/shop-routes';
 import { replySchema, statsQuery } from './routes/agent-routes';
 import { assistRequestSchema } from '../assist/assist-request-schema';
+import { billingOperations } from './routes/billing-routes';
 
 const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 
@@ -39,6 +40,7 @@ export function buildOpenApi() {
     { method: 'get', path: '/v1/agent/stats', summary: "The agent's response figures for a day", query: statsQuery },
     { method: 'get', path: '/v1/agents/{agentId}/stats', summary: "An agent's response figures (admin)", query: statsQuery },
     { method: 'get', path: '/v1/ops/failed-jobs', summary: 'Jobs that failed permanently (admin)' },
+    ...billingOperations,
   ];
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {

@@ -2,10 +2,14 @@ import type { Redis } from 'ioredis';
 import type { OrderEvent, RatingEvent } from '../platforms/contract';
 import type { RedisKeys } from '../shared/redis';
 import { monthOf } from '../shared/shop-calendar';
+import { MAX_ATTRIBUTION_DAYS, attributionWindowMs } from './consultation-meter';
+import { ORDER_SCRIPT, RATING_SCRIPT } from './meter-scripts';
 
 /**
  * Paid orders and ratings, stored by the month they happened in (shop time)
  * and keyed by their own id, so a replay overwrites itself instead of adding.
+ * An order also attributes its sale and converts the buyer's consultations
+ * within their attribution window (one Lua script, see meter-scripts.ts).
  */
 export class CommerceEvents {
   constructor(
@@ -21,21 +25,43 @@ export class CommerceEvents {
     return this.keys.shop(shopId, 'm', month, 'ratings');
   }
 
-  async recordOrder(shopId: string, timezone: string, order: OrderEvent): Promise<void> {
+  /** Returns the months whose figures the order may have changed. */
+  async recordOrder(shopId: string, timezone: string, order: OrderEvent): Promise<{ months: string[] }> {
     const paidAt = Date.parse(order.paidAt);
-    await this.redis.hset(
-      this.ordersKey(shopId, monthOf(paidAt, timezone)),
-      order.orderId,
-      JSON.stringify({ buyerId: order.buyerId, amountFen: order.amountFen, paidAt }),
-    );
+    const month = monthOf(paidAt, timezone);
+    const [, [error, months]] = (await this.redis
+      .multi()
+      .hset(this.ordersKey(shopId, month), order.orderId, JSON.stringify({ buyerId: order.buyerId, amountFen: order.amountFen, paidAt }))
+      .eval(
+        ORDER_SCRIPT,
+        1,
+        this.keys.shop(shopId, 'orders', 'idx'),
+        this.keys.shop(shopId),
+        order.buyerId,
+        order.orderId,
+        String(paidAt),
+        String(order.amountFen),
+        month,
+        String(attributionWindowMs(MAX_ATTRIBUTION_DAYS)),
+      )
+      .exec()) as [unknown, [Error | null, string[]]];
+    if (error) throw error;
+    return { months };
   }
 
-  async recordRating(shopId: string, timezone: string, rating: RatingEvent): Promise<void> {
+  async recordRating(shopId: string, timezone: string, rating: RatingEvent): Promise<{ months: string[] }> {
     const ratedAt = Date.parse(rating.ratedAt);
-    await this.redis.hset(
-      this.ratingsKey(shopId, monthOf(ratedAt, timezone)),
+    const month = monthOf(ratedAt, timezone);
+    const months = (await this.redis.eval(
+      RATING_SCRIPT,
+      1,
+      this.ratingsKey(shopId, month),
+      this.keys.shop(shopId),
+      month,
       rating.eventId,
       JSON.stringify({ buyerId: rating.buyerId, score: rating.score, ratedAt }),
-    );
+      String(rating.score),
+    )) as string[];
+    return { months };
   }
 }

@@ -1,18 +1,26 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../shared/redis';
 import { dayOf } from '../shared/shop-calendar';
+import { AGENT_REPLY_SCRIPT, BUYER_MESSAGE_SCRIPT } from './meter-scripts';
 
-// Keeps the earliest time per buyer, whatever order events arrive in.
-const HASH_MIN_SCRIPT = `
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-if not current or tonumber(ARGV[2]) < tonumber(current) then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
-return 1
-`;
+/** The attribution window when the shop's plan sets none (base_commission's default). */
+export const DEFAULT_ATTRIBUTION_DAYS = 7;
+/** Orders look back this far for consultations; a longer plan window is cut to it. */
+export const MAX_ATTRIBUTION_DAYS = 400;
+export const DAY_MS = 86_400_000;
+
+export type DayPart = 'buyers' | 'answered' | 'agents' | 'first' | 'replies' | 'frt' | 'converted';
+
+export function attributionWindowMs(days: number = DEFAULT_ATTRIBUTION_DAYS): number {
+  return Math.min(days, MAX_ATTRIBUTION_DAYS) * DAY_MS;
+}
 
 /**
- * Consultations are distinct buyers per shop per day in the shop's time zone:
- * a Redis set per day, so replays and reordering never change a count, and a
- * month's report reads one set per day (O(days), not O(messages)).
+ * Consultations are distinct buyers per shop per day in the shop's time zone.
+ * Each event runs one Lua script (see meter-scripts.ts) that keeps the facts
+ * (sets per day, earliest message, sorted reply times) and the month
+ * aggregate `m:{month}:agg` in step, so replays and reordering never change a
+ * figure and a month's report is one hash read (O(days), not O(messages)).
  */
 export class ConsultationMeter {
   constructor(
@@ -20,30 +28,36 @@ export class ConsultationMeter {
     private readonly keys: RedisKeys,
   ) {}
 
-  dayKey(shopId: string, day: string, part: 'buyers' | 'answered' | 'agents' | 'first' | 'firstReply'): string {
+  dayKey(shopId: string, day: string, part: DayPart): string {
     return this.keys.shop(shopId, 'd', day, part);
   }
 
-  async recordBuyerMessage(shopId: string, timezone: string, buyerId: string, atMs: number): Promise<{ day: string; firstOfDay: boolean }> {
-    const day = dayOf(atMs, timezone);
-    const [[, added]] = (await this.redis
-      .multi()
-      .sadd(this.dayKey(shopId, day, 'buyers'), buyerId)
-      .eval(HASH_MIN_SCRIPT, 1, this.dayKey(shopId, day, 'first'), buyerId, String(atMs))
-      .exec()) as [[Error | null, number], unknown];
-    return { day, firstOfDay: added === 1 };
+  /** The month aggregate: `{day}|c` consultations, `|r` receptions, `|s` seat-days, `|a` answered, `|t` response ms, `|w` within 3 min, `|v` converted; and ratings, ratingSum, attributedFen. */
+  aggregateKey(shopId: string, month: string): string {
+    return this.keys.shop(shopId, 'm', month, 'agg');
   }
 
-  /** An agent reply: marks the buyer's consultation answered that day and the agent's seat-day. */
-  async recordAgentReply(shopId: string, timezone: string, buyerId: string, agent: string, atMs: number): Promise<{ day: string }> {
+  /** Returns whether this made a new consultation and the months whose figures it may have changed. */
+  async recordBuyerMessage(
+    shopId: string,
+    timezone: string,
+    buyerId: string,
+    atMs: number,
+    options: { attributionDays?: number } = {},
+  ): Promise<{ day: string; firstOfDay: boolean; months: string[] }> {
     const day = dayOf(atMs, timezone);
-    await this.redis
-      .multi()
-      .sadd(this.dayKey(shopId, day, 'answered'), buyerId)
-      .sadd(this.dayKey(shopId, day, 'agents'), agent)
-      .eval(HASH_MIN_SCRIPT, 1, this.dayKey(shopId, day, 'firstReply'), buyerId, String(atMs))
-      .exec();
-    return { day };
+    const [added, ...months] = (await this.redis.eval(
+      BUYER_MESSAGE_SCRIPT,
+      1,
+      this.dayKey(shopId, day, 'buyers'),
+      this.keys.shop(shopId),
+      buyerId,
+      day,
+      String(atMs),
+      String(attributionWindowMs(options.attributionDays)),
+      String(attributionWindowMs(MAX_ATTRIBUTION_DAYS)),
+    )) as [number, ...string[]];
+    return { day, firstOfDay: added === 1, months };
   }
 
   /** When the buyer's consultation that day began (their first message), if they wrote that day. */
@@ -52,20 +66,48 @@ export class ConsultationMeter {
     return value === null ? undefined : Number(value);
   }
 
-  /** Consultations and receptions (consultations an agent answered) for each day. */
+  /** An agent reply: marks the buyer's consultation answered that day, the agent's seat-day and the first response. */
+  async recordAgentReply(shopId: string, timezone: string, buyerId: string, agent: string, atMs: number): Promise<{ day: string; months: string[] }> {
+    const day = dayOf(atMs, timezone);
+    const months = (await this.redis.eval(
+      AGENT_REPLY_SCRIPT,
+      1,
+      this.dayKey(shopId, day, 'answered'),
+      this.keys.shop(shopId),
+      buyerId,
+      day,
+      String(atMs),
+      agent,
+    )) as string[];
+    return { day, months };
+  }
+
+  /** Consultations and receptions for each day, from the month aggregates. */
   async countDays(shopId: string, days: string[]): Promise<Array<{ date: string; consultations: number; receptions: number }>> {
-    const pipeline = this.redis.pipeline();
-    for (const day of days) {
-      pipeline.scard(this.dayKey(shopId, day, 'buyers'));
-      pipeline.sintercard(2, this.dayKey(shopId, day, 'buyers'), this.dayKey(shopId, day, 'answered'));
-    }
-    const results = (await pipeline.exec()) ?? [];
-    return days.map((date, i) => {
-      const [consultationsError, consultations] = results[2 * i] ?? [null, 0];
-      const [receptionsError, receptions] = results[2 * i + 1] ?? [null, 0];
-      if (consultationsError) throw consultationsError;
-      if (receptionsError) throw receptionsError;
-      return { date, consultations: Number(consultations), receptions: Number(receptions) };
-    });
+    const months = [...new Set(days.map((d) => d.slice(0, 7)))];
+    const hashes = await Promise.all(months.map((m) => this.redis.hgetall(this.aggregateKey(shopId, m))));
+    const merged: Record<string, string> = Object.assign({}, ...hashes);
+    return days.map((date) => ({ date, consultations: Number(merged[`${date}|c`] ?? 0), receptions: Number(merged[`${date}|r`] ?? 0) }));
+  }
+
+  /** One day's consultations with their first message, first response and conversion: the owner's audit trail. */
+  async consultationsOn(shopId: string, day: string): Promise<Array<{ buyerId: string; firstAt: number; firstResponseMs: number | null; converted: boolean }>> {
+    const [[e1, first], [e2, frt], [e3, converted]] = (await this.redis
+      .pipeline()
+      .hgetall(this.dayKey(shopId, day, 'first'))
+      .hgetall(this.dayKey(shopId, day, 'frt'))
+      .smembers(this.dayKey(shopId, day, 'converted'))
+      .exec()) as [[Error | null, Record<string, string>], [Error | null, Record<string, string>], [Error | null, string[]]];
+    const error = e1 ?? e2 ?? e3;
+    if (error) throw error;
+    const convertedSet = new Set(converted);
+    return Object.entries(first)
+      .map(([buyerId, at]) => ({
+        buyerId,
+        firstAt: Number(at),
+        firstResponseMs: frt[buyerId] === undefined ? null : Number(frt[buyerId]),
+        converted: convertedSet.has(buyerId),
+      }))
+      .sort((a, b) => a.firstAt - b.firstAt || (a.buyerId < b.buyerId ? -1 : 1));
   }
 }

@@ -1,6 +1,8 @@
+import type { Invoice, InvoiceBook } from '../billing/invoice-book';
+import { buildMonthMeasures } from '../billing/month-measures';
+import type { InvoiceLine } from '../billing/priced-month';
 import type { Shop } from '../shops/shop-registry';
 import { daysOfMonth } from '../shared/shop-calendar';
-import type { ConsultationMeter } from './consultation-meter';
 
 export interface UsageReport {
   shopId: string;
@@ -11,20 +13,42 @@ export interface UsageReport {
   receptions: number;
   /** Consultations / calendar days of the month, to two decimals. */
   averageDaily: number;
+  seatDays: number;
+  firstResponse: { answered: number; averageSeconds: number | null; within3MinRate: number | null };
+  conversionRate: number | null;
+  /** average buyer rating (1-5), null without ratings */
+  satisfaction: number | null;
+  ratings: number;
+  attributedSalesFen: number;
+  /** the month's invoice as it stands: the draft (same pricing path as month close) or the final one; null without a plan */
+  estimate: { status: Invoice['status']; currency: 'CNY'; totalFen: number; lines: InvoiceLine[] } | null;
 }
 
-/** A month's usage for one shop, every calendar day listed (zero days too). */
-export async function buildUsageReport(meter: ConsultationMeter, shop: Shop, month: string): Promise<UsageReport> {
-  const days = await meter.countDays(shop.id, daysOfMonth(month));
-  const consultations = days.reduce((sum, d) => sum + d.consultations, 0);
-  const receptions = days.reduce((sum, d) => sum + d.receptions, 0);
+const round = (value: number | null, places: number) => (value === null ? null : Math.round(value * 10 ** places) / 10 ** places);
+
+/** A month's usage for one shop, every calendar day listed (zero days too): one hash read plus the estimate. */
+export async function buildUsageReport(deps: { invoices: InvoiceBook }, shop: Shop, month: string): Promise<UsageReport> {
+  const { counters, invoice } = await deps.invoices.withCounters(shop, month);
+  const measures = buildMonthMeasures({ ...counters, lateAdjustments: [] });
+  const byDay = new Map(measures.days.map((d) => [d.date, d]));
   return {
     shopId: shop.id,
     month,
     timezone: shop.timezone,
-    days,
-    consultations,
-    receptions,
-    averageDaily: Math.round((consultations * 100) / days.length) / 100,
+    days: daysOfMonth(month).map((date) => ({ date, consultations: byDay.get(date)?.consultations ?? 0, receptions: byDay.get(date)?.receptions ?? 0 })),
+    consultations: measures.consultations,
+    receptions: measures.receptions,
+    averageDaily: Math.round((measures.consultations * 100) / measures.daysInMonth) / 100,
+    seatDays: measures.seatDays,
+    firstResponse: {
+      answered: measures.firstResponse.answered,
+      averageSeconds: round(measures.firstResponse.averageSeconds, 1),
+      within3MinRate: round(measures.firstResponse.within3MinRate, 4),
+    },
+    conversionRate: round(measures.conversion.rate, 4),
+    satisfaction: round(measures.satisfaction.average, 2),
+    ratings: measures.satisfaction.ratings,
+    attributedSalesFen: measures.attributedSalesFen,
+    estimate: invoice ? { status: invoice.status, currency: invoice.currency, totalFen: invoice.totalFen, lines: invoice.lines } : null,
   };
 }

@@ -1,10 +1,13 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { ConversationStore } from '../conversations/conversation-store';
+import type { InvoiceBook } from '../billing/invoice-book';
 import type { CommerceEvents } from '../metering/commerce-events';
 import type { ConsultationMeter } from '../metering/consultation-meter';
 import type { MessageEvent } from '../platforms/contract';
 import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import type { InboundJob } from './queues';
+import { attributionDaysOf } from '../billing/attribution';
+import { monthOf } from '../shared/shop-calendar';
 
 export interface InboundProcessorDeps {
   /** Records that the event was enqueued and taken, for 72 h of redelivery dedupe. */
@@ -13,6 +16,8 @@ export interface InboundProcessorDeps {
   conversations: ConversationStore;
   meter: ConsultationMeter;
   commerce: CommerceEvents;
+  /** Notes events that land in a month already closing or closed (late events, adjusted on the next invoice). */
+  invoices?: Pick<InvoiceBook, 'noteLateEvent'>;
   /** After a buyer message is stored and metered (assist + publish); runs again on a retry, so it must be idempotent. */
   afterBuyerMessage?: (shop: Shop, event: MessageEvent) => Promise<void>;
   /** Called after a new agent reply reported by the platform is stored. */
@@ -42,24 +47,31 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
           agentName: event.agentName,
         });
         if (event.from === 'buyer') {
-          await deps.meter.recordBuyerMessage(shopId, shop.timezone, event.buyer.id, at);
+          const month = monthOf(at, shop.timezone);
+          const metered = await deps.meter.recordBuyerMessage(shopId, shop.timezone, event.buyer.id, at, { attributionDays: attributionDaysOf(deps.shops.planFor(shop, month)) });
+          await deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months);
           const meta: Record<string, string> = {};
           if (event.buyer.name) meta.buyerName = event.buyer.name;
           if (event.replyContext) meta.replyContext = JSON.stringify(event.replyContext);
           if (Object.keys(meta).length > 0) await deps.conversations.setMeta(shopId, event.buyer.id, meta);
           if (deps.afterBuyerMessage) await deps.afterBuyerMessage(shop, event);
         } else {
-          await deps.meter.recordAgentReply(shopId, shop.timezone, event.buyer.id, `platform:${event.agentName ?? 'agent'}`, at);
+          const metered = await deps.meter.recordAgentReply(shopId, shop.timezone, event.buyer.id, `platform:${event.agentName ?? 'agent'}`, at);
+          await deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months);
           if (deps.afterAgentMessage) await deps.afterAgentMessage(shop, event);
         }
         return { stored };
       }
-      case 'order':
-        await deps.commerce.recordOrder(shopId, shop.timezone, event);
+      case 'order': {
+        const metered = await deps.commerce.recordOrder(shopId, shop.timezone, event);
+        await deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months);
         return { stored: true };
-      case 'rating':
-        await deps.commerce.recordRating(shopId, shop.timezone, event);
+      }
+      case 'rating': {
+        const metered = await deps.commerce.recordRating(shopId, shop.timezone, event);
+        await deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months);
         return { stored: true };
+      }
     }
   };
 }

@@ -7,8 +7,17 @@ export type Month = string;
 const MONTH_RE = /^(\d{4})-(0[1-9]|1[0-2])$/;
 const DAY_RE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 
+// Both are pure and hot (every priced month validates its zone and lists its days): luxon is slow at them.
+const validZones = new Map<string, boolean>();
+const monthDays = new Map<string, readonly Day[]>();
+
 export function isTimeZone(zone: string): boolean {
-  return IANAZone.isValidZone(zone);
+  let valid = validZones.get(zone);
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(zone);
+    if (validZones.size < 10_000) validZones.set(zone, valid);
+  }
+  return valid;
 }
 
 export function isMonth(value: string): boolean {
@@ -30,9 +39,14 @@ export function monthOf(instantMs: number, zone: string): Month {
 
 /** Every calendar day of a month, in order. */
 export function daysOfMonth(month: Month): Day[] {
-  const start = DateTime.fromISO(`${month}-01`, { zone: 'UTC' });
-  const count = start.daysInMonth ?? 0;
-  return Array.from({ length: count }, (_, i) => start.plus({ days: i }).toFormat('yyyy-LL-dd'));
+  let days = monthDays.get(month);
+  if (!days) {
+    const start = DateTime.fromISO(`${month}-01`, { zone: 'UTC' });
+    const count = start.daysInMonth ?? 0;
+    days = Array.from({ length: count }, (_, i) => start.plus({ days: i }).toFormat('yyyy-LL-dd'));
+    if (monthDays.size < 10_000) monthDays.set(month, days);
+  }
+  return [...days];
 }
 
 /** The half-open instant range [start, end) that a month covers in `zone`. */

@@ -1,10 +1,8 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { buildUsageReport } from '../../metering/usage-report';
-import { validate } from '../../platforms/json-body';
 import { createShopSchema, updateShopSchema } from '../../shops/shop-schema';
 import type { Shop } from '../../shops/shop-registry';
-import { isMonth, monthOf } from '../../shared/shop-calendar';
+import { isMonth } from '../../shared/shop-calendar';
 import { requireAdmin, requireShopAccess } from '../auth';
 import { readJson } from '../json-request';
 import type { HttpServices } from '../services';
@@ -15,7 +13,7 @@ export const monthQuery = z.object({
 
 export function shopRoutes(services: HttpServices): Router {
   const router = new Router();
-  const { shops, meter, clock } = services;
+  const { shops } = services;
 
   const view = (shop: Shop) => ({
     id: shop.id,
@@ -53,13 +51,6 @@ export function shopRoutes(services: HttpServices): Router {
     requireAdmin(ctx);
     const patch = await readJson(ctx, updateShopSchema);
     ctx.body = view(await shops.update(ctx.params.shopId!, patch));
-  });
-
-  router.get('/v1/shops/:shopId/usage', async (ctx) => {
-    requireShopAccess(ctx, ctx.params.shopId!, ['admin', 'owner']);
-    const shop = await shops.require(ctx.params.shopId!);
-    const { month } = validate(ctx.query, monthQuery);
-    ctx.body = await buildUsageReport(meter, shop, month ?? monthOf(clock.now(), shop.timezone));
   });
 
   return router;

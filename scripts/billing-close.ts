@@ -1,0 +1,42 @@
+// `npm run billing:close -- --month YYYY-MM`: finalises every shop's invoice
+// for a month that has ended, against the Redis in REDIS_URL. Safe to run
+// again: closed shops are skipped, a run that crashed finishes the rest.
+// Progress goes to stderr, the JSON report to stdout.
+import { parseArgs } from 'node:util';
+import { buildContainer } from '../src/app/container';
+import { resolveLocalSecrets } from '../src/app/local-secrets';
+import { ConfigError, loadConfig } from '../src/config/config';
+import { AppError } from '../src/shared/errors';
+import { createLogger } from '../src/shared/logger';
+import { progressBar } from './lib/progress-bar';
+
+const { values } = parseArgs({ options: { month: { type: 'string' } } });
+if (!values.month) {
+  console.error('usage: npm run billing:close -- --month YYYY-MM');
+  process.exit(2);
+}
+
+try {
+  const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  const secrets = resolveLocalSecrets(config);
+  const container = await buildContainer(config, { adminToken: secrets.adminToken, secretsKey: secrets.secretsKey, logger: createLogger(config.LOG_LEVEL) });
+  try {
+    const bar = progressBar(`closing ${values.month}`);
+    const report = await container.billing.monthClose.close(values.month, { onProgress: (done, total) => bar.update(done, total) });
+    console.log(JSON.stringify(report, null, 2));
+    for (const skip of report.skipped) console.error(`skipped ${skip.shopId}: ${skip.message}`);
+  } finally {
+    await container.close();
+  }
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+    if (error.problems.some((p) => p.startsWith('REDIS_URL'))) console.error('Point REDIS_URL at the service Redis (npm start embeds one at redis://127.0.0.1:6390).');
+    process.exit(78);
+  }
+  if (error instanceof AppError) {
+    console.error(`${error.code}: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+}

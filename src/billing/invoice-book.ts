@@ -1,0 +1,178 @@
+import type { Redis } from 'ioredis';
+import { type MeteredMonth, readMonthCounters } from '../metering/month-counters';
+import type { Shop, ShopRegistry } from '../shops/shop-registry';
+import type { Clock } from '../shared/clock';
+import { AppError } from '../shared/errors';
+import type { RedisKeys } from '../shared/redis';
+import { isMonth, monthOf } from '../shared/shop-calendar';
+import { lateAdjustmentFor } from './late-adjustment';
+import { buildMonthMeasures, type LateAdjustment } from './month-measures';
+import { priceMonth } from './price-month';
+import type { PricedMonth } from './priced-month';
+
+export interface Invoice extends PricedMonth {
+  shopId: string;
+  month: string;
+  status: 'draft' | 'final';
+  /** set on final invoices: when month close wrote it */
+  finalizedAt?: string;
+}
+
+// Writes the final invoice once; the carried late adjustments move in the same step so a rerun cannot carry them twice.
+const FINALIZE_SCRIPT = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+  redis.call('ZADD', KEYS[2], 0, ARGV[2])
+  for i = 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i + 1]) end
+  return 1
+end
+return 0
+`;
+
+// An event for a month that is closing or closed is late: remember the month and the event.
+const NOTE_LATE_SCRIPT = `
+local P, eventId = ARGV[1], ARGV[2]
+local late = {}
+for i = 3, #ARGV do
+  local month = ARGV[i]
+  if redis.call('EXISTS', P .. ':m:' .. month .. ':closing') == 1 then
+    redis.call('SADD', P .. ':late', month)
+    redis.call('SADD', P .. ':m:' .. month .. ':late', eventId)
+    late[#late + 1] = month
+  end
+end
+return late
+`;
+
+/**
+ * A shop's invoices. A draft and a final invoice come from the same
+ * `price` path (read the month's counters, add pending late adjustments,
+ * priceMonth); finalizing only stores what it returns, once (SET NX).
+ *
+ * Keys (shop slot): `inv:{month}` final invoice JSON, `invoices` months with
+ * a final invoice, `m:{month}:closing` set before a close reads the month,
+ * `late` months that got events after that, `m:{month}:late` those event
+ * ids, `lateCarried` month → fen already carried onto final invoices.
+ */
+export class InvoiceBook {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly shops: ShopRegistry,
+    private readonly clock: Clock,
+  ) {}
+
+  private key(shopId: string, ...parts: string[]): string {
+    return this.keys.shop(shopId, ...parts);
+  }
+
+  currentMonth(shop: Shop): string {
+    return monthOf(this.clock.now(), shop.timezone);
+  }
+
+  async final(shopId: string, month: string): Promise<Invoice | null> {
+    const raw = await this.redis.get(this.key(shopId, 'inv', month));
+    return raw ? (JSON.parse(raw) as Invoice) : null;
+  }
+
+  /** The month's invoice: the final one if closed, else a draft priced now (never stored). */
+  async get(shop: Shop, month: string): Promise<Invoice> {
+    if (!isMonth(month)) throw new AppError(400, 'invalid_request', 'month: must be YYYY-MM', { details: { field: 'month' } });
+    const final = await this.final(shop.id, month);
+    if (final) return final;
+    if (month > this.currentMonth(shop)) {
+      throw new AppError(400, 'month_not_started', `${month} has not started yet in the shop's time zone (${shop.timezone}).`, { details: { month } });
+    }
+    return this.price(shop, month);
+  }
+
+  /**
+   * The month's counters and its invoice as it stands (final, else the draft;
+   * null without a plan or before the month starts), read in one batch: the
+   * usage report's path.
+   */
+  async withCounters(shop: Shop, month: string): Promise<{ counters: MeteredMonth; invoice: Invoice | null }> {
+    const [counters, final] = await Promise.all([readMonthCounters(this.redis, this.keys, shop, month), this.final(shop.id, month)]);
+    if (final) return { counters, invoice: final };
+    if (month > this.currentMonth(shop) || !this.shops.planFor(shop, month)) return { counters, invoice: null };
+    return { counters, invoice: await this.price(shop, month, counters) };
+  }
+
+  /** Final invoices, newest first, after the draft of the current month when there is a plan. */
+  async list(shop: Shop): Promise<Invoice[]> {
+    const months = (await this.redis.zrange(this.key(shop.id, 'invoices'), 0, -1)).reverse();
+    const finals = (await Promise.all(months.map((m) => this.final(shop.id, m)))).filter((i): i is Invoice => i !== null);
+    const current = this.currentMonth(shop);
+    if (finals.some((i) => i.month === current) || !this.shops.planFor(shop, current)) return finals;
+    return [await this.price(shop, current), ...finals];
+  }
+
+  /** The one pricing path for drafts, estimates and final invoices. */
+  async price(shop: Shop, month: string, counters?: MeteredMonth): Promise<Invoice> {
+    return (await this.priceWithAdjustments(shop, month, counters)).invoice;
+  }
+
+  /** `counters` lets a caller that already read the month (the usage report) skip a second read. */
+  private async priceWithAdjustments(shop: Shop, month: string, preread?: MeteredMonth): Promise<{ invoice: Invoice; lateAdjustments: LateAdjustment[] }> {
+    const plan = this.shops.planFor(shop, month);
+    if (!plan) throw new AppError(409, 'no_plan', `The shop has no plan for ${month}; set one with PATCH /v1/shops/${shop.id}.`, { details: { month } });
+    const [counters, lateAdjustments] = await Promise.all([preread ?? readMonthCounters(this.redis, this.keys, shop, month), this.pendingLateAdjustments(shop, month)]);
+    const priced = priceMonth(plan, buildMonthMeasures({ ...counters, lateAdjustments }));
+    return { invoice: { shopId: shop.id, month, status: 'draft', ...priced }, lateAdjustments };
+  }
+
+  /**
+   * What late events changed in earlier final months and no final invoice
+   * has carried yet: repriced with each final invoice's own plan.
+   */
+  async pendingLateAdjustments(shop: Shop, month: string): Promise<LateAdjustment[]> {
+    const lateMonths = (await this.redis.smembers(this.key(shop.id, 'late'))).filter((m) => m < month).sort();
+    if (lateMonths.length === 0) return [];
+    const carried = await this.redis.hgetall(this.key(shop.id, 'lateCarried'));
+    const adjustments: LateAdjustment[] = [];
+    for (const lateMonth of lateMonths) {
+      const final = await this.final(shop.id, lateMonth);
+      if (!final) continue;
+      const [counters, events] = await Promise.all([
+        readMonthCounters(this.redis, this.keys, shop, lateMonth),
+        this.redis.scard(this.key(shop.id, 'm', lateMonth, 'late')),
+      ]);
+      const description = `${events} event(s) received after ${lateMonth} was closed`;
+      const full = lateAdjustmentFor(final, buildMonthMeasures({ ...counters, lateAdjustments: [] }), description);
+      const amountFen = full.amountFen - Number(carried[lateMonth] ?? 0);
+      if (amountFen !== 0) adjustments.push({ ...full, amountFen });
+    }
+    return adjustments;
+  }
+
+  /** Marks the month as closing for the shop: events metered from now on count as late. */
+  async markClosing(shopId: string, month: string): Promise<void> {
+    await this.redis.set(this.key(shopId, 'm', month, 'closing'), String(this.clock.now()), 'NX');
+  }
+
+  /** Prices and stores the final invoice unless one exists; returns whether this call wrote it. */
+  async finalize(shop: Shop, month: string): Promise<{ invoice: Invoice; written: boolean }> {
+    const existing = await this.final(shop.id, month);
+    if (existing) return { invoice: existing, written: false };
+    await this.markClosing(shop.id, month);
+    const { invoice: draft, lateAdjustments: carried } = await this.priceWithAdjustments(shop, month);
+    const invoice: Invoice = { ...draft, status: 'final', finalizedAt: new Date(this.clock.now()).toISOString() };
+    const written = await this.redis.eval(
+      FINALIZE_SCRIPT,
+      3,
+      this.key(shop.id, 'inv', month),
+      this.key(shop.id, 'invoices'),
+      this.key(shop.id, 'lateCarried'),
+      JSON.stringify(invoice),
+      month,
+      ...carried.flatMap((a) => [a.month, String(a.amountFen)]),
+    );
+    if (written === 1) return { invoice, written: true };
+    return { invoice: (await this.final(shop.id, month)) ?? invoice, written: false };
+  }
+
+  /** Records that an event touched these months; returns those already closing or closed. */
+  async noteLateEvent(shopId: string, eventId: string, months: readonly string[]): Promise<string[]> {
+    if (months.length === 0) return [];
+    return (await this.redis.eval(NOTE_LATE_SCRIPT, 1, this.key(shopId, 'late'), this.keys.shop(shopId), eventId, ...months)) as string[];
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The Lua scripts that meter one event each. Every script recomputes the
+ * figures the event can touch from the stored facts (sets, the earliest
+ * message per buyer-day, the sorted reply and order times), then moves the
+ * month aggregate by the difference. So the aggregate is a function of the
+ * set of events seen, whatever their order or how often they are replayed,
+ * and a month report reads one hash instead of every message.
+ *
+ * All keys are the shop's (one hash tag, one cluster slot); scripts build the
+ * names from the shop prefix passed as ARGV[1] and KEYS[1] names the slot.
+ *
+ * Index members are lexically sortable so one ZRANGEBYLEX finds "the first
+ * reply at or after t" or "this buyer's orders in [a, b)":
+ *   replies   d:{day}:replies  buyer \0 ms(15)
+ *   consults  consults         buyer \0 firstMs(15) day(10) windowMs(15)
+ *   orders    orders:idx       buyer \0 paidMs(15) amountFen(15) month(7) orderId
+ */
+
+/** Widths of the fixed-size fields in index members. */
+export const MS_WIDTH = 15;
+
+const PRELUDE = `
+local P = ARGV[1]
+local function dkey(day, part) return P .. ':d:' .. day .. ':' .. part end
+local function agg(month) return P .. ':m:' .. month .. ':agg' end
+local function pad(n) return string.format('%015.0f', n) end
+local months = {}
+local function touch(month) months[month] = true end
+local function touched()
+  local out = {}
+  for m in pairs(months) do out[#out + 1] = m end
+  return out
+end
+
+-- First response of a buyer-day: the earliest reply at or after the day's first buyer message.
+local function recomputeFrt(day, buyer)
+  local first = redis.call('HGET', dkey(day, 'first'), buyer)
+  local new = false
+  if first then
+    local r = redis.call('ZRANGEBYLEX', dkey(day, 'replies'), '[' .. buyer .. '\\0' .. pad(tonumber(first)), '(' .. buyer .. '\\1', 'LIMIT', 0, 1)
+    if r[1] then new = tonumber(string.sub(r[1], #buyer + 2)) - tonumber(first) end
+  end
+  local oldRaw = redis.call('HGET', dkey(day, 'frt'), buyer)
+  local old = false
+  if oldRaw then old = tonumber(oldRaw) end
+  if old == new then return end
+  local a = agg(string.sub(day, 1, 7))
+  if old then
+    redis.call('HINCRBY', a, day .. '|a', -1)
+    redis.call('HINCRBY', a, day .. '|t', -old)
+    if old <= 180000 then redis.call('HINCRBY', a, day .. '|w', -1) end
+  end
+  if new then
+    redis.call('HSET', dkey(day, 'frt'), buyer, string.format('%.0f', new))
+    redis.call('HINCRBY', a, day .. '|a', 1)
+    redis.call('HINCRBY', a, day .. '|t', new)
+    if new <= 180000 then redis.call('HINCRBY', a, day .. '|w', 1) end
+  else
+    redis.call('HDEL', dkey(day, 'frt'), buyer)
+  end
+end
+
+local function setConverted(day, buyer, converted)
+  local a = agg(string.sub(day, 1, 7))
+  if converted then
+    if redis.call('SADD', dkey(day, 'converted'), buyer) == 1 then redis.call('HINCRBY', a, day .. '|v', 1) end
+  else
+    if redis.call('SREM', dkey(day, 'converted'), buyer) == 1 then redis.call('HINCRBY', a, day .. '|v', -1) end
+  end
+  touch(string.sub(day, 1, 7))
+end
+
+-- A consultation converts when the same buyer paid an order in [first, first + window).
+local function recomputeConversion(day, buyer, first, window)
+  local hit = redis.call('ZRANGEBYLEX', P .. ':orders:idx', '[' .. buyer .. '\\0' .. pad(first), '(' .. buyer .. '\\0' .. pad(first + window), 'LIMIT', 0, 1)
+  setConverted(day, buyer, hit[1] ~= nil)
+end
+
+-- An order's sale is attributed when some consultation of the buyer has it inside its window.
+local function recomputeAttribution(buyer, member, maxWindow)
+  local b = #buyer + 1
+  local paidAt = tonumber(string.sub(member, b + 1, b + 15))
+  local amount = tonumber(string.sub(member, b + 16, b + 30))
+  local month = string.sub(member, b + 31, b + 37)
+  local orderId = string.sub(member, b + 38)
+  local candidates = redis.call('ZRANGEBYLEX', P .. ':consults', '[' .. buyer .. '\\0' .. pad(paidAt - maxWindow), '[' .. buyer .. '\\0' .. pad(paidAt) .. '\\255')
+  local attributed = false
+  for _, c in ipairs(candidates) do
+    local first = tonumber(string.sub(c, b + 1, b + 15))
+    local window = tonumber(string.sub(c, b + 26))
+    if first <= paidAt and paidAt < first + window then attributed = true break end
+  end
+  local h = P .. ':m:' .. month .. ':attributed'
+  if attributed then
+    if redis.call('HSETNX', h, orderId, amount) == 1 then redis.call('HINCRBY', agg(month), 'attributedFen', amount) end
+  else
+    if redis.call('HDEL', h, orderId) == 1 then redis.call('HINCRBY', agg(month), 'attributedFen', -amount) end
+  end
+  touch(month)
+end
+`;
+
+/**
+ * A buyer message. ARGV: prefix, buyer, day, atMs, windowMs, maxWindowMs.
+ * Returns {newConsultation (0/1), months touched...}.
+ */
+export const BUYER_MESSAGE_SCRIPT = `${PRELUDE}
+local buyer, day, at, window, maxWindow = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local month = string.sub(day, 1, 7)
+touch(month)
+local added = redis.call('SADD', dkey(day, 'buyers'), buyer)
+if added == 1 then
+  redis.call('HINCRBY', agg(month), day .. '|c', 1)
+  if redis.call('SISMEMBER', dkey(day, 'answered'), buyer) == 1 then redis.call('HINCRBY', agg(month), day .. '|r', 1) end
+end
+local oldRaw = redis.call('HGET', dkey(day, 'first'), buyer)
+local old = false
+if oldRaw then old = tonumber(oldRaw) end
+if old and old <= at then
+  local out = touched()
+  table.insert(out, 1, added)
+  return out
+end
+redis.call('HSET', dkey(day, 'first'), buyer, ARGV[4])
+if old then
+  for _, m in ipairs(redis.call('ZRANGEBYLEX', P .. ':consults', '[' .. buyer .. '\\0' .. pad(old) .. day, '[' .. buyer .. '\\0' .. pad(old) .. day .. '\\255')) do
+    redis.call('ZREM', P .. ':consults', m)
+  end
+end
+redis.call('ZADD', P .. ':consults', 0, buyer .. '\\0' .. pad(at) .. day .. pad(window))
+recomputeFrt(day, buyer)
+recomputeConversion(day, buyer, at, window)
+-- Orders whose attribution can change: those after the new first message, up to the widest window after the old one.
+local upper = at
+if old then upper = old end
+for _, o in ipairs(redis.call('ZRANGEBYLEX', P .. ':orders:idx', '[' .. buyer .. '\\0' .. pad(at), '(' .. buyer .. '\\0' .. pad(upper + maxWindow))) do
+  recomputeAttribution(buyer, o, maxWindow)
+end
+local out = touched()
+table.insert(out, 1, added)
+return out
+`;
+
+/** An agent reply. ARGV: prefix, buyer, day, atMs, agent. Returns the months touched. */
+export const AGENT_REPLY_SCRIPT = `${PRELUDE}
+local buyer, day, at, agent = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local month = string.sub(day, 1, 7)
+touch(month)
+if redis.call('SADD', dkey(day, 'answered'), buyer) == 1 and redis.call('SISMEMBER', dkey(day, 'buyers'), buyer) == 1 then
+  redis.call('HINCRBY', agg(month), day .. '|r', 1)
+end
+if redis.call('SADD', dkey(day, 'agents'), agent) == 1 then redis.call('HINCRBY', agg(month), day .. '|s', 1) end
+redis.call('ZADD', dkey(day, 'replies'), 0, buyer .. '\\0' .. pad(at))
+recomputeFrt(day, buyer)
+return touched()
+`;
+
+/** A paid order. ARGV: prefix, buyer, orderId, paidAtMs, amountFen, month, maxWindowMs. Returns the months touched. */
+export const ORDER_SCRIPT = `${PRELUDE}
+local buyer, orderId, paidAt, amount, month, maxWindow = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
+local member = buyer .. '\\0' .. pad(paidAt) .. pad(amount) .. month .. orderId
+redis.call('ZADD', P .. ':orders:idx', 0, member)
+recomputeAttribution(buyer, member, maxWindow)
+local b = #buyer + 1
+for _, c in ipairs(redis.call('ZRANGEBYLEX', P .. ':consults', '[' .. buyer .. '\\0' .. pad(paidAt - maxWindow), '[' .. buyer .. '\\0' .. pad(paidAt) .. '\\255')) do
+  local first = tonumber(string.sub(c, b + 1, b + 15))
+  local day = string.sub(c, b + 16, b + 25)
+  local window = tonumber(string.sub(c, b + 26))
+  if first <= paidAt and paidAt < first + window then setConverted(day, buyer, true) end
+end
+return touched()
+`;
+
+/** A rating, counted once per event id. ARGV: prefix, month, eventId, json, score. */
+export const RATING_SCRIPT = `
+local P, month, id, json, score = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+if redis.call('HSETNX', P .. ':m:' .. month .. ':ratings', id, json) == 1 then
+  redis.call('HINCRBY', P .. ':m:' .. month .. ':agg', 'ratings', 1)
+  redis.call('HINCRBY', P .. ':m:' .. month .. ':agg', 'ratingSum', score)
+end
+return {month}
+`;

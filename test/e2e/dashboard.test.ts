@@ -1,0 +1,121 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/shared/clock';
+import { launchChromium } from '../support/browser';
+import { drained, traffic, type TestShop } from '../support/billing-traffic';
+import { type Harness, startHarness } from '../support/harness';
+
+let h: Harness;
+let chromium: Awaited<ReturnType<typeof launchChromium>>;
+let shop: TestShop;
+const clock = new ManualClock(Date.parse('2026-03-20T12:00:00+08:00'));
+const PLAN = { model: 'tiered', tiers: [{ upToAverageDaily: 1, monthlyFen: 150_000 }, { upToAverageDaily: 3, monthlyFen: 250_000 }, { upToAverageDaily: null, monthlyFen: 400_000 }] };
+const XSS = '<img src=x onerror=alert(1)>';
+
+beforeAll(async () => {
+  h = await startHarness({ clock, env: { WEBHOOK_RATE_PER_MINUTE: '100000' } });
+  chromium = await launchChromium();
+  shop = await h.createGenericShop({ name: 'Lotus Tea <b>House</b>', plan: PLAN });
+  const t = traffic(h, shop);
+  // 40 consultations in March: 12 on the 5th, 4 a day on 1-4 and 6-7, 4 on the 18th (average 40/31 = 1.29: tier 2).
+  const days: Array<[number, number]> = [[1, 4], [2, 4], [3, 4], [4, 4], [5, 12], [6, 4], [7, 4], [18, 4]];
+  const sends: Promise<void>[] = [];
+  for (const [day, count] of days) {
+    for (let i = 0; i < count; i++) {
+      const buyer = day === 5 && i === 0 ? XSS : `buyer-${day}-${i}`;
+      const at = `2026-03-${String(day).padStart(2, '0')}T10:${String(i).padStart(2, '0')}:00+08:00`;
+      sends.push(t.buyer(buyer, at));
+      // Three in four are answered within a minute.
+      if (i % 4 !== 3) sends.push(t.agent(buyer, at.replace(':00+08:00', ':40+08:00')));
+    }
+  }
+  await Promise.all(sends);
+  await t.order('buyer-5-1', 9900, '2026-03-06T09:00:00+08:00');
+  await t.rating('buyer-5-1', 5, '2026-03-06T09:00:00+08:00');
+  await t.rating('buyer-5-2', 4, '2026-03-06T09:00:00+08:00');
+  await drained(h);
+});
+afterAll(async () => {
+  await chromium?.close();
+  await h?.close();
+});
+
+describe('owner dashboard in headless Chromium', () => {
+  it('signs in with the owner key and shows the month: figures, chart, estimate, invoices and the audit with its CSV', async () => {
+    const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+    const page = await context.newPage();
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    await page.goto(`${h.url}/dashboard`);
+    await page.fill('#owner-key', shop.ownerKey);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.waitForSelector('#audit tbody tr');
+
+    expect(await page.textContent('#shop-name')).toBe('Lotus Tea <b>House</b>');
+    const figure = (id: string) => page.textContent(`[data-figure="${id}"] .value`);
+    expect(await figure('consultations')).toBe('40');
+    expect(await figure('receptions')).toBe('30');
+    expect(await figure('average-daily')).toBe('1.29');
+    expect(await figure('first-response')).toBe('40.0 s');
+    expect(await figure('within-3-min')).toBe('75.0%');
+    expect(await figure('conversion')).toBe('2.5%');
+    expect(await figure('satisfaction')).toBe('4.50 / 5');
+    expect(await figure('estimate-total')).toBe('¥2,500.00');
+
+    // One consultations bar and one receptions bar per calendar day; the 5th is the tallest.
+    expect(await page.locator('#chart rect.bar-c').count()).toBe(31);
+    expect(await page.locator('#chart rect.bar-r').count()).toBe(31);
+    const height = (date: string) => page.getAttribute(`#chart rect.bar-c[data-date="${date}"]`, 'height').then(Number);
+    expect(await height('2026-03-05')).toBeGreaterThan(2.9 * (await height('2026-03-01')));
+    expect(await height('2026-03-10')).toBe(0);
+    expect(await page.locator('#chart line.tier').count()).toBe(2);
+    expect(await page.locator('#chart line.avg').count()).toBe(1);
+
+    expect(await page.textContent('#estimate [data-total]')).toBe('¥2,500.00');
+    expect(await page.textContent('#estimate-status')).toBe('draft');
+    expect(await page.textContent('#invoices tbody')).toContain('2026-03');
+
+    // The busiest day is opened in the audit: the untrusted buyer id is shown as text, never markup.
+    expect(await page.inputValue('#audit-date')).toBe('2026-03-05');
+    expect(await page.locator('#audit tbody tr').count()).toBe(12);
+    expect(await page.textContent('#audit tbody')).toContain('<i***)>');
+    expect(await page.locator('#audit img, #shop-name b').count()).toBe(0);
+    expect(dialogs).toEqual([]);
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#audit-csv')]);
+    const csv = fs.readFileSync((await download.path())!, 'utf8').replace(/^\uFEFF/, '');
+    expect(download.suggestedFilename()).toBe('consultations-2026-03-05.csv');
+    expect(csv.split('\r\n')[0]).toBe('buyer,firstMessageAt,firstResponseSeconds,converted');
+    expect(csv).toContain('bu***-1,2026-03-05T10:01:00+08:00,40,true');
+
+    fs.mkdirSync('docs', { recursive: true });
+    await page.screenshot({ path: path.join('docs', 'dashboard.png'), fullPage: true });
+    await context.close();
+  });
+
+  it('fits a phone screen without sideways scrolling', async () => {
+    const context = await chromium.browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    await context.addInitScript((key) => sessionStorage.setItem('seatmate.ownerKey', key), shop.ownerKey);
+    const page = await context.newPage();
+    await page.goto(`${h.url}/dashboard`);
+    await page.waitForSelector('#audit tbody tr');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await page.locator('#chart rect.bar-c').count()).toBe(31);
+    await context.close();
+  });
+
+  it('rejects a wrong key and stays signed out', async () => {
+    const page = await chromium.browser.newPage();
+    await page.goto(`${h.url}/dashboard`);
+    await page.fill('#owner-key', 'own_not_a_real_key');
+    await page.click('#sign-in-form button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('sign-in-error')?.textContent !== '');
+    expect(await page.textContent('#sign-in-error')).toContain('unknown');
+    expect(await page.isHidden('#app')).toBe(true);
+    await page.close();
+  });
+});

@@ -1,0 +1,63 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ManualClock } from '../../src/shared/clock';
+import { monthOf, previousMonth } from '../../src/shared/shop-calendar';
+import { drained, traffic } from '../support/billing-traffic';
+import { ADMIN_TOKEN, type Harness, startHarness } from '../support/harness';
+
+// The CLI runs on the real clock: close a month that ended two months ago, whatever today is.
+const MONTH = previousMonth(previousMonth(monthOf(Date.now(), 'Asia/Shanghai')));
+let h: Harness;
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-close-cli-'));
+beforeAll(async () => {
+  h = await startHarness({ clock: new ManualClock(Date.parse(`${MONTH}-05T12:00:00+08:00`)) });
+});
+afterAll(async () => {
+  await h.close();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+function runCli(month: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(path.resolve('node_modules/.bin/tsx'), ['scripts/billing-close.ts', '--month', month], {
+    env: {
+      ...process.env,
+      REDIS_URL: inject('redisUrl'),
+      REDIS_PREFIX: h.container.config.REDIS_PREFIX,
+      ADMIN_TOKEN,
+      SECRETS_KEY: 'test-secrets-key-0123456789abcdef0123',
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'silent',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('npm run billing:close', () => {
+  it('closes an ended month with a progress line on stderr and the report on stdout, then changes nothing', async () => {
+    const shop = await h.createGenericShop({ plan: { model: 'dedicated_seat', seats: 1, monthlyFenPerSeat: 600_000 } });
+    await traffic(h, shop).buyer('b1', `${MONTH}-06T10:00:00+08:00`);
+    await drained(h);
+    const first = await runCli(MONTH);
+    expect(first.code, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ month: MONTH, shops: 1, closed: 1, totalFen: 600_000 });
+    expect(first.stderr).toContain(`closing ${MONTH} 1/1`);
+    expect((await h.api(`/v1/shops/${shop.id}/invoices/${MONTH}`)).body).toMatchObject({ status: 'final', totalFen: 600_000 });
+
+    const second = await runCli(MONTH);
+    expect(JSON.parse(second.stdout)).toMatchObject({ closed: 0, alreadyClosed: 1 });
+  }, 60_000);
+
+  it('refuses a month that has not ended, with a clear message', async () => {
+    const result = await runCli('2099-01');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('month_not_ended: 2099-01 has not ended yet');
+  }, 30_000);
+});
