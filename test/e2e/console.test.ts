@@ -1,9 +1,15 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
 import { launchChromium } from '../support/browser';
 import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
+import { seedConsoleDemo } from '../support/console-demo';
 import { startPlatformStandIn } from '../support/platform-stand-in';
+
+const SCREENSHOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/console.png');
 
 let h: Harness;
 let chromium: Awaited<ReturnType<typeof launchChromium>>;
@@ -203,5 +209,60 @@ describe('agent console', () => {
     await page.getByRole('button', { name: 'Back to conversations' }).click();
     expect(await page.isVisible('.list-pane')).toBe(true);
     expect(await page.isVisible('#conversation')).toBe(false);
+  });
+
+  it('shows a reply the platform refuses as failed, with the platform\'s words', async () => {
+    const { shop, agent } = await shopWithAgent('Refusing shop', 'Fay');
+    standIn.refuse('blocked-buyer', 400, 'buyer blocked the shop');
+    const page = await openConsole(agent.token);
+    await say(shop, 'blocked-buyer', 'hello?');
+    await page.locator('.conversation-row button').first().click();
+    await page.fill('#composer-text', 'Hello! How can I help?');
+    await page.press('#composer-text', 'Enter');
+
+    await page.waitForSelector('#reply-status[data-status="failed"]');
+    expect(await page.textContent('#reply-status')).toContain('buyer blocked the shop');
+    expect(await page.textContent('.message.from-agent .delivery')).toContain('buyer blocked the shop');
+    // Not answered: the buyer is still waiting.
+    expect(await page.getAttribute('#conversation-timer', 'class')).toContain('is-waiting');
+  });
+
+  it('resumes the event stream after a drop with Last-Event-ID and misses nothing', async () => {
+    const { shop, agent } = await shopWithAgent('Flaky network shop', 'Gus');
+    const page = await openConsole(agent.token);
+    const streamRequests: Array<string | undefined> = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('/v1/agent/events')) streamRequests.push(request.headers()['last-event-id']);
+    });
+    await say(shop, 'before-drop', 'first question');
+    await page.locator('.conversation-row', { hasText: 'before-drop' }).waitFor();
+
+    h.server.closeAllConnections();
+    await page.waitForSelector('#connection[data-state="reconnecting"]');
+    await say(shop, 'during-drop', 'asked while the agent was offline');
+    await page.waitForSelector('#connection[data-state="live"]');
+    await page.locator('.conversation-row', { hasText: 'during-drop' }).waitFor();
+    expect(streamRequests.at(-1)).toMatch(/^\d+-\d+$/);
+  });
+
+  it('renders a realistic morning at 1280x800 and saves docs/console.png', async () => {
+    const demo = await seedConsoleDemo(h, standIn.replyUrl);
+    const page = await openConsole(demo.token);
+    await demo.play();
+    await page.waitForFunction(() => document.querySelectorAll('.conversation-row').length === 8);
+    await page.locator(`.row-button[data-conversation-id="${demo.featured}"]`).click();
+    await page.locator('.suggestion').first().waitFor();
+    await page.waitForSelector('#alert-banner:not([hidden])', { timeout: 10_000 });
+    await page.waitForFunction(() => document.getElementById('figure-answered')?.textContent === '1');
+
+    expect(await page.locator('.platform', { hasText: 'LINE' }).count()).toBe(2);
+    expect(await page.locator('.assignee', { hasText: 'Amy Chen' }).count()).toBeGreaterThan(0);
+    expect(await page.locator('.conversation-row .timer.is-overdue').count()).toBeGreaterThan(0);
+    expect(await page.textContent('#figure-rate')).toBe('100%');
+    // Let the alert flash settle so the picture shows the steady highlight.
+    await page.waitForTimeout(4500);
+    fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT });
+    expect(fs.statSync(SCREENSHOT).size).toBeGreaterThan(20_000);
   });
 });

@@ -283,9 +283,9 @@ async function refreshStats() {
   try {
     const stats = await api('/v1/agent/stats');
     $('figure-answered').textContent = String(stats.consultationsAnswered);
-    $('figure-first-response').textContent = stats.averageFirstResponseSeconds === null ? '–' : duration(stats.averageFirstResponseSeconds);
+    $('figure-first-response').textContent = stats.averageFirstResponseSeconds === null ? '–' : spokenDuration(stats.averageFirstResponseSeconds);
     $('figure-rate').textContent = stats.within3MinRate === null ? '–' : `${Math.round(stats.within3MinRate * 100)}%`;
-    $('figure-saved').textContent = duration(stats.typingSecondsSaved);
+    $('figure-saved').textContent = spokenDuration(stats.typingSecondsSaved);
   } catch (error) {
     console.warn('figures not refreshed', error);
   }
@@ -309,6 +309,14 @@ function duration(totalSeconds) {
   const s = Math.max(0, Math.round(totalSeconds));
   if (s < 3600) return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
   return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** A figure rather than a clock: "41 s", "3 min 5 s", "1 h 12 min". */
+function spokenDuration(totalSeconds) {
+  const s = Math.max(0, Math.round(totalSeconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return s % 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s / 60} min`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
 /** Updates every timer in place once a second; re-rendering rows would lose focus and flicker. */
@@ -360,8 +368,11 @@ function el(tag, className, text) {
   return node;
 }
 
+/** Platforms such as LINE give no buyer name, only a long opaque id: shorten it for the eye. */
 function buyerLabel(summary) {
-  return summary.buyer.name || summary.buyer.id;
+  const { name, id } = summary.buyer;
+  if (name) return name;
+  return id.length > 16 ? `${id.slice(0, 6)}…${id.slice(-4)}` : id;
 }
 
 function shopLabel(shop) {
