@@ -43,7 +43,8 @@ const state = {
   replies: new Map(),
   /** conversationIds that raised a slow-reply alert and were not opened since. */
   alerted: new Set(),
-  alertConversationId: null,
+  /** The latest slow-reply alert shown in the banner: {conversationId, waitingSeconds, thresholdSeconds}. */
+  alert: null,
   /** The suggestion being edited in the composer, so the reply counts as "edited". */
   editing: null,
   stream: null,
@@ -102,7 +103,7 @@ function signOut(message) {
   state.stream?.stop();
   state.stream = null;
   sessionStorage.removeItem(TOKEN_KEY);
-  Object.assign(state, { token: null, me: null, selectedId: null, editing: null, alertConversationId: null });
+  Object.assign(state, { token: null, me: null, selectedId: null, editing: null, alert: null });
   state.conversations.clear();
   state.replies.clear();
   state.alerted.clear();
@@ -110,6 +111,7 @@ function signOut(message) {
   $('sign-in').hidden = false;
   document.body.classList.remove('show-conversation');
   $('conversation-list').replaceChildren();
+  renderAlert();
   $('composer-text').value = '';
   showSignInError(message ?? null);
   $('token-input').focus();
@@ -238,7 +240,9 @@ function onEvent(type, data) {
 // ---------------------------------------------------------------- data
 
 async function refreshList() {
+  const token = state.token;
   const { conversations } = await api('/v1/agent/conversations');
+  if (state.token !== token) return;
   const seenAt = performance.now();
   const selected = state.selectedId ? state.conversations.get(state.selectedId) : null;
   state.conversations.clear();
@@ -264,7 +268,10 @@ function refreshConversation(id) {
     try {
       do {
         entry.again = false;
+        const token = state.token;
         const summary = await api(`/v1/agent/conversations/${encodeURIComponent(id)}`);
+        // Signed out (or in as someone else) while this was in flight.
+        if (state.token !== token) return;
         state.conversations.set(id, { ...summary, seenAt: performance.now() });
         renderList();
         if (id === state.selectedId) renderConversation();
@@ -345,18 +352,25 @@ function paintTimer(el, summary) {
 
 function raiseAlert(id, waitingSeconds, thresholdSeconds) {
   state.alerted.add(id);
-  state.alertConversationId = id;
-  const summary = state.conversations.get(id);
-  const who = summary ? `${buyerLabel(summary)} · ${summary.shop.name}` : 'A buyer';
-  $('alert-text').textContent = `${who} has waited ${duration(waitingSeconds)} (shop limit ${duration(thresholdSeconds)}).`;
-  $('alert-banner').hidden = false;
+  state.alert = { conversationId: id, waitingSeconds, thresholdSeconds };
   renderList();
-  if (!summary) void refreshConversation(id);
+  if (!state.conversations.has(id)) void refreshConversation(id);
 }
 
 function dismissAlert() {
-  $('alert-banner').hidden = true;
-  state.alertConversationId = null;
+  state.alert = null;
+  renderAlert();
+}
+
+/** Re-rendered with the list: an alert can arrive before its conversation is loaded. */
+function renderAlert() {
+  const banner = $('alert-banner');
+  banner.hidden = !state.alert;
+  if (!state.alert) return;
+  const { conversationId, waitingSeconds, thresholdSeconds } = state.alert;
+  const summary = state.conversations.get(conversationId);
+  const who = summary ? `${buyerLabel(summary)} · ${summary.shop.name}` : 'A buyer';
+  $('alert-text').textContent = `${who} has waited ${duration(waitingSeconds)} (shop limit ${duration(thresholdSeconds)}).`;
 }
 
 // ---------------------------------------------------------------- rendering
@@ -397,6 +411,7 @@ function ordered() {
 
 function renderList() {
   const list = $('conversation-list');
+  const focusedId = list.contains(document.activeElement) ? document.activeElement.dataset.conversationId : null;
   const rows = ordered().map((summary) => {
     const id = summary.conversationId;
     const row = el('li', 'conversation-row');
@@ -428,9 +443,12 @@ function renderList() {
     return row;
   });
   list.replaceChildren(...rows);
+  // Rows are rebuilt on every change; an agent moving through them with the keyboard keeps their place.
+  if (focusedId) list.querySelector(`[data-conversation-id="${CSS.escape(focusedId)}"]`)?.focus();
   $('list-empty').hidden = rows.length > 0;
   const waiting = [...state.conversations.values()].filter((c) => c.waiting).length;
   $('waiting-count').textContent = `${waiting} waiting`;
+  renderAlert();
 }
 
 function select(id) {
@@ -443,7 +461,7 @@ function select(id) {
   state.selectedId = id;
   if (id) {
     state.alerted.delete(id);
-    if (state.alertConversationId === id) dismissAlert();
+    if (state.alert?.conversationId === id) state.alert = null;
     document.body.classList.add('show-conversation');
     void refreshConversation(id);
   } else {
@@ -480,7 +498,10 @@ function renderConversation() {
 
 function renderMessages(summary) {
   const list = $('messages');
-  const stuckToBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  // Follow new messages unless the agent scrolled up to read; a newly opened conversation starts at the end.
+  const opened = list.dataset.conversationId !== summary.conversationId;
+  const stuckToBottom = opened || list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  list.dataset.conversationId = summary.conversationId;
   const shown = new Set(summary.lastMessages.map((m) => m.id));
   const items = summary.lastMessages.map((message) => messageItem(message.from, message.text, message.at, message.from === 'agent' ? message.agentName : null, state.replies.get(message.id)?.status === 'sent' ? 'sent' : null));
   // Replies from this tab that the platform has not confirmed yet (or refused).
@@ -546,10 +567,14 @@ function setEditing(suggestion) {
 
 // ---------------------------------------------------------------- actions
 
+let sending = false;
+
 async function sendReply(text, suggestionId) {
   const id = state.selectedId;
   const status = $('reply-status');
-  if (!id || !text.trim()) return;
+  // A double click must not send the buyer the same answer twice.
+  if (!id || !text.trim() || sending) return;
+  sending = true;
   status.dataset.status = 'sending';
   status.textContent = 'Sending…';
   try {
@@ -572,6 +597,8 @@ async function sendReply(text, suggestionId) {
   } catch (error) {
     status.dataset.status = 'failed';
     status.textContent = error.code === 'conversation_taken' ? error.message : `Not sent: ${error.message}`;
+  } finally {
+    sending = false;
   }
 }
 
@@ -655,7 +682,7 @@ function wire() {
   $('claim').addEventListener('click', () => void claimSelected());
   $('close-conversation').addEventListener('click', () => void closeSelected());
   $('alert-dismiss').addEventListener('click', dismissAlert);
-  $('alert-open').addEventListener('click', () => state.alertConversationId && select(state.alertConversationId));
+  $('alert-open').addEventListener('click', () => state.alert && select(state.alert.conversationId));
   $('editing-clear').addEventListener('click', () => {
     $('composer-text').value = '';
     setEditing(null);
