@@ -15,6 +15,8 @@ let h: Harness;
 let chromium: Awaited<ReturnType<typeof launchChromium>>;
 let standIn: Awaited<ReturnType<typeof startPlatformStandIn>>;
 const contexts: BrowserContext[] = [];
+/** Script errors and CSP refusals per page: an inline style or script would show up here. */
+const problems = new Map<Page, string[]>();
 
 beforeAll(async () => {
   h = await startHarness({ env: { OUTBOUND_BACKOFF_MS: '50', SSE_HEARTBEAT_SECONDS: '2' } });
@@ -45,6 +47,12 @@ async function newPage(device: typeof DESK | typeof PHONE = DESK): Promise<Page>
   const context = await chromium.browser.newContext(device);
   contexts.push(context);
   const page = await context.newPage();
+  const seen: string[] = [];
+  page.on('pageerror', (error) => seen.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) seen.push(message.text());
+  });
+  problems.set(page, seen);
   return page;
 }
 
@@ -103,6 +111,7 @@ describe('agent console', () => {
     const replyId = await page.getAttribute('#reply-status', 'data-reply-id');
     const reply = await h.api(`/v1/agent/conversations/${summary.conversationId}/replies/${replyId}`, { token: agent.token });
     expect(reply.body).toMatchObject({ status: 'sent', origin: 'suggestion_as_is' });
+    expect(problems.get(page)).toEqual([]);
   });
 
   it('puts a suggestion in the composer on "edit" and records the sent reply as edited', async () => {

@@ -241,18 +241,19 @@ function onEvent(type, data) {
 
 async function refreshList() {
   const token = state.token;
-  const { conversations } = await api('/v1/agent/conversations');
-  if (state.token !== token) return;
-  const seenAt = performance.now();
-  const selected = state.selectedId ? state.conversations.get(state.selectedId) : null;
-  state.conversations.clear();
-  for (const summary of conversations) {
-    // Keep the longer history of the open conversation; the list carries only the last few.
-    const keep = selected && summary.conversationId === selected.conversationId && selected.lastMessages.length > summary.lastMessages.length;
-    state.conversations.set(summary.conversationId, { ...summary, lastMessages: keep ? selected.lastMessages : summary.lastMessages, seenAt });
+  try {
+    const { conversations } = await api('/v1/agent/conversations');
+    if (state.token !== token) return;
+    const seenAt = performance.now();
+    state.conversations.clear();
+    for (const summary of conversations) state.conversations.set(summary.conversationId, { ...summary, seenAt });
+    renderList();
+    renderConversation();
+    // The list carries only the last few messages; the open conversation shows more.
+    if (state.selectedId) void refreshConversation(state.selectedId);
+  } catch (error) {
+    console.warn('conversations not refreshed', error);
   }
-  renderList();
-  renderConversation();
 }
 
 /** Coalesces bursts of events for one conversation into one fetch at a time. */
