@@ -505,10 +505,14 @@ function renderMessages(summary) {
   list.dataset.conversationId = summary.conversationId;
   const shown = new Set(summary.lastMessages.map((m) => m.id));
   const items = summary.lastMessages.map((message) => messageItem(message.from, message.text, message.at, message.from === 'agent' ? message.agentName : null, state.replies.get(message.id)?.status === 'sent' ? 'sent' : null));
-  // Replies from this tab that the platform has not confirmed yet (or refused).
+  // Replies from this tab not in the history yet: queued, refused, or sent a moment before the refetch.
   for (const [replyId, reply] of state.replies) {
-    if (reply.conversationId !== summary.conversationId || shown.has(replyId)) continue;
-    if (reply.status === 'sent') continue;
+    if (reply.conversationId !== summary.conversationId || reply.inHistory) continue;
+    if (shown.has(replyId)) {
+      // Once the history holds it, it is the history's to show, even after it scrolls out of the last 50.
+      reply.inHistory = true;
+      continue;
+    }
     const item = messageItem('agent', reply.text, null, state.me?.name, reply.status, reply.error);
     item.dataset.replyId = replyId;
     items.push(item);
