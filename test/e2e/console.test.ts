@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { conversationId } from '../../src/conversations/conversation-store';
 import { verifyStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
 import { launchChromium } from '../support/browser';
 import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
@@ -218,6 +219,32 @@ describe('agent console', () => {
     await page.getByRole('button', { name: 'Back to conversations' }).click();
     expect(await page.isVisible('.list-pane')).toBe(true);
     expect(await page.isVisible('#conversation')).toBe(false);
+  });
+
+  it('shows who holds a conversation, refuses to answer a colleague\'s buyer, and drops it live when closed', async () => {
+    const { shop, agent: mine } = await shopWithAgent('Two-seat shop', 'Hana');
+    const colleague = (await h.api('/v1/agents', { body: { name: 'Ivan', shopIds: [shop.id] } })).body as { token: string };
+    const id = conversationId(shop.id, 'held-buyer');
+    expect((await h.api(`/v1/agent/conversations/${id}/claim`, { token: colleague.token, method: 'POST' })).status).toBe(200);
+
+    const page = await openConsole(mine.token);
+    await say(shop, 'held-buyer', 'is anyone there?');
+    const row = page.locator(`.row-button[data-conversation-id="${id}"]`);
+    await row.waitFor();
+    expect(await row.locator('.assignee').textContent()).toBe('Ivan');
+    await row.click();
+    await page.waitForFunction(() => document.getElementById('conversation-assignee')?.textContent === 'Ivan is answering');
+    expect(await page.isVisible('#claim')).toBe(true);
+
+    await page.fill('#composer-text', 'I can help you too');
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.waitForSelector('#reply-status[data-status="failed"]');
+    expect(await page.textContent('#reply-status')).toBe('Ivan is already answering this buyer.');
+    expect(standIn.received.some((r) => r.body.data.buyerId === 'held-buyer')).toBe(false);
+
+    expect((await h.api(`/v1/agent/conversations/${id}/close`, { token: colleague.token, method: 'POST' })).status).toBe(200);
+    await row.waitFor({ state: 'detached' });
+    expect(await page.isVisible('#conversation-empty')).toBe(true);
   });
 
   it('shows a reply the platform refuses as failed, with the platform\'s words', async () => {
