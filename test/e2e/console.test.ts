@@ -35,6 +35,17 @@ afterAll(async () => {
 
 type Shop = { id: string; webhookSecret: string };
 
+/** What the agent reads on each tactic chip: the source's Chinese term and its English name. */
+const TACTIC_CHIPS: Record<string, string> = {
+  greeting: '问候 Greeting',
+  answer: '解答 Answer',
+  empathy: '共情 Empathy',
+  help_choose: '帮选 Help choose',
+  alternative_close: '二选一 Alternative close',
+  busy_nudge: '忙碌提示 Busy nudge',
+  follow_up: '跟进 Follow-up',
+};
+
 async function shopWithAgent(name: string, agentName: string, input: Record<string, unknown> = {}) {
   const shop = await h.createGenericShop({ name, credentials: { replyUrl: standIn.replyUrl }, ...input });
   const agent = (await h.api('/v1/agents', { body: { name: agentName, shopIds: [shop.id] } })).body as { id: string; token: string };
@@ -93,7 +104,7 @@ describe('agent console', () => {
     const suggestion = summary.suggestions[0] as { id: string; text: string; tactic: string };
     expect(await first.locator('.suggestion-text').textContent()).toBe(suggestion.text);
     expect(await first.getAttribute('data-suggestion-id')).toBe(suggestion.id);
-    expect((await first.locator('.tactic').textContent())!.length).toBeGreaterThan(0);
+    expect(await first.locator('.tactic').textContent()).toBe(TACTIC_CHIPS[suggestion.tactic]);
     expect(await first.locator('.tactic').getAttribute('class')).toContain(`tactic-${suggestion.tactic}`);
     expect(await page.textContent('#messages')).toContain('这款沙发有浅灰色吗？');
 
