@@ -57,6 +57,8 @@ const PHONE = { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile:
 
 async function newPage(device: typeof DESK | typeof PHONE = DESK): Promise<Page> {
   const context = await chromium.browser.newContext(device);
+  // Under the test timeout, so a stuck step fails with its own locator instead of a bare timeout.
+  context.setDefaultTimeout(10_000);
   contexts.push(context);
   const page = await context.newPage();
   const seen: string[] = [];

@@ -41,6 +41,8 @@ const state = {
   selectedId: null,
   /** replyId -> {conversationId, text, status, error}: replies sent from this tab. */
   replies: new Map(),
+  /** Closed conversations: a fetch that was in flight when one closed must not bring it back. */
+  closed: new Set(),
   /** conversationIds that raised a slow-reply alert and were not opened since. */
   alerted: new Set(),
   /** The latest slow-reply alert shown in the banner: {conversationId, waitingSeconds, thresholdSeconds}. */
@@ -107,6 +109,7 @@ function signOut(message) {
   state.conversations.clear();
   state.replies.clear();
   state.alerted.clear();
+  state.closed.clear();
   $('workspace').hidden = true;
   $('sign-in').hidden = false;
   document.body.classList.remove('show-conversation');
@@ -217,6 +220,10 @@ function onEvent(type, data) {
   const id = data.conversationId;
   switch (type) {
     case 'message':
+      // A buyer writing again reopens a closed conversation.
+      if (data.message?.from === 'buyer') state.closed.delete(id);
+      void refreshConversation(id);
+      break;
     case 'suggestion':
       void refreshConversation(id);
       break;
@@ -246,7 +253,9 @@ async function refreshList() {
     if (state.token !== token) return;
     const seenAt = performance.now();
     state.conversations.clear();
-    for (const summary of conversations) state.conversations.set(summary.conversationId, { ...summary, seenAt });
+    for (const summary of conversations) {
+      if (!state.closed.has(summary.conversationId)) state.conversations.set(summary.conversationId, { ...summary, seenAt });
+    }
     renderList();
     renderConversation();
     // The list carries only the last few messages; the open conversation shows more.
@@ -271,8 +280,8 @@ function refreshConversation(id) {
         entry.again = false;
         const token = state.token;
         const summary = await api(`/v1/agent/conversations/${encodeURIComponent(id)}`);
-        // Signed out (or in as someone else) while this was in flight.
-        if (state.token !== token) return;
+        // Signed out (or in as someone else), or closed, while this was in flight.
+        if (state.token !== token || state.closed.has(id)) return;
         state.conversations.set(id, { ...summary, seenAt: performance.now() });
         renderList();
         if (id === state.selectedId) renderConversation();
@@ -300,6 +309,7 @@ async function refreshStats() {
 }
 
 function forget(id) {
+  state.closed.add(id);
   state.conversations.delete(id);
   state.alerted.delete(id);
   if (state.selectedId === id) select(null);
