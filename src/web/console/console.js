@@ -1,6 +1,8 @@
 // The agent console: one page, no framework. Buyer text is untrusted, so the
 // DOM is only ever built with createElement + textContent, never innerHTML.
 
+import { openEventStream } from './event-stream.js';
+
 const TOKEN_KEY = 'seatmate.agentToken';
 
 const TACTICS = {
@@ -97,7 +99,7 @@ async function signIn(token) {
   $('agent-name').textContent = state.me.name;
   $('sign-in').hidden = true;
   $('workspace').hidden = false;
-  state.stream = openEventStream();
+  state.stream = connectEvents();
   void refreshStats();
 }
 
@@ -128,92 +130,21 @@ function showSignInError(message) {
 
 // ---------------------------------------------------------------- live events
 
-/**
- * Server-Sent Events read with fetch, because EventSource cannot send the
- * Authorization header and the token must stay out of URLs. Reconnects after
- * a drop and resumes with Last-Event-ID, so nothing is missed.
- */
-function openEventStream() {
-  let lastEventId = null;
-  let retryMs = 2000;
-  let stopped = false;
-  let controller = null;
+const CONNECTION_LABELS = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' };
 
-  const setConnection = (connectionState, label) => {
-    const el = $('connection');
-    el.dataset.state = connectionState;
-    el.textContent = label;
-  };
-
-  const dispatch = (frame) => {
-    let type = 'message';
-    let id = null;
-    const data = [];
-    for (const line of frame.split('\n')) {
-      if (line === '' || line.startsWith(':')) continue;
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'event') type = value;
-      else if (field === 'data') data.push(value);
-      else if (field === 'id') id = value;
-      else if (field === 'retry' && /^\d+$/.test(value)) retryMs = Number(value);
-    }
-    if (id) lastEventId = id;
-    if (data.length === 0) return;
-    try {
-      onEvent(type, JSON.parse(data.join('\n')));
-    } catch (error) {
-      console.error('event not handled', type, error);
-    }
-  };
-
-  const run = async () => {
-    while (!stopped) {
-      controller = new AbortController();
-      try {
-        const headers = { authorization: `Bearer ${state.token}`, accept: 'text/event-stream' };
-        if (lastEventId) headers['last-event-id'] = lastEventId;
-        const response = await fetch('/v1/agent/events', { headers, signal: controller.signal });
-        if (response.status === 401) {
-          signOut('Your token is no longer valid. Sign in again.');
-          return;
-        }
-        if (!response.ok || !response.body) throw new Error(`events answered ${response.status}`);
-        setConnection('live', 'Live');
-        // Fetch the list once the stream is open, so no event falls between the two.
-        if (!lastEventId) void refreshList();
-        const reader = response.body.getReader();
-        const decoder = new TextDecoder();
-        let buffer = '';
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
-          let cut;
-          while ((cut = buffer.indexOf('\n\n')) >= 0) {
-            dispatch(buffer.slice(0, cut));
-            buffer = buffer.slice(cut + 2);
-          }
-        }
-      } catch (error) {
-        if (stopped) return;
-        console.warn('event stream dropped', error);
-      }
-      if (stopped) return;
-      setConnection('reconnecting', 'Reconnecting…');
-      await new Promise((resolve) => setTimeout(resolve, retryMs));
-    }
-  };
-
-  setConnection('connecting', 'Connecting…');
-  void run();
-  return {
-    stop() {
-      stopped = true;
-      controller?.abort();
+function connectEvents() {
+  return openEventStream({
+    url: '/v1/agent/events',
+    token: state.token,
+    onEvent,
+    onState(connection, resumed) {
+      $('connection').dataset.state = connection;
+      $('connection').textContent = CONNECTION_LABELS[connection];
+      // Load the list once the stream is open, so no event falls between the two; a resumed stream replays what it missed.
+      if (connection === 'live' && !resumed) void refreshList();
     },
-  };
+    onUnauthorized: () => signOut('Your token is no longer valid. Sign in again.'),
+  });
 }
 
 function onEvent(type, data) {
