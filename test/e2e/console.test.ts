@@ -1,16 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { conversationId } from '../../src/conversations/conversation-store';
 import { verifyStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
+import { screenshotPath } from '../support/screenshot-path';
 import { launchChromium } from '../support/browser';
 import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
 import { seedConsoleDemo } from '../support/console-demo';
 import { startPlatformStandIn } from '../support/platform-stand-in';
 
-const SCREENSHOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/console.png');
+const SCREENSHOT = screenshotPath('console.png');
 
 let h: Harness;
 let chromium: Awaited<ReturnType<typeof launchChromium>>;

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/shared/clock';
+import { screenshotPath } from '../support/screenshot-path';
 import { launchChromium } from '../support/browser';
 import { drained, traffic, type TestShop } from '../support/billing-traffic';
 import { type Harness, startHarness } from '../support/harness';
@@ -92,8 +92,7 @@ describe('owner dashboard in headless Chromium', () => {
     expect(csv.split('\r\n')[0]).toBe('buyer,firstMessageAt,firstResponseSeconds,converted');
     expect(csv).toContain('bu***-1,2026-03-05T10:01:00+08:00,40,true');
 
-    fs.mkdirSync('docs', { recursive: true });
-    await page.screenshot({ path: path.join('docs', 'dashboard.png'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('dashboard.png'), fullPage: true });
     await context.close();
   });
 
