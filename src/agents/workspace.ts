@@ -75,6 +75,7 @@ export class Workspace {
   /** Atomic: two agents never both hold one buyer. */
   async claim(agent: SignedInAgent, id: string): Promise<void> {
     const { shopId } = this.visible(agent, id);
+    const before = await this.deps.assignment.ownerOf(id);
     const result = await this.deps.assignment.claim(id, agent.agentId);
     if (!result.claimed) {
       const holder = await this.deps.agents.get(result.heldBy);
@@ -87,7 +88,8 @@ export class Workspace {
       await this.deps.assignment.release(id);
       await this.deps.assignment.claim(id, agent.agentId);
     }
-    await this.deps.events.publish(shopId, 'conversation', { conversationId: id, change: 'assigned', agentId: agent.agentId });
+    // Replying claims too; only a change of hands is news to the other agents.
+    if (before !== agent.agentId) await this.deps.events.publish(shopId, 'conversation', { conversationId: id, change: 'assigned', agentId: agent.agentId });
   }
 
   async close(agent: SignedInAgent, id: string): Promise<void> {

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { createShopSchema, updateShopSchema } from '../shops/shop-schema';
 import { genericPayload } from '../platforms/generic/generic-payload';
 import { createAgentSchema, updateAgentSchema } from './routes/agent-admin-routes';
-import { monthQuery } from './routes/shop-routes';
 import { replySchema, statsQuery } from './routes/agent-routes';
 import { assistRequestSchema } from '../assist/assist-request-schema';
 import { billingOperations } from './routes/billing-routes';
@@ -22,7 +21,6 @@ export function buildOpenApi() {
     { method: 'get', path: '/v1/shops', summary: 'List shops (admin)' },
     { method: 'get', path: '/v1/shops/{shopId}', summary: 'Read a shop (admin or its owner)' },
     { method: 'patch', path: '/v1/shops/{shopId}', summary: 'Update a shop (admin)', body: updateShopSchema },
-    { method: 'get', path: '/v1/shops/{shopId}/usage', summary: 'Monthly usage (owner or admin)', query: monthQuery },
     { method: 'post', path: '/v1/agents', summary: 'Create an agent (admin)', body: createAgentSchema },
     { method: 'patch', path: '/v1/agents/{agentId}', summary: 'Update an agent (admin)', body: updateAgentSchema },
     { method: 'delete', path: '/v1/agents/{agentId}', summary: 'Revoke an agent (admin)' },

@@ -205,6 +205,21 @@ describe('replies', () => {
   });
 });
 
+describe('claiming', () => {
+  it('announces a change of hands once, not again on every reply', async () => {
+    const { shop, agents } = await shopWithAgents(['Ida']);
+    const id = conversationId(shop.id, 'b-claim');
+    nock(BRIDGE).post('/replies').times(2).reply(200, {});
+    expect((await h.api(`/v1/agent/conversations/${id}/claim`, { token: agents[0]!.token, method: 'POST' })).status).toBe(200);
+    const stream = await openEventStream(`${h.url}/v1/agent/events`, agents[0]!.token);
+    await h.api(`/v1/agent/conversations/${id}/replies`, { token: agents[0]!.token, body: { text: 'first' } });
+    await h.api(`/v1/agent/conversations/${id}/replies`, { token: agents[0]!.token, body: { text: 'second' } });
+    await eventually(async () => stream.events.filter((e) => e.event === 'reply' && e.data.status === 'queued').length === 2);
+    expect(stream.events.filter((e) => e.event === 'conversation' && e.data.change === 'assigned')).toHaveLength(0);
+    await stream.close();
+  });
+});
+
 describe('slow-reply alert', () => {
   it('raises an alert once a buyer waits past the shop threshold', async () => {
     const { shop, agents } = await shopWithAgents(['Hal'], { settings: { slowReplySeconds: 1 } });

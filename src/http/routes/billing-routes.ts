@@ -47,6 +47,7 @@ const closeBody = z.object({ month }).strict();
 
 /** The billing operations, listed in /openapi.json with the schemas that validate them. */
 export const billingOperations = [
+  { method: 'get', path: '/v1/shops/{shopId}/usage', summary: 'Monthly usage with response figures, conversion, satisfaction and the estimate (owner or admin)', query: usageQuery },
   { method: 'get', path: '/v1/me', summary: 'Who the token is; for an owner key, its shop' },
   { method: 'get', path: '/v1/shops/{shopId}/consultations', summary: 'Consultations of one shop day, the audit trail (owner or admin; Accept: text/csv for CSV)', query: auditQuery },
   { method: 'get', path: '/v1/shops/{shopId}/invoices', summary: 'Final invoices and the current draft (owner or admin)' },

@@ -1,15 +1,9 @@
 import Router from '@koa/router';
-import { z } from 'zod';
 import { createShopSchema, updateShopSchema } from '../../shops/shop-schema';
 import type { Shop } from '../../shops/shop-registry';
-import { isMonth } from '../../shared/shop-calendar';
 import { requireAdmin, requireShopAccess } from '../auth';
 import { readJson } from '../json-request';
 import type { HttpServices } from '../services';
-
-export const monthQuery = z.object({
-  month: z.string().refine(isMonth, { message: 'must be YYYY-MM' }).optional(),
-});
 
 export function shopRoutes(services: HttpServices): Router {
   const router = new Router();
