@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import { type ConversationStore, conversationId, parseConversationId } from '../conversations/conversation-store';
 import type { OutboundJob } from '../pipeline/queues';
 import type { ShopRegistry } from '../shops/shop-registry';
-import { AppError, notFound } from '../shared/errors';
+import { AppError, notFound, unavailable } from '../shared/errors';
 import type { Clock } from '../shared/clock';
 import type { AgentEvents } from './agent-events';
 import type { AgentRegistry } from './agent-registry';
@@ -121,7 +121,13 @@ export class Workspace {
       origin,
       createdAt: this.deps.clock.now(),
     });
-    await this.deps.outbound.add('reply', { shopId, replyId: reply.replyId }, { jobId: reply.replyId });
+    try {
+      await this.deps.outbound.add('reply', { shopId, replyId: reply.replyId }, { jobId: reply.replyId });
+    } catch (error) {
+      // Never leave a reply "queued" with no job behind it.
+      await this.deps.replies.update(shopId, reply.replyId, { status: 'failed', error: 'could not be queued; send it again', failedAt: this.deps.clock.now() }).catch(() => undefined);
+      throw unavailable('The reply could not be queued; send it again in a moment.', error);
+    }
     await this.deps.events.publish(shopId, 'reply', { conversationId: id, replyId: reply.replyId, status: 'queued', agentId: agent.agentId });
     return reply;
   }

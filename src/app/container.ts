@@ -93,7 +93,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   const replies = new ReplyStore(redis, keys);
   const suggestionIndex = new SuggestionIndex(redis, keys);
   const responseClock = new ResponseClock(redis, keys);
-  const alerts = new Queue<AlertJob>(ALERTS_QUEUE, { connection: redis, prefix: keys.queuePrefix, defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000, attempts: 3 } });
+  const alerts = new Queue<AlertJob>(ALERTS_QUEUE, { connection: redis, prefix: keys.queuePrefix, // Completed alerts are kept a day: the job id (conversation + start of the wait) then stops a repeat alert.
+    defaultJobOptions: { removeOnComplete: { age: 86_400 }, removeOnFail: 1000, attempts: 3 } });
   const workspace = new Workspace({ shops, agents, conversations, assignment, replies, suggestionIndex, events, outbound: queues.outbound, clock });
   const feed = new WorkspaceFeed({ conversations, assignment, events, suggestionIndex, assistant, alerts, agentsOfShop, clock, logger });
   const platformHttp: PlatformHttp = {
@@ -184,12 +185,13 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       concurrency: config.WORKER_CONCURRENCY,
     });
     outbound.on('failed', (job: Job<OutboundJob> | undefined, error) => {
-      if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+      const final = error.name === 'UnrecoverableError' || /stalled/i.test(error.message);
+      if (!job || (!final && job.attemptsMade < (job.opts.attempts ?? 1))) return;
       // Retries exhausted: the reply ends as failed with the platform's last words.
       metrics.jobsFailed.inc({ queue: OUTBOUND_QUEUE });
       void replies.get(job.data.shopId, job.data.replyId).then(async (reply) => {
         if (reply?.status === 'queued') await markFailed(outboundDeps, reply, error.message);
-      });
+      }).catch((markError: Error) => logger.warn({ err: markError.message, replyId: job.data.replyId }, 'could not mark the reply failed'));
     });
     outbound.on('error', (error) => logger.warn({ err: error.message }, 'outbound worker error'));
 

@@ -39,6 +39,8 @@ async function main(role: 'all' | 'api' | 'worker'): Promise<void> {
       process.exit(1);
     }, SHUTDOWN_GRACE_MS);
     timer.unref();
+    // Event streams never end by themselves: close them first or the server waits forever.
+    container.stopStreams();
     if (server) await closeServer(server);
     await container.close();
     logger.info('stopped');
@@ -46,6 +48,7 @@ async function main(role: 'all' | 'api' | 'worker'): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('unhandledRejection', (error) => logger.error({ err: (error as Error)?.message }, 'unhandled rejection'));
 }
 
 const role = (process.argv[2] ?? 'all') as 'all' | 'api' | 'worker';

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import type { Clock } from '../shared/clock';
 import { AppError } from '../shared/errors';
-import type { Logger } from '../shared/logger';
+import { type Logger, loggableError } from '../shared/logger';
 import type { RedisKeys } from '../shared/redis';
 import { isMonth, monthBounds } from '../shared/shop-calendar';
 import type { InvoiceBook } from './invoice-book';
@@ -61,7 +61,7 @@ export class MonthClose {
         const id = ids[next++]!;
         await this.closeShop(id, month, doneKey, report).catch((error: unknown) => {
           report.failed.push({ shopId: id, message: error instanceof Error ? error.message : String(error) });
-          this.deps.logger.error({ shopId: id, month, err: error }, 'month close failed for a shop');
+          this.deps.logger.error({ shopId: id, month, err: loggableError(error) }, 'month close failed for a shop');
         });
         done += 1;
         options.onProgress?.(done, ids.length);

@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
-import type { Logger } from '../shared/logger';
-import { AppError } from '../shared/errors';
+import { type Logger, loggableError } from '../shared/logger';
+import { isRedisUnavailable } from '../shared/redis';
+import { AppError, unavailable } from '../shared/errors';
 
 /**
  * The one place errors become HTTP: an AppError keeps its status and code,
@@ -13,13 +14,20 @@ export function errorMiddleware(logger: Logger): Middleware {
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new AppError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}.`);
       }
+      // The router answers these with plain text; keep every error in one envelope.
+      if ((ctx.status === 405 || ctx.status === 501) && (ctx.body === undefined || typeof ctx.body === 'string')) {
+        const allowed = ctx.response.get('Allow');
+        throw new AppError(ctx.status, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}${allowed ? `; use ${allowed}` : ''}.`);
+      }
     } catch (error) {
       const appError =
         error instanceof AppError
           ? error
-          : new AppError(500, 'internal_error', 'Something went wrong on our side; it has been logged.', { cause: error });
+          : isRedisUnavailable(error)
+            ? unavailable('The data store is unavailable; retry shortly.', error)
+            : new AppError(500, 'internal_error', 'Something went wrong on our side; it has been logged.', { cause: error });
       if (appError.status >= 500) {
-        (ctx.state.log ?? logger).error({ err: appError.cause ?? appError, code: appError.code }, 'request failed');
+        (ctx.state.log ?? logger).error({ err: loggableError(appError.cause ?? appError), code: appError.code }, 'request failed');
       }
       ctx.status = appError.status;
       for (const [name, value] of Object.entries(appError.headers ?? {})) ctx.set(name, value);

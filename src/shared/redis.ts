@@ -49,3 +49,11 @@ export class RedisKeys {
     return `{${this.prefix}-q}`;
   }
 }
+
+/** Redis is away, full or starting: the request can be retried, so it is a 503, not a 500. */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name === 'MaxRetriesPerRequestError') return true;
+  if (error.name === 'ReplyError') return /^(OOM|LOADING|READONLY|MASTERDOWN|BUSY|CLUSTERDOWN|TRYAGAIN)\b/.test(error.message);
+  return /Stream isn't writeable|Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT/.test(error.message);
+}

@@ -12,6 +12,7 @@ import { daysOfMonth } from '../../src/shared/shop-calendar';
 import { signStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
 import { createLogger } from '../../src/shared/logger';
 import { eventually } from '../support/harness';
+import { openEventStream } from '../support/sse';
 
 const ADMIN = 'adm_shutdown_test_0123456789abcdef';
 const SECRETS_KEY = 'shutdown-secrets-key-0123456789abcdef';
@@ -33,6 +34,16 @@ describe('graceful shutdown', () => {
       body: JSON.stringify({ name: 'Shutdown', platform: 'generic', timezone: 'UTC' }),
     }).then((r) => r.json());
 
+    // An agent's console is open: its event stream must not hold the shutdown up.
+    const agent = await fetch(`${base}/v1/agents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Night shift', shopIds: [created.id] }),
+    }).then((r) => r.json());
+    const console = await openEventStream(`${base}/v1/agent/events`, agent.token);
+    expect(console.status).toBe(200);
+    const signalledAt = { ms: 0 };
+
     const send = async (i: number) => {
       const id = `evt-${i}`;
       const ts = Math.floor(Date.now() / 1000);
@@ -52,11 +63,16 @@ describe('graceful shutdown', () => {
     const inFlight: Array<Promise<number | null>> = [];
     for (let i = 0; i < 300; i++) {
       inFlight.push(send(i));
-      if (i === 150) service.kill('SIGTERM');
+      if (i === 150) {
+        signalledAt.ms = Date.now();
+        service.kill('SIGTERM');
+      }
       if (i % 10 === 0) await new Promise((r) => setTimeout(r, 2));
     }
     const acked = (await Promise.all(inFlight)).filter((i): i is number => i !== null);
     expect(await exited).toBe(0);
+    expect(Date.now() - signalledAt.ms).toBeLessThan(10_000);
+    await console.close();
     expect(acked.length).toBeGreaterThan(0);
 
     // A fresh worker on the same Redis finishes whatever the old one left queued.

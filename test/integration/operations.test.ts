@@ -28,6 +28,15 @@ describe('operations endpoints', () => {
     expect(doc.paths['/v1/shops/{shopId}/usage'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['shopId', 'month']);
   });
 
+  it('answers a wrong method and an unknown queue in the error envelope', async () => {
+    const put = await h.api('/healthz', { token: '', method: 'PUT' });
+    expect(put.status).toBe(405);
+    expect(put.body.error.code).toBe('method_not_allowed');
+    const weird = await h.api('/v1/ops/failed-jobs/toString/x/retry', { method: 'POST' });
+    expect(weird.status).toBe(404);
+    expect((await h.api('/v1/agents/agt_nope/stats')).status).toBe(404);
+  });
+
   it('never answers with a stack trace', async () => {
     const res = await h.api('/v1/shops', { body: '{"name": ' });
     expect(res.status).toBe(400);

@@ -37,9 +37,11 @@ describe('shops, owners and agents', () => {
     const created = await h.api('/v1/agents', { body: { name: 'Lin', shopIds: [a.id] } });
     expect(created.status).toBe(201);
     expect(created.body.token).toMatch(/^agt_/);
-    expect((await h.api(`/v1/shops/${a.id}`, { token: created.body.token })).status).toBe(200);
+    expect((await h.api('/v1/agent/me', { token: created.body.token })).status).toBe(200);
+    // Agents work conversations; the shop record (plan, prices) is for the operator and the owner.
+    expect((await h.api(`/v1/shops/${a.id}`, { token: created.body.token })).status).toBe(404);
     expect((await h.api(`/v1/agents/${created.body.id}`, { method: 'DELETE' })).status).toBe(204);
-    expect((await h.api(`/v1/shops/${a.id}`, { token: created.body.token })).status).toBe(401);
+    expect((await h.api('/v1/agent/me', { token: created.body.token })).status).toBe(401);
   });
 
   it('refuses an agent for a shop that does not exist, naming the field', async () => {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AgentEvent } from '../../agents/agent-events';
 import { isDay, dayOf } from '../../shared/shop-calendar';
 import { validate } from '../../platforms/json-body';
+import { notFound } from '../../shared/errors';
 import { requireAdmin, requireAgent } from '../auth';
 import { readJson } from '../json-request';
 import type { HttpServices } from '../services';
@@ -84,7 +85,7 @@ export function agentRoutes(services: HttpServices): Router {
   router.get('/v1/agents/:agentId/stats', async (ctx) => {
     requireAdmin(ctx);
     const { date } = validate(ctx.query, statsQuery);
-    if (!(await agents.get(ctx.params.agentId!))) ctx.throw(404);
+    if (!(await agents.get(ctx.params.agentId!))) throw notFound('Agent');
     ctx.body = await responseClock.figures(ctx.params.agentId!, date ?? dayOf(clock.now(), 'Asia/Shanghai'));
   });
 

@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { notFound } from '../../shared/errors';
+import { AppError, notFound } from '../../shared/errors';
 import { requireAdmin } from '../auth';
 import type { HttpServices } from '../services';
 import { buildOpenApi } from '../openapi';
@@ -70,9 +70,10 @@ export function opsAdminRoutes({ queues }: HttpServices): Router {
 
   router.post('/v1/ops/failed-jobs/:queue/:jobId/retry', async (ctx) => {
     requireAdmin(ctx);
-    const queue = queues[ctx.params.queue as keyof typeof queues];
+    const queue = Object.hasOwn(queues, ctx.params.queue!) ? queues[ctx.params.queue as keyof typeof queues] : undefined;
     const job = queue ? await queue.getJob(ctx.params.jobId!) : undefined;
     if (!job) throw notFound('Job');
+    if (!(await job.isFailed())) throw new AppError(409, 'not_failed', 'Only a failed job can be retried.');
     await job.retry('failed');
     ctx.status = 202;
     ctx.body = { id: job.id, status: 'retrying' };

@@ -37,7 +37,7 @@ export function shopRoutes(services: HttpServices): Router {
   });
 
   router.get('/v1/shops/:shopId', async (ctx) => {
-    requireShopAccess(ctx, ctx.params.shopId!);
+    requireShopAccess(ctx, ctx.params.shopId!, ['admin', 'owner']);
     ctx.body = view(await shops.require(ctx.params.shopId!));
   });
 

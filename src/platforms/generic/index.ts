@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { parseJsonBody } from '../json-body';
 import type { NormalizedEvent, PlatformAdapter } from '../contract';
 import { type GenericCredentials, genericCredentials, genericPayload } from './generic-payload';
@@ -40,7 +39,8 @@ export const genericAdapter: PlatformAdapter<GenericCredentials> = {
       type: 'reply',
       data: { replyId: reply.replyId, conversationId: reply.conversationId, buyerId: reply.buyerId, text: reply.text },
     });
-    const id = `msg_${randomUUID()}`;
+    // The same id on every attempt: receivers dedupe retries of one reply on webhook-id.
+    const id = `msg_${reply.replyId}`;
     const timestamp = Math.floor(reply.now / 1000);
     let response: Response;
     try {
