@@ -23,6 +23,10 @@ export interface Reply {
   error?: string;
   platformMessageId?: string;
   attempts: number;
+  /** When the consultation this reply answers began; fixed when the reply is sent. */
+  consultationStart?: number;
+  /** The bookkeeping after sending (history, meters, figures) is done. */
+  recorded?: boolean;
 }
 
 /** Replies are kept 30 days: long enough for any dispute about what was sent. */

@@ -28,6 +28,16 @@ redis.call('HINCRBY', KEYS[2], 'within', ARGV[4])
 return 1
 `;
 
+// Counts a reply once, however often its bookkeeping is retried. KEYS[1] =
+// the day's set of counted reply ids, KEYS[2] = the day's figures.
+const REPLY_COUNT_SCRIPT = `
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('EXPIRE', KEYS[1], 2764800)
+redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+if tonumber(ARGV[3]) > 0 then redis.call('HINCRBY', KEYS[2], 'savedMs', ARGV[3]) end
+return 1
+`;
+
 /**
  * Per-agent response figures: first response time per consultation, the
  * 3-minute rate, how replies were written, and the typing time suggestions
@@ -48,6 +58,7 @@ export class ResponseClock {
    * consultation's first buyer message; only the first reply to it counts.
    */
   async recordReply(input: {
+    replyId: string;
     shopId: string;
     timezone: string;
     buyerId: string;
@@ -60,11 +71,9 @@ export class ResponseClock {
     const day = dayOf(input.sentAt, input.timezone);
     const figures = this.agentDay(input.agentId, day);
     const originField = { suggestion_as_is: 'asIs', suggestion_edited: 'edited', own: 'own' }[input.origin];
-    const tx = this.redis.multi().hincrby(figures, originField, 1);
-    if (input.origin === 'suggestion_as_is') {
-      // Characters the agent did not have to type, at the source's 50 per minute.
-      tx.hincrby(figures, 'savedMs', Math.round(([...input.text].length * 60_000) / TYPING_CHARS_PER_MINUTE));
-    }
+    // Characters the agent did not have to type, at the source's 50 per minute.
+    const savedMs = input.origin === 'suggestion_as_is' ? Math.round(([...input.text].length * 60_000) / TYPING_CHARS_PER_MINUTE) : 0;
+    const tx = this.redis.multi().eval(REPLY_COUNT_SCRIPT, 2, `${figures}:replies`, figures, input.replyId, originField, String(savedMs));
     if (input.consultationStart !== undefined && input.sentAt >= input.consultationStart) {
       const consultationDay = dayOf(input.consultationStart, input.timezone);
       const responseMs = input.sentAt - input.consultationStart;

@@ -72,11 +72,27 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   const queues = createQueues(redis, keys.queuePrefix, { attempts: config.OUTBOUND_ATTEMPTS, backoffMs: config.OUTBOUND_BACKOFF_MS });
   const platforms = defaultPlatforms();
   const box = new SecretBox(options.secretsKey);
-  const shops = new ShopRegistry(redis, keys, box, platforms, clock);
-  const agents = new AgentRegistry(redis, keys, clock, async (id) => (await shops.get(id)) !== null);
-  const meter = new ConsultationMeter(redis, keys);
-  const conversations = new ConversationStore(redis, keys);
-  const commerce = new CommerceEvents(redis, keys);
+
+  /** The stores over one connection: the API's fails fast (503), the workers' waits out a Redis blip. */
+  function createStores(connection: Redis) {
+    const shops = new ShopRegistry(connection, keys, box, platforms, clock);
+    const agents = new AgentRegistry(connection, keys, clock, async (id) => (await shops.get(id)) !== null);
+    const agentsOfShop = (shopId: string) => agents.agentsOfShop(shopId);
+    return {
+      shops,
+      agents,
+      agentsOfShop,
+      meter: new ConsultationMeter(connection, keys),
+      conversations: new ConversationStore(connection, keys),
+      commerce: new CommerceEvents(connection, keys),
+      events: new AgentEvents(connection, keys, agentsOfShop),
+      assignment: new Assignment(connection, keys, config.AGENT_MAX_OPEN_CONVERSATIONS),
+      replies: new ReplyStore(connection, keys),
+      suggestionIndex: new SuggestionIndex(connection, keys),
+      responseClock: new ResponseClock(connection, keys),
+    };
+  }
+  const { shops, agents, meter, conversations, commerce, events, assignment, replies, suggestionIndex, responseClock } = createStores(redis);
   const billing = createBillingModule({ redis, keys, shops, meter, clock, logger, billingTimezone: config.BILLING_TIMEZONE });
   const ingest = new WebhookIngest({ redis, keys, shops, platforms, queues, clock, ratePerMinute: config.WEBHOOK_RATE_PER_MINUTE });
 
@@ -87,22 +103,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     onFallback: (reason) => metrics.llmFallbacks.inc({ reason }),
     onLatency: (engine, ms) => metrics.suggestionLatency.observe({ engine }, ms / 1000),
   });
-  const agentsOfShop = (shopId: string) => agents.agentsOfShop(shopId);
-  const events = new AgentEvents(redis, keys, agentsOfShop);
-  const assignment = new Assignment(redis, keys, config.AGENT_MAX_OPEN_CONVERSATIONS);
-  const replies = new ReplyStore(redis, keys);
-  const suggestionIndex = new SuggestionIndex(redis, keys);
-  const responseClock = new ResponseClock(redis, keys);
-  const alerts = new Queue<AlertJob>(ALERTS_QUEUE, { connection: redis, prefix: keys.queuePrefix, // Completed alerts are kept a day: the job id (conversation + start of the wait) then stops a repeat alert.
-    defaultJobOptions: { removeOnComplete: { age: 86_400 }, removeOnFail: 1000, attempts: 3 } });
   const workspace = new Workspace({ shops, agents, conversations, assignment, replies, suggestionIndex, events, outbound: queues.outbound, clock });
-  const feed = new WorkspaceFeed({ conversations, assignment, events, suggestionIndex, assistant, alerts, agentsOfShop, clock, logger });
-  const platformHttp: PlatformHttp = {
-    // Looked up at call time so tests' HTTP interception sees every request.
-    fetch: (input, init) => fetch(input, init),
-    apiBase: { metaGraph: config.META_GRAPH_API_BASE, line: config.LINE_API_BASE, wechat: config.WECHAT_API_BASE, telegram: config.TELEGRAM_API_BASE },
-    tokenCache: createRedisTokenCache(redis, `${keys.global('{tokens}')}:`),
-  };
 
   const shutdownHooks = new Set<() => void>();
 
@@ -131,6 +132,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     },
   };
   const workers: Worker[] = [];
+  const workerQueues: Queue[] = [];
   const workerRedis: Redis[] = [];
   let billingStarted: Promise<unknown> = Promise.resolve();
 
@@ -138,12 +140,32 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     const connection = workerConnection(config.REDIS_URL);
     connection.on('error', (error) => logger.warn({ err: error.message }, 'worker redis connection error'));
     workerRedis.push(connection);
+    // Job processing waits out a Redis blip instead of failing a job halfway.
+    const storeConnection = workerConnection(config.REDIS_URL);
+    storeConnection.on('error', (error) => logger.warn({ err: error.message }, 'worker store connection error'));
+    workerRedis.push(storeConnection);
+    const stores = createStores(storeConnection);
+    const alerts = new Queue<AlertJob>(ALERTS_QUEUE, {
+      connection: storeConnection,
+      prefix: keys.queuePrefix,
+      // Completed alerts are kept a day: the job id (conversation + start of the wait) then stops a repeat alert.
+      defaultJobOptions: { removeOnComplete: { age: 86_400 }, removeOnFail: 1000, attempts: 3 },
+    });
+    workerQueues.push(alerts);
+    const feed = new WorkspaceFeed({ ...stores, assistant, alerts, clock, logger });
+    const platformHttp: PlatformHttp = {
+      // Looked up at call time so tests' HTTP interception sees every request.
+      fetch: (input, init) => fetch(input, init),
+      apiBase: { metaGraph: config.META_GRAPH_API_BASE, line: config.LINE_API_BASE, wechat: config.WECHAT_API_BASE, telegram: config.TELEGRAM_API_BASE },
+      tokenCache: createRedisTokenCache(storeConnection, `${keys.global('{tokens}')}:`),
+    };
+
     const processInbound = createInboundProcessor({
-      markDelivered: (shopId, platform, eventId) => markDelivered(redis, keys, shopId, platform, eventId),
-      shops,
-      conversations,
-      meter,
-      commerce,
+      markDelivered: (shopId, platform, eventId) => markDelivered(storeConnection, keys, shopId, platform, eventId),
+      shops: stores.shops,
+      conversations: stores.conversations,
+      meter: stores.meter,
+      commerce: stores.commerce,
       invoices: billing.invoices,
       afterBuyerMessage: (shop, event) => feed.afterBuyerMessage(shop, event),
       afterAgentMessage: (shop, event) => feed.afterAgentMessage(shop, event),
@@ -168,16 +190,12 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     inbound.on('error', (error) => logger.warn({ err: error.message }, 'inbound worker error'));
 
     const outboundDeps = {
-      shops,
+      ...stores,
       platforms,
-      replies,
-      conversations,
-      meter,
-      responseClock,
-      events,
       http: platformHttp,
       clock,
-      agentName: async (agentId: string) => (await agents.get(agentId))?.name ?? 'agent',
+      logger,
+      agentName: async (agentId: string) => (await stores.agents.get(agentId))?.name ?? 'agent',
     };
     const outbound = new Worker<OutboundJob>(OUTBOUND_QUEUE, createOutboundProcessor(outboundDeps), {
       connection,
@@ -189,13 +207,13 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       if (!job || (!final && job.attemptsMade < (job.opts.attempts ?? 1))) return;
       // Retries exhausted: the reply ends as failed with the platform's last words.
       metrics.jobsFailed.inc({ queue: OUTBOUND_QUEUE });
-      void replies.get(job.data.shopId, job.data.replyId).then(async (reply) => {
+      void stores.replies.get(job.data.shopId, job.data.replyId).then(async (reply) => {
         if (reply?.status === 'queued') await markFailed(outboundDeps, reply, error.message);
       }).catch((markError: Error) => logger.warn({ err: markError.message, replyId: job.data.replyId }, 'could not mark the reply failed'));
     });
     outbound.on('error', (error) => logger.warn({ err: error.message }, 'outbound worker error'));
 
-    const alertWorker = new Worker<AlertJob>(ALERTS_QUEUE, createAlertProcessor({ conversations, events, shops, clock }), { connection, prefix: keys.queuePrefix, concurrency: 4 });
+    const alertWorker = new Worker<AlertJob>(ALERTS_QUEUE, createAlertProcessor({ ...stores, clock }), { connection, prefix: keys.queuePrefix, concurrency: 4 });
     alertWorker.on('error', (error) => logger.warn({ err: error.message }, 'alert worker error'));
     workers.push(inbound, outbound, alertWorker);
     billingStarted = billing.startWorker(connection).catch((error: Error) => logger.error({ err: error.message }, 'billing worker did not start'));
@@ -212,12 +230,12 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     await Promise.all(workers.map((w) => w.close()));
     await billingStarted;
     await billing.close();
-    await Promise.all([...Object.values(queues), alerts].map((q) => q.close()));
+    await Promise.all([...Object.values(queues), ...workerQueues].map((q) => q.close()));
     await Promise.all(workerRedis.map((r) => r.quit().catch(() => r.disconnect())));
     await redis.quit().catch(() => redis.disconnect());
   }
 
-  return { config, services, clock, logger, metrics, keys, redis, queues, alerts, shops, agents, meter, conversations, commerce, billing, replies, assignment, events, workspace, responseClock, startWorkers, createHttp, close, stopStreams: () => [...shutdownHooks].forEach((stop) => stop()) };
+  return { config, services, clock, logger, metrics, keys, redis, queues, shops, agents, meter, conversations, commerce, billing, replies, assignment, events, workspace, responseClock, startWorkers, createHttp, close, stopStreams: () => [...shutdownHooks].forEach((stop) => stop()) };
 }
 
 export type Container = Awaited<ReturnType<typeof buildContainer>>;

@@ -8,6 +8,7 @@ import type { PlatformHttp } from '../platforms/contract';
 import type { PlatformRegistry } from '../platforms/registry';
 import type { ShopRegistry } from '../shops/shop-registry';
 import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
 import { dayOf } from '../shared/shop-calendar';
 import type { OutboundJob } from './queues';
 
@@ -22,6 +23,7 @@ export interface OutboundDeps {
   http: PlatformHttp;
   clock: Clock;
   agentName: (agentId: string) => Promise<string>;
+  logger: Logger;
 }
 
 /** Thrown for a failure worth retrying; BullMQ backs off and tries again. */
@@ -32,67 +34,83 @@ class RetryableSendError extends Error {
 /**
  * Delivers one agent reply through the shop's platform. A refusal the platform
  * will repeat (window closed, bad token, 4xx) ends the reply as failed with
- * the platform's words; anything transient is retried with backoff.
+ * the platform's words; anything transient is retried with backoff. The reply
+ * is marked sent the moment the platform accepts it, so a retry after a crash
+ * in the bookkeeping that follows never sends it twice; the bookkeeping is
+ * idempotent and simply runs again.
  */
 export function createOutboundProcessor(deps: OutboundDeps) {
   return async function processOutbound(job: Job<OutboundJob>): Promise<{ status: string }> {
-    const reply = await deps.replies.get(job.data.shopId, job.data.replyId);
-    if (!reply || reply.status !== 'queued') return { status: reply?.status ?? 'missing' };
+    let reply = await deps.replies.get(job.data.shopId, job.data.replyId);
+    if (!reply || reply.status === 'failed' || reply.recorded) return { status: reply?.status ?? 'missing' };
     const loaded = await deps.shops.getWithCredentials(reply.shopId);
     if (!loaded) {
       await markFailed(deps, reply, 'The shop no longer exists.');
       return { status: 'failed' };
     }
-    const state = await deps.conversations.state(reply.shopId, reply.buyerId);
-    const now = deps.clock.now();
-    const adapter = deps.platforms.get(loaded.shop.platform);
-    if (!adapter.send) {
-      await markFailed(deps, reply, `The ${loaded.shop.platform} platform cannot send replies.`);
-      return { status: 'failed' };
-    }
-    const result = await adapter.send(
-      {
-        replyId: reply.replyId,
-        conversationId: reply.conversationId,
-        shopId: reply.shopId,
-        buyerId: reply.buyerId,
-        text: reply.text,
-        replyContext: state.replyContext,
-        lastBuyerMessageAt: state.lastBuyerAt,
-        repliesSinceLastBuyerMessage: state.repliesSinceBuyer,
-        now,
-      },
-      loaded.credentials,
-      deps.http,
-    );
-    await deps.replies.update(reply.shopId, reply.replyId, { attempts: job.attemptsMade + 1 });
 
-    if (!result.ok) {
-      if (result.retryable) throw new RetryableSendError(result.error);
-      await markFailed(deps, reply, result.error);
-      return { status: 'failed' };
+    if (reply.status === 'queued') {
+      const state = await deps.conversations.state(reply.shopId, reply.buyerId);
+      const now = deps.clock.now();
+      const adapter = deps.platforms.get(loaded.shop.platform);
+      if (!adapter.send) {
+        await markFailed(deps, reply, `The ${loaded.shop.platform} platform cannot send replies.`);
+        return { status: 'failed' };
+      }
+      const result = await adapter.send(
+        {
+          replyId: reply.replyId,
+          conversationId: reply.conversationId,
+          shopId: reply.shopId,
+          buyerId: reply.buyerId,
+          text: reply.text,
+          replyContext: state.replyContext,
+          lastBuyerMessageAt: state.lastBuyerAt,
+          repliesSinceLastBuyerMessage: state.repliesSinceBuyer,
+          now,
+        },
+        loaded.credentials,
+        deps.http,
+      );
+      if (!result.ok) {
+        await deps.replies.update(reply.shopId, reply.replyId, { attempts: job.attemptsMade + 1, error: result.error });
+        if (result.retryable) throw new RetryableSendError(result.error);
+        await markFailed(deps, reply, result.error);
+        return { status: 'failed' };
+      }
+      const consultationStart = await firstBuyerMessageOfWait(deps, loaded.shop.timezone, reply, state.waitingSince, now);
+      reply =
+        (await deps.replies.update(reply.shopId, reply.replyId, {
+          status: 'sent',
+          sentAt: now,
+          attempts: job.attemptsMade + 1,
+          error: undefined,
+          platformMessageId: result.platformMessageId,
+          consultationStart,
+        })) ?? reply;
     }
 
-    const consultationStart = await firstBuyerMessageOfWait(deps, loaded.shop.timezone, reply, state.waitingSince, now);
+    const sentAt = reply.sentAt ?? deps.clock.now();
     await deps.conversations.append(reply.shopId, reply.buyerId, {
       id: reply.replyId,
       from: 'agent',
       text: reply.text,
-      at: now,
+      at: sentAt,
       agentName: await deps.agentName(reply.agentId),
     });
-    await deps.meter.recordAgentReply(reply.shopId, loaded.shop.timezone, reply.buyerId, reply.agentId, now);
+    await deps.meter.recordAgentReply(reply.shopId, loaded.shop.timezone, reply.buyerId, reply.agentId, sentAt);
     await deps.responseClock.recordReply({
+      replyId: reply.replyId,
       shopId: reply.shopId,
       timezone: loaded.shop.timezone,
       buyerId: reply.buyerId,
       agentId: reply.agentId,
       text: reply.text,
       origin: reply.origin,
-      sentAt: now,
-      consultationStart,
+      sentAt,
+      consultationStart: reply.consultationStart,
     });
-    await deps.replies.update(reply.shopId, reply.replyId, { status: 'sent', sentAt: now, platformMessageId: result.platformMessageId });
+    await deps.replies.update(reply.shopId, reply.replyId, { recorded: true });
     await deps.events.publish(reply.shopId, 'reply', { conversationId: reply.conversationId, replyId: reply.replyId, status: 'sent' });
     await deps.events.publish(reply.shopId, 'conversation', { conversationId: reply.conversationId, change: 'answered', agentId: reply.agentId });
     return { status: 'sent' };
@@ -107,7 +125,9 @@ async function firstBuyerMessageOfWait(deps: OutboundDeps, timezone: string, rep
   return first ?? waitingSince;
 }
 
-export async function markFailed(deps: Pick<OutboundDeps, 'replies' | 'events' | 'clock'>, reply: Reply, error: string): Promise<void> {
+export async function markFailed(deps: Pick<OutboundDeps, 'replies' | 'events' | 'clock' | 'logger'>, reply: Reply, error: string): Promise<void> {
+  // Ids only: the reply text and the buyer's words stay out of the log.
+  deps.logger.warn({ shopId: reply.shopId, replyId: reply.replyId, conversationId: reply.conversationId, error }, 'reply failed for good');
   await deps.replies.update(reply.shopId, reply.replyId, { status: 'failed', error, failedAt: deps.clock.now() });
   await deps.events.publish(reply.shopId, 'reply', { conversationId: reply.conversationId, replyId: reply.replyId, status: 'failed', error });
 }
