@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../shared/redis';
-import { dayOf } from '../shared/shop-calendar';
+import { addDays, dayOf } from '../shared/shop-calendar';
 import { AGENT_REPLY_SCRIPT, BUYER_MESSAGE_SCRIPT } from './meter-scripts';
 
 /** The attribution window when the shop's plan sets none (base_commission's default). */
@@ -56,6 +56,8 @@ export class ConsultationMeter {
       String(atMs),
       String(attributionWindowMs(options.attributionDays)),
       String(attributionWindowMs(MAX_ATTRIBUTION_DAYS)),
+      addDays(day, -1),
+      addDays(day, 1),
     )) as [number, ...string[]];
     return { day, firstOfDay: added === 1, months };
   }
@@ -66,7 +68,11 @@ export class ConsultationMeter {
     return value === null ? undefined : Number(value);
   }
 
-  /** An agent reply: marks the buyer's consultation answered that day, the agent's seat-day and the first response. */
+  /**
+   * An agent reply: the agent's seat-day on the day of the reply, and the
+   * reception and first response of the consultation it answers (that day's,
+   * or the previous day's when the buyer wrote before midnight).
+   */
   async recordAgentReply(shopId: string, timezone: string, buyerId: string, agent: string, atMs: number): Promise<{ day: string; months: string[] }> {
     const day = dayOf(atMs, timezone);
     const months = (await this.redis.eval(
@@ -78,6 +84,8 @@ export class ConsultationMeter {
       day,
       String(atMs),
       agent,
+      addDays(day, -1),
+      addDays(day, 1),
     )) as string[];
     return { day, months };
   }

@@ -11,7 +11,7 @@
  *
  * Index members are lexically sortable so one ZRANGEBYLEX finds "the first
  * reply at or after t" or "this buyer's orders in [a, b)":
- *   replies   d:{day}:replies  buyer \0 ms(15)
+ *   replies   replies          buyer \0 ms(15)   (every agent reply of the shop)
  *   consults  consults         buyer \0 firstMs(15) day(10) windowMs(15)
  *   orders    orders:idx       buyer \0 paidMs(15) amountFen(15) month(7) orderId
  */
@@ -32,13 +32,22 @@ local function touched()
   return out
 end
 
--- First response of a buyer-day: the earliest reply at or after the day's first buyer message.
-local function recomputeFrt(day, buyer)
+-- A consultation (buyer-day) runs from the buyer's first message that day until
+-- the buyer's first message the next day, and at most a day: a reply in that
+-- span answers it, even after midnight. Its first response is the earliest such
+-- reply; it is a reception exactly when it has one. Recomputed from the stored
+-- facts, so the order events arrive in never matters.
+local DAY_MS = 86400000
+local function recomputeFrt(day, buyer, nextDay)
   local first = redis.call('HGET', dkey(day, 'first'), buyer)
   local new = false
   if first then
-    local r = redis.call('ZRANGEBYLEX', dkey(day, 'replies'), '[' .. buyer .. '\\0' .. pad(tonumber(first)), '(' .. buyer .. '\\1', 'LIMIT', 0, 1)
-    if r[1] then new = tonumber(string.sub(r[1], #buyer + 2)) - tonumber(first) end
+    first = tonumber(first)
+    local upper = first + DAY_MS
+    local nextFirst = redis.call('HGET', dkey(nextDay, 'first'), buyer)
+    if nextFirst and tonumber(nextFirst) < upper then upper = tonumber(nextFirst) end
+    local r = redis.call('ZRANGEBYLEX', P .. ':replies', '[' .. buyer .. '\\0' .. pad(first), '(' .. buyer .. '\\0' .. pad(upper), 'LIMIT', 0, 1)
+    if r[1] then new = tonumber(string.sub(r[1], #buyer + 2)) - first end
   end
   local oldRaw = redis.call('HGET', dkey(day, 'frt'), buyer)
   local old = false
@@ -47,17 +56,20 @@ local function recomputeFrt(day, buyer)
   local a = agg(string.sub(day, 1, 7))
   if old then
     redis.call('HINCRBY', a, day .. '|a', -1)
+    redis.call('HINCRBY', a, day .. '|r', -1)
     redis.call('HINCRBY', a, day .. '|t', -old)
     if old <= 180000 then redis.call('HINCRBY', a, day .. '|w', -1) end
   end
   if new then
     redis.call('HSET', dkey(day, 'frt'), buyer, string.format('%.0f', new))
     redis.call('HINCRBY', a, day .. '|a', 1)
+    redis.call('HINCRBY', a, day .. '|r', 1)
     redis.call('HINCRBY', a, day .. '|t', new)
     if new <= 180000 then redis.call('HINCRBY', a, day .. '|w', 1) end
   else
     redis.call('HDEL', dkey(day, 'frt'), buyer)
   end
+  touch(string.sub(day, 1, 7))
 end
 
 local function setConverted(day, buyer, converted)
@@ -101,17 +113,16 @@ end
 `;
 
 /**
- * A buyer message. ARGV: prefix, buyer, day, atMs, windowMs, maxWindowMs.
+ * A buyer message. ARGV: prefix, buyer, day, atMs, windowMs, maxWindowMs, previous day, next day.
  * Returns {newConsultation (0/1), months touched...}.
  */
 export const BUYER_MESSAGE_SCRIPT = `${PRELUDE}
-local buyer, day, at, window, maxWindow = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local buyer, day, at, window, maxWindow, prevDay, nextDay = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8]
 local month = string.sub(day, 1, 7)
 touch(month)
 local added = redis.call('SADD', dkey(day, 'buyers'), buyer)
 if added == 1 then
   redis.call('HINCRBY', agg(month), day .. '|c', 1)
-  if redis.call('SISMEMBER', dkey(day, 'answered'), buyer) == 1 then redis.call('HINCRBY', agg(month), day .. '|r', 1) end
 end
 local oldRaw = redis.call('HGET', dkey(day, 'first'), buyer)
 local old = false
@@ -128,7 +139,9 @@ if old then
   end
 end
 redis.call('ZADD', P .. ':consults', 0, buyer .. '\\0' .. pad(at) .. day .. pad(window))
-recomputeFrt(day, buyer)
+recomputeFrt(day, buyer, nextDay)
+-- This day's first message also ends the previous day's consultation.
+recomputeFrt(prevDay, buyer, day)
 recomputeConversion(day, buyer, at, window)
 -- Orders whose attribution can change: those after the new first message, up to the widest window after the old one.
 local upper = at
@@ -141,17 +154,17 @@ table.insert(out, 1, added)
 return out
 `;
 
-/** An agent reply. ARGV: prefix, buyer, day, atMs, agent. Returns the months touched. */
+/** An agent reply. ARGV: prefix, buyer, day, atMs, agent, previous day, next day. Returns the months touched. */
 export const AGENT_REPLY_SCRIPT = `${PRELUDE}
-local buyer, day, at, agent = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local buyer, day, at, agent, prevDay, nextDay = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
 local month = string.sub(day, 1, 7)
 touch(month)
-if redis.call('SADD', dkey(day, 'answered'), buyer) == 1 and redis.call('SISMEMBER', dkey(day, 'buyers'), buyer) == 1 then
-  redis.call('HINCRBY', agg(month), day .. '|r', 1)
-end
+redis.call('SADD', dkey(day, 'answered'), buyer)
+-- The seat-day is the day the agent worked, whichever consultation the reply answers.
 if redis.call('SADD', dkey(day, 'agents'), agent) == 1 then redis.call('HINCRBY', agg(month), day .. '|s', 1) end
-redis.call('ZADD', dkey(day, 'replies'), 0, buyer .. '\\0' .. pad(at))
-recomputeFrt(day, buyer)
+redis.call('ZADD', P .. ':replies', 0, buyer .. '\\0' .. pad(at))
+recomputeFrt(day, buyer, nextDay)
+recomputeFrt(prevDay, buyer, day)
 return touched()
 `;
 

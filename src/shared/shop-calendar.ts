@@ -55,6 +55,11 @@ export function monthBounds(month: Month, zone: string): { startMs: number; endM
   return { startMs: start.toMillis(), endMs: start.plus({ months: 1 }).toMillis() };
 }
 
+/** The calendar day `days` after (or before, when negative) `day`. */
+export function addDays(day: Day, days: number): Day {
+  return DateTime.fromISO(day, { zone: 'UTC' }).plus({ days }).toFormat('yyyy-LL-dd');
+}
+
 export function nextMonth(month: Month): Month {
   return DateTime.fromISO(`${month}-01`, { zone: 'UTC' }).plus({ months: 1 }).toFormat('yyyy-LL');
 }

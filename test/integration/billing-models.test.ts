@@ -138,16 +138,36 @@ describe('time zones: 23:59 and 00:01 on the last day of the month', () => {
     const shop = await h.createGenericShop({ plan: { model: 'per_reception', dailyBaseFen: 5000, perReceptionFen: 300 } });
     const t = traffic(h, shop);
     await t.buyer('b1', '2026-03-30T23:59:00+08:00');
-    // This reply is at 00:00:30 on the 31st: it answers nothing on the 30th, and comes before b1 writes on the 31st.
+    // This reply is at 00:00:30 on the 31st, before b1 writes again: it answers the 30th's consultation.
     await t.agent('b1', '2026-03-31T00:00:30+08:00');
     await t.buyer('b1', '2026-03-31T00:01:00+08:00');
     await drained(h);
     const usage = (await h.api(`/v1/shops/${shop.id}/usage?month=2026-03`)).body;
     expect(usage.days.slice(-2)).toEqual([
-      { date: '2026-03-30', consultations: 1, receptions: 0 },
-      { date: '2026-03-31', consultations: 1, receptions: 1 },
+      { date: '2026-03-30', consultations: 1, receptions: 1 },
+      { date: '2026-03-31', consultations: 1, receptions: 0 },
     ]);
-    // The 00:00:30 reply came before the 31st's first message, so it is not that consultation's first response.
-    expect(usage.firstResponse).toEqual({ answered: 0, averageSeconds: null, within3MinRate: 0 });
+    // First response 90 s (23:59:00 → 00:00:30) on the 30th; the 31st is unanswered: 1 of 2 within 3 minutes.
+    expect(usage.firstResponse).toEqual({ answered: 1, averageSeconds: 90, within3MinRate: 0.5 });
+  });
+
+  it('credits a reply after midnight to the consultation it answers, whatever order the events arrive in', async () => {
+    const shop = await h.createGenericShop({ plan: { model: 'per_reception', dailyBaseFen: 5000, perReceptionFen: 300 } });
+    const t = traffic(h, shop);
+    await t.buyer('b1', '2026-03-31T00:01:00+08:00');
+    await drained(h);
+    await t.agent('b1', '2026-03-31T00:00:30+08:00');
+    await drained(h);
+    await t.buyer('b1', '2026-03-30T23:59:00+08:00');
+    await drained(h);
+    const usage = (await h.api(`/v1/shops/${shop.id}/usage?month=2026-03`)).body;
+    expect(usage.days.slice(-2)).toEqual([
+      { date: '2026-03-30', consultations: 1, receptions: 1 },
+      { date: '2026-03-31', consultations: 1, receptions: 0 },
+    ]);
+    expect(usage.firstResponse).toEqual({ answered: 1, averageSeconds: 90, within3MinRate: 0.5 });
+    // The audit trail agrees with the totals.
+    const audit = (await h.api(`/v1/shops/${shop.id}/consultations?date=2026-03-30`)).body;
+    expect(audit.consultations).toEqual([expect.objectContaining({ firstMessageAt: '2026-03-30T23:59:00+08:00', firstResponseSeconds: 90 })]);
   });
 });
