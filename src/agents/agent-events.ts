@@ -44,6 +44,16 @@ export class AgentEvents {
     return entries.map(toEvent);
   }
 
+  /** Whether events after `afterId` may have been trimmed away (the resume point is older than the oldest kept). */
+  async gapAfter(agentId: string, afterId: string): Promise<boolean> {
+    const [oldest] = await this.redis.xrange(this.streamKey(agentId), '-', '+', 'COUNT', 1);
+    if (!oldest) return false;
+    const [ms, seq] = afterId.split('-').map(Number) as [number, number];
+    const [oldMs, oldSeq] = oldest[0].split('-').map(Number) as [number, number];
+    // Resuming from before the oldest kept event: what lay between may be gone.
+    return ms < oldMs || (ms === oldMs && seq < oldSeq);
+  }
+
   /** The id of the newest event, so a fresh subscriber starts after it. */
   async latestId(agentId: string): Promise<string> {
     const [last] = await this.redis.xrevrange(this.streamKey(agentId), '+', '-', 'COUNT', 1);

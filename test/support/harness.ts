@@ -96,6 +96,7 @@ export async function startHarness(options: { clock?: Clock; workers?: boolean; 
       });
     },
     async close() {
+      container.stopStreams();
       await closeServer(server);
       await container.close();
     },

@@ -124,6 +124,7 @@ export function agentRoutes(services: HttpServices): Router {
     void (async () => {
       try {
         if (validResume) {
+          if (await events.gapAfter(agent.agentId, validResume)) stream.write('event: reset\ndata: {"reason":"events since Last-Event-ID were trimmed; reload"}\n\n');
           for (const event of await events.since(agent.agentId, validResume)) {
             stream.write(sseFrame(event));
             cursor = event.id;

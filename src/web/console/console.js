@@ -172,6 +172,10 @@ function onEvent(type, data) {
     case 'alert':
       raiseAlert(id, data.waitingSeconds, data.thresholdSeconds);
       break;
+    case 'reset':
+      // Offline longer than the server keeps events: reload everything instead.
+      void refreshList();
+      break;
   }
 }
 
