@@ -40,6 +40,8 @@ const lexiconFileSchema = z.object({
   afterSaleTopics: z.object({ tracking: phrases, return: phrases, cancel: phrases, exchange: phrases, invoice: phrases, address: phrases }),
   sentiment: z.object({ positive: phrases, negative: phrases }),
   colours: phrases,
+  /** Words that make a question about size and fit (asking height and weight only makes sense then). */
+  sizeWords: phrases,
 });
 
 const text = z.string().min(1);
@@ -109,6 +111,7 @@ export interface CompiledLexicon {
   positive: RegExp | null;
   negative: RegExp | null;
   colours: RegExp | null;
+  sizeWords: RegExp | null;
 }
 
 /**
@@ -127,6 +130,7 @@ function compileUnion(files: ReadonlyArray<z.infer<typeof lexiconFileSchema>>): 
     positive: union((f) => f.sentiment.positive),
     negative: union((f) => f.sentiment.negative),
     colours: union((f) => f.colours),
+    sizeWords: union((f) => f.sizeWords),
   };
 }
 

@@ -98,7 +98,7 @@ function replyWriter(analysis: ConversationAnalysis) {
           text: fill(t.helpChoose.options, { product, label: label(dimension.key), values: listValues(dimension.values, t) }),
         };
       }
-      const sizeQuestion = reading.focusSignals.has('asks_option') && options.dimensions.every((d) => d.key !== 'size');
+      const sizeQuestion = reading.asksAboutSize && options.dimensions.every((d) => d.key !== 'size');
       return { tactic: 'help_choose', text: sizeQuestion ? t.helpChoose.size : t.helpChoose.generic };
     },
     alternativeClose: (): DraftSuggestion | null => {

@@ -30,6 +30,8 @@ export interface ConversationReading {
   signals: SignalName[];
   /** Signals of the buyer message that decided the stage (the latest one when none did): what a reply answers. */
   focusSignals: Set<SignalName>;
+  /** The buyer's recent messages ask about size or fit. */
+  asksAboutSize: boolean;
   /** The buyer's latest message is a greeting and nothing else. */
   lastIsGreeting: boolean;
   /** Buyer messages carrying at least one buying signal. */
@@ -159,6 +161,7 @@ export function classifyConversation(history: readonly ChatMessage[], mentionsPr
     sentiment,
     signals: SIGNAL_NAMES.filter((name) => seen.has(name)),
     focusSignals: focus?.signals ?? new Set(),
+    asksAboutSize: matches(lexicon.sizeWords, lastTwo),
     lastIsGreeting: (last?.greeting ?? false) && stageCue(last?.signals ?? new Set()) === null,
     buyingMessages: readings.filter((r) => BUYING_SIGNALS.some((s) => r.signals.has(s))).length,
     hesitationMessages: readings.filter((r) => r.signals.has('hesitation')).length,

@@ -48,6 +48,15 @@ describe('rules engine tactics', () => {
     for (const s of result.suggestions) expect(s.text).not.toMatch(/下单|拍下|付款/);
   });
 
+  it('asks for height and weight only when the buyer asks about size, not about a colour', async () => {
+    const colour = await suggest({ history: [buyer('您好，这款有灰色吗？')] });
+    expect(colour.suggestions.map((s) => s.text).join('')).not.toMatch(/身高|体重/);
+    const english = await suggest({ history: [buyer('Is there a red one?')] });
+    expect(english.suggestions.map((s) => s.text).join('')).not.toMatch(/height|weight/i);
+    const size = await suggest({ history: [buyer('这件平时穿什么码比较合适？')] });
+    expect(size.suggestions.find((s) => s.tactic === 'help_choose')?.text).toMatch(/身高体重/);
+  });
+
   it('asks two real catalog options in an either-or question when repeated signals meet hesitation', async () => {
     const result = await suggest({ history: hesitantAfterSignals, catalog: tee });
     const [first] = result.suggestions;
