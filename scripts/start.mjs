@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDebianPackage, ensureNodeModules } from './lib/ensure-setup.mjs';
-import { startRedis } from './lib/redis-server.mjs';
+import { ping, startRedis } from './lib/redis-server.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const role = process.argv[2] ?? 'all';
@@ -26,7 +26,12 @@ if (!env.REDIS_URL) {
   ensureDebianPackage('redis-server', 'redis-server');
   const dataDir = path.resolve(root, env.DATA_DIR ?? './data');
   const port = Number(env.EMBEDDED_REDIS_PORT ?? 6390);
-  redis = await startRedis({ port, dir: path.join(dataDir, 'redis'), persist: true });
+  if (await ping(port)) {
+    console.error(`[start] something already answers on 127.0.0.1:${port} (a Redis left from an earlier run?). Stop it, or set EMBEDDED_REDIS_PORT, or point REDIS_URL at it.`);
+    process.exit(1);
+  }
+  // Stopped by us after the service has drained, not by the terminal's Ctrl-C.
+  redis = await startRedis({ port, dir: path.join(dataDir, 'redis'), persist: true, detached: true });
   env.REDIS_URL = redis.url;
   console.log(`[start] embedded Redis on ${redis.url}, data in ${path.join(dataDir, 'redis')}`);
 }

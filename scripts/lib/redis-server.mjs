@@ -18,7 +18,7 @@ export function freePort() {
   });
 }
 
-function ping(port) {
+export function ping(port) {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let reply = '';
@@ -44,7 +44,7 @@ function ping(port) {
  * `dir` as an append-only file fsynced every second; `noeviction` because a
  * queue or a meter that silently loses keys is worse than a refused write.
  */
-export async function startRedis({ port, dir, persist, log = 'ignore' }) {
+export async function startRedis({ port, dir, persist, log = 'ignore', detached = false }) {
   fs.mkdirSync(dir, { recursive: true });
   const args = [
     '--port', String(port),
@@ -55,7 +55,8 @@ export async function startRedis({ port, dir, persist, log = 'ignore' }) {
   ];
   if (persist) args.push('--appendonly', 'yes', '--appendfsync', 'everysec');
   else args.push('--appendonly', 'no', '--save', '');
-  const child = spawn('redis-server', args, { stdio: ['ignore', log, log] });
+  // `detached`: its own process group, so a Ctrl-C meant for the service does not stop Redis under it.
+  const child = spawn('redis-server', args, { stdio: ['ignore', log, log], detached });
   let exited = false;
   child.on('exit', () => {
     exited = true;
