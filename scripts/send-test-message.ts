@@ -21,6 +21,11 @@ if (!values.shop || !values.secret) {
   process.exit(2);
 }
 
+if (!values.secret.startsWith('whsec_')) {
+  console.error('--secret must be the shop\'s webhookSecret as shown at creation, starting with whsec_');
+  process.exit(2);
+}
+
 const id = `msg_${randomUUID()}`;
 const timestamp = Math.floor(Date.now() / 1000);
 const body = JSON.stringify({
