@@ -32,6 +32,7 @@ export class WorkspaceFeed {
       suggestionIndex: SuggestionIndex;
       assistant: Assistant;
       alerts: Queue<AlertJob>;
+      scheduleIdleClose: (shopId: string, buyerId: string, answeredAt: number) => Promise<void>;
       agentsOfShop: (shopId: string) => Promise<string[]>;
       clock: Clock;
       logger: Logger;
@@ -77,6 +78,7 @@ export class WorkspaceFeed {
       message: { id: event.messageId, from: 'agent', text: event.text, at: Date.parse(event.sentAt), agentName: event.agentName ?? null },
     });
     await this.deps.events.publish(shop.id, 'conversation', { conversationId: id, change: 'answered', via: 'platform' });
+    await this.deps.scheduleIdleClose(shop.id, event.buyer.id, Date.parse(event.sentAt));
   }
 
   /** Drafts suggestions from the whole recent conversation; never fails the job. */

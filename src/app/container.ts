@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { AgentEvents } from '../agents/agent-events';
 import { AgentRegistry } from '../agents/agent-registry';
 import { Assignment } from '../agents/assignment';
+import { IDLE_QUEUE, type IdleCloseJob, createIdleCloseProcessor, idleCloseScheduler } from '../agents/idle-close';
 import { ReplyStore } from '../agents/reply-store';
 import { ResponseClock } from '../agents/response-clock';
 import { SuggestionIndex } from '../agents/suggestion-index';
@@ -151,8 +152,10 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       // Completed alerts are kept a day: the job id (conversation + start of the wait) then stops a repeat alert.
       defaultJobOptions: { removeOnComplete: { age: 86_400 }, removeOnFail: 1000, attempts: 3 },
     });
-    workerQueues.push(alerts);
-    const feed = new WorkspaceFeed({ ...stores, assistant, alerts, clock, logger });
+    const idle = new Queue<IdleCloseJob>(IDLE_QUEUE, { connection: storeConnection, prefix: keys.queuePrefix, defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000, attempts: 3 } });
+    workerQueues.push(alerts, idle);
+    const scheduleIdleClose = idleCloseScheduler(idle, config.CONVERSATION_IDLE_SECONDS * 1000);
+    const feed = new WorkspaceFeed({ ...stores, assistant, alerts, scheduleIdleClose, clock, logger });
     const platformHttp: PlatformHttp = {
       // Looked up at call time so tests' HTTP interception sees every request.
       fetch: (input, init) => fetch(input, init),
@@ -195,6 +198,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       http: platformHttp,
       clock,
       logger,
+      scheduleIdleClose,
       agentName: async (agentId: string) => (await stores.agents.get(agentId))?.name ?? 'agent',
     };
     const outbound = new Worker<OutboundJob>(OUTBOUND_QUEUE, createOutboundProcessor(outboundDeps), {
@@ -215,7 +219,9 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
 
     const alertWorker = new Worker<AlertJob>(ALERTS_QUEUE, createAlertProcessor({ ...stores, clock }), { connection, prefix: keys.queuePrefix, concurrency: 4 });
     alertWorker.on('error', (error) => logger.warn({ err: error.message }, 'alert worker error'));
-    workers.push(inbound, outbound, alertWorker);
+    const idleWorker = new Worker<IdleCloseJob>(IDLE_QUEUE, createIdleCloseProcessor({ ...stores, clock }), { connection, prefix: keys.queuePrefix, concurrency: 4 });
+    idleWorker.on('error', (error) => logger.warn({ err: error.message }, 'idle-close worker error'));
+    workers.push(inbound, outbound, alertWorker, idleWorker);
     billingStarted = billing.startWorker(connection).catch((error: Error) => logger.error({ err: error.message }, 'billing worker did not start'));
     return workers;
   }

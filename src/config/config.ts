@@ -49,6 +49,8 @@ export const configSchema = z.object({
   OUTBOUND_BACKOFF_MS: int(1, 600_000).default(2000),
   /** Open conversations one agent is offered at most. */
   AGENT_MAX_OPEN_CONVERSATIONS: int(1, 10_000).default(20),
+  /** An answered conversation with no new message for this long closes itself and frees its agent. */
+  CONVERSATION_IDLE_SECONDS: int(1, 7 * 86_400).default(1800),
   /** Seconds between SSE heartbeats to agents, so proxies keep the stream open. */
   SSE_HEARTBEAT_SECONDS: int(1, 300).default(15),
   /** Time zone the operator's month-close schedule runs in. */

@@ -24,6 +24,8 @@ export interface OutboundDeps {
   clock: Clock;
   agentName: (agentId: string) => Promise<string>;
   logger: Logger;
+  /** Arms the idle close of the conversation this reply answered. */
+  scheduleIdleClose: (shopId: string, buyerId: string, answeredAt: number) => Promise<void>;
 }
 
 /** Thrown for a failure worth retrying; BullMQ backs off and tries again. */
@@ -110,6 +112,7 @@ export function createOutboundProcessor(deps: OutboundDeps) {
       sentAt,
       consultationStart: reply.consultationStart,
     });
+    await deps.scheduleIdleClose(reply.shopId, reply.buyerId, sentAt);
     await deps.replies.update(reply.shopId, reply.replyId, { recorded: true });
     await deps.events.publish(reply.shopId, 'reply', { conversationId: reply.conversationId, replyId: reply.replyId, status: 'sent' });
     await deps.events.publish(reply.shopId, 'conversation', { conversationId: reply.conversationId, change: 'answered', agentId: reply.agentId });

@@ -35,6 +35,7 @@ describe('outbound processor', () => {
     });
     const platform = nock('http://bridge.test').post('/replies').reply(200, {});
 
+    const armed: number[] = [];
     let failOnce = true;
     const process = createOutboundProcessor({
       shops: h.container.shops,
@@ -47,6 +48,9 @@ describe('outbound processor', () => {
       logger: createLogger('silent'),
       http: { fetch: (i, init) => fetch(i, init), apiBase: { metaGraph: '', line: '', wechat: '', telegram: '' }, tokenCache: undefined as never },
       agentName: async () => 'Jo',
+      scheduleIdleClose: async (_shopId, _buyerId, answeredAt) => {
+        armed.push(answeredAt);
+      },
       responseClock: {
         // The worker dies (or Redis blips) right after the platform accepted the reply.
         recordReply: async (input: Parameters<typeof h.container.responseClock.recordReply>[0]) => {
@@ -67,6 +71,8 @@ describe('outbound processor', () => {
 
     const stored = await h.container.replies.get(shop.id, reply.replyId);
     expect(stored).toMatchObject({ status: 'sent', recorded: true });
+    // The idle close is armed from the send time the first attempt fixed.
+    expect(armed).toEqual([stored!.sentAt]);
     const figures = await h.container.responseClock.figures(agent.id, dayOf(stored!.sentAt!, 'Asia/Shanghai'));
     expect(figures.replies.own).toBe(1);
     // A third run (a duplicate job) changes nothing either.
