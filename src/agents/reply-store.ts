@@ -29,6 +29,8 @@ export interface Reply {
   recorded?: boolean;
 }
 
+/** Replies remembered per conversation for the console. */
+const RECENT_REPLIES = 20;
 /** Replies are kept 30 days: long enough for any dispute about what was sent. */
 const REPLY_TTL_SECONDS = 30 * 86_400;
 
@@ -42,10 +44,29 @@ export class ReplyStore {
     return this.keys.shop(shopId, 'reply', replyId);
   }
 
+  private conversationIndex(shopId: string, conversationId: string): string {
+    return this.keys.shop(shopId, 'replies-of', conversationId);
+  }
+
   async create(input: Omit<Reply, 'replyId' | 'status' | 'attempts'>): Promise<Reply> {
     const reply: Reply = { ...input, replyId: `rpl_${randomBytes(9).toString('base64url')}`, status: 'queued', attempts: 0 };
-    await this.redis.set(this.key(reply.shopId, reply.replyId), JSON.stringify(reply), 'EX', REPLY_TTL_SECONDS);
+    const index = this.conversationIndex(reply.shopId, reply.conversationId);
+    await this.redis
+      .multi()
+      .set(this.key(reply.shopId, reply.replyId), JSON.stringify(reply), 'EX', REPLY_TTL_SECONDS)
+      .zadd(index, reply.createdAt, reply.replyId)
+      .zremrangebyrank(index, 0, -(RECENT_REPLIES + 1))
+      .expire(index, REPLY_TTL_SECONDS)
+      .exec();
     return reply;
+  }
+
+  /** The conversation's latest replies, oldest first: an agent reopening it sees what is still queued or failed. */
+  async recent(shopId: string, conversationId: string): Promise<Reply[]> {
+    const ids = await this.redis.zrange(this.conversationIndex(shopId, conversationId), 0, -1);
+    if (ids.length === 0) return [];
+    const raw = await this.redis.mget(ids.map((id) => this.key(shopId, id)));
+    return raw.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Reply);
   }
 
   async get(shopId: string, replyId: string): Promise<Reply | null> {

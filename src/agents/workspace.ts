@@ -27,6 +27,8 @@ export interface ConversationSummary {
   assignedTo: { agentId: string; name: string } | null;
   lastMessages: Array<{ id: string; from: string; text: string; at: string; agentName?: string }>;
   suggestions: Array<{ id: string; text: string; tactic: string }>;
+  /** Replies not (yet) delivered: queued, or failed with the platform's words. */
+  undeliveredReplies: Array<{ replyId: string; text: string; status: string; error: string | null; createdAt: string }>;
   stage: string | null;
   lastActivityAt: string | null;
 }
@@ -148,11 +150,12 @@ export class Workspace {
 
   private async summary(shop: { id: string; name: string; platform: string; settings: { slowReplySeconds: number } }, buyerId: string, historyLength: number): Promise<ConversationSummary> {
     const id = conversationId(shop.id, buyerId);
-    const [state, history, suggestions, ownerId] = await Promise.all([
+    const [state, history, suggestions, ownerId, replies] = await Promise.all([
       this.deps.conversations.state(shop.id, buyerId),
       this.deps.conversations.history(shop.id, buyerId, historyLength),
       this.deps.conversations.suggestions(shop.id, buyerId),
       this.deps.assignment.ownerOf(id),
+      this.deps.replies.recent(shop.id, id),
     ]);
     const owner = ownerId ? await this.deps.agents.get(ownerId) : null;
     const now = this.deps.clock.now();
@@ -169,6 +172,9 @@ export class Workspace {
       lastMessages: history.map((m) => ({ id: m.id, from: m.from, text: m.text, at: new Date(m.at).toISOString(), ...(m.agentName ? { agentName: m.agentName } : {}) })),
       // Suggestions answer the latest buyer message; once an agent has replied they are stale.
       suggestions: state.waitingSince !== undefined ? (suggestions?.suggestions ?? []) : [],
+      undeliveredReplies: replies
+        .filter((r) => r.status !== 'sent')
+        .map((r) => ({ replyId: r.replyId, text: r.text, status: r.status, error: r.error ?? null, createdAt: new Date(r.createdAt).toISOString() })),
       stage: suggestions?.stage ?? null,
       lastActivityAt: last ? new Date(last.at).toISOString() : null,
     };

@@ -274,6 +274,10 @@ describe('agent console', () => {
     expect(await page.textContent('.message.from-agent .delivery')).toContain('buyer blocked the shop');
     // Not answered: the buyer is still waiting.
     expect(await page.getAttribute('#conversation-timer', 'class')).toContain('is-waiting');
+    // After a reload the refused reply is still there, with the platform's words.
+    await page.reload();
+    await page.locator('.conversation-row button').first().click();
+    await page.locator('.message.from-agent .delivery', { hasText: 'buyer blocked the shop' }).waitFor();
   });
 
   it('resumes the event stream after a drop with Last-Event-ID and misses nothing', async () => {

@@ -449,6 +449,12 @@ function renderMessages(summary) {
   const stuckToBottom = opened || list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   list.dataset.conversationId = summary.conversationId;
   const shown = new Set(summary.lastMessages.map((m) => m.id));
+  // Replies still queued or refused, also those sent before this page loaded.
+  for (const reply of summary.undeliveredReplies ?? []) {
+    if (!state.replies.has(reply.replyId)) {
+      state.replies.set(reply.replyId, { conversationId: summary.conversationId, text: reply.text, status: reply.status, error: reply.error });
+    }
+  }
   const items = summary.lastMessages.map((message) => messageItem(message.from, message.text, message.at, message.from === 'agent' ? message.agentName : null, state.replies.get(message.id)?.status === 'sent' ? 'sent' : null));
   // Replies from this tab not in the history yet: queued, refused, or sent a moment before the refetch.
   for (const [replyId, reply] of state.replies) {
