@@ -2,7 +2,7 @@ import type { Redis, Result } from 'ioredis';
 import type { InboundRequest } from '../platforms/contract';
 import type { PlatformRegistry } from '../platforms/registry';
 import type { ShopRegistry } from '../shops/shop-registry';
-import { AppError, notFound, unavailable } from '../shared/errors';
+import { AppError, unavailable } from '../shared/errors';
 import type { Clock } from '../shared/clock';
 import type { RedisKeys } from '../shared/redis';
 import { deliveryKey } from './delivery-dedupe';
@@ -100,12 +100,17 @@ export class WebhookIngest {
   }
 
   private async resolve(platform: string, shopId: string) {
-    if (!this.deps.platforms.has(platform)) throw notFound('Shop');
+    if (!this.deps.platforms.has(platform)) throw noShopHere(platform);
     const loaded = await guard(this.deps.shops.getWithCredentials(shopId));
     // A shop on another platform looks exactly like a missing one.
-    if (!loaded || loaded.shop.platform !== platform) throw notFound('Shop');
+    if (!loaded || loaded.shop.platform !== platform) throw noShopHere(platform);
     return { adapter: this.deps.platforms.get(platform), credentials: loaded.credentials, shop: loaded.shop };
   }
+}
+
+/** One answer for an unknown shop and a shop on another platform, naming what the URL must match. */
+function noShopHere(platform: string): AppError {
+  return new AppError(404, 'not_found', `No shop with this id receives ${platform} webhooks; check the URL shown as the shop's webhookUrl.`);
 }
 
 /** Any Redis failure on the ingest path becomes a 503 so the platform retries. */

@@ -34,7 +34,7 @@ export function verifyStandardWebhook(
     throw new AppError(401, 'missing_signature', 'webhook-id, webhook-timestamp and webhook-signature headers are required.');
   }
   if (!/^\d{1,12}$/.test(timestampText)) {
-    throw new AppError(401, 'invalid_signature', 'webhook-timestamp must be Unix seconds.');
+    throw new AppError(401, 'invalid_timestamp', 'webhook-timestamp must be Unix seconds.');
   }
   const timestamp = Number(timestampText);
   if (Math.abs(nowMs / 1000 - timestamp) > TIMESTAMP_TOLERANCE_SECONDS) {
