@@ -60,6 +60,8 @@ const templatesFileSchema = z.object({
     delivery_days: text,
     asks_discount: text,
     asks_how_to_order: text,
+    /** "Is there a grey one?" with no catalog to look in: promise to check the one value the buyer named. */
+    option_check: text,
     asks_payment: text,
     will_buy: text,
     general: text,
@@ -153,13 +155,18 @@ export const bannedWording = {
 };
 
 /** Every match of `pattern` in `text` (the regexes are global, so this also resets lastIndex). */
+// The compiled patterns are global (for matchAll), so they carry lastIndex
+// between calls: matchAll starts where the last test() stopped. Always reset.
 export function matchesOf(pattern: RegExp | null, text: string): string[] {
   if (!pattern) return [];
+  pattern.lastIndex = 0;
   return [...text.matchAll(pattern)].map((m) => m[0]);
 }
 
 export function matches(pattern: RegExp | null, text: string): boolean {
   if (!pattern) return false;
   pattern.lastIndex = 0;
-  return pattern.test(text);
+  const found = pattern.test(text);
+  pattern.lastIndex = 0;
+  return found;
 }

@@ -107,6 +107,13 @@ function replyWriter(analysis: ConversationAnalysis) {
       const template = pair.key === 'deliveryDays' ? t.alternativeClose.delivery : t.alternativeClose.option;
       return { tactic: 'alternative_close', text: fill(template, { product, a: pair.a, b: pair.b }) };
     },
+    optionCheck: (): DraftSuggestion | null => {
+      // Only without a catalog product, and only the single value the buyer named: nothing is promised but a check.
+      if (options.productName) return null;
+      const named = options.dimensions.filter((d) => d.values.length === 1);
+      const value = named.length === 1 ? named[0]?.values[0] : undefined;
+      return value ? { tactic: 'answer', text: fill(t.answer.option_check, { value }) } : null;
+    },
     busyNudge: (): DraftSuggestion => ({ tactic: 'busy_nudge', text: t.busyNudge }),
     followUp: (): DraftSuggestion => {
       const stage = reading.stage;
@@ -132,7 +139,7 @@ function planReplies(analysis: ConversationAnalysis, busyNudgeEnabled: boolean):
     }
     case 'interested':
       // Interested but not ready: help them choose, no talk of ordering.
-      return [reading.awaitingBuyer ? write.followUp() : null, write.helpChoose(), write.answer(true)];
+      return [reading.awaitingBuyer ? write.followUp() : null, write.helpChoose(), write.optionCheck(), write.answer(true)];
     case 'ready':
       return [reading.awaitingBuyer ? write.followUp() : null, write.answer(), write.alternativeClose()];
     case 'hesitating': {

@@ -48,6 +48,15 @@ describe('rules engine tactics', () => {
     for (const s of result.suggestions) expect(s.text).not.toMatch(/下单|拍下|付款/);
   });
 
+  it('offers to check the one option a buyer named when there is no catalog, the same on every call', async () => {
+    for (let i = 0; i < 3; i += 1) {
+      const result = await suggest({ history: [buyer('您好，这款有灰色吗？')] });
+      expect(result.suggestions.find((s) => s.tactic === 'answer')?.text).toBe('好的，我马上帮您确认灰色有没有现货，请稍等～');
+    }
+    const english = await suggest({ history: [buyer('Is there a red one?')] });
+    expect(english.suggestions.map((s) => s.text)).toContain('Let me check right away whether we have it in red, one moment please.');
+  });
+
   it('asks for height and weight only when the buyer asks about size, not about a colour', async () => {
     const colour = await suggest({ history: [buyer('您好，这款有灰色吗？')] });
     expect(colour.suggestions.map((s) => s.text).join('')).not.toMatch(/身高|体重/);
