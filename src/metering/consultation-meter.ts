@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../shared/redis';
-import { addDays, dayOf } from '../shared/shop-calendar';
+import { addDays, dayOf, dayStart } from '../shared/shop-calendar';
 import { AGENT_REPLY_SCRIPT, BUYER_MESSAGE_SCRIPT } from './meter-scripts';
 
 /** The attribution window when the shop's plan sets none (base_commission's default). */
@@ -9,7 +9,7 @@ export const DEFAULT_ATTRIBUTION_DAYS = 7;
 export const MAX_ATTRIBUTION_DAYS = 400;
 export const DAY_MS = 86_400_000;
 
-export type DayPart = 'buyers' | 'answered' | 'agents' | 'first' | 'replies' | 'frt' | 'converted';
+export type DayPart = 'buyers' | 'agents' | 'first' | 'replies' | 'frt' | 'converted';
 
 export function attributionWindowMs(days: number = DEFAULT_ATTRIBUTION_DAYS): number {
   return Math.min(days, MAX_ATTRIBUTION_DAYS) * DAY_MS;
@@ -58,6 +58,8 @@ export class ConsultationMeter {
       String(attributionWindowMs(MAX_ATTRIBUTION_DAYS)),
       addDays(day, -1),
       addDays(day, 1),
+      String(dayStart(addDays(day, 1), timezone)),
+      String(dayStart(addDays(day, 2), timezone)),
     )) as [number, ...string[]];
     return { day, firstOfDay: added === 1, months };
   }
@@ -78,7 +80,7 @@ export class ConsultationMeter {
     const months = (await this.redis.eval(
       AGENT_REPLY_SCRIPT,
       1,
-      this.dayKey(shopId, day, 'answered'),
+      this.dayKey(shopId, day, 'agents'),
       this.keys.shop(shopId),
       buyerId,
       day,
@@ -86,6 +88,8 @@ export class ConsultationMeter {
       agent,
       addDays(day, -1),
       addDays(day, 1),
+      String(dayStart(addDays(day, 1), timezone)),
+      String(dayStart(addDays(day, 2), timezone)),
     )) as string[];
     return { day, months };
   }

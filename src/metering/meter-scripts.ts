@@ -33,17 +33,20 @@ local function touched()
 end
 
 -- A consultation (buyer-day) runs from the buyer's first message that day until
--- the buyer's first message the next day, and at most a day: a reply in that
+-- the buyer's first message the next day, at most 24 h and never past the end
+-- of the next calendar day (limit, so a 23 h DST day cannot stretch a span
+-- over two midnights): a reply in that
 -- span answers it, even after midnight. Its first response is the earliest such
 -- reply; it is a reception exactly when it has one. Recomputed from the stored
 -- facts, so the order events arrive in never matters.
 local DAY_MS = 86400000
-local function recomputeFrt(day, buyer, nextDay)
+local function recomputeFrt(day, buyer, nextDay, limit)
   local first = redis.call('HGET', dkey(day, 'first'), buyer)
   local new = false
   if first then
     first = tonumber(first)
     local upper = first + DAY_MS
+    if limit < upper then upper = limit end
     local nextFirst = redis.call('HGET', dkey(nextDay, 'first'), buyer)
     if nextFirst and tonumber(nextFirst) < upper then upper = tonumber(nextFirst) end
     local r = redis.call('ZRANGEBYLEX', P .. ':replies', '[' .. buyer .. '\\0' .. pad(first), '(' .. buyer .. '\\0' .. pad(upper), 'LIMIT', 0, 1)
@@ -113,11 +116,13 @@ end
 `;
 
 /**
- * A buyer message. ARGV: prefix, buyer, day, atMs, windowMs, maxWindowMs, previous day, next day.
+ * A buyer message. ARGV: prefix, buyer, day, atMs, windowMs, maxWindowMs, previous day, next day,
+ * start of the next day (ms), start of the day after it (ms).
  * Returns {newConsultation (0/1), months touched...}.
  */
 export const BUYER_MESSAGE_SCRIPT = `${PRELUDE}
 local buyer, day, at, window, maxWindow, prevDay, nextDay = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8]
+local nextDayStart, dayAfterStart = tonumber(ARGV[9]), tonumber(ARGV[10])
 local month = string.sub(day, 1, 7)
 touch(month)
 local added = redis.call('SADD', dkey(day, 'buyers'), buyer)
@@ -139,9 +144,9 @@ if old then
   end
 end
 redis.call('ZADD', P .. ':consults', 0, buyer .. '\\0' .. pad(at) .. day .. pad(window))
-recomputeFrt(day, buyer, nextDay)
+recomputeFrt(day, buyer, nextDay, dayAfterStart)
 -- This day's first message also ends the previous day's consultation.
-recomputeFrt(prevDay, buyer, day)
+recomputeFrt(prevDay, buyer, day, nextDayStart)
 recomputeConversion(day, buyer, at, window)
 -- Orders whose attribution can change: those after the new first message, up to the widest window after the old one.
 local upper = at
@@ -154,17 +159,20 @@ table.insert(out, 1, added)
 return out
 `;
 
-/** An agent reply. ARGV: prefix, buyer, day, atMs, agent, previous day, next day. Returns the months touched. */
+/**
+ * An agent reply. ARGV: prefix, buyer, day, atMs, agent, previous day, next day,
+ * start of the next day (ms), start of the day after it (ms). Returns the months touched.
+ */
 export const AGENT_REPLY_SCRIPT = `${PRELUDE}
 local buyer, day, at, agent, prevDay, nextDay = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
+local nextDayStart, dayAfterStart = tonumber(ARGV[8]), tonumber(ARGV[9])
 local month = string.sub(day, 1, 7)
 touch(month)
-redis.call('SADD', dkey(day, 'answered'), buyer)
 -- The seat-day is the day the agent worked, whichever consultation the reply answers.
 if redis.call('SADD', dkey(day, 'agents'), agent) == 1 then redis.call('HINCRBY', agg(month), day .. '|s', 1) end
 redis.call('ZADD', P .. ':replies', 0, buyer .. '\\0' .. pad(at))
-recomputeFrt(day, buyer, nextDay)
-recomputeFrt(prevDay, buyer, day)
+recomputeFrt(day, buyer, nextDay, dayAfterStart)
+recomputeFrt(prevDay, buyer, day, nextDayStart)
 return touched()
 `;
 

@@ -55,6 +55,11 @@ export function monthBounds(month: Month, zone: string): { startMs: number; endM
   return { startMs: start.toMillis(), endMs: start.plus({ months: 1 }).toMillis() };
 }
 
+/** The instant a calendar day begins in `zone` (its local midnight, whatever DST does). */
+export function dayStart(day: Day, zone: string): number {
+  return DateTime.fromISO(day, { zone }).startOf('day').toMillis();
+}
+
 /** The calendar day `days` after (or before, when negative) `day`. */
 export function addDays(day: Day, days: number): Day {
   return DateTime.fromISO(day, { zone: 'UTC' }).plus({ days }).toFormat('yyyy-LL-dd');

@@ -151,6 +151,30 @@ describe('time zones: 23:59 and 00:01 on the last day of the month', () => {
     expect(usage.firstResponse).toEqual({ answered: 1, averageSeconds: 90, within3MinRate: 0.5 });
   });
 
+  it('never stretches a consultation over two midnights on a 23-hour DST day, in either order', async () => {
+    // New York springs forward on 2026-03-08 (a 23 h day).
+    for (const order of ['buyer first', 'reply first'] as const) {
+      const shop = await h.createGenericShop({ timezone: 'America/New_York', plan: { model: 'per_reception', dailyBaseFen: 5000, perReceptionFen: 300 } });
+      const t = traffic(h, shop);
+      const buyer = () => t.buyer('b1', '2026-03-07T23:58:00-05:00');
+      const reply = () => t.agent('b1', '2026-03-09T00:30:00-04:00');
+      if (order === 'buyer first') {
+        await buyer();
+        await drained(h);
+        await reply();
+      } else {
+        await reply();
+        await drained(h);
+        await buyer();
+      }
+      await drained(h);
+      const usage = (await h.api(`/v1/shops/${shop.id}/usage?month=2026-03`)).body;
+      const day = (d: string) => usage.days.find((x: { date: string }) => x.date === d);
+      expect(day('2026-03-07'), order).toEqual({ date: '2026-03-07', consultations: 1, receptions: 0 });
+      expect(usage.firstResponse.answered, order).toBe(0);
+    }
+  });
+
   it('credits a reply after midnight to the consultation it answers, whatever order the events arrive in', async () => {
     const shop = await h.createGenericShop({ plan: { model: 'per_reception', dailyBaseFen: 5000, perReceptionFen: 300 } });
     const t = traffic(h, shop);
