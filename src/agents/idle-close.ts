@@ -25,17 +25,25 @@ export function idleCloseScheduler(queue: Queue<IdleCloseJob>, idleMs: number) {
   };
 }
 
-export function createIdleCloseProcessor(deps: { conversations: ConversationStore; assignment: Assignment; events: AgentEvents; clock: Clock }) {
+export function createIdleCloseProcessor(deps: {
+  conversations: ConversationStore;
+  assignment: Assignment;
+  events: AgentEvents;
+  agentsOfShop: (shopId: string) => Promise<string[]>;
+  clock: Clock;
+}) {
   return async function closeIfIdle(job: Job<IdleCloseJob>): Promise<{ closed: boolean }> {
     const { shopId, buyerId, answeredAt } = job.data;
-    const state = await deps.conversations.state(shopId, buyerId);
-    // The buyer wrote again, a later reply armed its own close, or it is closed already.
-    const active = state.waitingSince !== undefined || (state.lastBuyerAt ?? 0) > answeredAt || (state.lastAgentAt ?? 0) > answeredAt;
-    if (active || state.closedAt !== undefined) return { closed: false };
+    // Atomic: a buyer message, a later reply or a manual close since answeredAt keeps it open.
+    if (!(await deps.conversations.closeIfQuietSince(shopId, buyerId, answeredAt, deps.clock.now()))) return { closed: false };
     const id = conversationId(shopId, buyerId);
-    await deps.conversations.close(shopId, buyerId, deps.clock.now());
     await deps.assignment.release(id);
     await deps.events.publish(shopId, 'conversation', { conversationId: id, change: 'closed', reason: 'idle' });
+    // The buyer may have written between the close and the release: offer it again.
+    if ((await deps.conversations.state(shopId, buyerId)).waitingSince !== undefined) {
+      const owner = await deps.assignment.offer(id, await deps.agentsOfShop(shopId));
+      if (owner) await deps.events.publish(shopId, 'conversation', { conversationId: id, change: 'assigned', agentId: owner });
+    }
     return { closed: true };
   };
 }

@@ -28,7 +28,7 @@ export interface ConversationSummary {
   lastMessages: Array<{ id: string; from: string; text: string; at: string; agentName?: string }>;
   suggestions: Array<{ id: string; text: string; tactic: string }>;
   /** Replies not (yet) delivered: queued, or failed with the platform's words. */
-  undeliveredReplies: Array<{ replyId: string; text: string; status: string; error: string | null; createdAt: string }>;
+  undeliveredReplies: Array<{ replyId: string; agentName: string | null; text: string; status: string; error: string | null; createdAt: string }>;
   stage: string | null;
   lastActivityAt: string | null;
 }
@@ -172,9 +172,19 @@ export class Workspace {
       lastMessages: history.map((m) => ({ id: m.id, from: m.from, text: m.text, at: new Date(m.at).toISOString(), ...(m.agentName ? { agentName: m.agentName } : {}) })),
       // Suggestions answer the latest buyer message; once an agent has replied they are stale.
       suggestions: state.waitingSince !== undefined ? (suggestions?.suggestions ?? []) : [],
-      undeliveredReplies: replies
-        .filter((r) => r.status !== 'sent')
-        .map((r) => ({ replyId: r.replyId, text: r.text, status: r.status, error: r.error ?? null, createdAt: new Date(r.createdAt).toISOString() })),
+      // A failure stays in view until the buyer writes again; by then it answers an old question.
+      undeliveredReplies: await Promise.all(
+        replies
+          .filter((r) => r.status !== 'sent' && r.createdAt >= (state.lastBuyerAt ?? 0))
+          .map(async (r) => ({
+            replyId: r.replyId,
+            agentName: (await this.deps.agents.get(r.agentId))?.name ?? null,
+            text: r.text,
+            status: r.status,
+            error: r.error ?? null,
+            createdAt: new Date(r.createdAt).toISOString(),
+          })),
+      ),
       stage: suggestions?.stage ?? null,
       lastActivityAt: last ? new Date(last.at).toISOString() : null,
     };

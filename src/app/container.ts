@@ -30,7 +30,7 @@ import type { PlatformHttp } from '../platforms/contract';
 import { createRedisTokenCache } from '../platforms/redis-token-cache';
 import { WebhookIngest } from '../pipeline/webhook-ingest';
 import { defaultPlatforms } from '../platforms/registry';
-import { ShopRegistry } from '../shops/shop-registry';
+import { type ShopCache, ShopRegistry } from '../shops/shop-registry';
 import { type Clock, systemClock } from '../shared/clock';
 import { type Logger, createLogger } from '../shared/logger';
 import { type Metrics, createMetrics } from '../shared/metrics';
@@ -75,8 +75,9 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   const box = new SecretBox(options.secretsKey);
 
   /** The stores over one connection: the API's fails fast (503), the workers' waits out a Redis blip. */
+  const shopCache: ShopCache = new Map();
   function createStores(connection: Redis) {
-    const shops = new ShopRegistry(connection, keys, box, platforms, clock);
+    const shops = new ShopRegistry(connection, keys, box, platforms, clock, shopCache);
     const agents = new AgentRegistry(connection, keys, clock, async (id) => (await shops.get(id)) !== null);
     const agentsOfShop = (shopId: string) => agents.agentsOfShop(shopId);
     return {
@@ -199,6 +200,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       clock,
       logger,
       scheduleIdleClose,
+      invoices: billing.invoices,
       agentName: async (agentId: string) => (await stores.agents.get(agentId))?.name ?? 'agent',
     };
     const outbound = new Worker<OutboundJob>(OUTBOUND_QUEUE, createOutboundProcessor(outboundDeps), {
@@ -213,6 +215,11 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       metrics.jobsFailed.inc({ queue: OUTBOUND_QUEUE });
       void stores.replies.get(job.data.shopId, job.data.replyId).then(async (reply) => {
         if (reply?.status === 'queued') await markFailed(outboundDeps, reply, error.message);
+        if (reply?.status === 'sent' && !reply.recorded) {
+          // Delivered, but the history and meters were not updated: finish that later, never resend.
+          logger.error({ replyId: reply.replyId, shopId: reply.shopId }, 'reply sent but not yet recorded; retrying the bookkeeping');
+          await queues.outbound.add('reply', job.data, { jobId: `${reply.replyId}-record-${clock.now()}`, delay: 60_000 });
+        }
       }).catch((markError: Error) => logger.warn({ err: markError.message, replyId: job.data.replyId }, 'could not mark the reply failed'));
     });
     outbound.on('error', (error) => logger.warn({ err: error.message }, 'outbound worker error'));

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from '../config/config';
-import { createLogger } from '../shared/logger';
+import { createLogger, loggableError } from '../shared/logger';
 import { buildContainer, closeServer } from './container';
 import { resolveLocalSecrets } from './local-secrets';
 
@@ -44,11 +44,16 @@ async function main(role: 'all' | 'api' | 'worker'): Promise<void> {
     if (server) await closeServer(server);
     await container.close();
     logger.info('stopped');
-    process.exit(0);
+    process.exit(process.exitCode ?? 0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('unhandledRejection', (error) => logger.error({ err: (error as Error)?.message }, 'unhandled rejection'));
+  process.on('unhandledRejection', (error) => {
+    // A bug, not an expected failure: log it and stop cleanly rather than run on in an unknown state.
+    logger.fatal({ err: loggableError(error) }, 'unhandled rejection; shutting down');
+    process.exitCode = 1;
+    void shutdown('unhandledRejection');
+  });
 }
 
 const role = (process.argv[2] ?? 'all') as 'all' | 'api' | 'worker';

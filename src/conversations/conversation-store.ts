@@ -66,6 +66,16 @@ if at > score then redis.call('ZADD', KEYS[4], at, ARGV[5]) end
 return 1
 `;
 
+const CLOSE_IF_QUIET_SCRIPT = `
+local meta = redis.call('HMGET', KEYS[1], 'closedAt', 'waitingSince', 'lastBuyerAt', 'lastAgentAt')
+if meta[1] or meta[2] then return 0 end
+local answered = tonumber(ARGV[1])
+if tonumber(meta[3] or '0') > answered or tonumber(meta[4] or '0') > answered then return 0 end
+redis.call('HSET', KEYS[1], 'closedAt', ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[3])
+return 1
+`;
+
 /** Conversation id: opaque to clients, reversible to (shop, buyer) for us. */
 export function conversationId(shopId: string, buyerId: string): string {
   return `cnv_${Buffer.from(JSON.stringify([shopId, buyerId])).toString('base64url')}`;
@@ -142,6 +152,24 @@ export class ConversationStore {
   /** Buyers of a shop's active conversations, most recent activity first. */
   async activeBuyers(shopId: string, limit = 200): Promise<string[]> {
     return this.redis.zrevrange(this.keys.shop(shopId, 'active'), 0, limit - 1);
+  }
+
+  /**
+   * Closes the conversation only if nothing happened since `answeredAt`: no
+   * newer buyer or agent message, nobody waiting, not closed already. One
+   * script, so a buyer message landing at the same moment wins.
+   */
+  async closeIfQuietSince(shopId: string, buyerId: string, answeredAt: number, nowMs: number): Promise<boolean> {
+    const closed = await this.redis.eval(
+      CLOSE_IF_QUIET_SCRIPT,
+      2,
+      this.key(shopId, buyerId, 'meta'),
+      this.keys.shop(shopId, 'active'),
+      String(answeredAt),
+      String(nowMs),
+      buyerId,
+    );
+    return closed === 1;
   }
 
   /** Takes the conversation off the active list until the buyer writes again. */

@@ -7,6 +7,7 @@ import type { ConsultationMeter } from '../metering/consultation-meter';
 import type { PlatformHttp } from '../platforms/contract';
 import type { PlatformRegistry } from '../platforms/registry';
 import type { ShopRegistry } from '../shops/shop-registry';
+import type { InvoiceBook } from '../billing/invoice-book';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import { dayOf } from '../shared/shop-calendar';
@@ -24,6 +25,8 @@ export interface OutboundDeps {
   clock: Clock;
   agentName: (agentId: string) => Promise<string>;
   logger: Logger;
+  /** Records a reply that changed a month already closed, for the next invoice's adjustment. */
+  invoices?: Pick<InvoiceBook, 'noteLateEvent'>;
   /** Arms the idle close of the conversation this reply answered. */
   scheduleIdleClose: (shopId: string, buyerId: string, answeredAt: number) => Promise<void>;
 }
@@ -54,6 +57,8 @@ export function createOutboundProcessor(deps: OutboundDeps) {
     if (reply.status === 'queued') {
       const state = await deps.conversations.state(reply.shopId, reply.buyerId);
       const now = deps.clock.now();
+      // Read before sending: nothing but the "sent" mark may stand between the platform's yes and the record of it.
+      const consultationStart = await firstBuyerMessageOfWait(deps, loaded.shop.timezone, reply, state.waitingSince, now);
       const adapter = deps.platforms.get(loaded.shop.platform);
       if (!adapter.send) {
         await markFailed(deps, reply, `The ${loaded.shop.platform} platform cannot send replies.`);
@@ -80,7 +85,6 @@ export function createOutboundProcessor(deps: OutboundDeps) {
         await markFailed(deps, reply, result.error);
         return { status: 'failed' };
       }
-      const consultationStart = await firstBuyerMessageOfWait(deps, loaded.shop.timezone, reply, state.waitingSince, now);
       reply =
         (await deps.replies.update(reply.shopId, reply.replyId, {
           status: 'sent',
@@ -100,7 +104,8 @@ export function createOutboundProcessor(deps: OutboundDeps) {
       at: sentAt,
       agentName: await deps.agentName(reply.agentId),
     });
-    await deps.meter.recordAgentReply(reply.shopId, loaded.shop.timezone, reply.buyerId, reply.agentId, sentAt);
+    const metered = await deps.meter.recordAgentReply(reply.shopId, loaded.shop.timezone, reply.buyerId, reply.agentId, sentAt);
+    await deps.invoices?.noteLateEvent(reply.shopId, `reply:${reply.replyId}`, metered.months);
     await deps.responseClock.recordReply({
       replyId: reply.replyId,
       shopId: reply.shopId,

@@ -49,16 +49,18 @@ const FIELDS = ['name', 'platform', 'timezone', 'plan', 'planHistory', 'catalog'
  */
 export const SHOP_CACHE_MS = 5000;
 
+export type ShopCache = Map<string, { at: number; value: { shop: Shop; credentials: Credentials } }>;
+
 /** Shops live in one Redis hash each; credentials are sealed with the SecretBox. */
 export class ShopRegistry {
-  private readonly cache = new Map<string, { at: number; value: { shop: Shop; credentials: Credentials } }>();
-
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly box: SecretBox,
     private readonly platforms: PlatformRegistry,
     private readonly clock: Clock,
+    /** Shared by every registry of one process (API and workers), so a PATCH is seen by both at once. */
+    private readonly cache: ShopCache = new Map(),
   ) {}
 
   async create(input: CreateShopInput): Promise<CreatedShop> {

@@ -201,6 +201,23 @@ describe('replies', () => {
     expect(status.error).toContain('503');
   });
 
+  it('delivers to a changed reply URL at once after the shop is patched', async () => {
+    const { shop, agents } = await shopWithAgents(['Ned']);
+    await h.sendGeneric(shop, buyerMessage('b-moved', 'hi', clock.now()));
+    const id = conversationId(shop.id, 'b-moved');
+    await eventually(async () => (await conversationsOf(agents[0]!.token)).some((c) => c.conversationId === id));
+    const status = async (replyId: string) => (await h.api(`/v1/agent/conversations/${id}/replies/${replyId}`, { token: agents[0]!.token })).body.status;
+    const old = nock(BRIDGE).post('/replies').reply(200, {});
+    const first = await h.api(`/v1/agent/conversations/${id}/replies`, { token: agents[0]!.token, body: { text: 'one' } });
+    await eventually(async () => (await status(first.body.replyId)) === 'sent');
+    expect(old.isDone()).toBe(true);
+    expect((await h.api(`/v1/shops/${shop.id}`, { method: 'PATCH', body: { credentials: { replyUrl: `${BRIDGE}/moved` } } })).status).toBe(200);
+    const moved = nock(BRIDGE).post('/moved').reply(200, {});
+    const second = await h.api(`/v1/agent/conversations/${id}/replies`, { token: agents[0]!.token, body: { text: 'two' } });
+    await eventually(async () => (await status(second.body.replyId)) === 'sent');
+    expect(moved.isDone()).toBe(true);
+  });
+
   it('refuses an empty reply and a suggestion id from another conversation with 400', async () => {
     const { shop, agents } = await shopWithAgents(['Gil']);
     const id = conversationId(shop.id, 'b-any');

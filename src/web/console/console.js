@@ -173,7 +173,8 @@ function onEvent(type, data) {
       raiseAlert(id, data.waitingSeconds, data.thresholdSeconds);
       break;
     case 'reset':
-      // Offline longer than the server keeps events: reload everything instead.
+      // Offline longer than the server keeps events: the server's list is the truth again.
+      state.closed.clear();
       void refreshList();
       break;
   }
@@ -452,7 +453,7 @@ function renderMessages(summary) {
   // Replies still queued or refused, also those sent before this page loaded.
   for (const reply of summary.undeliveredReplies ?? []) {
     if (!state.replies.has(reply.replyId)) {
-      state.replies.set(reply.replyId, { conversationId: summary.conversationId, text: reply.text, status: reply.status, error: reply.error });
+      state.replies.set(reply.replyId, { conversationId: summary.conversationId, text: reply.text, status: reply.status, error: reply.error, agentName: reply.agentName });
     }
   }
   const items = summary.lastMessages.map((message) => messageItem(message.from, message.text, message.at, message.from === 'agent' ? message.agentName : null, state.replies.get(message.id)?.status === 'sent' ? 'sent' : null));
@@ -464,7 +465,7 @@ function renderMessages(summary) {
       reply.inHistory = true;
       continue;
     }
-    const item = messageItem('agent', reply.text, null, state.me?.name, reply.status, reply.error);
+    const item = messageItem('agent', reply.text, null, reply.agentName ?? state.me?.name, reply.status, reply.error);
     item.dataset.replyId = replyId;
     items.push(item);
   }
