@@ -9,7 +9,7 @@ export const DEFAULT_ATTRIBUTION_DAYS = 7;
 export const MAX_ATTRIBUTION_DAYS = 400;
 export const DAY_MS = 86_400_000;
 
-export type DayPart = 'buyers' | 'agents' | 'first' | 'replies' | 'frt' | 'converted';
+export type DayPart = 'buyers' | 'agents' | 'first' | 'frt' | 'converted';
 
 export function attributionWindowMs(days: number = DEFAULT_ATTRIBUTION_DAYS): number {
   return Math.min(days, MAX_ATTRIBUTION_DAYS) * DAY_MS;
