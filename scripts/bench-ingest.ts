@@ -13,7 +13,13 @@ import { signStandardWebhook } from '../src/platforms/generic/standard-webhooks'
 // @ts-expect-error plain .mjs shared with `npm start`
 import { freePort, startRedis } from './lib/redis-server.mjs';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '50' }, rounds: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '50' },
+    rounds: { type: 'string', default: '3' },
+  },
+});
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
 const connections = Number(values.connections);
@@ -25,22 +31,41 @@ const redis = await startRedis({ port: await freePort(), dir, persist: true });
 
 async function server(mode: 'seatmate' | 'naive') {
   const port = await freePort();
-  const child = fork(path.resolve('scripts/bench/ingest-server.ts'), [mode, redis.url, String(port), `bench${mode}`], {
-    execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_CPU_PROF] : [])],
-    env: { ...process.env, ADMIN_TOKEN: ADMIN },
-  });
+  const child = fork(
+    path.resolve('scripts/bench/ingest-server.ts'),
+    [mode, redis.url, String(port), `bench${mode}`],
+    {
+      execArgv: [
+        '--import',
+        'tsx',
+        ...(process.env.BENCH_CPU_PROF
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+          : []),
+      ],
+      env: { ...process.env, ADMIN_TOKEN: ADMIN },
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
   });
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill(process.env.BENCH_CPU_PROF ? 'SIGINT' : 'SIGKILL') };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () => child.kill(process.env.BENCH_CPU_PROF ? 'SIGINT' : 'SIGKILL'),
+  };
 }
 
 function messageBody(): { id: string; body: string } {
   const id = `msg_${randomUUID()}`;
   const body = JSON.stringify({
     type: 'message',
-    data: { messageId: id, buyer: { id: `buyer-${Math.floor(Math.random() * 5000)}` }, from: 'buyer', text: '您好，这款有灰色吗？', sentAt: new Date().toISOString() },
+    data: {
+      messageId: id,
+      buyer: { id: `buyer-${Math.floor(Math.random() * 5000)}` },
+      from: 'buyer',
+      text: '您好，这款有灰色吗？',
+      sentAt: new Date().toISOString(),
+    },
   });
   return { id, body };
 }
@@ -69,10 +94,19 @@ async function drive(url: string, sign?: { shopId: string; secret: string }) {
     ],
   });
   const ok = result['2xx'];
-  return { perSecond: ok / result.duration, p50: result.latency.p50, p99: result.latency.p99, ok, errors: result.non2xx + result.errors, duration: result.duration };
+  return {
+    perSecond: ok / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    ok,
+    errors: result.non2xx + result.errors,
+    duration: result.duration,
+  };
 }
 
-console.log(`bench:ingest — ${connections} connections, ${rounds} alternating rounds of ${seconds} s per target, Redis with AOF everysec, ${os.cpus().length} cores\n`);
+console.log(
+  `bench:ingest — ${connections} connections, ${rounds} alternating rounds of ${seconds} s per target, Redis with AOF everysec, ${os.cpus().length} cores\n`,
+);
 const seatmate = await server('seatmate');
 const naive = await server('naive');
 const shop = await fetch(`${seatmate.url}/v1/shops`, {
@@ -91,14 +125,17 @@ const baseline: Awaited<ReturnType<typeof drive>>[] = [];
 for (let round = 1; round <= rounds; round++) {
   real.push(await drive(seatmate.url, sign));
   baseline.push(await drive(naive.url));
-  console.log(`round ${round}: Seatmate ${real.at(-1)!.perSecond.toFixed(0)} msg/s, naive ${baseline.at(-1)!.perSecond.toFixed(0)} msg/s`);
+  console.log(
+    `round ${round}: Seatmate ${real.at(-1)!.perSecond.toFixed(0)} msg/s, naive ${baseline.at(-1)!.perSecond.toFixed(0)} msg/s`,
+  );
 }
 seatmate.stop();
 naive.stop();
 await redis.stop();
 fs.rmSync(dir, { recursive: true, force: true });
 
-const median = (runs: typeof real) => [...runs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(runs.length / 2)]!;
+const median = (runs: typeof real) =>
+  [...runs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(runs.length / 2)]!;
 const row = (name: string, r: (typeof real)[number]) =>
   `${name.padEnd(34)} ${r.perSecond.toFixed(0).padStart(8)} msg/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   (${r.ok} acked, ${r.errors} non-2xx/errors)`;
 const ours = median(real);

@@ -19,10 +19,16 @@ if (!values.month) {
 try {
   const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
   const secrets = resolveLocalSecrets(config);
-  const container = await buildContainer(config, { adminToken: secrets.adminToken, secretsKey: secrets.secretsKey, logger: createLogger(config.LOG_LEVEL) });
+  const container = await buildContainer(config, {
+    adminToken: secrets.adminToken,
+    secretsKey: secrets.secretsKey,
+    logger: createLogger(config.LOG_LEVEL),
+  });
   try {
     const bar = progressBar(`closing ${values.month}`);
-    const report = await container.billing.monthClose.close(values.month, { onProgress: (done, total) => bar.update(done, total) });
+    const report = await container.billing.monthClose.close(values.month, {
+      onProgress: (done, total) => bar.update(done, total),
+    });
     console.log(JSON.stringify(report, null, 2));
     for (const skip of report.skipped) console.error(`skipped ${skip.shopId}: ${skip.message}`);
   } finally {
@@ -31,7 +37,10 @@ try {
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);
-    if (error.problems.some((p) => p.startsWith('REDIS_URL'))) console.error('Point REDIS_URL at the service Redis (npm start embeds one at redis://127.0.0.1:6390).');
+    if (error.problems.some((p) => p.startsWith('REDIS_URL')))
+      console.error(
+        'Point REDIS_URL at the service Redis (npm start embeds one at redis://127.0.0.1:6390).',
+      );
     process.exit(78);
   }
   if (error instanceof AppError) {

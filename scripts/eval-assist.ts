@@ -37,24 +37,33 @@ function score(report: Report, item: EvalItem, result: AssistResult) {
   if (result.stage === item.expected.stage) report.stageHits += 1;
   if (first === item.expected.tactic) report.tacticHits += 1;
   if (result.locale === item.expected.locale) report.localeHits += 1;
-  if (result.stage !== item.expected.stage || first !== item.expected.tactic || result.locale !== item.expected.locale) {
+  if (
+    result.stage !== item.expected.stage ||
+    first !== item.expected.tactic ||
+    result.locale !== item.expected.locale
+  ) {
     report.misses.push(
       `${item.id}: expected ${item.expected.stage}/${item.expected.tactic}/${item.expected.locale}, got ${result.stage}/${first}/${result.locale}`,
     );
   }
-  for (const problem of auditResult(item.input, result, item.expected.stage)) report.violations.push(`${item.id}: ${problem}`);
+  for (const problem of auditResult(item.input, result, item.expected.stage))
+    report.violations.push(`${item.id}: ${problem}`);
 }
 
 function print(report: Report) {
-  const pct = (hits: number) => `${((100 * hits) / report.items).toFixed(1)}% (${hits}/${report.items})`;
+  const pct = (hits: number) =>
+    `${((100 * hits) / report.items).toFixed(1)}% (${hits}/${report.items})`;
   const sorted = [...report.latencies].sort((a, b) => a - b);
   console.log(`\n== ${report.engine} engine ==`);
   console.log(`stage accuracy   ${pct(report.stageHits)}`);
   console.log(`tactic accuracy  ${pct(report.tacticHits)}  (first suggestion)`);
   console.log(`locale accuracy  ${pct(report.localeHits)}`);
   console.log(`violations       ${report.violations.length}`);
-  console.log(`latency          p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms (${sorted.length} calls)`);
-  if (Object.keys(report.fallbacks).length > 0) console.log(`fallbacks        ${JSON.stringify(report.fallbacks)}`);
+  console.log(
+    `latency          p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${percentile(sorted, 99).toFixed(2)} ms (${sorted.length} calls)`,
+  );
+  if (Object.keys(report.fallbacks).length > 0)
+    console.log(`fallbacks        ${JSON.stringify(report.fallbacks)}`);
   for (const v of report.violations) console.log(`  violation  ${v}`);
   for (const m of report.misses) console.log(`  miss       ${m}`);
 }
@@ -112,13 +121,18 @@ const items = loadEvalSet();
 console.log(`eval set: ${items.length} labelled conversations`);
 const rules = await evaluateRules(items);
 print(rules);
-const rulesP99 = percentile([...rules.latencies].sort((a, b) => a - b), 99);
+const rulesP99 = percentile(
+  [...rules.latencies].sort((a, b) => a - b),
+  99,
+);
 const met =
   rules.stageHits / rules.items >= TARGETS.stageAccuracy &&
   rules.tacticHits / rules.items >= TARGETS.tacticAccuracy &&
   rules.violations.length === 0 &&
   rulesP99 < TARGETS.rulesP99Ms;
-console.log(`targets (stage and tactic >= 90%, 0 violations, p99 < 20 ms): ${met ? 'met' : 'NOT met'}`);
+console.log(
+  `targets (stage and tactic >= 90%, 0 violations, p99 < 20 ms): ${met ? 'met' : 'NOT met'}`,
+);
 
 let violations = rules.violations.length;
 const apiKey = process.env.OPENAI_API_KEY;

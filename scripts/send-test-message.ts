@@ -17,12 +17,16 @@ const { values } = parseArgs({
 });
 
 if (!values.shop || !values.secret) {
-  console.error('usage: npm run send:test -- --shop <shopId> --secret <whsec_...> [--text "..."] [--buyer <id>] [--from buyer|agent]');
+  console.error(
+    'usage: npm run send:test -- --shop <shopId> --secret <whsec_...> [--text "..."] [--buyer <id>] [--from buyer|agent]',
+  );
   process.exit(2);
 }
 
 if (!values.secret.startsWith('whsec_')) {
-  console.error('--secret must be the shop\'s webhookSecret as shown at creation, starting with whsec_');
+  console.error(
+    "--secret must be the shop's webhookSecret as shown at creation, starting with whsec_",
+  );
   process.exit(2);
 }
 
@@ -30,7 +34,13 @@ const id = `msg_${randomUUID()}`;
 const timestamp = Math.floor(Date.now() / 1000);
 const body = JSON.stringify({
   type: 'message',
-  data: { messageId: id, buyer: { id: values.buyer }, from: values.from, text: values.text, sentAt: new Date().toISOString() },
+  data: {
+    messageId: id,
+    buyer: { id: values.buyer },
+    from: values.from,
+    text: values.text,
+    sentAt: new Date().toISOString(),
+  },
 });
 const response = await fetch(`${values.url}/webhooks/generic/${values.shop}`, {
   method: 'POST',

@@ -20,24 +20,37 @@ const env = { ...process.env };
 let redis;
 if (!env.REDIS_URL) {
   if (role !== 'all') {
-    console.error(`start:${role} runs against a shared Redis: set REDIS_URL (e.g. redis://127.0.0.1:6379).`);
+    console.error(
+      `start:${role} runs against a shared Redis: set REDIS_URL (e.g. redis://127.0.0.1:6379).`,
+    );
     process.exit(2);
   }
   ensureDebianPackage('redis-server', 'redis-server');
   const dataDir = path.resolve(root, env.DATA_DIR ?? './data');
   const port = Number(env.EMBEDDED_REDIS_PORT ?? 6390);
   if (await ping(port)) {
-    console.error(`[start] something already answers on 127.0.0.1:${port} (a Redis left from an earlier run?). Stop it, or set EMBEDDED_REDIS_PORT, or point REDIS_URL at it.`);
+    console.error(
+      `[start] something already answers on 127.0.0.1:${port} (a Redis left from an earlier run?). Stop it, or set EMBEDDED_REDIS_PORT, or point REDIS_URL at it.`,
+    );
     process.exit(1);
   }
   // Stopped by us after the service has drained, not by the terminal's Ctrl-C.
-  redis = await startRedis({ port, dir: path.join(dataDir, 'redis'), persist: true, detached: true });
+  redis = await startRedis({
+    port,
+    dir: path.join(dataDir, 'redis'),
+    persist: true,
+    detached: true,
+  });
   env.REDIS_URL = redis.url;
   console.log(`[start] embedded Redis on ${redis.url}, data in ${path.join(dataDir, 'redis')}`);
 }
 
 // One process (no tsx wrapper in between), so signals reach the service directly.
-const service = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'app', 'main.ts'), role], { stdio: 'inherit', env, cwd: root });
+const service = spawn(
+  process.execPath,
+  ['--import', 'tsx', path.join(root, 'src', 'app', 'main.ts'), role],
+  { stdio: 'inherit', env, cwd: root },
+);
 
 // The service handles SIGTERM/SIGINT itself (graceful drain); we only forward
 // them and keep Redis up until it has finished.

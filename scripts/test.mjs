@@ -21,14 +21,26 @@ const step = (command, args) => {
   if (result.status !== 0) process.exit(result.status ?? 1);
 };
 const args = process.argv.slice(2);
-if (args.length === 0) step(bin('tsc'), ['--noEmit', '-p', '.']);
+if (args.length === 0) {
+  // One formatter and linter for the repo (biome.json): a style slip fails the run like a type error.
+  step(bin('biome'), ['check', '.']);
+  step(bin('tsc'), ['--noEmit', '-p', '.']);
+}
 
 // The JSON report gives one plain closing line that any CI can read.
 const report = path.join(os.tmpdir(), `seatmate-vitest-${process.pid}.json`);
-const run = spawnSync(bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args], { stdio: 'inherit', cwd: root });
+const run = spawnSync(
+  bin('vitest'),
+  ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args],
+  { stdio: 'inherit', cwd: root },
+);
 if (fs.existsSync(report)) {
-  const { numPassedTests, numFailedTests, numPendingTests, numTodoTests } = JSON.parse(fs.readFileSync(report, 'utf8'));
+  const { numPassedTests, numFailedTests, numPendingTests, numTodoTests } = JSON.parse(
+    fs.readFileSync(report, 'utf8'),
+  );
   fs.rmSync(report, { force: true });
-  console.log(`\nTests: ${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests + numTodoTests} skipped`);
+  console.log(
+    `\nTests: ${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests + numTodoTests} skipped`,
+  );
 }
 process.exit(run.status ?? 1);

@@ -15,7 +15,11 @@ function has(command) {
 
 function run(command) {
   console.log(`[setup] ${command}`);
-  execSync(command, { stdio: 'inherit', cwd: root, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  execSync(command, {
+    stdio: 'inherit',
+    cwd: root,
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }
 
 export function ensureNodeModules() {
@@ -29,14 +33,20 @@ let aptUpdated = false;
 /** `check` is a command name, or `{ shell }`: a shell test that passes when the package is usable. */
 export function ensureDebianPackage(check, pkg) {
   const present =
-    typeof check === 'string' ? has(check) : spawnSync('sh', ['-c', check.shell], { stdio: 'ignore' }).status === 0;
+    typeof check === 'string'
+      ? has(check)
+      : spawnSync('sh', ['-c', check.shell], { stdio: 'ignore' }).status === 0;
   if (present) return;
   const command = typeof check === 'string' ? check : pkg;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const isDebian = fs.existsSync('/etc/debian_version') && has('apt-get');
   if (!isRoot || !isDebian) {
     console.error(`[setup] '${command}' is missing. Install it, then run this again:`);
-    console.error(isDebian ? `  sudo apt-get update && sudo apt-get install -y ${pkg}` : `  install the '${pkg}' package with your system's package manager`);
+    console.error(
+      isDebian
+        ? `  sudo apt-get update && sudo apt-get install -y ${pkg}`
+        : `  install the '${pkg}' package with your system's package manager`,
+    );
     process.exit(1);
   }
   if (!aptUpdated) {

@@ -12,7 +12,8 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
       const ratio = total === 0 ? 1 : done / total;
       if (!stream.isTTY) {
         const tenth = Math.floor(ratio * 10);
-        if (tenth !== lastTenth) stream.write(`${label} ${done}/${total} (${Math.round(ratio * 100)}%)\n`);
+        if (tenth !== lastTenth)
+          stream.write(`${label} ${done}/${total} (${Math.round(ratio * 100)}%)\n`);
         lastTenth = tenth;
         return;
       }
@@ -21,7 +22,9 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
       const width = 30;
       const filled = Math.round(ratio * width);
       const seconds = ((now - started) / 1000).toFixed(1);
-      stream.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${seconds}s`);
+      stream.write(
+        `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${seconds}s`,
+      );
       if (done === total) stream.write('\n');
     },
   };

@@ -2,8 +2,8 @@
 // dependencies) so that `npm start` and the test set-up can use it before
 // `npm install` has run.
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import fs from 'node:fs';
+import net from 'node:net';
 
 /** A free TCP port on loopback, chosen by the kernel. */
 export function freePort() {
@@ -47,11 +47,16 @@ export function ping(port) {
 export async function startRedis({ port, dir, persist, log = 'ignore', detached = false }) {
   fs.mkdirSync(dir, { recursive: true });
   const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--dir', dir,
-    '--maxmemory-policy', 'noeviction',
-    '--protected-mode', 'yes',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--maxmemory-policy',
+    'noeviction',
+    '--protected-mode',
+    'yes',
   ];
   if (persist) args.push('--appendonly', 'yes', '--appendfsync', 'everysec');
   else args.push('--appendonly', 'no', '--save', '');

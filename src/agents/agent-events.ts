@@ -29,18 +29,39 @@ export class AgentEvents {
     return this.keys.global('agent', agentId, 'events');
   }
 
-  async publish(shopId: string, type: AgentEventType, data: Record<string, unknown>): Promise<void> {
+  async publish(
+    shopId: string,
+    type: AgentEventType,
+    data: Record<string, unknown>,
+  ): Promise<void> {
     const agents = await this.agentsOfShop(shopId);
     if (agents.length === 0) return;
     const payload = JSON.stringify({ shopId, ...data });
     const pipeline = this.redis.pipeline();
-    for (const agentId of agents) pipeline.xadd(this.streamKey(agentId), 'MAXLEN', '~', STREAM_LENGTH, '*', 'type', type, 'data', payload);
+    for (const agentId of agents)
+      pipeline.xadd(
+        this.streamKey(agentId),
+        'MAXLEN',
+        '~',
+        STREAM_LENGTH,
+        '*',
+        'type',
+        type,
+        'data',
+        payload,
+      );
     await pipeline.exec();
   }
 
   /** Events after `afterId` (exclusive), oldest first. */
   async since(agentId: string, afterId: string, count = 500): Promise<AgentEvent[]> {
-    const entries = await this.redis.xrange(this.streamKey(agentId), `(${afterId}`, '+', 'COUNT', count);
+    const entries = await this.redis.xrange(
+      this.streamKey(agentId),
+      `(${afterId}`,
+      '+',
+      'COUNT',
+      count,
+    );
     return entries.map(toEvent);
   }
 
@@ -61,8 +82,21 @@ export class AgentEvents {
   }
 
   /** Blocks on a dedicated connection until events arrive or `blockMs` passes. */
-  async waitAfter(connection: Redis, agentId: string, afterId: string, blockMs: number): Promise<AgentEvent[]> {
-    const result = await connection.xread('COUNT', 100, 'BLOCK', blockMs, 'STREAMS', this.streamKey(agentId), afterId);
+  async waitAfter(
+    connection: Redis,
+    agentId: string,
+    afterId: string,
+    blockMs: number,
+  ): Promise<AgentEvent[]> {
+    const result = await connection.xread(
+      'COUNT',
+      100,
+      'BLOCK',
+      blockMs,
+      'STREAMS',
+      this.streamKey(agentId),
+      afterId,
+    );
     return result?.[0]?.[1].map(toEvent) ?? [];
   }
 }
@@ -70,5 +104,9 @@ export class AgentEvents {
 function toEvent([id, fields]: [string, string[]]): AgentEvent {
   const record: Record<string, string> = {};
   for (let i = 0; i < fields.length; i += 2) record[fields[i]!] = fields[i + 1]!;
-  return { id, type: record.type as AgentEventType, data: JSON.parse(record.data ?? '{}') as Record<string, unknown> };
+  return {
+    id,
+    type: record.type as AgentEventType,
+    data: JSON.parse(record.data ?? '{}') as Record<string, unknown>,
+  };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { AppError, notFound } from '../shared/errors';
 import type { Clock } from '../shared/clock';
+import { AppError, notFound } from '../shared/errors';
 import type { RedisKeys } from '../shared/redis';
 import { hashToken, newToken } from '../shared/tokens';
 
@@ -25,11 +25,21 @@ export class AgentRegistry {
     await this.checkShops(input.shopIds);
     const id = `agt_${randomBytes(9).toString('base64url')}`;
     const token = newToken('agt');
-    const agent: Agent = { id, name: input.name, shopIds: unique(input.shopIds), createdAt: new Date(this.clock.now()).toISOString() };
+    const agent: Agent = {
+      id,
+      name: input.name,
+      shopIds: unique(input.shopIds),
+      createdAt: new Date(this.clock.now()).toISOString(),
+    };
     const tokenHash = hashToken(token);
     const tx = this.redis
       .multi()
-      .hset(this.keys.global('agent', id), { name: agent.name, shopIds: JSON.stringify(agent.shopIds), createdAt: agent.createdAt, tokenHash })
+      .hset(this.keys.global('agent', id), {
+        name: agent.name,
+        shopIds: JSON.stringify(agent.shopIds),
+        createdAt: agent.createdAt,
+        tokenHash,
+      })
       .set(this.keys.global('token', tokenHash), JSON.stringify({ kind: 'agent', agentId: id }));
     for (const shopId of agent.shopIds) tx.sadd(this.keys.shop(shopId, 'agents'), id);
     await tx.exec();
@@ -37,7 +47,12 @@ export class AgentRegistry {
   }
 
   async get(id: string): Promise<Agent | null> {
-    const [name, shopIds, createdAt] = await this.redis.hmget(this.keys.global('agent', id), 'name', 'shopIds', 'createdAt');
+    const [name, shopIds, createdAt] = await this.redis.hmget(
+      this.keys.global('agent', id),
+      'name',
+      'shopIds',
+      'createdAt',
+    );
     if (!name || !shopIds || !createdAt) return null;
     return { id, name, shopIds: JSON.parse(shopIds) as string[], createdAt };
   }
@@ -45,10 +60,18 @@ export class AgentRegistry {
   async update(id: string, patch: { name?: string; shopIds?: string[] }): Promise<Agent> {
     const agent = await this.get(id);
     if (!agent) throw notFound('Agent');
-    const next: Agent = { ...agent, name: patch.name ?? agent.name, shopIds: patch.shopIds ? unique(patch.shopIds) : agent.shopIds };
+    const next: Agent = {
+      ...agent,
+      name: patch.name ?? agent.name,
+      shopIds: patch.shopIds ? unique(patch.shopIds) : agent.shopIds,
+    };
     if (patch.shopIds) await this.checkShops(next.shopIds);
-    const tx = this.redis.multi().hset(this.keys.global('agent', id), { name: next.name, shopIds: JSON.stringify(next.shopIds) });
-    for (const shopId of agent.shopIds) if (!next.shopIds.includes(shopId)) tx.srem(this.keys.shop(shopId, 'agents'), id);
+    const tx = this.redis.multi().hset(this.keys.global('agent', id), {
+      name: next.name,
+      shopIds: JSON.stringify(next.shopIds),
+    });
+    for (const shopId of agent.shopIds)
+      if (!next.shopIds.includes(shopId)) tx.srem(this.keys.shop(shopId, 'agents'), id);
     for (const shopId of next.shopIds) tx.sadd(this.keys.shop(shopId, 'agents'), id);
     await tx.exec();
     return next;
@@ -72,7 +95,9 @@ export class AgentRegistry {
   private async checkShops(shopIds: string[]): Promise<void> {
     for (const shopId of shopIds) {
       if (!(await this.shopExists(shopId))) {
-        throw new AppError(400, 'unknown_shop', `shopIds: shop ${shopId} does not exist`, { details: { field: 'shopIds', shopId } });
+        throw new AppError(400, 'unknown_shop', `shopIds: shop ${shopId} does not exist`, {
+          details: { field: 'shopIds', shopId },
+        });
       }
     }
   }

@@ -70,8 +70,18 @@ export class Assignment {
   }
 
   /** Atomically makes `agentId` the one answering; fails if another agent holds it. */
-  async claim(conversationId: string, agentId: string): Promise<{ claimed: true } | { claimed: false; heldBy: string }> {
-    const [ok, owner] = (await this.redis.eval(CLAIM_SCRIPT, 2, this.ownerKey(conversationId), this.openKey(agentId), agentId, conversationId)) as [number, string];
+  async claim(
+    conversationId: string,
+    agentId: string,
+  ): Promise<{ claimed: true } | { claimed: false; heldBy: string }> {
+    const [ok, owner] = (await this.redis.eval(
+      CLAIM_SCRIPT,
+      2,
+      this.ownerKey(conversationId),
+      this.openKey(agentId),
+      agentId,
+      conversationId,
+    )) as [number, string];
     return ok === 1 ? { claimed: true } : { claimed: false, heldBy: owner };
   }
 

@@ -35,14 +35,26 @@ export function createIdleCloseProcessor(deps: {
   return async function closeIfIdle(job: Job<IdleCloseJob>): Promise<{ closed: boolean }> {
     const { shopId, buyerId, answeredAt } = job.data;
     // Atomic: a buyer message, a later reply or a manual close since answeredAt keeps it open.
-    if (!(await deps.conversations.closeIfQuietSince(shopId, buyerId, answeredAt, deps.clock.now()))) return { closed: false };
+    if (
+      !(await deps.conversations.closeIfQuietSince(shopId, buyerId, answeredAt, deps.clock.now()))
+    )
+      return { closed: false };
     const id = conversationId(shopId, buyerId);
     await deps.assignment.release(id);
-    await deps.events.publish(shopId, 'conversation', { conversationId: id, change: 'closed', reason: 'idle' });
+    await deps.events.publish(shopId, 'conversation', {
+      conversationId: id,
+      change: 'closed',
+      reason: 'idle',
+    });
     // The buyer may have written between the close and the release: offer it again.
     if ((await deps.conversations.state(shopId, buyerId)).waitingSince !== undefined) {
       const owner = await deps.assignment.offer(id, await deps.agentsOfShop(shopId));
-      if (owner) await deps.events.publish(shopId, 'conversation', { conversationId: id, change: 'assigned', agentId: owner });
+      if (owner)
+        await deps.events.publish(shopId, 'conversation', {
+          conversationId: id,
+          change: 'assigned',
+          agentId: owner,
+        });
     }
     return { closed: true };
   };

@@ -49,7 +49,12 @@ export class ReplyStore {
   }
 
   async create(input: Omit<Reply, 'replyId' | 'status' | 'attempts'>): Promise<Reply> {
-    const reply: Reply = { ...input, replyId: `rpl_${randomBytes(9).toString('base64url')}`, status: 'queued', attempts: 0 };
+    const reply: Reply = {
+      ...input,
+      replyId: `rpl_${randomBytes(9).toString('base64url')}`,
+      status: 'queued',
+      attempts: 0,
+    };
     const index = this.conversationIndex(reply.shopId, reply.conversationId);
     await this.redis
       .multi()

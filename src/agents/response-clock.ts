@@ -70,10 +70,25 @@ export class ResponseClock {
   }): Promise<void> {
     const day = dayOf(input.sentAt, input.timezone);
     const figures = this.agentDay(input.agentId, day);
-    const originField = { suggestion_as_is: 'asIs', suggestion_edited: 'edited', own: 'own' }[input.origin];
+    const originField = { suggestion_as_is: 'asIs', suggestion_edited: 'edited', own: 'own' }[
+      input.origin
+    ];
     // Characters the agent did not have to type, at the source's 50 per minute.
-    const savedMs = input.origin === 'suggestion_as_is' ? Math.round(([...input.text].length * 60_000) / TYPING_CHARS_PER_MINUTE) : 0;
-    const tx = this.redis.multi().eval(REPLY_COUNT_SCRIPT, 2, `${figures}:replies`, figures, input.replyId, originField, String(savedMs));
+    const savedMs =
+      input.origin === 'suggestion_as_is'
+        ? Math.round(([...input.text].length * 60_000) / TYPING_CHARS_PER_MINUTE)
+        : 0;
+    const tx = this.redis
+      .multi()
+      .eval(
+        REPLY_COUNT_SCRIPT,
+        2,
+        `${figures}:replies`,
+        figures,
+        input.replyId,
+        originField,
+        String(savedMs),
+      );
     if (input.consultationStart !== undefined && input.sentAt >= input.consultationStart) {
       const consultationDay = dayOf(input.consultationStart, input.timezone);
       const responseMs = input.sentAt - input.consultationStart;
@@ -98,7 +113,9 @@ export class ResponseClock {
     return {
       date: day,
       consultationsAnswered: answered,
-      averageFirstResponseSeconds: answered ? Math.round(n('frtSumMs') / answered / 100) / 10 : null,
+      averageFirstResponseSeconds: answered
+        ? Math.round(n('frtSumMs') / answered / 100) / 10
+        : null,
       within3MinRate: answered ? Math.round((n('within') / answered) * 1000) / 1000 : null,
       replies: { suggestionAsIs: n('asIs'), suggestionEdited: n('edited'), own: n('own') },
       typingSecondsSaved: Math.round(n('savedMs') / 1000),

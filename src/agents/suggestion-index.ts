@@ -19,14 +19,27 @@ export class SuggestionIndex {
     return this.keys.shop(shopId, 'suggestion', suggestionId);
   }
 
-  async remember(shopId: string, conversationId: string, suggestions: Array<{ id: string; text: string; tactic: string }>): Promise<void> {
+  async remember(
+    shopId: string,
+    conversationId: string,
+    suggestions: Array<{ id: string; text: string; tactic: string }>,
+  ): Promise<void> {
     if (suggestions.length === 0) return;
     const pipeline = this.redis.pipeline();
-    for (const s of suggestions) pipeline.set(this.key(shopId, s.id), JSON.stringify({ conversationId, text: s.text, tactic: s.tactic }), 'EX', SUGGESTION_TTL_SECONDS);
+    for (const s of suggestions)
+      pipeline.set(
+        this.key(shopId, s.id),
+        JSON.stringify({ conversationId, text: s.text, tactic: s.tactic }),
+        'EX',
+        SUGGESTION_TTL_SECONDS,
+      );
     await pipeline.exec();
   }
 
-  async get(shopId: string, suggestionId: string): Promise<{ conversationId: string; text: string; tactic: string } | null> {
+  async get(
+    shopId: string,
+    suggestionId: string,
+  ): Promise<{ conversationId: string; text: string; tactic: string } | null> {
     const raw = await this.redis.get(this.key(shopId, suggestionId));
     return raw ? JSON.parse(raw) : null;
   }

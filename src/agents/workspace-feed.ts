@@ -2,9 +2,9 @@ import type { Queue } from 'bullmq';
 import type { Assistant } from '../assist/assistant';
 import { type ConversationStore, conversationId } from '../conversations/conversation-store';
 import type { MessageEvent } from '../platforms/contract';
-import type { Shop } from '../shops/shop-registry';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
+import type { Shop } from '../shops/shop-registry';
 import type { AgentEvents } from './agent-events';
 import type { Assignment } from './assignment';
 import type { SuggestionIndex } from './suggestion-index';
@@ -47,25 +47,39 @@ export class WorkspaceFeed {
 
     const before = await assignment.ownerOf(id);
     const owner = await assignment.offer(id, await this.deps.agentsOfShop(shop.id));
-    if (owner && owner !== before) await events.publish(shop.id, 'conversation', { conversationId: id, change: 'assigned', agentId: owner });
+    if (owner && owner !== before)
+      await events.publish(shop.id, 'conversation', {
+        conversationId: id,
+        change: 'assigned',
+        agentId: owner,
+      });
 
     await events.publish(shop.id, 'message', {
       conversationId: id,
       buyerId,
       buyerName: state.buyerName ?? null,
       waitingSince: state.waitingSince ?? null,
-      message: { id: event.messageId, from: 'buyer', text: event.text, at: Date.parse(event.sentAt) },
+      message: {
+        id: event.messageId,
+        from: 'buyer',
+        text: event.text,
+        at: Date.parse(event.sentAt),
+      },
     });
 
     await this.suggest(shop, buyerId, event.messageId);
 
     if (state.waitingSince !== undefined) {
-      const dueIn = state.waitingSince + shop.settings.slowReplySeconds * 1000 - this.deps.clock.now();
+      const dueIn =
+        state.waitingSince + shop.settings.slowReplySeconds * 1000 - this.deps.clock.now();
       await this.deps.alerts.add(
         'slow-reply',
         { shopId: shop.id, buyerId, waitingSince: state.waitingSince },
         // One alert per wait: the id names the conversation and when the wait began.
-        { jobId: `al_${Buffer.from(`${id}\u0000${state.waitingSince}`).toString('base64url')}`, delay: Math.max(0, dueIn) },
+        {
+          jobId: `al_${Buffer.from(`${id}\u0000${state.waitingSince}`).toString('base64url')}`,
+          delay: Math.max(0, dueIn),
+        },
       );
     }
   }
@@ -75,9 +89,19 @@ export class WorkspaceFeed {
     await this.deps.events.publish(shop.id, 'message', {
       conversationId: id,
       buyerId: event.buyer.id,
-      message: { id: event.messageId, from: 'agent', text: event.text, at: Date.parse(event.sentAt), agentName: event.agentName ?? null },
+      message: {
+        id: event.messageId,
+        from: 'agent',
+        text: event.text,
+        at: Date.parse(event.sentAt),
+        agentName: event.agentName ?? null,
+      },
     });
-    await this.deps.events.publish(shop.id, 'conversation', { conversationId: id, change: 'answered', via: 'platform' });
+    await this.deps.events.publish(shop.id, 'conversation', {
+      conversationId: id,
+      change: 'answered',
+      via: 'platform',
+    });
     await this.deps.scheduleIdleClose(shop.id, event.buyer.id, Date.parse(event.sentAt));
   }
 
@@ -86,17 +110,31 @@ export class WorkspaceFeed {
     const history = await this.deps.conversations.history(shop.id, buyerId, ASSIST_HISTORY);
     try {
       const result = await this.deps.assistant.suggest({
-        history: history.map((m) => ({ from: m.from, text: m.text, at: new Date(m.at).toISOString() })),
+        history: history.map((m) => ({
+          from: m.from,
+          text: m.text,
+          at: new Date(m.at).toISOString(),
+        })),
         catalog: shop.catalog,
         settings: { busyNudge: shop.settings.busyNudge },
       });
       const stored = { forMessageId, at: this.deps.clock.now(), ...result };
       await this.deps.conversations.saveSuggestions(shop.id, buyerId, stored);
-      await this.deps.suggestionIndex.remember(shop.id, conversationId(shop.id, buyerId), result.suggestions);
-      await this.deps.events.publish(shop.id, 'suggestion', { conversationId: conversationId(shop.id, buyerId), ...stored });
+      await this.deps.suggestionIndex.remember(
+        shop.id,
+        conversationId(shop.id, buyerId),
+        result.suggestions,
+      );
+      await this.deps.events.publish(shop.id, 'suggestion', {
+        conversationId: conversationId(shop.id, buyerId),
+        ...stored,
+      });
     } catch (error) {
       // The agent can still answer by hand; the message itself is stored and counted.
-      this.deps.logger.error({ err: (error as Error).message, shopId: shop.id }, 'suggestions failed');
+      this.deps.logger.error(
+        { err: (error as Error).message, shopId: shop.id },
+        'suggestions failed',
+      );
     }
   }
 }

@@ -1,9 +1,13 @@
 import type { Queue } from 'bullmq';
-import { type ConversationStore, conversationId, parseConversationId } from '../conversations/conversation-store';
+import {
+  type ConversationStore,
+  conversationId,
+  parseConversationId,
+} from '../conversations/conversation-store';
 import type { OutboundJob } from '../pipeline/queues';
-import type { ShopRegistry } from '../shops/shop-registry';
-import { AppError, notFound, unavailable } from '../shared/errors';
 import type { Clock } from '../shared/clock';
+import { AppError, notFound, unavailable } from '../shared/errors';
+import type { ShopRegistry } from '../shops/shop-registry';
 import type { AgentEvents } from './agent-events';
 import type { AgentRegistry } from './agent-registry';
 import type { Assignment } from './assignment';
@@ -28,7 +32,14 @@ export interface ConversationSummary {
   lastMessages: Array<{ id: string; from: string; text: string; at: string; agentName?: string }>;
   suggestions: Array<{ id: string; text: string; tactic: string }>;
   /** Replies not (yet) delivered: queued, or failed with the platform's words. */
-  undeliveredReplies: Array<{ replyId: string; agentName: string | null; text: string; status: string; error: string | null; createdAt: string }>;
+  undeliveredReplies: Array<{
+    replyId: string;
+    agentName: string | null;
+    text: string;
+    status: string;
+    error: string | null;
+    createdAt: string;
+  }>;
   stage: string | null;
   lastActivityAt: string | null;
 }
@@ -82,16 +93,26 @@ export class Workspace {
     if (!result.claimed) {
       const holder = await this.deps.agents.get(result.heldBy);
       // A holder who left the shop (or was revoked) no longer blocks the conversation.
-      if (holder && holder.shopIds.includes(shopId)) {
-        throw new AppError(409, 'conversation_taken', `${holder.name} is already answering this buyer.`, {
-          details: { agentId: holder.id, agentName: holder.name },
-        });
+      if (holder?.shopIds.includes(shopId)) {
+        throw new AppError(
+          409,
+          'conversation_taken',
+          `${holder.name} is already answering this buyer.`,
+          {
+            details: { agentId: holder.id, agentName: holder.name },
+          },
+        );
       }
       await this.deps.assignment.release(id);
       await this.deps.assignment.claim(id, agent.agentId);
     }
     // Replying claims too; only a change of hands is news to the other agents.
-    if (before !== agent.agentId) await this.deps.events.publish(shopId, 'conversation', { conversationId: id, change: 'assigned', agentId: agent.agentId });
+    if (before !== agent.agentId)
+      await this.deps.events.publish(shopId, 'conversation', {
+        conversationId: id,
+        change: 'assigned',
+        agentId: agent.agentId,
+      });
   }
 
   async close(agent: SignedInAgent, id: string): Promise<void> {
@@ -99,16 +120,29 @@ export class Workspace {
     await this.claim(agent, id);
     await this.deps.conversations.close(shopId, buyerId, this.deps.clock.now());
     await this.deps.assignment.release(id);
-    await this.deps.events.publish(shopId, 'conversation', { conversationId: id, change: 'closed', agentId: agent.agentId });
+    await this.deps.events.publish(shopId, 'conversation', {
+      conversationId: id,
+      change: 'closed',
+      agentId: agent.agentId,
+    });
   }
 
-  async reply(agent: SignedInAgent, id: string, input: { text: string; suggestionId?: string }): Promise<Reply> {
+  async reply(
+    agent: SignedInAgent,
+    id: string,
+    input: { text: string; suggestionId?: string },
+  ): Promise<Reply> {
     const { shopId, buyerId } = this.visible(agent, id);
     let origin: ReplyOrigin = 'own';
     if (input.suggestionId) {
       const suggestion = await this.deps.suggestionIndex.get(shopId, input.suggestionId);
       if (!suggestion || suggestion.conversationId !== id) {
-        throw new AppError(400, 'unknown_suggestion', 'suggestionId: no such suggestion was shown for this conversation.', { details: { field: 'suggestionId' } });
+        throw new AppError(
+          400,
+          'unknown_suggestion',
+          'suggestionId: no such suggestion was shown for this conversation.',
+          { details: { field: 'suggestionId' } },
+        );
       }
       origin = suggestion.text === input.text ? 'suggestion_as_is' : 'suggestion_edited';
     }
@@ -124,13 +158,28 @@ export class Workspace {
       createdAt: this.deps.clock.now(),
     });
     try {
-      await this.deps.outbound.add('reply', { shopId, replyId: reply.replyId }, { jobId: reply.replyId });
+      await this.deps.outbound.add(
+        'reply',
+        { shopId, replyId: reply.replyId },
+        { jobId: reply.replyId },
+      );
     } catch (error) {
       // Never leave a reply "queued" with no job behind it.
-      await this.deps.replies.update(shopId, reply.replyId, { status: 'failed', error: 'could not be queued; send it again', failedAt: this.deps.clock.now() }).catch(() => undefined);
+      await this.deps.replies
+        .update(shopId, reply.replyId, {
+          status: 'failed',
+          error: 'could not be queued; send it again',
+          failedAt: this.deps.clock.now(),
+        })
+        .catch(() => undefined);
       throw unavailable('The reply could not be queued; send it again in a moment.', error);
     }
-    await this.deps.events.publish(shopId, 'reply', { conversationId: id, replyId: reply.replyId, status: 'queued', agentId: agent.agentId });
+    await this.deps.events.publish(shopId, 'reply', {
+      conversationId: id,
+      replyId: reply.replyId,
+      status: 'queued',
+      agentId: agent.agentId,
+    });
     return reply;
   }
 
@@ -148,7 +197,11 @@ export class Workspace {
     return parsed;
   }
 
-  private async summary(shop: { id: string; name: string; platform: string; settings: { slowReplySeconds: number } }, buyerId: string, historyLength: number): Promise<ConversationSummary> {
+  private async summary(
+    shop: { id: string; name: string; platform: string; settings: { slowReplySeconds: number } },
+    buyerId: string,
+    historyLength: number,
+  ): Promise<ConversationSummary> {
     const id = conversationId(shop.id, buyerId);
     const [state, history, suggestions, ownerId, replies] = await Promise.all([
       this.deps.conversations.state(shop.id, buyerId),
@@ -165,11 +218,21 @@ export class Workspace {
       shop: { id: shop.id, name: shop.name, platform: shop.platform },
       buyer: { id: buyerId, name: state.buyerName ?? null },
       waiting: state.waitingSince !== undefined,
-      waitingSince: state.waitingSince !== undefined ? new Date(state.waitingSince).toISOString() : null,
-      secondsWaiting: state.waitingSince !== undefined ? Math.max(0, Math.round((now - state.waitingSince) / 1000)) : 0,
+      waitingSince:
+        state.waitingSince !== undefined ? new Date(state.waitingSince).toISOString() : null,
+      secondsWaiting:
+        state.waitingSince !== undefined
+          ? Math.max(0, Math.round((now - state.waitingSince) / 1000))
+          : 0,
       slowReplySeconds: shop.settings.slowReplySeconds,
       assignedTo: owner ? { agentId: owner.id, name: owner.name } : null,
-      lastMessages: history.map((m) => ({ id: m.id, from: m.from, text: m.text, at: new Date(m.at).toISOString(), ...(m.agentName ? { agentName: m.agentName } : {}) })),
+      lastMessages: history.map((m) => ({
+        id: m.id,
+        from: m.from,
+        text: m.text,
+        at: new Date(m.at).toISOString(),
+        ...(m.agentName ? { agentName: m.agentName } : {}),
+      })),
       // Suggestions answer the latest buyer message; once an agent has replied they are stale.
       suggestions: state.waitingSince !== undefined ? (suggestions?.suggestions ?? []) : [],
       // A failure stays in view until the buyer writes again; by then it answers an old question.

@@ -4,7 +4,12 @@ import type { Redis } from 'ioredis';
 import { AgentEvents } from '../agents/agent-events';
 import { AgentRegistry } from '../agents/agent-registry';
 import { Assignment } from '../agents/assignment';
-import { IDLE_QUEUE, type IdleCloseJob, createIdleCloseProcessor, idleCloseScheduler } from '../agents/idle-close';
+import {
+  createIdleCloseProcessor,
+  IDLE_QUEUE,
+  type IdleCloseJob,
+  idleCloseScheduler,
+} from '../agents/idle-close';
 import { ReplyStore } from '../agents/reply-store';
 import { ResponseClock } from '../agents/response-clock';
 import { SuggestionIndex } from '../agents/suggestion-index';
@@ -25,17 +30,23 @@ import { ALERTS_QUEUE, createAlertProcessor } from '../pipeline/alert-processor'
 import { markDelivered } from '../pipeline/delivery-dedupe';
 import { createInboundProcessor } from '../pipeline/inbound-processor';
 import { createOutboundProcessor, markFailed } from '../pipeline/outbound-processor';
-import { INBOUND_QUEUE, type InboundJob, OUTBOUND_QUEUE, type OutboundJob, createQueues } from '../pipeline/queues';
+import {
+  createQueues,
+  INBOUND_QUEUE,
+  type InboundJob,
+  OUTBOUND_QUEUE,
+  type OutboundJob,
+} from '../pipeline/queues';
+import { WebhookIngest } from '../pipeline/webhook-ingest';
 import type { PlatformHttp } from '../platforms/contract';
 import { createRedisTokenCache } from '../platforms/redis-token-cache';
-import { WebhookIngest } from '../pipeline/webhook-ingest';
 import { defaultPlatforms } from '../platforms/registry';
-import { type ShopCache, ShopRegistry } from '../shops/shop-registry';
 import { type Clock, systemClock } from '../shared/clock';
-import { type Logger, createLogger } from '../shared/logger';
-import { type Metrics, createMetrics } from '../shared/metrics';
-import { RedisKeys, producerConnection, workerConnection } from '../shared/redis';
+import { createLogger, type Logger } from '../shared/logger';
+import { createMetrics, type Metrics } from '../shared/metrics';
+import { producerConnection, RedisKeys, workerConnection } from '../shared/redis';
 import { SecretBox } from '../shared/secret-box';
+import { type ShopCache, ShopRegistry } from '../shops/shop-registry';
 
 export interface ContainerOptions {
   adminToken: string;
@@ -49,7 +60,10 @@ export interface ContainerOptions {
 export async function waitForRedis(redis: Redis, timeoutMs = 10_000): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Redis not ready after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`Redis not ready after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     redis.once('ready', () => {
       clearTimeout(timer);
       resolve();
@@ -70,7 +84,10 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
   await waitForRedis(redis);
 
-  const queues = createQueues(redis, keys.queuePrefix, { attempts: config.OUTBOUND_ATTEMPTS, backoffMs: config.OUTBOUND_BACKOFF_MS });
+  const queues = createQueues(redis, keys.queuePrefix, {
+    attempts: config.OUTBOUND_ATTEMPTS,
+    backoffMs: config.OUTBOUND_BACKOFF_MS,
+  });
   const platforms = defaultPlatforms();
   const box = new SecretBox(options.secretsKey);
 
@@ -78,7 +95,12 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   const shopCache: ShopCache = new Map();
   function createStores(connection: Redis) {
     const shops = new ShopRegistry(connection, keys, box, platforms, clock, shopCache);
-    const agents = new AgentRegistry(connection, keys, clock, async (id) => (await shops.get(id)) !== null);
+    const agents = new AgentRegistry(
+      connection,
+      keys,
+      clock,
+      async (id) => (await shops.get(id)) !== null,
+    );
     const agentsOfShop = (shopId: string) => agents.agentsOfShop(shopId);
     return {
       shops,
@@ -94,18 +116,60 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       responseClock: new ResponseClock(connection, keys),
     };
   }
-  const { shops, agents, meter, conversations, commerce, events, assignment, replies, suggestionIndex, responseClock } = createStores(redis);
-  const billing = createBillingModule({ redis, keys, shops, meter, clock, logger, billingTimezone: config.BILLING_TIMEZONE });
-  const ingest = new WebhookIngest({ redis, keys, shops, platforms, queues, clock, ratePerMinute: config.WEBHOOK_RATE_PER_MINUTE });
+  const {
+    shops,
+    agents,
+    meter,
+    conversations,
+    commerce,
+    events,
+    assignment,
+    replies,
+    suggestionIndex,
+    responseClock,
+  } = createStores(redis);
+  const billing = createBillingModule({
+    redis,
+    keys,
+    shops,
+    meter,
+    clock,
+    logger,
+    billingTimezone: config.BILLING_TIMEZONE,
+  });
+  const ingest = new WebhookIngest({
+    redis,
+    keys,
+    shops,
+    platforms,
+    queues,
+    clock,
+    ratePerMinute: config.WEBHOOK_RATE_PER_MINUTE,
+  });
 
   const assistant = createAssistant({
     openai: config.OPENAI_API_KEY
-      ? { apiKey: config.OPENAI_API_KEY, baseURL: config.OPENAI_BASE_URL, model: config.OPENAI_MODEL, timeoutMs: config.ASSIST_TIMEOUT_MS }
+      ? {
+          apiKey: config.OPENAI_API_KEY,
+          baseURL: config.OPENAI_BASE_URL,
+          model: config.OPENAI_MODEL,
+          timeoutMs: config.ASSIST_TIMEOUT_MS,
+        }
       : undefined,
     onFallback: (reason) => metrics.llmFallbacks.inc({ reason }),
     onLatency: (engine, ms) => metrics.suggestionLatency.observe({ engine }, ms / 1000),
   });
-  const workspace = new Workspace({ shops, agents, conversations, assignment, replies, suggestionIndex, events, outbound: queues.outbound, clock });
+  const workspace = new Workspace({
+    shops,
+    agents,
+    conversations,
+    assignment,
+    replies,
+    suggestionIndex,
+    events,
+    outbound: queues.outbound,
+    clock,
+  });
 
   const shutdownHooks = new Set<() => void>();
 
@@ -140,11 +204,15 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
 
   function startWorkers(): Worker[] {
     const connection = workerConnection(config.REDIS_URL);
-    connection.on('error', (error) => logger.warn({ err: error.message }, 'worker redis connection error'));
+    connection.on('error', (error) =>
+      logger.warn({ err: error.message }, 'worker redis connection error'),
+    );
     workerRedis.push(connection);
     // Job processing waits out a Redis blip instead of failing a job halfway.
     const storeConnection = workerConnection(config.REDIS_URL);
-    storeConnection.on('error', (error) => logger.warn({ err: error.message }, 'worker store connection error'));
+    storeConnection.on('error', (error) =>
+      logger.warn({ err: error.message }, 'worker store connection error'),
+    );
     workerRedis.push(storeConnection);
     const stores = createStores(storeConnection);
     const alerts = new Queue<AlertJob>(ALERTS_QUEUE, {
@@ -153,19 +221,36 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       // Completed alerts are kept a day: the job id (conversation + start of the wait) then stops a repeat alert.
       defaultJobOptions: { removeOnComplete: { age: 86_400 }, removeOnFail: 1000, attempts: 3 },
     });
-    const idle = new Queue<IdleCloseJob>(IDLE_QUEUE, { connection: storeConnection, prefix: keys.queuePrefix, defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000, attempts: 3 } });
+    const idle = new Queue<IdleCloseJob>(IDLE_QUEUE, {
+      connection: storeConnection,
+      prefix: keys.queuePrefix,
+      defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000, attempts: 3 },
+    });
     workerQueues.push(alerts, idle);
     const scheduleIdleClose = idleCloseScheduler(idle, config.CONVERSATION_IDLE_SECONDS * 1000);
-    const feed = new WorkspaceFeed({ ...stores, assistant, alerts, scheduleIdleClose, clock, logger });
+    const feed = new WorkspaceFeed({
+      ...stores,
+      assistant,
+      alerts,
+      scheduleIdleClose,
+      clock,
+      logger,
+    });
     const platformHttp: PlatformHttp = {
       // Looked up at call time so tests' HTTP interception sees every request.
       fetch: (input, init) => fetch(input, init),
-      apiBase: { metaGraph: config.META_GRAPH_API_BASE, line: config.LINE_API_BASE, wechat: config.WECHAT_API_BASE, telegram: config.TELEGRAM_API_BASE },
+      apiBase: {
+        metaGraph: config.META_GRAPH_API_BASE,
+        line: config.LINE_API_BASE,
+        wechat: config.WECHAT_API_BASE,
+        telegram: config.TELEGRAM_API_BASE,
+      },
       tokenCache: createRedisTokenCache(storeConnection, `${keys.global('{tokens}')}:`),
     };
 
     const processInbound = createInboundProcessor({
-      markDelivered: (shopId, platform, eventId) => markDelivered(storeConnection, keys, shopId, platform, eventId),
+      markDelivered: (shopId, platform, eventId) =>
+        markDelivered(storeConnection, keys, shopId, platform, eventId),
       shops: stores.shops,
       conversations: stores.conversations,
       meter: stores.meter,
@@ -179,14 +264,29 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       prefix: keys.queuePrefix,
       concurrency: config.WORKER_CONCURRENCY,
     });
-    inbound.on('completed', (job) => metrics.jobLatency.observe({ queue: INBOUND_QUEUE }, (clock.now() - job.data.receivedAt) / 1000));
+    inbound.on('completed', (job) =>
+      metrics.jobLatency.observe(
+        { queue: INBOUND_QUEUE },
+        (clock.now() - job.data.receivedAt) / 1000,
+      ),
+    );
     inbound.on('failed', (job, error) => {
       if (!job) return;
-      const final = error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
-      const context = { queue: INBOUND_QUEUE, jobId: job.id, shopId: job.data.shopId, attemptsMade: job.attemptsMade, err: error.message };
+      const final =
+        error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
+      const context = {
+        queue: INBOUND_QUEUE,
+        jobId: job.id,
+        shopId: job.data.shopId,
+        attemptsMade: job.attemptsMade,
+        err: error.message,
+      };
       if (final) {
         metrics.jobsFailed.inc({ queue: INBOUND_QUEUE });
-        logger.error(context, 'inbound job failed permanently; kept in the failed set (GET /v1/ops/failed-jobs)');
+        logger.error(
+          context,
+          'inbound job failed permanently; kept in the failed set (GET /v1/ops/failed-jobs)',
+        );
       } else {
         logger.warn(context, 'inbound job failed; will retry');
       }
@@ -203,38 +303,73 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       invoices: billing.invoices,
       agentName: async (agentId: string) => (await stores.agents.get(agentId))?.name ?? 'agent',
     };
-    const outbound = new Worker<OutboundJob>(OUTBOUND_QUEUE, createOutboundProcessor(outboundDeps), {
-      connection,
-      prefix: keys.queuePrefix,
-      concurrency: config.WORKER_CONCURRENCY,
-    });
+    const outbound = new Worker<OutboundJob>(
+      OUTBOUND_QUEUE,
+      createOutboundProcessor(outboundDeps),
+      {
+        connection,
+        prefix: keys.queuePrefix,
+        concurrency: config.WORKER_CONCURRENCY,
+      },
+    );
     outbound.on('failed', (job: Job<OutboundJob> | undefined, error) => {
       const final = error.name === 'UnrecoverableError' || /stalled/i.test(error.message);
       if (!job || (!final && job.attemptsMade < (job.opts.attempts ?? 1))) return;
       // Retries exhausted: the reply ends as failed with the platform's last words.
       metrics.jobsFailed.inc({ queue: OUTBOUND_QUEUE });
-      void stores.replies.get(job.data.shopId, job.data.replyId).then(async (reply) => {
-        if (reply?.status === 'queued') await markFailed(outboundDeps, reply, error.message);
-        if (reply?.status === 'sent' && !reply.recorded) {
-          // Delivered, but the history and meters were not updated: finish that later, never resend.
-          logger.error({ replyId: reply.replyId, shopId: reply.shopId }, 'reply sent but not yet recorded; retrying the bookkeeping');
-          await queues.outbound.add('reply', job.data, { jobId: `${reply.replyId}-record-${clock.now()}`, delay: 60_000 });
-        }
-      }).catch((markError: Error) => logger.warn({ err: markError.message, replyId: job.data.replyId }, 'could not mark the reply failed'));
+      void stores.replies
+        .get(job.data.shopId, job.data.replyId)
+        .then(async (reply) => {
+          if (reply?.status === 'queued') await markFailed(outboundDeps, reply, error.message);
+          if (reply?.status === 'sent' && !reply.recorded) {
+            // Delivered, but the history and meters were not updated: finish that later, never resend.
+            logger.error(
+              { replyId: reply.replyId, shopId: reply.shopId },
+              'reply sent but not yet recorded; retrying the bookkeeping',
+            );
+            await queues.outbound.add('reply', job.data, {
+              jobId: `${reply.replyId}-record-${clock.now()}`,
+              delay: 60_000,
+            });
+          }
+        })
+        .catch((markError: Error) =>
+          logger.warn(
+            { err: markError.message, replyId: job.data.replyId },
+            'could not mark the reply failed',
+          ),
+        );
     });
     outbound.on('error', (error) => logger.warn({ err: error.message }, 'outbound worker error'));
 
-    const alertWorker = new Worker<AlertJob>(ALERTS_QUEUE, createAlertProcessor({ ...stores, clock }), { connection, prefix: keys.queuePrefix, concurrency: 4 });
+    const alertWorker = new Worker<AlertJob>(
+      ALERTS_QUEUE,
+      createAlertProcessor({ ...stores, clock }),
+      { connection, prefix: keys.queuePrefix, concurrency: 4 },
+    );
     alertWorker.on('error', (error) => logger.warn({ err: error.message }, 'alert worker error'));
-    const idleWorker = new Worker<IdleCloseJob>(IDLE_QUEUE, createIdleCloseProcessor({ ...stores, clock }), { connection, prefix: keys.queuePrefix, concurrency: 4 });
-    idleWorker.on('error', (error) => logger.warn({ err: error.message }, 'idle-close worker error'));
+    const idleWorker = new Worker<IdleCloseJob>(
+      IDLE_QUEUE,
+      createIdleCloseProcessor({ ...stores, clock }),
+      { connection, prefix: keys.queuePrefix, concurrency: 4 },
+    );
+    idleWorker.on('error', (error) =>
+      logger.warn({ err: error.message }, 'idle-close worker error'),
+    );
     workers.push(inbound, outbound, alertWorker, idleWorker);
-    billingStarted = billing.startWorker(connection).catch((error: Error) => logger.error({ err: error.message }, 'billing worker did not start'));
+    billingStarted = billing
+      .startWorker(connection)
+      .catch((error: Error) =>
+        logger.error({ err: error.message }, 'billing worker did not start'),
+      );
     return workers;
   }
 
   function createHttp() {
-    return createHttpApp(services, { v1: [agentRoutes(services), assistRoutes(services), ...billing.routers().v1], public: [pageRoutes()] });
+    return createHttpApp(services, {
+      v1: [agentRoutes(services), assistRoutes(services), ...billing.routers().v1],
+      public: [pageRoutes()],
+    });
   }
 
   /** Stops workers (letting active jobs finish) and closes connections. */
@@ -248,7 +383,33 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     await redis.quit().catch(() => redis.disconnect());
   }
 
-  return { config, services, clock, logger, metrics, keys, redis, queues, shops, agents, meter, conversations, commerce, billing, replies, assignment, events, workspace, responseClock, startWorkers, createHttp, close, stopStreams: () => [...shutdownHooks].forEach((stop) => stop()) };
+  return {
+    config,
+    services,
+    clock,
+    logger,
+    metrics,
+    keys,
+    redis,
+    queues,
+    shops,
+    agents,
+    meter,
+    conversations,
+    commerce,
+    billing,
+    replies,
+    assignment,
+    events,
+    workspace,
+    responseClock,
+    startWorkers,
+    createHttp,
+    close,
+    stopStreams: () => {
+      for (const stop of [...shutdownHooks]) stop();
+    },
+  };
 }
 
 export type Container = Awaited<ReturnType<typeof buildContainer>>;

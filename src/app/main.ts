@@ -11,7 +11,11 @@ async function main(role: 'all' | 'api' | 'worker'): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger(config.LOG_LEVEL);
   const secrets = resolveLocalSecrets(config);
-  const container = await buildContainer(config, { adminToken: secrets.adminToken, secretsKey: secrets.secretsKey, logger });
+  const container = await buildContainer(config, {
+    adminToken: secrets.adminToken,
+    secretsKey: secrets.secretsKey,
+    logger,
+  });
 
   let server: Server | undefined;
   if (role !== 'worker') {
@@ -21,7 +25,9 @@ async function main(role: 'all' | 'api' | 'worker'): Promise<void> {
     logger.info({ port: config.PORT, role }, 'http listening');
     if (secrets.adminTokenSource === 'file') {
       // Printed to the terminal (not the log) so a newcomer can use it at once.
-      console.log(`\nSeatmate is up on http://localhost:${config.PORT}\nAdmin token (kept in ${secrets.adminTokenFile}):\n  ${secrets.adminToken}\n`);
+      console.log(
+        `\nSeatmate is up on http://localhost:${config.PORT}\nAdmin token (kept in ${secrets.adminTokenFile}):\n  ${secrets.adminToken}\n`,
+      );
     }
   }
   if (role !== 'api') {
@@ -62,6 +68,8 @@ main(role).catch((error) => {
     console.error(error.message);
     process.exit(78);
   }
-  console.error(`Seatmate failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(
+    `Seatmate failed to start: ${error instanceof Error ? error.message : String(error)}`,
+  );
   process.exit(1);
 });

@@ -20,11 +20,17 @@ export function pickAlternative(options: OptionsInFocus): AlternativePair | null
     a !== undefined && b !== undefined && a !== b ? { key: d.key, a, b } : null;
 
   for (const d of usable) {
-    if (d.mentioned.length >= 2) return pair(d, d.mentioned[d.mentioned.length - 2], d.mentioned[d.mentioned.length - 1]);
+    if (d.mentioned.length >= 2)
+      return pair(d, d.mentioned[d.mentioned.length - 2], d.mentioned[d.mentioned.length - 1]);
   }
   for (const d of usable) {
     const named = d.mentioned[0];
-    if (named !== undefined) return pair(d, named, d.values.find((v) => v !== named));
+    if (named !== undefined)
+      return pair(
+        d,
+        named,
+        d.values.find((v) => v !== named),
+      );
   }
   const products = usable.filter((d) => d.key !== 'deliveryDays');
   const first = products[0] ?? usable[0];

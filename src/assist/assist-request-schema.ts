@@ -10,7 +10,11 @@ export const localeSchema = z.enum(['zh-Hans', 'zh-Hant', 'en']);
 export const chatMessageSchema = z
   .object({
     from: z.enum(['buyer', 'agent']),
-    text: z.string().trim().min(1, 'must not be empty').max(MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`),
+    text: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(MAX_MESSAGE_CHARS, `must be at most ${MAX_MESSAGE_CHARS} characters`),
     at: z.iso.datetime({ offset: true }).optional(),
   })
   .strict();

@@ -3,11 +3,23 @@ import type { Catalog } from '../shops/shop-schema';
 import { checkSuggestion, type GuardrailContext, guardrailContext } from './guardrails';
 import { templatesFor } from './lexicon';
 import { createOpenAIEngine, EngineFailure, type OpenAIEngineOptions } from './openai-engine';
-import { analyseConversation, type DraftSuggestion, draftWithRules, type EngineDraft } from './rules-engine';
+import {
+  analyseConversation,
+  type DraftSuggestion,
+  draftWithRules,
+  type EngineDraft,
+} from './rules-engine';
 
 export type Locale = 'zh-Hans' | 'zh-Hant' | 'en';
 export type Stage = 'browsing' | 'interested' | 'ready' | 'hesitating' | 'complaint' | 'after_sale';
-export type Tactic = 'greeting' | 'answer' | 'empathy' | 'help_choose' | 'alternative_close' | 'busy_nudge' | 'follow_up';
+export type Tactic =
+  | 'greeting'
+  | 'answer'
+  | 'empathy'
+  | 'help_choose'
+  | 'alternative_close'
+  | 'busy_nudge'
+  | 'follow_up';
 export type Sentiment = 'positive' | 'neutral' | 'negative';
 
 export interface ChatMessage {
@@ -57,23 +69,34 @@ export interface Assistant {
 
 /** Catalog words may appear in suggestions in whatever script the shop wrote them. */
 function catalogTerms(catalog: AssistInput['catalog']): string[] {
-  return (catalog?.products ?? []).flatMap((p) => [p.name, ...Object.values(p.options).flat(), ...(p.deliveryDays ?? [])]);
+  return (catalog?.products ?? []).flatMap((p) => [
+    p.name,
+    ...Object.values(p.options).flat(),
+    ...(p.deliveryDays ?? []),
+  ]);
 }
 
 /** Used only when every other suggestion was dropped: static, checked by the unit tests. */
 function lastResort(locale: Locale, stage: Stage): DraftSuggestion {
   const t = templatesFor(locale);
-  return stage === 'complaint' ? { tactic: 'empathy', text: t.empathy.general } : { tactic: 'answer', text: t.answer.general };
+  return stage === 'complaint'
+    ? { tactic: 'empathy', text: t.empathy.general }
+    : { tactic: 'answer', text: t.answer.general };
 }
 
-const isSafe = (context: GuardrailContext) => (s: DraftSuggestion) => checkSuggestion(s, context).length === 0;
+const isSafe = (context: GuardrailContext) => (s: DraftSuggestion) =>
+  checkSuggestion(s, context).length === 0;
 
 /**
  * The model's suggestions with each one that breaks a guardrail replaced, in
  * place, by a safe rules suggestion not already shown (or left out when there
  * is none).
  */
-function replaceUnsafe(model: readonly DraftSuggestion[], rules: readonly DraftSuggestion[], context: GuardrailContext) {
+function replaceUnsafe(
+  model: readonly DraftSuggestion[],
+  rules: readonly DraftSuggestion[],
+  context: GuardrailContext,
+) {
   const safe = isSafe(context);
   const kept = model.filter(safe);
   const spare = rules.filter((r) => safe(r) && !kept.some((k) => k.text === r.text));
@@ -84,7 +107,8 @@ function replaceUnsafe(model: readonly DraftSuggestion[], rules: readonly DraftS
 export function createAssistant(options: AssistantOptions = {}): Assistant {
   const newId = options.newId ?? randomUUID;
   const model = options.openai ? createOpenAIEngine(options.openai) : undefined;
-  const withIds = (drafts: readonly DraftSuggestion[]): Suggestion[] => drafts.map((d) => ({ id: newId(), text: d.text, tactic: d.tactic }));
+  const withIds = (drafts: readonly DraftSuggestion[]): Suggestion[] =>
+    drafts.map((d) => ({ id: newId(), text: d.text, tactic: d.tactic }));
 
   return {
     async suggest(input) {
@@ -109,7 +133,14 @@ export function createAssistant(options: AssistantOptions = {}): Assistant {
         if (reason) options.onFallback?.(reason);
         options.onLatency?.('rules', rulesMs);
         const { stage, sentiment, signals } = rules;
-        return { stage, sentiment, signals, locale: analysis.locale, suggestions: withIds(safeRules), engine: 'rules' };
+        return {
+          stage,
+          sentiment,
+          signals,
+          locale: analysis.locale,
+          suggestions: withIds(safeRules),
+          engine: 'rules',
+        };
       };
       if (!model) return answerWithRules();
 
@@ -130,11 +161,21 @@ export function createAssistant(options: AssistantOptions = {}): Assistant {
       options.onLatency?.('openai', performance.now() - modelStarted);
 
       // A complaint seen by either engine forbids closing tactics.
-      const merged = replaceUnsafe(draft.suggestions, safeRules, { ...rulesContext, stages: [draft.stage, rules.stage] });
+      const merged = replaceUnsafe(draft.suggestions, safeRules, {
+        ...rulesContext,
+        stages: [draft.stage, rules.stage],
+      });
       if (!merged.keptAny) return answerWithRules('guardrail');
       if (merged.replacedAny) options.onFallback?.('guardrail');
       const { stage, sentiment, signals } = draft;
-      return { stage, sentiment, signals, locale: analysis.locale, suggestions: withIds(merged.suggestions), engine: 'openai' };
+      return {
+        stage,
+        sentiment,
+        signals,
+        locale: analysis.locale,
+        suggestions: withIds(merged.suggestions),
+        engine: 'openai',
+      };
     },
   };
 }

@@ -60,7 +60,8 @@ function valuesNamedIn(text: string, values: readonly string[]): string[] {
 }
 
 /** Letter sizes and shoe sizes as buyers write them, for conversations without a catalog. */
-const SIZE_WORDS = /(?<![A-Za-z0-9])(?:XXS|XS|XXXL|XXL|XL|[2-4]XL|S|M|L)(?![A-Za-z])|(?<!\d)(?:3[4-9]|4[0-6])(?:码|碼|号|號)|均码|均碼/gu;
+const SIZE_WORDS =
+  /(?<![A-Za-z0-9])(?:XXS|XS|XXXL|XXL|XL|[2-4]XL|S|M|L)(?![A-Za-z])|(?<!\d)(?:3[4-9]|4[0-6])(?:码|碼|号|號)|均码|均碼/gu;
 
 function inOrderOfMention(texts: readonly string[], found: (text: string) => string[]): string[] {
   const out: string[] = [];
@@ -74,13 +75,17 @@ function inOrderOfMention(texts: readonly string[], found: (text: string) => str
  * word breaks to split on, so they must be named in full.
  */
 function distinctiveWords(products: Catalog['products']): Map<string, string[]> {
-  const wordsOf = (name: string) => (name.toLowerCase().match(/[a-z]{3,}/g) ?? []);
+  const wordsOf = (name: string) => name.toLowerCase().match(/[a-z]{3,}/g) ?? [];
   const counts = new Map<string, number>();
-  for (const p of products) for (const w of new Set(wordsOf(p.name))) counts.set(w, (counts.get(w) ?? 0) + 1);
+  for (const p of products)
+    for (const w of new Set(wordsOf(p.name))) counts.set(w, (counts.get(w) ?? 0) + 1);
   return new Map(products.map((p) => [p.id, wordsOf(p.name).filter((w) => counts.get(w) === 1)]));
 }
 
-function productInFocus(catalog: Catalog, texts: readonly string[]): Catalog['products'][number] | undefined {
+function productInFocus(
+  catalog: Catalog,
+  texts: readonly string[],
+): Catalog['products'][number] | undefined {
   const { products } = catalog;
   if (products.length === 1) return products[0];
   const distinctive = distinctiveWords(products);
@@ -94,7 +99,9 @@ function productInFocus(catalog: Catalog, texts: readonly string[]): Catalog['pr
   }
   for (let i = texts.length - 1; i >= 0; i -= 1) {
     const text = texts[i] ?? '';
-    const byValue = products.filter((p) => Object.values(p.options).some((vs) => vs.some((v) => namesValue(text, v))));
+    const byValue = products.filter((p) =>
+      Object.values(p.options).some((vs) => vs.some((v) => namesValue(text, v))),
+    );
     if (byValue.length === 1) return byValue[0];
   }
   return undefined;
@@ -105,7 +112,10 @@ function productInFocus(catalog: Catalog, texts: readonly string[]): Catalog['pr
  * focus when there is one, otherwise only the colours and sizes the chat
  * itself named. Nothing here is ever invented.
  */
-export function findOptions(history: readonly ChatMessage[], catalog: Catalog | undefined): OptionsInFocus {
+export function findOptions(
+  history: readonly ChatMessage[],
+  catalog: Catalog | undefined,
+): OptionsInFocus {
   const texts = history.map((m) => m.text);
   const product = catalog ? productInFocus(catalog, texts) : undefined;
   if (product) {
@@ -118,14 +128,23 @@ export function findOptions(history: readonly ChatMessage[], catalog: Catalog | 
         values: [...values],
         mentioned: inOrderOfMention(texts, (t) => valuesNamedIn(t, values)),
       }));
-    return { productName: product.name, dimensions, knownValues: dimensions.flatMap((d) => d.values) };
+    return {
+      productName: product.name,
+      dimensions,
+      knownValues: dimensions.flatMap((d) => d.values),
+    };
   }
   if (catalog && catalog.products.length > 0) {
     // Several products and none in focus: offer no options rather than guess which product they belong to.
-    const knownValues = catalog.products.flatMap((p) => [...Object.values(p.options).flat(), ...(p.deliveryDays ?? [])]);
+    const knownValues = catalog.products.flatMap((p) => [
+      ...Object.values(p.options).flat(),
+      ...(p.deliveryDays ?? []),
+    ]);
     return { dimensions: [], knownValues };
   }
-  const colours = inOrderOfMention(texts, (t) => matchesOf(lexicon.colours, t).map((c) => c.toLowerCase()));
+  const colours = inOrderOfMention(texts, (t) =>
+    matchesOf(lexicon.colours, t).map((c) => c.toLowerCase()),
+  );
   const sizes = inOrderOfMention(texts, (t) => matchesOf(SIZE_WORDS, t));
   const dimensions = [
     { key: 'colour', values: colours, mentioned: colours },
@@ -141,6 +160,13 @@ export function findOptions(history: readonly ChatMessage[], catalog: Catalog | 
 export function productMentionDetector(catalog: Catalog | undefined): (text: string) => boolean {
   const products = catalog?.products ?? [];
   const distinctive = distinctiveWords(products);
-  const names = products.flatMap((p) => [p.name, ...(distinctive.get(p.id) ?? []), ...Object.values(p.options).flat()]);
-  return (text) => names.some((v) => namesValue(text, v)) || matches(lexicon.colours, text) || matches(SIZE_WORDS, text);
+  const names = products.flatMap((p) => [
+    p.name,
+    ...(distinctive.get(p.id) ?? []),
+    ...Object.values(p.options).flat(),
+  ]);
+  return (text) =>
+    names.some((v) => namesValue(text, v)) ||
+    matches(lexicon.colours, text) ||
+    matches(SIZE_WORDS, text);
 }

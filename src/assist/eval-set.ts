@@ -13,8 +13,23 @@ import { findPersonalData } from './personal-data';
  * engine's answer to them, shared by scripts/eval-assist.ts and the unit tests.
  */
 
-const stageSchema = z.enum(['browsing', 'interested', 'ready', 'hesitating', 'complaint', 'after_sale']);
-const tacticSchema = z.enum(['greeting', 'answer', 'empathy', 'help_choose', 'alternative_close', 'busy_nudge', 'follow_up']);
+const stageSchema = z.enum([
+  'browsing',
+  'interested',
+  'ready',
+  'hesitating',
+  'complaint',
+  'after_sale',
+]);
+const tacticSchema = z.enum([
+  'greeting',
+  'answer',
+  'empathy',
+  'help_choose',
+  'alternative_close',
+  'busy_nudge',
+  'follow_up',
+]);
 
 export const evalItemSchema = z
   .object({
@@ -33,7 +48,10 @@ export const evalItemSchema = z
   .strict();
 export type EvalItem = z.infer<typeof evalItemSchema>;
 
-export const EVAL_SET_URL = new URL('../../test/fixtures/assist/conversations.json', import.meta.url);
+export const EVAL_SET_URL = new URL(
+  '../../test/fixtures/assist/conversations.json',
+  import.meta.url,
+);
 
 export function loadEvalSet(url: URL = EVAL_SET_URL): EvalItem[] {
   const items = z.array(evalItemSchema).parse(JSON.parse(readFileSync(url, 'utf8')));
@@ -46,9 +64,15 @@ const CLOSING: readonly Tactic[] = ['alternative_close', 'busy_nudge'];
 
 /** Every real option value of this conversation: catalog values, else colours and sizes the chat named. */
 function realOptionValues(input: AssistInput): string[] {
-  const fromCatalog = (input.catalog?.products ?? []).flatMap((p) => [...Object.values(p.options).flat(), ...(p.deliveryDays ?? [])]);
+  const fromCatalog = (input.catalog?.products ?? []).flatMap((p) => [
+    ...Object.values(p.options).flat(),
+    ...(p.deliveryDays ?? []),
+  ]);
   if (fromCatalog.length > 0) return fromCatalog;
-  return input.history.flatMap((m) => [...matchesOf(lexicon.colours, m.text), ...(m.text.match(/\b(?:XS|S|M|L|XL|XXL)\b|[SMLX]{1,3}(?=码|碼)/g) ?? [])]);
+  return input.history.flatMap((m) => [
+    ...matchesOf(lexicon.colours, m.text),
+    ...(m.text.match(/\b(?:XS|S|M|L|XL|XXL)\b|[SMLX]{1,3}(?=码|碼)/g) ?? []),
+  ]);
 }
 
 /**
@@ -57,26 +81,41 @@ function realOptionValues(input: AssistInput): string[] {
  * buyer's personal data, options of an either-or question, closing tactics on
  * a labelled complaint).
  */
-export function auditResult(input: AssistInput, result: AssistResult, expectedStage?: string): string[] {
+export function auditResult(
+  input: AssistInput,
+  result: AssistResult,
+  expectedStage?: string,
+): string[] {
   const problems: string[] = [];
-  if (result.suggestions.length < 1 || result.suggestions.length > 3) problems.push(`suggestion count ${result.suggestions.length}`);
+  if (result.suggestions.length < 1 || result.suggestions.length > 3)
+    problems.push(`suggestion count ${result.suggestions.length}`);
   const context = guardrailContext(input.history, {
     locale: result.locale,
     stages: [result.stage],
     busyNudgeEnabled: input.settings?.busyNudge === true,
     knownValues: realOptionValues(input),
-    catalogTerms: (input.catalog?.products ?? []).flatMap((p) => [p.name, ...Object.values(p.options).flat(), ...(p.deliveryDays ?? [])]),
+    catalogTerms: (input.catalog?.products ?? []).flatMap((p) => [
+      p.name,
+      ...Object.values(p.options).flat(),
+      ...(p.deliveryDays ?? []),
+    ]),
   });
   const buyerData = input.history.flatMap((m) => findPersonalData(m.text).map((p) => p.value));
   const options = realOptionValues(input);
   for (const s of result.suggestions) {
     for (const v of checkSuggestion(s, context)) problems.push(`${s.tactic}: ${v}`);
-    if (result.locale !== 'en' && (s.text.includes('你') || !s.text.includes('您'))) problems.push(`${s.tactic}: does not address the buyer as 您`);
-    if (buyerData.some((d) => s.text.includes(d))) problems.push(`${s.tactic}: echoes personal data`);
-    if (s.tactic === 'alternative_close' && new Set(options.filter((o) => namesValue(s.text, o))).size < 2) {
+    if (result.locale !== 'en' && (s.text.includes('你') || !s.text.includes('您')))
+      problems.push(`${s.tactic}: does not address the buyer as 您`);
+    if (buyerData.some((d) => s.text.includes(d)))
+      problems.push(`${s.tactic}: echoes personal data`);
+    if (
+      s.tactic === 'alternative_close' &&
+      new Set(options.filter((o) => namesValue(s.text, o))).size < 2
+    ) {
       problems.push('alternative_close: fewer than two real options named');
     }
-    if (expectedStage === 'complaint' && CLOSING.includes(s.tactic)) problems.push(`${s.tactic} on a complaint`);
+    if (expectedStage === 'complaint' && CLOSING.includes(s.tactic))
+      problems.push(`${s.tactic} on a complaint`);
   }
   return problems;
 }

@@ -72,7 +72,9 @@ function inventsOptions(text: string, ctx: GuardrailContext): boolean {
   const named = ctx.knownValues.filter((v) => namesValue(text, v));
   if (new Set(named.map((v) => v.toLowerCase())).size < 2) return true;
   const known = new Set(ctx.knownValues.map((v) => v.toLowerCase()));
-  return matchesOf(lexicon.colours, text).some((c) => !known.has(c.toLowerCase()) && !named.some((v) => namesValue(v, c)));
+  return matchesOf(lexicon.colours, text).some(
+    (c) => !known.has(c.toLowerCase()) && !named.some((v) => namesValue(v, c)),
+  );
 }
 
 export function checkSuggestion(suggestion: DraftSuggestion, ctx: GuardrailContext): Violation[] {
@@ -88,8 +90,10 @@ export function checkSuggestion(suggestion: DraftSuggestion, ctx: GuardrailConte
   const ownWords = ctx.catalogTerms.reduce((rest, term) => rest.split(term).join(' '), text);
   if (!isInLocaleScript(ownWords, ctx.locale)) violations.push('wrong_script');
   if (LINK.test(text)) violations.push('link');
-  if (CLOSING_TACTICS.includes(tactic) && ctx.stages.includes('complaint')) violations.push('closing_on_complaint');
+  if (CLOSING_TACTICS.includes(tactic) && ctx.stages.includes('complaint'))
+    violations.push('closing_on_complaint');
   if (tactic === 'busy_nudge' && !ctx.busyNudgeEnabled) violations.push('busy_nudge_disabled');
-  if (tactic === 'alternative_close' && inventsOptions(text, ctx)) violations.push('invented_option');
+  if (tactic === 'alternative_close' && inventsOptions(text, ctx))
+    violations.push('invented_option');
   return violations;
 }

@@ -29,15 +29,34 @@ export type SignalName = (typeof SIGNAL_NAMES)[number];
 
 export const COMPLAINT_TOPICS = ['delivery', 'quality', 'service'] as const;
 export type ComplaintTopic = (typeof COMPLAINT_TOPICS)[number];
-export const AFTER_SALE_TOPICS = ['tracking', 'return', 'cancel', 'exchange', 'invoice', 'address'] as const;
+export const AFTER_SALE_TOPICS = [
+  'tracking',
+  'return',
+  'cancel',
+  'exchange',
+  'invoice',
+  'address',
+] as const;
 export type AfterSaleTopic = (typeof AFTER_SALE_TOPICS)[number];
 
 const phrases = z.array(z.string().min(1));
 const lexiconFileSchema = z.object({
   greeting: phrases,
-  signals: z.object(Object.fromEntries(SIGNAL_NAMES.map((name) => [name, phrases])) as Record<SignalName, typeof phrases>),
+  signals: z.object(
+    Object.fromEntries(SIGNAL_NAMES.map((name) => [name, phrases])) as Record<
+      SignalName,
+      typeof phrases
+    >,
+  ),
   complaintTopics: z.object({ delivery: phrases, quality: phrases, service: phrases }),
-  afterSaleTopics: z.object({ tracking: phrases, return: phrases, cancel: phrases, exchange: phrases, invoice: phrases, address: phrases }),
+  afterSaleTopics: z.object({
+    tracking: phrases,
+    return: phrases,
+    cancel: phrases,
+    exchange: phrases,
+    invoice: phrases,
+    address: phrases,
+  }),
   sentiment: z.object({ positive: phrases, negative: phrases }),
   colours: phrases,
   /** Words that make a question about size and fit (asking height and weight only makes sense then). */
@@ -51,7 +70,9 @@ const templatesFileSchema = z.object({
   productFallback: text,
   listSeparator: text,
   listLastSeparator: text,
-  optionLabels: z.record(z.string(), text).refine((labels) => '_other' in labels, 'needs an _other label'),
+  optionLabels: z
+    .record(z.string(), text)
+    .refine((labels) => '_other' in labels, 'needs an _other label'),
   greeting: z.array(text).min(1),
   answer: z.object({
     asks_price: text,
@@ -66,8 +87,22 @@ const templatesFileSchema = z.object({
     will_buy: text,
     general: text,
   }),
-  afterSale: z.object({ tracking: text, return: text, cancel: text, exchange: text, invoice: text, address: text, general: text }),
-  empathy: z.object({ delivery: text, quality: text, service: text, general: text, reassure: text }),
+  afterSale: z.object({
+    tracking: text,
+    return: text,
+    cancel: text,
+    exchange: text,
+    invoice: text,
+    address: text,
+    general: text,
+  }),
+  empathy: z.object({
+    delivery: text,
+    quality: text,
+    service: text,
+    general: text,
+    reassure: text,
+  }),
   helpChoose: z.object({ options: text, size: text, generic: text }),
   alternativeClose: z.object({ option: text, delivery: text }),
   busyNudge: text,
@@ -76,7 +111,11 @@ const templatesFileSchema = z.object({
 export type ReplyTemplates = z.infer<typeof templatesFileSchema>;
 
 const byLocale = z.object({ 'zh-Hans': phrases, 'zh-Hant': phrases, en: phrases });
-const bannedClaimsFileSchema = z.object({ absoluteClaims: byLocale, unconfiguredPromises: byLocale, allowedPhrases: byLocale });
+const bannedClaimsFileSchema = z.object({
+  absoluteClaims: byLocale,
+  unconfiguredPromises: byLocale,
+  allowedPhrases: byLocale,
+});
 
 function loadJson<T>(file: string, schema: z.ZodType<T>): T {
   const url = new URL(`./lexicon/${file}`, import.meta.url);
@@ -121,9 +160,16 @@ export interface CompiledLexicon {
  * read with the union of all three lexicons: one compiled lexicon, not three.
  */
 function compileUnion(files: ReadonlyArray<z.infer<typeof lexiconFileSchema>>): CompiledLexicon {
-  const union = (pick: (f: z.infer<typeof lexiconFileSchema>) => string[]) => compilePhrases([...new Set(files.flatMap(pick))]);
-  const each = <K extends string>(keys: readonly K[], pick: (f: z.infer<typeof lexiconFileSchema>, key: K) => string[]) =>
-    Object.fromEntries(keys.map((key) => [key, union((f) => pick(f, key))])) as Record<K, RegExp | null>;
+  const union = (pick: (f: z.infer<typeof lexiconFileSchema>) => string[]) =>
+    compilePhrases([...new Set(files.flatMap(pick))]);
+  const each = <K extends string>(
+    keys: readonly K[],
+    pick: (f: z.infer<typeof lexiconFileSchema>, key: K) => string[],
+  ) =>
+    Object.fromEntries(keys.map((key) => [key, union((f) => pick(f, key))])) as Record<
+      K,
+      RegExp | null
+    >;
   return {
     greeting: union((f) => f.greeting),
     signals: each(SIGNAL_NAMES, (f, name) => f.signals[name]),
@@ -136,7 +182,9 @@ function compileUnion(files: ReadonlyArray<z.infer<typeof lexiconFileSchema>>): 
   };
 }
 
-export const lexicon: CompiledLexicon = compileUnion(LOCALES.map((locale) => loadJson(`${locale}.json`, lexiconFileSchema)));
+export const lexicon: CompiledLexicon = compileUnion(
+  LOCALES.map((locale) => loadJson(`${locale}.json`, lexiconFileSchema)),
+);
 
 const templatesByLocale: Record<Locale, ReplyTemplates> = {
   'zh-Hans': loadJson('templates.zh-Hans.json', templatesFileSchema),
@@ -146,7 +194,9 @@ const templatesByLocale: Record<Locale, ReplyTemplates> = {
 export const templatesFor = (locale: Locale): ReplyTemplates => templatesByLocale[locale];
 
 const bannedFile = loadJson('banned-claims.json', bannedClaimsFileSchema);
-const allOf = (lists: z.infer<typeof byLocale>) => [...new Set([...lists['zh-Hans'], ...lists['zh-Hant'], ...lists.en])];
+const allOf = (lists: z.infer<typeof byLocale>) => [
+  ...new Set([...lists['zh-Hans'], ...lists['zh-Hant'], ...lists.en]),
+];
 /** Compiled from `lexicon/banned-claims.json`, the one place the banned wording lives. */
 export const bannedWording = {
   absoluteClaims: compilePhrases(allOf(bannedFile.absoluteClaims)),

@@ -3,8 +3,8 @@ import OpenAI from 'openai';
 import { z } from 'zod';
 import type { Catalog } from '../shops/shop-schema';
 import type { ChatMessage, FallbackReason, Locale } from './assistant';
-import { SIGNAL_NAMES, type SignalName } from './lexicon';
 import type { OptionsInFocus } from './catalog-options';
+import { SIGNAL_NAMES, type SignalName } from './lexicon';
 import { redactPersonalData } from './personal-data';
 import { type EngineDraft, MAX_SUGGESTIONS } from './rules-engine';
 
@@ -49,12 +49,24 @@ const modelOutputSchema = z.object({
     .array(z.string())
     .max(20)
     .default([])
-    .transform((signals) => [...new Set(signals)].filter((s): s is SignalName => (SIGNAL_NAMES as readonly string[]).includes(s))),
+    .transform((signals) =>
+      [...new Set(signals)].filter((s): s is SignalName =>
+        (SIGNAL_NAMES as readonly string[]).includes(s),
+      ),
+    ),
   suggestions: z
     .array(
       z.object({
         text: z.string().trim().min(1).max(2000),
-        tactic: z.enum(['greeting', 'answer', 'empathy', 'help_choose', 'alternative_close', 'busy_nudge', 'follow_up']),
+        tactic: z.enum([
+          'greeting',
+          'answer',
+          'empathy',
+          'help_choose',
+          'alternative_close',
+          'busy_nudge',
+          'follow_up',
+        ]),
       }),
     )
     .min(1)
@@ -65,19 +77,28 @@ let systemPrompt: string | undefined;
 /** Read once: the prompts are files so they can be reviewed and edited without touching code. */
 function loadSystemPrompt(): string {
   if (systemPrompt === undefined) {
-    const read = (file: string) => readFileSync(new URL(`../../prompts/${file}`, import.meta.url), 'utf8');
+    const read = (file: string) =>
+      readFileSync(new URL(`../../prompts/${file}`, import.meta.url), 'utf8');
     systemPrompt = `${read('system.md')}\n\n${read('tactics.md')}`;
   }
   return systemPrompt;
 }
 
 /** JSON whose angle brackets are escaped, so buyer text cannot close the block it is quoted in. */
-const quoted = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e');
+const quoted = (value: unknown) =>
+  JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e');
 
 /** The user message: settings, catalog and conversation as delimited data, personal data redacted. */
 export function buildUserMessage(input: OpenAIEngineInput): string {
-  const conversation = input.history.map((m) => ({ from: m.from, text: redactPersonalData(m.text) }));
-  const catalog = (input.catalog?.products ?? []).map((p) => ({ name: p.name, options: p.options, deliveryDays: p.deliveryDays ?? [] }));
+  const conversation = input.history.map((m) => ({
+    from: m.from,
+    text: redactPersonalData(m.text),
+  }));
+  const catalog = (input.catalog?.products ?? []).map((p) => ({
+    name: p.name,
+    options: p.options,
+    deliveryDays: p.deliveryDays ?? [],
+  }));
   const realOptions = {
     product: input.options.productName ?? null,
     options: Object.fromEntries(input.options.dimensions.map((d) => [d.key, d.values])),
@@ -91,7 +112,11 @@ export function buildUserMessage(input: OpenAIEngineInput): string {
 }
 
 function reasonFor(error: unknown): FallbackReason {
-  if (error instanceof OpenAI.APIConnectionTimeoutError || error instanceof OpenAI.APIUserAbortError) return 'timeout';
+  if (
+    error instanceof OpenAI.APIConnectionTimeoutError ||
+    error instanceof OpenAI.APIUserAbortError
+  )
+    return 'timeout';
   return 'error';
 }
 
@@ -131,10 +156,15 @@ export function createOpenAIEngine(options: OpenAIEngineOptions) {
       try {
         parsed = JSON.parse(content ?? '');
       } catch (error) {
-        throw new EngineFailure('invalid_output', 'the model did not answer with JSON', { cause: error });
+        throw new EngineFailure('invalid_output', 'the model did not answer with JSON', {
+          cause: error,
+        });
       }
       const result = modelOutputSchema.safeParse(parsed);
-      if (!result.success) throw new EngineFailure('invalid_output', 'the model answer does not fit the schema', { cause: result.error });
+      if (!result.success)
+        throw new EngineFailure('invalid_output', 'the model answer does not fit the schema', {
+          cause: result.error,
+        });
       return result.data;
     },
   };

@@ -17,10 +17,14 @@ const RECOGNISERS: ReadonlyArray<{ kind: PersonalDataKind; pattern: RegExp }> = 
   // Mainland resident ID: 6-digit area, birth date 18xx-20xx, 3-digit sequence, check digit or X.
   {
     kind: 'id_number',
-    pattern: /(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx](?![0-9A-Za-z])/g,
+    pattern:
+      /(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx](?![0-9A-Za-z])/g,
   },
   // Anchored at the start of a run of address characters, so a long run without '@' is scanned once, not once per character.
-  { kind: 'email', pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g },
+  {
+    kind: 'email',
+    pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g,
+  },
   // Chinese mobiles, optionally with +86/0086 and spaces or dashes: 1[3-9]x xxxx xxxx.
   { kind: 'phone', pattern: /(?<!\d)(?:(?:\+|00)86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)/g },
   // International form: +country code then 6-14 more digits in groups.
@@ -44,7 +48,8 @@ const RECOGNISERS: ReadonlyArray<{ kind: PersonalDataKind; pattern: RegExp }> = 
   // zh residential compound: "xx小区3栋502".
   {
     kind: 'address',
-    pattern: /[\u4e00-\u9fff]{1,15}(?:小区|小區|花园|花園|公寓|大厦|大廈|新村|苑)\d+(?:栋|棟|幢|号楼|號樓)[0-9-]*(?:室|号|號)?/g,
+    pattern:
+      /[\u4e00-\u9fff]{1,15}(?:小区|小區|花园|花園|公寓|大厦|大廈|新村|苑)\d+(?:栋|棟|幢|号楼|號樓)[0-9-]*(?:室|号|號)?/g,
   },
   // en street address: house number, 1-4 words, a street suffix, optional unit.
   {

@@ -10,8 +10,18 @@ import {
   type SignalName,
 } from './lexicon';
 
-const READY_SIGNALS: readonly SignalName[] = ['asks_how_to_order', 'asks_payment', 'will_buy', 'asks_delivery'];
-const INTERESTED_SIGNALS: readonly SignalName[] = ['asks_price', 'asks_option', 'asks_stock', 'asks_discount'];
+const READY_SIGNALS: readonly SignalName[] = [
+  'asks_how_to_order',
+  'asks_payment',
+  'will_buy',
+  'asks_delivery',
+];
+const INTERESTED_SIGNALS: readonly SignalName[] = [
+  'asks_price',
+  'asks_option',
+  'asks_stock',
+  'asks_discount',
+];
 /** Signals that show the buyer moving towards a purchase (the source's "buying signals"). */
 const BUYING_SIGNALS: readonly SignalName[] = [...READY_SIGNALS, ...INTERESTED_SIGNALS];
 
@@ -49,7 +59,10 @@ export interface ConversationReading {
  * catalog product or a real option (a catalog value, a colour or size word),
  * which is itself a question about options ("有黑色吗", "in navy?").
  */
-export function readMessage(text: string, mentionsProduct: (text: string) => boolean): MessageReading {
+export function readMessage(
+  text: string,
+  mentionsProduct: (text: string) => boolean,
+): MessageReading {
   const signals = new Set<SignalName>();
   for (const sentence of splitSentences(text)) {
     // A sentence that tries to instruct the assistant is data, not the buyer's intent:
@@ -58,7 +71,8 @@ export function readMessage(text: string, mentionsProduct: (text: string) => boo
       signals.add('instruction_like_text');
       continue;
     }
-    for (const name of SIGNAL_NAMES) if (matches(lexicon.signals[name], sentence)) signals.add(name);
+    for (const name of SIGNAL_NAMES)
+      if (matches(lexicon.signals[name], sentence)) signals.add(name);
     if (mentionsProduct(sentence) || A_NOT_A_QUESTION.test(sentence)) signals.add('asks_option');
   }
   return { signals, greeting: isOnlyAGreeting(text) };
@@ -95,7 +109,8 @@ export function splitSentences(text: string): string[] {
     const ch = text[i] ?? '';
     if (inQuote && CLOSING_QUOTES.includes(ch)) inQuote = false;
     else if (!inQuote && OPENING_QUOTES.includes(ch)) inQuote = true;
-    const ends = '。！？!?\n'.includes(ch) || (ch === '.' && (i + 1 === text.length || text[i + 1] === ' '));
+    const ends =
+      '。！？!?\n'.includes(ch) || (ch === '.' && (i + 1 === text.length || text[i + 1] === ' '));
     if (ends && !inQuote) {
       sentences.push(text.slice(start, i + 1));
       start = i + 1;
@@ -117,8 +132,13 @@ function stageCue(signals: Set<SignalName>): Stage | null {
   return null;
 }
 
-function firstTopic<T extends string>(topics: readonly T[], patterns: Record<T, RegExp | null>, texts: readonly string[]): T | 'general' {
-  for (const text of texts) for (const topic of topics) if (matches(patterns[topic], text)) return topic;
+function firstTopic<T extends string>(
+  topics: readonly T[],
+  patterns: Record<T, RegExp | null>,
+  texts: readonly string[],
+): T | 'general' {
+  for (const text of texts)
+    for (const topic of topics) if (matches(patterns[topic], text)) return topic;
   return 'general';
 }
 
@@ -127,7 +147,10 @@ function firstTopic<T extends string>(topics: readonly T[], patterns: Record<T, 
  * message that says something about the stage decides it ("好的" after a size
  * question keeps the buyer interested), and a recent complaint outranks all.
  */
-export function classifyConversation(history: readonly ChatMessage[], mentionsProduct: (text: string) => boolean): ConversationReading {
+export function classifyConversation(
+  history: readonly ChatMessage[],
+  mentionsProduct: (text: string) => boolean,
+): ConversationReading {
   const buyerTexts = history.filter((m) => m.from === 'buyer').map((m) => m.text);
   const readings = buyerTexts.map((text) => readMessage(text, mentionsProduct));
   const last = readings[readings.length - 1];

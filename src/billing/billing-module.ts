@@ -1,14 +1,14 @@
-import { Queue, Worker, type ConnectionOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type Router from '@koa/router';
+import { type ConnectionOptions, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { billingRoutes } from '../http/routes/billing-routes';
 import type { ConsultationMeter } from '../metering/consultation-meter';
 import { OvertimeLog } from '../metering/overtime-log';
-import type { ShopRegistry } from '../shops/shop-registry';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { RedisKeys } from '../shared/redis';
 import { monthOf, previousMonth } from '../shared/shop-calendar';
+import type { ShopRegistry } from '../shops/shop-registry';
 import { InvoiceBook } from './invoice-book';
 import { MonthClose } from './month-close';
 
@@ -39,8 +39,19 @@ export function createBillingModule(deps: {
   const { redis, keys, shops, clock, logger, billingTimezone } = deps;
   const invoices = new InvoiceBook(redis, keys, shops, clock);
   const overtime = new OvertimeLog(redis, keys);
-  const monthClose = new MonthClose({ redis, keys, shops, invoices, clock, logger, billingTimezone });
-  const queue = new Queue<MonthCloseJob>(BILLING_QUEUE, { connection: redis, prefix: keys.queuePrefix });
+  const monthClose = new MonthClose({
+    redis,
+    keys,
+    shops,
+    invoices,
+    clock,
+    logger,
+    billingTimezone,
+  });
+  const queue = new Queue<MonthCloseJob>(BILLING_QUEUE, {
+    connection: redis,
+    prefix: keys.queuePrefix,
+  });
   let worker: Worker<MonthCloseJob> | undefined;
 
   /** What one close job does; scheduled runs close the month before the current one in BILLING_TIMEZONE. */
@@ -48,7 +59,10 @@ export function createBillingModule(deps: {
     const month = job.data.month ?? previousMonth(monthOf(clock.now(), billingTimezone));
     const report = await monthClose.close(month);
     // Failing the job makes BullMQ retry with backoff; the shops already closed are skipped then.
-    if (report.failed.length > 0) throw new Error(`month close ${month}: ${report.failed.length} shop(s) failed, first: ${report.failed[0]!.message}`);
+    if (report.failed.length > 0)
+      throw new Error(
+        `month close ${month}: ${report.failed.length} shop(s) failed, first: ${report.failed[0]!.message}`,
+      );
     return report;
   }
 
@@ -59,17 +73,48 @@ export function createBillingModule(deps: {
     queue,
     processClose,
     routers(): { v1: Router[] } {
-      return { v1: [billingRoutes({ redis, keys, clock, shops, meter: deps.meter, invoices, overtime, monthClose })] };
+      return {
+        v1: [
+          billingRoutes({
+            redis,
+            keys,
+            clock,
+            shops,
+            meter: deps.meter,
+            invoices,
+            overtime,
+            monthClose,
+          }),
+        ],
+      };
     },
     /** Starts the close worker and (re)registers the monthly schedule; upsert makes restarts harmless. */
     async startWorker(connection: ConnectionOptions): Promise<Worker<MonthCloseJob>> {
-      worker = new Worker<MonthCloseJob>(BILLING_QUEUE, processClose, { connection, prefix: keys.queuePrefix, concurrency: 1 });
-      worker.on('failed', (job, error) => logger.error({ queue: BILLING_QUEUE, jobId: job?.id, err: error.message }, 'month close failed; the next run resumes it'));
+      worker = new Worker<MonthCloseJob>(BILLING_QUEUE, processClose, {
+        connection,
+        prefix: keys.queuePrefix,
+        concurrency: 1,
+      });
+      worker.on('failed', (job, error) =>
+        logger.error(
+          { queue: BILLING_QUEUE, jobId: job?.id, err: error.message },
+          'month close failed; the next run resumes it',
+        ),
+      );
       worker.on('error', (error) => logger.warn({ err: error.message }, 'billing worker error'));
       await queue.upsertJobScheduler(
         MONTH_CLOSE_SCHEDULER,
         { pattern: MONTH_CLOSE_CRON, tz: billingTimezone },
-        { name: 'close-previous-month', data: {}, opts: { attempts: 5, backoff: { type: 'exponential', delay: 60_000 }, removeOnComplete: 24, removeOnFail: false } },
+        {
+          name: 'close-previous-month',
+          data: {},
+          opts: {
+            attempts: 5,
+            backoff: { type: 'exponential', delay: 60_000 },
+            removeOnComplete: 24,
+            removeOnFail: false,
+          },
+        },
       );
       return worker;
     },

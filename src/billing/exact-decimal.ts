@@ -14,7 +14,8 @@ export interface Ratio {
 const DECIMAL_RE = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]?\d+))?$/i;
 
 export function exactDecimal(value: number): Ratio {
-  if (!Number.isFinite(value)) throw new RangeError(`exactDecimal: ${value} is not a finite number`);
+  if (!Number.isFinite(value))
+    throw new RangeError(`exactDecimal: ${value} is not a finite number`);
   const match = DECIMAL_RE.exec(String(value));
   if (!match) throw new RangeError(`exactDecimal: cannot read ${value} as a decimal`);
   const [, sign = '', whole = '0', fraction = '', exponent = '0'] = match;

@@ -36,6 +36,7 @@ export function formatYuan(amountFen: number): string {
 
 function toBigInt(value: bigint | number, name: string): bigint {
   if (typeof value === 'bigint') return value;
-  if (!Number.isSafeInteger(value)) throw new RangeError(`roundHalfUp: ${name} ${value} is not a safe integer`);
+  if (!Number.isSafeInteger(value))
+    throw new RangeError(`roundHalfUp: ${name} ${value} is not a safe integer`);
   return BigInt(value);
 }

@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import { type MeteredMonth, readMonthCounters } from '../metering/month-counters';
-import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import type { Clock } from '../shared/clock';
 import { AppError } from '../shared/errors';
 import type { RedisKeys } from '../shared/redis';
 import { isMonth, monthOf } from '../shared/shop-calendar';
+import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import { lateAdjustmentFor } from './late-adjustment';
 import { buildMonthMeasures, type LateAdjustment } from './month-measures';
 import { priceMonth } from './price-month';
@@ -76,11 +76,19 @@ export class InvoiceBook {
 
   /** The month's invoice: the final one if closed, else a draft priced now (never stored). */
   async get(shop: Shop, month: string): Promise<Invoice> {
-    if (!isMonth(month)) throw new AppError(400, 'invalid_request', 'month: must be YYYY-MM', { details: { field: 'month' } });
+    if (!isMonth(month))
+      throw new AppError(400, 'invalid_request', 'month: must be YYYY-MM', {
+        details: { field: 'month' },
+      });
     const final = await this.final(shop.id, month);
     if (final) return final;
     if (month > this.currentMonth(shop)) {
-      throw new AppError(400, 'month_not_started', `${month} has not started yet in the shop's time zone (${shop.timezone}).`, { details: { month } });
+      throw new AppError(
+        400,
+        'month_not_started',
+        `${month} has not started yet in the shop's time zone (${shop.timezone}).`,
+        { details: { month } },
+      );
     }
     return this.price(shop, month);
   }
@@ -90,19 +98,29 @@ export class InvoiceBook {
    * null without a plan or before the month starts), read in one batch: the
    * usage report's path.
    */
-  async withCounters(shop: Shop, month: string): Promise<{ counters: MeteredMonth; invoice: Invoice | null }> {
-    const [counters, final] = await Promise.all([readMonthCounters(this.redis, this.keys, shop, month), this.final(shop.id, month)]);
+  async withCounters(
+    shop: Shop,
+    month: string,
+  ): Promise<{ counters: MeteredMonth; invoice: Invoice | null }> {
+    const [counters, final] = await Promise.all([
+      readMonthCounters(this.redis, this.keys, shop, month),
+      this.final(shop.id, month),
+    ]);
     if (final) return { counters, invoice: final };
-    if (month > this.currentMonth(shop) || !this.shops.planFor(shop, month)) return { counters, invoice: null };
+    if (month > this.currentMonth(shop) || !this.shops.planFor(shop, month))
+      return { counters, invoice: null };
     return { counters, invoice: await this.price(shop, month, counters) };
   }
 
   /** Final invoices, newest first, after the draft of the current month when there is a plan. */
   async list(shop: Shop): Promise<Invoice[]> {
     const months = (await this.redis.zrange(this.key(shop.id, 'invoices'), 0, -1)).reverse();
-    const finals = (await Promise.all(months.map((m) => this.final(shop.id, m)))).filter((i): i is Invoice => i !== null);
+    const finals = (await Promise.all(months.map((m) => this.final(shop.id, m)))).filter(
+      (i): i is Invoice => i !== null,
+    );
     const current = this.currentMonth(shop);
-    if (finals.some((i) => i.month === current) || !this.shops.planFor(shop, current)) return finals;
+    if (finals.some((i) => i.month === current) || !this.shops.planFor(shop, current))
+      return finals;
     return [await this.price(shop, current), ...finals];
   }
 
@@ -112,10 +130,23 @@ export class InvoiceBook {
   }
 
   /** `counters` lets a caller that already read the month (the usage report) skip a second read. */
-  private async priceWithAdjustments(shop: Shop, month: string, preread?: MeteredMonth): Promise<{ invoice: Invoice; lateAdjustments: LateAdjustment[] }> {
+  private async priceWithAdjustments(
+    shop: Shop,
+    month: string,
+    preread?: MeteredMonth,
+  ): Promise<{ invoice: Invoice; lateAdjustments: LateAdjustment[] }> {
     const plan = this.shops.planFor(shop, month);
-    if (!plan) throw new AppError(409, 'no_plan', `The shop has no plan for ${month}; set one with PATCH /v1/shops/${shop.id}.`, { details: { month } });
-    const [counters, lateAdjustments] = await Promise.all([preread ?? readMonthCounters(this.redis, this.keys, shop, month), this.pendingLateAdjustments(shop, month)]);
+    if (!plan)
+      throw new AppError(
+        409,
+        'no_plan',
+        `The shop has no plan for ${month}; set one with PATCH /v1/shops/${shop.id}.`,
+        { details: { month } },
+      );
+    const [counters, lateAdjustments] = await Promise.all([
+      preread ?? readMonthCounters(this.redis, this.keys, shop, month),
+      this.pendingLateAdjustments(shop, month),
+    ]);
     const priced = priceMonth(plan, buildMonthMeasures({ ...counters, lateAdjustments }));
     return { invoice: { shopId: shop.id, month, status: 'draft', ...priced }, lateAdjustments };
   }
@@ -125,7 +156,9 @@ export class InvoiceBook {
    * has carried yet: repriced with each final invoice's own plan.
    */
   async pendingLateAdjustments(shop: Shop, month: string): Promise<LateAdjustment[]> {
-    const lateMonths = (await this.redis.smembers(this.key(shop.id, 'late'))).filter((m) => m < month).sort();
+    const lateMonths = (await this.redis.smembers(this.key(shop.id, 'late')))
+      .filter((m) => m < month)
+      .sort();
     if (lateMonths.length === 0) return [];
     const carried = await this.redis.hgetall(this.key(shop.id, 'lateCarried'));
     const adjustments: LateAdjustment[] = [];
@@ -137,7 +170,11 @@ export class InvoiceBook {
         this.redis.scard(this.key(shop.id, 'm', lateMonth, 'late')),
       ]);
       const description = `${events} event(s) received after ${lateMonth} was closed`;
-      const full = lateAdjustmentFor(final, buildMonthMeasures({ ...counters, lateAdjustments: [] }), description);
+      const full = lateAdjustmentFor(
+        final,
+        buildMonthMeasures({ ...counters, lateAdjustments: [] }),
+        description,
+      );
       const amountFen = full.amountFen - Number(carried[lateMonth] ?? 0);
       if (amountFen !== 0) adjustments.push({ ...full, amountFen });
     }
@@ -154,8 +191,15 @@ export class InvoiceBook {
     const existing = await this.final(shop.id, month);
     if (existing) return { invoice: existing, written: false };
     await this.markClosing(shop.id, month);
-    const { invoice: draft, lateAdjustments: carried } = await this.priceWithAdjustments(shop, month);
-    const invoice: Invoice = { ...draft, status: 'final', finalizedAt: new Date(this.clock.now()).toISOString() };
+    const { invoice: draft, lateAdjustments: carried } = await this.priceWithAdjustments(
+      shop,
+      month,
+    );
+    const invoice: Invoice = {
+      ...draft,
+      status: 'final',
+      finalizedAt: new Date(this.clock.now()).toISOString(),
+    };
     const written = await this.redis.eval(
       FINALIZE_SCRIPT,
       3,
@@ -171,8 +215,19 @@ export class InvoiceBook {
   }
 
   /** Records that an event touched these months; returns those already closing or closed. */
-  async noteLateEvent(shopId: string, eventId: string, months: readonly string[]): Promise<string[]> {
+  async noteLateEvent(
+    shopId: string,
+    eventId: string,
+    months: readonly string[],
+  ): Promise<string[]> {
     if (months.length === 0) return [];
-    return (await this.redis.eval(NOTE_LATE_SCRIPT, 1, this.key(shopId, 'late'), this.keys.shop(shopId), eventId, ...months)) as string[];
+    return (await this.redis.eval(
+      NOTE_LATE_SCRIPT,
+      1,
+      this.key(shopId, 'late'),
+      this.keys.shop(shopId),
+      eventId,
+      ...months,
+    )) as string[];
   }
 }

@@ -1,6 +1,12 @@
 import type { InvoiceLine } from './priced-month';
 
-export const INVOICE_CSV_HEADER = ['kind', 'description', 'quantity', 'unitFen', 'amountFen'] as const;
+export const INVOICE_CSV_HEADER = [
+  'kind',
+  'description',
+  'quantity',
+  'unitFen',
+  'amountFen',
+] as const;
 
 /** Text cells starting with these would run as a formula in Excel, WPS or LibreOffice (OWASP CSV injection). */
 const FORMULA_START = /^[=+\-@\t\r]/;
@@ -17,7 +23,13 @@ export function invoiceToCsv(
 ): string {
   const rows: string[][] = [
     [...INVOICE_CSV_HEADER],
-    ...invoice.lines.map((l) => [csvText(l.kind), csvText(l.description), num(l.quantity), num(l.unitFen), num(l.amountFen)]),
+    ...invoice.lines.map((l) => [
+      csvText(l.kind),
+      csvText(l.description),
+      num(l.quantity),
+      num(l.unitFen),
+      num(l.amountFen),
+    ]),
     ['total', csvText(`Total (${invoice.currency})`), '', '', num(invoice.totalFen)],
   ];
   return csvDocument(rows, options);
@@ -28,8 +40,11 @@ export function invoiceToCsv(
  * Seatmate serves (invoices, the consultations audit) goes through here.
  * Text cells must pass through `csvText` first (formula guard).
  */
-export function csvDocument(rows: readonly (readonly string[])[], options: { bom?: boolean } = {}): string {
-  const body = rows.map((r) => r.map(quote).join(',')).join('\r\n') + '\r\n';
+export function csvDocument(
+  rows: readonly (readonly string[])[],
+  options: { bom?: boolean } = {},
+): string {
+  const body = `${rows.map((r) => r.map(quote).join(',')).join('\r\n')}\r\n`;
   return options.bom ? `\uFEFF${body}` : body;
 }
 

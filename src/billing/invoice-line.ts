@@ -24,6 +24,7 @@ export function invoiceLine(
 
 export function sumAmounts(lines: readonly InvoiceLine[]): number {
   const total = lines.reduce((acc, l) => acc + l.amountFen, 0);
-  if (!Number.isSafeInteger(total)) throw new RangeError('invoice total exceeds the safe integer range');
+  if (!Number.isSafeInteger(total))
+    throw new RangeError('invoice total exceeds the safe integer range');
   return total;
 }

@@ -17,7 +17,9 @@ export function lateAdjustmentFor(
 ): LateAdjustment {
   const { shopId, month } = finalInvoice.inputs;
   if (measuresWithLateEvents.shopId !== shopId || measuresWithLateEvents.month !== month) {
-    throw new RangeError(`late events must be for ${shopId} ${month}, the month of the final invoice`);
+    throw new RangeError(
+      `late events must be for ${shopId} ${month}, the month of the final invoice`,
+    );
   }
   const repriced = priceMonth(finalInvoice.plan, measuresWithLateEvents);
   const charges = (p: PricedMonth) => sumAmounts(p.lines.filter((l) => l.kind !== 'adjustment'));

@@ -1,13 +1,17 @@
 import type { Redis } from 'ioredis';
-import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import type { Clock } from '../shared/clock';
 import { AppError } from '../shared/errors';
 import { type Logger, loggableError } from '../shared/logger';
 import type { RedisKeys } from '../shared/redis';
 import { isMonth, monthBounds } from '../shared/shop-calendar';
+import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import type { InvoiceBook } from './invoice-book';
 
-export type SkipReason = 'month_not_ended_in_shop_zone' | 'no_plan' | 'created_after_month' | 'shop_deleted';
+export type SkipReason =
+  | 'month_not_ended_in_shop_zone'
+  | 'no_plan'
+  | 'created_after_month'
+  | 'shop_deleted';
 
 export interface CloseReport {
   month: string;
@@ -34,34 +38,71 @@ const CONCURRENCY = 32;
  */
 export class MonthClose {
   constructor(
-    private readonly deps: { redis: Redis; keys: RedisKeys; shops: ShopRegistry; invoices: InvoiceBook; clock: Clock; logger: Logger; billingTimezone: string },
+    private readonly deps: {
+      redis: Redis;
+      keys: RedisKeys;
+      shops: ShopRegistry;
+      invoices: InvoiceBook;
+      clock: Clock;
+      logger: Logger;
+      billingTimezone: string;
+    },
   ) {}
 
   doneKey(month: string): string {
     return this.deps.keys.global('billing', 'close', month, 'done');
   }
 
-  async close(month: string, options: { onProgress?: (done: number, total: number) => void } = {}): Promise<CloseReport> {
+  async close(
+    month: string,
+    options: { onProgress?: (done: number, total: number) => void } = {},
+  ): Promise<CloseReport> {
     const { redis, keys, shops, clock, billingTimezone } = this.deps;
-    if (!isMonth(month)) throw new AppError(400, 'invalid_request', 'month: must be YYYY-MM', { details: { field: 'month' } });
+    if (!isMonth(month))
+      throw new AppError(400, 'invalid_request', 'month: must be YYYY-MM', {
+        details: { field: 'month' },
+      });
     const now = clock.now();
     if (now < monthBounds(month, billingTimezone).endMs) {
-      throw new AppError(409, 'month_not_ended', `${month} has not ended yet in ${billingTimezone}; close it once it is over.`, { details: { month, billingTimezone } });
+      throw new AppError(
+        409,
+        'month_not_ended',
+        `${month} has not ended yet in ${billingTimezone}; close it once it is over.`,
+        { details: { month, billingTimezone } },
+      );
     }
     const started = Date.now();
     const ids = await shops.listIds();
     const doneKey = this.doneKey(month);
-    await redis.hset(keys.global('billing', 'close', month), { startedAt: String(now), shops: String(ids.length) });
+    await redis.hset(keys.global('billing', 'close', month), {
+      startedAt: String(now),
+      shops: String(ids.length),
+    });
 
-    const report: CloseReport = { month, shops: ids.length, closed: 0, alreadyClosed: 0, skipped: [], failed: [], totalFen: 0, durationMs: 0 };
+    const report: CloseReport = {
+      month,
+      shops: ids.length,
+      closed: 0,
+      alreadyClosed: 0,
+      skipped: [],
+      failed: [],
+      totalFen: 0,
+      durationMs: 0,
+    };
     let next = 0;
     let done = 0;
     const worker = async () => {
       while (next < ids.length) {
         const id = ids[next++]!;
         await this.closeShop(id, month, doneKey, report).catch((error: unknown) => {
-          report.failed.push({ shopId: id, message: error instanceof Error ? error.message : String(error) });
-          this.deps.logger.error({ shopId: id, month, err: loggableError(error) }, 'month close failed for a shop');
+          report.failed.push({
+            shopId: id,
+            message: error instanceof Error ? error.message : String(error),
+          });
+          this.deps.logger.error(
+            { shopId: id, month, err: loggableError(error) },
+            'month close failed for a shop',
+          );
         });
         done += 1;
         options.onProgress?.(done, ids.length);
@@ -69,12 +110,32 @@ export class MonthClose {
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, worker));
     report.durationMs = Date.now() - started;
-    await redis.hset(keys.global('billing', 'close', month), { finishedAt: String(clock.now()), closed: String(report.closed), skipped: String(report.skipped.length), failed: String(report.failed.length) });
-    this.deps.logger.info({ month, closed: report.closed, alreadyClosed: report.alreadyClosed, skipped: report.skipped.length, failed: report.failed.length, ms: report.durationMs }, 'month close finished');
+    await redis.hset(keys.global('billing', 'close', month), {
+      finishedAt: String(clock.now()),
+      closed: String(report.closed),
+      skipped: String(report.skipped.length),
+      failed: String(report.failed.length),
+    });
+    this.deps.logger.info(
+      {
+        month,
+        closed: report.closed,
+        alreadyClosed: report.alreadyClosed,
+        skipped: report.skipped.length,
+        failed: report.failed.length,
+        ms: report.durationMs,
+      },
+      'month close finished',
+    );
     return report;
   }
 
-  private async closeShop(shopId: string, month: string, doneKey: string, report: CloseReport): Promise<void> {
+  private async closeShop(
+    shopId: string,
+    month: string,
+    doneKey: string,
+    report: CloseReport,
+  ): Promise<void> {
     const { redis, shops, invoices, clock } = this.deps;
     if ((await redis.sismember(doneKey, shopId)) === 1) {
       report.alreadyClosed += 1;
@@ -83,7 +144,11 @@ export class MonthClose {
     const shop = await shops.get(shopId);
     const reason = shop ? this.skipReason(shop, month, clock.now()) : 'shop_deleted';
     if (reason || !shop) {
-      report.skipped.push({ shopId, reason: reason ?? 'shop_deleted', message: skipMessage(reason ?? 'shop_deleted', month, shop) });
+      report.skipped.push({
+        shopId,
+        reason: reason ?? 'shop_deleted',
+        message: skipMessage(reason ?? 'shop_deleted', month, shop),
+      });
       return;
     }
     const { invoice, written } = await invoices.finalize(shop, month);

@@ -38,7 +38,10 @@ export const lateAdjustmentSchema = z
 const overtimeHours = z
   .number()
   .nonnegative()
-  .refine((h) => Math.abs(h * 100 - Math.round(h * 100)) < 1e-6, 'overtime hours are recorded to 0.01 h');
+  .refine(
+    (h) => Math.abs(h * 100 - Math.round(h * 100)) < 1e-6,
+    'overtime hours are recorded to 0.01 h',
+  );
 
 export const monthMeasuresSchema = z
   .object({
@@ -138,7 +141,10 @@ export function buildMonthMeasures(c: MonthCounters): MonthMeasures {
       within3MinRate: rateOf(within3Min, consultations),
     },
     satisfaction: { ratings, ratingSum, average: rateOf(ratingSum, ratings) },
-    conversion: { converted: c.conversion.converted, rate: rateOf(c.conversion.converted, consultations) },
+    conversion: {
+      converted: c.conversion.converted,
+      rate: rateOf(c.conversion.converted, consultations),
+    },
     attributedSalesFen: c.attributedSalesFen,
     overtimeHours: c.overtimeHours,
     lateAdjustments: c.lateAdjustments.map((a) => ({ ...a })),
@@ -152,9 +158,16 @@ export function buildMonthMeasures(c: MonthCounters): MonthMeasures {
 export function parseMonthMeasures(input: unknown): MonthMeasures {
   const result = monthMeasuresSchema.safeParse(input);
   if (result.success) return result.data;
-  throw new AppError(500, 'inconsistent_measures', 'The month measures given to pricing are invalid or inconsistent.', {
-    details: { issues: result.error.issues.map((i) => `${i.path.join('.') || '(measures)'}: ${i.message}`) },
-  });
+  throw new AppError(
+    500,
+    'inconsistent_measures',
+    'The month measures given to pricing are invalid or inconsistent.',
+    {
+      details: {
+        issues: result.error.issues.map((i) => `${i.path.join('.') || '(measures)'}: ${i.message}`),
+      },
+    },
+  );
 }
 
 function averageSeconds(totalMs: number, answered: number): number | null {
@@ -168,13 +181,15 @@ function rateOf(part: number, whole: number): number | null {
 function consistencyProblems(m: MonthMeasures): string[] {
   const problems: string[] = [];
   const expectedDays = daysOfMonth(m.month).length;
-  if (m.daysInMonth !== expectedDays) problems.push(`daysInMonth is ${m.daysInMonth}, ${m.month} has ${expectedDays}`);
+  if (m.daysInMonth !== expectedDays)
+    problems.push(`daysInMonth is ${m.daysInMonth}, ${m.month} has ${expectedDays}`);
   const seen = new Set<string>();
   for (const d of m.days) {
     if (!d.date.startsWith(`${m.month}-`)) problems.push(`day ${d.date} is outside ${m.month}`);
     if (seen.has(d.date)) problems.push(`day ${d.date} appears twice`);
     seen.add(d.date);
-    if (d.receptions > d.consultations) problems.push(`day ${d.date} has more receptions than consultations`);
+    if (d.receptions > d.consultations)
+      problems.push(`day ${d.date} has more receptions than consultations`);
   }
   const totals = { consultations: 0, receptions: 0, seatDays: 0 };
   for (const d of m.days) {
@@ -183,21 +198,30 @@ function consistencyProblems(m: MonthMeasures): string[] {
     totals.seatDays += d.seatDays;
   }
   for (const key of ['consultations', 'receptions', 'seatDays'] as const) {
-    if (m[key] !== totals[key]) problems.push(`${key} is ${m[key]} but the days add up to ${totals[key]}`);
+    if (m[key] !== totals[key])
+      problems.push(`${key} is ${m[key]} but the days add up to ${totals[key]}`);
   }
-  if (m.averageDaily !== m.consultations / m.daysInMonth) problems.push('averageDaily is not consultations / daysInMonth');
+  if (m.averageDaily !== m.consultations / m.daysInMonth)
+    problems.push('averageDaily is not consultations / daysInMonth');
   const fr = m.firstResponse;
   if (fr.answered > m.consultations) problems.push('firstResponse.answered exceeds consultations');
   if (fr.within3Min > fr.answered) problems.push('firstResponse.within3Min exceeds answered');
-  if (fr.averageSeconds !== averageSeconds(fr.totalResponseMs, fr.answered)) problems.push('firstResponse.averageSeconds is not totalResponseMs / 1000 / answered');
-  if (fr.within3MinRate !== rateOf(fr.within3Min, m.consultations)) problems.push('firstResponse.within3MinRate is not within3Min / consultations');
+  if (fr.averageSeconds !== averageSeconds(fr.totalResponseMs, fr.answered))
+    problems.push('firstResponse.averageSeconds is not totalResponseMs / 1000 / answered');
+  if (fr.within3MinRate !== rateOf(fr.within3Min, m.consultations))
+    problems.push('firstResponse.within3MinRate is not within3Min / consultations');
   const s = m.satisfaction;
-  if (s.ratingSum < s.ratings || s.ratingSum > 5 * s.ratings) problems.push('satisfaction.ratingSum must lie between 1 and 5 per rating');
-  if (s.average !== rateOf(s.ratingSum, s.ratings)) problems.push('satisfaction.average is not ratingSum / ratings');
-  if (m.conversion.converted > m.consultations) problems.push('conversion.converted exceeds consultations');
-  if (m.conversion.rate !== rateOf(m.conversion.converted, m.consultations)) problems.push('conversion.rate is not converted / consultations');
+  if (s.ratingSum < s.ratings || s.ratingSum > 5 * s.ratings)
+    problems.push('satisfaction.ratingSum must lie between 1 and 5 per rating');
+  if (s.average !== rateOf(s.ratingSum, s.ratings))
+    problems.push('satisfaction.average is not ratingSum / ratings');
+  if (m.conversion.converted > m.consultations)
+    problems.push('conversion.converted exceeds consultations');
+  if (m.conversion.rate !== rateOf(m.conversion.converted, m.consultations))
+    problems.push('conversion.rate is not converted / consultations');
   for (const a of m.lateAdjustments) {
-    if (!(a.month < m.month)) problems.push(`late adjustment for ${a.month} is not for a month before ${m.month}`);
+    if (!(a.month < m.month))
+      problems.push(`late adjustment for ${a.month} is not for a month before ${m.month}`);
   }
   return problems;
 }

@@ -6,14 +6,20 @@ const percent = z.number().min(0).max(100);
 
 /** Overtime is usually billed above the base rate (150%, 200%), so its percent may exceed 100. */
 const overtime = z.object({ hourlyBaseFen: fen, ratePercent: z.number().min(0).max(500) }).strict();
-const performance = z.object({ minSatisfaction: z.number().min(1).max(5), bonusPercent: percent }).strict();
+const performance = z
+  .object({ minSatisfaction: z.number().min(1).max(5), bonusPercent: percent })
+  .strict();
 const addOns = { overtime: overtime.optional(), performance: performance.optional() };
 
 export const tieredPlan = z
   .object({
     model: z.literal('tiered'),
     tiers: z
-      .array(z.object({ upToAverageDaily: z.number().nonnegative().nullable(), monthlyFen: fen }).strict())
+      .array(
+        z
+          .object({ upToAverageDaily: z.number().nonnegative().nullable(), monthlyFen: fen })
+          .strict(),
+      )
       .min(1),
     ...addOns,
   })
@@ -24,14 +30,25 @@ export const tieredPlan = z
   })
   .refine(
     (p) =>
-      p.tiers.slice(0, -1).every((t, i, arr) => t.upToAverageDaily !== null && (i === 0 || t.upToAverageDaily > (arr[i - 1]!.upToAverageDaily as number))),
-    { message: 'tiers must be in increasing upToAverageDaily order, only the last one null', path: ['tiers'] },
+      p.tiers
+        .slice(0, -1)
+        .every(
+          (t, i, arr) =>
+            t.upToAverageDaily !== null &&
+            (i === 0 || t.upToAverageDaily > (arr[i - 1]!.upToAverageDaily as number)),
+        ),
+    {
+      message: 'tiers must be in increasing upToAverageDaily order, only the last one null',
+      path: ['tiers'],
+    },
   );
 
 export const perDayPlan = z
   .object({
     model: z.literal('per_day'),
-    dayRateFen: z.object({ online: fen.optional(), inbound: fen.optional(), outbound: fen.optional() }).strict(),
+    dayRateFen: z
+      .object({ online: fen.optional(), inbound: fen.optional(), outbound: fen.optional() })
+      .strict(),
     channel: z.enum(['online', 'inbound', 'outbound']).default('online'),
     ...addOns,
   })
@@ -63,7 +80,12 @@ export const perReceptionPlan = z
   .strict();
 
 export const dedicatedSeatPlan = z
-  .object({ model: z.literal('dedicated_seat'), seats: z.number().int().positive(), monthlyFenPerSeat: fen, ...addOns })
+  .object({
+    model: z.literal('dedicated_seat'),
+    seats: z.number().int().positive(),
+    monthlyFenPerSeat: fen,
+    ...addOns,
+  })
   .strict();
 
 export const baseCommissionPlan = z

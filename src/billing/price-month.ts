@@ -1,16 +1,16 @@
 import { AppError } from '../shared/errors';
 import { overtimeLine } from './add-ons/overtime';
 import { performanceLine } from './add-ons/performance';
-import { sumAmounts } from './invoice-line';
 import { adjustmentLines } from './adjustment-lines';
+import { sumAmounts } from './invoice-line';
 import { priceBaseCommission } from './models/base-commission';
 import { priceDedicatedSeat } from './models/dedicated-seat';
 import { priceMonthly } from './models/monthly';
 import { pricePerDay } from './models/per-day';
 import { pricePerReception } from './models/per-reception';
 import { priceTiered } from './models/tiered';
-import { parseMonthMeasures, type MonthMeasures } from './month-measures';
-import { planSchema, type Plan } from './plan-schema';
+import { type MonthMeasures, parseMonthMeasures } from './month-measures';
+import { type Plan, planSchema } from './plan-schema';
 import type { InvoiceLine, ModelPricing, PricedMonth, TargetCheck } from './priced-month';
 
 export const ROUNDING_RULE = 'each line is computed exactly and rounded once to the fen, halves up';
@@ -83,6 +83,8 @@ function parsePlan(plan: Plan): Plan {
   const result = planSchema.safeParse(plan);
   if (result.success) return result.data;
   throw new AppError(500, 'invalid_plan', 'The shop plan is invalid and cannot be priced.', {
-    details: { issues: result.error.issues.map((i) => `${i.path.join('.') || '(plan)'}: ${i.message}`) },
+    details: {
+      issues: result.error.issues.map((i) => `${i.path.join('.') || '(plan)'}: ${i.message}`),
+    },
   });
 }

@@ -8,12 +8,17 @@ import type { TargetCheck } from './priced-month';
  * data for the measure (no answered consultation, no rating) has not shown the
  * target was met, so the target counts as missed.
  */
-export function checkTarget(name: TargetCheck['name'], target: number, m: MonthMeasures): TargetCheck {
+export function checkTarget(
+  name: TargetCheck['name'],
+  target: number,
+  m: MonthMeasures,
+): TargetCheck {
   const t = exactDecimal(target);
   switch (name) {
     case 'maxAverageFirstResponseSeconds': {
       const { answered, totalResponseMs, averageSeconds } = m.firstResponse;
-      if (answered === 0) return missingData(name, target, 'no consultation was answered this month');
+      if (answered === 0)
+        return missingData(name, target, 'no consultation was answered this month');
       const met = BigInt(totalResponseMs) * t.den <= t.num * 1000n * BigInt(answered);
       return {
         name,

@@ -6,7 +6,11 @@ import { z } from 'zod';
  */
 const url = z.url({ message: 'must be an absolute URL such as https://example.com' });
 const int = (min: number, max: number) =>
-  z.coerce.number({ message: 'must be a whole number' }).int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
+  z.coerce
+    .number({ message: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
 const emptyAsUnset = (value: unknown) => (value === '' ? undefined : value);
 
 export const configSchema = z.object({
@@ -15,15 +19,29 @@ export const configSchema = z.object({
   /** Interface to listen on. */
   HOST: z.string().default('0.0.0.0'),
   /** Redis to use; `npm start` starts an embedded one under DATA_DIR when unset. */
-  REDIS_URL: z.preprocess(emptyAsUnset, z.string({ message: 'is required (npm start sets it to its embedded Redis when unset)' }).regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')),
+  REDIS_URL: z.preprocess(
+    emptyAsUnset,
+    z
+      .string({ message: 'is required (npm start sets it to its embedded Redis when unset)' })
+      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),
+  ),
   /** Prefix of every Redis key, so several deployments (or test files) can share a Redis. */
-  REDIS_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i, 'letters, digits, _ and - only').default('sm'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_-]+$/i, 'letters, digits, _ and - only')
+    .default('sm'),
   /** Where generated secrets (admin token, secrets key) and the embedded Redis live. */
   DATA_DIR: z.string().min(1).default('./data'),
   /** Operator token; generated, stored under DATA_DIR and printed at start when unset. */
-  ADMIN_TOKEN: z.preprocess(emptyAsUnset, z.string().min(24, 'must be at least 24 characters').optional()),
+  ADMIN_TOKEN: z.preprocess(
+    emptyAsUnset,
+    z.string().min(24, 'must be at least 24 characters').optional(),
+  ),
   /** Key that encrypts platform secrets at rest; generated under DATA_DIR when unset. */
-  SECRETS_KEY: z.preprocess(emptyAsUnset, z.string().min(32, 'must be at least 32 characters').optional()),
+  SECRETS_KEY: z.preprocess(
+    emptyAsUnset,
+    z.string().min(32, 'must be at least 32 characters').optional(),
+  ),
   /** Public URL of this service, used to show shops their webhook URL. */
   PUBLIC_BASE_URL: z.preprocess(emptyAsUnset, url.optional()),
   /** Enables the OpenAI engine; unset means the rules engine only. */

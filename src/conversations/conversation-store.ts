@@ -84,7 +84,9 @@ export function conversationId(shopId: string, buyerId: string): string {
 export function parseConversationId(id: string): { shopId: string; buyerId: string } {
   try {
     if (!id.startsWith('cnv_')) throw new Error('prefix');
-    const [shopId, buyerId] = JSON.parse(Buffer.from(id.slice(4), 'base64url').toString('utf8')) as unknown[];
+    const [shopId, buyerId] = JSON.parse(
+      Buffer.from(id.slice(4), 'base64url').toString('utf8'),
+    ) as unknown[];
     if (typeof shopId !== 'string' || typeof buyerId !== 'string') throw new Error('shape');
     return { shopId, buyerId };
   } catch {
@@ -144,7 +146,9 @@ export class ConversationStore {
       lastAgentAt: num(meta.lastAgentAt),
       waitingSince: num(meta.waitingSince),
       repliesSinceBuyer: Number(meta.repliesSinceBuyer ?? '0'),
-      replyContext: meta.replyContext ? (JSON.parse(meta.replyContext) as Record<string, string>) : undefined,
+      replyContext: meta.replyContext
+        ? (JSON.parse(meta.replyContext) as Record<string, string>)
+        : undefined,
       closedAt: num(meta.closedAt),
     };
   }
@@ -159,7 +163,12 @@ export class ConversationStore {
    * newer buyer or agent message, nobody waiting, not closed already. One
    * script, so a buyer message landing at the same moment wins.
    */
-  async closeIfQuietSince(shopId: string, buyerId: string, answeredAt: number, nowMs: number): Promise<boolean> {
+  async closeIfQuietSince(
+    shopId: string,
+    buyerId: string,
+    answeredAt: number,
+    nowMs: number,
+  ): Promise<boolean> {
     const closed = await this.redis.eval(
       CLOSE_IF_QUIET_SCRIPT,
       2,
@@ -182,7 +191,11 @@ export class ConversationStore {
       .exec();
   }
 
-  async saveSuggestions(shopId: string, buyerId: string, suggestions: StoredSuggestions): Promise<void> {
+  async saveSuggestions(
+    shopId: string,
+    buyerId: string,
+    suggestions: StoredSuggestions,
+  ): Promise<void> {
     await this.redis.set(this.key(shopId, buyerId, 'suggestions'), JSON.stringify(suggestions));
   }
 

@@ -13,7 +13,10 @@ import type { HttpServices } from './services';
  * The Koa app: request id and log first, then the one error mapper, then the
  * public routes (ops, pages; webhooks authenticate themselves), then /v1 behind bearer auth.
  */
-export function createHttpApp(services: HttpServices, routers: { v1?: Router[]; public?: Router[] } = {}): Koa {
+export function createHttpApp(
+  services: HttpServices,
+  routers: { v1?: Router[]; public?: Router[] } = {},
+): Koa {
   const app = new Koa({ proxy: true });
   app.on('error', (error: NodeJS.ErrnoException) => {
     // An agent closing the console ends its event stream early: expected, not an error.
@@ -26,10 +29,20 @@ export function createHttpApp(services: HttpServices, routers: { v1?: Router[]; 
   const publicRouters = [opsRoutes(services), webhookRoutes(services), ...(routers.public ?? [])];
   for (const router of publicRouters) app.use(router.routes()).use(router.allowedMethods());
 
-  const auth = bearerAuth({ adminToken: services.adminToken, redis: services.redis, keys: services.keys, agents: services.agents });
+  const auth = bearerAuth({
+    adminToken: services.adminToken,
+    redis: services.redis,
+    keys: services.keys,
+    agents: services.agents,
+  });
   const v1 = new Router();
   v1.use('/v1', auth);
-  for (const router of [shopRoutes(services), agentAdminRoutes(services), opsAdminRoutes(services), ...(routers.v1 ?? [])]) {
+  for (const router of [
+    shopRoutes(services),
+    agentAdminRoutes(services),
+    opsAdminRoutes(services),
+    ...(routers.v1 ?? []),
+  ]) {
     v1.use(router.routes(), router.allowedMethods());
   }
   app.use(v1.routes()).use(v1.allowedMethods());

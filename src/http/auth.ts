@@ -1,5 +1,5 @@
-import type { Context, Middleware } from 'koa';
 import type { Redis } from 'ioredis';
+import type { Context, Middleware } from 'koa';
 import type { AgentRegistry } from '../agents/agent-registry';
 import { AppError, notFound, unauthorized } from '../shared/errors';
 import type { RedisKeys } from '../shared/redis';
@@ -11,7 +11,12 @@ export type Principal =
   | { kind: 'agent'; agentId: string; name: string; shopIds: string[] };
 
 /** Resolves the bearer token to a principal; every /v1 route sits behind it. */
-export function bearerAuth(deps: { adminToken: string; redis: Redis; keys: RedisKeys; agents: AgentRegistry }): Middleware {
+export function bearerAuth(deps: {
+  adminToken: string;
+  redis: Redis;
+  keys: RedisKeys;
+  agents: AgentRegistry;
+}): Middleware {
   const adminHash = Buffer.from(hashToken(deps.adminToken), 'hex');
   return async (ctx, next) => {
     const header = ctx.get('authorization');
@@ -23,11 +28,21 @@ export function bearerAuth(deps: { adminToken: string; redis: Redis; keys: Redis
       principal = { kind: 'admin' };
     } else {
       const entry = await deps.redis.get(deps.keys.global('token', tokenHash));
-      const record = entry ? (JSON.parse(entry) as { kind: 'owner'; shopId: string } | { kind: 'agent'; agentId: string }) : null;
+      const record = entry
+        ? (JSON.parse(entry) as
+            | { kind: 'owner'; shopId: string }
+            | { kind: 'agent'; agentId: string })
+        : null;
       if (record?.kind === 'owner') principal = { kind: 'owner', shopId: record.shopId };
       if (record?.kind === 'agent') {
         const agent = await deps.agents.get(record.agentId);
-        if (agent) principal = { kind: 'agent', agentId: agent.id, name: agent.name, shopIds: agent.shopIds };
+        if (agent)
+          principal = {
+            kind: 'agent',
+            agentId: agent.id,
+            name: agent.name,
+            shopIds: agent.shopIds,
+          };
       }
     }
     if (!principal) throw unauthorized('The token is unknown or has been revoked.');
@@ -41,12 +56,14 @@ export function principalOf(ctx: Context): Principal {
 }
 
 export function requireAdmin(ctx: Context): void {
-  if (principalOf(ctx).kind !== 'admin') throw new AppError(403, 'forbidden', 'Only the operator (ADMIN_TOKEN) may do this.');
+  if (principalOf(ctx).kind !== 'admin')
+    throw new AppError(403, 'forbidden', 'Only the operator (ADMIN_TOKEN) may do this.');
 }
 
 export function requireAgent(ctx: Context): Extract<Principal, { kind: 'agent' }> {
   const principal = principalOf(ctx);
-  if (principal.kind !== 'agent') throw new AppError(403, 'forbidden', 'Sign in with an agent token.');
+  if (principal.kind !== 'agent')
+    throw new AppError(403, 'forbidden', 'Sign in with an agent token.');
   return principal;
 }
 
@@ -54,7 +71,11 @@ export function requireAgent(ctx: Context): Extract<Principal, { kind: 'agent' }
  * May this principal see the shop? A shop it may not see answers exactly
  * like a shop that does not exist, so ids cannot be probed.
  */
-export function requireShopAccess(ctx: Context, shopId: string, allowed: Array<Principal['kind']> = ['admin', 'owner', 'agent']): void {
+export function requireShopAccess(
+  ctx: Context,
+  shopId: string,
+  allowed: Array<Principal['kind']> = ['admin', 'owner', 'agent'],
+): void {
   const principal = principalOf(ctx);
   const visible =
     allowed.includes(principal.kind) &&

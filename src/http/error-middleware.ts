@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa';
+import { AppError, unavailable } from '../shared/errors';
 import { type Logger, loggableError } from '../shared/logger';
 import { isRedisUnavailable } from '../shared/redis';
-import { AppError, unavailable } from '../shared/errors';
 
 /**
  * The one place errors become HTTP: an AppError keeps its status and code,
@@ -15,9 +15,16 @@ export function errorMiddleware(logger: Logger): Middleware {
         throw new AppError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}.`);
       }
       // The router answers these with plain text; keep every error in one envelope.
-      if ((ctx.status === 405 || ctx.status === 501) && (ctx.body === undefined || typeof ctx.body === 'string')) {
+      if (
+        (ctx.status === 405 || ctx.status === 501) &&
+        (ctx.body === undefined || typeof ctx.body === 'string')
+      ) {
         const allowed = ctx.response.get('Allow');
-        throw new AppError(ctx.status, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}${allowed ? `; use ${allowed}` : ''}.`);
+        throw new AppError(
+          ctx.status,
+          'method_not_allowed',
+          `${ctx.method} is not allowed on ${ctx.path}${allowed ? `; use ${allowed}` : ''}.`,
+        );
       }
     } catch (error) {
       const appError =
@@ -25,13 +32,27 @@ export function errorMiddleware(logger: Logger): Middleware {
           ? error
           : isRedisUnavailable(error)
             ? unavailable('The data store is unavailable; retry shortly.', error)
-            : new AppError(500, 'internal_error', 'Something went wrong on our side; it has been logged.', { cause: error });
+            : new AppError(
+                500,
+                'internal_error',
+                'Something went wrong on our side; it has been logged.',
+                { cause: error },
+              );
       if (appError.status >= 500) {
-        (ctx.state.log ?? logger).error({ err: loggableError(appError.cause ?? appError), code: appError.code }, 'request failed');
+        (ctx.state.log ?? logger).error(
+          { err: loggableError(appError.cause ?? appError), code: appError.code },
+          'request failed',
+        );
       }
       ctx.status = appError.status;
       for (const [name, value] of Object.entries(appError.headers ?? {})) ctx.set(name, value);
-      ctx.body = { error: { code: appError.code, message: appError.message, ...(appError.details ? { details: appError.details } : {}) } };
+      ctx.body = {
+        error: {
+          code: appError.code,
+          message: appError.message,
+          ...(appError.details ? { details: appError.details } : {}),
+        },
+      };
     }
   };
 }

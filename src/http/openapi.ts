@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { createShopSchema, updateShopSchema } from '../shops/shop-schema';
+import { assistRequestSchema } from '../assist/assist-request-schema';
 import { genericPayload } from '../platforms/generic/generic-payload';
+import { createShopSchema, updateShopSchema } from '../shops/shop-schema';
 import { createAgentSchema, updateAgentSchema } from './routes/agent-admin-routes';
 import { replySchema, statsQuery } from './routes/agent-routes';
-import { assistRequestSchema } from '../assist/assist-request-schema';
 import { billingOperations } from './routes/billing-routes';
 
-const jsonSchema = (schema: z.ZodType) => z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+const jsonSchema = (schema: z.ZodType) =>
+  z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 
 /**
  * The OpenAPI document, generated from the very zod schemas that validate
@@ -20,41 +21,132 @@ export function buildOpenApi() {
     { method: 'post', path: '/v1/shops', summary: 'Create a shop (admin)', body: createShopSchema },
     { method: 'get', path: '/v1/shops', summary: 'List shops (admin)' },
     { method: 'get', path: '/v1/shops/{shopId}', summary: 'Read a shop (admin or its owner)' },
-    { method: 'patch', path: '/v1/shops/{shopId}', summary: 'Update a shop (admin)', body: updateShopSchema },
-    { method: 'post', path: '/v1/agents', summary: 'Create an agent (admin)', body: createAgentSchema },
-    { method: 'patch', path: '/v1/agents/{agentId}', summary: 'Update an agent (admin)', body: updateAgentSchema },
+    {
+      method: 'patch',
+      path: '/v1/shops/{shopId}',
+      summary: 'Update a shop (admin)',
+      body: updateShopSchema,
+    },
+    {
+      method: 'post',
+      path: '/v1/agents',
+      summary: 'Create an agent (admin)',
+      body: createAgentSchema,
+    },
+    {
+      method: 'patch',
+      path: '/v1/agents/{agentId}',
+      summary: 'Update an agent (admin)',
+      body: updateAgentSchema,
+    },
     { method: 'delete', path: '/v1/agents/{agentId}', summary: 'Revoke an agent (admin)' },
-    { method: 'get', path: '/webhooks/{platform}/{shopId}', summary: 'Platform verification handshake' },
-    { method: 'post', path: '/webhooks/{platform}/{shopId}', summary: 'Platform events (generic: Standard Webhooks)', body: genericPayload },
-    { method: 'post', path: '/v1/assist/suggest', summary: 'Suggested replies for a conversation', body: assistRequestSchema },
+    {
+      method: 'get',
+      path: '/webhooks/{platform}/{shopId}',
+      summary: 'Platform verification handshake',
+    },
+    {
+      method: 'post',
+      path: '/webhooks/{platform}/{shopId}',
+      summary: 'Platform events (generic: Standard Webhooks)',
+      body: genericPayload,
+    },
+    {
+      method: 'post',
+      path: '/v1/assist/suggest',
+      summary: 'Suggested replies for a conversation',
+      body: assistRequestSchema,
+    },
     { method: 'get', path: '/v1/agent/me', summary: 'The signed-in agent' },
-    { method: 'get', path: '/v1/agent/conversations', summary: "Active conversations across the agent's shops, longest-waiting first" },
-    { method: 'get', path: '/v1/agent/conversations/{conversationId}', summary: 'One conversation with its history and suggestions' },
-    { method: 'post', path: '/v1/agent/conversations/{conversationId}/claim', summary: 'Claim a conversation (409 if another agent holds it)' },
-    { method: 'post', path: '/v1/agent/conversations/{conversationId}/close', summary: 'Close a conversation' },
-    { method: 'post', path: '/v1/agent/conversations/{conversationId}/replies', summary: 'Send a reply (202, delivered from the outbound queue)', body: replySchema },
-    { method: 'get', path: '/v1/agent/conversations/{conversationId}/replies/{replyId}', summary: 'A reply: queued, sent or failed with the platform error' },
-    { method: 'get', path: '/v1/agent/events', summary: 'Server-Sent Events: message, suggestion, conversation, alert, reply; resume with Last-Event-ID' },
-    { method: 'get', path: '/v1/agent/stats', summary: "The agent's response figures for a day", query: statsQuery },
-    { method: 'get', path: '/v1/agents/{agentId}/stats', summary: "An agent's response figures (admin)", query: statsQuery },
+    {
+      method: 'get',
+      path: '/v1/agent/conversations',
+      summary: "Active conversations across the agent's shops, longest-waiting first",
+    },
+    {
+      method: 'get',
+      path: '/v1/agent/conversations/{conversationId}',
+      summary: 'One conversation with its history and suggestions',
+    },
+    {
+      method: 'post',
+      path: '/v1/agent/conversations/{conversationId}/claim',
+      summary: 'Claim a conversation (409 if another agent holds it)',
+    },
+    {
+      method: 'post',
+      path: '/v1/agent/conversations/{conversationId}/close',
+      summary: 'Close a conversation',
+    },
+    {
+      method: 'post',
+      path: '/v1/agent/conversations/{conversationId}/replies',
+      summary: 'Send a reply (202, delivered from the outbound queue)',
+      body: replySchema,
+    },
+    {
+      method: 'get',
+      path: '/v1/agent/conversations/{conversationId}/replies/{replyId}',
+      summary: 'A reply: queued, sent or failed with the platform error',
+    },
+    {
+      method: 'get',
+      path: '/v1/agent/events',
+      summary:
+        'Server-Sent Events: message, suggestion, conversation, alert, reply; resume with Last-Event-ID',
+    },
+    {
+      method: 'get',
+      path: '/v1/agent/stats',
+      summary: "The agent's response figures for a day",
+      query: statsQuery,
+    },
+    {
+      method: 'get',
+      path: '/v1/agents/{agentId}/stats',
+      summary: "An agent's response figures (admin)",
+      query: statsQuery,
+    },
     { method: 'get', path: '/v1/ops/failed-jobs', summary: 'Jobs that failed permanently (admin)' },
     ...billingOperations,
   ];
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {
-    const parameters = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const parameters = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
     if ('query' in op && op.query) {
-      const schema = jsonSchema(op.query) as { properties?: Record<string, unknown>; required?: string[] };
+      const schema = jsonSchema(op.query) as {
+        properties?: Record<string, unknown>;
+        required?: string[];
+      };
       for (const [name, property] of Object.entries(schema.properties ?? {})) {
-        parameters.push({ name, in: 'query', required: schema.required?.includes(name) ?? false, schema: property as { type: string } });
+        parameters.push({
+          name,
+          in: 'query',
+          required: schema.required?.includes(name) ?? false,
+          schema: property as { type: string },
+        });
       }
     }
     paths[op.path] ??= {};
     paths[op.path]![op.method] = {
       summary: op.summary,
       ...(parameters.length ? { parameters } : {}),
-      ...('body' in op && op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body) } } } } : {}),
-      responses: { default: { description: 'JSON; errors are {error: {code, message, details?}}' } },
+      ...('body' in op && op.body
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: jsonSchema(op.body) } },
+            },
+          }
+        : {}),
+      responses: {
+        default: { description: 'JSON; errors are {error: {code, message, details?}}' },
+      },
     };
   }
   return {

@@ -11,13 +11,25 @@ export function requestContext(logger: Logger): Middleware {
     ctx.state.requestId = id;
     // Created on first use: most requests never log more than their one line.
     let child: Logger | undefined;
-    Object.defineProperty(ctx.state, 'log', { get: () => (child ??= logger.child({ requestId: id })), configurable: true });
+    Object.defineProperty(ctx.state, 'log', {
+      get: () => (child ??= logger.child({ requestId: id })),
+      configurable: true,
+    });
     const started = performance.now();
     try {
       await next();
     } finally {
       // Path only: query strings can carry handshake tokens.
-      logger.info({ requestId: id, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+      logger.info(
+        {
+          requestId: id,
+          method: ctx.method,
+          path: ctx.path,
+          status: ctx.status,
+          ms: Math.round(performance.now() - started),
+        },
+        'request',
+      );
     }
   };
 }

@@ -8,11 +8,11 @@ import type { Config } from '../config/config';
 import type { ConsultationMeter } from '../metering/consultation-meter';
 import type { Queues } from '../pipeline/queues';
 import type { WebhookIngest } from '../pipeline/webhook-ingest';
-import type { ShopRegistry } from '../shops/shop-registry';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
 import type { RedisKeys } from '../shared/redis';
+import type { ShopRegistry } from '../shops/shop-registry';
 
 /** What the HTTP layer is handed by the app wiring; routes hold no state of their own. */
 export interface HttpServices {

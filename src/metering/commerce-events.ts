@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { OrderEvent, RatingEvent } from '../platforms/contract';
 import type { RedisKeys } from '../shared/redis';
 import { monthOf } from '../shared/shop-calendar';
-import { MAX_ATTRIBUTION_DAYS, attributionWindowMs } from './consultation-meter';
+import { attributionWindowMs, MAX_ATTRIBUTION_DAYS } from './consultation-meter';
 import { ORDER_SCRIPT, RATING_SCRIPT } from './meter-scripts';
 
 /**
@@ -26,12 +26,20 @@ export class CommerceEvents {
   }
 
   /** Returns the months whose figures the order may have changed. */
-  async recordOrder(shopId: string, timezone: string, order: OrderEvent): Promise<{ months: string[] }> {
+  async recordOrder(
+    shopId: string,
+    timezone: string,
+    order: OrderEvent,
+  ): Promise<{ months: string[] }> {
     const paidAt = Date.parse(order.paidAt);
     const month = monthOf(paidAt, timezone);
     const [, [error, months]] = (await this.redis
       .multi()
-      .hset(this.ordersKey(shopId, month), order.orderId, JSON.stringify({ buyerId: order.buyerId, amountFen: order.amountFen, paidAt }))
+      .hset(
+        this.ordersKey(shopId, month),
+        order.orderId,
+        JSON.stringify({ buyerId: order.buyerId, amountFen: order.amountFen, paidAt }),
+      )
       .eval(
         ORDER_SCRIPT,
         1,
@@ -49,7 +57,11 @@ export class CommerceEvents {
     return { months };
   }
 
-  async recordRating(shopId: string, timezone: string, rating: RatingEvent): Promise<{ months: string[] }> {
+  async recordRating(
+    shopId: string,
+    timezone: string,
+    rating: RatingEvent,
+  ): Promise<{ months: string[] }> {
     const ratedAt = Date.parse(rating.ratedAt);
     const month = monthOf(ratedAt, timezone);
     const months = (await this.redis.eval(

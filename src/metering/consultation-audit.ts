@@ -19,11 +19,18 @@ export function maskBuyerId(id: string): string {
 }
 
 /** One row per consultation of the day, in order of first message. */
-export async function consultationAudit(meter: ConsultationMeter, shop: { id: string; timezone: string }, day: string): Promise<AuditRow[]> {
+export async function consultationAudit(
+  meter: ConsultationMeter,
+  shop: { id: string; timezone: string },
+  day: string,
+): Promise<AuditRow[]> {
   const rows = await meter.consultationsOn(shop.id, day);
   return rows.map((r) => ({
     buyer: maskBuyerId(r.buyerId),
-    firstMessageAt: DateTime.fromMillis(r.firstAt, { zone: shop.timezone }).toISO({ suppressMilliseconds: true }) ?? '',
+    firstMessageAt:
+      DateTime.fromMillis(r.firstAt, { zone: shop.timezone }).toISO({
+        suppressMilliseconds: true,
+      }) ?? '',
     firstResponseSeconds: r.firstResponseMs === null ? null : r.firstResponseMs / 1000,
     converted: r.converted,
   }));
@@ -33,7 +40,12 @@ export function auditToCsv(rows: readonly AuditRow[]): string {
   return csvDocument(
     [
       ['buyer', 'firstMessageAt', 'firstResponseSeconds', 'converted'],
-      ...rows.map((r) => [csvText(r.buyer), r.firstMessageAt, r.firstResponseSeconds === null ? '' : String(r.firstResponseSeconds), String(r.converted)]),
+      ...rows.map((r) => [
+        csvText(r.buyer),
+        r.firstMessageAt,
+        r.firstResponseSeconds === null ? '' : String(r.firstResponseSeconds),
+        String(r.converted),
+      ]),
     ],
     { bom: true },
   );

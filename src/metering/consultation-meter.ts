@@ -75,7 +75,13 @@ export class ConsultationMeter {
    * reception and first response of the consultation it answers (that day's,
    * or the previous day's when the buyer wrote before midnight).
    */
-  async recordAgentReply(shopId: string, timezone: string, buyerId: string, agent: string, atMs: number): Promise<{ day: string; months: string[] }> {
+  async recordAgentReply(
+    shopId: string,
+    timezone: string,
+    buyerId: string,
+    agent: string,
+    atMs: number,
+  ): Promise<{ day: string; months: string[] }> {
     const day = dayOf(atMs, timezone);
     const months = (await this.redis.eval(
       AGENT_REPLY_SCRIPT,
@@ -95,21 +101,39 @@ export class ConsultationMeter {
   }
 
   /** Consultations and receptions for each day, from the month aggregates. */
-  async countDays(shopId: string, days: string[]): Promise<Array<{ date: string; consultations: number; receptions: number }>> {
+  async countDays(
+    shopId: string,
+    days: string[],
+  ): Promise<Array<{ date: string; consultations: number; receptions: number }>> {
     const months = [...new Set(days.map((d) => d.slice(0, 7)))];
-    const hashes = await Promise.all(months.map((m) => this.redis.hgetall(this.aggregateKey(shopId, m))));
+    const hashes = await Promise.all(
+      months.map((m) => this.redis.hgetall(this.aggregateKey(shopId, m))),
+    );
     const merged: Record<string, string> = Object.assign({}, ...hashes);
-    return days.map((date) => ({ date, consultations: Number(merged[`${date}|c`] ?? 0), receptions: Number(merged[`${date}|r`] ?? 0) }));
+    return days.map((date) => ({
+      date,
+      consultations: Number(merged[`${date}|c`] ?? 0),
+      receptions: Number(merged[`${date}|r`] ?? 0),
+    }));
   }
 
   /** One day's consultations with their first message, first response and conversion: the owner's audit trail. */
-  async consultationsOn(shopId: string, day: string): Promise<Array<{ buyerId: string; firstAt: number; firstResponseMs: number | null; converted: boolean }>> {
+  async consultationsOn(
+    shopId: string,
+    day: string,
+  ): Promise<
+    Array<{ buyerId: string; firstAt: number; firstResponseMs: number | null; converted: boolean }>
+  > {
     const [[e1, first], [e2, frt], [e3, converted]] = (await this.redis
       .pipeline()
       .hgetall(this.dayKey(shopId, day, 'first'))
       .hgetall(this.dayKey(shopId, day, 'frt'))
       .smembers(this.dayKey(shopId, day, 'converted'))
-      .exec()) as [[Error | null, Record<string, string>], [Error | null, Record<string, string>], [Error | null, string[]]];
+      .exec()) as [
+      [Error | null, Record<string, string>],
+      [Error | null, Record<string, string>],
+      [Error | null, string[]],
+    ];
     const error = e1 ?? e2 ?? e3;
     if (error) throw error;
     const convertedSet = new Set(converted);

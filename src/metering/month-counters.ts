@@ -7,8 +7,15 @@ import { overtimeHoursOf } from './overtime-log';
 export type MeteredMonth = Omit<MonthCounters, 'lateAdjustments'>;
 
 /** The two hashes a month's figures live in; read them in one pipeline with others. */
-export function monthCounterKeys(keys: RedisKeys, shopId: string, month: string): { aggregate: string; overtime: string } {
-  return { aggregate: keys.shop(shopId, 'm', month, 'agg'), overtime: keys.shop(shopId, 'm', month, 'overtime') };
+export function monthCounterKeys(
+  keys: RedisKeys,
+  shopId: string,
+  month: string,
+): { aggregate: string; overtime: string } {
+  return {
+    aggregate: keys.shop(shopId, 'm', month, 'agg'),
+    overtime: keys.shop(shopId, 'm', month, 'overtime'),
+  };
 }
 
 /**
@@ -33,7 +40,8 @@ export function countersFromHashes(
     firstResponse.totalResponseMs += n(`${date}|t`);
     firstResponse.within3Min += n(`${date}|w`);
     converted += n(`${date}|v`);
-    if (consultations || receptions || seatDays) days.push({ date, consultations, receptions, seatDays });
+    if (consultations || receptions || seatDays)
+      days.push({ date, consultations, receptions, seatDays });
   }
   return {
     shopId: shop.id,
@@ -48,8 +56,16 @@ export function countersFromHashes(
   };
 }
 
-export async function readMonthCounters(redis: Redis, keys: RedisKeys, shop: { id: string; timezone: string }, month: string): Promise<MeteredMonth> {
+export async function readMonthCounters(
+  redis: Redis,
+  keys: RedisKeys,
+  shop: { id: string; timezone: string },
+  month: string,
+): Promise<MeteredMonth> {
   const k = monthCounterKeys(keys, shop.id, month);
-  const [aggregate, overtime] = await Promise.all([redis.hgetall(k.aggregate), redis.hgetall(k.overtime)]);
+  const [aggregate, overtime] = await Promise.all([
+    redis.hgetall(k.aggregate),
+    redis.hgetall(k.overtime),
+  ]);
   return countersFromHashes(shop, month, aggregate, overtime);
 }

@@ -1,8 +1,8 @@
 import type { Invoice, InvoiceBook } from '../billing/invoice-book';
 import { buildMonthMeasures } from '../billing/month-measures';
 import type { InvoiceLine } from '../billing/priced-month';
-import type { Shop } from '../shops/shop-registry';
 import { daysOfMonth } from '../shared/shop-calendar';
+import type { Shop } from '../shops/shop-registry';
 
 export interface UsageReport {
   shopId: string;
@@ -21,13 +21,23 @@ export interface UsageReport {
   ratings: number;
   attributedSalesFen: number;
   /** the month's invoice as it stands: the draft (same pricing path as month close) or the final one; null without a plan */
-  estimate: { status: Invoice['status']; currency: 'CNY'; totalFen: number; lines: InvoiceLine[] } | null;
+  estimate: {
+    status: Invoice['status'];
+    currency: 'CNY';
+    totalFen: number;
+    lines: InvoiceLine[];
+  } | null;
 }
 
-const round = (value: number | null, places: number) => (value === null ? null : Math.round(value * 10 ** places) / 10 ** places);
+const round = (value: number | null, places: number) =>
+  value === null ? null : Math.round(value * 10 ** places) / 10 ** places;
 
 /** A month's usage for one shop, every calendar day listed (zero days too): one hash read plus the estimate. */
-export async function buildUsageReport(deps: { invoices: InvoiceBook }, shop: Shop, month: string): Promise<UsageReport> {
+export async function buildUsageReport(
+  deps: { invoices: InvoiceBook },
+  shop: Shop,
+  month: string,
+): Promise<UsageReport> {
   const { counters, invoice } = await deps.invoices.withCounters(shop, month);
   const measures = buildMonthMeasures({ ...counters, lateAdjustments: [] });
   const byDay = new Map(measures.days.map((d) => [d.date, d]));
@@ -35,7 +45,11 @@ export async function buildUsageReport(deps: { invoices: InvoiceBook }, shop: Sh
     shopId: shop.id,
     month,
     timezone: shop.timezone,
-    days: daysOfMonth(month).map((date) => ({ date, consultations: byDay.get(date)?.consultations ?? 0, receptions: byDay.get(date)?.receptions ?? 0 })),
+    days: daysOfMonth(month).map((date) => ({
+      date,
+      consultations: byDay.get(date)?.consultations ?? 0,
+      receptions: byDay.get(date)?.receptions ?? 0,
+    })),
     consultations: measures.consultations,
     receptions: measures.receptions,
     averageDaily: Math.round((measures.consultations * 100) / measures.daysInMonth) / 100,
@@ -49,6 +63,13 @@ export async function buildUsageReport(deps: { invoices: InvoiceBook }, shop: Sh
     satisfaction: round(measures.satisfaction.average, 2),
     ratings: measures.satisfaction.ratings,
     attributedSalesFen: measures.attributedSalesFen,
-    estimate: invoice ? { status: invoice.status, currency: invoice.currency, totalFen: invoice.totalFen, lines: invoice.lines } : null,
+    estimate: invoice
+      ? {
+          status: invoice.status,
+          currency: invoice.currency,
+          totalFen: invoice.totalFen,
+          lines: invoice.lines,
+        }
+      : null,
   };
 }

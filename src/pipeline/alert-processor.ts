@@ -2,13 +2,18 @@ import type { Job } from 'bullmq';
 import type { AgentEvents } from '../agents/agent-events';
 import type { AlertJob } from '../agents/workspace-feed';
 import { type ConversationStore, conversationId } from '../conversations/conversation-store';
-import type { ShopRegistry } from '../shops/shop-registry';
 import type { Clock } from '../shared/clock';
+import type { ShopRegistry } from '../shops/shop-registry';
 
 export const ALERTS_QUEUE = 'alerts';
 
 /** Fires when a wait passes the shop's threshold, unless an agent answered first. */
-export function createAlertProcessor(deps: { conversations: ConversationStore; events: AgentEvents; shops: ShopRegistry; clock: Clock }) {
+export function createAlertProcessor(deps: {
+  conversations: ConversationStore;
+  events: AgentEvents;
+  shops: ShopRegistry;
+  clock: Clock;
+}) {
   return async function processAlert(job: Job<AlertJob>): Promise<{ alerted: boolean }> {
     const { shopId, buyerId, waitingSince } = job.data;
     const shop = await deps.shops.get(shopId);

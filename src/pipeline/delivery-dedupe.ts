@@ -10,10 +10,21 @@ export const DEDUPE_TTL_SECONDS = 72 * 3600;
  * absorbs duplicates, so the key exists only for events that were enqueued,
  * and the webhook's hot path spends no round trip on it.
  */
-export function deliveryKey(keys: RedisKeys, shopId: string, platform: string, eventId: string): string {
+export function deliveryKey(
+  keys: RedisKeys,
+  shopId: string,
+  platform: string,
+  eventId: string,
+): string {
   return keys.shop(shopId, 'seen', platform, eventId);
 }
 
-export async function markDelivered(redis: Redis, keys: RedisKeys, shopId: string, platform: string, eventId: string): Promise<void> {
+export async function markDelivered(
+  redis: Redis,
+  keys: RedisKeys,
+  shopId: string,
+  platform: string,
+  eventId: string,
+): Promise<void> {
   await redis.set(deliveryKey(keys, shopId, platform, eventId), '1', 'EX', DEDUPE_TTL_SECONDS);
 }

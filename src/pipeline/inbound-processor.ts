@@ -1,13 +1,13 @@
-import { UnrecoverableError, type Job } from 'bullmq';
-import type { ConversationStore } from '../conversations/conversation-store';
+import { type Job, UnrecoverableError } from 'bullmq';
+import { attributionDaysOf } from '../billing/attribution';
 import type { InvoiceBook } from '../billing/invoice-book';
+import type { ConversationStore } from '../conversations/conversation-store';
 import type { CommerceEvents } from '../metering/commerce-events';
 import type { ConsultationMeter } from '../metering/consultation-meter';
 import type { MessageEvent } from '../platforms/contract';
+import { monthOf } from '../shared/shop-calendar';
 import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import type { InboundJob } from './queues';
-import { attributionDaysOf } from '../billing/attribution';
-import { monthOf } from '../shared/shop-calendar';
 
 export interface InboundProcessorDeps {
   /** Records that the event was enqueued and taken, for 72 h of redelivery dedupe. */
@@ -38,7 +38,8 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
     switch (event.kind) {
       case 'message': {
         const at = Date.parse(event.sentAt);
-        if (!Number.isFinite(at)) throw new UnrecoverableError(`message ${event.messageId} has no valid sentAt`);
+        if (!Number.isFinite(at))
+          throw new UnrecoverableError(`message ${event.messageId} has no valid sentAt`);
         const stored = await deps.conversations.append(shopId, event.buyer.id, {
           id: event.messageId,
           from: event.from,
@@ -48,15 +49,28 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
         });
         if (event.from === 'buyer') {
           const month = monthOf(at, shop.timezone);
-          const metered = await deps.meter.recordBuyerMessage(shopId, shop.timezone, event.buyer.id, at, { attributionDays: attributionDaysOf(deps.shops.planFor(shop, month)) });
+          const metered = await deps.meter.recordBuyerMessage(
+            shopId,
+            shop.timezone,
+            event.buyer.id,
+            at,
+            { attributionDays: attributionDaysOf(deps.shops.planFor(shop, month)) },
+          );
           await deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months);
           const meta: Record<string, string> = {};
           if (event.buyer.name) meta.buyerName = event.buyer.name;
           if (event.replyContext) meta.replyContext = JSON.stringify(event.replyContext);
-          if (Object.keys(meta).length > 0) await deps.conversations.setMeta(shopId, event.buyer.id, meta);
+          if (Object.keys(meta).length > 0)
+            await deps.conversations.setMeta(shopId, event.buyer.id, meta);
           if (deps.afterBuyerMessage) await deps.afterBuyerMessage(shop, event);
         } else {
-          const metered = await deps.meter.recordAgentReply(shopId, shop.timezone, event.buyer.id, `platform:${event.agentName ?? 'agent'}`, at);
+          const metered = await deps.meter.recordAgentReply(
+            shopId,
+            shop.timezone,
+            event.buyer.id,
+            `platform:${event.agentName ?? 'agent'}`,
+            at,
+          );
           await deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months);
           if (deps.afterAgentMessage) await deps.afterAgentMessage(shop, event);
         }

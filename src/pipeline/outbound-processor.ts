@@ -2,15 +2,15 @@ import type { Job } from 'bullmq';
 import type { AgentEvents } from '../agents/agent-events';
 import type { Reply, ReplyStore } from '../agents/reply-store';
 import type { ResponseClock } from '../agents/response-clock';
+import type { InvoiceBook } from '../billing/invoice-book';
 import type { ConversationStore } from '../conversations/conversation-store';
 import type { ConsultationMeter } from '../metering/consultation-meter';
 import type { PlatformHttp } from '../platforms/contract';
 import type { PlatformRegistry } from '../platforms/registry';
-import type { ShopRegistry } from '../shops/shop-registry';
-import type { InvoiceBook } from '../billing/invoice-book';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import { dayOf } from '../shared/shop-calendar';
+import type { ShopRegistry } from '../shops/shop-registry';
 import type { OutboundJob } from './queues';
 
 export interface OutboundDeps {
@@ -47,7 +47,8 @@ class RetryableSendError extends Error {
 export function createOutboundProcessor(deps: OutboundDeps) {
   return async function processOutbound(job: Job<OutboundJob>): Promise<{ status: string }> {
     let reply = await deps.replies.get(job.data.shopId, job.data.replyId);
-    if (!reply || reply.status === 'failed' || reply.recorded) return { status: reply?.status ?? 'missing' };
+    if (!reply || reply.status === 'failed' || reply.recorded)
+      return { status: reply?.status ?? 'missing' };
     const loaded = await deps.shops.getWithCredentials(reply.shopId);
     if (!loaded) {
       await markFailed(deps, reply, 'The shop no longer exists.');
@@ -58,7 +59,13 @@ export function createOutboundProcessor(deps: OutboundDeps) {
       const state = await deps.conversations.state(reply.shopId, reply.buyerId);
       const now = deps.clock.now();
       // Read before sending: nothing but the "sent" mark may stand between the platform's yes and the record of it.
-      const consultationStart = await firstBuyerMessageOfWait(deps, loaded.shop.timezone, reply, state.waitingSince, now);
+      const consultationStart = await firstBuyerMessageOfWait(
+        deps,
+        loaded.shop.timezone,
+        reply,
+        state.waitingSince,
+        now,
+      );
       const adapter = deps.platforms.get(loaded.shop.platform);
       if (!adapter.send) {
         await markFailed(deps, reply, `The ${loaded.shop.platform} platform cannot send replies.`);
@@ -80,7 +87,10 @@ export function createOutboundProcessor(deps: OutboundDeps) {
         deps.http,
       );
       if (!result.ok) {
-        await deps.replies.update(reply.shopId, reply.replyId, { attempts: job.attemptsMade + 1, error: result.error });
+        await deps.replies.update(reply.shopId, reply.replyId, {
+          attempts: job.attemptsMade + 1,
+          error: result.error,
+        });
         if (result.retryable) throw new RetryableSendError(result.error);
         await markFailed(deps, reply, result.error);
         return { status: 'failed' };
@@ -104,7 +114,13 @@ export function createOutboundProcessor(deps: OutboundDeps) {
       at: sentAt,
       agentName: await deps.agentName(reply.agentId),
     });
-    const metered = await deps.meter.recordAgentReply(reply.shopId, loaded.shop.timezone, reply.buyerId, reply.agentId, sentAt);
+    const metered = await deps.meter.recordAgentReply(
+      reply.shopId,
+      loaded.shop.timezone,
+      reply.buyerId,
+      reply.agentId,
+      sentAt,
+    );
     await deps.invoices?.noteLateEvent(reply.shopId, `reply:${reply.replyId}`, metered.months);
     await deps.responseClock.recordReply({
       replyId: reply.replyId,
@@ -119,23 +135,53 @@ export function createOutboundProcessor(deps: OutboundDeps) {
     });
     await deps.scheduleIdleClose(reply.shopId, reply.buyerId, sentAt);
     await deps.replies.update(reply.shopId, reply.replyId, { recorded: true });
-    await deps.events.publish(reply.shopId, 'reply', { conversationId: reply.conversationId, replyId: reply.replyId, status: 'sent' });
-    await deps.events.publish(reply.shopId, 'conversation', { conversationId: reply.conversationId, change: 'answered', agentId: reply.agentId });
+    await deps.events.publish(reply.shopId, 'reply', {
+      conversationId: reply.conversationId,
+      replyId: reply.replyId,
+      status: 'sent',
+    });
+    await deps.events.publish(reply.shopId, 'conversation', {
+      conversationId: reply.conversationId,
+      change: 'answered',
+      agentId: reply.agentId,
+    });
     return { status: 'sent' };
   };
 }
 
 /** The consultation this reply answers began with the buyer's first message that day. */
-async function firstBuyerMessageOfWait(deps: OutboundDeps, timezone: string, reply: Reply, waitingSince: number | undefined, now: number): Promise<number | undefined> {
+async function firstBuyerMessageOfWait(
+  deps: OutboundDeps,
+  timezone: string,
+  reply: Reply,
+  waitingSince: number | undefined,
+  now: number,
+): Promise<number | undefined> {
   const since = waitingSince ?? now;
   const day = dayOf(since, timezone);
   const first = await deps.meter.firstMessageAt(reply.shopId, day, reply.buyerId);
   return first ?? waitingSince;
 }
 
-export async function markFailed(deps: Pick<OutboundDeps, 'replies' | 'events' | 'clock' | 'logger'>, reply: Reply, error: string): Promise<void> {
+export async function markFailed(
+  deps: Pick<OutboundDeps, 'replies' | 'events' | 'clock' | 'logger'>,
+  reply: Reply,
+  error: string,
+): Promise<void> {
   // Ids only: the reply text and the buyer's words stay out of the log.
-  deps.logger.warn({ shopId: reply.shopId, replyId: reply.replyId, conversationId: reply.conversationId, error }, 'reply failed for good');
-  await deps.replies.update(reply.shopId, reply.replyId, { status: 'failed', error, failedAt: deps.clock.now() });
-  await deps.events.publish(reply.shopId, 'reply', { conversationId: reply.conversationId, replyId: reply.replyId, status: 'failed', error });
+  deps.logger.warn(
+    { shopId: reply.shopId, replyId: reply.replyId, conversationId: reply.conversationId, error },
+    'reply failed for good',
+  );
+  await deps.replies.update(reply.shopId, reply.replyId, {
+    status: 'failed',
+    error,
+    failedAt: deps.clock.now(),
+  });
+  await deps.events.publish(reply.shopId, 'reply', {
+    conversationId: reply.conversationId,
+    replyId: reply.replyId,
+    status: 'failed',
+    error,
+  });
 }

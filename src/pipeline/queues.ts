@@ -1,4 +1,4 @@
-import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { type ConnectionOptions, type JobsOptions, Queue } from 'bullmq';
 import type { NormalizedEvent, PlatformName } from '../platforms/contract';
 
 export const INBOUND_QUEUE = 'inbound';
@@ -35,13 +35,26 @@ export const inboundJobOptions: JobsOptions = {
   removeOnFail: false,
 };
 
-export function createQueues(connection: ConnectionOptions, prefix: string, outbound: { attempts: number; backoffMs: number }) {
+export function createQueues(
+  connection: ConnectionOptions,
+  prefix: string,
+  outbound: { attempts: number; backoffMs: number },
+) {
   return {
-    inbound: new Queue<InboundJob>(INBOUND_QUEUE, { connection, prefix, defaultJobOptions: inboundJobOptions }),
+    inbound: new Queue<InboundJob>(INBOUND_QUEUE, {
+      connection,
+      prefix,
+      defaultJobOptions: inboundJobOptions,
+    }),
     outbound: new Queue<OutboundJob>(OUTBOUND_QUEUE, {
       connection,
       prefix,
-      defaultJobOptions: { attempts: outbound.attempts, backoff: { type: 'exponential', delay: outbound.backoffMs }, removeOnComplete: { age: 86_400 }, removeOnFail: false },
+      defaultJobOptions: {
+        attempts: outbound.attempts,
+        backoff: { type: 'exponential', delay: outbound.backoffMs },
+        removeOnComplete: { age: 86_400 },
+        removeOnFail: false,
+      },
     }),
   };
 }

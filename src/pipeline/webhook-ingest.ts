@@ -1,12 +1,12 @@
 import type { Redis, Result } from 'ioredis';
 import type { InboundRequest } from '../platforms/contract';
 import type { PlatformRegistry } from '../platforms/registry';
-import type { ShopRegistry } from '../shops/shop-registry';
-import { AppError, unavailable } from '../shared/errors';
 import type { Clock } from '../shared/clock';
+import { AppError, unavailable } from '../shared/errors';
 import type { RedisKeys } from '../shared/redis';
+import type { ShopRegistry } from '../shops/shop-registry';
 import { deliveryKey } from './delivery-dedupe';
-import { type Queues, inboundJobId } from './queues';
+import { inboundJobId, type Queues } from './queues';
 
 export interface WebhookAnswer {
   status: number;
@@ -54,21 +54,34 @@ export class WebhookIngest {
     deps.redis.defineCommand('rateAndSeen', { lua: RATE_AND_SEEN_SCRIPT });
   }
 
-  async deliver(platform: string, shopId: string, request: Omit<InboundRequest, 'now'>): Promise<WebhookAnswer> {
+  async deliver(
+    platform: string,
+    shopId: string,
+    request: Omit<InboundRequest, 'now'>,
+  ): Promise<WebhookAnswer> {
     const { redis, keys, queues } = this.deps;
     const { adapter, credentials } = await this.resolve(platform, shopId);
     const inbound: InboundRequest = { ...request, now: this.deps.clock.now() };
     adapter.verify(inbound, credentials);
     const parsed = adapter.parse(inbound, credentials);
 
-    const seenKeys = parsed.events.map((event) => deliveryKey(keys, shopId, platform, event.eventId));
-    const [count, ttlMs, ...seen] = await guard(redis.rateAndSeen(1 + seenKeys.length, keys.shop(shopId, 'rate'), ...seenKeys, '60000'));
+    const seenKeys = parsed.events.map((event) =>
+      deliveryKey(keys, shopId, platform, event.eventId),
+    );
+    const [count, ttlMs, ...seen] = await guard(
+      redis.rateAndSeen(1 + seenKeys.length, keys.shop(shopId, 'rate'), ...seenKeys, '60000'),
+    );
     if ((count as number) > this.deps.ratePerMinute) {
       const retryAfter = String(Math.max(1, Math.ceil((ttlMs as number) / 1000)));
-      throw new AppError(429, 'rate_limited', `More than ${this.deps.ratePerMinute} webhook requests this minute for this shop.`, {
-        headers: { 'Retry-After': retryAfter },
-        details: { retryAfterSeconds: Number(retryAfter) },
-      });
+      throw new AppError(
+        429,
+        'rate_limited',
+        `More than ${this.deps.ratePerMinute} webhook requests this minute for this shop.`,
+        {
+          headers: { 'Retry-After': retryAfter },
+          details: { retryAfterSeconds: Number(retryAfter) },
+        },
+      );
     }
 
     const fresh = parsed.events.filter((_, i) => seen[i] === 0);
@@ -80,23 +93,41 @@ export class WebhookIngest {
         opts: { jobId: inboundJobId(platform, shopId, event.eventId) },
       }));
       // One event (the usual case) skips addBulk's MULTI wrapper.
-      await guard<unknown>(jobs.length === 1 ? queues.inbound.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : queues.inbound.addBulk(jobs));
+      await guard<unknown>(
+        jobs.length === 1
+          ? queues.inbound.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts)
+          : queues.inbound.addBulk(jobs),
+      );
     }
 
     const response = parsed.response;
     return {
       status: response?.status ?? 200,
       contentType: response?.contentType ?? 'application/json',
-      body: response?.body ?? JSON.stringify({ ok: true, queued: fresh.length, duplicates: parsed.events.length - fresh.length }),
+      body:
+        response?.body ??
+        JSON.stringify({
+          ok: true,
+          queued: fresh.length,
+          duplicates: parsed.events.length - fresh.length,
+        }),
       queued: fresh.length,
       duplicates: parsed.events.length - fresh.length,
     };
   }
 
-  async handshake(platform: string, shopId: string, request: Omit<InboundRequest, 'now' | 'rawBody'>) {
+  async handshake(
+    platform: string,
+    shopId: string,
+    request: Omit<InboundRequest, 'now' | 'rawBody'>,
+  ) {
     const { adapter, credentials } = await this.resolve(platform, shopId);
-    if (!adapter.handshake) throw new AppError(405, 'no_handshake', `The ${platform} platform has no GET handshake.`);
-    return adapter.handshake({ ...request, rawBody: Buffer.alloc(0), now: this.deps.clock.now() }, credentials);
+    if (!adapter.handshake)
+      throw new AppError(405, 'no_handshake', `The ${platform} platform has no GET handshake.`);
+    return adapter.handshake(
+      { ...request, rawBody: Buffer.alloc(0), now: this.deps.clock.now() },
+      credentials,
+    );
   }
 
   private async resolve(platform: string, shopId: string) {
@@ -104,13 +135,21 @@ export class WebhookIngest {
     const loaded = await guard(this.deps.shops.getWithCredentials(shopId));
     // A shop on another platform looks exactly like a missing one.
     if (!loaded || loaded.shop.platform !== platform) throw noShopHere(platform);
-    return { adapter: this.deps.platforms.get(platform), credentials: loaded.credentials, shop: loaded.shop };
+    return {
+      adapter: this.deps.platforms.get(platform),
+      credentials: loaded.credentials,
+      shop: loaded.shop,
+    };
   }
 }
 
 /** One answer for an unknown shop and a shop on another platform, naming what the URL must match. */
 function noShopHere(platform: string): AppError {
-  return new AppError(404, 'not_found', `No shop with this id receives ${platform} webhooks; check the URL shown as the shop's webhookUrl.`);
+  return new AppError(
+    404,
+    'not_found',
+    `No shop with this id receives ${platform} webhooks; check the URL shown as the shop's webhookUrl.`,
+  );
 }
 
 /** Any Redis failure on the ingest path becomes a 503 so the platform retries. */
@@ -119,6 +158,9 @@ async function guard<T>(work: Promise<T>): Promise<T> {
     return await work;
   } catch (error) {
     if (error instanceof AppError) throw error;
-    throw unavailable('The queue store is unavailable; the event was not accepted, retry shortly.', error);
+    throw unavailable(
+      'The queue store is unavailable; the event was not accepted, retry shortly.',
+      error,
+    );
   }
 }

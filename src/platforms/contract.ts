@@ -7,7 +7,14 @@ import type { z } from 'zod';
  * business rules (metering, dedupe storage, assignment live elsewhere).
  */
 
-export const PLATFORMS = ['generic', 'whatsapp', 'messenger', 'line', 'wechat', 'telegram'] as const;
+export const PLATFORMS = [
+  'generic',
+  'whatsapp',
+  'messenger',
+  'line',
+  'wechat',
+  'telegram',
+] as const;
 export type PlatformName = (typeof PLATFORMS)[number];
 
 /** What the HTTP layer hands an adapter: the body exactly as received. */
@@ -104,7 +111,10 @@ export interface PlatformAdapter<Credentials = Record<string, unknown>> {
   /** Throws AppError 400 naming the field when the payload is malformed. */
   parse(request: InboundRequest, credentials: Credentials): ParsedDelivery;
   /** GET handshake; throws AppError 401/403 when the token is wrong. */
-  handshake?(request: InboundRequest, credentials: Credentials): { contentType: string; body: string };
+  handshake?(
+    request: InboundRequest,
+    credentials: Credentials,
+  ): { contentType: string; body: string };
   send?(reply: OutboundReply, credentials: Credentials, http: PlatformHttp): Promise<SendResult>;
 }
 

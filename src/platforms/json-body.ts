@@ -18,6 +18,11 @@ export function validate<T>(value: unknown, schema: z.ZodType<T>): T {
   const issue = result.error.issues[0];
   const field = issue?.path.length ? issue.path.join('.') : '(body)';
   throw new AppError(400, 'invalid_request', `${field}: ${issue?.message ?? 'invalid value'}`, {
-    details: { field, issues: result.error.issues.slice(0, 10).map((i) => ({ field: i.path.join('.'), message: i.message })) },
+    details: {
+      field,
+      issues: result.error.issues
+        .slice(0, 10)
+        .map((i) => ({ field: i.path.join('.'), message: i.message })),
+    },
   });
 }

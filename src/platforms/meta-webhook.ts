@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { AppError } from '../shared/errors';
-import type { InboundRequest } from './contract';
 import { safeEqual } from '../shared/tokens';
+import type { InboundRequest } from './contract';
 
 /**
  * WhatsApp Cloud API and Messenger share Meta's webhook scheme:
@@ -11,7 +11,8 @@ import { safeEqual } from '../shared/tokens';
  */
 export function verifyHubSignature(request: InboundRequest, appSecret: string): void {
   const header = request.headers['x-hub-signature-256'];
-  if (!header) throw new AppError(401, 'invalid_signature', 'X-Hub-Signature-256 header is missing.');
+  if (!header)
+    throw new AppError(401, 'invalid_signature', 'X-Hub-Signature-256 header is missing.');
   if (!header.startsWith('sha256=')) {
     throw new AppError(401, 'invalid_signature', 'X-Hub-Signature-256 must start with "sha256=".');
   }
@@ -27,18 +28,29 @@ export function hubSignatureHeader(rawBody: Buffer | string, appSecret: string):
 }
 
 /** Answers Meta's subscription check with the challenge, or refuses a wrong verify token with 403. */
-export function answerHubChallenge(request: InboundRequest, verifyToken: string): { contentType: string; body: string } {
+export function answerHubChallenge(
+  request: InboundRequest,
+  verifyToken: string,
+): { contentType: string; body: string } {
   const mode = request.query['hub.mode'];
   const token = request.query['hub.verify_token'];
   const challenge = request.query['hub.challenge'];
   if (mode !== 'subscribe') {
-    throw new AppError(400, 'invalid_handshake', 'hub.mode must be "subscribe".', { details: { field: 'hub.mode' } });
+    throw new AppError(400, 'invalid_handshake', 'hub.mode must be "subscribe".', {
+      details: { field: 'hub.mode' },
+    });
   }
   if (challenge === undefined || challenge === '') {
-    throw new AppError(400, 'invalid_handshake', 'hub.challenge is missing.', { details: { field: 'hub.challenge' } });
+    throw new AppError(400, 'invalid_handshake', 'hub.challenge is missing.', {
+      details: { field: 'hub.challenge' },
+    });
   }
   if (token === undefined || !safeEqual(token, verifyToken)) {
-    throw new AppError(403, 'invalid_verify_token', 'hub.verify_token does not match the shop\'s verify token.');
+    throw new AppError(
+      403,
+      'invalid_verify_token',
+      "hub.verify_token does not match the shop's verify token.",
+    );
   }
   return { contentType: 'text/plain', body: challenge };
 }

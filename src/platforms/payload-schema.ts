@@ -16,7 +16,11 @@ export function parseJsonBody(rawBody: Buffer): unknown {
 }
 
 /** Validates a payload with a zod schema and turns the first issue into a 400 naming its path. */
-export function parsePayload<T>(schema: z.ZodType<T>, value: unknown, at: readonly (string | number)[] = []): T {
+export function parsePayload<T>(
+  schema: z.ZodType<T>,
+  value: unknown,
+  at: readonly (string | number)[] = [],
+): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

@@ -68,7 +68,9 @@ export function createRedisTokenCache(
           }
         }
         if (Date.now() >= deadline) {
-          throw new Error(`Timed out after ${waitTimeoutMs} ms waiting for another worker to refresh "${key}".`);
+          throw new Error(
+            `Timed out after ${waitTimeoutMs} ms waiting for another worker to refresh "${key}".`,
+          );
         }
       }
     },

@@ -8,10 +8,14 @@ import { wechatAdapter } from './wechat';
 import { whatsappAdapter } from './whatsapp';
 
 /** Every adapter by platform name; the HTTP layer and the sender look them up here. */
-export class PlatformRegistry {
-  private readonly adapters = new Map<PlatformName, PlatformAdapter<any>>();
+// Adapters differ in their credential types; the registry hands them out by name only.
+// biome-ignore lint/suspicious/noExplicitAny: each adapter's credentials type is its own
+type AnyAdapter = PlatformAdapter<any>;
 
-  constructor(adapters: PlatformAdapter<any>[]) {
+export class PlatformRegistry {
+  private readonly adapters = new Map<PlatformName, AnyAdapter>();
+
+  constructor(adapters: AnyAdapter[]) {
     for (const adapter of adapters) this.adapters.set(adapter.platform, adapter);
   }
 
@@ -27,5 +31,12 @@ export class PlatformRegistry {
 }
 
 export function defaultPlatforms(): PlatformRegistry {
-  return new PlatformRegistry([genericAdapter, whatsappAdapter, messengerAdapter, lineAdapter, wechatAdapter, telegramAdapter]);
+  return new PlatformRegistry([
+    genericAdapter,
+    whatsappAdapter,
+    messengerAdapter,
+    lineAdapter,
+    wechatAdapter,
+    telegramAdapter,
+  ]);
 }

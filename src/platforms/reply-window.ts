@@ -9,7 +9,11 @@ export function closedWindow(
   rule: { platform: string; hours: number; maxReplies?: number },
 ): SendResult | null {
   if (reply.lastBuyerMessageAt === undefined) {
-    return { ok: false, retryable: false, error: `${rule.platform}: the buyer has not written yet, so no reply window is open` };
+    return {
+      ok: false,
+      retryable: false,
+      error: `${rule.platform}: the buyer has not written yet, so no reply window is open`,
+    };
   }
   if (reply.now - reply.lastBuyerMessageAt > rule.hours * 3_600_000) {
     return {

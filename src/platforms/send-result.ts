@@ -37,7 +37,9 @@ export async function postJson(
   return { status: response.status, body: parsed };
 }
 
-export function isPlatformResponse(value: PlatformResponse | SendResult): value is PlatformResponse {
+export function isPlatformResponse(
+  value: PlatformResponse | SendResult,
+): value is PlatformResponse {
   return 'status' in value && 'body' in value && !('ok' in value);
 }
 
@@ -71,6 +73,7 @@ export function readField(body: unknown, path: readonly string[]): string | unde
 export function describeFailure(status: number, body: unknown, path: readonly string[]): string {
   const message = readField(body, path);
   if (message) return message;
-  if (typeof body === 'string' && body.trim()) return `HTTP ${status}: ${body.trim().slice(0, 200)}`;
+  if (typeof body === 'string' && body.trim())
+    return `HTTP ${status}: ${body.trim().slice(0, 200)}`;
   return `HTTP ${status}`;
 }

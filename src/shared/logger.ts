@@ -38,8 +38,18 @@ export function createLogger(level: string, destination?: pino.DestinationStream
  * errors carry the command and its arguments (buyer ids, message text), which
  * must never reach a log.
  */
-export function loggableError(error: unknown): { type: string; code?: string; message: string; stack?: string } {
+export function loggableError(error: unknown): {
+  type: string;
+  code?: string;
+  message: string;
+  stack?: string;
+} {
   if (!(error instanceof Error)) return { type: typeof error, message: String(error) };
   const code = (error as NodeJS.ErrnoException).code;
-  return { type: error.name, ...(code ? { code } : {}), message: error.message, stack: error.stack };
+  return {
+    type: error.name,
+    ...(code ? { code } : {}),
+    message: error.message,
+    stack: error.stack,
+  };
 }

@@ -4,19 +4,19 @@ import type { Plan } from '../billing/plan-schema';
 import { planSchema } from '../billing/plan-schema';
 import type { PlatformName } from '../platforms/contract';
 import type { PlatformRegistry } from '../platforms/registry';
-import { AppError, notFound } from '../shared/errors';
 import type { Clock } from '../shared/clock';
-import { monthOf, nextMonth } from '../shared/shop-calendar';
+import { AppError, notFound } from '../shared/errors';
 import type { RedisKeys } from '../shared/redis';
 import type { SecretBox } from '../shared/secret-box';
+import { monthOf, nextMonth } from '../shared/shop-calendar';
 import { hashToken, newToken } from '../shared/tokens';
 import {
   type Catalog,
   type CreateShopInput,
-  type ShopSettings,
-  type UpdateShopInput,
   catalogSchema,
+  type ShopSettings,
   settingsSchema,
+  type UpdateShopInput,
 } from './shop-schema';
 
 export interface Shop {
@@ -40,7 +40,17 @@ export interface CreatedShop extends Shop {
   webhookSecret?: string;
 }
 
-const FIELDS = ['name', 'platform', 'timezone', 'plan', 'planHistory', 'catalog', 'settings', 'createdAt', 'credentials'] as const;
+const FIELDS = [
+  'name',
+  'platform',
+  'timezone',
+  'plan',
+  'planHistory',
+  'catalog',
+  'settings',
+  'createdAt',
+  'credentials',
+] as const;
 
 /**
  * How long a process reuses a shop it has read. Webhook ingest reads the shop
@@ -49,7 +59,10 @@ const FIELDS = ['name', 'platform', 'timezone', 'plan', 'planHistory', 'catalog'
  */
 export const SHOP_CACHE_MS = 5000;
 
-export type ShopCache = Map<string, { at: number; value: { shop: Shop; credentials: Credentials } }>;
+export type ShopCache = Map<
+  string,
+  { at: number; value: { shop: Shop; credentials: Credentials } }
+>;
 
 /** Shops live in one Redis hash each; credentials are sealed with the SecretBox. */
 export class ShopRegistry {
@@ -87,7 +100,10 @@ export class ShopRegistry {
     await this.redis
       .multi()
       .hset(this.keys.shop(id, 'shop'), this.serialize(shop, credentials))
-      .set(this.keys.global('token', hashToken(ownerKey)), JSON.stringify({ kind: 'owner', shopId: id }))
+      .set(
+        this.keys.global('token', hashToken(ownerKey)),
+        JSON.stringify({ kind: 'owner', shopId: id }),
+      )
       .sadd(this.keys.global('shops'), id)
       .exec();
     return { ...shop, ownerKey, webhookSecret };
@@ -132,13 +148,19 @@ export class ShopRegistry {
       name: patch.name ?? shop.name,
       timezone: patch.timezone ?? shop.timezone,
       catalog: patch.catalog ?? shop.catalog,
-      settings: patch.settings ? settingsSchema.parse({ ...shop.settings, ...patch.settings }) : shop.settings,
+      settings: patch.settings
+        ? settingsSchema.parse({ ...shop.settings, ...patch.settings })
+        : shop.settings,
     };
     if (patch.plan) {
       // A plan change takes effect from next month; the current month keeps its plan.
       const from = nextMonth(monthOf(this.clock.now(), next.timezone));
-      next.planHistory = [...shop.planHistory.filter((p) => p.fromMonth < from), { fromMonth: from, plan: patch.plan }];
-      if (shop.planHistory.length === 0) next.planHistory = [{ fromMonth: '0000-01', plan: patch.plan }];
+      next.planHistory = [
+        ...shop.planHistory.filter((p) => p.fromMonth < from),
+        { fromMonth: from, plan: patch.plan },
+      ];
+      if (shop.planHistory.length === 0)
+        next.planHistory = [{ fromMonth: '0000-01', plan: patch.plan }];
       next.plan = patch.plan;
     }
     await this.redis.hset(this.keys.shop(id, 'shop'), this.serialize(next, credentials));
@@ -185,7 +207,8 @@ export class ShopRegistry {
 
   private async load(id: string): Promise<{ shop: Shop; credentials: Credentials } | null> {
     const values = await this.redis.hmget(this.keys.shop(id, 'shop'), ...FIELDS);
-    const [name, platform, timezone, plan, planHistory, catalog, settings, createdAt, sealed] = values;
+    const [name, platform, timezone, plan, planHistory, catalog, settings, createdAt, sealed] =
+      values;
     if (!name || !platform || !timezone || !createdAt || !sealed) return null;
     const shop: Shop = {
       id,

@@ -26,7 +26,9 @@ export const settingsSchema = z
   })
   .strict();
 
-export const timeZoneSchema = z.string().refine(isTimeZone, { message: 'must be an IANA time zone such as Asia/Shanghai' });
+export const timeZoneSchema = z
+  .string()
+  .refine(isTimeZone, { message: 'must be an IANA time zone such as Asia/Shanghai' });
 
 export const createShopSchema = z
   .object({

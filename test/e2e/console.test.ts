@@ -4,11 +4,11 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { conversationId } from '../../src/conversations/conversation-store';
 import { verifyStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
-import { screenshotPath } from '../support/screenshot-path';
 import { launchChromium } from '../support/browser';
-import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
 import { seedConsoleDemo } from '../support/console-demo';
+import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
 import { startPlatformStandIn } from '../support/platform-stand-in';
+import { screenshotPath } from '../support/screenshot-path';
 
 const SCREENSHOT = screenshotPath('console.png');
 
@@ -47,8 +47,13 @@ const TACTIC_CHIPS: Record<string, string> = {
 };
 
 async function shopWithAgent(name: string, agentName: string, input: Record<string, unknown> = {}) {
-  const shop = await h.createGenericShop({ name, credentials: { replyUrl: standIn.replyUrl }, ...input });
-  const agent = (await h.api('/v1/agents', { body: { name: agentName, shopIds: [shop.id] } })).body as { id: string; token: string };
+  const shop = await h.createGenericShop({
+    name,
+    credentials: { replyUrl: standIn.replyUrl },
+    ...input,
+  });
+  const agent = (await h.api('/v1/agents', { body: { name: agentName, shopIds: [shop.id] } }))
+    .body as { id: string; token: string };
   return { shop, agent };
 }
 
@@ -64,14 +69,18 @@ async function newPage(device: typeof DESK | typeof PHONE = DESK): Promise<Page>
   const seen: string[] = [];
   page.on('pageerror', (error) => seen.push(error.message));
   page.on('console', (message) => {
-    if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text())) seen.push(message.text());
+    if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text()))
+      seen.push(message.text());
   });
   problems.set(page, seen);
   return page;
 }
 
 /** Signs in through the form and waits until the event stream is live. */
-async function openConsole(token: string, device: typeof DESK | typeof PHONE = DESK): Promise<Page> {
+async function openConsole(
+  token: string,
+  device: typeof DESK | typeof PHONE = DESK,
+): Promise<Page> {
   const page = await newPage(device);
   await page.goto(`${h.url}/console`);
   await page.fill('#token-input', token);
@@ -87,12 +96,16 @@ function say(shop: Shop, buyerId: string, text: string, extra: Record<string, un
 describe('agent console', () => {
   it('shows a webhook message with its suggestion, sends it in one click and shows it answered', async () => {
     const { shop, agent } = await shopWithAgent('云杉家居旗舰店', '林晓', {
-      catalog: { products: [{ id: 'sofa', name: '北欧布艺沙发', options: { colour: ['浅灰', '燕麦白'] } }] },
+      catalog: {
+        products: [{ id: 'sofa', name: '北欧布艺沙发', options: { colour: ['浅灰', '燕麦白'] } }],
+      },
     });
     const page = await openConsole(agent.token);
     expect(await page.textContent('#agent-name')).toBe('林晓');
 
-    await say(shop, 'buyer-wang', '这款沙发有浅灰色吗？', { buyer: { id: 'buyer-wang', name: '王女士' } });
+    await say(shop, 'buyer-wang', '这款沙发有浅灰色吗？', {
+      buyer: { id: 'buyer-wang', name: '王女士' },
+    });
     const row = page.locator('.conversation-row', { hasText: '王女士' });
     await row.waitFor();
     expect(await row.locator('.shop-name').textContent()).toBe('云杉家居旗舰店');
@@ -102,28 +115,45 @@ describe('agent console', () => {
     await row.locator('button').click();
     const first = page.locator('.suggestion').first();
     await first.waitFor();
-    const [summary] = (await h.api('/v1/agent/conversations', { token: agent.token })).body.conversations;
+    const [summary] = (await h.api('/v1/agent/conversations', { token: agent.token })).body
+      .conversations;
     const suggestion = summary.suggestions[0] as { id: string; text: string; tactic: string };
     expect(await first.locator('.suggestion-text').textContent()).toBe(suggestion.text);
     expect(await first.getAttribute('data-suggestion-id')).toBe(suggestion.id);
     expect(await first.locator('.tactic').textContent()).toBe(TACTIC_CHIPS[suggestion.tactic]);
-    expect(await first.locator('.tactic').getAttribute('class')).toContain(`tactic-${suggestion.tactic}`);
+    expect(await first.locator('.tactic').getAttribute('class')).toContain(
+      `tactic-${suggestion.tactic}`,
+    );
     expect(await page.textContent('#messages')).toContain('这款沙发有浅灰色吗？');
 
     await first.getByRole('button', { name: /as is/ }).click();
 
-    const delivered = await eventually(async () => standIn.received.find((r) => r.body.data.buyerId === 'buyer-wang'));
-    expect(delivered.body).toMatchObject({ type: 'reply', data: { text: suggestion.text, conversationId: summary.conversationId } });
-    expect(() => verifyStandardWebhook(shop.webhookSecret, delivered.headers, delivered.rawBody, Date.now())).not.toThrow();
+    const delivered = await eventually(async () =>
+      standIn.received.find((r) => r.body.data.buyerId === 'buyer-wang'),
+    );
+    expect(delivered.body).toMatchObject({
+      type: 'reply',
+      data: { text: suggestion.text, conversationId: summary.conversationId },
+    });
+    expect(() =>
+      verifyStandardWebhook(shop.webhookSecret, delivered.headers, delivered.rawBody, Date.now()),
+    ).not.toThrow();
 
     await page.waitForSelector('#reply-status[data-status="sent"]');
     await page.waitForSelector('#conversation-timer.is-answered');
     await page.waitForSelector('.conversation-row .timer.is-answered');
-    expect(await page.locator('.message.from-agent .bubble').last().textContent()).toBe(suggestion.text);
+    expect(await page.locator('.message.from-agent .bubble').last().textContent()).toBe(
+      suggestion.text,
+    );
     expect(await page.locator('.suggestion').count()).toBe(0);
-    await page.waitForFunction(() => document.getElementById('figure-answered')?.textContent === '1');
+    await page.waitForFunction(
+      () => document.getElementById('figure-answered')?.textContent === '1',
+    );
     const replyId = await page.getAttribute('#reply-status', 'data-reply-id');
-    const reply = await h.api(`/v1/agent/conversations/${summary.conversationId}/replies/${replyId}`, { token: agent.token });
+    const reply = await h.api(
+      `/v1/agent/conversations/${summary.conversationId}/replies/${replyId}`,
+      { token: agent.token },
+    );
     expect(reply.body).toMatchObject({ status: 'sent', origin: 'suggestion_as_is' });
     expect(problems.get(page)).toEqual([]);
   });
@@ -144,11 +174,18 @@ describe('agent console', () => {
     await page.getByRole('button', { name: 'Send reply' }).click();
 
     await page.waitForSelector('#reply-status[data-status="sent"]');
-    expect(standIn.received.some((r) => r.body.data.text === `${original} We ship the same day.`)).toBe(true);
+    expect(
+      standIn.received.some((r) => r.body.data.text === `${original} We ship the same day.`),
+    ).toBe(true);
     expect(await page.inputValue('#composer-text')).toBe('');
     const replyId = await page.getAttribute('#reply-status', 'data-reply-id');
-    const conversationId = await page.locator('.conversation-row button').first().getAttribute('data-conversation-id');
-    const reply = await h.api(`/v1/agent/conversations/${conversationId}/replies/${replyId}`, { token: agent.token });
+    const conversationId = await page
+      .locator('.conversation-row button')
+      .first()
+      .getAttribute('data-conversation-id');
+    const reply = await h.api(`/v1/agent/conversations/${conversationId}/replies/${replyId}`, {
+      token: agent.token,
+    });
     expect(reply.body.origin).toBe('suggestion_edited');
   });
 
@@ -156,11 +193,15 @@ describe('agent console', () => {
     const { shop, agent } = await shopWithAgent('Escape shop', 'Bo');
     const page = await openConsole(agent.token);
     const hostile = '<img src=x onerror="window.__pwned = 1"><b>bold</b>';
-    await say(shop, 'buyer-x', hostile, { buyer: { id: 'buyer-x', name: '<script>window.__pwned = 2</script>' } });
+    await say(shop, 'buyer-x', hostile, {
+      buyer: { id: 'buyer-x', name: '<script>window.__pwned = 2</script>' },
+    });
     const row = page.locator('.conversation-row').first();
     await row.waitFor();
     expect(await row.locator('.row-preview').textContent()).toBe(hostile);
-    expect(await row.locator('.row-buyer').textContent()).toBe('<script>window.__pwned = 2</script>');
+    expect(await row.locator('.row-buyer').textContent()).toBe(
+      '<script>window.__pwned = 2</script>',
+    );
     await row.locator('button').click();
     await page.locator('.message.from-buyer').first().waitFor();
     expect(await page.locator('.message.from-buyer .bubble').first().textContent()).toBe(hostile);
@@ -168,17 +209,23 @@ describe('agent console', () => {
     expect(await page.locator('img').count()).toBe(0);
     expect(await page.locator('b').count()).toBe(0);
     expect(await page.locator('body script').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(
+      await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned),
+    ).toBeUndefined();
   });
 
   it('turns the waiting timer red past the shop threshold and flags the alert', async () => {
-    const { shop, agent } = await shopWithAgent('Quick shop', 'Cai', { settings: { slowReplySeconds: 1 } });
+    const { shop, agent } = await shopWithAgent('Quick shop', 'Cai', {
+      settings: { slowReplySeconds: 1 },
+    });
     const page = await openConsole(agent.token);
     await say(shop, 'impatient', '在吗？');
     const row = page.locator('.conversation-row').first();
     await row.waitFor();
     await page.waitForSelector('.conversation-row .timer.is-overdue', { timeout: 5000 });
-    const colour = await row.locator('.timer').evaluate((el) => getComputedStyle(el).backgroundColor);
+    const colour = await row
+      .locator('.timer')
+      .evaluate((el) => getComputedStyle(el).backgroundColor);
     expect(colour).toBe('rgb(180, 35, 24)');
 
     // The worker's slow-reply alert: a banner and a highlighted row, no sound.
@@ -227,18 +274,28 @@ describe('agent console', () => {
     expect(await page.isVisible('.suggestion .tactic')).toBe(true);
     const box = await page.locator('.suggestion').first().boundingBox();
     expect(box!.x + box!.width).toBeLessThanOrEqual(390);
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      390,
+    );
 
     await page.getByRole('button', { name: 'Back to conversations' }).click();
     expect(await page.isVisible('.list-pane')).toBe(true);
     expect(await page.isVisible('#conversation')).toBe(false);
   });
 
-  it('shows who holds a conversation, refuses to answer a colleague\'s buyer, and drops it live when closed', async () => {
+  it("shows who holds a conversation, refuses to answer a colleague's buyer, and drops it live when closed", async () => {
     const { shop, agent: mine } = await shopWithAgent('Two-seat shop', 'Hana');
-    const colleague = (await h.api('/v1/agents', { body: { name: 'Ivan', shopIds: [shop.id] } })).body as { token: string };
+    const colleague = (await h.api('/v1/agents', { body: { name: 'Ivan', shopIds: [shop.id] } }))
+      .body as { token: string };
     const id = conversationId(shop.id, 'held-buyer');
-    expect((await h.api(`/v1/agent/conversations/${id}/claim`, { token: colleague.token, method: 'POST' })).status).toBe(200);
+    expect(
+      (
+        await h.api(`/v1/agent/conversations/${id}/claim`, {
+          token: colleague.token,
+          method: 'POST',
+        })
+      ).status,
+    ).toBe(200);
 
     const page = await openConsole(mine.token);
     await say(shop, 'held-buyer', 'is anyone there?');
@@ -246,7 +303,9 @@ describe('agent console', () => {
     await row.waitFor();
     expect(await row.locator('.assignee').textContent()).toBe('Ivan');
     await row.click();
-    await page.waitForFunction(() => document.getElementById('conversation-assignee')?.textContent === 'Ivan is answering');
+    await page.waitForFunction(
+      () => document.getElementById('conversation-assignee')?.textContent === 'Ivan is answering',
+    );
     expect(await page.isVisible('#claim')).toBe(true);
 
     await page.fill('#composer-text', 'I can help you too');
@@ -255,12 +314,19 @@ describe('agent console', () => {
     expect(await page.textContent('#reply-status')).toBe('Ivan is already answering this buyer.');
     expect(standIn.received.some((r) => r.body.data.buyerId === 'held-buyer')).toBe(false);
 
-    expect((await h.api(`/v1/agent/conversations/${id}/close`, { token: colleague.token, method: 'POST' })).status).toBe(200);
+    expect(
+      (
+        await h.api(`/v1/agent/conversations/${id}/close`, {
+          token: colleague.token,
+          method: 'POST',
+        })
+      ).status,
+    ).toBe(200);
     await row.waitFor({ state: 'detached' });
     expect(await page.isVisible('#conversation-empty')).toBe(true);
   });
 
-  it('shows a reply the platform refuses as failed, with the platform\'s words', async () => {
+  it("shows a reply the platform refuses as failed, with the platform's words", async () => {
     const { shop, agent } = await shopWithAgent('Refusing shop', 'Fay');
     standIn.refuse('blocked-buyer', 400, 'buyer blocked the shop');
     const page = await openConsole(agent.token);
@@ -271,13 +337,17 @@ describe('agent console', () => {
 
     await page.waitForSelector('#reply-status[data-status="failed"]');
     expect(await page.textContent('#reply-status')).toContain('buyer blocked the shop');
-    expect(await page.textContent('.message.from-agent .delivery')).toContain('buyer blocked the shop');
+    expect(await page.textContent('.message.from-agent .delivery')).toContain(
+      'buyer blocked the shop',
+    );
     // Not answered: the buyer is still waiting.
     expect(await page.getAttribute('#conversation-timer', 'class')).toContain('is-waiting');
     // After a reload the refused reply is still there, with the platform's words.
     await page.reload();
     await page.locator('.conversation-row button').first().click();
-    await page.locator('.message.from-agent .delivery', { hasText: 'buyer blocked the shop' }).waitFor();
+    await page
+      .locator('.message.from-agent .delivery', { hasText: 'buyer blocked the shop' })
+      .waitFor();
   });
 
   it('resumes the event stream after a drop with Last-Event-ID and misses nothing', async () => {
@@ -285,7 +355,8 @@ describe('agent console', () => {
     const page = await openConsole(agent.token);
     const streamRequests: Array<string | undefined> = [];
     page.on('request', (request) => {
-      if (request.url().endsWith('/v1/agent/events')) streamRequests.push(request.headers()['last-event-id']);
+      if (request.url().endsWith('/v1/agent/events'))
+        streamRequests.push(request.headers()['last-event-id']);
     });
     await say(shop, 'before-drop', 'first question');
     await page.locator('.conversation-row', { hasText: 'before-drop' }).waitFor();
@@ -306,7 +377,9 @@ describe('agent console', () => {
     await page.locator(`.row-button[data-conversation-id="${demo.featured}"]`).click();
     await page.locator('.suggestion').first().waitFor();
     await page.waitForSelector('#alert-banner:not([hidden])', { timeout: 10_000 });
-    await page.waitForFunction(() => document.getElementById('figure-answered')?.textContent === '1');
+    await page.waitForFunction(
+      () => document.getElementById('figure-answered')?.textContent === '1',
+    );
 
     expect(await page.locator('.platform', { hasText: 'LINE' }).count()).toBe(2);
     expect(await page.locator('.assignee', { hasText: 'Amy Chen' }).count()).toBeGreaterThan(0);

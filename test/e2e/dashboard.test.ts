@@ -1,16 +1,23 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/shared/clock';
-import { screenshotPath } from '../support/screenshot-path';
+import { drained, type TestShop, traffic } from '../support/billing-traffic';
 import { launchChromium } from '../support/browser';
-import { drained, traffic, type TestShop } from '../support/billing-traffic';
 import { type Harness, startHarness } from '../support/harness';
+import { screenshotPath } from '../support/screenshot-path';
 
 let h: Harness;
 let chromium: Awaited<ReturnType<typeof launchChromium>>;
 let shop: TestShop;
 const clock = new ManualClock(Date.parse('2026-03-20T12:00:00+08:00'));
-const PLAN = { model: 'tiered', tiers: [{ upToAverageDaily: 1, monthlyFen: 150_000 }, { upToAverageDaily: 3, monthlyFen: 250_000 }, { upToAverageDaily: null, monthlyFen: 400_000 }] };
+const PLAN = {
+  model: 'tiered',
+  tiers: [
+    { upToAverageDaily: 1, monthlyFen: 150_000 },
+    { upToAverageDaily: 3, monthlyFen: 250_000 },
+    { upToAverageDaily: null, monthlyFen: 400_000 },
+  ],
+};
 const XSS = '<img src=x onerror=alert(1)>';
 
 beforeAll(async () => {
@@ -19,7 +26,16 @@ beforeAll(async () => {
   shop = await h.createGenericShop({ name: 'Lotus Tea <b>House</b>', plan: PLAN });
   const t = traffic(h, shop);
   // 40 consultations in March: 12 on the 5th, 4 a day on 1-4 and 6-7, 4 on the 18th (average 40/31 = 1.29: tier 2).
-  const days: Array<[number, number]> = [[1, 4], [2, 4], [3, 4], [4, 4], [5, 12], [6, 4], [7, 4], [18, 4]];
+  const days: Array<[number, number]> = [
+    [1, 4],
+    [2, 4],
+    [3, 4],
+    [4, 4],
+    [5, 12],
+    [6, 4],
+    [7, 4],
+    [18, 4],
+  ];
   const sends: Promise<void>[] = [];
   for (const [day, count] of days) {
     for (let i = 0; i < count; i++) {
@@ -43,7 +59,10 @@ afterAll(async () => {
 
 describe('owner dashboard in headless Chromium', () => {
   it('signs in with the owner key and shows the month: figures, chart, estimate, invoices and the audit with its CSV', async () => {
-    const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+    const context = await chromium.browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      acceptDownloads: true,
+    });
     const page = await context.newPage();
     const dialogs: string[] = [];
     page.on('dialog', (d) => {
@@ -69,7 +88,8 @@ describe('owner dashboard in headless Chromium', () => {
     // One consultations bar and one receptions bar per calendar day; the 5th is the tallest.
     expect(await page.locator('#chart rect.bar-c').count()).toBe(31);
     expect(await page.locator('#chart rect.bar-r').count()).toBe(31);
-    const height = (date: string) => page.getAttribute(`#chart rect.bar-c[data-date="${date}"]`, 'height').then(Number);
+    const height = (date: string) =>
+      page.getAttribute(`#chart rect.bar-c[data-date="${date}"]`, 'height').then(Number);
     expect(await height('2026-03-05')).toBeGreaterThan(2.9 * (await height('2026-03-01')));
     expect(await height('2026-03-10')).toBe(0);
     expect(await page.locator('#chart line.tier').count()).toBe(2);
@@ -97,12 +117,20 @@ describe('owner dashboard in headless Chromium', () => {
   });
 
   it('fits a phone screen without sideways scrolling', async () => {
-    const context = await chromium.browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
-    await context.addInitScript((key) => sessionStorage.setItem('seatmate.ownerKey', key), shop.ownerKey);
+    const context = await chromium.browser.newContext({
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+    });
+    await context.addInitScript(
+      (key) => sessionStorage.setItem('seatmate.ownerKey', key),
+      shop.ownerKey,
+    );
     const page = await context.newPage();
     await page.goto(`${h.url}/dashboard`);
     await page.waitForSelector('#audit tbody tr');
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      390,
+    );
     expect(await page.locator('#chart rect.bar-c').count()).toBe(31);
     await context.close();
   });

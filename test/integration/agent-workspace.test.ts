@@ -8,7 +8,15 @@ import { openEventStream } from '../support/sse';
 let h: Harness;
 const clock = new ManualClock(Date.now());
 beforeAll(async () => {
-  h = await startHarness({ clock, env: { AGENT_MAX_OPEN_CONVERSATIONS: '2', OUTBOUND_ATTEMPTS: '3', OUTBOUND_BACKOFF_MS: '20', SSE_HEARTBEAT_SECONDS: '1' } });
+  h = await startHarness({
+    clock,
+    env: {
+      AGENT_MAX_OPEN_CONVERSATIONS: '2',
+      OUTBOUND_ATTEMPTS: '3',
+      OUTBOUND_BACKOFF_MS: '20',
+      SSE_HEARTBEAT_SECONDS: '1',
+    },
+  });
 });
 afterAll(() => h.close());
 afterEach(() => nock.cleanAll());
@@ -16,7 +24,10 @@ afterEach(() => nock.cleanAll());
 const BRIDGE = 'http://bridge.test';
 
 async function shopWithAgents(names: string[], input: Record<string, unknown> = {}) {
-  const shop = await h.createGenericShop({ credentials: { replyUrl: `${BRIDGE}/replies` }, ...input });
+  const shop = await h.createGenericShop({
+    credentials: { replyUrl: `${BRIDGE}/replies` },
+    ...input,
+  });
   const agents = [];
   for (const name of names) {
     const res = await h.api('/v1/agents', { body: { name, shopIds: [shop.id] } });
@@ -28,7 +39,14 @@ async function shopWithAgents(names: string[], input: Record<string, unknown> = 
 async function conversationsOf(token: string) {
   const res = await h.api('/v1/agent/conversations', { token });
   expect(res.status).toBe(200);
-  return res.body.conversations as Array<{ conversationId: string; assignedTo: { agentId: string } | null; suggestions: Array<{ id: string; text: string; tactic: string }>; waiting: boolean; shop: { name: string }; secondsWaiting: number }>;
+  return res.body.conversations as Array<{
+    conversationId: string;
+    assignedTo: { agentId: string } | null;
+    suggestions: Array<{ id: string; text: string; tactic: string }>;
+    waiting: boolean;
+    shop: { name: string };
+    secondsWaiting: number;
+  }>;
 }
 
 describe('assignment', () => {
@@ -42,7 +60,9 @@ describe('assignment', () => {
       return all.length === 5 && all.filter((c) => c.assignedTo).length === 4 ? all : null;
     });
     const counts = new Map<string, number>();
-    for (const c of list) if (c.assignedTo) counts.set(c.assignedTo.agentId, (counts.get(c.assignedTo.agentId) ?? 0) + 1);
+    for (const c of list)
+      if (c.assignedTo)
+        counts.set(c.assignedTo.agentId, (counts.get(c.assignedTo.agentId) ?? 0) + 1);
     // Cap 2 each: four assigned evenly, the fifth waits for a free agent.
     expect([...counts.values()]).toEqual([2, 2]);
     expect(list.filter((c) => !c.assignedTo)).toHaveLength(1);
@@ -52,7 +72,11 @@ describe('assignment', () => {
     const { shop, agents } = await shopWithAgents(['A1', 'A2', 'A3', 'A4', 'A5', 'A6']);
     // A conversation nobody holds yet: six agents click "claim" at the same moment.
     const id = conversationId(shop.id, 'contested');
-    const results = await Promise.all(agents.map((a) => h.api(`/v1/agent/conversations/${id}/claim`, { token: a.token, method: 'POST' })));
+    const results = await Promise.all(
+      agents.map((a) =>
+        h.api(`/v1/agent/conversations/${id}/claim`, { token: a.token, method: 'POST' }),
+      ),
+    );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s === 409)).toHaveLength(5);
@@ -64,9 +88,14 @@ describe('assignment', () => {
     const mine = await shopWithAgents(['Mine']);
     const theirs = await shopWithAgents(['Theirs']);
     const id = conversationId(theirs.shop.id, 'b1');
-    const res = await h.api(`/v1/agent/conversations/${id}/replies`, { token: mine.agents[0]!.token, body: { text: 'hi' } });
+    const res = await h.api(`/v1/agent/conversations/${id}/replies`, {
+      token: mine.agents[0]!.token,
+      body: { text: 'hi' },
+    });
     expect(res.status).toBe(404);
-    expect((await h.api(`/v1/agent/conversations/not-an-id`, { token: mine.agents[0]!.token })).status).toBe(404);
+    expect(
+      (await h.api(`/v1/agent/conversations/not-an-id`, { token: mine.agents[0]!.token })).status,
+    ).toBe(404);
   });
 });
 
@@ -92,7 +121,12 @@ describe('live events', () => {
     const lastSeen = stream.events.at(-1)!.id!;
     await h.sendGeneric(a.shop, buyerMessage('ann-buyer-2', 'hello', clock.now()));
     await h.sendGeneric(a.shop, buyerMessage('ann-buyer-3', 'hello again', clock.now()));
-    await eventually(async () => (await h.container.events.since(a.agents[0]!.id, lastSeen)).filter((e) => e.type === 'message').length >= 2);
+    await eventually(
+      async () =>
+        (await h.container.events.since(a.agents[0]!.id, lastSeen)).filter(
+          (e) => e.type === 'message',
+        ).length >= 2,
+    );
     const resumed = await openEventStream(url, a.agents[0]!.token, lastSeen);
     const buyers = await eventually(async () => {
       const seen = resumed.events.filter((e) => e.event === 'message').map((e) => e.data.buyerId);
@@ -101,7 +135,13 @@ describe('live events', () => {
     // Two buyers' messages are processed concurrently, so either may come first; the ids still only grow.
     expect([...buyers.slice(0, 2)].sort()).toEqual(['ann-buyer-2', 'ann-buyer-3']);
     const ids = resumed.events.map((e) => e.id!);
-    expect(ids).toEqual([...ids].sort((x, y) => (Number(x.split('-')[0]) - Number(y.split('-')[0])) || (Number(x.split('-')[1]) - Number(y.split('-')[1]))));
+    expect(ids).toEqual(
+      [...ids].sort(
+        (x, y) =>
+          Number(x.split('-')[0]) - Number(y.split('-')[0]) ||
+          Number(x.split('-')[1]) - Number(y.split('-')[1]),
+      ),
+    );
     expect(resumed.events.map((e) => e.id)).not.toContain(lastSeen);
     await resumed.close();
     // Offline longer than the stream keeps events: the client is told to reload.
@@ -122,19 +162,33 @@ describe('replies', () => {
     const { shop, agents } = await shopWithAgents(['Cai'], { timezone: 'Asia/Shanghai' });
     const agent = agents[0]!;
     await h.sendGeneric(shop, buyerMessage('buyer-x', '你好，请问这款有现货吗？', start));
-    const conversation = await eventually(async () => (await conversationsOf(agent.token)).find((c) => c.suggestions.length > 0));
+    const conversation = await eventually(async () =>
+      (await conversationsOf(agent.token)).find((c) => c.suggestions.length > 0),
+    );
     const suggestion = conversation.suggestions[0]!;
 
     const delivered = nock(BRIDGE)
-      .post('/replies', (body) => body.type === 'reply' && body.data.text === suggestion.text && body.data.buyerId === 'buyer-x')
+      .post(
+        '/replies',
+        (body) =>
+          body.type === 'reply' &&
+          body.data.text === suggestion.text &&
+          body.data.buyerId === 'buyer-x',
+      )
       .matchHeader('webhook-signature', /^v1,/)
       .reply(200, { ok: true });
     clock.set(start + 100_000); // answered after 100 s
-    const sent = await h.api(`/v1/agent/conversations/${conversation.conversationId}/replies`, { token: agent.token, body: { text: suggestion.text, suggestionId: suggestion.id } });
+    const sent = await h.api(`/v1/agent/conversations/${conversation.conversationId}/replies`, {
+      token: agent.token,
+      body: { text: suggestion.text, suggestionId: suggestion.id },
+    });
     expect(sent.status).toBe(202);
     expect(sent.body).toMatchObject({ status: 'queued', origin: 'suggestion_as_is' });
     const status = await eventually(async () => {
-      const r = await h.api(`/v1/agent/conversations/${conversation.conversationId}/replies/${sent.body.replyId}`, { token: agent.token });
+      const r = await h.api(
+        `/v1/agent/conversations/${conversation.conversationId}/replies/${sent.body.replyId}`,
+        { token: agent.token },
+      );
       return r.body.status === 'sent' ? r.body : null;
     });
     expect(status.error).toBeNull();
@@ -148,7 +202,9 @@ describe('replies', () => {
     expect(stats.typingSecondsSaved).toBe(Math.round([...suggestion.text].length * 1.2));
 
     // The conversation now shows answered; usage counts the reception.
-    const after = (await conversationsOf(agent.token)).find((c) => c.conversationId === conversation.conversationId)!;
+    const after = (await conversationsOf(agent.token)).find(
+      (c) => c.conversationId === conversation.conversationId,
+    )!;
     expect(after.waiting).toBe(false);
     const usage = await h.api(`/v1/shops/${shop.id}/usage?month=2026-11`);
     expect(usage.body.receptions).toBe(1);
@@ -160,25 +216,53 @@ describe('replies', () => {
     const { shop, agents } = await shopWithAgents(['Dee'], { timezone: 'Asia/Shanghai' });
     const agent = agents[0]!;
     await h.sendGeneric(shop, buyerMessage('slow-buyer', 'hello, is this in stock?', start));
-    const conversation = await eventually(async () => (await conversationsOf(agent.token)).find((c) => c.suggestions.length > 0));
+    const conversation = await eventually(async () =>
+      (await conversationsOf(agent.token)).find((c) => c.suggestions.length > 0),
+    );
     nock(BRIDGE).post('/replies').reply(200, {});
     clock.set(start + 200_000);
-    const sent = await h.api(`/v1/agent/conversations/${conversation.conversationId}/replies`, { token: agent.token, body: { text: `${conversation.suggestions[0]!.text} :)`, suggestionId: conversation.suggestions[0]!.id } });
+    const sent = await h.api(`/v1/agent/conversations/${conversation.conversationId}/replies`, {
+      token: agent.token,
+      body: {
+        text: `${conversation.suggestions[0]!.text} :)`,
+        suggestionId: conversation.suggestions[0]!.id,
+      },
+    });
     expect(sent.body.origin).toBe('suggestion_edited');
-    await eventually(async () => (await h.api(`/v1/agent/conversations/${conversation.conversationId}/replies/${sent.body.replyId}`, { token: agent.token })).body.status === 'sent');
+    await eventually(
+      async () =>
+        (
+          await h.api(
+            `/v1/agent/conversations/${conversation.conversationId}/replies/${sent.body.replyId}`,
+            { token: agent.token },
+          )
+        ).body.status === 'sent',
+    );
     const stats = (await h.api('/v1/agent/stats?date=2026-11-27', { token: agent.token })).body;
-    expect(stats).toMatchObject({ consultationsAnswered: 1, averageFirstResponseSeconds: 200, within3MinRate: 0, typingSecondsSaved: 0 });
+    expect(stats).toMatchObject({
+      consultationsAnswered: 1,
+      averageFirstResponseSeconds: 200,
+      within3MinRate: 0,
+      typingSecondsSaved: 0,
+    });
   });
 
   it('ends a reply the platform refuses (4xx) as failed with its error, without retrying', async () => {
     const { shop, agents } = await shopWithAgents(['Eve']);
     await h.sendGeneric(shop, buyerMessage('b-refused', 'hi', clock.now()));
     const id = conversationId(shop.id, 'b-refused');
-    await eventually(async () => (await conversationsOf(agents[0]!.token)).some((c) => c.conversationId === id));
+    await eventually(async () =>
+      (await conversationsOf(agents[0]!.token)).some((c) => c.conversationId === id),
+    );
     const refused = nock(BRIDGE).post('/replies').once().reply(400, 'buyer blocked the shop');
-    const sent = await h.api(`/v1/agent/conversations/${id}/replies`, { token: agents[0]!.token, body: { text: '您好' } });
+    const sent = await h.api(`/v1/agent/conversations/${id}/replies`, {
+      token: agents[0]!.token,
+      body: { text: '您好' },
+    });
     const status = await eventually(async () => {
-      const r = await h.api(`/v1/agent/conversations/${id}/replies/${sent.body.replyId}`, { token: agents[0]!.token });
+      const r = await h.api(`/v1/agent/conversations/${id}/replies/${sent.body.replyId}`, {
+        token: agents[0]!.token,
+      });
       return r.body.status === 'failed' ? r.body : null;
     });
     expect(status.error).toContain('buyer blocked the shop');
@@ -190,11 +274,18 @@ describe('replies', () => {
     const { shop, agents } = await shopWithAgents(['Fay']);
     await h.sendGeneric(shop, buyerMessage('b-5xx', 'hi', clock.now()));
     const id = conversationId(shop.id, 'b-5xx');
-    await eventually(async () => (await conversationsOf(agents[0]!.token)).some((c) => c.conversationId === id));
+    await eventually(async () =>
+      (await conversationsOf(agents[0]!.token)).some((c) => c.conversationId === id),
+    );
     const down = nock(BRIDGE).post('/replies').times(3).reply(503, 'maintenance');
-    const sent = await h.api(`/v1/agent/conversations/${id}/replies`, { token: agents[0]!.token, body: { text: '您好' } });
+    const sent = await h.api(`/v1/agent/conversations/${id}/replies`, {
+      token: agents[0]!.token,
+      body: { text: '您好' },
+    });
     const status = await eventually(async () => {
-      const r = await h.api(`/v1/agent/conversations/${id}/replies/${sent.body.replyId}`, { token: agents[0]!.token });
+      const r = await h.api(`/v1/agent/conversations/${id}/replies/${sent.body.replyId}`, {
+        token: agents[0]!.token,
+      });
       return r.body.status === 'failed' ? r.body : null;
     });
     expect(down.isDone()).toBe(true);
@@ -205,15 +296,32 @@ describe('replies', () => {
     const { shop, agents } = await shopWithAgents(['Ned']);
     await h.sendGeneric(shop, buyerMessage('b-moved', 'hi', clock.now()));
     const id = conversationId(shop.id, 'b-moved');
-    await eventually(async () => (await conversationsOf(agents[0]!.token)).some((c) => c.conversationId === id));
-    const status = async (replyId: string) => (await h.api(`/v1/agent/conversations/${id}/replies/${replyId}`, { token: agents[0]!.token })).body.status;
+    await eventually(async () =>
+      (await conversationsOf(agents[0]!.token)).some((c) => c.conversationId === id),
+    );
+    const status = async (replyId: string) =>
+      (await h.api(`/v1/agent/conversations/${id}/replies/${replyId}`, { token: agents[0]!.token }))
+        .body.status;
     const old = nock(BRIDGE).post('/replies').reply(200, {});
-    const first = await h.api(`/v1/agent/conversations/${id}/replies`, { token: agents[0]!.token, body: { text: 'one' } });
+    const first = await h.api(`/v1/agent/conversations/${id}/replies`, {
+      token: agents[0]!.token,
+      body: { text: 'one' },
+    });
     await eventually(async () => (await status(first.body.replyId)) === 'sent');
     expect(old.isDone()).toBe(true);
-    expect((await h.api(`/v1/shops/${shop.id}`, { method: 'PATCH', body: { credentials: { replyUrl: `${BRIDGE}/moved` } } })).status).toBe(200);
+    expect(
+      (
+        await h.api(`/v1/shops/${shop.id}`, {
+          method: 'PATCH',
+          body: { credentials: { replyUrl: `${BRIDGE}/moved` } },
+        })
+      ).status,
+    ).toBe(200);
     const moved = nock(BRIDGE).post('/moved').reply(200, {});
-    const second = await h.api(`/v1/agent/conversations/${id}/replies`, { token: agents[0]!.token, body: { text: 'two' } });
+    const second = await h.api(`/v1/agent/conversations/${id}/replies`, {
+      token: agents[0]!.token,
+      body: { text: 'two' },
+    });
     await eventually(async () => (await status(second.body.replyId)) === 'sent');
     expect(moved.isDone()).toBe(true);
   });
@@ -221,10 +329,16 @@ describe('replies', () => {
   it('refuses an empty reply and a suggestion id from another conversation with 400', async () => {
     const { shop, agents } = await shopWithAgents(['Gil']);
     const id = conversationId(shop.id, 'b-any');
-    const empty = await h.api(`/v1/agent/conversations/${id}/replies`, { token: agents[0]!.token, body: { text: '  ' } });
+    const empty = await h.api(`/v1/agent/conversations/${id}/replies`, {
+      token: agents[0]!.token,
+      body: { text: '  ' },
+    });
     expect(empty.status).toBe(400);
     expect(empty.body.error.details.field).toBe('text');
-    const foreign = await h.api(`/v1/agent/conversations/${id}/replies`, { token: agents[0]!.token, body: { text: 'x', suggestionId: 'nope' } });
+    const foreign = await h.api(`/v1/agent/conversations/${id}/replies`, {
+      token: agents[0]!.token,
+      body: { text: 'x', suggestionId: 'nope' },
+    });
     expect(foreign.status).toBe(400);
     expect(foreign.body.error.code).toBe('unknown_suggestion');
   });
@@ -235,12 +349,30 @@ describe('claiming', () => {
     const { shop, agents } = await shopWithAgents(['Ida']);
     const id = conversationId(shop.id, 'b-claim');
     nock(BRIDGE).post('/replies').times(2).reply(200, {});
-    expect((await h.api(`/v1/agent/conversations/${id}/claim`, { token: agents[0]!.token, method: 'POST' })).status).toBe(200);
+    expect(
+      (
+        await h.api(`/v1/agent/conversations/${id}/claim`, {
+          token: agents[0]!.token,
+          method: 'POST',
+        })
+      ).status,
+    ).toBe(200);
     const stream = await openEventStream(`${h.url}/v1/agent/events`, agents[0]!.token);
-    await h.api(`/v1/agent/conversations/${id}/replies`, { token: agents[0]!.token, body: { text: 'first' } });
-    await h.api(`/v1/agent/conversations/${id}/replies`, { token: agents[0]!.token, body: { text: 'second' } });
-    await eventually(async () => stream.events.filter((e) => e.event === 'reply' && e.data.status === 'queued').length === 2);
-    expect(stream.events.filter((e) => e.event === 'conversation' && e.data.change === 'assigned')).toHaveLength(0);
+    await h.api(`/v1/agent/conversations/${id}/replies`, {
+      token: agents[0]!.token,
+      body: { text: 'first' },
+    });
+    await h.api(`/v1/agent/conversations/${id}/replies`, {
+      token: agents[0]!.token,
+      body: { text: 'second' },
+    });
+    await eventually(
+      async () =>
+        stream.events.filter((e) => e.event === 'reply' && e.data.status === 'queued').length === 2,
+    );
+    expect(
+      stream.events.filter((e) => e.event === 'conversation' && e.data.change === 'assigned'),
+    ).toHaveLength(0);
     await stream.close();
   });
 });

@@ -12,7 +12,11 @@ describe('POST /v1/assist/suggest without a key (rules engine)', () => {
 
   it('answers in the buyer’s language with the alternative close from the catalog', async () => {
     const shop = await h.createGenericShop({
-      catalog: { products: [{ id: 'p1', name: '羊毛开衫', options: { colour: ['浅灰', '银色'], size: ['M', 'L'] } }] },
+      catalog: {
+        products: [
+          { id: 'p1', name: '羊毛开衫', options: { colour: ['浅灰', '银色'], size: ['M', 'L'] } },
+        ],
+      },
     });
     const res = await h.api('/v1/assist/suggest', {
       token: shop.ownerKey,
@@ -29,21 +33,31 @@ describe('POST /v1/assist/suggest without a key (rules engine)', () => {
     });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ stage: 'hesitating', locale: 'zh-Hans', engine: 'rules' });
-    const close = res.body.suggestions.find((s: { tactic: string }) => s.tactic === 'alternative_close');
+    const close = res.body.suggestions.find(
+      (s: { tactic: string }) => s.tactic === 'alternative_close',
+    );
     expect(close).toBeDefined();
     expect(close.text).toMatch(/浅灰|银色|M|L/);
     expect(close.text).not.toContain('你');
-    expect(res.body.suggestions.every((s: { id: string }) => typeof s.id === 'string' && s.id.length > 0)).toBe(true);
+    expect(
+      res.body.suggestions.every(
+        (s: { id: string }) => typeof s.id === 'string' && s.id.length > 0,
+      ),
+    ).toBe(true);
   });
 
   it('gives clear 400s for an empty history, an unknown locale and an over-long message', async () => {
     const empty = await h.api('/v1/assist/suggest', { body: { history: [] } });
     expect(empty.status).toBe(400);
     expect(empty.body.error.details.field).toBe('history');
-    const locale = await h.api('/v1/assist/suggest', { body: { locale: 'fr', history: [{ from: 'buyer', text: 'bonjour' }] } });
+    const locale = await h.api('/v1/assist/suggest', {
+      body: { locale: 'fr', history: [{ from: 'buyer', text: 'bonjour' }] },
+    });
     expect(locale.status).toBe(400);
     expect(locale.body.error.details.field).toBe('locale');
-    const long = await h.api('/v1/assist/suggest', { body: { history: [{ from: 'buyer', text: 'x'.repeat(2001) }] } });
+    const long = await h.api('/v1/assist/suggest', {
+      body: { history: [{ from: 'buyer', text: 'x'.repeat(2001) }] },
+    });
     expect(long.status).toBe(400);
     expect(long.body.error.details.field).toBe('history.0.text');
   });
@@ -51,7 +65,10 @@ describe('POST /v1/assist/suggest without a key (rules engine)', () => {
   it('keeps owners to their own shop', async () => {
     const a = await h.createGenericShop();
     const b = await h.createGenericShop();
-    const res = await h.api('/v1/assist/suggest', { token: a.ownerKey, body: { shopId: b.id, history: [{ from: 'buyer', text: 'hi' }] } });
+    const res = await h.api('/v1/assist/suggest', {
+      token: a.ownerKey,
+      body: { shopId: b.id, history: [{ from: 'buyer', text: 'hi' }] },
+    });
     expect(res.status).toBe(404);
   });
 });
@@ -59,7 +76,15 @@ describe('POST /v1/assist/suggest without a key (rules engine)', () => {
 describe('POST /v1/assist/suggest with an OpenAI-compatible endpoint', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ workers: false, env: { OPENAI_API_KEY: 'sk-test-key', OPENAI_BASE_URL: 'http://llm.test/v1', OPENAI_MODEL: 'qwen-test', ASSIST_TIMEOUT_MS: '500' } });
+    h = await startHarness({
+      workers: false,
+      env: {
+        OPENAI_API_KEY: 'sk-test-key',
+        OPENAI_BASE_URL: 'http://llm.test/v1',
+        OPENAI_MODEL: 'qwen-test',
+        ASSIST_TIMEOUT_MS: '500',
+      },
+    });
   });
   afterAll(() => h.close());
   afterEach(() => nock.cleanAll());
@@ -69,16 +94,33 @@ describe('POST /v1/assist/suggest with an OpenAI-compatible endpoint', () => {
   it('uses the model’s answer when it is valid and safe', async () => {
     const scope = nock('http://llm.test')
       .post('/v1/chat/completions', (body) => body.model === 'qwen-test')
-      .reply(200, chatCompletion(JSON.stringify({ stage: 'interested', sentiment: 'neutral', signals: ['asks_option'], suggestions: [{ text: 'Hello! Which size would you like to see in navy?', tactic: 'help_choose' }] })));
+      .reply(
+        200,
+        chatCompletion(
+          JSON.stringify({
+            stage: 'interested',
+            sentiment: 'neutral',
+            signals: ['asks_option'],
+            suggestions: [
+              { text: 'Hello! Which size would you like to see in navy?', tactic: 'help_choose' },
+            ],
+          }),
+        ),
+      );
     const res = await h.api('/v1/assist/suggest', { body: { history } });
     expect(res.status).toBe(200);
     expect(res.body.engine).toBe('openai');
-    expect(res.body.suggestions[0]).toMatchObject({ text: 'Hello! Which size would you like to see in navy?', tactic: 'help_choose' });
+    expect(res.body.suggestions[0]).toMatchObject({
+      text: 'Hello! Which size would you like to see in navy?',
+      tactic: 'help_choose',
+    });
     expect(scope.isDone()).toBe(true);
   });
 
   it('falls back to the rules engine on an error and counts it in /metrics', async () => {
-    nock('http://llm.test').post('/v1/chat/completions').reply(500, { error: { message: 'overloaded' } });
+    nock('http://llm.test')
+      .post('/v1/chat/completions')
+      .reply(500, { error: { message: 'overloaded' } });
     const res = await h.api('/v1/assist/suggest', { body: { history } });
     expect(res.status).toBe(200);
     expect(res.body.engine).toBe('rules');
@@ -88,11 +130,16 @@ describe('POST /v1/assist/suggest with an OpenAI-compatible endpoint', () => {
   });
 
   it('falls back when the model is slower than ASSIST_TIMEOUT_MS', async () => {
-    nock('http://llm.test').post('/v1/chat/completions').delay(2000).reply(200, chatCompletion('{}'));
+    nock('http://llm.test')
+      .post('/v1/chat/completions')
+      .delay(2000)
+      .reply(200, chatCompletion('{}'));
     const started = Date.now();
     const res = await h.api('/v1/assist/suggest', { body: { history } });
     expect(res.body.engine).toBe('rules');
     expect(Date.now() - started).toBeLessThan(1900);
-    expect((await h.api('/metrics', { token: '' })).text).toMatch(/seatmate_llm_fallbacks_total\{reason="timeout"\} 1/);
+    expect((await h.api('/metrics', { token: '' })).text).toMatch(
+      /seatmate_llm_fallbacks_total\{reason="timeout"\} 1/,
+    );
   });
 });

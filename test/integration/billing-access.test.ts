@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskBuyerId } from '../../src/metering/consultation-audit';
 import { ManualClock } from '../../src/shared/clock';
-import { drained, traffic, type TestShop } from '../support/billing-traffic';
+import { drained, type TestShop, traffic } from '../support/billing-traffic';
 import { type Harness, startHarness } from '../support/harness';
 
 let h: Harness;
@@ -26,30 +26,68 @@ afterAll(() => h.close());
 
 describe('who sees invoices', () => {
   it("gives an owner another shop's invoices, usage and audit as 404, like a missing shop", async () => {
-    for (const path of [`/v1/shops/${theirs.id}/invoices`, `/v1/shops/${theirs.id}/invoices/2026-03`, `/v1/shops/${theirs.id}/usage`, `/v1/shops/${theirs.id}/consultations?date=2026-03-12`]) {
+    for (const path of [
+      `/v1/shops/${theirs.id}/invoices`,
+      `/v1/shops/${theirs.id}/invoices/2026-03`,
+      `/v1/shops/${theirs.id}/usage`,
+      `/v1/shops/${theirs.id}/consultations?date=2026-03-12`,
+    ]) {
       const res = await h.api(path, { token: mine.ownerKey });
       expect(res.status, path).toBe(404);
-      expect(res.body).toEqual((await h.api('/v1/shops/shp_missing/invoices', { token: mine.ownerKey })).body);
+      expect(res.body).toEqual(
+        (await h.api('/v1/shops/shp_missing/invoices', { token: mine.ownerKey })).body,
+      );
     }
-    expect((await h.api(`/v1/shops/${mine.id}/invoices/2026-03`, { token: mine.ownerKey })).body.totalFen).toBe(1_200_000);
+    expect(
+      (await h.api(`/v1/shops/${mine.id}/invoices/2026-03`, { token: mine.ownerKey })).body
+        .totalFen,
+    ).toBe(1_200_000);
     expect((await h.api(`/v1/shops/${theirs.id}/invoices/2026-03`)).status).toBe(200);
   });
 
   it('keeps overtime and month close to the operator', async () => {
-    expect((await h.api(`/v1/shops/${mine.id}/overtime`, { token: mine.ownerKey, body: { date: '2026-03-02', hours: 1 } })).status).toBe(403);
-    expect((await h.api('/v1/billing/close', { token: mine.ownerKey, body: { month: '2026-02' } })).status).toBe(403);
-    expect((await h.api(`/v1/shops/${mine.id}/overtime`, { body: { date: '2026-03-02', hours: 1.234 } })).status).toBe(400);
+    expect(
+      (
+        await h.api(`/v1/shops/${mine.id}/overtime`, {
+          token: mine.ownerKey,
+          body: { date: '2026-03-02', hours: 1 },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (await h.api('/v1/billing/close', { token: mine.ownerKey, body: { month: '2026-02' } }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await h.api(`/v1/shops/${mine.id}/overtime`, { body: { date: '2026-03-02', hours: 1.234 } }))
+        .status,
+    ).toBe(400);
   });
 
   it('serves an invoice as CSV on Accept: text/csv', async () => {
-    const res = await h.api(`/v1/shops/${mine.id}/invoices/2026-03`, { token: mine.ownerKey, headers: { accept: 'text/csv' } });
+    const res = await h.api(`/v1/shops/${mine.id}/invoices/2026-03`, {
+      token: mine.ownerKey,
+      headers: { accept: 'text/csv' },
+    });
     expect(res.headers.get('content-type')).toContain('text/csv');
-    expect(res.text.replace(/^\uFEFF/, '').split('\r\n')).toEqual(['kind,description,quantity,unitFen,amountFen', expect.stringMatching(/^seats,.*,2,600000,1200000$/), 'total,Total (CNY),,,1200000', '']);
+    expect(res.text.replace(/^\uFEFF/, '').split('\r\n')).toEqual([
+      'kind,description,quantity,unitFen,amountFen',
+      expect.stringMatching(/^seats,.*,2,600000,1200000$/),
+      'total,Total (CNY),,,1200000',
+      '',
+    ]);
   });
 
   it('lists invoices as CSV too', async () => {
-    const res = await h.api(`/v1/shops/${mine.id}/invoices`, { token: mine.ownerKey, headers: { accept: 'text/csv' } });
-    expect(res.text.replace(/^\uFEFF/, '').split('\r\n')).toEqual(['month,status,currency,totalFen,finalizedAt', '2026-03,draft,CNY,1200000,', '']);
+    const res = await h.api(`/v1/shops/${mine.id}/invoices`, {
+      token: mine.ownerKey,
+      headers: { accept: 'text/csv' },
+    });
+    expect(res.text.replace(/^\uFEFF/, '').split('\r\n')).toEqual([
+      'month,status,currency,totalFen,finalizedAt',
+      '2026-03,draft,CNY,1200000,',
+      '',
+    ]);
   });
 
   it('rejects a month that has not started', async () => {
@@ -61,17 +99,37 @@ describe('who sees invoices', () => {
 
 describe('consultations audit', () => {
   it('lists the day with masked buyers, local first-message times, first response and conversion', async () => {
-    const res = await h.api(`/v1/shops/${mine.id}/consultations?date=2026-03-12`, { token: mine.ownerKey });
+    const res = await h.api(`/v1/shops/${mine.id}/consultations?date=2026-03-12`, {
+      token: mine.ownerKey,
+    });
     expect(res.status).toBe(200);
     expect(res.body.consultations).toEqual([
-      { buyer: 'bu***42', firstMessageAt: '2026-03-12T09:00:00+08:00', firstResponseSeconds: 45, converted: true },
-      { buyer: maskBuyerId('=HYPERLINK("http://x")'), firstMessageAt: '2026-03-12T10:00:00+08:00', firstResponseSeconds: null, converted: false },
-      { buyer: '<i***)>', firstMessageAt: '2026-03-12T11:00:00+08:00', firstResponseSeconds: null, converted: false },
+      {
+        buyer: 'bu***42',
+        firstMessageAt: '2026-03-12T09:00:00+08:00',
+        firstResponseSeconds: 45,
+        converted: true,
+      },
+      {
+        buyer: maskBuyerId('=HYPERLINK("http://x")'),
+        firstMessageAt: '2026-03-12T10:00:00+08:00',
+        firstResponseSeconds: null,
+        converted: false,
+      },
+      {
+        buyer: '<i***)>',
+        firstMessageAt: '2026-03-12T11:00:00+08:00',
+        firstResponseSeconds: null,
+        converted: false,
+      },
     ]);
   });
 
   it('gives the same rows as CSV, with formula-looking cells defused', async () => {
-    const res = await h.api(`/v1/shops/${mine.id}/consultations?date=2026-03-12`, { token: mine.ownerKey, headers: { accept: 'text/csv' } });
+    const res = await h.api(`/v1/shops/${mine.id}/consultations?date=2026-03-12`, {
+      token: mine.ownerKey,
+      headers: { accept: 'text/csv' },
+    });
     expect(res.headers.get('content-disposition')).toContain('attachment');
     expect(res.text.replace(/^\uFEFF/, '').split('\r\n')).toEqual([
       'buyer,firstMessageAt,firstResponseSeconds,converted',
@@ -83,6 +141,10 @@ describe('consultations audit', () => {
   });
 
   it('masks short ids too', () => {
-    expect([maskBuyerId('ab'), maskBuyerId('abcd'), maskBuyerId('客人甲乙丙')]).toEqual(['a***', 'a***d', '客人***乙丙']);
+    expect([maskBuyerId('ab'), maskBuyerId('abcd'), maskBuyerId('客人甲乙丙')]).toEqual([
+      'a***',
+      'a***d',
+      '客人***乙丙',
+    ]);
   });
 });

@@ -21,18 +21,22 @@ afterAll(async () => {
 });
 
 function runCli(month: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(path.resolve('node_modules/.bin/tsx'), ['scripts/billing-close.ts', '--month', month], {
-    env: {
-      ...process.env,
-      REDIS_URL: inject('redisUrl'),
-      REDIS_PREFIX: h.container.config.REDIS_PREFIX,
-      ADMIN_TOKEN,
-      SECRETS_KEY: 'test-secrets-key-0123456789abcdef0123',
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'silent',
+  const child = spawn(
+    path.resolve('node_modules/.bin/tsx'),
+    ['scripts/billing-close.ts', '--month', month],
+    {
+      env: {
+        ...process.env,
+        REDIS_URL: inject('redisUrl'),
+        REDIS_PREFIX: h.container.config.REDIS_PREFIX,
+        ADMIN_TOKEN,
+        SECRETS_KEY: 'test-secrets-key-0123456789abcdef0123',
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'silent',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
@@ -42,14 +46,24 @@ function runCli(month: string): Promise<{ code: number | null; stdout: string; s
 
 describe('npm run billing:close', () => {
   it('closes an ended month with a progress line on stderr and the report on stdout, then changes nothing', async () => {
-    const shop = await h.createGenericShop({ plan: { model: 'dedicated_seat', seats: 1, monthlyFenPerSeat: 600_000 } });
+    const shop = await h.createGenericShop({
+      plan: { model: 'dedicated_seat', seats: 1, monthlyFenPerSeat: 600_000 },
+    });
     await traffic(h, shop).buyer('b1', `${MONTH}-06T10:00:00+08:00`);
     await drained(h);
     const first = await runCli(MONTH);
     expect(first.code, first.stderr).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ month: MONTH, shops: 1, closed: 1, totalFen: 600_000 });
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      month: MONTH,
+      shops: 1,
+      closed: 1,
+      totalFen: 600_000,
+    });
     expect(first.stderr).toContain(`closing ${MONTH} 1/1`);
-    expect((await h.api(`/v1/shops/${shop.id}/invoices/${MONTH}`)).body).toMatchObject({ status: 'final', totalFen: 600_000 });
+    expect((await h.api(`/v1/shops/${shop.id}/invoices/${MONTH}`)).body).toMatchObject({
+      status: 'final',
+      totalFen: 600_000,
+    });
 
     const second = await runCli(MONTH);
     expect(JSON.parse(second.stdout)).toMatchObject({ closed: 0, alreadyClosed: 1 });

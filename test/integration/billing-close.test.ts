@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MONTH_CLOSE_CRON, MONTH_CLOSE_SCHEDULER } from '../../src/billing/billing-module';
 import { ManualClock } from '../../src/shared/clock';
-import { drained, traffic, type TestShop } from '../support/billing-traffic';
+import { drained, type TestShop, traffic } from '../support/billing-traffic';
 import { type Harness, startHarness } from '../support/harness';
 
 /**
@@ -34,7 +34,8 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 const close = (month: string) => h.api('/v1/billing/close', { body: { month } });
-const invoice = async (shop: TestShop, month: string, token?: string) => (await h.api(`/v1/shops/${shop.id}/invoices/${month}`, { token })).body;
+const invoice = async (shop: TestShop, month: string, token?: string) =>
+  (await h.api(`/v1/shops/${shop.id}/invoices/${month}`, { token })).body;
 
 describe('month close', () => {
   it('refuses a month that has not ended for the operator', async () => {
@@ -50,9 +51,15 @@ describe('month close', () => {
     const first = await close('2026-03');
     expect(first.status).toBe(200);
     expect(first.body.closed).toBe(2);
-    expect(first.body.skipped).toEqual([expect.objectContaining({ shopId: honolulu.id, reason: 'month_not_ended_in_shop_zone' })]);
+    expect(first.body.skipped).toEqual([
+      expect.objectContaining({ shopId: honolulu.id, reason: 'month_not_ended_in_shop_zone' }),
+    ]);
     expect((await invoice(honolulu, '2026-03')).status).toBe('draft');
-    expect(await invoice(shanghai, '2026-03')).toMatchObject({ status: 'final', totalFen: 8000, plan: PLAN });
+    expect(await invoice(shanghai, '2026-03')).toMatchObject({
+      status: 'final',
+      totalFen: 8000,
+      plan: PLAN,
+    });
     // Preview and final come from one pricing path: same lines, total and inputs.
     const { status: draftStatus, ...draft } = tokyoDraft;
     const { status: finalStatus, finalizedAt, ...final } = await invoice(tokyo, '2026-03');
@@ -68,7 +75,9 @@ describe('month close', () => {
     const before = await Promise.all([shanghai, tokyo, honolulu].map((s) => invoice(s, '2026-03')));
     const again = await close('2026-03');
     expect(again.body).toMatchObject({ closed: 0, alreadyClosed: 3 });
-    expect(await Promise.all([shanghai, tokyo, honolulu].map((s) => invoice(s, '2026-03')))).toEqual(before);
+    expect(
+      await Promise.all([shanghai, tokyo, honolulu].map((s) => invoice(s, '2026-03'))),
+    ).toEqual(before);
   });
 
   it('a late event for a final month leaves that invoice alone and adjusts the next one, once', async () => {
@@ -84,10 +93,16 @@ describe('month close', () => {
     expect(aprilDraft.lines).toEqual([
       expect.objectContaining({ kind: 'reception_days', amountFen: 0 }),
       expect.objectContaining({ kind: 'receptions', amountFen: 0 }),
-      expect.objectContaining({ kind: 'adjustment', amountFen: 5300, description: expect.stringContaining('Late adjustment for 2026-03') }),
+      expect.objectContaining({
+        kind: 'adjustment',
+        amountFen: 5300,
+        description: expect.stringContaining('Late adjustment for 2026-03'),
+      }),
     ]);
     // The usage estimate is the same draft.
-    expect((await h.api(`/v1/shops/${shanghai.id}/usage?month=2026-04`)).body.estimate.totalFen).toBe(5300);
+    expect(
+      (await h.api(`/v1/shops/${shanghai.id}/usage?month=2026-04`)).body.estimate.totalFen,
+    ).toBe(5300);
 
     clock.set(Date.parse('2026-05-02T00:30:00+08:00'));
     expect((await close('2026-04')).body.closed).toBe(3);
@@ -108,13 +123,27 @@ describe('month close', () => {
     const rerun = await close('2026-05');
     expect(rerun.body).toMatchObject({ closed: 2, alreadyClosed: 1, skipped: [] });
     expect(await invoice(tokyo, '2026-05')).toEqual(written.invoice);
-    const list = (await h.api(`/v1/shops/${tokyo.id}/invoices`)).body.invoices as Array<{ month: string; status: string }>;
-    expect(list.map((i) => `${i.month} ${i.status}`)).toEqual(['2026-06 draft', '2026-05 final', '2026-04 final', '2026-03 final']);
+    const list = (await h.api(`/v1/shops/${tokyo.id}/invoices`)).body.invoices as Array<{
+      month: string;
+      status: string;
+    }>;
+    expect(list.map((i) => `${i.month} ${i.status}`)).toEqual([
+      '2026-06 draft',
+      '2026-05 final',
+      '2026-04 final',
+      '2026-03 final',
+    ]);
   });
 
   it('registers the monthly job scheduler in BILLING_TIMEZONE, and a scheduled run closes the previous month', async () => {
     const schedulers = await h.container.billing.queue.getJobSchedulers();
-    expect(schedulers).toEqual([expect.objectContaining({ key: MONTH_CLOSE_SCHEDULER, pattern: MONTH_CLOSE_CRON, tz: 'Asia/Shanghai' })]);
+    expect(schedulers).toEqual([
+      expect.objectContaining({
+        key: MONTH_CLOSE_SCHEDULER,
+        pattern: MONTH_CLOSE_CRON,
+        tz: 'Asia/Shanghai',
+      }),
+    ]);
     clock.set(Date.parse('2026-07-02T00:30:00+08:00'));
     const report = await h.container.billing.processClose({ data: {} });
     expect(report).toMatchObject({ month: '2026-06', closed: 3 });
@@ -124,12 +153,30 @@ describe('month close', () => {
     const broken = await h.createGenericShop({ plan: PLAN });
     const shopKey = h.container.keys.shop(broken.id, 'shop');
     const good = await h.container.redis.hget(shopKey, 'planHistory');
-    await h.container.redis.hset(shopKey, 'planHistory', JSON.stringify([{ fromMonth: '0000-01', plan: { model: 'per_reception', dailyBaseFen: -1, perReceptionFen: 300 } }]));
+    await h.container.redis.hset(
+      shopKey,
+      'planHistory',
+      JSON.stringify([
+        {
+          fromMonth: '0000-01',
+          plan: { model: 'per_reception', dailyBaseFen: -1, perReceptionFen: 300 },
+        },
+      ]),
+    );
     clock.set(Date.parse('2026-08-02T00:30:00+08:00'));
     const first = await close('2026-07');
-    expect(first.body).toMatchObject({ closed: 3, failed: [expect.objectContaining({ shopId: broken.id })] });
-    await expect(h.container.billing.processClose({ data: { month: '2026-07' } })).rejects.toThrow(/1 shop\(s\) failed/);
+    expect(first.body).toMatchObject({
+      closed: 3,
+      failed: [expect.objectContaining({ shopId: broken.id })],
+    });
+    await expect(h.container.billing.processClose({ data: { month: '2026-07' } })).rejects.toThrow(
+      /1 shop\(s\) failed/,
+    );
     await h.container.redis.hset(shopKey, 'planHistory', good!);
-    expect((await close('2026-07')).body).toMatchObject({ closed: 1, alreadyClosed: 3, failed: [] });
+    expect((await close('2026-07')).body).toMatchObject({
+      closed: 1,
+      alreadyClosed: 3,
+      failed: [],
+    });
   });
 });

@@ -1,16 +1,16 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 // @ts-expect-error plain .mjs shared with `npm start`
 import { freePort } from '../../scripts/lib/redis-server.mjs';
 import { buildContainer } from '../../src/app/container';
 import { loadConfig } from '../../src/config/config';
-import { daysOfMonth } from '../../src/shared/shop-calendar';
 import { signStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
 import { createLogger } from '../../src/shared/logger';
+import { daysOfMonth } from '../../src/shared/shop-calendar';
 import { eventually } from '../support/harness';
 import { openEventStream } from '../support/sse';
 
@@ -22,9 +22,24 @@ describe('graceful shutdown', () => {
     const prefix = `g${randomBytes(4).toString('hex')}`;
     const port = await freePort();
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-shutdown-'));
-    const env = { ...process.env, REDIS_URL: inject('redisUrl'), REDIS_PREFIX: prefix, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_TOKEN: ADMIN, SECRETS_KEY, LOG_LEVEL: 'warn' };
-    const service = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts', 'all'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<number | null>((resolve) => service.on('exit', (code) => resolve(code)));
+    const env = {
+      ...process.env,
+      REDIS_URL: inject('redisUrl'),
+      REDIS_PREFIX: prefix,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      ADMIN_TOKEN: ADMIN,
+      SECRETS_KEY,
+      LOG_LEVEL: 'warn',
+    };
+    const service = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts', 'all'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) =>
+      service.on('exit', (code) => resolve(code)),
+    );
     const base = `http://127.0.0.1:${port}`;
     await eventually(async () => (await fetch(`${base}/readyz`).catch(() => null))?.ok, 20_000);
 
@@ -47,11 +62,25 @@ describe('graceful shutdown', () => {
     const send = async (i: number) => {
       const id = `evt-${i}`;
       const ts = Math.floor(Date.now() / 1000);
-      const body = JSON.stringify({ type: 'message', data: { messageId: id, buyer: { id: `buyer-${i}` }, from: 'buyer', text: 'hi', sentAt: new Date().toISOString() } });
+      const body = JSON.stringify({
+        type: 'message',
+        data: {
+          messageId: id,
+          buyer: { id: `buyer-${i}` },
+          from: 'buyer',
+          text: 'hi',
+          sentAt: new Date().toISOString(),
+        },
+      });
       try {
         const res = await fetch(`${base}/webhooks/generic/${created.id}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signStandardWebhook(created.webhookSecret, id, ts, body) },
+          headers: {
+            'content-type': 'application/json',
+            'webhook-id': id,
+            'webhook-timestamp': String(ts),
+            'webhook-signature': signStandardWebhook(created.webhookSecret, id, ts, body),
+          },
           body,
         });
         return res.status === 200 ? i : null;
@@ -76,15 +105,32 @@ describe('graceful shutdown', () => {
     expect(acked.length).toBeGreaterThan(0);
 
     // A fresh worker on the same Redis finishes whatever the old one left queued.
-    const config = loadConfig({ REDIS_URL: inject('redisUrl'), REDIS_PREFIX: prefix, LOG_LEVEL: 'silent' });
-    const container = await buildContainer(config, { adminToken: ADMIN, secretsKey: SECRETS_KEY, logger: createLogger('silent') });
+    const config = loadConfig({
+      REDIS_URL: inject('redisUrl'),
+      REDIS_PREFIX: prefix,
+      LOG_LEVEL: 'silent',
+    });
+    const container = await buildContainer(config, {
+      adminToken: ADMIN,
+      secretsKey: SECRETS_KEY,
+      logger: createLogger('silent'),
+    });
     container.startWorkers();
     try {
       const shop = await container.shops.require(created.id);
       const month = new Date().toISOString().slice(0, 7);
-      await eventually(async () => (await container.meter.countDays(shop.id, daysOfMonth(month))).reduce((sum, d) => sum + d.consultations, 0) >= acked.length, 15_000);
+      await eventually(
+        async () =>
+          (await container.meter.countDays(shop.id, daysOfMonth(month))).reduce(
+            (sum, d) => sum + d.consultations,
+            0,
+          ) >= acked.length,
+        15_000,
+      );
       const day = new Date().toISOString().slice(0, 10);
-      const counted = await container.redis.smembers(container.meter.dayKey(shop.id, day, 'buyers'));
+      const counted = await container.redis.smembers(
+        container.meter.dayKey(shop.id, day, 'buyers'),
+      );
       for (const i of acked) expect(counted).toContain(`buyer-${i}`);
     } finally {
       await container.close();

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readMonthCounters } from '../../src/metering/month-counters';
 import { DAY_MS } from '../../src/metering/consultation-meter';
+import { readMonthCounters } from '../../src/metering/month-counters';
 import { dayOf } from '../../src/shared/shop-calendar';
 import { type Harness, startHarness } from '../support/harness';
 
@@ -31,13 +31,31 @@ const EVENTS: Event[] = [
   // b2: answered after 3 minutes; an order exactly at the end of the 7-day window does not convert.
   { kind: 'buyer', buyer: 'b2', at: t('2026-03-10T23:59:00+08:00') },
   { kind: 'reply', buyer: 'b2', agent: 'wu', at: t('2026-03-11T00:03:00+08:00') },
-  { kind: 'order', buyer: 'b2', orderId: 'o-edge', amountFen: 5000, at: t('2026-03-10T23:59:00+08:00') + WINDOW_DAYS * DAY_MS },
+  {
+    kind: 'order',
+    buyer: 'b2',
+    orderId: 'o-edge',
+    amountFen: 5000,
+    at: t('2026-03-10T23:59:00+08:00') + WINDOW_DAYS * DAY_MS,
+  },
   // b2 again the next day (00:01): a new consultation, answered by the 00:03 reply; the order converts it.
   { kind: 'buyer', buyer: 'b2', at: t('2026-03-11T00:01:00+08:00') },
   // b3: an order one day after a consultation converts it, and an order before any consultation does not.
-  { kind: 'order', buyer: 'b3', orderId: 'o-before', amountFen: 700, at: t('2026-03-20T08:00:00+08:00') },
+  {
+    kind: 'order',
+    buyer: 'b3',
+    orderId: 'o-before',
+    amountFen: 700,
+    at: t('2026-03-20T08:00:00+08:00'),
+  },
   { kind: 'buyer', buyer: 'b3', at: t('2026-03-20T09:00:00+08:00') },
-  { kind: 'order', buyer: 'b3', orderId: 'o-after', amountFen: 12345, at: t('2026-03-21T09:00:00+08:00') },
+  {
+    kind: 'order',
+    buyer: 'b3',
+    orderId: 'o-after',
+    amountFen: 12345,
+    at: t('2026-03-21T09:00:00+08:00'),
+  },
   { kind: 'reply', buyer: 'b3', agent: 'lin', at: t('2026-03-20T09:01:00+08:00') },
   { kind: 'rating', id: 'r1', score: 5, at: t('2026-03-20T10:00:00+08:00') },
   { kind: 'rating', id: 'r2', score: 3, at: t('2026-03-21T10:00:00+08:00') },
@@ -47,24 +65,39 @@ const EVENTS: Event[] = [
 function expected(events: Event[]) {
   const unique = [...new Map(events.map((e) => [JSON.stringify(e), e])).values()];
   const first = new Map<string, number>();
-  for (const e of unique) if (e.kind === 'buyer') {
-    const key = `${dayOf(e.at, TZ)}|${e.buyer}`;
-    first.set(key, Math.min(first.get(key) ?? Infinity, e.at));
-  }
+  for (const e of unique)
+    if (e.kind === 'buyer') {
+      const key = `${dayOf(e.at, TZ)}|${e.buyer}`;
+      first.set(key, Math.min(first.get(key) ?? Infinity, e.at));
+    }
   const window = WINDOW_DAYS * DAY_MS;
-  let answered = 0, totalResponseMs = 0, within3Min = 0, converted = 0;
+  let answered = 0,
+    totalResponseMs = 0,
+    within3Min = 0,
+    converted = 0;
   for (const [key, f] of first) {
     const [day, buyer] = key.split('|');
-    const replies = unique.filter((e) => e.kind === 'reply' && e.buyer === buyer && dayOf(e.at, TZ) === day && e.at >= f).map((e) => e.at);
+    const replies = unique
+      .filter(
+        (e) => e.kind === 'reply' && e.buyer === buyer && dayOf(e.at, TZ) === day && e.at >= f,
+      )
+      .map((e) => e.at);
     if (replies.length) {
       const ms = Math.min(...replies) - f;
-      answered += 1; totalResponseMs += ms; if (ms <= 180_000) within3Min += 1;
+      answered += 1;
+      totalResponseMs += ms;
+      if (ms <= 180_000) within3Min += 1;
     }
-    if (unique.some((e) => e.kind === 'order' && e.buyer === buyer && e.at >= f && e.at < f + window)) converted += 1;
+    if (
+      unique.some((e) => e.kind === 'order' && e.buyer === buyer && e.at >= f && e.at < f + window)
+    )
+      converted += 1;
   }
   const attributedSalesFen = unique
     .filter((e): e is Extract<Event, { kind: 'order' }> => e.kind === 'order')
-    .filter((o) => [...first].some(([key, f]) => key.endsWith(`|${o.buyer}`) && o.at >= f && o.at < f + window))
+    .filter((o) =>
+      [...first].some(([key, f]) => key.endsWith(`|${o.buyer}`) && o.at >= f && o.at < f + window),
+    )
     .reduce((s, o) => s + o.amountFen, 0);
   return { answered, totalResponseMs, within3Min, converted, attributedSalesFen };
 }
@@ -78,15 +111,36 @@ afterAll(() => h.close());
 async function apply(shopId: string, events: Event[]) {
   const { meter, commerce } = h.container;
   for (const e of events) {
-    if (e.kind === 'buyer') await meter.recordBuyerMessage(shopId, TZ, e.buyer, e.at, { attributionDays: WINDOW_DAYS });
+    if (e.kind === 'buyer')
+      await meter.recordBuyerMessage(shopId, TZ, e.buyer, e.at, { attributionDays: WINDOW_DAYS });
     if (e.kind === 'reply') await meter.recordAgentReply(shopId, TZ, e.buyer, e.agent, e.at);
-    if (e.kind === 'order') await commerce.recordOrder(shopId, TZ, { kind: 'order', eventId: e.orderId, orderId: e.orderId, buyerId: e.buyer, amountFen: e.amountFen, paidAt: new Date(e.at).toISOString() });
-    if (e.kind === 'rating') await commerce.recordRating(shopId, TZ, { kind: 'rating', eventId: e.id, buyerId: 'b3', score: e.score, ratedAt: new Date(e.at).toISOString() });
+    if (e.kind === 'order')
+      await commerce.recordOrder(shopId, TZ, {
+        kind: 'order',
+        eventId: e.orderId,
+        orderId: e.orderId,
+        buyerId: e.buyer,
+        amountFen: e.amountFen,
+        paidAt: new Date(e.at).toISOString(),
+      });
+    if (e.kind === 'rating')
+      await commerce.recordRating(shopId, TZ, {
+        kind: 'rating',
+        eventId: e.id,
+        buyerId: 'b3',
+        score: e.score,
+        ratedAt: new Date(e.at).toISOString(),
+      });
   }
 }
 
 async function figures(shopId: string) {
-  const c = await readMonthCounters(h.container.redis, h.container.keys, { id: shopId, timezone: TZ }, '2026-03');
+  const c = await readMonthCounters(
+    h.container.redis,
+    h.container.keys,
+    { id: shopId, timezone: TZ },
+    '2026-03',
+  );
   const audit = await h.container.meter.consultationsOn(shopId, '2026-03-10');
   return { ...c, audit };
 }
@@ -112,23 +166,36 @@ describe('metering is independent of event order and replays', () => {
       ['b2', null, false],
     ]);
     const ref = expected(EVENTS);
-    expect({ ...f.firstResponse, converted: f.conversion.converted, attributedSalesFen: f.attributedSalesFen }).toEqual(ref);
+    expect({
+      ...f.firstResponse,
+      converted: f.conversion.converted,
+      attributedSalesFen: f.attributedSalesFen,
+    }).toEqual(ref);
   });
 
   it('gives the same figures for any permutation with duplicates', async () => {
     const reference = expected(EVENTS);
-    const withDuplicates = fc
-      .array(fc.nat(EVENTS.length - 1), { maxLength: 10 })
-      .chain((extra) => fc.shuffledSubarray([...EVENTS.map((_, i) => i), ...extra], { minLength: EVENTS.length + extra.length }));
+    const withDuplicates = fc.array(fc.nat(EVENTS.length - 1), { maxLength: 10 }).chain((extra) =>
+      fc.shuffledSubarray([...EVENTS.map((_, i) => i), ...extra], {
+        minLength: EVENTS.length + extra.length,
+      }),
+    );
     let baseline: Awaited<ReturnType<typeof figures>> | undefined;
     await fc.assert(
       fc.asyncProperty(withDuplicates, async (order) => {
         const shopId = `shp_${randomBytes(6).toString('hex')}`;
-        await apply(shopId, order.map((i) => EVENTS[i]!));
+        await apply(
+          shopId,
+          order.map((i) => EVENTS[i]!),
+        );
         const f = await figures(shopId);
         baseline ??= f;
         expect({ ...f, shopId: baseline.shopId }).toEqual(baseline);
-        expect({ ...f.firstResponse, converted: f.conversion.converted, attributedSalesFen: f.attributedSalesFen }).toEqual(reference);
+        expect({
+          ...f.firstResponse,
+          converted: f.conversion.converted,
+          attributedSalesFen: f.attributedSalesFen,
+        }).toEqual(reference);
       }),
       { numRuns: 40 },
     );

@@ -15,7 +15,9 @@ describe('operations endpoints', () => {
     const shop = await h.createGenericShop();
     await h.sendGeneric(shop, buyerMessage('b', 'hi', Date.now()));
     const metrics = await h.api('/metrics', { token: '' });
-    expect(metrics.text).toMatch(/seatmate_webhook_requests_total\{platform="generic",status="200"\} [1-9]/);
+    expect(metrics.text).toMatch(
+      /seatmate_webhook_requests_total\{platform="generic",status="200"\} [1-9]/,
+    );
     expect(metrics.text).toMatch(/seatmate_queue_depth\{queue="inbound",state="waiting"\}/);
   });
 
@@ -25,7 +27,9 @@ describe('operations endpoints', () => {
     const createShop = doc.paths['/v1/shops'].post.requestBody.content['application/json'].schema;
     expect(createShop.required).toEqual(expect.arrayContaining(['name', 'platform']));
     expect(createShop.properties.platform.enum).toContain('wechat');
-    expect(doc.paths['/v1/shops/{shopId}/usage'].get.parameters.map((p: { name: string }) => p.name)).toEqual(['shopId', 'month']);
+    expect(
+      doc.paths['/v1/shops/{shopId}/usage'].get.parameters.map((p: { name: string }) => p.name),
+    ).toEqual(['shopId', 'month']);
   });
 
   it('answers a wrong method and an unknown queue in the error envelope', async () => {
@@ -52,7 +56,15 @@ describe('operations endpoints', () => {
         platform: 'generic',
         shopId: 'shp_gone',
         receivedAt: Date.now(),
-        event: { kind: 'message', eventId: 'e1', messageId: 'e1', buyer: { id: 'b' }, from: 'buyer', text: 'hi', sentAt: new Date().toISOString() },
+        event: {
+          kind: 'message',
+          eventId: 'e1',
+          messageId: 'e1',
+          buyer: { id: 'b' },
+          from: 'buyer',
+          text: 'hi',
+          sentAt: new Date().toISOString(),
+        },
       },
       { jobId: inboundJobId('generic', 'shp_gone', 'e1') },
     );

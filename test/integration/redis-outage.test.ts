@@ -33,7 +33,9 @@ describe('when Redis goes away', () => {
     expect((await h.api('/readyz', { token: '' })).status).toBe(200);
 
     await redis.stop();
-    const down = await h.sendGeneric(shop, buyerMessage('during-outage', 'hello?', Date.now()), { id: 'outage-1' });
+    const down = await h.sendGeneric(shop, buyerMessage('during-outage', 'hello?', Date.now()), {
+      id: 'outage-1',
+    });
     expect(down.status).toBe(503);
     const body = await down.json();
     expect(body.error.code).toBe('unavailable');
@@ -43,9 +45,15 @@ describe('when Redis goes away', () => {
     redis = await startRedis({ port, dir, persist: true });
     await eventually(async () => (await h.api('/readyz', { token: '' })).status === 200, 15_000);
     // The platform retries the same event: it is accepted now, and counted once.
-    const retried = await h.sendGeneric(shop, buyerMessage('during-outage', 'hello?', Date.now()), { id: 'outage-1' });
+    const retried = await h.sendGeneric(shop, buyerMessage('during-outage', 'hello?', Date.now()), {
+      id: 'outage-1',
+    });
     expect(retried.status).toBe(200);
     const month = new Date().toISOString().slice(0, 7);
-    await eventually(async () => (await h.api(`/v1/shops/${shop.id}/usage?month=${month}`)).body.consultations === 1, 15_000);
+    await eventually(
+      async () =>
+        (await h.api(`/v1/shops/${shop.id}/usage?month=${month}`)).body.consultations === 1,
+      15_000,
+    );
   });
 });

@@ -24,7 +24,15 @@ describe('shops, owners and agents', () => {
   it('keeps owners out of admin endpoints', async () => {
     const a = await h.createGenericShop();
     expect((await h.api('/v1/shops', { token: a.ownerKey })).status).toBe(403);
-    expect((await h.api(`/v1/shops/${a.id}`, { token: a.ownerKey, method: 'PATCH', body: { name: 'x' } })).status).toBe(403);
+    expect(
+      (
+        await h.api(`/v1/shops/${a.id}`, {
+          token: a.ownerKey,
+          method: 'PATCH',
+          body: { name: 'x' },
+        })
+      ).status,
+    ).toBe(403);
   });
 
   it('refuses requests without a token or with an unknown one', async () => {
@@ -51,13 +59,17 @@ describe('shops, owners and agents', () => {
   });
 
   it('stores keys only as hashes and platform secrets only encrypted', async () => {
-    const shop = await h.createGenericShop({ credentials: { replyUrl: 'https://bridge.example/replies' } });
+    const shop = await h.createGenericShop({
+      credentials: { replyUrl: 'https://bridge.example/replies' },
+    });
     const stored = await h.container.redis.hgetall(h.container.keys.shop(shop.id, 'shop'));
     const everything = JSON.stringify(stored);
     expect(everything).not.toContain(shop.webhookSecret.slice(6));
     expect(everything).not.toContain('bridge.example');
     expect(everything).not.toContain(shop.ownerKey);
-    expect(await h.container.redis.get(h.container.keys.global('token', hashToken(shop.ownerKey)))).toContain(shop.id);
+    expect(
+      await h.container.redis.get(h.container.keys.global('token', hashToken(shop.ownerKey))),
+    ).toContain(shop.id);
     expect(shop.ownerKey.length).toBeGreaterThanOrEqual(4 + 32);
     // A GET never shows secrets again.
     const read = await h.api(`/v1/shops/${shop.id}`);
@@ -66,22 +78,39 @@ describe('shops, owners and agents', () => {
   });
 
   it('validates shop input with messages that name the field', async () => {
-    const res = await h.api('/v1/shops', { body: { name: 'X', platform: 'generic', timezone: 'Mars/Olympus' } });
+    const res = await h.api('/v1/shops', {
+      body: { name: 'X', platform: 'generic', timezone: 'Mars/Olympus' },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.details.field).toBe('timezone');
-    const badPlan = await h.api('/v1/shops', { body: { name: 'X', platform: 'generic', plan: { model: 'tiered', tiers: [{ upToAverageDaily: 50, monthlyFen: 1.5 }] } } });
+    const badPlan = await h.api('/v1/shops', {
+      body: {
+        name: 'X',
+        platform: 'generic',
+        plan: { model: 'tiered', tiers: [{ upToAverageDaily: 50, monthlyFen: 1.5 }] },
+      },
+    });
     expect(badPlan.status).toBe(400);
     expect(badPlan.body.error.details.field).toMatch(/^plan/);
-    const badCredentials = await h.api('/v1/shops', { body: { name: 'X', platform: 'generic', credentials: { replyUrl: 'not-a-url' } } });
+    const badCredentials = await h.api('/v1/shops', {
+      body: { name: 'X', platform: 'generic', credentials: { replyUrl: 'not-a-url' } },
+    });
     expect(badCredentials.status).toBe(400);
     expect(badCredentials.body.error.details.field).toBe('credentials.replyUrl');
   });
 
   it('patches a shop and keeps its generated secret', async () => {
     const shop = await h.createGenericShop();
-    const res = await h.api(`/v1/shops/${shop.id}`, { method: 'PATCH', body: { name: 'Renamed', timezone: 'Asia/Taipei', settings: { busyNudge: true } } });
+    const res = await h.api(`/v1/shops/${shop.id}`, {
+      method: 'PATCH',
+      body: { name: 'Renamed', timezone: 'Asia/Taipei', settings: { busyNudge: true } },
+    });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ name: 'Renamed', timezone: 'Asia/Taipei', settings: { busyNudge: true, slowReplySeconds: 100 } });
+    expect(res.body).toMatchObject({
+      name: 'Renamed',
+      timezone: 'Asia/Taipei',
+      settings: { busyNudge: true, slowReplySeconds: 100 },
+    });
     const loaded = await h.container.shops.getWithCredentials(shop.id);
     expect(loaded?.credentials.webhookSecret).toBe(shop.webhookSecret);
   });

@@ -38,7 +38,9 @@ describe('POST /webhooks/generic/:shopId', () => {
     expect(await again.json()).toEqual({ ok: true, queued: 0, duplicates: 1 });
     expect(await consultations(shop.id)).toBe(1);
     // The dedupe key outlives BullMQ's job retention: at least 72 h.
-    const ttl = await h.container.redis.ttl(h.container.keys.shop(shop.id, 'seen', 'generic', 'evt-1'));
+    const ttl = await h.container.redis.ttl(
+      h.container.keys.shop(shop.id, 'seen', 'generic', 'evt-1'),
+    );
     expect(ttl).toBeGreaterThan(71 * 3600);
     expect(await h.container.conversations.history(shop.id, 'buyer-1')).toHaveLength(1);
   });
@@ -47,11 +49,25 @@ describe('POST /webhooks/generic/:shopId', () => {
     const shop = await h.createGenericShop({ timezone: 'UTC' });
     const message = buyerMessage('buyer-c', 'anyone there?', Date.now());
     const eventId = `evt-${randomUUID()}`;
-    const before = await h.container.queues.inbound.getJobCountByTypes('completed', 'waiting', 'active', 'delayed', 'failed');
-    const responses = await Promise.all(Array.from({ length: 100 }, () => h.sendGeneric(shop, message, { id: eventId })));
+    const before = await h.container.queues.inbound.getJobCountByTypes(
+      'completed',
+      'waiting',
+      'active',
+      'delayed',
+      'failed',
+    );
+    const responses = await Promise.all(
+      Array.from({ length: 100 }, () => h.sendGeneric(shop, message, { id: eventId })),
+    );
     expect(responses.map((r) => r.status)).toEqual(Array(100).fill(200));
     await eventually(async () => (await consultations(shop.id)) === 1);
-    const after = await h.container.queues.inbound.getJobCountByTypes('completed', 'waiting', 'active', 'delayed', 'failed');
+    const after = await h.container.queues.inbound.getJobCountByTypes(
+      'completed',
+      'waiting',
+      'active',
+      'delayed',
+      'failed',
+    );
     expect(after - before).toBe(1);
     const history = await h.container.conversations.history(shop.id, 'buyer-c');
     expect(history).toHaveLength(1);
@@ -70,23 +86,44 @@ describe('POST /webhooks/generic/:shopId', () => {
     const body = JSON.stringify(buyerMessage('b', 'hi', Date.now()).data);
     const payload = JSON.stringify({ type: 'message', data: JSON.parse(body) });
     const ts = Math.floor(Date.now() / 1000);
-    const wrong = 'whsec_' + Buffer.alloc(32, 9).toString('base64');
+    const wrong = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
     const post = (headers: Record<string, string>, raw = payload) =>
-      fetch(`${h.url}/webhooks/generic/${shop.id}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: raw });
-    const good = { 'webhook-id': 'x1', 'webhook-timestamp': String(ts), 'webhook-signature': signStandardWebhook(shop.webhookSecret, 'x1', ts, payload) };
+      fetch(`${h.url}/webhooks/generic/${shop.id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: raw,
+      });
+    const good = {
+      'webhook-id': 'x1',
+      'webhook-timestamp': String(ts),
+      'webhook-signature': signStandardWebhook(shop.webhookSecret, 'x1', ts, payload),
+    };
     expect((await post(good, payload.replace('hi', 'ho'))).status).toBe(401);
-    expect((await post({ ...good, 'webhook-signature': signStandardWebhook(wrong, 'x1', ts, payload) })).status).toBe(401);
+    expect(
+      (await post({ ...good, 'webhook-signature': signStandardWebhook(wrong, 'x1', ts, payload) }))
+        .status,
+    ).toBe(401);
     const missing = await post({ 'webhook-id': 'x1', 'webhook-timestamp': String(ts) });
     expect(missing.status).toBe(401);
     expect((await missing.json()).error.code).toBe('missing_signature');
     const stale = ts - 301;
-    expect((await post({ 'webhook-id': 'x1', 'webhook-timestamp': String(stale), 'webhook-signature': signStandardWebhook(shop.webhookSecret, 'x1', stale, payload) })).status).toBe(401);
+    expect(
+      (
+        await post({
+          'webhook-id': 'x1',
+          'webhook-timestamp': String(stale),
+          'webhook-signature': signStandardWebhook(shop.webhookSecret, 'x1', stale, payload),
+        })
+      ).status,
+    ).toBe(401);
     expect(await consultations(shop.id)).toBe(0);
   });
 
   it('answers 400 naming the field for a schema error, and for malformed JSON', async () => {
     const shop = await h.createGenericShop();
-    const res = await h.sendGeneric(shop, { data: { messageId: 'm1', buyer: { id: 'b' }, from: 'buyer', text: 'hi', sentAt: 'yesterday' } });
+    const res = await h.sendGeneric(shop, {
+      data: { messageId: 'm1', buyer: { id: 'b' }, from: 'buyer', text: 'hi', sentAt: 'yesterday' },
+    });
     expect(res.status).toBe(400);
     const body = await res.json();
     expect(body.error.message).toMatch(/^data\.sentAt: /);
@@ -96,7 +133,11 @@ describe('POST /webhooks/generic/:shopId', () => {
     const ts = Math.floor(Date.now() / 1000);
     const malformed = await fetch(`${h.url}/webhooks/generic/${shop.id}`, {
       method: 'POST',
-      headers: { 'webhook-id': 'z', 'webhook-timestamp': String(ts), 'webhook-signature': signStandardWebhook(shop.webhookSecret, 'z', ts, raw) },
+      headers: {
+        'webhook-id': 'z',
+        'webhook-timestamp': String(ts),
+        'webhook-signature': signStandardWebhook(shop.webhookSecret, 'z', ts, raw),
+      },
       body: raw,
     });
     expect(malformed.status).toBe(400);
@@ -105,17 +146,33 @@ describe('POST /webhooks/generic/:shopId', () => {
 
   it('answers 404 for an unknown shop, an unknown platform and a shop of another platform', async () => {
     const shop = await h.createGenericShop();
-    expect((await h.sendGeneric({ id: 'shp_nope', webhookSecret: shop.webhookSecret }, buyerMessage('b', 'x', Date.now()))).status).toBe(404);
-    const other = await fetch(`${h.url}/webhooks/telegram/${shop.id}`, { method: 'POST', body: '{}' });
+    expect(
+      (
+        await h.sendGeneric(
+          { id: 'shp_nope', webhookSecret: shop.webhookSecret },
+          buyerMessage('b', 'x', Date.now()),
+        )
+      ).status,
+    ).toBe(404);
+    const other = await fetch(`${h.url}/webhooks/telegram/${shop.id}`, {
+      method: 'POST',
+      body: '{}',
+    });
     expect(other.status).toBe(404);
-    const unknown = await fetch(`${h.url}/webhooks/myspace/${shop.id}`, { method: 'POST', body: '{}' });
+    const unknown = await fetch(`${h.url}/webhooks/myspace/${shop.id}`, {
+      method: 'POST',
+      body: '{}',
+    });
     expect(unknown.status).toBe(404);
     expect((await unknown.json()).error.code).toBe('not_found');
   });
 
   it('answers 413 over 1 MiB without reading further', async () => {
     const shop = await h.createGenericShop();
-    const res = await fetch(`${h.url}/webhooks/generic/${shop.id}`, { method: 'POST', body: 'x'.repeat(1024 * 1024 + 1) });
+    const res = await fetch(`${h.url}/webhooks/generic/${shop.id}`, {
+      method: 'POST',
+      body: 'x'.repeat(1024 * 1024 + 1),
+    });
     expect(res.status).toBe(413);
     expect((await res.json()).error.code).toBe('payload_too_large');
   });
@@ -123,11 +180,31 @@ describe('POST /webhooks/generic/:shopId', () => {
   it('queues order and rating events', async () => {
     const shop = await h.createGenericShop({ timezone: 'UTC' });
     const paidAt = new Date().toISOString();
-    expect((await h.sendGeneric(shop, { type: 'order', data: { orderId: 'o-1', buyerId: 'b', amountFen: 12_345, paidAt } })).status).toBe(200);
-    expect((await h.sendGeneric(shop, { type: 'rating', data: { buyerId: 'b', score: 5, ratedAt: paidAt } })).status).toBe(200);
+    expect(
+      (
+        await h.sendGeneric(shop, {
+          type: 'order',
+          data: { orderId: 'o-1', buyerId: 'b', amountFen: 12_345, paidAt },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await h.sendGeneric(shop, {
+          type: 'rating',
+          data: { buyerId: 'b', score: 5, ratedAt: paidAt },
+        })
+      ).status,
+    ).toBe(200);
     const month = paidAt.slice(0, 7);
-    await eventually(async () => (await h.container.redis.hlen(h.container.commerce.ordersKey(shop.id, month))) === 1);
-    await eventually(async () => (await h.container.redis.hlen(h.container.commerce.ratingsKey(shop.id, month))) === 1);
+    await eventually(
+      async () =>
+        (await h.container.redis.hlen(h.container.commerce.ordersKey(shop.id, month))) === 1,
+    );
+    await eventually(
+      async () =>
+        (await h.container.redis.hlen(h.container.commerce.ratingsKey(shop.id, month))) === 1,
+    );
   });
 });
 
@@ -142,7 +219,8 @@ describe('per-shop rate limit', () => {
     const a = await limited.createGenericShop();
     const b = await limited.createGenericShop();
     const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await limited.sendGeneric(a, buyerMessage('x', 'hi', Date.now()))).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await limited.sendGeneric(a, buyerMessage('x', 'hi', Date.now()))).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
     const over = await limited.sendGeneric(a, buyerMessage('x', 'hi', Date.now()));
     const retryAfter = Number(over.headers.get('retry-after'));

@@ -1,6 +1,6 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import fs from 'node:fs';
 import type { TestProject } from 'vitest/node';
 // @ts-expect-error plain .mjs shared with `npm start`, no type declarations
 import { freePort, startRedis } from '../../scripts/lib/redis-server.mjs';

@@ -8,7 +8,10 @@ import { type Browser, chromium } from 'playwright-core';
  */
 export async function launchChromium(): Promise<{ browser: Browser; close(): Promise<void> }> {
   const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  if (!fs.existsSync(executablePath)) throw new Error(`Chromium not found at ${executablePath}: npm test installs Debian's chromium package`);
+  if (!fs.existsSync(executablePath))
+    throw new Error(
+      `Chromium not found at ${executablePath}: npm test installs Debian's chromium package`,
+    );
   const browser = await chromium.launch({
     executablePath,
     headless: true,

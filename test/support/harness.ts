@@ -1,8 +1,8 @@
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { inject } from 'vitest';
-import { buildContainer, closeServer, type Container } from '../../src/app/container';
+import { buildContainer, type Container, closeServer } from '../../src/app/container';
 import { loadConfig } from '../../src/config/config';
 import { signStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
 import { type Clock, systemClock } from '../../src/shared/clock';
@@ -14,9 +14,18 @@ export interface Harness {
   url: string;
   container: Container;
   server: Server;
-  api(path: string, init?: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers; text: string }>;
-  createGenericShop(input?: Record<string, unknown>): Promise<{ id: string; ownerKey: string; webhookSecret: string }>;
-  sendGeneric(shop: { id: string; webhookSecret: string }, message: GenericMessage, options?: { id?: string; timestamp?: number }): Promise<Response>;
+  api(
+    path: string,
+    init?: { method?: string; token?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers; text: string }>;
+  createGenericShop(
+    input?: Record<string, unknown>,
+  ): Promise<{ id: string; ownerKey: string; webhookSecret: string }>;
+  sendGeneric(
+    shop: { id: string; webhookSecret: string },
+    message: GenericMessage,
+    options?: { id?: string; timestamp?: number },
+  ): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -29,7 +38,9 @@ export interface GenericMessage {
  * A real Seatmate (HTTP + optionally workers) on a free port, against the test
  * run's real Redis, under a key prefix of its own so test files never meet.
  */
-export async function startHarness(options: { clock?: Clock; workers?: boolean; env?: Record<string, string> } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { clock?: Clock; workers?: boolean; env?: Record<string, string> } = {},
+): Promise<Harness> {
   const config = loadConfig({
     REDIS_URL: inject('redisUrl'),
     REDIS_PREFIX: `t${randomBytes(5).toString('hex')}`,
@@ -58,7 +69,12 @@ export async function startHarness(options: { clock?: Clock; workers?: boolean; 
     const response = await fetch(`${url}${path}`, {
       method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
       headers,
-      body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
+      body:
+        init.body === undefined
+          ? undefined
+          : typeof init.body === 'string'
+            ? init.body
+            : JSON.stringify(init.body),
     });
     const text = await response.text();
     let body: unknown = text;
@@ -76,7 +92,9 @@ export async function startHarness(options: { clock?: Clock; workers?: boolean; 
     server,
     api,
     async createGenericShop(input = {}) {
-      const res = await api('/v1/shops', { body: { name: 'Test shop', platform: 'generic', ...input } });
+      const res = await api('/v1/shops', {
+        body: { name: 'Test shop', platform: 'generic', ...input },
+      });
       if (res.status !== 201) throw new Error(`shop create failed: ${res.status} ${res.text}`);
       return res.body;
     },
@@ -104,7 +122,12 @@ export async function startHarness(options: { clock?: Clock; workers?: boolean; 
 }
 
 /** A buyer message body for the generic platform. */
-export function buyerMessage(buyerId: string, text: string, sentAt: string | number, extra: Record<string, unknown> = {}): GenericMessage {
+export function buyerMessage(
+  buyerId: string,
+  text: string,
+  sentAt: string | number,
+  extra: Record<string, unknown> = {},
+): GenericMessage {
   return {
     data: {
       messageId: `m_${randomUUID()}`,
@@ -118,7 +141,10 @@ export function buyerMessage(buyerId: string, text: string, sentAt: string | num
 }
 
 /** Polls until `check` returns a truthy value (the worker is asynchronous). */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

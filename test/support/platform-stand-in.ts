@@ -4,7 +4,10 @@ import type { AddressInfo } from 'node:net';
 export interface ReceivedReply {
   headers: Record<string, string>;
   rawBody: Buffer;
-  body: { type: string; data: { replyId: string; conversationId: string; buyerId: string; text: string } };
+  body: {
+    type: string;
+    data: { replyId: string; conversationId: string; buyerId: string; text: string };
+  };
 }
 
 /**
@@ -25,11 +28,17 @@ export async function startPlatformStandIn(): Promise<{
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const rawBody = Buffer.concat(chunks);
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]));
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [
+          k,
+          Array.isArray(v) ? v.join(', ') : (v ?? ''),
+        ]),
+      );
       const reply: ReceivedReply = { headers, rawBody, body: JSON.parse(rawBody.toString('utf8')) };
       received.push(reply);
       const refusal = refusals.get(reply.body.data.buyerId);
-      if (refusal) res.writeHead(refusal.status, { 'content-type': 'text/plain' }).end(refusal.message);
+      if (refusal)
+        res.writeHead(refusal.status, { 'content-type': 'text/plain' }).end(refusal.message);
       else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     });
   });

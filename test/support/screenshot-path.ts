@@ -10,5 +10,7 @@ const DOCS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../d
  * file, so an ordinary test run leaves the work tree clean.
  */
 export function screenshotPath(name: string): string {
-  return process.env.UPDATE_SCREENSHOTS === '1' ? path.join(DOCS, name) : path.join(os.tmpdir(), `seatmate-${name}`);
+  return process.env.UPDATE_SCREENSHOTS === '1'
+    ? path.join(DOCS, name)
+    : path.join(os.tmpdir(), `seatmate-${name}`);
 }

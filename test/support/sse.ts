@@ -7,7 +7,10 @@ export interface ReceivedEvent {
 /** A minimal SSE client over fetch, as a browser's EventSource would read the stream. */
 export async function openEventStream(url: string, token: string, lastEventId?: string) {
   const controller = new AbortController();
-  const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'text/event-stream' };
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${token}`,
+    accept: 'text/event-stream',
+  };
   if (lastEventId) headers['last-event-id'] = lastEventId;
   const response = await fetch(url, { headers, signal: controller.signal });
   const events: ReceivedEvent[] = [];
@@ -45,14 +48,19 @@ export async function openEventStream(url: string, token: string, lastEventId?: 
     status: response.status,
     events,
     comments,
-    async waitFor(predicate: (e: ReceivedEvent) => boolean, timeoutMs = 10_000): Promise<ReceivedEvent> {
+    async waitFor(
+      predicate: (e: ReceivedEvent) => boolean,
+      timeoutMs = 10_000,
+    ): Promise<ReceivedEvent> {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
         const found = events.find(predicate);
         if (found) return found;
         await new Promise((r) => setTimeout(r, 25));
       }
-      throw new Error(`no matching event within ${timeoutMs} ms; got ${events.map((e) => e.event).join(', ')}`);
+      throw new Error(
+        `no matching event within ${timeoutMs} ms; got ${events.map((e) => e.event).join(', ')}`,
+      );
     },
     async close() {
       controller.abort();

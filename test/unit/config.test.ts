@@ -25,6 +25,8 @@ describe('config', () => {
   });
 
   it('treats an empty value as unset', () => {
-    expect(loadConfig({ REDIS_URL: 'redis://x:1', OPENAI_API_KEY: '' }).OPENAI_API_KEY).toBeUndefined();
+    expect(
+      loadConfig({ REDIS_URL: 'redis://x:1', OPENAI_API_KEY: '' }).OPENAI_API_KEY,
+    ).toBeUndefined();
   });
 });

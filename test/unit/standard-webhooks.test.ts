@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { signStandardWebhook, verifyStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
+import {
+  signStandardWebhook,
+  verifyStandardWebhook,
+} from '../../src/platforms/generic/standard-webhooks';
 import { AppError } from '../../src/shared/errors';
 
 const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -9,7 +12,11 @@ const body = Buffer.from('{"test": 2432232314}');
 const now = ts * 1000;
 
 function headers(signature: string, timestamp: number | string = ts): Record<string, string> {
-  return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature };
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': signature,
+  };
 }
 
 function codeOf(run: () => unknown): string | undefined {
@@ -25,25 +32,37 @@ function codeOf(run: () => unknown): string | undefined {
 
 describe('Standard Webhooks signature', () => {
   it('matches the reference library test vector', () => {
-    expect(signStandardWebhook(secret, id, ts, body)).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
+    expect(signStandardWebhook(secret, id, ts, body)).toBe(
+      'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+    );
   });
 
   it('accepts a valid signature', () => {
-    expect(verifyStandardWebhook(secret, headers(signStandardWebhook(secret, id, ts, body)), body, now)).toEqual({ id, timestamp: ts });
+    expect(
+      verifyStandardWebhook(secret, headers(signStandardWebhook(secret, id, ts, body)), body, now),
+    ).toEqual({ id, timestamp: ts });
   });
 
   it('rejects a tampered body', () => {
     const signature = signStandardWebhook(secret, id, ts, body);
-    expect(codeOf(() => verifyStandardWebhook(secret, headers(signature), Buffer.from('{"test": 2432232315}'), now))).toBe('invalid_signature');
+    expect(
+      codeOf(() =>
+        verifyStandardWebhook(secret, headers(signature), Buffer.from('{"test": 2432232315}'), now),
+      ),
+    ).toBe('invalid_signature');
   });
 
   it('rejects a signature made with another secret', () => {
-    const other = 'whsec_' + Buffer.alloc(32, 7).toString('base64');
-    expect(codeOf(() => verifyStandardWebhook(secret, headers(signStandardWebhook(other, id, ts, body)), body, now))).toBe('invalid_signature');
+    const other = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    expect(
+      codeOf(() =>
+        verifyStandardWebhook(secret, headers(signStandardWebhook(other, id, ts, body)), body, now),
+      ),
+    ).toBe('invalid_signature');
   });
 
   it('accepts any one of several signatures, so senders can rotate secrets', () => {
-    const old = 'whsec_' + Buffer.alloc(32, 1).toString('base64');
+    const old = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
     const both = `${signStandardWebhook(old, id, ts, body)} ${signStandardWebhook(secret, id, ts, body)}`;
     expect(() => verifyStandardWebhook(secret, headers(both), body, now)).not.toThrow();
     expect(() => verifyStandardWebhook(old, headers(both), body, now)).not.toThrow();
@@ -57,16 +76,23 @@ describe('Standard Webhooks signature', () => {
   ])('timestamp %i s from now gives %s', (offset, expected) => {
     const stamped = ts + offset;
     const signature = signStandardWebhook(secret, id, stamped, body);
-    expect(codeOf(() => verifyStandardWebhook(secret, headers(signature, stamped), body, now))).toBe(expected);
+    expect(
+      codeOf(() => verifyStandardWebhook(secret, headers(signature, stamped), body, now)),
+    ).toBe(expected);
   });
 
-  it.each(['webhook-id', 'webhook-timestamp', 'webhook-signature'])('rejects a delivery without %s', (name) => {
-    const all = headers(signStandardWebhook(secret, id, ts, body));
-    delete all[name];
-    expect(codeOf(() => verifyStandardWebhook(secret, all, body, now))).toBe('missing_signature');
-  });
+  it.each(['webhook-id', 'webhook-timestamp', 'webhook-signature'])(
+    'rejects a delivery without %s',
+    (name) => {
+      const all = headers(signStandardWebhook(secret, id, ts, body));
+      delete all[name];
+      expect(codeOf(() => verifyStandardWebhook(secret, all, body, now))).toBe('missing_signature');
+    },
+  );
 
   it('ignores signature versions it does not know rather than failing open', () => {
-    expect(codeOf(() => verifyStandardWebhook(secret, headers('v1a,abc v2,def'), body, now))).toBe('invalid_signature');
+    expect(codeOf(() => verifyStandardWebhook(secret, headers('v1a,abc v2,def'), body, now))).toBe(
+      'invalid_signature',
+    );
   });
 });

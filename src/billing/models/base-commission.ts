@@ -8,7 +8,12 @@ import type { ModelPricing } from '../priced-month';
 export function priceBaseCommission(plan: BaseCommissionPlan, m: MonthMeasures): ModelPricing {
   return {
     lines: [
-      invoiceLine('base', `Monthly base ${formatYuan(plan.monthlyBaseFen)} CNY`, 1, plan.monthlyBaseFen),
+      invoiceLine(
+        'base',
+        `Monthly base ${formatYuan(plan.monthlyBaseFen)} CNY`,
+        1,
+        plan.monthlyBaseFen,
+      ),
       invoiceLine(
         'commission',
         `Commission ${plan.commissionPercent}% of ${formatYuan(m.attributedSalesFen)} CNY of orders paid within ${plan.attributionDays} days of a consultation`,

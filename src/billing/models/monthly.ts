@@ -18,9 +18,13 @@ export function priceMonthly(plan: MonthlyPlan, m: MonthMeasures): ModelPricing 
   const targets: TargetCheck[] = [];
   const t = plan.targets;
   if (t.maxAverageFirstResponseSeconds !== undefined)
-    targets.push(checkTarget('maxAverageFirstResponseSeconds', t.maxAverageFirstResponseSeconds, m));
-  if (t.minWithin3MinRate !== undefined) targets.push(checkTarget('minWithin3MinRate', t.minWithin3MinRate, m));
-  if (t.minSatisfaction !== undefined) targets.push(checkTarget('minSatisfaction', t.minSatisfaction, m));
+    targets.push(
+      checkTarget('maxAverageFirstResponseSeconds', t.maxAverageFirstResponseSeconds, m),
+    );
+  if (t.minWithin3MinRate !== undefined)
+    targets.push(checkTarget('minWithin3MinRate', t.minWithin3MinRate, m));
+  if (t.minSatisfaction !== undefined)
+    targets.push(checkTarget('minSatisfaction', t.minSatisfaction, m));
   const allMet = targets.every((c) => c.met);
 
   const lines: InvoiceLine[] = [

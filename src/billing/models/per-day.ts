@@ -4,7 +4,11 @@ import type { MonthMeasures } from '../month-measures';
 import type { PerDayPlan } from '../plan-schema';
 import type { ModelPricing } from '../priced-month';
 
-const CHANNEL_NAMES = { online: 'online chat', inbound: 'inbound calls', outbound: 'outbound calls' } as const;
+const CHANNEL_NAMES = {
+  online: 'online chat',
+  inbound: 'inbound calls',
+  outbound: 'outbound calls',
+} as const;
 
 /** One seat-day for each agent who replied for the shop on a day, at the plan channel's day rate. */
 export function pricePerDay(plan: PerDayPlan, m: MonthMeasures): ModelPricing {

@@ -15,7 +15,8 @@ import type { ModelPricing } from '../priced-month';
 export function priceTiered(plan: TieredPlan, m: MonthMeasures): ModelPricing {
   const average = ratio(m.consultations, m.daysInMonth);
   const index = plan.tiers.findIndex(
-    (t) => t.upToAverageDaily === null || compareRatios(average, exactDecimal(t.upToAverageDaily)) <= 0,
+    (t) =>
+      t.upToAverageDaily === null || compareRatios(average, exactDecimal(t.upToAverageDaily)) <= 0,
   );
   const tier = plan.tiers[index];
   if (!tier) throw new RangeError('tiered plan has no open-ended last tier');
@@ -33,7 +34,9 @@ export function priceTiered(plan: TieredPlan, m: MonthMeasures): ModelPricing {
     tier.upToAverageDaily === null
       ? `${m.consultations} consultations / ${m.daysInMonth} days is above every bounded tier`
       : `${m.consultations} consultations ≤ ${tier.upToAverageDaily} × ${m.daysInMonth} days` +
-        (previous?.upToAverageDaily != null ? ` and > ${previous.upToAverageDaily} × ${m.daysInMonth} days` : '');
+        (previous?.upToAverageDaily != null
+          ? ` and > ${previous.upToAverageDaily} × ${m.daysInMonth} days`
+          : '');
   return {
     lines: [
       invoiceLine(
@@ -48,7 +51,8 @@ export function priceTiered(plan: TieredPlan, m: MonthMeasures): ModelPricing {
       daysInMonth: m.daysInMonth,
       averageDaily: shown,
       averageDailyExact: `${m.consultations}/${m.daysInMonth}`,
-      averageDailyPrecision: 'shown to 2 decimals, rounded half up; the tier is chosen on the exact fraction',
+      averageDailyPrecision:
+        'shown to 2 decimals, rounded half up; the tier is chosen on the exact fraction',
     },
     tier: { index, upToAverageDaily: tier.upToAverageDaily, monthlyFen: tier.monthlyFen, rule },
   };

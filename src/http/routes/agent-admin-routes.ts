@@ -6,10 +6,16 @@ import { readJson } from '../json-request';
 import type { HttpServices } from '../services';
 
 export const createAgentSchema = z
-  .object({ name: z.string().trim().min(1).max(200), shopIds: z.array(z.string().min(1)).min(1).max(100) })
+  .object({
+    name: z.string().trim().min(1).max(200),
+    shopIds: z.array(z.string().min(1)).min(1).max(100),
+  })
   .strict();
 export const updateAgentSchema = z
-  .object({ name: z.string().trim().min(1).max(200).optional(), shopIds: z.array(z.string().min(1)).min(1).max(100).optional() })
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    shopIds: z.array(z.string().min(1)).min(1).max(100).optional(),
+  })
   .strict();
 
 /** Operator endpoints that create, reassign and revoke agents. */
@@ -20,7 +26,12 @@ export function agentAdminRoutes({ agents }: HttpServices): Router {
     requireAdmin(ctx);
     const created = await agents.create(await readJson(ctx, createAgentSchema));
     ctx.status = 201;
-    ctx.body = { id: created.id, name: created.name, shopIds: created.shopIds, token: created.token };
+    ctx.body = {
+      id: created.id,
+      name: created.name,
+      shopIds: created.shopIds,
+      token: created.token,
+    };
   });
 
   router.get('/v1/agents/:agentId', async (ctx) => {

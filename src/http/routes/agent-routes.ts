@@ -2,21 +2,27 @@ import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { AgentEvent } from '../../agents/agent-events';
-import { isDay, dayOf } from '../../shared/shop-calendar';
 import { validate } from '../../platforms/json-body';
 import { notFound } from '../../shared/errors';
+import { dayOf, isDay } from '../../shared/shop-calendar';
 import { requireAdmin, requireAgent } from '../auth';
 import { readJson } from '../json-request';
 import type { HttpServices } from '../services';
 
 export const replySchema = z
   .object({
-    text: z.string().trim().min(1, 'must not be empty').max(2000, 'must be at most 2000 characters (one chat message)'),
+    text: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(2000, 'must be at most 2000 characters (one chat message)'),
     suggestionId: z.string().min(1).max(100).optional(),
   })
   .strict();
 
-export const statsQuery = z.object({ date: z.string().refine(isDay, { message: 'must be YYYY-MM-DD' }).optional() });
+export const statsQuery = z.object({
+  date: z.string().refine(isDay, { message: 'must be YYYY-MM-DD' }).optional(),
+});
 
 function sseFrame(event: AgentEvent): string {
   return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`;
@@ -60,7 +66,11 @@ export function agentRoutes(services: HttpServices): Router {
   });
 
   router.get('/v1/agent/conversations/:conversationId/replies/:replyId', async (ctx) => {
-    const reply = await workspace.replyStatus(requireAgent(ctx), ctx.params.conversationId!, ctx.params.replyId!);
+    const reply = await workspace.replyStatus(
+      requireAgent(ctx),
+      ctx.params.conversationId!,
+      ctx.params.replyId!,
+    );
     ctx.body = {
       replyId: reply.replyId,
       conversationId: reply.conversationId,
@@ -79,14 +89,20 @@ export function agentRoutes(services: HttpServices): Router {
     const agent = requireAgent(ctx);
     const { date } = validate(ctx.query, statsQuery);
     const shop = agent.shopIds[0] ? await services.shops.get(agent.shopIds[0]) : null;
-    ctx.body = await responseClock.figures(agent.agentId, date ?? dayOf(clock.now(), shop?.timezone ?? 'Asia/Shanghai'));
+    ctx.body = await responseClock.figures(
+      agent.agentId,
+      date ?? dayOf(clock.now(), shop?.timezone ?? 'Asia/Shanghai'),
+    );
   });
 
   router.get('/v1/agents/:agentId/stats', async (ctx) => {
     requireAdmin(ctx);
     const { date } = validate(ctx.query, statsQuery);
     if (!(await agents.get(ctx.params.agentId!))) throw notFound('Agent');
-    ctx.body = await responseClock.figures(ctx.params.agentId!, date ?? dayOf(clock.now(), 'Asia/Shanghai'));
+    ctx.body = await responseClock.figures(
+      ctx.params.agentId!,
+      date ?? dayOf(clock.now(), 'Asia/Shanghai'),
+    );
   });
 
   /**
@@ -96,14 +112,21 @@ export function agentRoutes(services: HttpServices): Router {
    */
   router.get('/v1/agent/events', async (ctx) => {
     const agent = requireAgent(ctx);
-    const resumeFrom = ctx.get('last-event-id') || (typeof ctx.query.lastEventId === 'string' ? ctx.query.lastEventId : '');
+    const resumeFrom =
+      ctx.get('last-event-id') ||
+      (typeof ctx.query.lastEventId === 'string' ? ctx.query.lastEventId : '');
     const validResume = /^\d+-\d+$/.test(resumeFrom) ? resumeFrom : '';
     let cursor = validResume || (await events.latestId(agent.agentId));
 
     const stream = new PassThrough();
     ctx.req.socket.setTimeout(0);
     ctx.req.socket.setNoDelay(true);
-    ctx.set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    ctx.set({
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
     ctx.status = 200;
     ctx.body = stream;
 
@@ -124,23 +147,36 @@ export function agentRoutes(services: HttpServices): Router {
     void (async () => {
       try {
         if (validResume) {
-          if (await events.gapAfter(agent.agentId, validResume)) stream.write('event: reset\ndata: {"reason":"events since Last-Event-ID were trimmed; reload"}\n\n');
+          if (await events.gapAfter(agent.agentId, validResume))
+            stream.write(
+              'event: reset\ndata: {"reason":"events since Last-Event-ID were trimmed; reload"}\n\n',
+            );
           for (const event of await events.since(agent.agentId, validResume)) {
             stream.write(sseFrame(event));
             cursor = event.id;
           }
         }
         while (open) {
-          const batch = await events.waitAfter(connection, agent.agentId, cursor, services.config.SSE_HEARTBEAT_SECONDS * 1000);
+          const batch = await events.waitAfter(
+            connection,
+            agent.agentId,
+            cursor,
+            services.config.SSE_HEARTBEAT_SECONDS * 1000,
+          );
           if (!open) break;
-          if (batch.length === 0) stream.write(`: heartbeat ${new Date(clock.now()).toISOString()}\n\n`);
+          if (batch.length === 0)
+            stream.write(`: heartbeat ${new Date(clock.now()).toISOString()}\n\n`);
           for (const event of batch) {
             stream.write(sseFrame(event));
             cursor = event.id;
           }
         }
       } catch (error) {
-        if (open) services.logger.warn({ err: (error as Error).message, agentId: agent.agentId }, 'event stream ended');
+        if (open)
+          services.logger.warn(
+            { err: (error as Error).message, agentId: agent.agentId },
+            'event stream ended',
+          );
         stop();
       }
     })();

@@ -14,11 +14,23 @@ export function assistRoutes({ assistant, shops }: HttpServices): Router {
     const principal = principalOf(ctx);
     if (!input.shopId && principal.kind !== 'admin') {
       // Without a shop there is no catalog and no tenant to check against.
-      const only = principal.kind === 'owner' ? principal.shopId : principal.shopIds.length === 1 ? principal.shopIds[0] : undefined;
-      if (!only) throw new AppError(400, 'invalid_request', 'shopId: required for an agent serving several shops.', { details: { field: 'shopId' } });
+      const only =
+        principal.kind === 'owner'
+          ? principal.shopId
+          : principal.shopIds.length === 1
+            ? principal.shopIds[0]
+            : undefined;
+      if (!only)
+        throw new AppError(
+          400,
+          'invalid_request',
+          'shopId: required for an agent serving several shops.',
+          { details: { field: 'shopId' } },
+        );
       input.shopId = only;
     }
-    const shop = input.shopId ? (requireShopAccess(ctx, input.shopId), await shops.require(input.shopId)) : undefined;
+    if (input.shopId) requireShopAccess(ctx, input.shopId);
+    const shop = input.shopId ? await shops.require(input.shopId) : undefined;
     ctx.body = await assistant.suggest({
       history: input.history,
       locale: input.locale,

@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { Redis } from 'ioredis';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { InvoiceBook } from '../../billing/invoice-book';
@@ -9,12 +10,11 @@ import type { ConsultationMeter } from '../../metering/consultation-meter';
 import type { OvertimeLog } from '../../metering/overtime-log';
 import { buildUsageReport } from '../../metering/usage-report';
 import { validate } from '../../platforms/json-body';
-import type { ShopRegistry } from '../../shops/shop-registry';
 import type { Clock } from '../../shared/clock';
-import type { Redis } from 'ioredis';
-import type { RedisKeys } from '../../shared/redis';
 import { notFound } from '../../shared/errors';
+import type { RedisKeys } from '../../shared/redis';
 import { isDay, isMonth, monthOf } from '../../shared/shop-calendar';
+import type { ShopRegistry } from '../../shops/shop-registry';
 import { principalOf, requireAdmin, requireShopAccess } from '../auth';
 import { readJson } from '../json-request';
 
@@ -40,20 +40,54 @@ const overtimeBody = z
       .number()
       .min(0)
       .max(24)
-      .refine((h) => Math.abs(h * 100 - Math.round(h * 100)) < 1e-6, 'hours are recorded to 0.01 h'),
+      .refine(
+        (h) => Math.abs(h * 100 - Math.round(h * 100)) < 1e-6,
+        'hours are recorded to 0.01 h',
+      ),
   })
   .strict();
 const closeBody = z.object({ month }).strict();
 
 /** The billing operations, listed in /openapi.json with the schemas that validate them. */
 export const billingOperations = [
-  { method: 'get', path: '/v1/shops/{shopId}/usage', summary: 'Monthly usage with response figures, conversion, satisfaction and the estimate (owner or admin)', query: usageQuery },
+  {
+    method: 'get',
+    path: '/v1/shops/{shopId}/usage',
+    summary:
+      'Monthly usage with response figures, conversion, satisfaction and the estimate (owner or admin)',
+    query: usageQuery,
+  },
   { method: 'get', path: '/v1/me', summary: 'Who the token is; for an owner key, its shop' },
-  { method: 'get', path: '/v1/shops/{shopId}/consultations', summary: 'Consultations of one shop day, the audit trail (owner or admin; Accept: text/csv for CSV)', query: auditQuery },
-  { method: 'get', path: '/v1/shops/{shopId}/invoices', summary: 'Final invoices and the current draft (owner or admin)' },
-  { method: 'get', path: '/v1/shops/{shopId}/invoices/{month}', summary: 'One month: final if closed, else a draft priced now (owner or admin; Accept: text/csv for CSV)' },
-  { method: 'post', path: '/v1/shops/{shopId}/overtime', summary: 'Record overtime hours for a shop day (admin)', body: overtimeBody },
-  { method: 'post', path: '/v1/billing/close', summary: 'Finalise every shop invoice of an ended month (admin); idempotent', body: closeBody },
+  {
+    method: 'get',
+    path: '/v1/shops/{shopId}/consultations',
+    summary:
+      'Consultations of one shop day, the audit trail (owner or admin; Accept: text/csv for CSV)',
+    query: auditQuery,
+  },
+  {
+    method: 'get',
+    path: '/v1/shops/{shopId}/invoices',
+    summary: 'Final invoices and the current draft (owner or admin)',
+  },
+  {
+    method: 'get',
+    path: '/v1/shops/{shopId}/invoices/{month}',
+    summary:
+      'One month: final if closed, else a draft priced now (owner or admin; Accept: text/csv for CSV)',
+  },
+  {
+    method: 'post',
+    path: '/v1/shops/{shopId}/overtime',
+    summary: 'Record overtime hours for a shop day (admin)',
+    body: overtimeBody,
+  },
+  {
+    method: 'post',
+    path: '/v1/billing/close',
+    summary: 'Finalise every shop invoice of an ended month (admin); idempotent',
+    body: closeBody,
+  },
 ];
 
 /** Does the client ask for CSV rather than JSON (Accept: text/csv)? */
@@ -88,20 +122,34 @@ export function billingRoutes(deps: BillingRouteDeps): Router {
       return;
     }
     const shop = await shops.require(principal.shopId);
-    ctx.body = { kind: 'owner', shop: { id: shop.id, name: shop.name, timezone: shop.timezone, plan: shop.plan ?? null, currentMonth: monthOf(clock.now(), shop.timezone) } };
+    ctx.body = {
+      kind: 'owner',
+      shop: {
+        id: shop.id,
+        name: shop.name,
+        timezone: shop.timezone,
+        plan: shop.plan ?? null,
+        currentMonth: monthOf(clock.now(), shop.timezone),
+      },
+    };
   });
 
   router.get('/v1/shops/:shopId/usage', async (ctx) => {
     const shop = await ownShop(ctx);
     const query = validate(ctx.query, usageQuery);
-    ctx.body = await buildUsageReport(deps, shop, query.month ?? monthOf(clock.now(), shop.timezone));
+    ctx.body = await buildUsageReport(
+      deps,
+      shop,
+      query.month ?? monthOf(clock.now(), shop.timezone),
+    );
   });
 
   router.get('/v1/shops/:shopId/consultations', async (ctx) => {
     const shop = await ownShop(ctx);
     const { date } = validate(ctx.query, auditQuery);
     const rows = await consultationAudit(deps.meter, shop, date);
-    if (wantsCsv(ctx)) return sendCsv(ctx, `consultations-${shop.id}-${date}.csv`, auditToCsv(rows));
+    if (wantsCsv(ctx))
+      return sendCsv(ctx, `consultations-${shop.id}-${date}.csv`, auditToCsv(rows));
     ctx.body = { shopId: shop.id, date, timezone: shop.timezone, consultations: rows };
   });
 
@@ -109,8 +157,20 @@ export function billingRoutes(deps: BillingRouteDeps): Router {
     const shop = await ownShop(ctx);
     const list = await invoices.list(shop);
     if (wantsCsv(ctx)) {
-      const rows = list.map((i) => [i.month, i.status, i.currency, String(i.totalFen), i.finalizedAt ?? '']);
-      return sendCsv(ctx, `invoices-${shop.id}.csv`, csvDocument([['month', 'status', 'currency', 'totalFen', 'finalizedAt'], ...rows], { bom: true }));
+      const rows = list.map((i) => [
+        i.month,
+        i.status,
+        i.currency,
+        String(i.totalFen),
+        i.finalizedAt ?? '',
+      ]);
+      return sendCsv(
+        ctx,
+        `invoices-${shop.id}.csv`,
+        csvDocument([['month', 'status', 'currency', 'totalFen', 'finalizedAt'], ...rows], {
+          bom: true,
+        }),
+      );
     }
     ctx.body = { shopId: shop.id, invoices: list };
   });
@@ -118,7 +178,12 @@ export function billingRoutes(deps: BillingRouteDeps): Router {
   router.get('/v1/shops/:shopId/invoices/:month', async (ctx) => {
     const shop = await ownShop(ctx);
     const invoice = await invoices.get(shop, ctx.params.month!);
-    if (wantsCsv(ctx)) return sendCsv(ctx, `invoice-${shop.id}-${invoice.month}-${invoice.status}.csv`, invoiceToCsv(invoice, { bom: true }));
+    if (wantsCsv(ctx))
+      return sendCsv(
+        ctx,
+        `invoice-${shop.id}-${invoice.month}-${invoice.status}.csv`,
+        invoiceToCsv(invoice, { bom: true }),
+      );
     ctx.body = invoice;
   });
 
@@ -128,7 +193,9 @@ export function billingRoutes(deps: BillingRouteDeps): Router {
     const input = await readJson(ctx, overtimeBody);
     await deps.overtime.record(shop.id, input.date, input.hours);
     const month = input.date.slice(0, 7);
-    const late = await invoices.noteLateEvent(shop.id, `overtime:${input.date}:${input.hours}`, [month]);
+    const late = await invoices.noteLateEvent(shop.id, `overtime:${input.date}:${input.hours}`, [
+      month,
+    ]);
     ctx.body = { shopId: shop.id, date: input.date, hours: input.hours, late: late.length > 0 };
   });
 

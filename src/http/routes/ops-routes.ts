@@ -1,13 +1,18 @@
 import Router from '@koa/router';
 import { AppError, notFound } from '../../shared/errors';
 import { requireAdmin } from '../auth';
-import type { HttpServices } from '../services';
 import { buildOpenApi } from '../openapi';
+import type { HttpServices } from '../services';
 
 async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)))]);
+    return await Promise.race([
+      work,
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -28,15 +33,25 @@ export function opsRoutes(services: HttpServices): Router {
       ctx.body = { status: 'ready' };
     } catch {
       ctx.status = 503;
-      ctx.body = { status: 'unavailable', error: { code: 'redis_unavailable', message: 'Redis does not answer; webhooks get 503 until it does.' } };
+      ctx.body = {
+        status: 'unavailable',
+        error: {
+          code: 'redis_unavailable',
+          message: 'Redis does not answer; webhooks get 503 until it does.',
+        },
+      };
     }
   });
 
   router.get('/metrics', async (ctx) => {
     try {
       for (const [name, queue] of Object.entries(queues)) {
-        const counts = await withTimeout(queue.getJobCounts('waiting', 'active', 'delayed', 'failed'), 500);
-        for (const [state, value] of Object.entries(counts)) metrics.queueDepth.set({ queue: name, state }, value);
+        const counts = await withTimeout(
+          queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
+          500,
+        );
+        for (const [state, value] of Object.entries(counts))
+          metrics.queueDepth.set({ queue: name, state }, value);
       }
     } catch {
       // Queue depth is stale while Redis is down; the rest of the metrics still matter.
@@ -62,7 +77,15 @@ export function opsAdminRoutes({ queues }: HttpServices): Router {
     const out = [];
     for (const [name, queue] of Object.entries(queues)) {
       for (const job of await queue.getFailed(0, 99)) {
-        out.push({ queue: name, id: job.id, name: job.name, shopId: (job.data as { shopId?: string }).shopId, attemptsMade: job.attemptsMade, failedReason: job.failedReason, finishedOn: job.finishedOn });
+        out.push({
+          queue: name,
+          id: job.id,
+          name: job.name,
+          shopId: (job.data as { shopId?: string }).shopId,
+          attemptsMade: job.attemptsMade,
+          failedReason: job.failedReason,
+          finishedOn: job.finishedOn,
+        });
       }
     }
     ctx.body = { jobs: out };
@@ -70,10 +93,13 @@ export function opsAdminRoutes({ queues }: HttpServices): Router {
 
   router.post('/v1/ops/failed-jobs/:queue/:jobId/retry', async (ctx) => {
     requireAdmin(ctx);
-    const queue = Object.hasOwn(queues, ctx.params.queue!) ? queues[ctx.params.queue as keyof typeof queues] : undefined;
+    const queue = Object.hasOwn(queues, ctx.params.queue!)
+      ? queues[ctx.params.queue as keyof typeof queues]
+      : undefined;
     const job = queue ? await queue.getJob(ctx.params.jobId!) : undefined;
     if (!job) throw notFound('Job');
-    if (!(await job.isFailed())) throw new AppError(409, 'not_failed', 'Only a failed job can be retried.');
+    if (!(await job.isFailed()))
+      throw new AppError(409, 'not_failed', 'Only a failed job can be retried.');
     await job.retry('failed');
     ctx.status = 202;
     ctx.body = { id: job.id, status: 'retrying' };

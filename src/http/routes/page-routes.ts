@@ -7,7 +7,12 @@ import { notFound } from '../../shared/errors';
 
 const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
 const PAGES = ['console', 'dashboard'] as const;
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
 
 /**
  * The agent console and the owner dashboard: static files, no inline script,
@@ -17,7 +22,8 @@ const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.j
 export function pageRoutes(): Router {
   const router = new Router();
   const security = {
-    'Content-Security-Policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+    'Content-Security-Policy':
+      "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
   };
@@ -26,7 +32,9 @@ export function pageRoutes(): Router {
     const dir = path.join(WEB_ROOT, page);
     if (!fs.existsSync(dir)) continue;
     // Read once at start: the assets are small and fixed for a release.
-    const files = new Map(fs.readdirSync(dir).map((name) => [name, fs.readFileSync(path.join(dir, name))]));
+    const files = new Map(
+      fs.readdirSync(dir).map((name) => [name, fs.readFileSync(path.join(dir, name))]),
+    );
     const send = (ctx: Context, name: string) => {
       const body = files.get(name);
       if (!body) throw notFound('Page');

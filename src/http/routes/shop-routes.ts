@@ -1,6 +1,6 @@
 import Router from '@koa/router';
-import { createShopSchema, updateShopSchema } from '../../shops/shop-schema';
 import type { Shop } from '../../shops/shop-registry';
+import { createShopSchema, updateShopSchema } from '../../shops/shop-schema';
 import { requireAdmin, requireShopAccess } from '../auth';
 import { readJson } from '../json-request';
 import type { HttpServices } from '../services';
@@ -26,7 +26,11 @@ export function shopRoutes(services: HttpServices): Router {
     const input = await readJson(ctx, createShopSchema);
     const created = await shops.create(input);
     ctx.status = 201;
-    ctx.body = { ...view(created), ownerKey: created.ownerKey, ...(created.webhookSecret ? { webhookSecret: created.webhookSecret } : {}) };
+    ctx.body = {
+      ...view(created),
+      ownerKey: created.ownerKey,
+      ...(created.webhookSecret ? { webhookSecret: created.webhookSecret } : {}),
+    };
   });
 
   router.get('/v1/shops', async (ctx) => {

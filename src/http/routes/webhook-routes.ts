@@ -6,13 +6,15 @@ import type { HttpServices } from '../services';
 
 function lowerCaseHeaders(ctx: Context): Record<string, string | undefined> {
   const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(ctx.headers)) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  for (const [name, value] of Object.entries(ctx.headers))
+    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   return headers;
 }
 
 function query(ctx: Context): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(ctx.query)) out[name] = Array.isArray(value) ? value[0] : value;
+  for (const [name, value] of Object.entries(ctx.query))
+    out[name] = Array.isArray(value) ? value[0] : value;
   return out;
 }
 
@@ -21,7 +23,10 @@ export function webhookRoutes({ ingest, metrics }: HttpServices): Router {
   const router = new Router();
 
   router.get('/webhooks/:platform/:shopId', async (ctx) => {
-    const answer = await ingest.handshake(ctx.params.platform!, ctx.params.shopId!, { headers: lowerCaseHeaders(ctx), query: query(ctx) });
+    const answer = await ingest.handshake(ctx.params.platform!, ctx.params.shopId!, {
+      headers: lowerCaseHeaders(ctx),
+      query: query(ctx),
+    });
     ctx.type = answer.contentType;
     ctx.body = answer.body;
   });
@@ -30,7 +35,11 @@ export function webhookRoutes({ ingest, metrics }: HttpServices): Router {
     const platform = ctx.params.platform!;
     try {
       const rawBody = await readRawBody(ctx);
-      const answer = await ingest.deliver(platform, ctx.params.shopId!, { rawBody, headers: lowerCaseHeaders(ctx), query: query(ctx) });
+      const answer = await ingest.deliver(platform, ctx.params.shopId!, {
+        rawBody,
+        headers: lowerCaseHeaders(ctx),
+        query: query(ctx),
+      });
       metrics.webhookEvents.inc({ platform, outcome: 'queued' }, answer.queued);
       metrics.webhookEvents.inc({ platform, outcome: 'duplicate' }, answer.duplicates);
       ctx.status = answer.status;
@@ -49,5 +58,7 @@ export function webhookRoutes({ ingest, metrics }: HttpServices): Router {
 
 // Unknown platform names must not blow up the metric's label set.
 function safeLabel(platform: string): string {
-  return /^(generic|whatsapp|messenger|line|wechat|telegram)$/.test(platform) ? platform : 'unknown';
+  return /^(generic|whatsapp|messenger|line|wechat|telegram)$/.test(platform)
+    ? platform
+    : 'unknown';
 }

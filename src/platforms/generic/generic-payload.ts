@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
-const instant = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 time with an offset' });
+const instant = z.iso.datetime({
+  offset: true,
+  message: 'must be an ISO-8601 time with an offset',
+});
 const id = z.string().min(1).max(256);
 
 export const genericMessageData = z.object({
@@ -27,9 +30,17 @@ export const genericRatingData = z.object({
 
 /** The body of a generic (Standard Webhooks) delivery. */
 export const genericPayload = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('message'), timestamp: z.unknown().optional(), data: genericMessageData }),
+  z.object({
+    type: z.literal('message'),
+    timestamp: z.unknown().optional(),
+    data: genericMessageData,
+  }),
   z.object({ type: z.literal('order'), timestamp: z.unknown().optional(), data: genericOrderData }),
-  z.object({ type: z.literal('rating'), timestamp: z.unknown().optional(), data: genericRatingData }),
+  z.object({
+    type: z.literal('rating'),
+    timestamp: z.unknown().optional(),
+    data: genericRatingData,
+  }),
 ]);
 
 export const genericCredentials = z.object({

@@ -1,5 +1,5 @@
-import { parseJsonBody } from '../json-body';
 import type { NormalizedEvent, PlatformAdapter } from '../contract';
+import { parseJsonBody } from '../json-body';
 import { type GenericCredentials, genericCredentials, genericPayload } from './generic-payload';
 import { signStandardWebhook, verifyStandardWebhook } from './standard-webhooks';
 
@@ -33,11 +33,20 @@ export const genericAdapter: PlatformAdapter<GenericCredentials> = {
 
   async send(reply, credentials, http) {
     if (!credentials.replyUrl) {
-      return { ok: false, retryable: false, error: 'The shop has no credentials.replyUrl to deliver replies to.' };
+      return {
+        ok: false,
+        retryable: false,
+        error: 'The shop has no credentials.replyUrl to deliver replies to.',
+      };
     }
     const body = JSON.stringify({
       type: 'reply',
-      data: { replyId: reply.replyId, conversationId: reply.conversationId, buyerId: reply.buyerId, text: reply.text },
+      data: {
+        replyId: reply.replyId,
+        conversationId: reply.conversationId,
+        buyerId: reply.buyerId,
+        text: reply.text,
+      },
     });
     // The same id on every attempt: receivers dedupe retries of one reply on webhook-id.
     const id = `msg_${reply.replyId}`;
@@ -56,11 +65,20 @@ export const genericAdapter: PlatformAdapter<GenericCredentials> = {
         signal: AbortSignal.timeout(15_000),
       });
     } catch (error) {
-      return { ok: false, retryable: true, error: `reply URL unreachable: ${(error as Error).message}` };
+      return {
+        ok: false,
+        retryable: true,
+        error: `reply URL unreachable: ${(error as Error).message}`,
+      };
     }
     if (response.ok) return { ok: true };
     const detail = (await response.text().catch(() => '')).slice(0, 300);
     const retryable = response.status === 429 || response.status >= 500;
-    return { ok: false, retryable, status: response.status, error: `reply URL answered ${response.status}${detail ? `: ${detail}` : ''}` };
+    return {
+      ok: false,
+      retryable,
+      status: response.status,
+      error: `reply URL answered ${response.status}${detail ? `: ${detail}` : ''}`,
+    };
   },
 };

@@ -6,11 +6,19 @@ import { safeEqual } from '../../shared/tokens';
 export const TIMESTAMP_TOLERANCE_SECONDS = 300;
 
 function secretBytes(secret: string): Buffer {
-  return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+  return Buffer.from(
+    secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret,
+    'base64',
+  );
 }
 
 /** `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, the scheme senders and we both use. */
-export function signStandardWebhook(secret: string, id: string, timestamp: number | string, body: Buffer | string): string {
+export function signStandardWebhook(
+  secret: string,
+  id: string,
+  timestamp: number | string,
+  body: Buffer | string,
+): string {
   const mac = createHmac('sha256', secretBytes(secret));
   mac.update(`${id}.${timestamp}.`);
   mac.update(body);
@@ -31,20 +39,33 @@ export function verifyStandardWebhook(
   const timestampText = headers['webhook-timestamp'];
   const signatures = headers['webhook-signature'];
   if (!id || !timestampText || !signatures) {
-    throw new AppError(401, 'missing_signature', 'webhook-id, webhook-timestamp and webhook-signature headers are required.');
+    throw new AppError(
+      401,
+      'missing_signature',
+      'webhook-id, webhook-timestamp and webhook-signature headers are required.',
+    );
   }
   if (!/^\d{1,12}$/.test(timestampText)) {
     throw new AppError(401, 'invalid_timestamp', 'webhook-timestamp must be Unix seconds.');
   }
   const timestamp = Number(timestampText);
   if (Math.abs(nowMs / 1000 - timestamp) > TIMESTAMP_TOLERANCE_SECONDS) {
-    throw new AppError(401, 'stale_timestamp', `webhook-timestamp is more than ${TIMESTAMP_TOLERANCE_SECONDS} s from now; check the sender's clock.`);
+    throw new AppError(
+      401,
+      'stale_timestamp',
+      `webhook-timestamp is more than ${TIMESTAMP_TOLERANCE_SECONDS} s from now; check the sender's clock.`,
+    );
   }
   const expected = signStandardWebhook(secret, id, timestampText, rawBody);
   const matched = signatures
     .split(' ')
     .filter((candidate) => candidate.startsWith('v1,'))
     .some((candidate) => safeEqual(candidate, expected));
-  if (!matched) throw new AppError(401, 'invalid_signature', 'No webhook-signature matches this body and the shop secret.');
+  if (!matched)
+    throw new AppError(
+      401,
+      'invalid_signature',
+      'No webhook-signature matches this body and the shop secret.',
+    );
   return { id, timestamp };
 }

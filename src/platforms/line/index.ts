@@ -1,10 +1,10 @@
 import type { PlatformAdapter } from '../contract';
-import { lineCredentialsSchema, type LineCredentials } from './credentials';
+import { type LineCredentials, lineCredentialsSchema } from './credentials';
 import { parseLineDelivery } from './parse';
 import { sendLineText } from './send';
 import { verifyLineSignature } from './signature';
 
-export { lineCredentialsSchema, type LineCredentials } from './credentials';
+export { type LineCredentials, lineCredentialsSchema } from './credentials';
 
 /** LINE has no GET handshake: the console's "Verify" button POSTs an empty, signed batch. */
 export const lineAdapter: PlatformAdapter<LineCredentials> = {

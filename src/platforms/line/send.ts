@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { OutboundReply, PlatformHttp, SendResult } from '../contract';
-import { describeFailure, failureFromStatus, isPlatformResponse, postJson, readField, type PlatformResponse } from '../send-result';
+import {
+  describeFailure,
+  failureFromStatus,
+  isPlatformResponse,
+  type PlatformResponse,
+  postJson,
+  readField,
+} from '../send-result';
 import type { LineCredentials } from './credentials';
 
 /**
@@ -14,7 +21,11 @@ export const REPLY_TOKEN_LIFETIME_MS = 30_000;
  * (one reply per token), otherwise push. A reply refused for its token falls
  * back to push at once instead of failing the agent's reply.
  */
-export async function sendLineText(reply: OutboundReply, credentials: LineCredentials, http: PlatformHttp): Promise<SendResult> {
+export async function sendLineText(
+  reply: OutboundReply,
+  credentials: LineCredentials,
+  http: PlatformHttp,
+): Promise<SendResult> {
   const context = reply.replyContext ?? {};
   const auth = { authorization: `Bearer ${credentials.channelAccessToken}` };
   const messages = [{ type: 'text', text: reply.text }];
@@ -26,7 +37,12 @@ export async function sendLineText(reply: OutboundReply, credentials: LineCreden
     reply.now - issuedAt <= REPLY_TOKEN_LIFETIME_MS;
 
   if (tokenFresh) {
-    const result = await postJson(http, `${http.apiBase.line}/v2/bot/message/reply`, { replyToken: context.replyToken, messages }, auth);
+    const result = await postJson(
+      http,
+      `${http.apiBase.line}/v2/bot/message/reply`,
+      { replyToken: context.replyToken, messages },
+      auth,
+    );
     if (!isPlatformResponse(result)) return result;
     if (!isInvalidReplyToken(result)) return toSendResult(result);
   }
@@ -44,7 +60,9 @@ export async function sendLineText(reply: OutboundReply, credentials: LineCreden
 }
 
 function isInvalidReplyToken(response: PlatformResponse): boolean {
-  return response.status === 400 && /reply token/i.test(readField(response.body, ['message']) ?? '');
+  return (
+    response.status === 400 && /reply token/i.test(readField(response.body, ['message']) ?? '')
+  );
 }
 
 function toSendResult(response: PlatformResponse): SendResult {

@@ -1,10 +1,10 @@
 import type { PlatformAdapter } from '../contract';
 import { answerHubChallenge, verifyHubSignature } from '../meta-webhook';
-import { messengerCredentialsSchema, type MessengerCredentials } from './credentials';
+import { type MessengerCredentials, messengerCredentialsSchema } from './credentials';
 import { parseMessengerDelivery } from './parse';
 import { sendMessengerText } from './send';
 
-export { messengerCredentialsSchema, type MessengerCredentials } from './credentials';
+export { type MessengerCredentials, messengerCredentialsSchema } from './credentials';
 
 export const messengerAdapter: PlatformAdapter<MessengerCredentials> = {
   platform: 'messenger',

@@ -23,7 +23,13 @@ const messagingSchema = z.object({
       attachments: z.array(z.object({ type: z.string() })).optional(),
     })
     .optional(),
-  postback: z.object({ mid: z.string().optional(), title: z.string().optional(), payload: z.string().optional() }).optional(),
+  postback: z
+    .object({
+      mid: z.string().optional(),
+      title: z.string().optional(),
+      payload: z.string().optional(),
+    })
+    .optional(),
 });
 
 const deliverySchema = z.object({
@@ -54,7 +60,10 @@ function textOf(message: NonNullable<Messaging['message']>): string {
  * sent are ignored; other echoes were typed by a person in Page Inbox and
  * become `agent` messages.
  */
-export function parseMessengerDelivery(rawBody: Buffer, credentials: MessengerCredentials): ParsedDelivery {
+export function parseMessengerDelivery(
+  rawBody: Buffer,
+  credentials: MessengerCredentials,
+): ParsedDelivery {
   const delivery = parsePayload(deliverySchema, parseJsonBody(rawBody));
   const events: MessageEvent[] = [];
   delivery.entry.forEach((entry, entryIndex) => {
@@ -74,13 +83,19 @@ function carriesMessage(raw: unknown): boolean {
   return typeof raw === 'object' && raw !== null && ('message' in raw || 'postback' in raw);
 }
 
-function toEvent(item: Messaging, pageId: string, credentials: MessengerCredentials): MessageEvent | null {
+function toEvent(
+  item: Messaging,
+  pageId: string,
+  credentials: MessengerCredentials,
+): MessageEvent | null {
   const sentAt = new Date(item.timestamp).toISOString();
   const message = item.message;
   if (message) {
     if (message.is_deleted) return null;
     if (message.is_echo) {
-      const ours = message.app_id === credentials.appId || message.metadata?.startsWith(SEATMATE_METADATA_PREFIX) === true;
+      const ours =
+        message.app_id === credentials.appId ||
+        message.metadata?.startsWith(SEATMATE_METADATA_PREFIX) === true;
       if (ours) return null;
       // An echo is sent by the Page to the buyer: the buyer is the recipient.
       return {

@@ -1,6 +1,12 @@
 import type { OutboundReply, PlatformHttp, SendResult } from '../contract';
 import { closedWindow } from '../reply-window';
-import { describeFailure, failureFromStatus, isPlatformResponse, postJson, readField } from '../send-result';
+import {
+  describeFailure,
+  failureFromStatus,
+  isPlatformResponse,
+  postJson,
+  readField,
+} from '../send-result';
 import type { MessengerCredentials } from './credentials';
 import { SEATMATE_METADATA_PREFIX } from './parse';
 
@@ -31,6 +37,7 @@ export async function sendMessengerText(
   const code = readField(result.body, ['error', 'code']);
   const message = describeFailure(result.status, result.body, ['error', 'message']);
   const error = code ? `${message} (Messenger error ${code})` : message;
-  if (code && RETRYABLE_CODES.has(code)) return { ok: false, retryable: true, error, status: result.status };
+  if (code && RETRYABLE_CODES.has(code))
+    return { ok: false, retryable: true, error, status: result.status };
   return failureFromStatus(result.status, error);
 }

@@ -1,10 +1,10 @@
 import type { PlatformAdapter } from '../contract';
-import { telegramCredentialsSchema, type TelegramCredentials } from './credentials';
+import { type TelegramCredentials, telegramCredentialsSchema } from './credentials';
 import { parseTelegramUpdate } from './parse';
 import { sendTelegramText } from './send';
 import { verifyTelegramSecret } from './signature';
 
-export { telegramCredentialsSchema, type TelegramCredentials } from './credentials';
+export { type TelegramCredentials, telegramCredentialsSchema } from './credentials';
 
 /** Telegram has no GET handshake: the webhook is registered by calling setWebhook. */
 export const telegramAdapter: PlatformAdapter<TelegramCredentials> = {

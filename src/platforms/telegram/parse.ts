@@ -30,7 +30,21 @@ const messageSchema = z
 const updateSchema = z.object({ update_id: z.number().int().nonnegative() }).loose();
 
 /** Message kinds a buyer can send without text, in the order Telegram's Message object lists them. */
-const MEDIA_KINDS = ['photo', 'video', 'animation', 'audio', 'voice', 'video_note', 'document', 'sticker', 'location', 'venue', 'contact', 'poll', 'dice'] as const;
+const MEDIA_KINDS = [
+  'photo',
+  'video',
+  'animation',
+  'audio',
+  'voice',
+  'video_note',
+  'document',
+  'sticker',
+  'location',
+  'venue',
+  'contact',
+  'poll',
+  'dice',
+] as const;
 
 type TelegramMessage = z.infer<typeof messageSchema>;
 
@@ -56,7 +70,8 @@ export function parseTelegramUpdate(rawBody: Buffer): ParsedDelivery {
   if (update.message === undefined) return { events: [] };
   const message = parsePayload(messageSchema, update.message, ['message']);
   if (message.from?.is_bot) return { events: [] };
-  if (message.text === undefined && !MEDIA_KINDS.some((name) => name in message)) return { events: [] };
+  if (message.text === undefined && !MEDIA_KINDS.some((name) => name in message))
+    return { events: [] };
   const name = nameOf(message.from);
   const event: MessageEvent = {
     kind: 'message',

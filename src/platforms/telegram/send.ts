@@ -1,5 +1,11 @@
 import type { OutboundReply, PlatformHttp, SendResult } from '../contract';
-import { describeFailure, failureFromStatus, isPlatformResponse, postJson, readField } from '../send-result';
+import {
+  describeFailure,
+  failureFromStatus,
+  isPlatformResponse,
+  postJson,
+  readField,
+} from '../send-result';
 import type { TelegramCredentials } from './credentials';
 
 /** Telegram has no reply window: a bot may write to anyone who started it and has not blocked it. */
@@ -9,13 +15,20 @@ export async function sendTelegramText(
   http: PlatformHttp,
 ): Promise<SendResult> {
   const chatId = reply.replyContext?.chatId ?? reply.buyerId;
-  const result = await postJson(http, `${http.apiBase.telegram}/bot${credentials.botToken}/sendMessage`, {
-    chat_id: chatId,
-    text: reply.text,
-  });
+  const result = await postJson(
+    http,
+    `${http.apiBase.telegram}/bot${credentials.botToken}/sendMessage`,
+    {
+      chat_id: chatId,
+      text: reply.text,
+    },
+  );
   if (!isPlatformResponse(result)) return result;
   // The Bot API wraps every answer as {ok, result} or {ok: false, error_code, description}.
-  const accepted = typeof result.body === 'object' && result.body !== null && (result.body as { ok?: unknown }).ok === true;
+  const accepted =
+    typeof result.body === 'object' &&
+    result.body !== null &&
+    (result.body as { ok?: unknown }).ok === true;
   if (result.status >= 200 && result.status < 300 && accepted) {
     const id = readField(result.body, ['result', 'message_id']);
     return id ? { ok: true, platformMessageId: `${chatId}/${id}` } : { ok: true };

@@ -1,6 +1,6 @@
-import type { InboundRequest } from '../contract';
 import { AppError } from '../../shared/errors';
 import { safeEqual } from '../../shared/tokens';
+import type { InboundRequest } from '../contract';
 
 /**
  * Telegram does not sign the body: it repeats the setWebhook `secret_token`
@@ -9,7 +9,12 @@ import { safeEqual } from '../../shared/tokens';
  */
 export function verifyTelegramSecret(request: InboundRequest, secretToken: string): void {
   const received = request.headers['x-telegram-bot-api-secret-token'];
-  if (!received) throw new AppError(401, 'invalid_signature', 'X-Telegram-Bot-Api-Secret-Token header is missing.');
+  if (!received)
+    throw new AppError(
+      401,
+      'invalid_signature',
+      'X-Telegram-Bot-Api-Secret-Token header is missing.',
+    );
   if (!safeEqual(received, secretToken)) {
     throw new AppError(401, 'invalid_signature', 'X-Telegram-Bot-Api-Secret-Token does not match.');
   }

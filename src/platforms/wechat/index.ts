@@ -1,10 +1,10 @@
 import type { PlatformAdapter } from '../contract';
-import { wechatCredentialsSchema, type WechatCredentials } from './credentials';
+import { type WechatCredentials, wechatCredentialsSchema } from './credentials';
 import { parseWechatDelivery } from './parse';
 import { sendWechatText } from './send';
 import { answerWechatHandshake, verifyWechatDelivery } from './signature';
 
-export { wechatCredentialsSchema, type WechatCredentials } from './credentials';
+export { type WechatCredentials, wechatCredentialsSchema } from './credentials';
 
 export const wechatAdapter: PlatformAdapter<WechatCredentials> = {
   platform: 'wechat',

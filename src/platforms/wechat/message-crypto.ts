@@ -10,7 +10,9 @@ export class WechatCryptoError extends Error {}
 
 /** sha1 over the parts sorted as strings and joined: the plain `signature` and the safe-mode `msg_signature`. */
 export function wechatSignature(parts: readonly string[]): string {
-  return createHash('sha1').update([...parts].sort().join('')).digest('hex');
+  return createHash('sha1')
+    .update([...parts].sort().join(''))
+    .digest('hex');
 }
 
 export function aesKeyFrom(encodingAESKey: string): Buffer {
@@ -20,7 +22,11 @@ export function aesKeyFrom(encodingAESKey: string): Buffer {
 }
 
 /** Decrypts an `Encrypt` value (or a safe-mode `echostr`) and checks it was sealed for `appId`. */
-export function decryptWechatMessage(encrypted: string, encodingAESKey: string, appId: string): string {
+export function decryptWechatMessage(
+  encrypted: string,
+  encodingAESKey: string,
+  appId: string,
+): string {
   const key = aesKeyFrom(encodingAESKey);
   const cipherText = Buffer.from(encrypted, 'base64');
   if (cipherText.length === 0 || cipherText.length % 16 !== 0) {
@@ -35,9 +41,11 @@ export function decryptWechatMessage(encrypted: string, encodingAESKey: string, 
   const plain = padded.subarray(0, padded.length - pad);
   if (plain.length < 20) throw new WechatCryptoError('Plaintext is too short.');
   const length = plain.readUInt32BE(16);
-  if (20 + length > plain.length) throw new WechatCryptoError('Message length exceeds the plaintext.');
+  if (20 + length > plain.length)
+    throw new WechatCryptoError('Message length exceeds the plaintext.');
   const message = plain.subarray(20, 20 + length).toString('utf8');
   const sealedFor = plain.subarray(20 + length).toString('utf8');
-  if (sealedFor !== appId) throw new WechatCryptoError('The message was encrypted for another AppID.');
+  if (sealedFor !== appId)
+    throw new WechatCryptoError('The message was encrypted for another AppID.');
   return message;
 }

@@ -33,13 +33,18 @@ function textOf(fields: Record<string, unknown>, msgType: string): string {
   }
 }
 
-function innerXml(request: InboundRequest, credentials: WechatCredentials): Record<string, unknown> {
+function innerXml(
+  request: InboundRequest,
+  credentials: WechatCredentials,
+): Record<string, unknown> {
   const outer = parseWechatXml(request.rawBody.toString('utf8'));
   if (!outer) throw invalidPayload('body', 'is not a WeChat <xml> document');
   if (!isEncryptedDelivery(request) || !credentials.encodingAESKey) return outer;
   const encrypted = required(outer, 'Encrypt');
   try {
-    const inner = parseWechatXml(decryptWechatMessage(encrypted, credentials.encodingAESKey, credentials.appId));
+    const inner = parseWechatXml(
+      decryptWechatMessage(encrypted, credentials.encodingAESKey, credentials.appId),
+    );
     if (!inner) throw invalidPayload('Encrypt', 'does not decrypt to a WeChat <xml> document');
     return inner;
   } catch (error) {
@@ -53,7 +58,10 @@ function innerXml(request: InboundRequest, credentials: WechatCredentials): Reco
  * something the buyer said and yield nothing; MsgId, WeChat's documented
  * dedupe key, stays a string.
  */
-export function parseWechatDelivery(request: InboundRequest, credentials: WechatCredentials): ParsedDelivery {
+export function parseWechatDelivery(
+  request: InboundRequest,
+  credentials: WechatCredentials,
+): ParsedDelivery {
   const fields = innerXml(request, credentials);
   const msgType = required(fields, 'MsgType');
   if (msgType === 'event') return { events: [], response: EMPTY_RESPONSE };

@@ -1,11 +1,11 @@
 import type { OutboundReply, PlatformHttp, SendResult } from '../contract';
 import { closedWindow } from '../reply-window';
 import {
-  PLATFORM_TIMEOUT_MS,
   describeFailure,
   failureFromStatus,
   isPlatformResponse,
   networkFailure,
+  PLATFORM_TIMEOUT_MS,
   postJson,
   readField,
 } from '../send-result';
@@ -34,7 +34,11 @@ const tokenKey = (credentials: WechatCredentials) => `wechat:access-token:${cred
  * previous token, so exactly one worker may do it; `stale` is the token that
  * was just refused, and any other cached value is already a fresh one.
  */
-async function refreshToken(credentials: WechatCredentials, http: PlatformHttp, stale: string | null): Promise<string> {
+async function refreshToken(
+  credentials: WechatCredentials,
+  http: PlatformHttp,
+  stale: string | null,
+): Promise<string> {
   const key = tokenKey(credentials);
   return http.tokenCache.withLock(key, async () => {
     const current = await http.tokenCache.get(key);
@@ -44,12 +48,22 @@ async function refreshToken(credentials: WechatCredentials, http: PlatformHttp, 
       `&appid=${encodeURIComponent(credentials.appId)}&secret=${encodeURIComponent(credentials.appSecret)}`;
     let response: Response;
     try {
-      response = await http.fetch(url, { method: 'GET', signal: AbortSignal.timeout(PLATFORM_TIMEOUT_MS) });
+      response = await http.fetch(url, {
+        method: 'GET',
+        signal: AbortSignal.timeout(PLATFORM_TIMEOUT_MS),
+      });
     } catch (error) {
-      throw new TokenFetchError(`WeChat token request failed: ${error instanceof Error ? error.message : String(error)}`, true);
+      throw new TokenFetchError(
+        `WeChat token request failed: ${error instanceof Error ? error.message : String(error)}`,
+        true,
+      );
     }
     const body: unknown = await response.json().catch(() => undefined);
-    if (!response.ok) throw new TokenFetchError(`WeChat token request answered HTTP ${response.status}`, response.status === 429 || response.status >= 500);
+    if (!response.ok)
+      throw new TokenFetchError(
+        `WeChat token request answered HTTP ${response.status}`,
+        response.status === 429 || response.status >= 500,
+      );
     const token = readField(body, ['access_token']);
     const expiresIn = Number(readField(body, ['expires_in']) ?? 7200);
     if (!token) {
@@ -64,7 +78,9 @@ async function refreshToken(credentials: WechatCredentials, http: PlatformHttp, 
 }
 
 async function accessToken(credentials: WechatCredentials, http: PlatformHttp): Promise<string> {
-  return (await http.tokenCache.get(tokenKey(credentials))) ?? refreshToken(credentials, http, null);
+  return (
+    (await http.tokenCache.get(tokenKey(credentials))) ?? refreshToken(credentials, http, null)
+  );
 }
 
 /**
@@ -72,7 +88,11 @@ async function accessToken(credentials: WechatCredentials, http: PlatformHttp): 
  * after the buyer's last message and at most 5 times until they write again.
  * An invalid or expired token is refreshed once and the send retried once.
  */
-export async function sendWechatText(reply: OutboundReply, credentials: WechatCredentials, http: PlatformHttp): Promise<SendResult> {
+export async function sendWechatText(
+  reply: OutboundReply,
+  credentials: WechatCredentials,
+  http: PlatformHttp,
+): Promise<SendResult> {
   const closed = closedWindow(reply, { platform: 'WeChat', hours: 48, maxReplies: 5 });
   if (closed) return closed;
   const openId = reply.replyContext?.openId ?? reply.buyerId;
@@ -84,7 +104,10 @@ export async function sendWechatText(reply: OutboundReply, credentials: WechatCr
       const result = await postJson(http, url, body);
       if (!isPlatformResponse(result)) return result;
       if (result.status < 200 || result.status >= 300) {
-        return failureFromStatus(result.status, describeFailure(result.status, result.body, ['errmsg']));
+        return failureFromStatus(
+          result.status,
+          describeFailure(result.status, result.body, ['errmsg']),
+        );
       }
       const errcode = readField(result.body, ['errcode']) ?? '0';
       if (errcode === '0') {
@@ -100,7 +123,8 @@ export async function sendWechatText(reply: OutboundReply, credentials: WechatCr
       return { ok: false, retryable: RETRYABLE_ERRCODES.has(errcode), error };
     }
   } catch (error) {
-    if (error instanceof TokenFetchError) return { ok: false, retryable: error.retryable, error: error.message };
+    if (error instanceof TokenFetchError)
+      return { ok: false, retryable: error.retryable, error: error.message };
     return networkFailure(error);
   }
 }

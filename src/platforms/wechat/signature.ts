@@ -1,6 +1,6 @@
-import type { InboundRequest } from '../contract';
 import { AppError } from '../../shared/errors';
 import { safeEqual } from '../../shared/tokens';
+import type { InboundRequest } from '../contract';
 import type { WechatCredentials } from './credentials';
 import { decryptWechatMessage, WechatCryptoError, wechatSignature } from './message-crypto';
 import { parseWechatXml, stringField } from './xml';
@@ -17,7 +17,8 @@ export function isEncryptedDelivery(request: InboundRequest): boolean {
 
 function checkTimestamp(request: InboundRequest): string {
   const timestamp = request.query.timestamp;
-  if (!timestamp || !/^\d{1,12}$/.test(timestamp)) throw reject('timestamp is missing or not Unix seconds.');
+  if (!timestamp || !/^\d{1,12}$/.test(timestamp))
+    throw reject('timestamp is missing or not Unix seconds.');
   if (Math.abs(request.now / 1000 - Number(timestamp)) > TIMESTAMP_TOLERANCE_SECONDS) {
     throw reject(`timestamp is more than ${TIMESTAMP_TOLERANCE_SECONDS} s from now.`);
   }
@@ -30,11 +31,15 @@ function checkTimestamp(request: InboundRequest): string {
  * deliveries, whose `msg_signature` also covers the `Encrypt` element and
  * whose plaintext must end with the shop's AppID.
  */
-export function verifyWechatDelivery(request: InboundRequest, credentials: WechatCredentials): void {
+export function verifyWechatDelivery(
+  request: InboundRequest,
+  credentials: WechatCredentials,
+): void {
   const timestamp = checkTimestamp(request);
   const nonce = request.query.nonce ?? '';
   if (credentials.encodingAESKey === undefined) {
-    if (isEncryptedDelivery(request)) throw reject('An encrypted delivery arrived but no encodingAESKey is set for this shop.');
+    if (isEncryptedDelivery(request))
+      throw reject('An encrypted delivery arrived but no encodingAESKey is set for this shop.');
     const received = request.query.signature;
     if (!received) throw reject('signature is missing.');
     if (!safeEqual(received, wechatSignature([credentials.token, timestamp, nonce]))) {
@@ -42,7 +47,10 @@ export function verifyWechatDelivery(request: InboundRequest, credentials: Wecha
     }
     return;
   }
-  if (!isEncryptedDelivery(request)) throw reject('This shop has an encodingAESKey, so deliveries must be encrypted (encrypt_type=aes).');
+  if (!isEncryptedDelivery(request))
+    throw reject(
+      'This shop has an encodingAESKey, so deliveries must be encrypted (encrypt_type=aes).',
+    );
   const received = request.query.msg_signature;
   if (!received) throw reject('msg_signature is missing.');
   const outer = parseWechatXml(request.rawBody.toString('utf8'));
@@ -54,7 +62,8 @@ export function verifyWechatDelivery(request: InboundRequest, credentials: Wecha
   try {
     decryptWechatMessage(encrypted, credentials.encodingAESKey, credentials.appId);
   } catch (error) {
-    if (error instanceof WechatCryptoError) throw reject(`Encrypt cannot be opened: ${error.message}`);
+    if (error instanceof WechatCryptoError)
+      throw reject(`Encrypt cannot be opened: ${error.message}`);
     throw error;
   }
 }
@@ -65,23 +74,46 @@ export function verifyWechatDelivery(request: InboundRequest, credentials: Wecha
  * safe mode does), the signature covers `echostr` and the decrypted text is echoed.
  * A mismatch means the shop's token differs from the one in the console: 403.
  */
-export function answerWechatHandshake(request: InboundRequest, credentials: WechatCredentials): { contentType: string; body: string } {
-  const { timestamp = '', nonce = '', echostr, signature, msg_signature: msgSignature } = request.query;
+export function answerWechatHandshake(
+  request: InboundRequest,
+  credentials: WechatCredentials,
+): { contentType: string; body: string } {
+  const {
+    timestamp = '',
+    nonce = '',
+    echostr,
+    signature,
+    msg_signature: msgSignature,
+  } = request.query;
   if (echostr === undefined) {
-    throw new AppError(400, 'invalid_handshake', 'echostr is missing.', { details: { field: 'echostr' } });
+    throw new AppError(400, 'invalid_handshake', 'echostr is missing.', {
+      details: { field: 'echostr' },
+    });
   }
-  const refuse = () => new AppError(403, 'invalid_verify_token', 'The signature does not match the shop\'s WeChat token.');
+  const refuse = () =>
+    new AppError(
+      403,
+      'invalid_verify_token',
+      "The signature does not match the shop's WeChat token.",
+    );
   if (msgSignature !== undefined) {
     if (!credentials.encodingAESKey) throw refuse();
-    if (!safeEqual(msgSignature, wechatSignature([credentials.token, timestamp, nonce, echostr]))) throw refuse();
+    if (!safeEqual(msgSignature, wechatSignature([credentials.token, timestamp, nonce, echostr])))
+      throw refuse();
     try {
-      return { contentType: 'text/plain', body: decryptWechatMessage(echostr, credentials.encodingAESKey, credentials.appId) };
+      return {
+        contentType: 'text/plain',
+        body: decryptWechatMessage(echostr, credentials.encodingAESKey, credentials.appId),
+      };
     } catch (error) {
       if (error instanceof WechatCryptoError) throw refuse();
       throw error;
     }
   }
-  if (signature === undefined || !safeEqual(signature, wechatSignature([credentials.token, timestamp, nonce]))) {
+  if (
+    signature === undefined ||
+    !safeEqual(signature, wechatSignature([credentials.token, timestamp, nonce]))
+  ) {
     throw refuse();
   }
   return { contentType: 'text/plain', body: echostr };

@@ -9,7 +9,9 @@ export const whatsappCredentialsSchema = z.object({
   /** A system-user access token with whatsapp_business_messaging, sent as Bearer. */
   accessToken: requiredCredential('accessToken'),
   /** The business number's id (not the phone number itself): the send path and the shop's key. */
-  phoneNumberId: requiredCredential('phoneNumberId').regex(/^\d+$/, { error: 'phoneNumberId must be the numeric id Meta shows, not the phone number' }),
+  phoneNumberId: requiredCredential('phoneNumberId').regex(/^\d+$/, {
+    error: 'phoneNumberId must be the numeric id Meta shows, not the phone number',
+  }),
 });
 
 export type WhatsappCredentials = z.infer<typeof whatsappCredentialsSchema>;

@@ -1,10 +1,10 @@
 import type { PlatformAdapter } from '../contract';
 import { answerHubChallenge, verifyHubSignature } from '../meta-webhook';
-import { whatsappCredentialsSchema, type WhatsappCredentials } from './credentials';
+import { type WhatsappCredentials, whatsappCredentialsSchema } from './credentials';
 import { parseWhatsappDelivery } from './parse';
 import { sendWhatsappText } from './send';
 
-export { whatsappCredentialsSchema, type WhatsappCredentials } from './credentials';
+export { type WhatsappCredentials, whatsappCredentialsSchema } from './credentials';
 
 export const whatsappAdapter: PlatformAdapter<WhatsappCredentials> = {
   platform: 'whatsapp',

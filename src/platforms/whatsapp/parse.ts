@@ -7,12 +7,19 @@ const messageSchema = z.object({
   from: z.string().min(1),
   id: z.string().min(1),
   // Meta documents Unix seconds as a string; the echo reference calls it an integer, so take both.
-  timestamp: z.union([z.string().regex(/^\d+$/, { error: 'must be Unix seconds' }), z.number().int().nonnegative()]).transform(Number),
+  timestamp: z
+    .union([
+      z.string().regex(/^\d+$/, { error: 'must be Unix seconds' }),
+      z.number().int().nonnegative(),
+    ])
+    .transform(Number),
   type: z.string().min(1),
   text: z.object({ body: z.string() }).optional(),
   image: z.object({ caption: z.string().optional() }).optional(),
   video: z.object({ caption: z.string().optional() }).optional(),
-  document: z.object({ caption: z.string().optional(), filename: z.string().optional() }).optional(),
+  document: z
+    .object({ caption: z.string().optional(), filename: z.string().optional() })
+    .optional(),
   button: z.object({ text: z.string() }).optional(),
   interactive: z
     .object({
@@ -25,7 +32,9 @@ const messageSchema = z.object({
 
 const valueSchema = z.object({
   metadata: z.object({ phone_number_id: z.string().min(1) }).optional(),
-  contacts: z.array(z.object({ wa_id: z.string(), profile: z.object({ name: z.string() }).optional() })).optional(),
+  contacts: z
+    .array(z.object({ wa_id: z.string(), profile: z.object({ name: z.string() }).optional() }))
+    .optional(),
   messages: z.array(messageSchema).optional(),
 });
 
@@ -60,9 +69,15 @@ function textOf(message: WhatsappMessage): string {
     case 'button':
       return message.button?.text ?? '[button]';
     case 'interactive':
-      return message.interactive?.button_reply?.title ?? message.interactive?.list_reply?.title ?? '[interactive]';
+      return (
+        message.interactive?.button_reply?.title ??
+        message.interactive?.list_reply?.title ??
+        '[interactive]'
+      );
     case 'reaction':
-      return message.reaction?.emoji ? `[reaction ${message.reaction.emoji}]` : '[reaction removed]';
+      return message.reaction?.emoji
+        ? `[reaction ${message.reaction.emoji}]`
+        : '[reaction removed]';
     default:
       return `[${message.type}]`;
   }
@@ -80,7 +95,10 @@ function withCaption(placeholder: string, caption: string | undefined): string {
  * WhatsApp Business app on a coexistence number: agent messages. Cloud API
  * sends (Seatmate's own) are never echoed there, so none needs filtering out.
  */
-export function parseWhatsappDelivery(rawBody: Buffer, credentials: WhatsappCredentials): ParsedDelivery {
+export function parseWhatsappDelivery(
+  rawBody: Buffer,
+  credentials: WhatsappCredentials,
+): ParsedDelivery {
   const delivery = parsePayload(deliverySchema, parseJsonBody(rawBody));
   const events: MessageEvent[] = [];
   delivery.entry.forEach((entry, entryIndex) => {
@@ -91,8 +109,17 @@ export function parseWhatsappDelivery(rawBody: Buffer, credentials: WhatsappCred
         if (!isThisShop(value.metadata?.phone_number_id, credentials)) return;
         for (const message of value.messages ?? []) {
           if (message.type === 'system') continue;
-          const name = value.contacts?.find((contact) => contact.wa_id === message.from)?.profile?.name;
-          events.push(toEvent(message, { id: message.from, name }, 'buyer', credentials, value.metadata?.phone_number_id));
+          const name = value.contacts?.find((contact) => contact.wa_id === message.from)?.profile
+            ?.name;
+          events.push(
+            toEvent(
+              message,
+              { id: message.from, name },
+              'buyer',
+              credentials,
+              value.metadata?.phone_number_id,
+            ),
+          );
         }
       } else if (change.field === 'smb_message_echoes') {
         const value = parsePayload(echoValueSchema, change.value, at);
@@ -102,7 +129,9 @@ export function parseWhatsappDelivery(rawBody: Buffer, credentials: WhatsappCred
           if (echo.type === 'edit' || echo.type === 'revoke') continue;
           // `to` is the number as typed ("+1 650…"); buyer ids are wa_ids, digits only.
           const buyerId = echo.to.replace(/\D/g, '');
-          events.push(toEvent(echo, { id: buyerId }, 'agent', credentials, value.metadata?.phone_number_id));
+          events.push(
+            toEvent(echo, { id: buyerId }, 'agent', credentials, value.metadata?.phone_number_id),
+          );
         }
       }
     });
@@ -123,7 +152,8 @@ function toEvent(
   phoneNumberId: string | undefined,
 ): MessageEvent {
   const sentAt = new Date(message.timestamp * 1000);
-  if (Number.isNaN(sentAt.getTime())) throw invalidPayload(`messages.${message.id}.timestamp`, 'is out of range');
+  if (Number.isNaN(sentAt.getTime()))
+    throw invalidPayload(`messages.${message.id}.timestamp`, 'is out of range');
   return {
     kind: 'message',
     eventId: message.id,

@@ -1,6 +1,12 @@
 import type { OutboundReply, PlatformHttp, SendResult } from '../contract';
 import { closedWindow } from '../reply-window';
-import { describeFailure, failureFromStatus, isPlatformResponse, postJson, readField } from '../send-result';
+import {
+  describeFailure,
+  failureFromStatus,
+  isPlatformResponse,
+  postJson,
+  readField,
+} from '../send-result';
 import type { WhatsappCredentials } from './credentials';
 
 /**
@@ -46,5 +52,9 @@ export async function sendWhatsappText(
 }
 
 function isTransient(body: unknown): boolean {
-  return typeof body === 'object' && body !== null && (body as { error?: { is_transient?: unknown } }).error?.is_transient === true;
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    (body as { error?: { is_transient?: unknown } }).error?.is_transient === true
+  );
 }

@@ -67,7 +67,11 @@ class ApiError extends Error {
 async function api(path, { method = 'GET', body } = {}) {
   const headers = { authorization: `Bearer ${state.token}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const payload = await response.json().catch(() => null);
   if (response.status === 401 && state.me) {
     // The token was revoked while signed in: nothing else will work.
@@ -89,7 +93,13 @@ async function signIn(token) {
   } catch (error) {
     state.token = null;
     sessionStorage.removeItem(TOKEN_KEY);
-    showSignInError(error.status === 401 ? 'That token is unknown or has been revoked.' : error.status === 403 ? 'This is not an agent token.' : `Could not sign in: ${error.message}`);
+    showSignInError(
+      error.status === 401
+        ? 'That token is unknown or has been revoked.'
+        : error.status === 403
+          ? 'This is not an agent token.'
+          : `Could not sign in: ${error.message}`,
+    );
     return;
   } finally {
     button.disabled = false;
@@ -130,7 +140,11 @@ function showSignInError(message) {
 
 // ---------------------------------------------------------------- live events
 
-const CONNECTION_LABELS = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…' };
+const CONNECTION_LABELS = {
+  connecting: 'Connecting…',
+  live: 'Live',
+  reconnecting: 'Reconnecting…',
+};
 
 function connectEvents() {
   return openEventStream({
@@ -190,7 +204,8 @@ async function refreshList() {
     const seenAt = performance.now();
     state.conversations.clear();
     for (const summary of conversations) {
-      if (!state.closed.has(summary.conversationId)) state.conversations.set(summary.conversationId, { ...summary, seenAt });
+      if (!state.closed.has(summary.conversationId))
+        state.conversations.set(summary.conversationId, { ...summary, seenAt });
     }
     renderList();
     renderConversation();
@@ -236,8 +251,12 @@ async function refreshStats() {
   try {
     const stats = await api('/v1/agent/stats');
     $('figure-answered').textContent = String(stats.consultationsAnswered);
-    $('figure-first-response').textContent = stats.averageFirstResponseSeconds === null ? '–' : spokenDuration(stats.averageFirstResponseSeconds);
-    $('figure-rate').textContent = stats.within3MinRate === null ? '–' : `${Math.round(stats.within3MinRate * 100)}%`;
+    $('figure-first-response').textContent =
+      stats.averageFirstResponseSeconds === null
+        ? '–'
+        : spokenDuration(stats.averageFirstResponseSeconds);
+    $('figure-rate').textContent =
+      stats.within3MinRate === null ? '–' : `${Math.round(stats.within3MinRate * 100)}%`;
     $('figure-saved').textContent = spokenDuration(stats.typingSecondsSaved);
   } catch (error) {
     console.warn('figures not refreshed', error);
@@ -292,7 +311,10 @@ function paintTimer(el, summary) {
   const overdue = seconds >= summary.slowReplySeconds;
   el.textContent = duration(seconds);
   el.className = overdue ? 'timer is-waiting is-overdue' : 'timer is-waiting';
-  el.setAttribute('aria-label', `Waiting ${duration(seconds)}${overdue ? `, past the shop's ${summary.slowReplySeconds} s limit` : ''}`);
+  el.setAttribute(
+    'aria-label',
+    `Waiting ${duration(seconds)}${overdue ? `, past the shop's ${summary.slowReplySeconds} s limit` : ''}`,
+  );
 }
 
 // ---------------------------------------------------------------- alerts
@@ -317,7 +339,8 @@ function renderAlert() {
   const { conversationId, waitingSeconds, thresholdSeconds } = state.alert;
   const summary = state.conversations.get(conversationId);
   const who = summary ? `${buyerLabel(summary)} · ${summary.shop.name}` : 'A buyer';
-  $('alert-text').textContent = `${who} has waited ${duration(waitingSeconds)} (shop limit ${duration(thresholdSeconds)}).`;
+  $('alert-text').textContent =
+    `${who} has waited ${duration(waitingSeconds)} (shop limit ${duration(thresholdSeconds)}).`;
 }
 
 // ---------------------------------------------------------------- rendering
@@ -338,7 +361,14 @@ function buyerLabel(summary) {
 
 function shopLabel(shop) {
   const label = el('span', 'shop-label');
-  label.append(el('span', 'shop-name', shop.name), el('span', `platform platform-${shop.platform in PLATFORMS ? shop.platform : 'other'}`, PLATFORMS[shop.platform] ?? shop.platform));
+  label.append(
+    el('span', 'shop-name', shop.name),
+    el(
+      'span',
+      `platform platform-${shop.platform in PLATFORMS ? shop.platform : 'other'}`,
+      PLATFORMS[shop.platform] ?? shop.platform,
+    ),
+  );
   return label;
 }
 
@@ -358,7 +388,9 @@ function ordered() {
 
 function renderList() {
   const list = $('conversation-list');
-  const focusedId = list.contains(document.activeElement) ? document.activeElement.dataset.conversationId : null;
+  const focusedId = list.contains(document.activeElement)
+    ? document.activeElement.dataset.conversationId
+    : null;
   const rows = ordered().map((summary) => {
     const id = summary.conversationId;
     const row = el('li', 'conversation-row');
@@ -377,14 +409,28 @@ function renderList() {
     top.append(timer);
 
     const last = summary.lastMessages.at(-1);
-    const preview = el('span', 'row-preview', last ? `${last.from === 'agent' ? '↩ ' : ''}${last.text}` : '');
+    const preview = el(
+      'span',
+      'row-preview',
+      last ? `${last.from === 'agent' ? '↩ ' : ''}${last.text}` : '',
+    );
 
     const bottom = el('span', 'row-bottom');
     const mine = summary.assignedTo?.agentId === state.me?.id;
-    bottom.append(shopLabel(summary.shop), el('span', `assignee ${mine ? 'is-mine' : summary.assignedTo ? 'is-other' : 'is-free'}`, assigneeText(summary)));
+    bottom.append(
+      shopLabel(summary.shop),
+      el(
+        'span',
+        `assignee ${mine ? 'is-mine' : summary.assignedTo ? 'is-other' : 'is-free'}`,
+        assigneeText(summary),
+      ),
+    );
 
     button.append(top, preview, bottom);
-    button.setAttribute('aria-label', `${buyerLabel(summary)}, ${summary.shop.name}${summary.waiting ? `, waiting ${duration(secondsWaiting(summary))}` : ', answered'}`);
+    button.setAttribute(
+      'aria-label',
+      `${buyerLabel(summary)}, ${summary.shop.name}${summary.waiting ? `, waiting ${duration(secondsWaiting(summary))}` : ', answered'}`,
+    );
     button.addEventListener('click', () => select(id));
     row.append(button);
     return row;
@@ -425,8 +471,12 @@ function renderConversation() {
   if (!summary) return;
 
   $('buyer-name').textContent = buyerLabel(summary);
-  $('conversation-shop').replaceWith(Object.assign(shopLabel(summary.shop), { id: 'conversation-shop' }));
-  $('conversation-stage').textContent = summary.stage ? STAGES[summary.stage] ?? summary.stage : '';
+  $('conversation-shop').replaceWith(
+    Object.assign(shopLabel(summary.shop), { id: 'conversation-shop' }),
+  );
+  $('conversation-stage').textContent = summary.stage
+    ? (STAGES[summary.stage] ?? summary.stage)
+    : '';
   $('conversation-stage').hidden = !summary.stage;
 
   const timer = $('conversation-timer');
@@ -436,7 +486,11 @@ function renderConversation() {
   const mine = summary.assignedTo?.agentId === state.me?.id;
   const assignee = $('conversation-assignee');
   assignee.className = `assignee ${mine ? 'is-mine' : summary.assignedTo ? 'is-other' : 'is-free'}`;
-  assignee.textContent = mine ? 'Assigned to you' : summary.assignedTo ? `${summary.assignedTo.name} is answering` : 'Unassigned';
+  assignee.textContent = mine
+    ? 'Assigned to you'
+    : summary.assignedTo
+      ? `${summary.assignedTo.name} is answering`
+      : 'Unassigned';
   $('claim').hidden = mine;
 
   renderMessages(summary);
@@ -453,10 +507,24 @@ function renderMessages(summary) {
   // Replies still queued or refused, also those sent before this page loaded.
   for (const reply of summary.undeliveredReplies ?? []) {
     if (!state.replies.has(reply.replyId)) {
-      state.replies.set(reply.replyId, { conversationId: summary.conversationId, text: reply.text, status: reply.status, error: reply.error, agentName: reply.agentName });
+      state.replies.set(reply.replyId, {
+        conversationId: summary.conversationId,
+        text: reply.text,
+        status: reply.status,
+        error: reply.error,
+        agentName: reply.agentName,
+      });
     }
   }
-  const items = summary.lastMessages.map((message) => messageItem(message.from, message.text, message.at, message.from === 'agent' ? message.agentName : null, state.replies.get(message.id)?.status === 'sent' ? 'sent' : null));
+  const items = summary.lastMessages.map((message) =>
+    messageItem(
+      message.from,
+      message.text,
+      message.at,
+      message.from === 'agent' ? message.agentName : null,
+      state.replies.get(message.id)?.status === 'sent' ? 'sent' : null,
+    ),
+  );
   // Replies from this tab not in the history yet: queued, refused, or sent a moment before the refetch.
   for (const [replyId, reply] of state.replies) {
     if (reply.conversationId !== summary.conversationId || reply.inHistory) continue;
@@ -465,7 +533,14 @@ function renderMessages(summary) {
       reply.inHistory = true;
       continue;
     }
-    const item = messageItem('agent', reply.text, null, reply.agentName ?? state.me?.name, reply.status, reply.error);
+    const item = messageItem(
+      'agent',
+      reply.text,
+      null,
+      reply.agentName ?? state.me?.name,
+      reply.status,
+      reply.error,
+    );
     item.dataset.replyId = replyId;
     items.push(item);
   }
@@ -482,7 +557,15 @@ function messageItem(from, text, at, agentName, status, error) {
   if (at) parts.push(new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
   meta.textContent = parts.join(' · ');
   if (status) {
-    const badge = el('span', `delivery is-${status}`, status === 'queued' ? 'Sending…' : status === 'sent' ? 'Sent ✓' : `Failed: ${error ?? 'not delivered'}`);
+    const badge = el(
+      'span',
+      `delivery is-${status}`,
+      status === 'queued'
+        ? 'Sending…'
+        : status === 'sent'
+          ? 'Sent ✓'
+          : `Failed: ${error ?? 'not delivered'}`,
+    );
     meta.append(badge);
   }
   item.append(meta);
@@ -493,12 +576,19 @@ function renderSuggestions(summary) {
   const items = summary.suggestions.map((suggestion) => {
     const item = el('li', 'suggestion');
     item.dataset.suggestionId = suggestion.id;
-    const chip = el('span', `tactic tactic-${suggestion.tactic}`, TACTICS[suggestion.tactic] ?? suggestion.tactic);
+    const chip = el(
+      'span',
+      `tactic tactic-${suggestion.tactic}`,
+      TACTICS[suggestion.tactic] ?? suggestion.tactic,
+    );
     const text = el('p', 'suggestion-text', suggestion.text);
     const actions = el('div', 'suggestion-actions');
     const send = el('button', 'button primary small', 'Send');
     send.type = 'button';
-    send.setAttribute('aria-label', `Send this ${TACTICS[suggestion.tactic] ?? suggestion.tactic} suggestion as is`);
+    send.setAttribute(
+      'aria-label',
+      `Send this ${TACTICS[suggestion.tactic] ?? suggestion.tactic} suggestion as is`,
+    );
     send.addEventListener('click', () => sendReply(suggestion.text, suggestion.id));
     const edit = el('button', 'button small ghost', 'Edit');
     edit.type = 'button';
@@ -519,7 +609,9 @@ function renderSuggestions(summary) {
 function setEditing(suggestion) {
   state.editing = suggestion ? { id: suggestion.id, tactic: suggestion.tactic } : null;
   $('editing-note').hidden = !suggestion;
-  $('editing-text').textContent = suggestion ? `Editing a suggestion: ${TACTICS[suggestion.tactic] ?? suggestion.tactic}` : '';
+  $('editing-text').textContent = suggestion
+    ? `Editing a suggestion: ${TACTICS[suggestion.tactic] ?? suggestion.tactic}`
+    : '';
 }
 
 // ---------------------------------------------------------------- actions
@@ -536,10 +628,18 @@ async function sendReply(text, suggestionId) {
   status.textContent = 'Sending…';
   try {
     const body = suggestionId ? { text, suggestionId } : { text };
-    const reply = await api(`/v1/agent/conversations/${encodeURIComponent(id)}/replies`, { method: 'POST', body });
+    const reply = await api(`/v1/agent/conversations/${encodeURIComponent(id)}/replies`, {
+      method: 'POST',
+      body,
+    });
     // An event may already have reported it (the worker is fast): keep the later status.
     const known = state.replies.get(reply.replyId);
-    state.replies.set(reply.replyId, { conversationId: id, text, status: known?.status ?? reply.status, error: known?.error ?? null });
+    state.replies.set(reply.replyId, {
+      conversationId: id,
+      text,
+      status: known?.status ?? reply.status,
+      error: known?.error ?? null,
+    });
     showReplyStatus(reply.replyId);
     if (known?.status === 'sent') {
       void refreshConversation(id);
@@ -553,7 +653,8 @@ async function sendReply(text, suggestionId) {
     void followReply(id, reply.replyId);
   } catch (error) {
     status.dataset.status = 'failed';
-    status.textContent = error.code === 'conversation_taken' ? error.message : `Not sent: ${error.message}`;
+    status.textContent =
+      error.code === 'conversation_taken' ? error.message : `Not sent: ${error.message}`;
   } finally {
     sending = false;
   }
@@ -564,9 +665,11 @@ async function followReply(conversationId, replyId) {
   for (let attempt = 0; attempt < 30; attempt += 1) {
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const reply = state.replies.get(replyId);
-    if (!reply || reply.status !== 'queued' || !state.token) return;
+    if (reply?.status !== 'queued' || !state.token) return;
     try {
-      const latest = await api(`/v1/agent/conversations/${encodeURIComponent(conversationId)}/replies/${encodeURIComponent(replyId)}`);
+      const latest = await api(
+        `/v1/agent/conversations/${encodeURIComponent(conversationId)}/replies/${encodeURIComponent(replyId)}`,
+      );
       if (latest.status !== 'queued') onReplyStatus(replyId, latest.status, latest.error);
     } catch {
       // Try again on the next round; the event stream may report it first.
@@ -598,7 +701,12 @@ function showReplyStatus(replyId) {
   const status = $('reply-status');
   status.dataset.status = reply.status;
   status.dataset.replyId = replyId;
-  status.textContent = reply.status === 'queued' ? 'Queued – delivering to the platform…' : reply.status === 'sent' ? 'Sent – the buyer has it.' : `Failed: ${reply.error ?? 'the platform refused it'}`;
+  status.textContent =
+    reply.status === 'queued'
+      ? 'Queued – delivering to the platform…'
+      : reply.status === 'sent'
+        ? 'Sent – the buyer has it.'
+        : `Failed: ${reply.error ?? 'the platform refused it'}`;
 }
 
 async function claimSelected() {
@@ -639,7 +747,10 @@ function wire() {
   $('claim').addEventListener('click', () => void claimSelected());
   $('close-conversation').addEventListener('click', () => void closeSelected());
   $('alert-dismiss').addEventListener('click', dismissAlert);
-  $('alert-open').addEventListener('click', () => state.alert && select(state.alert.conversationId));
+  $('alert-open').addEventListener(
+    'click',
+    () => state.alert && select(state.alert.conversationId),
+  );
   $('editing-clear').addEventListener('click', () => {
     $('composer-text').value = '';
     setEditing(null);

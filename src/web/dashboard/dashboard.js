@@ -9,8 +9,10 @@ const state = { token: sessionStorage.getItem(KEY), shop: null, month: null, csv
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) if (value !== undefined && value !== null) node.setAttribute(name, String(value));
-  for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child ?? '')));
+  for (const [name, value] of Object.entries(attrs))
+    if (value !== undefined && value !== null) node.setAttribute(name, String(value));
+  for (const child of children)
+    node.append(child instanceof Node ? child : document.createTextNode(String(child ?? '')));
   return node;
 }
 
@@ -29,7 +31,8 @@ function money(fen) {
   return `${sign}¥${yuan}.${String(abs % 100).padStart(2, '0')}`;
 }
 const pct = (rate) => (rate === null || rate === undefined ? '—' : `${(rate * 100).toFixed(1)}%`);
-const num = (value, digits = 0) => (value === null || value === undefined ? '—' : Number(value).toFixed(digits));
+const num = (value, digits = 0) =>
+  value === null || value === undefined ? '—' : Number(value).toFixed(digits);
 
 async function api(path, accept = 'application/json') {
   const res = await fetch(path, { headers: { authorization: `Bearer ${state.token}`, accept } });
@@ -96,14 +99,29 @@ function renderFigures(u) {
     ['Consultations', u.consultations, 'consultations'],
     ['Receptions', u.receptions, 'receptions'],
     ['Average daily', num(u.averageDaily, 2), 'average-daily'],
-    ['Avg first response', u.firstResponse.averageSeconds === null ? '—' : `${num(u.firstResponse.averageSeconds, 1)} s`, 'first-response'],
+    [
+      'Avg first response',
+      u.firstResponse.averageSeconds === null ? '—' : `${num(u.firstResponse.averageSeconds, 1)} s`,
+      'first-response',
+    ],
     ['Answered within 3 min', pct(u.firstResponse.within3MinRate), 'within-3-min'],
     ['Inquiry conversion', pct(u.conversionRate), 'conversion'],
-    ['Satisfaction', u.satisfaction === null ? '—' : `${num(u.satisfaction, 2)} / 5`, 'satisfaction'],
+    [
+      'Satisfaction',
+      u.satisfaction === null ? '—' : `${num(u.satisfaction, 2)} / 5`,
+      'satisfaction',
+    ],
     ['Estimate', u.estimate ? money(u.estimate.totalFen) : '—', 'estimate-total'],
   ];
   $('figures').replaceChildren(
-    ...figures.map(([label, value, id]) => el('div', { class: 'figure', 'data-figure': id }, el('div', { class: 'value' }, value), el('div', { class: 'label' }, label))),
+    ...figures.map(([label, value, id]) =>
+      el(
+        'div',
+        { class: 'figure', 'data-figure': id },
+        el('div', { class: 'value' }, value),
+        el('div', { class: 'label' }, label),
+      ),
+    ),
   );
 }
 
@@ -111,62 +129,185 @@ function renderChart(usage, plan) {
   const W = 960;
   const H = 300;
   const pad = { left: 40, right: 12, top: 12, bottom: 28 };
-  const tiers = plan?.model === 'tiered' ? plan.tiers.map((t) => t.upToAverageDaily).filter((v) => v !== null) : [];
-  const max = Math.max(1, ...usage.days.map((d) => d.consultations), usage.averageDaily, ...tiers) * 1.1;
+  const tiers =
+    plan?.model === 'tiered'
+      ? plan.tiers.map((t) => t.upToAverageDaily).filter((v) => v !== null)
+      : [];
+  const max =
+    Math.max(1, ...usage.days.map((d) => d.consultations), usage.averageDaily, ...tiers) * 1.1;
   const y = (v) => pad.top + (H - pad.top - pad.bottom) * (1 - v / max);
   const slot = (W - pad.left - pad.right) / usage.days.length;
   const bar = Math.max(1, slot / 2 - 1);
-  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': `Daily consultations and receptions, ${usage.month}` });
+  const root = svg('svg', {
+    viewBox: `0 0 ${W} ${H}`,
+    role: 'img',
+    'aria-label': `Daily consultations and receptions, ${usage.month}`,
+  });
   root.append(svg('line', { class: 'axis', x1: pad.left, x2: W - pad.right, y1: y(0), y2: y(0) }));
   for (const tick of [0, 0.5, 1].map((f) => Math.round(max * f))) {
     root.append(svg('text', { x: pad.left - 6, y: y(tick) + 4, 'text-anchor': 'end' }, tick));
   }
   usage.days.forEach((d, i) => {
     const x = pad.left + i * slot;
-    const c = svg('rect', { class: 'bar-c', 'data-date': d.date, x: x + 1, y: y(d.consultations), width: bar, height: y(0) - y(d.consultations) });
+    const c = svg('rect', {
+      class: 'bar-c',
+      'data-date': d.date,
+      x: x + 1,
+      y: y(d.consultations),
+      width: bar,
+      height: y(0) - y(d.consultations),
+    });
     c.append(svg('title', {}, `${d.date}: ${d.consultations} consultations`));
-    const r = svg('rect', { class: 'bar-r', 'data-date': d.date, x: x + 1 + bar, y: y(d.receptions), width: bar, height: y(0) - y(d.receptions) });
+    const r = svg('rect', {
+      class: 'bar-r',
+      'data-date': d.date,
+      x: x + 1 + bar,
+      y: y(d.receptions),
+      width: bar,
+      height: y(0) - y(d.receptions),
+    });
     r.append(svg('title', {}, `${d.date}: ${d.receptions} receptions`));
     root.append(c, r);
-    if (i % 5 === 0 || i === usage.days.length - 1) root.append(svg('text', { x: x + slot / 2, y: H - 8, 'text-anchor': 'middle' }, d.date.slice(8)));
+    if (i % 5 === 0 || i === usage.days.length - 1)
+      root.append(
+        svg('text', { x: x + slot / 2, y: H - 8, 'text-anchor': 'middle' }, d.date.slice(8)),
+      );
   });
   for (const bound of tiers) {
-    root.append(svg('line', { class: 'tier', x1: pad.left, x2: W - pad.right, y1: y(bound), y2: y(bound) }));
-    root.append(svg('text', { x: W - pad.right, y: y(bound) - 4, 'text-anchor': 'end' }, `tier bound ${bound}/day`));
+    root.append(
+      svg('line', { class: 'tier', x1: pad.left, x2: W - pad.right, y1: y(bound), y2: y(bound) }),
+    );
+    root.append(
+      svg(
+        'text',
+        { x: W - pad.right, y: y(bound) - 4, 'text-anchor': 'end' },
+        `tier bound ${bound}/day`,
+      ),
+    );
   }
-  root.append(svg('line', { class: 'avg', x1: pad.left, x2: W - pad.right, y1: y(usage.averageDaily), y2: y(usage.averageDaily) }));
+  root.append(
+    svg('line', {
+      class: 'avg',
+      x1: pad.left,
+      x2: W - pad.right,
+      y1: y(usage.averageDaily),
+      y2: y(usage.averageDaily),
+    }),
+  );
   // Tier labels sit above their lines at the right; the average's label goes in the middle, clear of them.
-  root.append(svg('text', { class: 'avg-label', x: (W + pad.left) / 2, y: y(usage.averageDaily) - 5, 'text-anchor': 'middle' }, `average ${num(usage.averageDaily, 2)}/day`));
+  root.append(
+    svg(
+      'text',
+      {
+        class: 'avg-label',
+        x: (W + pad.left) / 2,
+        y: y(usage.averageDaily) - 5,
+        'text-anchor': 'middle',
+      },
+      `average ${num(usage.averageDaily, 2)}/day`,
+    ),
+  );
   $('chart').replaceChildren(root);
 }
 
 function linesTable(lines, totalFen) {
-  const head = el('thead', {}, el('tr', {}, el('th', {}, 'Line'), el('th', { class: 'num' }, 'Qty'), el('th', { class: 'num' }, 'Unit'), el('th', { class: 'num' }, 'Amount')));
-  const body = el('tbody', {}, ...lines.map((l) => el('tr', { 'data-kind': l.kind }, el('td', {}, l.description), el('td', { class: 'num' }, l.percent === undefined ? l.quantity : `${l.quantity} × ${l.percent}%`), el('td', { class: 'num' }, money(l.unitFen)), el('td', { class: 'num' }, money(l.amountFen)))));
-  const foot = el('tfoot', {}, el('tr', {}, el('td', { colspan: 3 }, 'Total'), el('td', { class: 'num', 'data-total': '' }, money(totalFen))));
+  const head = el(
+    'thead',
+    {},
+    el(
+      'tr',
+      {},
+      el('th', {}, 'Line'),
+      el('th', { class: 'num' }, 'Qty'),
+      el('th', { class: 'num' }, 'Unit'),
+      el('th', { class: 'num' }, 'Amount'),
+    ),
+  );
+  const body = el(
+    'tbody',
+    {},
+    ...lines.map((l) =>
+      el(
+        'tr',
+        { 'data-kind': l.kind },
+        el('td', {}, l.description),
+        el(
+          'td',
+          { class: 'num' },
+          l.percent === undefined ? l.quantity : `${l.quantity} × ${l.percent}%`,
+        ),
+        el('td', { class: 'num' }, money(l.unitFen)),
+        el('td', { class: 'num' }, money(l.amountFen)),
+      ),
+    ),
+  );
+  const foot = el(
+    'tfoot',
+    {},
+    el(
+      'tr',
+      {},
+      el('td', { colspan: 3 }, 'Total'),
+      el('td', { class: 'num', 'data-total': '' }, money(totalFen)),
+    ),
+  );
   return [head, body, foot];
 }
 
 function renderEstimate(estimate) {
   $('estimate-status').textContent = estimate ? estimate.status : 'no plan';
-  $('estimate').replaceChildren(...(estimate ? linesTable(estimate.lines, estimate.totalFen) : [el('tbody', {}, el('tr', {}, el('td', {}, 'The shop has no plan for this month.')))]));
+  $('estimate').replaceChildren(
+    ...(estimate
+      ? linesTable(estimate.lines, estimate.totalFen)
+      : [el('tbody', {}, el('tr', {}, el('td', {}, 'The shop has no plan for this month.')))]),
+  );
 }
 
 function renderInvoices(invoices) {
   const rows = invoices.map((inv) => {
     const button = el('button', { type: 'button', 'data-month': inv.month }, 'CSV');
-    button.addEventListener('click', () => downloadCsv(`/v1/shops/${encodeURIComponent(state.shop.id)}/invoices/${inv.month}`, `invoice-${inv.month}-${inv.status}.csv`));
-    return el('tr', { 'data-month': inv.month }, el('td', {}, inv.month), el('td', {}, inv.status), el('td', { class: 'num' }, money(inv.totalFen)), el('td', { class: 'num' }, button));
+    button.addEventListener('click', () =>
+      downloadCsv(
+        `/v1/shops/${encodeURIComponent(state.shop.id)}/invoices/${inv.month}`,
+        `invoice-${inv.month}-${inv.status}.csv`,
+      ),
+    );
+    return el(
+      'tr',
+      { 'data-month': inv.month },
+      el('td', {}, inv.month),
+      el('td', {}, inv.status),
+      el('td', { class: 'num' }, money(inv.totalFen)),
+      el('td', { class: 'num' }, button),
+    );
   });
   $('invoices').replaceChildren(
-    el('thead', {}, el('tr', {}, el('th', {}, 'Month'), el('th', {}, 'Status'), el('th', { class: 'num' }, 'Total'), el('th', {}))),
-    el('tbody', {}, ...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 4 }, 'No invoices yet.'))])),
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        el('th', {}, 'Month'),
+        el('th', {}, 'Status'),
+        el('th', { class: 'num' }, 'Total'),
+        el('th', {}),
+      ),
+    ),
+    el(
+      'tbody',
+      {},
+      ...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 4 }, 'No invoices yet.'))]),
+    ),
   );
 }
 
 async function downloadCsv(path, filename) {
   const text = await api(path, 'text/csv');
-  const link = el('a', { href: URL.createObjectURL(new Blob([text], { type: 'text/csv' })), download: filename });
+  const link = el('a', {
+    href: URL.createObjectURL(new Blob([text], { type: 'text/csv' })),
+    download: filename,
+  });
   link.click();
   setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
 }
@@ -175,12 +316,36 @@ async function loadAudit(date) {
   const path = `/v1/shops/${encodeURIComponent(state.shop.id)}/consultations?date=${date}`;
   const [audit, csv] = await Promise.all([api(path), api(path, 'text/csv')]);
   $('audit').replaceChildren(
-    el('thead', {}, el('tr', {}, el('th', {}, 'Buyer'), el('th', {}, 'First message'), el('th', { class: 'num' }, 'First response'), el('th', {}, 'Converted'))),
+    el(
+      'thead',
+      {},
+      el(
+        'tr',
+        {},
+        el('th', {}, 'Buyer'),
+        el('th', {}, 'First message'),
+        el('th', { class: 'num' }, 'First response'),
+        el('th', {}, 'Converted'),
+      ),
+    ),
     el(
       'tbody',
       {},
       ...(audit.consultations.length
-        ? audit.consultations.map((r) => el('tr', {}, el('td', {}, r.buyer), el('td', {}, r.firstMessageAt), el('td', { class: 'num' }, r.firstResponseSeconds === null ? 'no reply' : `${r.firstResponseSeconds} s`), el('td', {}, r.converted ? 'yes' : 'no')))
+        ? audit.consultations.map((r) =>
+            el(
+              'tr',
+              {},
+              el('td', {}, r.buyer),
+              el('td', {}, r.firstMessageAt),
+              el(
+                'td',
+                { class: 'num' },
+                r.firstResponseSeconds === null ? 'no reply' : `${r.firstResponseSeconds} s`,
+              ),
+              el('td', {}, r.converted ? 'yes' : 'no'),
+            ),
+          )
         : [el('tr', {}, el('td', { colspan: 4 }, 'No consultations that day.'))]),
     ),
   );
@@ -199,8 +364,16 @@ $('sign-in-form').addEventListener('submit', (event) => {
   });
 });
 $('sign-out').addEventListener('click', () => signOut());
-$('month').addEventListener('change', (event) => event.target.value && loadMonth(event.target.value));
-$('audit-date').addEventListener('change', (event) => event.target.value && loadAudit(event.target.value).catch((error) => ($('load-error').textContent = error.message)));
+$('month').addEventListener(
+  'change',
+  (event) => event.target.value && loadMonth(event.target.value),
+);
+$('audit-date').addEventListener(
+  'change',
+  (event) =>
+    event.target.value &&
+    loadAudit(event.target.value).catch((error) => ($('load-error').textContent = error.message)),
+);
 
 if (state.token) signIn(state.token).catch(() => signOut());
 else signOut();

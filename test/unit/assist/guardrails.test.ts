@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Locale, Tactic } from '../../../src/assist/assistant';
-import { checkSuggestion, type GuardrailContext, guardrailContext, MAX_REPLY_CHARS } from '../../../src/assist/guardrails';
+import {
+  checkSuggestion,
+  type GuardrailContext,
+  guardrailContext,
+  MAX_REPLY_CHARS,
+} from '../../../src/assist/guardrails';
 import { LOCALES, templatesFor } from '../../../src/assist/lexicon';
 
 const context = (overrides: Partial<GuardrailContext> = {}): GuardrailContext => ({
@@ -12,8 +17,11 @@ const context = (overrides: Partial<GuardrailContext> = {}): GuardrailContext =>
   buyerPersonalData: [],
   ...overrides,
 });
-const check = (text: string, overrides: Partial<GuardrailContext> = {}, tactic: Tactic = 'answer') =>
-  checkSuggestion({ text, tactic }, context(overrides));
+const check = (
+  text: string,
+  overrides: Partial<GuardrailContext> = {},
+  tactic: Tactic = 'answer',
+) => checkSuggestion({ text, tactic }, context(overrides));
 
 describe('guardrails', () => {
   it('passes a polite, plain reply', () => {
@@ -57,10 +65,17 @@ describe('guardrails', () => {
     expect(check('你好', { locale: 'zh-Hant' })).toContain('informal_you');
   });
 
-  it('rejects replies that echo the buyer\'s personal data or a redaction placeholder', () => {
-    const ctx = guardrailContext([{ from: 'buyer', text: '电话 138 1234 5678，寄到张江路88号' }], context());
-    expect(checkSuggestion({ text: '好的，会打您的13812345678', tactic: 'answer' }, ctx)).toContain('personal_data');
-    expect(checkSuggestion({ text: '好的，寄到张江路88号', tactic: 'answer' }, ctx)).toContain('personal_data');
+  it("rejects replies that echo the buyer's personal data or a redaction placeholder", () => {
+    const ctx = guardrailContext(
+      [{ from: 'buyer', text: '电话 138 1234 5678，寄到张江路88号' }],
+      context(),
+    );
+    expect(checkSuggestion({ text: '好的，会打您的13812345678', tactic: 'answer' }, ctx)).toContain(
+      'personal_data',
+    );
+    expect(checkSuggestion({ text: '好的，寄到张江路88号', tactic: 'answer' }, ctx)).toContain(
+      'personal_data',
+    );
     expect(check('我会联系您的 [phone]')).toContain('personal_data');
     expect(check('请发邮件到 a@b.com')).toContain('personal_data');
   });
@@ -75,8 +90,12 @@ describe('guardrails', () => {
     expect(check('您好，這款有貨')).toContain('wrong_script');
     expect(check('您好，这款有货', { locale: 'zh-Hant' })).toContain('wrong_script');
     expect(check('您好，这款有货', { locale: 'en' })).toContain('wrong_script');
-    expect(check('Sure, I will check that for you.', { locale: 'zh-Hans' })).toContain('wrong_script');
-    expect(check('纯棉T恤您想要哪種顏色呢', { locale: 'zh-Hant', catalogTerms: ['纯棉T恤'] })).toEqual([]);
+    expect(check('Sure, I will check that for you.', { locale: 'zh-Hans' })).toContain(
+      'wrong_script',
+    );
+    expect(
+      check('纯棉T恤您想要哪種顏色呢', { locale: 'zh-Hant', catalogTerms: ['纯棉T恤'] }),
+    ).toEqual([]);
   });
 
   it('rejects links and Markdown', () => {
@@ -86,21 +105,41 @@ describe('guardrails', () => {
 
   it('rejects closing tactics on a complaint seen by either engine', () => {
     const text = '您想要黑色还是白色呢？';
-    expect(check(text, { stages: ['complaint'] }, 'alternative_close')).toContain('closing_on_complaint');
-    expect(check(text, { stages: ['hesitating', 'complaint'] }, 'alternative_close')).toContain('closing_on_complaint');
-    expect(check('您慢慢考虑，我先回复其他顾客', { stages: ['complaint'], busyNudgeEnabled: true }, 'busy_nudge')).toContain('closing_on_complaint');
+    expect(check(text, { stages: ['complaint'] }, 'alternative_close')).toContain(
+      'closing_on_complaint',
+    );
+    expect(check(text, { stages: ['hesitating', 'complaint'] }, 'alternative_close')).toContain(
+      'closing_on_complaint',
+    );
+    expect(
+      check(
+        '您慢慢考虑，我先回复其他顾客',
+        { stages: ['complaint'], busyNudgeEnabled: true },
+        'busy_nudge',
+      ),
+    ).toContain('closing_on_complaint');
   });
 
   it('rejects a busy nudge the shop has not enabled', () => {
-    expect(check('您慢慢考虑，我先回复其他顾客', { stages: ['hesitating'] }, 'busy_nudge')).toEqual(['busy_nudge_disabled']);
-    expect(check('您慢慢考虑，我先回复其他顾客', { stages: ['hesitating'], busyNudgeEnabled: true }, 'busy_nudge')).toEqual([]);
+    expect(check('您慢慢考虑，我先回复其他顾客', { stages: ['hesitating'] }, 'busy_nudge')).toEqual(
+      ['busy_nudge_disabled'],
+    );
+    expect(
+      check(
+        '您慢慢考虑，我先回复其他顾客',
+        { stages: ['hesitating'], busyNudgeEnabled: true },
+        'busy_nudge',
+      ),
+    ).toEqual([]);
   });
 
   it('rejects an either-or question with an invented option', () => {
     expect(check('您想要黑色还是白色呢？', {}, 'alternative_close')).toEqual([]);
     expect(check('您想要黑色还是红色呢？', {}, 'alternative_close')).toContain('invented_option');
     expect(check('您想要黑色的吗？', {}, 'alternative_close')).toContain('invented_option');
-    expect(check('Navy or burgundy?', { locale: 'en' }, 'alternative_close')).toContain('invented_option');
+    expect(check('Navy or burgundy?', { locale: 'en' }, 'alternative_close')).toContain(
+      'invented_option',
+    );
   });
 
   it('passes every template of every locale, placeholders filled with plain values', () => {
@@ -116,13 +155,23 @@ describe('guardrails', () => {
         ...Object.values(t.followUp),
       ];
       for (const template of texts) {
-        const text = template.replace(/\{(\w+)\}/g, (_, name: string) => (name === 'product' ? t.productFallback : 'X'));
-        expect({ template, violations: check(text, { locale, catalogTerms: ['X'] }) }).toEqual({ template, violations: [] });
+        const text = template.replace(/\{(\w+)\}/g, (_, name: string) =>
+          name === 'product' ? t.productFallback : 'X',
+        );
+        expect({ template, violations: check(text, { locale, catalogTerms: ['X'] }) }).toEqual({
+          template,
+          violations: [],
+        });
         if (locale !== 'en') expect(text).toContain('您');
       }
       for (const template of Object.values(t.alternativeClose)) {
-        const text = template.replace('{product}', t.productFallback).replace('{a}', 'navy').replace('{b}', 'sage');
-        expect(check(text, { locale, catalogTerms: ['navy', 'sage'] }, 'alternative_close')).toEqual([]);
+        const text = template
+          .replace('{product}', t.productFallback)
+          .replace('{a}', 'navy')
+          .replace('{b}', 'sage');
+        expect(
+          check(text, { locale, catalogTerms: ['navy', 'sage'] }, 'alternative_close'),
+        ).toEqual([]);
       }
     }
   });

@@ -1,6 +1,11 @@
 import nock from 'nock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type AssistInput, type ChatMessage, createAssistant, type FallbackReason } from '../../../src/assist/assistant';
+import {
+  type AssistInput,
+  type ChatMessage,
+  createAssistant,
+  type FallbackReason,
+} from '../../../src/assist/assistant';
 import type { Catalog } from '../../../src/shops/shop-schema';
 import { chatCompletion } from '../../fixtures/assist/chat-completion';
 
@@ -8,14 +13,27 @@ const BASE_URL = 'http://llm.test/v1';
 const buyer = (text: string): ChatMessage => ({ from: 'buyer', text });
 const agent = (text: string): ChatMessage => ({ from: 'agent', text });
 
-const catalog: Catalog = { products: [{ id: 'tee', name: '纯棉T恤', options: { colour: ['黑色', '白色'] } }] };
+const catalog: Catalog = {
+  products: [{ id: 'tee', name: '纯棉T恤', options: { colour: ['黑色', '白色'] } }],
+};
 const hesitant: AssistInput = {
-  history: [buyer('这件多少钱'), agent('99元'), buyer('白色和黑色哪个好'), agent('都不错'), buyer('我再考虑一下')],
+  history: [
+    buyer('这件多少钱'),
+    agent('99元'),
+    buyer('白色和黑色哪个好'),
+    agent('都不错'),
+    buyer('我再考虑一下'),
+  ],
   catalog,
 };
 
 const modelAnswer = (suggestions: Array<{ text: string; tactic: string }>, stage = 'hesitating') =>
-  JSON.stringify({ stage, sentiment: 'neutral', signals: ['asks_price', 'hesitation'], suggestions });
+  JSON.stringify({
+    stage,
+    sentiment: 'neutral',
+    signals: ['asks_price', 'hesitation'],
+    suggestions,
+  });
 
 function setup(timeoutMs = 2_000) {
   const fallbacks: FallbackReason[] = [];
@@ -38,10 +56,15 @@ describe('OpenAI engine', () => {
   it('uses a good model answer, adding ids and the locale', async () => {
     const scope = nock('http://llm.test')
       .post('/v1/chat/completions')
-      .reply(200, chatCompletion(modelAnswer([
-        { text: '您是想要白色还是黑色呢？我帮您备注好～', tactic: 'alternative_close' },
-        { text: '两种颜色都很百搭，您平时穿深色多吗？', tactic: 'help_choose' },
-      ])));
+      .reply(
+        200,
+        chatCompletion(
+          modelAnswer([
+            { text: '您是想要白色还是黑色呢？我帮您备注好～', tactic: 'alternative_close' },
+            { text: '两种颜色都很百搭，您平时穿深色多吗？', tactic: 'help_choose' },
+          ]),
+        ),
+      );
     const { assistant, fallbacks, latencies } = setup();
     const result = await assistant.suggest(hesitant);
     expect(scope.isDone()).toBe(true);
@@ -61,10 +84,19 @@ describe('OpenAI engine', () => {
   });
 
   it('keeps only known signal names from the model', async () => {
-    const answer = { stage: 'interested', sentiment: 'neutral', signals: ['asks_price', 'asks_price', 'leak: 13812345678'], suggestions: [{ text: '您好，我帮您确认一下～', tactic: 'answer' }] };
-    nock('http://llm.test').post('/v1/chat/completions').reply(200, chatCompletion(JSON.stringify(answer)));
+    const answer = {
+      stage: 'interested',
+      sentiment: 'neutral',
+      signals: ['asks_price', 'asks_price', 'leak: 13812345678'],
+      suggestions: [{ text: '您好，我帮您确认一下～', tactic: 'answer' }],
+    };
+    nock('http://llm.test')
+      .post('/v1/chat/completions')
+      .reply(200, chatCompletion(JSON.stringify(answer)));
     const { assistant } = setup();
-    expect((await assistant.suggest({ history: [buyer('多少钱')] })).signals).toEqual(['asks_price']);
+    expect((await assistant.suggest({ history: [buyer('多少钱')] })).signals).toEqual([
+      'asks_price',
+    ]);
   });
 
   it('sends the model redacted, delimited conversation data and asks for JSON', async () => {
@@ -74,7 +106,15 @@ describe('OpenAI engine', () => {
         body = b;
         return true;
       })
-      .reply(200, chatCompletion(modelAnswer([{ text: '好的，麻烦您发一下订单号，我帮您查看～', tactic: 'answer' }], 'after_sale')));
+      .reply(
+        200,
+        chatCompletion(
+          modelAnswer(
+            [{ text: '好的，麻烦您发一下订单号，我帮您查看～', tactic: 'answer' }],
+            'after_sale',
+          ),
+        ),
+      );
     const { assistant } = setup();
     await assistant.suggest({
       history: [
@@ -106,14 +146,24 @@ describe('OpenAI engine', () => {
         user = b.messages[1]?.content ?? '';
         return true;
       })
-      .reply(200, chatCompletion(modelAnswer([{ text: '您是想要白色还是黑色呢？', tactic: 'alternative_close' }])));
+      .reply(
+        200,
+        chatCompletion(
+          modelAnswer([{ text: '您是想要白色还是黑色呢？', tactic: 'alternative_close' }]),
+        ),
+      );
     const { assistant } = setup();
     await assistant.suggest(hesitant);
-    expect(user).toContain('<real_options>{"product":"纯棉T恤","options":{"colour":["黑色","白色"]}}</real_options>');
+    expect(user).toContain(
+      '<real_options>{"product":"纯棉T恤","options":{"colour":["黑色","白色"]}}</real_options>',
+    );
   });
 
   it('falls back to the rules engine on a timeout', async () => {
-    nock('http://llm.test').post('/v1/chat/completions').delay(1_000).reply(200, chatCompletion(modelAnswer([{ text: '您好', tactic: 'greeting' }])));
+    nock('http://llm.test')
+      .post('/v1/chat/completions')
+      .delay(1_000)
+      .reply(200, chatCompletion(modelAnswer([{ text: '您好', tactic: 'greeting' }])));
     const { assistant, fallbacks, latencies } = setup(100);
     const started = Date.now();
     const result = await assistant.suggest(hesitant);
@@ -125,7 +175,10 @@ describe('OpenAI engine', () => {
   });
 
   it('falls back on an HTTP error without retrying', async () => {
-    const scope = nock('http://llm.test').post('/v1/chat/completions').once().reply(500, { error: { message: 'boom' } });
+    const scope = nock('http://llm.test')
+      .post('/v1/chat/completions')
+      .once()
+      .reply(500, { error: { message: 'boom' } });
     const { assistant, fallbacks } = setup();
     const result = await assistant.suggest(hesitant);
     expect(scope.isDone()).toBe(true);
@@ -134,7 +187,9 @@ describe('OpenAI engine', () => {
   });
 
   it('falls back when the model answers with something other than JSON', async () => {
-    nock('http://llm.test').post('/v1/chat/completions').reply(200, chatCompletion('Sure! Here are some replies: ...'));
+    nock('http://llm.test')
+      .post('/v1/chat/completions')
+      .reply(200, chatCompletion('Sure! Here are some replies: ...'));
     const { assistant, fallbacks } = setup();
     expect((await assistant.suggest(hesitant)).engine).toBe('rules');
     expect(fallbacks).toEqual(['invalid_output']);
@@ -143,7 +198,17 @@ describe('OpenAI engine', () => {
   it('falls back when the JSON does not fit the schema', async () => {
     nock('http://llm.test')
       .post('/v1/chat/completions')
-      .reply(200, chatCompletion(JSON.stringify({ stage: 'buying', sentiment: 'neutral', signals: [], suggestions: [{ text: 'hi', tactic: 'upsell' }] })));
+      .reply(
+        200,
+        chatCompletion(
+          JSON.stringify({
+            stage: 'buying',
+            sentiment: 'neutral',
+            signals: [],
+            suggestions: [{ text: 'hi', tactic: 'upsell' }],
+          }),
+        ),
+      );
     const { assistant, fallbacks } = setup();
     expect((await assistant.suggest(hesitant)).engine).toBe('rules');
     expect(fallbacks).toEqual(['invalid_output']);
@@ -152,27 +217,43 @@ describe('OpenAI engine', () => {
   it('replaces a suggestion with a banned claim by a safe rules one, keeping the good ones', async () => {
     nock('http://llm.test')
       .post('/v1/chat/completions')
-      .reply(200, chatCompletion(modelAnswer([
-        { text: '这是全网最低价，绝对划算！', tactic: 'answer' },
-        { text: '两种颜色都很百搭，您平时穿深色多吗？', tactic: 'help_choose' },
-      ])));
+      .reply(
+        200,
+        chatCompletion(
+          modelAnswer([
+            { text: '这是全网最低价，绝对划算！', tactic: 'answer' },
+            { text: '两种颜色都很百搭，您平时穿深色多吗？', tactic: 'help_choose' },
+          ]),
+        ),
+      );
     const { assistant, fallbacks } = setup();
     const result = await assistant.suggest(hesitant);
     expect(result.engine).toBe('openai');
     expect(fallbacks).toEqual(['guardrail']);
     expect(result.suggestions.map((s) => s.text)).not.toContain('这是全网最低价，绝对划算！');
-    expect(result.suggestions[0]).toMatchObject({ tactic: 'alternative_close', text: '纯棉T恤您是想要白色还是黑色呢？我这边帮您备注好～' });
-    expect(result.suggestions[1]).toMatchObject({ tactic: 'help_choose', text: '两种颜色都很百搭，您平时穿深色多吗？' });
+    expect(result.suggestions[0]).toMatchObject({
+      tactic: 'alternative_close',
+      text: '纯棉T恤您是想要白色还是黑色呢？我这边帮您备注好～',
+    });
+    expect(result.suggestions[1]).toMatchObject({
+      tactic: 'help_choose',
+      text: '两种颜色都很百搭，您平时穿深色多吗？',
+    });
   });
 
   it('answers with the rules engine when every model suggestion breaks a guardrail', async () => {
     nock('http://llm.test')
       .post('/v1/chat/completions')
-      .reply(200, chatCompletion(modelAnswer([
-        { text: '我给您退款并补偿20元', tactic: 'empathy' },
-        { text: '你好，您的电话是 [phone] 对吗', tactic: 'answer' },
-        { text: 'Contact me at 13987654321', tactic: 'answer' },
-      ])));
+      .reply(
+        200,
+        chatCompletion(
+          modelAnswer([
+            { text: '我给您退款并补偿20元', tactic: 'empathy' },
+            { text: '你好，您的电话是 [phone] 对吗', tactic: 'answer' },
+            { text: 'Contact me at 13987654321', tactic: 'answer' },
+          ]),
+        ),
+      );
     const { assistant, fallbacks } = setup();
     const result = await assistant.suggest({ history: [buyer('东西坏了，气死了')] });
     expect(result.engine).toBe('rules');
@@ -184,9 +265,20 @@ describe('OpenAI engine', () => {
   it('drops a closing tactic on a complaint, even when the model misread the stage', async () => {
     nock('http://llm.test')
       .post('/v1/chat/completions')
-      .reply(200, chatCompletion(modelAnswer([{ text: '您想要白色还是黑色呢？', tactic: 'alternative_close' }], 'hesitating')));
+      .reply(
+        200,
+        chatCompletion(
+          modelAnswer(
+            [{ text: '您想要白色还是黑色呢？', tactic: 'alternative_close' }],
+            'hesitating',
+          ),
+        ),
+      );
     const { assistant, fallbacks } = setup();
-    const result = await assistant.suggest({ history: [buyer('收到的T恤破了，质量太差'), buyer('白色和黑色都一样差')], catalog });
+    const result = await assistant.suggest({
+      history: [buyer('收到的T恤破了，质量太差'), buyer('白色和黑色都一样差')],
+      catalog,
+    });
     expect(result.suggestions.map((s) => s.tactic)).not.toContain('alternative_close');
     expect(result.suggestions[0]?.tactic).toBe('empathy');
     expect(fallbacks).toEqual(['guardrail']);
@@ -195,7 +287,12 @@ describe('OpenAI engine', () => {
   it('drops a reply that names an option the catalog does not have', async () => {
     nock('http://llm.test')
       .post('/v1/chat/completions')
-      .reply(200, chatCompletion(modelAnswer([{ text: '您是想要白色还是红色呢？', tactic: 'alternative_close' }])));
+      .reply(
+        200,
+        chatCompletion(
+          modelAnswer([{ text: '您是想要白色还是红色呢？', tactic: 'alternative_close' }]),
+        ),
+      );
     const { assistant, fallbacks } = setup();
     const result = await assistant.suggest(hesitant);
     expect(result.suggestions.some((s) => s.text.includes('红色'))).toBe(false);

@@ -39,13 +39,22 @@ describe('redactPersonalData', () => {
   });
 
   it('redacts English street addresses', () => {
-    expect(redactPersonalData('ship to 221B Baker Street, London')).toBe('ship to [address], London');
+    expect(redactPersonalData('ship to 221B Baker Street, London')).toBe(
+      'ship to [address], London',
+    );
     expect(redactPersonalData('1600 Pennsylvania Avenue NW')).toContain('[address]');
     expect(redactPersonalData('12 Queens Road, Apt 5 please')).toBe('[address] please');
   });
 
   it('leaves shopping talk alone: prices, sizes, quantities, questions about differences', () => {
-    for (const text of ['这两个有什么区别', 'M码和L码多少钱', '129元两件', 'size 40 in black, $49.99', '我身高165体重110斤', '订单号 202611270001234']) {
+    for (const text of [
+      '这两个有什么区别',
+      'M码和L码多少钱',
+      '129元两件',
+      'size 40 in black, $49.99',
+      '我身高165体重110斤',
+      '订单号 202611270001234',
+    ]) {
       expect(redactPersonalData(text)).toBe(text);
     }
   });
@@ -55,10 +64,15 @@ describe('redactPersonalData', () => {
       .tuple(fc.constantFrom('3', '4', '5', '6', '7', '8', '9'), fc.stringMatching(/^\d{9}$/))
       .map(([second, rest]) => `1${second}${rest}`);
     fc.assert(
-      fc.property(fc.string({ maxLength: 20 }).filter((s) => !/\d$/.test(s)), mobile, fc.constantFrom('', '，', ' 谢谢', '.'), (before, number, after) => {
-        const out = redactPersonalData(`${before}${number}${after}`);
-        expect(out).not.toContain(number);
-      }),
+      fc.property(
+        fc.string({ maxLength: 20 }).filter((s) => !/\d$/.test(s)),
+        mobile,
+        fc.constantFrom('', '，', ' 谢谢', '.'),
+        (before, number, after) => {
+          const out = redactPersonalData(`${before}${number}${after}`);
+          expect(out).not.toContain(number);
+        },
+      ),
     );
   });
 

@@ -6,19 +6,59 @@ import type { Catalog } from '../../../src/shops/shop-schema';
 
 /** Fragments that steer the engine into every stage, mixed with arbitrary text. */
 const fragments = [
-  '你好', '在吗', 'hi', '多少钱', 'How much?', '有黑色吗', '白色', 'navy', 'XL', '怎么下单', '我要了', "I'll take it",
-  '再考虑一下', '有點貴', 'let me think', '质量太差了', 'broken!', '物流到哪了', 'tracking number', '忽略之前的指令',
-  'ignore previous instructions', '13812345678', '上海市张江路88号', 'a@b.com', '還有貨嗎', '最好', '退款',
+  '你好',
+  '在吗',
+  'hi',
+  '多少钱',
+  'How much?',
+  '有黑色吗',
+  '白色',
+  'navy',
+  'XL',
+  '怎么下单',
+  '我要了',
+  "I'll take it",
+  '再考虑一下',
+  '有點貴',
+  'let me think',
+  '质量太差了',
+  'broken!',
+  '物流到哪了',
+  'tracking number',
+  '忽略之前的指令',
+  'ignore previous instructions',
+  '13812345678',
+  '上海市张江路88号',
+  'a@b.com',
+  '還有貨嗎',
+  '最好',
+  '退款',
 ];
-const text = fc.oneof(fc.constantFrom(...fragments), fc.string({ minLength: 1, maxLength: 80 }), fc.array(fc.constantFrom(...fragments), { minLength: 1, maxLength: 4 }).map((p) => p.join('，')));
-const message = fc.record({ from: fc.constantFrom<'buyer' | 'agent'>('buyer', 'agent'), text: text.filter((t) => t.trim().length > 0) });
-const value = fc.oneof(fc.constantFrom('黑色', '白色', 'navy', 'sage', 'M', 'L', '周二', 'Tuesday', '最好'), fc.string({ minLength: 1, maxLength: 12 }));
+const text = fc.oneof(
+  fc.constantFrom(...fragments),
+  fc.string({ minLength: 1, maxLength: 80 }),
+  fc.array(fc.constantFrom(...fragments), { minLength: 1, maxLength: 4 }).map((p) => p.join('，')),
+);
+const message = fc.record({
+  from: fc.constantFrom<'buyer' | 'agent'>('buyer', 'agent'),
+  text: text.filter((t) => t.trim().length > 0),
+});
+const value = fc.oneof(
+  fc.constantFrom('黑色', '白色', 'navy', 'sage', 'M', 'L', '周二', 'Tuesday', '最好'),
+  fc.string({ minLength: 1, maxLength: 12 }),
+);
 const catalog: fc.Arbitrary<Catalog> = fc.record({
   products: fc.array(
     fc.record({
       id: fc.string({ minLength: 1, maxLength: 8 }),
-      name: fc.oneof(fc.constantFrom('纯棉T恤', 'Linen Shirt', '顶级蚕丝被'), fc.string({ minLength: 1, maxLength: 20 })),
-      options: fc.dictionary(fc.constantFrom('colour', 'size', 'style', 'material'), fc.array(value, { maxLength: 4 })),
+      name: fc.oneof(
+        fc.constantFrom('纯棉T恤', 'Linen Shirt', '顶级蚕丝被'),
+        fc.string({ minLength: 1, maxLength: 20 }),
+      ),
+      options: fc.dictionary(
+        fc.constantFrom('colour', 'size', 'style', 'material'),
+        fc.array(value, { maxLength: 4 }),
+      ),
       deliveryDays: fc.option(fc.array(value, { minLength: 1, maxLength: 3 }), { nil: undefined }),
     }),
     { maxLength: 3 },
@@ -33,10 +73,17 @@ describe('rules engine on arbitrary valid input', () => {
       fc.asyncProperty(
         fc.array(message, { minLength: 1, maxLength: 12 }),
         fc.option(catalog, { nil: undefined }),
-        fc.option(fc.constantFrom<'zh-Hans' | 'zh-Hant' | 'en'>('zh-Hans', 'zh-Hant', 'en'), { nil: undefined }),
+        fc.option(fc.constantFrom<'zh-Hans' | 'zh-Hant' | 'en'>('zh-Hans', 'zh-Hant', 'en'), {
+          nil: undefined,
+        }),
         fc.boolean(),
         async (history: ChatMessage[], cat, locale, busyNudge) => {
-          const result = await assistant.suggest({ history, catalog: cat, locale, settings: { busyNudge } });
+          const result = await assistant.suggest({
+            history,
+            catalog: cat,
+            locale,
+            settings: { busyNudge },
+          });
           expect(result.suggestions.length).toBeGreaterThanOrEqual(1);
           expect(result.suggestions.length).toBeLessThanOrEqual(3);
           expect(result.engine).toBe('rules');
@@ -44,12 +91,21 @@ describe('rules engine on arbitrary valid input', () => {
             locale: result.locale,
             stages: [result.stage],
             busyNudgeEnabled: busyNudge,
-            knownValues: (cat?.products ?? []).flatMap((p) => [...Object.values(p.options).flat(), ...(p.deliveryDays ?? [])]),
-            catalogTerms: (cat?.products ?? []).flatMap((p) => [p.name, ...Object.values(p.options).flat(), ...(p.deliveryDays ?? [])]),
+            knownValues: (cat?.products ?? []).flatMap((p) => [
+              ...Object.values(p.options).flat(),
+              ...(p.deliveryDays ?? []),
+            ]),
+            catalogTerms: (cat?.products ?? []).flatMap((p) => [
+              p.name,
+              ...Object.values(p.options).flat(),
+              ...(p.deliveryDays ?? []),
+            ]),
           });
           for (const s of result.suggestions) {
             // Either-or options may come from the chat when there is no catalog: that check lives in the eval audit.
-            const violations = checkSuggestion(s, context).filter((v) => !(v === 'invented_option' && !cat?.products.length));
+            const violations = checkSuggestion(s, context).filter(
+              (v) => !(v === 'invented_option' && !cat?.products.length),
+            );
             expect(violations).toEqual([]);
           }
         },

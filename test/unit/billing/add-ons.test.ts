@@ -9,19 +9,31 @@ describe('overtime add-on', () => {
     // 2.5 h × 3000 fen × 150% = 11250 fen; total 600000 + 11250 = 611250.
     const p = plan({ ...seats, overtime: { hourlyBaseFen: 3000, ratePercent: 150 } });
     const priced = priceMonth(p, monthOf('2026-11', { overtimeHours: 2.5 }));
-    expect(priced.lines[1]).toMatchObject({ kind: 'overtime', quantity: 2.5, unitFen: 3000, percent: 150, amountFen: 11250 });
+    expect(priced.lines[1]).toMatchObject({
+      kind: 'overtime',
+      quantity: 2.5,
+      unitFen: 3000,
+      percent: 150,
+      amountFen: 11250,
+    });
     expect(priced.totalFen).toBe(611250);
   });
 
   it('rounds the product of hours and rate once, half up', () => {
     // 1.25 h × 3333 × 150% = 6249.375 → 6249.
     const p = plan({ ...seats, overtime: { hourlyBaseFen: 3333, ratePercent: 150 } });
-    expect(priceMonth(p, monthOf('2026-11', { overtimeHours: 1.25 })).lines[1]?.amountFen).toBe(6249);
+    expect(priceMonth(p, monthOf('2026-11', { overtimeHours: 1.25 })).lines[1]?.amountFen).toBe(
+      6249,
+    );
     // 0.5 h × 3333 × 150% = 2499.75 → 2500.
-    expect(priceMonth(p, monthOf('2026-11', { overtimeHours: 0.5 })).lines[1]?.amountFen).toBe(2500);
+    expect(priceMonth(p, monthOf('2026-11', { overtimeHours: 0.5 })).lines[1]?.amountFen).toBe(
+      2500,
+    );
     // 0.5 h × 3333 × 100% = 1666.5 → 1667 (an exact half goes up).
     const plain = plan({ ...seats, overtime: { hourlyBaseFen: 3333, ratePercent: 100 } });
-    expect(priceMonth(plain, monthOf('2026-11', { overtimeHours: 0.5 })).lines[1]?.amountFen).toBe(1667);
+    expect(priceMonth(plain, monthOf('2026-11', { overtimeHours: 0.5 })).lines[1]?.amountFen).toBe(
+      1667,
+    );
   });
 
   it('reads hours summed in floats as hundredths: 0.1 + 0.2 h is 0.3 h', () => {
@@ -49,20 +61,38 @@ describe('performance add-on', () => {
 
   it('adds bonusPercent of the base fee when satisfaction reaches the minimum', () => {
     // Base fee 2 × 600000 = 1200000; satisfaction 46 / 10 = 4.6 ≥ 4.5 → 5% × 1200000 = 60000.
-    const priced = priceMonth(seats, monthOf('2026-11', { satisfaction: { ratings: 10, ratingSum: 46 } }));
-    expect(priced.lines[1]).toMatchObject({ kind: 'performance', quantity: 1, unitFen: 1200000, percent: 5, amountFen: 60000 });
+    const priced = priceMonth(
+      seats,
+      monthOf('2026-11', { satisfaction: { ratings: 10, ratingSum: 46 } }),
+    );
+    expect(priced.lines[1]).toMatchObject({
+      kind: 'performance',
+      quantity: 1,
+      unitFen: 1200000,
+      percent: 5,
+      amountFen: 60000,
+    });
     expect(priced.totalFen).toBe(1260000);
     expect(priced.inputs.performance).toMatchObject({ target: 4.5, measured: 4.6, met: true });
   });
 
   it('earns nothing below the minimum, and nothing without ratings', () => {
     // 44 / 10 = 4.4 < 4.5 → zero line.
-    const low = priceMonth(seats, monthOf('2026-11', { satisfaction: { ratings: 10, ratingSum: 44 } }));
+    const low = priceMonth(
+      seats,
+      monthOf('2026-11', { satisfaction: { ratings: 10, ratingSum: 44 } }),
+    );
     expect(low.lines[1]).toMatchObject({ kind: 'performance', quantity: 0, amountFen: 0 });
-    expect(low.lines[1]?.description).toBe('Performance bonus 5%: not earned (satisfaction 4.40 < 4.5)');
+    expect(low.lines[1]?.description).toBe(
+      'Performance bonus 5%: not earned (satisfaction 4.40 < 4.5)',
+    );
     expect(low.totalFen).toBe(1200000);
     const unrated = priceMonth(seats, monthOf('2026-11'));
-    expect(unrated.inputs.performance).toMatchObject({ measured: null, met: false, summary: 'satisfaction: no data, counts as missed' });
+    expect(unrated.inputs.performance).toMatchObject({
+      measured: null,
+      met: false,
+      summary: 'satisfaction: no data, counts as missed',
+    });
     expect(unrated.totalFen).toBe(1200000);
   });
 
@@ -76,7 +106,10 @@ describe('performance add-on', () => {
       overtime: { hourlyBaseFen: 3000, ratePercent: 150 },
       performance: { minSatisfaction: 4.5, bonusPercent: 5 },
     });
-    const priced = priceMonth(both, monthOf('2026-11', { overtimeHours: 10, satisfaction: { ratings: 2, ratingSum: 10 } }));
+    const priced = priceMonth(
+      both,
+      monthOf('2026-11', { overtimeHours: 10, satisfaction: { ratings: 2, ratingSum: 10 } }),
+    );
     expect(priced.lines.map((l) => [l.kind, l.amountFen])).toEqual([
       ['seats', 1200000],
       ['overtime', 45000],

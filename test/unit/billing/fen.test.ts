@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { compareRatios, exactDecimal, formatRatio, ratio } from '../../../src/billing/exact-decimal';
+import {
+  compareRatios,
+  exactDecimal,
+  formatRatio,
+  ratio,
+} from '../../../src/billing/exact-decimal';
 import { formatYuan, roundHalfUp } from '../../../src/billing/fen';
 
 describe('roundHalfUp', () => {

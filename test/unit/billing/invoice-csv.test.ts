@@ -24,20 +24,30 @@ describe('invoice CSV', () => {
   it('quotes commas, quotes and line breaks as RFC 4180 says', () => {
     const csv = invoiceToCsv({
       currency: 'CNY',
-      lines: [{ kind: 'adjustment', description: 'Late, "re-counted"\nreceptions', quantity: 1, unitFen: 5, amountFen: 5 }],
+      lines: [
+        {
+          kind: 'adjustment',
+          description: 'Late, "re-counted"\nreceptions',
+          quantity: 1,
+          unitFen: 5,
+          amountFen: 5,
+        },
+      ],
       totalFen: 5,
     });
     expect(csv.split('\r\n')[1]).toBe('adjustment,"Late, ""re-counted""\nreceptions",1,5,5');
   });
 
   it('neutralises text cells that a spreadsheet would run as a formula, but keeps negative amounts numeric', () => {
-    const lines = ['=HYPERLINK("http://x")', '+1+1', '-2+3', '@SUM(A1)', '\tcmd'].map((description) => ({
-      kind: 'adjustment' as const,
-      description,
-      quantity: 1,
-      unitFen: -1000,
-      amountFen: -1000,
-    }));
+    const lines = ['=HYPERLINK("http://x")', '+1+1', '-2+3', '@SUM(A1)', '\tcmd'].map(
+      (description) => ({
+        kind: 'adjustment' as const,
+        description,
+        quantity: 1,
+        unitFen: -1000,
+        amountFen: -1000,
+      }),
+    );
     const rows = invoiceToCsv({ currency: 'CNY', lines, totalFen: -5000 }).split('\r\n');
     expect(rows.slice(1, 6)).toEqual([
       `adjustment,"'=HYPERLINK(""http://x"")",1,-1000,-1000`,

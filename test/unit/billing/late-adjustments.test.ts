@@ -23,7 +23,9 @@ describe('late adjustments', () => {
       ['adjustment', 1, 5300, 5300],
       ['adjustment', 1, -1000, -1000],
     ]);
-    expect(priced.lines[2]?.description).toBe('Late adjustment for 2026-10: receptions recorded after close');
+    expect(priced.lines[2]?.description).toBe(
+      'Late adjustment for 2026-10: receptions recorded after close',
+    );
     expect(priced.totalFen).toBe(9900);
     expect(priced.inputs.baseFeeFen).toBe(5600);
   });
@@ -31,8 +33,13 @@ describe('late adjustments', () => {
   it('derives the adjustment from repricing a final month with its late events', () => {
     // October final: 1 day, 10 receptions → 5000 + 3000 = 8000.
     // A late reception on a new day: 2 days, 11 receptions → 10000 + 3300 = 13300; adjustment +5300.
-    const final = priceMonth(perReception, monthOf('2026-10', { days: [day('2026-10-01', 10, 10, 1)] }));
-    const withLate = monthOf('2026-10', { days: [day('2026-10-01', 10, 10, 1), day('2026-10-31', 1, 1, 1)] });
+    const final = priceMonth(
+      perReception,
+      monthOf('2026-10', { days: [day('2026-10-01', 10, 10, 1)] }),
+    );
+    const withLate = monthOf('2026-10', {
+      days: [day('2026-10-01', 10, 10, 1), day('2026-10-31', 1, 1, 1)],
+    });
     expect(lateAdjustmentFor(final, withLate, 'late receptions')).toEqual({
       month: '2026-10',
       description: 'late receptions',
@@ -40,7 +47,7 @@ describe('late adjustments', () => {
     });
   });
 
-  it('ignores the final month\'s own adjustments when taking the difference', () => {
+  it("ignores the final month's own adjustments when taking the difference", () => {
     // September final under per_reception with a +700 adjustment for August: 5000 + 300 = 5300 charges.
     // Late: one more reception the same day → 5000 + 600 = 5600; adjustment +300, the +700 is not counted again.
     const september = monthOf('2026-09', {
@@ -48,7 +55,10 @@ describe('late adjustments', () => {
       lateAdjustments: [{ month: '2026-08', description: 'late', amountFen: 700 }],
     });
     const final = priceMonth(perReception, september);
-    const withLate = monthOf('2026-09', { days: [day('2026-09-01', 2, 2, 1)], lateAdjustments: september.lateAdjustments });
+    const withLate = monthOf('2026-09', {
+      days: [day('2026-09-01', 2, 2, 1)],
+      lateAdjustments: september.lateAdjustments,
+    });
     expect(lateAdjustmentFor(final, withLate, 'one more reception').amountFen).toBe(300);
   });
 

@@ -1,8 +1,16 @@
-import { buildMonthMeasures, type DayMeasures, type MonthCounters, type MonthMeasures } from '../../../src/billing/month-measures';
-import { planSchema, type Plan } from '../../../src/billing/plan-schema';
+import {
+  buildMonthMeasures,
+  type DayMeasures,
+  type MonthCounters,
+  type MonthMeasures,
+} from '../../../src/billing/month-measures';
+import { type Plan, planSchema } from '../../../src/billing/plan-schema';
 
 /** Measures for one month built the way metering will: raw counters in, derived fields computed. */
-export function monthOf(month: string, counters: Partial<Omit<MonthCounters, 'month'>> = {}): MonthMeasures {
+export function monthOf(
+  month: string,
+  counters: Partial<Omit<MonthCounters, 'month'>> = {},
+): MonthMeasures {
   return buildMonthMeasures({
     shopId: 'shop-1',
     month,
@@ -28,7 +36,12 @@ export function spread(month: string, count: number, activeDays: number): DayMea
   }));
 }
 
-export function day(date: string, consultations: number, receptions: number, seatDays: number): DayMeasures {
+export function day(
+  date: string,
+  consultations: number,
+  receptions: number,
+  seatDays: number,
+): DayMeasures {
   return { date, consultations, receptions, seatDays };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseMonthMeasures, type MonthMeasures } from '../../../src/billing/month-measures';
-import { priceMonth } from '../../../src/billing/price-month';
+import { type MonthMeasures, parseMonthMeasures } from '../../../src/billing/month-measures';
 import type { Plan } from '../../../src/billing/plan-schema';
+import { priceMonth } from '../../../src/billing/price-month';
 import { AppError } from '../../../src/shared/errors';
 import { day, monthOf, plan } from './month-fixture';
 
@@ -48,8 +48,13 @@ describe('month measures', () => {
   });
 
   it('rejects totals that do not add up to the days', () => {
-    const m = { ...monthOf('2026-03', { days: [day('2026-03-01', 20, 18, 2)] }), consultations: 21 };
-    expect(rejection(m)).toContainEqual(expect.stringContaining('consultations is 21 but the days add up to 20'));
+    const m = {
+      ...monthOf('2026-03', { days: [day('2026-03-01', 20, 18, 2)] }),
+      consultations: 21,
+    };
+    expect(rejection(m)).toContainEqual(
+      expect.stringContaining('consultations is 21 but the days add up to 20'),
+    );
   });
 
   it('rejects a day outside the month, a repeated day and more receptions than consultations', () => {
@@ -64,10 +69,18 @@ describe('month measures', () => {
 
   it('rejects a wrong daysInMonth, a stale average and an adjustment for the same month', () => {
     const base = monthOf('2026-02', { days: [day('2026-02-01', 10, 10, 1)] });
-    expect(rejection({ ...base, daysInMonth: 30 })).toContainEqual(expect.stringContaining('2026-02 has 28'));
-    expect(rejection({ ...base, averageDaily: 10 / 30 })).toContainEqual(expect.stringContaining('averageDaily'));
-    const sameMonth = monthOf('2026-02', { lateAdjustments: [{ month: '2026-02', description: 'x', amountFen: 1 }] });
-    expect(rejection(sameMonth)).toContainEqual(expect.stringContaining('not for a month before 2026-02'));
+    expect(rejection({ ...base, daysInMonth: 30 })).toContainEqual(
+      expect.stringContaining('2026-02 has 28'),
+    );
+    expect(rejection({ ...base, averageDaily: 10 / 30 })).toContainEqual(
+      expect.stringContaining('averageDaily'),
+    );
+    const sameMonth = monthOf('2026-02', {
+      lateAdjustments: [{ month: '2026-02', description: 'x', amountFen: 1 }],
+    });
+    expect(rejection(sameMonth)).toContainEqual(
+      expect.stringContaining('not for a month before 2026-02'),
+    );
   });
 
   it('rejects overtime hours finer than a hundredth and an unknown time zone', () => {
@@ -79,7 +92,9 @@ describe('month measures', () => {
     const bad = { ...monthOf('2026-03'), seatDays: 4 };
     expect(() => priceMonth(seats, bad)).toThrow(AppError);
     const broken = { model: 'dedicated_seat', seats: 0, monthlyFenPerSeat: 600000 } as Plan;
-    expect(() => priceMonth(broken, monthOf('2026-03'))).toThrow(expect.objectContaining({ code: 'invalid_plan' }));
+    expect(() => priceMonth(broken, monthOf('2026-03'))).toThrow(
+      expect.objectContaining({ code: 'invalid_plan' }),
+    );
   });
 
   it('records the shop, month and zone the invoice was priced for', () => {

@@ -31,8 +31,18 @@ describe('monthly plan with a performance holdback', () => {
     ]);
     expect(priced.totalFen).toBe(800000);
     expect(priced.inputs.targets).toEqual([
-      expect.objectContaining({ name: 'maxAverageFirstResponseSeconds', target: 60, measured: 50, met: true }),
-      expect.objectContaining({ name: 'minWithin3MinRate', target: 0.9, measured: 0.95, met: true }),
+      expect.objectContaining({
+        name: 'maxAverageFirstResponseSeconds',
+        target: 60,
+        measured: 50,
+        met: true,
+      }),
+      expect.objectContaining({
+        name: 'minWithin3MinRate',
+        target: 0.9,
+        measured: 0.95,
+        met: true,
+      }),
       expect.objectContaining({ name: 'minSatisfaction', target: 4.5, measured: 4.6, met: true }),
     ]);
   });
@@ -61,7 +71,12 @@ describe('monthly plan with a performance holdback', () => {
       }),
     );
     expect(priced.totalFen).toBe(680000);
-    expect(priced.lines[1]).toMatchObject({ kind: 'holdback', quantity: 0, unitFen: 120000, amountFen: 0 });
+    expect(priced.lines[1]).toMatchObject({
+      kind: 'holdback',
+      quantity: 0,
+      unitFen: 120000,
+      amountFen: 0,
+    });
     expect(priced.lines[1]?.description).toContain('target missed (satisfaction 4.40 < 4.5)');
     expect(priced.inputs.targets?.map((t) => t.met)).toEqual([true, true, false]);
   });
@@ -70,14 +85,26 @@ describe('monthly plan with a performance holdback', () => {
     // No buyer rated anything: satisfaction is null → missed → 680000.
     const priced = priceMonth(
       monthly,
-      monthOf('2026-03', { days, firstResponse: { answered: 100, totalResponseMs: 5_000_000, within3Min: 95 } }),
+      monthOf('2026-03', {
+        days,
+        firstResponse: { answered: 100, totalResponseMs: 5_000_000, within3Min: 95 },
+      }),
     );
     expect(priced.totalFen).toBe(680000);
-    expect(priced.inputs.targets?.[2]).toMatchObject({ name: 'minSatisfaction', measured: null, met: false });
+    expect(priced.inputs.targets?.[2]).toMatchObject({
+      name: 'minSatisfaction',
+      measured: null,
+      met: false,
+    });
   });
 
   it('misses response targets in a month with no consultations at all', () => {
-    const timing = plan({ model: 'monthly', monthlyFen: 800000, holdbackPercent: 15, targets: { maxAverageFirstResponseSeconds: 60 } });
+    const timing = plan({
+      model: 'monthly',
+      monthlyFen: 800000,
+      holdbackPercent: 15,
+      targets: { maxAverageFirstResponseSeconds: 60 },
+    });
     const priced = priceMonth(timing, monthOf('2026-03'));
     expect(priced.inputs.targets?.[0]).toMatchObject({ measured: null, met: false });
     expect(priced.totalFen).toBe(680000);

@@ -3,9 +3,24 @@ import { planSchema } from '../../../src/billing/plan-schema';
 
 describe('plan schema', () => {
   it.each([
-    { model: 'tiered', tiers: [{ upToAverageDaily: 50, monthlyFen: 150000 }, { upToAverageDaily: null, monthlyFen: 400000 }] },
-    { model: 'per_day', dayRateFen: { online: 25000, inbound: 28000, outbound: 30000 }, channel: 'online' },
-    { model: 'monthly', monthlyFen: 800000, holdbackPercent: 15, targets: { maxAverageFirstResponseSeconds: 60 } },
+    {
+      model: 'tiered',
+      tiers: [
+        { upToAverageDaily: 50, monthlyFen: 150000 },
+        { upToAverageDaily: null, monthlyFen: 400000 },
+      ],
+    },
+    {
+      model: 'per_day',
+      dayRateFen: { online: 25000, inbound: 28000, outbound: 30000 },
+      channel: 'online',
+    },
+    {
+      model: 'monthly',
+      monthlyFen: 800000,
+      holdbackPercent: 15,
+      targets: { maxAverageFirstResponseSeconds: 60 },
+    },
     { model: 'per_reception', dailyBaseFen: 5000, perReceptionFen: 300 },
     { model: 'dedicated_seat', seats: 2, monthlyFenPerSeat: 600000 },
     {
@@ -21,11 +36,35 @@ describe('plan schema', () => {
   });
 
   it.each([
-    ['tiers out of order', { model: 'tiered', tiers: [{ upToAverageDaily: 100, monthlyFen: 1 }, { upToAverageDaily: 50, monthlyFen: 2 }, { upToAverageDaily: null, monthlyFen: 3 }] }],
-    ['no open-ended last tier', { model: 'tiered', tiers: [{ upToAverageDaily: 50, monthlyFen: 1 }] }],
-    ['no rate for the plan channel', { model: 'per_day', dayRateFen: { inbound: 28000 }, channel: 'online' }],
+    [
+      'tiers out of order',
+      {
+        model: 'tiered',
+        tiers: [
+          { upToAverageDaily: 100, monthlyFen: 1 },
+          { upToAverageDaily: 50, monthlyFen: 2 },
+          { upToAverageDaily: null, monthlyFen: 3 },
+        ],
+      },
+    ],
+    [
+      'no open-ended last tier',
+      { model: 'tiered', tiers: [{ upToAverageDaily: 50, monthlyFen: 1 }] },
+    ],
+    [
+      'no rate for the plan channel',
+      { model: 'per_day', dayRateFen: { inbound: 28000 }, channel: 'online' },
+    ],
     ['fractional fen', { model: 'dedicated_seat', seats: 1, monthlyFenPerSeat: 600000.5 }],
-    ['overtime above 500%', { model: 'dedicated_seat', seats: 1, monthlyFenPerSeat: 1, overtime: { hourlyBaseFen: 1, ratePercent: 501 } }],
+    [
+      'overtime above 500%',
+      {
+        model: 'dedicated_seat',
+        seats: 1,
+        monthlyFenPerSeat: 1,
+        overtime: { hourlyBaseFen: 1, ratePercent: 501 },
+      },
+    ],
   ])('rejects a plan with %s', (_why, example) => {
     expect(planSchema.safeParse(example).success).toBe(false);
   });

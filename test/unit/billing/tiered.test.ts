@@ -17,9 +17,20 @@ describe('tiered plan (volume pricing on the average daily consultations)', () =
     // March has 31 days; 1550 / 31 = 50 exactly, and 50 ≤ 50 → tier 1, 150000 fen.
     const priced = priceMonth(tiered, monthOf('2026-03', { days: spread('2026-03', 1550, 31) }));
     expect(priced.totalFen).toBe(150000);
-    expect(priced.lines).toEqual([expect.objectContaining({ kind: 'tier', quantity: 1, unitFen: 150000, amountFen: 150000 })]);
-    expect(priced.inputs.tier).toMatchObject({ index: 0, upToAverageDaily: 50, monthlyFen: 150000 });
-    expect(priced.inputs.figures).toMatchObject({ consultations: 1550, daysInMonth: 31, averageDaily: '50.00', averageDailyExact: '1550/31' });
+    expect(priced.lines).toEqual([
+      expect.objectContaining({ kind: 'tier', quantity: 1, unitFen: 150000, amountFen: 150000 }),
+    ]);
+    expect(priced.inputs.tier).toMatchObject({
+      index: 0,
+      upToAverageDaily: 50,
+      monthlyFen: 150000,
+    });
+    expect(priced.inputs.figures).toMatchObject({
+      consultations: 1550,
+      daysInMonth: 31,
+      averageDaily: '50.00',
+      averageDailyExact: '1550/31',
+    });
   });
 
   it('moves one consultation over the bound to the next tier', () => {
@@ -36,17 +47,27 @@ describe('tiered plan (volume pricing on the average daily consultations)', () =
 
   it('divides by calendar days of the month, not by days with activity', () => {
     // 1550 consultations on 10 busy days of March still average 1550 / 31 = 50 → tier 1.
-    expect(priceMonth(tiered, monthOf('2026-03', { days: spread('2026-03', 1550, 10) })).totalFen).toBe(150000);
+    expect(
+      priceMonth(tiered, monthOf('2026-03', { days: spread('2026-03', 1550, 10) })).totalFen,
+    ).toBe(150000);
     // The same 1550 in 30-day April: 1550 / 30 = 51.67 > 50 → tier 2.
-    expect(priceMonth(tiered, monthOf('2026-04', { days: spread('2026-04', 1550, 10) })).totalFen).toBe(250000);
+    expect(
+      priceMonth(tiered, monthOf('2026-04', { days: spread('2026-04', 1550, 10) })).totalFen,
+    ).toBe(250000);
   });
 
   it('knows February has 28 days, 29 in a leap year', () => {
     // 2026-02: 1400 / 28 = 50 → tier 1; 1401 → tier 2.
-    expect(priceMonth(tiered, monthOf('2026-02', { days: spread('2026-02', 1400, 28) })).totalFen).toBe(150000);
-    expect(priceMonth(tiered, monthOf('2026-02', { days: spread('2026-02', 1401, 28) })).totalFen).toBe(250000);
+    expect(
+      priceMonth(tiered, monthOf('2026-02', { days: spread('2026-02', 1400, 28) })).totalFen,
+    ).toBe(150000);
+    expect(
+      priceMonth(tiered, monthOf('2026-02', { days: spread('2026-02', 1401, 28) })).totalFen,
+    ).toBe(250000);
     // 2028-02: 1450 / 29 = 50 → tier 1.
-    expect(priceMonth(tiered, monthOf('2028-02', { days: spread('2028-02', 1450, 29) })).totalFen).toBe(150000);
+    expect(
+      priceMonth(tiered, monthOf('2028-02', { days: spread('2028-02', 1450, 29) })).totalFen,
+    ).toBe(150000);
   });
 
   it('uses the open-ended last tier above every bound, and the first tier for an empty month', () => {
@@ -67,7 +88,11 @@ describe('tiered plan (volume pricing on the average daily consultations)', () =
         { upToAverageDaily: null, monthlyFen: 200000 },
       ],
     });
-    expect(priceMonth(decimal, monthOf('2026-04', { days: spread('2026-04', 999, 30) })).totalFen).toBe(100000);
-    expect(priceMonth(decimal, monthOf('2026-04', { days: spread('2026-04', 1000, 30) })).totalFen).toBe(200000);
+    expect(
+      priceMonth(decimal, monthOf('2026-04', { days: spread('2026-04', 999, 30) })).totalFen,
+    ).toBe(100000);
+    expect(
+      priceMonth(decimal, monthOf('2026-04', { days: spread('2026-04', 1000, 30) })).totalFen,
+    ).toBe(200000);
   });
 });

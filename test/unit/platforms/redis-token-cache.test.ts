@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRedisTokenCache } from '../../../src/platforms/redis-token-cache';
 
 let redis: Redis;
@@ -36,7 +35,9 @@ describe('redis token cache', () => {
       await cache.set('k', 'fresh-token', 100);
       return 'fresh-token';
     };
-    const results = await Promise.all(Array.from({ length: 5 }, () => cache.withLock('k', fetcher)));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => cache.withLock('k', fetcher)),
+    );
     expect(calls).toBe(1);
     expect(results).toEqual(Array(5).fill('fresh-token'));
   });
@@ -51,7 +52,11 @@ describe('redis token cache', () => {
       await cache.set('k', 'renewed', 100);
       return 'renewed';
     };
-    const results = await Promise.all([cache.withLock('k', fetcher), cache.withLock('k', fetcher), cache.withLock('k', fetcher)]);
+    const results = await Promise.all([
+      cache.withLock('k', fetcher),
+      cache.withLock('k', fetcher),
+      cache.withLock('k', fetcher),
+    ]);
     expect(calls).toBe(1);
     expect(results).toEqual(['renewed', 'renewed', 'renewed']);
   });

@@ -35,8 +35,11 @@ describe('whatsapp credentials', () => {
 });
 
 describe('whatsapp verify', () => {
-  it('accepts Meta\'s documented example signed with the app secret', () => {
-    const request = signedWhatsappDelivery({ secret: credentials.appSecret, body: documentedWhatsappText });
+  it("accepts Meta's documented example signed with the app secret", () => {
+    const request = signedWhatsappDelivery({
+      secret: credentials.appSecret,
+      body: documentedWhatsappText,
+    });
     expect(() => whatsappAdapter.verify(asInbound(request), credentials)).not.toThrow();
   });
 
@@ -47,28 +50,68 @@ describe('whatsapp verify', () => {
   });
 
   it('rejects a tampered body, a missing signature and a wrong secret with 401', () => {
-    const request = signedWhatsappDelivery({ secret: credentials.appSecret, body: documentedWhatsappText });
-    const tampered = { ...request, rawBody: Buffer.from(request.rawBody.toString().replace('color', 'colour')) };
-    expectAppError(() => whatsappAdapter.verify(asInbound(tampered), credentials), 401, 'invalid_signature');
+    const request = signedWhatsappDelivery({
+      secret: credentials.appSecret,
+      body: documentedWhatsappText,
+    });
+    const tampered = {
+      ...request,
+      rawBody: Buffer.from(request.rawBody.toString().replace('color', 'colour')),
+    };
+    expectAppError(
+      () => whatsappAdapter.verify(asInbound(tampered), credentials),
+      401,
+      'invalid_signature',
+    );
     const unsigned = { ...request, headers: { 'content-type': 'application/json' } };
-    expectAppError(() => whatsappAdapter.verify(asInbound(unsigned), credentials), 401, 'invalid_signature');
-    const wrongSecret = signedWhatsappDelivery({ secret: 'another-secret', body: documentedWhatsappText });
-    expectAppError(() => whatsappAdapter.verify(asInbound(wrongSecret), credentials), 401, 'invalid_signature');
-    const noPrefix = { ...request, headers: { 'x-hub-signature-256': request.headers['x-hub-signature-256']!.slice(7) } };
-    expectAppError(() => whatsappAdapter.verify(asInbound(noPrefix), credentials), 401, 'invalid_signature');
+    expectAppError(
+      () => whatsappAdapter.verify(asInbound(unsigned), credentials),
+      401,
+      'invalid_signature',
+    );
+    const wrongSecret = signedWhatsappDelivery({
+      secret: 'another-secret',
+      body: documentedWhatsappText,
+    });
+    expectAppError(
+      () => whatsappAdapter.verify(asInbound(wrongSecret), credentials),
+      401,
+      'invalid_signature',
+    );
+    const noPrefix = {
+      ...request,
+      headers: { 'x-hub-signature-256': request.headers['x-hub-signature-256']!.slice(7) },
+    };
+    expectAppError(
+      () => whatsappAdapter.verify(asInbound(noPrefix), credentials),
+      401,
+      'invalid_signature',
+    );
   });
 
-  it('verifies the bytes as received, with Meta\'s escaped unicode intact', () => {
+  it("verifies the bytes as received, with Meta's escaped unicode intact", () => {
     const raw = Buffer.from(
-      JSON.stringify(whatsappDeliveryWithText('\u00e4\u00f6\u00e5')).replace('äöå', '\\u00e4\\u00f6\\u00e5'),
+      JSON.stringify(whatsappDeliveryWithText('\u00e4\u00f6\u00e5')).replace(
+        'äöå',
+        '\\u00e4\\u00f6\\u00e5',
+      ),
     );
-    const request = { rawBody: raw, headers: { 'x-hub-signature-256': whatsappSignature(raw, credentials.appSecret) }, query: {} };
+    const request = {
+      rawBody: raw,
+      headers: { 'x-hub-signature-256': whatsappSignature(raw, credentials.appSecret) },
+      query: {},
+    };
     whatsappAdapter.verify(asInbound(request), credentials);
-    expect(whatsappAdapter.parse(asInbound(request), credentials).events[0]).toMatchObject({ text: 'äöå' });
+    expect(whatsappAdapter.parse(asInbound(request), credentials).events[0]).toMatchObject({
+      text: 'äöå',
+    });
   });
 
   it('never accepts a mutated body or a mutated signature (property)', () => {
-    const request = signedWhatsappDelivery({ secret: credentials.appSecret, body: documentedWhatsappText });
+    const request = signedWhatsappDelivery({
+      secret: credentials.appSecret,
+      body: documentedWhatsappText,
+    });
     const signature = request.headers['x-hub-signature-256']!;
     fc.assert(
       fc.property(
@@ -77,7 +120,10 @@ describe('whatsapp verify', () => {
         (index, flip) => {
           const body = Buffer.from(request.rawBody);
           body[index] = body[index]! ^ flip;
-          expectAppError(() => whatsappAdapter.verify(asInbound({ ...request, rawBody: body }), credentials), 401);
+          expectAppError(
+            () => whatsappAdapter.verify(asInbound({ ...request, rawBody: body }), credentials),
+            401,
+          );
         },
       ),
     );
@@ -85,7 +131,11 @@ describe('whatsapp verify', () => {
       fc.property(fc.string({ minLength: 0, maxLength: 80 }), (candidate) => {
         fc.pre(candidate !== signature && candidate.toLowerCase() !== signature);
         expectAppError(
-          () => whatsappAdapter.verify(asInbound({ ...request, headers: { 'x-hub-signature-256': candidate } }), credentials),
+          () =>
+            whatsappAdapter.verify(
+              asInbound({ ...request, headers: { 'x-hub-signature-256': candidate } }),
+              credentials,
+            ),
           401,
         );
       }),
@@ -96,7 +146,11 @@ describe('whatsapp verify', () => {
         fc.pre(hex[index] !== char);
         const mutated = `sha256=${hex.slice(0, index)}${char}${hex.slice(index + 1)}`;
         expectAppError(
-          () => whatsappAdapter.verify(asInbound({ ...request, headers: { 'x-hub-signature-256': mutated } }), credentials),
+          () =>
+            whatsappAdapter.verify(
+              asInbound({ ...request, headers: { 'x-hub-signature-256': mutated } }),
+              credentials,
+            ),
           401,
         );
       }),
@@ -115,7 +169,10 @@ function whatsappDeliveryWithText(text: string) {
             field: 'messages',
             value: {
               messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550783881', phone_number_id: credentials.phoneNumberId },
+              metadata: {
+                display_phone_number: '15550783881',
+                phone_number_id: credentials.phoneNumberId,
+              },
               messages: [whatsappMessage({ id: 'wamid.unicode', text })],
             },
           },
@@ -134,7 +191,10 @@ describe('whatsapp handshake', () => {
   });
 
   it('refuses a wrong verify token with 403 and a missing challenge with 400', () => {
-    expectAppError(() => whatsappAdapter.handshake!(asInbound(whatsappHandshake('guess')), credentials), 403);
+    expectAppError(
+      () => whatsappAdapter.handshake!(asInbound(whatsappHandshake('guess')), credentials),
+      403,
+    );
     const noChallenge = whatsappHandshake();
     delete noChallenge.query['hub.challenge'];
     expectAppError(() => whatsappAdapter.handshake!(asInbound(noChallenge), credentials), 400);
@@ -143,7 +203,10 @@ describe('whatsapp handshake', () => {
 
 describe('whatsapp parse', () => {
   it('turns the documented text message into a buyer message', () => {
-    const request = signedWhatsappDelivery({ secret: credentials.appSecret, body: documentedWhatsappText });
+    const request = signedWhatsappDelivery({
+      secret: credentials.appSecret,
+      body: documentedWhatsappText,
+    });
     const { events, response } = whatsappAdapter.parse(asInbound(request), credentials);
     expect(response).toBeUndefined();
     expect(events).toEqual([
@@ -173,8 +236,14 @@ describe('whatsapp parse', () => {
                 metadata: { phone_number_id: credentials.phoneNumberId },
                 messages: [
                   whatsappMessage({ id: 'wamid.1', text: 'first' }),
-                  whatsappMessage({ id: 'wamid.2', raw: { type: 'image', image: { id: 'media', mime_type: 'image/jpeg' } } }),
-                  whatsappMessage({ id: 'wamid.3', raw: { type: 'image', image: { id: 'media', caption: 'this one' } } }),
+                  whatsappMessage({
+                    id: 'wamid.2',
+                    raw: { type: 'image', image: { id: 'media', mime_type: 'image/jpeg' } },
+                  }),
+                  whatsappMessage({
+                    id: 'wamid.3',
+                    raw: { type: 'image', image: { id: 'media', caption: 'this one' } },
+                  }),
                 ],
               },
             },
@@ -188,8 +257,21 @@ describe('whatsapp parse', () => {
               value: {
                 metadata: { phone_number_id: credentials.phoneNumberId },
                 messages: [
-                  whatsappMessage({ id: 'wamid.4', from: '447700900123', raw: { type: 'location', location: { latitude: 1, longitude: 2 } } }),
-                  whatsappMessage({ id: 'wamid.5', raw: { type: 'interactive', interactive: { type: 'button_reply', button_reply: { id: 'b', title: 'Yes please' } } } }),
+                  whatsappMessage({
+                    id: 'wamid.4',
+                    from: '447700900123',
+                    raw: { type: 'location', location: { latitude: 1, longitude: 2 } },
+                  }),
+                  whatsappMessage({
+                    id: 'wamid.5',
+                    raw: {
+                      type: 'interactive',
+                      interactive: {
+                        type: 'button_reply',
+                        button_reply: { id: 'b', title: 'Yes please' },
+                      },
+                    },
+                  }),
                 ],
               },
             },
@@ -223,7 +305,10 @@ describe('whatsapp parse', () => {
       { id: 'wamid.echo3', type: 'revoke' },
       { id: 'wamid.echo4', type: 'image' },
     ]);
-    const events = whatsappAdapter.parse(asInbound(signedWhatsappDelivery({ secret: 'x', body })), credentials).events;
+    const events = whatsappAdapter.parse(
+      asInbound(signedWhatsappDelivery({ secret: 'x', body })),
+      credentials,
+    ).events;
     expect(events).toEqual([
       {
         kind: 'message',
@@ -250,9 +335,20 @@ describe('whatsapp parse', () => {
 
   it('rejects malformed payloads with 400 naming the field', () => {
     const notJson = { rawBody: Buffer.from('{nope'), headers: {}, query: {} };
-    expectAppError(() => whatsappAdapter.parse(asInbound(notJson), credentials), 400, 'invalid_payload');
-    const wrongObject = signedWhatsappDelivery({ secret: 'x', body: { object: 'page', entry: [] } });
-    const error = expectAppError(() => whatsappAdapter.parse(asInbound(wrongObject), credentials), 400, 'invalid_payload');
+    expectAppError(
+      () => whatsappAdapter.parse(asInbound(notJson), credentials),
+      400,
+      'invalid_payload',
+    );
+    const wrongObject = signedWhatsappDelivery({
+      secret: 'x',
+      body: { object: 'page', entry: [] },
+    });
+    const error = expectAppError(
+      () => whatsappAdapter.parse(asInbound(wrongObject), credentials),
+      400,
+      'invalid_payload',
+    );
     expect(error.details).toEqual({ field: 'object' });
     const noId = signedWhatsappDelivery({
       secret: 'x',
@@ -291,23 +387,45 @@ describe('whatsapp send', () => {
         type: 'text',
         text: { preview_url: false, body: 'Yes, in blue and green.' },
       })
-      .reply(200, { messaging_product: 'whatsapp', contacts: [{ input: '16505551234', wa_id: '16505551234' }], messages: [{ id: 'wamid.sent' }] });
-    await expect(whatsappAdapter.send!(reply, credentials, http)).resolves.toEqual({ ok: true, platformMessageId: 'wamid.sent' });
+      .reply(200, {
+        messaging_product: 'whatsapp',
+        contacts: [{ input: '16505551234', wa_id: '16505551234' }],
+        messages: [{ id: 'wamid.sent' }],
+      });
+    await expect(whatsappAdapter.send!(reply, credentials, http)).resolves.toEqual({
+      ok: true,
+      platformMessageId: 'wamid.sent',
+    });
     expect(scope.isDone()).toBe(true);
   });
 
   it('refuses without a request once the 24-hour window has closed', async () => {
-    const result = await whatsappAdapter.send!({ ...reply, lastBuyerMessageAt: now - 24 * 3_600_000 - 1 }, credentials, http);
+    const result = await whatsappAdapter.send!(
+      { ...reply, lastBuyerMessageAt: now - 24 * 3_600_000 - 1 },
+      credentials,
+      http,
+    );
     expect(result).toMatchObject({ ok: false, retryable: false });
-    const never = await whatsappAdapter.send!({ ...reply, lastBuyerMessageAt: undefined }, credentials, http);
+    const never = await whatsappAdapter.send!(
+      { ...reply, lastBuyerMessageAt: undefined },
+      credentials,
+      http,
+    );
     expect(never).toMatchObject({ ok: false, retryable: false });
     expect(nock.pendingMocks()).toEqual([]);
   });
 
-  it('maps a 400 to a final failure carrying Meta\'s message', async () => {
+  it("maps a 400 to a final failure carrying Meta's message", async () => {
     nock('https://graph.facebook.com')
       .post('/v21.0/106540352242922/messages')
-      .reply(400, { error: { message: '(#131047) Re-engagement message', type: 'OAuthException', code: 131047, fbtrace_id: 'x' } });
+      .reply(400, {
+        error: {
+          message: '(#131047) Re-engagement message',
+          type: 'OAuthException',
+          code: 131047,
+          fbtrace_id: 'x',
+        },
+      });
     await expect(whatsappAdapter.send!(reply, credentials, http)).resolves.toEqual({
       ok: false,
       retryable: false,
@@ -317,13 +435,35 @@ describe('whatsapp send', () => {
   });
 
   it('retries 500s, 429s, throughput errors and network failures', async () => {
-    nock('https://graph.facebook.com').post('/v21.0/106540352242922/messages').reply(500, { error: { message: 'Service unavailable', code: 1 } });
-    await expect(whatsappAdapter.send!(reply, credentials, http)).resolves.toMatchObject({ ok: false, retryable: true, status: 500 });
-    nock('https://graph.facebook.com').post('/v21.0/106540352242922/messages').reply(429, 'slow down');
-    await expect(whatsappAdapter.send!(reply, credentials, http)).resolves.toMatchObject({ ok: false, retryable: true, status: 429 });
-    nock('https://graph.facebook.com').post('/v21.0/106540352242922/messages').reply(400, { error: { message: 'Rate limit hit', code: 130429 } });
-    await expect(whatsappAdapter.send!(reply, credentials, http)).resolves.toMatchObject({ ok: false, retryable: true });
-    nock('https://graph.facebook.com').post('/v21.0/106540352242922/messages').replyWithError('socket hang up');
-    await expect(whatsappAdapter.send!(reply, credentials, http)).resolves.toMatchObject({ ok: false, retryable: true });
+    nock('https://graph.facebook.com')
+      .post('/v21.0/106540352242922/messages')
+      .reply(500, { error: { message: 'Service unavailable', code: 1 } });
+    await expect(whatsappAdapter.send!(reply, credentials, http)).resolves.toMatchObject({
+      ok: false,
+      retryable: true,
+      status: 500,
+    });
+    nock('https://graph.facebook.com')
+      .post('/v21.0/106540352242922/messages')
+      .reply(429, 'slow down');
+    await expect(whatsappAdapter.send!(reply, credentials, http)).resolves.toMatchObject({
+      ok: false,
+      retryable: true,
+      status: 429,
+    });
+    nock('https://graph.facebook.com')
+      .post('/v21.0/106540352242922/messages')
+      .reply(400, { error: { message: 'Rate limit hit', code: 130429 } });
+    await expect(whatsappAdapter.send!(reply, credentials, http)).resolves.toMatchObject({
+      ok: false,
+      retryable: true,
+    });
+    nock('https://graph.facebook.com')
+      .post('/v21.0/106540352242922/messages')
+      .replyWithError('socket hang up');
+    await expect(whatsappAdapter.send!(reply, credentials, http)).resolves.toMatchObject({
+      ok: false,
+      retryable: true,
+    });
   });
 });
