@@ -235,7 +235,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
         wechat: config.WECHAT_API_BASE,
         telegram: config.TELEGRAM_API_BASE,
       },
-      tokenCache: createRedisTokenCache(storeConnection, `${keys.global('{tokens}')}:`),
+      tokenCache: createRedisTokenCache(storeConnection, keys.platformTokens()),
     };
     const outboundDeps = {
       ...stores,

@@ -27,7 +27,7 @@ export function bearerAuth(deps: {
     if (safeEqual(Buffer.from(tokenHash, 'hex'), adminHash)) {
       principal = { kind: 'admin' };
     } else {
-      const entry = await deps.redis.get(deps.keys.global('token', tokenHash));
+      const entry = await deps.redis.get(deps.keys.token(tokenHash));
       const record = entry
         ? (JSON.parse(entry) as
             | { kind: 'owner'; shopId: string }

@@ -1,9 +1,10 @@
-import type { Redis, Result } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { InboundRequest } from '../platforms/contract';
 import type { PlatformRegistry } from '../platforms/registry';
 import type { Clock } from '../shared/clock';
 import { AppError, unavailable } from '../shared/errors';
 import type { RedisKeys } from '../shared/redis';
+import { defineScript } from '../shared/redis-scripts';
 import type { ShopRegistry } from '../shops/shop-registry';
 import { deliveryKey } from './delivery-dedupe';
 import { jobIds, type Queues } from './queues';
@@ -19,19 +20,16 @@ export interface WebhookAnswer {
 // One round trip before the enqueue: count this request in the shop's fixed
 // one-minute window, and say which events were already seen. KEYS[1] is the
 // rate key, KEYS[2..] the events' dedupe keys.
-const RATE_AND_SEEN_SCRIPT = `
+const RATE_AND_SEEN_SCRIPT = defineScript<number[]>(
+  'rateAndSeen',
+  `
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 local out = {count, redis.call('PTTL', KEYS[1])}
 for i = 2, #KEYS do out[i + 1] = redis.call('EXISTS', KEYS[i]) end
 return out
-`;
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    rateAndSeen(numKeys: number, ...args: string[]): Result<number[], Context>;
-  }
-}
+`,
+);
 
 /**
  * The webhook use case: find the shop, verify, parse, rate-limit, drop
@@ -49,10 +47,7 @@ export class WebhookIngest {
       clock: Clock;
       ratePerMinute: number;
     },
-  ) {
-    // EVALSHA after the first call: the script text is not resent per request.
-    deps.redis.defineCommand('rateAndSeen', { lua: RATE_AND_SEEN_SCRIPT });
-  }
+  ) {}
 
   async deliver(
     platform: string,
@@ -69,7 +64,7 @@ export class WebhookIngest {
       deliveryKey(keys, shopId, platform, event.eventId),
     );
     const [count, ttlMs, ...seen] = await guard(
-      redis.rateAndSeen(1 + seenKeys.length, keys.shop(shopId, 'rate'), ...seenKeys, '60000'),
+      RATE_AND_SEEN_SCRIPT.run(redis, [keys.webhookRate(shopId), ...seenKeys], ['60000']),
     );
     if ((count as number) > this.deps.ratePerMinute) {
       const retryAfter = String(Math.max(1, Math.ceil((ttlMs as number) / 1000)));

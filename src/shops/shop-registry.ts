@@ -99,12 +99,9 @@ export class ShopRegistry {
     };
     await this.redis
       .multi()
-      .hset(this.keys.shop(id, 'shop'), this.serialize(shop, credentials))
-      .set(
-        this.keys.global('token', hashToken(ownerKey)),
-        JSON.stringify({ kind: 'owner', shopId: id }),
-      )
-      .sadd(this.keys.global('shops'), id)
+      .hset(this.keys.shopRecord(id), this.serialize(shop, credentials))
+      .set(this.keys.token(hashToken(ownerKey)), JSON.stringify({ kind: 'owner', shopId: id }))
+      .sadd(this.keys.allShops(), id)
       .exec();
     return { ...shop, ownerKey, webhookSecret };
   }
@@ -163,7 +160,7 @@ export class ShopRegistry {
         next.planHistory = [{ fromMonth: '0000-01', plan: patch.plan }];
       next.plan = patch.plan;
     }
-    await this.redis.hset(this.keys.shop(id, 'shop'), this.serialize(next, credentials));
+    await this.redis.hset(this.keys.shopRecord(id), this.serialize(next, credentials));
     this.cache.delete(id);
     return next;
   }
@@ -176,7 +173,7 @@ export class ShopRegistry {
   }
 
   async listIds(): Promise<string[]> {
-    return (await this.redis.smembers(this.keys.global('shops'))).sort();
+    return (await this.redis.smembers(this.keys.allShops())).sort();
   }
 
   private validateCredentials(platform: PlatformName, credentials: Credentials): void {
@@ -206,7 +203,7 @@ export class ShopRegistry {
   }
 
   private async load(id: string): Promise<{ shop: Shop; credentials: Credentials } | null> {
-    const values = await this.redis.hmget(this.keys.shop(id, 'shop'), ...FIELDS);
+    const values = await this.redis.hmget(this.keys.shopRecord(id), ...FIELDS);
     const [name, platform, timezone, plan, planHistory, catalog, settings, createdAt, sealed] =
       values;
     if (!name || !platform || !timezone || !createdAt || !sealed) return null;
