@@ -23,6 +23,7 @@ import { createHttpApp } from '../http/app';
 import { agentRoutes } from '../http/routes/agent-routes';
 import { assistRoutes } from '../http/routes/assist-routes';
 import { pageRoutes } from '../http/routes/page-routes';
+import { widgetRoutes } from '../http/routes/widget-routes';
 import type { HttpServices } from '../http/services';
 import { CommerceEvents } from '../metering/commerce-events';
 import { ConsultationMeter } from '../metering/consultation-meter';
@@ -47,6 +48,9 @@ import { createMetrics, type Metrics } from '../shared/metrics';
 import { producerConnection, RedisKeys, workerConnection } from '../shared/redis';
 import { SecretBox } from '../shared/secret-box';
 import { type ShopCache, ShopRegistry } from '../shops/shop-registry';
+import { WidgetSessionTokens } from '../widget/session-token';
+import { WidgetMailbox } from '../widget/widget-mailbox';
+import { WidgetService } from '../widget/widget-service';
 
 export interface ContainerOptions {
   adminToken: string;
@@ -171,6 +175,21 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     clock,
   });
 
+  const widgetTokens = new WidgetSessionTokens(options.secretsKey);
+  const widgetMailbox = new WidgetMailbox(redis, keys.global('widget-mailbox'), () =>
+    workerConnection(config.REDIS_URL),
+  );
+  const widget = new WidgetService({
+    redis,
+    keys,
+    shops,
+    conversations,
+    ingest,
+    tokens: widgetTokens,
+    clock,
+    agentsAvailable: async (shopId) => (await agents.agentsOfShop(shopId)).length,
+  });
+
   const shutdownHooks = new Set<() => void>();
 
   const services: HttpServices = {
@@ -191,6 +210,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     workspace,
     events,
     responseClock,
+    widget,
+    widgetMailbox,
     openBlockingConnection: () => workerConnection(config.REDIS_URL),
     onShutdown: (stop) => {
       shutdownHooks.add(stop);
@@ -245,6 +266,9 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
         wechat: config.WECHAT_API_BASE,
         telegram: config.TELEGRAM_API_BASE,
       },
+      widgetMailbox: new WidgetMailbox(storeConnection, keys.global('widget-mailbox'), () =>
+        workerConnection(config.REDIS_URL),
+      ),
       tokenCache: createRedisTokenCache(storeConnection, `${keys.global('{tokens}')}:`),
     };
 
@@ -368,13 +392,14 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   function createHttp() {
     return createHttpApp(services, {
       v1: [agentRoutes(services), assistRoutes(services), ...billing.routers().v1],
-      public: [pageRoutes()],
+      public: [pageRoutes(), widgetRoutes(services)],
     });
   }
 
   /** Stops workers (letting active jobs finish) and closes connections. */
   async function close(): Promise<void> {
     for (const stop of [...shutdownHooks]) stop();
+    widgetMailbox.close();
     await Promise.all(workers.map((w) => w.close()));
     await billingStarted;
     await billing.close();
