@@ -25,6 +25,39 @@ const WIDGET_FILE = path.resolve(
 const WIDGET_BODY_LIMIT = 16 * 1024;
 const HEARTBEAT_MS = 20_000;
 
+/** The widget's operations for /openapi.json, beside their handlers. */
+export const widgetOperations = [
+  { method: 'get', path: '/widget.js', summary: 'The storefront chat widget script (public)' },
+  {
+    method: 'post',
+    path: '/v1/widget/{widgetKey}/session',
+    summary: "Start or renew a buyer's widget session (allowed origins only)",
+    body: widgetSessionSchema,
+  },
+  {
+    method: 'get',
+    path: '/v1/widget/{widgetKey}/messages',
+    summary: "The buyer's conversation so far (widget session token)",
+  },
+  {
+    method: 'post',
+    path: '/v1/widget/{widgetKey}/messages',
+    summary: 'A buyer message from the widget, queued like any platform message',
+    body: widgetMessageSchema,
+  },
+  {
+    method: 'post',
+    path: '/v1/widget/{widgetKey}/context',
+    summary: 'The product and page the buyer is looking at, shown to the agent',
+    body: widgetContextSchema,
+  },
+  {
+    method: 'get',
+    path: '/v1/widget/{widgetKey}/events',
+    summary: "Agents' replies to this buyer, live (Server-Sent Events)",
+  },
+] as const;
+
 /**
  * The storefront widget: its script, and the buyer-facing API it calls from the
  * shop's own pages (cross-origin). Every call names the shop by its public
