@@ -123,11 +123,7 @@ describe('storefront widget in headless Chromium', () => {
       Boolean((window as unknown as { Seatmate?: unknown }).Seatmate),
     );
     await launcher(page).click();
-    await expect
-      .poll(() =>
-        page.locator('[data-seatmate] >> .msg:not(.greeting)').count(),
-      )
-      .toBe(2);
+    await expect.poll(() => page.locator('[data-seatmate] >> .msg:not(.greeting)').count()).toBe(2);
     const history = await page.evaluate(() =>
       (
         window as unknown as { Seatmate: { history(): Promise<Array<{ from: string }>> } }
