@@ -155,6 +155,23 @@ export class RedisKeys {
     return this.global('billing', 'close', month, 'done');
   }
 
+  // The storefront widget.
+  widget(widgetKey: string): string {
+    return this.global('widget', widgetKey);
+  }
+  widgetMailbox(): string {
+    return this.global('widget-mailbox');
+  }
+  widgetIpRate(ip: string): string {
+    return this.global('widget-ip', ip);
+  }
+  widgetSessionRate(ip: string): string {
+    return this.global('widget-sessions', ip);
+  }
+  widgetBuyerRate(shopId: string, buyerId: string): string {
+    return this.shop(shopId, 'widget-buyer-rate', buyerId);
+  }
+
   /** Platform access tokens shared by workers (the cache appends its own names). */
   platformTokens(): string {
     return `${this.global('{tokens}')}:`;
@@ -240,6 +257,17 @@ export const REDIS_LAYOUT: readonly KeyFamily[] = [
     key: '`sm:billing:close:MONTH`, `sm:billing:close:MONTH:done`',
     type: 'hash, set',
     what: 'a month close run; shops already closed, so a rerun resumes',
+  },
+  { key: '`sm:widget:KEY`', type: 'string', what: 'widget key → shop (web platform)' },
+  {
+    key: '`sm:widget-mailbox`',
+    type: 'pub/sub channel',
+    what: "agents' replies for buyers' open widgets",
+  },
+  {
+    key: '`sm:widget-ip:IP`, `sm:widget-sessions:IP`, `sm:{s:SHOP}:widget-buyer-rate:BUYER`',
+    type: 'counter, 60 s',
+    what: 'widget rate limits',
   },
   { key: '`sm:{tokens}:NAME`', type: 'string', what: 'platform access tokens shared by workers' },
   {
