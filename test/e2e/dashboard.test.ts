@@ -144,6 +144,40 @@ describe('owner dashboard in headless Chromium', () => {
     await context.close();
   });
 
+  it('keeps the chart readable on a 375 px phone: every label at least 11 px on screen', async () => {
+    const context = await chromium.browser.newContext({
+      viewport: { width: 375, height: 667 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      locale: 'zh-CN',
+    });
+    await context.addInitScript(
+      (key) => sessionStorage.setItem('seatmate.ownerKey', key),
+      shop.ownerKey,
+    );
+    const page = await context.newPage();
+    await page.goto(`${h.url}/dashboard`);
+    await page.waitForSelector('#chart svg text');
+    const sizes = await page.$$eval('#chart svg text', (texts) =>
+      texts.map((text) => {
+        const svg = (text as SVGTextElement).ownerSVGElement!;
+        const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+        return { text: text.textContent, px: parseFloat(getComputedStyle(text).fontSize) * scale };
+      }),
+    );
+    expect(sizes.length).toBeGreaterThan(5);
+    for (const size of sizes) expect(size.px, size.text ?? '').toBeGreaterThanOrEqual(11);
+    // Day labels do not run into each other.
+    const days = await page.$$eval('#chart svg text[text-anchor="middle"]:not(.avg-label)', (t) =>
+      t.map((n) => n.getBoundingClientRect()).map((r) => ({ left: r.left, right: r.right })),
+    );
+    for (let i = 1; i < days.length; i++) expect(days[i]!.left).toBeGreaterThan(days[i - 1]!.right);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      375,
+    );
+    await context.close();
+  });
+
   it('rejects a wrong key and stays signed out', async () => {
     const page = await chromium.browser.newPage();
     await page.goto(`${h.url}/dashboard`);
