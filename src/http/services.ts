@@ -13,6 +13,7 @@ import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
 import type { RedisKeys } from '../shared/redis';
 import type { ShopRegistry } from '../shops/shop-registry';
+import type { FailureBudget } from './failure-budget';
 
 /** What the HTTP layer is handed by the app wiring; routes hold no state of their own. */
 export interface HttpServices {
@@ -33,6 +34,10 @@ export interface HttpServices {
   workspace: Workspace;
   events: AgentEvents;
   responseClock: ResponseClock;
+  /** Failed webhook verifications per client address (429 past the budget). */
+  verificationFailures: FailureBudget;
+  /** True once the process is shutting down: answers carry `Connection: close`. */
+  draining: () => boolean;
   /** A new Redis connection for one blocking reader (an SSE client); the caller disconnects it. */
   openBlockingConnection(): Redis;
   /** Runs `stop` when the process shuts down (ends SSE streams so the server can close). */
