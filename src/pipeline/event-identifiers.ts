@@ -2,6 +2,7 @@ import type { NormalizedEvent } from '../platforms/contract';
 import { AppError } from '../shared/errors';
 
 /** C0 controls (NUL included), DEL and the C1 block: never part of a platform's id. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const MAX_ID_LENGTH = 256;
 
