@@ -8,7 +8,7 @@ import type { RedisKeys } from '../shared/redis';
 import type { ShopRegistry } from '../shops/shop-registry';
 import { deliveryKey } from './delivery-dedupe';
 import { checkIdentifiers } from './event-identifiers';
-import { inboundJobId, type Queues } from './queues';
+import { jobIds, type Queues } from './queues';
 
 export interface WebhookAnswer {
   status: number;
@@ -150,7 +150,7 @@ export class WebhookIngest {
         name: event.kind,
         data: { platform: adapter.platform, shopId, event, receivedAt },
         opts: {
-          jobId: inboundJobId(platform, shopId, event.eventId),
+          jobId: jobIds.inbound(platform, shopId, event.eventId),
           ...this.fairness(rank),
         },
       }));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inboundJobId } from '../../src/pipeline/queues';
+import { jobIds } from '../../src/pipeline/queues';
 import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
 
 let h: Harness;
@@ -33,10 +33,10 @@ describe('inbound fairness between shops', () => {
     h.container.startWorkers();
     const queue = h.container.queues.inbound;
     await eventually(async () => (await queue.getCompletedCount()) >= 61, 30_000);
-    const quietJob = await queue.getJob(inboundJobId('generic', quiet.id, 'quiet-1'));
+    const quietJob = await queue.getJob(jobIds.inbound('generic', quiet.id, 'quiet-1'));
     const floodJobs = await Promise.all(
       Array.from({ length: 60 }, (_, i) =>
-        queue.getJob(inboundJobId('generic', flooder.id, `flood-${i}`)),
+        queue.getJob(jobIds.inbound('generic', flooder.id, `flood-${i}`)),
       ),
     );
     const ahead = floodJobs.filter(
