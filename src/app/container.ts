@@ -18,6 +18,7 @@ import { FailureBudget } from '../http/failure-budget';
 import { agentRoutes } from '../http/routes/agent-routes';
 import { assistRoutes } from '../http/routes/assist-routes';
 import { pageRoutes } from '../http/routes/page-routes';
+import { widgetRoutes } from '../http/routes/widget-routes';
 import { createHttpServer } from '../http/server-limits';
 import type { HttpServices } from '../http/services';
 import { CommerceEvents } from '../metering/commerce-events';
@@ -46,6 +47,9 @@ import { createMetrics, type Metrics } from '../shared/metrics';
 import { producerConnection, RedisKeys, workerConnection } from '../shared/redis';
 import { SecretBox } from '../shared/secret-box';
 import { type ShopCache, ShopRegistry } from '../shops/shop-registry';
+import { WidgetSessionTokens } from '../widget/session-token';
+import { WidgetMailbox } from '../widget/widget-mailbox';
+import { WidgetService } from '../widget/widget-service';
 
 export interface ContainerOptions {
   adminToken: string;
@@ -173,6 +177,21 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     clock,
   });
 
+  const widgetTokens = new WidgetSessionTokens(options.secretsKey);
+  const widgetMailbox = new WidgetMailbox(redis, keys.global('widget-mailbox'), () =>
+    workerConnection(config.REDIS_URL),
+  );
+  const widget = new WidgetService({
+    redis,
+    keys,
+    shops,
+    conversations,
+    ingest,
+    tokens: widgetTokens,
+    clock,
+    agentsAvailable: async (shopId) => (await agents.agentsOfShop(shopId)).length,
+  });
+
   const shutdownHooks = new Set<() => void>();
   let draining = false;
 
@@ -198,6 +217,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       clock.now(),
     ),
     draining: () => draining,
+    widget,
+    widgetMailbox,
     openBlockingConnection: () => workerConnection(config.REDIS_URL),
     onShutdown: (stop) => {
       shutdownHooks.add(stop);
@@ -243,6 +264,9 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
         wechat: config.WECHAT_API_BASE,
         telegram: config.TELEGRAM_API_BASE,
       },
+      widgetMailbox: new WidgetMailbox(storeConnection, keys.global('widget-mailbox'), () =>
+        workerConnection(config.REDIS_URL),
+      ),
       tokenCache: createRedisTokenCache(storeConnection, `${keys.global('{tokens}')}:`),
     };
     const outboundDeps = {
@@ -301,7 +325,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   function createHttp() {
     return createHttpApp(services, {
       v1: [agentRoutes(services), assistRoutes(services), ...billing.routers().v1],
-      public: [pageRoutes()],
+      public: [pageRoutes(), widgetRoutes(services)],
     });
   }
 
@@ -319,6 +343,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   /** Stops workers (letting active jobs finish) and closes connections. */
   async function close(): Promise<void> {
     for (const stop of [...shutdownHooks]) stop();
+    widgetMailbox.close();
     await Promise.all(workers.map((w) => w.close()));
     await billingScheduled;
     await Promise.all([queues, ...workerQueues].map(closeQueues));

@@ -13,6 +13,8 @@ import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
 import type { RedisKeys } from '../shared/redis';
 import type { ShopRegistry } from '../shops/shop-registry';
+import type { WidgetMailbox } from '../widget/widget-mailbox';
+import type { WidgetService } from '../widget/widget-service';
 import type { FailureBudget } from './failure-budget';
 
 /** What the HTTP layer is handed by the app wiring; routes hold no state of their own. */
@@ -38,6 +40,8 @@ export interface HttpServices {
   verificationFailures: FailureBudget;
   /** True once the process is shutting down: answers carry `Connection: close`. */
   draining: () => boolean;
+  widget: WidgetService;
+  widgetMailbox: WidgetMailbox;
   /** A new Redis connection for one blocking reader (an SSE client); the caller disconnects it. */
   openBlockingConnection(): Redis;
   /** Runs `stop` when the process shuts down (ends SSE streams so the server can close). */

@@ -1,5 +1,5 @@
 import type { Redis, Result } from 'ioredis';
-import type { InboundRequest } from '../platforms/contract';
+import type { InboundRequest, NormalizedEvent, PlatformName } from '../platforms/contract';
 import { DELIVERY_LIMITS, type DeliveryLimits } from '../platforms/delivery-limits';
 import type { PlatformRegistry } from '../platforms/registry';
 import type { Clock } from '../shared/clock';
@@ -82,16 +82,15 @@ export class WebhookIngest {
     shopId: string,
     request: Omit<InboundRequest, 'now'>,
   ): Promise<WebhookAnswer> {
-    const { redis, keys, queues } = this.deps;
     const { adapter, credentials } = await this.resolve(platform, shopId);
     const inbound: InboundRequest = { ...request, now: this.deps.clock.now() };
     adapter.verify(inbound, credentials);
     const replay = adapter.replayFingerprint?.(inbound, credentials);
     if (replay) {
       const same = await guard(
-        redis.sameBodyForQuery(
+        this.deps.redis.sameBodyForQuery(
           1,
-          keys.shop(shopId, 'signed-query', replay.signedQuery),
+          this.deps.keys.shop(shopId, 'signed-query', replay.signedQuery),
           replay.body,
           String(replay.ttlSeconds),
         ),
@@ -113,12 +112,45 @@ export class WebhookIngest {
         { details: { maxEvents, events: parsed.events.length } },
       );
     }
-    checkIdentifiers(parsed.events);
 
-    const seenKeys = parsed.events.map((event) =>
-      deliveryKey(keys, shopId, platform, event.eventId),
+    const { queued, duplicates } = await this.enqueue(
+      adapter.platform,
+      shopId,
+      parsed.events,
+      inbound.now,
     );
-    const weight = Math.max(1, parsed.events.length);
+
+    const response = parsed.response;
+    return {
+      status: response?.status ?? 200,
+      contentType: response?.contentType ?? 'application/json',
+      body:
+        response?.body ??
+        JSON.stringify({
+          ok: true,
+          queued,
+          duplicates,
+        }),
+      queued,
+      duplicates,
+    };
+  }
+
+  /**
+   * Rate-limits, drops redeliveries (the dedupe key, or the still-queued job
+   * with the same id) and queues every new event durably. Webhooks come here
+   * after verification; the storefront widget after its session check.
+   */
+  async enqueue(
+    platform: PlatformName,
+    shopId: string,
+    events: NormalizedEvent[],
+    receivedAt: number,
+  ): Promise<{ queued: number; duplicates: number }> {
+    const { redis, keys, queues } = this.deps;
+    checkIdentifiers(events);
+    const seenKeys = events.map((event) => deliveryKey(keys, shopId, platform, event.eventId));
+    const weight = Math.max(1, events.length);
     const [before, ttlMs, ...seen] = await guard(
       redis.rateAndSeen(
         1 + seenKeys.length,
@@ -141,14 +173,13 @@ export class WebhookIngest {
       );
     }
 
-    const fresh = parsed.events
+    const fresh = events
       .map((event, i) => ({ event, rank: (before as number) + i + 1 }))
       .filter((_, i) => seen[i] === 0);
     if (fresh.length > 0) {
-      const receivedAt = inbound.now;
       const jobs = fresh.map(({ event, rank }) => ({
         name: event.kind,
-        data: { platform: adapter.platform, shopId, event, receivedAt },
+        data: { platform, shopId, event, receivedAt },
         opts: {
           jobId: jobIds.inbound(platform, shopId, event.eventId),
           ...this.fairness(rank),
@@ -161,21 +192,7 @@ export class WebhookIngest {
           : queues.inbound.addBulk(jobs),
       );
     }
-
-    const response = parsed.response;
-    return {
-      status: response?.status ?? 200,
-      contentType: response?.contentType ?? 'application/json',
-      body:
-        response?.body ??
-        JSON.stringify({
-          ok: true,
-          queued: fresh.length,
-          duplicates: parsed.events.length - fresh.length,
-        }),
-      queued: fresh.length,
-      duplicates: parsed.events.length - fresh.length,
-    };
+    return { queued: fresh.length, duplicates: events.length - fresh.length };
   }
 
   /** The size and event caps of a platform's deliveries; 404 for a platform that does not exist. */

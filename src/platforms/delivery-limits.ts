@@ -25,4 +25,6 @@ export const DELIVERY_LIMITS: Record<PlatformName, DeliveryLimits> = {
   wechat: { maxBodyBytes: 32 * KIB, maxEvents: 1 },
   // One update per POST; a 4,096-character text, its entities and a quoted message.
   telegram: { maxBodyBytes: 128 * KIB, maxEvents: 1 },
+  // The storefront widget posts to its own routes, one message at a time, never to /webhooks.
+  web: { maxBodyBytes: 16 * KIB, maxEvents: 1 },
 };
