@@ -90,6 +90,10 @@ export class RedisKeys {
   webhookRate(shopId: string): string {
     return this.shop(shopId, 'rate');
   }
+  /** WeChat plain mode: the body hash a signed query was first used with. */
+  signedQuery(shopId: string, queryHash: string): string {
+    return this.shop(shopId, 'signed-query', queryHash);
+  }
 
   // Conversations.
   conversation(
@@ -206,7 +210,16 @@ export const REDIS_LAYOUT: readonly KeyFamily[] = [
     what: "an agent's day figures; reply ids counted",
   },
   { key: '`sm:{s:SHOP}:seen:PLATFORM:EVENT`', type: 'string, 72 h', what: 'webhook dedupe' },
-  { key: '`sm:{s:SHOP}:rate`', type: 'counter, 60 s', what: 'per-shop webhook rate' },
+  {
+    key: '`sm:{s:SHOP}:rate`',
+    type: 'counter, 60 s',
+    what: 'per-shop webhook events this minute (quota and fair share)',
+  },
+  {
+    key: '`sm:{s:SHOP}:signed-query:SHA256`',
+    type: 'string, 600 s',
+    what: 'WeChat plain mode: the body hash a signed query was first used with',
+  },
   {
     key: '`sm:{s:SHOP}:conv:BUYER:messages` / `:meta` / `:ids` / `:suggestions`',
     type: 'zset / hash / set / string',
