@@ -70,6 +70,21 @@ export class RedisKeys {
   agent(agentId: string): string {
     return this.global('agent', agentId);
   }
+  allAgents(): string {
+    return this.global('agents');
+  }
+  operator(operatorId: string): string {
+    return this.global('operator', operatorId);
+  }
+  allOperators(): string {
+    return this.global('operators');
+  }
+  auditLog(): string {
+    return this.global('audit');
+  }
+  auditSequence(): string {
+    return this.global('audit', 'seq');
+  }
   shopAgents(shopId: string): string {
     return this.shop(shopId, 'agents');
   }
@@ -199,9 +214,15 @@ export const REDIS_LAYOUT: readonly KeyFamily[] = [
   { key: '`sm:shops`', type: 'set', what: 'every shop id' },
   { key: '`sm:token:SHA256`', type: 'string', what: 'owner key / agent token → principal' },
   {
-    key: '`sm:agent:ID`, `sm:{s:SHOP}:agents`',
-    type: 'hash, set',
-    what: 'an agent; the agents serving a shop',
+    key: '`sm:agent:ID`, `sm:{s:SHOP}:agents`, `sm:agents`',
+    type: 'hash, set, set',
+    what: 'an agent; the agents serving a shop; every agent',
+  },
+  { key: '`sm:operator:ID`, `sm:operators`', type: 'hash, set', what: 'named operators' },
+  {
+    key: '`sm:audit`, `sm:audit:seq`',
+    type: 'zset by time, counter',
+    what: "the operators' audit log (append-only, trimmed after `AUDIT_RETENTION_DAYS`)",
   },
   { key: '`sm:agent:ID:events`', type: 'stream', what: "the agent's live events" },
   {
