@@ -3,54 +3,29 @@ import type { Catalog } from '../shops/shop-schema';
 import { checkSuggestion, type GuardrailContext, guardrailContext } from './guardrails';
 import { templatesFor } from './lexicon';
 import { createOpenAIEngine, EngineFailure, type OpenAIEngineOptions } from './openai-engine';
-import {
-  analyseConversation,
-  type DraftSuggestion,
-  draftWithRules,
-  type EngineDraft,
-} from './rules-engine';
+import { analyseConversation, draftWithRules } from './rules-engine';
+import type {
+  AssistInput,
+  AssistResult,
+  DraftSuggestion,
+  EngineDraft,
+  FallbackReason,
+  Locale,
+  Stage,
+  Suggestion,
+} from './vocabulary';
 
-export type Locale = 'zh-Hans' | 'zh-Hant' | 'en';
-export type Stage = 'browsing' | 'interested' | 'ready' | 'hesitating' | 'complaint' | 'after_sale';
-export type Tactic =
-  | 'greeting'
-  | 'answer'
-  | 'empathy'
-  | 'help_choose'
-  | 'alternative_close'
-  | 'busy_nudge'
-  | 'follow_up';
-export type Sentiment = 'positive' | 'neutral' | 'negative';
-
-export interface ChatMessage {
-  from: 'buyer' | 'agent';
-  text: string;
-  at?: string;
-}
-
-export interface AssistInput {
-  history: ChatMessage[];
-  locale?: Locale;
-  catalog?: Catalog;
-  settings?: { busyNudge?: boolean };
-}
-
-export interface Suggestion {
-  id: string;
-  text: string;
-  tactic: Tactic;
-}
-
-export interface AssistResult {
-  stage: Stage;
-  sentiment: Sentiment;
-  signals: string[];
-  locale: Locale;
-  suggestions: Suggestion[];
-  engine: 'rules' | 'openai';
-}
-
-export type FallbackReason = 'timeout' | 'error' | 'invalid_output' | 'guardrail';
+export type {
+  AssistInput,
+  AssistResult,
+  ChatMessage,
+  FallbackReason,
+  Locale,
+  Sentiment,
+  Stage,
+  Suggestion,
+  Tactic,
+} from './vocabulary';
 
 export interface AssistantOptions {
   /** Use an OpenAI-compatible model; without it the rules engine answers every call. */

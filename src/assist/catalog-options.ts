@@ -1,5 +1,5 @@
 import type { Catalog } from '../shops/shop-schema';
-import type { ChatMessage } from './assistant';
+import type { ChatMessage } from './vocabulary';
 import { lexicon, matches, matchesOf, phraseSource } from './lexicon';
 
 /** One dimension of real choices: a catalog option (colour, size...), the delivery days, or values the chat itself named. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { catalogSchema } from '../shops/shop-schema';
 import { chatMessageSchema, localeSchema } from './assist-request-schema';
-import type { AssistInput, AssistResult, Tactic } from './assistant';
+import type { AssistInput, AssistResult, Tactic } from './vocabulary';
 import { namesValue } from './catalog-options';
 import { checkSuggestion, guardrailContext } from './guardrails';
 import { lexicon, matchesOf } from './lexicon';

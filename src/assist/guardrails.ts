@@ -1,9 +1,14 @@
-import type { ChatMessage, Locale, Stage, Tactic } from './assistant';
 import { namesValue } from './catalog-options';
 import { bannedWording, lexicon, matches, matchesOf } from './lexicon';
 import { isInLocaleScript } from './locale-detection';
 import { findPersonalData, PERSONAL_DATA_PLACEHOLDERS } from './personal-data';
-import type { DraftSuggestion } from './rules-engine';
+import {
+  CLOSING_TACTICS,
+  type ChatMessage,
+  type DraftSuggestion,
+  type Locale,
+  type Stage,
+} from './vocabulary';
 
 /**
  * Checks every suggestion, from either engine, before an agent sees it. A
@@ -40,7 +45,6 @@ export interface GuardrailContext {
   buyerPersonalData: string[];
 }
 
-const CLOSING_TACTICS: readonly Tactic[] = ['alternative_close', 'busy_nudge'];
 const LINK = /https?:\/\/|www\.|!\[|\]\(/i;
 const DIGITS_ONLY = /\D/g;
 

@@ -1,9 +1,15 @@
 import { pickAlternative } from './alternative-close';
-import type { AssistInput, Locale, Sentiment, Stage, Tactic } from './assistant';
 import { findOptions, type OptionsInFocus, productMentionDetector } from './catalog-options';
-import { type ReplyTemplates, type SignalName, templatesFor } from './lexicon';
+import { type ReplyTemplates, templatesFor } from './lexicon';
 import { detectLocale } from './locale-detection';
 import { type ConversationReading, classifyConversation } from './stage-classifier';
+import type {
+  AssistInput,
+  DraftSuggestion,
+  EngineDraft,
+  Locale,
+  SignalName,
+} from './vocabulary';
 
 /**
  * The deterministic engine: reads the conversation with the lexicons, picks
@@ -11,25 +17,12 @@ import { type ConversationReading, classifyConversation } from './stage-classifi
  * conversation data. No network, no randomness, never throws on valid input.
  */
 
-export interface DraftSuggestion {
-  text: string;
-  tactic: Tactic;
-}
-
-export interface EngineDraft {
-  stage: Stage;
-  sentiment: Sentiment;
-  signals: string[];
-  suggestions: DraftSuggestion[];
-}
-
 export interface ConversationAnalysis {
   locale: Locale;
   reading: ConversationReading;
   options: OptionsInFocus;
 }
 
-export const MAX_SUGGESTIONS = 3;
 /** Options listed in one help-choose reply: more than four no longer fits one chat message. */
 const MAX_LISTED_VALUES = 4;
 /** Two delaying messages make a buyer "chronically indecisive" in the source's sense. */
