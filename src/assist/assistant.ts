@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Catalog } from '../shops/shop-schema';
 import { checkSuggestion, type GuardrailContext, guardrailContext } from './guardrails';
 import { templatesFor } from './lexicon';
+import { inReplyScript } from './locale-detection';
 import { createOpenAIEngine, EngineFailure, type OpenAIEngineOptions } from './openai-engine';
+import { defaultReader, type Reader } from './reader';
 import { analyseConversation, draftWithRules } from './rules-engine';
 import type {
   AssistInput,
@@ -36,19 +37,22 @@ export interface AssistantOptions {
   onLatency?: (engine: 'rules' | 'openai', ms: number) => void;
   /** Suggestion ids; random UUIDs by default. */
   newId?: () => string;
+  /** The learned reader; the committed model by default, null for the lexicons alone. */
+  reader?: Reader | null;
 }
 
 export interface Assistant {
   suggest(input: AssistInput): Promise<AssistResult>;
 }
 
-/** Catalog words may appear in suggestions in whatever script the shop wrote them. */
-function catalogTerms(catalog: AssistInput['catalog']): string[] {
-  return (catalog?.products ?? []).flatMap((p) => [
+/** Catalog words as the shop wrote them and as converted into the reply's script. */
+function catalogTerms(catalog: AssistInput['catalog'], locale: Locale): string[] {
+  const terms = (catalog?.products ?? []).flatMap((p) => [
     p.name,
     ...Object.values(p.options).flat(),
     ...(p.deliveryDays ?? []),
   ]);
+  return [...new Set([...terms, ...terms.map((t) => inReplyScript(t, locale))])];
 }
 
 /** Used only when every other suggestion was dropped: static, checked by the unit tests. */
@@ -82,6 +86,7 @@ function replaceUnsafe(
 export function createAssistant(options: AssistantOptions = {}): Assistant {
   const newId = options.newId ?? randomUUID;
   const model = options.openai ? createOpenAIEngine(options.openai) : undefined;
+  const reader = options.reader === undefined ? defaultReader() : options.reader;
   const withIds = (drafts: readonly DraftSuggestion[]): Suggestion[] =>
     drafts.map((d) => ({ id: newId(), text: d.text, tactic: d.tactic }));
 
@@ -90,19 +95,29 @@ export function createAssistant(options: AssistantOptions = {}): Assistant {
       // The rules engine always runs (well under a millisecond): it is the fallback,
       // and its reading of a complaint also binds the model.
       const rulesStarted = performance.now();
-      const analysis = analyseConversation(input);
+      const analysis = analyseConversation(input, reader);
       const busyNudgeEnabled = input.settings?.busyNudge === true;
       const rules = draftWithRules(analysis, busyNudgeEnabled);
+      const known = analysis.options.knownValues;
       const rulesContext = guardrailContext(input.history, {
         locale: analysis.locale,
         stages: [rules.stage],
         busyNudgeEnabled,
-        knownValues: analysis.options.knownValues,
-        catalogTerms: catalogTerms(input.catalog),
+        knownValues: [
+          ...new Set([...known, ...known.map((v) => inReplyScript(v, analysis.locale))]),
+        ],
+        catalogTerms: catalogTerms(input.catalog, analysis.locale),
+        allowedDomains: input.settings?.linkDomains ?? [],
+        closingAllowed: analysis.policy.closingAllowed,
       });
       const safeRules = rules.suggestions.filter(isSafe(rulesContext));
       if (safeRules.length === 0) safeRules.push(lastResort(analysis.locale, rules.stage));
       const rulesMs = performance.now() - rulesStarted;
+      const reading = {
+        intent: analysis.intent,
+        confidence: Math.round(analysis.confidence * 1000) / 1000,
+        state: analysis.state,
+      };
 
       const answerWithRules = (reason?: FallbackReason): AssistResult => {
         if (reason) options.onFallback?.(reason);
@@ -115,6 +130,7 @@ export function createAssistant(options: AssistantOptions = {}): Assistant {
           locale: analysis.locale,
           suggestions: withIds(safeRules),
           engine: 'rules',
+          ...reading,
         };
       };
       if (!model) return answerWithRules();
@@ -150,6 +166,7 @@ export function createAssistant(options: AssistantOptions = {}): Assistant {
         locale: analysis.locale,
         suggestions: withIds(merged.suggestions),
         engine: 'openai',
+        ...reading,
       };
     },
   };

@@ -29,7 +29,8 @@ const ORDER_NUMBER =
 const TRACKING_NUMBER =
   /(?:运单|運單|快递单|快遞單|物流单|物流單|tracking)\s*(?:号|號|no\.?|number|#)?\s*[:：#]?\s*[A-Za-z0-9]{8,}|\b(?:SF|YT|ZTO|JT|JD|YD|EMS|UPS|1Z)[A-Za-z0-9]{8,}\b/iu;
 /** Masked or partly hidden phone numbers (138****5678) still count as given. */
-const MASKED_PHONE = /1[3-9]\d[*＊xX]{4}\d{4}|(?:电话|電話|手机|手機|phone)\s*[:：]?\s*\+?\d[\d\s-]{6,}/iu;
+const MASKED_PHONE =
+  /1[3-9]\d[*＊xX]{4}\d{4}|(?:电话|電話|手机|手機|phone)\s*[:：]?\s*\+?\d[\d\s-]{6,}/iu;
 const NAME_GIVEN =
   /收件人\s*[:：]?\s*\S|我叫\s*\S|我係\s*\S{1,4}(?:先生|小姐|太太)|(?:my name is|name:)\s*[A-Za-z]/iu;
 const PHOTO_GIVEN =
@@ -43,7 +44,8 @@ export function givenIn(buyerTexts: readonly string[]): GivenKind[] {
   for (const text of buyerTexts) {
     const personal = findPersonalData(text);
     if (personal.some((p) => p.kind === 'phone') || MASKED_PHONE.test(text)) found.add('phone');
-    if (personal.some((p) => p.kind === 'address') || ADDRESS_WORDS.test(text)) found.add('address');
+    if (personal.some((p) => p.kind === 'address') || ADDRESS_WORDS.test(text))
+      found.add('address');
     // A tracking number is checked first: "SF1234567890" is not an order number.
     const tracking = TRACKING_NUMBER.test(text);
     if (tracking) found.add('tracking_number');
@@ -53,7 +55,14 @@ export function givenIn(buyerTexts: readonly string[]): GivenKind[] {
     if (NAME_GIVEN.test(text)) found.add('name');
     if (PHOTO_GIVEN.test(text)) found.add('photo');
   }
-  const order: GivenKind[] = ['order_number', 'address', 'phone', 'name', 'photo', 'tracking_number'];
+  const order: GivenKind[] = [
+    'order_number',
+    'address',
+    'phone',
+    'name',
+    'photo',
+    'tracking_number',
+  ];
   return order.filter((k) => found.has(k));
 }
 
@@ -113,12 +122,13 @@ export function sizeValuesIn(text: string): string[] {
   return out;
 }
 
-const QUESTION = /[?？]\s*$|[吗嗎呢么麼咩]\s*[～~。.!！]*$|^(?:how|what|when|where|which|why|can|could|do|does|is|are|will|would)\b/iu;
+const QUESTION =
+  /[?？]\s*$|[吗嗎呢么麼咩]\s*[～~。.!！]*$|^(?:how|what|when|where|which|why|can|could|do|does|is|are|will|would)\b/iu;
 
 /** The buyer's last message when it is a question (redacted: it may be shown or sent to a model). */
 function openQuestionOf(history: readonly ChatMessage[]): string | null {
   const last = history[history.length - 1];
-  if (!last || last.from !== 'buyer') return null;
+  if (last?.from !== 'buyer') return null;
   return QUESTION.test(last.text.trim()) ? redactPersonalData(last.text.trim()) : null;
 }
 
@@ -139,5 +149,8 @@ export function readDialogueState(
 /** Settled values compared as a reader would: script, case and spacing do not matter. */
 export function sameValue(a: string, b: string): boolean {
   const norm = (s: string) => toSimplified(s).toLowerCase().replace(/\s+/g, '');
-  return norm(a) === norm(b) || norm(a).replace(/[码碼号號色]$/u, '') === norm(b).replace(/[码碼号號色]$/u, '');
+  return (
+    norm(a) === norm(b) ||
+    norm(a).replace(/[码碼号號色]$/u, '') === norm(b).replace(/[码碼号號色]$/u, '')
+  );
 }

@@ -3,7 +3,7 @@ import { productMentionDetector } from './catalog-options';
 import { givenIn } from './dialogue-state';
 import { lexicon, matches } from './lexicon';
 import { toSimplified } from './locale-detection';
-import { readMessage } from './stage-classifier';
+import { classifyConversation, readMessage, splitSentences } from './stage-classifier';
 import type { ChatMessage } from './vocabulary';
 
 /**
@@ -15,9 +15,19 @@ import type { ChatMessage } from './vocabulary';
  */
 
 /** Earlier buyer messages read, and the weight of each step back: older words count less. */
-const CONTEXT_TURNS = 4;
-const CONTEXT_DECAY = 0.55;
-const AGENT_WEIGHT = 0.4;
+/**
+ * Weights of the feature blocks. Chosen by 5-fold cross-validation on the
+ * train split (agent weight 0.4-1, context decay 0.55-0.8, 3- vs 4-grams and
+ * word features on or off all scored within a point of each other).
+ */
+const FEATURE_CONFIG = {
+  contextTurns: 4,
+  contextDecay: 0.55,
+  agentWeight: 0.4,
+  maxGram: 3,
+  wordWeight: 0.7,
+  lastWeight: 1,
+} as const;
 
 const EMOJI = /\p{Extended_Pictographic}/gu;
 const LONG_NUMBER = /\d{5,}/g;
@@ -71,12 +81,27 @@ function wordGrams(text: string): Map<string, number> {
 }
 
 /** Adds a block of counts scaled to unit length times `weight`, so long messages do not drown short ones. */
-function addBlock(vector: FeatureVector, prefix: string, counts: Map<string, number>, weight: number) {
+function addBlock(
+  vector: FeatureVector,
+  prefix: string,
+  counts: Map<string, number>,
+  weight: number,
+) {
   let norm = 0;
   for (const c of counts.values()) norm += c * c;
   if (norm === 0) return;
   const scale = weight / Math.sqrt(norm);
   for (const [key, c] of counts) add(vector, `${prefix}${key}`, c * scale);
+}
+
+/**
+ * The buyer's words without sentences that try to instruct the assistant
+ * ("ignore previous instructions..."): those are data, never the buyer's intent.
+ */
+export function withoutInstructions(text: string): string {
+  return splitSentences(text)
+    .filter((s) => !matches(lexicon.signals.instruction_like_text, s))
+    .join('');
 }
 
 export function conversationFeatures(
@@ -85,16 +110,25 @@ export function conversationFeatures(
 ): FeatureVector {
   const vector: FeatureVector = new Map();
   const mentions = productMentionDetector(catalog);
-  const buyerTexts = history.filter((m) => m.from === 'buyer').map((m) => m.text);
+  const buyerTexts = history
+    .filter((m) => m.from === 'buyer')
+    .map((m) => withoutInstructions(m.text));
   const last = buyerTexts[buyerTexts.length - 1] ?? '';
   const lastNorm = normalise(last);
-  addBlock(vector, 'L|', charGrams(lastNorm), 1);
-  addBlock(vector, 'LW|', wordGrams(lastNorm), 0.7);
-  for (const signal of readMessage(last, mentions).signals) add(vector, `LS|${signal}`, 1);
+  addBlock(vector, 'L|', charGrams(lastNorm, 1, FEATURE_CONFIG.maxGram), FEATURE_CONFIG.lastWeight);
+  addBlock(vector, 'LW|', wordGrams(lastNorm), FEATURE_CONFIG.wordWeight);
+  const lastReading = readMessage(last, mentions);
+  for (const signal of lastReading.signals) add(vector, `LS|${signal}`, 1);
+  if (lastReading.greeting) add(vector, 'LS|greeting', 1);
+  // The lexicon engine's own verdict on the whole conversation, as one more feature to weigh.
+  const lexiconReading = classifyConversation(history, mentions);
+  add(vector, `LX|${lexiconReading.stage}`, 1);
+  if (lexiconReading.stage === 'complaint')
+    add(vector, `LX|topic:${lexiconReading.complaintTopic}`, 1);
 
-  const earlier = buyerTexts.slice(0, -1).slice(-CONTEXT_TURNS).reverse();
+  const earlier = buyerTexts.slice(0, -1).slice(-FEATURE_CONFIG.contextTurns).reverse();
   earlier.forEach((text, index) => {
-    const weight = CONTEXT_DECAY ** (index + 1);
+    const weight = FEATURE_CONFIG.contextDecay ** (index + 1);
     const norm = normalise(text);
     addBlock(vector, 'P|', charGrams(norm), weight);
     addBlock(vector, 'PW|', wordGrams(norm), weight * 0.7);
@@ -107,7 +141,7 @@ export function conversationFeatures(
   for (let i = lastBuyerIndex - 1; i >= 0; i -= 1) {
     const m = history[i];
     if (m?.from === 'agent') {
-      addBlock(vector, 'A|', charGrams(normalise(m.text), 2, 3), AGENT_WEIGHT);
+      addBlock(vector, 'A|', charGrams(normalise(m.text), 2, 3), FEATURE_CONFIG.agentWeight);
       break;
     }
   }

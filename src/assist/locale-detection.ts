@@ -1,4 +1,4 @@
-import { type ConverterFunction, ConverterFactory } from 'opencc-js/core';
+import { ConverterFactory, type ConverterFunction } from 'opencc-js/core';
 import HKVariantsRev from 'opencc-js/dict/HKVariantsRev';
 import HKVariantsRevPhrases from 'opencc-js/dict/HKVariantsRevPhrases';
 import STCharacters from 'opencc-js/dict/STCharacters';
@@ -21,23 +21,42 @@ import type { ChatMessage, Locale } from './vocabulary';
  * Characters OpenCC converts from Simplified that are also everyday Traditional
  * characters (台北, 若干, 里長, 皇后, 其余 in names): they never decide the script.
  */
-const SHARED_BY_BOTH_SCRIPTS = '台干里后余范制系面只冲斗谷丑卷才几了朴松咸云准表征向板姜游划吁志郁借舍';
+const SHARED_BY_BOTH_SCRIPTS =
+  '台干里后余范制系面只冲斗谷丑卷才几了朴松咸云准表征向板姜游划吁志郁借舍';
 
-/** Source characters of an OpenCC table whose conversion differs from themselves. */
-function changedSources(...dictionaries: string[]): Set<string> {
-  const out = new Set<string>();
-  for (const dictionary of dictionaries) {
-    for (const entry of dictionary.split('|')) {
-      const [source, ...targets] = entry.split(' ');
-      if (source && [...source].length === 1 && !targets.includes(source)) out.add(source);
-    }
+/** One-character entries of an OpenCC table: source -> first target. */
+function characterMap(dictionary: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const entry of dictionary.split('|')) {
+    const [source, target] = entry.split(' ');
+    if (source && target && [...source].length === 1) out.set(source, target);
   }
   return out;
 }
 
-const SIMPLIFIED_ONLY = changedSources(STCharacters);
-for (const ch of SHARED_BY_BOTH_SCRIPTS) SIMPLIFIED_ONLY.delete(ch);
-const TRADITIONAL_ONLY = changedSources(TSCharacters, HKVariantsRev, TWVariantsRev);
+const traditionalToSimplifiedChars = characterMap(TSCharacters);
+
+const SIMPLIFIED_ONLY = new Set(
+  [...characterMap(STCharacters)]
+    .filter(([s, t]) => s !== t && !SHARED_BY_BOTH_SCRIPTS.includes(s))
+    .map(([s]) => s),
+);
+/**
+ * Characters Traditional text uses and Simplified text does not: those the
+ * Traditional-to-Simplified table changes, plus Hong Kong and Taiwan variants
+ * (綫, 着) whose standard form it changes. A character that is itself a
+ * Simplified form (么, 税) never counts.
+ */
+const TRADITIONAL_ONLY = new Set<string>();
+for (const [t, s] of traditionalToSimplifiedChars) if (t !== s) TRADITIONAL_ONLY.add(t);
+for (const [variant, standard] of [
+  ...characterMap(HKVariantsRev),
+  ...characterMap(TWVariantsRev),
+]) {
+  const simplified = traditionalToSimplifiedChars.get(standard) ?? standard;
+  if (simplified !== variant) TRADITIONAL_ONLY.add(variant);
+}
+for (const ch of SIMPLIFIED_ONLY) TRADITIONAL_ONLY.delete(ch);
 
 /** Traditional (Hong Kong and Taiwan variants included) to Simplified; cheap to build (a few ms). */
 export const toSimplified: ConverterFunction = ConverterFactory(
@@ -145,6 +164,32 @@ export function resolveLocale(history: readonly ChatMessage[], shopDefault?: Loc
     if (script) return script;
   }
   return shopDefault && shopDefault !== 'en' ? shopDefault : 'zh-Hans';
+}
+
+/** Time zones whose shops write Traditional Chinese by default. */
+const TRADITIONAL_ZONES = new Set(['Asia/Taipei', 'Asia/Hong_Kong', 'Asia/Macau', 'Asia/Macao']);
+/** Time zones whose shops write Simplified Chinese by default. */
+const SIMPLIFIED_ZONES = new Set([
+  'Asia/Shanghai',
+  'Asia/Chongqing',
+  'Asia/Harbin',
+  'Asia/Urumqi',
+  'PRC',
+]);
+
+/**
+ * A shop's default reply locale: its `settings.locale`, else its time zone
+ * (Taiwan, Hong Kong, Macau shops write Traditional; mainland shops
+ * Simplified); undefined for other zones (the conversation decides alone).
+ */
+export function shopDefaultLocale(
+  setting: Locale | undefined,
+  timezone: string,
+): Locale | undefined {
+  if (setting) return setting;
+  if (TRADITIONAL_ZONES.has(timezone)) return 'zh-Hant';
+  if (SIMPLIFIED_ZONES.has(timezone)) return 'zh-Hans';
+  return undefined;
 }
 
 /**

@@ -7,8 +7,8 @@ import {
   INTENTS,
   type Intent,
   SENTIMENTS,
-  STAGES,
   type Sentiment,
+  STAGES,
   type Stage,
 } from './vocabulary';
 
@@ -43,9 +43,9 @@ export interface TrainingOptions {
 }
 
 export const DEFAULT_TRAINING: TrainingOptions = {
-  epochs: 14,
-  learningRate: 0.6,
-  l2: 1e-5,
+  epochs: 12,
+  learningRate: 0.2,
+  l2: 1e-4,
   minCount: 2,
   seed: 20261129,
   folds: 5,
@@ -135,30 +135,44 @@ function logits(head: HeadWeights, x: Sparse): Float64Array {
   return out;
 }
 
-function fit(data: readonly Encoded[], features: number, options: TrainingOptions) {
+/**
+ * AdaGrad: a step size per weight, so rare n-grams learn as fast as common
+ * ones (plain SGD leaves the many small character features underfitted).
+ */
+function fitHeads(data: readonly Encoded[], features: number, options: TrainingOptions) {
   const heads = Object.fromEntries(
     HEAD_NAMES.map((name) => {
       const k = HEADS[name].length;
       return [name, { w: new Float64Array(features * k), b: new Float64Array(k), k }];
     }),
   ) as Record<HeadName, HeadWeights>;
+  const squares = Object.fromEntries(
+    HEAD_NAMES.map((name) => {
+      const k = HEADS[name].length;
+      return [name, { w: new Float64Array(features * k), b: new Float64Array(k) }];
+    }),
+  ) as Record<HeadName, { w: Float64Array; b: Float64Array }>;
   const random = prng(options.seed);
+  const rate = options.learningRate;
   for (let epoch = 0; epoch < options.epochs; epoch += 1) {
-    const rate = options.learningRate / (1 + epoch * 0.35);
     for (const example of shuffled(data, random)) {
       for (const name of HEAD_NAMES) {
         const label = example.labels[name];
         if (label < 0) continue;
         const head = heads[name];
+        const sq = squares[name];
         const p = softmax(logits(head, example.x));
         for (let c = 0; c < head.k; c += 1) {
           const g = (p[c] ?? 0) - (c === label ? 1 : 0);
-          head.b[c] = (head.b[c] ?? 0) - rate * g;
-          if (g === 0) continue;
+          sq.b[c] = (sq.b[c] ?? 0) + g * g;
+          head.b[c] = (head.b[c] ?? 0) - (rate * g) / (Math.sqrt(sq.b[c] ?? 0) + 1e-8);
           for (const [i, v] of example.x) {
             const at = i * head.k + c;
             const w = head.w[at] ?? 0;
-            head.w[at] = w - rate * (g * v + options.l2 * w);
+            const grad = g * v + options.l2 * w;
+            if (grad === 0) continue;
+            sq.w[at] = (sq.w[at] ?? 0) + grad * grad;
+            head.w[at] = w - (rate * grad) / (Math.sqrt(sq.w[at] ?? 0) + 1e-8);
           }
         }
       }
@@ -168,10 +182,9 @@ function fit(data: readonly Encoded[], features: number, options: TrainingOption
 }
 
 function predict(heads: Record<HeadName, HeadWeights>, x: Sparse) {
-  return Object.fromEntries(HEAD_NAMES.map((name) => [name, [...logits(heads[name], x)]])) as Record<
-    HeadName,
-    number[]
-  >;
+  return Object.fromEntries(
+    HEAD_NAMES.map((name) => [name, [...logits(heads[name], x)]]),
+  ) as Record<HeadName, number[]>;
 }
 
 /** The temperature that minimises held-out log loss (a coarse grid is enough for a scalar). */
@@ -219,6 +232,8 @@ export interface TrainingReport {
   model: ReaderModel;
   /** Held-out (cross-validated) stage accuracy on the training data. */
   heldOutStageAccuracy: number;
+  /** Each training conversation's held-out reading (argmax), for error analysis. */
+  heldOut: Array<{ id: string; stage: Stage; intent: Intent }>;
 }
 
 export function trainReader(
@@ -230,9 +245,14 @@ export function trainReader(
   const vectors = featurise(examples);
 
   // Held-out predictions by k-fold, for calibration (never the locked test split).
-  const held = { stage: [] as Array<{ logits: number[]; label: number }>, intent: [] as Array<{ logits: number[]; label: number }>, sentiment: [] as Array<{ logits: number[]; label: number }> };
+  const held = {
+    stage: [] as Array<{ logits: number[]; label: number }>,
+    intent: [] as Array<{ logits: number[]; label: number }>,
+    sentiment: [] as Array<{ logits: number[]; label: number }>,
+  };
   const foldOf = (i: number) => i % options.folds;
   let heldRight = 0;
+  const heldOutOf: Array<{ id: string; stage: Stage; intent: Intent }> = [];
   if (options.folds >= 2 && examples.length >= options.folds * 4) {
     for (let fold = 0; fold < options.folds; fold += 1) {
       const trainIdx = examples.map((_, i) => i).filter((i) => foldOf(i) !== fold);
@@ -252,12 +272,17 @@ export function trainReader(
         testIdx.map((i) => vectors[i] as Map<string, number>),
         index,
       );
-      const heads = fit(train, vocab.length, options);
-      for (const e of test) {
+      const heads = fitHeads(train, vocab.length, options);
+      test.forEach((e, j) => {
         const out = predict(heads, e.x);
+        heldOutOf.push({
+          id: examples[testIdx[j] as number]?.id ?? '',
+          stage: STAGES[out.stage.indexOf(Math.max(...out.stage))] as Stage,
+          intent: INTENTS[out.intent.indexOf(Math.max(...out.intent))] as Intent,
+        });
         for (const name of HEAD_NAMES)
           if (e.labels[name] >= 0) held[name].push({ logits: out[name], label: e.labels[name] });
-      }
+      });
     }
   }
   const temperatures = Object.fromEntries(
@@ -279,7 +304,7 @@ export function trainReader(
 
   const vocab = vocabularyOf(vectors, options.minCount);
   const index = new Map(vocab.map((f, i) => [f, i]));
-  const heads = fit(encode(examples, vectors, index), vocab.length, options);
+  const heads = fitHeads(encode(examples, vectors, index), vocab.length, options);
   const packed = Object.fromEntries(
     HEAD_NAMES.map((name) => {
       const head = heads[name];
@@ -310,5 +335,6 @@ export function trainReader(
   return {
     model,
     heldOutStageAccuracy: held.stage.length > 0 ? heldRight / held.stage.length : Number.NaN,
+    heldOut: heldOutOf,
   };
 }

@@ -7,8 +7,8 @@ import {
   INTENTS,
   type Intent,
   SENTIMENTS,
-  STAGES,
   type Sentiment,
+  STAGES,
   type Stage,
 } from './vocabulary';
 
@@ -110,7 +110,8 @@ function probabilities<C extends string>(
   const logits = Float64Array.from(head.bias);
   for (const [index, value] of active) {
     const row = index * k;
-    for (let c = 0; c < k; c += 1) logits[c] = (logits[c] ?? 0) + value * (head.weights[row + c] ?? 0);
+    for (let c = 0; c < k; c += 1)
+      logits[c] = (logits[c] ?? 0) + value * (head.weights[row + c] ?? 0);
   }
   return softmax(logits, head.temperature);
 }
@@ -159,4 +160,11 @@ export function createReader(model: ReaderModel): Reader {
 export function loadReader(url: URL = MODEL_URL): Reader | null {
   if (!existsSync(url)) return null;
   return createReader(readerModelSchema.parse(JSON.parse(readFileSync(url, 'utf8'))));
+}
+
+let committed: Reader | null | undefined;
+/** The committed model, parsed once per process (every assistant shares it). */
+export function defaultReader(): Reader | null {
+  if (committed === undefined) committed = loadReader();
+  return committed;
 }

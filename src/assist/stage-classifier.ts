@@ -5,8 +5,8 @@ import {
   type ChatMessage,
   COMPLAINT_TOPICS,
   type ComplaintTopic,
-  SIGNAL_NAMES,
   type Sentiment,
+  SIGNAL_NAMES,
   type SignalName,
   type Stage,
 } from './vocabulary';

@@ -33,7 +33,11 @@ export const TACTICS = [
 export type Tactic = (typeof TACTICS)[number];
 
 /** Tactics that push towards a sale: they need buying evidence and no sign of trouble. */
-export const CLOSING_TACTICS: readonly Tactic[] = ['alternative_close', 'help_choose', 'busy_nudge'];
+export const CLOSING_TACTICS: readonly Tactic[] = [
+  'alternative_close',
+  'help_choose',
+  'busy_nudge',
+];
 
 export const SENTIMENTS = ['positive', 'neutral', 'negative'] as const;
 export type Sentiment = (typeof SENTIMENTS)[number];
@@ -121,6 +125,8 @@ export interface AssistSettings {
   busyNudge?: boolean;
   /** The shop's default reply locale, for messages with no script of their own ("？", "ok", an order id). */
   locale?: Locale;
+  /** The shop's own domains: the only ones a suggestion may link to. */
+  linkDomains?: string[];
 }
 
 export interface AssistInput {
