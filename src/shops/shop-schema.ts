@@ -41,6 +41,17 @@ export const settingsSchema = z
       )
       .max(20)
       .optional(),
+    /** The storefront widget's look (web platform): a greeting and the launcher colour. */
+    widget: z
+      .object({
+        greeting: z.string().trim().min(1).max(300).optional(),
+        color: z
+          .string()
+          .regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour such as #0f766e')
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
