@@ -36,11 +36,20 @@ export class WorkspaceFeed {
       agentsOfShop: (shopId: string) => Promise<string[]>;
       clock: Clock;
       logger: Logger;
+      /** Records how long a stage took (ms): assign, assist, publish. */
+      observeStage?: (stage: 'assign' | 'assist' | 'publish', ms: number) => void;
     },
   ) {}
 
+  private lap(stage: 'assign' | 'assist' | 'publish', since: number): number {
+    const now = Date.now();
+    this.deps.observeStage?.(stage, now - since);
+    return now;
+  }
+
   async afterBuyerMessage(shop: Shop, event: MessageEvent): Promise<void> {
     const { conversations, assignment, events } = this.deps;
+    const started = Date.now();
     const buyerId = event.buyer.id;
     const id = conversationId(shop.id, buyerId);
     const state = await conversations.state(shop.id, buyerId);
@@ -67,7 +76,7 @@ export class WorkspaceFeed {
       },
     });
 
-    await this.suggest(shop, buyerId, event.messageId);
+    await this.suggest(shop, buyerId, event.messageId, this.lap('assign', started));
 
     if (state.waitingSince !== undefined)
       await this.deps.armAlert(
@@ -100,7 +109,12 @@ export class WorkspaceFeed {
   }
 
   /** Drafts suggestions from the whole recent conversation; never fails the job. */
-  private async suggest(shop: Shop, buyerId: string, forMessageId: string): Promise<void> {
+  private async suggest(
+    shop: Shop,
+    buyerId: string,
+    forMessageId: string,
+    started: number,
+  ): Promise<void> {
     const history = await this.deps.conversations.history(shop.id, buyerId, ASSIST_HISTORY);
     try {
       const result = await this.deps.assistant.suggest({
@@ -116,6 +130,7 @@ export class WorkspaceFeed {
           linkDomains: shop.settings.linkDomains,
         },
       });
+      const assisted = this.lap('assist', started);
       const stored = { forMessageId, at: this.deps.clock.now(), ...result };
       await this.deps.conversations.saveSuggestions(shop.id, buyerId, stored);
       await this.deps.suggestionIndex.remember(
@@ -127,6 +142,7 @@ export class WorkspaceFeed {
         conversationId: conversationId(shop.id, buyerId),
         ...stored,
       });
+      this.lap('publish', assisted);
     } catch (error) {
       // The agent can still answer by hand; the message itself is stored and counted.
       this.deps.logger.error(

@@ -260,6 +260,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     );
     workerRedis.push(storeConnection);
     const stores = createStores(storeConnection);
+    const observeStage = (stage: string, ms: number) =>
+      metrics.pipelineStage.observe({ stage }, ms / 1000);
     // Jobs the workers add (alerts, idle closes, bookkeeping reruns) wait out a blip too.
     const own = createQueues(storeConnection, keys.queuePrefix, topology);
     workerQueues.push(own);
@@ -271,6 +273,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       scheduleIdleClose,
       clock,
       logger,
+      observeStage,
     });
     const platformHttp: PlatformHttp = {
       // Looked up at call time so tests' HTTP interception sees every request.
@@ -311,6 +314,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
               invoices: billing.invoices,
               afterBuyerMessage: (shop, event) => feed.afterBuyerMessage(shop, event),
               afterAgentMessage: (shop, event) => feed.afterAgentMessage(shop, event),
+              observeStage,
             }),
             concurrency: config.WORKER_CONCURRENCY,
           },

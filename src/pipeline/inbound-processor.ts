@@ -9,6 +9,8 @@ import { monthOf } from '../shared/shop-calendar';
 import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import type { InboundJob } from './queues';
 
+export type PipelineStage = 'queue_wait' | 'store' | 'meter' | 'assign' | 'assist' | 'publish';
+
 export interface InboundProcessorDeps {
   /** Records that the event was enqueued and taken, for 72 h of redelivery dedupe. */
   markDelivered: (shopId: string, platform: string, eventId: string) => Promise<void>;
@@ -20,6 +22,8 @@ export interface InboundProcessorDeps {
   invoices?: Pick<InvoiceBook, 'noteLateEvent'>;
   /** After a buyer message is stored and metered (assist + publish); runs again on a retry, so it must be idempotent. */
   afterBuyerMessage?: (shop: Shop, event: MessageEvent) => Promise<void>;
+  /** Records how long a stage of a buyer message took (ms), for the pipeline metrics. */
+  observeStage?: (stage: PipelineStage, ms: number) => void;
   /** Called after a new agent reply reported by the platform is stored. */
   afterAgentMessage?: (shop: Shop, event: MessageEvent) => Promise<void>;
 }
@@ -29,8 +33,16 @@ export interface InboundProcessorDeps {
  * hashes, dedupe by message id), so a retry after a crash halfway is safe.
  */
 export function createInboundProcessor(deps: InboundProcessorDeps) {
+  const observe = deps.observeStage ?? (() => {});
   return async function processInbound(job: Job<InboundJob>): Promise<{ stored: boolean }> {
     const { shopId, event, platform } = job.data;
+    let mark = Date.now();
+    const lap = (stage: PipelineStage) => {
+      const now = Date.now();
+      observe(stage, now - mark);
+      mark = now;
+    };
+    observe('queue_wait', (job.processedOn ?? mark) - job.data.receivedAt);
     await deps.markDelivered(shopId, platform, event.eventId);
     const shop = await deps.shops.get(shopId);
     if (!shop) throw new UnrecoverableError(`shop ${shopId} no longer exists`);
@@ -48,6 +60,7 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
           agentName: event.agentName,
         });
         if (event.from === 'buyer') {
+          lap('store');
           const month = monthOf(at, shop.timezone);
           const metered = await deps.meter.recordBuyerMessage(
             shopId,
@@ -57,6 +70,7 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
             { attributionDays: attributionDaysOf(deps.shops.planFor(shop, month)) },
           );
           await deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months);
+          lap('meter');
           const meta: Record<string, string> = {};
           if (event.buyer.name) meta.buyerName = event.buyer.name;
           if (event.replyContext) meta.replyContext = JSON.stringify(event.replyContext);

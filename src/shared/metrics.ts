@@ -31,6 +31,13 @@ export function createMetrics() {
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
       registers: [registry],
     }),
+    pipelineStage: new Histogram({
+      name: 'seatmate_pipeline_stage_seconds',
+      help: 'Time a buyer message spends in each stage: queue_wait, store, meter, assign, assist, publish',
+      labelNames: ['stage'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers: [registry],
+    }),
     jobsFailed: new Counter({
       name: 'seatmate_jobs_failed_permanently_total',
       help: 'Jobs that exhausted their retries or failed unrecoverably',

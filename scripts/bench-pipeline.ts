@@ -1,0 +1,427 @@
+// `npm run bench:pipeline`: an open-loop load at fixed rates against the whole
+// pipeline, timing every buyer message from the webhook send to its
+// `suggestion` event on an agent's SSE stream. Loopback only, bounded in time.
+//
+//   --rates 100,250,500,1000,2000   messages per second, one step each
+//   --seconds 15                    length of each step
+//   --api 1 --workers 0             processes: with --workers 0 one `all` process
+//                                   per --api; else --api API processes and
+//                                   --workers worker processes
+//   --concurrency 16                WORKER_CONCURRENCY of each worker
+//   --redis redis://…               use this Redis instead of a private one
+//
+// Per step it prints the acks (status, p50/p99), the suggestion latency
+// (p50/p99/max and how many never came), the mean time per pipeline stage
+// (from seatmate_pipeline_stage_seconds), Redis commands, Redis CPU and bytes
+// in per message (INFO commandstats / stats / cpu deltas) and the peak RSS of
+// every process. Run it under `flock /tmp/seatmate-bench.lock` on a shared machine.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
+import { signStandardWebhook } from '../src/platforms/generic/standard-webhooks';
+// @ts-expect-error plain .mjs shared with `npm start`
+import { freePort, startRedis } from './lib/redis-server.mjs';
+
+const { values } = parseArgs({
+  options: {
+    rates: { type: 'string', default: '100,250,500,1000,2000' },
+    seconds: { type: 'string', default: '15' },
+    api: { type: 'string', default: '1' },
+    workers: { type: 'string', default: '0' },
+    concurrency: { type: 'string', default: '16' },
+    shops: { type: 'string', default: '20' },
+    agents: { type: 'string', default: '4' },
+    redis: { type: 'string' },
+    'drain-seconds': { type: 'string', default: '30' },
+  },
+});
+const rates = values.rates.split(',').map(Number);
+const seconds = Number(values.seconds);
+const apiCount = Number(values.api);
+const workerCount = Number(values.workers);
+const SHOPS = Number(values.shops);
+const AGENTS = Number(values.agents);
+const BUYERS_PER_SHOP = 200;
+const ADMIN = `adm_${randomBytes(16).toString('hex')}`;
+const root = path.resolve(import.meta.dirname, '..');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-bench-pipeline-'));
+
+const redisServer = values.redis
+  ? null
+  : await startRedis({ port: await freePort(), dir: path.join(dir, 'redis'), persist: true });
+const redisUrl: string = values.redis ?? redisServer.url;
+const stats = new Redis(redisUrl);
+const redisPid = Number(
+  /process_id:(\d+)/.exec(await stats.info('server'))?.[1] ?? redisServer?.child.pid,
+);
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+  port?: number;
+}
+const procs: Proc[] = [];
+async function startProcess(role: 'all' | 'api' | 'worker', name: string): Promise<Proc> {
+  const port = role === 'worker' ? undefined : await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts', role], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: 'bench',
+      PORT: String(port ?? 0),
+      HOST: '127.0.0.1',
+      ADMIN_TOKEN: ADMIN,
+      SECRETS_KEY: 'bench-secrets-key-0123456789abcdef0123',
+      DATA_DIR: path.join(dir, name),
+      LOG_LEVEL: 'error',
+      WORKER_CONCURRENCY: values.concurrency,
+      // The load is the point: no per-shop quota or fair-share demotion in the way.
+      WEBHOOK_RATE_PER_MINUTE: '1000000',
+      WEBHOOK_FAIR_SHARE_PER_MINUTE: '1000000',
+      AGENT_MAX_OPEN_CONVERSATIONS: '10000',
+      ...(process.env.BENCH_CPU_PROF
+        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` }
+        : {}),
+    },
+  });
+  const proc = { name, child, port };
+  procs.push(proc);
+  if (port) {
+    for (let i = 0; ; i++) {
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`)
+        .then((r) => r.ok)
+        .catch(() => false);
+      if (ok) break;
+      if (i > 300) throw new Error(`${name} did not start`);
+      await sleep(100);
+    }
+  }
+  return proc;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
+
+function post(
+  port: number,
+  pathname: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: pathname,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }),
+        );
+      },
+    );
+    req.on('error', () => resolve({ status: 0, text: '' }));
+    req.end(body);
+  });
+}
+
+// Processes: one `all` per API when no separate workers, else N API + M workers.
+if (workerCount === 0) {
+  for (let i = 0; i < apiCount; i++) await startProcess('all', `all-${i + 1}`);
+} else {
+  for (let i = 0; i < apiCount; i++) await startProcess('api', `api-${i + 1}`);
+  for (let i = 0; i < workerCount; i++) await startProcess('worker', `worker-${i + 1}`);
+}
+const apis = procs.filter((p) => p.port);
+const adminPort = apis[0]!.port!;
+const admin = { authorization: `Bearer ${ADMIN}` };
+
+const shops: Array<{ id: string; secret: string }> = [];
+for (let i = 0; i < SHOPS; i++) {
+  const res = await post(
+    adminPort,
+    '/v1/shops',
+    JSON.stringify({ name: `Bench ${i + 1}`, platform: 'generic', timezone: 'Asia/Shanghai' }),
+    admin,
+  );
+  const shop = JSON.parse(res.text) as { id: string; webhookSecret: string };
+  shops.push({ id: shop.id, secret: shop.webhookSecret });
+}
+// Each shop is served by exactly one agent, so every suggestion arrives once.
+const sent = new Map<string, number>();
+const suggestedAt = new Map<string, number>();
+const streams: http.ClientRequest[] = [];
+for (let a = 0; a < AGENTS; a++) {
+  const shopIds = shops.filter((_, i) => i % AGENTS === a).map((s) => s.id);
+  const res = await post(
+    adminPort,
+    '/v1/agents',
+    JSON.stringify({ name: `Agent ${a + 1}`, shopIds }),
+    admin,
+  );
+  const { token } = JSON.parse(res.text) as { token: string };
+  // Streams spread over the API processes: any instance serves any agent.
+  const port = apis[a % apis.length]!.port!;
+  await new Promise<void>((resolve) => {
+    const req = http.get(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/v1/agent/events',
+        headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+      },
+      (res) => {
+        let buffer = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          buffer += chunk;
+          let end = buffer.indexOf('\n\n');
+          while (end >= 0) {
+            const frame = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            if (frame.includes('event: suggestion')) {
+              const data = /^data: (.*)$/m.exec(frame)?.[1];
+              if (data) {
+                const id = (JSON.parse(data) as { forMessageId: string }).forMessageId;
+                if (!suggestedAt.has(id)) suggestedAt.set(id, performance.now());
+              }
+            }
+            end = buffer.indexOf('\n\n');
+          }
+        });
+        resolve();
+      },
+    );
+    streams.push(req);
+  });
+}
+await sleep(500);
+
+const TEXTS = [
+  '您好，这款有灰色吗？',
+  '请问什么时候发货？',
+  'Is this available in size M?',
+  '可以便宜一点吗',
+  'How long does shipping take to Shanghai?',
+  '这个和那个有什么区别',
+];
+
+function webhook(shop: { id: string; secret: string }, n: number) {
+  const id = `msg_${randomUUID()}`;
+  const body = JSON.stringify({
+    type: 'message',
+    data: {
+      messageId: id,
+      buyer: { id: `buyer-${n % BUYERS_PER_SHOP}` },
+      from: 'buyer',
+      text: TEXTS[n % TEXTS.length],
+      sentAt: new Date().toISOString(),
+    },
+  });
+  const ts = Math.floor(Date.now() / 1000);
+  return {
+    id,
+    body,
+    headers: {
+      'webhook-id': id,
+      'webhook-timestamp': String(ts),
+      'webhook-signature': signStandardWebhook(shop.secret, id, ts, body),
+    },
+  };
+}
+
+async function redisCounters() {
+  const [commandstats, statsInfo, cpu] = await Promise.all([
+    stats.info('commandstats'),
+    stats.info('stats'),
+    stats.info('cpu'),
+  ]);
+  const commands = new Map<string, { calls: number; usec: number }>();
+  for (const m of commandstats.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g))
+    commands.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
+  const num = (text: string, name: string) =>
+    Number(new RegExp(`${name}:([\\d.]+)`).exec(text)?.[1] ?? 0);
+  return {
+    commands,
+    bytesIn: num(statsInfo, 'total_net_input_bytes'),
+    bytesOut: num(statsInfo, 'total_net_output_bytes'),
+    cpuSeconds: num(cpu, 'used_cpu_user') + num(cpu, 'used_cpu_sys'),
+  };
+}
+
+function rssMb(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return Number(kb ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+async function stageSums(): Promise<Map<string, { sum: number; count: number }>> {
+  const out = new Map<string, { sum: number; count: number }>();
+  for (const p of apis) {
+    const text = await fetch(`http://127.0.0.1:${p.port}/metrics`).then((r) => r.text());
+    for (const m of text.matchAll(
+      /seatmate_pipeline_stage_seconds_(sum|count)\{stage="([a-z_]+)"\} ([\d.e+-]+)/g,
+    )) {
+      const entry = out.get(m[2]!) ?? { sum: 0, count: 0 };
+      if (m[1] === 'sum') entry.sum += Number(m[3]);
+      else entry.count += Number(m[3]);
+      out.set(m[2]!, entry);
+    }
+  }
+  return out;
+}
+
+const pct = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]! : NaN;
+const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(0)}` : '-');
+
+console.log(
+  `bench:pipeline — ${SHOPS} shops, ${AGENTS} agents with SSE open, ${seconds} s per rate, processes: ${procs.map((p) => p.name).join(', ')}, WORKER_CONCURRENCY ${values.concurrency}, Redis AOF everysec, ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(2)}\n`,
+);
+const rows: string[] = [];
+let serial = 0;
+for (const rate of rates) {
+  const stepSent = new Map<string, number>();
+  const acks: number[] = [];
+  const statuses = new Map<number, number>();
+  const before = await redisCounters();
+  const stagesBefore = await stageSums();
+  const rssPeak = new Map<string, number>();
+  const sampler = setInterval(() => {
+    for (const p of procs)
+      rssPeak.set(p.name, Math.max(rssPeak.get(p.name) ?? 0, rssMb(p.child.pid)));
+    rssPeak.set('redis', Math.max(rssPeak.get('redis') ?? 0, rssMb(redisPid)));
+  }, 250);
+  const total = Math.round(rate * seconds);
+  const start = performance.now();
+  const inflight: Promise<void>[] = [];
+  let issued = 0;
+  while (issued < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
+    while (issued < due) {
+      const n = serial++;
+      const shop = shops[n % SHOPS]!;
+      const port = apis[n % apis.length]!.port!;
+      const { id, body, headers } = webhook(shop, Math.floor(n / SHOPS));
+      const t0 = performance.now();
+      sent.set(id, t0);
+      stepSent.set(id, t0);
+      issued++;
+      inflight.push(
+        post(port, `/webhooks/generic/${shop.id}`, body, headers).then((res) => {
+          acks.push(performance.now() - t0);
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        }),
+      );
+    }
+    await sleep(2);
+  }
+  const sendSeconds = (performance.now() - start) / 1000;
+  await Promise.all(inflight);
+  const drainDeadline = performance.now() + Number(values['drain-seconds']) * 1000;
+  while (performance.now() < drainDeadline) {
+    let missing = 0;
+    for (const id of stepSent.keys()) if (!suggestedAt.has(id)) missing++;
+    if (missing === 0) break;
+    await sleep(100);
+  }
+  clearInterval(sampler);
+  const after = await redisCounters();
+  const stagesAfter = await stageSums();
+  const latencies: number[] = [];
+  let missing = 0;
+  for (const [id, t0] of stepSent) {
+    const t1 = suggestedAt.get(id);
+    if (t1 === undefined) missing++;
+    else latencies.push(t1 - t0);
+  }
+  latencies.sort((a, b) => a - b);
+  acks.sort((a, b) => a - b);
+  let calls = 0;
+  let usec = 0;
+  const perCommand: Array<[string, number, number]> = [];
+  for (const [name, now] of after.commands) {
+    const was = before.commands.get(name) ?? { calls: 0, usec: 0 };
+    calls += now.calls - was.calls;
+    usec += now.usec - was.usec;
+    if (now.calls > was.calls) perCommand.push([name, now.calls - was.calls, now.usec - was.usec]);
+  }
+  const n = stepSent.size;
+  const stageText = ['queue_wait', 'store', 'meter', 'assign', 'assist', 'publish']
+    .map((stage) => {
+      const a = stagesAfter.get(stage);
+      const b = stagesBefore.get(stage) ?? { sum: 0, count: 0 };
+      if (!a || a.count === b.count) return `${stage} -`;
+      return `${stage} ${(((a.sum - b.sum) / (a.count - b.count)) * 1000).toFixed(1)}`;
+    })
+    .join(', ');
+  const ok = statuses.get(200) ?? 0;
+  console.log(
+    `${rate} msg/s offered (${(n / sendSeconds).toFixed(0)} sent/s): ${ok}/${n} acked 200${[
+      ...statuses,
+    ]
+      .filter(([s]) => s !== 200)
+      .map(([s, c]) => `, ${c}× ${s || 'error'}`)
+      .join(
+        '',
+      )}; ack p50 ${ms(pct(acks, 50))} ms p99 ${ms(pct(acks, 99))} ms; suggestion p50 ${ms(pct(latencies, 50))} ms p99 ${ms(pct(latencies, 99))} ms max ${ms(latencies.at(-1) ?? NaN)} ms, ${missing} missing`,
+  );
+  console.log(`  stage means (ms): ${stageText}`);
+  console.log(
+    `  Redis per message: ${(calls / n).toFixed(1)} commands, ${(usec / n).toFixed(0)} µs in commands, ${(((after.cpuSeconds - before.cpuSeconds) * 1e6) / n).toFixed(0)} µs CPU, ${((after.bytesIn - before.bytesIn) / n / 1024).toFixed(1)} KB in, ${((after.bytesOut - before.bytesOut) / n / 1024).toFixed(1)} KB out`,
+  );
+  console.log(
+    `  top commands per message: ${perCommand
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 12)
+      .map(([name, c, u]) => `${name} ${(c / n).toFixed(1)} (${(u / n).toFixed(0)} µs)`)
+      .join(', ')}`,
+  );
+  console.log(
+    `  peak RSS (MB): ${[...rssPeak].map(([name, mb]) => `${name} ${mb.toFixed(0)}`).join(', ')}`,
+  );
+  rows.push(
+    `| ${rate} | ${ok}/${n} | ${ms(pct(acks, 50))} / ${ms(pct(acks, 99))} | ${ms(pct(latencies, 50))} / ${ms(pct(latencies, 99))} | ${missing} | ${(calls / n).toFixed(0)} | ${(((after.cpuSeconds - before.cpuSeconds) * 1e6) / n).toFixed(0)} | ${Math.max(...[...rssPeak].filter(([k]) => k !== 'redis').map(([, v]) => v)).toFixed(0)} |`,
+  );
+  await sleep(2000);
+}
+
+console.log(
+  '\n| offered msg/s | acked 200 | ack p50 / p99 ms | suggestion p50 / p99 ms | missing | Redis cmds/msg | Redis CPU µs/msg | max RSS MB |',
+);
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const row of rows) console.log(row);
+
+for (const req of streams) req.destroy();
+agent.destroy();
+await Promise.all(
+  procs.map(
+    (p) =>
+      new Promise<void>((resolve) => {
+        p.child.once('exit', () => resolve());
+        p.child.kill('SIGTERM');
+        setTimeout(() => p.child.kill('SIGKILL'), 20_000).unref();
+      }),
+  ),
+);
+stats.disconnect();
+await redisServer?.stop();
+fs.rmSync(dir, { recursive: true, force: true });
+void sent;
