@@ -29,28 +29,35 @@ export class AgentEvents {
     return this.keys.agentEvents(agentId);
   }
 
+  /**
+   * Appends the event to the stream of each agent serving the shop. `agents`
+   * saves the lookup when the caller has just read them. One XADD per agent,
+   * sent together (auto-pipelined), each stream in its own slot.
+   */
   async publish(
     shopId: string,
     type: AgentEventType,
     data: Record<string, unknown>,
+    agents?: readonly string[],
   ): Promise<void> {
-    const agents = await this.agentsOfShop(shopId);
-    if (agents.length === 0) return;
+    const serving = agents ?? (await this.agentsOfShop(shopId));
+    if (serving.length === 0) return;
     const payload = JSON.stringify({ shopId, ...data });
-    const pipeline = this.redis.pipeline();
-    for (const agentId of agents)
-      pipeline.xadd(
-        this.streamKey(agentId),
-        'MAXLEN',
-        '~',
-        STREAM_LENGTH,
-        '*',
-        'type',
-        type,
-        'data',
-        payload,
-      );
-    await pipeline.exec();
+    await Promise.all(
+      serving.map((agentId) =>
+        this.redis.xadd(
+          this.streamKey(agentId),
+          'MAXLEN',
+          '~',
+          STREAM_LENGTH,
+          '*',
+          'type',
+          type,
+          'data',
+          payload,
+        ),
+      ),
+    );
   }
 
   /** Events after `afterId` (exclusive), oldest first. */

@@ -58,9 +58,14 @@ export class Assignment {
   }
 
   /** Offers the conversation to the least-loaded candidate under the cap; null when all are full. */
-  async offer(conversationId: string, candidates: string[]): Promise<string | null> {
+  async offer(
+    conversationId: string,
+    candidates: string[],
+    /** The holder, when the caller has just read it (`ownerOf`). */
+    known?: string | null,
+  ): Promise<string | null> {
     if (candidates.length === 0) return null;
-    const current = await this.ownerOf(conversationId);
+    const current = known === undefined ? await this.ownerOf(conversationId) : known;
     // The holder no longer serves this shop: free the conversation before re-offering it.
     if (current && !candidates.includes(current)) await this.release(conversationId);
     const sorted = [...candidates].sort();

@@ -1,6 +1,10 @@
 import type { Assistant } from '../assist/assistant';
 import { shopDefaultLocale } from '../assist/locale-detection';
-import { type ConversationStore, conversationId } from '../conversations/conversation-store';
+import {
+  type ConversationStore,
+  conversationId,
+  type StoredMessage,
+} from '../conversations/conversation-store';
 import type { MessageEvent } from '../platforms/contract';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
@@ -52,33 +56,55 @@ export class WorkspaceFeed {
     const started = Date.now();
     const buyerId = event.buyer.id;
     const id = conversationId(shop.id, buyerId);
-    const state = await conversations.state(shop.id, buyerId);
+    // Independent reads, sent together (the worker's connection auto-pipelines).
+    const [state, before, agents, history] = await Promise.all([
+      conversations.state(shop.id, buyerId),
+      assignment.ownerOf(id),
+      this.deps.agentsOfShop(shop.id),
+      conversations.history(shop.id, buyerId, ASSIST_HISTORY),
+    ]);
 
-    const before = await assignment.ownerOf(id);
-    const owner = await assignment.offer(id, await this.deps.agentsOfShop(shop.id));
-    if (owner && owner !== before)
-      await events.publish(shop.id, 'conversation', {
+    const owner = await assignment.offer(id, agents, before);
+    const assigned =
+      owner && owner !== before
+        ? events.publish(
+            shop.id,
+            'conversation',
+            { conversationId: id, change: 'assigned', agentId: owner },
+            agents,
+          )
+        : undefined;
+
+    const message = events.publish(
+      shop.id,
+      'message',
+      {
         conversationId: id,
-        change: 'assigned',
-        agentId: owner,
-      });
-
-    await events.publish(shop.id, 'message', {
-      conversationId: id,
-      buyerId,
-      buyerName: state.buyerName ?? null,
-      waitingSince: state.waitingSince ?? null,
-      message: {
-        id: event.messageId,
-        from: 'buyer',
-        text: event.text,
-        at: Date.parse(event.sentAt),
+        buyerId,
+        buyerName: state.buyerName ?? null,
+        waitingSince: state.waitingSince ?? null,
+        message: {
+          id: event.messageId,
+          from: 'buyer',
+          text: event.text,
+          at: Date.parse(event.sentAt),
+        },
       },
-    });
+      agents,
+    );
+    await Promise.all([assigned, message]);
 
-    await this.suggest(shop, buyerId, event.messageId, this.lap('assign', started));
+    await this.suggest(
+      shop,
+      buyerId,
+      event.messageId,
+      history,
+      agents,
+      this.lap('assign', started),
+    );
 
-    if (state.waitingSince !== undefined)
+    // One alert per wait, armed by the message that began it (later ones would only find it armed).
+    if (state.waitingSince !== undefined && state.waitingSince === Date.parse(event.sentAt))
       await this.deps.armAlert(
         shop.id,
         buyerId,
@@ -113,9 +139,10 @@ export class WorkspaceFeed {
     shop: Shop,
     buyerId: string,
     forMessageId: string,
+    history: StoredMessage[],
+    agents: readonly string[],
     started: number,
   ): Promise<void> {
-    const history = await this.deps.conversations.history(shop.id, buyerId, ASSIST_HISTORY);
     try {
       const result = await this.deps.assistant.suggest({
         history: history.map((m) => ({
@@ -132,16 +159,21 @@ export class WorkspaceFeed {
       });
       const assisted = this.lap('assist', started);
       const stored = { forMessageId, at: this.deps.clock.now(), ...result };
-      await this.deps.conversations.saveSuggestions(shop.id, buyerId, stored);
-      await this.deps.suggestionIndex.remember(
-        shop.id,
-        conversationId(shop.id, buyerId),
-        result.suggestions,
-      );
-      await this.deps.events.publish(shop.id, 'suggestion', {
-        conversationId: conversationId(shop.id, buyerId),
-        ...stored,
-      });
+      // Stored and published together: the stream event carries everything the console shows.
+      await Promise.all([
+        this.deps.conversations.saveSuggestions(shop.id, buyerId, stored),
+        this.deps.suggestionIndex.remember(
+          shop.id,
+          conversationId(shop.id, buyerId),
+          result.suggestions,
+        ),
+        this.deps.events.publish(
+          shop.id,
+          'suggestion',
+          { conversationId: conversationId(shop.id, buyerId), ...stored },
+          agents,
+        ),
+      ]);
       this.lap('publish', assisted);
     } catch (error) {
       // The agent can still answer by hand; the message itself is stored and counted.

@@ -254,7 +254,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     );
     workerRedis.push(connection);
     // Job processing waits out a Redis blip instead of failing a job halfway.
-    const storeConnection = workerConnection(config.REDIS_URL);
+    // Concurrent jobs share one write to Redis instead of one each (auto-pipelining).
+    const storeConnection = workerConnection(config.REDIS_URL, { enableAutoPipelining: true });
     storeConnection.on('error', (error) =>
       logger.warn({ err: error.message }, 'worker store connection error'),
     );

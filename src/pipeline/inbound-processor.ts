@@ -43,8 +43,10 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
       mark = now;
     };
     observe('queue_wait', (job.processedOn ?? mark) - job.data.receivedAt);
-    await deps.markDelivered(shopId, platform, event.eventId);
-    const shop = await deps.shops.get(shopId);
+    const [, shop] = await Promise.all([
+      deps.markDelivered(shopId, platform, event.eventId),
+      deps.shops.get(shopId),
+    ]);
     if (!shop) throw new UnrecoverableError(`shop ${shopId} no longer exists`);
 
     switch (event.kind) {
@@ -69,13 +71,16 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
             at,
             { attributionDays: attributionDaysOf(deps.shops.planFor(shop, month)) },
           );
-          await deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months);
-          lap('meter');
           const meta: Record<string, string> = {};
           if (event.buyer.name) meta.buyerName = event.buyer.name;
           if (event.replyContext) meta.replyContext = JSON.stringify(event.replyContext);
-          if (Object.keys(meta).length > 0)
-            await deps.conversations.setMeta(shopId, event.buyer.id, meta);
+          await Promise.all([
+            deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months),
+            Object.keys(meta).length > 0
+              ? deps.conversations.setMeta(shopId, event.buyer.id, meta)
+              : undefined,
+          ]);
+          lap('meter');
           if (deps.afterBuyerMessage) await deps.afterBuyerMessage(shop, event);
         } else {
           const metered = await deps.meter.recordAgentReply(
