@@ -1242,6 +1242,63 @@ function insertPhrase(phrase) {
   box.focus();
 }
 
+/** The agent's own phrases: listed with a delete button, and a form to add one. */
+function openPhraseManager() {
+  $('phrase-error').hidden = true;
+  renderMyPhrases();
+  $('phrases-dialog').showModal();
+  $('phrase-shortcut').focus();
+}
+
+function renderMyPhrases() {
+  const mine = state.phrases.filter((phrase) => phrase.scope !== 'shop');
+  $('my-phrases').replaceChildren(
+    ...mine.map((phrase) => {
+      const item = el('li', 'my-phrase');
+      const remove = el('button', 'button small ghost', t('phrases.delete'));
+      remove.type = 'button';
+      remove.setAttribute('aria-label', t('phrases.deleteLabel', { shortcut: phrase.shortcut }));
+      remove.addEventListener('click', () => void deletePhrase(phrase.id));
+      item.append(
+        data('span', 'phrase-shortcut', `/${phrase.shortcut}`),
+        data('span', 'phrase-text', phrase.text),
+        remove,
+      );
+      return item;
+    }),
+  );
+  $('my-phrases-empty').hidden = mine.length > 0;
+}
+
+async function addPhrase() {
+  const shortcut = $('phrase-shortcut').value.trim().replace(/^\//, '');
+  const text = $('phrase-text').value.trim();
+  if (!shortcut || !text) return;
+  try {
+    await api('/v1/agent/quick-phrases', { method: 'POST', body: { shortcut, text } });
+    $('phrase-shortcut').value = '';
+    $('phrase-text').value = '';
+    $('phrase-error').hidden = true;
+    await loadPhrases();
+    renderMyPhrases();
+    $('phrase-shortcut').focus();
+  } catch (error) {
+    $('phrase-error').textContent = errorText(error);
+    $('phrase-error').hidden = false;
+  }
+}
+
+async function deletePhrase(id) {
+  try {
+    await api(`/v1/agent/quick-phrases/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    await loadPhrases();
+    renderMyPhrases();
+  } catch (error) {
+    $('phrase-error').textContent = errorText(error);
+    $('phrase-error').hidden = false;
+  }
+}
+
 /** Arrow keys, Enter and Escape while the picker is open; true when the key was the picker's. */
 function pickerKey(event) {
   if (!state.picker.open) return false;
@@ -1447,6 +1504,12 @@ function wire() {
     $('composer-text').value = '';
     setEditing(null);
     saveDraft();
+  });
+  $('phrases-manage').addEventListener('click', openPhraseManager);
+  $('phrases-close').addEventListener('click', () => $('phrases-dialog').close());
+  $('phrase-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void addPhrase();
   });
   $('phrases-open').addEventListener('click', () => {
     $('composer-text').focus();
