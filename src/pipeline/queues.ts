@@ -88,9 +88,9 @@ export function defaultJobOptions(settings: TopologySettings): Record<QueueName,
       // A Redis blip or a crash mid-job retries for about 4 min (1 s, 2 s, 4 s ...); every step is idempotent.
       attempts: 8,
       backoff: { type: 'exponential', delay: 1000 },
-      // Completed jobs go at once (cheaper than trimming a retained set on every completion):
-      // redeliveries after the worker took a job are caught by our own dedupe key.
-      removeOnComplete: true,
+      // Completed jobs are kept an hour (operators and the fairness check read processedOn);
+      // idempotency lives in our own dedupe key, not in BullMQ's retention.
+      removeOnComplete: { age: 3600, count: 10_000 },
       // Failed jobs stay for the operator (GET /v1/ops/failed-jobs) to see and retry.
       removeOnFail: false,
     },
