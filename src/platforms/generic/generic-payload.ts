@@ -45,8 +45,11 @@ export const genericPayload = z.discriminatedUnion('type', [
 
 export const genericCredentials = z.object({
   webhookSecret: z.string().startsWith('whsec_', { message: 'must start with whsec_' }),
-  /** Where replies are POSTed, signed with the same secret. */
-  replyUrl: z.url({ message: 'must be an absolute http(s) URL' }).optional(),
+  /** Where replies are POSTed, signed with the same secret; https (see the outbound policy). */
+  replyUrl: z
+    .url({ protocol: /^https?$/, message: 'must be an absolute https URL' })
+    .max(2048)
+    .optional(),
 });
 
 export type GenericCredentials = z.infer<typeof genericCredentials>;
