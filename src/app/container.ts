@@ -39,6 +39,7 @@ import {
   slowReplyAlerter,
   type TopologySettings,
 } from '../pipeline/queues';
+import { SendSlots } from '../pipeline/send-slots';
 import { WebhookIngest } from '../pipeline/webhook-ingest';
 import { startWorkers as startQueueWorkers } from '../pipeline/workers';
 import type { PlatformHttp } from '../platforms/contract';
@@ -305,6 +306,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       scheduleIdleClose,
       invoices: billing.invoices,
       agentName: async (agentId: string) => (await stores.agents.get(agentId))?.name ?? 'agent',
+      sendSlots: new SendSlots(storeConnection, keys, config.OUTBOUND_SENDS_PER_SHOP),
     };
 
     workers.push(

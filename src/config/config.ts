@@ -95,6 +95,8 @@ export const configSchema = z.object({
     ),
   /** An outbound connection (reply URL, platform API) must be made within this. */
   OUTBOUND_CONNECT_TIMEOUT_MS: int(100, 60_000).default(3000),
+  /** Replies one shop may have in flight at once across all workers (a slow shop keeps the rest free). */
+  OUTBOUND_SENDS_PER_SHOP: int(1, 1000).default(4),
   /** Jobs a worker process runs at once. */
   WORKER_CONCURRENCY: int(1, 1000).default(16),
   /** Tries to deliver one agent reply before it ends as failed. */
