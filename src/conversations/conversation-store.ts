@@ -9,6 +9,8 @@ export interface StoredMessage {
   /** ms since epoch: the platform's sentAt, not when we processed it. */
   at: number;
   agentName?: string;
+  /** Who wrote a buyer message in a group or topic, where the conversation is not one person. */
+  author?: { id: string; name?: string };
 }
 
 export interface ConversationState {
@@ -20,6 +22,10 @@ export interface ConversationState {
   repliesSinceBuyer: number;
   replyContext?: Record<string, string>;
   closedAt?: number;
+  /** `group` or `topic` for a shared thread; absent for a direct chat. */
+  threadKind?: string;
+  /** The person who wrote the latest buyer message: who an agent's reply answers, for metering. */
+  lastBuyerId?: string;
 }
 
 /** The latest suggestions for a conversation, as the engine gave them. */
@@ -76,7 +82,11 @@ redis.call('ZREM', KEYS[2], ARGV[3])
 return 1
 `;
 
-/** Conversation id: opaque to clients, reversible to (shop, buyer) for us. */
+/**
+ * Conversation id: opaque to clients, reversible to (shop, key) for us. The
+ * key is the buyer's id for a direct chat (see conversation-key.ts), so the
+ * parameter keeps its historical name `buyerId` throughout the store.
+ */
 export function conversationId(shopId: string, buyerId: string): string {
   return `cnv_${Buffer.from(JSON.stringify([shopId, buyerId])).toString('base64url')}`;
 }
@@ -150,6 +160,8 @@ export class ConversationStore {
         ? (JSON.parse(meta.replyContext) as Record<string, string>)
         : undefined,
       closedAt: num(meta.closedAt),
+      threadKind: meta.threadKind,
+      lastBuyerId: meta.lastBuyerId,
     };
   }
 

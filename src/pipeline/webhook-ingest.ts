@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis, Result } from 'ioredis';
 import type { InboundRequest } from '../platforms/contract';
 import type { PlatformRegistry } from '../platforms/registry';
@@ -17,19 +18,36 @@ export interface WebhookAnswer {
 }
 
 // One round trip before the enqueue: count this request in the shop's fixed
-// one-minute window, and say which events were already seen. KEYS[1] is the
-// rate key, KEYS[2..] the events' dedupe keys.
+// one-minute window, and say which events were already seen: taken by a
+// worker (the dedupe key) or still waiting in the queue (the job's hash).
+// KEYS[1] is the rate key, then a (dedupe key, job key) pair per event.
 const RATE_AND_SEEN_SCRIPT = `
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 local out = {count, redis.call('PTTL', KEYS[1])}
-for i = 2, #KEYS do out[i + 1] = redis.call('EXISTS', KEYS[i]) end
+for i = 2, #KEYS, 2 do
+  local seen = redis.call('EXISTS', KEYS[i]) + redis.call('EXISTS', KEYS[i + 1])
+  out[#out + 1] = seen
+end
+return out
+`;
+
+// After the add: which of the jobs carry this request's ingest id, i.e. were
+// created by it. A job that was already there (a concurrent copy of the same
+// delivery won the race) keeps the other request's id: that event was absorbed.
+const CREATED_BY_SCRIPT = `
+local out = {}
+for i = 1, #KEYS do
+  local data = redis.call('HGET', KEYS[i], 'data') or ''
+  out[i] = string.find(data, ARGV[1], 1, true) and 1 or 0
+end
 return out
 `;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     rateAndSeen(numKeys: number, ...args: string[]): Result<number[], Context>;
+    createdBy(numKeys: number, ...args: string[]): Result<number[], Context>;
   }
 }
 
@@ -52,6 +70,7 @@ export class WebhookIngest {
   ) {
     // EVALSHA after the first call: the script text is not resent per request.
     deps.redis.defineCommand('rateAndSeen', { lua: RATE_AND_SEEN_SCRIPT });
+    deps.redis.defineCommand('createdBy', { lua: CREATED_BY_SCRIPT });
   }
 
   async deliver(
@@ -65,11 +84,18 @@ export class WebhookIngest {
     adapter.verify(inbound, credentials);
     const parsed = adapter.parse(inbound, credentials);
 
-    const seenKeys = parsed.events.map((event) =>
-      deliveryKey(keys, shopId, platform, event.eventId),
+    // Events of one delivery that share a dedupe id are one event: the first stands for the rest.
+    const ids = new Set<string>();
+    const unique = parsed.events.filter(
+      (event) => !ids.has(event.eventId) && ids.add(event.eventId),
     );
+    const jobIdOf = (eventId: string) => jobIds.inbound(platform, shopId, eventId);
+    const checkKeys = unique.flatMap((event) => [
+      deliveryKey(keys, shopId, platform, event.eventId),
+      queues.inbound.toKey(jobIdOf(event.eventId)),
+    ]);
     const [count, ttlMs, ...seen] = await guard(
-      redis.rateAndSeen(1 + seenKeys.length, keys.shop(shopId, 'rate'), ...seenKeys, '60000'),
+      redis.rateAndSeen(1 + checkKeys.length, keys.shop(shopId, 'rate'), ...checkKeys, '60000'),
     );
     if ((count as number) > this.deps.ratePerMinute) {
       const retryAfter = String(Math.max(1, Math.ceil((ttlMs as number) / 1000)));
@@ -84,13 +110,15 @@ export class WebhookIngest {
       );
     }
 
-    const fresh = parsed.events.filter((_, i) => seen[i] === 0);
+    const fresh = unique.filter((_, i) => seen[i] === 0);
+    let queued = 0;
     if (fresh.length > 0) {
       const receivedAt = inbound.now;
+      const ingestId = randomUUID();
       const jobs = fresh.map((event) => ({
         name: event.kind,
-        data: { platform: adapter.platform, shopId, event, receivedAt },
-        opts: { jobId: jobIds.inbound(platform, shopId, event.eventId) },
+        data: { platform: adapter.platform, shopId, event, receivedAt, ingestId },
+        opts: { jobId: jobIdOf(event.eventId) },
       }));
       // One event (the usual case) skips addBulk's MULTI wrapper.
       await guard<unknown>(
@@ -98,21 +126,25 @@ export class WebhookIngest {
           ? queues.inbound.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts)
           : queues.inbound.addBulk(jobs),
       );
+      // BullMQ answers an add whose job id exists exactly like a new one; only the job's own data tells.
+      const created = await guard(
+        redis.createdBy(
+          jobs.length,
+          ...jobs.map((job) => queues.inbound.toKey(job.opts.jobId)),
+          ingestId,
+        ),
+      );
+      queued = created.filter((flag) => flag === 1).length;
     }
+    const duplicates = parsed.events.length - queued;
 
     const response = parsed.response;
     return {
       status: response?.status ?? 200,
       contentType: response?.contentType ?? 'application/json',
-      body:
-        response?.body ??
-        JSON.stringify({
-          ok: true,
-          queued: fresh.length,
-          duplicates: parsed.events.length - fresh.length,
-        }),
-      queued: fresh.length,
-      duplicates: parsed.events.length - fresh.length,
+      body: response?.body ?? JSON.stringify({ ok: true, queued, duplicates }),
+      queued,
+      duplicates,
     };
   }
 
