@@ -17,6 +17,7 @@ import { createHttpApp } from '../http/app';
 import { agentRoutes } from '../http/routes/agent-routes';
 import { assistRoutes } from '../http/routes/assist-routes';
 import { pageRoutes } from '../http/routes/page-routes';
+import { widgetRoutes } from '../http/routes/widget-routes';
 import type { HttpServices } from '../http/services';
 import { CommerceEvents } from '../metering/commerce-events';
 import { ConsultationMeter } from '../metering/consultation-meter';
@@ -44,6 +45,9 @@ import { createMetrics, type Metrics } from '../shared/metrics';
 import { producerConnection, RedisKeys, workerConnection } from '../shared/redis';
 import { SecretBox } from '../shared/secret-box';
 import { type ShopCache, ShopRegistry } from '../shops/shop-registry';
+import { WidgetSessionTokens } from '../widget/session-token';
+import { WidgetMailbox } from '../widget/widget-mailbox';
+import { WidgetService } from '../widget/widget-service';
 
 export interface ContainerOptions {
   adminToken: string;
@@ -170,6 +174,21 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     clock,
   });
 
+  const widgetTokens = new WidgetSessionTokens(options.secretsKey);
+  const widgetMailbox = new WidgetMailbox(redis, keys.global('widget-mailbox'), () =>
+    workerConnection(config.REDIS_URL),
+  );
+  const widget = new WidgetService({
+    redis,
+    keys,
+    shops,
+    conversations,
+    ingest,
+    tokens: widgetTokens,
+    clock,
+    agentsAvailable: async (shopId) => (await agents.agentsOfShop(shopId)).length,
+  });
+
   const shutdownHooks = new Set<() => void>();
 
   const services: HttpServices = {
@@ -190,6 +209,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     workspace,
     events,
     responseClock,
+    widget,
+    widgetMailbox,
     openBlockingConnection: () => workerConnection(config.REDIS_URL),
     onShutdown: (stop) => {
       shutdownHooks.add(stop);
@@ -235,6 +256,9 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
         wechat: config.WECHAT_API_BASE,
         telegram: config.TELEGRAM_API_BASE,
       },
+      widgetMailbox: new WidgetMailbox(storeConnection, keys.global('widget-mailbox'), () =>
+        workerConnection(config.REDIS_URL),
+      ),
       tokenCache: createRedisTokenCache(storeConnection, `${keys.global('{tokens}')}:`),
     };
     const outboundDeps = {
@@ -293,13 +317,14 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   function createHttp() {
     return createHttpApp(services, {
       v1: [agentRoutes(services), assistRoutes(services), ...billing.routers().v1],
-      public: [pageRoutes()],
+      public: [pageRoutes(), widgetRoutes(services)],
     });
   }
 
   /** Stops workers (letting active jobs finish) and closes connections. */
   async function close(): Promise<void> {
     for (const stop of [...shutdownHooks]) stop();
+    widgetMailbox.close();
     await Promise.all(workers.map((w) => w.close()));
     await billingScheduled;
     await Promise.all([queues, ...workerQueues].map(closeQueues));

@@ -5,6 +5,7 @@ import { createShopSchema, updateShopSchema } from '../shops/shop-schema';
 import { createAgentSchema, updateAgentSchema } from './routes/agent-admin-routes';
 import { replySchema, statsQuery } from './routes/agent-routes';
 import { billingOperations } from './routes/billing-routes';
+import { widgetOperations } from './routes/widget-routes';
 
 const jsonSchema = (schema: z.ZodType) =>
   z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
@@ -109,6 +110,7 @@ export function buildOpenApi() {
     },
     { method: 'get', path: '/v1/ops/failed-jobs', summary: 'Jobs that failed permanently (admin)' },
     ...billingOperations,
+    ...widgetOperations,
   ];
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {

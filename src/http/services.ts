@@ -13,6 +13,8 @@ import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
 import type { RedisKeys } from '../shared/redis';
 import type { ShopRegistry } from '../shops/shop-registry';
+import type { WidgetMailbox } from '../widget/widget-mailbox';
+import type { WidgetService } from '../widget/widget-service';
 
 /** What the HTTP layer is handed by the app wiring; routes hold no state of their own. */
 export interface HttpServices {
@@ -33,6 +35,8 @@ export interface HttpServices {
   workspace: Workspace;
   events: AgentEvents;
   responseClock: ResponseClock;
+  widget: WidgetService;
+  widgetMailbox: WidgetMailbox;
   /** A new Redis connection for one blocking reader (an SSE client); the caller disconnects it. */
   openBlockingConnection(): Redis;
   /** Runs `stop` when the process shuts down (ends SSE streams so the server can close). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis, Result } from 'ioredis';
-import type { InboundRequest } from '../platforms/contract';
+import type { InboundRequest, NormalizedEvent, PlatformName } from '../platforms/contract';
 import type { PlatformRegistry } from '../platforms/registry';
 import type { Clock } from '../shared/clock';
 import { AppError, unavailable } from '../shared/errors';
@@ -78,17 +78,49 @@ export class WebhookIngest {
     shopId: string,
     request: Omit<InboundRequest, 'now'>,
   ): Promise<WebhookAnswer> {
-    const { redis, keys, queues } = this.deps;
     const { adapter, credentials } = await this.resolve(platform, shopId);
     const inbound: InboundRequest = { ...request, now: this.deps.clock.now() };
     adapter.verify(inbound, credentials);
     const parsed = adapter.parse(inbound, credentials);
 
+    const { queued, duplicates } = await this.enqueue(
+      adapter.platform,
+      shopId,
+      parsed.events,
+      inbound.now,
+    );
+
+    const response = parsed.response;
+    return {
+      status: response?.status ?? 200,
+      contentType: response?.contentType ?? 'application/json',
+      body:
+        response?.body ??
+        JSON.stringify({
+          ok: true,
+          queued,
+          duplicates,
+        }),
+      queued,
+      duplicates,
+    };
+  }
+
+  /**
+   * Rate-limits, drops redeliveries (the dedupe key, or the still-queued job
+   * with the same id) and queues every new event durably. Webhooks come here
+   * after verification; the storefront widget after its session check.
+   */
+  async enqueue(
+    platform: PlatformName,
+    shopId: string,
+    events: NormalizedEvent[],
+    receivedAt: number,
+  ): Promise<{ queued: number; duplicates: number }> {
+    const { redis, keys, queues } = this.deps;
     // Events of one delivery that share a dedupe id are one event: the first stands for the rest.
     const ids = new Set<string>();
-    const unique = parsed.events.filter(
-      (event) => !ids.has(event.eventId) && ids.add(event.eventId),
-    );
+    const unique = events.filter((event) => !ids.has(event.eventId) && ids.add(event.eventId));
     const jobIdOf = (eventId: string) => jobIds.inbound(platform, shopId, eventId);
     const checkKeys = unique.flatMap((event) => [
       deliveryKey(keys, shopId, platform, event.eventId),
@@ -113,11 +145,10 @@ export class WebhookIngest {
     const fresh = unique.filter((_, i) => seen[i] === 0);
     let queued = 0;
     if (fresh.length > 0) {
-      const receivedAt = inbound.now;
       const ingestId = randomUUID();
       const jobs = fresh.map((event) => ({
         name: event.kind,
-        data: { platform: adapter.platform, shopId, event, receivedAt, ingestId },
+        data: { platform, shopId, event, receivedAt, ingestId },
         opts: { jobId: jobIdOf(event.eventId) },
       }));
       // One event (the usual case) skips addBulk's MULTI wrapper.
@@ -136,16 +167,7 @@ export class WebhookIngest {
       );
       queued = created.filter((flag) => flag === 1).length;
     }
-    const duplicates = parsed.events.length - queued;
-
-    const response = parsed.response;
-    return {
-      status: response?.status ?? 200,
-      contentType: response?.contentType ?? 'application/json',
-      body: response?.body ?? JSON.stringify({ ok: true, queued, duplicates }),
-      queued,
-      duplicates,
-    };
+    return { queued, duplicates: events.length - queued };
   }
 
   async handshake(
