@@ -14,10 +14,12 @@ import { createBillingModule } from '../billing/billing-module';
 import type { Config } from '../config/config';
 import { ConversationStore } from '../conversations/conversation-store';
 import { createHttpApp } from '../http/app';
+import { FailureBudget } from '../http/failure-budget';
 import { agentRoutes } from '../http/routes/agent-routes';
 import { assistRoutes } from '../http/routes/assist-routes';
 import { pageRoutes } from '../http/routes/page-routes';
 import { widgetRoutes } from '../http/routes/widget-routes';
+import { createHttpServer } from '../http/server-limits';
 import type { HttpServices } from '../http/services';
 import { CommerceEvents } from '../metering/commerce-events';
 import { ConsultationMeter } from '../metering/consultation-meter';
@@ -148,6 +150,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     queues,
     clock,
     ratePerMinute: config.WEBHOOK_RATE_PER_MINUTE,
+    fairSharePerMinute: config.WEBHOOK_FAIR_SHARE_PER_MINUTE,
   });
 
   const assistant = createAssistant({
@@ -190,6 +193,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   });
 
   const shutdownHooks = new Set<() => void>();
+  let draining = false;
 
   const services: HttpServices = {
     config,
@@ -209,6 +213,10 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     workspace,
     events,
     responseClock,
+    verificationFailures: new FailureBudget(config.WEBHOOK_FAILED_VERIFICATIONS_PER_MINUTE, () =>
+      clock.now(),
+    ),
+    draining: () => draining,
     widget,
     widgetMailbox,
     openBlockingConnection: () => workerConnection(config.REDIS_URL),
@@ -321,6 +329,17 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     });
   }
 
+  /** The API on a server with connection limits (timeouts, max connections). */
+  async function listen(port: number, host: string): Promise<Server> {
+    const server = createHttpServer(createHttp(), config);
+    server.listen(port, host);
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', () => resolve());
+      server.once('error', reject);
+    });
+    return server;
+  }
+
   /** Stops workers (letting active jobs finish) and closes connections. */
   async function close(): Promise<void> {
     for (const stop of [...shutdownHooks]) stop();
@@ -354,8 +373,11 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     responseClock,
     startWorkers,
     createHttp,
+    listen,
     close,
+    /** Shutdown begins: answers close their connections, event streams end. */
     stopStreams: () => {
+      draining = true;
       for (const stop of [...shutdownHooks]) stop();
     },
   };
@@ -363,10 +385,21 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
 
 export type Container = Awaited<ReturnType<typeof buildContainer>>;
 
-/** Closes an HTTP server: no new connections, idle keep-alives dropped, in-flight requests finish. */
-export function closeServer(server: Server): Promise<void> {
+/**
+ * Closes an HTTP server: no new connections; in-flight requests finish and
+ * their answers carry `Connection: close` (the app's drain middleware);
+ * keep-alive sockets are closed as soon as they fall idle; whatever is still
+ * open after `graceMs` is cut so the process can exit in time.
+ */
+export function closeServer(server: Server, graceMs = 20_000): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(cut);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }

@@ -15,6 +15,7 @@ import type { RedisKeys } from '../shared/redis';
 import type { ShopRegistry } from '../shops/shop-registry';
 import type { WidgetMailbox } from '../widget/widget-mailbox';
 import type { WidgetService } from '../widget/widget-service';
+import type { FailureBudget } from './failure-budget';
 
 /** What the HTTP layer is handed by the app wiring; routes hold no state of their own. */
 export interface HttpServices {
@@ -35,6 +36,10 @@ export interface HttpServices {
   workspace: Workspace;
   events: AgentEvents;
   responseClock: ResponseClock;
+  /** Failed webhook verifications per client address (429 past the budget). */
+  verificationFailures: FailureBudget;
+  /** True once the process is shutting down: answers carry `Connection: close`. */
+  draining: () => boolean;
   widget: WidgetService;
   widgetMailbox: WidgetMailbox;
   /** A new Redis connection for one blocking reader (an SSE client); the caller disconnects it. */
