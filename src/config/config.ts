@@ -91,6 +91,10 @@ export const configSchema = z.object({
   CONVERSATION_IDLE_SECONDS: int(1, 7 * 86_400).default(1800),
   /** Seconds between SSE heartbeats to agents, so proxies keep the stream open. */
   SSE_HEARTBEAT_SECONDS: int(1, 300).default(15),
+  /** After a generic shop's webhook secret is rotated, the previous one still verifies this long (the sender switches later). */
+  WEBHOOK_SECRET_GRACE_HOURS: int(0, 24 * 90).default(24),
+  /** Operators' audit log entries older than this are trimmed as new ones arrive. */
+  AUDIT_RETENTION_DAYS: int(1, 3650).default(400),
   /** Time zone the operator's month-close schedule runs in. */
   BILLING_TIMEZONE: z.string().default('Asia/Shanghai'),
   /** pino level. */
