@@ -26,7 +26,7 @@ export class AgentEvents {
   ) {}
 
   streamKey(agentId: string): string {
-    return this.keys.global('agent', agentId, 'events');
+    return this.keys.agentEvents(agentId);
   }
 
   async publish(

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis, Result } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { InboundRequest, NormalizedEvent, PlatformName } from '../platforms/contract';
 import { DELIVERY_LIMITS, type DeliveryLimits } from '../platforms/delivery-limits';
 import type { PlatformRegistry } from '../platforms/registry';
 import type { Clock } from '../shared/clock';
 import { AppError, unavailable } from '../shared/errors';
 import type { RedisKeys } from '../shared/redis';
+import { defineScript } from '../shared/redis-scripts';
 import type { ShopRegistry } from '../shops/shop-registry';
 import { deliveryKey } from './delivery-dedupe';
 import { checkIdentifiers } from './event-identifiers';
@@ -21,50 +22,49 @@ export interface WebhookAnswer {
 
 // One round trip before the enqueue: count this delivery's events (at least
 // one, so empty status updates cost quota too) in the shop's fixed one-minute
-// window, and say which events were already seen: taken by a worker (the
-// dedupe key) or still waiting in the queue (the job's hash). KEYS[1] is the
-// rate key, then a (dedupe key, job key) pair per event; ARGV[1] the window,
-// ARGV[2] the weight. Returns the count before this delivery, the window's
-// ttl, then one flag per event.
-const RATE_AND_SEEN_SCRIPT = `
+// window, and say which events were already seen. KEYS[1] is the rate key,
+// KEYS[2..] the events' dedupe keys; ARGV[1] the window, ARGV[2] the weight.
+// Returns the count before this delivery, the window's ttl, then one flag per event.
+const RATE_AND_SEEN_SCRIPT = defineScript<number[]>(
+  'rateAndSeen',
+  `
 local count = redis.call('INCRBY', KEYS[1], ARGV[2])
 if count == tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 local out = {count - tonumber(ARGV[2]), redis.call('PTTL', KEYS[1])}
-for i = 2, #KEYS, 2 do
-  out[#out + 1] = redis.call('EXISTS', KEYS[i]) + redis.call('EXISTS', KEYS[i + 1])
-end
+for i = 2, #KEYS do out[i + 1] = redis.call('EXISTS', KEYS[i]) end
 return out
-`;
+`,
+);
 
 // After the add: which of the jobs carry this request's ingest id, i.e. were
-// created by it. A job that was already there (a concurrent copy of the same
-// delivery won the race) keeps the other request's id: that event was absorbed.
-const CREATED_BY_SCRIPT = `
+// created by it. BullMQ answers an add whose job id exists (still queued, or a
+// concurrent copy of the same delivery that won the race) exactly like a new
+// one; such a job keeps the other request's id, so that event was absorbed.
+// KEYS are job hashes of one queue: one slot under BullMQ's hash-tagged prefix.
+const CREATED_BY_SCRIPT = defineScript<number[]>(
+  'createdByIngest',
+  `
 local out = {}
 for i = 1, #KEYS do
   local data = redis.call('HGET', KEYS[i], 'data') or ''
   out[i] = string.find(data, ARGV[1], 1, true) and 1 or 0
 end
 return out
-`;
+`,
+);
 
 /** BullMQ's largest priority. */
 const MAX_PRIORITY = 2_097_152;
 
 // Remembers a signed query with its body's hash; 1 when this body is the one first seen with it.
-const SAME_BODY_SCRIPT = `
+const SAME_BODY_SCRIPT = defineScript<number>(
+  'sameBodyForQuery',
+  `
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 1 end
 if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
 return 0
-`;
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    rateAndSeen(numKeys: number, ...args: string[]): Result<number[], Context>;
-    sameBodyForQuery(numKeys: number, ...args: string[]): Result<number, Context>;
-    createdBy(numKeys: number, ...args: string[]): Result<number[], Context>;
-  }
-}
+`,
+);
 
 /**
  * The webhook use case: find the shop, verify, parse, rate-limit, drop
@@ -89,12 +89,7 @@ export class WebhookIngest {
        */
       fairSharePerMinute: number;
     },
-  ) {
-    // EVALSHA after the first call: the script text is not resent per request.
-    deps.redis.defineCommand('rateAndSeen', { lua: RATE_AND_SEEN_SCRIPT });
-    deps.redis.defineCommand('sameBodyForQuery', { lua: SAME_BODY_SCRIPT });
-    deps.redis.defineCommand('createdBy', { lua: CREATED_BY_SCRIPT });
-  }
+  ) {}
 
   async deliver(
     platform: string,
@@ -107,11 +102,10 @@ export class WebhookIngest {
     const replay = adapter.replayFingerprint?.(inbound, credentials);
     if (replay) {
       const same = await guard(
-        this.deps.redis.sameBodyForQuery(
-          1,
-          this.deps.keys.shop(shopId, 'signed-query', replay.signedQuery),
-          replay.body,
-          String(replay.ttlSeconds),
+        SAME_BODY_SCRIPT.run(
+          this.deps.redis,
+          [this.deps.keys.signedQuery(shopId, replay.signedQuery)],
+          [replay.body, String(replay.ttlSeconds)],
         ),
       );
       if (same !== 1)
@@ -171,19 +165,13 @@ export class WebhookIngest {
     // Events of one delivery that share a dedupe id are one event: the first stands for the rest.
     const ids = new Set<string>();
     const unique = events.filter((event) => !ids.has(event.eventId) && ids.add(event.eventId));
-    const jobIdOf = (eventId: string) => jobIds.inbound(platform, shopId, eventId);
-    const checkKeys = unique.flatMap((event) => [
-      deliveryKey(keys, shopId, platform, event.eventId),
-      queues.inbound.toKey(jobIdOf(event.eventId)),
-    ]);
+    const seenKeys = unique.map((event) => deliveryKey(keys, shopId, platform, event.eventId));
     const weight = Math.max(1, events.length);
     const [before, ttlMs, ...seen] = await guard(
-      redis.rateAndSeen(
-        1 + checkKeys.length,
-        keys.shop(shopId, 'rate'),
-        ...checkKeys,
-        '60000',
-        String(weight),
+      RATE_AND_SEEN_SCRIPT.run(
+        redis,
+        [keys.webhookRate(shopId), ...seenKeys],
+        ['60000', String(weight)],
       ),
     );
     if ((before as number) >= this.deps.ratePerMinute) {
@@ -208,7 +196,10 @@ export class WebhookIngest {
       const jobs = fresh.map(({ event, rank }) => ({
         name: event.kind,
         data: { platform, shopId, event, receivedAt, ingestId },
-        opts: { jobId: jobIdOf(event.eventId), ...this.fairness(rank) },
+        opts: {
+          jobId: jobIds.inbound(platform, shopId, event.eventId),
+          ...this.fairness(rank),
+        },
       }));
       // One event (the usual case) skips addBulk's MULTI wrapper.
       await guard<unknown>(
@@ -216,12 +207,11 @@ export class WebhookIngest {
           ? queues.inbound.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts)
           : queues.inbound.addBulk(jobs),
       );
-      // BullMQ answers an add whose job id exists exactly like a new one; only the job's own data tells.
       const created = await guard(
-        redis.createdBy(
-          jobs.length,
-          ...jobs.map((job) => queues.inbound.toKey(job.opts.jobId)),
-          ingestId,
+        CREATED_BY_SCRIPT.run(
+          redis,
+          jobs.map((job) => queues.inbound.toKey(job.opts.jobId)),
+          [ingestId],
         ),
       );
       queued = created.filter((flag) => flag === 1).length;
