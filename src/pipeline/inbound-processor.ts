@@ -9,6 +9,7 @@ import type { MessageEvent } from '../platforms/contract';
 import { monthOf } from '../shared/shop-calendar';
 import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import type { InboundJob } from './queues';
+import { effectiveSentAt } from './sent-at';
 
 export interface InboundProcessorDeps {
   /** Records that the event was enqueued and taken, for 72 h of redelivery dedupe. */
@@ -38,9 +39,10 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
 
     switch (event.kind) {
       case 'message': {
-        const at = Date.parse(event.sentAt);
-        if (!Number.isFinite(at))
+        const claimed = Date.parse(event.sentAt);
+        if (!Number.isFinite(claimed))
           throw new UnrecoverableError(`message ${event.messageId} has no valid sentAt`);
+        const { at, implausible } = effectiveSentAt(claimed, job.data.receivedAt);
         // The conversation is the thread; metering counts the person who wrote.
         const key = conversationKey(event.buyer.id, event.thread);
         const shared = event.thread !== undefined && key !== event.buyer.id;
@@ -51,6 +53,7 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
           at,
           agentName: event.agentName,
           ...(shared && event.from === 'buyer' ? { author: { ...event.buyer } } : {}),
+          ...(implausible ? { claimedSentAt: event.sentAt } : {}),
         });
         if (event.from === 'buyer') {
           const month = monthOf(at, shop.timezone);
