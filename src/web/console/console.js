@@ -971,7 +971,7 @@ function renderContext() {
     ordersBlock,
     ratingBlock,
     section('earlier', earlier, (conversation) => {
-      const item = el('li', 'context-earlier');
+      const item = el('li', 'earlier-conversation');
       const at = conversation.startedAt ?? conversation.closedAt ?? conversation.lastMessage?.at;
       const when = at ? i18n.dateTime(at, timeZone) : '';
       item.append(
@@ -1544,7 +1544,9 @@ function wire() {
   const box = $('composer-text');
   box.addEventListener('keydown', (event) => {
     if (!event.isComposing && pickerKey(event)) {
+      // The picker's key only: Escape closing the picker must not also leave the composer.
       event.preventDefault();
+      event.stopPropagation();
       return;
     }
     // Enter sends; Shift+Enter breaks the line; Enter that confirms an IME (pinyin) choice does neither.
