@@ -87,7 +87,7 @@ export class Workspace {
 
   /** Atomic: two agents never both hold one buyer. */
   async claim(agent: SignedInAgent, id: string): Promise<void> {
-    const { shopId } = this.visible(agent, id);
+    const { shopId } = await this.existing(agent, id);
     const before = await this.deps.assignment.ownerOf(id);
     const result = await this.deps.assignment.claim(id, agent.agentId);
     if (!result.claimed) {
@@ -132,7 +132,7 @@ export class Workspace {
     id: string,
     input: { text: string; suggestionId?: string },
   ): Promise<Reply> {
-    const { shopId, buyerId } = this.visible(agent, id);
+    const { shopId, buyerId } = await this.existing(agent, id);
     let origin: ReplyOrigin = 'own';
     if (input.suggestionId) {
       const suggestion = await this.deps.suggestionIndex.get(shopId, input.suggestionId);
@@ -188,6 +188,17 @@ export class Workspace {
     const reply = await this.deps.replies.get(shopId, replyId);
     if (!reply || reply.conversationId !== id) throw notFound('Reply');
     return reply;
+  }
+
+  /** Visible, and a buyer who actually wrote: nobody claims or messages an id that never did. */
+  private async existing(
+    agent: SignedInAgent,
+    id: string,
+  ): Promise<{ shopId: string; buyerId: string }> {
+    const parsed = this.visible(agent, id);
+    if (!(await this.deps.conversations.exists(parsed.shopId, parsed.buyerId)))
+      throw notFound('Conversation');
+    return parsed;
   }
 
   /** The conversation's shop must be one of the agent's; otherwise it does not exist for them. */

@@ -10,6 +10,8 @@ export interface StoredMessage {
   /** ms since epoch: the platform's sentAt, not when we processed it. */
   at: number;
   agentName?: string;
+  /** Set when the platform's sentAt was absurd (e.g. year 9999): kept as claimed; `at` is the arrival. */
+  claimedSentAt?: string;
 }
 
 export interface ConversationState {
@@ -89,16 +91,21 @@ export function conversationId(shopId: string, buyerId: string): string {
 }
 
 export function parseConversationId(id: string): { shopId: string; buyerId: string } {
+  const notFound = () => new AppError(404, 'not_found', 'Conversation was not found.');
+  let parts: unknown;
   try {
-    if (!id.startsWith('cnv_')) throw new Error('prefix');
-    const [shopId, buyerId] = JSON.parse(
-      Buffer.from(id.slice(4), 'base64url').toString('utf8'),
-    ) as unknown[];
-    if (typeof shopId !== 'string' || typeof buyerId !== 'string') throw new Error('shape');
-    return { shopId, buyerId };
+    if (!id.startsWith('cnv_')) throw notFound();
+    parts = JSON.parse(Buffer.from(id.slice(4), 'base64url').toString('utf8'));
   } catch {
-    throw new AppError(404, 'not_found', 'Conversation was not found.');
+    throw notFound();
   }
+  if (!Array.isArray(parts) || parts.length !== 2) throw notFound();
+  const [shopId, buyerId] = parts as unknown[];
+  if (typeof shopId !== 'string' || typeof buyerId !== 'string') throw notFound();
+  // One spelling per conversation: other JSON spacing, padding or base64 variants of the
+  // same (shop, buyer) would otherwise be distinct ids for claims and assignment.
+  if (conversationId(shopId, buyerId) !== id) throw notFound();
+  return { shopId, buyerId };
 }
 
 export class ConversationStore {
@@ -128,6 +135,11 @@ export class ConversationStore {
       [message.id, String(message.at), JSON.stringify(message), message.from, buyerId],
     );
     return added === 1;
+  }
+
+  /** Whether anything was ever stored for this buyer (and not yet expired). */
+  async exists(shopId: string, buyerId: string): Promise<boolean> {
+    return (await this.redis.exists(this.key(shopId, buyerId, 'messages'))) === 1;
   }
 
   /** The latest `limit` messages, oldest first. */
