@@ -1,5 +1,6 @@
 import type { Assistant } from '../assist/assistant';
 import { shopDefaultLocale } from '../assist/locale-detection';
+import { conversationKey } from '../conversations/conversation-key';
 import {
   type ConversationStore,
   conversationId,
@@ -54,7 +55,8 @@ export class WorkspaceFeed {
   async afterBuyerMessage(shop: Shop, event: MessageEvent): Promise<void> {
     const { conversations, assignment, events } = this.deps;
     const started = Date.now();
-    const buyerId = event.buyer.id;
+    // The conversation's key: the buyer for a direct chat, the thread for a group or topic.
+    const buyerId = conversationKey(event.buyer.id, event.thread);
     const id = conversationId(shop.id, buyerId);
     // Independent reads, sent together (the worker's connection auto-pipelines).
     const [state, before, agents, history] = await Promise.all([
@@ -88,6 +90,8 @@ export class WorkspaceFeed {
           from: 'buyer',
           text: event.text,
           at: Date.parse(event.sentAt),
+          // In a group or topic, who of its members wrote.
+          ...(buyerId !== event.buyer.id ? { author: event.buyer } : {}),
         },
       },
       agents,
@@ -114,10 +118,11 @@ export class WorkspaceFeed {
   }
 
   async afterAgentMessage(shop: Shop, event: MessageEvent): Promise<void> {
-    const id = conversationId(shop.id, event.buyer.id);
+    const key = conversationKey(event.buyer.id, event.thread);
+    const id = conversationId(shop.id, key);
     await this.deps.events.publish(shop.id, 'message', {
       conversationId: id,
-      buyerId: event.buyer.id,
+      buyerId: key,
       message: {
         id: event.messageId,
         from: 'agent',
@@ -131,7 +136,7 @@ export class WorkspaceFeed {
       change: 'answered',
       via: 'platform',
     });
-    await this.deps.scheduleIdleClose(shop.id, event.buyer.id, Date.parse(event.sentAt));
+    await this.deps.scheduleIdleClose(shop.id, key, Date.parse(event.sentAt));
   }
 
   /** Drafts suggestions from the whole recent conversation; never fails the job. */
