@@ -328,6 +328,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
               afterBuyerMessage: (shop, event) => feed.afterBuyerMessage(shop, event),
               afterAgentMessage: (shop, event) => feed.afterAgentMessage(shop, event),
               observeStage,
+              afterOpen: (shop, event) => feed.afterOpen(shop, event),
             }),
             concurrency: config.WORKER_CONCURRENCY,
           },
