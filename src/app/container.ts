@@ -12,6 +12,7 @@ import { WorkspaceFeed } from '../agents/workspace-feed';
 import { createAssistant } from '../assist/assistant';
 import { AuditLog } from '../audit/audit-log';
 import { createBillingModule } from '../billing/billing-module';
+import { InvoiceBook } from '../billing/invoice-book';
 import type { Config } from '../config/config';
 import { ConversationStore } from '../conversations/conversation-store';
 import { DeskBoard } from '../desk/desk-board';
@@ -271,6 +272,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     );
     workerRedis.push(storeConnection);
     const stores = createStores(storeConnection);
+    // Late-event bookkeeping is a step of every job too: on the waiting connection, not the API's.
+    const workerInvoices = new InvoiceBook(storeConnection, keys, stores.shops, clock);
     // Jobs the workers add (alerts, idle closes, bookkeeping reruns) wait out a blip too.
     const own = createQueues(storeConnection, keys.queuePrefix, topology);
     workerQueues.push(own);
@@ -304,7 +307,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       clock,
       logger,
       scheduleIdleClose,
-      invoices: billing.invoices,
+      invoices: workerInvoices,
       agentName: async (agentId: string) => (await stores.agents.get(agentId))?.name ?? 'agent',
       sendSlots: new SendSlots(storeConnection, keys, config.OUTBOUND_SENDS_PER_SHOP),
     };
@@ -320,7 +323,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
               conversations: stores.conversations,
               meter: stores.meter,
               commerce: stores.commerce,
-              invoices: billing.invoices,
+              invoices: workerInvoices,
               afterBuyerMessage: (shop, event) => feed.afterBuyerMessage(shop, event),
               afterAgentMessage: (shop, event) => feed.afterAgentMessage(shop, event),
             }),
