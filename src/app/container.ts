@@ -126,7 +126,10 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       agents,
       agentsOfShop,
       meter: new ConsultationMeter(connection, keys),
-      conversations: new ConversationStore(connection, keys),
+      conversations: new ConversationStore(connection, keys, {
+        retentionSeconds: config.CONVERSATION_RETENTION_DAYS * 86_400,
+        maxLiveConversations: config.SHOP_MAX_LIVE_CONVERSATIONS,
+      }),
       commerce: new CommerceEvents(connection, keys),
       events: new AgentEvents(connection, keys, agentsOfShop),
       assignment: new Assignment(connection, keys, config.AGENT_MAX_OPEN_CONVERSATIONS),
