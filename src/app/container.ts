@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { Worker } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AgentEvents } from '../agents/agent-events';
 import { AgentRegistry } from '../agents/agent-registry';
@@ -35,6 +35,7 @@ import { createOutboundProcessor, outboundFinalFailure } from '../pipeline/outbo
 import {
   closeQueues,
   createQueues,
+  type InboundJob,
   idleCloseScheduler,
   type Queues,
   slowReplyAlerter,
@@ -349,6 +350,19 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
         { connection, prefix: keys.queuePrefix, logger, metrics, clock },
       ),
     );
+    // A completed inbound job is kept an hour (dedupe of concurrent redeliveries); the buyer's
+    // words and name are not needed for that, so they leave the job once it is done.
+    // Failed jobs keep them: a retry needs the message.
+    workers
+      .find((worker) => worker.name === 'inbound')
+      ?.on('completed', (job: Job<InboundJob>) => {
+        const event = job.data.event;
+        if (event.kind !== 'message') return;
+        const { name: _name, ...buyer } = event.buyer;
+        void job
+          .updateData({ ...job.data, event: { ...event, text: '', buyer } })
+          .catch(() => undefined);
+      });
     billingScheduled = billing
       .schedule()
       .catch((error: Error) =>
