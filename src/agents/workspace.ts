@@ -29,7 +29,17 @@ export interface ConversationSummary {
   secondsWaiting: number;
   slowReplySeconds: number;
   assignedTo: { agentId: string; name: string } | null;
-  lastMessages: Array<{ id: string; from: string; text: string; at: string; agentName?: string }>;
+  lastMessages: Array<{
+    id: string;
+    from: string;
+    text: string;
+    at: string;
+    agentName?: string;
+    /** Who wrote a buyer message in a group or topic. */
+    author?: { id: string; name?: string };
+  }>;
+  /** `direct`, `group` or `topic`: a shared thread's replies are read by all its members. */
+  thread: string;
   suggestions: Array<{ id: string; text: string; tactic: string }>;
   /** Replies not (yet) delivered: queued, or failed with the platform's words. */
   undeliveredReplies: Array<{
@@ -228,6 +238,7 @@ export class Workspace {
       conversationId: id,
       shop: { id: shop.id, name: shop.name, platform: shop.platform },
       buyer: { id: buyerId, name: state.buyerName ?? null },
+      thread: state.threadKind ?? 'direct',
       waiting: state.waitingSince !== undefined,
       waitingSince:
         state.waitingSince !== undefined ? new Date(state.waitingSince).toISOString() : null,
@@ -243,6 +254,7 @@ export class Workspace {
         text: m.text,
         at: new Date(m.at).toISOString(),
         ...(m.agentName ? { agentName: m.agentName } : {}),
+        ...(m.author ? { author: m.author } : {}),
       })),
       // Suggestions answer the latest buyer message; once an agent has replied they are stale.
       suggestions: state.waitingSince !== undefined ? (suggestions?.suggestions ?? []) : [],
