@@ -323,6 +323,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
               invoices: billing.invoices,
               afterBuyerMessage: (shop, event) => feed.afterBuyerMessage(shop, event),
               afterAgentMessage: (shop, event) => feed.afterAgentMessage(shop, event),
+              afterOpen: (shop, event) => feed.afterOpen(shop, event),
             }),
             concurrency: config.WORKER_CONCURRENCY,
           },

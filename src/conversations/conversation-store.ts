@@ -10,6 +10,11 @@ export interface StoredMessage {
   /** ms since epoch: the platform's sentAt, not when we processed it. */
   at: number;
   agentName?: string;
+  /**
+   * `open`: the buyer asked for service without writing (a menu click, a
+   * postback). Shown with a readable label; it neither meters nor makes anyone wait.
+   */
+  kind?: 'open';
   /** Who wrote a buyer message in a group or topic, where the conversation is not one person. */
   author?: { id: string; name?: string };
   /** Set when the platform's sentAt was absurd (e.g. year 9999): kept as claimed; `at` is the arrival. */
@@ -29,6 +34,9 @@ export interface ConversationState {
   threadKind?: string;
   /** The person who wrote the latest buyer message: who an agent's reply answers, for metering. */
   lastBuyerId?: string;
+  /** When the buyer last asked for service without writing (menu click, postback). */
+  openedAt?: number;
+  repliesSinceOpen: number;
 }
 
 /** The latest suggestions for a conversation, as the engine gave them. */
@@ -61,7 +69,12 @@ local at = tonumber(ARGV[2])
 local lastBuyer = tonumber(redis.call('HGET', KEYS[3], 'lastBuyerAt') or '0')
 local lastAgent = tonumber(redis.call('HGET', KEYS[3], 'lastAgentAt') or '0')
 local waiting = redis.call('HGET', KEYS[3], 'waitingSince')
-if ARGV[4] == 'buyer' then
+if ARGV[4] == 'open' then
+  -- A menu click or postback asking for service: visible, reopened, the short window noted; no one waits yet.
+  local opened = tonumber(redis.call('HGET', KEYS[3], 'openedAt') or '0')
+  if at > opened then redis.call('HSET', KEYS[3], 'openedAt', at, 'repliesSinceOpen', 0) end
+  redis.call('HDEL', KEYS[3], 'closedAt')
+elseif ARGV[4] == 'buyer' then
   if at > lastBuyer then
     redis.call('HSET', KEYS[3], 'lastBuyerAt', at, 'repliesSinceBuyer', 0)
   end
@@ -70,6 +83,8 @@ if ARGV[4] == 'buyer' then
 else
   if at > lastAgent then redis.call('HSET', KEYS[3], 'lastAgentAt', at) end
   if at >= lastBuyer then redis.call('HINCRBY', KEYS[3], 'repliesSinceBuyer', 1) end
+  local opened = tonumber(redis.call('HGET', KEYS[3], 'openedAt') or '0')
+  if opened > 0 and at >= opened then redis.call('HINCRBY', KEYS[3], 'repliesSinceOpen', 1) end
   if waiting and at >= tonumber(waiting) then redis.call('HDEL', KEYS[3], 'waitingSince') end
 end
 local score = tonumber(redis.call('ZSCORE', KEYS[4], ARGV[5]) or '0')
@@ -142,7 +157,13 @@ export class ConversationStore {
         this.key(shopId, buyerId, 'meta'),
         this.keys.activeConversations(shopId),
       ],
-      [message.id, String(message.at), JSON.stringify(message), message.from, buyerId],
+      [
+        message.id,
+        String(message.at),
+        JSON.stringify(message),
+        message.kind === 'open' ? 'open' : message.from,
+        buyerId,
+      ],
     );
     return added === 1;
   }
@@ -182,6 +203,8 @@ export class ConversationStore {
       closedAt: num(meta.closedAt),
       threadKind: meta.threadKind,
       lastBuyerId: meta.lastBuyerId,
+      openedAt: num(meta.openedAt),
+      repliesSinceOpen: Number(meta.repliesSinceOpen ?? '0'),
     };
   }
 
