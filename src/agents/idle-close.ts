@@ -3,6 +3,7 @@ import { type ConversationStore, conversationId } from '../conversations/convers
 import type { Clock } from '../shared/clock';
 import type { AgentEvents } from './agent-events';
 import type { Assignment } from './assignment';
+import type { Routing } from './routing';
 
 export const IDLE_QUEUE = 'idle';
 
@@ -29,7 +30,7 @@ export function createIdleCloseProcessor(deps: {
   conversations: ConversationStore;
   assignment: Assignment;
   events: AgentEvents;
-  agentsOfShop: (shopId: string) => Promise<string[]>;
+  routing: Routing;
   clock: Clock;
 }) {
   return async function closeIfIdle(job: Job<IdleCloseJob>): Promise<{ closed: boolean }> {
@@ -47,15 +48,8 @@ export function createIdleCloseProcessor(deps: {
       reason: 'idle',
     });
     // The buyer may have written between the close and the release: offer it again.
-    if ((await deps.conversations.state(shopId, buyerId)).waitingSince !== undefined) {
-      const owner = await deps.assignment.offer(id, await deps.agentsOfShop(shopId));
-      if (owner)
-        await deps.events.publish(shopId, 'conversation', {
-          conversationId: id,
-          change: 'assigned',
-          agentId: owner,
-        });
-    }
+    if ((await deps.conversations.state(shopId, buyerId)).waitingSince !== undefined)
+      await deps.routing.offer(shopId, id);
     return { closed: true };
   };
 }

@@ -8,10 +8,14 @@ import type { OutboundJob } from '../pipeline/queues';
 import type { Clock } from '../shared/clock';
 import { AppError, notFound, unavailable } from '../shared/errors';
 import type { ShopRegistry } from '../shops/shop-registry';
+import { channelOf } from '../shops/shop-schema';
 import type { AgentEvents } from './agent-events';
 import type { AgentRegistry } from './agent-registry';
 import type { Assignment } from './assignment';
+import type { PresenceStatus } from './live-events';
+import type { Presence } from './presence';
 import type { Reply, ReplyOrigin, ReplyStore } from './reply-store';
+import type { Routing } from './routing';
 import type { SuggestionIndex } from './suggestion-index';
 
 export interface SignedInAgent {
@@ -22,14 +26,23 @@ export interface SignedInAgent {
 
 export interface ConversationSummary {
   conversationId: string;
-  shop: { id: string; name: string; platform: string };
+  /** `channel`: the marketplace a generic shop is bridged from, else the platform itself. */
+  shop: { id: string; name: string; platform: string; channel: string };
   buyer: { id: string; name: string | null };
   waiting: boolean;
   waitingSince: string | null;
   secondsWaiting: number;
   slowReplySeconds: number;
   assignedTo: { agentId: string; name: string } | null;
-  lastMessages: Array<{ id: string; from: string; text: string; at: string; agentName?: string }>;
+  lastMessages: Array<{
+    id: string;
+    from: string;
+    text: string;
+    at: string;
+    agentName?: string;
+    stale?: boolean;
+    media?: unknown;
+  }>;
   suggestions: Array<{ id: string; text: string; tactic: string }>;
   /** Replies not (yet) delivered: queued, or failed with the platform's words. */
   undeliveredReplies: Array<{
@@ -58,6 +71,8 @@ export class Workspace {
       replies: ReplyStore;
       suggestionIndex: SuggestionIndex;
       events: AgentEvents;
+      presence: Presence;
+      routing: Routing;
       outbound: Queue<OutboundJob>;
       clock: Clock;
     },
@@ -85,34 +100,142 @@ export class Workspace {
     return this.summary(await this.deps.shops.require(shopId), buyerId, history);
   }
 
-  /** Atomic: two agents never both hold one buyer. */
+  /**
+   * Atomic: two agents never both hold one buyer. An online agent may take a
+   * colleague's buyer only when the colleague is away or offline, or when the
+   * buyer has waited past the shop's slowReplySeconds.
+   */
   async claim(agent: SignedInAgent, id: string): Promise<void> {
-    const { shopId } = this.visible(agent, id);
-    const before = await this.deps.assignment.ownerOf(id);
-    const result = await this.deps.assignment.claim(id, agent.agentId);
+    const { shopId, buyerId } = this.visible(agent, id);
+    const { assignment, agents, events, presence } = this.deps;
+    const before = await assignment.ownerOf(id);
+    const result = await assignment.claim(id, agent.agentId);
+    let reason = 'claimed';
     if (!result.claimed) {
-      const holder = await this.deps.agents.get(result.heldBy);
+      const holder = await agents.get(result.heldBy);
       // A holder who left the shop (or was revoked) no longer blocks the conversation.
       if (holder?.shopIds.includes(shopId)) {
-        throw new AppError(
-          409,
-          'conversation_taken',
-          `${holder.name} is already answering this buyer.`,
-          {
-            details: { agentId: holder.id, agentName: holder.name },
-          },
-        );
+        const shop = await this.deps.shops.require(shopId);
+        const state = await this.deps.conversations.state(shopId, buyerId);
+        const slow =
+          state.waitingSince !== undefined &&
+          this.deps.clock.now() - state.waitingSince > shop.settings.slowReplySeconds * 1000;
+        const [holderStatus, myStatus] = await Promise.all([
+          presence.statusOf(holder.id),
+          presence.statusOf(agent.agentId),
+        ]);
+        const absent = holderStatus !== 'online';
+        if (
+          myStatus !== 'online' ||
+          !(absent || slow) ||
+          !(await assignment.move(id, holder.id, agent.agentId))
+        )
+          throw new AppError(
+            409,
+            'conversation_taken',
+            `${holder.name} is already answering this buyer.`,
+            { details: { agentId: holder.id, agentName: holder.name } },
+          );
+        reason = absent ? holderStatus : 'slow_reply';
+      } else {
+        await assignment.release(id);
+        await assignment.claim(id, agent.agentId);
       }
-      await this.deps.assignment.release(id);
-      await this.deps.assignment.claim(id, agent.agentId);
     }
     // Replying claims too; only a change of hands is news to the other agents.
     if (before !== agent.agentId)
-      await this.deps.events.publish(shopId, 'conversation', {
+      await events.publish(shopId, 'conversation', {
         conversationId: id,
         change: 'assigned',
         agentId: agent.agentId,
+        fromAgentId: before,
+        reason,
       });
+  }
+
+  /** The holder hands the buyer to a colleague of the shop, with an optional note. */
+  async transfer(
+    agent: SignedInAgent,
+    id: string,
+    input: { toAgentId: string; note?: string },
+  ): Promise<{ conversationId: string; agentId: string }> {
+    const { shopId } = this.visible(agent, id);
+    const owner = await this.deps.assignment.ownerOf(id);
+    if (owner !== agent.agentId)
+      throw new AppError(
+        409,
+        'not_holder',
+        'Only the agent answering this buyer can transfer them.',
+        {
+          details: { heldBy: owner },
+        },
+      );
+    const target = await this.deps.agents.get(input.toAgentId);
+    if (!target?.shopIds.includes(shopId)) throw notFound('Agent');
+    if (target.id === agent.agentId)
+      throw new AppError(
+        400,
+        'invalid_transfer',
+        'toAgentId: you already hold this conversation.',
+        {
+          details: { field: 'toAgentId' },
+        },
+      );
+    if (!(await this.deps.assignment.move(id, agent.agentId, target.id)))
+      throw new AppError(
+        409,
+        'not_holder',
+        'Only the agent answering this buyer can transfer them.',
+      );
+    await this.deps.events.publish(shopId, 'conversation', {
+      conversationId: id,
+      change: 'transferred',
+      agentId: target.id,
+      fromAgentId: agent.agentId,
+      fromAgentName: agent.name,
+      note: input.note ?? null,
+    });
+    return { conversationId: id, agentId: target.id };
+  }
+
+  /** The other agents of one of my shops with their presence, online and least loaded first. */
+  async colleagues(
+    agent: SignedInAgent,
+    shopId: string,
+  ): Promise<
+    Array<{ id: string; name: string; status: PresenceStatus; openConversations: number }>
+  > {
+    if (!agent.shopIds.includes(shopId)) throw notFound('Shop');
+    const ids = (await this.deps.agents.agentsOfShop(shopId)).filter((a) => a !== agent.agentId);
+    const [statuses, counts, records] = await Promise.all([
+      this.deps.presence.statuses(ids),
+      this.deps.assignment.openCounts(ids),
+      Promise.all(ids.map((a) => this.deps.agents.get(a))),
+    ]);
+    const rank: Record<PresenceStatus, number> = { online: 0, away: 1, offline: 2 };
+    return ids
+      .map((a, i) => ({
+        id: a,
+        name: records[i]?.name ?? '',
+        status: statuses.get(a) ?? ('offline' as const),
+        openConversations: counts[i] ?? 0,
+      }))
+      .filter((c) => records[ids.indexOf(c.id)] !== null)
+      .sort(
+        (x, y) =>
+          rank[x.status] - rank[y.status] ||
+          x.openConversations - y.openConversations ||
+          x.name.localeCompare(y.name),
+      );
+  }
+
+  /** The agent states their presence; going away or offline hands their waiting buyers over. */
+  async setPresence(agent: SignedInAgent, status: PresenceStatus): Promise<PresenceStatus> {
+    const before = await this.deps.presence.statusOf(agent.agentId);
+    await this.deps.presence.state(agent.agentId, status);
+    if (before !== status) await this.deps.routing.presenceChanged(agent.agentId, status);
+    else if (status === 'online') await this.deps.routing.pickUp(agent.agentId);
+    return status;
   }
 
   async close(agent: SignedInAgent, id: string): Promise<void> {
@@ -198,7 +321,13 @@ export class Workspace {
   }
 
   private async summary(
-    shop: { id: string; name: string; platform: string; settings: { slowReplySeconds: number } },
+    shop: {
+      id: string;
+      name: string;
+      platform: string;
+      channel?: string;
+      settings: { slowReplySeconds: number };
+    },
     buyerId: string,
     historyLength: number,
   ): Promise<ConversationSummary> {
@@ -215,7 +344,12 @@ export class Workspace {
     const last = history.at(-1);
     return {
       conversationId: id,
-      shop: { id: shop.id, name: shop.name, platform: shop.platform },
+      shop: {
+        id: shop.id,
+        name: shop.name,
+        platform: shop.platform,
+        channel: channelOf(shop),
+      },
       buyer: { id: buyerId, name: state.buyerName ?? null },
       waiting: state.waitingSince !== undefined,
       waitingSince:
@@ -232,6 +366,8 @@ export class Workspace {
         text: m.text,
         at: new Date(m.at).toISOString(),
         ...(m.agentName ? { agentName: m.agentName } : {}),
+        ...(m.stale ? { stale: true } : {}),
+        ...(m.media !== undefined ? { media: m.media } : {}),
       })),
       // Suggestions answer the latest buyer message; once an agent has replied they are stale.
       suggestions: state.waitingSince !== undefined ? (suggestions?.suggestions ?? []) : [],

@@ -4,14 +4,18 @@ import type { Redis } from 'ioredis';
 import { AgentEvents } from '../agents/agent-events';
 import { AgentRegistry } from '../agents/agent-registry';
 import { Assignment } from '../agents/assignment';
+import { EventHub } from '../agents/event-hub';
 import {
   createIdleCloseProcessor,
   IDLE_QUEUE,
   type IdleCloseJob,
   idleCloseScheduler,
 } from '../agents/idle-close';
+import { Presence } from '../agents/presence';
 import { ReplyStore } from '../agents/reply-store';
 import { ResponseClock } from '../agents/response-clock';
+import { Routing } from '../agents/routing';
+import { StreamSessions } from '../agents/stream-sessions';
 import { SuggestionIndex } from '../agents/suggestion-index';
 import { Workspace } from '../agents/workspace';
 import { type AlertJob, WorkspaceFeed } from '../agents/workspace-feed';
@@ -102,15 +106,28 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       async (id) => (await shops.get(id)) !== null,
     );
     const agentsOfShop = (shopId: string) => agents.agentsOfShop(shopId);
+    const conversations = new ConversationStore(connection, keys);
+    const events = new AgentEvents(connection, keys, agentsOfShop);
+    const assignment = new Assignment(connection, keys, config.AGENT_MAX_OPEN_CONVERSATIONS);
+    const presence = new Presence(
+      connection,
+      keys,
+      clock,
+      config.AGENT_OFFLINE_AFTER_SECONDS * 1000,
+    );
+    // An agent taken off a shop loses its past events too: a replay from 0-0 shows nothing of it.
+    agents.onShopsRemoved = (agentId, shopIds) => events.dropShops(agentId, shopIds).then(() => {});
     return {
       shops,
       agents,
       agentsOfShop,
       meter: new ConsultationMeter(connection, keys),
-      conversations: new ConversationStore(connection, keys),
+      conversations,
       commerce: new CommerceEvents(connection, keys),
-      events: new AgentEvents(connection, keys, agentsOfShop),
-      assignment: new Assignment(connection, keys, config.AGENT_MAX_OPEN_CONVERSATIONS),
+      events,
+      assignment,
+      presence,
+      routing: new Routing({ agents, presence, assignment, conversations, events }),
       replies: new ReplyStore(connection, keys),
       suggestionIndex: new SuggestionIndex(connection, keys),
       responseClock: new ResponseClock(connection, keys),
@@ -127,6 +144,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     replies,
     suggestionIndex,
     responseClock,
+    presence,
+    routing,
   } = createStores(redis);
   const billing = createBillingModule({
     redis,
@@ -167,11 +186,33 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     replies,
     suggestionIndex,
     events,
+    presence,
+    routing,
     outbound: queues.outbound,
     clock,
   });
 
-  const shutdownHooks = new Set<() => void>();
+  const hub = new EventHub({
+    events,
+    open: () =>
+      workerConnection(config.REDIS_URL, { connectionName: `${config.REDIS_PREFIX}:event-hub` }),
+    waker: redis,
+    blockMs: 5000,
+    logger,
+  });
+  const streams = new StreamSessions({
+    hub,
+    events,
+    agents,
+    presence,
+    routing,
+    clock,
+    logger,
+    heartbeatMs: config.SSE_HEARTBEAT_SECONDS * 1000,
+    offlineAfterMs: config.AGENT_OFFLINE_AFTER_SECONDS * 1000,
+    maxPerAgent: config.AGENT_MAX_STREAMS,
+    maxPerProcess: config.SSE_MAX_STREAMS_PER_PROCESS,
+  });
 
   const services: HttpServices = {
     config,
@@ -191,16 +232,14 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     workspace,
     events,
     responseClock,
-    openBlockingConnection: () => workerConnection(config.REDIS_URL),
-    onShutdown: (stop) => {
-      shutdownHooks.add(stop);
-      return () => shutdownHooks.delete(stop);
-    },
+    presence,
+    streams,
   };
   const workers: Worker[] = [];
   const workerQueues: Queue[] = [];
   const workerRedis: Redis[] = [];
   let billingStarted: Promise<unknown> = Promise.resolve();
+  let presenceSweep: NodeJS.Timeout | null = null;
 
   function startWorkers(): Worker[] {
     const connection = workerConnection(config.REDIS_URL);
@@ -256,7 +295,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       meter: stores.meter,
       commerce: stores.commerce,
       invoices: billing.invoices,
-      afterBuyerMessage: (shop, event) => feed.afterBuyerMessage(shop, event),
+      afterBuyerMessage: (shop, event, stale) => feed.afterBuyerMessage(shop, event, stale),
+      staleAfterMs: config.STALE_MESSAGE_HOURS * 3_600_000,
       afterAgentMessage: (shop, event) => feed.afterAgentMessage(shop, event),
     });
     const inbound = new Worker<InboundJob>(INBOUND_QUEUE, processInbound, {
@@ -357,6 +397,24 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       logger.warn({ err: error.message }, 'idle-close worker error'),
     );
     workers.push(inbound, outbound, alertWorker, idleWorker);
+    // Agents not seen for AGENT_OFFLINE_AFTER_SECONDS go offline: their waiting buyers move on.
+    let sweeping = false;
+    presenceSweep = setInterval(
+      () => {
+        if (sweeping) return;
+        sweeping = true;
+        void (async () => {
+          for (const agentId of await stores.presence.takeExpired())
+            await stores.routing.presenceChanged(agentId, 'offline');
+        })()
+          .catch((error: Error) => logger.warn({ err: error.message }, 'presence sweep failed'))
+          .finally(() => {
+            sweeping = false;
+          });
+      },
+      Math.max(250, Math.min(5000, (config.AGENT_OFFLINE_AFTER_SECONDS * 1000) / 4)),
+    );
+    presenceSweep.unref();
     billingStarted = billing
       .startWorker(connection)
       .catch((error: Error) =>
@@ -374,7 +432,9 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
 
   /** Stops workers (letting active jobs finish) and closes connections. */
   async function close(): Promise<void> {
-    for (const stop of [...shutdownHooks]) stop();
+    streams.stopAll();
+    hub.close();
+    if (presenceSweep) clearInterval(presenceSweep);
     await Promise.all(workers.map((w) => w.close()));
     await billingStarted;
     await billing.close();
@@ -406,9 +466,12 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     startWorkers,
     createHttp,
     close,
-    stopStreams: () => {
-      for (const stop of [...shutdownHooks]) stop();
-    },
+    presence,
+    routing,
+    streams,
+    hub,
+    /** Ends open event streams and refuses new ones (503 shutting_down): the first step of shutdown. */
+    stopStreams: () => streams.stopAll(),
   };
 }
 

@@ -9,6 +9,10 @@ export interface StoredMessage {
   /** ms since epoch: the platform's sentAt, not when we processed it. */
   at: number;
   agentName?: string;
+  /** Arrived more than STALE_MESSAGE_HOURS after it was sent: history only, never a live wait. */
+  stale?: boolean;
+  /** Typed media (image, voice, file, location...) as the platform adapter delivered it. */
+  media?: unknown;
 }
 
 export interface ConversationState {
@@ -40,7 +44,8 @@ const HISTORY_LIMIT = 200;
 // Dedupe by message id, insert by sent time (so concurrent workers still give
 // the conversation its real order), trim, and keep the conversation's state:
 // last-seen times, since when the buyer waits unanswered, replies since the
-// buyer last wrote (reply windows), and the shop's index of active chats.
+// buyer last wrote (reply windows), and the shop's index of active chats. A
+// stale buyer message (ARGV[6] = '1') joins the history only: no wait, no reopening.
 const APPEND_SCRIPT = `
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('EXPIRE', KEYS[1], 259200)
@@ -50,6 +55,9 @@ local at = tonumber(ARGV[2])
 local lastBuyer = tonumber(redis.call('HGET', KEYS[3], 'lastBuyerAt') or '0')
 local lastAgent = tonumber(redis.call('HGET', KEYS[3], 'lastAgentAt') or '0')
 local waiting = redis.call('HGET', KEYS[3], 'waitingSince')
+if ARGV[4] == 'buyer' and ARGV[6] == '1' then
+  return 1
+end
 if ARGV[4] == 'buyer' then
   if at > lastBuyer then
     redis.call('HSET', KEYS[3], 'lastBuyerAt', at, 'repliesSinceBuyer', 0)
@@ -118,6 +126,7 @@ export class ConversationStore {
       JSON.stringify(message),
       message.from,
       buyerId,
+      message.stale ? '1' : '0',
     );
     return added === 1;
   }

@@ -9,6 +9,35 @@ import { shopRoutes } from './routes/shop-routes';
 import { webhookRoutes } from './routes/webhook-routes';
 import type { HttpServices } from './services';
 
+/** A route the app serves: its method and its path in OpenAPI form (`/v1/shops/{shopId}`). */
+export interface RegisteredRoute {
+  method: string;
+  path: string;
+  /** Public pages and their static assets, served as HTML, not part of the JSON API. */
+  page: boolean;
+}
+
+const ROUTES = new WeakMap<Koa, RegisteredRoute[]>();
+
+/** Every route mounted on the app, so a test can hold /openapi.json to the router. */
+export function routesOf(app: Koa): RegisteredRoute[] {
+  return ROUTES.get(app) ?? [];
+}
+
+function describeRoutes(routers: Router[], page: boolean): RegisteredRoute[] {
+  return routers.flatMap((router) =>
+    router.stack.flatMap((layer) =>
+      layer.methods
+        .filter((m) => m !== 'HEAD')
+        .map((method) => ({
+          method: method.toLowerCase(),
+          path: String(layer.path).replace(/:(\w+)/g, '{$1}'),
+          page,
+        })),
+    ),
+  );
+}
+
 /**
  * The Koa app: request id and log first, then the one error mapper, then the
  * public routes (ops, pages; webhooks authenticate themselves), then /v1 behind bearer auth.
@@ -26,7 +55,8 @@ export function createHttpApp(
   app.use(requestContext(services.logger));
   app.use(errorMiddleware(services.logger));
 
-  const publicRouters = [opsRoutes(services), webhookRoutes(services), ...(routers.public ?? [])];
+  const apiPublic = [opsRoutes(services), webhookRoutes(services)];
+  const publicRouters = [...apiPublic, ...(routers.public ?? [])];
   for (const router of publicRouters) app.use(router.routes()).use(router.allowedMethods());
 
   const auth = bearerAuth({
@@ -37,14 +67,19 @@ export function createHttpApp(
   });
   const v1 = new Router();
   v1.use('/v1', auth);
-  for (const router of [
+  const v1Routers = [
     shopRoutes(services),
     agentAdminRoutes(services),
     opsAdminRoutes(services),
     ...(routers.v1 ?? []),
-  ]) {
+  ];
+  for (const router of v1Routers) {
     v1.use(router.routes(), router.allowedMethods());
   }
   app.use(v1.routes()).use(v1.allowedMethods());
+  ROUTES.set(app, [
+    ...describeRoutes([...apiPublic, ...v1Routers], false),
+    ...describeRoutes(routers.public ?? [], true),
+  ]);
   return app;
 }

@@ -3,7 +3,13 @@ import { assistRequestSchema } from '../assist/assist-request-schema';
 import { genericPayload } from '../platforms/generic/generic-payload';
 import { createShopSchema, updateShopSchema } from '../shops/shop-schema';
 import { createAgentSchema, updateAgentSchema } from './routes/agent-admin-routes';
-import { replySchema, statsQuery } from './routes/agent-routes';
+import {
+  colleaguesQuery,
+  presenceSchema,
+  replySchema,
+  statsQuery,
+  transferSchema,
+} from './routes/agent-routes';
 import { billingOperations } from './routes/billing-routes';
 
 const jsonSchema = (schema: z.ZodType) =>
@@ -39,6 +45,7 @@ export function buildOpenApi() {
       summary: 'Update an agent (admin)',
       body: updateAgentSchema,
     },
+    { method: 'get', path: '/v1/agents/{agentId}', summary: 'Read an agent (admin)' },
     { method: 'delete', path: '/v1/agents/{agentId}', summary: 'Revoke an agent (admin)' },
     {
       method: 'get',
@@ -57,7 +64,29 @@ export function buildOpenApi() {
       summary: 'Suggested replies for a conversation',
       body: assistRequestSchema,
     },
-    { method: 'get', path: '/v1/agent/me', summary: 'The signed-in agent' },
+    {
+      method: 'get',
+      path: '/v1/agent/me',
+      summary: 'The signed-in agent with their presence (online, away, offline)',
+    },
+    {
+      method: 'put',
+      path: '/v1/agent/presence',
+      summary: 'State presence; away/offline hands waiting buyers to an online colleague',
+      body: presenceSchema,
+    },
+    {
+      method: 'get',
+      path: '/v1/agent/colleagues',
+      summary: 'The other agents of one of my shops with their presence (transfer picker)',
+      query: colleaguesQuery,
+    },
+    {
+      method: 'post',
+      path: '/v1/agent/conversations/{conversationId}/transfer',
+      summary: 'Hand the buyer to a colleague of the shop (holder only: 409; unknown agent: 404)',
+      body: transferSchema,
+    },
     {
       method: 'get',
       path: '/v1/agent/conversations',
@@ -93,7 +122,7 @@ export function buildOpenApi() {
       method: 'get',
       path: '/v1/agent/events',
       summary:
-        'Server-Sent Events: message, suggestion, conversation, alert, reply; resume with Last-Event-ID',
+        'Server-Sent Events (message, suggestion, conversation, alert, reply, presence); resume with Last-Event-ID; 429 too_many_streams, 503 shutting_down',
     },
     {
       method: 'get',
@@ -108,6 +137,12 @@ export function buildOpenApi() {
       query: statsQuery,
     },
     { method: 'get', path: '/v1/ops/failed-jobs', summary: 'Jobs that failed permanently (admin)' },
+    {
+      method: 'post',
+      path: '/v1/ops/failed-jobs/{queue}/{jobId}/retry',
+      summary: 'Retry a failed job (admin)',
+    },
+    { method: 'get', path: '/openapi.json', summary: 'This document' },
     ...billingOperations,
   ];
   const paths: Record<string, Record<string, unknown>> = {};

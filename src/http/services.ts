@@ -1,7 +1,9 @@
 import type { Redis } from 'ioredis';
 import type { AgentEvents } from '../agents/agent-events';
 import type { AgentRegistry } from '../agents/agent-registry';
+import type { Presence } from '../agents/presence';
 import type { ResponseClock } from '../agents/response-clock';
+import type { StreamSessions } from '../agents/stream-sessions';
 import type { Workspace } from '../agents/workspace';
 import type { Assistant } from '../assist/assistant';
 import type { Config } from '../config/config';
@@ -33,8 +35,7 @@ export interface HttpServices {
   workspace: Workspace;
   events: AgentEvents;
   responseClock: ResponseClock;
-  /** A new Redis connection for one blocking reader (an SSE client); the caller disconnects it. */
-  openBlockingConnection(): Redis;
-  /** Runs `stop` when the process shuts down (ends SSE streams so the server can close). */
-  onShutdown(stop: () => void): () => void;
+  presence: Presence;
+  /** The event streams this process serves (caps, replay, the shared Redis reader). */
+  streams: StreamSessions;
 }

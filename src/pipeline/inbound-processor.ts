@@ -19,7 +19,9 @@ export interface InboundProcessorDeps {
   /** Notes events that land in a month already closing or closed (late events, adjusted on the next invoice). */
   invoices?: Pick<InvoiceBook, 'noteLateEvent'>;
   /** After a buyer message is stored and metered (assist + publish); runs again on a retry, so it must be idempotent. */
-  afterBuyerMessage?: (shop: Shop, event: MessageEvent) => Promise<void>;
+  afterBuyerMessage?: (shop: Shop, event: MessageEvent, stale: boolean) => Promise<void>;
+  /** A buyer message received more than this long after it was sent never becomes a live wait. */
+  staleAfterMs?: number;
   /** Called after a new agent reply reported by the platform is stored. */
   afterAgentMessage?: (shop: Shop, event: MessageEvent) => Promise<void>;
 }
@@ -40,12 +42,20 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
         const at = Date.parse(event.sentAt);
         if (!Number.isFinite(at))
           throw new UnrecoverableError(`message ${event.messageId} has no valid sentAt`);
+        // Replays and late deliveries are history: metered on their own day, never a waiting buyer.
+        const stale =
+          event.from === 'buyer' &&
+          deps.staleAfterMs !== undefined &&
+          job.data.receivedAt - at > deps.staleAfterMs;
+        const media = (event as MessageEvent & { media?: unknown }).media;
         const stored = await deps.conversations.append(shopId, event.buyer.id, {
           id: event.messageId,
           from: event.from,
           text: event.text,
           at,
           agentName: event.agentName,
+          ...(stale ? { stale: true } : {}),
+          ...(media !== undefined ? { media } : {}),
         });
         if (event.from === 'buyer') {
           const month = monthOf(at, shop.timezone);
@@ -62,7 +72,7 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
           if (event.replyContext) meta.replyContext = JSON.stringify(event.replyContext);
           if (Object.keys(meta).length > 0)
             await deps.conversations.setMeta(shopId, event.buyer.id, meta);
-          if (deps.afterBuyerMessage) await deps.afterBuyerMessage(shop, event);
+          if (deps.afterBuyerMessage) await deps.afterBuyerMessage(shop, event, stale);
         } else {
           const metered = await deps.meter.recordAgentReply(
             shopId,

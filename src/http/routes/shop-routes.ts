@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Shop } from '../../shops/shop-registry';
-import { createShopSchema, updateShopSchema } from '../../shops/shop-schema';
+import { channelOf, createShopSchema, updateShopSchema } from '../../shops/shop-schema';
 import { requireAdmin, requireShopAccess } from '../auth';
 import { readJson } from '../json-request';
 import type { HttpServices } from '../services';
@@ -13,6 +13,7 @@ export function shopRoutes(services: HttpServices): Router {
     id: shop.id,
     name: shop.name,
     platform: shop.platform,
+    channel: channelOf(shop),
     timezone: shop.timezone,
     webhookUrl: `${services.publicBaseUrl}/webhooks/${shop.platform}/${shop.id}`,
     plan: shop.plan ?? null,
