@@ -287,6 +287,8 @@ describe('agent console', () => {
     const { shop, agent: mine } = await shopWithAgent('Two-seat shop', 'Hana');
     const colleague = (await h.api('/v1/agents', { body: { name: 'Ivan', shopIds: [shop.id] } }))
       .body as { token: string };
+    // Ivan is at his desk: his buyer stays his.
+    await h.setPresence(colleague.token, 'online');
     const id = conversationId(shop.id, 'held-buyer');
     expect(
       (
