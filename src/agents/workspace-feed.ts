@@ -1,4 +1,3 @@
-import type { Queue } from 'bullmq';
 import type { Assistant } from '../assist/assistant';
 import { type ConversationStore, conversationId } from '../conversations/conversation-store';
 import type { MessageEvent } from '../platforms/contract';
@@ -8,12 +7,6 @@ import type { Shop } from '../shops/shop-registry';
 import type { AgentEvents } from './agent-events';
 import type { Routing } from './routing';
 import type { SuggestionIndex } from './suggestion-index';
-
-export interface AlertJob {
-  shopId: string;
-  buyerId: string;
-  waitingSince: number;
-}
 
 /** How much of the conversation the assist engine reads. */
 const ASSIST_HISTORY = 20;
@@ -31,7 +24,13 @@ export class WorkspaceFeed {
       events: AgentEvents;
       suggestionIndex: SuggestionIndex;
       assistant: Assistant;
-      alerts: Queue<AlertJob>;
+      /** Arms the slow-reply alert of one wait, due at `dueAt` (ms); arming twice is a no-op. */
+      armAlert: (
+        shopId: string,
+        buyerId: string,
+        waitingSince: number,
+        dueAt: number,
+      ) => Promise<void>;
       scheduleIdleClose: (shopId: string, buyerId: string, answeredAt: number) => Promise<void>;
       clock: Clock;
       logger: Logger;
@@ -69,19 +68,13 @@ export class WorkspaceFeed {
 
     await this.suggest(shop, buyerId, event.messageId);
 
-    if (state.waitingSince !== undefined) {
-      const dueIn =
-        state.waitingSince + shop.settings.slowReplySeconds * 1000 - this.deps.clock.now();
-      await this.deps.alerts.add(
-        'slow-reply',
-        { shopId: shop.id, buyerId, waitingSince: state.waitingSince },
-        // One alert per wait: the id names the conversation and when the wait began.
-        {
-          jobId: `al_${Buffer.from(`${id}\u0000${state.waitingSince}`).toString('base64url')}`,
-          delay: Math.max(0, dueIn),
-        },
+    if (state.waitingSince !== undefined)
+      await this.deps.armAlert(
+        shop.id,
+        buyerId,
+        state.waitingSince,
+        state.waitingSince + shop.settings.slowReplySeconds * 1000,
       );
-    }
   }
 
   async afterAgentMessage(shop: Shop, event: MessageEvent): Promise<void> {

@@ -1,16 +1,10 @@
 import type { Server } from 'node:http';
-import { type Job, Queue, Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AgentEvents } from '../agents/agent-events';
 import { AgentRegistry } from '../agents/agent-registry';
 import { Assignment } from '../agents/assignment';
 import { EventHub } from '../agents/event-hub';
-import {
-  createIdleCloseProcessor,
-  IDLE_QUEUE,
-  type IdleCloseJob,
-  idleCloseScheduler,
-} from '../agents/idle-close';
 import { Presence } from '../agents/presence';
 import { ReplyStore } from '../agents/reply-store';
 import { ResponseClock } from '../agents/response-clock';
@@ -18,7 +12,7 @@ import { Routing } from '../agents/routing';
 import { StreamSessions } from '../agents/stream-sessions';
 import { SuggestionIndex } from '../agents/suggestion-index';
 import { Workspace } from '../agents/workspace';
-import { type AlertJob, WorkspaceFeed } from '../agents/workspace-feed';
+import { WorkspaceFeed } from '../agents/workspace-feed';
 import { createAssistant } from '../assist/assistant';
 import { createBillingModule } from '../billing/billing-module';
 import type { Config } from '../config/config';
@@ -30,18 +24,21 @@ import { pageRoutes } from '../http/routes/page-routes';
 import type { HttpServices } from '../http/services';
 import { CommerceEvents } from '../metering/commerce-events';
 import { ConsultationMeter } from '../metering/consultation-meter';
-import { ALERTS_QUEUE, createAlertProcessor } from '../pipeline/alert-processor';
+import { createAlertProcessor } from '../pipeline/alert-processor';
 import { markDelivered } from '../pipeline/delivery-dedupe';
+import { createIdleCloseProcessor } from '../pipeline/idle-processor';
 import { createInboundProcessor } from '../pipeline/inbound-processor';
-import { createOutboundProcessor, markFailed } from '../pipeline/outbound-processor';
+import { createOutboundProcessor, outboundFinalFailure } from '../pipeline/outbound-processor';
 import {
+  closeQueues,
   createQueues,
-  INBOUND_QUEUE,
-  type InboundJob,
-  OUTBOUND_QUEUE,
-  type OutboundJob,
+  idleCloseScheduler,
+  type Queues,
+  slowReplyAlerter,
+  type TopologySettings,
 } from '../pipeline/queues';
 import { WebhookIngest } from '../pipeline/webhook-ingest';
+import { startWorkers as startQueueWorkers } from '../pipeline/workers';
 import type { PlatformHttp } from '../platforms/contract';
 import { createRedisTokenCache } from '../platforms/redis-token-cache';
 import { defaultPlatforms } from '../platforms/registry';
@@ -88,10 +85,11 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
   await waitForRedis(redis);
 
-  const queues = createQueues(redis, keys.queuePrefix, {
-    attempts: config.OUTBOUND_ATTEMPTS,
-    backoffMs: config.OUTBOUND_BACKOFF_MS,
-  });
+  const topology: TopologySettings = {
+    outboundAttempts: config.OUTBOUND_ATTEMPTS,
+    outboundBackoffMs: config.OUTBOUND_BACKOFF_MS,
+  };
+  const queues = createQueues(redis, keys.queuePrefix, topology);
   const platforms = defaultPlatforms();
   const box = new SecretBox(options.secretsKey);
 
@@ -155,6 +153,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     clock,
     logger,
     billingTimezone: config.BILLING_TIMEZONE,
+    queue: queues.billing,
   });
   const ingest = new WebhookIngest({
     redis,
@@ -236,9 +235,9 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     streams,
   };
   const workers: Worker[] = [];
-  const workerQueues: Queue[] = [];
+  const workerQueues: Queues[] = [];
   const workerRedis: Redis[] = [];
-  let billingStarted: Promise<unknown> = Promise.resolve();
+  let billingScheduled: Promise<unknown> = Promise.resolve();
   let presenceSweep: NodeJS.Timeout | null = null;
 
   function startWorkers(): Worker[] {
@@ -254,23 +253,14 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     );
     workerRedis.push(storeConnection);
     const stores = createStores(storeConnection);
-    const alerts = new Queue<AlertJob>(ALERTS_QUEUE, {
-      connection: storeConnection,
-      prefix: keys.queuePrefix,
-      // Completed alerts are kept a day: the job id (conversation + start of the wait) then stops a repeat alert.
-      defaultJobOptions: { removeOnComplete: { age: 86_400 }, removeOnFail: 1000, attempts: 3 },
-    });
-    const idle = new Queue<IdleCloseJob>(IDLE_QUEUE, {
-      connection: storeConnection,
-      prefix: keys.queuePrefix,
-      defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000, attempts: 3 },
-    });
-    workerQueues.push(alerts, idle);
-    const scheduleIdleClose = idleCloseScheduler(idle, config.CONVERSATION_IDLE_SECONDS * 1000);
+    // Jobs the workers add (alerts, idle closes, bookkeeping reruns) wait out a blip too.
+    const own = createQueues(storeConnection, keys.queuePrefix, topology);
+    workerQueues.push(own);
+    const scheduleIdleClose = idleCloseScheduler(own.idle, config.CONVERSATION_IDLE_SECONDS * 1000);
     const feed = new WorkspaceFeed({
       ...stores,
       assistant,
-      alerts,
+      armAlert: slowReplyAlerter(own.alerts, clock),
       scheduleIdleClose,
       clock,
       logger,
@@ -286,53 +276,6 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       },
       tokenCache: createRedisTokenCache(storeConnection, `${keys.global('{tokens}')}:`),
     };
-
-    const processInbound = createInboundProcessor({
-      markDelivered: (shopId, platform, eventId) =>
-        markDelivered(storeConnection, keys, shopId, platform, eventId),
-      shops: stores.shops,
-      conversations: stores.conversations,
-      meter: stores.meter,
-      commerce: stores.commerce,
-      invoices: billing.invoices,
-      afterBuyerMessage: (shop, event, stale) => feed.afterBuyerMessage(shop, event, stale),
-      staleAfterMs: config.STALE_MESSAGE_HOURS * 3_600_000,
-      afterAgentMessage: (shop, event) => feed.afterAgentMessage(shop, event),
-    });
-    const inbound = new Worker<InboundJob>(INBOUND_QUEUE, processInbound, {
-      connection,
-      prefix: keys.queuePrefix,
-      concurrency: config.WORKER_CONCURRENCY,
-    });
-    inbound.on('completed', (job) =>
-      metrics.jobLatency.observe(
-        { queue: INBOUND_QUEUE },
-        (clock.now() - job.data.receivedAt) / 1000,
-      ),
-    );
-    inbound.on('failed', (job, error) => {
-      if (!job) return;
-      const final =
-        error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
-      const context = {
-        queue: INBOUND_QUEUE,
-        jobId: job.id,
-        shopId: job.data.shopId,
-        attemptsMade: job.attemptsMade,
-        err: error.message,
-      };
-      if (final) {
-        metrics.jobsFailed.inc({ queue: INBOUND_QUEUE });
-        logger.error(
-          context,
-          'inbound job failed permanently; kept in the failed set (GET /v1/ops/failed-jobs)',
-        );
-      } else {
-        logger.warn(context, 'inbound job failed; will retry');
-      }
-    });
-    inbound.on('error', (error) => logger.warn({ err: error.message }, 'inbound worker error'));
-
     const outboundDeps = {
       ...stores,
       platforms,
@@ -343,60 +286,41 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       invoices: billing.invoices,
       agentName: async (agentId: string) => (await stores.agents.get(agentId))?.name ?? 'agent',
     };
-    const outbound = new Worker<OutboundJob>(
-      OUTBOUND_QUEUE,
-      createOutboundProcessor(outboundDeps),
-      {
-        connection,
-        prefix: keys.queuePrefix,
-        concurrency: config.WORKER_CONCURRENCY,
-      },
-    );
-    outbound.on('failed', (job: Job<OutboundJob> | undefined, error) => {
-      const final = error.name === 'UnrecoverableError' || /stalled/i.test(error.message);
-      if (!job || (!final && job.attemptsMade < (job.opts.attempts ?? 1))) return;
-      // Retries exhausted: the reply ends as failed with the platform's last words.
-      metrics.jobsFailed.inc({ queue: OUTBOUND_QUEUE });
-      void stores.replies
-        .get(job.data.shopId, job.data.replyId)
-        .then(async (reply) => {
-          if (reply?.status === 'queued') await markFailed(outboundDeps, reply, error.message);
-          if (reply?.status === 'sent' && !reply.recorded) {
-            // Delivered, but the history and meters were not updated: finish that later, never resend.
-            logger.error(
-              { replyId: reply.replyId, shopId: reply.shopId },
-              'reply sent but not yet recorded; retrying the bookkeeping',
-            );
-            await queues.outbound.add('reply', job.data, {
-              jobId: `${reply.replyId}-record-${clock.now()}`,
-              delay: 60_000,
-            });
-          }
-        })
-        .catch((markError: Error) =>
-          logger.warn(
-            { err: markError.message, replyId: job.data.replyId },
-            'could not mark the reply failed',
-          ),
-        );
-    });
-    outbound.on('error', (error) => logger.warn({ err: error.message }, 'outbound worker error'));
 
-    const alertWorker = new Worker<AlertJob>(
-      ALERTS_QUEUE,
-      createAlertProcessor({ ...stores, clock }),
-      { connection, prefix: keys.queuePrefix, concurrency: 4 },
+    workers.push(
+      ...startQueueWorkers(
+        {
+          inbound: {
+            process: createInboundProcessor({
+              markDelivered: (shopId, platform, eventId) =>
+                markDelivered(storeConnection, keys, shopId, platform, eventId),
+              shops: stores.shops,
+              conversations: stores.conversations,
+              meter: stores.meter,
+              commerce: stores.commerce,
+              invoices: billing.invoices,
+              afterBuyerMessage: (shop, event) => feed.afterBuyerMessage(shop, event),
+              afterAgentMessage: (shop, event) => feed.afterAgentMessage(shop, event),
+            }),
+            concurrency: config.WORKER_CONCURRENCY,
+          },
+          outbound: {
+            process: createOutboundProcessor(outboundDeps),
+            concurrency: config.WORKER_CONCURRENCY,
+            onFinalFailure: outboundFinalFailure(outboundDeps, own.outbound),
+          },
+          alerts: { process: createAlertProcessor({ ...stores, clock }), concurrency: 4 },
+          idle: { process: createIdleCloseProcessor({ ...stores, clock }), concurrency: 4 },
+          billing: {
+            process: (job) => billing.processClose(job),
+            // One close at a time: it already closes shops concurrently inside.
+            concurrency: 1,
+            onFinalFailure: (job, error) => billing.onCloseFailedForGood(job, error),
+          },
+        },
+        { connection, prefix: keys.queuePrefix, logger, metrics, clock },
+      ),
     );
-    alertWorker.on('error', (error) => logger.warn({ err: error.message }, 'alert worker error'));
-    const idleWorker = new Worker<IdleCloseJob>(
-      IDLE_QUEUE,
-      createIdleCloseProcessor({ ...stores, clock }),
-      { connection, prefix: keys.queuePrefix, concurrency: 4 },
-    );
-    idleWorker.on('error', (error) =>
-      logger.warn({ err: error.message }, 'idle-close worker error'),
-    );
-    workers.push(inbound, outbound, alertWorker, idleWorker);
     // Agents not seen for AGENT_OFFLINE_AFTER_SECONDS go offline: their waiting buyers move on.
     let sweeping = false;
     presenceSweep = setInterval(
@@ -415,10 +339,10 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       Math.max(250, Math.min(5000, (config.AGENT_OFFLINE_AFTER_SECONDS * 1000) / 4)),
     );
     presenceSweep.unref();
-    billingStarted = billing
-      .startWorker(connection)
+    billingScheduled = billing
+      .schedule()
       .catch((error: Error) =>
-        logger.error({ err: error.message }, 'billing worker did not start'),
+        logger.error({ err: error.message }, 'month close schedule not registered'),
       );
     return workers;
   }
@@ -436,9 +360,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     hub.close();
     if (presenceSweep) clearInterval(presenceSweep);
     await Promise.all(workers.map((w) => w.close()));
-    await billingStarted;
-    await billing.close();
-    await Promise.all([...Object.values(queues), ...workerQueues].map((q) => q.close()));
+    await billingScheduled;
+    await Promise.all([queues, ...workerQueues].map(closeQueues));
     await Promise.all(workerRedis.map((r) => r.quit().catch(() => r.disconnect())));
     await redis.quit().catch(() => redis.disconnect());
   }

@@ -1,31 +1,31 @@
 import type Router from '@koa/router';
-import { type ConnectionOptions, Queue, Worker } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { billingRoutes } from '../http/routes/billing-routes';
 import type { ConsultationMeter } from '../metering/consultation-meter';
 import { OvertimeLog } from '../metering/overtime-log';
+import { jobIds, type MonthCloseJob } from '../pipeline/queues';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { RedisKeys } from '../shared/redis';
-import { monthOf, previousMonth } from '../shared/shop-calendar';
+import { isMonth, monthOf, previousMonth } from '../shared/shop-calendar';
 import type { ShopRegistry } from '../shops/shop-registry';
 import { InvoiceBook } from './invoice-book';
 import { MonthClose } from './month-close';
 
-export const BILLING_QUEUE = 'billing';
 export const MONTH_CLOSE_SCHEDULER = 'month-close';
 /** 00:30 on the 2nd: the previous month has ended in every zone from UTC+14 to UTC-12 by then. */
 export const MONTH_CLOSE_CRON = '30 0 2 * *';
 
-export interface MonthCloseJob {
-  /** the month to close; absent on scheduled runs, which close the previous month */
-  month?: string;
-}
+/** A close that failed for good is queued again for the same month this often, an hour apart. */
+export const MONTH_CLOSE_RERUNS = 24;
+const RERUN_DELAY_MS = 3_600_000;
 
 /**
  * Billing wiring in one place, so the container only adds a few lines: the
- * invoice book, month close, overtime, the HTTP routers, and the close worker
- * with its job scheduler.
+ * invoice book, month close, overtime, the HTTP routers, and the close job's
+ * processor, final-failure step and schedule (the queue itself belongs to the
+ * job topology, src/pipeline/queues.ts).
  */
 export function createBillingModule(deps: {
   redis: Redis;
@@ -35,6 +35,7 @@ export function createBillingModule(deps: {
   clock: Clock;
   logger: Logger;
   billingTimezone: string;
+  queue: Queue<MonthCloseJob>;
 }) {
   const { redis, keys, shops, clock, logger, billingTimezone } = deps;
   const invoices = new InvoiceBook(redis, keys, shops, clock);
@@ -48,15 +49,19 @@ export function createBillingModule(deps: {
     logger,
     billingTimezone,
   });
-  const queue = new Queue<MonthCloseJob>(BILLING_QUEUE, {
-    connection: redis,
-    prefix: keys.queuePrefix,
-  });
-  let worker: Worker<MonthCloseJob> | undefined;
+  const { queue } = deps;
 
-  /** What one close job does; scheduled runs close the month before the current one in BILLING_TIMEZONE. */
-  async function processClose(job: { data: MonthCloseJob }) {
-    const month = job.data.month ?? previousMonth(monthOf(clock.now(), billingTimezone));
+  /**
+   * What one close job does; a scheduled run closes the month before the
+   * current one in BILLING_TIMEZONE and pins it in the job, so its retries
+   * close that month even after the calendar moved on.
+   */
+  async function processClose(job: Pick<Job<MonthCloseJob>, 'data'> & Partial<Job<MonthCloseJob>>) {
+    let month = job.data.month;
+    if (!month) {
+      month = previousMonth(monthOf(clock.now(), billingTimezone));
+      await job.updateData?.({ ...job.data, month });
+    }
     const report = await monthClose.close(month);
     // Failing the job makes BullMQ retry with backoff; the shops already closed are skipped then.
     if (report.failed.length > 0)
@@ -88,39 +93,34 @@ export function createBillingModule(deps: {
         ],
       };
     },
-    /** Starts the close worker and (re)registers the monthly schedule; upsert makes restarts harmless. */
-    async startWorker(connection: ConnectionOptions): Promise<Worker<MonthCloseJob>> {
-      worker = new Worker<MonthCloseJob>(BILLING_QUEUE, processClose, {
-        connection,
-        prefix: keys.queuePrefix,
-        concurrency: 1,
-      });
-      worker.on('failed', (job, error) =>
+    /** A close that failed for good is queued again for the same month, an hour later, a bounded number of times. */
+    async onCloseFailedForGood(job: Job<MonthCloseJob>, error: Error): Promise<void> {
+      const month = job.data.month;
+      const rerun = (job.data.rerun ?? 0) + 1;
+      if (!month || !isMonth(month) || rerun > MONTH_CLOSE_RERUNS) {
         logger.error(
-          { queue: BILLING_QUEUE, jobId: job?.id, err: error.message },
-          'month close failed; the next run resumes it',
-        ),
+          { month, err: error.message },
+          'month close gave up; run billing:close by hand',
+        );
+        return;
+      }
+      await queue.add(
+        'close-month-again',
+        { month, rerun },
+        { jobId: jobIds.monthCloseRerun(month, rerun), delay: RERUN_DELAY_MS },
       );
-      worker.on('error', (error) => logger.warn({ err: error.message }, 'billing worker error'));
+      logger.error(
+        { month, rerun },
+        'month close failed for good; queued again for the same month',
+      );
+    },
+    /** (Re)registers the monthly schedule; upsert makes restarts harmless. */
+    async schedule(): Promise<void> {
       await queue.upsertJobScheduler(
         MONTH_CLOSE_SCHEDULER,
         { pattern: MONTH_CLOSE_CRON, tz: billingTimezone },
-        {
-          name: 'close-previous-month',
-          data: {},
-          opts: {
-            attempts: 5,
-            backoff: { type: 'exponential', delay: 60_000 },
-            removeOnComplete: 24,
-            removeOnFail: false,
-          },
-        },
+        { name: 'close-previous-month', data: {} },
       );
-      return worker;
-    },
-    async close(): Promise<void> {
-      await worker?.close();
-      await queue.close();
     },
   };
 }

@@ -1,11 +1,10 @@
 import type { Job } from 'bullmq';
 import type { AgentEvents } from '../agents/agent-events';
-import type { AlertJob } from '../agents/workspace-feed';
+
 import { type ConversationStore, conversationId } from '../conversations/conversation-store';
 import type { Clock } from '../shared/clock';
 import type { ShopRegistry } from '../shops/shop-registry';
-
-export const ALERTS_QUEUE = 'alerts';
+import type { AlertJob } from './queues';
 
 /** Fires when a wait passes the shop's threshold, unless an agent answered first. */
 export function createAlertProcessor(deps: {

@@ -1,4 +1,4 @@
-import type { Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { AgentEvents } from '../agents/agent-events';
 import type { Reply, ReplyStore } from '../agents/reply-store';
 import type { ResponseClock } from '../agents/response-clock';
@@ -11,7 +11,7 @@ import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import { dayOf } from '../shared/shop-calendar';
 import type { ShopRegistry } from '../shops/shop-registry';
-import type { OutboundJob } from './queues';
+import { jobIds, type OutboundJob } from './queues';
 
 export interface OutboundDeps {
   shops: ShopRegistry;
@@ -146,6 +146,31 @@ export function createOutboundProcessor(deps: OutboundDeps) {
       agentId: reply.agentId,
     });
     return { status: 'sent' };
+  };
+}
+
+/**
+ * When a reply's job failed for good: a reply still queued ends as failed with
+ * the platform's last words; one already delivered but not yet recorded gets
+ * its bookkeeping queued again (never a resend).
+ */
+export function outboundFinalFailure(
+  deps: Pick<OutboundDeps, 'replies' | 'events' | 'clock' | 'logger'>,
+  outbound: Queue<OutboundJob>,
+) {
+  return async (job: Job<OutboundJob>, error: Error): Promise<void> => {
+    const reply = await deps.replies.get(job.data.shopId, job.data.replyId);
+    if (reply?.status === 'queued') await markFailed(deps, reply, error.message);
+    if (reply?.status === 'sent' && !reply.recorded) {
+      deps.logger.error(
+        { replyId: reply.replyId, shopId: reply.shopId },
+        'reply sent but not yet recorded; retrying the bookkeeping',
+      );
+      await outbound.add('reply', job.data, {
+        jobId: jobIds.replyRecord(reply.replyId, deps.clock.now()),
+        delay: 60_000,
+      });
+    }
   };
 }
 

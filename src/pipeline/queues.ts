@@ -1,9 +1,17 @@
-import { type ConnectionOptions, type JobsOptions, Queue } from 'bullmq';
+import { type ConnectionOptions, type JobsOptions, Queue, type QueueOptions } from 'bullmq';
+import { conversationId } from '../conversations/conversation-store';
 import type { NormalizedEvent, PlatformName } from '../platforms/contract';
+import type { Clock } from '../shared/clock';
 
-export const INBOUND_QUEUE = 'inbound';
-export const OUTBOUND_QUEUE = 'outbound';
+/**
+ * The job topology in one place: every queue, the data its jobs carry, how
+ * job ids are made, and the default options of each (with the reason).
+ * Workers are started from one table (see workers.ts) keyed by these names.
+ */
+export const QUEUE_NAMES = ['inbound', 'outbound', 'alerts', 'idle', 'billing'] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
 
+/** A webhook event, queued once acknowledged. */
 export interface InboundJob {
   platform: PlatformName;
   shopId: string;
@@ -12,51 +20,166 @@ export interface InboundJob {
   receivedAt: number;
 }
 
+/** An agent's reply to send to the platform. */
 export interface OutboundJob {
   shopId: string;
   replyId: string;
 }
 
-/** The job id makes a concurrent duplicate add a no-op while the job is retained. */
-export function inboundJobId(platform: string, shopId: string, eventId: string): string {
-  // BullMQ forbids ':' in custom ids; base64url keeps every platform's ids intact.
-  return `in_${Buffer.from(`${platform}\u0000${shopId}\u0000${eventId}`).toString('base64url')}`;
+/** Fires when a buyer has waited past the shop's threshold, unless answered first. */
+export interface AlertJob {
+  shopId: string;
+  buyerId: string;
+  waitingSince: number;
 }
 
-/**
- * Retries with exponential backoff (1 s, 2 s, 4 s ... about 4 min in all);
- * completed jobs are trimmed because idempotency lives in our own keys, failed
- * ones are kept so an operator can see and retry them.
- */
-export const inboundJobOptions: JobsOptions = {
-  attempts: 8,
-  backoff: { type: 'exponential', delay: 1000 },
-  removeOnComplete: { age: 3600, count: 10_000 },
-  removeOnFail: false,
+/** Closes an answered conversation that stayed quiet. */
+export interface IdleCloseJob {
+  shopId: string;
+  buyerId: string;
+  /** When the reply that answered the buyer was sent (ms). */
+  answeredAt: number;
+}
+
+export interface MonthCloseJob {
+  /** the month to close; absent on scheduled runs until the first attempt fixes it */
+  month?: string;
+  /** how many times a close that failed for good was queued again for this month */
+  rerun?: number;
+}
+
+export interface JobData {
+  inbound: InboundJob;
+  outbound: OutboundJob;
+  alerts: AlertJob;
+  idle: IdleCloseJob;
+  billing: MonthCloseJob;
+}
+
+// BullMQ forbids ':' in custom ids; base64url keeps any platform's ids intact.
+const idOf = (tag: string, ...parts: Array<string | number>) =>
+  `${tag}_${Buffer.from(parts.join('\u0000')).toString('base64url')}`;
+
+/** Job ids: a concurrent duplicate add is a no-op while the job is retained. */
+export const jobIds = {
+  inbound: (platform: string, shopId: string, eventId: string) =>
+    idOf('in', platform, shopId, eventId),
+  /** One alert per wait: the conversation and when the wait began. */
+  alert: (conversationId: string, waitingSince: number) => idOf('al', conversationId, waitingSince),
+  /** One idle close per conversation and answer. */
+  idleClose: (conversationId: string, answeredAt: number) => idOf('ic', conversationId, answeredAt),
+  /** Bookkeeping of a sent reply, queued again after its retries ran out. */
+  replyRecord: (replyId: string, at: number) => `${replyId}-record-${at}`,
+  /** A month close queued again after it failed for good. */
+  monthCloseRerun: (month: string, rerun: number) => `mc_${month}_${rerun}`,
 };
 
-export function createQueues(
-  connection: ConnectionOptions,
-  prefix: string,
-  outbound: { attempts: number; backoffMs: number },
-) {
+export interface TopologySettings {
+  outboundAttempts: number;
+  outboundBackoffMs: number;
+}
+
+/** Default job options per queue; every choice says why. */
+export function defaultJobOptions(settings: TopologySettings): Record<QueueName, JobsOptions> {
   return {
-    inbound: new Queue<InboundJob>(INBOUND_QUEUE, {
-      connection,
-      prefix,
-      defaultJobOptions: inboundJobOptions,
-    }),
-    outbound: new Queue<OutboundJob>(OUTBOUND_QUEUE, {
-      connection,
-      prefix,
-      defaultJobOptions: {
-        attempts: outbound.attempts,
-        backoff: { type: 'exponential', delay: outbound.backoffMs },
-        removeOnComplete: { age: 86_400 },
-        removeOnFail: false,
-      },
-    }),
+    inbound: {
+      // A Redis blip or a crash mid-job retries for about 4 min (1 s, 2 s, 4 s ...); every step is idempotent.
+      attempts: 8,
+      backoff: { type: 'exponential', delay: 1000 },
+      // Completed jobs are trimmed: idempotency lives in our own dedupe key, not in BullMQ's retention.
+      removeOnComplete: { age: 3600, count: 10_000 },
+      // Failed jobs stay for the operator (GET /v1/ops/failed-jobs) to see and retry.
+      removeOnFail: false,
+    },
+    outbound: {
+      // Platforms refuse for a while (rate limits, 5xx): retry with backoff as configured.
+      attempts: settings.outboundAttempts,
+      backoff: { type: 'exponential', delay: settings.outboundBackoffMs },
+      // The reply record holds the outcome; a completed job is only kept a day to absorb a double add.
+      removeOnComplete: { age: 86_400 },
+      removeOnFail: false,
+    },
+    alerts: {
+      // Publishing an alert is idempotent; a few tries cover a Redis blip.
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 1000 },
+      // Kept a day: the job id (conversation + start of the wait) then stops a repeat alert.
+      removeOnComplete: { age: 86_400 },
+      removeOnFail: { count: 1000 },
+    },
+    idle: {
+      // The close is one atomic script; a few tries cover a Redis blip.
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 1000 },
+      // A completed close needs no trace: the conversation's own state says it is closed.
+      removeOnComplete: true,
+      removeOnFail: { count: 1000 },
+    },
+    billing: {
+      // A close resumes where it stopped (shops done are remembered), so retrying is cheap and safe.
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 60_000 },
+      removeOnComplete: { count: 24 },
+      removeOnFail: false,
+    },
   };
 }
 
-export type Queues = ReturnType<typeof createQueues>;
+/** Events kept in each queue's event stream: enough for QueueEvents listeners, bounded memory. */
+const EVENTS_MAX_LEN = 1000;
+
+export type Queues = { [Q in QueueName]: Queue<JobData[Q]> };
+
+/** One Queue per name, sharing a connection; the API's fails fast, the workers' waits out a blip. */
+export function createQueues(
+  connection: ConnectionOptions,
+  prefix: string,
+  settings: TopologySettings,
+): Queues {
+  const options = defaultJobOptions(settings);
+  const make = <Q extends QueueName>(name: Q): Queue<JobData[Q]> => {
+    const queueOptions: QueueOptions = {
+      connection,
+      prefix,
+      defaultJobOptions: options[name],
+      streams: { events: { maxLen: EVENTS_MAX_LEN } },
+    };
+    return new Queue<JobData[Q]>(name, queueOptions);
+  };
+  return {
+    inbound: make('inbound'),
+    outbound: make('outbound'),
+    alerts: make('alerts'),
+    idle: make('idle'),
+    billing: make('billing'),
+  };
+}
+
+export async function closeQueues(queues: Queues): Promise<void> {
+  await Promise.all(Object.values(queues).map((queue) => queue.close()));
+}
+
+/** Arms the close of an answered conversation once it has been quiet for `idleMs`; only the latest answer can close it. */
+export function idleCloseScheduler(queue: Queue<IdleCloseJob>, idleMs: number) {
+  return async (shopId: string, buyerId: string, answeredAt: number): Promise<void> => {
+    await queue.add(
+      'idle-close',
+      { shopId, buyerId, answeredAt },
+      { jobId: jobIds.idleClose(conversationId(shopId, buyerId), answeredAt), delay: idleMs },
+    );
+  };
+}
+
+/** Arms the slow-reply alert of one wait, due at `dueAt` (ms); arming it twice is a no-op. */
+export function slowReplyAlerter(queue: Queue<AlertJob>, clock: Clock) {
+  return async (shopId: string, buyerId: string, waitingSince: number, dueAt: number) => {
+    await queue.add(
+      'slow-reply',
+      { shopId, buyerId, waitingSince },
+      {
+        jobId: jobIds.alert(conversationId(shopId, buyerId), waitingSince),
+        delay: Math.max(0, dueAt - clock.now()),
+      },
+    );
+  };
+}

@@ -6,7 +6,7 @@ import { AppError, unavailable } from '../shared/errors';
 import type { RedisKeys } from '../shared/redis';
 import type { ShopRegistry } from '../shops/shop-registry';
 import { deliveryKey } from './delivery-dedupe';
-import { inboundJobId, type Queues } from './queues';
+import { jobIds, type Queues } from './queues';
 
 export interface WebhookAnswer {
   status: number;
@@ -90,7 +90,7 @@ export class WebhookIngest {
       const jobs = fresh.map((event) => ({
         name: event.kind,
         data: { platform: adapter.platform, shopId, event, receivedAt },
-        opts: { jobId: inboundJobId(platform, shopId, event.eventId) },
+        opts: { jobId: jobIds.inbound(platform, shopId, event.eventId) },
       }));
       // One event (the usual case) skips addBulk's MULTI wrapper.
       await guard<unknown>(

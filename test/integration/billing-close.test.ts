@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MONTH_CLOSE_CRON, MONTH_CLOSE_SCHEDULER } from '../../src/billing/billing-module';
 import { ManualClock } from '../../src/shared/clock';
 import { drained, type TestShop, traffic } from '../support/billing-traffic';
-import { type Harness, startHarness } from '../support/harness';
+import { eventually, type Harness, startHarness } from '../support/harness';
 
 /**
  * Month close end to end: refused before the month ends, idempotent, resumable
@@ -172,6 +172,12 @@ describe('month close', () => {
     await expect(h.container.billing.processClose({ data: { month: '2026-07' } })).rejects.toThrow(
       /1 shop\(s\) failed/,
     );
+    // Through the worker: a close that fails for good is queued again for the same month.
+    await h.container.queues.billing.add('close', { month: '2026-07' }, { attempts: 1 });
+    await eventually(async () => {
+      const delayed = await h.container.queues.billing.getDelayed();
+      return delayed.some((job) => job.data.month === '2026-07' && job.data.rerun === 1);
+    });
     await h.container.redis.hset(shopKey, 'planHistory', good!);
     expect((await close('2026-07')).body).toMatchObject({
       closed: 1,

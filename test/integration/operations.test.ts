@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inboundJobId } from '../../src/pipeline/queues';
+import { jobIds } from '../../src/pipeline/queues';
 import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
 
 let h: Harness;
@@ -18,7 +18,10 @@ describe('operations endpoints', () => {
     expect(metrics.text).toMatch(
       /seatmate_webhook_requests_total\{platform="generic",status="200"\} [1-9]/,
     );
-    expect(metrics.text).toMatch(/seatmate_queue_depth\{queue="inbound",state="waiting"\}/);
+    for (const queue of ['inbound', 'outbound', 'alerts', 'idle', 'billing'])
+      expect(metrics.text).toMatch(
+        new RegExp(`seatmate_queue_depth\\{queue="${queue}",state="failed"\\}`),
+      );
   });
 
   it('generates /openapi.json from the request schemas', async () => {
@@ -66,7 +69,7 @@ describe('operations endpoints', () => {
           sentAt: new Date().toISOString(),
         },
       },
-      { jobId: inboundJobId('generic', 'shp_gone', 'e1') },
+      { jobId: jobIds.inbound('generic', 'shp_gone', 'e1') },
     );
     const failed = await eventually(async () => {
       const res = await h.api('/v1/ops/failed-jobs');
@@ -76,5 +79,14 @@ describe('operations endpoints', () => {
     expect(failed.attemptsMade).toBe(1);
     const metrics = await h.api('/metrics', { token: '' });
     expect(metrics.text).toMatch(/seatmate_jobs_failed_permanently_total\{queue="inbound"\} 1/);
+  });
+
+  it('lists failed jobs of every queue, the month close too', async () => {
+    await h.container.queues.billing.add('close', { month: 'not-a-month' }, { attempts: 1 });
+    const failed = await eventually(async () => {
+      const res = await h.api('/v1/ops/failed-jobs');
+      return res.body.jobs.find((j: { queue: string }) => j.queue === 'billing');
+    });
+    expect(failed.failedReason).toMatch(/YYYY-MM/);
   });
 });

@@ -1,31 +1,15 @@
-import type { Job, Queue } from 'bullmq';
+import type { Job } from 'bullmq';
+import type { AgentEvents } from '../agents/agent-events';
+import type { Assignment } from '../agents/assignment';
+import type { Routing } from '../agents/routing';
 import { type ConversationStore, conversationId } from '../conversations/conversation-store';
 import type { Clock } from '../shared/clock';
-import type { AgentEvents } from './agent-events';
-import type { Assignment } from './assignment';
-import type { Routing } from './routing';
-
-export const IDLE_QUEUE = 'idle';
-
-export interface IdleCloseJob {
-  shopId: string;
-  buyerId: string;
-  /** When the reply that answered the buyer was sent (ms). */
-  answeredAt: number;
-}
+import type { IdleCloseJob } from './queues';
 
 /**
- * Arms the close of an answered conversation once it has been quiet for
- * `idleMs`, so it stops counting toward its agent's cap without the agent
- * having to close it by hand. One job per reply; only the latest can close.
+ * Closes an answered conversation that stayed quiet, so it stops counting
+ * toward its agent's cap without the agent having to close it by hand.
  */
-export function idleCloseScheduler(queue: Queue<IdleCloseJob>, idleMs: number) {
-  return async (shopId: string, buyerId: string, answeredAt: number): Promise<void> => {
-    const jobId = `ic_${Buffer.from(`${conversationId(shopId, buyerId)}\u0000${answeredAt}`).toString('base64url')}`;
-    await queue.add('idle-close', { shopId, buyerId, answeredAt }, { jobId, delay: idleMs });
-  };
-}
-
 export function createIdleCloseProcessor(deps: {
   conversations: ConversationStore;
   assignment: Assignment;

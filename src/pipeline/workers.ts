@@ -1,0 +1,82 @@
+import { type ConnectionOptions, type Job, Worker } from 'bullmq';
+import type { Clock } from '../shared/clock';
+import type { Logger } from '../shared/logger';
+import type { Metrics } from '../shared/metrics';
+import { type JobData, QUEUE_NAMES, type QueueName } from './queues';
+
+/** What a queue's worker does: the processor, and what happens when a job fails for good. */
+export interface JobHandler<T> {
+  process: (job: Job<T>) => Promise<unknown>;
+  /** Jobs processed at once by one worker process. */
+  concurrency: number;
+  /** Runs once when a job will not be retried again (retries exhausted, unrecoverable, stalled). */
+  onFinalFailure?: (job: Job<T>, error: Error) => Promise<void>;
+}
+
+export type WorkerTable = { [Q in QueueName]: JobHandler<JobData[Q]> };
+
+/** Whether BullMQ will not run this job again by itself. */
+export function isFinalFailure(job: Job, error: Error): boolean {
+  return (
+    error.name === 'UnrecoverableError' ||
+    /stalled more than allowable limit/i.test(error.message) ||
+    job.attemptsMade >= (job.opts.attempts ?? 1)
+  );
+}
+
+/**
+ * Starts one worker per queue from the table. The shared part of failure
+ * handling lives here (count, log with ids only); what a final failure means
+ * for the domain is the handler's own `onFinalFailure`.
+ */
+export function startWorkers(
+  table: WorkerTable,
+  deps: {
+    connection: ConnectionOptions;
+    prefix: string;
+    logger: Logger;
+    metrics: Metrics;
+    clock: Clock;
+  },
+): Worker[] {
+  const { logger, metrics, clock } = deps;
+  return QUEUE_NAMES.map((queue) => {
+    const handler = table[queue] as JobHandler<unknown>;
+    const worker = new Worker(queue, (job: Job) => handler.process(job), {
+      connection: deps.connection,
+      prefix: deps.prefix,
+      concurrency: handler.concurrency,
+    });
+    worker.on('completed', (job: Job) => {
+      const receivedAt = (job.data as { receivedAt?: unknown }).receivedAt;
+      if (typeof receivedAt === 'number')
+        metrics.jobLatency.observe({ queue }, (clock.now() - receivedAt) / 1000);
+    });
+    worker.on('failed', (job: Job | undefined, error: Error) => {
+      if (!job) return;
+      const context = {
+        queue,
+        jobId: job.id,
+        shopId: (job.data as { shopId?: string }).shopId,
+        attemptsMade: job.attemptsMade,
+        err: error.message,
+      };
+      if (!isFinalFailure(job, error)) {
+        logger.warn(context, 'job failed; will retry');
+        return;
+      }
+      metrics.jobsFailed.inc({ queue });
+      logger.error(
+        context,
+        'job failed for good; kept in the failed set (GET /v1/ops/failed-jobs)',
+      );
+      handler
+        .onFinalFailure?.(job, error)
+        .catch((followUp: Error) =>
+          logger.warn({ queue, jobId: job.id, err: followUp.message }, 'final-failure step failed'),
+        );
+    });
+    worker.on('error', (error) => logger.warn({ queue, err: error.message }, 'worker error'));
+    return worker;
+  });
+}
