@@ -21,6 +21,7 @@ import { createHttpApp } from '../http/app';
 import { agentRoutes } from '../http/routes/agent-routes';
 import { assistRoutes } from '../http/routes/assist-routes';
 import { pageRoutes } from '../http/routes/page-routes';
+import { widgetRoutes } from '../http/routes/widget-routes';
 import type { HttpServices } from '../http/services';
 import { CommerceEvents } from '../metering/commerce-events';
 import { ConsultationMeter } from '../metering/consultation-meter';
@@ -48,6 +49,9 @@ import { createMetrics, type Metrics } from '../shared/metrics';
 import { producerConnection, RedisKeys, workerConnection } from '../shared/redis';
 import { SecretBox } from '../shared/secret-box';
 import { type ShopCache, ShopRegistry } from '../shops/shop-registry';
+import { WidgetSessionTokens } from '../widget/session-token';
+import { WidgetMailbox } from '../widget/widget-mailbox';
+import { WidgetService } from '../widget/widget-service';
 
 export interface ContainerOptions {
   adminToken: string;
@@ -212,6 +216,22 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     maxPerAgent: config.AGENT_MAX_STREAMS,
     maxPerProcess: config.SSE_MAX_STREAMS_PER_PROCESS,
   });
+  const widgetTokens = new WidgetSessionTokens(options.secretsKey);
+  const widgetMailbox = new WidgetMailbox(redis, keys.global('widget-mailbox'), () =>
+    workerConnection(config.REDIS_URL),
+  );
+  const widget = new WidgetService({
+    redis,
+    keys,
+    shops,
+    conversations,
+    ingest,
+    tokens: widgetTokens,
+    clock,
+    agentsAvailable: async (shopId) => (await agents.agentsOfShop(shopId)).length,
+  });
+
+  const shutdownHooks = new Set<() => void>();
 
   const services: HttpServices = {
     config,
@@ -233,6 +253,12 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     responseClock,
     presence,
     streams,
+    widget,
+    widgetMailbox,
+    onShutdown: (stop) => {
+      shutdownHooks.add(stop);
+      return () => shutdownHooks.delete(stop);
+    },
   };
   const workers: Worker[] = [];
   const workerQueues: Queues[] = [];
@@ -274,6 +300,9 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
         wechat: config.WECHAT_API_BASE,
         telegram: config.TELEGRAM_API_BASE,
       },
+      widgetMailbox: new WidgetMailbox(storeConnection, keys.global('widget-mailbox'), () =>
+        workerConnection(config.REDIS_URL),
+      ),
       tokenCache: createRedisTokenCache(storeConnection, `${keys.global('{tokens}')}:`),
     };
     const outboundDeps = {
@@ -350,14 +379,21 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   function createHttp() {
     return createHttpApp(services, {
       v1: [agentRoutes(services), assistRoutes(services), ...billing.routers().v1],
-      public: [pageRoutes()],
+      public: [pageRoutes(), widgetRoutes(services)],
     });
+  }
+
+  /** Ends open event streams (agents' and widgets') and refuses new agent streams (503 shutting_down). */
+  function stopStreams(): void {
+    streams.stopAll();
+    for (const stop of [...shutdownHooks]) stop();
   }
 
   /** Stops workers (letting active jobs finish) and closes connections. */
   async function close(): Promise<void> {
-    streams.stopAll();
+    stopStreams();
     hub.close();
+    widgetMailbox.close();
     if (presenceSweep) clearInterval(presenceSweep);
     await Promise.all(workers.map((w) => w.close()));
     await billingScheduled;
@@ -393,8 +429,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     routing,
     streams,
     hub,
-    /** Ends open event streams and refuses new ones (503 shutting_down): the first step of shutdown. */
-    stopStreams: () => streams.stopAll(),
+    stopStreams,
   };
 }
 

@@ -11,6 +11,7 @@ import {
   transferSchema,
 } from './routes/agent-routes';
 import { billingOperations } from './routes/billing-routes';
+import { widgetOperations } from './routes/widget-routes';
 
 const jsonSchema = (schema: z.ZodType) =>
   z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
@@ -144,6 +145,7 @@ export function buildOpenApi() {
     },
     { method: 'get', path: '/openapi.json', summary: 'This document' },
     ...billingOperations,
+    ...widgetOperations,
   ];
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of operations) {

@@ -15,6 +15,8 @@ import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
 import type { RedisKeys } from '../shared/redis';
 import type { ShopRegistry } from '../shops/shop-registry';
+import type { WidgetMailbox } from '../widget/widget-mailbox';
+import type { WidgetService } from '../widget/widget-service';
 
 /** What the HTTP layer is handed by the app wiring; routes hold no state of their own. */
 export interface HttpServices {
@@ -38,4 +40,8 @@ export interface HttpServices {
   presence: Presence;
   /** The event streams this process serves (caps, replay, the shared Redis reader). */
   streams: StreamSessions;
+  widget: WidgetService;
+  widgetMailbox: WidgetMailbox;
+  /** Runs `stop` when the process shuts down (ends SSE streams so the server can close). */
+  onShutdown(stop: () => void): () => void;
 }

@@ -1,5 +1,5 @@
 import type { Redis, Result } from 'ioredis';
-import type { InboundRequest } from '../platforms/contract';
+import type { InboundRequest, NormalizedEvent, PlatformName } from '../platforms/contract';
 import type { PlatformRegistry } from '../platforms/registry';
 import type { Clock } from '../shared/clock';
 import { AppError, unavailable } from '../shared/errors';
@@ -59,15 +59,47 @@ export class WebhookIngest {
     shopId: string,
     request: Omit<InboundRequest, 'now'>,
   ): Promise<WebhookAnswer> {
-    const { redis, keys, queues } = this.deps;
     const { adapter, credentials } = await this.resolve(platform, shopId);
     const inbound: InboundRequest = { ...request, now: this.deps.clock.now() };
     adapter.verify(inbound, credentials);
     const parsed = adapter.parse(inbound, credentials);
 
-    const seenKeys = parsed.events.map((event) =>
-      deliveryKey(keys, shopId, platform, event.eventId),
+    const { queued, duplicates } = await this.enqueue(
+      adapter.platform,
+      shopId,
+      parsed.events,
+      inbound.now,
     );
+
+    const response = parsed.response;
+    return {
+      status: response?.status ?? 200,
+      contentType: response?.contentType ?? 'application/json',
+      body:
+        response?.body ??
+        JSON.stringify({
+          ok: true,
+          queued,
+          duplicates,
+        }),
+      queued,
+      duplicates,
+    };
+  }
+
+  /**
+   * Rate-limits, drops redeliveries (the dedupe key, or the still-queued job
+   * with the same id) and queues every new event durably. Webhooks come here
+   * after verification; the storefront widget after its session check.
+   */
+  async enqueue(
+    platform: PlatformName,
+    shopId: string,
+    events: NormalizedEvent[],
+    receivedAt: number,
+  ): Promise<{ queued: number; duplicates: number }> {
+    const { redis, keys, queues } = this.deps;
+    const seenKeys = events.map((event) => deliveryKey(keys, shopId, platform, event.eventId));
     const [count, ttlMs, ...seen] = await guard(
       redis.rateAndSeen(1 + seenKeys.length, keys.shop(shopId, 'rate'), ...seenKeys, '60000'),
     );
@@ -84,12 +116,11 @@ export class WebhookIngest {
       );
     }
 
-    const fresh = parsed.events.filter((_, i) => seen[i] === 0);
+    const fresh = events.filter((_, i) => seen[i] === 0);
     if (fresh.length > 0) {
-      const receivedAt = inbound.now;
       const jobs = fresh.map((event) => ({
         name: event.kind,
-        data: { platform: adapter.platform, shopId, event, receivedAt },
+        data: { platform, shopId, event, receivedAt },
         opts: { jobId: jobIds.inbound(platform, shopId, event.eventId) },
       }));
       // One event (the usual case) skips addBulk's MULTI wrapper.
@@ -99,21 +130,7 @@ export class WebhookIngest {
           : queues.inbound.addBulk(jobs),
       );
     }
-
-    const response = parsed.response;
-    return {
-      status: response?.status ?? 200,
-      contentType: response?.contentType ?? 'application/json',
-      body:
-        response?.body ??
-        JSON.stringify({
-          ok: true,
-          queued: fresh.length,
-          duplicates: parsed.events.length - fresh.length,
-        }),
-      queued: fresh.length,
-      duplicates: parsed.events.length - fresh.length,
-    };
+    return { queued: fresh.length, duplicates: events.length - fresh.length };
   }
 
   async handshake(

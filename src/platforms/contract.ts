@@ -14,6 +14,7 @@ export const PLATFORMS = [
   'line',
   'wechat',
   'telegram',
+  'web',
 ] as const;
 export type PlatformName = (typeof PLATFORMS)[number];
 
@@ -126,6 +127,14 @@ export interface PlatformHttp {
     line: string;
     wechat: string;
     telegram: string;
+  };
+  /** The storefront widget's delivery: an agent reply for a buyer's open widgets (web platform). */
+  widgetMailbox?: {
+    post(
+      shopId: string,
+      buyerId: string,
+      message: { id: string; text: string; at: string },
+    ): Promise<void>;
   };
   /** Shared, cross-worker cache for fetched access tokens (WeChat). */
   tokenCache: {

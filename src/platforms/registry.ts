@@ -4,6 +4,7 @@ import { genericAdapter } from './generic';
 import { lineAdapter } from './line';
 import { messengerAdapter } from './messenger';
 import { telegramAdapter } from './telegram';
+import { webAdapter } from './web';
 import { wechatAdapter } from './wechat';
 import { whatsappAdapter } from './whatsapp';
 
@@ -38,5 +39,6 @@ export function defaultPlatforms(): PlatformRegistry {
     lineAdapter,
     wechatAdapter,
     telegramAdapter,
+    webAdapter,
   ]);
 }

@@ -33,6 +33,8 @@ export interface Shop {
   catalog?: Catalog;
   settings: ShopSettings;
   createdAt: string;
+  /** Web platform: the public key that names the shop in its storefront snippet (not a secret). */
+  widgetKey?: string;
 }
 
 /** Decrypted platform credentials; only adapters and the outbound sender see them. */
@@ -54,6 +56,7 @@ const FIELDS = [
   'settings',
   'createdAt',
   'credentials',
+  'widgetKey',
 ] as const;
 
 /**
@@ -103,8 +106,10 @@ export class ShopRegistry {
       settings: settingsSchema.parse(input.settings ?? {}),
       createdAt: new Date(this.clock.now()).toISOString(),
     };
-    await this.redis
-      .multi()
+    if (input.platform === 'web') shop.widgetKey = `wgt_${randomBytes(16).toString('base64url')}`;
+    const transaction = this.redis.multi();
+    if (shop.widgetKey) transaction.set(this.keys.global('widget', shop.widgetKey), id);
+    await transaction
       .hset(this.keys.shop(id, 'shop'), this.serialize(shop, credentials))
       .set(
         this.keys.global('token', hashToken(ownerKey)),
@@ -211,6 +216,7 @@ export class ShopRegistry {
     if (shop.plan) out.plan = JSON.stringify(shop.plan);
     if (shop.channel) out.channel = shop.channel;
     if (shop.catalog) out.catalog = JSON.stringify(shop.catalog);
+    if (shop.widgetKey) out.widgetKey = shop.widgetKey;
     return out;
   }
 
@@ -227,6 +233,7 @@ export class ShopRegistry {
       settings,
       createdAt,
       sealed,
+      widgetKey,
     ] = values;
     if (!name || !platform || !timezone || !createdAt || !sealed) return null;
     const shop: Shop = {
@@ -240,6 +247,7 @@ export class ShopRegistry {
       catalog: catalog ? catalogSchema.parse(JSON.parse(catalog)) : undefined,
       settings: settingsSchema.parse(settings ? JSON.parse(settings) : {}),
       createdAt,
+      ...(widgetKey ? { widgetKey } : {}),
     };
     return { shop, credentials: JSON.parse(this.box.open(sealed)) as Credentials };
   }

@@ -23,6 +23,17 @@ export const settingsSchema = z
   .object({
     busyNudge: z.boolean().default(false),
     slowReplySeconds: z.number().int().positive().default(100),
+    /** The storefront widget's look (web platform): a greeting and the launcher colour. */
+    widget: z
+      .object({
+        greeting: z.string().trim().min(1).max(300).optional(),
+        color: z
+          .string()
+          .regex(/^#[0-9a-fA-F]{6}$/, 'must be a colour such as #0f766e')
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

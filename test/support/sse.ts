@@ -5,11 +5,17 @@ export interface ReceivedEvent {
 }
 
 /** A minimal SSE client over fetch, as a browser's EventSource would read the stream. */
-export async function openEventStream(url: string, token: string, lastEventId?: string) {
+export async function openEventStream(
+  url: string,
+  token: string,
+  lastEventId?: string,
+  extraHeaders: Record<string, string> = {},
+) {
   const controller = new AbortController();
   const headers: Record<string, string> = {
     authorization: `Bearer ${token}`,
     accept: 'text/event-stream',
+    ...extraHeaders,
   };
   if (lastEventId) headers['last-event-id'] = lastEventId;
   const response = await fetch(url, { headers, signal: controller.signal });

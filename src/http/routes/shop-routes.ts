@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Shop } from '../../shops/shop-registry';
 import { channelOf, createShopSchema, updateShopSchema } from '../../shops/shop-schema';
+import { widgetSnippet } from '../../widget/snippet';
 import { requireAdmin, requireShopAccess } from '../auth';
 import { readJson } from '../json-request';
 import type { HttpServices } from '../services';
@@ -20,6 +21,12 @@ export function shopRoutes(services: HttpServices): Router {
     catalog: shop.catalog ?? null,
     settings: shop.settings,
     createdAt: shop.createdAt,
+    ...(shop.widgetKey
+      ? {
+          widgetKey: shop.widgetKey,
+          snippet: widgetSnippet(services.publicBaseUrl, shop.widgetKey),
+        }
+      : {}),
   });
 
   router.post('/v1/shops', async (ctx) => {

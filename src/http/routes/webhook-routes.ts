@@ -58,7 +58,7 @@ export function webhookRoutes({ ingest, metrics }: HttpServices): Router {
 
 // Unknown platform names must not blow up the metric's label set.
 function safeLabel(platform: string): string {
-  return /^(generic|whatsapp|messenger|line|wechat|telegram)$/.test(platform)
+  return /^(generic|whatsapp|messenger|line|wechat|telegram|web)$/.test(platform)
     ? platform
     : 'unknown';
 }

@@ -31,6 +31,7 @@ const PLATFORMS = {
   line: 'LINE',
   wechat: 'WeChat',
   telegram: 'Telegram',
+  web: '网站 Web',
 };
 
 const $ = (id) => document.getElementById(id);
