@@ -379,7 +379,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   function createHttp() {
     return createHttpApp(services, {
       v1: [agentRoutes(services), assistRoutes(services), ...billing.routers().v1],
-      public: [pageRoutes(), widgetRoutes(services)],
+      public: [widgetRoutes(services)],
+      pages: [pageRoutes()],
     });
   }
 

@@ -44,7 +44,8 @@ function describeRoutes(routers: Router[], page: boolean): RegisteredRoute[] {
  */
 export function createHttpApp(
   services: HttpServices,
-  routers: { v1?: Router[]; public?: Router[] } = {},
+  /** `public`: API routes without bearer auth; `pages`: HTML pages and their assets (not in /openapi.json). */
+  routers: { v1?: Router[]; public?: Router[]; pages?: Router[] } = {},
 ): Koa {
   const app = new Koa({ proxy: true });
   app.on('error', (error: NodeJS.ErrnoException) => {
@@ -55,8 +56,8 @@ export function createHttpApp(
   app.use(requestContext(services.logger));
   app.use(errorMiddleware(services.logger));
 
-  const apiPublic = [opsRoutes(services), webhookRoutes(services)];
-  const publicRouters = [...apiPublic, ...(routers.public ?? [])];
+  const apiPublic = [opsRoutes(services), webhookRoutes(services), ...(routers.public ?? [])];
+  const publicRouters = [...apiPublic, ...(routers.pages ?? [])];
   for (const router of publicRouters) app.use(router.routes()).use(router.allowedMethods());
 
   const auth = bearerAuth({
@@ -79,7 +80,7 @@ export function createHttpApp(
   app.use(v1.routes()).use(v1.allowedMethods());
   ROUTES.set(app, [
     ...describeRoutes([...apiPublic, ...v1Routers], false),
-    ...describeRoutes(routers.public ?? [], true),
+    ...describeRoutes(routers.pages ?? [], true),
   ]);
   return app;
 }

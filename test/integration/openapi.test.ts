@@ -15,10 +15,15 @@ describe('/openapi.json', () => {
     const doc = (await h.api('/openapi.json', { token: '' })).body as {
       paths: Record<string, Record<string, unknown>>;
     };
+    // Parameter names may differ between router and document; their places may not.
+    const shape = (method: string, path: string) => `${method} ${path.replace(/\{\w+\}/g, '{}')}`;
     const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
-      Object.keys(ops).map((method) => `${method} ${path}`),
+      Object.keys(ops).map((method) => shape(method, path)),
     );
-    const served = [...new Set(routes.map((r) => `${r.method} ${r.path}`))];
+    // CORS preflight answers (OPTIONS) are not operations.
+    const served = [
+      ...new Set(routes.filter((r) => r.method !== 'options').map((r) => shape(r.method, r.path))),
+    ];
     expect(served.filter((r) => !documented.includes(r))).toEqual([]);
     expect(documented.filter((r) => !served.includes(r))).toEqual([]);
   });
