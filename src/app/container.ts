@@ -18,10 +18,12 @@ import { createBillingModule } from '../billing/billing-module';
 import type { Config } from '../config/config';
 import { ConversationStore } from '../conversations/conversation-store';
 import { createHttpApp } from '../http/app';
+import { FailureBudget } from '../http/failure-budget';
 import { agentRoutes } from '../http/routes/agent-routes';
 import { assistRoutes } from '../http/routes/assist-routes';
 import { pageRoutes } from '../http/routes/page-routes';
 import { widgetRoutes } from '../http/routes/widget-routes';
+import { createHttpServer } from '../http/server-limits';
 import type { HttpServices } from '../http/services';
 import { CommerceEvents } from '../metering/commerce-events';
 import { ConsultationMeter } from '../metering/consultation-meter';
@@ -167,6 +169,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     queues,
     clock,
     ratePerMinute: config.WEBHOOK_RATE_PER_MINUTE,
+    fairSharePerMinute: config.WEBHOOK_FAIR_SHARE_PER_MINUTE,
   });
 
   const assistant = createAssistant({
@@ -232,6 +235,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   });
 
   const shutdownHooks = new Set<() => void>();
+  let draining = false;
 
   const services: HttpServices = {
     config,
@@ -253,6 +257,10 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     responseClock,
     presence,
     streams,
+    verificationFailures: new FailureBudget(config.WEBHOOK_FAILED_VERIFICATIONS_PER_MINUTE, () =>
+      clock.now(),
+    ),
+    draining: () => draining,
     widget,
     widgetMailbox,
     onShutdown: (stop) => {
@@ -384,10 +392,22 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     });
   }
 
-  /** Ends open event streams (agents' and widgets') and refuses new agent streams (503 shutting_down). */
+  /** Shutdown begins: answers close their connections, event streams (agents' and widgets') end, new agent streams get 503 shutting_down. */
   function stopStreams(): void {
+    draining = true;
     streams.stopAll();
     for (const stop of [...shutdownHooks]) stop();
+  }
+
+  /** The API on a server with connection limits (timeouts, max connections). */
+  async function listen(port: number, host: string): Promise<Server> {
+    const server = createHttpServer(createHttp(), config);
+    server.listen(port, host);
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', () => resolve());
+      server.once('error', reject);
+    });
+    return server;
   }
 
   /** Stops workers (letting active jobs finish) and closes connections. */
@@ -425,6 +445,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     responseClock,
     startWorkers,
     createHttp,
+    listen,
     close,
     presence,
     routing,
@@ -436,10 +457,21 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
 
 export type Container = Awaited<ReturnType<typeof buildContainer>>;
 
-/** Closes an HTTP server: no new connections, idle keep-alives dropped, in-flight requests finish. */
-export function closeServer(server: Server): Promise<void> {
+/**
+ * Closes an HTTP server: no new connections; in-flight requests finish and
+ * their answers carry `Connection: close` (the app's drain middleware);
+ * keep-alive sockets are closed as soon as they fall idle; whatever is still
+ * open after `graceMs` is cut so the process can exit in time.
+ */
+export function closeServer(server: Server, graceMs = 20_000): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(cut);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }

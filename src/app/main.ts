@@ -19,9 +19,7 @@ async function main(role: 'all' | 'api' | 'worker'): Promise<void> {
 
   let server: Server | undefined;
   if (role !== 'worker') {
-    const app = container.createHttp();
-    server = app.listen(config.PORT, config.HOST);
-    await new Promise((resolve) => server!.once('listening', resolve));
+    server = await container.listen(config.PORT, config.HOST);
     logger.info({ port: config.PORT, role }, 'http listening');
     if (secrets.adminTokenSource === 'file') {
       // Printed to the terminal (not the log) so a newcomer can use it at once.
@@ -47,7 +45,7 @@ async function main(role: 'all' | 'api' | 'worker'): Promise<void> {
     timer.unref();
     // Event streams never end by themselves: close them first or the server waits forever.
     container.stopStreams();
-    if (server) await closeServer(server);
+    if (server) await closeServer(server, SHUTDOWN_GRACE_MS - 5000);
     await container.close();
     logger.info('stopped');
     process.exit(process.exitCode ?? 0);

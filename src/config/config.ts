@@ -57,8 +57,28 @@ export const configSchema = z.object({
   LINE_API_BASE: url.default('https://api.line.me'),
   WECHAT_API_BASE: url.default('https://api.weixin.qq.com'),
   TELEGRAM_API_BASE: url.default('https://api.telegram.org'),
-  /** Webhook requests allowed per shop per minute before 429. */
+  /** Webhook events allowed per shop per minute before 429 (a delivery within it is taken whole). */
   WEBHOOK_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
+  /**
+   * Webhook events per shop per minute served first-come first-served; a shop's
+   * events past this share queue behind every other shop's share (fairness).
+   */
+  WEBHOOK_FAIR_SHARE_PER_MINUTE: int(1, 1_000_000).default(60),
+  /** Failed webhook verifications per client address per minute before 429. */
+  WEBHOOK_FAILED_VERIFICATIONS_PER_MINUTE: int(1, 1_000_000).default(20),
+  /** Trust X-Forwarded-For (client address) and X-Forwarded-Proto: only behind a reverse proxy you run. */
+  TRUST_PROXY: z
+    .enum(['true', 'false', '1', '0', ''], { message: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
+  /** A request's headers must arrive within this (slow-header connections). */
+  HTTP_HEADERS_TIMEOUT_MS: int(1000, 300_000).default(10_000),
+  /** A whole request (headers and body) must arrive within this. */
+  HTTP_REQUEST_TIMEOUT_MS: int(1000, 600_000).default(30_000),
+  /** An idle keep-alive connection is closed after this. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5000),
+  /** Open connections one API process accepts; past it new ones are dropped at once. */
+  HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(4096),
   /** Jobs a worker process runs at once. */
   WORKER_CONCURRENCY: int(1, 1000).default(16),
   /** Tries to deliver one agent reply before it ends as failed. */

@@ -7,6 +7,7 @@ import { agentAdminRoutes } from './routes/agent-admin-routes';
 import { opsAdminRoutes, opsRoutes } from './routes/ops-routes';
 import { shopRoutes } from './routes/shop-routes';
 import { webhookRoutes } from './routes/webhook-routes';
+import { drainOnShutdown } from './server-limits';
 import type { HttpServices } from './services';
 
 /** A route the app serves: its method and its path in OpenAPI form (`/v1/shops/{shopId}`). */
@@ -47,13 +48,16 @@ export function createHttpApp(
   /** `public`: API routes without bearer auth; `pages`: HTML pages and their assets (not in /openapi.json). */
   routers: { v1?: Router[]; public?: Router[]; pages?: Router[] } = {},
 ): Koa {
-  const app = new Koa({ proxy: true });
+  // Forwarded headers are believed only when the operator says a proxy of theirs sets them:
+  // otherwise any stranger could pick the address the failed-verification budget counts.
+  const app = new Koa({ proxy: services.config.TRUST_PROXY });
   app.on('error', (error: NodeJS.ErrnoException) => {
     // An agent closing the console ends its event stream early: expected, not an error.
     if (error.code === 'ERR_STREAM_PREMATURE_CLOSE' || error.code === 'ECONNRESET') return;
     services.logger.warn({ err: error.message }, 'http stream error');
   });
   app.use(requestContext(services.logger));
+  app.use(drainOnShutdown(services.draining));
   app.use(errorMiddleware(services.logger));
 
   const apiPublic = [opsRoutes(services), webhookRoutes(services), ...(routers.public ?? [])];

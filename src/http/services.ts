@@ -17,6 +17,7 @@ import type { RedisKeys } from '../shared/redis';
 import type { ShopRegistry } from '../shops/shop-registry';
 import type { WidgetMailbox } from '../widget/widget-mailbox';
 import type { WidgetService } from '../widget/widget-service';
+import type { FailureBudget } from './failure-budget';
 
 /** What the HTTP layer is handed by the app wiring; routes hold no state of their own. */
 export interface HttpServices {
@@ -40,6 +41,10 @@ export interface HttpServices {
   presence: Presence;
   /** The event streams this process serves (caps, replay, the shared Redis reader). */
   streams: StreamSessions;
+  /** Failed webhook verifications per client address (429 past the budget). */
+  verificationFailures: FailureBudget;
+  /** True once the process is shutting down: answers carry `Connection: close`. */
+  draining: () => boolean;
   widget: WidgetService;
   widgetMailbox: WidgetMailbox;
   /** Runs `stop` when the process shuts down (ends SSE streams so the server can close). */

@@ -1,11 +1,13 @@
 import type { Redis, Result } from 'ioredis';
 import type { InboundRequest, NormalizedEvent, PlatformName } from '../platforms/contract';
+import { DELIVERY_LIMITS, type DeliveryLimits } from '../platforms/delivery-limits';
 import type { PlatformRegistry } from '../platforms/registry';
 import type { Clock } from '../shared/clock';
 import { AppError, unavailable } from '../shared/errors';
 import type { RedisKeys } from '../shared/redis';
 import type { ShopRegistry } from '../shops/shop-registry';
 import { deliveryKey } from './delivery-dedupe';
+import { checkIdentifiers } from './event-identifiers';
 import { jobIds, type Queues } from './queues';
 
 export interface WebhookAnswer {
@@ -16,20 +18,33 @@ export interface WebhookAnswer {
   duplicates: number;
 }
 
-// One round trip before the enqueue: count this request in the shop's fixed
-// one-minute window, and say which events were already seen. KEYS[1] is the
-// rate key, KEYS[2..] the events' dedupe keys.
+// One round trip before the enqueue: count this delivery's events (at least
+// one, so empty status updates cost quota too) in the shop's fixed one-minute
+// window, and say which events were already seen. KEYS[1] is the rate key,
+// KEYS[2..] the events' dedupe keys; ARGV[1] the window, ARGV[2] the weight.
+// Returns the count before this delivery, the window's ttl, then one flag per event.
 const RATE_AND_SEEN_SCRIPT = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local out = {count, redis.call('PTTL', KEYS[1])}
+local count = redis.call('INCRBY', KEYS[1], ARGV[2])
+if count == tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local out = {count - tonumber(ARGV[2]), redis.call('PTTL', KEYS[1])}
 for i = 2, #KEYS do out[i + 1] = redis.call('EXISTS', KEYS[i]) end
 return out
+`;
+
+/** BullMQ's largest priority. */
+const MAX_PRIORITY = 2_097_152;
+
+// Remembers a signed query with its body's hash; 1 when this body is the one first seen with it.
+const SAME_BODY_SCRIPT = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
+return 0
 `;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     rateAndSeen(numKeys: number, ...args: string[]): Result<number[], Context>;
+    sameBodyForQuery(numKeys: number, ...args: string[]): Result<number, Context>;
   }
 }
 
@@ -47,11 +62,19 @@ export class WebhookIngest {
       platforms: PlatformRegistry;
       queues: Queues;
       clock: Clock;
+      /** Events accepted per shop per minute; a delivery that starts within it is taken whole. */
       ratePerMinute: number;
+      /**
+       * Events per shop per minute that go to the queue's plain FIFO list; the
+       * shop's events past this share wait behind every other shop's share
+       * (BullMQ serves the wait list before prioritized jobs).
+       */
+      fairSharePerMinute: number;
     },
   ) {
     // EVALSHA after the first call: the script text is not resent per request.
     deps.redis.defineCommand('rateAndSeen', { lua: RATE_AND_SEEN_SCRIPT });
+    deps.redis.defineCommand('sameBodyForQuery', { lua: SAME_BODY_SCRIPT });
   }
 
   async deliver(
@@ -62,7 +85,33 @@ export class WebhookIngest {
     const { adapter, credentials } = await this.resolve(platform, shopId);
     const inbound: InboundRequest = { ...request, now: this.deps.clock.now() };
     adapter.verify(inbound, credentials);
+    const replay = adapter.replayFingerprint?.(inbound, credentials);
+    if (replay) {
+      const same = await guard(
+        this.deps.redis.sameBodyForQuery(
+          1,
+          this.deps.keys.shop(shopId, 'signed-query', replay.signedQuery),
+          replay.body,
+          String(replay.ttlSeconds),
+        ),
+      );
+      if (same !== 1)
+        throw new AppError(
+          401,
+          'invalid_signature',
+          'This signed query was already used with another body (replay).',
+        );
+    }
     const parsed = adapter.parse(inbound, credentials);
+    const { maxEvents } = this.limitsFor(platform);
+    if (parsed.events.length > maxEvents) {
+      throw new AppError(
+        413,
+        'too_many_events',
+        `A ${platform} delivery may carry at most ${maxEvents} events; this one has ${parsed.events.length}.`,
+        { details: { maxEvents, events: parsed.events.length } },
+      );
+    }
 
     const { queued, duplicates } = await this.enqueue(
       adapter.platform,
@@ -99,16 +148,24 @@ export class WebhookIngest {
     receivedAt: number,
   ): Promise<{ queued: number; duplicates: number }> {
     const { redis, keys, queues } = this.deps;
+    checkIdentifiers(events);
     const seenKeys = events.map((event) => deliveryKey(keys, shopId, platform, event.eventId));
-    const [count, ttlMs, ...seen] = await guard(
-      redis.rateAndSeen(1 + seenKeys.length, keys.shop(shopId, 'rate'), ...seenKeys, '60000'),
+    const weight = Math.max(1, events.length);
+    const [before, ttlMs, ...seen] = await guard(
+      redis.rateAndSeen(
+        1 + seenKeys.length,
+        keys.shop(shopId, 'rate'),
+        ...seenKeys,
+        '60000',
+        String(weight),
+      ),
     );
-    if ((count as number) > this.deps.ratePerMinute) {
+    if ((before as number) >= this.deps.ratePerMinute) {
       const retryAfter = String(Math.max(1, Math.ceil((ttlMs as number) / 1000)));
       throw new AppError(
         429,
         'rate_limited',
-        `More than ${this.deps.ratePerMinute} webhook requests this minute for this shop.`,
+        `More than ${this.deps.ratePerMinute} webhook events this minute for this shop.`,
         {
           headers: { 'Retry-After': retryAfter },
           details: { retryAfterSeconds: Number(retryAfter) },
@@ -116,12 +173,17 @@ export class WebhookIngest {
       );
     }
 
-    const fresh = events.filter((_, i) => seen[i] === 0);
+    const fresh = events
+      .map((event, i) => ({ event, rank: (before as number) + i + 1 }))
+      .filter((_, i) => seen[i] === 0);
     if (fresh.length > 0) {
-      const jobs = fresh.map((event) => ({
+      const jobs = fresh.map(({ event, rank }) => ({
         name: event.kind,
         data: { platform, shopId, event, receivedAt },
-        opts: { jobId: jobIds.inbound(platform, shopId, event.eventId) },
+        opts: {
+          jobId: jobIds.inbound(platform, shopId, event.eventId),
+          ...this.fairness(rank),
+        },
       }));
       // One event (the usual case) skips addBulk's MULTI wrapper.
       await guard<unknown>(
@@ -131,6 +193,19 @@ export class WebhookIngest {
       );
     }
     return { queued: fresh.length, duplicates: events.length - fresh.length };
+  }
+
+  /** The size and event caps of a platform's deliveries; 404 for a platform that does not exist. */
+  limitsFor(platform: string): DeliveryLimits {
+    if (!this.deps.platforms.has(platform)) throw noShopHere(platform);
+    return DELIVERY_LIMITS[platform];
+  }
+
+  /** The shop's `rank`-th event this minute: within its share it is plain FIFO, past it one tier lower per share. */
+  private fairness(rank: number): { priority?: number } {
+    const share = this.deps.fairSharePerMinute;
+    if (rank <= share) return {};
+    return { priority: Math.min(MAX_PRIORITY, Math.ceil((rank - share) / share)) };
   }
 
   async handshake(

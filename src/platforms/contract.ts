@@ -109,6 +109,15 @@ export interface PlatformAdapter<Credentials = Record<string, unknown>> {
   readonly credentialsSchema: z.ZodType<Credentials>;
   /** Throws AppError 401 when the delivery is not authentic or is stale. */
   verify(request: InboundRequest, credentials: Credentials): void;
+  /**
+   * For a signature that does not cover the body (WeChat plain mode): the
+   * signed query's identity and a hash of the body. Ingest remembers it for the
+   * timestamp window and refuses the same signed query with another body.
+   */
+  replayFingerprint?(
+    request: InboundRequest,
+    credentials: Credentials,
+  ): { signedQuery: string; body: string; ttlSeconds: number } | undefined;
   /** Throws AppError 400 naming the field when the payload is malformed. */
   parse(request: InboundRequest, credentials: Credentials): ParsedDelivery;
   /** GET handshake; throws AppError 401/403 when the token is wrong. */

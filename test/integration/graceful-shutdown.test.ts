@@ -137,4 +137,53 @@ describe('graceful shutdown', () => {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('drains keep-alive clients and exits 0 well within the grace period', async () => {
+    const port = await freePort();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-keepalive-'));
+    const service = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts', 'api'], {
+      env: {
+        ...process.env,
+        REDIS_URL: inject('redisUrl'),
+        REDIS_PREFIX: `k${randomBytes(4).toString('hex')}`,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        ADMIN_TOKEN: ADMIN,
+        SECRETS_KEY,
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    const exited = new Promise<number | null>((resolve) =>
+      service.on('exit', (code) => resolve(code)),
+    );
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      await eventually(async () => (await fetch(`${base}/readyz`).catch(() => null))?.ok, 20_000);
+      // Eight keep-alive clients that never stop asking (fetch reuses its connections).
+      let running = true;
+      const clients = Array.from({ length: 8 }, async () => {
+        while (running) {
+          await fetch(`${base}/healthz`)
+            .then((r) => r.arrayBuffer())
+            .catch(() => new Promise((r) => setTimeout(r, 20)));
+        }
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      const signalled = Date.now();
+      service.kill('SIGTERM');
+      const code = await Promise.race([
+        exited,
+        new Promise<'still running'>((r) => setTimeout(() => r('still running'), 12_000)),
+      ]);
+      running = false;
+      await Promise.all(clients);
+      expect(code).toBe(0);
+      expect(Date.now() - signalled).toBeLessThan(12_000);
+    } finally {
+      service.kill('SIGKILL');
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -59,8 +59,7 @@ export async function startHarness(
     logger: createLogger('silent'),
   });
   if (options.workers !== false) container.startWorkers();
-  const server = container.createHttp().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
+  const server = await container.listen(0, '127.0.0.1');
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const api: Harness['api'] = async (path, init = {}) => {

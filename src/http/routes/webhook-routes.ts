@@ -19,22 +19,38 @@ function query(ctx: Context): Record<string, string | undefined> {
 }
 
 /** Platform deliveries: the controller only turns HTTP into a call to the ingest use case. */
-export function webhookRoutes({ ingest, metrics }: HttpServices): Router {
+export function webhookRoutes({ ingest, metrics, verificationFailures }: HttpServices): Router {
   const router = new Router();
 
+  /** Counts a refused signature or token against the caller's address. */
+  const countFailure = (ctx: Context, error: unknown) => {
+    if (error instanceof AppError && (error.status === 401 || error.status === 403))
+      verificationFailures.record(ctx.ip);
+  };
+
   router.get('/webhooks/:platform/:shopId', async (ctx) => {
-    const answer = await ingest.handshake(ctx.params.platform!, ctx.params.shopId!, {
-      headers: lowerCaseHeaders(ctx),
-      query: query(ctx),
-    });
-    ctx.type = answer.contentType;
-    ctx.body = answer.body;
+    verificationFailures.check(ctx.ip);
+    try {
+      const answer = await ingest.handshake(ctx.params.platform!, ctx.params.shopId!, {
+        headers: lowerCaseHeaders(ctx),
+        query: query(ctx),
+      });
+      ctx.type = answer.contentType;
+      ctx.body = answer.body;
+    } catch (error) {
+      countFailure(ctx, error);
+      throw error;
+    }
   });
 
   router.post('/webhooks/:platform/:shopId', async (ctx) => {
     const platform = ctx.params.platform!;
     try {
-      const rawBody = await readRawBody(ctx);
+      // Bounded work before authentication: an address that keeps failing is refused
+      // before its body is read, and no body is read past the platform's own size cap.
+      verificationFailures.check(ctx.ip);
+      const { maxBodyBytes } = ingest.limitsFor(platform);
+      const rawBody = await readRawBody(ctx, maxBodyBytes);
       const answer = await ingest.deliver(platform, ctx.params.shopId!, {
         rawBody,
         headers: lowerCaseHeaders(ctx),
@@ -47,6 +63,7 @@ export function webhookRoutes({ ingest, metrics }: HttpServices): Router {
       ctx.body = answer.body;
       metrics.webhookRequests.inc({ platform: safeLabel(platform), status: String(ctx.status) });
     } catch (error) {
+      countFailure(ctx, error);
       const status = error instanceof AppError ? error.status : 500;
       metrics.webhookRequests.inc({ platform: safeLabel(platform), status: String(status) });
       throw error;

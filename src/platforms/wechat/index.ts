@@ -2,7 +2,7 @@ import type { PlatformAdapter } from '../contract';
 import { type WechatCredentials, wechatCredentialsSchema } from './credentials';
 import { parseWechatDelivery } from './parse';
 import { sendWechatText } from './send';
-import { answerWechatHandshake, verifyWechatDelivery } from './signature';
+import { answerWechatHandshake, verifyWechatDelivery, wechatReplayFingerprint } from './signature';
 
 export { type WechatCredentials, wechatCredentialsSchema } from './credentials';
 
@@ -10,6 +10,7 @@ export const wechatAdapter: PlatformAdapter<WechatCredentials> = {
   platform: 'wechat',
   credentialsSchema: wechatCredentialsSchema,
   verify: verifyWechatDelivery,
+  replayFingerprint: wechatReplayFingerprint,
   parse: parseWechatDelivery,
   handshake: answerWechatHandshake,
   send: sendWechatText,

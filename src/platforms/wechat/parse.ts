@@ -1,6 +1,7 @@
 import type { InboundRequest, MessageEvent, ParsedDelivery } from '../contract';
 import { invalidPayload } from '../payload-schema';
 import type { WechatCredentials } from './credentials';
+import { extractEncrypt } from './envelope';
 import { decryptWechatMessage, WechatCryptoError } from './message-crypto';
 import { isEncryptedDelivery } from './signature';
 import { parseWechatXml, stringField } from './xml';
@@ -37,10 +38,14 @@ function innerXml(
   request: InboundRequest,
   credentials: WechatCredentials,
 ): Record<string, unknown> {
-  const outer = parseWechatXml(request.rawBody.toString('utf8'));
-  if (!outer) throw invalidPayload('body', 'is not a WeChat <xml> document');
-  if (!isEncryptedDelivery(request) || !credentials.encodingAESKey) return outer;
-  const encrypted = required(outer, 'Encrypt');
+  if (!isEncryptedDelivery(request) || !credentials.encodingAESKey) {
+    const plain = parseWechatXml(request.rawBody.toString('utf8'));
+    if (!plain) throw invalidPayload('body', 'is not a WeChat <xml> document');
+    return plain;
+  }
+  // The outer envelope is never parsed: only the signed Encrypt value counts.
+  const encrypted = extractEncrypt(request.rawBody);
+  if (!encrypted) throw invalidPayload('Encrypt', 'is missing');
   try {
     const inner = parseWechatXml(
       decryptWechatMessage(encrypted, credentials.encodingAESKey, credentials.appId),

@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { AppError } from '../../shared/errors';
 import { safeEqual } from '../../shared/tokens';
 import type { InboundRequest } from '../contract';
 import type { WechatCredentials } from './credentials';
+import { extractEncrypt } from './envelope';
 import { decryptWechatMessage, WechatCryptoError, wechatSignature } from './message-crypto';
-import { parseWechatXml, stringField } from './xml';
 
 /** WeChat signs a timestamp but documents no tolerance; the API's ±300 s stops replays of old query strings. */
 export const TIMESTAMP_TOLERANCE_SECONDS = 300;
@@ -53,9 +54,8 @@ export function verifyWechatDelivery(
     );
   const received = request.query.msg_signature;
   if (!received) throw reject('msg_signature is missing.');
-  const outer = parseWechatXml(request.rawBody.toString('utf8'));
-  const encrypted = outer ? stringField(outer, 'Encrypt') : undefined;
-  if (!encrypted) throw reject('The body has no <Encrypt> element to verify.');
+  const encrypted = extractEncrypt(request.rawBody);
+  if (!encrypted) throw reject('The body has no single base64 <Encrypt> element to verify.');
   if (!safeEqual(received, wechatSignature([credentials.token, timestamp, nonce, encrypted]))) {
     throw reject('msg_signature does not match.');
   }
@@ -66,6 +66,24 @@ export function verifyWechatDelivery(
       throw reject(`Encrypt cannot be opened: ${error.message}`);
     throw error;
   }
+}
+
+/**
+ * Plain mode signs the query only: its (timestamp, nonce, signature) is
+ * remembered with the body's hash for twice the timestamp window, so a captured
+ * signature can replay only its own body (which the MsgId dedupe absorbs).
+ */
+export function wechatReplayFingerprint(
+  request: InboundRequest,
+  credentials: WechatCredentials,
+): { signedQuery: string; body: string; ttlSeconds: number } | undefined {
+  if (credentials.encodingAESKey !== undefined) return undefined;
+  const { timestamp = '', nonce = '', signature = '' } = request.query;
+  return {
+    signedQuery: createHash('sha256').update(`${timestamp}|${nonce}|${signature}`).digest('hex'),
+    body: createHash('sha256').update(request.rawBody).digest('hex'),
+    ttlSeconds: 2 * TIMESTAMP_TOLERANCE_SECONDS,
+  };
 }
 
 /**
