@@ -43,7 +43,8 @@ export class AgentRegistry {
         createdAt: agent.createdAt,
         tokenHash,
       })
-      .set(this.keys.global('token', tokenHash), JSON.stringify({ kind: 'agent', agentId: id }));
+      .set(this.keys.global('token', tokenHash), JSON.stringify({ kind: 'agent', agentId: id }))
+      .sadd(this.keys.global('agents'), id);
     for (const shopId of agent.shopIds) tx.sadd(this.keys.shop(shopId, 'agents'), id);
     await tx.exec();
     return { ...agent, token };
@@ -82,12 +83,37 @@ export class AgentRegistry {
     return next;
   }
 
+  /** A new token for the agent; the old one is refused from the next request on. Shown once. */
+  async reissueToken(id: string): Promise<string> {
+    if (!(await this.get(id))) throw notFound('Agent');
+    const oldHash = await this.redis.hget(this.keys.global('agent', id), 'tokenHash');
+    const token = newToken('agt');
+    const tokenHash = hashToken(token);
+    const tx = this.redis.multi();
+    if (oldHash) tx.del(this.keys.global('token', oldHash));
+    await tx
+      .set(this.keys.global('token', tokenHash), JSON.stringify({ kind: 'agent', agentId: id }))
+      .hset(this.keys.global('agent', id), 'tokenHash', tokenHash)
+      .exec();
+    return token;
+  }
+
+  /** Every agent, by id. */
+  async list(): Promise<Agent[]> {
+    const ids = (await this.redis.smembers(this.keys.global('agents'))).sort();
+    const all = await Promise.all(ids.map((id) => this.get(id)));
+    return all.filter((a): a is Agent => a !== null);
+  }
+
   /** Revokes the agent: its token stops working at once. */
   async remove(id: string): Promise<void> {
     const agent = await this.get(id);
     if (!agent) throw notFound('Agent');
     const tokenHash = await this.redis.hget(this.keys.global('agent', id), 'tokenHash');
-    const tx = this.redis.multi().del(this.keys.global('agent', id));
+    const tx = this.redis
+      .multi()
+      .del(this.keys.global('agent', id))
+      .srem(this.keys.global('agents'), id);
     if (tokenHash) tx.del(this.keys.global('token', tokenHash));
     for (const shopId of agent.shopIds) tx.srem(this.keys.shop(shopId, 'agents'), id);
     await tx.exec();

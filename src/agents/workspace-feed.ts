@@ -1,4 +1,5 @@
 import type { Assistant } from '../assist/assistant';
+import { shopDefaultLocale } from '../assist/locale-detection';
 import { type ConversationStore, conversationId } from '../conversations/conversation-store';
 import type { MessageEvent } from '../platforms/contract';
 import type { Clock } from '../shared/clock';
@@ -110,7 +111,11 @@ export class WorkspaceFeed {
           at: new Date(m.at).toISOString(),
         })),
         catalog: shop.catalog,
-        settings: { busyNudge: shop.settings.busyNudge },
+        settings: {
+          busyNudge: shop.settings.busyNudge,
+          locale: shopDefaultLocale(shop.settings.locale, shop.timezone),
+          linkDomains: shop.settings.linkDomains,
+        },
       });
       const stored = { forMessageId, at: this.deps.clock.now(), ...result };
       await this.deps.conversations.saveSuggestions(shop.id, buyerId, stored);

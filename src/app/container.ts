@@ -14,9 +14,11 @@ import { SuggestionIndex } from '../agents/suggestion-index';
 import { Workspace } from '../agents/workspace';
 import { WorkspaceFeed } from '../agents/workspace-feed';
 import { createAssistant } from '../assist/assistant';
+import { AuditLog } from '../audit/audit-log';
 import { createBillingModule } from '../billing/billing-module';
 import type { Config } from '../config/config';
 import { ConversationStore } from '../conversations/conversation-store';
+import { DeskBoard } from '../desk/desk-board';
 import { createHttpApp } from '../http/app';
 import { FailureBudget } from '../http/failure-budget';
 import { agentRoutes } from '../http/routes/agent-routes';
@@ -27,6 +29,7 @@ import { createHttpServer } from '../http/server-limits';
 import type { HttpServices } from '../http/services';
 import { CommerceEvents } from '../metering/commerce-events';
 import { ConsultationMeter } from '../metering/consultation-meter';
+import { OperatorRegistry } from '../operators/operator-registry';
 import { createAlertProcessor } from '../pipeline/alert-processor';
 import { markDelivered } from '../pipeline/delivery-dedupe';
 import { createIdleCloseProcessor } from '../pipeline/idle-processor';
@@ -234,6 +237,17 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     agentsAvailable: async (shopId) => (await agents.agentsOfShop(shopId)).length,
   });
 
+  const operators = new OperatorRegistry(redis, keys, clock);
+  const audit = new AuditLog(redis, keys, clock, config.AUDIT_RETENTION_DAYS);
+  const deskBoard = new DeskBoard({
+    shops,
+    agents,
+    conversations,
+    assignment,
+    meter,
+    responseClock,
+    clock,
+  });
   const shutdownHooks = new Set<() => void>();
   let draining = false;
 
@@ -249,6 +263,9 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     queues,
     shops,
     agents,
+    operators,
+    audit,
+    deskBoard,
     meter,
     ingest,
     assistant,
@@ -434,6 +451,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     queues,
     shops,
     agents,
+    operators,
+    audit,
     meter,
     conversations,
     commerce,

@@ -1,56 +1,32 @@
 import { randomUUID } from 'node:crypto';
-import type { Catalog } from '../shops/shop-schema';
 import { checkSuggestion, type GuardrailContext, guardrailContext } from './guardrails';
 import { templatesFor } from './lexicon';
+import { inReplyScript } from './locale-detection';
 import { createOpenAIEngine, EngineFailure, type OpenAIEngineOptions } from './openai-engine';
-import {
-  analyseConversation,
-  type DraftSuggestion,
-  draftWithRules,
-  type EngineDraft,
-} from './rules-engine';
+import { defaultReader, type Reader } from './reader';
+import { analyseConversation, draftWithRules } from './rules-engine';
+import type {
+  AssistInput,
+  AssistResult,
+  DraftSuggestion,
+  EngineDraft,
+  FallbackReason,
+  Locale,
+  Stage,
+  Suggestion,
+} from './vocabulary';
 
-export type Locale = 'zh-Hans' | 'zh-Hant' | 'en';
-export type Stage = 'browsing' | 'interested' | 'ready' | 'hesitating' | 'complaint' | 'after_sale';
-export type Tactic =
-  | 'greeting'
-  | 'answer'
-  | 'empathy'
-  | 'help_choose'
-  | 'alternative_close'
-  | 'busy_nudge'
-  | 'follow_up';
-export type Sentiment = 'positive' | 'neutral' | 'negative';
-
-export interface ChatMessage {
-  from: 'buyer' | 'agent';
-  text: string;
-  at?: string;
-}
-
-export interface AssistInput {
-  history: ChatMessage[];
-  locale?: Locale;
-  catalog?: Catalog;
-  settings?: { busyNudge?: boolean };
-}
-
-export interface Suggestion {
-  id: string;
-  text: string;
-  tactic: Tactic;
-}
-
-export interface AssistResult {
-  stage: Stage;
-  sentiment: Sentiment;
-  signals: string[];
-  locale: Locale;
-  suggestions: Suggestion[];
-  engine: 'rules' | 'openai';
-}
-
-export type FallbackReason = 'timeout' | 'error' | 'invalid_output' | 'guardrail';
+export type {
+  AssistInput,
+  AssistResult,
+  ChatMessage,
+  FallbackReason,
+  Locale,
+  Sentiment,
+  Stage,
+  Suggestion,
+  Tactic,
+} from './vocabulary';
 
 export interface AssistantOptions {
   /** Use an OpenAI-compatible model; without it the rules engine answers every call. */
@@ -61,19 +37,22 @@ export interface AssistantOptions {
   onLatency?: (engine: 'rules' | 'openai', ms: number) => void;
   /** Suggestion ids; random UUIDs by default. */
   newId?: () => string;
+  /** The learned reader; the committed model by default, null for the lexicons alone. */
+  reader?: Reader | null;
 }
 
 export interface Assistant {
   suggest(input: AssistInput): Promise<AssistResult>;
 }
 
-/** Catalog words may appear in suggestions in whatever script the shop wrote them. */
-function catalogTerms(catalog: AssistInput['catalog']): string[] {
-  return (catalog?.products ?? []).flatMap((p) => [
+/** Catalog words as the shop wrote them and as converted into the reply's script. */
+function catalogTerms(catalog: AssistInput['catalog'], locale: Locale): string[] {
+  const terms = (catalog?.products ?? []).flatMap((p) => [
     p.name,
     ...Object.values(p.options).flat(),
     ...(p.deliveryDays ?? []),
   ]);
+  return [...new Set([...terms, ...terms.map((t) => inReplyScript(t, locale))])];
 }
 
 /** Used only when every other suggestion was dropped: static, checked by the unit tests. */
@@ -107,6 +86,7 @@ function replaceUnsafe(
 export function createAssistant(options: AssistantOptions = {}): Assistant {
   const newId = options.newId ?? randomUUID;
   const model = options.openai ? createOpenAIEngine(options.openai) : undefined;
+  const reader = options.reader === undefined ? defaultReader() : options.reader;
   const withIds = (drafts: readonly DraftSuggestion[]): Suggestion[] =>
     drafts.map((d) => ({ id: newId(), text: d.text, tactic: d.tactic }));
 
@@ -115,19 +95,29 @@ export function createAssistant(options: AssistantOptions = {}): Assistant {
       // The rules engine always runs (well under a millisecond): it is the fallback,
       // and its reading of a complaint also binds the model.
       const rulesStarted = performance.now();
-      const analysis = analyseConversation(input);
+      const analysis = analyseConversation(input, reader);
       const busyNudgeEnabled = input.settings?.busyNudge === true;
       const rules = draftWithRules(analysis, busyNudgeEnabled);
+      const known = analysis.options.knownValues;
       const rulesContext = guardrailContext(input.history, {
         locale: analysis.locale,
         stages: [rules.stage],
         busyNudgeEnabled,
-        knownValues: analysis.options.knownValues,
-        catalogTerms: catalogTerms(input.catalog),
+        knownValues: [
+          ...new Set([...known, ...known.map((v) => inReplyScript(v, analysis.locale))]),
+        ],
+        catalogTerms: catalogTerms(input.catalog, analysis.locale),
+        allowedDomains: input.settings?.linkDomains ?? [],
+        closingAllowed: analysis.policy.closingAllowed,
       });
       const safeRules = rules.suggestions.filter(isSafe(rulesContext));
       if (safeRules.length === 0) safeRules.push(lastResort(analysis.locale, rules.stage));
       const rulesMs = performance.now() - rulesStarted;
+      const reading = {
+        intent: analysis.intent,
+        confidence: Math.round(analysis.confidence * 1000) / 1000,
+        state: analysis.state,
+      };
 
       const answerWithRules = (reason?: FallbackReason): AssistResult => {
         if (reason) options.onFallback?.(reason);
@@ -140,6 +130,7 @@ export function createAssistant(options: AssistantOptions = {}): Assistant {
           locale: analysis.locale,
           suggestions: withIds(safeRules),
           engine: 'rules',
+          ...reading,
         };
       };
       if (!model) return answerWithRules();
@@ -175,6 +166,7 @@ export function createAssistant(options: AssistantOptions = {}): Assistant {
         locale: analysis.locale,
         suggestions: withIds(merged.suggestions),
         engine: 'openai',
+        ...reading,
       };
     },
   };

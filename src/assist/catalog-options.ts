@@ -1,6 +1,6 @@
 import type { Catalog } from '../shops/shop-schema';
-import type { ChatMessage } from './assistant';
 import { lexicon, matches, matchesOf, phraseSource } from './lexicon';
+import type { ChatMessage } from './vocabulary';
 
 /** One dimension of real choices: a catalog option (colour, size...), the delivery days, or values the chat itself named. */
 export interface OptionDimension {

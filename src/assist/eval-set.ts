@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { catalogSchema } from '../shops/shop-schema';
 import { chatMessageSchema, localeSchema } from './assist-request-schema';
-import type { AssistInput, AssistResult, Tactic } from './assistant';
 import { namesValue } from './catalog-options';
 import { checkSuggestion, guardrailContext } from './guardrails';
 import { lexicon, matchesOf } from './lexicon';
 import { findPersonalData } from './personal-data';
+import type { AssistInput, AssistResult, Tactic } from './vocabulary';
 
 /**
  * The labelled conversations in test/fixtures/assist and an audit of any

@@ -1,43 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { Locale } from './assistant';
+import {
+  AFTER_SALE_TOPICS,
+  type AfterSaleTopic,
+  COMPLAINT_TOPICS,
+  type ComplaintTopic,
+  LOCALES,
+  type Locale,
+  SIGNAL_NAMES,
+  type SignalName,
+} from './vocabulary';
 
 /**
  * Loads the data files under `lexicon/` once, validates them (a typo in a data
  * file fails at start-up, not on a buyer's message) and compiles the matchers.
  */
-
-export const LOCALES = ['zh-Hans', 'zh-Hant', 'en'] as const;
-
-export const SIGNAL_NAMES = [
-  'asks_price',
-  'asks_option',
-  'asks_stock',
-  'asks_delivery',
-  'asks_discount',
-  'asks_how_to_order',
-  'asks_payment',
-  'will_buy',
-  'hesitation',
-  'just_browsing',
-  'complaint',
-  'after_sale',
-  'before_buying',
-  'instruction_like_text',
-] as const;
-export type SignalName = (typeof SIGNAL_NAMES)[number];
-
-export const COMPLAINT_TOPICS = ['delivery', 'quality', 'service'] as const;
-export type ComplaintTopic = (typeof COMPLAINT_TOPICS)[number];
-export const AFTER_SALE_TOPICS = [
-  'tracking',
-  'return',
-  'cancel',
-  'exchange',
-  'invoice',
-  'address',
-] as const;
-export type AfterSaleTopic = (typeof AFTER_SALE_TOPICS)[number];
 
 const phrases = z.array(z.string().min(1));
 const lexiconFileSchema = z.object({
@@ -86,8 +63,27 @@ const templatesFileSchema = z.object({
     asks_payment: text,
     will_buy: text,
     general: text,
+    material: text,
+    shipping_fee: text,
+    invoice: text,
+    hesitation: text,
+    comparing: text,
+    /** Low confidence: ask what the buyer needs instead of guessing (never a pitch). */
+    clarify: text,
+    /** Every option is settled: confirm the choice instead of offering it again. */
+    confirm_choice: text,
   }),
   afterSale: z.object({
+    tracking: text,
+    return: text,
+    cancel: text,
+    exchange: text,
+    invoice: text,
+    address: text,
+    general: text,
+  }),
+  /** After-sale replies when the buyer already gave the order number: never ask for it again. */
+  afterSaleGiven: z.object({
     tracking: text,
     return: text,
     cancel: text,
@@ -103,6 +99,8 @@ const templatesFileSchema = z.object({
     general: text,
     reassure: text,
   }),
+  /** Empathy when the buyer already sent photos of the problem. */
+  empathyGiven: z.object({ quality: text }),
   helpChoose: z.object({ options: text, size: text, generic: text }),
   alternativeClose: z.object({ option: text, delivery: text }),
   busyNudge: text,

@@ -1,18 +1,88 @@
-import type { Locale } from './assistant';
+import { ConverterFactory, type ConverterFunction } from 'opencc-js/core';
+import HKVariantsRev from 'opencc-js/dict/HKVariantsRev';
+import HKVariantsRevPhrases from 'opencc-js/dict/HKVariantsRevPhrases';
+import STCharacters from 'opencc-js/dict/STCharacters';
+import STPhrases from 'opencc-js/dict/STPhrases';
+import TSCharacters from 'opencc-js/dict/TSCharacters';
+import TSPhrases from 'opencc-js/dict/TSPhrases';
+import TWVariantsRev from 'opencc-js/dict/TWVariantsRev';
+import TWVariantsRevPhrases from 'opencc-js/dict/TWVariantsRevPhrases';
+import type { ChatMessage, Locale } from './vocabulary';
 
 /**
- * Characters written differently in the two Chinese scripts, kept to those a
- * shopping chat actually uses. Characters that also exist unchanged in the
- * other script (面, 里, 干, 余, 范 ...) are left out so they never decide.
+ * Language and Chinese script, from OpenCC's conversion tables (opencc-js)
+ * rather than hand lists: a character is Simplified-only when OpenCC's
+ * Simplified-to-Traditional table changes it, Traditional-only when the
+ * Traditional-to-Simplified table (with the Hong Kong and Taiwan variant
+ * tables) changes it.
  */
+
+/**
+ * Characters OpenCC converts from Simplified that are also everyday Traditional
+ * characters (台北, 若干, 里長, 皇后, 其余 in names): they never decide the script.
+ */
+const SHARED_BY_BOTH_SCRIPTS =
+  '台干里后余范制系面只冲斗谷丑卷才几了朴松咸云准表征向板姜游划吁志郁借舍';
+
+/** One-character entries of an OpenCC table: source -> first target. */
+function characterMap(dictionary: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const entry of dictionary.split('|')) {
+    const [source, target] = entry.split(' ');
+    if (source && target && [...source].length === 1) out.set(source, target);
+  }
+  return out;
+}
+
+const traditionalToSimplifiedChars = characterMap(TSCharacters);
+
 const SIMPLIFIED_ONLY = new Set(
-  '这个们么买卖货颜码发还吗钱价优号单运费递红绿蓝黄银说话请问谢对时间样欢觉试换质坏错让给帮应该为会来过没现实东长宽尽虑犹订邮务态气处确认经边后开关门电导产选择点贵杂岁尔两万与专业丝丢临丽举义乐习书乱争亏亚仅从仓众伤体侣俩债倾儿党击刘则刚创删别剂剧办动劝势华协卫却厂历压厅县参双变叙叶叹启员响团园围图圆场块坚报墙声备复头夹夺奋奖妆妇妈孙学宁宝审宪宫宾寻层属岛币师带帐广庆库废异弃张弹强归录彻忆怀总恋恶悬惊惯愿战户扩扫扬扰担拟拥挂挡挤挥损据摄摆敌数断无旧显晓暂术机杀权条极构枪档桥梦检楼毕汇沟泽洁浅测济浓涨温湾满灭灯灵炼热爱状独猫献环画畅疗盖盘础离种积称稳穷节简类粮紧纠约级纪纯纸线练组细织终结绝统继绩续维综缓编缩网罗职联肃胜脑脚艺苏荐药获营虽补装见观规视览计讨议记讲论设证评识诉词诚详语误读课谁调谈贝负责购贴资赔赶趋跃践车转轮软轻载较辅辑输达迁进远连迟适逻遗邻酱释鉴针钟钢钮铁链销锁键闭闲闻队阳阶际陆险随隐难雾静韩页项顺须顾顿预领频题风飞饭饮马驱验鱼鸡麦齐龙尝怜乡区钻晒烦恼忧猪账凭涤纤绒皱缝赠邓拣签',
+  [...characterMap(STCharacters)]
+    .filter(([s, t]) => s !== t && !SHARED_BY_BOTH_SCRIPTS.includes(s))
+    .map(([s]) => s),
 );
-const TRADITIONAL_ONLY = new Set(
-  '這個們麼買賣貨顏碼發還嗎錢價優號單運費遞紅綠藍黃銀說話請問謝對時間樣歡覺試換質壞錯讓給幫應該為會來過沒現實東長寬盡慮猶訂郵務態氣處確認經邊後開關門電導產選擇點貴雜歲爾兩萬與專業絲丟臨麗舉義樂習書亂爭虧亞僅從倉眾傷體餘侶倆債傾兒黨幾擊劉則剛創刪別劑劇辦動勸勢華協衛卻廠歷壓廳縣參雙變敘葉嘆啟員響團園圍圖圓場塊堅報牆聲備複頭夾奪奮獎妝婦媽孫學寧寶審憲宮賓尋層屬島幣師帶帳幹廣慶庫廢異棄張彈強歸錄徹憶懷總戀惡懸驚慣願戰戶擴掃揚擾擔擬擁掛擋擠揮損據攝擺敵數鬥斷無舊顯曉暫術機殺權條極構槍檔橋夢檢樓畢匯溝澤潔淺測濟濃漲溫灣滿滅燈靈煉熱愛狀獨貓獻環畫暢療蓋盤礎離種積稱穩窮節範簡類糧緊糾約級紀純紙線練組細織終結絕統繼績續維綜緩編縮網羅職聯肅勝腦腳捨藝蘇薦藥獲營雖補裝見觀規視覽計討議記講論設證評識訴詞誠詳語誤讀課誰調談貝負責購貼資賠趕趨躍踐車轉輪軟輕載較輔輯輸達遷進遠連遲適邏遺鄰醬釋裡鑒針鐘鋼鈕鐵鏈銷鎖鍵閉閒聞隊陽階際陸險隨隱難霧靜麵韓頁項順須顧頓預領頻題風飛飯飲馬驅驗魚雞麥齊龍嘗誇憐鄉區鑽曬煩惱憂鬱豬賬憑滌纖絨皺縫贈鄧揀簽豐',
+/**
+ * Characters Traditional text uses and Simplified text does not: those the
+ * Traditional-to-Simplified table changes, plus Hong Kong and Taiwan variants
+ * (綫, 着) whose standard form it changes. A character that is itself a
+ * Simplified form (么, 税) never counts.
+ */
+const TRADITIONAL_ONLY = new Set<string>();
+for (const [t, s] of traditionalToSimplifiedChars) if (t !== s) TRADITIONAL_ONLY.add(t);
+for (const [variant, standard] of [
+  ...characterMap(HKVariantsRev),
+  ...characterMap(TWVariantsRev),
+]) {
+  const simplified = traditionalToSimplifiedChars.get(standard) ?? standard;
+  if (simplified !== variant) TRADITIONAL_ONLY.add(variant);
+}
+for (const ch of SIMPLIFIED_ONLY) TRADITIONAL_ONLY.delete(ch);
+
+/** Traditional (Hong Kong and Taiwan variants included) to Simplified; cheap to build (a few ms). */
+export const toSimplified: ConverterFunction = ConverterFactory(
+  [HKVariantsRevPhrases, HKVariantsRev],
+  [TWVariantsRevPhrases, TWVariantsRev],
+  [TSPhrases, TSCharacters],
 );
 
-const HAN = /[\u3400-\u9fff\uf900-\ufaff]/u;
+let simplifiedToTraditional: ConverterFunction | undefined;
+/**
+ * Simplified to Traditional with OpenCC's phrase table (干净 -> 乾淨, not 幹淨).
+ * Built on first use: the phrase table is large (about 0.1 s to load), and
+ * only Simplified catalog terms in a Traditional reply need it.
+ */
+export function toTraditional(text: string): string {
+  simplifiedToTraditional ??= ConverterFactory([STPhrases, STCharacters]);
+  return simplifiedToTraditional(text);
+}
+
+/** A catalog term (product name, option value) in the reply's script; English replies keep it as written. */
+export function inReplyScript(term: string, locale: Locale): string {
+  if (locale === 'en' || countScripts(term).han === 0) return term;
+  return locale === 'zh-Hant' ? toTraditional(term) : toSimplified(term);
+}
+
+const HAN = /[\u3400-\u9fff\uf900-\ufaff]|[\u{20000}-\u{3134f}]/u;
 const LATIN_LETTER = /[A-Za-z]/;
 
 export interface ScriptCounts {
@@ -37,16 +107,97 @@ export function countScripts(text: string): ScriptCounts {
 }
 
 /**
- * The buyer's language and script. Chinese wins as soon as it is a real part
- * of the text (a Han character carries roughly a word, so 1 Han character
- * weighs as much as 4 Latin letters); "XL码" is Chinese, "ok thanks" is not.
- * Traditional is chosen when traditional-only characters outnumber
- * simplified-only ones, so Taiwan and Hong Kong buyers get Traditional.
+ * Latin tokens that do not make a message English: "ok", size codes, "pls".
+ * A Chinese buyer types them too ("OK 我要了", "XL码"), so alone they leave the
+ * language to the rest of the conversation.
+ */
+const NEUTRAL_LATIN =
+  /^(?:ok|okay|okk|okie|k|kk|ya|yes|no|pls|plz|thx|tks|xs|s|m|l|xl|xxl|xxxl|[2-5]xl|cm|kg|mm|ml|g|pcs|sf|ems|qq|vip|app|id|ps|iphone|ipad|\d+[a-z]*)$/;
+
+/** The language a message is written in by itself, or null ("？", "👍", "ok", an order id). */
+export function ownLanguage(text: string): 'zh' | 'en' | null {
+  const counts = countScripts(text);
+  if (counts.han > 0 && counts.han * 4 >= counts.latin) return 'zh';
+  const words = (text.toLowerCase().match(/[a-z][a-z'0-9]*/g) ?? []).filter(
+    (w) => !NEUTRAL_LATIN.test(w),
+  );
+  if (words.length > 0 && words.join('').length >= 2) return 'en';
+  return counts.han > 0 ? 'zh' : null;
+}
+
+/** The Chinese script a message shows by itself, or null when it only uses shared characters ("好的"). */
+export function ownScript(text: string): 'zh-Hans' | 'zh-Hant' | null {
+  const counts = countScripts(text);
+  if (counts.traditionalOnly > counts.simplifiedOnly) return 'zh-Hant';
+  if (counts.simplifiedOnly > counts.traditionalOnly) return 'zh-Hans';
+  return null;
+}
+
+/**
+ * The reply locale for a conversation:
+ * - language: the latest buyer message written in a language of its own
+ *   (an English "ok" after Chinese questions stays Chinese); else the agent's
+ *   latest such message; else the shop default; else Chinese;
+ * - Chinese script: the latest buyer message that shows one, else the agent's,
+ *   else the shop default when it is Chinese, else Simplified.
+ * So "？" in a Chinese conversation or shop never gets an English answer.
+ */
+export function resolveLocale(history: readonly ChatMessage[], shopDefault?: Locale): Locale {
+  const newestFirst = [...history].reverse();
+  const buyer = newestFirst.filter((m) => m.from === 'buyer');
+  const agent = newestFirst.filter((m) => m.from === 'agent');
+  const languageOf = (messages: readonly ChatMessage[]) => {
+    for (const m of messages) {
+      const language = ownLanguage(m.text);
+      if (language) return language;
+    }
+    return null;
+  };
+  const language =
+    languageOf(buyer) ??
+    languageOf(agent) ??
+    (shopDefault === 'en' ? 'en' : shopDefault ? 'zh' : null) ??
+    'zh';
+  if (language === 'en') return 'en';
+  for (const m of [...buyer, ...agent]) {
+    const script = ownScript(m.text);
+    if (script) return script;
+  }
+  return shopDefault && shopDefault !== 'en' ? shopDefault : 'zh-Hans';
+}
+
+/** Time zones whose shops write Traditional Chinese by default. */
+const TRADITIONAL_ZONES = new Set(['Asia/Taipei', 'Asia/Hong_Kong', 'Asia/Macau', 'Asia/Macao']);
+/** Time zones whose shops write Simplified Chinese by default. */
+const SIMPLIFIED_ZONES = new Set([
+  'Asia/Shanghai',
+  'Asia/Chongqing',
+  'Asia/Harbin',
+  'Asia/Urumqi',
+  'PRC',
+]);
+
+/**
+ * A shop's default reply locale: its `settings.locale`, else its time zone
+ * (Taiwan, Hong Kong, Macau shops write Traditional; mainland shops
+ * Simplified); undefined for other zones (the conversation decides alone).
+ */
+export function shopDefaultLocale(
+  setting: Locale | undefined,
+  timezone: string,
+): Locale | undefined {
+  if (setting) return setting;
+  if (TRADITIONAL_ZONES.has(timezone)) return 'zh-Hant';
+  if (SIMPLIFIED_ZONES.has(timezone)) return 'zh-Hans';
+  return undefined;
+}
+
+/**
+ * The buyer's language and script from their messages alone (kept for callers
+ * that have no conversation): see resolveLocale.
  */
 export function detectLocale(buyerTexts: readonly string[]): Locale {
-  const counts = countScripts(buyerTexts.join('\n'));
-  if (counts.han === 0 || counts.han * 4 < counts.latin) return 'en';
-  return counts.traditionalOnly > counts.simplifiedOnly ? 'zh-Hant' : 'zh-Hans';
+  return resolveLocale(buyerTexts.map((text) => ({ from: 'buyer', text })));
 }
 
 /** Whether `text` is written in `locale`'s language and script: Chinese replies are Chinese, in the right script; English ones have no Han. */

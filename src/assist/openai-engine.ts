@@ -2,11 +2,17 @@ import { readFileSync } from 'node:fs';
 import OpenAI from 'openai';
 import { z } from 'zod';
 import type { Catalog } from '../shops/shop-schema';
-import type { ChatMessage, FallbackReason, Locale } from './assistant';
 import type { OptionsInFocus } from './catalog-options';
-import { SIGNAL_NAMES, type SignalName } from './lexicon';
 import { redactPersonalData } from './personal-data';
-import { type EngineDraft, MAX_SUGGESTIONS } from './rules-engine';
+import {
+  type ChatMessage,
+  type EngineDraft,
+  type FallbackReason,
+  type Locale,
+  MAX_SUGGESTIONS,
+  SIGNAL_NAMES,
+  type SignalName,
+} from './vocabulary';
 
 export interface OpenAIEngineOptions {
   apiKey: string;

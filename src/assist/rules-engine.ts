@@ -1,9 +1,31 @@
 import { pickAlternative } from './alternative-close';
-import type { AssistInput, Locale, Sentiment, Stage, Tactic } from './assistant';
-import { findOptions, type OptionsInFocus, productMentionDetector } from './catalog-options';
-import { type ReplyTemplates, type SignalName, templatesFor } from './lexicon';
-import { detectLocale } from './locale-detection';
+import {
+  findOptions,
+  type OptionDimension,
+  type OptionsInFocus,
+  productMentionDetector,
+} from './catalog-options';
+import { readDialogueState, sameValue } from './dialogue-state';
+import { withoutInstructions } from './features';
+import { type ReplyTemplates, templatesFor } from './lexicon';
+import { inReplyScript, resolveLocale } from './locale-detection';
+import type { Reader, ReaderOutput } from './reader';
 import { type ConversationReading, classifyConversation } from './stage-classifier';
+import { type PolicyVerdict, tacticPolicy } from './tactic-policy';
+import {
+  type AfterSaleTopic,
+  type AssistInput,
+  type ComplaintTopic,
+  type DialogueState,
+  type DraftSuggestion,
+  type EngineDraft,
+  type Intent,
+  type Locale,
+  MAX_SUGGESTIONS,
+  type Sentiment,
+  type SignalName,
+  type Stage,
+} from './vocabulary';
 
 /**
  * The deterministic engine: reads the conversation with the lexicons, picks
@@ -11,39 +33,107 @@ import { type ConversationReading, classifyConversation } from './stage-classifi
  * conversation data. No network, no randomness, never throws on valid input.
  */
 
-export interface DraftSuggestion {
-  text: string;
-  tactic: Tactic;
-}
-
-export interface EngineDraft {
-  stage: Stage;
-  sentiment: Sentiment;
-  signals: string[];
-  suggestions: DraftSuggestion[];
-}
-
 export interface ConversationAnalysis {
   locale: Locale;
+  /** What the lexicons saw (signals, topics, who spoke last). */
   reading: ConversationReading;
   options: OptionsInFocus;
+  stage: Stage;
+  intent: Intent;
+  sentiment: Sentiment;
+  /** Probability of the stage read (1 for a lexicon cue when there is no model). */
+  confidence: number;
+  complaintProbability: number;
+  state: DialogueState;
+  policy: PolicyVerdict;
 }
 
-export const MAX_SUGGESTIONS = 3;
-/** Options listed in one help-choose reply: more than four no longer fits one chat message. */
-const MAX_LISTED_VALUES = 4;
 /** Two delaying messages make a buyer "chronically indecisive" in the source's sense. */
 const CHRONIC_HESITATION = 2;
 /** Buying signals in two or more messages are the source's "repeated buying signals". */
 const REPEATED_BUYING_SIGNALS = 2;
+/** Options listed in one help-choose reply: more than four no longer fits one chat message. */
+const MAX_LISTED_VALUES = 4;
+/** Without a model, a stage no lexicon cue decided is a guess. */
+const UNCUED_CONFIDENCE = 0.3;
 
-export function analyseConversation(input: AssistInput): ConversationAnalysis {
-  const buyerTexts = input.history.filter((m) => m.from === 'buyer').map((m) => m.text);
-  const locale =
-    input.locale ??
-    detectLocale(buyerTexts.length > 0 ? buyerTexts : input.history.map((m) => m.text));
+/** The intent the lexicons point at, for when there is no model. */
+function intentFromLexicon(reading: ConversationReading): Intent {
+  const s = reading.focusSignals;
+  if (reading.stage === 'complaint')
+    return reading.complaintTopic === 'delivery'
+      ? 'late_parcel'
+      : reading.complaintTopic === 'service'
+        ? 'service_complaint'
+        : 'defect';
+  if (reading.stage === 'after_sale') {
+    const byTopic: Record<string, Intent> = {
+      tracking: 'order_status',
+      return: 'refund',
+      cancel: 'refund',
+      exchange: 'exchange',
+      invoice: 'invoice',
+      address: 'address_change',
+    };
+    return byTopic[reading.afterSaleTopic] ?? 'order_status';
+  }
+  if (reading.lastIsGreeting) return 'greeting';
+  if (s.has('hesitation')) return 'hesitation';
+  if (s.has('asks_how_to_order') || s.has('will_buy')) return 'ready';
+  if (s.has('asks_payment')) return 'payment';
+  if (s.has('asks_delivery')) return 'delivery';
+  if (s.has('asks_discount')) return 'haggling';
+  if (s.has('asks_price')) return 'price';
+  if (s.has('asks_stock')) return 'stock';
+  if (reading.asksAboutSize) return 'size';
+  if (s.has('asks_option')) return 'colour';
+  return 'general';
+}
+
+/** Stage, intent and mood: the learned reader when there is one, the lexicons otherwise. */
+function readStage(reading: ConversationReading, read: ReaderOutput | null) {
+  if (read) {
+    return {
+      stage: read.stage,
+      intent: read.intent,
+      sentiment: read.stage === 'complaint' ? 'negative' : read.sentiment,
+      confidence: read.confidence,
+      complaintProbability: read.stageProbabilities.complaint,
+    } as const;
+  }
+  const cued = reading.stage !== 'browsing' || reading.lastIsGreeting;
+  return {
+    stage: reading.stage,
+    intent: intentFromLexicon(reading),
+    sentiment: reading.sentiment,
+    confidence: cued ? 1 : UNCUED_CONFIDENCE,
+    complaintProbability: reading.stage === 'complaint' ? 1 : 0,
+  } as const;
+}
+
+export function analyseConversation(
+  input: AssistInput,
+  reader: Reader | null = null,
+): ConversationAnalysis {
+  const locale = input.locale ?? resolveLocale(input.history, input.settings?.locale);
   const reading = classifyConversation(input.history, productMentionDetector(input.catalog));
-  return { locale, reading, options: findOptions(input.history, input.catalog) };
+  const options = findOptions(input.history, input.catalog);
+  // A last message that only tried to instruct the assistant leaves the reader nothing to read.
+  const lastBuyer = [...input.history].reverse().find((m) => m.from === 'buyer')?.text ?? '';
+  const readable = withoutInstructions(lastBuyer).trim().length > 0;
+  const read = readStage(
+    reading,
+    reader && readable ? reader.read(input.history, input.catalog) : null,
+  );
+  const state = readDialogueState(input.history, options, read.sentiment);
+  const recentComplaint = reading.signals.includes('complaint') && reading.stage === 'complaint';
+  const policy = tacticPolicy({
+    ...read,
+    state,
+    buyingSignals: reading.buyingMessages > 0,
+    troubleWords: recentComplaint || reading.sentiment === 'negative',
+  });
+  return { locale, reading, options, ...read, state, policy };
 }
 
 function fill(template: string, values: Record<string, string>): string {
@@ -56,7 +146,7 @@ function listValues(values: readonly string[], t: ReplyTemplates): string {
   return `${shown.slice(0, -1).join(t.listSeparator)}${t.listLastSeparator}${shown[shown.length - 1]}`;
 }
 
-/** Questions the "answer" tactic can reply to, most order-relevant first. */
+/** Lexicon questions the "answer" tactic can reply to, most order-relevant first. */
 const ANSWERABLE = [
   'asks_how_to_order',
   'asks_payment',
@@ -67,77 +157,156 @@ const ANSWERABLE = [
   'asks_discount',
 ] as const satisfies readonly SignalName[];
 
+type AnswerKey = keyof ReplyTemplates['answer'];
+
+/** The answer template for what the buyer asked (the reader's intent), or null when another tactic answers it. */
+const ANSWER_FOR_INTENT: Partial<Record<Intent, AnswerKey>> = {
+  price: 'asks_price',
+  haggling: 'asks_discount',
+  stock: 'asks_stock',
+  delivery: 'asks_delivery',
+  shipping_fee: 'shipping_fee',
+  invoice: 'invoice',
+  payment: 'asks_payment',
+  ready: 'will_buy',
+  material: 'material',
+  hesitation: 'hesitation',
+  comparing: 'comparing',
+  general: 'general',
+  other: 'general',
+};
+
+const AFTER_SALE_FOR_INTENT: Partial<Record<Intent, AfterSaleTopic>> = {
+  order_status: 'tracking',
+  late_parcel: 'tracking',
+  address_change: 'address',
+  refund: 'return',
+  exchange: 'exchange',
+  invoice: 'invoice',
+};
+
+const COMPLAINT_FOR_INTENT: Partial<Record<Intent, ComplaintTopic>> = {
+  wrong_item: 'quality',
+  damaged: 'quality',
+  defect: 'quality',
+  late_parcel: 'delivery',
+  order_status: 'delivery',
+  service_complaint: 'service',
+  review_threat: 'service',
+};
+
+/** Dimensions the buyer has not settled yet (delivery days are never "settled" by a choice of product). */
+function undecided(options: OptionsInFocus, state: DialogueState): OptionDimension[] {
+  return options.dimensions.filter((d) => {
+    const chosen = state.settled[d.key];
+    return !chosen || !d.values.some((v) => sameValue(v, chosen));
+  });
+}
+
 /** Builds each tactic's reply for one conversation; a tactic without honest material returns null. */
 function replyWriter(analysis: ConversationAnalysis) {
-  const { reading, options } = analysis;
-  const t = templatesFor(analysis.locale);
+  const { reading, options, state, locale } = analysis;
+  const t = templatesFor(locale);
+  const term = (value: string) => inReplyScript(value, locale);
   const product = options.productName
-    ? fill(t.productName, { name: options.productName })
+    ? fill(t.productName, { name: term(options.productName) })
     : t.productFallback;
   const label = (key: string) => t.optionLabels[key] ?? t.optionLabels._other ?? key;
-  const deliveryDays = options.dimensions.find((d) => d.key === 'deliveryDays');
+  const open = undecided(options, state);
+  const deliveryDays = open.find((d) => d.key === 'deliveryDays');
+  const givenOrder =
+    state.given.includes('order_number') || state.given.includes('tracking_number');
+  const settledValues = Object.values(state.settled);
+
+  const answerWith = (key: AnswerKey): DraftSuggestion => {
+    if (key === 'asks_delivery' && deliveryDays) {
+      return {
+        tactic: 'answer',
+        text: fill(t.answer.delivery_days, {
+          product,
+          values: listValues(deliveryDays.values.map(term), t),
+        }),
+      };
+    }
+    return { tactic: 'answer', text: fill(t.answer[key], { product }) };
+  };
+  const confirmChoice = (): DraftSuggestion | null =>
+    settledValues.length > 0
+      ? {
+          tactic: 'answer',
+          text: fill(t.answer.confirm_choice, {
+            choice: settledValues.map(term).join(locale === 'en' ? ', ' : '、'),
+          }),
+        }
+      : null;
 
   return {
     greeting: (): DraftSuggestion => ({
       tactic: 'greeting',
       text: t.greeting[0] ?? t.answer.general,
     }),
-    /** A reply to the buyer's question; with `onlyIfAsked`, null when there was no answerable question. */
+    /** A reply to the buyer's actual question: the reader's intent, else the lexicon's; null when none applies and `onlyIfAsked`. */
     answer: (onlyIfAsked = false): DraftSuggestion | null => {
-      const asked = ANSWERABLE.find((s) => reading.focusSignals.has(s));
-      if (onlyIfAsked && !asked) return null;
-      if (asked === 'asks_delivery' && deliveryDays) {
-        return {
-          tactic: 'answer',
-          text: fill(t.answer.delivery_days, {
-            product,
-            values: listValues(deliveryDays.values, t),
-          }),
-        };
+      const byIntent = ANSWER_FOR_INTENT[analysis.intent];
+      const bySignal = ANSWERABLE.find((s) => reading.focusSignals.has(s));
+      if (byIntent && byIntent !== 'general') {
+        // "How do I order" reads as intent ready; the how-to answer fits it better than "great!".
+        if (byIntent === 'will_buy' && reading.focusSignals.has('asks_how_to_order'))
+          return answerWith('asks_how_to_order');
+        return answerWith(byIntent);
       }
-      const template = asked ? t.answer[asked] : t.answer.general;
-      return { tactic: 'answer', text: fill(template, { product }) };
+      if (bySignal) return answerWith(bySignal);
+      return onlyIfAsked ? null : answerWith('general');
     },
-    afterSale: (): DraftSuggestion => ({
-      tactic: 'answer',
-      text: t.afterSale[reading.afterSaleTopic],
-    }),
-    empathy: (): DraftSuggestion => ({
-      tactic: 'empathy',
-      text: t.empathy[reading.complaintTopic],
-    }),
+    clarify: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.clarify }),
+    confirmChoice,
+    afterSale: (): DraftSuggestion => {
+      const topic = AFTER_SALE_FOR_INTENT[analysis.intent] ?? reading.afterSaleTopic;
+      return { tactic: 'answer', text: (givenOrder ? t.afterSaleGiven : t.afterSale)[topic] };
+    },
+    empathy: (): DraftSuggestion => {
+      const topic = COMPLAINT_FOR_INTENT[analysis.intent] ?? reading.complaintTopic;
+      const text =
+        topic === 'quality' && state.given.includes('photo')
+          ? t.empathyGiven.quality
+          : t.empathy[topic];
+      return { tactic: 'empathy', text };
+    },
     reassure: (): DraftSuggestion => ({ tactic: 'empathy', text: t.empathy.reassure }),
-    helpChoose: (): DraftSuggestion => {
-      // The dimension the buyer already talked about, else the first real product option.
-      const choosable = options.dimensions.filter(
-        (d) => d.key !== 'deliveryDays' && d.values.length >= 2,
-      );
-      const dimension = choosable.find((d) => d.mentioned.length > 0) ?? choosable[0];
+    /** Help choosing on the next dimension the buyer has not settled; the confirmation when all are. */
+    helpChoose: (): DraftSuggestion | null => {
+      const choosable = open.filter((d) => d.key !== 'deliveryDays' && d.values.length >= 2);
+      const sizeAsked = analysis.intent === 'size' || reading.asksAboutSize;
+      const dimension =
+        choosable.find((d) => (sizeAsked ? d.key === 'size' : false)) ??
+        choosable.find((d) => d.mentioned.length > 0) ??
+        choosable[0];
       if (dimension) {
         return {
           tactic: 'help_choose',
           text: fill(t.helpChoose.options, {
             product,
             label: label(dimension.key),
-            values: listValues(dimension.values, t),
+            values: listValues(dimension.values.map(term), t),
           }),
         };
       }
-      const sizeQuestion =
-        reading.asksAboutSize && options.dimensions.every((d) => d.key !== 'size');
+      if (settledValues.length > 0) return null;
+      const sizeQuestion = sizeAsked && options.dimensions.every((d) => d.key !== 'size');
       return {
         tactic: 'help_choose',
         text: sizeQuestion ? t.helpChoose.size : t.helpChoose.generic,
       };
     },
+    /** Either-or on the next undecided dimension, then delivery days; never a settled one. */
     alternativeClose: (): DraftSuggestion | null => {
-      const pair = pickAlternative(options);
+      const pair = pickAlternative({ ...options, dimensions: open });
       if (!pair) return null;
       const template =
         pair.key === 'deliveryDays' ? t.alternativeClose.delivery : t.alternativeClose.option;
       return {
         tactic: 'alternative_close',
-        text: fill(template, { product, a: pair.a, b: pair.b }),
+        text: fill(template, { product, a: term(pair.a), b: term(pair.b) }),
       };
     },
     optionCheck: (): DraftSuggestion | null => {
@@ -145,11 +314,12 @@ function replyWriter(analysis: ConversationAnalysis) {
       if (options.productName) return null;
       const named = options.dimensions.filter((d) => d.values.length === 1);
       const value = named.length === 1 ? named[0]?.values[0] : undefined;
-      return value ? { tactic: 'answer', text: fill(t.answer.option_check, { value }) } : null;
+      if (!value || settledValues.some((v) => sameValue(v, value))) return null;
+      return { tactic: 'answer', text: fill(t.answer.option_check, { value: term(value) }) };
     },
     busyNudge: (): DraftSuggestion => ({ tactic: 'busy_nudge', text: t.busyNudge }),
     followUp: (): DraftSuggestion => {
-      const stage = reading.stage;
+      const stage = analysis.stage;
       const text =
         stage === 'hesitating' || stage === 'ready' || stage === 'after_sale'
           ? t.followUp[stage]
@@ -159,46 +329,66 @@ function replyWriter(analysis: ConversationAnalysis) {
   };
 }
 
-/** The tactics for this conversation, best first, as the source teaches them. */
+/** The tactics for this conversation, best first, within the safety policy (tactic-policy.ts). */
 function planReplies(
   analysis: ConversationAnalysis,
   busyNudgeEnabled: boolean,
 ): Array<DraftSuggestion | null> {
-  const { reading } = analysis;
+  const { reading, policy } = analysis;
   const write = replyWriter(analysis);
-  switch (reading.stage) {
-    case 'complaint':
-      // Empathy first and only: never a closing tactic on an unhappy buyer.
-      return [write.empathy(), write.reassure()];
+  const followUp =
+    reading.awaitingBuyer && analysis.stage !== 'complaint' ? write.followUp() : null;
+  const closing = <T>(draft: () => T): T | null => (policy.closingAllowed ? draft() : null);
+
+  if (analysis.stage === 'complaint') {
+    // Empathy first and only: never a closing tactic on an unhappy buyer.
+    return [write.empathy(), write.reassure()];
+  }
+  if (policy.clarify) {
+    // Not sure what the buyer wants: ask, never pitch.
+    const opener = reading.lastIsGreeting ? write.greeting() : null;
+    return [followUp, opener, write.clarify(), write.answer(true)];
+  }
+  switch (analysis.stage) {
     case 'after_sale':
-      return [reading.awaitingBuyer ? write.followUp() : null, write.afterSale()];
+      return [followUp, policy.empathyFirst ? write.empathy() : null, write.afterSale()];
     case 'browsing': {
       const opener =
         reading.lastIsGreeting && !reading.awaitingBuyer ? write.greeting() : write.answer();
-      return [reading.awaitingBuyer ? write.followUp() : null, opener, write.helpChoose()];
+      return [followUp, opener, closing(write.helpChoose)];
     }
-    case 'interested':
-      // Interested but not ready: help them choose, no talk of ordering.
+    case 'interested': {
+      // Interested but not ready: answer the question, help them choose, no talk of ordering.
+      const asked = ANSWER_FOR_INTENT[analysis.intent];
+      const answerFirst = asked !== undefined && asked !== 'general';
       return [
-        reading.awaitingBuyer ? write.followUp() : null,
-        write.helpChoose(),
+        followUp,
+        answerFirst ? write.answer(true) : null,
+        closing(write.helpChoose),
         write.optionCheck(),
         write.answer(true),
+        write.confirmChoice(),
       ];
+    }
     case 'ready':
-      return [
-        reading.awaitingBuyer ? write.followUp() : null,
-        write.answer(),
-        write.alternativeClose(),
-      ];
+      return [followUp, write.answer(), closing(write.alternativeClose) ?? write.confirmChoice()];
     case 'hesitating': {
-      const followUp = reading.awaitingBuyer ? write.followUp() : null;
-      if (busyNudgeEnabled && reading.hesitationMessages >= CHRONIC_HESITATION) {
-        return [followUp, write.busyNudge(), write.alternativeClose() ?? write.helpChoose()];
+      const hesitationAnswer = write.answer(true);
+      if (
+        busyNudgeEnabled &&
+        policy.closingAllowed &&
+        reading.hesitationMessages >= CHRONIC_HESITATION
+      ) {
+        return [
+          followUp,
+          write.busyNudge(),
+          write.alternativeClose() ?? write.helpChoose(),
+          hesitationAnswer,
+        ];
       }
       const close =
-        reading.buyingMessages >= REPEATED_BUYING_SIGNALS ? write.alternativeClose() : null;
-      return [followUp, close, write.helpChoose()];
+        reading.buyingMessages >= REPEATED_BUYING_SIGNALS ? closing(write.alternativeClose) : null;
+      return [followUp, close, hesitationAnswer, closing(write.helpChoose)];
     }
   }
 }
@@ -211,11 +401,11 @@ export function draftWithRules(
   for (const draft of planReplies(analysis, busyNudgeEnabled)) {
     if (draft && !suggestions.some((s) => s.text === draft.text)) suggestions.push(draft);
   }
-  const { stage, sentiment, signals } = analysis.reading;
+  if (suggestions.length === 0) suggestions.push(replyWriter(analysis).clarify());
   return {
-    stage,
-    sentiment,
-    signals: [...signals],
+    stage: analysis.stage,
+    sentiment: analysis.sentiment,
+    signals: [...analysis.reading.signals],
     suggestions: suggestions.slice(0, MAX_SUGGESTIONS),
   };
 }

@@ -1,14 +1,15 @@
-import type { ChatMessage, Sentiment, Stage } from './assistant';
+import { lexicon, matches } from './lexicon';
 import {
   AFTER_SALE_TOPICS,
   type AfterSaleTopic,
+  type ChatMessage,
   COMPLAINT_TOPICS,
   type ComplaintTopic,
-  lexicon,
-  matches,
+  type Sentiment,
   SIGNAL_NAMES,
   type SignalName,
-} from './lexicon';
+  type Stage,
+} from './vocabulary';
 
 const READY_SIGNALS: readonly SignalName[] = [
   'asks_how_to_order',

@@ -62,7 +62,17 @@ export function createBillingModule(deps: {
       month = previousMonth(monthOf(clock.now(), billingTimezone));
       await job.updateData?.({ ...job.data, month });
     }
-    const report = await monthClose.close(month);
+    // Progress for the operator's page: a Redis write every few percent, not every shop.
+    let reported = 0;
+    const report = await monthClose.close(month, {
+      onProgress: (done, total) => {
+        if (done === total || done - reported >= Math.max(1, Math.ceil(total / 50))) {
+          reported = done;
+          void job.updateProgress?.({ done, total })?.catch(() => undefined);
+        }
+      },
+    });
+    await job.updateProgress?.({ done: report.shops, total: report.shops, report });
     // Failing the job makes BullMQ retry with backoff; the shops already closed are skipped then.
     if (report.failed.length > 0)
       throw new Error(
@@ -89,6 +99,8 @@ export function createBillingModule(deps: {
             invoices,
             overtime,
             monthClose,
+            queue,
+            billingTimezone,
           }),
         ],
       };

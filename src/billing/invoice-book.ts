@@ -7,6 +7,7 @@ import { isMonth, monthOf } from '../shared/shop-calendar';
 import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import { lateAdjustmentFor } from './late-adjustment';
 import { buildMonthMeasures, type LateAdjustment } from './month-measures';
+import type { Plan } from './plan-schema';
 import { priceMonth } from './price-month';
 import type { PricedMonth } from './priced-month';
 
@@ -129,13 +130,19 @@ export class InvoiceBook {
     return (await this.priceWithAdjustments(shop, month, counters)).invoice;
   }
 
+  /** What `plan` would bill for the month as it stands: the same pricing path, another plan (nothing stored). */
+  async preview(shop: Shop, month: string, plan: Plan): Promise<Invoice> {
+    return (await this.priceWithAdjustments(shop, month, undefined, plan)).invoice;
+  }
+
   /** `counters` lets a caller that already read the month (the usage report) skip a second read. */
   private async priceWithAdjustments(
     shop: Shop,
     month: string,
     preread?: MeteredMonth,
+    planOverride?: Plan,
   ): Promise<{ invoice: Invoice; lateAdjustments: LateAdjustment[] }> {
-    const plan = this.shops.planFor(shop, month);
+    const plan = planOverride ?? this.shops.planFor(shop, month);
     if (!plan)
       throw new AppError(
         409,

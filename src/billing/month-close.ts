@@ -27,6 +27,23 @@ export interface CloseReport {
   durationMs: number;
 }
 
+export interface ClosePreview {
+  month: string;
+  /** false: the close would be refused (the month has not ended in BILLING_TIMEZONE) */
+  monthEnded: boolean;
+  billingTimezone: string;
+  shops: Array<{
+    shopId: string;
+    name: string | null;
+    action: 'close' | 'already_closed' | 'skip' | 'fail';
+    reason?: SkipReason;
+    message?: string;
+    totalFen: number | null;
+  }>;
+  /** sum of the drafts the close would finalise */
+  totalFen: number;
+}
+
 /** Shops closed at once: enough to keep Redis busy, few enough to stay fair to other clients. */
 const CONCURRENCY = 32;
 
@@ -128,6 +145,73 @@ export class MonthClose {
       'month close finished',
     );
     return report;
+  }
+
+  /**
+   * What a close of `month` would do now, shop by shop, without writing
+   * anything: the same skip rules as `close`, and each draft's total.
+   */
+  async preview(month: string): Promise<ClosePreview> {
+    const { redis, shops, invoices, clock, billingTimezone } = this.deps;
+    if (!isMonth(month))
+      throw new AppError(400, 'invalid_request', 'month: must be YYYY-MM', {
+        details: { field: 'month' },
+      });
+    const now = clock.now();
+    const ids = await shops.listIds();
+    const done = new Set(await redis.smembers(this.doneKey(month)));
+    const rows = await Promise.all(
+      ids.map(async (shopId): Promise<ClosePreview['shops'][number]> => {
+        const shop = await shops.get(shopId);
+        if (!shop)
+          return {
+            shopId,
+            name: null,
+            action: 'skip',
+            reason: 'shop_deleted',
+            message: skipMessage('shop_deleted', month, null),
+            totalFen: null,
+          };
+        if (done.has(shopId)) {
+          const final = await invoices.final(shopId, month);
+          return {
+            shopId,
+            name: shop.name,
+            action: 'already_closed',
+            totalFen: final?.totalFen ?? null,
+          };
+        }
+        const reason = this.skipReason(shop, month, now);
+        if (reason)
+          return {
+            shopId,
+            name: shop.name,
+            action: 'skip',
+            reason,
+            message: skipMessage(reason, month, shop),
+            totalFen: null,
+          };
+        try {
+          const draft = await invoices.price(shop, month);
+          return { shopId, name: shop.name, action: 'close', totalFen: draft.totalFen };
+        } catch (error) {
+          return {
+            shopId,
+            name: shop.name,
+            action: 'fail',
+            message: error instanceof Error ? error.message : String(error),
+            totalFen: null,
+          };
+        }
+      }),
+    );
+    return {
+      month,
+      monthEnded: now >= monthBounds(month, billingTimezone).endMs,
+      billingTimezone,
+      shops: rows,
+      totalFen: rows.reduce((sum, r) => sum + (r.action === 'close' ? (r.totalFen ?? 0) : 0), 0),
+    };
   }
 
   private async closeShop(

@@ -109,6 +109,11 @@ export const planSchema = z.discriminatedUnion('model', [
 
 export type Plan = z.infer<typeof planSchema>;
 export type PlanModel = Plan['model'];
+/** Every plan model's name, for filters and forms. */
+export const PLAN_MODELS = planSchema.options.map((o) => o.shape.model.value) as [
+  PlanModel,
+  ...PlanModel[],
+];
 
 export type TieredPlan = z.infer<typeof tieredPlan>;
 export type PerDayPlan = z.infer<typeof perDayPlan>;

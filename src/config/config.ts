@@ -99,6 +99,10 @@ export const configSchema = z.object({
   SSE_MAX_STREAMS_PER_PROCESS: int(1, 1_000_000).default(2000),
   /** A buyer message arriving this long after it was sent is history: stored and metered, never a live waiting buyer. */
   STALE_MESSAGE_HOURS: int(1, 24 * 365).default(24),
+  /** After a generic shop's webhook secret is rotated, the previous one still verifies this long (the sender switches later). */
+  WEBHOOK_SECRET_GRACE_HOURS: int(0, 24 * 90).default(24),
+  /** Operators' audit log entries older than this are trimmed as new ones arrive. */
+  AUDIT_RETENTION_DAYS: int(1, 3650).default(400),
   /** Time zone the operator's month-close schedule runs in. */
   BILLING_TIMEZONE: z.string().default('Asia/Shanghai'),
   /** pino level. */

@@ -1,9 +1,12 @@
 import Router from '@koa/router';
 import Koa from 'koa';
+import { auditTrail } from './audit-trail';
 import { bearerAuth } from './auth';
 import { errorMiddleware } from './error-middleware';
 import { requestContext } from './request-context';
 import { agentAdminRoutes } from './routes/agent-admin-routes';
+import { deskRoutes } from './routes/desk-routes';
+import { operatorRoutes } from './routes/operator-routes';
 import { opsAdminRoutes, opsRoutes } from './routes/ops-routes';
 import { shopRoutes } from './routes/shop-routes';
 import { webhookRoutes } from './routes/webhook-routes';
@@ -69,12 +72,16 @@ export function createHttpApp(
     redis: services.redis,
     keys: services.keys,
     agents: services.agents,
+    operators: services.operators,
   });
   const v1 = new Router();
   v1.use('/v1', auth);
+  v1.use('/v1', auditTrail({ audit: services.audit, logger: services.logger }));
   const v1Routers = [
     shopRoutes(services),
     agentAdminRoutes(services),
+    operatorRoutes(services),
+    deskRoutes(services),
     opsAdminRoutes(services),
     ...(routers.v1 ?? []),
   ];

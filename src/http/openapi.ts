@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { assistRequestSchema } from '../assist/assist-request-schema';
 import { genericPayload } from '../platforms/generic/generic-payload';
-import { createShopSchema, updateShopSchema } from '../shops/shop-schema';
-import { createAgentSchema, updateAgentSchema } from './routes/agent-admin-routes';
+import { agentAdminOperations } from './routes/agent-admin-routes';
 import {
   colleaguesQuery,
   presenceSchema,
@@ -11,6 +10,10 @@ import {
   transferSchema,
 } from './routes/agent-routes';
 import { billingOperations } from './routes/billing-routes';
+import { deskOperations } from './routes/desk-routes';
+import { operatorOperations } from './routes/operator-routes';
+import { opsOperations } from './routes/ops-routes';
+import { shopOperations } from './routes/shop-routes';
 import { widgetOperations } from './routes/widget-routes';
 
 const jsonSchema = (schema: z.ZodType) =>
@@ -25,29 +28,10 @@ export function buildOpenApi() {
     { method: 'get', path: '/healthz', summary: 'Liveness' },
     { method: 'get', path: '/readyz', summary: 'Readiness: 503 while Redis is unavailable' },
     { method: 'get', path: '/metrics', summary: 'Prometheus metrics' },
-    { method: 'post', path: '/v1/shops', summary: 'Create a shop (admin)', body: createShopSchema },
-    { method: 'get', path: '/v1/shops', summary: 'List shops (admin)' },
-    { method: 'get', path: '/v1/shops/{shopId}', summary: 'Read a shop (admin or its owner)' },
-    {
-      method: 'patch',
-      path: '/v1/shops/{shopId}',
-      summary: 'Update a shop (admin)',
-      body: updateShopSchema,
-    },
-    {
-      method: 'post',
-      path: '/v1/agents',
-      summary: 'Create an agent (admin)',
-      body: createAgentSchema,
-    },
-    {
-      method: 'patch',
-      path: '/v1/agents/{agentId}',
-      summary: 'Update an agent (admin)',
-      body: updateAgentSchema,
-    },
-    { method: 'get', path: '/v1/agents/{agentId}', summary: 'Read an agent (admin)' },
-    { method: 'delete', path: '/v1/agents/{agentId}', summary: 'Revoke an agent (admin)' },
+    ...shopOperations,
+    ...agentAdminOperations,
+    ...operatorOperations,
+    ...deskOperations,
     {
       method: 'get',
       path: '/webhooks/{platform}/{shopId}',
@@ -137,13 +121,7 @@ export function buildOpenApi() {
       summary: "An agent's response figures (admin)",
       query: statsQuery,
     },
-    { method: 'get', path: '/v1/ops/failed-jobs', summary: 'Jobs that failed permanently (admin)' },
-    {
-      method: 'post',
-      path: '/v1/ops/failed-jobs/{queue}/{jobId}/retry',
-      summary: 'Retry a failed job (admin)',
-    },
-    { method: 'get', path: '/openapi.json', summary: 'This document' },
+    ...opsOperations,
     ...billingOperations,
     ...widgetOperations,
   ];

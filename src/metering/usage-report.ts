@@ -1,6 +1,6 @@
 import type { Invoice, InvoiceBook } from '../billing/invoice-book';
 import { buildMonthMeasures } from '../billing/month-measures';
-import type { InvoiceLine } from '../billing/priced-month';
+import type { InvoiceLine, TargetCheck, TierChoice } from '../billing/priced-month';
 import { daysOfMonth } from '../shared/shop-calendar';
 import type { Shop } from '../shops/shop-registry';
 
@@ -26,6 +26,10 @@ export interface UsageReport {
     currency: 'CNY';
     totalFen: number;
     lines: InvoiceLine[];
+    /** tiered plans: the tier the average picked */
+    tier: TierChoice | null;
+    /** plans with a holdback on targets: each target against the month so far */
+    targets: TargetCheck[] | null;
   } | null;
 }
 
@@ -69,6 +73,8 @@ export async function buildUsageReport(
           currency: invoice.currency,
           totalFen: invoice.totalFen,
           lines: invoice.lines,
+          tier: invoice.inputs.tier ?? null,
+          targets: invoice.inputs.targets ?? null,
         }
       : null,
   };

@@ -70,6 +70,8 @@ export const jobIds = {
   idleClose: (conversationId: string, answeredAt: number) => idOf('ic', conversationId, answeredAt),
   /** Bookkeeping of a sent reply, queued again after its retries ran out. */
   replyRecord: (replyId: string, at: number) => `${replyId}-record-${at}`,
+  /** A month close an operator started from /admin. */
+  monthCloseManual: (month: string, at: number) => `mc_${month}_manual_${at}`,
   /** A month close queued again after it failed for good. */
   monthCloseRerun: (month: string, rerun: number) => `mc_${month}_${rerun}`,
 };

@@ -71,6 +71,11 @@ export type ShopCache = Map<
   { at: number; value: { shop: Shop; credentials: Credentials } }
 >;
 
+/** `whsec_` + base64 of 32 random bytes: the Standard Webhooks form, above the 24-byte floor. */
+function newWebhookSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
 /** Shops live in one Redis hash each; credentials are sealed with the SecretBox. */
 export class ShopRegistry {
   constructor(
@@ -89,7 +94,7 @@ export class ShopRegistry {
     const credentials: Credentials = { ...(input.credentials ?? {}) };
     let webhookSecret: string | undefined;
     if (input.platform === 'generic') {
-      webhookSecret = `whsec_${randomBytes(32).toString('base64')}`;
+      webhookSecret = newWebhookSecret();
       credentials.webhookSecret = webhookSecret;
     }
     this.validateCredentials(input.platform, credentials);
@@ -110,7 +115,10 @@ export class ShopRegistry {
     const transaction = this.redis.multi();
     if (shop.widgetKey) transaction.set(this.keys.global('widget', shop.widgetKey), id);
     await transaction
-      .hset(this.keys.shop(id, 'shop'), this.serialize(shop, credentials))
+      .hset(this.keys.shop(id, 'shop'), {
+        ...this.serialize(shop, credentials),
+        ownerKeyHash: hashToken(ownerKey),
+      })
       .set(
         this.keys.global('token', hashToken(ownerKey)),
         JSON.stringify({ kind: 'owner', shopId: id }),
@@ -151,7 +159,9 @@ export class ShopRegistry {
     let credentials = loaded.credentials;
     if (patch.credentials) {
       // Merge so a PATCH can change one field; the generated generic secret survives.
-      credentials = { ...credentials, ...patch.credentials };
+      // The rotation grace is Seatmate's own bookkeeping, never set from outside.
+      const { previousWebhookSecret, previousWebhookSecretUntil, ...given } = patch.credentials;
+      credentials = { ...credentials, ...given };
       this.validateCredentials(shop.platform, credentials);
     }
     checkChannel(shop.platform, patch.channel);
@@ -179,6 +189,87 @@ export class ShopRegistry {
     await this.redis.hset(this.keys.shop(id, 'shop'), this.serialize(next, credentials));
     this.cache.delete(id);
     return next;
+  }
+
+  /**
+   * A new owner key for the shop; the old one is refused from the next
+   * request on (both swapped in one MULTI). Shown once, stored as its hash.
+   */
+  async reissueOwnerKey(id: string): Promise<string> {
+    await this.require(id);
+    const shopKey = this.keys.shop(id, 'shop');
+    const oldHashes = await this.ownerKeyHashes(id);
+    const ownerKey = newToken('own');
+    const hash = hashToken(ownerKey);
+    const tx = this.redis.multi();
+    for (const old of oldHashes) tx.del(this.keys.global('token', old));
+    await tx
+      .set(this.keys.global('token', hash), JSON.stringify({ kind: 'owner', shopId: id }))
+      .hset(shopKey, 'ownerKeyHash', hash)
+      .exec();
+    return ownerKey;
+  }
+
+  /**
+   * A new webhook secret for a generic shop. The previous one keeps verifying
+   * for `graceMs` (the sender switches over later) unless `revokePrevious`.
+   */
+  async rotateWebhookSecret(
+    id: string,
+    options: { revokePrevious: boolean; graceMs: number },
+  ): Promise<{ webhookSecret: string; previousValidUntil: string | null }> {
+    const loaded = await this.load(id);
+    if (!loaded) throw notFound('Shop');
+    if (loaded.shop.platform !== 'generic')
+      throw new AppError(
+        409,
+        'not_generic',
+        `Only generic shops have a webhook secret Seatmate issues; a ${loaded.shop.platform} shop's secrets come from the platform: set them with PATCH /v1/shops/${id} credentials.`,
+      );
+    const webhookSecret = newWebhookSecret();
+    const { previousWebhookSecret, previousWebhookSecretUntil, ...rest } = loaded.credentials;
+    const until = this.clock.now() + options.graceMs;
+    const keepPrevious = !options.revokePrevious && options.graceMs > 0;
+    const credentials: Credentials = {
+      ...rest,
+      webhookSecret,
+      ...(keepPrevious
+        ? { previousWebhookSecret: rest.webhookSecret, previousWebhookSecretUntil: until }
+        : {}),
+    };
+    this.validateCredentials('generic', credentials);
+    await this.redis.hset(
+      this.keys.shop(id, 'shop'),
+      'credentials',
+      this.box.seal(JSON.stringify(credentials)),
+    );
+    this.cache.delete(id);
+    return {
+      webhookSecret,
+      previousValidUntil: keepPrevious ? new Date(until).toISOString() : null,
+    };
+  }
+
+  /** The owner key's hash; shops created before it was kept are found in the token index once. */
+  private async ownerKeyHashes(id: string): Promise<string[]> {
+    const stored = await this.redis.hget(this.keys.shop(id, 'shop'), 'ownerKeyHash');
+    if (stored) return [stored];
+    const found: string[] = [];
+    const prefix = this.keys.global('token', '');
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (batch.length === 0) continue;
+      const values = await this.redis.mget(...batch);
+      batch.forEach((key, i) => {
+        const record = values[i]
+          ? (JSON.parse(values[i]!) as { kind?: string; shopId?: string })
+          : null;
+        if (record?.kind === 'owner' && record.shopId === id) found.push(key.slice(prefix.length));
+      });
+    } while (cursor !== '0');
+    return found;
   }
 
   /** The plan in force for a month. */

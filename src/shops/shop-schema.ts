@@ -23,6 +23,24 @@ export const settingsSchema = z
   .object({
     busyNudge: z.boolean().default(false),
     slowReplySeconds: z.number().int().positive().default(100),
+    /**
+     * Reply locale for buyer messages with no script of their own ("？", "ok", an order id);
+     * without it, the shop's time zone decides (Taipei, Hong Kong, Macau: Traditional).
+     */
+    locale: z.enum(['zh-Hans', 'zh-Hant', 'en']).optional(),
+    /** The shop's own domains: the only ones a suggested reply may link to (none by default). */
+    linkDomains: z
+      .array(
+        z
+          .string()
+          .toLowerCase()
+          .regex(
+            /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}$/,
+            'must be a domain name',
+          ),
+      )
+      .max(20)
+      .optional(),
     /** The storefront widget's look (web platform): a greeting and the launcher colour. */
     widget: z
       .object({

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { conversationId } from '../../src/conversations/conversation-store';
 import { verifyStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
@@ -35,15 +35,15 @@ afterAll(async () => {
 
 type Shop = { id: string; webhookSecret: string };
 
-/** What the agent reads on each tactic chip: the source's Chinese term and its English name. */
+/** What an English-speaking agent reads on each tactic chip (the Chinese consoles use the source's terms). */
 const TACTIC_CHIPS: Record<string, string> = {
-  greeting: '问候 Greeting',
-  answer: '解答 Answer',
-  empathy: '共情 Empathy',
-  help_choose: '帮选 Help choose',
-  alternative_close: '二选一 Alternative close',
-  busy_nudge: '忙碌提示 Busy nudge',
-  follow_up: '跟进 Follow-up',
+  greeting: 'Greeting',
+  answer: 'Answer',
+  empathy: 'Empathy',
+  help_choose: 'Help choose',
+  alternative_close: 'Alternative close',
+  busy_nudge: 'Busy nudge',
+  follow_up: 'Follow-up',
 };
 
 async function shopWithAgent(name: string, agentName: string, input: Record<string, unknown> = {}) {
@@ -57,10 +57,17 @@ async function shopWithAgent(name: string, agentName: string, input: Record<stri
   return { shop, agent };
 }
 
-const DESK = { viewport: { width: 1280, height: 800 } };
-const PHONE = { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true };
+const DESK: BrowserContextOptions = { viewport: { width: 1280, height: 800 }, locale: 'en-US' };
+const PHONE: BrowserContextOptions = {
+  viewport: { width: 390, height: 844 },
+  hasTouch: true,
+  isMobile: true,
+  locale: 'en-US',
+};
+/** The agents' own setting: a desk browser in Simplified Chinese. */
+const CHINESE_DESK: BrowserContextOptions = { ...DESK, locale: 'zh-CN' };
 
-async function newPage(device: typeof DESK | typeof PHONE = DESK): Promise<Page> {
+async function newPage(device: BrowserContextOptions = DESK): Promise<Page> {
   const context = await chromium.browser.newContext(device);
   // Under the test timeout, so a stuck step fails with its own locator instead of a bare timeout.
   context.setDefaultTimeout(10_000);
@@ -77,10 +84,7 @@ async function newPage(device: typeof DESK | typeof PHONE = DESK): Promise<Page>
 }
 
 /** Signs in through the form and waits until the event stream is live. */
-async function openConsole(
-  token: string,
-  device: typeof DESK | typeof PHONE = DESK,
-): Promise<Page> {
+async function openConsole(token: string, device: BrowserContextOptions = DESK): Promise<Page> {
   const page = await newPage(device);
   await page.goto(`${h.url}/console`);
   await page.fill('#token-input', token);
@@ -371,9 +375,9 @@ describe('agent console', () => {
     expect(streamRequests.at(-1)).toMatch(/^\d+-\d+$/);
   });
 
-  it('renders a realistic morning at 1280x800 and saves docs/console.png', async () => {
+  it('renders a realistic morning at 1280x800 in Chinese and saves docs/console.png', async () => {
     const demo = await seedConsoleDemo(h, standIn.replyUrl);
-    const page = await openConsole(demo.token);
+    const page = await openConsole(demo.token, CHINESE_DESK);
     await demo.play();
     await page.waitForFunction(() => document.querySelectorAll('.conversation-row').length === 8);
     await page.locator(`.row-button[data-conversation-id="${demo.featured}"]`).click();
@@ -387,6 +391,8 @@ describe('agent console', () => {
     expect(await page.locator('.assignee', { hasText: 'Amy Chen' }).count()).toBeGreaterThan(0);
     expect(await page.locator('.conversation-row .timer.is-overdue').count()).toBeGreaterThan(0);
     expect(await page.textContent('#figure-rate')).toBe('100%');
+    expect(await page.textContent('#suggestions-title')).toBe('建议回复');
+    expect(await page.locator('.platform', { hasText: '网站' }).count()).toBeGreaterThan(0);
     // Let the alert flash settle so the picture shows the steady highlight.
     await page.waitForTimeout(4500);
     fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });

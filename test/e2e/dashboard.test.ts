@@ -79,7 +79,7 @@ describe('owner dashboard in headless Chromium', () => {
     expect(await figure('consultations')).toBe('40');
     expect(await figure('receptions')).toBe('30');
     expect(await figure('average-daily')).toBe('1.29');
-    expect(await figure('first-response')).toBe('40.0 s');
+    expect(await figure('first-response')).toBe('40 sec');
     expect(await figure('within-3-min')).toBe('75.0%');
     expect(await figure('conversion')).toBe('2.5%');
     expect(await figure('satisfaction')).toBe('4.50 / 5');
@@ -97,17 +97,26 @@ describe('owner dashboard in headless Chromium', () => {
 
     expect(await page.textContent('#estimate [data-total]')).toBe('¥2,500.00');
     expect(await page.textContent('#estimate-status')).toBe('draft');
-    expect(await page.textContent('#invoices tbody')).toContain('2026-03');
+    expect(await page.textContent('#invoices tbody')).toContain('March 2026');
+    expect(await page.locator('#invoices tr[data-month="2026-03"]').count()).toBe(1);
 
     // The busiest day is opened in the audit: the untrusted buyer id is shown as text, never markup.
     expect(await page.inputValue('#audit-date')).toBe('2026-03-05');
     expect(await page.locator('#audit tbody tr').count()).toBe(12);
     expect(await page.textContent('#audit tbody')).toContain('<i***)>');
+    // Times and durations as people read them, in the shop's time zone: no ISO stamps, no bare seconds.
+    const audit = (await page.textContent('#audit tbody'))!;
+    expect(audit).not.toMatch(/\d{4}-\d\d-\d\dT|\d+ s\b/);
+    expect(audit).toContain('Mar 5, 2026, 10:01 AM');
+    expect(audit).toContain('40 sec');
     expect(await page.locator('#audit img, #shop-name b').count()).toBe(0);
     expect(dialogs).toEqual([]);
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#audit-csv')]);
-    const csv = fs.readFileSync((await download.path())!, 'utf8').replace(/^\uFEFF/, '');
+    const bytes = fs.readFileSync((await download.path())!);
+    // The UTF-8 byte order mark survives the download: without it Excel garbles Chinese.
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const csv = bytes.toString('utf8').slice(1);
     expect(download.suggestedFilename()).toBe('consultations-2026-03-05.csv');
     expect(csv.split('\r\n')[0]).toBe('buyer,firstMessageAt,firstResponseSeconds,converted');
     expect(csv).toContain('bu***-1,2026-03-05T10:01:00+08:00,40,true');
@@ -132,6 +141,40 @@ describe('owner dashboard in headless Chromium', () => {
       390,
     );
     expect(await page.locator('#chart rect.bar-c').count()).toBe(31);
+    await context.close();
+  });
+
+  it('keeps the chart readable on a 375 px phone: every label at least 11 px on screen', async () => {
+    const context = await chromium.browser.newContext({
+      viewport: { width: 375, height: 667 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      locale: 'zh-CN',
+    });
+    await context.addInitScript(
+      (key) => sessionStorage.setItem('seatmate.ownerKey', key),
+      shop.ownerKey,
+    );
+    const page = await context.newPage();
+    await page.goto(`${h.url}/dashboard`);
+    await page.waitForSelector('#chart svg text');
+    const sizes = await page.$$eval('#chart svg text', (texts) =>
+      texts.map((text) => {
+        const svg = (text as SVGTextElement).ownerSVGElement!;
+        const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+        return { text: text.textContent, px: parseFloat(getComputedStyle(text).fontSize) * scale };
+      }),
+    );
+    expect(sizes.length).toBeGreaterThan(5);
+    for (const size of sizes) expect(size.px, size.text ?? '').toBeGreaterThanOrEqual(11);
+    // Day labels do not run into each other.
+    const days = await page.$$eval('#chart svg text[text-anchor="middle"]:not(.avg-label)', (t) =>
+      t.map((n) => n.getBoundingClientRect()).map((r) => ({ left: r.left, right: r.right })),
+    );
+    for (let i = 1; i < days.length; i++) expect(days[i]!.left).toBeGreaterThan(days[i - 1]!.right);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      375,
+    );
     await context.close();
   });
 

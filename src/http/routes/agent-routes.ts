@@ -5,7 +5,7 @@ import { PRESENCE_STATUSES } from '../../agents/presence';
 import { validate } from '../../platforms/json-body';
 import { notFound } from '../../shared/errors';
 import { dayOf, isDay } from '../../shared/shop-calendar';
-import { requireAdmin, requireAgent } from '../auth';
+import { requireAgent, requirePermission } from '../auth';
 import { readJson } from '../json-request';
 import type { HttpServices } from '../services';
 
@@ -129,7 +129,7 @@ export function agentRoutes(services: HttpServices): Router {
   });
 
   router.get('/v1/agents/:agentId/stats', async (ctx) => {
-    requireAdmin(ctx);
+    requirePermission(ctx, 'read');
     const { date } = validate(ctx.query, statsQuery);
     if (!(await agents.get(ctx.params.agentId!))) throw notFound('Agent');
     ctx.body = await responseClock.figures(

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { assistRequestSchema } from '../../assist/assist-request-schema';
+import { shopDefaultLocale } from '../../assist/locale-detection';
 import { AppError } from '../../shared/errors';
 import { principalOf, requireShopAccess } from '../auth';
 import { readJson } from '../json-request';
@@ -35,7 +36,11 @@ export function assistRoutes({ assistant, shops }: HttpServices): Router {
       history: input.history,
       locale: input.locale,
       catalog: shop?.catalog,
-      settings: { busyNudge: shop?.settings.busyNudge ?? false },
+      settings: {
+        busyNudge: shop?.settings.busyNudge ?? false,
+        locale: shop ? shopDefaultLocale(shop.settings.locale, shop.timezone) : undefined,
+        linkDomains: shop?.settings.linkDomains,
+      },
     });
   });
 

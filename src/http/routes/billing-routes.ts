@@ -1,21 +1,27 @@
 import Router from '@koa/router';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { InvoiceBook } from '../../billing/invoice-book';
 import { csvDocument, invoiceToCsv } from '../../billing/invoice-csv';
 import type { MonthClose } from '../../billing/month-close';
+import { buildMonthReport, monthReportToCsv } from '../../billing/month-report';
+import { planSchema } from '../../billing/plan-schema';
 import { auditToCsv, consultationAudit } from '../../metering/consultation-audit';
 import type { ConsultationMeter } from '../../metering/consultation-meter';
 import type { OvertimeLog } from '../../metering/overtime-log';
 import { buildUsageReport } from '../../metering/usage-report';
+import { jobIds, type MonthCloseJob } from '../../pipeline/queues';
 import { validate } from '../../platforms/json-body';
 import type { Clock } from '../../shared/clock';
-import { notFound } from '../../shared/errors';
+import { AppError, notFound } from '../../shared/errors';
 import type { RedisKeys } from '../../shared/redis';
 import { isDay, isMonth, monthOf } from '../../shared/shop-calendar';
 import type { ShopRegistry } from '../../shops/shop-registry';
-import { principalOf, requireAdmin, requireShopAccess } from '../auth';
+import { noteAudit } from '../audit-trail';
+import { principalOf, requirePermission, requireShopAccess } from '../auth';
+import { sendCsv, wantsCsv } from '../csv-response';
 import { readJson } from '../json-request';
 
 export interface BillingRouteDeps {
@@ -27,6 +33,8 @@ export interface BillingRouteDeps {
   invoices: InvoiceBook;
   overtime: OvertimeLog;
   monthClose: MonthClose;
+  queue: Queue<MonthCloseJob>;
+  billingTimezone: string;
 }
 
 const month = z.string().refine(isMonth, { message: 'must be YYYY-MM' });
@@ -47,6 +55,9 @@ const overtimeBody = z
   })
   .strict();
 const closeBody = z.object({ month }).strict();
+const reportQuery = z.object({ month: month.optional() });
+const closePreviewQuery = z.object({ month });
+const planPreviewBody = z.object({ plan: planSchema, month: month.optional() }).strict();
 
 /** The billing operations, listed in /openapi.json with the schemas that validate them. */
 export const billingOperations = [
@@ -88,18 +99,38 @@ export const billingOperations = [
     summary: 'Finalise every shop invoice of an ended month (admin); idempotent',
     body: closeBody,
   },
+  {
+    method: 'get',
+    path: '/v1/billing/close-preview',
+    summary: 'What a month close would do now, shop by shop, writing nothing (admin or supervisor)',
+    query: closePreviewQuery,
+  },
+  {
+    method: 'post',
+    path: '/v1/billing/close-jobs',
+    summary: 'Start a month close in the background (admin); 202 with the job id to poll',
+    body: closeBody,
+  },
+  {
+    method: 'get',
+    path: '/v1/billing/close-jobs/{jobId}',
+    summary: 'A month close job: state, progress (done/total) and, once over, its report',
+  },
+  {
+    method: 'get',
+    path: '/v1/reports/month',
+    summary:
+      'The month across shops: consultations, tier, estimate or final total, response, conversion, satisfaction, targets (admin or supervisor; Accept: text/csv for CSV)',
+    query: reportQuery,
+  },
+  {
+    method: 'post',
+    path: '/v1/shops/{shopId}/plan-preview',
+    summary:
+      "What another plan would bill for the shop's month as it stands (admin or supervisor); nothing is changed",
+    body: planPreviewBody,
+  },
 ];
-
-/** Does the client ask for CSV rather than JSON (Accept: text/csv)? */
-function wantsCsv(ctx: Context): boolean {
-  return ctx.accepts('application/json', 'text/csv') === 'text/csv';
-}
-
-function sendCsv(ctx: Context, filename: string, body: string): void {
-  ctx.type = 'text/csv; charset=utf-8';
-  ctx.set('Content-Disposition', `attachment; filename="${filename}"`);
-  ctx.body = body;
-}
 
 /** Owner-facing usage, audit and invoices; operator overtime and month close. Rules live in the services. */
 export function billingRoutes(deps: BillingRouteDeps): Router {
@@ -188,7 +219,7 @@ export function billingRoutes(deps: BillingRouteDeps): Router {
   });
 
   router.post('/v1/shops/:shopId/overtime', async (ctx) => {
-    requireAdmin(ctx);
+    requirePermission(ctx, 'closeMonths');
     const shop = await shops.require(ctx.params.shopId!);
     const input = await readJson(ctx, overtimeBody);
     await deps.overtime.record(shop.id, input.date, input.hours);
@@ -196,12 +227,85 @@ export function billingRoutes(deps: BillingRouteDeps): Router {
     const late = await invoices.noteLateEvent(shop.id, `overtime:${input.date}:${input.hours}`, [
       month,
     ]);
+    noteAudit(ctx, { details: { date: input.date, hours: input.hours } });
     ctx.body = { shopId: shop.id, date: input.date, hours: input.hours, late: late.length > 0 };
   });
 
-  router.post('/v1/billing/close', async (ctx) => {
-    requireAdmin(ctx);
+  router.get('/v1/reports/month', async (ctx) => {
+    requirePermission(ctx, 'read');
+    const query = validate(ctx.query, reportQuery);
+    const report = await buildMonthReport(
+      deps,
+      query.month ?? monthOf(clock.now(), deps.billingTimezone),
+    );
+    if (wantsCsv(ctx)) return sendCsv(ctx, `month-${report.month}.csv`, monthReportToCsv(report));
+    ctx.body = report;
+  });
+
+  router.post('/v1/shops/:shopId/plan-preview', async (ctx) => {
+    requirePermission(ctx, 'read');
+    const shop = await shops.require(ctx.params.shopId!);
+    const input = await readJson(ctx, planPreviewBody);
+    const at = input.month ?? monthOf(clock.now(), shop.timezone);
+    ctx.body = {
+      current: (await invoices.withCounters(shop, at)).invoice,
+      proposed: await invoices.preview(shop, at, input.plan),
+    };
+  });
+
+  router.get('/v1/billing/close-preview', async (ctx) => {
+    requirePermission(ctx, 'read');
+    const query = validate(ctx.query, closePreviewQuery);
+    ctx.body = await deps.monthClose.preview(query.month);
+  });
+
+  router.post('/v1/billing/close-jobs', async (ctx) => {
+    requirePermission(ctx, 'closeMonths');
     const input = await readJson(ctx, closeBody);
+    const preview = await deps.monthClose.preview(input.month);
+    if (!preview.monthEnded)
+      throw new AppError(
+        409,
+        'month_not_ended',
+        `${input.month} has not ended yet in ${deps.billingTimezone}; close it once it is over.`,
+        { details: { month: input.month, billingTimezone: deps.billingTimezone } },
+      );
+    const job = await deps.queue.add(
+      'close-month',
+      { month: input.month },
+      // The operator watches this run and can start another: no silent retries behind the page.
+      { jobId: jobIds.monthCloseManual(input.month, clock.now()), attempts: 1 },
+    );
+    noteAudit(ctx, { target: job.id, details: { month: input.month } });
+    ctx.status = 202;
+    ctx.body = { jobId: job.id, month: input.month, state: 'waiting' };
+  });
+
+  router.get('/v1/billing/close-jobs/:jobId', async (ctx) => {
+    requirePermission(ctx, 'read');
+    const job = await deps.queue.getJob(ctx.params.jobId!);
+    if (!job) throw notFound('Close job');
+    const progress = (typeof job.progress === 'object' ? job.progress : {}) as {
+      done?: number;
+      total?: number;
+      report?: unknown;
+    };
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = {
+      jobId: job.id,
+      month: job.data.month ?? null,
+      state: await job.getState(),
+      done: progress.done ?? 0,
+      total: progress.total ?? null,
+      report: job.returnvalue ?? progress.report ?? null,
+      failedReason: job.failedReason ?? null,
+    };
+  });
+
+  router.post('/v1/billing/close', async (ctx) => {
+    requirePermission(ctx, 'closeMonths');
+    const input = await readJson(ctx, closeBody);
+    noteAudit(ctx, { details: { month: input.month } });
     ctx.body = await deps.monthClose.close(input.month);
   });
 

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { AppError, notFound } from '../../shared/errors';
-import { requireAdmin } from '../auth';
+import { noteAudit } from '../audit-trail';
+import { requirePermission } from '../auth';
 import { buildOpenApi } from '../openapi';
 import type { HttpServices } from '../services';
 
@@ -67,13 +68,26 @@ export function opsRoutes(services: HttpServices): Router {
   return router;
 }
 
+export const opsOperations = [
+  {
+    method: 'get',
+    path: '/v1/ops/failed-jobs',
+    summary: 'Jobs of every queue that failed permanently (admin or supervisor)',
+  },
+  {
+    method: 'post',
+    path: '/v1/ops/failed-jobs/{queue}/{jobId}/retry',
+    summary: 'Retry a failed job (admin)',
+  },
+];
+
 /** Operator views of the queues, behind the bearer auth of /v1. */
 export function opsAdminRoutes({ queues }: HttpServices): Router {
   const router = new Router();
 
   /** Jobs that failed for good: visible to the operator, retried by hand if wanted. */
   router.get('/v1/ops/failed-jobs', async (ctx) => {
-    requireAdmin(ctx);
+    requirePermission(ctx, 'read');
     const out = [];
     for (const [name, queue] of Object.entries(queues)) {
       for (const job of await queue.getFailed(0, 99)) {
@@ -92,7 +106,7 @@ export function opsAdminRoutes({ queues }: HttpServices): Router {
   });
 
   router.post('/v1/ops/failed-jobs/:queue/:jobId/retry', async (ctx) => {
-    requireAdmin(ctx);
+    requirePermission(ctx, 'retryJobs');
     const queue = Object.hasOwn(queues, ctx.params.queue!)
       ? queues[ctx.params.queue as keyof typeof queues]
       : undefined;
@@ -101,6 +115,11 @@ export function opsAdminRoutes({ queues }: HttpServices): Router {
     if (!(await job.isFailed()))
       throw new AppError(409, 'not_failed', 'Only a failed job can be retried.');
     await job.retry('failed');
+    const jobShop = (job.data as { shopId?: string }).shopId;
+    noteAudit(ctx, {
+      shops: jobShop ? [jobShop] : [],
+      details: { queue: ctx.params.queue, name: job.name },
+    });
     ctx.status = 202;
     ctx.body = { id: job.id, status: 'retrying' };
   });

@@ -7,28 +7,33 @@ import { notFound } from '../../shared/errors';
 
 const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
 const PAGES = ['console', 'dashboard'] as const;
+/** Files shared by the pages (the language catalogs and their loader), served without an index. */
+const SHARED = ['i18n'] as const;
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml',
+  '.json': 'application/json; charset=utf-8',
 };
 
 /**
- * The agent console and the owner dashboard: static files, no inline script,
+ * The agent console and the owner dashboard (and the language catalogs they
+ * share, under /i18n): static files, no inline script,
  * and a Content-Security-Policy that forbids any other origin, so buyer text
  * that slipped past escaping still cannot run.
  */
 export function pageRoutes(): Router {
   const router = new Router();
+  // blob: images are media thumbnails the console fetched with the agent's token (never a bare URL).
   const security = {
     'Content-Security-Policy':
-      "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+      "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
   };
 
-  for (const page of PAGES) {
+  for (const page of [...PAGES, ...SHARED]) {
     const dir = path.join(WEB_ROOT, page);
     if (!fs.existsSync(dir)) continue;
     // Read once at start: the assets are small and fixed for a release.
@@ -42,7 +47,7 @@ export function pageRoutes(): Router {
       ctx.type = TYPES[path.extname(name)] ?? 'application/octet-stream';
       ctx.body = body;
     };
-    router.get(`/${page}`, (ctx) => send(ctx, 'index.html'));
+    if (files.has('index.html')) router.get(`/${page}`, (ctx) => send(ctx, 'index.html'));
     router.get(`/${page}/:file`, (ctx) => send(ctx, ctx.params.file!));
   }
   return router;

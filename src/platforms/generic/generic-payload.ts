@@ -43,8 +43,21 @@ export const genericPayload = z.discriminatedUnion('type', [
   }),
 ]);
 
+/** Seatmate refuses webhook secrets with fewer random bytes than this, generated or given. */
+export const MIN_SECRET_BYTES = 24;
+
+const webhookSecret = z
+  .string()
+  .startsWith('whsec_', { message: 'must start with whsec_' })
+  .refine((s) => Buffer.from(s.slice('whsec_'.length), 'base64').length >= MIN_SECRET_BYTES, {
+    message: `must be whsec_ followed by the base64 of at least ${MIN_SECRET_BYTES} random bytes`,
+  });
+
 export const genericCredentials = z.object({
-  webhookSecret: z.string().startsWith('whsec_', { message: 'must start with whsec_' }),
+  webhookSecret,
+  /** The secret before the last rotation, still accepted until `previousWebhookSecretUntil` (ms). */
+  previousWebhookSecret: webhookSecret.optional(),
+  previousWebhookSecretUntil: z.number().int().optional(),
   /** Where replies are POSTed, signed with the same secret. */
   replyUrl: z.url({ message: 'must be an absolute http(s) URL' }).optional(),
 });

@@ -9,7 +9,17 @@ export const genericAdapter: PlatformAdapter<GenericCredentials> = {
   credentialsSchema: genericCredentials,
 
   verify(request, credentials) {
-    verifyStandardWebhook(credentials.webhookSecret, request.headers, request.rawBody, request.now);
+    const previous =
+      credentials.previousWebhookSecret &&
+      request.now < (credentials.previousWebhookSecretUntil ?? 0)
+        ? [credentials.previousWebhookSecret]
+        : [];
+    verifyStandardWebhook(
+      [credentials.webhookSecret, ...previous],
+      request.headers,
+      request.rawBody,
+      request.now,
+    );
   },
 
   parse(request) {

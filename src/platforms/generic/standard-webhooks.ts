@@ -30,7 +30,7 @@ export function signStandardWebhook(
  * may match, so a sender can sign with an old and a new secret while rotating.
  */
 export function verifyStandardWebhook(
-  secret: string,
+  secret: string | readonly string[],
   headers: Record<string, string | undefined>,
   rawBody: Buffer,
   nowMs: number,
@@ -56,11 +56,14 @@ export function verifyStandardWebhook(
       `webhook-timestamp is more than ${TIMESTAMP_TOLERANCE_SECONDS} s from now; check the sender's clock.`,
     );
   }
-  const expected = signStandardWebhook(secret, id, timestampText, rawBody);
+  // Several secrets while a rotated one is in its grace period: any of them may have signed.
+  const expected = (typeof secret === 'string' ? [secret] : secret).map((s) =>
+    signStandardWebhook(s, id, timestampText, rawBody),
+  );
   const matched = signatures
     .split(' ')
     .filter((candidate) => candidate.startsWith('v1,'))
-    .some((candidate) => safeEqual(candidate, expected));
+    .some((candidate) => expected.some((e) => safeEqual(candidate, e)));
   if (!matched)
     throw new AppError(
       401,

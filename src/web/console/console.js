@@ -1,40 +1,40 @@
 // The agent console: one page, no framework. Buyer text is untrusted, so the
 // DOM is only ever built with createElement + textContent, never innerHTML.
+// Every word on the page comes from the locale's catalog (../i18n).
 
+import { chosenLocale, languageSwitch, loadI18n } from '/i18n/i18n.js';
+import { beep, notificationsSupported, notify, setTitleCount } from './alerts.js';
 import { openEventStream } from './event-stream.js';
+import { fillPhrase, filterPhrases, slashQuery } from './quick-phrases.js';
+import { sessionStore } from './session-store.js';
 
 const TOKEN_KEY = 'seatmate.agentToken';
+const SOUND_KEY = 'seatmate.sound';
+const NOTIFY_ASKED_KEY = 'seatmate.notificationsAsked';
 
-const TACTICS = {
-  greeting: '问候 Greeting',
-  answer: '解答 Answer',
-  empathy: '共情 Empathy',
-  help_choose: '帮选 Help choose',
-  alternative_close: '二选一 Alternative close',
-  busy_nudge: '忙碌提示 Busy nudge',
-  follow_up: '跟进 Follow-up',
-};
+/** Generic shops say which marketplace they bridge; every other platform is its own badge. */
+const BADGE_KINDS = new Set([
+  'whatsapp',
+  'messenger',
+  'line',
+  'wechat',
+  'telegram',
+  'taobao',
+  'tmall',
+  'jd',
+  'pinduoduo',
+  'douyin',
+  'shopify',
+  'web',
+]);
 
-const STAGES = {
-  browsing: 'Browsing',
-  interested: 'Interested',
-  ready: 'Ready to buy',
-  hesitating: 'Hesitating',
-  complaint: 'Complaint',
-  after_sale: 'After sale',
-};
-
-const PLATFORMS = {
-  generic: 'Web',
-  whatsapp: 'WhatsApp',
-  messenger: 'Messenger',
-  line: 'LINE',
-  wechat: 'WeChat',
-  telegram: 'Telegram',
-  web: '网站 Web',
-};
+const MEDIA_TYPES = new Set(['image', 'audio', 'voice', 'video', 'file', 'sticker', 'location']);
 
 const $ = (id) => document.getElementById(id);
+
+/** Set once the catalog has loaded, before anything renders. */
+let i18n;
+const t = (key, vars) => i18n.t(key, vars);
 
 const state = {
   token: null,
@@ -52,17 +52,39 @@ const state = {
   alert: null,
   /** The suggestion being edited in the composer, so the reply counts as "edited". */
   editing: null,
+  /** conversationId -> {fromName, note}: transfers received, shown until the conversation is answered. */
+  transfers: new Map(),
+  /** conversationId -> buyer context (orders, rating, earlier conversations, products). */
+  contexts: new Map(),
+  /** The agent's quick phrases (own and their shops'), loaded at sign-in. */
+  phrases: [],
+  picker: { open: false, items: [], index: 0 },
   stream: null,
+  sound: localStorage.getItem(SOUND_KEY) !== 'off',
+  /** Set after the first list load: buyers already waiting then are not "new". */
+  listLoaded: false,
 };
+
+/** The tab's working state (open conversation, drafts) survives a reload; sign-out clears it. */
+const session = sessionStore('seatmate.console');
 
 // ---------------------------------------------------------------- API
 
 class ApiError extends Error {
   constructor(status, body) {
-    super(body?.error?.message ?? `The service answered ${status}.`);
+    super(body?.error?.message ?? '');
     this.status = status;
     this.code = body?.error?.code ?? null;
+    this.details = body?.error?.details ?? {};
   }
+}
+
+/** What an agent reads for a failed call: the service's code in their language, else its status. */
+function errorText(error) {
+  if (error.code && i18n.has(`error.${error.code}`))
+    return t(`error.${error.code}`, { name: error.details?.agentName ?? t('transfer.aColleague') });
+  if (error instanceof ApiError) return t('error.status', { status: String(error.status) });
+  return t('error.network');
 }
 
 async function api(path, { method = 'GET', body } = {}) {
@@ -76,7 +98,7 @@ async function api(path, { method = 'GET', body } = {}) {
   const payload = await response.json().catch(() => null);
   if (response.status === 401 && state.me) {
     // The token was revoked while signed in: nothing else will work.
-    signOut('Your token is no longer valid. Sign in again.');
+    signOut(t('signIn.revoked'));
   }
   if (!response.ok) throw new ApiError(response.status, payload);
   return payload;
@@ -96,10 +118,10 @@ async function signIn(token) {
     sessionStorage.removeItem(TOKEN_KEY);
     showSignInError(
       error.status === 401
-        ? 'That token is unknown or has been revoked.'
+        ? t('signIn.unknownToken')
         : error.status === 403
-          ? 'This is not an agent token.'
-          : `Could not sign in: ${error.message}`,
+          ? t('signIn.notAgent')
+          : t('signIn.failed', { reason: errorText(error) }),
     );
     return;
   } finally {
@@ -110,42 +132,82 @@ async function signIn(token) {
   $('agent-name').textContent = state.me.name;
   $('sign-in').hidden = true;
   $('workspace').hidden = false;
+  renderPresence(presenceOf(state.me));
+  renderAlertSettings();
   state.stream = connectEvents();
   void refreshStats();
+  void loadPhrases();
+  // The conversation that was open before a reload opens again (once the list has it).
+  state.selectedId = session.selected;
 }
 
 function signOut(message) {
   state.stream?.stop();
   state.stream = null;
   sessionStorage.removeItem(TOKEN_KEY);
-  Object.assign(state, { token: null, me: null, selectedId: null, editing: null, alert: null });
-  state.conversations.clear();
-  state.replies.clear();
-  state.alerted.clear();
-  state.closed.clear();
+  session.clear();
+  Object.assign(state, {
+    token: null,
+    me: null,
+    selectedId: null,
+    editing: null,
+    alert: null,
+    phrases: [],
+    listLoaded: false,
+  });
+  for (const collection of [
+    state.conversations,
+    state.replies,
+    state.alerted,
+    state.closed,
+    state.transfers,
+    state.contexts,
+  ])
+    collection.clear();
   $('workspace').hidden = true;
   $('sign-in').hidden = false;
   document.body.classList.remove('show-conversation');
   $('conversation-list').replaceChildren();
   renderAlert();
+  closePicker();
   $('composer-text').value = '';
+  updateTitle();
   showSignInError(message ?? null);
   $('token-input').focus();
 }
 
 function showSignInError(message) {
-  const el = $('sign-in-error');
-  el.textContent = message ?? '';
-  el.hidden = !message;
+  const node = $('sign-in-error');
+  node.textContent = message ?? '';
+  node.hidden = !message;
+}
+
+// ---------------------------------------------------------------- presence
+
+function presenceOf(me) {
+  return me?.presence?.status ?? me?.presence ?? me?.status ?? 'online';
+}
+
+function renderPresence(status) {
+  const select = $('presence');
+  // "offline" is what colleagues see once every stream of yours is closed; here you are connected.
+  select.value = status === 'away' ? 'away' : 'online';
+  select.dataset.status = select.value;
+}
+
+async function setPresence(status) {
+  try {
+    await api('/v1/agent/presence', { method: 'PUT', body: { status } });
+    renderPresence(status);
+    showNotice(t(status === 'away' ? 'presence.nowAway' : 'presence.nowOnline'));
+  } catch (error) {
+    renderPresence(presenceOf(state.me));
+    showNotice(t('presence.failed', { reason: errorText(error) }));
+  }
+  if (state.me) state.me.presence = $('presence').value;
 }
 
 // ---------------------------------------------------------------- live events
-
-const CONNECTION_LABELS = {
-  connecting: 'Connecting…',
-  live: 'Live',
-  reconnecting: 'Reconnecting…',
-};
 
 function connectEvents() {
   return openEventStream({
@@ -153,46 +215,68 @@ function connectEvents() {
     token: state.token,
     onEvent,
     onState(connection, resumed) {
-      $('connection').dataset.state = connection;
-      $('connection').textContent = CONNECTION_LABELS[connection];
+      renderConnection(connection);
       // Load the list once the stream is open, so no event falls between the two; a resumed stream replays what it missed.
       if (connection === 'live' && !resumed) void refreshList();
     },
-    onUnauthorized: () => signOut('Your token is no longer valid. Sign in again.'),
+    onUnauthorized: () => signOut(t('signIn.revoked')),
   });
 }
 
+function renderConnection(connection) {
+  const node = $('connection');
+  node.dataset.state = connection;
+  node.textContent = t(`connection.${connection}`);
+}
+
+/**
+ * One handler per live event type, reading only the fields the typed event
+ * map (src/agents/live-events.ts) declares; test/e2e/console-events.test.ts
+ * checks the names below against it.
+ */
+const EVENT_HANDLERS = {
+  message(data) {
+    // A buyer writing again reopens a closed conversation.
+    if (data.message?.from === 'buyer') state.closed.delete(data.conversationId);
+    void refreshConversation(data.conversationId);
+  },
+  suggestion(data) {
+    void refreshConversation(data.conversationId);
+  },
+  conversation(data) {
+    const id = data.conversationId;
+    if (data.change === 'closed') return forget(id);
+    if (data.change === 'transferred' && data.toAgentId === state.me?.id) {
+      state.transfers.set(id, {
+        fromName: data.fromAgentName ?? null,
+        note: data.note ?? null,
+      });
+      newBuyerAlert(id, 'transfer');
+    }
+    void refreshConversation(id);
+    if (data.change === 'answered') {
+      state.transfers.delete(id);
+      void refreshStats();
+    }
+  },
+  reply(data) {
+    onReplyStatus(data.replyId, data.status, data.error ?? null);
+  },
+  alert(data) {
+    raiseAlert(data.conversationId, data.waitingSeconds, data.thresholdSeconds);
+  },
+  presence(data) {
+    if (data.agentId === state.me?.id) renderPresence(data.status);
+  },
+  reset() {
+    // Offline longer than the server keeps events: the server's list is the truth again.
+    state.closed.clear();
+    void refreshList();
+  },
+};
+
 function onEvent(type, data) {
-  const id = data.conversationId;
-  switch (type) {
-    case 'message':
-      // A buyer writing again reopens a closed conversation.
-      if (data.message?.from === 'buyer') state.closed.delete(id);
-      void refreshConversation(id);
-      break;
-    case 'suggestion':
-      void refreshConversation(id);
-      break;
-    case 'conversation':
-      if (data.change === 'closed') {
-        forget(id);
-      } else {
-        void refreshConversation(id);
-        if (data.change === 'answered') void refreshStats();
-      }
-      break;
-    case 'reply':
-      onReplyStatus(data.replyId, data.status, data.error ?? null);
-      break;
-    case 'alert':
-      raiseAlert(id, data.waitingSeconds, data.thresholdSeconds);
-      break;
-    case 'reset':
-      // Offline longer than the server keeps events: the server's list is the truth again.
-      state.closed.clear();
-      void refreshList();
-      break;
-  }
+  EVENT_HANDLERS[type]?.(data);
 }
 
 // ---------------------------------------------------------------- data
@@ -208,8 +292,13 @@ async function refreshList() {
       if (!state.closed.has(summary.conversationId))
         state.conversations.set(summary.conversationId, { ...summary, seenAt });
     }
-    renderList();
-    renderConversation();
+    state.listLoaded = true;
+    if (state.selectedId && !state.conversations.has(state.selectedId)) {
+      // The conversation open before a reload may be closed by now, or not in the list yet.
+      await refreshConversation(state.selectedId);
+      if (!state.conversations.has(state.selectedId)) state.selectedId = null;
+    }
+    select(state.selectedId, { keepComposer: true });
     // The list carries only the last few messages; the open conversation shows more.
     if (state.selectedId) void refreshConversation(state.selectedId);
   } catch (error) {
@@ -234,7 +323,10 @@ function refreshConversation(id) {
         const summary = await api(`/v1/agent/conversations/${encodeURIComponent(id)}`);
         // Signed out (or in as someone else), or closed, while this was in flight.
         if (state.token !== token || state.closed.has(id)) return;
+        const before = state.conversations.get(id);
         state.conversations.set(id, { ...summary, seenAt: performance.now() });
+        if (state.listLoaded && summary.waiting && !before?.waiting && isForMe(summary))
+          newBuyerAlert(id, 'buyer');
         renderList();
         if (id === state.selectedId) renderConversation();
       } while (entry.again);
@@ -248,26 +340,53 @@ function refreshConversation(id) {
   return entry.promise;
 }
 
+function isForMe(summary) {
+  return !summary.assignedTo || summary.assignedTo.agentId === state.me?.id;
+}
+
 async function refreshStats() {
   try {
     const stats = await api('/v1/agent/stats');
-    $('figure-answered').textContent = String(stats.consultationsAnswered);
+    $('figure-answered').textContent = i18n.number(stats.consultationsAnswered);
     $('figure-first-response').textContent =
       stats.averageFirstResponseSeconds === null
         ? '–'
-        : spokenDuration(stats.averageFirstResponseSeconds);
+        : i18n.duration(stats.averageFirstResponseSeconds);
     $('figure-rate').textContent =
-      stats.within3MinRate === null ? '–' : `${Math.round(stats.within3MinRate * 100)}%`;
-    $('figure-saved').textContent = spokenDuration(stats.typingSecondsSaved);
+      stats.within3MinRate === null ? '–' : i18n.percent(stats.within3MinRate, 0);
+    $('figure-saved').textContent = i18n.duration(stats.typingSecondsSaved);
   } catch (error) {
     console.warn('figures not refreshed', error);
   }
+}
+
+async function loadPhrases() {
+  try {
+    const body = await api('/v1/agent/quick-phrases');
+    state.phrases = body.phrases ?? body.quickPhrases ?? [];
+  } catch (error) {
+    state.phrases = [];
+    console.warn('quick phrases not loaded', error);
+  }
+}
+
+/** Orders, rating, earlier conversations and products, fetched when a conversation opens. */
+async function loadContext(id) {
+  try {
+    const context = await api(`/v1/agent/conversations/${encodeURIComponent(id)}/context`);
+    state.contexts.set(id, context);
+  } catch (error) {
+    state.contexts.set(id, { error: errorText(error) });
+  }
+  if (id === state.selectedId) renderContext();
 }
 
 function forget(id) {
   state.closed.add(id);
   state.conversations.delete(id);
   state.alerted.delete(id);
+  state.transfers.delete(id);
+  session.saveDraft(id, '');
   if (state.selectedId === id) select(null);
   renderList();
 }
@@ -279,42 +398,42 @@ function secondsWaiting(summary) {
   return summary.secondsWaiting + Math.floor((performance.now() - summary.seenAt) / 1000);
 }
 
-function duration(totalSeconds) {
+/** A clock for the waiting timers: "1:05", then "2:03:09" past an hour. */
+function clock(totalSeconds) {
   const s = Math.max(0, Math.round(totalSeconds));
-  if (s < 3600) return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
-/** A figure rather than a clock: "41 s", "3 min 5 s", "1 h 12 min". */
-function spokenDuration(totalSeconds) {
-  const s = Math.max(0, Math.round(totalSeconds));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return s % 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s / 60} min`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  const mm = String(Math.floor((s % 3600) / 60));
+  const ss = String(s % 60).padStart(2, '0');
+  if (s < 3600) return `${mm}:${ss}`;
+  return `${Math.floor(s / 3600)}:${mm.padStart(2, '0')}:${ss}`;
 }
 
 /** Updates every timer in place once a second; re-rendering rows would lose focus and flicker. */
 function tickTimers() {
-  for (const el of document.querySelectorAll('[data-timer-for]')) {
-    const summary = state.conversations.get(el.dataset.timerFor);
-    if (summary) paintTimer(el, summary);
+  for (const node of document.querySelectorAll('[data-timer-for]')) {
+    const summary = state.conversations.get(node.dataset.timerFor);
+    if (summary) paintTimer(node, summary);
   }
 }
 
-function paintTimer(el, summary) {
+function paintTimer(node, summary) {
   if (!summary.waiting) {
-    el.textContent = 'Answered';
-    el.className = 'timer is-answered';
-    el.removeAttribute('aria-label');
+    node.textContent = t('timer.answered');
+    node.className = 'timer is-answered';
+    node.removeAttribute('aria-label');
     return;
   }
   const seconds = secondsWaiting(summary);
   const overdue = seconds >= summary.slowReplySeconds;
-  el.textContent = duration(seconds);
-  el.className = overdue ? 'timer is-waiting is-overdue' : 'timer is-waiting';
-  el.setAttribute(
+  node.textContent = clock(seconds);
+  node.className = overdue ? 'timer is-waiting is-overdue' : 'timer is-waiting';
+  node.setAttribute(
     'aria-label',
-    `Waiting ${duration(seconds)}${overdue ? `, past the shop's ${summary.slowReplySeconds} s limit` : ''}`,
+    overdue
+      ? t('timer.overdueLabel', {
+          waited: i18n.duration(seconds),
+          limit: i18n.duration(summary.slowReplySeconds),
+        })
+      : t('timer.waitingLabel', { waited: i18n.duration(seconds) }),
   );
 }
 
@@ -339,9 +458,62 @@ function renderAlert() {
   if (!state.alert) return;
   const { conversationId, waitingSeconds, thresholdSeconds } = state.alert;
   const summary = state.conversations.get(conversationId);
-  const who = summary ? `${buyerLabel(summary)} · ${summary.shop.name}` : 'A buyer';
-  $('alert-text').textContent =
-    `${who} has waited ${duration(waitingSeconds)} (shop limit ${duration(thresholdSeconds)}).`;
+  const who = summary
+    ? data('span', null, `${buyerLabel(summary)} · ${summary.shop.name}`)
+    : t('alert.aBuyer');
+  $('alert-text').replaceChildren(
+    ...i18n.nodes('alert.waited', {
+      who,
+      waited: i18n.duration(waitingSeconds),
+      limit: i18n.duration(thresholdSeconds),
+    }),
+  );
+}
+
+let noticeTimer = null;
+/** A passing message in the agent's language (presence changed, transfer sent...). */
+function showNotice(...parts) {
+  $('notice-text').replaceChildren(...parts);
+  $('notice-banner').hidden = false;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => {
+    $('notice-banner').hidden = true;
+  }, 8000);
+}
+
+/** A new buyer is waiting (or a colleague handed one over): sound, desktop notification. */
+function newBuyerAlert(id, kind) {
+  if (state.sound) beep();
+  const summary = state.conversations.get(id);
+  const who = summary ? `${buyerLabel(summary)} · ${summary.shop.name}` : t('alert.aBuyer');
+  notify(
+    t(kind === 'transfer' ? 'notify.transferTitle' : 'notify.newBuyerTitle'),
+    kind === 'transfer' ? t('notify.transferBody', { who }) : t('notify.newBuyerBody', { who }),
+    id,
+    () => select(id),
+  );
+}
+
+function renderAlertSettings() {
+  const sound = $('sound-toggle');
+  sound.setAttribute('aria-pressed', String(state.sound));
+  sound.textContent = t(state.sound ? 'alerts.soundOn' : 'alerts.soundOff');
+  $('notify-enable').hidden = !notificationsSupported() || Notification.permission !== 'default';
+}
+
+/** Asks for desktop notifications once, from a click (browsers ignore requests made without one). */
+function askNotificationsOnce(force = false) {
+  if (!notificationsSupported() || Notification.permission !== 'default') return;
+  if (!force && localStorage.getItem(NOTIFY_ASKED_KEY)) return;
+  localStorage.setItem(NOTIFY_ASKED_KEY, '1');
+  void Notification.requestPermission().then(renderAlertSettings, renderAlertSettings);
+}
+
+function updateTitle() {
+  const waiting = state.token
+    ? [...state.conversations.values()].filter((c) => c.waiting && isForMe(c)).length
+    : 0;
+  setTitleCount(t('console.pageTitle'), waiting);
 }
 
 // ---------------------------------------------------------------- rendering
@@ -353,6 +525,13 @@ function el(tag, className, text) {
   return node;
 }
 
+/** Text that comes from people (buyers, shops, agents), never to be translated. */
+function data(tag, className, text) {
+  const node = el(tag, className, text);
+  node.translate = false;
+  return node;
+}
+
 /** Platforms such as LINE give no buyer name, only a long opaque id: shorten it for the eye. */
 function buyerLabel(summary) {
   const { name, id } = summary.buyer;
@@ -360,22 +539,24 @@ function buyerLabel(summary) {
   return id.length > 16 ? `${id.slice(0, 6)}…${id.slice(-4)}` : id;
 }
 
+/** The badge: the marketplace a generic shop bridges (its channel), else the platform. */
+function badgeKind(shop) {
+  const kind = shop.platform === 'generic' ? (shop.channel ?? 'web') : shop.platform;
+  return BADGE_KINDS.has(kind) ? kind : 'other';
+}
+
 function shopLabel(shop) {
   const label = el('span', 'shop-label');
-  label.append(
-    el('span', 'shop-name', shop.name),
-    el(
-      'span',
-      `platform platform-${shop.platform in PLATFORMS ? shop.platform : 'other'}`,
-      PLATFORMS[shop.platform] ?? shop.platform,
-    ),
-  );
+  const kind = badgeKind(shop);
+  const badge = el('span', `platform platform-${kind}`, t(`badge.${kind}`));
+  badge.dataset.channel = kind;
+  label.append(data('span', 'shop-name', shop.name), badge);
   return label;
 }
 
 function assigneeText(summary) {
-  if (!summary.assignedTo) return 'Unassigned';
-  return summary.assignedTo.agentId === state.me?.id ? 'You' : summary.assignedTo.name;
+  if (!summary.assignedTo) return t('assignee.unassigned');
+  return summary.assignedTo.agentId === state.me?.id ? t('assignee.you') : null;
 }
 
 /** Waiting first, longest wait first; then the most recent activity (as the API orders them). */
@@ -401,36 +582,40 @@ function renderList() {
     if (id === state.selectedId) button.setAttribute('aria-current', 'true');
     if (summary.waiting) row.classList.add('is-waiting');
     if (state.alerted.has(id)) row.classList.add('is-alerted');
+    if (state.transfers.has(id)) row.classList.add('is-transferred');
 
     const top = el('span', 'row-top');
-    top.append(el('span', 'row-buyer', buyerLabel(summary)));
+    top.append(data('span', 'row-buyer', buyerLabel(summary)));
     const timer = el('span', 'timer');
     timer.dataset.timerFor = id;
     paintTimer(timer, summary);
     top.append(timer);
 
     const last = summary.lastMessages.at(-1);
-    const preview = el(
+    const preview = data(
       'span',
       'row-preview',
-      last ? `${last.from === 'agent' ? '↩ ' : ''}${last.text}` : '',
+      last ? `${last.from === 'agent' ? '↩ ' : ''}${messagePreview(last)}` : '',
     );
 
     const bottom = el('span', 'row-bottom');
     const mine = summary.assignedTo?.agentId === state.me?.id;
+    const mark = assigneeText(summary);
     bottom.append(
       shopLabel(summary.shop),
-      el(
-        'span',
-        `assignee ${mine ? 'is-mine' : summary.assignedTo ? 'is-other' : 'is-free'}`,
-        assigneeText(summary),
-      ),
+      mark === null
+        ? data('span', 'assignee is-other', summary.assignedTo.name)
+        : el('span', `assignee ${mine ? 'is-mine' : 'is-free'}`, mark),
     );
 
     button.append(top, preview, bottom);
     button.setAttribute(
       'aria-label',
-      `${buyerLabel(summary)}, ${summary.shop.name}${summary.waiting ? `, waiting ${duration(secondsWaiting(summary))}` : ', answered'}`,
+      t(summary.waiting ? 'list.rowWaitingLabel' : 'list.rowAnsweredLabel', {
+        buyer: buyerLabel(summary),
+        shop: summary.shop.name,
+        waited: i18n.duration(secondsWaiting(summary)),
+      }),
     );
     button.addEventListener('click', () => select(id));
     row.append(button);
@@ -441,28 +626,43 @@ function renderList() {
   if (focusedId) list.querySelector(`[data-conversation-id="${CSS.escape(focusedId)}"]`)?.focus();
   $('list-empty').hidden = rows.length > 0;
   const waiting = [...state.conversations.values()].filter((c) => c.waiting).length;
-  $('waiting-count').textContent = `${waiting} waiting`;
+  $('waiting-count').textContent = t('list.waitingCount', { count: waiting });
+  updateTitle();
   renderAlert();
 }
 
-function select(id) {
-  if (id !== state.selectedId) {
-    $('composer-text').value = '';
-    setEditing(null);
+/**
+ * Opens a conversation (null: back to the list). The composer's draft is
+ * kept per conversation: switching away saves it, switching back restores it.
+ */
+function select(id, { keepComposer = false } = {}) {
+  if (id !== state.selectedId || keepComposer) {
+    if (!keepComposer && state.selectedId) saveDraft();
+    const draft = id ? session.draft(id) : null;
+    $('composer-text').value = draft?.text ?? '';
+    setEditing(draft?.editing ?? null);
+    closePicker();
     $('reply-status').textContent = '';
     $('reply-status').dataset.status = '';
   }
   state.selectedId = id;
+  session.selected = id;
   if (id) {
     state.alerted.delete(id);
     if (state.alert?.conversationId === id) state.alert = null;
     document.body.classList.add('show-conversation');
     void refreshConversation(id);
+    if (!state.contexts.has(id)) void loadContext(id);
   } else {
     document.body.classList.remove('show-conversation');
   }
   renderList();
   renderConversation();
+}
+
+function saveDraft() {
+  if (!state.selectedId) return;
+  session.saveDraft(state.selectedId, $('composer-text').value, state.editing);
 }
 
 function renderConversation() {
@@ -475,10 +675,9 @@ function renderConversation() {
   $('conversation-shop').replaceWith(
     Object.assign(shopLabel(summary.shop), { id: 'conversation-shop' }),
   );
-  $('conversation-stage').textContent = summary.stage
-    ? (STAGES[summary.stage] ?? summary.stage)
-    : '';
-  $('conversation-stage').hidden = !summary.stage;
+  const stage = $('conversation-stage');
+  stage.textContent = summary.stage ? t(`stage.${summary.stage}`) : '';
+  stage.hidden = !summary.stage;
 
   const timer = $('conversation-timer');
   timer.dataset.timerFor = summary.conversationId;
@@ -487,15 +686,36 @@ function renderConversation() {
   const mine = summary.assignedTo?.agentId === state.me?.id;
   const assignee = $('conversation-assignee');
   assignee.className = `assignee ${mine ? 'is-mine' : summary.assignedTo ? 'is-other' : 'is-free'}`;
-  assignee.textContent = mine
-    ? 'Assigned to you'
-    : summary.assignedTo
-      ? `${summary.assignedTo.name} is answering`
-      : 'Unassigned';
+  assignee.replaceChildren(
+    ...(mine
+      ? [t('assignee.assignedToYou')]
+      : summary.assignedTo
+        ? i18n.nodes('assignee.answering', { name: data('span', null, summary.assignedTo.name) })
+        : [t('assignee.unassigned')]),
+  );
   $('claim').hidden = mine;
+  $('transfer-open').hidden = !mine;
+
+  const transfer = state.transfers.get(summary.conversationId);
+  const note = $('transfer-note');
+  note.hidden = !transfer;
+  if (transfer) {
+    const name = transfer.fromName
+      ? data('span', null, transfer.fromName)
+      : t('transfer.aColleague');
+    note.replaceChildren(
+      ...(transfer.note
+        ? i18n.nodes('transfer.receivedWithNote', {
+            name,
+            note: data('span', 'transfer-note-text', transfer.note),
+          })
+        : i18n.nodes('transfer.received', { name })),
+    );
+  }
 
   renderMessages(summary);
   renderSuggestions(summary);
+  renderContext();
 }
 
 function renderMessages(summary) {
@@ -518,13 +738,7 @@ function renderMessages(summary) {
     }
   }
   const items = summary.lastMessages.map((message) =>
-    messageItem(
-      message.from,
-      message.text,
-      message.at,
-      message.from === 'agent' ? message.agentName : null,
-      state.replies.get(message.id)?.status === 'sent' ? 'sent' : null,
-    ),
+    messageItem(summary, message, state.replies.get(message.id)?.status === 'sent' ? 'sent' : null),
   );
   // Replies from this tab not in the history yet: queued, refused, or sent a moment before the refetch.
   for (const [replyId, reply] of state.replies) {
@@ -535,10 +749,8 @@ function renderMessages(summary) {
       continue;
     }
     const item = messageItem(
-      'agent',
-      reply.text,
-      null,
-      reply.agentName ?? state.me?.name,
+      summary,
+      { from: 'agent', text: reply.text, agentName: reply.agentName ?? state.me?.name },
       reply.status,
       reply.error,
     );
@@ -549,70 +761,188 @@ function renderMessages(summary) {
   if (stuckToBottom) list.scrollTop = list.scrollHeight;
 }
 
-function messageItem(from, text, at, agentName, status, error) {
-  const item = el('li', `message from-${from === 'agent' ? 'agent' : 'buyer'}`);
-  item.append(el('p', 'bubble', text));
+/** The kind of media a message carries, or null for plain text. */
+function mediaOf(message) {
+  const type = message.media?.type ?? message.type;
+  if (!type || type === 'text') return null;
+  return { type: MEDIA_TYPES.has(type) ? (type === 'voice' ? 'audio' : type) : 'other' };
+}
+
+function messagePreview(message) {
+  const media = mediaOf(message);
+  if (!media) return message.text;
+  return `[${t(`media.${media.type}`)}]${message.text ? ` ${message.text}` : ''}`;
+}
+
+function messageItem(summary, message, status, error) {
+  const from = message.from === 'agent' ? 'agent' : 'buyer';
+  const item = el('li', `message from-${from}`);
+  const media = mediaOf(message);
+  if (media) {
+    const box = el('div', `bubble media media-${media.type}`);
+    box.append(el('span', 'media-label', t(`media.${media.type}`)));
+    if (message.text) box.append(data('span', 'media-caption', message.text));
+    if (media.type === 'image' || media.type === 'sticker' || media.type === 'video')
+      attachThumbnail(box, summary.conversationId, message);
+    item.append(box);
+  } else {
+    item.append(data('p', 'bubble', message.text));
+  }
   const meta = el('span', 'message-meta');
-  const parts = [];
-  if (agentName) parts.push(agentName);
-  if (at) parts.push(new Date(at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }));
-  meta.textContent = parts.join(' · ');
+  if (from === 'agent' && message.agentName) meta.append(data('span', null, message.agentName));
+  if (message.at) {
+    if (meta.childNodes.length) meta.append(' · ');
+    meta.append(i18n.time(message.at));
+  }
   if (status) {
-    const badge = el(
-      'span',
-      `delivery is-${status}`,
-      status === 'queued'
-        ? 'Sending…'
-        : status === 'sent'
-          ? 'Sent ✓'
-          : `Failed: ${error ?? 'not delivered'}`,
+    meta.append(
+      el(
+        'span',
+        `delivery is-${status}`,
+        status === 'queued'
+          ? t('delivery.queued')
+          : status === 'sent'
+            ? t('delivery.sent')
+            : t('delivery.failed', { reason: error ?? t('delivery.notDelivered') }),
+      ),
     );
-    meta.append(badge);
   }
   item.append(meta);
   return item;
 }
 
+/** Thumbnails come through the service's media proxy with the agent's token, so never as a bare URL. */
+const thumbnails = new Map();
+function attachThumbnail(box, conversationId, message) {
+  if (!message.id || message.media?.thumbnail === false) return;
+  const key = `${conversationId}/${message.id}`;
+  const image = el('img', 'media-thumb');
+  image.alt = t(`media.${mediaOf(message).type}`);
+  image.hidden = true;
+  box.prepend(image);
+  let url = thumbnails.get(key);
+  if (url === undefined) {
+    url = fetch(
+      `/v1/agent/conversations/${encodeURIComponent(conversationId)}/media/${encodeURIComponent(message.id)}`,
+      { headers: { authorization: `Bearer ${state.token}` } },
+    )
+      .then(async (response) =>
+        response.ok && (response.headers.get('content-type') ?? '').startsWith('image/')
+          ? URL.createObjectURL(await response.blob())
+          : null,
+      )
+      .catch(() => null);
+    thumbnails.set(key, url);
+  }
+  void url.then((src) => {
+    if (!src) return;
+    image.src = src;
+    image.hidden = false;
+  });
+}
+
 function renderSuggestions(summary) {
-  const items = summary.suggestions.map((suggestion) => {
+  const items = summary.suggestions.map((suggestion, index) => {
     const item = el('li', 'suggestion');
     item.dataset.suggestionId = suggestion.id;
-    const chip = el(
-      'span',
-      `tactic tactic-${suggestion.tactic}`,
-      TACTICS[suggestion.tactic] ?? suggestion.tactic,
-    );
-    const text = el('p', 'suggestion-text', suggestion.text);
+    const tactic = t(`tactic.${suggestion.tactic}`);
+    const head = el('div', 'suggestion-head');
+    if (index < 3) head.append(el('kbd', 'shortcut-key', String(index + 1)));
+    head.append(el('span', `tactic tactic-${suggestion.tactic}`, tactic));
+    const text = data('p', 'suggestion-text', suggestion.text);
     const actions = el('div', 'suggestion-actions');
-    const send = el('button', 'button primary small', 'Send');
+    const send = el('button', 'button primary small', t('suggestions.send'));
     send.type = 'button';
-    send.setAttribute(
-      'aria-label',
-      `Send this ${TACTICS[suggestion.tactic] ?? suggestion.tactic} suggestion as is`,
-    );
+    send.setAttribute('aria-label', t('suggestions.sendLabel', { tactic }));
     send.addEventListener('click', () => sendReply(suggestion.text, suggestion.id));
-    const edit = el('button', 'button small ghost', 'Edit');
+    const edit = el('button', 'button small ghost', t('suggestions.edit'));
     edit.type = 'button';
-    edit.setAttribute('aria-label', 'Edit this suggestion before sending');
-    edit.addEventListener('click', () => {
-      $('composer-text').value = suggestion.text;
-      setEditing(suggestion);
-      $('composer-text').focus();
-    });
+    edit.setAttribute('aria-label', t('suggestions.editLabel', { tactic }));
+    edit.addEventListener('click', () => editSuggestion(suggestion));
     actions.append(send, edit);
-    item.append(chip, text, actions);
+    item.append(head, text, actions);
     return item;
   });
   $('suggestion-list').replaceChildren(...items);
   $('suggestions-empty').hidden = items.length > 0;
 }
 
+function editSuggestion(suggestion) {
+  $('composer-text').value = suggestion.text;
+  setEditing(suggestion);
+  saveDraft();
+  $('composer-text').focus();
+}
+
 function setEditing(suggestion) {
   state.editing = suggestion ? { id: suggestion.id, tactic: suggestion.tactic } : null;
   $('editing-note').hidden = !suggestion;
   $('editing-text').textContent = suggestion
-    ? `Editing a suggestion: ${TACTICS[suggestion.tactic] ?? suggestion.tactic}`
+    ? t('composer.editing', { tactic: t(`tactic.${suggestion.tactic}`) })
     : '';
+}
+
+function renderContext() {
+  const body = $('context-body');
+  const id = state.selectedId;
+  const context = id ? state.contexts.get(id) : null;
+  if (!context) {
+    body.replaceChildren(el('p', 'empty small', t('context.loading')));
+    return;
+  }
+  if (context.error) {
+    body.replaceChildren(el('p', 'empty small', t('context.failed', { reason: context.error })));
+    return;
+  }
+  const summary = state.conversations.get(id);
+  const timeZone = summary?.shop?.timezone;
+  const section = (key, items, render) => {
+    const block = el('section', `context-block context-${key}`);
+    block.append(el('h4', null, t(`context.${key}`)));
+    if (!items.length) block.append(el('p', 'empty small', t(`context.${key}None`)));
+    else {
+      const list = el('ul', 'context-list');
+      list.append(...items.map(render));
+      block.append(list);
+    }
+    return block;
+  };
+  const orders = context.orders ?? [];
+  const earlier = context.earlierConversations ?? context.conversations ?? [];
+  const products = context.products ?? context.mentionedProducts ?? [];
+  const rating = context.rating ?? null;
+  const ratingBlock = el('section', 'context-block context-rating');
+  ratingBlock.append(el('h4', null, t('context.rating')));
+  ratingBlock.append(
+    rating === null || rating === undefined
+      ? el('p', 'empty small', t('context.ratingNone'))
+      : el('p', 'rating', t('context.ratingValue', { score: i18n.number(rating.score ?? rating) })),
+  );
+  body.replaceChildren(
+    section('orders', orders, (order) => {
+      const item = el('li', 'context-order');
+      item.append(
+        data('span', 'order-id', order.orderId ?? order.id),
+        el('span', 'order-amount', i18n.money(order.amountFen)),
+        el(
+          'span',
+          'order-paid',
+          order.paidAt ? i18n.dateTime(order.paidAt, timeZone) : t('context.unpaid'),
+        ),
+      );
+      return item;
+    }),
+    ratingBlock,
+    section('earlier', earlier, (conversation) => {
+      const item = el('li', 'context-earlier');
+      const at = conversation.lastMessageAt ?? conversation.at ?? conversation.startedAt;
+      if (at) item.append(el('span', 'earlier-at', i18n.dateTime(at, timeZone)));
+      const preview = conversation.lastMessage?.text ?? conversation.preview ?? conversation.text;
+      if (preview) item.append(data('span', 'earlier-text', preview));
+      return item;
+    }),
+    section('products', products, (product) => data('li', 'context-product', product.name)),
+  );
 }
 
 // ---------------------------------------------------------------- actions
@@ -626,7 +956,7 @@ async function sendReply(text, suggestionId) {
   if (!id || !text.trim() || sending) return;
   sending = true;
   status.dataset.status = 'sending';
-  status.textContent = 'Sending…';
+  status.textContent = t('delivery.sending');
   try {
     const body = suggestionId ? { text, suggestionId } : { text };
     const reply = await api(`/v1/agent/conversations/${encodeURIComponent(id)}/replies`, {
@@ -649,13 +979,16 @@ async function sendReply(text, suggestionId) {
     if ($('composer-text').value === text || suggestionId === state.editing?.id) {
       $('composer-text').value = '';
       setEditing(null);
+      session.saveDraft(id, '');
     }
     renderConversation();
     void followReply(id, reply.replyId);
   } catch (error) {
     status.dataset.status = 'failed';
     status.textContent =
-      error.code === 'conversation_taken' ? error.message : `Not sent: ${error.message}`;
+      error.code === 'conversation_taken'
+        ? errorText(error)
+        : t('delivery.notSent', { reason: errorText(error) });
   } finally {
     sending = false;
   }
@@ -689,6 +1022,7 @@ function onReplyStatus(replyId, status, error) {
   Object.assign(reply, { status, error });
   showReplyStatus(replyId);
   if (status === 'sent') {
+    state.transfers.delete(reply.conversationId);
     void refreshConversation(reply.conversationId);
     void refreshStats();
   } else if (reply.conversationId === state.selectedId) {
@@ -704,10 +1038,15 @@ function showReplyStatus(replyId) {
   status.dataset.replyId = replyId;
   status.textContent =
     reply.status === 'queued'
-      ? 'Queued – delivering to the platform…'
+      ? t('reply.queued')
       : reply.status === 'sent'
-        ? 'Sent – the buyer has it.'
-        : `Failed: ${reply.error ?? 'the platform refused it'}`;
+        ? t('reply.sent')
+        : t('delivery.failed', { reason: reply.error ?? t('delivery.refused') });
+}
+
+function showActionError(error) {
+  $('reply-status').dataset.status = 'failed';
+  $('reply-status').textContent = errorText(error);
 }
 
 async function claimSelected() {
@@ -717,8 +1056,7 @@ async function claimSelected() {
     await api(`/v1/agent/conversations/${encodeURIComponent(id)}/claim`, { method: 'POST' });
     await refreshConversation(id);
   } catch (error) {
-    $('reply-status').dataset.status = 'failed';
-    $('reply-status').textContent = error.message;
+    showActionError(error);
   }
 }
 
@@ -729,9 +1067,317 @@ async function closeSelected() {
     await api(`/v1/agent/conversations/${encodeURIComponent(id)}/close`, { method: 'POST' });
     forget(id);
   } catch (error) {
-    $('reply-status').dataset.status = 'failed';
-    $('reply-status').textContent = error.message;
+    showActionError(error);
   }
+}
+
+// ---------------------------------------------------------------- transfer
+
+async function openTransfer() {
+  const summary = state.selectedId ? state.conversations.get(state.selectedId) : null;
+  if (!summary) return;
+  const dialog = $('transfer-dialog');
+  const select = $('transfer-to');
+  $('transfer-error').hidden = true;
+  $('transfer-note-input').value = '';
+  select.replaceChildren();
+  let colleagues = [];
+  try {
+    colleagues = await loadColleagues(summary.shop.id);
+  } catch (error) {
+    $('transfer-error').textContent = errorText(error);
+    $('transfer-error').hidden = false;
+  }
+  for (const colleague of colleagues) {
+    const option = data('option', null, colleague.name);
+    option.value = colleague.id;
+    select.append(option);
+  }
+  $('transfer-none').hidden = colleagues.length > 0;
+  select.hidden = colleagues.length === 0;
+  $('transfer-confirm').disabled = colleagues.length === 0;
+  dialog.showModal();
+  (colleagues.length ? select : $('transfer-cancel')).focus();
+}
+
+/** Online colleagues of the conversation's shop, not me. */
+async function loadColleagues(shopId) {
+  const body = await api(`/v1/agent/colleagues?shopId=${encodeURIComponent(shopId)}`);
+  return (body.colleagues ?? body.agents ?? [])
+    .map((c) => ({ ...c, id: c.agentId ?? c.id }))
+    .filter((c) => c.id !== state.me?.id)
+    .filter((c) => !c.shopIds || c.shopIds.includes(shopId))
+    .filter((c) => (c.presence?.status ?? c.presence ?? c.status ?? 'online') === 'online');
+}
+
+async function confirmTransfer() {
+  const id = state.selectedId;
+  const toAgentId = $('transfer-to').value;
+  if (!id || !toAgentId) return;
+  const note = $('transfer-note-input').value.trim();
+  $('transfer-confirm').disabled = true;
+  try {
+    await api(`/v1/agent/conversations/${encodeURIComponent(id)}/transfer`, {
+      method: 'POST',
+      body: note ? { toAgentId, note } : { toAgentId },
+    });
+    const name = $('transfer-to').selectedOptions[0]?.textContent ?? '';
+    $('transfer-dialog').close();
+    showNotice(...i18n.nodes('transfer.done', { name: data('span', null, name) }));
+    await refreshConversation(id);
+  } catch (error) {
+    $('transfer-error').textContent = errorText(error);
+    $('transfer-error').hidden = false;
+  } finally {
+    $('transfer-confirm').disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------- quick phrases
+
+/** Phrases usable in the open conversation: the agent's own and those of its shop. */
+function phrasesForSelected() {
+  const summary = state.selectedId ? state.conversations.get(state.selectedId) : null;
+  return state.phrases.filter(
+    (phrase) => !phrase.shopId || !summary || phrase.shopId === summary.shop.id,
+  );
+}
+
+function updatePicker() {
+  const box = $('composer-text');
+  const query = slashQuery(box.value, box.selectionStart ?? box.value.length);
+  if (!query) return closePicker();
+  openPicker(query.query);
+}
+
+function openPicker(query) {
+  const items = filterPhrases(phrasesForSelected(), query);
+  state.picker = { open: true, items, index: 0 };
+  renderPicker();
+}
+
+function closePicker() {
+  state.picker = { open: false, items: [], index: 0 };
+  $('phrase-picker').hidden = true;
+  $('composer-text').removeAttribute('aria-activedescendant');
+  $('composer-text').setAttribute('aria-expanded', 'false');
+}
+
+function renderPicker() {
+  const picker = $('phrase-picker');
+  const { items, index } = state.picker;
+  picker.hidden = false;
+  $('composer-text').setAttribute('aria-expanded', 'true');
+  if (!items.length) {
+    picker.replaceChildren(el('div', 'phrase-empty', t('phrases.none')));
+    $('composer-text').removeAttribute('aria-activedescendant');
+    return;
+  }
+  picker.replaceChildren(
+    ...items.map((phrase, i) => {
+      const option = el('div', 'phrase-option');
+      option.id = `phrase-${i}`;
+      option.setAttribute('role', 'option');
+      option.setAttribute('aria-selected', String(i === index));
+      option.append(
+        data('span', 'phrase-shortcut', `/${phrase.shortcut}`),
+        data('span', 'phrase-text', phrase.text),
+        el(
+          'span',
+          'phrase-scope',
+          t(phrase.scope === 'shop' ? 'phrases.scopeShop' : 'phrases.scopeMine'),
+        ),
+      );
+      // mousedown, not click: the textarea must keep focus and its caret.
+      option.addEventListener('mousedown', (event) => {
+        event.preventDefault();
+        insertPhrase(phrase);
+      });
+      return option;
+    }),
+  );
+  $('composer-text').setAttribute('aria-activedescendant', `phrase-${index}`);
+}
+
+function insertPhrase(phrase) {
+  const box = $('composer-text');
+  const summary = state.selectedId ? state.conversations.get(state.selectedId) : null;
+  const text = fillPhrase(phrase.text, {
+    buyerName: summary ? (summary.buyer.name ?? '') : '',
+    shopName: summary?.shop.name ?? '',
+    agentName: state.me?.name ?? '',
+  });
+  const caret = box.selectionStart ?? box.value.length;
+  const query = slashQuery(box.value, caret);
+  const start = query ? query.start : caret;
+  box.value = box.value.slice(0, start) + text + box.value.slice(caret);
+  const end = start + text.length;
+  box.setSelectionRange(end, end);
+  closePicker();
+  saveDraft();
+  box.focus();
+}
+
+/** Arrow keys, Enter and Escape while the picker is open; true when the key was the picker's. */
+function pickerKey(event) {
+  if (!state.picker.open) return false;
+  const { items } = state.picker;
+  if (event.key === 'Escape') {
+    closePicker();
+    return true;
+  }
+  if (!items.length) return false;
+  if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+    const step = event.key === 'ArrowDown' ? 1 : -1;
+    state.picker.index = (state.picker.index + step + items.length) % items.length;
+    renderPicker();
+    return true;
+  }
+  if (event.key === 'Enter' || event.key === 'Tab') {
+    insertPhrase(items[state.picker.index]);
+    return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------- keyboard
+
+/**
+ * The shortcuts, shown in the help overlay (?) from this same list. Letter
+ * keys act only when no text field has the focus; the Alt chords work
+ * everywhere, also while typing.
+ */
+const SHORTCUTS = [
+  { keys: ['1', '2', '3'], label: 'shortcut.send' },
+  { keys: ['Alt+1', 'Alt+2', 'Alt+3'], label: 'shortcut.sendWhileTyping' },
+  { keys: ['E', 'Shift+1…3'], label: 'shortcut.edit' },
+  { keys: ['J', 'Alt+↓'], label: 'shortcut.next' },
+  { keys: ['K', 'Alt+↑'], label: 'shortcut.previous' },
+  { keys: ['R'], label: 'shortcut.compose' },
+  { keys: ['/'], label: 'shortcut.phrases' },
+  { keys: ['C'], label: 'shortcut.claim' },
+  { keys: ['T'], label: 'shortcut.transfer' },
+  { keys: ['X'], label: 'shortcut.close' },
+  { keys: ['Esc'], label: 'shortcut.escape' },
+  { keys: ['?'], label: 'shortcut.help' },
+];
+
+function renderHelp() {
+  $('shortcut-rows').replaceChildren(
+    ...SHORTCUTS.map(({ keys, label }) => {
+      const row = el('tr');
+      const cell = el('td');
+      keys.forEach((key, i) => {
+        if (i) cell.append(' ');
+        cell.append(el('kbd', null, key));
+      });
+      row.append(cell, el('td', null, t(label)));
+      return row;
+    }),
+  );
+}
+
+function moveSelection(step) {
+  const ids = ordered().map((c) => c.conversationId);
+  if (!ids.length) return;
+  const at = ids.indexOf(state.selectedId);
+  const next =
+    at < 0 ? (step > 0 ? 0 : ids.length - 1) : Math.min(ids.length - 1, Math.max(0, at + step));
+  select(ids[next]);
+  document
+    .querySelector(`.row-button[data-conversation-id="${CSS.escape(ids[next])}"]`)
+    ?.scrollIntoView({
+      block: 'nearest',
+    });
+}
+
+function suggestionAt(n) {
+  const summary = state.selectedId ? state.conversations.get(state.selectedId) : null;
+  return summary?.suggestions[n - 1] ?? null;
+}
+
+function isTextField(node) {
+  return (
+    node instanceof HTMLTextAreaElement ||
+    node instanceof HTMLSelectElement ||
+    (node instanceof HTMLInputElement && !['button', 'submit', 'checkbox'].includes(node.type)) ||
+    node?.isContentEditable
+  );
+}
+
+function onKeyDown(event) {
+  if (!state.me || event.isComposing || event.key === 'Process') return;
+  if (document.querySelector('dialog[open]')) return;
+  if (event.ctrlKey || event.metaKey) return;
+  const typing = isTextField(event.target);
+  const digit = /^Digit([1-3])$/.exec(event.code)?.[1];
+
+  if (event.altKey) {
+    if (digit) {
+      const suggestion = suggestionAt(Number(digit));
+      if (suggestion) void sendReply(suggestion.text, suggestion.id);
+    } else if (event.key === 'ArrowDown') moveSelection(1);
+    else if (event.key === 'ArrowUp') moveSelection(-1);
+    else return;
+    event.preventDefault();
+    return;
+  }
+  if (typing) {
+    if (event.key === 'Escape' && event.target === $('composer-text') && !state.picker.open) {
+      saveDraft();
+      event.target.blur();
+    }
+    return;
+  }
+  if (digit && !event.shiftKey) {
+    const suggestion = suggestionAt(Number(digit));
+    if (suggestion) void sendReply(suggestion.text, suggestion.id);
+  } else if (digit && event.shiftKey) {
+    const suggestion = suggestionAt(Number(digit));
+    if (suggestion) editSuggestion(suggestion);
+  } else {
+    switch (event.key.toLowerCase()) {
+      case 'e': {
+        const suggestion = suggestionAt(1);
+        if (suggestion) editSuggestion(suggestion);
+        break;
+      }
+      case 'j':
+        moveSelection(1);
+        break;
+      case 'k':
+        moveSelection(-1);
+        break;
+      case 'r':
+        if (state.selectedId) $('composer-text').focus();
+        break;
+      case '/':
+        if (!state.selectedId) return;
+        $('composer-text').focus();
+        openPicker('');
+        break;
+      case 'c':
+        void claimSelected();
+        break;
+      case 't':
+        if (state.selectedId && !$('transfer-open').hidden) void openTransfer();
+        break;
+      case 'x':
+        void closeSelected();
+        break;
+      case '?':
+        $('help').showModal();
+        break;
+      case 'escape':
+        if (state.alert) dismissAlert();
+        else if (document.body.classList.contains('show-conversation')) select(null);
+        else return;
+        break;
+      default:
+        return;
+    }
+  }
+  event.preventDefault();
 }
 
 // ---------------------------------------------------------------- wiring
@@ -740,14 +1386,35 @@ function wire() {
   $('sign-in-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const token = $('token-input').value.trim();
-    if (!token) return showSignInError('Paste your agent token.');
+    if (!token) return showSignInError(t('signIn.pasteToken'));
+    // The click that signs in is the user gesture browsers require for the permission prompt.
+    askNotificationsOnce();
     void signIn(token);
   });
   $('sign-out').addEventListener('click', () => signOut());
   $('back').addEventListener('click', () => select(null));
   $('claim').addEventListener('click', () => void claimSelected());
   $('close-conversation').addEventListener('click', () => void closeSelected());
+  $('transfer-open').addEventListener('click', () => void openTransfer());
+  $('transfer-cancel').addEventListener('click', () => $('transfer-dialog').close());
+  $('transfer-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void confirmTransfer();
+  });
+  $('presence').addEventListener('change', (event) => void setPresence(event.target.value));
+  $('sound-toggle').addEventListener('click', () => {
+    state.sound = !state.sound;
+    localStorage.setItem(SOUND_KEY, state.sound ? 'on' : 'off');
+    renderAlertSettings();
+    if (state.sound) beep();
+  });
+  $('notify-enable').addEventListener('click', () => askNotificationsOnce(true));
+  $('help-open').addEventListener('click', () => $('help').showModal());
+  $('help-close').addEventListener('click', () => $('help').close());
   $('alert-dismiss').addEventListener('click', dismissAlert);
+  $('notice-dismiss').addEventListener('click', () => {
+    $('notice-banner').hidden = true;
+  });
   $('alert-open').addEventListener(
     'click',
     () => state.alert && select(state.alert.conversationId),
@@ -755,27 +1422,54 @@ function wire() {
   $('editing-clear').addEventListener('click', () => {
     $('composer-text').value = '';
     setEditing(null);
+    saveDraft();
+  });
+  $('phrases-open').addEventListener('click', () => {
+    $('composer-text').focus();
+    openPicker('');
   });
   $('composer').addEventListener('submit', (event) => {
     event.preventDefault();
     void sendReply($('composer-text').value, state.editing?.id);
   });
-  $('composer-text').addEventListener('keydown', (event) => {
+  const box = $('composer-text');
+  box.addEventListener('keydown', (event) => {
+    if (!event.isComposing && pickerKey(event)) {
+      event.preventDefault();
+      return;
+    }
     // Enter sends; Shift+Enter breaks the line; Enter that confirms an IME (pinyin) choice does neither.
     if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       $('composer').requestSubmit();
     }
   });
-  $('composer-text').addEventListener('input', () => {
-    if (!$('composer-text').value.trim()) setEditing(null);
+  box.addEventListener('input', () => {
+    if (!box.value.trim()) setEditing(null);
+    saveDraft();
+    updatePicker();
   });
+  box.addEventListener('blur', () => setTimeout(closePicker, 0));
+  document.addEventListener('keydown', onKeyDown);
+  for (const select of document.querySelectorAll('.language-switch'))
+    languageSwitch(select, i18n.locale, () => {
+      saveDraft();
+      location.reload();
+    });
   setInterval(tickTimers, 1000);
   setInterval(() => state.token && void refreshStats(), 60_000);
+
+  i18n.apply();
+  renderHelp();
+  renderConnection('connecting');
+  renderAlertSettings();
+  updateTitle();
+  document.body.classList.remove('loading');
 
   const saved = sessionStorage.getItem(TOKEN_KEY);
   if (saved) void signIn(saved);
   else $('token-input').focus();
 }
 
+i18n = await loadI18n(chosenLocale());
 wire();

@@ -1,7 +1,9 @@
 // Server-Sent Events read with fetch, because EventSource cannot send the
 // Authorization header and the token must stay out of URLs (URLs end up in
 // logs and history). Reconnects after a drop and resumes with Last-Event-ID,
-// so nothing is missed.
+// so nothing is missed. A drop is noticed at once: the stream ending, the
+// browser going offline, or silence longer than the server's heartbeats allow
+// (a dead network path ends no stream by itself).
 
 /**
  * @param {object} options
@@ -10,9 +12,17 @@
  * @param {(type: string, data: any) => void} options.onEvent
  * @param {(state: 'connecting' | 'live' | 'reconnecting', resumed: boolean) => void} options.onState
  * @param {() => void} options.onUnauthorized  the token was revoked: stop for good
+ * @param {number} [options.silenceMs]  no byte (not even a heartbeat) for this long: the stream is dead
  * @returns {{ stop(): void }}
  */
-export function openEventStream({ url, token, onEvent, onState, onUnauthorized }) {
+export function openEventStream({
+  url,
+  token,
+  onEvent,
+  onState,
+  onUnauthorized,
+  silenceMs = 40_000,
+}) {
   let lastEventId = null;
   let retryMs = 2000;
   let stopped = false;
@@ -55,8 +65,14 @@ export function openEventStream({ url, token, onEvent, onState, onUnauthorized }
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     let buffer = '';
+    let watchdog = null;
+    const listen = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => controller.abort(), silenceMs);
+    };
     for (;;) {
-      const { value, done } = await reader.read();
+      listen();
+      const { value, done } = await reader.read().finally(() => clearTimeout(watchdog));
       if (done) return;
       buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
       let cut;
@@ -81,10 +97,14 @@ export function openEventStream({ url, token, onEvent, onState, onUnauthorized }
     }
   };
 
+  // The browser knows the network is gone before any read fails.
+  const offline = () => controller?.abort();
+  window.addEventListener('offline', offline);
   void run();
   return {
     stop() {
       stopped = true;
+      window.removeEventListener('offline', offline);
       controller?.abort();
     },
   };

@@ -1,11 +1,25 @@
 // The owner dashboard. Every piece of text reaches the page through
 // textContent or setAttribute (never innerHTML): buyer ids and plan
 // descriptions are untrusted. The owner key lives in sessionStorage only.
+// Words come from the locale's catalog (../i18n); numbers, money, dates and
+// durations go through Intl in the owner's language.
+import { chosenLocale, languageSwitch, loadI18n } from '/i18n/i18n.js';
+
 const KEY = 'seatmate.ownerKey';
 const SVG = 'http://www.w3.org/2000/svg';
 const $ = (id) => document.getElementById(id);
 
-const state = { token: sessionStorage.getItem(KEY), shop: null, month: null, csvUrl: null };
+const i18n = await loadI18n(chosenLocale());
+const t = (key, vars) => i18n.t(key, vars);
+
+const state = {
+  token: sessionStorage.getItem(KEY),
+  shop: null,
+  month: null,
+  csvUrl: null,
+  /** The month last drawn, so the chart can be redrawn at the new width. */
+  chart: null,
+};
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -23,28 +37,38 @@ function svg(tag, attrs = {}, text) {
   return node;
 }
 
-/** Integer fen as yuan, by integer arithmetic (no float rounding): -5300 → "-¥53.00". */
-function money(fen) {
-  const sign = fen < 0 ? '-' : '';
-  const abs = Math.abs(fen);
-  const yuan = Math.floor(abs / 100).toLocaleString('en-US');
-  return `${sign}¥${yuan}.${String(abs % 100).padStart(2, '0')}`;
-}
-const pct = (rate) => (rate === null || rate === undefined ? '—' : `${(rate * 100).toFixed(1)}%`);
+const money = (fen) => i18n.money(fen);
+const pct = (rate) => (rate === null || rate === undefined ? '—' : i18n.percent(rate, 1));
 const num = (value, digits = 0) =>
-  value === null || value === undefined ? '—' : Number(value).toFixed(digits);
+  value === null || value === undefined
+    ? '—'
+    : i18n.number(value, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+/** A percentage stated in a plan (3.5 → "3.5%"). */
+const planPercent = (value) =>
+  i18n.number(value / 100, { style: 'percent', maximumFractionDigits: 2 });
 
 async function api(path, accept = 'application/json') {
   const res = await fetch(path, { headers: { authorization: `Bearer ${state.token}`, accept } });
   if (res.status === 401) {
-    signOut('That key is unknown or was revoked.');
+    signOut(t('dashboard.keyUnknown'));
     throw new Error('unauthorized');
   }
   if (!res.ok) {
     const body = await res.json().catch(() => null);
-    throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
+    const code = body?.error?.code;
+    throw new Error(
+      code && i18n.has(`error.${code}`)
+        ? t(`error.${code}`)
+        : t('error.status', { status: String(res.status) }),
+    );
   }
-  return accept === 'application/json' ? res.json() : res.text();
+  return accept === 'application/json' ? res.json() : res;
+}
+
+/** CSV as bytes, not text: reading it as text would drop the UTF-8 BOM Excel needs for Chinese. */
+async function csvBlob(path) {
+  const res = await api(path, 'text/csv');
+  return new Blob([await res.arrayBuffer()], { type: 'text/csv;charset=utf-8' });
 }
 
 function signOut(message = '') {
@@ -52,6 +76,7 @@ function signOut(message = '') {
   state.token = null;
   $('app').hidden = true;
   $('who').hidden = true;
+  $('sign-out').hidden = true;
   $('sign-in').hidden = false;
   $('sign-in-error').textContent = message;
 }
@@ -59,12 +84,13 @@ function signOut(message = '') {
 async function signIn(token) {
   state.token = token;
   const me = await api('/v1/me');
-  if (me.kind !== 'owner') throw new Error('This page is for shop owners: paste an owner key.');
+  if (me.kind !== 'owner') throw new Error(t('dashboard.notOwner'));
   sessionStorage.setItem(KEY, token);
   state.shop = me.shop;
   $('shop-name').textContent = me.shop.name;
   $('shop-zone').textContent = me.shop.timezone;
   $('who').hidden = false;
+  $('sign-out').hidden = false;
   $('sign-in').hidden = true;
   $('app').hidden = false;
   $('month').value = me.shop.currentMonth;
@@ -82,7 +108,8 @@ async function loadMonth(month) {
       api(`${base}/invoices/${month}`).catch(() => null),
     ]);
     renderFigures(usage);
-    renderChart(usage, invoice?.plan ?? null);
+    state.chart = { usage, plan: invoice?.plan ?? null };
+    renderChart();
     renderEstimate(usage.estimate);
     renderInvoices(invoices.invoices);
     const busiest = [...usage.days].sort((a, b) => b.consultations - a.consultations)[0];
@@ -96,22 +123,22 @@ async function loadMonth(month) {
 
 function renderFigures(u) {
   const figures = [
-    ['Consultations', u.consultations, 'consultations'],
-    ['Receptions', u.receptions, 'receptions'],
-    ['Average daily', num(u.averageDaily, 2), 'average-daily'],
+    ['dashboard.consultations', i18n.number(u.consultations), 'consultations'],
+    ['dashboard.receptions', i18n.number(u.receptions), 'receptions'],
+    ['dashboard.averageDaily', num(u.averageDaily, 2), 'average-daily'],
     [
-      'Avg first response',
-      u.firstResponse.averageSeconds === null ? '—' : `${num(u.firstResponse.averageSeconds, 1)} s`,
+      'dashboard.firstResponse',
+      u.firstResponse.averageSeconds === null ? '—' : i18n.duration(u.firstResponse.averageSeconds),
       'first-response',
     ],
-    ['Answered within 3 min', pct(u.firstResponse.within3MinRate), 'within-3-min'],
-    ['Inquiry conversion', pct(u.conversionRate), 'conversion'],
+    ['dashboard.within3Min', pct(u.firstResponse.within3MinRate), 'within-3-min'],
+    ['dashboard.conversion', pct(u.conversionRate), 'conversion'],
     [
-      'Satisfaction',
-      u.satisfaction === null ? '—' : `${num(u.satisfaction, 2)} / 5`,
+      'dashboard.satisfaction',
+      u.satisfaction === null ? '—' : t('dashboard.outOfFive', { score: num(u.satisfaction, 2) }),
       'satisfaction',
     ],
-    ['Estimate', u.estimate ? money(u.estimate.totalFen) : '—', 'estimate-total'],
+    ['dashboard.estimate', u.estimate ? money(u.estimate.totalFen) : '—', 'estimate-total'],
   ];
   $('figures').replaceChildren(
     ...figures.map(([label, value, id]) =>
@@ -119,34 +146,48 @@ function renderFigures(u) {
         'div',
         { class: 'figure', 'data-figure': id },
         el('div', { class: 'value' }, value),
-        el('div', { class: 'label' }, label),
+        el('div', { class: 'label' }, t(label)),
       ),
     ),
   );
 }
 
-function renderChart(usage, plan) {
-  const W = 960;
-  const H = 300;
-  const pad = { left: 40, right: 12, top: 12, bottom: 28 };
+const chartWidth = () => Math.max(280, Math.round($('chart').clientWidth || 960));
+
+/**
+ * Drawn at the chart's real width in CSS pixels (not scaled from a fixed
+ * canvas), so its 12 px labels stay 12 px on a phone; redrawn on resize.
+ */
+function renderChart() {
+  if (!state.chart) return;
+  const { usage, plan } = state.chart;
+  const W = chartWidth();
+  const H = W < 600 ? 220 : 300;
+  const pad = { left: 40, right: 8, top: 16, bottom: 24 };
   const tiers =
     plan?.model === 'tiered'
-      ? plan.tiers.map((t) => t.upToAverageDaily).filter((v) => v !== null)
+      ? plan.tiers.map((tier) => tier.upToAverageDaily).filter((v) => v !== null)
       : [];
   const max =
-    Math.max(1, ...usage.days.map((d) => d.consultations), usage.averageDaily, ...tiers) * 1.1;
+    Math.max(1, ...usage.days.map((d) => d.consultations), usage.averageDaily, ...tiers) * 1.15;
   const y = (v) => pad.top + (H - pad.top - pad.bottom) * (1 - v / max);
   const slot = (W - pad.left - pad.right) / usage.days.length;
   const bar = Math.max(1, slot / 2 - 1);
   const root = svg('svg', {
     viewBox: `0 0 ${W} ${H}`,
+    width: W,
+    height: H,
     role: 'img',
-    'aria-label': `Daily consultations and receptions, ${usage.month}`,
+    'aria-label': t('dashboard.chartLabel', { month: i18n.day(usage.month) }),
   });
   root.append(svg('line', { class: 'axis', x1: pad.left, x2: W - pad.right, y1: y(0), y2: y(0) }));
   for (const tick of [0, 0.5, 1].map((f) => Math.round(max * f))) {
-    root.append(svg('text', { x: pad.left - 6, y: y(tick) + 4, 'text-anchor': 'end' }, tick));
+    root.append(
+      svg('text', { x: pad.left - 6, y: y(tick) + 4, 'text-anchor': 'end' }, i18n.number(tick)),
+    );
   }
+  // Day labels at least 28 px apart: every 5th day on a desk, every 7th on a phone.
+  const every = slot * 5 >= 28 ? 5 : 7;
   usage.days.forEach((d, i) => {
     const x = pad.left + i * slot;
     const c = svg('rect', {
@@ -157,7 +198,13 @@ function renderChart(usage, plan) {
       width: bar,
       height: y(0) - y(d.consultations),
     });
-    c.append(svg('title', {}, `${d.date}: ${d.consultations} consultations`));
+    c.append(
+      svg(
+        'title',
+        {},
+        t('dashboard.barConsultations', { day: i18n.day(d.date), count: d.consultations }),
+      ),
+    );
     const r = svg('rect', {
       class: 'bar-r',
       'data-date': d.date,
@@ -166,11 +213,21 @@ function renderChart(usage, plan) {
       width: bar,
       height: y(0) - y(d.receptions),
     });
-    r.append(svg('title', {}, `${d.date}: ${d.receptions} receptions`));
+    r.append(
+      svg(
+        'title',
+        {},
+        t('dashboard.barReceptions', { day: i18n.day(d.date), count: d.receptions }),
+      ),
+    );
     root.append(c, r);
-    if (i % 5 === 0 || i === usage.days.length - 1)
+    if (i % every === 0 || i === usage.days.length - 1)
       root.append(
-        svg('text', { x: x + slot / 2, y: H - 8, 'text-anchor': 'middle' }, d.date.slice(8)),
+        svg(
+          'text',
+          { x: x + slot / 2, y: H - 6, 'text-anchor': 'middle' },
+          i18n.number(Number(d.date.slice(8))),
+        ),
       );
   });
   for (const bound of tiers) {
@@ -181,7 +238,7 @@ function renderChart(usage, plan) {
       svg(
         'text',
         { x: W - pad.right, y: y(bound) - 4, 'text-anchor': 'end' },
-        `tier bound ${bound}/day`,
+        t('dashboard.tierBound', { bound: i18n.number(bound) }),
       ),
     );
   }
@@ -204,10 +261,31 @@ function renderChart(usage, plan) {
         y: y(usage.averageDaily) - 5,
         'text-anchor': 'middle',
       },
-      `average ${num(usage.averageDaily, 2)}/day`,
+      t('dashboard.averageLine', { average: num(usage.averageDaily, 2) }),
     ),
   );
   $('chart').replaceChildren(root);
+}
+
+/**
+ * An invoice line in the owner's language. The service writes its
+ * descriptions in English; other languages rebuild them from the line's kind
+ * and figures (the English text stays the authority in the CSV).
+ */
+function lineDescription(line) {
+  if (i18n.locale === 'en') return line.description;
+  const vars = {
+    quantity: i18n.number(line.quantity),
+    unit: money(line.unitFen),
+    percent: line.percent === undefined ? '' : planPercent(line.percent),
+    month: /\b(\d{4}-\d{2})\b/.exec(line.description)?.[1] ?? '',
+  };
+  const variant =
+    (line.kind === 'holdback' || line.kind === 'performance') && line.quantity === 0
+      ? `${line.kind}.none`
+      : line.kind;
+  const key = `invoiceLine.${variant}`;
+  return i18n.has(key) ? t(key, vars) : line.description;
 }
 
 function linesTable(lines, totalFen) {
@@ -217,10 +295,10 @@ function linesTable(lines, totalFen) {
     el(
       'tr',
       {},
-      el('th', {}, 'Line'),
-      el('th', { class: 'num' }, 'Qty'),
-      el('th', { class: 'num' }, 'Unit'),
-      el('th', { class: 'num' }, 'Amount'),
+      el('th', {}, t('dashboard.line')),
+      el('th', { class: 'num' }, t('dashboard.quantity')),
+      el('th', { class: 'num' }, t('dashboard.unit')),
+      el('th', { class: 'num' }, t('dashboard.amount')),
     ),
   );
   const body = el(
@@ -230,11 +308,13 @@ function linesTable(lines, totalFen) {
       el(
         'tr',
         { 'data-kind': l.kind },
-        el('td', {}, l.description),
+        el('td', {}, lineDescription(l)),
         el(
           'td',
           { class: 'num' },
-          l.percent === undefined ? l.quantity : `${l.quantity} × ${l.percent}%`,
+          l.percent === undefined
+            ? i18n.number(l.quantity)
+            : `${i18n.number(l.quantity)} × ${planPercent(l.percent)}`,
         ),
         el('td', { class: 'num' }, money(l.unitFen)),
         el('td', { class: 'num' }, money(l.amountFen)),
@@ -247,25 +327,37 @@ function linesTable(lines, totalFen) {
     el(
       'tr',
       {},
-      el('td', { colspan: 3 }, 'Total'),
+      el('td', { colspan: 3 }, t('dashboard.total')),
       el('td', { class: 'num', 'data-total': '' }, money(totalFen)),
     ),
   );
   return [head, body, foot];
 }
 
+const statusText = (status) => t(`dashboard.status.${status}`);
+
 function renderEstimate(estimate) {
-  $('estimate-status').textContent = estimate ? estimate.status : 'no plan';
+  const status = $('estimate-status');
+  status.textContent = estimate ? statusText(estimate.status) : t('dashboard.noPlan');
+  status.dataset.status = estimate ? estimate.status : 'none';
   $('estimate').replaceChildren(
     ...(estimate
       ? linesTable(estimate.lines, estimate.totalFen)
-      : [el('tbody', {}, el('tr', {}, el('td', {}, 'The shop has no plan for this month.')))]),
+      : [el('tbody', {}, el('tr', {}, el('td', {}, t('dashboard.noPlanMonth'))))]),
   );
 }
 
 function renderInvoices(invoices) {
   const rows = invoices.map((inv) => {
-    const button = el('button', { type: 'button', 'data-month': inv.month }, 'CSV');
+    const button = el(
+      'button',
+      {
+        type: 'button',
+        'data-month': inv.month,
+        'aria-label': t('dashboard.invoiceCsv', { month: i18n.day(inv.month) }),
+      },
+      t('dashboard.csv'),
+    );
     button.addEventListener('click', () =>
       downloadCsv(
         `/v1/shops/${encodeURIComponent(state.shop.id)}/invoices/${inv.month}`,
@@ -275,8 +367,8 @@ function renderInvoices(invoices) {
     return el(
       'tr',
       { 'data-month': inv.month },
-      el('td', {}, inv.month),
-      el('td', {}, inv.status),
+      el('td', {}, i18n.day(inv.month)),
+      el('td', { 'data-status': inv.status }, statusText(inv.status)),
       el('td', { class: 'num' }, money(inv.totalFen)),
       el('td', { class: 'num' }, button),
     );
@@ -288,33 +380,30 @@ function renderInvoices(invoices) {
       el(
         'tr',
         {},
-        el('th', {}, 'Month'),
-        el('th', {}, 'Status'),
-        el('th', { class: 'num' }, 'Total'),
+        el('th', {}, t('dashboard.month')),
+        el('th', {}, t('dashboard.statusHeading')),
+        el('th', { class: 'num' }, t('dashboard.total')),
         el('th', {}),
       ),
     ),
     el(
       'tbody',
       {},
-      ...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 4 }, 'No invoices yet.'))]),
+      ...(rows.length ? rows : [el('tr', {}, el('td', { colspan: 4 }, t('dashboard.noInvoices')))]),
     ),
   );
 }
 
 async function downloadCsv(path, filename) {
-  const text = await api(path, 'text/csv');
-  const link = el('a', {
-    href: URL.createObjectURL(new Blob([text], { type: 'text/csv' })),
-    download: filename,
-  });
+  const link = el('a', { href: URL.createObjectURL(await csvBlob(path)), download: filename });
   link.click();
   setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
 }
 
 async function loadAudit(date) {
   const path = `/v1/shops/${encodeURIComponent(state.shop.id)}/consultations?date=${date}`;
-  const [audit, csv] = await Promise.all([api(path), api(path, 'text/csv')]);
+  const [audit, csv] = await Promise.all([api(path), csvBlob(path)]);
+  const zone = audit.timezone ?? state.shop.timezone;
   $('audit').replaceChildren(
     el(
       'thead',
@@ -322,10 +411,10 @@ async function loadAudit(date) {
       el(
         'tr',
         {},
-        el('th', {}, 'Buyer'),
-        el('th', {}, 'First message'),
-        el('th', { class: 'num' }, 'First response'),
-        el('th', {}, 'Converted'),
+        el('th', {}, t('dashboard.buyer')),
+        el('th', {}, t('dashboard.firstMessage')),
+        el('th', { class: 'num' }, t('dashboard.firstResponse')),
+        el('th', {}, t('dashboard.converted')),
       ),
     ),
     el(
@@ -336,21 +425,23 @@ async function loadAudit(date) {
             el(
               'tr',
               {},
-              el('td', {}, r.buyer),
-              el('td', {}, r.firstMessageAt),
+              el('td', { translate: 'no' }, r.buyer),
+              el('td', { 'data-at': r.firstMessageAt }, i18n.dateTime(r.firstMessageAt, zone)),
               el(
                 'td',
-                { class: 'num' },
-                r.firstResponseSeconds === null ? 'no reply' : `${r.firstResponseSeconds} s`,
+                { class: 'num', 'data-seconds': r.firstResponseSeconds ?? '' },
+                r.firstResponseSeconds === null
+                  ? t('dashboard.noReply')
+                  : i18n.duration(r.firstResponseSeconds),
               ),
-              el('td', {}, r.converted ? 'yes' : 'no'),
+              el('td', {}, t(r.converted ? 'dashboard.yes' : 'dashboard.no')),
             ),
           )
-        : [el('tr', {}, el('td', { colspan: 4 }, 'No consultations that day.'))]),
+        : [el('tr', {}, el('td', { colspan: 4 }, t('dashboard.noConsultations')))]),
     ),
   );
   if (state.csvUrl) URL.revokeObjectURL(state.csvUrl);
-  state.csvUrl = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
+  state.csvUrl = URL.createObjectURL(csv);
   const link = $('audit-csv');
   link.href = state.csvUrl;
   link.download = `consultations-${date}.csv`;
@@ -372,8 +463,18 @@ $('audit-date').addEventListener(
   'change',
   (event) =>
     event.target.value &&
-    loadAudit(event.target.value).catch((error) => ($('load-error').textContent = error.message)),
+    loadAudit(event.target.value).catch((error) => {
+      $('load-error').textContent = error.message;
+    }),
 );
+new ResizeObserver(() => {
+  const drawn = $('chart').firstElementChild?.getAttribute('width');
+  if (state.chart && drawn !== String(chartWidth())) renderChart();
+}).observe($('chart'));
+languageSwitch($('language'), i18n.locale, () => location.reload());
+i18n.apply();
+document.title = t('dashboard.pageTitle');
+document.body.classList.remove('loading');
 
 if (state.token) signIn(state.token).catch(() => signOut());
 else signOut();

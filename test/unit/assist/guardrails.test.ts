@@ -6,7 +6,8 @@ import {
   guardrailContext,
   MAX_REPLY_CHARS,
 } from '../../../src/assist/guardrails';
-import { LOCALES, templatesFor } from '../../../src/assist/lexicon';
+import { templatesFor } from '../../../src/assist/lexicon';
+import { LOCALES } from '../../../src/assist/vocabulary';
 
 const context = (overrides: Partial<GuardrailContext> = {}): GuardrailContext => ({
   locale: 'zh-Hans',

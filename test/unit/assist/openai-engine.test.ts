@@ -68,7 +68,7 @@ describe('OpenAI engine', () => {
     const { assistant, fallbacks, latencies } = setup();
     const result = await assistant.suggest(hesitant);
     expect(scope.isDone()).toBe(true);
-    expect(result).toEqual({
+    expect(result).toMatchObject({
       stage: 'hesitating',
       sentiment: 'neutral',
       signals: ['asks_price', 'hesitation'],
@@ -79,6 +79,9 @@ describe('OpenAI engine', () => {
         { id: 's2', text: '两种颜色都很百搭，您平时穿深色多吗？', tactic: 'help_choose' },
       ],
     });
+    expect(result.suggestions).toHaveLength(2);
+    // The reading of the conversation (intent, dialogue state) comes from the service, not the model.
+    expect(result.state).toEqual({ settled: {}, given: [], openQuestion: null, mood: 'neutral' });
     expect(fallbacks).toEqual([]);
     expect(latencies).toEqual(['openai']);
   });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ChatMessage, createAssistant } from '../../../src/assist/assistant';
 import { checkSuggestion, guardrailContext } from '../../../src/assist/guardrails';
+import { inReplyScript } from '../../../src/assist/locale-detection';
 import type { Catalog } from '../../../src/shops/shop-schema';
 
 /** Fragments that steer the engine into every stage, mixed with arbitrary text. */
@@ -91,15 +92,17 @@ describe('rules engine on arbitrary valid input', () => {
             locale: result.locale,
             stages: [result.stage],
             busyNudgeEnabled: busyNudge,
-            knownValues: (cat?.products ?? []).flatMap((p) => [
-              ...Object.values(p.options).flat(),
-              ...(p.deliveryDays ?? []),
-            ]),
-            catalogTerms: (cat?.products ?? []).flatMap((p) => [
-              p.name,
-              ...Object.values(p.options).flat(),
-              ...(p.deliveryDays ?? []),
-            ]),
+            // Catalog words count as written and as converted into the reply's script (周二 -> 週二).
+            knownValues: (cat?.products ?? [])
+              .flatMap((p) => [...Object.values(p.options).flat(), ...(p.deliveryDays ?? [])])
+              .flatMap((v) => [v, inReplyScript(v, result.locale)]),
+            catalogTerms: (cat?.products ?? [])
+              .flatMap((p) => [
+                p.name,
+                ...Object.values(p.options).flat(),
+                ...(p.deliveryDays ?? []),
+              ])
+              .flatMap((v) => [v, inReplyScript(v, result.locale)]),
           });
           for (const s of result.suggestions) {
             // Either-or options may come from the chat when there is no catalog: that check lives in the eval audit.

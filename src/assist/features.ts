@@ -1,0 +1,157 @@
+import type { Catalog } from '../shops/shop-schema';
+import { productMentionDetector } from './catalog-options';
+import { givenIn } from './dialogue-state';
+import { lexicon, matches } from './lexicon';
+import { toSimplified } from './locale-detection';
+import { classifyConversation, readMessage, splitSentences } from './stage-classifier';
+import type { ChatMessage } from './vocabulary';
+
+/**
+ * The reader's features for one conversation, shared by training and
+ * inference so both see exactly the same thing: character 1–3-grams of the
+ * buyer's last message, of their earlier messages (weighted down with
+ * distance) and of the agent's last message, Latin word uni- and bigrams, the
+ * lexicon's signals, and what the buyer already gave.
+ */
+
+/** Earlier buyer messages read, and the weight of each step back: older words count less. */
+/**
+ * Weights of the feature blocks. Chosen by 5-fold cross-validation on the
+ * train split (agent weight 0.4-1, context decay 0.55-0.8, 3- vs 4-grams and
+ * word features on or off all scored within a point of each other).
+ */
+const FEATURE_CONFIG = {
+  contextTurns: 4,
+  contextDecay: 0.55,
+  agentWeight: 0.4,
+  maxGram: 3,
+  wordWeight: 0.7,
+  lastWeight: 1,
+} as const;
+
+const EMOJI = /\p{Extended_Pictographic}/gu;
+const LONG_NUMBER = /\d{5,}/g;
+
+/**
+ * One script, one case, one digit, one emoji: Traditional to Simplified
+ * (OpenCC, with Hong Kong and Taiwan variants), NFKC (full-width to ASCII),
+ * lower case, runs of 5+ digits to "#", other digits to "0", every emoji to
+ * "☺", and letters repeated more than twice cut to two ("!!!!" -> "!!").
+ */
+export function normalise(text: string): string {
+  return toSimplified(text.normalize('NFKC'))
+    .toLowerCase()
+    .replace(LONG_NUMBER, '#')
+    .replace(/\d/g, '0')
+    .replace(EMOJI, '☺')
+    .replace(/(.)\1{2,}/gu, '$1$1')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+export type FeatureVector = Map<string, number>;
+
+function add(vector: FeatureVector, key: string, value: number) {
+  vector.set(key, (vector.get(key) ?? 0) + value);
+}
+
+/** Character n-grams (1–3) of a normalised text with boundary marks, as counts. */
+function charGrams(text: string, min = 1, max = 3): Map<string, number> {
+  const chars = ['^', ...text.replace(/ /g, '_'), '$'];
+  const out = new Map<string, number>();
+  for (let n = min; n <= max; n += 1) {
+    for (let i = 0; i + n <= chars.length; i += 1) {
+      const gram = chars.slice(i, i + n).join('');
+      if (gram === '^' || gram === '$') continue;
+      out.set(gram, (out.get(gram) ?? 0) + 1);
+    }
+  }
+  return out;
+}
+
+function wordGrams(text: string): Map<string, number> {
+  const words = text.match(/[a-z][a-z']*/g) ?? [];
+  const out = new Map<string, number>();
+  words.forEach((w, i) => {
+    out.set(w, (out.get(w) ?? 0) + 1);
+    const next = words[i + 1];
+    if (next) out.set(`${w} ${next}`, (out.get(`${w} ${next}`) ?? 0) + 1);
+  });
+  return out;
+}
+
+/** Adds a block of counts scaled to unit length times `weight`, so long messages do not drown short ones. */
+function addBlock(
+  vector: FeatureVector,
+  prefix: string,
+  counts: Map<string, number>,
+  weight: number,
+) {
+  let norm = 0;
+  for (const c of counts.values()) norm += c * c;
+  if (norm === 0) return;
+  const scale = weight / Math.sqrt(norm);
+  for (const [key, c] of counts) add(vector, `${prefix}${key}`, c * scale);
+}
+
+/**
+ * The buyer's words without sentences that try to instruct the assistant
+ * ("ignore previous instructions..."): those are data, never the buyer's intent.
+ */
+export function withoutInstructions(text: string): string {
+  return splitSentences(text)
+    .filter((s) => !matches(lexicon.signals.instruction_like_text, s))
+    .join('');
+}
+
+export function conversationFeatures(
+  history: readonly ChatMessage[],
+  catalog?: Catalog,
+): FeatureVector {
+  const vector: FeatureVector = new Map();
+  const mentions = productMentionDetector(catalog);
+  const buyerTexts = history
+    .filter((m) => m.from === 'buyer')
+    .map((m) => withoutInstructions(m.text));
+  const last = buyerTexts[buyerTexts.length - 1] ?? '';
+  const lastNorm = normalise(last);
+  addBlock(vector, 'L|', charGrams(lastNorm, 1, FEATURE_CONFIG.maxGram), FEATURE_CONFIG.lastWeight);
+  addBlock(vector, 'LW|', wordGrams(lastNorm), FEATURE_CONFIG.wordWeight);
+  const lastReading = readMessage(last, mentions);
+  for (const signal of lastReading.signals) add(vector, `LS|${signal}`, 1);
+  if (lastReading.greeting) add(vector, 'LS|greeting', 1);
+  // The lexicon engine's own verdict on the whole conversation, as one more feature to weigh.
+  const lexiconReading = classifyConversation(history, mentions);
+  add(vector, `LX|${lexiconReading.stage}`, 1);
+  if (lexiconReading.stage === 'complaint')
+    add(vector, `LX|topic:${lexiconReading.complaintTopic}`, 1);
+
+  const earlier = buyerTexts.slice(0, -1).slice(-FEATURE_CONFIG.contextTurns).reverse();
+  earlier.forEach((text, index) => {
+    const weight = FEATURE_CONFIG.contextDecay ** (index + 1);
+    const norm = normalise(text);
+    addBlock(vector, 'P|', charGrams(norm), weight);
+    addBlock(vector, 'PW|', wordGrams(norm), weight * 0.7);
+    for (const signal of readMessage(text, mentions).signals) add(vector, `PS|${signal}`, weight);
+  });
+
+  // The agent's last words before the buyer's last message tell what the buyer is answering.
+  let lastBuyerIndex = history.length - 1;
+  while (lastBuyerIndex >= 0 && history[lastBuyerIndex]?.from !== 'buyer') lastBuyerIndex -= 1;
+  for (let i = lastBuyerIndex - 1; i >= 0; i -= 1) {
+    const m = history[i];
+    if (m?.from === 'agent') {
+      addBlock(vector, 'A|', charGrams(normalise(m.text), 2, 3), FEATURE_CONFIG.agentWeight);
+      break;
+    }
+  }
+
+  const turns = buyerTexts.length;
+  add(vector, `T|${turns === 1 ? '1' : turns === 2 ? '2' : turns <= 4 ? '3-4' : '5+'}`, 1);
+  if (history.some((m) => m.from === 'agent')) add(vector, 'T|agent', 1);
+  for (const kind of givenIn(buyerTexts)) add(vector, `G|${kind}`, 1);
+  if (matches(lexicon.negative, buyerTexts.slice(-2).join('\n'))) add(vector, 'N|negative', 1);
+  if (matches(lexicon.positive, last)) add(vector, 'N|positive', 1);
+  add(vector, 'B|bias', 1);
+  return vector;
+}

@@ -1,0 +1,170 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { z } from 'zod';
+import type { Catalog } from '../shops/shop-schema';
+import { conversationFeatures } from './features';
+import {
+  type ChatMessage,
+  INTENTS,
+  type Intent,
+  SENTIMENTS,
+  type Sentiment,
+  STAGES,
+  type Stage,
+} from './vocabulary';
+
+/**
+ * The learned reader: multinomial logistic regression over the features in
+ * features.ts, one head each for stage, intent and sentiment, trained by
+ * `npm run train:assist` (reader-training.ts) and loaded from a versioned
+ * model file committed in the repo. Pure in-process arithmetic: no network,
+ * deterministic, well under a millisecond per conversation.
+ */
+
+export const MODEL_URL = new URL('./model/reader.json', import.meta.url);
+export const MODEL_FORMAT = 'seatmate-reader/1';
+
+const headSchema = <T extends readonly [string, ...string[]]>(classes: T) =>
+  z.object({
+    classes: z.array(z.enum(classes)).min(2),
+    bias: z.array(z.number()),
+    /** Weights are int8 (base64, features x classes, row-major) times this scale. */
+    scale: z.number().positive(),
+    weights: z.string(),
+    /** Softmax temperature fitted on held-out folds, so probabilities are calibrated. */
+    temperature: z.number().positive(),
+  });
+
+export const readerModelSchema = z.object({
+  format: z.literal(MODEL_FORMAT),
+  version: z.string().min(1),
+  trainedOn: z.object({
+    conversations: z.number().int(),
+    batches: z.array(z.string()),
+    fixtures: z.number().int(),
+  }),
+  features: z.array(z.string()),
+  heads: z.object({
+    stage: headSchema(STAGES),
+    intent: headSchema(INTENTS),
+    sentiment: headSchema(SENTIMENTS),
+  }),
+  /** P(complaint) at or above this reads as a complaint: recall matters more than a sale. */
+  complaintThreshold: z.number().min(0).max(1),
+});
+export type ReaderModel = z.infer<typeof readerModelSchema>;
+
+export interface ReaderOutput {
+  stage: Stage;
+  /** Probability of each stage (calibrated). */
+  stageProbabilities: Record<Stage, number>;
+  /** Probability of the chosen stage. */
+  confidence: number;
+  intent: Intent;
+  intentConfidence: number;
+  sentiment: Sentiment;
+}
+
+export interface Reader {
+  version: string;
+  read(history: readonly ChatMessage[], catalog?: Catalog): ReaderOutput;
+}
+
+interface CompiledHead<C extends string> {
+  classes: readonly C[];
+  bias: Float64Array;
+  weights: Float32Array;
+  temperature: number;
+}
+
+function compileHead<C extends string>(head: {
+  classes: C[];
+  bias: number[];
+  scale: number;
+  weights: string;
+  temperature: number;
+}): CompiledHead<C> {
+  const bytes = Buffer.from(head.weights, 'base64');
+  const weights = new Float32Array(bytes.length);
+  for (let i = 0; i < bytes.length; i += 1) weights[i] = bytes.readInt8(i) * head.scale;
+  return {
+    classes: head.classes,
+    bias: Float64Array.from(head.bias),
+    weights,
+    temperature: head.temperature,
+  };
+}
+
+export function softmax(logits: ArrayLike<number>, temperature = 1): number[] {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i += 1) max = Math.max(max, (logits[i] ?? 0) / temperature);
+  const exps = Array.from(logits, (l) => Math.exp(l / temperature - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e) => e / sum);
+}
+
+function probabilities<C extends string>(
+  head: CompiledHead<C>,
+  active: ReadonlyArray<readonly [number, number]>,
+): number[] {
+  const k = head.classes.length;
+  const logits = Float64Array.from(head.bias);
+  for (const [index, value] of active) {
+    const row = index * k;
+    for (let c = 0; c < k; c += 1)
+      logits[c] = (logits[c] ?? 0) + value * (head.weights[row + c] ?? 0);
+  }
+  return softmax(logits, head.temperature);
+}
+
+function argmax(values: readonly number[]): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i += 1) if ((values[i] ?? 0) > (values[best] ?? 0)) best = i;
+  return best;
+}
+
+export function createReader(model: ReaderModel): Reader {
+  const index = new Map(model.features.map((f, i) => [f, i]));
+  const stageHead = compileHead(model.heads.stage);
+  const intentHead = compileHead(model.heads.intent);
+  const sentimentHead = compileHead(model.heads.sentiment);
+  return {
+    version: model.version,
+    read(history, catalog) {
+      const active: Array<readonly [number, number]> = [];
+      for (const [feature, value] of conversationFeatures(history, catalog)) {
+        const i = index.get(feature);
+        if (i !== undefined) active.push([i, value]);
+      }
+      const stageP = probabilities(stageHead, active);
+      const stageProbabilities = Object.fromEntries(
+        STAGES.map((s) => [s, stageP[stageHead.classes.indexOf(s)] ?? 0]),
+      ) as Record<Stage, number>;
+      let stage = stageHead.classes[argmax(stageP)] as Stage;
+      if (stageProbabilities.complaint >= model.complaintThreshold) stage = 'complaint';
+      const intentP = probabilities(intentHead, active);
+      const intentAt = argmax(intentP);
+      const sentimentP = probabilities(sentimentHead, active);
+      return {
+        stage,
+        stageProbabilities,
+        confidence: stageProbabilities[stage],
+        intent: intentHead.classes[intentAt] as Intent,
+        intentConfidence: intentP[intentAt] ?? 0,
+        sentiment: sentimentHead.classes[argmax(sentimentP)] as Sentiment,
+      };
+    },
+  };
+}
+
+/** The committed model, or null when there is none yet (the lexicons then read alone). */
+export function loadReader(url: URL = MODEL_URL): Reader | null {
+  if (!existsSync(url)) return null;
+  return createReader(readerModelSchema.parse(JSON.parse(readFileSync(url, 'utf8'))));
+}
+
+let committed: Reader | null | undefined;
+/** The committed model, parsed once per process (every assistant shares it). */
+export function defaultReader(): Reader | null {
+  if (committed === undefined) committed = loadReader();
+  return committed;
+}

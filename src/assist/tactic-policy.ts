@@ -1,0 +1,75 @@
+import type { DialogueState, Intent, Sentiment, Stage } from './vocabulary';
+
+/**
+ * The safety policy for tactics, applied before any reply is written:
+ * - a closing tactic (either-or, help-choose, busy nudge) needs positive
+ *   evidence of buying intent and no sign of trouble;
+ * - a low-confidence reading gets a neutral answer or a clarifying question,
+ *   never a pitch;
+ * - a complaint or anger gets empathy first;
+ * - no apology for a problem the buyer did not report: empathy is only
+ *   written for a complaint or an angry buyer, never for a pre-sale question
+ *   that merely names a possible problem ("会掉色吗？").
+ */
+
+/** Below this probability for the stage read, the reply asks instead of guessing. */
+export const LOW_CONFIDENCE = 0.4;
+/** A closing tactic needs at least this probability for a buying stage. */
+export const CLOSING_CONFIDENCE = 0.5;
+/** Any complaint probability above this is a sign of trouble: no pitch. */
+export const TROUBLE_PROBABILITY = 0.2;
+
+/** Intents that are themselves evidence of wanting to buy. */
+const BUYING_INTENTS: ReadonlySet<Intent> = new Set<Intent>([
+  'size',
+  'colour',
+  'material',
+  'stock',
+  'delivery',
+  'shipping_fee',
+  'price',
+  'haggling',
+  'payment',
+  'ready',
+  'comparing',
+  'hesitation',
+]);
+const PRE_SALE: ReadonlySet<Stage> = new Set<Stage>(['interested', 'ready', 'hesitating']);
+
+export interface PolicyInput {
+  stage: Stage;
+  intent: Intent;
+  /** Probability of the stage read. */
+  confidence: number;
+  complaintProbability: number;
+  sentiment: Sentiment;
+  state: DialogueState;
+  /** The lexicons saw a buying signal in at least one buyer message. */
+  buyingSignals: boolean;
+  /** The lexicons saw a complaint or negative words in the buyer's recent messages. */
+  troubleWords: boolean;
+}
+
+export interface PolicyVerdict {
+  closingAllowed: boolean;
+  clarify: boolean;
+  empathyFirst: boolean;
+}
+
+export function tacticPolicy(p: PolicyInput): PolicyVerdict {
+  const trouble =
+    p.stage === 'complaint' ||
+    p.stage === 'after_sale' ||
+    p.sentiment === 'negative' ||
+    p.state.mood === 'negative' ||
+    p.complaintProbability >= TROUBLE_PROBABILITY ||
+    p.troubleWords;
+  const buyingEvidence =
+    PRE_SALE.has(p.stage) &&
+    (p.buyingSignals || BUYING_INTENTS.has(p.intent) || Object.keys(p.state.settled).length > 0);
+  return {
+    closingAllowed: buyingEvidence && !trouble && p.confidence >= CLOSING_CONFIDENCE,
+    clarify: p.stage !== 'complaint' && p.confidence < LOW_CONFIDENCE,
+    empathyFirst: p.stage === 'complaint' || (p.sentiment === 'negative' && p.troubleWords),
+  };
+}

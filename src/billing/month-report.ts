@@ -1,0 +1,132 @@
+import { buildUsageReport } from '../metering/usage-report';
+import { monthBounds } from '../shared/shop-calendar';
+import type { Shop, ShopRegistry } from '../shops/shop-registry';
+import type { InvoiceBook } from './invoice-book';
+import { csvDocument, csvText } from './invoice-csv';
+import type { TargetCheck } from './priced-month';
+
+export interface MonthReportRow {
+  shopId: string;
+  name: string;
+  platform: string;
+  timezone: string;
+  planModel: string | null;
+  consultations: number;
+  averageDaily: number;
+  receptions: number;
+  /** 1-based tier of a tiered plan, with its bound */
+  tier: { number: number; upToAverageDaily: number | null } | null;
+  /** `final` once the month is closed, `estimate` while it is a draft, null without a plan */
+  status: 'final' | 'estimate' | null;
+  totalFen: number | null;
+  currency: 'CNY';
+  within3MinRate: number | null;
+  averageFirstResponseSeconds: number | null;
+  conversionRate: number | null;
+  satisfaction: number | null;
+  /** targets of plans whose holdback depends on them, met so far or not */
+  targets: TargetCheck[] | null;
+}
+
+export interface MonthReport {
+  month: string;
+  shops: MonthReportRow[];
+  totals: { consultations: number; receptions: number; totalFen: number; currency: 'CNY' };
+}
+
+/**
+ * The month across every shop: each row is the shop's usage report (the
+ * same measures and the same pricing path as its invoice), so the report,
+ * the dashboard and the final invoice never disagree.
+ */
+export async function buildMonthReport(
+  deps: { shops: ShopRegistry; invoices: InvoiceBook },
+  month: string,
+): Promise<MonthReport> {
+  const ids = await deps.shops.listIds();
+  const shops = (await Promise.all(ids.map((id) => deps.shops.get(id)))).filter(
+    (s): s is Shop => s !== null && Date.parse(s.createdAt) < monthBounds(month, s.timezone).endMs,
+  );
+  const rows = await Promise.all(
+    shops.map(async (shop): Promise<MonthReportRow> => {
+      const usage = await buildUsageReport(deps, shop, month);
+      const estimate = usage.estimate;
+      return {
+        shopId: shop.id,
+        name: shop.name,
+        platform: shop.platform,
+        timezone: shop.timezone,
+        planModel: deps.shops.planFor(shop, month)?.model ?? null,
+        consultations: usage.consultations,
+        averageDaily: usage.averageDaily,
+        receptions: usage.receptions,
+        tier: estimate?.tier
+          ? { number: estimate.tier.index + 1, upToAverageDaily: estimate.tier.upToAverageDaily }
+          : null,
+        status: estimate ? (estimate.status === 'final' ? 'final' : 'estimate') : null,
+        totalFen: estimate?.totalFen ?? null,
+        currency: 'CNY',
+        within3MinRate: usage.firstResponse.within3MinRate,
+        averageFirstResponseSeconds: usage.firstResponse.averageSeconds,
+        conversionRate: usage.conversionRate,
+        satisfaction: usage.satisfaction,
+        targets: estimate?.targets ?? null,
+      };
+    }),
+  );
+  return {
+    month,
+    shops: rows,
+    totals: {
+      consultations: rows.reduce((s, r) => s + r.consultations, 0),
+      receptions: rows.reduce((s, r) => s + r.receptions, 0),
+      totalFen: rows.reduce((s, r) => s + (r.totalFen ?? 0), 0),
+      currency: 'CNY',
+    },
+  };
+}
+
+const cell = (value: number | null) => (value === null ? '' : String(value));
+
+/** The report as CSV (formula-guarded text, UTF-8 BOM for Excel). */
+export function monthReportToCsv(report: MonthReport): string {
+  const header = [
+    'month',
+    'shopId',
+    'shop',
+    'platform',
+    'plan',
+    'consultations',
+    'averageDaily',
+    'tier',
+    'status',
+    'totalFen',
+    'currency',
+    'receptions',
+    'within3MinRate',
+    'conversionRate',
+    'satisfaction',
+    'targetsMet',
+  ];
+  const rows = report.shops.map((r) => [
+    report.month,
+    csvText(r.shopId),
+    csvText(r.name),
+    r.platform,
+    r.planModel ?? '',
+    String(r.consultations),
+    String(r.averageDaily),
+    r.tier ? String(r.tier.number) : '',
+    r.status ?? '',
+    cell(r.totalFen),
+    r.currency,
+    String(r.receptions),
+    cell(r.within3MinRate),
+    cell(r.conversionRate),
+    cell(r.satisfaction),
+    r.targets
+      ? csvText(r.targets.map((t) => `${t.name}:${t.met ? 'met' : 'not met'}`).join('; '))
+      : '',
+  ]);
+  return csvDocument([header, ...rows], { bom: true });
+}

@@ -1,0 +1,299 @@
+import type { BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { conversationId } from '../../src/conversations/conversation-store';
+import { launchChromium } from '../support/browser';
+import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
+import { startPlatformStandIn } from '../support/platform-stand-in';
+
+let h: Harness;
+let chromium: Awaited<ReturnType<typeof launchChromium>>;
+let standIn: Awaited<ReturnType<typeof startPlatformStandIn>>;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  h = await startHarness({ env: { OUTBOUND_BACKOFF_MS: '50' } });
+  standIn = await startPlatformStandIn();
+  chromium = await launchChromium();
+});
+afterEach(async () => {
+  await Promise.all(contexts.splice(0).map((c) => c.close()));
+});
+afterAll(async () => {
+  await chromium?.close();
+  await standIn?.close();
+  await h?.close();
+});
+
+type Shop = { id: string; webhookSecret: string };
+type Agent = { id: string; token: string };
+
+async function shopWithAgent(name: string, agentName: string) {
+  const shop = (await h.createGenericShop({
+    name,
+    credentials: { replyUrl: standIn.replyUrl },
+  })) as Shop;
+  const agent = (await h.api('/v1/agents', { body: { name: agentName, shopIds: [shop.id] } }))
+    .body as Agent;
+  return { shop, agent };
+}
+
+/**
+ * Records what the page asks of the browser's alert machinery: permission
+ * prompts, notifications shown, and beeps (oscillators started).
+ */
+function recordAlerts() {
+  const calls = {
+    permission: 0,
+    notifications: [] as Array<{ title: string; body?: string }>,
+    beeps: 0,
+  };
+  (window as unknown as { __alerts: typeof calls }).__alerts = calls;
+  const Real = window.Notification;
+  const ask = Real.requestPermission.bind(Real);
+  const recording = function Notification(title: string, options?: NotificationOptions) {
+    calls.notifications.push({ title, body: options?.body });
+    return new Real(title, options);
+  } as unknown as typeof Notification;
+  Object.defineProperty(recording, 'permission', { get: () => Real.permission });
+  recording.requestPermission = (...args: Parameters<typeof Real.requestPermission>) => {
+    calls.permission += 1;
+    return ask(...args);
+  };
+  window.Notification = recording;
+  const oscillator = AudioContext.prototype.createOscillator;
+  AudioContext.prototype.createOscillator = function (this: AudioContext) {
+    calls.beeps += 1;
+    return oscillator.call(this);
+  };
+}
+
+const alerts = (page: Page) =>
+  page.evaluate(
+    () =>
+      (
+        window as unknown as {
+          __alerts: { permission: number; notifications: Array<{ title: string }>; beeps: number };
+        }
+      ).__alerts,
+  );
+
+async function newPage(options: BrowserContextOptions = {}): Promise<Page> {
+  const context = await chromium.browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    locale: 'zh-CN',
+    ...options,
+  });
+  context.setDefaultTimeout(10_000);
+  await context.addInitScript(recordAlerts);
+  contexts.push(context);
+  return context.newPage();
+}
+
+async function signIn(page: Page, token: string) {
+  await page.goto(`${h.url}/console`);
+  await page.fill('#token-input', token);
+  await page.click('#sign-in-button');
+  await page.waitForSelector('#connection[data-state="live"]');
+}
+
+function say(shop: Shop, buyerId: string, text: string, name?: string) {
+  return h.sendGeneric(
+    shop,
+    buyerMessage(buyerId, text, Date.now(), name ? { buyer: { id: buyerId, name } } : {}),
+  );
+}
+
+/** Waits until the service has suggestions for the buyer and the console shows the row. */
+async function waitingWithSuggestions(page: Page, shop: Shop, agent: Agent, buyerId: string) {
+  const id = conversationId(shop.id, buyerId);
+  await eventually(
+    async () =>
+      (await h.api(`/v1/agent/conversations/${id}`, { token: agent.token })).body.suggestions
+        ?.length > 0,
+  );
+  await page.locator(`.row-button[data-conversation-id="${id}"]`).waitFor();
+  return id;
+}
+
+describe('the console at keyboard speed', () => {
+  it('sends the first suggestion in 2 key presses from an open console (J, then 1)', async () => {
+    const { shop, agent } = await shopWithAgent('键盘店', '林晓');
+    const page = await newPage();
+    await signIn(page, agent.token);
+    await say(shop, 'kb-buyer', '这款沙发有浅灰色吗？', '王丽');
+    const id = await waitingWithSuggestions(page, shop, agent, 'kb-buyer');
+    // Nothing focused, nothing open: the agent has just glanced at the list.
+    expect(await page.evaluate(() => document.activeElement === document.body)).toBe(true);
+
+    let presses = 0;
+    const press = async (key: string) => {
+      presses += 1;
+      await page.keyboard.press(key);
+    };
+    await press('j');
+    await page.locator('.suggestion').first().waitFor();
+    const first = (await page.locator('.suggestion .suggestion-text').first().textContent())!;
+    await press('1');
+    const delivered = await eventually(async () =>
+      standIn.received.find((r) => r.body.data.buyerId === 'kb-buyer'),
+    );
+    expect(delivered.body.data.text).toBe(first);
+    expect(presses).toBeLessThanOrEqual(3);
+    await page.waitForSelector('#reply-status[data-status="sent"]');
+    const replyId = await page.getAttribute('#reply-status', 'data-reply-id');
+    const reply = await h.api(`/v1/agent/conversations/${id}/replies/${replyId}`, {
+      token: agent.token,
+    });
+    expect(reply.body.origin).toBe('suggestion_as_is');
+  });
+
+  it('moves between conversations, edits a suggestion, focuses the composer and shows the help, all by key', async () => {
+    const { shop, agent } = await shopWithAgent('快捷键店', '周敏');
+    const page = await newPage();
+    await signIn(page, agent.token);
+    await say(shop, 'first-buyer', '在吗？', '陈杰');
+    const firstId = await waitingWithSuggestions(page, shop, agent, 'first-buyer');
+    await say(shop, 'second-buyer', '请问有现货吗？', '周悦');
+    const secondId = await waitingWithSuggestions(page, shop, agent, 'second-buyer');
+
+    const selected = () =>
+      page.getAttribute('.row-button[aria-current="true"]', 'data-conversation-id');
+    await page.keyboard.press('j');
+    expect(await selected()).toBe(firstId); // the longest wait first
+    await page.keyboard.press('j');
+    expect(await selected()).toBe(secondId);
+    await page.keyboard.press('k');
+    expect(await selected()).toBe(firstId);
+    await page.keyboard.press('Alt+ArrowDown');
+    expect(await selected()).toBe(secondId);
+
+    await page.locator('.suggestion').first().waitFor();
+    const text = (await page.locator('.suggestion .suggestion-text').first().textContent())!;
+    await page.keyboard.press('e');
+    expect(await page.inputValue('#composer-text')).toBe(text);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('composer-text');
+    await page.waitForSelector('#editing-note:not([hidden])');
+    // Letters typed in the composer are text, not shortcuts.
+    await page.keyboard.type(' jk');
+    expect(await selected()).toBe(secondId);
+    expect(await page.inputValue('#composer-text')).toBe(`${text} jk`);
+    await page.keyboard.press('Escape');
+    expect(await page.evaluate(() => document.activeElement?.id)).not.toBe('composer-text');
+    await page.keyboard.press('r');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('composer-text');
+    await page.keyboard.press('Escape');
+
+    await page.keyboard.press('?');
+    await page.waitForSelector('#help[open]');
+    const rows = await page.locator('#shortcut-rows tr').allTextContents();
+    expect(rows.length).toBeGreaterThanOrEqual(10);
+    expect(rows.join('\n')).toContain('下一个会话');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#help:not([open])', { state: 'attached' });
+
+    await page.keyboard.press('x');
+    await page.locator(`.row-button[data-conversation-id="${secondId}"]`).waitFor({
+      state: 'detached',
+    });
+  });
+
+  it('keeps the open conversation and every draft across a reload', async () => {
+    const { shop, agent } = await shopWithAgent('草稿店', '林晓');
+    const page = await newPage();
+    await signIn(page, agent.token);
+    await say(shop, 'draft-a', '沙发几天能到？', '王丽');
+    const a = await waitingWithSuggestions(page, shop, agent, 'draft-a');
+    await say(shop, 'draft-b', '可以开发票吗？', '李敏');
+    const b = await waitingWithSuggestions(page, shop, agent, 'draft-b');
+
+    await page.locator(`.row-button[data-conversation-id="${a}"]`).click();
+    await page.fill('#composer-text', '您好，一般三到五天');
+    await page.locator(`.row-button[data-conversation-id="${b}"]`).click();
+    expect(await page.inputValue('#composer-text')).toBe('');
+    await page.fill('#composer-text', '可以的，请提供');
+
+    await page.reload();
+    await page.waitForSelector('#connection[data-state="live"]');
+    await page.waitForSelector(`.row-button[data-conversation-id="${b}"][aria-current="true"]`);
+    await page.waitForFunction(
+      () => (document.getElementById('composer-text') as HTMLTextAreaElement).value !== '',
+    );
+    expect(await page.inputValue('#composer-text')).toBe('可以的，请提供');
+    await page.locator(`.row-button[data-conversation-id="${a}"]`).click();
+    expect(await page.inputValue('#composer-text')).toBe('您好，一般三到五天');
+
+    // Sending clears that conversation's draft, for good.
+    await page.press('#composer-text', 'Enter');
+    await page.waitForSelector('#reply-status[data-status="sent"]');
+    await page.reload();
+    await page.waitForSelector(`.row-button[data-conversation-id="${a}"][aria-current="true"]`);
+    expect(await page.inputValue('#composer-text')).toBe('');
+  });
+});
+
+describe('new-buyer alerts', () => {
+  it('asks for notification permission once, from the sign-in click, never again after a reload', async () => {
+    const { agent } = await shopWithAgent('通知店', '林晓');
+    const page = await newPage();
+    await signIn(page, agent.token);
+    expect((await alerts(page)).permission).toBe(1);
+    await page.reload();
+    await page.waitForSelector('#connection[data-state="live"]');
+    expect((await alerts(page)).permission).toBe(0);
+    // Signing out and in again in the same browser does not nag either.
+    await page.getByRole('button', { name: '退出登录' }).click();
+    await page.fill('#token-input', agent.token);
+    await page.click('#sign-in-button');
+    await page.waitForSelector('#connection[data-state="live"]');
+    expect((await alerts(page)).permission).toBe(0);
+  });
+
+  it('with permission granted: a desktop notification, a beep and the count in the tab title; no sound once muted', async () => {
+    const { shop, agent } = await shopWithAgent('提醒店', '林晓');
+    const page = await newPage({ permissions: ['notifications'] });
+    await signIn(page, agent.token);
+    expect(await page.evaluate(() => Notification.permission)).toBe('granted');
+    expect(await page.isHidden('#notify-enable')).toBe(true);
+    expect(await page.title()).toBe('客服工作台 · Seatmate');
+    // The agent is looking at another window.
+    await page.evaluate(() => {
+      document.hasFocus = () => false;
+    });
+
+    await say(shop, 'alert-buyer', '在吗？有人吗？', '赵雷');
+    await page.locator('.conversation-row', { hasText: '赵雷' }).waitFor();
+    await page.waitForFunction(() => document.title.startsWith('(1) '));
+    const seen = await alerts(page);
+    expect(seen.notifications).toEqual([
+      { title: '新买家等待中', body: expect.stringContaining('赵雷') },
+    ]);
+    expect(seen.beeps).toBeGreaterThan(0);
+
+    // Muted: the next buyer raises the count and the notification, not a sound.
+    await page.click('#sound-toggle');
+    expect(await page.getAttribute('#sound-toggle', 'aria-pressed')).toBe('false');
+    const beeps = (await alerts(page)).beeps;
+    await say(shop, 'alert-buyer-2', '你好', '钱多');
+    await page.waitForFunction(() => document.title.startsWith('(2) '));
+    expect((await alerts(page)).beeps).toBe(beeps);
+    expect((await alerts(page)).notifications).toHaveLength(2);
+    await page.reload();
+    await page.waitForSelector('#connection[data-state="live"]');
+    expect(await page.getAttribute('#sound-toggle', 'aria-pressed')).toBe('false');
+  });
+
+  it('without permission (already asked once): no notification and no second prompt, the count still shows', async () => {
+    const { shop, agent } = await shopWithAgent('拒绝通知店', '林晓');
+    const page = await newPage();
+    await page.goto(`${h.url}/console`);
+    await page.evaluate(() => localStorage.setItem('seatmate.notificationsAsked', '1'));
+    await signIn(page, agent.token);
+    await page.evaluate(() => {
+      document.hasFocus = () => false;
+    });
+    await say(shop, 'denied-buyer', '在吗？', '孙丽');
+    await page.waitForFunction(() => document.title.startsWith('(1) '));
+    expect((await alerts(page)).notifications).toEqual([]);
+    expect((await alerts(page)).permission).toBe(0);
+  });
+});
