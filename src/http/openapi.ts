@@ -28,6 +28,7 @@ export function buildOpenApi() {
     { method: 'get', path: '/healthz', summary: 'Liveness' },
     { method: 'get', path: '/readyz', summary: 'Readiness: 503 while Redis is unavailable' },
     { method: 'get', path: '/metrics', summary: 'Prometheus metrics' },
+    { method: 'get', path: '/openapi.json', summary: 'This document' },
     ...shopOperations,
     ...agentAdminOperations,
     ...operatorOperations,
