@@ -133,16 +133,13 @@ try {
     batch.forEach((shop, j) => {
       ids.push(shop.id);
       if (!ownerKey) ownerKey = shop.ownerKey;
+      pipeline.hset(container.keys.month(shop.id, MONTH, 'agg'), aggregateFor(i + j + 1, MONTH));
       pipeline.hset(
-        container.keys.shop(shop.id, 'm', MONTH, 'agg'),
-        aggregateFor(i + j + 1, MONTH),
-      );
-      pipeline.hset(
-        container.keys.shop(shop.id, 'm', CURRENT, 'agg'),
+        container.keys.month(shop.id, CURRENT, 'agg'),
         aggregateFor(i + j + 7, CURRENT),
       );
       if ((i + j) % PLANS.length === 1)
-        pipeline.hset(container.keys.shop(shop.id, 'm', MONTH, 'overtime'), `${MONTH}-03`, '250');
+        pipeline.hset(container.keys.month(shop.id, MONTH, 'overtime'), `${MONTH}-03`, '250');
     });
     await pipeline.exec();
     seedBar.update(Math.min(i + 500, SHOPS), SHOPS);

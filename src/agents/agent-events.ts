@@ -27,7 +27,7 @@ export class AgentEvents {
 
   /** One hash tag for every agent stream, so one XREAD can read them all (also on a Cluster). */
   streamKey(agentId: string): string {
-    return this.keys.global('{agent-events}', agentId);
+    return this.keys.agentEvents(agentId);
   }
 
   /** A shop's event, to every agent serving the shop. */

@@ -37,22 +37,22 @@ export class AgentRegistry {
     const tokenHash = hashToken(token);
     const tx = this.redis
       .multi()
-      .hset(this.keys.global('agent', id), {
+      .hset(this.keys.agent(id), {
         name: agent.name,
         shopIds: JSON.stringify(agent.shopIds),
         createdAt: agent.createdAt,
         tokenHash,
       })
-      .set(this.keys.global('token', tokenHash), JSON.stringify({ kind: 'agent', agentId: id }))
-      .sadd(this.keys.global('agents'), id);
-    for (const shopId of agent.shopIds) tx.sadd(this.keys.shop(shopId, 'agents'), id);
+      .set(this.keys.token(tokenHash), JSON.stringify({ kind: 'agent', agentId: id }))
+      .sadd(this.keys.allAgents(), id);
+    for (const shopId of agent.shopIds) tx.sadd(this.keys.shopAgents(shopId), id);
     await tx.exec();
     return { ...agent, token };
   }
 
   async get(id: string): Promise<Agent | null> {
     const [name, shopIds, createdAt] = await this.redis.hmget(
-      this.keys.global('agent', id),
+      this.keys.agent(id),
       'name',
       'shopIds',
       'createdAt',
@@ -70,13 +70,13 @@ export class AgentRegistry {
       shopIds: patch.shopIds ? unique(patch.shopIds) : agent.shopIds,
     };
     if (patch.shopIds) await this.checkShops(next.shopIds);
-    const tx = this.redis.multi().hset(this.keys.global('agent', id), {
+    const tx = this.redis.multi().hset(this.keys.agent(id), {
       name: next.name,
       shopIds: JSON.stringify(next.shopIds),
     });
     for (const shopId of agent.shopIds)
-      if (!next.shopIds.includes(shopId)) tx.srem(this.keys.shop(shopId, 'agents'), id);
-    for (const shopId of next.shopIds) tx.sadd(this.keys.shop(shopId, 'agents'), id);
+      if (!next.shopIds.includes(shopId)) tx.srem(this.keys.shopAgents(shopId), id);
+    for (const shopId of next.shopIds) tx.sadd(this.keys.shopAgents(shopId), id);
     await tx.exec();
     const removed = agent.shopIds.filter((s) => !next.shopIds.includes(s));
     if (removed.length > 0) await this.onShopsRemoved?.(id, removed);
@@ -86,21 +86,21 @@ export class AgentRegistry {
   /** A new token for the agent; the old one is refused from the next request on. Shown once. */
   async reissueToken(id: string): Promise<string> {
     if (!(await this.get(id))) throw notFound('Agent');
-    const oldHash = await this.redis.hget(this.keys.global('agent', id), 'tokenHash');
+    const oldHash = await this.redis.hget(this.keys.agent(id), 'tokenHash');
     const token = newToken('agt');
     const tokenHash = hashToken(token);
     const tx = this.redis.multi();
-    if (oldHash) tx.del(this.keys.global('token', oldHash));
+    if (oldHash) tx.del(this.keys.token(oldHash));
     await tx
-      .set(this.keys.global('token', tokenHash), JSON.stringify({ kind: 'agent', agentId: id }))
-      .hset(this.keys.global('agent', id), 'tokenHash', tokenHash)
+      .set(this.keys.token(tokenHash), JSON.stringify({ kind: 'agent', agentId: id }))
+      .hset(this.keys.agent(id), 'tokenHash', tokenHash)
       .exec();
     return token;
   }
 
   /** Every agent, by id. */
   async list(): Promise<Agent[]> {
-    const ids = (await this.redis.smembers(this.keys.global('agents'))).sort();
+    const ids = (await this.redis.smembers(this.keys.allAgents())).sort();
     const all = await Promise.all(ids.map((id) => this.get(id)));
     return all.filter((a): a is Agent => a !== null);
   }
@@ -109,18 +109,15 @@ export class AgentRegistry {
   async remove(id: string): Promise<void> {
     const agent = await this.get(id);
     if (!agent) throw notFound('Agent');
-    const tokenHash = await this.redis.hget(this.keys.global('agent', id), 'tokenHash');
-    const tx = this.redis
-      .multi()
-      .del(this.keys.global('agent', id))
-      .srem(this.keys.global('agents'), id);
-    if (tokenHash) tx.del(this.keys.global('token', tokenHash));
-    for (const shopId of agent.shopIds) tx.srem(this.keys.shop(shopId, 'agents'), id);
+    const tokenHash = await this.redis.hget(this.keys.agent(id), 'tokenHash');
+    const tx = this.redis.multi().del(this.keys.agent(id)).srem(this.keys.allAgents(), id);
+    if (tokenHash) tx.del(this.keys.token(tokenHash));
+    for (const shopId of agent.shopIds) tx.srem(this.keys.shopAgents(shopId), id);
     await tx.exec();
   }
 
   async agentsOfShop(shopId: string): Promise<string[]> {
-    return this.redis.smembers(this.keys.shop(shopId, 'agents'));
+    return this.redis.smembers(this.keys.shopAgents(shopId));
   }
 
   private async checkShops(shopIds: string[]): Promise<void> {

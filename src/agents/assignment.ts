@@ -1,10 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../shared/redis';
+import { defineScript } from '../shared/redis-scripts';
 
 // Offer a conversation to the candidate with the fewest open conversations,
 // under the cap, atomically. KEYS[1] = owner key, KEYS[2..] = candidates' open
 // sets; ARGV[1] = cap, ARGV[2] = conversation id, ARGV[3..] = candidate ids.
-const OFFER_SCRIPT = `
+const OFFER_SCRIPT = defineScript<string | null>(
+  'assignOffer',
+  `
 local owner = redis.call('GET', KEYS[1])
 if owner then
   for i = 3, #ARGV do if ARGV[i] == owner then return owner end end
@@ -19,28 +22,35 @@ local agent = ARGV[best + 1]
 redis.call('SET', KEYS[1], agent)
 redis.call('SADD', KEYS[best], ARGV[2])
 return agent
-`;
+`,
+);
 
 // Claim for one agent unless another agent already holds the conversation.
 // KEYS[1] = owner key, KEYS[2] = claimer's open set; ARGV[1] = agent, ARGV[2] = conversation.
-const CLAIM_SCRIPT = `
+const CLAIM_SCRIPT = defineScript<[number, string]>(
+  'assignClaim',
+  `
 local owner = redis.call('GET', KEYS[1])
 if owner and owner ~= ARGV[1] then return {0, owner} end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[2], ARGV[2])
 return {1, ARGV[1]}
-`;
+`,
+);
 
 // Moves a conversation from its holder to another agent, only if `from` still
 // holds it. KEYS[1] = owner key, KEYS[2] = from's open set, KEYS[3] = to's;
 // ARGV = from, to, conversation.
-const MOVE_SCRIPT = `
+const MOVE_SCRIPT = defineScript<number>(
+  'assignMove',
+  `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('SREM', KEYS[2], ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[3])
 return 1
-`;
+`,
+);
 
 /**
  * Who answers which conversation. All keys carry one hash tag, so the
@@ -55,11 +65,11 @@ export class Assignment {
   ) {}
 
   private ownerKey(conversationId: string): string {
-    return this.keys.global('{assign}', 'owner', conversationId);
+    return this.keys.assignOwner(conversationId);
   }
 
   private openKey(agentId: string): string {
-    return this.keys.global('{assign}', 'open', agentId);
+    return this.keys.assignOpen(agentId);
   }
 
   /** Offers the conversation to the least-loaded candidate under the cap; null when all are full or there are none. */
@@ -69,14 +79,10 @@ export class Assignment {
     if (current && !candidates.includes(current)) await this.release(conversationId);
     if (candidates.length === 0) return null;
     const sorted = [...candidates].sort();
-    const result = await this.redis.eval(
-      OFFER_SCRIPT,
-      1 + sorted.length,
-      this.ownerKey(conversationId),
-      ...sorted.map((id) => this.openKey(id)),
-      String(this.cap),
-      conversationId,
-      ...sorted,
+    const result = await OFFER_SCRIPT.run(
+      this.redis,
+      [this.ownerKey(conversationId), ...sorted.map((id) => this.openKey(id))],
+      [String(this.cap), conversationId, ...sorted],
     );
     return typeof result === 'string' ? result : null;
   }
@@ -86,28 +92,20 @@ export class Assignment {
     conversationId: string,
     agentId: string,
   ): Promise<{ claimed: true } | { claimed: false; heldBy: string }> {
-    const [ok, owner] = (await this.redis.eval(
-      CLAIM_SCRIPT,
-      2,
-      this.ownerKey(conversationId),
-      this.openKey(agentId),
-      agentId,
-      conversationId,
-    )) as [number, string];
+    const [ok, owner] = await CLAIM_SCRIPT.run(
+      this.redis,
+      [this.ownerKey(conversationId), this.openKey(agentId)],
+      [agentId, conversationId],
+    );
     return ok === 1 ? { claimed: true } : { claimed: false, heldBy: owner };
   }
 
   /** Hands the conversation from `from` to `to`; false when `from` no longer holds it. */
   async move(conversationId: string, from: string, to: string): Promise<boolean> {
-    const moved = await this.redis.eval(
-      MOVE_SCRIPT,
-      3,
-      this.ownerKey(conversationId),
-      this.openKey(from),
-      this.openKey(to),
-      from,
-      to,
-      conversationId,
+    const moved = await MOVE_SCRIPT.run(
+      this.redis,
+      [this.ownerKey(conversationId), this.openKey(from), this.openKey(to)],
+      [from, to, conversationId],
     );
     return moved === 1;
   }

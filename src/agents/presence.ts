@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../shared/clock';
 import type { RedisKeys } from '../shared/redis';
+import { defineScript } from '../shared/redis-scripts';
 import type { PresenceStatus } from './live-events';
 
 export const PRESENCE_STATUSES = ['online', 'away', 'offline'] as const;
@@ -10,20 +11,26 @@ export const PRESENCE_STATUSES = ['online', 'away', 'offline'] as const;
 // KEYS[2] = last-seen index; ARGV = now, stale-before, cap, stream id, agent id.
 // Forgets an agent's last sighting only if it is still that old, so a beat
 // landing meanwhile keeps them. KEYS[1] = seen index; ARGV = agent, stale-before.
-const EXPIRE_SCRIPT = `
+const EXPIRE_SCRIPT = defineScript<number>(
+  'presenceExpire',
+  `
 local seen = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if seen and tonumber(seen) <= tonumber(ARGV[2]) then return redis.call('ZREM', KEYS[1], ARGV[1]) end
 return 0
-`;
+`,
+);
 
-const OPEN_STREAM_SCRIPT = `
+const OPEN_STREAM_SCRIPT = defineScript<number>(
+  'presenceOpenStream',
+  `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], 86400000)
 redis.call('ZADD', KEYS[2], ARGV[1], ARGV[5])
 return 1
-`;
+`,
+);
 
 /**
  * Whether an agent is there to answer. The agent states `online`, `away` or
@@ -40,15 +47,15 @@ export class Presence {
   ) {}
 
   private statedKey(): string {
-    return this.keys.global('{presence}', 'stated');
+    return this.keys.presenceStated();
   }
 
   private seenKey(): string {
-    return this.keys.global('{presence}', 'seen');
+    return this.keys.presenceSeen();
   }
 
   private streamsKey(agentId: string): string {
-    return this.keys.global('{presence}', 'streams', agentId);
+    return this.keys.presenceStreams(agentId);
   }
 
   /** Records the agent's chosen status; stating it counts as being seen. */
@@ -97,16 +104,10 @@ export class Presence {
     staleMs: number,
   ): Promise<boolean> {
     const now = this.clock.now();
-    const admitted = await this.redis.eval(
-      OPEN_STREAM_SCRIPT,
-      2,
-      this.streamsKey(agentId),
-      this.seenKey(),
-      String(now),
-      String(now - staleMs),
-      String(cap),
-      streamId,
-      agentId,
+    const admitted = await OPEN_STREAM_SCRIPT.run(
+      this.redis,
+      [this.streamsKey(agentId), this.seenKey()],
+      [String(now), String(now - staleMs), String(cap), streamId, agentId],
     );
     return admitted === 1;
   }
@@ -141,12 +142,10 @@ export class Presence {
     const stale = await this.redis.zrangebyscore(this.seenKey(), '-inf', before);
     const mine: string[] = [];
     for (const agentId of stale) {
-      const taken = await this.redis.eval(
-        EXPIRE_SCRIPT,
-        1,
-        this.seenKey(),
-        agentId,
-        String(before),
+      const taken = await EXPIRE_SCRIPT.run(
+        this.redis,
+        [this.seenKey()],
+        [agentId, String(before)],
       );
       if (taken === 1) mine.push(agentId);
     }

@@ -41,11 +41,11 @@ export class ReplyStore {
   ) {}
 
   private key(shopId: string, replyId: string): string {
-    return this.keys.shop(shopId, 'reply', replyId);
+    return this.keys.reply(shopId, replyId);
   }
 
   private conversationIndex(shopId: string, conversationId: string): string {
-    return this.keys.shop(shopId, 'replies-of', conversationId);
+    return this.keys.repliesOf(shopId, conversationId);
   }
 
   async create(input: Omit<Reply, 'replyId' | 'status' | 'attempts'>): Promise<Reply> {

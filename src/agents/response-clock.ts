@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../shared/redis';
+import { defineScript, prepareScripts } from '../shared/redis-scripts';
 import { dayOf } from '../shared/shop-calendar';
 import type { ReplyOrigin } from './reply-store';
 
@@ -20,23 +21,29 @@ export interface AgentDayFigures {
 // Records the first response to a consultation once: KEYS[1] = marker hash
 // (buyer -> agent), KEYS[2] = the agent's day figures; ARGV = buyer, agent,
 // response ms, within flag.
-const FIRST_RESPONSE_SCRIPT = `
+const FIRST_RESPONSE_SCRIPT = defineScript<number>(
+  'agentFirstResponse',
+  `
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
 redis.call('HINCRBY', KEYS[2], 'answered', 1)
 redis.call('HINCRBY', KEYS[2], 'frtSumMs', ARGV[3])
 redis.call('HINCRBY', KEYS[2], 'within', ARGV[4])
 return 1
-`;
+`,
+);
 
 // Counts a reply once, however often its bookkeeping is retried. KEYS[1] =
 // the day's set of counted reply ids, KEYS[2] = the day's figures.
-const REPLY_COUNT_SCRIPT = `
+const REPLY_COUNT_SCRIPT = defineScript<number>(
+  'agentReplyCount',
+  `
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('EXPIRE', KEYS[1], 2764800)
 redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
 if tonumber(ARGV[3]) > 0 then redis.call('HINCRBY', KEYS[2], 'savedMs', ARGV[3]) end
 return 1
-`;
+`,
+);
 
 /**
  * Per-agent response figures: first response time per consultation, the
@@ -50,7 +57,7 @@ export class ResponseClock {
   ) {}
 
   private agentDay(agentId: string, day: string): string {
-    return this.keys.global('agent', agentId, 'd', day);
+    return this.keys.agentDay(agentId, day);
   }
 
   /**
@@ -78,29 +85,27 @@ export class ResponseClock {
       input.origin === 'suggestion_as_is'
         ? Math.round(([...input.text].length * 60_000) / TYPING_CHARS_PER_MINUTE)
         : 0;
-    const tx = this.redis
-      .multi()
-      .eval(
-        REPLY_COUNT_SCRIPT,
-        2,
-        `${figures}:replies`,
-        figures,
-        input.replyId,
-        originField,
-        String(savedMs),
-      );
+    const tx = prepareScripts(this.redis).multi();
+    REPLY_COUNT_SCRIPT.queue(
+      tx,
+      [this.keys.agentDayReplies(input.agentId, day), figures],
+      [input.replyId, originField, String(savedMs)],
+    );
     if (input.consultationStart !== undefined && input.sentAt >= input.consultationStart) {
       const consultationDay = dayOf(input.consultationStart, input.timezone);
       const responseMs = input.sentAt - input.consultationStart;
-      tx.eval(
-        FIRST_RESPONSE_SCRIPT,
-        2,
-        this.keys.shop(input.shopId, 'd', consultationDay, 'firstResponder'),
-        this.agentDay(input.agentId, consultationDay),
-        input.buyerId,
-        input.agentId,
-        String(responseMs),
-        responseMs <= WITHIN_SECONDS * 1000 ? '1' : '0',
+      FIRST_RESPONSE_SCRIPT.queue(
+        tx,
+        [
+          this.keys.day(input.shopId, consultationDay, 'firstResponder'),
+          this.agentDay(input.agentId, consultationDay),
+        ],
+        [
+          input.buyerId,
+          input.agentId,
+          String(responseMs),
+          responseMs <= WITHIN_SECONDS * 1000 ? '1' : '0',
+        ],
       );
     }
     await tx.exec();

@@ -16,7 +16,7 @@ export class SuggestionIndex {
   ) {}
 
   private key(shopId: string, suggestionId: string): string {
-    return this.keys.shop(shopId, 'suggestion', suggestionId);
+    return this.keys.suggestion(shopId, suggestionId);
   }
 
   async remember(

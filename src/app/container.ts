@@ -223,7 +223,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     maxPerProcess: config.SSE_MAX_STREAMS_PER_PROCESS,
   });
   const widgetTokens = new WidgetSessionTokens(options.secretsKey);
-  const widgetMailbox = new WidgetMailbox(redis, keys.global('widget-mailbox'), () =>
+  const widgetMailbox = new WidgetMailbox(redis, keys.widgetMailbox(), () =>
     workerConnection(config.REDIS_URL),
   );
   const widget = new WidgetService({
@@ -325,10 +325,10 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
         wechat: config.WECHAT_API_BASE,
         telegram: config.TELEGRAM_API_BASE,
       },
-      widgetMailbox: new WidgetMailbox(storeConnection, keys.global('widget-mailbox'), () =>
+      widgetMailbox: new WidgetMailbox(storeConnection, keys.widgetMailbox(), () =>
         workerConnection(config.REDIS_URL),
       ),
-      tokenCache: createRedisTokenCache(storeConnection, `${keys.global('{tokens}')}:`),
+      tokenCache: createRedisTokenCache(storeConnection, keys.platformTokens()),
     };
     const outboundDeps = {
       ...stores,

@@ -55,7 +55,7 @@ export class AuditLog {
   ) {}
 
   private get key(): string {
-    return this.keys.global('audit');
+    return this.keys.auditLog();
   }
 
   async record(input: {
@@ -67,7 +67,7 @@ export class AuditLog {
   }): Promise<AuditEntry> {
     const now = this.clock.now();
     // A sequence, so entries of one millisecond keep their order (the set orders ties by member).
-    const seq = await this.redis.incr(`${this.key}:seq`);
+    const seq = await this.redis.incr(this.keys.auditSequence());
     const shops = [...new Set(input.shops ?? [])];
     const entry: AuditEntry = {
       id: `aud_${String(seq).padStart(12, '0')}`,

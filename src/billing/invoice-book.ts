@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import { type MeteredMonth, readMonthCounters } from '../metering/month-counters';
 import type { Clock } from '../shared/clock';
 import { AppError } from '../shared/errors';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisKeys } from '../shared/redis-keys';
+import { defineScript } from '../shared/redis-scripts';
 import { isMonth, monthOf } from '../shared/shop-calendar';
 import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import { lateAdjustmentFor } from './late-adjustment';
@@ -20,29 +21,36 @@ export interface Invoice extends PricedMonth {
 }
 
 // Writes the final invoice once; the carried late adjustments move in the same step so a rerun cannot carry them twice.
-const FINALIZE_SCRIPT = `
+const finalizeScript = defineScript<number>(
+  'invoiceFinalize',
+  `
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
   redis.call('ZADD', KEYS[2], 0, ARGV[2])
   for i = 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i + 1]) end
   return 1
 end
 return 0
-`;
+`,
+);
 
 // An event for a month that is closing or closed is late: remember the month and the event.
-const NOTE_LATE_SCRIPT = `
-local P, eventId = ARGV[1], ARGV[2]
+// KEYS[1] = the shop's late months, then per month its closing marker and late-event set;
+// ARGV[1] = event id, then the months.
+const noteLateScript = defineScript<string[]>(
+  'invoiceNoteLate',
+  `
 local late = {}
-for i = 3, #ARGV do
-  local month = ARGV[i]
-  if redis.call('EXISTS', P .. ':m:' .. month .. ':closing') == 1 then
-    redis.call('SADD', P .. ':late', month)
-    redis.call('SADD', P .. ':m:' .. month .. ':late', eventId)
-    late[#late + 1] = month
+for i = 2, #ARGV do
+  local closing, events = KEYS[2 * i - 2], KEYS[2 * i - 1]
+  if redis.call('EXISTS', closing) == 1 then
+    redis.call('SADD', KEYS[1], ARGV[i])
+    redis.call('SADD', events, ARGV[1])
+    late[#late + 1] = ARGV[i]
   end
 end
 return late
-`;
+`,
+);
 
 /**
  * A shop's invoices. A draft and a final invoice come from the same
@@ -62,16 +70,12 @@ export class InvoiceBook {
     private readonly clock: Clock,
   ) {}
 
-  private key(shopId: string, ...parts: string[]): string {
-    return this.keys.shop(shopId, ...parts);
-  }
-
   currentMonth(shop: Shop): string {
     return monthOf(this.clock.now(), shop.timezone);
   }
 
   async final(shopId: string, month: string): Promise<Invoice | null> {
-    const raw = await this.redis.get(this.key(shopId, 'inv', month));
+    const raw = await this.redis.get(this.keys.finalInvoice(shopId, month));
     return raw ? (JSON.parse(raw) as Invoice) : null;
   }
 
@@ -115,7 +119,7 @@ export class InvoiceBook {
 
   /** Final invoices, newest first, after the draft of the current month when there is a plan. */
   async list(shop: Shop): Promise<Invoice[]> {
-    const months = (await this.redis.zrange(this.key(shop.id, 'invoices'), 0, -1)).reverse();
+    const months = (await this.redis.zrange(this.keys.invoiceMonths(shop.id), 0, -1)).reverse();
     const finals = (await Promise.all(months.map((m) => this.final(shop.id, m)))).filter(
       (i): i is Invoice => i !== null,
     );
@@ -163,18 +167,18 @@ export class InvoiceBook {
    * has carried yet: repriced with each final invoice's own plan.
    */
   async pendingLateAdjustments(shop: Shop, month: string): Promise<LateAdjustment[]> {
-    const lateMonths = (await this.redis.smembers(this.key(shop.id, 'late')))
+    const lateMonths = (await this.redis.smembers(this.keys.lateMonths(shop.id)))
       .filter((m) => m < month)
       .sort();
     if (lateMonths.length === 0) return [];
-    const carried = await this.redis.hgetall(this.key(shop.id, 'lateCarried'));
+    const carried = await this.redis.hgetall(this.keys.lateCarried(shop.id));
     const adjustments: LateAdjustment[] = [];
     for (const lateMonth of lateMonths) {
       const final = await this.final(shop.id, lateMonth);
       if (!final) continue;
       const [counters, events] = await Promise.all([
         readMonthCounters(this.redis, this.keys, shop, lateMonth),
-        this.redis.scard(this.key(shop.id, 'm', lateMonth, 'late')),
+        this.redis.scard(this.keys.month(shop.id, lateMonth, 'late')),
       ]);
       const description = `${events} event(s) received after ${lateMonth} was closed`;
       const full = lateAdjustmentFor(
@@ -190,7 +194,7 @@ export class InvoiceBook {
 
   /** Marks the month as closing for the shop: events metered from now on count as late. */
   async markClosing(shopId: string, month: string): Promise<void> {
-    await this.redis.set(this.key(shopId, 'm', month, 'closing'), String(this.clock.now()), 'NX');
+    await this.redis.set(this.keys.month(shopId, month, 'closing'), String(this.clock.now()), 'NX');
   }
 
   /** Prices and stores the final invoice unless one exists; returns whether this call wrote it. */
@@ -207,15 +211,14 @@ export class InvoiceBook {
       status: 'final',
       finalizedAt: new Date(this.clock.now()).toISOString(),
     };
-    const written = await this.redis.eval(
-      FINALIZE_SCRIPT,
-      3,
-      this.key(shop.id, 'inv', month),
-      this.key(shop.id, 'invoices'),
-      this.key(shop.id, 'lateCarried'),
-      JSON.stringify(invoice),
-      month,
-      ...carried.flatMap((a) => [a.month, String(a.amountFen)]),
+    const written = await finalizeScript.run(
+      this.redis,
+      [
+        this.keys.finalInvoice(shop.id, month),
+        this.keys.invoiceMonths(shop.id),
+        this.keys.lateCarried(shop.id),
+      ],
+      [JSON.stringify(invoice), month, ...carried.flatMap((a) => [a.month, String(a.amountFen)])],
     );
     if (written === 1) return { invoice, written: true };
     return { invoice: (await this.final(shop.id, month)) ?? invoice, written: false };
@@ -228,13 +231,16 @@ export class InvoiceBook {
     months: readonly string[],
   ): Promise<string[]> {
     if (months.length === 0) return [];
-    return (await this.redis.eval(
-      NOTE_LATE_SCRIPT,
-      1,
-      this.key(shopId, 'late'),
-      this.keys.shop(shopId),
-      eventId,
-      ...months,
-    )) as string[];
+    return noteLateScript.run(
+      this.redis,
+      [
+        this.keys.lateMonths(shopId),
+        ...months.flatMap((m) => [
+          this.keys.month(shopId, m, 'closing'),
+          this.keys.month(shopId, m, 'late'),
+        ]),
+      ],
+      [eventId, ...months],
+    );
   }
 }

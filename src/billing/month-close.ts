@@ -67,7 +67,7 @@ export class MonthClose {
   ) {}
 
   doneKey(month: string): string {
-    return this.deps.keys.global('billing', 'close', month, 'done');
+    return this.deps.keys.monthCloseDone(month);
   }
 
   async close(
@@ -91,7 +91,7 @@ export class MonthClose {
     const started = Date.now();
     const ids = await shops.listIds();
     const doneKey = this.doneKey(month);
-    await redis.hset(keys.global('billing', 'close', month), {
+    await redis.hset(keys.monthClose(month), {
       startedAt: String(now),
       shops: String(ids.length),
     });
@@ -127,7 +127,7 @@ export class MonthClose {
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, worker));
     report.durationMs = Date.now() - started;
-    await redis.hset(keys.global('billing', 'close', month), {
+    await redis.hset(keys.monthClose(month), {
       finishedAt: String(clock.now()),
       closed: String(report.closed),
       skipped: String(report.skipped.length),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { MeteredMonth } from '../metering/month-counters';
 import { AppError } from '../shared/errors';
 import { daysOfMonth, isDay, isMonth, isTimeZone } from '../shared/shop-calendar';
 
@@ -103,16 +104,8 @@ export type LateAdjustment = z.infer<typeof lateAdjustmentSchema>;
 export type MonthMeasures = z.infer<typeof monthMeasuresSchema>;
 
 /** The raw counters metering keeps; everything else in MonthMeasures is derived from them. */
-export interface MonthCounters {
-  shopId: string;
-  month: string;
-  timezone: string;
-  days: DayMeasures[];
-  firstResponse: { answered: number; totalResponseMs: number; within3Min: number };
-  satisfaction: { ratings: number; ratingSum: number };
-  conversion: { converted: number };
-  attributedSalesFen: number;
-  overtimeHours: number;
+/** What pricing reads: the metered month and the late adjustments billing adds to it. */
+export interface MonthCounters extends MeteredMonth {
   lateAdjustments: LateAdjustment[];
 }
 

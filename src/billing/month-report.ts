@@ -1,9 +1,9 @@
-import { buildUsageReport } from '../metering/usage-report';
+import { csvDocument, csvText } from '../shared/csv';
 import { monthBounds } from '../shared/shop-calendar';
 import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import type { InvoiceBook } from './invoice-book';
-import { csvDocument, csvText } from './invoice-csv';
 import type { TargetCheck } from './priced-month';
+import { buildUsageReport } from './usage-report';
 
 export interface MonthReportRow {
   shopId: string;

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { AppError } from '../shared/errors';
 import type { RedisKeys } from '../shared/redis';
+import { defineScript } from '../shared/redis-scripts';
 
 export interface StoredMessage {
   id: string;
@@ -46,7 +47,9 @@ const HISTORY_LIMIT = 200;
 // last-seen times, since when the buyer waits unanswered, replies since the
 // buyer last wrote (reply windows), and the shop's index of active chats. A
 // stale buyer message (ARGV[6] = '1') joins the history only: no wait, no reopening.
-const APPEND_SCRIPT = `
+const APPEND_SCRIPT = defineScript<number>(
+  'conversationAppend',
+  `
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('EXPIRE', KEYS[1], 259200)
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
@@ -72,9 +75,12 @@ end
 local score = tonumber(redis.call('ZSCORE', KEYS[4], ARGV[5]) or '0')
 if at > score then redis.call('ZADD', KEYS[4], at, ARGV[5]) end
 return 1
-`;
+`,
+);
 
-const CLOSE_IF_QUIET_SCRIPT = `
+const CLOSE_IF_QUIET_SCRIPT = defineScript<number>(
+  'conversationCloseIfQuiet',
+  `
 local meta = redis.call('HMGET', KEYS[1], 'closedAt', 'waitingSince', 'lastBuyerAt', 'lastAgentAt')
 if meta[1] or meta[2] then return 0 end
 local answered = tonumber(ARGV[1])
@@ -82,7 +88,8 @@ if tonumber(meta[3] or '0') > answered or tonumber(meta[4] or '0') > answered th
 redis.call('HSET', KEYS[1], 'closedAt', ARGV[2])
 redis.call('ZREM', KEYS[2], ARGV[3])
 return 1
-`;
+`,
+);
 
 /** Conversation id: opaque to clients, reversible to (shop, buyer) for us. */
 export function conversationId(shopId: string, buyerId: string): string {
@@ -108,25 +115,32 @@ export class ConversationStore {
     private readonly keys: RedisKeys,
   ) {}
 
-  private key(shopId: string, buyerId: string, part: string): string {
-    return this.keys.shop(shopId, 'conv', Buffer.from(buyerId).toString('base64url'), part);
+  private key(
+    shopId: string,
+    buyerId: string,
+    part: 'messages' | 'meta' | 'ids' | 'suggestions',
+  ): string {
+    return this.keys.conversation(shopId, buyerId, part);
   }
 
   /** Appends once per message id; returns false for a duplicate. */
   async append(shopId: string, buyerId: string, message: StoredMessage): Promise<boolean> {
-    const added = await this.redis.eval(
-      APPEND_SCRIPT,
-      4,
-      this.key(shopId, buyerId, 'ids'),
-      this.key(shopId, buyerId, 'messages'),
-      this.key(shopId, buyerId, 'meta'),
-      this.keys.shop(shopId, 'active'),
-      message.id,
-      String(message.at),
-      JSON.stringify(message),
-      message.from,
-      buyerId,
-      message.stale ? '1' : '0',
+    const added = await APPEND_SCRIPT.run(
+      this.redis,
+      [
+        this.key(shopId, buyerId, 'ids'),
+        this.key(shopId, buyerId, 'messages'),
+        this.key(shopId, buyerId, 'meta'),
+        this.keys.activeConversations(shopId),
+      ],
+      [
+        message.id,
+        String(message.at),
+        JSON.stringify(message),
+        message.from,
+        buyerId,
+        message.stale ? '1' : '0',
+      ],
     );
     return added === 1;
   }
@@ -164,7 +178,7 @@ export class ConversationStore {
 
   /** Buyers of a shop's active conversations, most recent activity first. */
   async activeBuyers(shopId: string, limit = 200): Promise<string[]> {
-    return this.redis.zrevrange(this.keys.shop(shopId, 'active'), 0, limit - 1);
+    return this.redis.zrevrange(this.keys.activeConversations(shopId), 0, limit - 1);
   }
 
   /**
@@ -178,14 +192,10 @@ export class ConversationStore {
     answeredAt: number,
     nowMs: number,
   ): Promise<boolean> {
-    const closed = await this.redis.eval(
-      CLOSE_IF_QUIET_SCRIPT,
-      2,
-      this.key(shopId, buyerId, 'meta'),
-      this.keys.shop(shopId, 'active'),
-      String(answeredAt),
-      String(nowMs),
-      buyerId,
+    const closed = await CLOSE_IF_QUIET_SCRIPT.run(
+      this.redis,
+      [this.key(shopId, buyerId, 'meta'), this.keys.activeConversations(shopId)],
+      [String(answeredAt), String(nowMs), buyerId],
     );
     return closed === 1;
   }
@@ -194,7 +204,7 @@ export class ConversationStore {
   async close(shopId: string, buyerId: string, atMs: number): Promise<void> {
     await this.redis
       .multi()
-      .zrem(this.keys.shop(shopId, 'active'), buyerId)
+      .zrem(this.keys.activeConversations(shopId), buyerId)
       .hset(this.key(shopId, buyerId, 'meta'), 'closedAt', String(atMs))
       .hdel(this.key(shopId, buyerId, 'meta'), 'waitingSince')
       .exec();

@@ -66,7 +66,7 @@ export function bearerAuth(deps: {
     if (safeEqual(Buffer.from(tokenHash, 'hex'), adminHash)) {
       principal = { kind: 'admin', role: 'admin', operatorId: DESK_OWNER_ID, name: 'Desk owner' };
     } else {
-      const entry = await deps.redis.get(deps.keys.global('token', tokenHash));
+      const entry = await deps.redis.get(deps.keys.token(tokenHash));
       const record = entry
         ? (JSON.parse(entry) as
             | { kind: 'owner'; shopId: string }

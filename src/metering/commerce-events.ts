@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { OrderEvent, RatingEvent } from '../platforms/contract';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisKeys } from '../shared/redis-keys';
+import { prepareScripts } from '../shared/redis-scripts';
 import { monthOf } from '../shared/shop-calendar';
 import { attributionWindowMs, MAX_ATTRIBUTION_DAYS } from './consultation-meter';
-import { ORDER_SCRIPT, RATING_SCRIPT } from './meter-scripts';
+import { meterScripts } from './meter-scripts';
 
 /**
  * Paid orders and ratings, stored by the month they happened in (shop time)
@@ -18,11 +19,11 @@ export class CommerceEvents {
   ) {}
 
   ordersKey(shopId: string, month: string): string {
-    return this.keys.shop(shopId, 'm', month, 'orders');
+    return this.keys.month(shopId, month, 'orders');
   }
 
   ratingsKey(shopId: string, month: string): string {
-    return this.keys.shop(shopId, 'm', month, 'ratings');
+    return this.keys.month(shopId, month, 'ratings');
   }
 
   /** Returns the months whose figures the order may have changed. */
@@ -33,26 +34,33 @@ export class CommerceEvents {
   ): Promise<{ months: string[] }> {
     const paidAt = Date.parse(order.paidAt);
     const month = monthOf(paidAt, timezone);
-    const [, [error, months]] = (await this.redis
+    const k = this.keys;
+    const tx = prepareScripts(this.redis)
       .multi()
       .hset(
         this.ordersKey(shopId, month),
         order.orderId,
         JSON.stringify({ buyerId: order.buyerId, amountFen: order.amountFen, paidAt }),
-      )
-      .eval(
-        ORDER_SCRIPT,
-        1,
-        this.keys.shop(shopId, 'orders', 'idx'),
-        this.keys.shop(shopId),
+      );
+    meterScripts.order.queue(
+      tx,
+      [
+        k.orderIndex(shopId),
+        k.consultIndex(shopId),
+        k.month(shopId, month, 'attributed'),
+        k.month(shopId, month, 'agg'),
+      ],
+      [
+        k.shopPrefix(shopId),
         order.buyerId,
         order.orderId,
         String(paidAt),
         String(order.amountFen),
         month,
         String(attributionWindowMs(MAX_ATTRIBUTION_DAYS)),
-      )
-      .exec()) as [unknown, [Error | null, string[]]];
+      ],
+    );
+    const [, [error, months]] = (await tx.exec()) as [unknown, [Error | null, string[]]];
     if (error) throw error;
     return { months };
   }
@@ -64,16 +72,17 @@ export class CommerceEvents {
   ): Promise<{ months: string[] }> {
     const ratedAt = Date.parse(rating.ratedAt);
     const month = monthOf(ratedAt, timezone);
-    const months = (await this.redis.eval(
-      RATING_SCRIPT,
-      1,
-      this.ratingsKey(shopId, month),
-      this.keys.shop(shopId),
-      month,
-      rating.eventId,
-      JSON.stringify({ buyerId: rating.buyerId, score: rating.score, ratedAt }),
-      String(rating.score),
-    )) as string[];
+    const months = await meterScripts.rating.run(
+      this.redis,
+      [this.ratingsKey(shopId, month), this.keys.month(shopId, month, 'agg')],
+      [
+        this.keys.shopPrefix(shopId),
+        month,
+        rating.eventId,
+        JSON.stringify({ buyerId: rating.buyerId, score: rating.score, ratedAt }),
+        String(rating.score),
+      ],
+    );
     return { months };
   }
 }

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { csvDocument, csvText } from '../billing/invoice-csv';
+import { csvDocument, csvText } from '../shared/csv';
 import type { ConsultationMeter } from './consultation-meter';
 
 export interface AuditRow {

@@ -1,15 +1,14 @@
 import type { Redis } from 'ioredis';
-import type { RedisKeys } from '../shared/redis';
+import type { DayPart, RedisKeys } from '../shared/redis-keys';
 import { addDays, dayOf, dayStart } from '../shared/shop-calendar';
-import { AGENT_REPLY_SCRIPT, BUYER_MESSAGE_SCRIPT } from './meter-scripts';
+import { meterScripts } from './meter-scripts';
+import { dayField } from './month-aggregate';
 
 /** The attribution window when the shop's plan sets none (base_commission's default). */
 export const DEFAULT_ATTRIBUTION_DAYS = 7;
 /** Orders look back this far for consultations; a longer plan window is cut to it. */
 export const MAX_ATTRIBUTION_DAYS = 400;
 export const DAY_MS = 86_400_000;
-
-export type DayPart = 'buyers' | 'agents' | 'first' | 'frt' | 'converted';
 
 export function attributionWindowMs(days: number = DEFAULT_ATTRIBUTION_DAYS): number {
   return Math.min(days, MAX_ATTRIBUTION_DAYS) * DAY_MS;
@@ -29,12 +28,12 @@ export class ConsultationMeter {
   ) {}
 
   dayKey(shopId: string, day: string, part: DayPart): string {
-    return this.keys.shop(shopId, 'd', day, part);
+    return this.keys.day(shopId, day, part);
   }
 
-  /** The month aggregate: `{day}|c` consultations, `|r` receptions, `|s` seat-days, `|a` answered, `|t` response ms, `|w` within 3 min, `|v` converted; and ratings, ratingSum, attributedFen. */
+  /** The month aggregate; its fields are named in month-aggregate.ts. */
   aggregateKey(shopId: string, month: string): string {
-    return this.keys.shop(shopId, 'm', month, 'agg');
+    return this.keys.month(shopId, month, 'agg');
   }
 
   /** Returns whether this made a new consultation and the months whose figures it may have changed. */
@@ -46,21 +45,38 @@ export class ConsultationMeter {
     options: { attributionDays?: number } = {},
   ): Promise<{ day: string; firstOfDay: boolean; months: string[] }> {
     const day = dayOf(atMs, timezone);
-    const [added, ...months] = (await this.redis.eval(
-      BUYER_MESSAGE_SCRIPT,
-      1,
-      this.dayKey(shopId, day, 'buyers'),
-      this.keys.shop(shopId),
-      buyerId,
-      day,
-      String(atMs),
-      String(attributionWindowMs(options.attributionDays)),
-      String(attributionWindowMs(MAX_ATTRIBUTION_DAYS)),
-      addDays(day, -1),
-      addDays(day, 1),
-      String(dayStart(addDays(day, 1), timezone)),
-      String(dayStart(addDays(day, 2), timezone)),
-    )) as [number, ...string[]];
+    const prevDay = addDays(day, -1);
+    const nextDay = addDays(day, 1);
+    const k = this.keys;
+    const [added, ...months] = await meterScripts.buyerMessage.run(
+      this.redis,
+      [
+        k.day(shopId, day, 'buyers'),
+        k.day(shopId, day, 'first'),
+        k.day(shopId, prevDay, 'first'),
+        k.day(shopId, nextDay, 'first'),
+        k.day(shopId, day, 'frt'),
+        k.day(shopId, prevDay, 'frt'),
+        k.day(shopId, day, 'converted'),
+        k.month(shopId, day.slice(0, 7), 'agg'),
+        k.month(shopId, prevDay.slice(0, 7), 'agg'),
+        k.shopReplies(shopId),
+        k.consultIndex(shopId),
+        k.orderIndex(shopId),
+      ],
+      [
+        k.shopPrefix(shopId),
+        buyerId,
+        day,
+        String(atMs),
+        String(attributionWindowMs(options.attributionDays)),
+        String(attributionWindowMs(MAX_ATTRIBUTION_DAYS)),
+        prevDay,
+        nextDay,
+        String(dayStart(nextDay, timezone)),
+        String(dayStart(addDays(day, 2), timezone)),
+      ],
+    );
     return { day, firstOfDay: added === 1, months };
   }
 
@@ -83,20 +99,34 @@ export class ConsultationMeter {
     atMs: number,
   ): Promise<{ day: string; months: string[] }> {
     const day = dayOf(atMs, timezone);
-    const months = (await this.redis.eval(
-      AGENT_REPLY_SCRIPT,
-      1,
-      this.dayKey(shopId, day, 'agents'),
-      this.keys.shop(shopId),
-      buyerId,
-      day,
-      String(atMs),
-      agent,
-      addDays(day, -1),
-      addDays(day, 1),
-      String(dayStart(addDays(day, 1), timezone)),
-      String(dayStart(addDays(day, 2), timezone)),
-    )) as string[];
+    const prevDay = addDays(day, -1);
+    const nextDay = addDays(day, 1);
+    const k = this.keys;
+    const months = await meterScripts.agentReply.run(
+      this.redis,
+      [
+        k.day(shopId, day, 'agents'),
+        k.day(shopId, day, 'first'),
+        k.day(shopId, prevDay, 'first'),
+        k.day(shopId, nextDay, 'first'),
+        k.day(shopId, day, 'frt'),
+        k.day(shopId, prevDay, 'frt'),
+        k.month(shopId, day.slice(0, 7), 'agg'),
+        k.month(shopId, prevDay.slice(0, 7), 'agg'),
+        k.shopReplies(shopId),
+      ],
+      [
+        k.shopPrefix(shopId),
+        buyerId,
+        day,
+        String(atMs),
+        agent,
+        prevDay,
+        nextDay,
+        String(dayStart(nextDay, timezone)),
+        String(dayStart(addDays(day, 2), timezone)),
+      ],
+    );
     return { day, months };
   }
 
@@ -112,8 +142,8 @@ export class ConsultationMeter {
     const merged: Record<string, string> = Object.assign({}, ...hashes);
     return days.map((date) => ({
       date,
-      consultations: Number(merged[`${date}|c`] ?? 0),
-      receptions: Number(merged[`${date}|r`] ?? 0),
+      consultations: Number(merged[dayField(date, 'consultations')] ?? 0),
+      receptions: Number(merged[dayField(date, 'receptions')] ?? 0),
     }));
   }
 

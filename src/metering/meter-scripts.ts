@@ -6,8 +6,10 @@
  * set of events seen, whatever their order or how often they are replayed,
  * and a month report reads one hash instead of every message.
  *
- * All keys are the shop's (one hash tag, one cluster slot); scripts build the
- * names from the shop prefix passed as ARGV[1] and KEYS[1] names the slot.
+ * All keys are the shop's (one hash tag, one cluster slot). The caller passes
+ * in KEYS every key it can name beforehand (see SHOP_KEYS_LUA); only keys a
+ * script finds by a range scan (the month of an order, the day of a
+ * consultation) are named in Lua, from the same suffixes, in the same slot.
  *
  * Index members are lexically sortable so one ZRANGEBYLEX finds "the first
  * reply at or after t" or "this buyer's orders in [a, b)":
@@ -16,13 +18,16 @@
  *   orders    orders:idx       buyer \0 paidMs(15) amountFen(15) month(7) orderId
  */
 
+import { SHOP_KEYS_LUA } from '../shared/redis-keys';
+import { defineScript } from '../shared/redis-scripts';
+import { AGGREGATE_FIELDS_LUA } from './month-aggregate';
+
 /** Widths of the fixed-size fields in index members. */
 export const MS_WIDTH = 15;
 
-const PRELUDE = `
-local P = ARGV[1]
-local function dkey(day, part) return P .. ':d:' .. day .. ':' .. part end
-local function agg(month) return P .. ':m:' .. month .. ':agg' end
+const PRELUDE = `${SHOP_KEYS_LUA}
+${AGGREGATE_FIELDS_LUA}
+local function agg(month) return mkey(month, 'agg') end
 local function pad(n) return string.format('%015.0f', n) end
 local months = {}
 local function touch(month) months[month] = true end
@@ -49,7 +54,7 @@ local function recomputeFrt(day, buyer, nextDay, limit)
     if limit < upper then upper = limit end
     local nextFirst = redis.call('HGET', dkey(nextDay, 'first'), buyer)
     if nextFirst and tonumber(nextFirst) < upper then upper = tonumber(nextFirst) end
-    local r = redis.call('ZRANGEBYLEX', P .. ':replies', '[' .. buyer .. '\\0' .. pad(first), '(' .. buyer .. '\\0' .. pad(upper), 'LIMIT', 0, 1)
+    local r = redis.call('ZRANGEBYLEX', key('replies'), '[' .. buyer .. '\\0' .. pad(first), '(' .. buyer .. '\\0' .. pad(upper), 'LIMIT', 0, 1)
     if r[1] then new = tonumber(string.sub(r[1], #buyer + 2)) - first end
   end
   local oldRaw = redis.call('HGET', dkey(day, 'frt'), buyer)
@@ -58,17 +63,17 @@ local function recomputeFrt(day, buyer, nextDay, limit)
   if old == new then return end
   local a = agg(string.sub(day, 1, 7))
   if old then
-    redis.call('HINCRBY', a, day .. '|a', -1)
-    redis.call('HINCRBY', a, day .. '|r', -1)
-    redis.call('HINCRBY', a, day .. '|t', -old)
-    if old <= 180000 then redis.call('HINCRBY', a, day .. '|w', -1) end
+    redis.call('HINCRBY', a, day .. F.answered, -1)
+    redis.call('HINCRBY', a, day .. F.receptions, -1)
+    redis.call('HINCRBY', a, day .. F.responseMs, -old)
+    if old <= 180000 then redis.call('HINCRBY', a, day .. F.within3Min, -1) end
   end
   if new then
     redis.call('HSET', dkey(day, 'frt'), buyer, string.format('%.0f', new))
-    redis.call('HINCRBY', a, day .. '|a', 1)
-    redis.call('HINCRBY', a, day .. '|r', 1)
-    redis.call('HINCRBY', a, day .. '|t', new)
-    if new <= 180000 then redis.call('HINCRBY', a, day .. '|w', 1) end
+    redis.call('HINCRBY', a, day .. F.answered, 1)
+    redis.call('HINCRBY', a, day .. F.receptions, 1)
+    redis.call('HINCRBY', a, day .. F.responseMs, new)
+    if new <= 180000 then redis.call('HINCRBY', a, day .. F.within3Min, 1) end
   else
     redis.call('HDEL', dkey(day, 'frt'), buyer)
   end
@@ -78,16 +83,16 @@ end
 local function setConverted(day, buyer, converted)
   local a = agg(string.sub(day, 1, 7))
   if converted then
-    if redis.call('SADD', dkey(day, 'converted'), buyer) == 1 then redis.call('HINCRBY', a, day .. '|v', 1) end
+    if redis.call('SADD', dkey(day, 'converted'), buyer) == 1 then redis.call('HINCRBY', a, day .. F.converted, 1) end
   else
-    if redis.call('SREM', dkey(day, 'converted'), buyer) == 1 then redis.call('HINCRBY', a, day .. '|v', -1) end
+    if redis.call('SREM', dkey(day, 'converted'), buyer) == 1 then redis.call('HINCRBY', a, day .. F.converted, -1) end
   end
   touch(string.sub(day, 1, 7))
 end
 
 -- A consultation converts when the same buyer paid an order in [first, first + window).
 local function recomputeConversion(day, buyer, first, window)
-  local hit = redis.call('ZRANGEBYLEX', P .. ':orders:idx', '[' .. buyer .. '\\0' .. pad(first), '(' .. buyer .. '\\0' .. pad(first + window), 'LIMIT', 0, 1)
+  local hit = redis.call('ZRANGEBYLEX', key('orders:idx'), '[' .. buyer .. '\\0' .. pad(first), '(' .. buyer .. '\\0' .. pad(first + window), 'LIMIT', 0, 1)
   setConverted(day, buyer, hit[1] ~= nil)
 end
 
@@ -98,18 +103,18 @@ local function recomputeAttribution(buyer, member, maxWindow)
   local amount = tonumber(string.sub(member, b + 16, b + 30))
   local month = string.sub(member, b + 31, b + 37)
   local orderId = string.sub(member, b + 38)
-  local candidates = redis.call('ZRANGEBYLEX', P .. ':consults', '[' .. buyer .. '\\0' .. pad(paidAt - maxWindow), '[' .. buyer .. '\\0' .. pad(paidAt) .. '\\255')
+  local candidates = redis.call('ZRANGEBYLEX', key('consults'), '[' .. buyer .. '\\0' .. pad(paidAt - maxWindow), '[' .. buyer .. '\\0' .. pad(paidAt) .. '\\255')
   local attributed = false
   for _, c in ipairs(candidates) do
     local first = tonumber(string.sub(c, b + 1, b + 15))
     local window = tonumber(string.sub(c, b + 26))
     if first <= paidAt and paidAt < first + window then attributed = true break end
   end
-  local h = P .. ':m:' .. month .. ':attributed'
+  local h = mkey(month, 'attributed')
   if attributed then
-    if redis.call('HSETNX', h, orderId, amount) == 1 then redis.call('HINCRBY', agg(month), 'attributedFen', amount) end
+    if redis.call('HSETNX', h, orderId, amount) == 1 then redis.call('HINCRBY', agg(month), M.attributedFen, amount) end
   else
-    if redis.call('HDEL', h, orderId) == 1 then redis.call('HINCRBY', agg(month), 'attributedFen', -amount) end
+    if redis.call('HDEL', h, orderId) == 1 then redis.call('HINCRBY', agg(month), M.attributedFen, -amount) end
   end
   touch(month)
 end
@@ -127,7 +132,7 @@ local month = string.sub(day, 1, 7)
 touch(month)
 local added = redis.call('SADD', dkey(day, 'buyers'), buyer)
 if added == 1 then
-  redis.call('HINCRBY', agg(month), day .. '|c', 1)
+  redis.call('HINCRBY', agg(month), day .. F.consultations, 1)
 end
 local oldRaw = redis.call('HGET', dkey(day, 'first'), buyer)
 local old = false
@@ -139,11 +144,11 @@ if old and old <= at then
 end
 redis.call('HSET', dkey(day, 'first'), buyer, ARGV[4])
 if old then
-  for _, m in ipairs(redis.call('ZRANGEBYLEX', P .. ':consults', '[' .. buyer .. '\\0' .. pad(old) .. day, '[' .. buyer .. '\\0' .. pad(old) .. day .. '\\255')) do
-    redis.call('ZREM', P .. ':consults', m)
+  for _, m in ipairs(redis.call('ZRANGEBYLEX', key('consults'), '[' .. buyer .. '\\0' .. pad(old) .. day, '[' .. buyer .. '\\0' .. pad(old) .. day .. '\\255')) do
+    redis.call('ZREM', key('consults'), m)
   end
 end
-redis.call('ZADD', P .. ':consults', 0, buyer .. '\\0' .. pad(at) .. day .. pad(window))
+redis.call('ZADD', key('consults'), 0, buyer .. '\\0' .. pad(at) .. day .. pad(window))
 recomputeFrt(day, buyer, nextDay, dayAfterStart)
 -- This day's first message also ends the previous day's consultation.
 recomputeFrt(prevDay, buyer, day, nextDayStart)
@@ -151,7 +156,7 @@ recomputeConversion(day, buyer, at, window)
 -- Orders whose attribution can change: those after the new first message, up to the widest window after the old one.
 local upper = at
 if old then upper = old end
-for _, o in ipairs(redis.call('ZRANGEBYLEX', P .. ':orders:idx', '[' .. buyer .. '\\0' .. pad(at), '(' .. buyer .. '\\0' .. pad(upper + maxWindow))) do
+for _, o in ipairs(redis.call('ZRANGEBYLEX', key('orders:idx'), '[' .. buyer .. '\\0' .. pad(at), '(' .. buyer .. '\\0' .. pad(upper + maxWindow))) do
   recomputeAttribution(buyer, o, maxWindow)
 end
 local out = touched()
@@ -169,8 +174,8 @@ local nextDayStart, dayAfterStart = tonumber(ARGV[8]), tonumber(ARGV[9])
 local month = string.sub(day, 1, 7)
 touch(month)
 -- The seat-day is the day the agent worked, whichever consultation the reply answers.
-if redis.call('SADD', dkey(day, 'agents'), agent) == 1 then redis.call('HINCRBY', agg(month), day .. '|s', 1) end
-redis.call('ZADD', P .. ':replies', 0, buyer .. '\\0' .. pad(at))
+if redis.call('SADD', dkey(day, 'agents'), agent) == 1 then redis.call('HINCRBY', agg(month), day .. F.seatDays, 1) end
+redis.call('ZADD', key('replies'), 0, buyer .. '\\0' .. pad(at))
 recomputeFrt(day, buyer, nextDay, dayAfterStart)
 recomputeFrt(prevDay, buyer, day, nextDayStart)
 return touched()
@@ -180,10 +185,10 @@ return touched()
 export const ORDER_SCRIPT = `${PRELUDE}
 local buyer, orderId, paidAt, amount, month, maxWindow = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
 local member = buyer .. '\\0' .. pad(paidAt) .. pad(amount) .. month .. orderId
-redis.call('ZADD', P .. ':orders:idx', 0, member)
+redis.call('ZADD', key('orders:idx'), 0, member)
 recomputeAttribution(buyer, member, maxWindow)
 local b = #buyer + 1
-for _, c in ipairs(redis.call('ZRANGEBYLEX', P .. ':consults', '[' .. buyer .. '\\0' .. pad(paidAt - maxWindow), '[' .. buyer .. '\\0' .. pad(paidAt) .. '\\255')) do
+for _, c in ipairs(redis.call('ZRANGEBYLEX', key('consults'), '[' .. buyer .. '\\0' .. pad(paidAt - maxWindow), '[' .. buyer .. '\\0' .. pad(paidAt) .. '\\255')) do
   local first = tonumber(string.sub(c, b + 1, b + 15))
   local day = string.sub(c, b + 16, b + 25)
   local window = tonumber(string.sub(c, b + 26))
@@ -193,11 +198,19 @@ return touched()
 `;
 
 /** A rating, counted once per event id. ARGV: prefix, month, eventId, json, score. */
-export const RATING_SCRIPT = `
-local P, month, id, json, score = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
-if redis.call('HSETNX', P .. ':m:' .. month .. ':ratings', id, json) == 1 then
-  redis.call('HINCRBY', P .. ':m:' .. month .. ':agg', 'ratings', 1)
-  redis.call('HINCRBY', P .. ':m:' .. month .. ':agg', 'ratingSum', score)
+export const RATING_SCRIPT = `${SHOP_KEYS_LUA}
+${AGGREGATE_FIELDS_LUA}
+local month, id, json, score = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+if redis.call('HSETNX', mkey(month, 'ratings'), id, json) == 1 then
+  redis.call('HINCRBY', mkey(month, 'agg'), M.ratings, 1)
+  redis.call('HINCRBY', mkey(month, 'agg'), M.ratingSum, score)
 end
 return {month}
 `;
+
+export const meterScripts = {
+  buyerMessage: defineScript<[number, ...string[]]>('meterBuyerMessage', BUYER_MESSAGE_SCRIPT),
+  agentReply: defineScript<string[]>('meterAgentReply', AGENT_REPLY_SCRIPT),
+  order: defineScript<string[]>('meterOrder', ORDER_SCRIPT),
+  rating: defineScript<string[]>('meterRating', RATING_SCRIPT),
+};

@@ -1,10 +1,22 @@
 import type { Redis } from 'ioredis';
-import type { MonthCounters } from '../billing/month-measures';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisKeys } from '../shared/redis-keys';
 import { daysOfMonth } from '../shared/shop-calendar';
+import { dayField, MONTH_FIELDS } from './month-aggregate';
 import { overtimeHoursOf } from './overtime-log';
 
-export type MeteredMonth = Omit<MonthCounters, 'lateAdjustments'>;
+/** A month's metered figures, as pricing reads them (billing adds late adjustments). */
+export interface MeteredMonth {
+  shopId: string;
+  month: string;
+  timezone: string;
+  /** days with any activity */
+  days: Array<{ date: string; consultations: number; receptions: number; seatDays: number }>;
+  firstResponse: { answered: number; totalResponseMs: number; within3Min: number };
+  satisfaction: { ratings: number; ratingSum: number };
+  conversion: { converted: number };
+  attributedSalesFen: number;
+  overtimeHours: number;
+}
 
 /** The two hashes a month's figures live in; read them in one pipeline with others. */
 export function monthCounterKeys(
@@ -13,8 +25,8 @@ export function monthCounterKeys(
   month: string,
 ): { aggregate: string; overtime: string } {
   return {
-    aggregate: keys.shop(shopId, 'm', month, 'agg'),
-    overtime: keys.shop(shopId, 'm', month, 'overtime'),
+    aggregate: keys.month(shopId, month, 'agg'),
+    overtime: keys.month(shopId, month, 'overtime'),
   };
 }
 
@@ -33,13 +45,13 @@ export function countersFromHashes(
   const firstResponse = { answered: 0, totalResponseMs: 0, within3Min: 0 };
   let converted = 0;
   for (const date of daysOfMonth(month)) {
-    const consultations = n(`${date}|c`);
-    const receptions = n(`${date}|r`);
-    const seatDays = n(`${date}|s`);
-    firstResponse.answered += n(`${date}|a`);
-    firstResponse.totalResponseMs += n(`${date}|t`);
-    firstResponse.within3Min += n(`${date}|w`);
-    converted += n(`${date}|v`);
+    const consultations = n(dayField(date, 'consultations'));
+    const receptions = n(dayField(date, 'receptions'));
+    const seatDays = n(dayField(date, 'seatDays'));
+    firstResponse.answered += n(dayField(date, 'answered'));
+    firstResponse.totalResponseMs += n(dayField(date, 'responseMs'));
+    firstResponse.within3Min += n(dayField(date, 'within3Min'));
+    converted += n(dayField(date, 'converted'));
     if (consultations || receptions || seatDays)
       days.push({ date, consultations, receptions, seatDays });
   }
@@ -49,9 +61,9 @@ export function countersFromHashes(
     timezone: shop.timezone,
     days,
     firstResponse,
-    satisfaction: { ratings: n('ratings'), ratingSum: n('ratingSum') },
+    satisfaction: { ratings: n(MONTH_FIELDS.ratings), ratingSum: n(MONTH_FIELDS.ratingSum) },
     conversion: { converted },
-    attributedSalesFen: n('attributedFen'),
+    attributedSalesFen: n(MONTH_FIELDS.attributedFen),
     overtimeHours: overtimeHoursOf(overtime),
   };
 }

@@ -13,7 +13,7 @@ export class OvertimeLog {
   ) {}
 
   key(shopId: string, month: string): string {
-    return this.keys.shop(shopId, 'm', month, 'overtime');
+    return this.keys.month(shopId, month, 'overtime');
   }
 
   async record(shopId: string, day: string, hours: number): Promise<void> {

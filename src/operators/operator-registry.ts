@@ -28,7 +28,7 @@ export class OperatorRegistry {
   ) {}
 
   private key(id: string): string {
-    return this.keys.global('operator', id);
+    return this.keys.operator(id);
   }
 
   async create(input: { name: string; role: OperatorRole }): Promise<Operator & { token: string }> {
@@ -44,11 +44,8 @@ export class OperatorRegistry {
     await this.redis
       .multi()
       .hset(this.key(id), { ...operator, tokenHash })
-      .set(
-        this.keys.global('token', tokenHash),
-        JSON.stringify({ kind: 'operator', operatorId: id }),
-      )
-      .sadd(this.keys.global('operators'), id)
+      .set(this.keys.token(tokenHash), JSON.stringify({ kind: 'operator', operatorId: id }))
+      .sadd(this.keys.allOperators(), id)
       .exec();
     return { ...operator, token };
   }
@@ -65,7 +62,7 @@ export class OperatorRegistry {
   }
 
   async list(): Promise<Operator[]> {
-    const ids = (await this.redis.smembers(this.keys.global('operators'))).sort();
+    const ids = (await this.redis.smembers(this.keys.allOperators())).sort();
     const all = await Promise.all(ids.map((id) => this.get(id)));
     return all.filter((o): o is Operator => o !== null);
   }
@@ -87,8 +84,8 @@ export class OperatorRegistry {
     const operator = await this.get(id);
     if (!operator) throw notFound('Operator');
     const tokenHash = await this.redis.hget(this.key(id), 'tokenHash');
-    const tx = this.redis.multi().del(this.key(id)).srem(this.keys.global('operators'), id);
-    if (tokenHash) tx.del(this.keys.global('token', tokenHash));
+    const tx = this.redis.multi().del(this.key(id)).srem(this.keys.allOperators(), id);
+    if (tokenHash) tx.del(this.keys.token(tokenHash));
     await tx.exec();
     return operator;
   }

@@ -16,7 +16,7 @@ export function deliveryKey(
   platform: string,
   eventId: string,
 ): string {
-  return keys.shop(shopId, 'seen', platform, eventId);
+  return keys.delivery(shopId, platform, eventId);
 }
 
 export async function markDelivered(

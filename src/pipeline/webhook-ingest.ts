@@ -1,10 +1,11 @@
-import type { Redis, Result } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { InboundRequest, NormalizedEvent, PlatformName } from '../platforms/contract';
 import { DELIVERY_LIMITS, type DeliveryLimits } from '../platforms/delivery-limits';
 import type { PlatformRegistry } from '../platforms/registry';
 import type { Clock } from '../shared/clock';
 import { AppError, unavailable } from '../shared/errors';
 import type { RedisKeys } from '../shared/redis';
+import { defineScript } from '../shared/redis-scripts';
 import type { ShopRegistry } from '../shops/shop-registry';
 import { deliveryKey } from './delivery-dedupe';
 import { checkIdentifiers } from './event-identifiers';
@@ -23,30 +24,29 @@ export interface WebhookAnswer {
 // window, and say which events were already seen. KEYS[1] is the rate key,
 // KEYS[2..] the events' dedupe keys; ARGV[1] the window, ARGV[2] the weight.
 // Returns the count before this delivery, the window's ttl, then one flag per event.
-const RATE_AND_SEEN_SCRIPT = `
+const RATE_AND_SEEN_SCRIPT = defineScript<number[]>(
+  'rateAndSeen',
+  `
 local count = redis.call('INCRBY', KEYS[1], ARGV[2])
 if count == tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 local out = {count - tonumber(ARGV[2]), redis.call('PTTL', KEYS[1])}
 for i = 2, #KEYS do out[i + 1] = redis.call('EXISTS', KEYS[i]) end
 return out
-`;
+`,
+);
 
 /** BullMQ's largest priority. */
 const MAX_PRIORITY = 2_097_152;
 
 // Remembers a signed query with its body's hash; 1 when this body is the one first seen with it.
-const SAME_BODY_SCRIPT = `
+const SAME_BODY_SCRIPT = defineScript<number>(
+  'sameBodyForQuery',
+  `
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 1 end
 if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
 return 0
-`;
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    rateAndSeen(numKeys: number, ...args: string[]): Result<number[], Context>;
-    sameBodyForQuery(numKeys: number, ...args: string[]): Result<number, Context>;
-  }
-}
+`,
+);
 
 /**
  * The webhook use case: find the shop, verify, parse, rate-limit, drop
@@ -71,11 +71,7 @@ export class WebhookIngest {
        */
       fairSharePerMinute: number;
     },
-  ) {
-    // EVALSHA after the first call: the script text is not resent per request.
-    deps.redis.defineCommand('rateAndSeen', { lua: RATE_AND_SEEN_SCRIPT });
-    deps.redis.defineCommand('sameBodyForQuery', { lua: SAME_BODY_SCRIPT });
-  }
+  ) {}
 
   async deliver(
     platform: string,
@@ -88,11 +84,10 @@ export class WebhookIngest {
     const replay = adapter.replayFingerprint?.(inbound, credentials);
     if (replay) {
       const same = await guard(
-        this.deps.redis.sameBodyForQuery(
-          1,
-          this.deps.keys.shop(shopId, 'signed-query', replay.signedQuery),
-          replay.body,
-          String(replay.ttlSeconds),
+        SAME_BODY_SCRIPT.run(
+          this.deps.redis,
+          [this.deps.keys.signedQuery(shopId, replay.signedQuery)],
+          [replay.body, String(replay.ttlSeconds)],
         ),
       );
       if (same !== 1)
@@ -152,12 +147,10 @@ export class WebhookIngest {
     const seenKeys = events.map((event) => deliveryKey(keys, shopId, platform, event.eventId));
     const weight = Math.max(1, events.length);
     const [before, ttlMs, ...seen] = await guard(
-      redis.rateAndSeen(
-        1 + seenKeys.length,
-        keys.shop(shopId, 'rate'),
-        ...seenKeys,
-        '60000',
-        String(weight),
+      RATE_AND_SEEN_SCRIPT.run(
+        redis,
+        [keys.webhookRate(shopId), ...seenKeys],
+        ['60000', String(weight)],
       ),
     );
     if ((before as number) >= this.deps.ratePerMinute) {

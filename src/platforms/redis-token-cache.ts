@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { defineScript } from '../shared/redis-scripts';
 import type { PlatformHttp } from './contract';
 
 export interface RedisTokenCacheOptions {
@@ -12,7 +13,10 @@ export interface RedisTokenCacheOptions {
 }
 
 /** Deletes the lock only if it still holds our token, so a late finisher never frees someone else's lock. */
-const RELEASE_SCRIPT = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+const RELEASE_SCRIPT = defineScript<number>(
+  'tokenLockRelease',
+  `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`,
+);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -54,7 +58,7 @@ export function createRedisTokenCache(
           try {
             return await fetcher();
           } finally {
-            await redis.eval(RELEASE_SCRIPT, 1, lockKey(key), token);
+            await RELEASE_SCRIPT.run(redis, [lockKey(key)], [token]);
           }
         }
         while (Date.now() < deadline) {

@@ -1,4 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { prepareScripts } from './redis-scripts';
+
+export { RedisKeys } from './redis-keys';
 
 /**
  * Two kinds of connection, as BullMQ documents: producers (HTTP) fail fast so
@@ -6,48 +9,30 @@ import { Redis, type RedisOptions } from 'ioredis';
  * (`maxRetriesPerRequest: null`) so a blip never fails a job.
  */
 export function producerConnection(url: string, extra: RedisOptions = {}): Redis {
-  return new Redis(url, {
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-    connectTimeout: 2000,
-    // Reconnect quickly after an outage so /readyz recovers without a restart.
-    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
-    lazyConnect: false,
-    // Concurrent requests share one write to Redis instead of one each.
-    enableAutoPipelining: true,
-    ...extra,
-  });
+  return prepareScripts(
+    new Redis(url, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      connectTimeout: 2000,
+      // Reconnect quickly after an outage so /readyz recovers without a restart.
+      retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+      lazyConnect: false,
+      // Concurrent requests share one write to Redis instead of one each.
+      enableAutoPipelining: true,
+      ...extra,
+    }),
+  );
 }
 
 export function workerConnection(url: string, extra: RedisOptions = {}): Redis {
-  return new Redis(url, {
-    maxRetriesPerRequest: null,
-    enableReadyCheck: false,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-    ...extra,
-  });
-}
-
-/**
- * Redis key names. Every key of one shop carries the hash tag `{s:<shopId>}`
- * so that, on a Redis Cluster, a shop's keys live in one slot and multi-key
- * commands on them stay legal.
- */
-export class RedisKeys {
-  constructor(readonly prefix: string) {}
-
-  shop(shopId: string, ...parts: string[]): string {
-    return [`${this.prefix}:{s:${shopId}}`, ...parts].join(':');
-  }
-
-  global(...parts: string[]): string {
-    return [this.prefix, ...parts].join(':');
-  }
-
-  /** BullMQ's own prefix, hash-tagged so each queue's keys share a slot. */
-  get queuePrefix(): string {
-    return `{${this.prefix}-q}`;
-  }
+  return prepareScripts(
+    new Redis(url, {
+      maxRetriesPerRequest: null,
+      enableReadyCheck: false,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      ...extra,
+    }),
+  );
 }
 
 /** Redis is away, full or starting: the request can be retried, so it is a 503, not a 500. */

@@ -113,17 +113,14 @@ export class ShopRegistry {
     };
     if (input.platform === 'web') shop.widgetKey = `wgt_${randomBytes(16).toString('base64url')}`;
     const transaction = this.redis.multi();
-    if (shop.widgetKey) transaction.set(this.keys.global('widget', shop.widgetKey), id);
+    if (shop.widgetKey) transaction.set(this.keys.widget(shop.widgetKey), id);
     await transaction
-      .hset(this.keys.shop(id, 'shop'), {
+      .hset(this.keys.shopRecord(id), {
         ...this.serialize(shop, credentials),
         ownerKeyHash: hashToken(ownerKey),
       })
-      .set(
-        this.keys.global('token', hashToken(ownerKey)),
-        JSON.stringify({ kind: 'owner', shopId: id }),
-      )
-      .sadd(this.keys.global('shops'), id)
+      .set(this.keys.token(hashToken(ownerKey)), JSON.stringify({ kind: 'owner', shopId: id }))
+      .sadd(this.keys.allShops(), id)
       .exec();
     return { ...shop, ownerKey, webhookSecret };
   }
@@ -186,7 +183,7 @@ export class ShopRegistry {
         next.planHistory = [{ fromMonth: '0000-01', plan: patch.plan }];
       next.plan = patch.plan;
     }
-    await this.redis.hset(this.keys.shop(id, 'shop'), this.serialize(next, credentials));
+    await this.redis.hset(this.keys.shopRecord(id), this.serialize(next, credentials));
     this.cache.delete(id);
     return next;
   }
@@ -197,14 +194,14 @@ export class ShopRegistry {
    */
   async reissueOwnerKey(id: string): Promise<string> {
     await this.require(id);
-    const shopKey = this.keys.shop(id, 'shop');
+    const shopKey = this.keys.shopRecord(id);
     const oldHashes = await this.ownerKeyHashes(id);
     const ownerKey = newToken('own');
     const hash = hashToken(ownerKey);
     const tx = this.redis.multi();
-    for (const old of oldHashes) tx.del(this.keys.global('token', old));
+    for (const old of oldHashes) tx.del(this.keys.token(old));
     await tx
-      .set(this.keys.global('token', hash), JSON.stringify({ kind: 'owner', shopId: id }))
+      .set(this.keys.token(hash), JSON.stringify({ kind: 'owner', shopId: id }))
       .hset(shopKey, 'ownerKeyHash', hash)
       .exec();
     return ownerKey;
@@ -239,7 +236,7 @@ export class ShopRegistry {
     };
     this.validateCredentials('generic', credentials);
     await this.redis.hset(
-      this.keys.shop(id, 'shop'),
+      this.keys.shopRecord(id),
       'credentials',
       this.box.seal(JSON.stringify(credentials)),
     );
@@ -252,10 +249,10 @@ export class ShopRegistry {
 
   /** The owner key's hash; shops created before it was kept are found in the token index once. */
   private async ownerKeyHashes(id: string): Promise<string[]> {
-    const stored = await this.redis.hget(this.keys.shop(id, 'shop'), 'ownerKeyHash');
+    const stored = await this.redis.hget(this.keys.shopRecord(id), 'ownerKeyHash');
     if (stored) return [stored];
     const found: string[] = [];
-    const prefix = this.keys.global('token', '');
+    const prefix = this.keys.token('');
     let cursor = '0';
     do {
       const [next, batch] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
@@ -280,7 +277,7 @@ export class ShopRegistry {
   }
 
   async listIds(): Promise<string[]> {
-    return (await this.redis.smembers(this.keys.global('shops'))).sort();
+    return (await this.redis.smembers(this.keys.allShops())).sort();
   }
 
   private validateCredentials(platform: PlatformName, credentials: Credentials): void {
@@ -312,7 +309,7 @@ export class ShopRegistry {
   }
 
   private async load(id: string): Promise<{ shop: Shop; credentials: Credentials } | null> {
-    const values = await this.redis.hmget(this.keys.shop(id, 'shop'), ...FIELDS);
+    const values = await this.redis.hmget(this.keys.shopRecord(id), ...FIELDS);
     const [
       channel,
       name,

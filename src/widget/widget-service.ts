@@ -101,7 +101,7 @@ export class WidgetService {
   /** The shop behind a widget key, or the same 404 for an unknown key and a non-web shop. */
   async shopOf(widgetKey: string): Promise<WidgetShop> {
     const shopId = /^wgt_[A-Za-z0-9_-]{8,64}$/.test(widgetKey)
-      ? await this.deps.redis.get(this.deps.keys.global('widget', widgetKey))
+      ? await this.deps.redis.get(this.deps.keys.widget(widgetKey))
       : null;
     const loaded = shopId ? await this.deps.shops.getWithCredentials(shopId) : null;
     if (!loaded || loaded.shop.platform !== 'web' || loaded.shop.widgetKey !== widgetKey)
@@ -129,7 +129,7 @@ export class WidgetService {
   async countRequest(ip: string): Promise<void> {
     await takeFromWindow(
       this.deps.redis,
-      this.deps.keys.global('widget-ip', ip),
+      this.deps.keys.widgetIpRate(ip),
       WIDGET_LIMITS.requestsPerIp,
       60_000,
       'Too many chat requests from this network; wait a moment.',
@@ -144,7 +144,7 @@ export class WidgetService {
   ) {
     await takeFromWindow(
       this.deps.redis,
-      this.deps.keys.global('widget-sessions', ip),
+      this.deps.keys.widgetSessionRate(ip),
       WIDGET_LIMITS.sessionsPerIp,
       60_000,
       'Too many new chat sessions from this network; wait a moment.',
@@ -191,7 +191,7 @@ export class WidgetService {
   async send(session: WidgetSession, input: WidgetMessageInput) {
     await takeFromWindow(
       this.deps.redis,
-      this.deps.keys.shop(session.shopId, 'widget-buyer-rate', session.buyerId),
+      this.deps.keys.widgetBuyerRate(session.shopId, session.buyerId),
       WIDGET_LIMITS.messagesPerBuyer,
       60_000,
       `More than ${WIDGET_LIMITS.messagesPerBuyer} messages a minute; wait a moment.`,

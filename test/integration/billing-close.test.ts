@@ -151,7 +151,7 @@ describe('month close', () => {
 
   it('closes the other shops when one fails, and a rerun retries the failed one', async () => {
     const broken = await h.createGenericShop({ plan: PLAN });
-    const shopKey = h.container.keys.shop(broken.id, 'shop');
+    const shopKey = h.container.keys.shopRecord(broken.id);
     const good = await h.container.redis.hget(shopKey, 'planHistory');
     await h.container.redis.hset(
       shopKey,

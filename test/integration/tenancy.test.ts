@@ -62,14 +62,14 @@ describe('shops, owners and agents', () => {
     const shop = await h.createGenericShop({
       credentials: { replyUrl: 'https://bridge.example/replies' },
     });
-    const stored = await h.container.redis.hgetall(h.container.keys.shop(shop.id, 'shop'));
+    const stored = await h.container.redis.hgetall(h.container.keys.shopRecord(shop.id));
     const everything = JSON.stringify(stored);
     expect(everything).not.toContain(shop.webhookSecret.slice(6));
     expect(everything).not.toContain('bridge.example');
     expect(everything).not.toContain(shop.ownerKey);
-    expect(
-      await h.container.redis.get(h.container.keys.global('token', hashToken(shop.ownerKey))),
-    ).toContain(shop.id);
+    expect(await h.container.redis.get(h.container.keys.token(hashToken(shop.ownerKey)))).toContain(
+      shop.id,
+    );
     expect(shop.ownerKey.length).toBeGreaterThanOrEqual(4 + 32);
     // A GET never shows secrets again.
     const read = await h.api(`/v1/shops/${shop.id}`);

@@ -38,9 +38,7 @@ describe('POST /webhooks/generic/:shopId', () => {
     expect(await again.json()).toEqual({ ok: true, queued: 0, duplicates: 1 });
     expect(await consultations(shop.id)).toBe(1);
     // The dedupe key outlives BullMQ's job retention: at least 72 h.
-    const ttl = await h.container.redis.ttl(
-      h.container.keys.shop(shop.id, 'seen', 'generic', 'evt-1'),
-    );
+    const ttl = await h.container.redis.ttl(h.container.keys.delivery(shop.id, 'generic', 'evt-1'));
     expect(ttl).toBeGreaterThan(71 * 3600);
     expect(await h.container.conversations.history(shop.id, 'buyer-1')).toHaveLength(1);
   });

@@ -1,8 +1,8 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { csvDocument, csvText } from '../../billing/invoice-csv';
 import { OPERATOR_ROLES } from '../../operators/operator-registry';
 import { validate } from '../../platforms/json-body';
+import { csvDocument, csvText } from '../../shared/csv';
 import { badRequest } from '../../shared/errors';
 import { isDay } from '../../shared/shop-calendar';
 import { noteAudit } from '../audit-trail';

@@ -1,8 +1,8 @@
-import type { Invoice, InvoiceBook } from '../billing/invoice-book';
-import { buildMonthMeasures } from '../billing/month-measures';
-import type { InvoiceLine, TargetCheck, TierChoice } from '../billing/priced-month';
 import { daysOfMonth } from '../shared/shop-calendar';
 import type { Shop } from '../shops/shop-registry';
+import type { Invoice, InvoiceBook } from './invoice-book';
+import { buildMonthMeasures } from './month-measures';
+import type { InvoiceLine, TargetCheck, TierChoice } from './priced-month';
 
 export interface UsageReport {
   shopId: string;

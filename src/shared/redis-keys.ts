@@ -1,0 +1,340 @@
+/**
+ * Every Redis key name, built here and nowhere else. Every key of one shop
+ * carries the hash tag `{s:<shopId>}`, so on a Redis Cluster a shop's keys
+ * live in one slot and scripts and MULTIs over them stay legal; assignment
+ * keys share `{assign}`; each BullMQ queue has a hash-tagged prefix of its own.
+ * `REDIS_LAYOUT` describes them all; docs/architecture.md's table is checked
+ * against it by a test.
+ */
+
+/** The parts of a day's consultation facts (`d:DAY:PART`). */
+export type DayPart = 'buyers' | 'agents' | 'first' | 'frt' | 'converted' | 'firstResponder';
+/** The parts of a month's keys (`m:MONTH:PART`). */
+export type MonthPart =
+  | 'agg'
+  | 'overtime'
+  | 'orders'
+  | 'ratings'
+  | 'attributed'
+  | 'closing'
+  | 'late';
+
+/** Shop-slot key suffixes (after `PREFIX:{s:SHOP}:`), shared with the Lua of the meter. */
+export const shopSuffix = {
+  day: (day: string, part: DayPart) => `d:${day}:${part}`,
+  month: (month: string, part: MonthPart) => `m:${month}:${part}`,
+};
+
+/**
+ * Lua for scripts over one shop's keys: ARGV[1] is the shop's key prefix,
+ * `key(suffix)` answers the full name, taken from KEYS when the caller
+ * declared it (every key it can know beforehand) and otherwise built the
+ * same way as `shopSuffix` (keys a script only finds by a range scan, such
+ * as the month of an order, always in the shop's own slot).
+ */
+export const SHOP_KEYS_LUA = `
+local P = ARGV[1]
+local K = {}
+for i = 1, #KEYS do K[string.sub(KEYS[i], #P + 2)] = KEYS[i] end
+local function key(suffix) return K[suffix] or (P .. ':' .. suffix) end
+local function dkey(day, part) return key('d:' .. day .. ':' .. part) end
+local function mkey(month, part) return key('m:' .. month .. ':' .. part) end
+`;
+
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  /** The prefix of every key of one shop (its hash tag included). */
+  shopPrefix(shopId: string): string {
+    return `${this.prefix}:{s:${shopId}}`;
+  }
+
+  private shop(shopId: string, ...parts: string[]): string {
+    return [this.shopPrefix(shopId), ...parts].join(':');
+  }
+
+  private global(...parts: string[]): string {
+    return [this.prefix, ...parts].join(':');
+  }
+
+  // Shops, owners, agents and tokens.
+  shopRecord(shopId: string): string {
+    return this.shop(shopId, 'shop');
+  }
+  allShops(): string {
+    return this.global('shops');
+  }
+  token(tokenHash: string): string {
+    return this.global('token', tokenHash);
+  }
+  agent(agentId: string): string {
+    return this.global('agent', agentId);
+  }
+  allAgents(): string {
+    return this.global('agents');
+  }
+  operator(operatorId: string): string {
+    return this.global('operator', operatorId);
+  }
+  allOperators(): string {
+    return this.global('operators');
+  }
+  auditLog(): string {
+    return this.global('audit');
+  }
+  auditSequence(): string {
+    return this.global('audit', 'seq');
+  }
+  shopAgents(shopId: string): string {
+    return this.shop(shopId, 'agents');
+  }
+  /** One hash tag for every agent's stream, so one XREAD reads many (also on a Cluster). */
+  agentEvents(agentId: string): string {
+    return this.global('{agent-events}', agentId);
+  }
+  presenceStated(): string {
+    return this.global('{presence}', 'stated');
+  }
+  presenceSeen(): string {
+    return this.global('{presence}', 'seen');
+  }
+  presenceStreams(agentId: string): string {
+    return this.global('{presence}', 'streams', agentId);
+  }
+  agentDay(agentId: string, day: string): string {
+    return this.global('agent', agentId, 'd', day);
+  }
+  agentDayReplies(agentId: string, day: string): string {
+    return `${this.agentDay(agentId, day)}:replies`;
+  }
+
+  // Ingest.
+  delivery(shopId: string, platform: string, eventId: string): string {
+    return this.shop(shopId, 'seen', platform, eventId);
+  }
+  webhookRate(shopId: string): string {
+    return this.shop(shopId, 'rate');
+  }
+  /** WeChat plain mode: the body hash a signed query was first used with. */
+  signedQuery(shopId: string, queryHash: string): string {
+    return this.shop(shopId, 'signed-query', queryHash);
+  }
+
+  // Conversations.
+  conversation(
+    shopId: string,
+    buyerId: string,
+    part: 'messages' | 'meta' | 'ids' | 'suggestions',
+  ): string {
+    return this.shop(shopId, 'conv', Buffer.from(buyerId).toString('base64url'), part);
+  }
+  activeConversations(shopId: string): string {
+    return this.shop(shopId, 'active');
+  }
+  suggestion(shopId: string, suggestionId: string): string {
+    return this.shop(shopId, 'suggestion', suggestionId);
+  }
+  reply(shopId: string, replyId: string): string {
+    return this.shop(shopId, 'reply', replyId);
+  }
+  repliesOf(shopId: string, conversationId: string): string {
+    return this.shop(shopId, 'replies-of', conversationId);
+  }
+  assignOwner(conversationId: string): string {
+    return this.global('{assign}', 'owner', conversationId);
+  }
+  assignOpen(agentId: string): string {
+    return this.global('{assign}', 'open', agentId);
+  }
+
+  // Metering.
+  day(shopId: string, day: string, part: DayPart): string {
+    return this.shop(shopId, shopSuffix.day(day, part));
+  }
+  month(shopId: string, month: string, part: MonthPart): string {
+    return this.shop(shopId, shopSuffix.month(month, part));
+  }
+  shopReplies(shopId: string): string {
+    return this.shop(shopId, 'replies');
+  }
+  consultIndex(shopId: string): string {
+    return this.shop(shopId, 'consults');
+  }
+  orderIndex(shopId: string): string {
+    return this.shop(shopId, 'orders', 'idx');
+  }
+
+  // Billing.
+  finalInvoice(shopId: string, month: string): string {
+    return this.shop(shopId, 'inv', month);
+  }
+  invoiceMonths(shopId: string): string {
+    return this.shop(shopId, 'invoices');
+  }
+  lateMonths(shopId: string): string {
+    return this.shop(shopId, 'late');
+  }
+  lateCarried(shopId: string): string {
+    return this.shop(shopId, 'lateCarried');
+  }
+  monthClose(month: string): string {
+    return this.global('billing', 'close', month);
+  }
+  monthCloseDone(month: string): string {
+    return this.global('billing', 'close', month, 'done');
+  }
+
+  // The storefront widget.
+  widget(widgetKey: string): string {
+    return this.global('widget', widgetKey);
+  }
+  widgetMailbox(): string {
+    return this.global('widget-mailbox');
+  }
+  widgetIpRate(ip: string): string {
+    return this.global('widget-ip', ip);
+  }
+  widgetSessionRate(ip: string): string {
+    return this.global('widget-sessions', ip);
+  }
+  widgetBuyerRate(shopId: string, buyerId: string): string {
+    return this.shop(shopId, 'widget-buyer-rate', buyerId);
+  }
+
+  /** Platform access tokens shared by workers (the cache appends its own names). */
+  platformTokens(): string {
+    return `${this.global('{tokens}')}:`;
+  }
+
+  /** BullMQ's prefix, hash-tagged so each queue's keys share a slot. */
+  get queuePrefix(): string {
+    return `{${this.prefix}-q}`;
+  }
+}
+
+export interface KeyFamily {
+  key: string;
+  type: string;
+  what: string;
+}
+
+/** Every key family, as docs/architecture.md lists them (prefix `sm`, shop `SHOP`). */
+export const REDIS_LAYOUT: readonly KeyFamily[] = [
+  { key: '`sm:{s:SHOP}:shop`', type: 'hash', what: 'the shop; `credentials` sealed' },
+  { key: '`sm:shops`', type: 'set', what: 'every shop id' },
+  { key: '`sm:token:SHA256`', type: 'string', what: 'owner key / agent token → principal' },
+  {
+    key: '`sm:agent:ID`, `sm:{s:SHOP}:agents`, `sm:agents`',
+    type: 'hash, set, set',
+    what: 'an agent; the agents serving a shop; every agent',
+  },
+  { key: '`sm:operator:ID`, `sm:operators`', type: 'hash, set', what: 'named operators' },
+  {
+    key: '`sm:audit`, `sm:audit:seq`',
+    type: 'zset by time, counter',
+    what: "the operators' audit log (append-only, trimmed after `AUDIT_RETENTION_DAYS`)",
+  },
+  {
+    key: '`sm:{agent-events}:ID`',
+    type: 'stream',
+    what: "the agent's live events (one hash tag: one XREAD reads every agent's)",
+  },
+  {
+    key: '`sm:{presence}:stated`, `sm:{presence}:seen`, `sm:{presence}:streams:AGENT`',
+    type: 'hash, zset, zset',
+    what: "agents' stated presence; when each was last seen; an agent's open streams (cap)",
+  },
+  {
+    key: '`sm:agent:ID:d:DAY`, `…:replies`',
+    type: 'hash, set',
+    what: "an agent's day figures; reply ids counted",
+  },
+  { key: '`sm:{s:SHOP}:seen:PLATFORM:EVENT`', type: 'string, 72 h', what: 'webhook dedupe' },
+  {
+    key: '`sm:{s:SHOP}:rate`',
+    type: 'counter, 60 s',
+    what: 'per-shop webhook events this minute (quota and fair share)',
+  },
+  {
+    key: '`sm:{s:SHOP}:signed-query:SHA256`',
+    type: 'string, 600 s',
+    what: 'WeChat plain mode: the body hash a signed query was first used with',
+  },
+  {
+    key: '`sm:{s:SHOP}:conv:BUYER:messages` / `:meta` / `:ids` / `:suggestions`',
+    type: 'zset / hash / set / string',
+    what: 'conversation (BUYER in base64url)',
+  },
+  { key: '`sm:{s:SHOP}:active`', type: 'zset', what: 'active conversations by last activity' },
+  {
+    key: '`sm:{s:SHOP}:suggestion:ID`, `sm:{s:SHOP}:reply:ID`, `sm:{s:SHOP}:replies-of:CONV`',
+    type: 'string (JSON), string (JSON), list',
+    what: 'a suggestion shown; a reply and its status (30 d); recent replies of a conversation',
+  },
+  {
+    key: '`sm:{assign}:owner:CONV`, `sm:{assign}:open:AGENT`',
+    type: 'string / set',
+    what: 'assignment',
+  },
+  {
+    key: '`sm:{s:SHOP}:d:DAY:buyers` / `:agents` / `:first` / `:frt` / `:converted` / `:firstResponder`',
+    type: 'sets, hashes',
+    what: 'consultation meter facts per day',
+  },
+  {
+    key: '`sm:{s:SHOP}:replies`, `sm:{s:SHOP}:consults`, `sm:{s:SHOP}:orders:idx`',
+    type: 'sorted sets (lex)',
+    what: 'every reply, consultation and paid order of the shop, by buyer and time',
+  },
+  {
+    key: '`sm:{s:SHOP}:m:MONTH:agg`',
+    type: 'hash',
+    what: 'every daily and monthly figure of a month (fields: `src/metering/month-aggregate.ts`)',
+  },
+  {
+    key: '`sm:{s:SHOP}:m:MONTH:orders` / `:ratings` / `:attributed` / `:overtime`',
+    type: 'hash',
+    what: 'commerce events by id; attributed orders; overtime hours by day',
+  },
+  {
+    key: '`sm:{s:SHOP}:inv:MONTH`, `sm:{s:SHOP}:invoices`',
+    type: 'string (SET NX), zset',
+    what: 'final invoices',
+  },
+  {
+    key: '`sm:{s:SHOP}:m:MONTH:closing` / `:late`, `sm:{s:SHOP}:late`, `sm:{s:SHOP}:lateCarried`',
+    type: 'string, sets, hash',
+    what: 'late events after a close began, and what was carried onto later invoices',
+  },
+  {
+    key: '`sm:billing:close:MONTH`, `sm:billing:close:MONTH:done`',
+    type: 'hash, set',
+    what: 'a month close run; shops already closed, so a rerun resumes',
+  },
+  { key: '`sm:widget:KEY`', type: 'string', what: 'widget key → shop (web platform)' },
+  {
+    key: '`sm:widget-mailbox`',
+    type: 'pub/sub channel',
+    what: "agents' replies for buyers' open widgets",
+  },
+  {
+    key: '`sm:widget-ip:IP`, `sm:widget-sessions:IP`, `sm:{s:SHOP}:widget-buyer-rate:BUYER`',
+    type: 'counter, 60 s',
+    what: 'widget rate limits',
+  },
+  { key: '`sm:{tokens}:NAME`', type: 'string', what: 'platform access tokens shared by workers' },
+  {
+    key: '`{sm-q}:inbound…`, `:outbound…`, `:alerts…`, `:idle…`, `:billing…`',
+    type: 'BullMQ',
+    what: 'queues (src/pipeline/queues.ts)',
+  },
+];
+
+/** The layout as the Markdown table docs/architecture.md carries. */
+export function redisLayoutTable(): string {
+  return [
+    '| key | type | what |',
+    '| --- | --- | --- |',
+    ...REDIS_LAYOUT.map((f) => `| ${f.key} | ${f.type} | ${f.what} |`),
+  ].join('\n');
+}

@@ -1,0 +1,73 @@
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+
+/** A connection scripts run on: one Redis or a Redis Cluster. */
+export type RedisLike = Redis | Cluster;
+
+type ScriptArg = string | number;
+
+const registry: RedisScript[] = [];
+/** How many of the registry's scripts each connection has defined. */
+const prepared = new WeakMap<object, number>();
+
+/**
+ * A Lua script known by name. Every script in the service is declared with
+ * `defineScript` at module load and registered with `defineCommand` on each
+ * connection, so Redis receives EVALSHA and the script's SHA, never its text,
+ * after the first call. Keys always travel in KEYS, so Redis (and a Cluster)
+ * knows which slots a call touches.
+ */
+export class RedisScript<Result = unknown> {
+  constructor(
+    readonly name: string,
+    readonly lua: string,
+  ) {}
+
+  /** Runs the script: EVALSHA, falling back to EVAL once if Redis lost its script cache. */
+  run(redis: RedisLike, keys: readonly string[], args: readonly ScriptArg[] = []): Promise<Result> {
+    prepareScripts(redis);
+    const command = (redis as unknown as Record<string, (...a: ScriptArg[]) => Promise<Result>>)[
+      this.name
+    ]!;
+    return command.call(redis, keys.length, ...keys, ...args);
+  }
+
+  /** Queues the script in a MULTI or pipeline made from a prepared connection (see `prepareScripts`). */
+  queue(
+    tx: ChainableCommander,
+    keys: readonly string[],
+    args: readonly ScriptArg[] = [],
+  ): ChainableCommander {
+    const command = (tx as unknown as Record<string, (...a: ScriptArg[]) => ChainableCommander>)[
+      this.name
+    ];
+    if (!command) throw new Error(`script ${this.name}: prepareScripts() before multi()`);
+    return command.call(tx, keys.length, ...keys, ...args);
+  }
+}
+
+/** Declares a script; names are unique across the service. */
+export function defineScript<Result = unknown>(name: string, lua: string): RedisScript<Result> {
+  if (registry.some((script) => script.name === name))
+    throw new Error(`script ${name} is defined twice`);
+  const script = new RedisScript<Result>(name, lua);
+  registry.push(script as RedisScript);
+  return script;
+}
+
+/**
+ * Registers every declared script on the connection (once). Pipelines and
+ * MULTIs copy the commands of their connection when created, so call this
+ * before `multi()` when queueing a script.
+ */
+export function prepareScripts<R extends RedisLike>(redis: R): R {
+  if (prepared.get(redis) === registry.length) return redis;
+  for (const script of registry)
+    if (!(script.name in redis)) redis.defineCommand(script.name, { lua: script.lua });
+  prepared.set(redis, registry.length);
+  return redis;
+}
+
+/** Every declared script, for a test that checks none builds key names inside Lua. */
+export function declaredScripts(): readonly RedisScript[] {
+  return registry;
+}
