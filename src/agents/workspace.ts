@@ -1,9 +1,11 @@
 import type { Queue } from 'bullmq';
+import { productsNamedIn } from '../assist/catalog-options';
 import {
   type ConversationStore,
   conversationId,
   parseConversationId,
 } from '../conversations/conversation-store';
+import type { CommerceEvents } from '../metering/commerce-events';
 import type { OutboundJob } from '../pipeline/queues';
 import type { Clock } from '../shared/clock';
 import { AppError, notFound, unavailable } from '../shared/errors';
@@ -24,10 +26,38 @@ export interface SignedInAgent {
   shopIds: string[];
 }
 
+/** Orders shown beside the chat; the count and total cover them all. */
+const CONTEXT_ORDERS = 20;
+/** Messages read for the products a conversation mentions. */
+const CONTEXT_HISTORY = 50;
+
+export interface BuyerContext {
+  conversationId: string;
+  shopId: string;
+  /** The shop's time zone, to show paid times as the shop sees them. */
+  timezone: string;
+  buyer: { id: string; name: string | null };
+  /** Paid orders, newest first (at most 20); amounts in fen. */
+  orders: Array<{ orderId: string; amountFen: number; paidAt: string }>;
+  orderCount: number;
+  totalPaidFen: number;
+  /** The buyer's latest rating of the shop. */
+  rating: { score: number; ratedAt: string } | null;
+  /** Earlier, closed conversations with this shop, newest first. */
+  earlierConversations: Array<{
+    startedAt: string;
+    closedAt: string;
+    messageCount: number;
+    lastMessage: { from: string; text: string; at: string };
+  }>;
+  /** Catalog products this conversation mentions, in catalog order. */
+  products: Array<{ id: string; name: string; options: Record<string, string[]> }>;
+}
+
 export interface ConversationSummary {
   conversationId: string;
   /** `channel`: the marketplace a generic shop is bridged from, else the platform itself. */
-  shop: { id: string; name: string; platform: string; channel: string };
+  shop: { id: string; name: string; platform: string; channel: string; timezone: string };
   buyer: { id: string; name: string | null };
   waiting: boolean;
   waitingSince: string | null;
@@ -73,6 +103,7 @@ export class Workspace {
       events: AgentEvents;
       presence: Presence;
       routing: Routing;
+      commerce: CommerceEvents;
       outbound: Queue<OutboundJob>;
       clock: Clock;
     },
@@ -196,6 +227,51 @@ export class Workspace {
       note: input.note ?? null,
     });
     return { conversationId: id, agentId: target.id };
+  }
+
+  /**
+   * What the agent should know beside the chat: the buyer's paid orders and
+   * rating (from the shop's order and rating events), their earlier
+   * conversations with this shop, and the catalog products this one mentions.
+   */
+  async context(agent: SignedInAgent, id: string): Promise<BuyerContext> {
+    const { shopId, buyerId } = this.visible(agent, id);
+    const shop = await this.deps.shops.require(shopId);
+    const [state, history, orders, ratings, sessions] = await Promise.all([
+      this.deps.conversations.state(shopId, buyerId),
+      this.deps.conversations.history(shopId, buyerId, CONTEXT_HISTORY),
+      this.deps.commerce.ordersOf(shopId, buyerId),
+      this.deps.commerce.ratingsOf(shopId, buyerId),
+      this.deps.conversations.sessions(shopId, buyerId),
+    ]);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const latest = ratings[0];
+    return {
+      conversationId: id,
+      shopId,
+      timezone: shop.timezone,
+      buyer: { id: buyerId, name: state.buyerName ?? null },
+      orders: orders
+        .slice(0, CONTEXT_ORDERS)
+        .map((o) => ({ orderId: o.orderId, amountFen: o.amountFen, paidAt: iso(o.paidAt) })),
+      orderCount: orders.length,
+      totalPaidFen: orders.reduce((sum, o) => sum + o.amountFen, 0),
+      rating: latest ? { score: latest.score, ratedAt: iso(latest.ratedAt) } : null,
+      earlierConversations: sessions.map((s) => ({
+        startedAt: iso(s.startedAt),
+        closedAt: iso(s.closedAt),
+        messageCount: s.messageCount,
+        lastMessage: {
+          from: s.lastMessage.from,
+          text: s.lastMessage.text,
+          at: iso(s.lastMessage.at),
+        },
+      })),
+      products: productsNamedIn(
+        shop.catalog,
+        history.map((m) => m.text),
+      ).map((p) => ({ id: p.id, name: p.name, options: p.options })),
+    };
   }
 
   /** The other agents of one of my shops with their presence, online and least loaded first. */
@@ -326,6 +402,7 @@ export class Workspace {
       name: string;
       platform: string;
       channel?: string;
+      timezone: string;
       settings: { slowReplySeconds: number };
     },
     buyerId: string,
@@ -349,6 +426,7 @@ export class Workspace {
         name: shop.name,
         platform: shop.platform,
         channel: channelOf(shop),
+        timezone: shop.timezone,
       },
       buyer: { id: buyerId, name: state.buyerName ?? null },
       waiting: state.waitingSince !== undefined,

@@ -6,6 +6,7 @@ import { AgentRegistry } from '../agents/agent-registry';
 import { Assignment } from '../agents/assignment';
 import { EventHub } from '../agents/event-hub';
 import { Presence } from '../agents/presence';
+import { QuickPhrases } from '../agents/quick-phrases';
 import { ReplyStore } from '../agents/reply-store';
 import { ResponseClock } from '../agents/response-clock';
 import { Routing } from '../agents/routing';
@@ -24,6 +25,7 @@ import { FailureBudget } from '../http/failure-budget';
 import { agentRoutes } from '../http/routes/agent-routes';
 import { assistRoutes } from '../http/routes/assist-routes';
 import { pageRoutes } from '../http/routes/page-routes';
+import { quickPhraseRoutes } from '../http/routes/quick-phrase-routes';
 import { widgetRoutes } from '../http/routes/widget-routes';
 import { createHttpServer } from '../http/server-limits';
 import type { HttpServices } from '../http/services';
@@ -197,6 +199,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     events,
     presence,
     routing,
+    commerce,
     outbound: queues.outbound,
     clock,
   });
@@ -274,6 +277,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     responseClock,
     presence,
     streams,
+    quickPhrases: new QuickPhrases(redis, keys, clock),
     verificationFailures: new FailureBudget(config.WEBHOOK_FAILED_VERIFICATIONS_PER_MINUTE, () =>
       clock.now(),
     ),
@@ -353,7 +357,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
               meter: stores.meter,
               commerce: stores.commerce,
               invoices: billing.invoices,
-              afterBuyerMessage: (shop, event) => feed.afterBuyerMessage(shop, event),
+              afterBuyerMessage: (shop, event, stale) => feed.afterBuyerMessage(shop, event, stale),
+              staleAfterMs: config.STALE_MESSAGE_HOURS * 3_600_000,
               afterAgentMessage: (shop, event) => feed.afterAgentMessage(shop, event),
             }),
             concurrency: config.WORKER_CONCURRENCY,
@@ -403,7 +408,12 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
 
   function createHttp() {
     return createHttpApp(services, {
-      v1: [agentRoutes(services), assistRoutes(services), ...billing.routers().v1],
+      v1: [
+        agentRoutes(services),
+        quickPhraseRoutes(services),
+        assistRoutes(services),
+        ...billing.routers().v1,
+      ],
       public: [widgetRoutes(services)],
       pages: [pageRoutes()],
     });

@@ -39,6 +39,17 @@ export interface StoredSuggestions {
   suggestions: Array<{ id: string; text: string; tactic: string }>;
 }
 
+/** A closed stretch of a conversation (opened by a buyer, closed by an agent or by idling). */
+export interface ConversationSession {
+  startedAt: number;
+  closedAt: number;
+  messageCount: number;
+  lastMessage: { from: 'buyer' | 'agent'; text: string; at: number };
+}
+
+/** Earlier sessions remembered per conversation. */
+const SESSIONS_KEPT = 20;
+
 /** Messages kept per conversation; older ones are trimmed (counts live in the meters). */
 const HISTORY_LIMIT = 200;
 
@@ -118,7 +129,7 @@ export class ConversationStore {
   private key(
     shopId: string,
     buyerId: string,
-    part: 'messages' | 'meta' | 'ids' | 'suggestions',
+    part: 'messages' | 'meta' | 'ids' | 'suggestions' | 'sessions',
   ): string {
     return this.keys.conversation(shopId, buyerId, part);
   }
@@ -197,16 +208,52 @@ export class ConversationStore {
       [this.key(shopId, buyerId, 'meta'), this.keys.activeConversations(shopId)],
       [String(answeredAt), String(nowMs), buyerId],
     );
+    if (closed === 1) await this.recordSession(shopId, buyerId, nowMs);
     return closed === 1;
   }
 
   /** Takes the conversation off the active list until the buyer writes again. */
   async close(shopId: string, buyerId: string, atMs: number): Promise<void> {
+    const [[, removed] = []] =
+      (await this.redis
+        .multi()
+        .zrem(this.keys.activeConversations(shopId), buyerId)
+        .hset(this.key(shopId, buyerId, 'meta'), 'closedAt', String(atMs))
+        .hdel(this.key(shopId, buyerId, 'meta'), 'waitingSince')
+        .exec()) ?? [];
+    if (removed === 1) await this.recordSession(shopId, buyerId, atMs);
+  }
+
+  /** The conversation's earlier, closed sessions with this shop, newest first. */
+  async sessions(shopId: string, buyerId: string): Promise<ConversationSession[]> {
+    const raw = await this.redis.lrange(this.key(shopId, buyerId, 'sessions'), 0, -1);
+    return raw.map((entry) => JSON.parse(entry) as ConversationSession);
+  }
+
+  /**
+   * Remembers a session that just closed: its span, its size and its last
+   * message, for the buyer context agents see when the buyer comes back.
+   */
+  private async recordSession(shopId: string, buyerId: string, closedAt: number): Promise<void> {
+    const key = this.key(shopId, buyerId, 'sessions');
+    const [previous] = await this.sessions(shopId, buyerId);
+    const messages = (await this.history(shopId, buyerId, HISTORY_LIMIT)).filter(
+      (m) =>
+        !m.stale && m.at > (previous?.closedAt ?? Number.NEGATIVE_INFINITY) && m.at <= closedAt,
+    );
+    const first = messages[0];
+    const last = messages.at(-1);
+    if (!first || !last) return;
+    const session: ConversationSession = {
+      startedAt: first.at,
+      closedAt,
+      messageCount: messages.length,
+      lastMessage: { from: last.from, text: last.text.slice(0, 200), at: last.at },
+    };
     await this.redis
       .multi()
-      .zrem(this.keys.activeConversations(shopId), buyerId)
-      .hset(this.key(shopId, buyerId, 'meta'), 'closedAt', String(atMs))
-      .hdel(this.key(shopId, buyerId, 'meta'), 'waitingSince')
+      .lpush(key, JSON.stringify(session))
+      .ltrim(key, 0, SESSIONS_KEPT - 1)
       .exec();
   }
 

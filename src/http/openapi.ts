@@ -13,6 +13,7 @@ import { billingOperations } from './routes/billing-routes';
 import { deskOperations } from './routes/desk-routes';
 import { operatorOperations } from './routes/operator-routes';
 import { opsOperations } from './routes/ops-routes';
+import { quickPhraseOperations } from './routes/quick-phrase-routes';
 import { shopOperations } from './routes/shop-routes';
 import { widgetOperations } from './routes/widget-routes';
 
@@ -66,6 +67,11 @@ export function buildOpenApi() {
       path: '/v1/agent/colleagues',
       summary: 'The other agents of one of my shops with their presence (transfer picker)',
       query: colleaguesQuery,
+    },
+    {
+      method: 'get',
+      path: '/v1/agent/conversations/{conversationId}/context',
+      summary: "The buyer's orders, rating, earlier conversations and mentioned products",
     },
     {
       method: 'post',
@@ -123,6 +129,7 @@ export function buildOpenApi() {
       query: statsQuery,
     },
     ...opsOperations,
+    ...quickPhraseOperations,
     ...billingOperations,
     ...widgetOperations,
   ];

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { AgentEvents } from '../agents/agent-events';
 import type { AgentRegistry } from '../agents/agent-registry';
 import type { Presence } from '../agents/presence';
+import type { QuickPhrases } from '../agents/quick-phrases';
 import type { ResponseClock } from '../agents/response-clock';
 import type { StreamSessions } from '../agents/stream-sessions';
 import type { Workspace } from '../agents/workspace';
@@ -45,6 +46,7 @@ export interface HttpServices {
   events: AgentEvents;
   responseClock: ResponseClock;
   presence: Presence;
+  quickPhrases: QuickPhrases;
   /** The event streams this process serves (caps, replay, the shared Redis reader). */
   streams: StreamSessions;
   /** Failed webhook verifications per client address (429 past the budget). */

@@ -92,6 +92,12 @@ export class RedisKeys {
   agentEvents(agentId: string): string {
     return this.global('{agent-events}', agentId);
   }
+  agentQuickPhrases(agentId: string): string {
+    return this.global('agent', agentId, 'quick-phrases');
+  }
+  shopQuickPhrases(shopId: string): string {
+    return this.shop(shopId, 'quick-phrases');
+  }
   presenceStated(): string {
     return this.global('{presence}', 'stated');
   }
@@ -124,7 +130,7 @@ export class RedisKeys {
   conversation(
     shopId: string,
     buyerId: string,
-    part: 'messages' | 'meta' | 'ids' | 'suggestions',
+    part: 'messages' | 'meta' | 'ids' | 'suggestions' | 'sessions',
   ): string {
     return this.shop(shopId, 'conv', Buffer.from(buyerId).toString('base64url'), part);
   }
@@ -159,6 +165,12 @@ export class RedisKeys {
   }
   consultIndex(shopId: string): string {
     return this.shop(shopId, 'consults');
+  }
+  buyerOrders(shopId: string, buyerId: string): string {
+    return this.shop(shopId, 'buyer', Buffer.from(buyerId).toString('base64url'), 'orders');
+  }
+  buyerRatings(shopId: string, buyerId: string): string {
+    return this.shop(shopId, 'buyer', Buffer.from(buyerId).toString('base64url'), 'ratings');
   }
   orderIndex(shopId: string): string {
     return this.shop(shopId, 'orders', 'idx');
@@ -240,6 +252,16 @@ export const REDIS_LAYOUT: readonly KeyFamily[] = [
     what: "the agent's live events (one hash tag: one XREAD reads every agent's)",
   },
   {
+    key: '`sm:{s:SHOP}:buyer:BUYER:orders` / `:ratings`',
+    type: 'hash, hash',
+    what: "one buyer's paid orders and ratings by id, for the agent's buyer context",
+  },
+  {
+    key: '`sm:{s:SHOP}:quick-phrases`, `sm:agent:ID:quick-phrases`',
+    type: 'hash, hash',
+    what: "quick phrases (id → JSON): a shop's, an agent's own",
+  },
+  {
     key: '`sm:{presence}:stated`, `sm:{presence}:seen`, `sm:{presence}:streams:AGENT`',
     type: 'hash, zset, zset',
     what: "agents' stated presence; when each was last seen; an agent's open streams (cap)",
@@ -261,8 +283,8 @@ export const REDIS_LAYOUT: readonly KeyFamily[] = [
     what: 'WeChat plain mode: the body hash a signed query was first used with',
   },
   {
-    key: '`sm:{s:SHOP}:conv:BUYER:messages` / `:meta` / `:ids` / `:suggestions`',
-    type: 'zset / hash / set / string',
+    key: '`sm:{s:SHOP}:conv:BUYER:messages` / `:meta` / `:ids` / `:suggestions` / `:sessions`',
+    type: 'zset / hash / set / string / list',
     what: 'conversation (BUYER in base64url)',
   },
   { key: '`sm:{s:SHOP}:active`', type: 'zset', what: 'active conversations by last activity' },

@@ -62,6 +62,10 @@ export function agentRoutes(services: HttpServices): Router {
     ctx.body = { shopId, colleagues: await workspace.colleagues(agent, shopId) };
   });
 
+  router.get('/v1/agent/conversations/:conversationId/context', async (ctx) => {
+    ctx.body = await workspace.context(requireAgent(ctx), ctx.params.conversationId!);
+  });
+
   router.post('/v1/agent/conversations/:conversationId/transfer', async (ctx) => {
     const agent = requireAgent(ctx);
     const input = await readJson(ctx, transferSchema);
