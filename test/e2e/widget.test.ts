@@ -11,7 +11,7 @@ let h: Harness;
 let chromium: Awaited<ReturnType<typeof launchChromium>>;
 let storefront: http.Server;
 let store: string;
-let shop: { id: string; widgetKey: string };
+let shop: { id: string; widgetKey: string; snippet: string; ownerKey: string };
 let agentToken: string;
 
 /** The shop's own site: another origin than the API, one line of snippet, a `lang` per page. */
@@ -220,5 +220,17 @@ describe('storefront widget in headless Chromium', () => {
     const en = await openStore({ lang: 'en' });
     await expect.poll(() => launcher(en.page).textContent()).toBe('Chat with us');
     await en.context.close();
+  });
+
+  it("shows the owner the snippet to paste, in the owner's language", async () => {
+    const context = await chromium.browser.newContext({ locale: 'zh-CN' });
+    const page = await context.newPage();
+    await page.goto(`${h.url}/dashboard`);
+    await page.fill('#owner-key', shop.ownerKey);
+    await page.click('#sign-in-form button[type=submit]');
+    await expect.poll(() => page.locator('#widget-card').isVisible()).toBe(true);
+    expect(await page.locator('#widget-card h2').textContent()).toBe('网站在线客服');
+    expect(await page.locator('#widget-snippet').textContent()).toBe(shop.snippet);
+    await context.close();
   });
 });

@@ -25,6 +25,8 @@ export const LATIN_ALLOWED = [
   'T',
   'X',
   'agt',
+  // The placeholder an agent types in a quick phrase.
+  'buyerName',
 ];
 
 /**

@@ -246,11 +246,13 @@ const EVENT_HANDLERS = {
   conversation(data) {
     const id = data.conversationId;
     if (data.change === 'closed') return forget(id);
-    if (data.change === 'transferred' && data.toAgentId === state.me?.id) {
-      state.transfers.set(id, {
-        fromName: data.fromAgentName ?? null,
-        note: data.note ?? null,
-      });
+    const toMe = data.agentId === state.me?.id && data.fromAgentId !== state.me?.id;
+    if (data.change === 'transferred' && toMe) {
+      state.transfers.set(id, { fromName: data.fromAgentName ?? null, note: data.note ?? null });
+      newBuyerAlert(id, 'transfer');
+    } else if (data.change === 'assigned' && toMe && data.fromAgentId) {
+      // A colleague went away or offline (or the buyer waited too long): their buyer is now yours.
+      state.transfers.set(id, { handover: data.reason ?? null });
       newBuyerAlert(id, 'transfer');
     }
     void refreshConversation(id);
@@ -699,7 +701,15 @@ function renderConversation() {
   const transfer = state.transfers.get(summary.conversationId);
   const note = $('transfer-note');
   note.hidden = !transfer;
-  if (transfer) {
+  if (transfer && 'handover' in transfer) {
+    note.replaceChildren(
+      t(
+        i18n.has(`handover.${transfer.handover}`)
+          ? `handover.${transfer.handover}`
+          : 'handover.other',
+      ),
+    );
+  } else if (transfer) {
     const name = transfer.fromName
       ? data('span', null, transfer.fromName)
       : t('transfer.aColleague');
@@ -781,7 +791,17 @@ function messageItem(summary, message, status, error) {
   if (media) {
     const box = el('div', `bubble media media-${media.type}`);
     box.append(el('span', 'media-label', t(`media.${media.type}`)));
-    if (message.text) box.append(data('span', 'media-caption', message.text));
+    const caption = message.text || message.media?.caption || message.media?.label || '';
+    if (caption) box.append(data('span', 'media-caption', caption));
+    const { latitude, longitude } = message.media ?? {};
+    if (typeof latitude === 'number' && typeof longitude === 'number')
+      box.append(
+        el(
+          'span',
+          'media-coordinates',
+          `${i18n.number(latitude, { maximumFractionDigits: 5 })}, ${i18n.number(longitude, { maximumFractionDigits: 5 })}`,
+        ),
+      );
     if (media.type === 'image' || media.type === 'sticker' || media.type === 'video')
       attachThumbnail(box, summary.conversationId, message);
     item.append(box);
@@ -789,6 +809,10 @@ function messageItem(summary, message, status, error) {
     item.append(data('p', 'bubble', message.text));
   }
   const meta = el('span', 'message-meta');
+  if (message.stale) {
+    item.classList.add('is-stale');
+    meta.append(el('span', 'stale-mark', t('messages.stale')), ' ');
+  }
   if (from === 'agent' && message.agentName) meta.append(data('span', null, message.agentName));
   if (message.at) {
     if (meta.childNodes.length) meta.append(' · ');
@@ -1218,6 +1242,63 @@ function insertPhrase(phrase) {
   box.focus();
 }
 
+/** The agent's own phrases: listed with a delete button, and a form to add one. */
+function openPhraseManager() {
+  $('phrase-error').hidden = true;
+  renderMyPhrases();
+  $('phrases-dialog').showModal();
+  $('phrase-shortcut').focus();
+}
+
+function renderMyPhrases() {
+  const mine = state.phrases.filter((phrase) => phrase.scope !== 'shop');
+  $('my-phrases').replaceChildren(
+    ...mine.map((phrase) => {
+      const item = el('li', 'my-phrase');
+      const remove = el('button', 'button small ghost', t('phrases.delete'));
+      remove.type = 'button';
+      remove.setAttribute('aria-label', t('phrases.deleteLabel', { shortcut: phrase.shortcut }));
+      remove.addEventListener('click', () => void deletePhrase(phrase.id));
+      item.append(
+        data('span', 'phrase-shortcut', `/${phrase.shortcut}`),
+        data('span', 'phrase-text', phrase.text),
+        remove,
+      );
+      return item;
+    }),
+  );
+  $('my-phrases-empty').hidden = mine.length > 0;
+}
+
+async function addPhrase() {
+  const shortcut = $('phrase-shortcut').value.trim().replace(/^\//, '');
+  const text = $('phrase-text').value.trim();
+  if (!shortcut || !text) return;
+  try {
+    await api('/v1/agent/quick-phrases', { method: 'POST', body: { shortcut, text } });
+    $('phrase-shortcut').value = '';
+    $('phrase-text').value = '';
+    $('phrase-error').hidden = true;
+    await loadPhrases();
+    renderMyPhrases();
+    $('phrase-shortcut').focus();
+  } catch (error) {
+    $('phrase-error').textContent = errorText(error);
+    $('phrase-error').hidden = false;
+  }
+}
+
+async function deletePhrase(id) {
+  try {
+    await api(`/v1/agent/quick-phrases/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    await loadPhrases();
+    renderMyPhrases();
+  } catch (error) {
+    $('phrase-error').textContent = errorText(error);
+    $('phrase-error').hidden = false;
+  }
+}
+
 /** Arrow keys, Enter and Escape while the picker is open; true when the key was the picker's. */
 function pickerKey(event) {
   if (!state.picker.open) return false;
@@ -1423,6 +1504,12 @@ function wire() {
     $('composer-text').value = '';
     setEditing(null);
     saveDraft();
+  });
+  $('phrases-manage').addEventListener('click', openPhraseManager);
+  $('phrases-close').addEventListener('click', () => $('phrases-dialog').close());
+  $('phrase-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void addPhrase();
   });
   $('phrases-open').addEventListener('click', () => {
     $('composer-text').focus();

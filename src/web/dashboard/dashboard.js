@@ -94,7 +94,14 @@ async function signIn(token) {
   $('sign-in').hidden = true;
   $('app').hidden = false;
   $('month').value = me.shop.currentMonth;
-  await loadMonth(me.shop.currentMonth);
+  await Promise.all([loadMonth(me.shop.currentMonth), loadWidget()]);
+}
+
+/** A web shop's one-line snippet, for the owner to paste into their site. */
+async function loadWidget() {
+  const shop = await api(`/v1/shops/${encodeURIComponent(state.shop.id)}`).catch(() => null);
+  $('widget-card').hidden = !shop?.snippet;
+  if (shop?.snippet) $('widget-snippet').textContent = shop.snippet;
 }
 
 async function loadMonth(month) {
@@ -478,3 +485,13 @@ document.body.classList.remove('loading');
 
 if (state.token) signIn(state.token).catch(() => signOut());
 else signOut();
+
+$('widget-copy').addEventListener('click', async () => {
+  try {
+    await navigator.clipboard.writeText($('widget-snippet').textContent);
+    $('widget-copied').textContent = t('dashboard.copied');
+  } catch {
+    // No clipboard permission: select the text so the owner can copy it by hand.
+    getSelection()?.selectAllChildren($('widget-snippet'));
+  }
+});

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { STAGES, TACTICS } from '../../../src/assist/vocabulary';
+import { PLATFORMS } from '../../../src/platforms/contract';
 
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/web');
 const LOCALES = ['en', 'zh-Hans', 'zh-Hant'] as const;
@@ -70,18 +72,12 @@ describe('page language catalogs', () => {
   });
 
   it('name every tactic, stage, marketplace badge and media type the console can show', () => {
-    const families: Record<string, string[]> = {
-      tactic: [
-        'greeting',
-        'answer',
-        'empathy',
-        'help_choose',
-        'alternative_close',
-        'busy_nudge',
-        'follow_up',
-      ],
-      stage: ['browsing', 'interested', 'ready', 'hesitating', 'complaint', 'after_sale'],
+    // From the service's own vocabularies: a new tactic, stage or platform fails here until named.
+    const families: Record<string, readonly string[]> = {
+      tactic: TACTICS,
+      stage: STAGES,
       badge: [
+        ...PLATFORMS.filter((platform) => platform !== 'generic'),
         'web',
         'taobao',
         'tmall',
@@ -89,11 +85,6 @@ describe('page language catalogs', () => {
         'pinduoduo',
         'douyin',
         'shopify',
-        'whatsapp',
-        'messenger',
-        'line',
-        'wechat',
-        'telegram',
         'other',
       ],
       media: ['image', 'audio', 'video', 'file', 'sticker', 'location', 'other'],
