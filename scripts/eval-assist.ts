@@ -12,7 +12,6 @@
  * region and single vs multi-turn, the confusion matrix, latency, model size,
  * cold start and the first-contact history. Exits 1 on a guardrail violation.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 const coldStarted = performance.now();
@@ -22,16 +21,7 @@ const coldAssistant = createAssistant({ newId: () => 'cold' });
 await coldAssistant.suggest({ history: [{ from: 'buyer', text: '这件有黑色吗' }] });
 const coldStartMs = performance.now() - coldStarted;
 
-const { assistInputOf, loadCorpus } = await import('../src/assist/corpus');
-const corpusEval = await import('../src/assist/corpus-eval');
-const { auditResult, loadEvalSet } = await import('../src/assist/eval-set');
-const { isInLocaleScript } = await import('../src/assist/locale-detection');
-const { sameValue } = await import('../src/assist/dialogue-state');
-const { MODEL_URL } = await import('../src/assist/reader');
-const { STAGES } = await import('../src/assist/vocabulary');
-type AssistResult = import('../src/assist/vocabulary').AssistResult;
-type Scored = import('../src/assist/corpus-eval').Scored;
-type Summary = import('../src/assist/corpus-eval').Summary;
+const { runAssistEval } = await import('./lib/assist-eval');
 
 const { values } = parseArgs({
   options: {
@@ -39,225 +29,31 @@ const { values } = parseArgs({
     reader: { type: 'string', default: 'model' },
     split: { type: 'string', default: 'test' },
     'timing-runs': { type: 'string', default: '10' },
+    limit: { type: 'string' },
     verbose: { type: 'boolean', default: false },
   },
 });
-if (!['rules', 'openai'].includes(values.engine))
+if (values.engine !== 'rules' && values.engine !== 'openai')
   throw new Error('--engine must be rules or openai');
-
-const TARGETS = {
-  stage: 0.9,
-  complaintRecall: 0.95,
-  complaintPrecision: 0.9,
-  hongKong: 0.85,
-  multiTurn: 0.85,
-  script: 0.99,
-  p99Ms: 5,
-  modelMb: 5,
-  coldStartMs: 300,
-  fixtures: 0.95,
-};
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
-  return sorted[Math.max(0, index)] ?? Number.NaN;
-}
-const pct = (x: number | null) =>
-  x === null || Number.isNaN(x) ? '   -  ' : `${(100 * x).toFixed(1).padStart(5)}%`;
-
-function makeAssistant(fallbacks: Record<string, number>) {
-  let n = 0;
-  const common = {
-    newId: () => `s${(n += 1)}`,
-    reader: values.reader === 'none' ? null : undefined,
-    onFallback: (reason: string) => {
-      fallbacks[reason] = (fallbacks[reason] ?? 0) + 1;
-    },
-  };
-  if (values.engine === 'rules') return createAssistant(common);
-  const apiKey = process.env.OPENAI_API_KEY;
-  if (!apiKey)
-    throw new Error('--engine openai needs OPENAI_API_KEY (and OPENAI_BASE_URL, OPENAI_MODEL)');
-  return createAssistant({
-    ...common,
-    openai: {
-      apiKey,
-      baseURL: process.env.OPENAI_BASE_URL,
-      model: process.env.OPENAI_MODEL ?? 'gpt-4o-mini',
-      timeoutMs: Number(process.env.ASSIST_TIMEOUT_MS ?? 15_000),
-    },
-  });
-}
-
-/** The reply is in the expected locale and every suggestion is written in its script. */
-const scriptRight = (s: Scored & { result: AssistResult }) =>
-  s.result.locale === s.item.expected.locale &&
-  s.result.suggestions.every((x) =>
-    isInLocaleScript(stripCatalog(x.text, s), s.item.expected.locale),
-  );
-function stripCatalog(text: string, s: Scored): string {
-  const terms = (s.item.input.catalog?.products ?? []).flatMap((p) => [
-    p.name,
-    ...Object.values(p.options).flat(),
-  ]);
-  return terms.reduce((rest, t) => rest.split(t).join(' '), text);
-}
-
-function row(label: string, s: Summary, extra = '') {
-  console.log(
-    `${label.padEnd(22)} n=${String(s.n).padStart(4)}  stage ${pct(s.stageAccuracy)}  intent ${pct(s.intentAccuracy)}  locale ${pct(s.localeAccuracy)}  complaint R ${pct(s.complaintRecall)} P ${pct(s.complaintPrecision)}${extra}`,
-  );
-}
-
-const batches = loadCorpus().filter((b) => b.split === values.split);
-const items = batches.flatMap((b) => b.items);
-const fallbacks: Record<string, number> = {};
-const assistant = makeAssistant(fallbacks);
-const scored: Array<Scored & { result: AssistResult }> = [];
-const violations: string[] = [];
-const latencies: number[] = [];
-for (const item of items) {
-  const input = assistInputOf(item);
-  const started = performance.now();
-  const result = await assistant.suggest(input);
-  latencies.push(performance.now() - started);
-  scored.push({ item, answer: result, result });
-  for (const problem of auditResult(input, result, item.expected.stage))
-    violations.push(`${item.id}: ${problem}`);
-}
-if (values.engine === 'rules') {
-  // Timed again after the first pass, so start-up and JIT do not count as per-call latency.
-  latencies.length = 0;
-  for (let run = 0; run < Number(values['timing-runs']); run += 1)
-    for (const item of items) {
-      const input = assistInputOf(item);
-      const started = performance.now();
-      await assistant.suggest(input);
-      latencies.push(performance.now() - started);
-    }
-}
-
-const all = corpusEval.summarise(scored);
-const sorted = [...latencies].sort((a, b) => a - b);
-const p99 = percentile(sorted, 99);
-const scriptRate = scored.filter(scriptRight).length / scored.length;
-const modelBytes = statSync(MODEL_URL, { throwIfNoEntry: false })?.size ?? 0;
-const settledRight = scored.filter((s) => {
-  const got = s.result.state.settled;
-  const want = s.item.expected.settled;
-  const keys = Object.keys(want).filter((k) => k !== 'quantity');
-  return keys.every((k) => got[k] !== undefined && sameValue(got[k], want[k] ?? ''));
-}).length;
-const givenRight = scored.filter((s) => {
-  const want = new Set(s.item.expected.given.filter((g) => g !== 'name'));
-  const got = new Set(s.result.state.given.filter((g) => g !== 'name'));
-  return [...want].every((g) => got.has(g)) && [...got].every((g) => want.has(g));
-}).length;
-
-console.log(
-  `engine ${values.engine}${values.engine === 'rules' ? ` (reader: ${values.reader === 'none' ? 'lexicons only' : (JSON.parse(readFileSync(MODEL_URL, 'utf8')).version as string)})` : ` (${process.env.OPENAI_MODEL ?? 'gpt-4o-mini'} at ${process.env.OPENAI_BASE_URL ?? 'api.openai.com'})`}`,
-);
-console.log(
-  `${values.split} split: ${batches.map((b) => b.name).join(', ')} — ${items.length} conversations\n`,
-);
-row('ALL', all);
-console.log('\nper locale');
-for (const [k, s] of corpusEval.groupBy(scored, corpusEval.byLocale)) row(`  ${k}`, s);
-console.log('per region');
-for (const [k, s] of corpusEval.groupBy(scored, corpusEval.byRegion)) row(`  ${k}`, s);
-console.log('single vs multi-turn');
-for (const [k, s] of corpusEval.groupBy(scored, corpusEval.byTurns)) row(`  ${k}`, s);
-
-console.log('\nconfusion matrix (rows: expected stage, columns: read stage)');
-const matrix = corpusEval.confusionMatrix(scored);
-console.log(`${''.padEnd(12)}${STAGES.map((s) => s.slice(0, 10).padStart(11)).join('')}`);
-for (const e of STAGES)
-  console.log(`${e.padEnd(12)}${STAGES.map((r) => String(matrix[e][r]).padStart(11)).join('')}`);
-
-console.log('\nsafety and state');
-console.log(`closing tactics on complaints   ${all.closingOnComplaint}`);
-console.log(`re-offers of a settled choice   ${all.reoffers}`);
-console.log(`asks again for what was given   ${all.asksForGiven}`);
-console.log(
-  `settled read right              ${pct(settledRight / scored.length)} (quantity not read)`,
-);
-console.log(`given read right                ${pct(givenRight / scored.length)} (name not read)`);
-console.log(`reply script right              ${pct(scriptRate)}`);
-console.log(`guardrail violations            ${violations.length}`);
-for (const v of violations) console.log(`  violation  ${v}`);
-if (Object.keys(fallbacks).length > 0) console.log(`fallbacks ${JSON.stringify(fallbacks)}`);
-console.log(
-  `\nlatency in process              p50 ${percentile(sorted, 50).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms (${sorted.length} calls)`,
-);
-console.log(`model file                      ${(modelBytes / 1024 / 1024).toFixed(2)} MB`);
-console.log(
-  `cold start                      ${coldStartMs.toFixed(0)} ms (import, model load, first answer)`,
-);
-
-// The old labelled fixtures: the lexicon-era set must still score.
-const fixtures = loadEvalSet();
-const fixtureAssistant = makeAssistant({});
-let fixtureStage = 0;
-let fixtureTactic = 0;
-let fixtureLocale = 0;
-for (const f of fixtures) {
-  const r = await fixtureAssistant.suggest(f.input);
-  if (r.stage === f.expected.stage) fixtureStage += 1;
-  if (r.suggestions[0]?.tactic === f.expected.tactic) fixtureTactic += 1;
-  if (r.locale === f.expected.locale) fixtureLocale += 1;
-  for (const problem of auditResult(f.input, r, f.expected.stage))
-    violations.push(`fixture ${f.id}: ${problem}`);
-}
-const fixtureRate = fixtureStage / fixtures.length;
-console.log(
-  `old fixtures (${fixtures.length})              stage ${pct(fixtureRate)}  first tactic ${pct(fixtureTactic / fixtures.length)}  locale ${pct(fixtureLocale / fixtures.length)}`,
-);
-
-console.log('\nfirst-contact history (corpus/assist/first-contact.json)');
-const log = JSON.parse(
-  readFileSync(new URL('../corpus/assist/first-contact.json', import.meta.url), 'utf8'),
-) as Array<{
-  batch: string;
-  split: string;
-  model: string;
-  n: number;
-  stageAccuracy: number;
-  complaintRecall: number;
-  complaintPrecision: number;
-}>;
-for (const e of log)
-  console.log(
-    `  ${e.batch.padEnd(14)} ${e.split.padEnd(5)} n=${String(e.n).padStart(3)}  stage ${pct(e.stageAccuracy)}  complaint R ${pct(e.complaintRecall)} P ${pct(e.complaintPrecision)}  model ${e.model}`,
-  );
-
-const hk = corpusEval.groupBy(scored, corpusEval.byRegion).find(([k]) => k === 'HK')?.[1];
-const multi = corpusEval
-  .groupBy(scored, corpusEval.byTurns)
-  .find(([k]) => k.startsWith('multi'))?.[1];
-const checks: Array<[string, boolean]> = [
-  ['stage >= 90%', all.stageAccuracy >= TARGETS.stage],
-  ['complaint recall >= 95%', all.complaintRecall >= TARGETS.complaintRecall],
-  ['complaint precision >= 90%', all.complaintPrecision >= TARGETS.complaintPrecision],
-  ['zero closing tactics on complaints', all.closingOnComplaint === 0],
-  ['zero re-offers of a settled choice', all.reoffers === 0],
-  ['Hong Kong >= 85%', (hk?.stageAccuracy ?? 0) >= TARGETS.hongKong],
-  ['multi-turn >= 85%', (multi?.stageAccuracy ?? 0) >= TARGETS.multiTurn],
-  ['reply script >= 99%', scriptRate >= TARGETS.script],
-  ['p99 <= 5 ms in process', values.engine !== 'rules' || p99 <= TARGETS.p99Ms],
-  ['model file <= 5 MB', modelBytes <= TARGETS.modelMb * 1024 * 1024],
-  ['cold start <= 300 ms', coldStartMs <= TARGETS.coldStartMs],
-  ['old fixtures stage >= 95%', fixtureRate >= TARGETS.fixtures],
-  ['zero guardrail violations', violations.length === 0],
-];
-console.log('\ntargets');
-for (const [name, ok] of checks) console.log(`  ${ok ? 'met    ' : 'NOT met'}  ${name}`);
-
-// Misses are listed for the train split only: the locked test split is measured, never studied.
-if (values.verbose && values.split !== 'test')
-  for (const s of scored)
-    if (s.result.stage !== s.item.expected.stage)
-      console.log(
-        `  miss ${s.item.id}: expected ${s.item.expected.stage}/${s.item.expected.intent}, read ${s.result.stage}/${s.result.intent} (${s.result.confidence})`,
-      );
-process.exitCode = violations.length > 0 ? 1 : 0;
+if (values.split !== 'train' && values.split !== 'test')
+  throw new Error('--split must be train or test');
+const apiKey = process.env.OPENAI_API_KEY;
+const report = await runAssistEval({
+  engine: values.engine,
+  reader: values.reader === 'none' ? 'none' : 'model',
+  split: values.split,
+  timingRuns: Number(values['timing-runs']),
+  limit: values.limit ? Number(values.limit) : undefined,
+  verbose: values.verbose,
+  coldStartMs,
+  openai: apiKey
+    ? {
+        apiKey,
+        baseURL: process.env.OPENAI_BASE_URL,
+        model: process.env.OPENAI_MODEL ?? 'gpt-4o-mini',
+        timeoutMs: Number(process.env.ASSIST_TIMEOUT_MS ?? 15_000),
+      }
+    : undefined,
+  print: (line) => console.log(line),
+});
+process.exitCode = report.violations.length > 0 ? 1 : 0;

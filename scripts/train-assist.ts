@@ -12,8 +12,10 @@ import { createAssistant } from '../src/assist/assistant';
 import { assistInputOf, type CorpusBatch, loadCorpus } from '../src/assist/corpus';
 import { type Scored, summarise } from '../src/assist/corpus-eval';
 import { loadEvalSet } from '../src/assist/eval-set';
+import { FEW_SHOT_URL, type FewShotExample } from '../src/assist/openai-engine';
 import { loadReader, MODEL_URL } from '../src/assist/reader';
 import { type TrainingExample, trainReader } from '../src/assist/reader-training';
+import { STAGES } from '../src/assist/vocabulary';
 
 export const FIRST_CONTACT_URL = new URL('../corpus/assist/first-contact.json', import.meta.url);
 
@@ -100,3 +102,39 @@ console.log(
 console.log(
   `features ${model.features.length}, file ${(json.length / 1024 / 1024).toFixed(2)} MB, held-out (5-fold) stage accuracy ${(heldOutStageAccuracy * 100).toFixed(1)}%, complaint threshold ${model.complaintThreshold}, temperatures ${JSON.stringify(Object.fromEntries(Object.entries(model.heads).map(([k, h]) => [k, h.temperature])))}`,
 );
+
+/**
+ * Few-shot examples for the LLM path: one multi-turn train conversation per
+ * stage, locales in turn, with its labels and the rules engine's (guarded)
+ * replies as the model answer. Deterministic: the first fitting id wins.
+ */
+const LOCALE_TURN = ['zh-Hans', 'zh-Hant', 'en'] as const;
+const fewShot: FewShotExample[] = [];
+const fewShotAssistant = createAssistant({ newId: () => 'fs' });
+const trainItems = train.flatMap((b) => b.items).sort((a, b) => (a.id < b.id ? -1 : 1));
+for (const [i, stage] of STAGES.entries()) {
+  const locale = LOCALE_TURN[i % LOCALE_TURN.length];
+  const item =
+    trainItems.find(
+      (t) =>
+        t.expected.stage === stage &&
+        t.expected.locale === locale &&
+        t.input.history.length >= 3 &&
+        !t.input.catalog,
+    ) ?? trainItems.find((t) => t.expected.stage === stage);
+  if (!item) continue;
+  const answer = await fewShotAssistant.suggest(assistInputOf(item));
+  fewShot.push({
+    id: item.id,
+    input: { history: item.input.history, locale: item.expected.locale },
+    output: {
+      stage: item.expected.stage,
+      intent: item.expected.intent,
+      sentiment: item.expected.sentiment,
+      signals: answer.signals,
+      suggestions: answer.suggestions.map(({ text, tactic }) => ({ text, tactic })),
+    },
+  });
+}
+writeFileSync(FEW_SHOT_URL, `${JSON.stringify(fewShot, null, 2)}\n`);
+console.log(`few-shot examples for the LLM path: ${fewShot.map((f) => f.id).join(', ')}`);

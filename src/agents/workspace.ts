@@ -137,7 +137,7 @@ export class Workspace {
    * buyer has waited past the shop's slowReplySeconds.
    */
   async claim(agent: SignedInAgent, id: string): Promise<void> {
-    const { shopId, buyerId } = this.visible(agent, id);
+    const { shopId, buyerId } = await this.existing(agent, id);
     const { assignment, agents, events, presence } = this.deps;
     const before = await assignment.ownerOf(id);
     const result = await assignment.claim(id, agent.agentId);
@@ -331,7 +331,7 @@ export class Workspace {
     id: string,
     input: { text: string; suggestionId?: string },
   ): Promise<Reply> {
-    const { shopId, buyerId } = this.visible(agent, id);
+    const { shopId, buyerId } = await this.existing(agent, id);
     let origin: ReplyOrigin = 'own';
     if (input.suggestionId) {
       const suggestion = await this.deps.suggestionIndex.get(shopId, input.suggestionId);
@@ -387,6 +387,17 @@ export class Workspace {
     const reply = await this.deps.replies.get(shopId, replyId);
     if (!reply || reply.conversationId !== id) throw notFound('Reply');
     return reply;
+  }
+
+  /** Visible, and a buyer who actually wrote: nobody claims or messages an id that never did. */
+  private async existing(
+    agent: SignedInAgent,
+    id: string,
+  ): Promise<{ shopId: string; buyerId: string }> {
+    const parsed = this.visible(agent, id);
+    if (!(await this.deps.conversations.exists(parsed.shopId, parsed.buyerId)))
+      throw notFound('Conversation');
+    return parsed;
   }
 
   /** The conversation's shop must be one of the agent's; otherwise it does not exist for them. */

@@ -45,9 +45,11 @@ import {
   slowReplyAlerter,
   type TopologySettings,
 } from '../pipeline/queues';
+import { SendSlots } from '../pipeline/send-slots';
 import { WebhookIngest } from '../pipeline/webhook-ingest';
 import { startWorkers as startQueueWorkers } from '../pipeline/workers';
 import type { PlatformHttp } from '../platforms/contract';
+import { guardedFetch, OutboundPolicy } from '../platforms/outbound-guard';
 import { createRedisTokenCache } from '../platforms/redis-token-cache';
 import { defaultPlatforms } from '../platforms/registry';
 import { type Clock, systemClock } from '../shared/clock';
@@ -106,8 +108,17 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
 
   /** The stores over one connection: the API's fails fast (503), the workers' waits out a Redis blip. */
   const shopCache: ShopCache = new Map();
+  const outboundPolicy = new OutboundPolicy(config.OUTBOUND_DEV_HOSTS);
   function createStores(connection: Redis) {
-    const shops = new ShopRegistry(connection, keys, box, platforms, clock, shopCache);
+    const shops = new ShopRegistry(
+      connection,
+      keys,
+      box,
+      platforms,
+      clock,
+      shopCache,
+      outboundPolicy,
+    );
     const agents = new AgentRegistry(
       connection,
       keys,
@@ -321,8 +332,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       logger,
     });
     const platformHttp: PlatformHttp = {
-      // Looked up at call time so tests' HTTP interception sees every request.
-      fetch: (input, init) => fetch(input, init),
+      // Every destination checked (https, public addresses), redirects never followed.
+      fetch: guardedFetch(outboundPolicy, { connectTimeoutMs: config.OUTBOUND_CONNECT_TIMEOUT_MS }),
       apiBase: {
         metaGraph: config.META_GRAPH_API_BASE,
         line: config.LINE_API_BASE,
@@ -343,6 +354,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       scheduleIdleClose,
       invoices: billing.invoices,
       agentName: async (agentId: string) => (await stores.agents.get(agentId))?.name ?? 'agent',
+      sendSlots: new SendSlots(storeConnection, keys, config.OUTBOUND_SENDS_PER_SHOP),
     };
 
     workers.push(

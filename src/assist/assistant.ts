@@ -144,6 +144,13 @@ export function createAssistant(options: AssistantOptions = {}): Assistant {
           catalog: input.catalog,
           options: analysis.options,
           busyNudgeEnabled,
+          state: analysis.state,
+          reading: {
+            stage: analysis.stage,
+            intent: analysis.intent,
+            confidence: Math.round(analysis.confidence * 100) / 100,
+          },
+          closingAllowed: analysis.policy.closingAllowed,
         });
       } catch (error) {
         options.onLatency?.('openai', performance.now() - modelStarted);

@@ -10,14 +10,138 @@ import type { ChatMessage, DialogueState, GivenKind, Sentiment } from './vocabul
  * so a reply never re-offers a settled choice or asks again for what was given.
  */
 
-/** A buyer sentence that picks rather than asks: 要/就/拿/来/选 ... "I'll take", "go with". */
-const CHOOSES =
-  /要|就|拿|来|選|选|定|拍|买|買|下单|下單|落單|訂|订|换成|換成|改成|確定|确定|決定|决定|吧|啦|喔|好了|\b(?:i'?ll (?:take|get|go|have)|go(?:ing)? with|take|want|i'd like|prefer|order|choose|pick|get the|make it|settle on)\b/i;
-/** A sentence that asks about a value rather than choosing it: 有…吗, 有没有, do you have, is it. */
+/** A sentence that asks something (then a value in it is only settled when another value is asked about). */
 const ASKS =
-  /有没有|有沒有|有冇|有无|有無|吗|嗎|么|麼|呢|咩|未|\?|？|\b(?:do you have|is there|are there|any|does it|is it|available|in stock|come in|what about|how about)\b/i;
+  /有没有|有沒有|有冇|有无|有無|吗|嗎|么|麼|呢|咩|未|会不会|會不會|會唔會|係唔係|哪|(?:还是|還是)(?![要选拿买来選買來])|邊個|边个|[?？]|\b(?:do you have|is there|are there|any|does it|do they|is it|are they|would|should|will it|which)\b/iu;
 /** Undoing a choice: "算了", "不要了", "actually no". */
-const RETRACTS = /算了|不要了|唔要|不用了|\b(?:never ?mind|cancel|actually no)\b/i;
+const RETRACTS = /算了|不要了|唔要|不用了|\b(?:never ?mind|cancel|actually no)\b/iu;
+/** What the buyer usually wears is not a choice: "我平时穿42". */
+const HABITUAL = /平时|平時|一般穿|通常|\b(?:usually|normally|i'?m a|i am a)\b/iu;
+/** A short yes to the agent's one recommendation ("ok cool", "好的", "就这个"). */
+const ACCEPTS =
+  /^(?:ok(?:ay)?|好(?:的|啊|呀|吧)?|行|可以|就这个|就這個|就它|sure|cool|perfect|great|sounds good|yes|yep|deal|嗯+|好嘅|得)(?:[\s,，!！.。~～]|$)/iu;
+
+/** A number with a unit ("120cm", "256GB", "20寸") is named by its number alone too ("120的", "256"). */
+const SIZE_ALIASES: Record<string, RegExp> = {
+  S: /\bsmall\b|小码|小碼|細碼/iu,
+  M: /\bmedium\b|中码|中碼/iu,
+  L: /\blarge\b|大码|大碼/iu,
+  XL: /\bextra large\b|加大/iu,
+};
+
+function namesLoosely(text: string, value: string): boolean {
+  if (namesValue(text, value)) return true;
+  if (SIZE_ALIASES[value]?.test(text)) return true;
+  // "UK 9" for "UK9", "32 inch" for "32寸" are left to the exact forms.
+  const number = /^(\d+(?:\.\d+)?)\s*[A-Za-z\p{Script=Han}]{1,3}$/u.exec(value)?.[1];
+  return number !== undefined && new RegExp(`(?<![\\d.])${number}(?![\\d.])`).test(text);
+}
+
+/** Where a value sits as the object of an availability question: "有黑色吗", "do you have it in navy". */
+function isAskedAbout(sentence: string, value: string): boolean {
+  const at = sentence.search(new RegExp(escapeForRegExp(value), 'iu'));
+  if (at < 0) return false;
+  const before = sentence.slice(Math.max(0, at - 14), at);
+  const after = sentence.slice(at + value.length, at + value.length + 8);
+  return (
+    (/(?:有没有|有沒有|有冇|有无|有無|有|还有|還有|要不要|do you have|have it in|is there|any|got|come in|comes in|available in|in stock in|also in|in)\s*(?:the\s*)?\S{0,4}$/iu.test(
+      before,
+    ) &&
+      ASKS.test(sentence)) ||
+    /^(?:的|码|碼|号|號|色)?\s*(?:还有|還有|有冇|有没有|有沒有|有)?\s*(?:货|貨|现货|現貨)?\s*(?:吗|嗎|嘛|么|麼|冇|没|沒|未|呀|不)|^\s*(?:available|in stock)?\s*[?？]/u.test(
+      after,
+    )
+  );
+}
+
+/** The buyer buying: what they asked about and kept is what they bought. */
+const BUYS =
+  /拍了|拍下|下单了|下單了|落單|落咗單|买了|買了|付了|付款了|\b(?:ordered|order(?:ing)? now|check(?:ed|ing)? out|add(?:ed|ing)? (?:it |them )?to (?:the )?cart|i'?ll take|buy(?:ing)? it|just did)\b/iu;
+
+/** The question is about something after the value: "27码有蓝色吗", "32 in sunset?", "L的 有现货吗" is not. */
+function buildsOn(sentence: string, value: string): boolean {
+  const at = sentence.search(new RegExp(escapeForRegExp(value), 'iu'));
+  if (at < 0) return false;
+  const after = sentence.slice(at + value.length);
+  return (
+    /^\S{0,2}\s*(?:有|还有|還有|有没有|有沒有|有冇|\bin\b|\bwith\b)\s*\S*[\p{Script=Han}A-Za-z]{2}/u.test(
+      after,
+    ) && !/^\S{0,2}\s*(?:还|還)?有(?:吗|嗎|冇|没|沒|现货|現貨|货|貨)/u.test(after)
+  );
+}
+
+const escapeForRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Sentences and space-separated phrases, so "有黑色吗？那就要M吧" settles M but not 黑色. */
+function sentencesOf(text: string): string[] {
+  return text
+    .split(/(?<=[。！？!?\n，,；;])|(?<=\.)\s+|(?<=\p{Script=Han})\s+|\s+(?=\p{Script=Han})/u)
+    .filter((s) => s.trim().length > 0);
+}
+
+/**
+ * Option values the buyer fixed, per dimension. A value the buyer names is
+ * settled unless they only ask about it ("有灰色吗", "is M too small?"),
+ * compare it ("6寸和7寸哪个好") or describe a habit ("我平时穿42"); in a
+ * question about another dimension ("27码有蓝色吗") the value they build on is
+ * settled. A short yes to the agent's single recommendation settles it too. A
+ * later choice replaces an earlier one; "算了" drops what the sentence names.
+ */
+export function settledIn(
+  history: readonly ChatMessage[],
+  options: OptionsInFocus,
+): Record<string, string> {
+  const settled: Record<string, string> = {};
+  const asked = new Map<string, string>();
+  const dimensions = options.dimensions.filter((d) => d.key !== 'deliveryDays');
+  let previousAgent = '';
+  for (const message of history) {
+    if (message.from === 'agent') {
+      previousAgent = message.text;
+      continue;
+    }
+    const sentences = sentencesOf(message.text);
+    const accepts = ACCEPTS.test(message.text.trim());
+    const buys = BUYS.test(message.text);
+    for (const dimension of dimensions) {
+      const recommended = dimension.values.filter((v) => namesValue(previousAgent, v));
+      const namedInMessage = dimension.values.filter((v) => namesLoosely(message.text, v));
+      if (accepts && namedInMessage.length === 0 && recommended.length === 1)
+        settled[dimension.key] = recommended[0] as string;
+      for (const sentence of sentences) {
+        const named = dimension.values.filter((v) => namesLoosely(sentence, v));
+        if (named.length === 0) continue;
+        if (named.length >= 2) {
+          // "white and light blue" in an order settles both; "6寸和7寸哪个好" compares them.
+          if (!ASKS.test(sentence) && !HABITUAL.test(sentence))
+            settled[dimension.key] = named.join(', ');
+          continue;
+        }
+        const value = named[0] as string;
+        if (RETRACTS.test(sentence)) {
+          if (settled[dimension.key] === value) delete settled[dimension.key];
+          continue;
+        }
+        if (HABITUAL.test(sentence)) continue;
+        if (isAskedAbout(sentence, value)) {
+          asked.set(dimension.key, value);
+          continue;
+        }
+        // In a question the value is settled when the question builds on it ("27码有蓝色吗", "32 in sunset?").
+        if (ASKS.test(sentence) && !buildsOn(sentence, value)) {
+          asked.set(dimension.key, value);
+          continue;
+        }
+        settled[dimension.key] = value;
+      }
+      // Buying settles what the buyer asked about and did not change ("卡其色M码还有吗" ... "拍了").
+      const pending = asked.get(dimension.key);
+      if (buys && pending && !settled[dimension.key]) settled[dimension.key] = pending;
+    }
+    previousAgent = '';
+  }
+  return settled;
+}
 
 /** Letter and shoe sizes as buyers write them. */
 const SIZE_VALUE =
@@ -25,7 +149,18 @@ const SIZE_VALUE =
 
 /** An order number: a labelled id, or a long digit run that is not a phone number. */
 const ORDER_NUMBER =
-  /(?:订单|訂單|单号|單號|order|訂單編號|订单编号)\s*(?:号|號|no\.?|number|#|id)?\s*[:：#]?\s*[A-Za-z0-9-]{6,}|(?<![\d*])\d{12,20}(?![\d*])|#\d{4,}/iu;
+  /(?:订单|訂單|单号|單號|張單|张单|order|訂單編號|订单编号)\s*(?:号|號|no\.?|number|#|id|編號|编号|號碼|号码)?\s*[:：#是係为為]?\s*#?\s?[A-Za-z]{0,4}-?\d{4,}[A-Za-z0-9-]*|(?<![\d*])\d{12,20}(?![\d*])|#\s?[A-Za-z]{0,4}-?\d{3,}/iu;
+/** A message that is nothing but an id ("240915KX8821", "PH90321 po"). */
+const BARE_ID = /^\s*#?[A-Za-z]{0,4}-?\d{4,}[A-Za-z0-9-]*(?:\s+\S{1,6})?\s*$/u;
+const ID_TOKEN = /(?<![A-Za-z0-9])#?[A-Za-z]{0,4}-?\d{4,}[A-Za-z0-9-]*/u;
+/** The agent asking for the order number: the buyer's next id is one. */
+const AGENT_ASKS_ORDER =
+  /订单号|訂單號|訂單編號|订单编号|單號|单号|order (?:number|no|#|id)|訂單號碼/iu;
+/** The agent asking for a photo, screenshot or video: "sent" / "发了" next means one was sent. */
+const AGENT_ASKS_PHOTO =
+  /照片|图片|圖片|相片|截图|截圖|视频|視頻|photo|picture|pic|screenshot|video/iu;
+const SENT =
+  /^(?:sent|done|uploaded|ok sent|发了|發了|已发|已發|传了|傳了|send咗|發咗|传咗|傳咗)|\b(?:just sent|have sent|i sent|sent (?:it|them))\b/iu;
 const TRACKING_NUMBER =
   /(?:运单|運單|快递单|快遞單|物流单|物流單|tracking)\s*(?:号|號|no\.?|number|#)?\s*[:：#]?\s*[A-Za-z0-9]{8,}|\b(?:SF|YT|ZTO|JT|JD|YD|EMS|UPS|1Z)[A-Za-z0-9]{8,}\b/iu;
 /** Masked or partly hidden phone numbers (138****5678) still count as given. */
@@ -34,14 +169,23 @@ const MASKED_PHONE =
 const NAME_GIVEN =
   /收件人\s*[:：]?\s*\S|我叫\s*\S|我係\s*\S{1,4}(?:先生|小姐|太太)|(?:my name is|name:)\s*[A-Za-z]/iu;
 const PHOTO_GIVEN =
-  /\[(?:图片|圖片|image|photo|picture|照片)\]|(?:发|發|傳|传|拍|附|上)(?:了|咗)?(?:图|圖|照片|相片|视频|視頻|截图|截圖)|(?:图|圖|照片|相)(?:发|發|傳|传)(?:了|咗|给|給)|(?:看|睇)(?:图|圖|照片|相)|\b(?:attached|here'?s a (?:photo|pic|picture)|see (?:the )?(?:photo|pic|picture)s?|sent (?:you )?(?:a |the )?(?:photo|pic|picture)s?)\b/iu;
+  /\[(?:图片|圖片|image|photo|picture|照片|相片|视频|視頻|video|screenshot|截图|截圖)\]|(?:视频|視頻|截图|截圖|screenshot|video)(?:已)?(?:发|發|傳|传|sent)|(?:发|發|傳|传|拍|附|上)(?:了|咗)?(?:图|圖|照片|相片|视频|視頻|截图|截圖)|(?:图|圖|照片|相)(?:发|發|傳|传)(?:了|咗|给|給)|(?:看|睇)(?:图|圖|照片|相)|\b(?:attached|here'?s a (?:photo|pic|picture)|see (?:the )?(?:photo|pic|picture)s?|sent (?:you )?(?:a |the )?(?:photo|pic|picture)s?)\b/iu;
 const ADDRESS_WORDS =
   /(?:地址|收货|收貨)\s*[:：是]?\s*\S{4,}|\d+\s*(?:号|號)\s*\d+\s*(?:室|楼|樓)|(?:省|市|区|區|縣|县).{0,12}(?:路|街|道)/u;
 
 /** What the buyer handed over, in the order of GIVEN_KINDS. */
-export function givenIn(buyerTexts: readonly string[]): GivenKind[] {
+export function givenIn(history: readonly ChatMessage[]): GivenKind[] {
   const found = new Set<GivenKind>();
-  for (const text of buyerTexts) {
+  let previousAgent = '';
+  for (const message of history) {
+    if (message.from === 'agent') {
+      previousAgent = message.text;
+      continue;
+    }
+    const text = message.text;
+    if (AGENT_ASKS_PHOTO.test(previousAgent) && SENT.test(text.trim())) found.add('photo');
+    const answersOrderQuestion = AGENT_ASKS_ORDER.test(previousAgent) && ID_TOKEN.test(text);
+    previousAgent = '';
     const personal = findPersonalData(text);
     if (personal.some((p) => p.kind === 'phone') || MASKED_PHONE.test(text)) found.add('phone');
     if (personal.some((p) => p.kind === 'address') || ADDRESS_WORDS.test(text))
@@ -51,7 +195,11 @@ export function givenIn(buyerTexts: readonly string[]): GivenKind[] {
     if (tracking) found.add('tracking_number');
     const withoutPhones = redactPersonalData(text);
     const withoutTracking = withoutPhones.replace(new RegExp(TRACKING_NUMBER.source, 'giu'), ' ');
-    if (ORDER_NUMBER.test(withoutTracking)) found.add('order_number');
+    if (
+      ORDER_NUMBER.test(withoutTracking) ||
+      (!tracking && (answersOrderQuestion || BARE_ID.test(withoutPhones)))
+    )
+      found.add('order_number');
     if (NAME_GIVEN.test(text)) found.add('name');
     if (PHOTO_GIVEN.test(text)) found.add('photo');
   }
@@ -66,54 +214,6 @@ export function givenIn(buyerTexts: readonly string[]): GivenKind[] {
   return order.filter((k) => found.has(k));
 }
 
-/** Sentences, so "有黑色吗？那就要M吧" settles M but not 黑色. */
-function sentencesOf(text: string): string[] {
-  return text.split(/(?<=[。！？!?\n，,；;])/u).filter((s) => s.trim().length > 0);
-}
-
-/**
- * Option values the buyer fixed, per dimension: a value named in a sentence
- * that chooses and does not ask, or the one value a buyer answered with when
- * the agent had just offered several ("M还是L？" -> "M"). A later choice
- * replaces an earlier one; "算了" drops what the sentence names.
- */
-export function settledIn(
-  history: readonly ChatMessage[],
-  options: OptionsInFocus,
-): Record<string, string> {
-  const settled: Record<string, string> = {};
-  const dimensions = options.dimensions.filter((d) => d.key !== 'deliveryDays');
-  let previousAgent = '';
-  for (const message of history) {
-    if (message.from === 'agent') {
-      previousAgent = message.text;
-      continue;
-    }
-    const text = message.text;
-    const sentences = sentencesOf(text);
-    for (const dimension of dimensions) {
-      const offered = dimension.values.filter((v) => namesValue(previousAgent, v));
-      for (const sentence of sentences) {
-        const named = dimension.values.filter((v) => namesValue(sentence, v));
-        if (named.length !== 1) continue;
-        const value = named[0] as string;
-        if (RETRACTS.test(sentence)) {
-          if (settled[dimension.key] === value) delete settled[dimension.key];
-          continue;
-        }
-        const answersOffer = offered.length >= 2 && offered.includes(value) && !ASKS.test(sentence);
-        const chooses = CHOOSES.test(sentence) && !ASKS.test(sentence);
-        const bare = sentence.replace(/[\s。！!～~.,，]/gu, '').length <= value.length + 2;
-        if (answersOffer || chooses || (bare && offered.includes(value))) {
-          settled[dimension.key] = value;
-        }
-      }
-    }
-    previousAgent = '';
-  }
-  return settled;
-}
-
 /** Sizes the chat named when there is no catalog dimension for them (kept as the buyer wrote them). */
 export function sizeValuesIn(text: string): string[] {
   const out: string[] = [];
@@ -123,7 +223,7 @@ export function sizeValuesIn(text: string): string[] {
 }
 
 const QUESTION =
-  /[?？]\s*$|[吗嗎呢么麼咩]\s*[～~。.!！]*$|^(?:how|what|when|where|which|why|can|could|do|does|is|are|will|would)\b/iu;
+  /[?？]|[吗嗎呢么麼咩](?=[～~。.!！,，\s]|$)|^(?:how|what|when|where|which|why|can|could|do|does|is|are|will|would)\b/iu;
 
 /** The buyer's last message when it is a question (redacted: it may be shown or sent to a model). */
 function openQuestionOf(history: readonly ChatMessage[]): string | null {
@@ -137,10 +237,9 @@ export function readDialogueState(
   options: OptionsInFocus,
   mood: Sentiment,
 ): DialogueState {
-  const buyerTexts = history.filter((m) => m.from === 'buyer').map((m) => m.text);
   return {
     settled: settledIn(history, options),
-    given: givenIn(buyerTexts),
+    given: givenIn(history),
     openQuestion: openQuestionOf(history),
     mood,
   };

@@ -149,7 +149,7 @@ export function conversationFeatures(
   const turns = buyerTexts.length;
   add(vector, `T|${turns === 1 ? '1' : turns === 2 ? '2' : turns <= 4 ? '3-4' : '5+'}`, 1);
   if (history.some((m) => m.from === 'agent')) add(vector, 'T|agent', 1);
-  for (const kind of givenIn(buyerTexts)) add(vector, `G|${kind}`, 1);
+  for (const kind of givenIn(history)) add(vector, `G|${kind}`, 1);
   if (matches(lexicon.negative, buyerTexts.slice(-2).join('\n'))) add(vector, 'N|negative', 1);
   if (matches(lexicon.positive, last)) add(vector, 'N|positive', 1);
   add(vector, 'B|bias', 1);

@@ -82,6 +82,14 @@ export function inReplyScript(term: string, locale: Locale): string {
   return locale === 'zh-Hant' ? toTraditional(term) : toSimplified(term);
 }
 
+/**
+ * Hong Kong written Cantonese and Taiwan's zhuyin: characters only a
+ * Traditional writer uses (唔, 嘅, 咗, 喺, 冇 ... and ㄅㄆㄇ), even when the
+ * message has no character OpenCC would convert ("睇吓先 唔該", "安安 在ㄇ").
+ */
+const TRADITIONAL_WRITERS_ONLY =
+  /[唔嘅咗喺冇哋啲嚟咁嘢佢睇瞓嬲搵攞俾畀咪啱噉嗰嚿揸褸靚㗎喎嘞囉咩\u3105-\u3129]/u;
+
 const HAN = /[\u3400-\u9fff\uf900-\ufaff]|[\u{20000}-\u{3134f}]/u;
 const LATIN_LETTER = /[A-Za-z]/;
 
@@ -98,7 +106,10 @@ export function countScripts(text: string): ScriptCounts {
     if (HAN.test(ch)) {
       counts.han += 1;
       if (SIMPLIFIED_ONLY.has(ch)) counts.simplifiedOnly += 1;
-      if (TRADITIONAL_ONLY.has(ch)) counts.traditionalOnly += 1;
+      if (TRADITIONAL_ONLY.has(ch) || TRADITIONAL_WRITERS_ONLY.test(ch))
+        counts.traditionalOnly += 1;
+    } else if (TRADITIONAL_WRITERS_ONLY.test(ch)) {
+      counts.traditionalOnly += 1;
     } else if (LATIN_LETTER.test(ch)) {
       counts.latin += 1;
     }
@@ -112,15 +123,71 @@ export function countScripts(text: string): ScriptCounts {
  * language to the rest of the conversation.
  */
 const NEUTRAL_LATIN =
-  /^(?:ok|okay|okk|okie|k|kk|ya|yes|no|pls|plz|thx|tks|xs|s|m|l|xl|xxl|xxxl|[2-5]xl|cm|kg|mm|ml|g|pcs|sf|ems|qq|vip|app|id|ps|iphone|ipad|\d+[a-z]*)$/;
+  /^(?:ok|okay|okk|okie|k|kk|ya|yes|no|pls|plz|thx|tks|hi|hello|hey|hiya|yo|xs|s|m|l|xl|xxl|xxxl|cm|kg|mm|ml|g|pcs|sf|ems|qq|vip|app|id|ps|iphone|ipad)$/;
+/** Placeholders chat apps put for media ("[Sticker]", "[图片]"): not the buyer's words. */
+const MEDIA_PLACEHOLDER = /\[[^\]\n]{1,20}\]/g;
+/** Letters mixed with digits are ids and codes ("#W8891", "SF1609283746512"), not words. */
+const CODE = /[a-z]*\d[a-z0-9]*/gi;
+/** Full-width punctuation comes from a Chinese input method: "？", "～", "！". */
+const FULL_WIDTH_PUNCTUATION = /[？！，。～：；、「」（）]/u;
+/** A pinyin syllable (initial + final), for Chinese typed without an input method ("zhe ge you mei you"). */
+const PINYIN_SYLLABLE =
+  /^(?:(?:[bpmfdtnlgkhjqxrzcsyw]|zh|ch|sh)(?:iang|iong|uang|ang|eng|ing|ong|ian|iao|uai|uan|ai|ei|ao|ou|an|en|in|un|ia|ie|iu|ua|uo|ui|ve|a|o|e|i|u|v)|a|o|e|ai|ei|ao|ou|an|en|ang|eng|er)$/;
+/** Words too common in English to count as pinyin evidence, though they spell a syllable. */
+const ENGLISH_LOOKALIKES = new Set([
+  'he',
+  'me',
+  'we',
+  'you',
+  'an',
+  'a',
+  'ha',
+  'lie',
+  'die',
+  'pie',
+  'tie',
+  'hang',
+  'bang',
+  'long',
+  'song',
+  'men',
+  'ten',
+  'pen',
+  'then',
+  'when',
+]);
 
-/** The language a message is written in by itself, or null ("？", "👍", "ok", an order id). */
+function englishWords(text: string): string[] {
+  return (
+    text
+      .replace(MEDIA_PLACEHOLDER, ' ')
+      .replace(CODE, ' ')
+      .toLowerCase()
+      .match(/[a-z][a-z']+|[a-z]/g) ?? []
+  ).filter((w) => !NEUTRAL_LATIN.test(w));
+}
+
+function looksLikePinyin(text: string): boolean {
+  const tokens = text.toLowerCase().match(/[a-z]+/g) ?? [];
+  if (tokens.length < 3) return false;
+  const syllables = tokens.filter((t) => PINYIN_SYLLABLE.test(t));
+  const distinct = syllables.filter((t) => !ENGLISH_LOOKALIKES.has(t));
+  return syllables.length >= tokens.length * 0.85 && distinct.length >= 2;
+}
+
+/**
+ * The language a message is written in by itself, or null ("？"-free emoji,
+ * "ok", an order id). Chinese when it has two Han characters or more ("OK 我要了",
+ * "the 32 inch one 还有 stock 吗"), or one that outweighs the Latin letters
+ * ("XL码"); when it is pinyin; when full-width punctuation shows a Chinese
+ * input method ("AirPods Pro 2？", "hello～"). English when real English words remain.
+ */
 export function ownLanguage(text: string): 'zh' | 'en' | null {
   const counts = countScripts(text);
-  if (counts.han > 0 && counts.han * 4 >= counts.latin) return 'zh';
-  const words = (text.toLowerCase().match(/[a-z][a-z'0-9]*/g) ?? []).filter(
-    (w) => !NEUTRAL_LATIN.test(w),
-  );
+  if (counts.han >= 2 || (counts.han > 0 && counts.han * 4 >= counts.latin)) return 'zh';
+  const words = englishWords(text);
+  if (looksLikePinyin(text)) return 'zh';
+  if (FULL_WIDTH_PUNCTUATION.test(text) && words.length <= 3) return 'zh';
   if (words.length > 0 && words.join('').length >= 2) return 'en';
   return counts.han > 0 ? 'zh' : null;
 }
@@ -157,7 +224,7 @@ export function resolveLocale(history: readonly ChatMessage[], shopDefault?: Loc
     languageOf(buyer) ??
     languageOf(agent) ??
     (shopDefault === 'en' ? 'en' : shopDefault ? 'zh' : null) ??
-    'zh';
+    'en';
   if (language === 'en') return 'en';
   for (const m of [...buyer, ...agent]) {
     const script = ownScript(m.text);

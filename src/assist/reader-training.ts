@@ -49,7 +49,7 @@ export const DEFAULT_TRAINING: TrainingOptions = {
   minCount: 2,
   seed: 20261129,
   folds: 5,
-  complaintPrecision: 0.93,
+  complaintPrecision: 0.85,
 };
 
 /** mulberry32: a small seeded PRNG, so shuffles are reproducible. */
@@ -233,7 +233,7 @@ export interface TrainingReport {
   /** Held-out (cross-validated) stage accuracy on the training data. */
   heldOutStageAccuracy: number;
   /** Each training conversation's held-out reading (argmax), for error analysis. */
-  heldOut: Array<{ id: string; stage: Stage; intent: Intent }>;
+  heldOut: Array<{ id: string; stage: Stage; intent: Intent; stageLogits: number[] }>;
 }
 
 export function trainReader(
@@ -252,7 +252,7 @@ export function trainReader(
   };
   const foldOf = (i: number) => i % options.folds;
   let heldRight = 0;
-  const heldOutOf: Array<{ id: string; stage: Stage; intent: Intent }> = [];
+  const heldOutOf: Array<{ id: string; stage: Stage; intent: Intent; stageLogits: number[] }> = [];
   if (options.folds >= 2 && examples.length >= options.folds * 4) {
     for (let fold = 0; fold < options.folds; fold += 1) {
       const trainIdx = examples.map((_, i) => i).filter((i) => foldOf(i) !== fold);
@@ -279,6 +279,7 @@ export function trainReader(
           id: examples[testIdx[j] as number]?.id ?? '',
           stage: STAGES[out.stage.indexOf(Math.max(...out.stage))] as Stage,
           intent: INTENTS[out.intent.indexOf(Math.max(...out.intent))] as Intent,
+          stageLogits: out.stage,
         });
         for (const name of HEAD_NAMES)
           if (e.labels[name] >= 0) held[name].push({ logits: out[name], label: e.labels[name] });

@@ -197,10 +197,7 @@ const COMPLAINT_FOR_INTENT: Partial<Record<Intent, ComplaintTopic>> = {
 
 /** Dimensions the buyer has not settled yet (delivery days are never "settled" by a choice of product). */
 function undecided(options: OptionsInFocus, state: DialogueState): OptionDimension[] {
-  return options.dimensions.filter((d) => {
-    const chosen = state.settled[d.key];
-    return !chosen || !d.values.some((v) => sameValue(v, chosen));
-  });
+  return options.dimensions.filter((d) => state.settled[d.key] === undefined);
 }
 
 /** Builds each tactic's reply for one conversation; a tactic without honest material returns null. */

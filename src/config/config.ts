@@ -79,6 +79,24 @@ export const configSchema = z.object({
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5000),
   /** Open connections one API process accepts; past it new ones are dropped at once. */
   HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(4096),
+  /**
+   * Hosts a reply URL or API base may reach over plain http and on private or
+   * loopback addresses: development stand-ins only. Comma-separated names;
+   * `.test` matches a whole domain. Empty in production.
+   */
+  OUTBOUND_DEV_HOSTS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((host) => host.trim())
+        .filter(Boolean),
+    ),
+  /** An outbound connection (reply URL, platform API) must be made within this. */
+  OUTBOUND_CONNECT_TIMEOUT_MS: int(100, 60_000).default(3000),
+  /** Replies one shop may have in flight at once across all workers (a slow shop keeps the rest free). */
+  OUTBOUND_SENDS_PER_SHOP: int(1, 1000).default(4),
   /** Jobs a worker process runs at once. */
   WORKER_CONCURRENCY: int(1, 1000).default(16),
   /** Tries to deliver one agent reply before it ends as failed. */

@@ -14,6 +14,8 @@ export interface StoredMessage {
   stale?: boolean;
   /** Typed media (image, voice, file, location...) as the platform adapter delivered it. */
   media?: unknown;
+  /** Set when the platform's sentAt was absurd (e.g. year 9999): kept as claimed; `at` is the arrival. */
+  claimedSentAt?: string;
 }
 
 export interface ConversationState {
@@ -108,16 +110,21 @@ export function conversationId(shopId: string, buyerId: string): string {
 }
 
 export function parseConversationId(id: string): { shopId: string; buyerId: string } {
+  const notFound = () => new AppError(404, 'not_found', 'Conversation was not found.');
+  let parts: unknown;
   try {
-    if (!id.startsWith('cnv_')) throw new Error('prefix');
-    const [shopId, buyerId] = JSON.parse(
-      Buffer.from(id.slice(4), 'base64url').toString('utf8'),
-    ) as unknown[];
-    if (typeof shopId !== 'string' || typeof buyerId !== 'string') throw new Error('shape');
-    return { shopId, buyerId };
+    if (!id.startsWith('cnv_')) throw notFound();
+    parts = JSON.parse(Buffer.from(id.slice(4), 'base64url').toString('utf8'));
   } catch {
-    throw new AppError(404, 'not_found', 'Conversation was not found.');
+    throw notFound();
   }
+  if (!Array.isArray(parts) || parts.length !== 2) throw notFound();
+  const [shopId, buyerId] = parts as unknown[];
+  if (typeof shopId !== 'string' || typeof buyerId !== 'string') throw notFound();
+  // One spelling per conversation: other JSON spacing, padding or base64 variants of the
+  // same (shop, buyer) would otherwise be distinct ids for claims and assignment.
+  if (conversationId(shopId, buyerId) !== id) throw notFound();
+  return { shopId, buyerId };
 }
 
 export class ConversationStore {
@@ -154,6 +161,11 @@ export class ConversationStore {
       ],
     );
     return added === 1;
+  }
+
+  /** Whether anything was ever stored for this buyer (and not yet expired). */
+  async exists(shopId: string, buyerId: string): Promise<boolean> {
+    return (await this.redis.exists(this.key(shopId, buyerId, 'messages'))) === 1;
   }
 
   /** The latest `limit` messages, oldest first. */

@@ -16,6 +16,12 @@
  *   replies   replies          buyer \0 ms(15)   (every agent reply of the shop)
  *   consults  consults         buyer \0 firstMs(15) day(10) windowMs(15)
  *   orders    orders:idx       buyer \0 paidMs(15) amountFen(15) month(7) orderId
+ *
+ * The buyer part is NUL-terminated, which is unambiguous because a buyer id
+ * never contains NUL: ingest refuses control characters in every id, and
+ * every script refuses (errors on) a buyer or order id with a NUL before
+ * writing, so one buyer's member can never read as another's. Stored members
+ * keep their layout (no migration).
  */
 
 import { SHOP_KEYS_LUA } from '../shared/redis-keys';
@@ -29,6 +35,10 @@ const PRELUDE = `${SHOP_KEYS_LUA}
 ${AGGREGATE_FIELDS_LUA}
 local function agg(month) return mkey(month, 'agg') end
 local function pad(n) return string.format('%015.0f', n) end
+local function noNul(id)
+  if string.find(id, '\0', 1, true) then error('an id in an index member contains NUL') end
+  return id
+end
 local months = {}
 local function touch(month) months[month] = true end
 local function touched()
@@ -126,7 +136,7 @@ end
  * Returns {newConsultation (0/1), months touched...}.
  */
 export const BUYER_MESSAGE_SCRIPT = `${PRELUDE}
-local buyer, day, at, window, maxWindow, prevDay, nextDay = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8]
+local buyer, day, at, window, maxWindow, prevDay, nextDay = noNul(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8]
 local nextDayStart, dayAfterStart = tonumber(ARGV[9]), tonumber(ARGV[10])
 local month = string.sub(day, 1, 7)
 touch(month)
@@ -169,7 +179,7 @@ return out
  * start of the next day (ms), start of the day after it (ms). Returns the months touched.
  */
 export const AGENT_REPLY_SCRIPT = `${PRELUDE}
-local buyer, day, at, agent, prevDay, nextDay = ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
+local buyer, day, at, agent, prevDay, nextDay = noNul(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
 local nextDayStart, dayAfterStart = tonumber(ARGV[8]), tonumber(ARGV[9])
 local month = string.sub(day, 1, 7)
 touch(month)
@@ -183,7 +193,7 @@ return touched()
 
 /** A paid order. ARGV: prefix, buyer, orderId, paidAtMs, amountFen, month, maxWindowMs. Returns the months touched. */
 export const ORDER_SCRIPT = `${PRELUDE}
-local buyer, orderId, paidAt, amount, month, maxWindow = ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
+local buyer, orderId, paidAt, amount, month, maxWindow = noNul(ARGV[2]), noNul(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
 local member = buyer .. '\\0' .. pad(paidAt) .. pad(amount) .. month .. orderId
 redis.call('ZADD', key('orders:idx'), 0, member)
 recomputeAttribution(buyer, member, maxWindow)

@@ -8,6 +8,7 @@ import type { MessageEvent } from '../platforms/contract';
 import { monthOf } from '../shared/shop-calendar';
 import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import type { InboundJob } from './queues';
+import { effectiveSentAt } from './sent-at';
 
 export interface InboundProcessorDeps {
   /** Records that the event was enqueued and taken, for 72 h of redelivery dedupe. */
@@ -39,9 +40,10 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
 
     switch (event.kind) {
       case 'message': {
-        const at = Date.parse(event.sentAt);
-        if (!Number.isFinite(at))
+        const claimed = Date.parse(event.sentAt);
+        if (!Number.isFinite(claimed))
           throw new UnrecoverableError(`message ${event.messageId} has no valid sentAt`);
+        const { at, implausible } = effectiveSentAt(claimed, job.data.receivedAt);
         // Replays and late deliveries are history: metered on their own day, never a waiting buyer.
         const stale =
           event.from === 'buyer' &&
@@ -54,6 +56,7 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
           text: event.text,
           at,
           agentName: event.agentName,
+          ...(implausible ? { claimedSentAt: event.sentAt } : {}),
           ...(stale ? { stale: true } : {}),
           ...(media !== undefined ? { media } : {}),
         });

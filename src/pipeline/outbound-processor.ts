@@ -1,4 +1,4 @@
-import type { Job, Queue } from 'bullmq';
+import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { AgentEvents } from '../agents/agent-events';
 import type { Reply, ReplyStore } from '../agents/reply-store';
 import type { ResponseClock } from '../agents/response-clock';
@@ -12,6 +12,7 @@ import type { Logger } from '../shared/logger';
 import { dayOf } from '../shared/shop-calendar';
 import type { ShopRegistry } from '../shops/shop-registry';
 import { jobIds, type OutboundJob } from './queues';
+import type { SendSlots } from './send-slots';
 
 export interface OutboundDeps {
   shops: ShopRegistry;
@@ -29,6 +30,8 @@ export interface OutboundDeps {
   invoices?: Pick<InvoiceBook, 'noteLateEvent'>;
   /** Arms the idle close of the conversation this reply answered. */
   scheduleIdleClose: (shopId: string, buyerId: string, answeredAt: number) => Promise<void>;
+  /** Caps one shop's concurrent sends; without it (unit tests) sends are not capped. */
+  sendSlots?: SendSlots;
 }
 
 /** Thrown for a failure worth retrying; BullMQ backs off and tries again. */
@@ -45,7 +48,10 @@ class RetryableSendError extends Error {
  * idempotent and simply runs again.
  */
 export function createOutboundProcessor(deps: OutboundDeps) {
-  return async function processOutbound(job: Job<OutboundJob>): Promise<{ status: string }> {
+  return async function processOutbound(
+    job: Job<OutboundJob>,
+    token?: string,
+  ): Promise<{ status: string }> {
     let reply = await deps.replies.get(job.data.shopId, job.data.replyId);
     if (!reply || reply.status === 'failed' || reply.recorded)
       return { status: reply?.status ?? 'missing' };
@@ -71,21 +77,31 @@ export function createOutboundProcessor(deps: OutboundDeps) {
         await markFailed(deps, reply, `The ${loaded.shop.platform} platform cannot send replies.`);
         return { status: 'failed' };
       }
-      const result = await adapter.send(
-        {
-          replyId: reply.replyId,
-          conversationId: reply.conversationId,
-          shopId: reply.shopId,
-          buyerId: reply.buyerId,
-          text: reply.text,
-          replyContext: state.replyContext,
-          lastBuyerMessageAt: state.lastBuyerAt,
-          repliesSinceLastBuyerMessage: state.repliesSinceBuyer,
-          now,
-        },
-        loaded.credentials,
-        deps.http,
-      );
+      // A shop with all its send slots busy (its platform or reply URL is slow) waits
+      // without holding a worker: the job is delayed briefly, with no attempt used up.
+      const release = deps.sendSlots ? await deps.sendSlots.acquire(reply.shopId, now) : null;
+      if (deps.sendSlots && !release) {
+        if (!token) throw new RetryableSendError('all send slots of this shop are busy');
+        await job.moveToDelayed(deps.clock.now() + 250 + Math.floor(Math.random() * 500), token);
+        throw new DelayedError();
+      }
+      const result = await adapter
+        .send(
+          {
+            replyId: reply.replyId,
+            conversationId: reply.conversationId,
+            shopId: reply.shopId,
+            buyerId: reply.buyerId,
+            text: reply.text,
+            replyContext: state.replyContext,
+            lastBuyerMessageAt: state.lastBuyerAt,
+            repliesSinceLastBuyerMessage: state.repliesSinceBuyer,
+            now,
+          },
+          loaded.credentials,
+          deps.http,
+        )
+        .finally(() => release?.());
       if (!result.ok) {
         await deps.replies.update(reply.shopId, reply.replyId, {
           attempts: job.attemptsMade + 1,

@@ -6,7 +6,8 @@ import { type JobData, QUEUE_NAMES, type QueueName } from './queues';
 
 /** What a queue's worker does: the processor, and what happens when a job fails for good. */
 export interface JobHandler<T> {
-  process: (job: Job<T>) => Promise<unknown>;
+  /** `token` is the job's lock token (for moving it to delayed from inside the processor). */
+  process: (job: Job<T>, token?: string) => Promise<unknown>;
   /** Jobs processed at once by one worker process. */
   concurrency: number;
   /** Runs once when a job will not be retried again (retries exhausted, unrecoverable, stalled). */
@@ -42,7 +43,7 @@ export function startWorkers(
   const { logger, metrics, clock } = deps;
   return QUEUE_NAMES.map((queue) => {
     const handler = table[queue] as JobHandler<unknown>;
-    const worker = new Worker(queue, (job: Job) => handler.process(job), {
+    const worker = new Worker(queue, (job: Job, token?: string) => handler.process(job, token), {
       connection: deps.connection,
       prefix: deps.prefix,
       concurrency: handler.concurrency,

@@ -107,6 +107,12 @@ export interface PlatformAdapter<Credentials = Record<string, unknown>> {
   readonly platform: PlatformName;
   /** Validates `credentials` on shop save; errors name the missing field. */
   readonly credentialsSchema: z.ZodType<Credentials>;
+  /**
+   * Credential fields that hold a URL the tenant chose and Seatmate will call
+   * (the generic reply URL): checked against the outbound policy when the shop
+   * is saved, and again at every send.
+   */
+  readonly outboundUrlFields?: readonly string[];
   /** Throws AppError 401 when the delivery is not authentic or is stale. */
   verify(request: InboundRequest, credentials: Credentials): void;
   /**

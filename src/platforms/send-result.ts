@@ -1,4 +1,5 @@
 import type { SendResult } from './contract';
+import { OutboundRefused } from './outbound-guard';
 
 /** What one platform call came back with, read once so the body can be inspected. */
 export interface PlatformResponse {
@@ -6,8 +7,11 @@ export interface PlatformResponse {
   body: unknown;
 }
 
-/** A platform call that hangs must not hold a worker; past this it is a retryable network failure. */
-export const PLATFORM_TIMEOUT_MS = 15_000;
+/**
+ * A platform call that hangs must not hold a send slot; past this it is a
+ * retryable network failure. Connecting gets far less (see the dispatcher).
+ */
+export const PLATFORM_TIMEOUT_MS = 10_000;
 
 /** POSTs JSON through the injected fetch; a network failure or timeout comes back as a retryable SendResult. */
 export async function postJson(
@@ -27,12 +31,12 @@ export async function postJson(
   } catch (error) {
     return networkFailure(error);
   }
-  const text = await response.text().catch(() => '');
-  let parsed: unknown = text;
+  const text = await readBounded(response, MAX_RESPONSE_BYTES);
+  let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {
-    // Proxies in front of a platform answer HTML on 502/503; keep the text for the error message.
+    // Proxies in front of a platform answer HTML on 502/503: never shown nor logged, only the status.
   }
   return { status: response.status, body: parsed };
 }
@@ -43,9 +47,53 @@ export function isPlatformResponse(
   return 'status' in value && 'body' in value && !('ok' in value);
 }
 
+/** A platform's JSON answer is small; anything bigger is not read past this. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** Reads at most `limit` bytes of a response body (the rest is discarded unread). */
+export async function readBounded(response: Response, limit: number): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } catch {
+    return '';
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}
+
+/**
+ * A send that never got an answer. A refused destination (private address,
+ * wrong scheme) will be refused again: final. Anything else is worth a retry.
+ * Only a short code is kept: a network error's text can name internal hosts.
+ */
 export function networkFailure(error: unknown): SendResult {
-  const reason = error instanceof Error ? error.message : String(error);
-  return { ok: false, retryable: true, error: `network error: ${reason}` };
+  if (error instanceof OutboundRefused)
+    return { ok: false, retryable: false, error: `destination refused (${error.code})` };
+  const code = errorCode(error);
+  if (code === 'EADDRNOTALLOWED')
+    return { ok: false, retryable: false, error: 'destination refused (address_not_allowed)' };
+  return { ok: false, retryable: true, error: `network error (${code ?? 'unreachable'})` };
+}
+
+function errorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth++) {
+    const { code, name, cause } = current as { code?: unknown; name?: unknown; cause?: unknown };
+    if (typeof code === 'string' && /^[A-Z_]{3,40}$/.test(code)) return code;
+    if (name === 'TimeoutError' || name === 'AbortError') return 'timeout';
+    current = cause;
+  }
+  return undefined;
 }
 
 /**
@@ -69,11 +117,9 @@ export function readField(body: unknown, path: readonly string[]): string | unde
   return undefined;
 }
 
-/** A short description of an error body for agents: the platform's message, or the status. */
+/** A short description for agents: the platform's documented JSON error message, or only the status. */
 export function describeFailure(status: number, body: unknown, path: readonly string[]): string {
   const message = readField(body, path);
-  if (message) return message;
-  if (typeof body === 'string' && body.trim())
-    return `HTTP ${status}: ${body.trim().slice(0, 200)}`;
+  if (message) return message.slice(0, 200);
   return `HTTP ${status}`;
 }

@@ -146,6 +146,10 @@ export class RedisKeys {
   repliesOf(shopId: string, conversationId: string): string {
     return this.shop(shopId, 'replies-of', conversationId);
   }
+  /** The shop's sends in flight (zset of holders by lease end): the per-shop send cap. */
+  sendSlots(shopId: string): string {
+    return this.shop(shopId, 'sending');
+  }
   assignOwner(conversationId: string): string {
     return this.global('{assign}', 'owner', conversationId);
   }
@@ -292,6 +296,11 @@ export const REDIS_LAYOUT: readonly KeyFamily[] = [
     key: '`sm:{s:SHOP}:suggestion:ID`, `sm:{s:SHOP}:reply:ID`, `sm:{s:SHOP}:replies-of:CONV`',
     type: 'string (JSON), string (JSON), list',
     what: 'a suggestion shown; a reply and its status (30 d); recent replies of a conversation',
+  },
+  {
+    key: '`sm:{s:SHOP}:sending`',
+    type: 'zset, lease',
+    what: "the shop's sends in flight (`OUTBOUND_SENDS_PER_SHOP` at most)",
   },
   {
     key: '`sm:{assign}:owner:CONV`, `sm:{assign}:open:AGENT`',

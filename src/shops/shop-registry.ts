@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Plan } from '../billing/plan-schema';
 import { planSchema } from '../billing/plan-schema';
 import type { PlatformName } from '../platforms/contract';
+import { OutboundPolicy, OutboundRefused } from '../platforms/outbound-guard';
 import type { PlatformRegistry } from '../platforms/registry';
 import type { Clock } from '../shared/clock';
 import { AppError, notFound } from '../shared/errors';
@@ -86,6 +87,8 @@ export class ShopRegistry {
     private readonly clock: Clock,
     /** Shared by every registry of one process (API and workers), so a PATCH is seen by both at once. */
     private readonly cache: ShopCache = new Map(),
+    /** Where tenant-chosen URLs may point (https, public addresses). */
+    private readonly outbound: OutboundPolicy = new OutboundPolicy(),
   ) {}
 
   async create(input: CreateShopInput): Promise<CreatedShop> {
@@ -281,7 +284,20 @@ export class ShopRegistry {
   }
 
   private validateCredentials(platform: PlatformName, credentials: Credentials): void {
-    const parsed = this.platforms.get(platform).credentialsSchema.safeParse(credentials);
+    const adapter = this.platforms.get(platform);
+    for (const field of adapter.outboundUrlFields ?? []) {
+      const value = credentials[field];
+      if (typeof value !== 'string') continue;
+      try {
+        this.outbound.checkStatic(value);
+      } catch (error) {
+        if (!(error instanceof OutboundRefused)) throw error;
+        throw new AppError(400, 'invalid_credentials', `credentials.${field}: ${error.message}`, {
+          details: { field: `credentials.${field}`, reason: error.code },
+        });
+      }
+    }
+    const parsed = adapter.credentialsSchema.safeParse(credentials);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const field = ['credentials', ...(issue?.path ?? [])].join('.');

@@ -293,6 +293,13 @@ describe('agent console', () => {
       .body as { token: string };
     // Ivan is at his desk: his buyer stays his.
     await h.setPresence(colleague.token, 'online');
+    // The buyer's first message is stored (not yet offered), so Ivan can claim it ahead of the console.
+    await h.container.conversations.append(shop.id, 'held-buyer', {
+      id: 'm-held-0',
+      from: 'buyer',
+      text: 'hello?',
+      at: Date.now(),
+    });
     const id = conversationId(shop.id, 'held-buyer');
     expect(
       (
@@ -332,9 +339,9 @@ describe('agent console', () => {
     expect(await page.isVisible('#conversation-empty')).toBe(true);
   });
 
-  it("shows a reply the platform refuses as failed, with the platform's words", async () => {
+  it("shows a reply the platform refuses as failed, with the platform's code", async () => {
     const { shop, agent } = await shopWithAgent('Refusing shop', 'Fay');
-    standIn.refuse('blocked-buyer', 400, 'buyer blocked the shop');
+    standIn.refuse('blocked-buyer', 400, 'buyer_blocked');
     const page = await openConsole(agent.token);
     await say(shop, 'blocked-buyer', 'hello?');
     await page.locator('.conversation-row button').first().click();
@@ -342,18 +349,14 @@ describe('agent console', () => {
     await page.press('#composer-text', 'Enter');
 
     await page.waitForSelector('#reply-status[data-status="failed"]');
-    expect(await page.textContent('#reply-status')).toContain('buyer blocked the shop');
-    expect(await page.textContent('.message.from-agent .delivery')).toContain(
-      'buyer blocked the shop',
-    );
+    expect(await page.textContent('#reply-status')).toContain('HTTP 400 (buyer_blocked)');
+    expect(await page.textContent('.message.from-agent .delivery')).toContain('buyer_blocked');
     // Not answered: the buyer is still waiting.
     expect(await page.getAttribute('#conversation-timer', 'class')).toContain('is-waiting');
-    // After a reload the refused reply is still there, with the platform's words.
+    // After a reload the refused reply is still there, with the platform's code.
     await page.reload();
     await page.locator('.conversation-row button').first().click();
-    await page
-      .locator('.message.from-agent .delivery', { hasText: 'buyer blocked the shop' })
-      .waitFor();
+    await page.locator('.message.from-agent .delivery', { hasText: 'buyer_blocked' }).waitFor();
   });
 
   it('resumes the event stream after a drop with Last-Event-ID and misses nothing', async () => {

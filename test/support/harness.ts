@@ -49,6 +49,8 @@ export async function startHarness(
     PORT: '0',
     LOG_LEVEL: 'silent',
     WORKER_CONCURRENCY: '8',
+    // Stand-ins on loopback and nock hosts under .test; everything else must be https and public.
+    OUTBOUND_DEV_HOSTS: '127.0.0.1,.test',
     ...options.env,
   });
   const clock = options.clock ?? systemClock;

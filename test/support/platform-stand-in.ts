@@ -17,7 +17,7 @@ export interface ReceivedReply {
 export async function startPlatformStandIn(): Promise<{
   replyUrl: string;
   received: ReceivedReply[];
-  /** Answers replies to this buyer with an error, as a platform refusing them would. */
+  /** Answers replies to this buyer with an error code, as a bridge refusing them would. */
   refuse(buyerId: string, status: number, message: string): void;
   close(): Promise<void>;
 }> {
@@ -38,7 +38,9 @@ export async function startPlatformStandIn(): Promise<{
       received.push(reply);
       const refusal = refusals.get(reply.body.data.buyerId);
       if (refusal)
-        res.writeHead(refusal.status, { 'content-type': 'text/plain' }).end(refusal.message);
+        res
+          .writeHead(refusal.status, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ error: { code: refusal.message } }));
       else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     });
   });

@@ -13,6 +13,7 @@ export const LATIN_ALLOWED = [
   'Telegram',
   'Shopify',
   'CSV',
+  'JSON',
   'Alt',
   'Shift',
   'Enter',

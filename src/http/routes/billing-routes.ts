@@ -148,6 +148,13 @@ export function billingRoutes(deps: BillingRouteDeps): Router {
   // Who the token is: the dashboard signs in with an owner key alone and learns its shop here.
   router.get('/v1/me', async (ctx) => {
     const principal = principalOf(ctx);
+    if (principal.kind === 'admin') {
+      ctx.body = {
+        kind: 'admin',
+        operator: { id: principal.operatorId, name: principal.name, role: principal.role },
+      };
+      return;
+    }
     if (principal.kind !== 'owner') {
       ctx.body = { kind: principal.kind };
       return;

@@ -6,7 +6,7 @@ import type { Context } from 'koa';
 import { notFound } from '../../shared/errors';
 
 const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
-const PAGES = ['console', 'dashboard'] as const;
+const PAGES = ['console', 'dashboard', 'admin'] as const;
 /** Files shared by the pages (the language catalogs and their loader), served without an index. */
 const SHARED = ['i18n'] as const;
 const TYPES: Record<string, string> = {

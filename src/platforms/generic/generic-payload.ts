@@ -58,8 +58,11 @@ export const genericCredentials = z.object({
   /** The secret before the last rotation, still accepted until `previousWebhookSecretUntil` (ms). */
   previousWebhookSecret: webhookSecret.optional(),
   previousWebhookSecretUntil: z.number().int().optional(),
-  /** Where replies are POSTed, signed with the same secret. */
-  replyUrl: z.url({ message: 'must be an absolute http(s) URL' }).optional(),
+  /** Where replies are POSTed, signed with the same secret; https (see the outbound policy). */
+  replyUrl: z
+    .url({ protocol: /^https?$/, message: 'must be an absolute https URL' })
+    .max(2048)
+    .optional(),
 });
 
 export type GenericCredentials = z.infer<typeof genericCredentials>;

@@ -1,5 +1,6 @@
 import type { NormalizedEvent, PlatformAdapter } from '../contract';
 import { parseJsonBody } from '../json-body';
+import { networkFailure, PLATFORM_TIMEOUT_MS, readBounded } from '../send-result';
 import { type GenericCredentials, genericCredentials, genericPayload } from './generic-payload';
 import { signStandardWebhook, verifyStandardWebhook } from './standard-webhooks';
 
@@ -7,6 +8,7 @@ import { signStandardWebhook, verifyStandardWebhook } from './standard-webhooks'
 export const genericAdapter: PlatformAdapter<GenericCredentials> = {
   platform: 'generic',
   credentialsSchema: genericCredentials,
+  outboundUrlFields: ['replyUrl'],
 
   verify(request, credentials) {
     const previous =
@@ -72,23 +74,37 @@ export const genericAdapter: PlatformAdapter<GenericCredentials> = {
           'webhook-signature': signStandardWebhook(credentials.webhookSecret, id, timestamp, body),
         },
         body,
-        signal: AbortSignal.timeout(15_000),
+        signal: AbortSignal.timeout(PLATFORM_TIMEOUT_MS),
       });
     } catch (error) {
-      return {
-        ok: false,
-        retryable: true,
-        error: `reply URL unreachable: ${(error as Error).message}`,
-      };
+      const failure = networkFailure(error);
+      return failure.ok ? failure : { ...failure, error: `reply URL: ${failure.error}` };
     }
-    if (response.ok) return { ok: true };
-    const detail = (await response.text().catch(() => '')).slice(0, 300);
+    // Only a 2xx from the reply URL itself is a delivery; a redirect is not followed and not a success.
+    if (response.status >= 200 && response.status < 300) {
+      await response.body?.cancel().catch(() => undefined);
+      return { ok: true };
+    }
+    // The receiver's words are never passed on (it could be any internal service answering):
+    // only the status and, if it sent one, a short machine code such as "buyer_blocked".
+    const code = shortErrorCode(await readBounded(response, 4096));
     const retryable = response.status === 429 || response.status >= 500;
     return {
       ok: false,
       retryable,
       status: response.status,
-      error: `reply URL answered ${response.status}${detail ? `: ${detail}` : ''}`,
+      error: `reply URL answered HTTP ${response.status}${code ? ` (${code})` : ''}`,
     };
   },
 };
+
+/** `{"error":{"code":"buyer_blocked"}}` (or `{"code":…}`): a code of at most 40 plain characters. */
+function shortErrorCode(text: string): string | undefined {
+  try {
+    const body = JSON.parse(text) as { code?: unknown; error?: { code?: unknown } };
+    const code = body?.error?.code ?? body?.code;
+    return typeof code === 'string' && /^[A-Za-z0-9_.-]{1,40}$/.test(code) ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}

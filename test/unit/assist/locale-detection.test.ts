@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { detectLocale, foreignScriptCharacters } from '../../../src/assist/locale-detection';
+import {
+  detectLocale,
+  foreignScriptCharacters,
+  inReplyScript,
+  resolveLocale,
+  shopDefaultLocale,
+} from '../../../src/assist/locale-detection';
 
 describe('detectLocale', () => {
   it('tells Simplified from Traditional by the characters only one script uses', () => {
@@ -35,5 +41,54 @@ describe('foreignScriptCharacters', () => {
 
   it('finds Han characters in an English reply', () => {
     expect(foreignScriptCharacters('Sure, 好的', 'en')).toEqual(['好', '的']);
+  });
+});
+
+describe('resolveLocale: the reply locale of a conversation', () => {
+  const b = (text: string) => ({ from: 'buyer' as const, text });
+  const a = (text: string) => ({ from: 'agent' as const, text });
+
+  it('gives "？" and emoji the script of the earlier turns, else the shop default', () => {
+    expect(resolveLocale([b('這件有M嗎'), a('有的'), b('？')])).toBe('zh-Hant');
+    expect(resolveLocale([b('？')], 'zh-Hant')).toBe('zh-Hant');
+    expect(resolveLocale([b('👍')], 'zh-Hans')).toBe('zh-Hans');
+    expect(resolveLocale([b('[Sticker]')], 'zh-Hant')).toBe('zh-Hant');
+    expect(resolveLocale([b('SF1609283746512')], 'zh-Hant')).toBe('zh-Hant');
+  });
+
+  it('never answers a full-width "？" in English', () => {
+    expect(resolveLocale([b('？')])).not.toBe('en');
+    expect(resolveLocale([b('AirPods Pro 2？')], 'zh-Hant')).toBe('zh-Hant');
+  });
+
+  it('reads English by itself, and a bare "??" with nothing else as English', () => {
+    expect(resolveLocale([b('??')])).toBe('en');
+    expect(resolveLocale([b('where is my parcel')], 'zh-Hant')).toBe('en');
+  });
+
+  it('reads mixed text with Chinese in it, and pinyin, as Chinese', () => {
+    expect(resolveLocale([b('ok I take this one，可以用PayLah吗？')])).toBe('zh-Hans');
+    expect(resolveLocale([b('zhe ge you mei you hui se')])).toBe('zh-Hans');
+  });
+
+  it('reads Cantonese and zhuyin as Traditional even without convertible characters', () => {
+    expect(resolveLocale([b('睇吓先 唔該')])).toBe('zh-Hant');
+    expect(resolveLocale([b('安安 在ㄇ')])).toBe('zh-Hant');
+  });
+});
+
+describe('shop default locale and catalog terms', () => {
+  it('takes the setting, else the time zone (Taiwan, Hong Kong, Macau: Traditional)', () => {
+    expect(shopDefaultLocale('en', 'Asia/Taipei')).toBe('en');
+    expect(shopDefaultLocale(undefined, 'Asia/Hong_Kong')).toBe('zh-Hant');
+    expect(shopDefaultLocale(undefined, 'Asia/Shanghai')).toBe('zh-Hans');
+    expect(shopDefaultLocale(undefined, 'Europe/London')).toBeUndefined();
+  });
+
+  it('converts catalog terms into the reply script with OpenCC phrases', () => {
+    expect(inReplyScript('浅灰色', 'zh-Hant')).toBe('淺灰色');
+    expect(inReplyScript('护发精油', 'zh-Hant')).toBe('護髮精油');
+    expect(inReplyScript('淺灰色', 'zh-Hans')).toBe('浅灰色');
+    expect(inReplyScript('浅灰色', 'en')).toBe('浅灰色');
   });
 });

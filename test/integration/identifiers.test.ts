@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conversationId } from '../../src/conversations/conversation-store';
+import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+const month = () => new Date().toISOString().slice(0, 7);
+const today = () => new Date().toISOString().slice(0, 10);
+
+async function shopWithAgent() {
+  const shop = await h.createGenericShop({ timezone: 'UTC' });
+  const agent = (await h.api('/v1/agents', { body: { name: 'Jo', shopIds: [shop.id] } })).body;
+  return { shop, agent };
+}
+
+describe('identifiers', () => {
+  it.each([
+    ['a NUL', 'buyer\u0000000001732000000000'],
+    ['a newline', 'buyer\nother'],
+    ['an escape', 'buyer\u001b[31m'],
+    ['a C1 control', 'buyer\u0085'],
+  ])('refuses a buyer id with %s at ingest', async (_name, buyerId) => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const res = await h.sendGeneric(shop, buyerMessage(buyerId, 'hi', Date.now()));
+    expect(res.status).toBe(400);
+    const body = await res.json();
+    expect(body.error.code).toBe('invalid_identifier');
+    expect(body.error.details.field).toBe('events.0.buyer.id');
+  });
+
+  it('keeps index members unambiguous: the meter itself refuses a buyer id with NUL', async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    await expect(
+      h.container.meter.recordBuyerMessage(shop.id, 'UTC', 'a\u0000000001', Date.now(), {
+        attributionDays: 0,
+      }),
+    ).rejects.toThrow(/NUL/);
+  });
+
+  it('refuses a message id with a control character too', async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const message = buyerMessage('b-1', 'hi', Date.now(), { messageId: 'm\u0000x' });
+    expect((await h.sendGeneric(shop, message)).status).toBe(400);
+  });
+
+  it('answers 404 to another spelling of a conversation id', async () => {
+    const { shop, agent } = await shopWithAgent();
+    await h.sendGeneric(shop, buyerMessage('b-alias', 'hi', Date.now()));
+    await eventually(async () => h.container.conversations.exists(shop.id, 'b-alias'));
+    const canonical = conversationId(shop.id, 'b-alias');
+    const spaced = `cnv_${Buffer.from(JSON.stringify([shop.id, 'b-alias'], null, 1)).toString('base64url')}`;
+    const padded = `${canonical}=`;
+    for (const alias of [spaced, padded]) {
+      expect(alias).not.toBe(canonical);
+      const res = await h.api(`/v1/agent/conversations/${alias}/claim`, {
+        token: agent.token,
+        method: 'POST',
+      });
+      expect(res.status).toBe(404);
+    }
+    const claimed = await h.api(`/v1/agent/conversations/${canonical}/claim`, {
+      token: agent.token,
+      method: 'POST',
+    });
+    expect(claimed.status).toBe(200);
+  });
+
+  it('lets nobody claim or message a buyer id that never wrote', async () => {
+    const { shop, agent } = await shopWithAgent();
+    const ghost = conversationId(shop.id, 'never-wrote');
+    const claim = await h.api(`/v1/agent/conversations/${ghost}/claim`, {
+      token: agent.token,
+      method: 'POST',
+    });
+    expect(claim.status).toBe(404);
+    const reply = await h.api(`/v1/agent/conversations/${ghost}/replies`, {
+      token: agent.token,
+      body: { text: 'Hello stranger' },
+    });
+    expect(reply.status).toBe(404);
+  });
+
+  it.each([
+    ['year 9999', '9999-12-31T23:59:59Z'],
+    ['year 0000', '0000-01-01T00:00:00Z'],
+  ])(
+    'keeps an absurd sentAt (%s) as claimed, flagged, and meters it on the arrival day',
+    async (_name, sentAt) => {
+      const shop = await h.createGenericShop({ timezone: 'UTC' });
+      const res = await h.sendGeneric(shop, buyerMessage('b-time', 'hi', sentAt));
+      expect(res.status).toBe(200);
+      const [message] = await eventually(async () => {
+        const history = await h.container.conversations.history(shop.id, 'b-time');
+        return history.length > 0 ? history : null;
+      });
+      expect(message!.claimedSentAt).toBe(sentAt);
+      expect(Math.abs(message!.at - Date.now())).toBeLessThan(60_000);
+      const usage = await h.api(`/v1/shops/${shop.id}/usage?month=${month()}`);
+      expect(usage.body.consultations).toBe(1);
+      const day = usage.body.days.find((d: { date: string }) => d.date === today());
+      expect(day.consultations).toBe(1);
+    },
+  );
+});

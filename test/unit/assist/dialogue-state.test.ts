@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { createAssistant } from '../../../src/assist/assistant';
+import { findOptions } from '../../../src/assist/catalog-options';
+import { givenIn, readDialogueState, settledIn } from '../../../src/assist/dialogue-state';
+import type { ChatMessage } from '../../../src/assist/vocabulary';
+import type { Catalog } from '../../../src/shops/shop-schema';
+
+const buyer = (text: string): ChatMessage => ({ from: 'buyer', text });
+const agent = (text: string): ChatMessage => ({ from: 'agent', text });
+
+const tee: Catalog = {
+  products: [
+    {
+      id: 'tee',
+      name: '纯棉T恤',
+      options: { colour: ['黑色', '白色', '灰色'], size: ['S', 'M', 'L'] },
+      deliveryDays: ['周二', '周三'],
+    },
+  ],
+};
+const settled = (history: ChatMessage[], catalog: Catalog | undefined = tee) =>
+  settledIn(history, findOptions(history, catalog));
+
+describe('settled options', () => {
+  it('settles what the buyer chose, not what they only asked about', () => {
+    expect(settled([buyer('有灰色吗')])).toEqual({});
+    expect(settled([buyer('有灰色吗'), agent('有的'), buyer('那就灰色M码吧')])).toEqual({
+      colour: '灰色',
+      size: 'M',
+    });
+  });
+
+  it('settles the value a question builds on, not the one it asks about', () => {
+    expect(settled([buyer('M码有白色吗')])).toEqual({ size: 'M' });
+  });
+
+  it('does not settle values the buyer compares or describes as a habit', () => {
+    expect(settled([buyer('黑色和白色哪个耐脏')])).toEqual({});
+    expect(settled([buyer('我平时穿M 这款偏大吗')])).toEqual({});
+  });
+
+  it('settles a short yes to the agent’s one recommendation, and an answer to an either-or', () => {
+    expect(settled([buyer('165穿什么码'), agent('建议您选M哦'), buyer('好的')])).toEqual({
+      size: 'M',
+    });
+    expect(settled([agent('您要黑色还是白色呢？'), buyer('白色')])).toEqual({ colour: '白色' });
+  });
+
+  it('lets a later choice replace an earlier one, and "算了" undo it', () => {
+    expect(settled([buyer('要黑色'), buyer('还是要白色吧')])).toEqual({ colour: '白色' });
+    expect(settled([buyer('要黑色'), buyer('黑色算了')])).toEqual({});
+  });
+
+  it('settles what the buyer asked about once they buy', () => {
+    expect(settled([buyer('白色L码还有吗'), agent('有的'), buyer('好 拍了')])).toEqual({
+      colour: '白色',
+      size: 'L',
+    });
+  });
+
+  it('reads English choices too', () => {
+    const shirt: Catalog = {
+      products: [
+        { id: 's', name: 'Linen Shirt', options: { colour: ['navy', 'sage'], size: ['S', 'M'] } },
+      ],
+    };
+    expect(settled([buyer('do you have it in navy?')], shirt)).toEqual({});
+    expect(settled([buyer('ok small in navy then, how do I check out?')], shirt)).toEqual({
+      colour: 'navy',
+      size: 'S',
+    });
+  });
+});
+
+describe('what the buyer gave', () => {
+  it.each<[string, ChatMessage[], string[]]>([
+    ['a labelled order number', [buyer('订单号 3582947710293847 到哪了')], ['order_number']],
+    ['a hash order id', [buyer('order #GB20931 still not here')], ['order_number']],
+    ['an id answering the agent', [agent('请提供订单号'), buyer('PH90321 po')], ['order_number']],
+    ['a tracking number', [buyer('顺丰单号SF1402938475610 查不到')], ['tracking_number']],
+    [
+      'a phone and an address',
+      [buyer('电话13812345678，地址上海市浦东新区张江路88号')],
+      ['address', 'phone'],
+    ],
+    ['a masked phone', [buyer('手机138****5678')], ['phone']],
+    ['a photo', [buyer('收到是坏的 [图片]')], ['photo']],
+    [
+      'a photo sent after the agent asked',
+      [agent('Could you send a screenshot?'), buyer('sent.')],
+      ['photo'],
+    ],
+  ])('finds %s', (_, history, kinds) => {
+    expect(givenIn(history)).toEqual(kinds);
+  });
+
+  it('finds nothing in a plain question', () => {
+    expect(givenIn([buyer('这件多少钱，有M码吗')])).toEqual([]);
+  });
+});
+
+describe('tactics that use the dialogue state', () => {
+  const assistant = createAssistant({ newId: () => 'x', reader: null });
+
+  it('never re-offers a settled choice: the either-or moves to the next undecided option', async () => {
+    const result = await assistant.suggest({
+      history: [buyer('白色有吗'), agent('有的'), buyer('那就白色，怎么下单')],
+      catalog: tee,
+    });
+    expect(result.state.settled).toEqual({ colour: '白色' });
+    const close = result.suggestions.find((s) => s.tactic === 'alternative_close');
+    expect(close?.text).toBeDefined();
+    expect(close?.text).not.toMatch(/黑色|灰色/);
+    expect(close?.text).toMatch(/S|M|L/);
+  });
+
+  it('never asks again for an order number the buyer gave', async () => {
+    const result = await assistant.suggest({
+      history: [buyer('我的订单物流到哪了？订单号 3582947710293847')],
+    });
+    expect(result.stage).toBe('after_sale');
+    for (const s of result.suggestions) expect(s.text).not.toMatch(/发一下订单号|提供.*订单/);
+    expect(result.state.given).toContain('order_number');
+  });
+
+  it('never echoes the open question’s personal data', () => {
+    const state = readDialogueState(
+      [buyer('能寄到张江路88号吗？电话13812345678')],
+      findOptions([], undefined),
+      'neutral',
+    );
+    expect(state.openQuestion).not.toContain('13812345678');
+    expect(state.openQuestion).toContain('[phone]');
+  });
+});
