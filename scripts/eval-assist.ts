@@ -16,10 +16,17 @@ import { parseArgs } from 'node:util';
 
 const coldStarted = performance.now();
 const assistModule = await import('../src/assist/assistant');
+const imported = performance.now();
 const { createAssistant } = assistModule;
 const coldAssistant = createAssistant({ newId: () => 'cold' });
+const created = performance.now();
 await coldAssistant.suggest({ history: [{ from: 'buyer', text: '这件有黑色吗' }] });
 const coldStartMs = performance.now() - coldStarted;
+const coldParts = {
+  importMs: imported - coldStarted,
+  createMs: created - imported,
+  firstAnswerMs: coldStartMs - (created - coldStarted),
+};
 
 const { runAssistEval } = await import('./lib/assist-eval');
 
@@ -46,6 +53,7 @@ const report = await runAssistEval({
   limit: values.limit ? Number(values.limit) : undefined,
   verbose: values.verbose,
   coldStartMs,
+  coldParts,
   openai: apiKey
     ? {
         apiKey,

@@ -25,6 +25,8 @@ export interface AssistEvalOptions {
   limit?: number;
   verbose?: boolean;
   coldStartMs?: number;
+  /** The cold start's parts: module import (tsx transpile, zod, lexicons), model load, first answer. */
+  coldParts?: { importMs: number; createMs: number; firstAnswerMs: number };
   openai?: { apiKey: string; baseURL?: string; model: string; timeoutMs: number };
   print: (line: string) => void;
 }
@@ -188,6 +190,10 @@ export async function runAssistEval(values: AssistEvalOptions): Promise<AssistEv
   if (values.coldStartMs !== undefined)
     console.log(
       `cold start                      ${values.coldStartMs.toFixed(0)} ms (import, model load, first answer)`,
+    );
+  if (values.coldParts)
+    console.log(
+      `  import ${values.coldParts.importMs.toFixed(0)} ms (tsx transpile, zod, lexicon and OpenCC tables), createAssistant (model load) ${values.coldParts.createMs.toFixed(0)} ms, first answer ${values.coldParts.firstAnswerMs.toFixed(0)} ms`,
     );
 
   // The old labelled fixtures: the lexicon-era set must still score.

@@ -98,9 +98,12 @@ export class AgentRegistry {
     return token;
   }
 
-  /** Every agent, by id. */
-  async list(): Promise<Agent[]> {
-    const ids = (await this.redis.smembers(this.keys.allAgents())).sort();
+  /** Every agent, by id; pass every shop id to include agents older than the index. */
+  async list(shopIds: readonly string[] = []): Promise<Agent[]> {
+    // Agents created before the index existed are found through the shops they serve.
+    const perShop = await Promise.all(shopIds.map((id) => this.agentsOfShop(id)));
+    const indexed = await this.redis.smembers(this.keys.allAgents());
+    const ids = [...new Set([...indexed, ...perShop.flat()])].sort();
     const all = await Promise.all(ids.map((id) => this.get(id)));
     return all.filter((a): a is Agent => a !== null);
   }

@@ -29,6 +29,8 @@ export interface LiveEventMap {
       text: string;
       at: number;
       agentName?: string | null;
+      /** In a group or topic: which member wrote. */
+      author?: { id: string; name?: string };
       /** Typed media (image, voice, file, location...) passed through as the platform gave it. */
       media?: unknown;
     };

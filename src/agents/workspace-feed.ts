@@ -1,5 +1,6 @@
 import type { Assistant } from '../assist/assistant';
 import { shopDefaultLocale } from '../assist/locale-detection';
+import { conversationKey } from '../conversations/conversation-key';
 import { type ConversationStore, conversationId } from '../conversations/conversation-store';
 import type { MessageEvent } from '../platforms/contract';
 import type { Clock } from '../shared/clock';
@@ -45,7 +46,8 @@ export class WorkspaceFeed {
    */
   async afterBuyerMessage(shop: Shop, event: MessageEvent, stale = false): Promise<void> {
     const { conversations, events } = this.deps;
-    const buyerId = event.buyer.id;
+    // The conversation's key: the buyer for a direct chat, the thread for a group or topic.
+    const buyerId = conversationKey(event.buyer.id, event.thread);
     const id = conversationId(shop.id, buyerId);
     const state = await conversations.state(shop.id, buyerId);
 
@@ -63,6 +65,8 @@ export class WorkspaceFeed {
         text: event.text,
         at: Date.parse(event.sentAt),
         ...mediaOf(event),
+        // In a group or topic, who of its members wrote.
+        ...(buyerId !== event.buyer.id ? { author: event.buyer } : {}),
       },
     });
     if (stale) return;
@@ -79,10 +83,11 @@ export class WorkspaceFeed {
   }
 
   async afterAgentMessage(shop: Shop, event: MessageEvent): Promise<void> {
-    const id = conversationId(shop.id, event.buyer.id);
+    const key = conversationKey(event.buyer.id, event.thread);
+    const id = conversationId(shop.id, key);
     await this.deps.events.publish(shop.id, 'message', {
       conversationId: id,
-      buyerId: event.buyer.id,
+      buyerId: key,
       message: {
         id: event.messageId,
         from: 'agent',
@@ -97,7 +102,7 @@ export class WorkspaceFeed {
       change: 'answered',
       via: 'platform',
     });
-    await this.deps.scheduleIdleClose(shop.id, event.buyer.id, Date.parse(event.sentAt));
+    await this.deps.scheduleIdleClose(shop.id, key, Date.parse(event.sentAt));
   }
 
   /** Drafts suggestions from the whole recent conversation; never fails the job. */

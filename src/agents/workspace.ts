@@ -72,7 +72,11 @@ export interface ConversationSummary {
     agentName?: string;
     stale?: boolean;
     media?: unknown;
+    /** Who wrote a buyer message in a group or topic. */
+    author?: { id: string; name?: string };
   }>;
+  /** `direct`, `group` or `topic`: a shared thread's replies are read by all its members. */
+  thread: string;
   suggestions: Array<{ id: string; text: string; tactic: string }>;
   /** Replies not (yet) delivered: queued, or failed with the platform's words. */
   undeliveredReplies: Array<{
@@ -440,6 +444,7 @@ export class Workspace {
         timezone: shop.timezone,
       },
       buyer: { id: buyerId, name: state.buyerName ?? null },
+      thread: state.threadKind ?? 'direct',
       waiting: state.waitingSince !== undefined,
       waitingSince:
         state.waitingSince !== undefined ? new Date(state.waitingSince).toISOString() : null,
@@ -457,6 +462,7 @@ export class Workspace {
         ...(m.agentName ? { agentName: m.agentName } : {}),
         ...(m.stale ? { stale: true } : {}),
         ...(m.media !== undefined ? { media: m.media } : {}),
+        ...(m.author ? { author: m.author } : {}),
       })),
       // Suggestions answer the latest buyer message; once an agent has replied they are stale.
       suggestions: state.waitingSince !== undefined ? (suggestions?.suggestions ?? []) : [],

@@ -153,6 +153,10 @@ const ORDER_NUMBER =
 /** A message that is nothing but an id ("240915KX8821", "PH90321 po"). */
 const BARE_ID = /^\s*#?[A-Za-z]{0,4}-?\d{4,}[A-Za-z0-9-]*(?:\s+\S{1,6})?\s*$/u;
 const ID_TOKEN = /(?<![A-Za-z0-9])#?[A-Za-z]{0,4}-?\d{4,}[A-Za-z0-9-]*/u;
+/** Words of an order placed: an id next to them is the order's ("剛才下單 W24112903"). */
+const ORDER_CONTEXT = /下单|下單|落單|落咗單|拍下|订单|訂單|\border(?:ed)?\b/iu;
+/** An id with letters and at least five digits, or eight digits and more. */
+const ORDER_ID_TOKEN = /(?<![A-Za-z0-9])#?(?:[A-Za-z]{1,4}-?\d{5,}|\d{8,})[A-Za-z0-9-]*/u;
 /** The agent asking for the order number: the buyer's next id is one. */
 const AGENT_ASKS_ORDER =
   /订单号|訂單號|訂單編號|订单编号|單號|单号|order (?:number|no|#|id)|訂單號碼/iu;
@@ -184,7 +188,10 @@ export function givenIn(history: readonly ChatMessage[]): GivenKind[] {
     }
     const text = message.text;
     if (AGENT_ASKS_PHOTO.test(previousAgent) && SENT.test(text.trim())) found.add('photo');
-    const answersOrderQuestion = AGENT_ASKS_ORDER.test(previousAgent) && ID_TOKEN.test(text);
+    // Phones, addresses and e-mails redacted first: a phone number is not an order id.
+    const answersOrderQuestion =
+      (AGENT_ASKS_ORDER.test(previousAgent) && ID_TOKEN.test(redactPersonalData(text))) ||
+      (ORDER_CONTEXT.test(text) && ORDER_ID_TOKEN.test(redactPersonalData(text)));
     previousAgent = '';
     const personal = findPersonalData(text);
     if (personal.some((p) => p.kind === 'phone') || MASKED_PHONE.test(text)) found.add('phone');

@@ -30,6 +30,8 @@ const FEATURE_CONFIG = {
 } as const;
 
 const EMOJI = /\p{Extended_Pictographic}/gu;
+/** Emoji that carry anger or exasperation keep their own class: 😡 is not 😊. */
+const ANGRY_EMOJI = /[😡🤬😤😠💢👿🙄😒😑😩😫😭💔👎]/gu;
 const LONG_NUMBER = /\d{5,}/g;
 
 /**
@@ -43,6 +45,7 @@ export function normalise(text: string): string {
     .toLowerCase()
     .replace(LONG_NUMBER, '#')
     .replace(/\d/g, '0')
+    .replace(ANGRY_EMOJI, '☹')
     .replace(EMOJI, '☺')
     .replace(/(.)\1{2,}/gu, '$1$1')
     .replace(/\s+/g, ' ')
@@ -151,6 +154,10 @@ export function conversationFeatures(
   if (history.some((m) => m.from === 'agent')) add(vector, 'T|agent', 1);
   for (const kind of givenIn(history)) add(vector, `G|${kind}`, 1);
   if (matches(lexicon.negative, buyerTexts.slice(-2).join('\n'))) add(vector, 'N|negative', 1);
+  // Shouting: words in capitals ("STILL NOT HERE", "WTF"), a tone lower-casing would lose.
+  const shouted = (last.match(/\b[A-Z]{3,}\b/g) ?? []).length;
+  if (shouted > 0) add(vector, 'N|caps', Math.min(shouted, 3));
+  if (/[!！]{2,}|[?？]{2,}/.test(last)) add(vector, 'N|repeated-punctuation', 1);
   if (matches(lexicon.positive, last)) add(vector, 'N|positive', 1);
   add(vector, 'B|bias', 1);
   return vector;

@@ -320,9 +320,9 @@ export function trainReader(
       ];
     }),
   );
+  // The version names the model's content: same corpus and code, same version.
   const digest = createHash('sha256')
-    .update(JSON.stringify(examples.map((e) => [e.id, e.stage, e.intent, e.sentiment])))
-    .update(JSON.stringify(options))
+    .update(JSON.stringify({ vocab, packed, complaintThreshold }))
     .digest('hex')
     .slice(0, 10);
   const model = {

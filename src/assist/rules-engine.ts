@@ -99,6 +99,7 @@ function readStage(reading: ConversationReading, read: ReaderOutput | null) {
       sentiment: read.stage === 'complaint' ? 'negative' : read.sentiment,
       confidence: read.confidence,
       complaintProbability: read.stageProbabilities.complaint,
+      afterSaleProbability: read.stageProbabilities.after_sale,
     } as const;
   }
   const cued = reading.stage !== 'browsing' || reading.lastIsGreeting;
@@ -108,6 +109,7 @@ function readStage(reading: ConversationReading, read: ReaderOutput | null) {
     sentiment: reading.sentiment,
     confidence: cued ? 1 : UNCUED_CONFIDENCE,
     complaintProbability: reading.stage === 'complaint' ? 1 : 0,
+    afterSaleProbability: reading.stage === 'after_sale' ? 1 : 0,
   } as const;
 }
 

@@ -3,7 +3,8 @@ import type { DialogueState, Intent, Sentiment, Stage } from './vocabulary';
 /**
  * The safety policy for tactics, applied before any reply is written:
  * - a closing tactic (either-or, help-choose, busy nudge) needs positive
- *   evidence of buying intent and no sign of trouble;
+ *   evidence of buying intent and no sign of trouble (complaint or after-sale
+ *   reading or probability, negative mood, complaint words, an order number);
  * - a low-confidence reading gets a neutral answer or a clarifying question,
  *   never a pitch;
  * - a complaint or anger gets empathy first;
@@ -17,7 +18,9 @@ export const LOW_CONFIDENCE = 0.4;
 /** A closing tactic needs at least this probability for a buying stage. */
 export const CLOSING_CONFIDENCE = 0.5;
 /** Any complaint probability above this is a sign of trouble: no pitch. */
-export const TROUBLE_PROBABILITY = 0.2;
+export const TROUBLE_PROBABILITY = 0.1;
+/** An existing order this likely (after-sale) is no moment for a pitch either. */
+export const AFTER_SALE_PROBABILITY = 0.3;
 
 /** Intents that are themselves evidence of wanting to buy. */
 const BUYING_INTENTS: ReadonlySet<Intent> = new Set<Intent>([
@@ -42,6 +45,7 @@ export interface PolicyInput {
   /** Probability of the stage read. */
   confidence: number;
   complaintProbability: number;
+  afterSaleProbability: number;
   sentiment: Sentiment;
   state: DialogueState;
   /** The lexicons saw a buying signal in at least one buyer message. */
@@ -63,6 +67,10 @@ export function tacticPolicy(p: PolicyInput): PolicyVerdict {
     p.sentiment === 'negative' ||
     p.state.mood === 'negative' ||
     p.complaintProbability >= TROUBLE_PROBABILITY ||
+    p.afterSaleProbability >= AFTER_SALE_PROBABILITY ||
+    // An order or tracking number means an existing order: help with it, do not sell.
+    p.state.given.includes('order_number') ||
+    p.state.given.includes('tracking_number') ||
     p.troubleWords;
   const buyingEvidence =
     PRE_SALE.has(p.stage) &&

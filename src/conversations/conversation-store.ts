@@ -14,6 +14,8 @@ export interface StoredMessage {
   stale?: boolean;
   /** Typed media (image, voice, file, location...) as the platform adapter delivered it. */
   media?: unknown;
+  /** Who wrote a buyer message in a group or topic, where the conversation is not one person. */
+  author?: { id: string; name?: string };
   /** Set when the platform's sentAt was absurd (e.g. year 9999): kept as claimed; `at` is the arrival. */
   claimedSentAt?: string;
 }
@@ -27,6 +29,10 @@ export interface ConversationState {
   repliesSinceBuyer: number;
   replyContext?: Record<string, string>;
   closedAt?: number;
+  /** `group` or `topic` for a shared thread; absent for a direct chat. */
+  threadKind?: string;
+  /** The person who wrote the latest buyer message: who an agent's reply answers, for metering. */
+  lastBuyerId?: string;
 }
 
 /** The latest suggestions for a conversation, as the engine gave them. */
@@ -104,7 +110,11 @@ return 1
 `,
 );
 
-/** Conversation id: opaque to clients, reversible to (shop, buyer) for us. */
+/**
+ * Conversation id: opaque to clients, reversible to (shop, key) for us. The
+ * key is the buyer's id for a direct chat (see conversation-key.ts), so the
+ * parameter keeps its historical name `buyerId` throughout the store.
+ */
 export function conversationId(shopId: string, buyerId: string): string {
   return `cnv_${Buffer.from(JSON.stringify([shopId, buyerId])).toString('base64url')}`;
 }
@@ -196,6 +206,8 @@ export class ConversationStore {
         ? (JSON.parse(meta.replyContext) as Record<string, string>)
         : undefined,
       closedAt: num(meta.closedAt),
+      threadKind: meta.threadKind,
+      lastBuyerId: meta.lastBuyerId,
     };
   }
 

@@ -93,7 +93,7 @@ export class DeskBoard {
     const shopList = (await Promise.all((await shops.listIds()).map((id) => shops.get(id)))).filter(
       (s): s is Shop => s !== null,
     );
-    const agentList = await agents.list();
+    const agentList = await agents.list(shopList.map((s) => s.id));
     const live = await this.agentsLive(agentList.map((a) => a.id));
     const waitingByAgent = new Map<string, number>();
     const deskShops: DeskShop[] = [];

@@ -14,6 +14,7 @@ function identifiersOf(event: NormalizedEvent): Array<[string, string]> {
         ['eventId', event.eventId],
         ['messageId', event.messageId],
         ['buyer.id', event.buyer.id],
+        ...(event.thread ? [['thread.id', event.thread.id] as [string, string]] : []),
       ];
     case 'order':
       return [

@@ -1,6 +1,7 @@
 import { type Job, UnrecoverableError } from 'bullmq';
 import { attributionDaysOf } from '../billing/attribution';
 import type { InvoiceBook } from '../billing/invoice-book';
+import { conversationKey } from '../conversations/conversation-key';
 import type { ConversationStore } from '../conversations/conversation-store';
 import type { CommerceEvents } from '../metering/commerce-events';
 import type { ConsultationMeter } from '../metering/consultation-meter';
@@ -50,12 +51,16 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
           deps.staleAfterMs !== undefined &&
           job.data.receivedAt - at > deps.staleAfterMs;
         const media = (event as MessageEvent & { media?: unknown }).media;
-        const stored = await deps.conversations.append(shopId, event.buyer.id, {
+        // The conversation is the thread; metering counts the person who wrote.
+        const key = conversationKey(event.buyer.id, event.thread);
+        const shared = event.thread !== undefined && key !== event.buyer.id;
+        const stored = await deps.conversations.append(shopId, key, {
           id: event.messageId,
           from: event.from,
           text: event.text,
           at,
           agentName: event.agentName,
+          ...(shared && event.from === 'buyer' ? { author: { ...event.buyer } } : {}),
           ...(implausible ? { claimedSentAt: event.sentAt } : {}),
           ...(stale ? { stale: true } : {}),
           ...(media !== undefined ? { media } : {}),
@@ -70,11 +75,14 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
             { attributionDays: attributionDaysOf(deps.shops.planFor(shop, month)) },
           );
           await deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months);
-          const meta: Record<string, string> = {};
-          if (event.buyer.name) meta.buyerName = event.buyer.name;
+          const meta: Record<string, string> = { lastBuyerId: event.buyer.id };
+          if (event.buyer.name && !shared) meta.buyerName = event.buyer.name;
+          if (shared && event.thread) {
+            meta.threadKind = event.thread.kind;
+            if (event.thread.title) meta.buyerName = event.thread.title;
+          }
           if (event.replyContext) meta.replyContext = JSON.stringify(event.replyContext);
-          if (Object.keys(meta).length > 0)
-            await deps.conversations.setMeta(shopId, event.buyer.id, meta);
+          await deps.conversations.setMeta(shopId, key, meta);
           if (deps.afterBuyerMessage) await deps.afterBuyerMessage(shop, event, stale);
         } else {
           const metered = await deps.meter.recordAgentReply(

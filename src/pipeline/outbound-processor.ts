@@ -61,14 +61,17 @@ export function createOutboundProcessor(deps: OutboundDeps) {
       return { status: 'failed' };
     }
 
+    const state = await deps.conversations.state(reply.shopId, reply.buyerId);
+    // reply.buyerId is the conversation's key; in a group or topic the reply answers its latest writer.
+    const person = state.lastBuyerId ?? reply.buyerId;
     if (reply.status === 'queued') {
-      const state = await deps.conversations.state(reply.shopId, reply.buyerId);
       const now = deps.clock.now();
       // Read before sending: nothing but the "sent" mark may stand between the platform's yes and the record of it.
       const consultationStart = await firstBuyerMessageOfWait(
         deps,
         loaded.shop.timezone,
         reply,
+        person,
         state.waitingSince,
         now,
       );
@@ -133,7 +136,7 @@ export function createOutboundProcessor(deps: OutboundDeps) {
     const metered = await deps.meter.recordAgentReply(
       reply.shopId,
       loaded.shop.timezone,
-      reply.buyerId,
+      person,
       reply.agentId,
       sentAt,
     );
@@ -142,7 +145,7 @@ export function createOutboundProcessor(deps: OutboundDeps) {
       replyId: reply.replyId,
       shopId: reply.shopId,
       timezone: loaded.shop.timezone,
-      buyerId: reply.buyerId,
+      buyerId: person,
       agentId: reply.agentId,
       text: reply.text,
       origin: reply.origin,
@@ -195,12 +198,13 @@ async function firstBuyerMessageOfWait(
   deps: OutboundDeps,
   timezone: string,
   reply: Reply,
+  person: string,
   waitingSince: number | undefined,
   now: number,
 ): Promise<number | undefined> {
   const since = waitingSince ?? now;
   const day = dayOf(since, timezone);
-  const first = await deps.meter.firstMessageAt(reply.shopId, day, reply.buyerId);
+  const first = await deps.meter.firstMessageAt(reply.shopId, day, person);
   return first ?? waitingSince;
 }
 

@@ -18,6 +18,8 @@ export interface InboundJob {
   event: NormalizedEvent;
   /** When the webhook was acknowledged (ms), for queue latency. */
   receivedAt: number;
+  /** The request that created the job: tells ingest whether its add made it or found it there. */
+  ingestId?: string;
 }
 
 /** An agent's reply to send to the platform. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { InboundRequest, NormalizedEvent, PlatformName } from '../platforms/contract';
 import { DELIVERY_LIMITS, type DeliveryLimits } from '../platforms/delivery-limits';
@@ -31,6 +32,23 @@ local count = redis.call('INCRBY', KEYS[1], ARGV[2])
 if count == tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 local out = {count - tonumber(ARGV[2]), redis.call('PTTL', KEYS[1])}
 for i = 2, #KEYS do out[i + 1] = redis.call('EXISTS', KEYS[i]) end
+return out
+`,
+);
+
+// After the add: which of the jobs carry this request's ingest id, i.e. were
+// created by it. BullMQ answers an add whose job id exists (still queued, or a
+// concurrent copy of the same delivery that won the race) exactly like a new
+// one; such a job keeps the other request's id, so that event was absorbed.
+// KEYS are job hashes of one queue: one slot under BullMQ's hash-tagged prefix.
+const CREATED_BY_SCRIPT = defineScript<number[]>(
+  'createdByIngest',
+  `
+local out = {}
+for i = 1, #KEYS do
+  local data = redis.call('HGET', KEYS[i], 'data') or ''
+  out[i] = string.find(data, ARGV[1], 1, true) and 1 or 0
+end
 return out
 `,
 );
@@ -144,7 +162,10 @@ export class WebhookIngest {
   ): Promise<{ queued: number; duplicates: number }> {
     const { redis, keys, queues } = this.deps;
     checkIdentifiers(events);
-    const seenKeys = events.map((event) => deliveryKey(keys, shopId, platform, event.eventId));
+    // Events of one delivery that share a dedupe id are one event: the first stands for the rest.
+    const ids = new Set<string>();
+    const unique = events.filter((event) => !ids.has(event.eventId) && ids.add(event.eventId));
+    const seenKeys = unique.map((event) => deliveryKey(keys, shopId, platform, event.eventId));
     const weight = Math.max(1, events.length);
     const [before, ttlMs, ...seen] = await guard(
       RATE_AND_SEEN_SCRIPT.run(
@@ -166,13 +187,15 @@ export class WebhookIngest {
       );
     }
 
-    const fresh = events
+    const fresh = unique
       .map((event, i) => ({ event, rank: (before as number) + i + 1 }))
       .filter((_, i) => seen[i] === 0);
+    let queued = 0;
     if (fresh.length > 0) {
+      const ingestId = randomUUID();
       const jobs = fresh.map(({ event, rank }) => ({
         name: event.kind,
-        data: { platform, shopId, event, receivedAt },
+        data: { platform, shopId, event, receivedAt, ingestId },
         opts: {
           jobId: jobIds.inbound(platform, shopId, event.eventId),
           ...this.fairness(rank),
@@ -184,8 +207,16 @@ export class WebhookIngest {
           ? queues.inbound.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts)
           : queues.inbound.addBulk(jobs),
       );
+      const created = await guard(
+        CREATED_BY_SCRIPT.run(
+          redis,
+          jobs.map((job) => queues.inbound.toKey(job.opts.jobId)),
+          [ingestId],
+        ),
+      );
+      queued = created.filter((flag) => flag === 1).length;
     }
-    return { queued: fresh.length, duplicates: events.length - fresh.length };
+    return { queued, duplicates: events.length - queued };
   }
 
   /** The size and event caps of a platform's deliveries; 404 for a platform that does not exist. */

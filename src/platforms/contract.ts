@@ -28,6 +28,21 @@ export interface InboundRequest {
   now: number;
 }
 
+/**
+ * Where a message was written and where its reply goes: a one-to-one chat
+ * with the buyer (`direct`), a group or room the shop's account is in
+ * (`group`), or one topic of a forum group (`topic`). `id` is the platform's
+ * own id of that thread (a topic's id includes its group's). Absent means the
+ * direct chat with `buyer`.
+ */
+export type ThreadKind = 'direct' | 'group' | 'topic';
+export interface Thread {
+  id: string;
+  kind: ThreadKind;
+  /** The group's or topic's name, when the platform gives it: shown to agents. */
+  title?: string;
+}
+
 interface EventBase {
   /**
    * The platform's own dedupe key for this event (webhook-id, wamid, mid,
@@ -40,7 +55,10 @@ interface EventBase {
 export interface MessageEvent extends EventBase {
   kind: 'message';
   messageId: string;
+  /** The person who wrote (or, for an echo, was written to): what metering counts. */
   buyer: { id: string; name?: string };
+  /** The conversation the message belongs to; absent = the direct chat with `buyer`. */
+  thread?: Thread;
   /** `agent` = a reply typed in the platform's own client (an echo), counted as a reception. */
   from: 'buyer' | 'agent';
   agentName?: string;

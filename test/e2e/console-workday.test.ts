@@ -297,3 +297,74 @@ describe('new-buyer alerts', () => {
     expect((await alerts(page)).permission).toBe(0);
   });
 });
+
+describe('media messages', () => {
+  // The platform adapters deliver media as typed messages (docs/platforms.md); until a platform
+  // here sends them, the history the service answers is extended in flight with one of each type.
+  it('shows image, voice, video, file, sticker and location messages as labelled items, the image with its thumbnail', async () => {
+    const { shop, agent } = await shopWithAgent('媒体店', '林晓');
+    const page = await newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused/i.test(m.text())) errors.push(m.text());
+    });
+    await signIn(page, agent.token);
+    await say(shop, 'media-buyer', '看看这个', '王丽');
+    const id = await waitingWithSuggestions(page, shop, agent, 'media-buyer');
+    const at = new Date().toISOString();
+    const media = [
+      { id: 'm-img', type: 'image', text: '颜色是这样的吗', media: { type: 'image' } },
+      { id: 'm-voice', type: 'audio', text: '', media: { type: 'audio' } },
+      { id: 'm-video', type: 'video', text: '', media: { type: 'video', thumbnail: false } },
+      { id: 'm-file', type: 'file', text: '', media: { type: 'file', caption: '发票.pdf' } },
+      { id: 'm-sticker', type: 'sticker', text: '', media: { type: 'sticker', thumbnail: false } },
+      {
+        id: 'm-loc',
+        type: 'location',
+        text: '',
+        media: { type: 'location', label: '上海市静安区', latitude: 31.2304, longitude: 121.4737 },
+      },
+    ].map((m) => ({ ...m, from: 'buyer', at }));
+    await page.route(`**/v1/agent/conversations/${id}`, async (route) => {
+      const response = await route.fetch();
+      const body = await response.json();
+      body.lastMessages = [...body.lastMessages, ...media];
+      await route.fulfill({ response, json: body });
+    });
+    // A 1x1 PNG from the media proxy.
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+      'base64',
+    );
+    const proxied: string[] = [];
+    await page.route(`**/v1/agent/conversations/${id}/media/*`, async (route) => {
+      proxied.push(route.request().headers().authorization ?? '');
+      await route.fulfill({ status: 200, contentType: 'image/png', body: png });
+    });
+    await page.locator(`.row-button[data-conversation-id="${id}"]`).click();
+    await page.locator('.media-location').waitFor();
+    expect(await page.locator('.media .media-label').allTextContents()).toEqual([
+      '图片',
+      '语音',
+      '视频',
+      '文件',
+      '表情',
+      '位置',
+    ]);
+    expect(await page.textContent('.media-image')).toContain('颜色是这样的吗');
+    expect(await page.textContent('.media-file')).toContain('发票.pdf');
+    expect(await page.textContent('.media-location')).toContain('上海市静安区');
+    expect(await page.textContent('.media-location')).toContain('31.2304, 121.4737');
+    const thumb = page.locator('.media-image img.media-thumb');
+    await thumb.waitFor();
+    expect(await thumb.getAttribute('src')).toMatch(/^blob:/);
+    expect(await thumb.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(1);
+    // Fetched with the agent's token, never as a bare URL; none for media without a thumbnail.
+    expect(proxied.length).toBeGreaterThan(0);
+    expect(proxied.every((header) => header === `Bearer ${agent.token}`)).toBe(true);
+    expect(
+      await page.locator('.media-video img, .media-sticker img').evaluateAll((imgs) => imgs.length),
+    ).toBe(0);
+    expect(errors).toEqual([]);
+  });
+});

@@ -86,7 +86,9 @@ describe('the desk', () => {
     clock.advance(-30_000);
   });
 
-  it('lists agents with their shops', async () => {
+  it('lists agents with their shops, also those created before the agent index', async () => {
+    // An agent from before the index: known only through its shop's agent set.
+    await h.container.redis.srem(h.container.keys.allAgents(), agentId);
     const res = await h.api('/v1/agents');
     expect(res.body.agents).toEqual([
       expect.objectContaining({

@@ -69,7 +69,7 @@ export function agentAdminRoutes({ agents, shops, deskBoard }: HttpServices): Ro
 
   router.get('/v1/agents', async (ctx) => {
     requirePermission(ctx, 'read');
-    const list = await agents.list();
+    const list = await agents.list(await shops.listIds());
     const names = new Map<string, string>();
     for (const shopId of new Set(list.flatMap((a) => a.shopIds)))
       names.set(shopId, (await shops.get(shopId))?.name ?? shopId);

@@ -53,9 +53,11 @@ export function parseLineDelivery(rawBody: Buffer): ParsedDelivery {
     const event = parsePayload(messageEventSchema, raw, ['events', index]);
     if (event.mode !== 'active') return;
     const { source } = event;
-    // In a group a user who has not added the bot may have no userId; the group is then the buyer.
-    const buyerId = source.userId ?? source.groupId ?? source.roomId;
-    const to = source.groupId ?? source.roomId ?? source.userId;
+    // A group or multi-person room is its own conversation, never the member's private chat.
+    const sharedId = source.groupId ?? source.roomId;
+    // A member who has not consented to share their profile may come without userId: the group then stands in.
+    const buyerId = source.userId ?? sharedId;
+    const to = sharedId ?? source.userId;
     if (!buyerId || !to) return;
     const replyContext: Record<string, string> = { to };
     // A redelivered event arrives late: its reply token is not worth trying, push instead.
@@ -68,6 +70,7 @@ export function parseLineDelivery(rawBody: Buffer): ParsedDelivery {
       eventId: event.webhookEventId,
       messageId: event.message.id,
       buyer: { id: buyerId },
+      ...(sharedId ? { thread: { id: sharedId, kind: 'group' as const } } : {}),
       from: 'buyer',
       text: textOf(event.message),
       sentAt: new Date(event.timestamp).toISOString(),

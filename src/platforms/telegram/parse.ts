@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { MessageEvent, ParsedDelivery } from '../contract';
-import { parseJsonBody, parsePayload } from '../payload-schema';
+import type { MessageEvent, ParsedDelivery, Thread } from '../contract';
+import { invalidPayload, parseJsonBody, parsePayload } from '../payload-schema';
 
 /**
  * Telegram ids fit in 52 bits (Bot API: "safe to store in a double"), so
@@ -12,7 +12,14 @@ const messageSchema = z
   .object({
     message_id: z.number().int(),
     date: z.number().int().nonnegative(),
-    chat: z.object({ id: idSchema, type: z.string() }),
+    chat: z.object({ id: idSchema, type: z.string(), title: z.string().optional() }),
+    /** A forum topic's id; meaningful as a topic only when is_topic_message is true. */
+    message_thread_id: z.number().int().optional(),
+    is_topic_message: z.boolean().optional(),
+    /** Set on messages of a chat the shop's own account owns, reached through a Business connection. */
+    business_connection_id: z.string().min(1).optional(),
+    /** Set when a bot sent this business message on the account's behalf. */
+    sender_business_bot: z.object({ id: idSchema }).loose().optional(),
     from: z
       .object({
         id: idSchema,
@@ -61,28 +68,69 @@ function nameOf(from: TelegramMessage['from']): string | undefined {
 }
 
 /**
- * One Update per POST. Only `message` is a buyer writing; edits, channel
- * posts, callback queries, member changes and the rest yield nothing, as do
- * messages from other bots and service messages (a member joined...).
+ * One Update per POST. `message` is someone writing to the bot (in a private
+ * chat, a group or a forum topic); `business_message` is someone writing to
+ * the shop's own account, which the bot reaches through a Business
+ * connection. Edits, channel posts, callback queries, reactions, member
+ * changes and the rest yield nothing, as do messages from other bots and
+ * service messages (a member joined...).
  */
 export function parseTelegramUpdate(rawBody: Buffer): ParsedDelivery {
   const update = parsePayload(updateSchema, parseJsonBody(rawBody));
-  if (update.message === undefined) return { events: [] };
-  const message = parsePayload(messageSchema, update.message, ['message']);
+  const field =
+    update.message !== undefined
+      ? 'message'
+      : update.business_message !== undefined
+        ? 'business_message'
+        : null;
+  if (field === null) return { events: [] };
+  const message = parsePayload(messageSchema, update[field], [field]);
   if (message.from?.is_bot) return { events: [] };
   if (message.text === undefined && !MEDIA_KINDS.some((name) => name in message))
     return { events: [] };
-  const name = nameOf(message.from);
+  const chatId = message.chat.id;
+  const connection = field === 'business_message' ? message.business_connection_id : undefined;
+  if (field === 'business_message' && !connection)
+    throw invalidPayload('business_message.business_connection_id', 'is missing');
+  // In a business chat the owner's own messages arrive too: those are the shop answering.
+  const fromShop =
+    connection !== undefined && message.from !== undefined && message.from.id !== chatId;
+  if (fromShop && message.sender_business_bot) return { events: [] };
+  const person = fromShop ? chatId : (message.from?.id ?? chatId);
+  const name = fromShop ? undefined : nameOf(message.from);
+  const topic = message.is_topic_message === true ? message.message_thread_id : undefined;
+  const replyContext: Record<string, string> = { chatId };
+  if (topic !== undefined) replyContext.messageThreadId = String(topic);
+  if (connection) replyContext.businessConnectionId = connection;
   const event: MessageEvent = {
     kind: 'message',
     eventId: String(update.update_id),
-    // message_id is unique only within its chat. No ":" in it: BullMQ refuses custom job ids with extra colons.
-    messageId: `${message.chat.id}/${message.message_id}`,
-    buyer: name ? { id: message.chat.id, name } : { id: message.chat.id },
-    from: 'buyer',
+    // message_id is unique only within its chat (and a business chat is the account's, not the bot's).
+    // No ":" in it: BullMQ refuses custom job ids with extra colons.
+    messageId: `${connection ? `${connection}/` : ''}${chatId}/${message.message_id}`,
+    buyer: name ? { id: person, name } : { id: person },
+    ...threadOf(message, chatId, topic, connection),
+    from: fromShop ? 'agent' : 'buyer',
+    ...(fromShop ? { agentName: nameOf(message.from) ?? 'Telegram' } : {}),
     text: textOf(message),
     sentAt: new Date(message.date * 1000).toISOString(),
-    replyContext: { chatId: message.chat.id },
+    replyContext,
   };
   return { events: [event] };
+}
+
+/** A private chat is the buyer's direct chat; a group, a forum topic or a business chat is a thread of its own. */
+function threadOf(
+  message: TelegramMessage,
+  chatId: string,
+  topic: number | undefined,
+  connection: string | undefined,
+): { thread?: Thread } {
+  const title = message.chat.title;
+  if (topic !== undefined)
+    return { thread: { id: `${chatId}/${topic}`, kind: 'topic', ...(title ? { title } : {}) } };
+  if (message.chat.type === 'group' || message.chat.type === 'supergroup')
+    return { thread: { id: chatId, kind: 'group', ...(title ? { title } : {}) } };
+  if (connection) return { thread: { id: `${connection}/${chatId}`, kind: 'direct' } };
+  return {};
 }

@@ -14,13 +14,19 @@ export async function sendTelegramText(
   credentials: TelegramCredentials,
   http: PlatformHttp,
 ): Promise<SendResult> {
-  const chatId = reply.replyContext?.chatId ?? reply.buyerId;
+  const context = reply.replyContext ?? {};
+  const chatId = context.chatId ?? reply.buyerId;
+  // As grammY's ctx.reply does: back into the forum topic, and through the Business connection the buyer wrote on.
   const result = await postJson(
     http,
     `${http.apiBase.telegram}/bot${credentials.botToken}/sendMessage`,
     {
       chat_id: chatId,
       text: reply.text,
+      ...(context.messageThreadId ? { message_thread_id: Number(context.messageThreadId) } : {}),
+      ...(context.businessConnectionId
+        ? { business_connection_id: context.businessConnectionId }
+        : {}),
     },
   );
   if (!isPlatformResponse(result)) return result;

@@ -4,7 +4,11 @@ import { invalidPayload, parseJsonBody, parsePayload } from '../payload-schema';
 import type { WhatsappCredentials } from './credentials';
 
 const messageSchema = z.object({
-  from: z.string().min(1),
+  // A buyer who adopted a username may arrive with only a business-scoped user id (BSUID).
+  from: z.string().min(1).optional(),
+  from_user_id: z.string().min(1).optional(),
+  /** Set when the message was written in a WhatsApp group the business number is in. */
+  group_id: z.string().min(1).optional(),
   id: z.string().min(1),
   // Meta documents Unix seconds as a string; the echo reference calls it an integer, so take both.
   timestamp: z
@@ -27,13 +31,20 @@ const messageSchema = z.object({
       list_reply: z.object({ title: z.string() }).optional(),
     })
     .optional(),
-  reaction: z.object({ emoji: z.string().optional() }).optional(),
 });
 
 const valueSchema = z.object({
   metadata: z.object({ phone_number_id: z.string().min(1) }).optional(),
   contacts: z
-    .array(z.object({ wa_id: z.string(), profile: z.object({ name: z.string() }).optional() }))
+    .array(
+      z.object({
+        wa_id: z.string().optional(),
+        user_id: z.string().optional(),
+        profile: z
+          .object({ name: z.string().optional(), username: z.string().optional() })
+          .optional(),
+      }),
+    )
     .optional(),
   messages: z.array(messageSchema).optional(),
 });
@@ -41,7 +52,14 @@ const valueSchema = z.object({
 /** smb_message_echoes: what the business typed in the WhatsApp Business app on a coexistence number. */
 const echoValueSchema = z.object({
   metadata: z.object({ phone_number_id: z.string().min(1) }).optional(),
-  message_echoes: z.array(messageSchema.extend({ to: z.string().min(1) })).optional(),
+  message_echoes: z
+    .array(
+      messageSchema.extend({
+        to: z.string().min(1).optional(),
+        to_user_id: z.string().min(1).optional(),
+      }),
+    )
+    .optional(),
 });
 
 const deliverySchema = z.object({
@@ -74,10 +92,6 @@ function textOf(message: WhatsappMessage): string {
         message.interactive?.list_reply?.title ??
         '[interactive]'
       );
-    case 'reaction':
-      return message.reaction?.emoji
-        ? `[reaction ${message.reaction.emoji}]`
-        : '[reaction removed]';
     default:
       return `[${message.type}]`;
   }
@@ -107,30 +121,58 @@ export function parseWhatsappDelivery(
       if (change.field === 'messages') {
         const value = parsePayload(valueSchema, change.value, at);
         if (!isThisShop(value.metadata?.phone_number_id, credentials)) return;
-        for (const message of value.messages ?? []) {
-          if (message.type === 'system') continue;
-          const name = value.contacts?.find((contact) => contact.wa_id === message.from)?.profile
-            ?.name;
+        value.messages?.forEach((message, index) => {
+          // A reaction (or its removal) is a gesture on an earlier message, not an inquiry.
+          if (message.type === 'system' || message.type === 'reaction') return;
+          const phone = message.from;
+          const userId = message.from_user_id;
+          const buyerId = phone ?? userId;
+          if (!buyerId)
+            throw invalidPayload(
+              [...at, 'messages', index, 'from'].join('.'),
+              'is missing (and so is from_user_id)',
+            );
+          const contact = value.contacts?.find(
+            (c) =>
+              (phone !== undefined && c.wa_id === phone) ||
+              (userId !== undefined && c.user_id === userId),
+          );
+          const name = contact?.profile?.name ?? contact?.profile?.username;
+          const recipient: Recipient = message.group_id
+            ? { groupId: message.group_id }
+            : phone
+              ? { waId: phone }
+              : { userId: buyerId };
           events.push(
             toEvent(
               message,
-              { id: message.from, name },
+              { id: buyerId, name },
               'buyer',
               credentials,
               value.metadata?.phone_number_id,
+              recipient,
             ),
           );
-        }
+        });
       } else if (change.field === 'smb_message_echoes') {
         const value = parsePayload(echoValueSchema, change.value, at);
         if (!isThisShop(value.metadata?.phone_number_id, credentials)) return;
         for (const echo of value.message_echoes ?? []) {
           // Edits and deletions of an earlier reply are not new replies.
-          if (echo.type === 'edit' || echo.type === 'revoke') continue;
+          if (echo.type === 'edit' || echo.type === 'revoke' || echo.type === 'reaction') continue;
           // `to` is the number as typed ("+1 650…"); buyer ids are wa_ids, digits only.
-          const buyerId = echo.to.replace(/\D/g, '');
+          const phone = echo.to?.replace(/\D/g, '') || undefined;
+          const buyerId = phone ?? echo.to_user_id;
+          if (!buyerId) continue;
           events.push(
-            toEvent(echo, { id: buyerId }, 'agent', credentials, value.metadata?.phone_number_id),
+            toEvent(
+              echo,
+              { id: buyerId },
+              'agent',
+              credentials,
+              value.metadata?.phone_number_id,
+              phone ? { waId: phone } : { userId: buyerId },
+            ),
           );
         }
       }
@@ -144,12 +186,16 @@ function isThisShop(phoneNumberId: string | undefined, credentials: WhatsappCred
   return phoneNumberId === undefined || phoneNumberId === credentials.phoneNumberId;
 }
 
+/** Where a reply goes: the buyer's number, their business-scoped user id, or the group. */
+type Recipient = { waId: string } | { userId: string } | { groupId: string };
+
 function toEvent(
   message: WhatsappMessage,
   buyer: { id: string; name?: string | undefined },
   from: 'buyer' | 'agent',
   credentials: WhatsappCredentials,
   phoneNumberId: string | undefined,
+  recipient: Recipient,
 ): MessageEvent {
   const sentAt = new Date(message.timestamp * 1000);
   if (Number.isNaN(sentAt.getTime()))
@@ -159,9 +205,12 @@ function toEvent(
     eventId: message.id,
     messageId: message.id,
     buyer: buyer.name ? { id: buyer.id, name: buyer.name } : { id: buyer.id },
+    ...('groupId' in recipient
+      ? { thread: { id: recipient.groupId, kind: 'group' as const } }
+      : {}),
     from,
     text: textOf(message),
     sentAt: sentAt.toISOString(),
-    replyContext: { phoneNumberId: phoneNumberId ?? credentials.phoneNumberId, waId: buyer.id },
+    replyContext: { phoneNumberId: phoneNumberId ?? credentials.phoneNumberId, ...recipient },
   };
 }

@@ -24,14 +24,12 @@ export async function sendWhatsappText(
   const closed = closedWindow(reply, { platform: 'WhatsApp', hours: 24 });
   if (closed) return closed;
   const phoneNumberId = reply.replyContext?.phoneNumberId ?? credentials.phoneNumberId;
-  const to = reply.replyContext?.waId ?? reply.buyerId;
   const result = await postJson(
     http,
     `${http.apiBase.metaGraph}/${encodeURIComponent(phoneNumberId)}/messages`,
     {
       messaging_product: 'whatsapp',
-      recipient_type: 'individual',
-      to,
+      ...addressOf(reply),
       type: 'text',
       text: { preview_url: false, body: reply.text },
     },
@@ -57,4 +55,17 @@ function isTransient(body: unknown): boolean {
     body !== null &&
     (body as { error?: { is_transient?: unknown } }).error?.is_transient === true
   );
+}
+
+/**
+ * The address fields as whatsapp-api-js writes them: a group by `to` with
+ * recipient_type "group"; a buyer known by number by `to`; a buyer known only
+ * by a business-scoped user id (a username user) by `recipient`, without `to`.
+ */
+export function addressOf(reply: OutboundReply): Record<string, string> {
+  const context = reply.replyContext ?? {};
+  if (context.groupId) return { recipient_type: 'group', to: context.groupId };
+  const phone = context.waId ?? (/^\d+$/.test(reply.buyerId) ? reply.buyerId : undefined);
+  if (phone) return { recipient_type: 'individual', to: phone };
+  return { recipient_type: 'individual', recipient: context.userId ?? reply.buyerId };
 }

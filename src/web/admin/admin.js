@@ -102,12 +102,12 @@ async function api(path, { method = 'GET', body, accept = 'application/json' } =
   if (!res.ok) {
     const payload = await res.json().catch(() => null);
     const error = payload?.error;
-    // The server's message names the field or the refused action; the code's words lead it.
-    const lead =
-      error?.code && i18n.has(`error.${error.code}`)
-        ? t(`error.${error.code}`)
-        : t('error.status', { status: String(res.status) });
-    throw new Error(error?.message ? `${lead} (${error.message})` : lead);
+    // The operator's language when the code has words; the field it names stays as sent (it is code).
+    if (error?.code && i18n.has(`error.${error.code}`)) {
+      const field = error.details?.field;
+      throw new Error(field ? `${t(`error.${error.code}`)} (${field})` : t(`error.${error.code}`));
+    }
+    throw new Error(error?.message ?? t('error.status', { status: String(res.status) }));
   }
   if (res.status === 204) return null;
   return accept === 'application/json' ? res.json() : res;

@@ -919,7 +919,7 @@ function renderContext() {
     return;
   }
   const summary = state.conversations.get(id);
-  const timeZone = summary?.shop?.timezone;
+  const timeZone = context.timezone ?? summary?.shop?.timezone;
   const section = (key, items, render) => {
     const block = el('section', `context-block context-${key}`);
     block.append(el('h4', null, t(`context.${key}`)));
@@ -942,27 +942,49 @@ function renderContext() {
       ? el('p', 'empty small', t('context.ratingNone'))
       : el('p', 'rating', t('context.ratingValue', { score: i18n.number(rating.score ?? rating) })),
   );
+  const ordersBlock = section('orders', orders, (order) => {
+    const item = el('li', 'context-order');
+    item.append(
+      data('span', 'order-id', order.orderId ?? order.id),
+      el('span', 'order-amount', i18n.money(order.amountFen)),
+      el(
+        'span',
+        'order-paid',
+        order.paidAt ? i18n.dateTime(order.paidAt, timeZone) : t('context.unpaid'),
+      ),
+    );
+    return item;
+  });
+  if (orders.length && typeof context.totalPaidFen === 'number') {
+    ordersBlock.append(
+      el(
+        'p',
+        'orders-total',
+        t('context.ordersTotal', {
+          count: i18n.number(context.orderCount ?? orders.length),
+          total: i18n.money(context.totalPaidFen),
+        }),
+      ),
+    );
+  }
   body.replaceChildren(
-    section('orders', orders, (order) => {
-      const item = el('li', 'context-order');
-      item.append(
-        data('span', 'order-id', order.orderId ?? order.id),
-        el('span', 'order-amount', i18n.money(order.amountFen)),
-        el(
-          'span',
-          'order-paid',
-          order.paidAt ? i18n.dateTime(order.paidAt, timeZone) : t('context.unpaid'),
-        ),
-      );
-      return item;
-    }),
+    ordersBlock,
     ratingBlock,
     section('earlier', earlier, (conversation) => {
-      const item = el('li', 'context-earlier');
-      const at = conversation.lastMessageAt ?? conversation.at ?? conversation.startedAt;
-      if (at) item.append(el('span', 'earlier-at', i18n.dateTime(at, timeZone)));
-      const preview = conversation.lastMessage?.text ?? conversation.preview ?? conversation.text;
-      if (preview) item.append(data('span', 'earlier-text', preview));
+      const item = el('li', 'earlier-conversation');
+      const at = conversation.startedAt ?? conversation.closedAt ?? conversation.lastMessage?.at;
+      const when = at ? i18n.dateTime(at, timeZone) : '';
+      item.append(
+        el(
+          'span',
+          'earlier-at',
+          typeof conversation.messageCount === 'number'
+            ? t('context.earlierMeta', { when, count: i18n.number(conversation.messageCount) })
+            : when,
+        ),
+      );
+      if (conversation.lastMessage?.text)
+        item.append(data('span', 'earlier-text', messagePreview(conversation.lastMessage)));
       return item;
     }),
     section('products', products, (product) => data('li', 'context-product', product.name)),
@@ -1522,7 +1544,9 @@ function wire() {
   const box = $('composer-text');
   box.addEventListener('keydown', (event) => {
     if (!event.isComposing && pickerKey(event)) {
+      // The picker's key only: Escape closing the picker must not also leave the composer.
       event.preventDefault();
+      event.stopPropagation();
       return;
     }
     // Enter sends; Shift+Enter breaks the line; Enter that confirms an IME (pinyin) choice does neither.
