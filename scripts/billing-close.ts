@@ -29,6 +29,18 @@ try {
     const report = await container.billing.monthClose.close(values.month, {
       onProgress: (done, total) => bar.update(done, total),
     });
+    // Whoever holds the shell is the desk owner here: the close is an operator action like any other.
+    await container.audit.record({
+      actor: { id: 'cli', name: 'npm run billing:close', role: 'admin' },
+      action: 'billing.close',
+      details: {
+        month: report.month,
+        closed: report.closed,
+        alreadyClosed: report.alreadyClosed,
+        skipped: report.skipped.length,
+        failed: report.failed.length,
+      },
+    });
     console.log(JSON.stringify(report, null, 2));
     for (const skip of report.skipped) console.error(`skipped ${skip.shopId}: ${skip.message}`);
   } finally {

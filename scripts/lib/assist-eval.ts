@@ -176,6 +176,24 @@ export async function runAssistEval(values: AssistEvalOptions): Promise<AssistEv
   );
   console.log(`given read right                ${pct(givenRight / scored.length)} (name not read)`);
   console.log(`reply script right              ${pct(scriptRate)}`);
+  // Calibration of the stage confidence: expected calibration error over 10 equal-width bins.
+  const bins = Array.from({ length: 10 }, () => ({ n: 0, right: 0, confidence: 0 }));
+  for (const s of scored) {
+    const bin = bins[Math.min(9, Math.floor(s.result.confidence * 10))];
+    if (!bin) continue;
+    bin.n += 1;
+    bin.confidence += s.result.confidence;
+    if (s.result.stage === s.item.expected.stage) bin.right += 1;
+  }
+  const ece = bins.reduce(
+    (sum, b) => (b.n === 0 ? sum : sum + Math.abs(b.right - b.confidence) / scored.length),
+    0,
+  );
+  const confident = bins.slice(8).reduce((n, b) => n + b.n, 0);
+  const confidentRight = bins.slice(8).reduce((n, b) => n + b.right, 0);
+  console.log(
+    `stage confidence calibration    ECE ${(100 * ece).toFixed(1)} points; confidence >= 0.8 on ${pct(confident / scored.length)} of conversations, right on ${pct(confidentRight / Math.max(1, confident))} of those`,
+  );
   console.log(`guardrail violations            ${violations.length}`);
   for (const v of violations) console.log(`  violation  ${v}`);
   if (Object.keys(fallbacks).length > 0) console.log(`fallbacks ${JSON.stringify(fallbacks)}`);

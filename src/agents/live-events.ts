@@ -48,7 +48,7 @@ export interface LiveEventMap {
   };
   /** Who holds the conversation changed, a reply reached the buyer, or it closed. */
   conversation: ConversationRef & {
-    change: 'assigned' | 'unassigned' | 'transferred' | 'answered' | 'closed';
+    change: 'assigned' | 'unassigned' | 'transferred' | 'answered' | 'closed' | 'opened';
     /** The agent now holding it (assigned, transferred), or who answered or closed it. */
     agentId?: string | null;
     /** The previous holder, when the conversation changed hands. */
@@ -60,6 +60,9 @@ export interface LiveEventMap {
     reason?: string;
     /** `platform` when answered from the platform's own client. */
     via?: string;
+    /** `opened`: what the buyer clicked (a menu item, a postback), and when (ms). */
+    label?: string;
+    at?: number;
   };
   /** The buyer waited past the shop's slowReplySeconds (once per wait). */
   alert: ConversationRef & {
@@ -127,6 +130,8 @@ export const LIVE_EVENT_FIELDS: { [K in LiveEventType]: FieldSpec<LiveEventMap[K
     note: 'optional',
     reason: 'optional',
     via: 'optional',
+    label: 'optional',
+    at: 'optional',
   },
   alert: {
     shopId: 'required',

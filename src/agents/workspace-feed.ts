@@ -2,7 +2,7 @@ import type { Assistant } from '../assist/assistant';
 import { shopDefaultLocale } from '../assist/locale-detection';
 import { conversationKey } from '../conversations/conversation-key';
 import { type ConversationStore, conversationId } from '../conversations/conversation-store';
-import type { MessageEvent } from '../platforms/contract';
+import type { MessageEvent, OpenEvent } from '../platforms/contract';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Shop } from '../shops/shop-registry';
@@ -80,6 +80,19 @@ export class WorkspaceFeed {
         state.waitingSince,
         state.waitingSince + shop.settings.slowReplySeconds * 1000,
       );
+  }
+
+  /** A buyer asked for service without writing: offer the conversation so someone answers in the window. */
+  async afterOpen(shop: Shop, event: OpenEvent): Promise<void> {
+    const key = conversationKey(event.buyer.id, event.thread);
+    const id = conversationId(shop.id, key);
+    await this.deps.routing.offer(shop.id, id);
+    await this.deps.events.publish(shop.id, 'conversation', {
+      conversationId: id,
+      change: 'opened',
+      label: event.label,
+      at: Date.parse(event.sentAt),
+    });
   }
 
   async afterAgentMessage(shop: Shop, event: MessageEvent): Promise<void> {

@@ -372,6 +372,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
               afterBuyerMessage: (shop, event, stale) => feed.afterBuyerMessage(shop, event, stale),
               staleAfterMs: config.STALE_MESSAGE_HOURS * 3_600_000,
               afterAgentMessage: (shop, event) => feed.afterAgentMessage(shop, event),
+              afterOpen: (shop, event) => feed.afterOpen(shop, event),
             }),
             concurrency: config.WORKER_CONCURRENCY,
           },

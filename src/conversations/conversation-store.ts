@@ -14,6 +14,11 @@ export interface StoredMessage {
   stale?: boolean;
   /** Typed media (image, voice, file, location...) as the platform adapter delivered it. */
   media?: unknown;
+  /**
+   * `open`: the buyer asked for service without writing (a menu click, a
+   * postback). Shown with a readable label; it neither meters nor makes anyone wait.
+   */
+  kind?: 'open';
   /** Who wrote a buyer message in a group or topic, where the conversation is not one person. */
   author?: { id: string; name?: string };
   /** Set when the platform's sentAt was absurd (e.g. year 9999): kept as claimed; `at` is the arrival. */
@@ -33,6 +38,9 @@ export interface ConversationState {
   threadKind?: string;
   /** The person who wrote the latest buyer message: who an agent's reply answers, for metering. */
   lastBuyerId?: string;
+  /** When the buyer last asked for service without writing (menu click, postback). */
+  openedAt?: number;
+  repliesSinceOpen: number;
 }
 
 /** The latest suggestions for a conversation, as the engine gave them. */
@@ -80,7 +88,12 @@ local waiting = redis.call('HGET', KEYS[3], 'waitingSince')
 if ARGV[4] == 'buyer' and ARGV[6] == '1' then
   return 1
 end
-if ARGV[4] == 'buyer' then
+if ARGV[4] == 'open' then
+  -- A menu click or postback asking for service: visible, reopened, the short window noted; no one waits yet.
+  local opened = tonumber(redis.call('HGET', KEYS[3], 'openedAt') or '0')
+  if at > opened then redis.call('HSET', KEYS[3], 'openedAt', at, 'repliesSinceOpen', 0) end
+  redis.call('HDEL', KEYS[3], 'closedAt')
+elseif ARGV[4] == 'buyer' then
   if at > lastBuyer then
     redis.call('HSET', KEYS[3], 'lastBuyerAt', at, 'repliesSinceBuyer', 0)
   end
@@ -89,6 +102,8 @@ if ARGV[4] == 'buyer' then
 else
   if at > lastAgent then redis.call('HSET', KEYS[3], 'lastAgentAt', at) end
   if at >= lastBuyer then redis.call('HINCRBY', KEYS[3], 'repliesSinceBuyer', 1) end
+  local opened = tonumber(redis.call('HGET', KEYS[3], 'openedAt') or '0')
+  if opened > 0 and at >= opened then redis.call('HINCRBY', KEYS[3], 'repliesSinceOpen', 1) end
   if waiting and at >= tonumber(waiting) then redis.call('HDEL', KEYS[3], 'waitingSince') end
 end
 local score = tonumber(redis.call('ZSCORE', KEYS[4], ARGV[5]) or '0')
@@ -165,7 +180,7 @@ export class ConversationStore {
         message.id,
         String(message.at),
         JSON.stringify(message),
-        message.from,
+        message.kind === 'open' ? 'open' : message.from,
         buyerId,
         message.stale ? '1' : '0',
       ],
@@ -208,6 +223,8 @@ export class ConversationStore {
       closedAt: num(meta.closedAt),
       threadKind: meta.threadKind,
       lastBuyerId: meta.lastBuyerId,
+      openedAt: num(meta.openedAt),
+      repliesSinceOpen: Number(meta.repliesSinceOpen ?? '0'),
     };
   }
 

@@ -16,6 +16,12 @@ function identifiersOf(event: NormalizedEvent): Array<[string, string]> {
         ['buyer.id', event.buyer.id],
         ...(event.thread ? [['thread.id', event.thread.id] as [string, string]] : []),
       ];
+    case 'open':
+      return [
+        ['eventId', event.eventId],
+        ['buyer.id', event.buyer.id],
+        ...(event.thread ? [['thread.id', event.thread.id] as [string, string]] : []),
+      ];
     case 'order':
       return [
         ['eventId', event.eventId],

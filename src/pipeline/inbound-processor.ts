@@ -5,7 +5,7 @@ import { conversationKey } from '../conversations/conversation-key';
 import type { ConversationStore } from '../conversations/conversation-store';
 import type { CommerceEvents } from '../metering/commerce-events';
 import type { ConsultationMeter } from '../metering/consultation-meter';
-import type { MessageEvent } from '../platforms/contract';
+import type { MessageEvent, OpenEvent } from '../platforms/contract';
 import { monthOf } from '../shared/shop-calendar';
 import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import type { InboundJob } from './queues';
@@ -24,6 +24,8 @@ export interface InboundProcessorDeps {
   afterBuyerMessage?: (shop: Shop, event: MessageEvent, stale: boolean) => Promise<void>;
   /** A buyer message received more than this long after it was sent never becomes a live wait. */
   staleAfterMs?: number;
+  /** After a buyer asked for service without writing: offer the conversation and tell the console. */
+  afterOpen?: (shop: Shop, event: OpenEvent) => Promise<void>;
   /** Called after a new agent reply reported by the platform is stored. */
   afterAgentMessage?: (shop: Shop, event: MessageEvent) => Promise<void>;
 }
@@ -95,6 +97,27 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
           await deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months);
           if (deps.afterAgentMessage) await deps.afterAgentMessage(shop, event);
         }
+        return { stored };
+      }
+      case 'open': {
+        // Visible to agents at once; metered only when the buyer writes.
+        const claimed = Date.parse(event.sentAt);
+        if (!Number.isFinite(claimed))
+          throw new UnrecoverableError(`open event ${event.eventId} has no valid sentAt`);
+        const { at } = effectiveSentAt(claimed, job.data.receivedAt);
+        const key = conversationKey(event.buyer.id, event.thread);
+        const stored = await deps.conversations.append(shopId, key, {
+          id: `open/${event.eventId}`,
+          from: 'buyer',
+          kind: 'open',
+          text: event.label,
+          at,
+        });
+        const meta: Record<string, string> = { lastBuyerId: event.buyer.id };
+        if (event.buyer.name && key === event.buyer.id) meta.buyerName = event.buyer.name;
+        if (event.replyContext) meta.replyContext = JSON.stringify(event.replyContext);
+        await deps.conversations.setMeta(shopId, key, meta);
+        if (stored && deps.afterOpen) await deps.afterOpen(shop, event);
         return { stored };
       }
       case 'order': {

@@ -99,6 +99,8 @@ export function createOutboundProcessor(deps: OutboundDeps) {
             replyContext: state.replyContext,
             lastBuyerMessageAt: state.lastBuyerAt,
             repliesSinceLastBuyerMessage: state.repliesSinceBuyer,
+            openedAt: state.openedAt,
+            repliesSinceOpen: state.repliesSinceOpen,
             now,
           },
           loaded.credentials,

@@ -72,6 +72,21 @@ export interface MessageEvent extends EventBase {
   replyContext?: Record<string, string>;
 }
 
+/**
+ * The buyer asked for service without writing: a WeChat menu click, a LINE
+ * postback. The platform opens a reply window for it, so the conversation
+ * becomes visible to agents; it is metered only once the buyer writes.
+ */
+export interface OpenEvent extends EventBase {
+  kind: 'open';
+  buyer: { id: string; name?: string };
+  thread?: Thread;
+  /** A readable line for agents, e.g. "[menu] 联系客服". */
+  label: string;
+  sentAt: string;
+  replyContext?: Record<string, string>;
+}
+
 export interface OrderEvent extends EventBase {
   kind: 'order';
   orderId: string;
@@ -87,7 +102,7 @@ export interface RatingEvent extends EventBase {
   ratedAt: string;
 }
 
-export type NormalizedEvent = MessageEvent | OrderEvent | RatingEvent;
+export type NormalizedEvent = MessageEvent | OpenEvent | OrderEvent | RatingEvent;
 
 /** The result of parsing one verified delivery. */
 export interface ParsedDelivery {
@@ -113,6 +128,9 @@ export interface OutboundReply {
   lastBuyerMessageAt?: number;
   /** Replies already sent since the buyer's last message (WeChat allows 5; a LINE reply token is single-use). */
   repliesSinceLastBuyerMessage: number;
+  /** When the buyer last asked for service without writing (menu click, postback), and replies since. */
+  openedAt?: number;
+  repliesSinceOpen?: number;
   now: number;
 }
 

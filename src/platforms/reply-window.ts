@@ -31,3 +31,18 @@ export function closedWindow(
   }
   return null;
 }
+
+/**
+ * Whether a request for service without a message (a menu click) still
+ * allows this reply: within `seconds` of it and under `maxReplies` since.
+ */
+export function openWindowAllows(
+  reply: OutboundReply,
+  rule: { seconds: number; maxReplies: number },
+): boolean {
+  return (
+    reply.openedAt !== undefined &&
+    reply.now - reply.openedAt <= rule.seconds * 1000 &&
+    (reply.repliesSinceOpen ?? 0) < rule.maxReplies
+  );
+}

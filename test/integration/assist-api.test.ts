@@ -46,6 +46,39 @@ describe('POST /v1/assist/suggest without a key (rules engine)', () => {
     ).toBe(true);
   });
 
+  it("answers a bare '？' in the shop's default script: its setting, else its time zone", async () => {
+    const taipei = await h.createGenericShop({ timezone: 'Asia/Taipei' });
+    const hk = await h.createGenericShop({ settings: { locale: 'zh-Hant' } });
+    const london = await h.createGenericShop({
+      timezone: 'Europe/London',
+      settings: { locale: 'zh-Hans' },
+    });
+    for (const [shop, locale] of [
+      [taipei, 'zh-Hant'],
+      [hk, 'zh-Hant'],
+      [london, 'zh-Hans'],
+    ] as const) {
+      const res = await h.api('/v1/assist/suggest', {
+        token: shop.ownerKey,
+        body: { shopId: shop.id, history: [{ from: 'buyer', text: '？' }] },
+      });
+      expect(res.status).toBe(200);
+      expect(res.body.locale).toBe(locale);
+      expect(res.body.state).toMatchObject({ settled: {}, given: [] });
+    }
+  });
+
+  it('refuses a shop link domain that is not a domain name', async () => {
+    const res = await h.api('/v1/shops', {
+      body: {
+        name: 'Bad',
+        platform: 'generic',
+        settings: { linkDomains: ['javascript:alert(1)'] },
+      },
+    });
+    expect(res.status).toBe(400);
+  });
+
   it('gives clear 400s for an empty history, an unknown locale and an over-long message', async () => {
     const empty = await h.api('/v1/assist/suggest', { body: { history: [] } });
     expect(empty.status).toBe(400);

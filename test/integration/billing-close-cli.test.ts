@@ -67,6 +67,17 @@ describe('npm run billing:close', () => {
 
     const second = await runCli(MONTH);
     expect(JSON.parse(second.stdout)).toMatchObject({ closed: 0, alreadyClosed: 1 });
+    // The close is in the operators' audit log, by the command line.
+    const audit = await h.api('/v1/audit-log?actor=cli&from=2000-01-01&to=2100-01-01');
+    expect(
+      audit.body.entries.map((e: { action: string; details: { closed: number } }) => [
+        e.action,
+        e.details.closed,
+      ]),
+    ).toEqual([
+      ['billing.close', 0],
+      ['billing.close', 1],
+    ]);
   }, 60_000);
 
   it('refuses a month that has not ended, with a clear message', async () => {

@@ -5,6 +5,7 @@ import { ManualClock } from '../../src/shared/clock';
 import {
   LINE_GROUP_ID,
   lineGroupTextEvent,
+  linePostbackEvent,
   lineTextEvent,
   signedLineDelivery,
 } from '../fixtures/platforms/line';
@@ -183,5 +184,48 @@ describe('LINE private and group chats', () => {
     );
     expect(groupSummary).toMatchObject({ thread: 'group' });
     expect(groupSummary.lastMessages[0]).toMatchObject({ author: { id: userId } });
+  });
+});
+
+describe('a LINE postback asking for service', () => {
+  const credentials = { channelSecret: 'line-secret-2', channelAccessToken: 'line-token' };
+
+  it('opens a conversation agents see and can answer, counted only once the buyer writes', async () => {
+    const shop = await createShop('line', credentials);
+    const userId = 'U0000000000000000000000000000pb1';
+    const at = clock.now() - 5_000;
+    const postback = {
+      ...linePostbackEvent({ webhookEventId: 'PB-int', userId, replyToken: 'rt-postback' }),
+      timestamp: at,
+    };
+    const request = signedLineDelivery({ secret: credentials.channelSecret, events: [postback] });
+    expect((await post('line', shop.id, request)).status).toBe(200);
+    const id = conversationId(shop.id, userId);
+    const listed = await eventually(async () => {
+      const res = await h.api('/v1/agent/conversations', { token: shop.agentToken });
+      return res.body.conversations.find(
+        (c: { conversationId: string }) => c.conversationId === id,
+      );
+    });
+    expect(listed).toMatchObject({ waiting: false });
+    expect(listed.lastMessages[0]).toMatchObject({ text: '[postback] action=contact_service' });
+    expect(await usage(shop.id, '2025-06')).toBe(0);
+
+    const replied = nock(LINE_API)
+      .post('/v2/bot/message/reply', {
+        replyToken: 'rt-postback',
+        messages: [{ type: 'text', text: '您好' }],
+      })
+      .reply(200, { sentMessages: [{ id: '9' }] });
+    expect((await replyAndWait(shop, id, '您好')).status).toBe('sent');
+    expect(replied.isDone()).toBe(true);
+
+    const written = {
+      ...lineTextEvent({ webhookEventId: 'PB-msg', messageId: 'pbm', userId }),
+      timestamp: at + 1_000,
+    };
+    const second = signedLineDelivery({ secret: credentials.channelSecret, events: [written] });
+    expect((await post('line', shop.id, second)).status).toBe(200);
+    await eventually(async () => (await usage(shop.id, '2025-06')) === 1);
   });
 });

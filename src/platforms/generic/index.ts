@@ -2,7 +2,11 @@ import type { NormalizedEvent, PlatformAdapter } from '../contract';
 import { parseJsonBody } from '../json-body';
 import { networkFailure, PLATFORM_TIMEOUT_MS, readBounded } from '../send-result';
 import { type GenericCredentials, genericCredentials, genericPayload } from './generic-payload';
-import { signStandardWebhook, verifyStandardWebhook } from './standard-webhooks';
+import {
+  signStandardWebhook,
+  standardWebhookHeader,
+  verifyStandardWebhook,
+} from './standard-webhooks';
 
 /** The generic platform: Standard Webhooks in, signed JSON replies out. */
 export const genericAdapter: PlatformAdapter<GenericCredentials> = {
@@ -27,7 +31,7 @@ export const genericAdapter: PlatformAdapter<GenericCredentials> = {
   parse(request) {
     const body = parseJsonBody(request.rawBody, genericPayload);
     // webhook-id is the sender's idempotency key, stable across retries.
-    const eventId = request.headers['webhook-id'] as string;
+    const eventId = standardWebhookHeader(request.headers, 'id') as string;
     let event: NormalizedEvent;
     switch (body.type) {
       case 'message':

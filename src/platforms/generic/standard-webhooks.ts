@@ -26,6 +26,18 @@ export function signStandardWebhook(
 }
 
 /**
+ * One of the three headers. Svix, the scheme's origin, still sends them as
+ * `svix-id`, `svix-timestamp` and `svix-signature`, which the reference
+ * verifier accepts as aliases; the `webhook-` name wins when both are present.
+ */
+export function standardWebhookHeader(
+  headers: Record<string, string | undefined>,
+  name: 'id' | 'timestamp' | 'signature',
+): string | undefined {
+  return headers[`webhook-${name}`] ?? headers[`svix-${name}`];
+}
+
+/**
  * Verifies over the raw body bytes. Any one of the space-separated signatures
  * may match, so a sender can sign with an old and a new secret while rotating.
  */
@@ -35,14 +47,14 @@ export function verifyStandardWebhook(
   rawBody: Buffer,
   nowMs: number,
 ): { id: string; timestamp: number } {
-  const id = headers['webhook-id'];
-  const timestampText = headers['webhook-timestamp'];
-  const signatures = headers['webhook-signature'];
+  const id = standardWebhookHeader(headers, 'id');
+  const timestampText = standardWebhookHeader(headers, 'timestamp');
+  const signatures = standardWebhookHeader(headers, 'signature');
   if (!id || !timestampText || !signatures) {
     throw new AppError(
       401,
       'missing_signature',
-      'webhook-id, webhook-timestamp and webhook-signature headers are required.',
+      'webhook-id, webhook-timestamp and webhook-signature headers (or their svix- aliases) are required.',
     );
   }
   if (!/^\d{1,12}$/.test(timestampText)) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MessageEvent, ParsedDelivery } from '../contract';
+import type { NormalizedEvent, ParsedDelivery, Thread } from '../contract';
 import { parseJsonBody, parsePayload } from '../payload-schema';
 
 const sourceSchema = z.object({
@@ -26,6 +26,18 @@ const messageEventSchema = z.object({
   }),
 });
 
+/** A tapped postback action (rich menu, button): the buyer asks for something without writing. */
+const postbackEventSchema = z.object({
+  type: z.literal('postback'),
+  mode: z.string(),
+  timestamp: z.number().int().nonnegative(),
+  source: sourceSchema,
+  webhookEventId: z.string().min(1),
+  deliveryContext: z.object({ isRedelivery: z.boolean() }).optional(),
+  replyToken: z.string().optional(),
+  postback: z.object({ data: z.string() }),
+});
+
 const deliverySchema = z.object({
   destination: z.string().min(1),
   events: z.array(z.object({ type: z.string() }).loose()),
@@ -43,39 +55,77 @@ function textOf(message: LineMessage): string {
  * Reads every event of a delivery. An empty `events` array is LINE checking
  * the URL. Only `message` events in `active` mode are buyer messages:
  * `standby` means another channel (e.g. a chat module) owns the chat, so
- * Seatmate must not answer. Follow, postback, unsend... yield nothing.
+ * Seatmate must not answer. A postback (a tapped rich-menu or button action)
+ * opens the conversation without metering it; follow, unsend... yield nothing.
  */
 export function parseLineDelivery(rawBody: Buffer): ParsedDelivery {
   const delivery = parsePayload(deliverySchema, parseJsonBody(rawBody));
-  const events: MessageEvent[] = [];
+  const events: NormalizedEvent[] = [];
   delivery.events.forEach((raw, index) => {
+    if (raw.type === 'postback') {
+      const postback = parsePayload(postbackEventSchema, raw, ['events', index]);
+      if (postback.mode !== 'active') return;
+      const where = addressOf(postback.source);
+      if (!where) return;
+      events.push({
+        kind: 'open',
+        eventId: postback.webhookEventId,
+        buyer: { id: where.buyerId },
+        ...where.thread,
+        label: `[postback] ${postback.postback.data}`,
+        sentAt: new Date(postback.timestamp).toISOString(),
+        replyContext: replyContextOf(postback, where.to),
+      });
+      return;
+    }
     if (raw.type !== 'message') return;
     const event = parsePayload(messageEventSchema, raw, ['events', index]);
     if (event.mode !== 'active') return;
-    const { source } = event;
-    // A group or multi-person room is its own conversation, never the member's private chat.
-    const sharedId = source.groupId ?? source.roomId;
-    // A member who has not consented to share their profile may come without userId: the group then stands in.
-    const buyerId = source.userId ?? sharedId;
-    const to = sharedId ?? source.userId;
-    if (!buyerId || !to) return;
-    const replyContext: Record<string, string> = { to };
-    // A redelivered event arrives late: its reply token is not worth trying, push instead.
-    if (event.replyToken && !event.deliveryContext?.isRedelivery) {
-      replyContext.replyToken = event.replyToken;
-      replyContext.replyTokenIssuedAt = String(event.timestamp);
-    }
+    const where = addressOf(event.source);
+    if (!where) return;
     events.push({
       kind: 'message',
       eventId: event.webhookEventId,
       messageId: event.message.id,
-      buyer: { id: buyerId },
-      ...(sharedId ? { thread: { id: sharedId, kind: 'group' as const } } : {}),
+      buyer: { id: where.buyerId },
+      ...where.thread,
       from: 'buyer',
       text: textOf(event.message),
       sentAt: new Date(event.timestamp).toISOString(),
-      replyContext,
+      replyContext: replyContextOf(event, where.to),
     });
   });
   return { events };
+}
+
+/**
+ * Who is speaking and where the answer goes. A group or multi-person room is
+ * its own conversation, never the member's private chat; a member who has not
+ * shared their profile comes without userId, and the group then stands in.
+ */
+function addressOf(
+  source: z.infer<typeof sourceSchema>,
+): { buyerId: string; to: string; thread: { thread?: Thread } } | null {
+  const sharedId = source.groupId ?? source.roomId;
+  const buyerId = source.userId ?? sharedId;
+  const to = sharedId ?? source.userId;
+  if (!buyerId || !to) return null;
+  return { buyerId, to, thread: sharedId ? { thread: { id: sharedId, kind: 'group' } } : {} };
+}
+
+function replyContextOf(
+  event: {
+    replyToken?: string | undefined;
+    timestamp: number;
+    deliveryContext?: { isRedelivery: boolean } | undefined;
+  },
+  to: string,
+): Record<string, string> {
+  const replyContext: Record<string, string> = { to };
+  // A redelivered event arrives late: its reply token is not worth trying, push instead.
+  if (event.replyToken && !event.deliveryContext?.isRedelivery) {
+    replyContext.replyToken = event.replyToken;
+    replyContext.replyTokenIssuedAt = String(event.timestamp);
+  }
+  return replyContext;
 }

@@ -1,4 +1,4 @@
-import type { InboundRequest, MessageEvent, ParsedDelivery } from '../contract';
+import type { InboundRequest, MessageEvent, OpenEvent, ParsedDelivery } from '../contract';
 import { invalidPayload } from '../payload-schema';
 import type { WechatCredentials } from './credentials';
 import { extractEncrypt } from './envelope';
@@ -69,7 +69,7 @@ export function parseWechatDelivery(
 ): ParsedDelivery {
   const fields = innerXml(request, credentials);
   const msgType = required(fields, 'MsgType');
-  if (msgType === 'event') return { events: [], response: EMPTY_RESPONSE };
+  if (msgType === 'event') return { events: menuClick(fields), response: EMPTY_RESPONSE };
   const openId = required(fields, 'FromUserName');
   const createTime = required(fields, 'CreateTime');
   if (!/^\d{1,12}$/.test(createTime)) throw invalidPayload('CreateTime', 'must be Unix seconds');
@@ -86,4 +86,29 @@ export function parseWechatDelivery(
     replyContext: { openId, officialAccount: required(fields, 'ToUserName') },
   };
   return { events: [event], response: EMPTY_RESPONSE };
+}
+
+/**
+ * A custom-menu CLICK (e.g. "联系客服") gives the shop a short window to
+ * answer (3 messages within a minute, per the sendCustomMessage reference),
+ * so it opens the conversation. Follow, scan, VIEW (a link) and other events
+ * are not a request to talk and yield nothing. Events carry no MsgId: WeChat
+ * documents FromUserName + CreateTime as their dedupe key.
+ */
+function menuClick(fields: Record<string, unknown>): OpenEvent[] {
+  if (stringField(fields, 'Event')?.toUpperCase() !== 'CLICK') return [];
+  const openId = required(fields, 'FromUserName');
+  const createTime = required(fields, 'CreateTime');
+  if (!/^\d{1,12}$/.test(createTime)) throw invalidPayload('CreateTime', 'must be Unix seconds');
+  const key = stringField(fields, 'EventKey');
+  return [
+    {
+      kind: 'open',
+      eventId: `click/${openId}/${createTime}`,
+      buyer: { id: openId },
+      label: key ? `[menu] ${key}` : '[menu]',
+      sentAt: new Date(Number(createTime) * 1000).toISOString(),
+      replyContext: { openId, officialAccount: required(fields, 'ToUserName') },
+    },
+  ];
 }

@@ -1,5 +1,5 @@
 import type { OutboundReply, PlatformHttp, SendResult } from '../contract';
-import { closedWindow } from '../reply-window';
+import { closedWindow, openWindowAllows } from '../reply-window';
 import {
   describeFailure,
   failureFromStatus,
@@ -94,7 +94,8 @@ export async function sendWechatText(
   http: PlatformHttp,
 ): Promise<SendResult> {
   const closed = closedWindow(reply, { platform: 'WeChat', hours: 48, maxReplies: 5 });
-  if (closed) return closed;
+  // A menu click opens a window of its own: 3 messages within a minute.
+  if (closed && !openWindowAllows(reply, { seconds: 60, maxReplies: 3 })) return closed;
   const openId = reply.replyContext?.openId ?? reply.buyerId;
   const body = { touser: openId, msgtype: 'text', text: { content: reply.text } };
   try {
