@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { Worker } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AgentEvents } from '../agents/agent-events';
 import { AgentRegistry } from '../agents/agent-registry';
@@ -17,6 +17,7 @@ import { WorkspaceFeed } from '../agents/workspace-feed';
 import { createAssistant } from '../assist/assistant';
 import { AuditLog } from '../audit/audit-log';
 import { createBillingModule } from '../billing/billing-module';
+import { InvoiceBook } from '../billing/invoice-book';
 import type { Config } from '../config/config';
 import { ConversationStore } from '../conversations/conversation-store';
 import { DeskBoard } from '../desk/desk-board';
@@ -40,6 +41,7 @@ import { createOutboundProcessor, outboundFinalFailure } from '../pipeline/outbo
 import {
   closeQueues,
   createQueues,
+  type InboundJob,
   idleCloseScheduler,
   type Queues,
   slowReplyAlerter,
@@ -126,7 +128,10 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       async (id) => (await shops.get(id)) !== null,
     );
     const agentsOfShop = (shopId: string) => agents.agentsOfShop(shopId);
-    const conversations = new ConversationStore(connection, keys);
+    const conversations = new ConversationStore(connection, keys, {
+      retentionSeconds: config.CONVERSATION_RETENTION_DAYS * 86_400,
+      maxLiveConversations: config.SHOP_MAX_LIVE_CONVERSATIONS,
+    });
     const events = new AgentEvents(connection, keys, agentsOfShop);
     const assignment = new Assignment(connection, keys, config.AGENT_MAX_OPEN_CONVERSATIONS);
     const presence = new Presence(
@@ -319,6 +324,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     );
     workerRedis.push(storeConnection);
     const stores = createStores(storeConnection);
+    // Late-event bookkeeping is a step of every job too: on the waiting connection, not the API's.
+    const workerInvoices = new InvoiceBook(storeConnection, keys, stores.shops, clock);
     // Jobs the workers add (alerts, idle closes, bookkeeping reruns) wait out a blip too.
     const own = createQueues(storeConnection, keys.queuePrefix, topology);
     workerQueues.push(own);
@@ -352,7 +359,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       clock,
       logger,
       scheduleIdleClose,
-      invoices: billing.invoices,
+      invoices: workerInvoices,
       agentName: async (agentId: string) => (await stores.agents.get(agentId))?.name ?? 'agent',
       sendSlots: new SendSlots(storeConnection, keys, config.OUTBOUND_SENDS_PER_SHOP),
     };
@@ -368,9 +375,9 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
               conversations: stores.conversations,
               meter: stores.meter,
               commerce: stores.commerce,
-              invoices: billing.invoices,
               afterBuyerMessage: (shop, event, stale) => feed.afterBuyerMessage(shop, event, stale),
               staleAfterMs: config.STALE_MESSAGE_HOURS * 3_600_000,
+              invoices: workerInvoices,
               afterAgentMessage: (shop, event) => feed.afterAgentMessage(shop, event),
               afterOpen: (shop, event) => feed.afterOpen(shop, event),
             }),
@@ -411,6 +418,19 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       Math.max(250, Math.min(5000, (config.AGENT_OFFLINE_AFTER_SECONDS * 1000) / 4)),
     );
     presenceSweep.unref();
+    // A completed inbound job is kept an hour (dedupe of concurrent redeliveries); the buyer's
+    // words and name are not needed for that, so they leave the job once it is done.
+    // Failed jobs keep them: a retry needs the message.
+    workers
+      .find((worker) => worker.name === 'inbound')
+      ?.on('completed', (job: Job<InboundJob>) => {
+        const event = job.data.event;
+        if (event.kind !== 'message') return;
+        const { name: _name, ...buyer } = event.buyer;
+        void job
+          .updateData({ ...job.data, event: { ...event, text: '', buyer } })
+          .catch(() => undefined);
+      });
     billingScheduled = billing
       .schedule()
       .catch((error: Error) =>

@@ -73,7 +73,7 @@ const HISTORY_LIMIT = 200;
 // the conversation its real order), trim, and keep the conversation's state:
 // last-seen times, since when the buyer waits unanswered, replies since the
 // buyer last wrote (reply windows), and the shop's index of active chats. A
-// stale buyer message (ARGV[6] = '1') joins the history only: no wait, no reopening.
+// stale buyer message (ARGV[8] = '1') joins the history only: no wait, no reopening.
 const APPEND_SCRIPT = defineScript<number>(
   'conversationAppend',
   `
@@ -85,7 +85,8 @@ local at = tonumber(ARGV[2])
 local lastBuyer = tonumber(redis.call('HGET', KEYS[3], 'lastBuyerAt') or '0')
 local lastAgent = tonumber(redis.call('HGET', KEYS[3], 'lastAgentAt') or '0')
 local waiting = redis.call('HGET', KEYS[3], 'waitingSince')
-if ARGV[4] == 'buyer' and ARGV[6] == '1' then
+if ARGV[4] == 'buyer' and ARGV[8] == '1' then
+  redis.call('EXPIRE', KEYS[2], tonumber(ARGV[6]))
   return 1
 end
 if ARGV[4] == 'open' then
@@ -108,6 +109,15 @@ else
 end
 local score = tonumber(redis.call('ZSCORE', KEYS[4], ARGV[5]) or '0')
 if at > score then redis.call('ZADD', KEYS[4], at, ARGV[5]) end
+-- Retention: the conversation lives ARGV[6] seconds after its last activity; the shop's
+-- active index drops members quiet that long and keeps at most ARGV[7] (the quietest go).
+local ttl = tonumber(ARGV[6])
+redis.call('EXPIRE', KEYS[2], ttl)
+redis.call('EXPIRE', KEYS[3], ttl)
+redis.call('EXPIRE', KEYS[4], ttl)
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. string.format('%.0f', at - ttl * 1000))
+local over = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[7])
+if over > 0 then redis.call('ZREMRANGEBYRANK', KEYS[4], 0, over - 1) end
 return 1
 `,
 );
@@ -152,10 +162,22 @@ export function parseConversationId(id: string): { shopId: string; buyerId: stri
   return { shopId, buyerId };
 }
 
+/** How long conversations live after their last activity, and how many one shop keeps live. */
+export interface ConversationRetention {
+  retentionSeconds: number;
+  maxLiveConversations: number;
+}
+
+export const DEFAULT_RETENTION: ConversationRetention = {
+  retentionSeconds: 90 * 86_400,
+  maxLiveConversations: 20_000,
+};
+
 export class ConversationStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
+    private readonly retention: ConversationRetention = DEFAULT_RETENTION,
   ) {}
 
   private key(
@@ -182,6 +204,8 @@ export class ConversationStore {
         JSON.stringify(message),
         message.kind === 'open' ? 'open' : message.from,
         buyerId,
+        this.retention.retentionSeconds,
+        this.retention.maxLiveConversations,
         message.stale ? '1' : '0',
       ],
     );
@@ -204,7 +228,8 @@ export class ConversationStore {
   }
 
   async setMeta(shopId: string, buyerId: string, fields: Record<string, string>): Promise<void> {
-    await this.redis.hset(this.key(shopId, buyerId, 'meta'), fields);
+    const key = this.key(shopId, buyerId, 'meta');
+    await this.redis.multi().hset(key, fields).expire(key, this.retention.retentionSeconds).exec();
   }
 
   /** The conversation's state as the workspace and the sender need it. */
@@ -295,6 +320,7 @@ export class ConversationStore {
       .multi()
       .lpush(key, JSON.stringify(session))
       .ltrim(key, 0, SESSIONS_KEPT - 1)
+      .expire(key, this.retention.retentionSeconds)
       .exec();
   }
 
@@ -303,7 +329,12 @@ export class ConversationStore {
     buyerId: string,
     suggestions: StoredSuggestions,
   ): Promise<void> {
-    await this.redis.set(this.key(shopId, buyerId, 'suggestions'), JSON.stringify(suggestions));
+    await this.redis.set(
+      this.key(shopId, buyerId, 'suggestions'),
+      JSON.stringify(suggestions),
+      'EX',
+      this.retention.retentionSeconds,
+    );
   }
 
   async suggestions(shopId: string, buyerId: string): Promise<StoredSuggestions | null> {
