@@ -1,17 +1,13 @@
 import type { Assistant } from '../assist/assistant';
 import { shopDefaultLocale } from '../assist/locale-detection';
 import { conversationKey } from '../conversations/conversation-key';
-import {
-  type ConversationStore,
-  conversationId,
-  type StoredMessage,
-} from '../conversations/conversation-store';
+import { type ConversationStore, conversationId } from '../conversations/conversation-store';
 import type { MessageEvent, OpenEvent } from '../platforms/contract';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Shop } from '../shops/shop-registry';
 import type { AgentEvents } from './agent-events';
-import type { Assignment } from './assignment';
+import type { Routing } from './routing';
 import type { SuggestionIndex } from './suggestion-index';
 
 /** How much of the conversation the assist engine reads. */
@@ -26,7 +22,7 @@ export class WorkspaceFeed {
   constructor(
     private readonly deps: {
       conversations: ConversationStore;
-      assignment: Assignment;
+      routing: Routing;
       events: AgentEvents;
       suggestionIndex: SuggestionIndex;
       assistant: Assistant;
@@ -38,77 +34,46 @@ export class WorkspaceFeed {
         dueAt: number,
       ) => Promise<void>;
       scheduleIdleClose: (shopId: string, buyerId: string, answeredAt: number) => Promise<void>;
-      agentsOfShop: (shopId: string) => Promise<string[]>;
       clock: Clock;
       logger: Logger;
-      /** Records how long a stage took (ms): assign, assist, publish. */
-      observeStage?: (stage: 'assign' | 'assist' | 'publish', ms: number) => void;
     },
   ) {}
 
-  private lap(stage: 'assign' | 'assist' | 'publish', since: number): number {
-    const now = Date.now();
-    this.deps.observeStage?.(stage, now - since);
-    return now;
-  }
-
-  async afterBuyerMessage(shop: Shop, event: MessageEvent): Promise<void> {
-    const { conversations, assignment, events } = this.deps;
-    const started = Date.now();
+  /**
+   * `stale`: the message arrived long after it was sent (a replay, a late
+   * delivery): it is shown to anyone who opens the conversation but never
+   * makes a live waiting buyer, so it is not offered, drafted or alerted.
+   */
+  async afterBuyerMessage(shop: Shop, event: MessageEvent, stale = false): Promise<void> {
+    const { conversations, events } = this.deps;
     // The conversation's key: the buyer for a direct chat, the thread for a group or topic.
     const buyerId = conversationKey(event.buyer.id, event.thread);
     const id = conversationId(shop.id, buyerId);
-    // Independent reads, sent together (the worker's connection auto-pipelines).
-    const [state, before, agents, history] = await Promise.all([
-      conversations.state(shop.id, buyerId),
-      assignment.ownerOf(id),
-      this.deps.agentsOfShop(shop.id),
-      conversations.history(shop.id, buyerId, ASSIST_HISTORY),
-    ]);
+    const state = await conversations.state(shop.id, buyerId);
 
-    const owner = await assignment.offer(id, agents, before);
-    const assigned =
-      owner && owner !== before
-        ? events.publish(
-            shop.id,
-            'conversation',
-            { conversationId: id, change: 'assigned', agentId: owner },
-            agents,
-          )
-        : undefined;
+    if (!stale) await this.deps.routing.offer(shop.id, id);
 
-    const message = events.publish(
-      shop.id,
-      'message',
-      {
-        conversationId: id,
-        buyerId,
-        buyerName: state.buyerName ?? null,
-        waitingSince: state.waitingSince ?? null,
-        message: {
-          id: event.messageId,
-          from: 'buyer',
-          text: event.text,
-          at: Date.parse(event.sentAt),
-          // In a group or topic, who of its members wrote.
-          ...(buyerId !== event.buyer.id ? { author: event.buyer } : {}),
-        },
-      },
-      agents,
-    );
-    await Promise.all([assigned, message]);
-
-    await this.suggest(
-      shop,
+    await events.publish(shop.id, 'message', {
+      conversationId: id,
       buyerId,
-      event.messageId,
-      history,
-      agents,
-      this.lap('assign', started),
-    );
+      buyerName: state.buyerName ?? null,
+      waitingSince: state.waitingSince ?? null,
+      ...(stale ? { stale: true } : {}),
+      message: {
+        id: event.messageId,
+        from: 'buyer',
+        text: event.text,
+        at: Date.parse(event.sentAt),
+        ...mediaOf(event),
+        // In a group or topic, who of its members wrote.
+        ...(buyerId !== event.buyer.id ? { author: event.buyer } : {}),
+      },
+    });
+    if (stale) return;
 
-    // One alert per wait, armed by the message that began it (later ones would only find it armed).
-    if (state.waitingSince !== undefined && state.waitingSince === Date.parse(event.sentAt))
+    await this.suggest(shop, buyerId, event.messageId);
+
+    if (state.waitingSince !== undefined)
       await this.deps.armAlert(
         shop.id,
         buyerId,
@@ -121,16 +86,8 @@ export class WorkspaceFeed {
   async afterOpen(shop: Shop, event: OpenEvent): Promise<void> {
     const key = conversationKey(event.buyer.id, event.thread);
     const id = conversationId(shop.id, key);
-    const { assignment, events } = this.deps;
-    const before = await assignment.ownerOf(id);
-    const owner = await assignment.offer(id, await this.deps.agentsOfShop(shop.id));
-    if (owner && owner !== before)
-      await events.publish(shop.id, 'conversation', {
-        conversationId: id,
-        change: 'assigned',
-        agentId: owner,
-      });
-    await events.publish(shop.id, 'conversation', {
+    await this.deps.routing.offer(shop.id, id);
+    await this.deps.events.publish(shop.id, 'conversation', {
       conversationId: id,
       change: 'opened',
       label: event.label,
@@ -150,6 +107,7 @@ export class WorkspaceFeed {
         text: event.text,
         at: Date.parse(event.sentAt),
         agentName: event.agentName ?? null,
+        ...mediaOf(event),
       },
     });
     await this.deps.events.publish(shop.id, 'conversation', {
@@ -161,14 +119,8 @@ export class WorkspaceFeed {
   }
 
   /** Drafts suggestions from the whole recent conversation; never fails the job. */
-  private async suggest(
-    shop: Shop,
-    buyerId: string,
-    forMessageId: string,
-    history: StoredMessage[],
-    agents: readonly string[],
-    started: number,
-  ): Promise<void> {
+  private async suggest(shop: Shop, buyerId: string, forMessageId: string): Promise<void> {
+    const history = await this.deps.conversations.history(shop.id, buyerId, ASSIST_HISTORY);
     try {
       const result = await this.deps.assistant.suggest({
         history: history.map((m) => ({
@@ -183,24 +135,17 @@ export class WorkspaceFeed {
           linkDomains: shop.settings.linkDomains,
         },
       });
-      const assisted = this.lap('assist', started);
       const stored = { forMessageId, at: this.deps.clock.now(), ...result };
-      // Stored and published together: the stream event carries everything the console shows.
-      await Promise.all([
-        this.deps.conversations.saveSuggestions(shop.id, buyerId, stored),
-        this.deps.suggestionIndex.remember(
-          shop.id,
-          conversationId(shop.id, buyerId),
-          result.suggestions,
-        ),
-        this.deps.events.publish(
-          shop.id,
-          'suggestion',
-          { conversationId: conversationId(shop.id, buyerId), ...stored },
-          agents,
-        ),
-      ]);
-      this.lap('publish', assisted);
+      await this.deps.conversations.saveSuggestions(shop.id, buyerId, stored);
+      await this.deps.suggestionIndex.remember(
+        shop.id,
+        conversationId(shop.id, buyerId),
+        result.suggestions,
+      );
+      await this.deps.events.publish(shop.id, 'suggestion', {
+        conversationId: conversationId(shop.id, buyerId),
+        ...stored,
+      });
     } catch (error) {
       // The agent can still answer by hand; the message itself is stored and counted.
       this.deps.logger.error(
@@ -209,4 +154,10 @@ export class WorkspaceFeed {
       );
     }
   }
+}
+
+/** Typed media, when the platform adapter delivers it, passes through unchanged. */
+function mediaOf(event: MessageEvent): { media?: unknown } {
+  const media = (event as MessageEvent & { media?: unknown }).media;
+  return media === undefined ? {} : { media };
 }
