@@ -54,6 +54,8 @@ export interface BuyerContext {
   }>;
   /** Catalog products this conversation mentions, in catalog order. */
   products: Array<{ id: string; name: string; options: Record<string, string[]> }>;
+  /** The page the buyer is on (storefront widget's setContext), or null. */
+  page: { productId?: string; productName?: string; url?: string; at: string } | null;
 }
 
 export interface ConversationSummary {
@@ -279,6 +281,7 @@ export class Workspace {
         shop.catalog,
         history.map((m) => m.text),
       ).map((p) => ({ id: p.id, name: p.name, options: p.options })),
+      page: state.pageContext ?? null,
     };
   }
 

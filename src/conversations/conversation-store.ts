@@ -41,6 +41,8 @@ export interface ConversationState {
   /** When the buyer last asked for service without writing (menu click, postback). */
   openedAt?: number;
   repliesSinceOpen: number;
+  /** The page the buyer is looking at, as the storefront widget reported it. */
+  pageContext?: { productId?: string; productName?: string; url?: string; at: string };
 }
 
 /** The latest suggestions for a conversation, as the engine gave them. */
@@ -249,6 +251,9 @@ export class ConversationStore {
       threadKind: meta.threadKind,
       lastBuyerId: meta.lastBuyerId,
       openedAt: num(meta.openedAt),
+      pageContext: meta.pageContext
+        ? (JSON.parse(meta.pageContext) as ConversationState['pageContext'])
+        : undefined,
       repliesSinceOpen: Number(meta.repliesSinceOpen ?? '0'),
     };
   }
