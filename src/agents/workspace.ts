@@ -5,7 +5,7 @@ import {
   parseConversationId,
 } from '../conversations/conversation-store';
 import type { OutboundJob } from '../pipeline/queues';
-import type { PlatformName } from '../platforms/contract';
+import type { MessageMedia, PlatformName } from '../platforms/contract';
 import { REPLY_LIMITS, type ReplyLimit, replyLength } from '../platforms/reply-limits';
 import type { Clock } from '../shared/clock';
 import { AppError, notFound, unavailable } from '../shared/errors';
@@ -39,6 +39,8 @@ export interface ConversationSummary {
     agentName?: string;
     /** Who wrote a buyer message in a group or topic. */
     author?: { id: string; name?: string };
+    /** An image, voice, video, file, sticker or location (see docs/platforms.md). */
+    media?: MessageMedia;
   }>;
   /** `direct`, `group` or `topic`: a shared thread's replies are read by all its members. */
   thread: string;
@@ -271,6 +273,7 @@ export class Workspace {
         at: new Date(m.at).toISOString(),
         ...(m.agentName ? { agentName: m.agentName } : {}),
         ...(m.author ? { author: m.author } : {}),
+        ...(m.media ? { media: m.media } : {}),
       })),
       // Suggestions answer the latest buyer message; once an agent has replied they are stale.
       suggestions: state.waitingSince !== undefined ? (suggestions?.suggestions ?? []) : [],

@@ -56,6 +56,7 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
           agentName: event.agentName,
           ...(shared && event.from === 'buyer' ? { author: { ...event.buyer } } : {}),
           ...(implausible ? { claimedSentAt: event.sentAt } : {}),
+          ...(event.media ? { media: event.media } : {}),
         });
         if (event.from === 'buyer') {
           const month = monthOf(at, shop.timezone);
