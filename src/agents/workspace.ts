@@ -7,7 +7,7 @@ import {
 } from '../conversations/conversation-store';
 import type { CommerceEvents } from '../metering/commerce-events';
 import type { OutboundJob } from '../pipeline/queues';
-import type { PlatformName } from '../platforms/contract';
+import type { MessageMedia, PlatformName } from '../platforms/contract';
 import { REPLY_LIMITS, type ReplyLimit, replyLength } from '../platforms/reply-limits';
 import type { Clock } from '../shared/clock';
 import { AppError, notFound, unavailable } from '../shared/errors';
@@ -75,9 +75,10 @@ export interface ConversationSummary {
     at: string;
     agentName?: string;
     stale?: boolean;
-    media?: unknown;
     /** Who wrote a buyer message in a group or topic. */
     author?: { id: string; name?: string };
+    /** An image, voice, video, file, sticker or location (see docs/platforms.md). */
+    media?: MessageMedia;
   }>;
   /** `direct`, `group` or `topic`: a shared thread's replies are read by all its members. */
   thread: string;

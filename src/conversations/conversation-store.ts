@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { MessageMedia } from '../platforms/contract';
 import { AppError } from '../shared/errors';
 import type { RedisKeys } from '../shared/redis';
 import { defineScript } from '../shared/redis-scripts';
@@ -12,13 +13,13 @@ export interface StoredMessage {
   agentName?: string;
   /** Arrived more than STALE_MESSAGE_HOURS after it was sent: history only, never a live wait. */
   stale?: boolean;
-  /** Typed media (image, voice, file, location...) as the platform adapter delivered it. */
-  media?: unknown;
   /**
    * `open`: the buyer asked for service without writing (a menu click, a
    * postback). Shown with a readable label; it neither meters nor makes anyone wait.
    */
   kind?: 'open';
+  /** An image, voice, video, file, sticker or location, as the platform referenced it. */
+  media?: MessageMedia;
   /** Who wrote a buyer message in a group or topic, where the conversation is not one person. */
   author?: { id: string; name?: string };
   /** Set when the platform's sentAt was absurd (e.g. year 9999): kept as claimed; `at` is the arrival. */
