@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buyerMessage, type Harness, startHarness } from '../support/harness';
+import { openEventStream } from '../support/sse';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ env: { AGENT_MAX_STREAMS: '5', SSE_HEARTBEAT_SECONDS: '1' } });
+});
+afterAll(() => h.close());
+
+const eventsUrl = () => `${h.url}/v1/agent/events`;
+
+async function agentFor(shopIds: string[], name = 'Ann') {
+  return (await h.api('/v1/agents', { body: { name, shopIds } })).body as {
+    id: string;
+    token: string;
+  };
+}
+
+/** Redis clients this harness opened, by the name it gives them. */
+async function hubConnections(): Promise<number> {
+  const list = (await h.container.redis.call('CLIENT', 'LIST')) as string;
+  return list
+    .split('\n')
+    .filter((line) => line.includes(`name=${h.container.config.REDIS_PREFIX}:event-hub`)).length;
+}
+
+async function clientCount(): Promise<number> {
+  const list = (await h.container.redis.call('CLIENT', 'LIST')) as string;
+  return list.split('\n').filter(Boolean).length;
+}
+
+describe('event streams', () => {
+  it('refuses the N+1-th stream of one agent with 429 too_many_streams', async () => {
+    const shop = await h.createGenericShop();
+    const agent = await agentFor([shop.id]);
+    const open = [];
+    for (let i = 0; i < 5; i += 1) {
+      const stream = await openEventStream(eventsUrl(), agent.token);
+      expect(stream.status).toBe(200);
+      open.push(stream);
+    }
+    const sixth = await fetch(eventsUrl(), { headers: { authorization: `Bearer ${agent.token}` } });
+    expect(sixth.status).toBe(429);
+    expect((await sixth.json()).error.code).toBe('too_many_streams');
+    expect(sixth.headers.get('retry-after')).toBe('5');
+    // Closing one frees a place.
+    await open.pop()!.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const again = await openEventStream(eventsUrl(), agent.token);
+    expect(again.status).toBe(200);
+    await Promise.all([...open, again].map((s) => s.close()));
+  });
+
+  it('serves 50 streams of 10 agents through one Redis connection, each seeing its own events', async () => {
+    const shop = await h.createGenericShop();
+    const agents = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => agentFor([shop.id], `A${i}`)),
+    );
+    const before = await clientCount();
+    const streams = [];
+    for (const agent of agents)
+      for (let i = 0; i < 5; i += 1) streams.push(await openEventStream(eventsUrl(), agent.token));
+    expect(streams.every((s) => s.status === 200)).toBe(true);
+    expect(await hubConnections()).toBe(1);
+    // Other test files share this Redis, so allow a little noise but never one per stream.
+    expect((await clientCount()) - before).toBeLessThan(10);
+
+    await h.sendGeneric(shop, buyerMessage('fan-out', '大家好', Date.now()));
+    for (const stream of streams)
+      await stream.waitFor((e) => e.event === 'message' && e.data.buyerId === 'fan-out');
+    await Promise.all(streams.map((s) => s.close()));
+  });
+
+  it('shows an agent removed from a shop nothing of it, on replay from 0-0 or live', async () => {
+    const kept = await h.createGenericShop({ name: 'Kept' });
+    const left = await h.createGenericShop({ name: 'Left' });
+    const agent = await agentFor([kept.id, left.id]);
+    await h.setPresence(agent.token, 'online');
+    await h.sendGeneric(left, buyerMessage('secret-buyer', '我的地址是…', Date.now()));
+    await h.sendGeneric(kept, buyerMessage('kept-buyer', '你好', Date.now()));
+    const first = await openEventStream(eventsUrl(), agent.token, '0-0');
+    await first.waitFor((e) => e.event === 'message' && e.data.buyerId === 'secret-buyer');
+    await first.close();
+
+    expect(
+      (await h.api(`/v1/agents/${agent.id}`, { method: 'PATCH', body: { shopIds: [kept.id] } }))
+        .status,
+    ).toBe(200);
+    const replay = await openEventStream(eventsUrl(), agent.token, '0-0');
+    await replay.waitFor((e) => e.event === 'message' && e.data.buyerId === 'kept-buyer');
+    await h.sendGeneric(left, buyerMessage('secret-buyer', '还有电话', Date.now()));
+    await h.sendGeneric(kept, buyerMessage('kept-buyer', '在吗', Date.now()));
+    await replay.waitFor((e) => e.event === 'message' && e.data.message.text === '在吗');
+    const seen = JSON.stringify(replay.events);
+    expect(seen).not.toContain(left.id);
+    expect(seen).not.toContain('secret-buyer');
+    await replay.close();
+    // The kept events of that shop were deleted from the agent's stream.
+    const stored = await h.container.events.since(agent.id, '0-0');
+    expect(JSON.stringify(stored)).not.toContain(left.id);
+  });
+
+  it('ends open streams and refuses new ones with 503 shutting_down while stopping', async () => {
+    const stopping = await startHarness({ workers: false });
+    const shop = await stopping.createGenericShop();
+    const agent = (
+      await stopping.api('/v1/agents', { body: { name: 'Night', shopIds: [shop.id] } })
+    ).body;
+    const stream = await openEventStream(`${stopping.url}/v1/agent/events`, agent.token);
+    expect(stream.status).toBe(200);
+    stopping.container.stopStreams();
+    await stream.close();
+    const refused = await fetch(`${stopping.url}/v1/agent/events`, {
+      headers: { authorization: `Bearer ${agent.token}` },
+    });
+    expect(refused.status).toBe(503);
+    expect((await refused.json()).error.code).toBe('shutting_down');
+    expect(refused.headers.get('retry-after')).toBe('2');
+    await stopping.close();
+  });
+});
