@@ -185,7 +185,7 @@ describe('operator roles (the permission table, over the router)', () => {
       r.stack.flatMap((layer) =>
         layer.methods
           .filter((m) => m !== 'HEAD')
-          .map((m) => [m.toLowerCase(), layer.path.replace(/:(\w+)/g, '{$1}')] as const)
+          .map((m) => [m.toLowerCase(), String(layer.path).replace(/:(\w+)/g, '{$1}')] as const)
           .filter(([method, path]) => !doc.paths[path]?.[method])
           .map(([method, path]) => `${method} ${path}`),
       ),
