@@ -5,6 +5,8 @@ import {
   parseConversationId,
 } from '../conversations/conversation-store';
 import type { OutboundJob } from '../pipeline/queues';
+import type { PlatformName } from '../platforms/contract';
+import { REPLY_LIMITS, type ReplyLimit, replyLength } from '../platforms/reply-limits';
 import type { Clock } from '../shared/clock';
 import { AppError, notFound, unavailable } from '../shared/errors';
 import type { ShopRegistry } from '../shops/shop-registry';
@@ -40,6 +42,8 @@ export interface ConversationSummary {
   }>;
   /** `direct`, `group` or `topic`: a shared thread's replies are read by all its members. */
   thread: string;
+  /** The longest reply the platform takes in one message, for the composer's remaining-length counter. */
+  replyLimit: ReplyLimit;
   suggestions: Array<{ id: string; text: string; tactic: string }>;
   /** Replies not (yet) delivered: queued, or failed with the platform's words. */
   undeliveredReplies: Array<{
@@ -143,6 +147,17 @@ export class Workspace {
     input: { text: string; suggestionId?: string },
   ): Promise<Reply> {
     const { shopId, buyerId } = await this.existing(agent, id);
+    const shop = await this.deps.shops.require(shopId);
+    const limit = REPLY_LIMITS[shop.platform];
+    const length = replyLength(input.text, limit);
+    // Refused before queueing: the platform would refuse it for good after the agent moved on.
+    if (length > limit.max)
+      throw new AppError(
+        400,
+        'reply_too_long',
+        `text: ${shop.platform} accepts at most ${limit.max} ${limit.unit} in one message; this reply has ${length}. Shorten it or send it in parts.`,
+        { details: { field: 'text', max: limit.max, unit: limit.unit, length } },
+      );
     let origin: ReplyOrigin = 'own';
     if (input.suggestionId) {
       const suggestion = await this.deps.suggestionIndex.get(shopId, input.suggestionId);
@@ -239,6 +254,7 @@ export class Workspace {
       shop: { id: shop.id, name: shop.name, platform: shop.platform },
       buyer: { id: buyerId, name: state.buyerName ?? null },
       thread: state.threadKind ?? 'direct',
+      replyLimit: REPLY_LIMITS[shop.platform as PlatformName] ?? REPLY_LIMITS.generic,
       waiting: state.waitingSince !== undefined,
       waitingSince:
         state.waitingSince !== undefined ? new Date(state.waitingSince).toISOString() : null,

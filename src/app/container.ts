@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { Worker } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AgentEvents } from '../agents/agent-events';
 import { AgentRegistry } from '../agents/agent-registry';
@@ -12,6 +12,7 @@ import { WorkspaceFeed } from '../agents/workspace-feed';
 import { createAssistant } from '../assist/assistant';
 import { AuditLog } from '../audit/audit-log';
 import { createBillingModule } from '../billing/billing-module';
+import { InvoiceBook } from '../billing/invoice-book';
 import type { Config } from '../config/config';
 import { ConversationStore } from '../conversations/conversation-store';
 import { DeskBoard } from '../desk/desk-board';
@@ -34,6 +35,7 @@ import { createOutboundProcessor, outboundFinalFailure } from '../pipeline/outbo
 import {
   closeQueues,
   createQueues,
+  type InboundJob,
   idleCloseScheduler,
   type Queues,
   slowReplyAlerter,
@@ -125,7 +127,10 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       agents,
       agentsOfShop,
       meter: new ConsultationMeter(connection, keys),
-      conversations: new ConversationStore(connection, keys),
+      conversations: new ConversationStore(connection, keys, {
+        retentionSeconds: config.CONVERSATION_RETENTION_DAYS * 86_400,
+        maxLiveConversations: config.SHOP_MAX_LIVE_CONVERSATIONS,
+      }),
       commerce: new CommerceEvents(connection, keys),
       events: new AgentEvents(connection, keys, agentsOfShop),
       assignment: new Assignment(connection, keys, config.AGENT_MAX_OPEN_CONVERSATIONS),
@@ -271,6 +276,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     );
     workerRedis.push(storeConnection);
     const stores = createStores(storeConnection);
+    // Late-event bookkeeping is a step of every job too: on the waiting connection, not the API's.
+    const workerInvoices = new InvoiceBook(storeConnection, keys, stores.shops, clock);
     // Jobs the workers add (alerts, idle closes, bookkeeping reruns) wait out a blip too.
     const own = createQueues(storeConnection, keys.queuePrefix, topology);
     workerQueues.push(own);
@@ -304,7 +311,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       clock,
       logger,
       scheduleIdleClose,
-      invoices: billing.invoices,
+      invoices: workerInvoices,
       agentName: async (agentId: string) => (await stores.agents.get(agentId))?.name ?? 'agent',
       sendSlots: new SendSlots(storeConnection, keys, config.OUTBOUND_SENDS_PER_SHOP),
     };
@@ -320,7 +327,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
               conversations: stores.conversations,
               meter: stores.meter,
               commerce: stores.commerce,
-              invoices: billing.invoices,
+              invoices: workerInvoices,
               afterBuyerMessage: (shop, event) => feed.afterBuyerMessage(shop, event),
               afterAgentMessage: (shop, event) => feed.afterAgentMessage(shop, event),
               afterOpen: (shop, event) => feed.afterOpen(shop, event),
@@ -344,6 +351,19 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
         { connection, prefix: keys.queuePrefix, logger, metrics, clock },
       ),
     );
+    // A completed inbound job is kept an hour (dedupe of concurrent redeliveries); the buyer's
+    // words and name are not needed for that, so they leave the job once it is done.
+    // Failed jobs keep them: a retry needs the message.
+    workers
+      .find((worker) => worker.name === 'inbound')
+      ?.on('completed', (job: Job<InboundJob>) => {
+        const event = job.data.event;
+        if (event.kind !== 'message') return;
+        const { name: _name, ...buyer } = event.buyer;
+        void job
+          .updateData({ ...job.data, event: { ...event, text: '', buyer } })
+          .catch(() => undefined);
+      });
     billingScheduled = billing
       .schedule()
       .catch((error: Error) =>

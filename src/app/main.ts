@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig } from '../config/config';
 import { createLogger, loggableError } from '../shared/logger';
+import { redisDurabilityWarnings } from '../shared/redis';
 import { buildContainer, closeServer } from './container';
 import { resolveLocalSecrets } from './local-secrets';
 
@@ -16,6 +17,9 @@ async function main(role: 'all' | 'api' | 'worker'): Promise<void> {
     secretsKey: secrets.secretsKey,
     logger,
   });
+
+  for (const warning of await redisDurabilityWarnings(container.redis))
+    logger.warn({ warning }, 'redis may lose acknowledged data');
 
   let server: Server | undefined;
   if (role !== 'worker') {

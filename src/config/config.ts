@@ -97,6 +97,16 @@ export const configSchema = z.object({
   OUTBOUND_CONNECT_TIMEOUT_MS: int(100, 60_000).default(3000),
   /** Replies one shop may have in flight at once across all workers (a slow shop keeps the rest free). */
   OUTBOUND_SENDS_PER_SHOP: int(1, 1000).default(4),
+  /** Suggestions (POST /v1/assist/suggest) one agent or owner token may ask for per minute. */
+  ASSIST_SUGGESTS_PER_MINUTE: int(1, 1_000_000).default(30),
+  /** Replies one agent may send per minute. */
+  AGENT_REPLIES_PER_MINUTE: int(1, 1_000_000).default(60),
+  /** Reads (usage, audit, invoices, dashboard) one owner key may make per minute. */
+  OWNER_READS_PER_MINUTE: int(1, 1_000_000).default(300),
+  /** A conversation (history, state, suggestions) is deleted this many days after its last activity. */
+  CONVERSATION_RETENTION_DAYS: int(1, 3650).default(90),
+  /** Live (active) conversations one shop keeps listed; past it the quietest leave the list. */
+  SHOP_MAX_LIVE_CONVERSATIONS: int(1, 10_000_000).default(20_000),
   /** Jobs a worker process runs at once. */
   WORKER_CONCURRENCY: int(1, 1000).default(16),
   /** Tries to deliver one agent reply before it ends as failed. */

@@ -89,6 +89,15 @@ else
 end
 local score = tonumber(redis.call('ZSCORE', KEYS[4], ARGV[5]) or '0')
 if at > score then redis.call('ZADD', KEYS[4], at, ARGV[5]) end
+-- Retention: the conversation lives ARGV[6] seconds after its last activity; the shop's
+-- active index drops members quiet that long and keeps at most ARGV[7] (the quietest go).
+local ttl = tonumber(ARGV[6])
+redis.call('EXPIRE', KEYS[2], ttl)
+redis.call('EXPIRE', KEYS[3], ttl)
+redis.call('EXPIRE', KEYS[4], ttl)
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. string.format('%.0f', at - ttl * 1000))
+local over = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[7])
+if over > 0 then redis.call('ZREMRANGEBYRANK', KEYS[4], 0, over - 1) end
 return 1
 `,
 );
@@ -133,10 +142,22 @@ export function parseConversationId(id: string): { shopId: string; buyerId: stri
   return { shopId, buyerId };
 }
 
+/** How long conversations live after their last activity, and how many one shop keeps live. */
+export interface ConversationRetention {
+  retentionSeconds: number;
+  maxLiveConversations: number;
+}
+
+export const DEFAULT_RETENTION: ConversationRetention = {
+  retentionSeconds: 90 * 86_400,
+  maxLiveConversations: 20_000,
+};
+
 export class ConversationStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
+    private readonly retention: ConversationRetention = DEFAULT_RETENTION,
   ) {}
 
   private key(
@@ -163,6 +184,8 @@ export class ConversationStore {
         JSON.stringify(message),
         message.kind === 'open' ? 'open' : message.from,
         buyerId,
+        this.retention.retentionSeconds,
+        this.retention.maxLiveConversations,
       ],
     );
     return added === 1;
@@ -184,7 +207,8 @@ export class ConversationStore {
   }
 
   async setMeta(shopId: string, buyerId: string, fields: Record<string, string>): Promise<void> {
-    await this.redis.hset(this.key(shopId, buyerId, 'meta'), fields);
+    const key = this.key(shopId, buyerId, 'meta');
+    await this.redis.multi().hset(key, fields).expire(key, this.retention.retentionSeconds).exec();
   }
 
   /** The conversation's state as the workspace and the sender need it. */
@@ -247,7 +271,12 @@ export class ConversationStore {
     buyerId: string,
     suggestions: StoredSuggestions,
   ): Promise<void> {
-    await this.redis.set(this.key(shopId, buyerId, 'suggestions'), JSON.stringify(suggestions));
+    await this.redis.set(
+      this.key(shopId, buyerId, 'suggestions'),
+      JSON.stringify(suggestions),
+      'EX',
+      this.retention.retentionSeconds,
+    );
   }
 
   async suggestions(shopId: string, buyerId: string): Promise<StoredSuggestions | null> {

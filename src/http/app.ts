@@ -3,6 +3,7 @@ import Koa from 'koa';
 import { auditTrail } from './audit-trail';
 import { bearerAuth } from './auth';
 import { errorMiddleware } from './error-middleware';
+import { principalRateLimit } from './principal-rate-limit';
 import { requestContext } from './request-context';
 import { agentAdminRoutes } from './routes/agent-admin-routes';
 import { deskRoutes } from './routes/desk-routes';
@@ -45,6 +46,7 @@ export function createHttpApp(
   });
   const v1 = new Router();
   v1.use('/v1', auth);
+  v1.use('/v1', principalRateLimit(services.redis, services.keys, services.config));
   v1.use('/v1', auditTrail({ audit: services.audit, logger: services.logger }));
   for (const router of [
     shopRoutes(services),

@@ -195,6 +195,11 @@ export class RedisKeys {
     return this.shop(shopId, 'widget-buyer-rate', buyerId);
   }
 
+  /** One principal's calls of one budget this minute (suggest, reply, read). */
+  principalRate(principal: string, budget: string): string {
+    return this.global('rate', budget, principal);
+  }
+
   /** Platform access tokens shared by workers (the cache appends its own names). */
   platformTokens(): string {
     return `${this.global('{tokens}')}:`;
@@ -255,6 +260,11 @@ export const REDIS_LAYOUT: readonly KeyFamily[] = [
     key: '`sm:{s:SHOP}:suggestion:ID`, `sm:{s:SHOP}:reply:ID`, `sm:{s:SHOP}:replies-of:CONV`',
     type: 'string (JSON), string (JSON), list',
     what: 'a suggestion shown; a reply and its status (30 d); recent replies of a conversation',
+  },
+  {
+    key: '`sm:rate:BUDGET:PRINCIPAL`',
+    type: 'counter, 60 s',
+    what: "an agent's or owner's suggestions, replies or reads this minute",
   },
   {
     key: '`sm:{s:SHOP}:sending`',

@@ -45,3 +45,33 @@ export function isRedisUnavailable(error: unknown): boolean {
     error.message,
   );
 }
+
+/**
+ * What could lose acknowledged data on this Redis: no persistence (neither
+ * AOF nor RDB snapshots), or an eviction policy that may drop keys under
+ * memory pressure. Empty when it is safe, or when CONFIG is not allowed (a
+ * managed Redis): then nothing can be said.
+ */
+export async function redisDurabilityWarnings(redis: Redis): Promise<string[]> {
+  let config: string[];
+  try {
+    config = (await redis.call('CONFIG', 'GET', '*')) as string[];
+  } catch {
+    return [];
+  }
+  const value = (name: string) => {
+    const at = config.indexOf(name);
+    return at >= 0 && at % 2 === 0 ? config[at + 1] : undefined;
+  };
+  const warnings: string[] = [];
+  const aof = value('appendonly') === 'yes';
+  const rdb = (value('save') ?? '').trim() !== '';
+  if (!aof && !rdb)
+    warnings.push(
+      'redis_not_persistent: neither appendonly nor save is on; a restart loses queued events',
+    );
+  const policy = value('maxmemory-policy');
+  if (policy && policy !== 'noeviction')
+    warnings.push(`redis_may_evict: maxmemory-policy is ${policy}; set noeviction`);
+  return warnings;
+}

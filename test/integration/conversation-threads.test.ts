@@ -10,6 +10,7 @@ import {
   signedLineDelivery,
 } from '../fixtures/platforms/line';
 import type { SignedRequest } from '../fixtures/platforms/signed-request';
+import { signedWechatDelivery, wechatTextXml } from '../fixtures/platforms/wechat';
 import {
   metaReactionMessage,
   metaUsernameTextMessage,
@@ -41,7 +42,8 @@ afterAll(() => h.close());
 afterEach(() => nock.cleanAll());
 
 async function post(platform: string, shopId: string, request: SignedRequest) {
-  const res = await fetch(`${h.url}/webhooks/${platform}/${shopId}`, {
+  const query = new URLSearchParams(request.query).toString();
+  const res = await fetch(`${h.url}/webhooks/${platform}/${shopId}${query ? `?${query}` : ''}`, {
     method: 'POST',
     headers: request.headers,
     body: new Uint8Array(request.rawBody),
@@ -227,5 +229,57 @@ describe('a LINE postback asking for service', () => {
     const second = signedLineDelivery({ secret: credentials.channelSecret, events: [written] });
     expect((await post('line', shop.id, second)).status).toBe(200);
     await eventually(async () => (await usage(shop.id, '2025-06')) === 1);
+  });
+});
+
+describe('reply limits per platform', () => {
+  it('exposes the limit and refuses a WeChat reply over 2048 bytes before queueing', async () => {
+    const credentials = { appId: 'wx2c2769f8efd9abc2', appSecret: 's', token: 'wxtoken123' };
+    const shop = await createShop('wechat', credentials);
+    const ts = Math.floor(clock.now() / 1000);
+    const xml = wechatTextXml({ msgId: '7000000000000000001', content: '在吗', createTime: ts });
+    const request = signedWechatDelivery({ token: credentials.token, xml, timestamp: String(ts) });
+    expect(await post('wechat', shop.id, request)).toMatchObject({ status: 200, text: '' });
+    const id = conversationId(shop.id, 'oyORnuP8q7ou2gfYjqLzSIWZf0rs');
+    const summary = await eventually(async () => {
+      const res = await h.api(`/v1/agent/conversations/${id}`, { token: shop.agentToken });
+      return res.status === 200 ? res.body : undefined;
+    });
+    expect(summary.replyLimit).toEqual({ max: 2048, unit: 'bytes' });
+
+    // 700 Chinese characters: under the old 2000-character cap, but 2100 bytes.
+    const refused = await h.api(`/v1/agent/conversations/${id}/replies`, {
+      token: shop.agentToken,
+      body: { text: '好'.repeat(700) },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatchObject({ code: 'reply_too_long' });
+    expect(refused.body.error.message).toMatch(/2048 bytes/);
+    expect(await h.container.queues.outbound.getJobCountByTypes('waiting', 'delayed')).toBe(0);
+  });
+
+  it('lets a LINE reply use its 5,000 characters', async () => {
+    const credentials = { channelSecret: 'line-secret-3', channelAccessToken: 'line-token' };
+    const shop = await createShop('line', credentials);
+    const userId = 'U0000000000000000000000000000lim';
+    const event = {
+      ...lineTextEvent({ webhookEventId: 'LIM1', messageId: 'lim1', userId }),
+      timestamp: clock.now() - 60_000,
+    };
+    const request = signedLineDelivery({ secret: credentials.channelSecret, events: [event] });
+    expect((await post('line', shop.id, request)).status).toBe(200);
+    const id = conversationId(shop.id, userId);
+    await eventually(async () => (await h.container.conversations.history(shop.id, userId)).length);
+    const pushed = nock(LINE_API)
+      .post('/v2/bot/message/push', (body) => body.messages[0].text.length === 4500)
+      .reply(200, { sentMessages: [{ id: '1' }] });
+    expect((await replyAndWait(shop, id, 'a'.repeat(4500))).status).toBe('sent');
+    expect(pushed.isDone()).toBe(true);
+    const tooLong = await h.api(`/v1/agent/conversations/${id}/replies`, {
+      token: shop.agentToken,
+      body: { text: 'a'.repeat(5001) },
+    });
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.error.message).toMatch(/5000/);
   });
 });

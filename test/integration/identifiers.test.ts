@@ -106,3 +106,31 @@ describe('identifiers', () => {
     },
   );
 });
+
+describe('retention', () => {
+  it('expires every conversation key after CONVERSATION_RETENTION_DAYS and caps live conversations', async () => {
+    const r = await startHarness({
+      env: { CONVERSATION_RETENTION_DAYS: '2', SHOP_MAX_LIVE_CONVERSATIONS: '3' },
+    });
+    try {
+      const shop = await r.createGenericShop({ timezone: 'UTC' });
+      for (const buyer of ['r-1', 'r-2', 'r-3', 'r-4', 'r-5']) {
+        await r.sendGeneric(shop, buyerMessage(buyer, 'hi', Date.now()));
+        await eventually(async () => r.container.conversations.exists(shop.id, buyer));
+      }
+      const keys = r.container.keys;
+      const ttls = await Promise.all(
+        (['messages', 'meta', 'suggestions'] as const).map((part) =>
+          r.container.redis.ttl(keys.conversation(shop.id, 'r-5', part)),
+        ),
+      );
+      for (const ttl of [...ttls, await r.container.redis.ttl(keys.activeConversations(shop.id))]) {
+        expect(ttl).toBeGreaterThan(2 * 86_400 - 60);
+        expect(ttl).toBeLessThanOrEqual(2 * 86_400);
+      }
+      expect(await r.container.conversations.activeBuyers(shop.id)).toEqual(['r-5', 'r-4', 'r-3']);
+    } finally {
+      await r.close();
+    }
+  });
+});

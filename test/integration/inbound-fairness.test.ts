@@ -44,5 +44,10 @@ describe('inbound fairness between shops', () => {
     ).length;
     // Only the flooder's fair share (5) was ahead of the quiet shop's message, not all 60.
     expect(ahead).toBeLessThanOrEqual(5);
+    // A completed job no longer holds the buyer's words.
+    await eventually(async () => {
+      const job = await queue.getJob(jobIds.inbound('generic', quiet.id, 'quiet-1'));
+      return job?.data.event.kind === 'message' && job.data.event.text === '';
+    });
   }, 40_000);
 });

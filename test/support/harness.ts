@@ -49,6 +49,10 @@ export async function startHarness(
     WORKER_CONCURRENCY: '8',
     // Stand-ins on loopback and nock hosts under .test; everything else must be https and public.
     OUTBOUND_DEV_HOSTS: '127.0.0.1,.test',
+    // Per-token budgets are tested on their own (principal-limits.test.ts); other tests run free.
+    ASSIST_SUGGESTS_PER_MINUTE: '100000',
+    AGENT_REPLIES_PER_MINUTE: '100000',
+    OWNER_READS_PER_MINUTE: '100000',
     ...options.env,
   });
   const clock = options.clock ?? systemClock;

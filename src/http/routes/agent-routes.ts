@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import type { AgentEvent } from '../../agents/agent-events';
 import { validate } from '../../platforms/json-body';
+import { LONGEST_REPLY } from '../../platforms/reply-limits';
 import { notFound } from '../../shared/errors';
 import { dayOf, isDay } from '../../shared/shop-calendar';
 import { requireAgent, requirePermission } from '../auth';
@@ -15,7 +16,8 @@ export const replySchema = z
       .string()
       .trim()
       .min(1, 'must not be empty')
-      .max(2000, 'must be at most 2000 characters (one chat message)'),
+      // The platform's own limit is checked with the conversation (see reply-limits.ts).
+      .max(LONGEST_REPLY, `must be at most ${LONGEST_REPLY} characters (one chat message)`),
     suggestionId: z.string().min(1).max(100).optional(),
   })
   .strict();

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { AppError, notFound } from '../../shared/errors';
+import { redisDurabilityWarnings } from '../../shared/redis';
 import { noteAudit } from '../audit-trail';
 import { requirePermission } from '../auth';
 import { buildOpenApi } from '../openapi';
@@ -31,7 +32,9 @@ export function opsRoutes(services: HttpServices): Router {
   router.get('/readyz', async (ctx) => {
     try {
       await withTimeout(redis.ping(), 1000);
-      ctx.body = { status: 'ready' };
+      const warnings = await withTimeout(redisDurabilityWarnings(redis), 1000).catch(() => []);
+      // Still ready (it serves), but an operator must know acknowledged data is at risk.
+      ctx.body = warnings.length > 0 ? { status: 'ready', warnings } : { status: 'ready' };
     } catch {
       ctx.status = 503;
       ctx.body = {

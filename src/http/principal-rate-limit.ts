@@ -1,0 +1,56 @@
+import type { Middleware } from 'koa';
+import type { Config } from '../config/config';
+import { takeFromWindow } from '../shared/rate-window';
+import type { RedisKeys } from '../shared/redis-keys';
+import type { RedisLike } from '../shared/redis-scripts';
+import { principalOf } from './auth';
+
+type Budget = { name: string; limit: number; what: string };
+
+/**
+ * Per-principal budgets on the authenticated calls that cost the most:
+ * suggestions (the engine's CPU or the model's tokens), agent replies (a send
+ * each) and owners' reads (report queries). One fixed one-minute window per
+ * principal and budget in Redis, so every API process shares it; 429 with
+ * Retry-After past it. Operators are not limited.
+ */
+export function principalRateLimit(
+  redis: RedisLike,
+  keys: RedisKeys,
+  config: Pick<
+    Config,
+    'ASSIST_SUGGESTS_PER_MINUTE' | 'AGENT_REPLIES_PER_MINUTE' | 'OWNER_READS_PER_MINUTE'
+  >,
+): Middleware {
+  return async (ctx, next) => {
+    const principal = principalOf(ctx);
+    let budget: Budget | undefined;
+    let who: string | undefined;
+    if (principal.kind === 'agent') {
+      who = `agent:${principal.agentId}`;
+      if (ctx.method === 'POST' && ctx.path === '/v1/assist/suggest')
+        budget = { name: 'suggest', limit: config.ASSIST_SUGGESTS_PER_MINUTE, what: 'suggestions' };
+      else if (
+        ctx.method === 'POST' &&
+        /^\/v1\/agent\/conversations\/[^/]+\/replies$/.test(ctx.path)
+      )
+        budget = { name: 'reply', limit: config.AGENT_REPLIES_PER_MINUTE, what: 'replies' };
+    } else if (principal.kind === 'owner') {
+      who = `owner:${principal.shopId}`;
+      if (ctx.method === 'POST' && ctx.path === '/v1/assist/suggest')
+        budget = { name: 'suggest', limit: config.ASSIST_SUGGESTS_PER_MINUTE, what: 'suggestions' };
+      else if (ctx.method === 'GET')
+        budget = { name: 'read', limit: config.OWNER_READS_PER_MINUTE, what: 'reads' };
+    }
+    if (budget && who) {
+      await takeFromWindow(
+        redis as Parameters<typeof takeFromWindow>[0],
+        keys.principalRate(who, budget.name),
+        budget.limit,
+        60_000,
+        `More than ${budget.limit} ${budget.what} a minute with this token; retry shortly.`,
+      );
+    }
+    await next();
+  };
+}

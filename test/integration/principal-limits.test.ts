@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conversationId } from '../../src/conversations/conversation-store';
+import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({
+    env: {
+      ASSIST_SUGGESTS_PER_MINUTE: '3',
+      AGENT_REPLIES_PER_MINUTE: '2',
+      OWNER_READS_PER_MINUTE: '4',
+    },
+  });
+});
+afterAll(() => h.close());
+
+const suggest = (token: string, shopId: string) =>
+  h.api('/v1/assist/suggest', {
+    token,
+    body: { shopId, history: [{ from: 'buyer', text: 'Do you have this in grey?' }] },
+  });
+
+describe('per-token rate limits on authenticated endpoints', () => {
+  it('limits suggestions per agent with Retry-After, and each agent on its own', async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const a = (await h.api('/v1/agents', { body: { name: 'A', shopIds: [shop.id] } })).body;
+    const b = (await h.api('/v1/agents', { body: { name: 'B', shopIds: [shop.id] } })).body;
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await suggest(a.token, shop.id)).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    const limited = await suggest(a.token, shop.id);
+    expect(limited.body.error.code).toBe('rate_limited');
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await suggest(b.token, shop.id)).status).toBe(200);
+    // The operator is not limited.
+    for (let i = 0; i < 5; i++)
+      expect((await suggest('adm_test_token_0123456789abcdef', shop.id)).status).toBe(200);
+  });
+
+  it("limits an agent's replies", async () => {
+    const shop = await h.createGenericShop({
+      timezone: 'UTC',
+      credentials: { replyUrl: 'http://bridge.test/replies' },
+    });
+    const agent = (await h.api('/v1/agents', { body: { name: 'R', shopIds: [shop.id] } })).body;
+    await h.sendGeneric(shop, buyerMessage('b-r', 'hi', Date.now()));
+    await eventually(async () => h.container.conversations.exists(shop.id, 'b-r'));
+    const id = conversationId(shop.id, 'b-r');
+    const statuses = [];
+    for (let i = 0; i < 3; i++)
+      statuses.push(
+        (
+          await h.api(`/v1/agent/conversations/${id}/replies`, {
+            token: agent.token,
+            body: { text: `reply ${i}` },
+          })
+        ).status,
+      );
+    expect(statuses).toEqual([202, 202, 429]);
+  });
+
+  it("limits an owner's reads", async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const statuses = [];
+    for (let i = 0; i < 6; i++)
+      statuses.push((await h.api(`/v1/shops/${shop.id}/usage`, { token: shop.ownerKey })).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+  });
+});

@@ -1,0 +1,52 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ConversationStore } from '../../src/conversations/conversation-store';
+import { createQueues, jobIds } from '../../src/pipeline/queues';
+import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+describe('worker connections', () => {
+  it("finishes every step of a job (late-event bookkeeping included) without the API's connection", async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    // The API's fail-fast connection goes away: the workers must not need it for any step.
+    h.container.redis.disconnect();
+    const side = new Redis(inject('redisUrl'));
+    const queues = createQueues(side, h.container.keys.queuePrefix, {
+      outboundAttempts: 1,
+      outboundBackoffMs: 10,
+    });
+    try {
+      const message = buyerMessage('b-worker', 'hello', Date.now());
+      const event = {
+        kind: 'message' as const,
+        eventId: 'evt-worker-1',
+        ...(message.data as { messageId: string; from: 'buyer'; text: string; sentAt: string }),
+        buyer: { id: 'b-worker' },
+      };
+      await queues.inbound.add(
+        'message',
+        { platform: 'generic', shopId: shop.id, event, receivedAt: Date.now() },
+        { jobId: jobIds.inbound('generic', shop.id, event.eventId) },
+      );
+      const job = await eventually(async () => {
+        const found = await queues.inbound.getJob(
+          jobIds.inbound('generic', shop.id, event.eventId),
+        );
+        return found && (await found.isCompleted()) ? found : null;
+      });
+      expect(job.attemptsMade).toBeLessThanOrEqual(1);
+      expect(await new ConversationStore(side, h.container.keys).exists(shop.id, 'b-worker')).toBe(
+        true,
+      );
+    } finally {
+      await Promise.all(Object.values(queues).map((q) => q.close()));
+      side.disconnect();
+      h.container.redis.connect().catch(() => undefined);
+    }
+  });
+});
