@@ -1,12 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { RedisKeys } from '../shared/redis';
-
-export type AgentEventType = 'message' | 'suggestion' | 'conversation' | 'alert' | 'reply';
+import { type LiveEventData, type LiveEventType, shopsOfEvent } from './live-events';
 
 export interface AgentEvent {
   /** Redis stream id: the SSE event id an agent resumes from. */
   id: string;
-  type: AgentEventType;
+  type: LiveEventType | 'reset';
   data: Record<string, unknown>;
 }
 
@@ -16,7 +15,8 @@ const STREAM_LENGTH = 2000;
 /**
  * Live events for agents, through Redis so every API instance sees them: a
  * shop event is appended to the stream of each agent serving that shop, so an
- * agent's stream only ever holds their own shops' events.
+ * agent's stream only ever holds their own shops' events. Every publisher is
+ * typed by the one event map in live-events.ts.
  */
 export class AgentEvents {
   constructor(
@@ -25,18 +25,29 @@ export class AgentEvents {
     private readonly agentsOfShop: (shopId: string) => Promise<string[]>,
   ) {}
 
+  /** One hash tag for every agent stream, so one XREAD can read them all (also on a Cluster). */
   streamKey(agentId: string): string {
     return this.keys.agentEvents(agentId);
   }
 
-  async publish(
+  /** A shop's event, to every agent serving the shop. */
+  async publish<K extends Exclude<LiveEventType, 'presence'>>(
     shopId: string,
-    type: AgentEventType,
+    type: K,
+    data: LiveEventData<K>,
+  ): Promise<void> {
+    await this.publishTo(await this.agentsOfShop(shopId), type, { shopId, ...data });
+  }
+
+  /** An event to the named agents only (presence goes to the colleagues of every shop). */
+  async publishTo<K extends LiveEventType>(
+    agentIds: string[],
+    type: K,
     data: Record<string, unknown>,
   ): Promise<void> {
-    const agents = await this.agentsOfShop(shopId);
+    const agents = [...new Set(agentIds)];
     if (agents.length === 0) return;
-    const payload = JSON.stringify({ shopId, ...data });
+    const payload = JSON.stringify(data);
     const pipeline = this.redis.pipeline();
     for (const agentId of agents)
       pipeline.xadd(
@@ -69,10 +80,7 @@ export class AgentEvents {
   async gapAfter(agentId: string, afterId: string): Promise<boolean> {
     const [oldest] = await this.redis.xrange(this.streamKey(agentId), '-', '+', 'COUNT', 1);
     if (!oldest) return false;
-    const [ms, seq] = afterId.split('-').map(Number) as [number, number];
-    const [oldMs, oldSeq] = oldest[0].split('-').map(Number) as [number, number];
-    // Resuming from before the oldest kept event: what lay between may be gone.
-    return ms < oldMs || (ms === oldMs && seq < oldSeq);
+    return compareIds(afterId, oldest[0]) < 0;
   }
 
   /** The id of the newest event, so a fresh subscriber starts after it. */
@@ -81,32 +89,44 @@ export class AgentEvents {
     return last?.[0] ?? '0-0';
   }
 
-  /** Blocks on a dedicated connection until events arrive or `blockMs` passes. */
-  async waitAfter(
-    connection: Redis,
-    agentId: string,
-    afterId: string,
-    blockMs: number,
-  ): Promise<AgentEvent[]> {
-    const result = await connection.xread(
-      'COUNT',
-      100,
-      'BLOCK',
-      blockMs,
-      'STREAMS',
-      this.streamKey(agentId),
-      afterId,
-    );
-    return result?.[0]?.[1].map(toEvent) ?? [];
+  /**
+   * Deletes the agent's kept events of shops they no longer serve, so a
+   * replay from `0-0` cannot read them. Returns how many were deleted.
+   */
+  async dropShops(agentId: string, shopIds: string[]): Promise<number> {
+    if (shopIds.length === 0) return 0;
+    const removed = new Set(shopIds);
+    const key = this.streamKey(agentId);
+    let deleted = 0;
+    let cursor = '-';
+    for (;;) {
+      const entries = await this.redis.xrange(key, cursor, '+', 'COUNT', 500);
+      if (entries.length === 0) break;
+      const doomed = entries
+        .map(toEvent)
+        .filter((e) => shopsOfEvent(e.data).some((s) => removed.has(s)))
+        .map((e) => e.id);
+      if (doomed.length > 0) deleted += await this.redis.xdel(key, ...doomed);
+      if (entries.length < 500) break;
+      cursor = `(${entries.at(-1)![0]}`;
+    }
+    return deleted;
   }
 }
 
-function toEvent([id, fields]: [string, string[]]): AgentEvent {
+/** Orders two Redis stream ids (`ms-seq`). */
+export function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(Number) as [number, number];
+  const [bm, bs] = b.split('-').map(Number) as [number, number];
+  return am !== bm ? am - bm : as - bs;
+}
+
+export function toEvent([id, fields]: [string, string[]]): AgentEvent {
   const record: Record<string, string> = {};
   for (let i = 0; i < fields.length; i += 2) record[fields[i]!] = fields[i + 1]!;
   return {
     id,
-    type: record.type as AgentEventType,
+    type: record.type as LiveEventType,
     data: JSON.parse(record.data ?? '{}') as Record<string, unknown>,
   };
 }

@@ -14,6 +14,9 @@ export interface Agent {
 
 /** Agents and their tokens; a token is stored only as its hash and shown once. */
 export class AgentRegistry {
+  /** Called after an update takes shops away from an agent (their kept events are dropped). */
+  onShopsRemoved?: (agentId: string, shopIds: string[]) => Promise<void>;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
@@ -75,6 +78,8 @@ export class AgentRegistry {
       if (!next.shopIds.includes(shopId)) tx.srem(this.keys.shopAgents(shopId), id);
     for (const shopId of next.shopIds) tx.sadd(this.keys.shopAgents(shopId), id);
     await tx.exec();
+    const removed = agent.shopIds.filter((s) => !next.shopIds.includes(s));
+    if (removed.length > 0) await this.onShopsRemoved?.(id, removed);
     return next;
   }
 

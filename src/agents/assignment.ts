@@ -38,6 +38,20 @@ return {1, ARGV[1]}
 `,
 );
 
+// Moves a conversation from its holder to another agent, only if `from` still
+// holds it. KEYS[1] = owner key, KEYS[2] = from's open set, KEYS[3] = to's;
+// ARGV = from, to, conversation.
+const MOVE_SCRIPT = defineScript<number>(
+  'assignMove',
+  `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SREM', KEYS[2], ARGV[3])
+redis.call('SADD', KEYS[3], ARGV[3])
+return 1
+`,
+);
+
 /**
  * Who answers which conversation. All keys carry one hash tag, so the
  * scripts stay legal on a Redis Cluster even though agents span shops.
@@ -46,7 +60,8 @@ export class Assignment {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
-    private readonly cap: number,
+    /** Open conversations one agent is offered at most (claims and transfers may exceed it). */
+    readonly cap: number,
   ) {}
 
   private ownerKey(conversationId: string): string {
@@ -57,12 +72,12 @@ export class Assignment {
     return this.keys.assignOpen(agentId);
   }
 
-  /** Offers the conversation to the least-loaded candidate under the cap; null when all are full. */
+  /** Offers the conversation to the least-loaded candidate under the cap; null when all are full or there are none. */
   async offer(conversationId: string, candidates: string[]): Promise<string | null> {
-    if (candidates.length === 0) return null;
     const current = await this.ownerOf(conversationId);
-    // The holder no longer serves this shop: free the conversation before re-offering it.
+    // The holder no longer serves this shop, or is not online: free the conversation before re-offering it.
     if (current && !candidates.includes(current)) await this.release(conversationId);
+    if (candidates.length === 0) return null;
     const sorted = [...candidates].sort();
     const result = await OFFER_SCRIPT.run(
       this.redis,
@@ -85,6 +100,21 @@ export class Assignment {
     return ok === 1 ? { claimed: true } : { claimed: false, heldBy: owner };
   }
 
+  /** Hands the conversation from `from` to `to`; false when `from` no longer holds it. */
+  async move(conversationId: string, from: string, to: string): Promise<boolean> {
+    const moved = await MOVE_SCRIPT.run(
+      this.redis,
+      [this.ownerKey(conversationId), this.openKey(from), this.openKey(to)],
+      [from, to, conversationId],
+    );
+    return moved === 1;
+  }
+
+  /** The conversations the agent holds. */
+  async heldBy(agentId: string): Promise<string[]> {
+    return this.redis.smembers(this.openKey(agentId));
+  }
+
   async ownerOf(conversationId: string): Promise<string | null> {
     return this.redis.get(this.ownerKey(conversationId));
   }
@@ -99,5 +129,13 @@ export class Assignment {
 
   async openCount(agentId: string): Promise<number> {
     return this.redis.scard(this.openKey(agentId));
+  }
+
+  async openCounts(agentIds: string[]): Promise<number[]> {
+    if (agentIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of agentIds) pipeline.scard(this.openKey(id));
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([, count]) => Number(count ?? 0));
   }
 }

@@ -7,7 +7,7 @@ import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Shop } from '../shops/shop-registry';
 import type { AgentEvents } from './agent-events';
-import type { Assignment } from './assignment';
+import type { Routing } from './routing';
 import type { SuggestionIndex } from './suggestion-index';
 
 /** How much of the conversation the assist engine reads. */
@@ -22,7 +22,7 @@ export class WorkspaceFeed {
   constructor(
     private readonly deps: {
       conversations: ConversationStore;
-      assignment: Assignment;
+      routing: Routing;
       events: AgentEvents;
       suggestionIndex: SuggestionIndex;
       assistant: Assistant;
@@ -34,42 +34,42 @@ export class WorkspaceFeed {
         dueAt: number,
       ) => Promise<void>;
       scheduleIdleClose: (shopId: string, buyerId: string, answeredAt: number) => Promise<void>;
-      agentsOfShop: (shopId: string) => Promise<string[]>;
       clock: Clock;
       logger: Logger;
     },
   ) {}
 
-  async afterBuyerMessage(shop: Shop, event: MessageEvent): Promise<void> {
-    const { conversations, assignment, events } = this.deps;
+  /**
+   * `stale`: the message arrived long after it was sent (a replay, a late
+   * delivery): it is shown to anyone who opens the conversation but never
+   * makes a live waiting buyer, so it is not offered, drafted or alerted.
+   */
+  async afterBuyerMessage(shop: Shop, event: MessageEvent, stale = false): Promise<void> {
+    const { conversations, events } = this.deps;
     // The conversation's key: the buyer for a direct chat, the thread for a group or topic.
     const buyerId = conversationKey(event.buyer.id, event.thread);
     const id = conversationId(shop.id, buyerId);
     const state = await conversations.state(shop.id, buyerId);
 
-    const before = await assignment.ownerOf(id);
-    const owner = await assignment.offer(id, await this.deps.agentsOfShop(shop.id));
-    if (owner && owner !== before)
-      await events.publish(shop.id, 'conversation', {
-        conversationId: id,
-        change: 'assigned',
-        agentId: owner,
-      });
+    if (!stale) await this.deps.routing.offer(shop.id, id);
 
     await events.publish(shop.id, 'message', {
       conversationId: id,
       buyerId,
       buyerName: state.buyerName ?? null,
       waitingSince: state.waitingSince ?? null,
+      ...(stale ? { stale: true } : {}),
       message: {
         id: event.messageId,
         from: 'buyer',
         text: event.text,
         at: Date.parse(event.sentAt),
+        ...mediaOf(event),
         // In a group or topic, who of its members wrote.
         ...(buyerId !== event.buyer.id ? { author: event.buyer } : {}),
       },
     });
+    if (stale) return;
 
     await this.suggest(shop, buyerId, event.messageId);
 
@@ -86,16 +86,8 @@ export class WorkspaceFeed {
   async afterOpen(shop: Shop, event: OpenEvent): Promise<void> {
     const key = conversationKey(event.buyer.id, event.thread);
     const id = conversationId(shop.id, key);
-    const { assignment, events } = this.deps;
-    const before = await assignment.ownerOf(id);
-    const owner = await assignment.offer(id, await this.deps.agentsOfShop(shop.id));
-    if (owner && owner !== before)
-      await events.publish(shop.id, 'conversation', {
-        conversationId: id,
-        change: 'assigned',
-        agentId: owner,
-      });
-    await events.publish(shop.id, 'conversation', {
+    await this.deps.routing.offer(shop.id, id);
+    await this.deps.events.publish(shop.id, 'conversation', {
       conversationId: id,
       change: 'opened',
       label: event.label,
@@ -115,6 +107,7 @@ export class WorkspaceFeed {
         text: event.text,
         at: Date.parse(event.sentAt),
         agentName: event.agentName ?? null,
+        ...mediaOf(event),
       },
     });
     await this.deps.events.publish(shop.id, 'conversation', {
@@ -161,4 +154,10 @@ export class WorkspaceFeed {
       );
     }
   }
+}
+
+/** Typed media, when the platform adapter delivers it, passes through unchanged. */
+function mediaOf(event: MessageEvent): { media?: unknown } {
+  const media = (event as MessageEvent & { media?: unknown }).media;
+  return media === undefined ? {} : { media };
 }

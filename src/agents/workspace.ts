@@ -1,19 +1,25 @@
 import type { Queue } from 'bullmq';
+import { productsNamedIn } from '../assist/catalog-options';
 import {
   type ConversationStore,
   conversationId,
   parseConversationId,
 } from '../conversations/conversation-store';
+import type { CommerceEvents } from '../metering/commerce-events';
 import type { OutboundJob } from '../pipeline/queues';
 import type { PlatformName } from '../platforms/contract';
 import { REPLY_LIMITS, type ReplyLimit, replyLength } from '../platforms/reply-limits';
 import type { Clock } from '../shared/clock';
 import { AppError, notFound, unavailable } from '../shared/errors';
 import type { ShopRegistry } from '../shops/shop-registry';
+import { channelOf } from '../shops/shop-schema';
 import type { AgentEvents } from './agent-events';
 import type { AgentRegistry } from './agent-registry';
 import type { Assignment } from './assignment';
+import type { PresenceStatus } from './live-events';
+import type { Presence } from './presence';
 import type { Reply, ReplyOrigin, ReplyStore } from './reply-store';
+import type { Routing } from './routing';
 import type { SuggestionIndex } from './suggestion-index';
 
 export interface SignedInAgent {
@@ -22,9 +28,38 @@ export interface SignedInAgent {
   shopIds: string[];
 }
 
+/** Orders shown beside the chat; the count and total cover them all. */
+const CONTEXT_ORDERS = 20;
+/** Messages read for the products a conversation mentions. */
+const CONTEXT_HISTORY = 50;
+
+export interface BuyerContext {
+  conversationId: string;
+  shopId: string;
+  /** The shop's time zone, to show paid times as the shop sees them. */
+  timezone: string;
+  buyer: { id: string; name: string | null };
+  /** Paid orders, newest first (at most 20); amounts in fen. */
+  orders: Array<{ orderId: string; amountFen: number; paidAt: string }>;
+  orderCount: number;
+  totalPaidFen: number;
+  /** The buyer's latest rating of the shop. */
+  rating: { score: number; ratedAt: string } | null;
+  /** Earlier, closed conversations with this shop, newest first. */
+  earlierConversations: Array<{
+    startedAt: string;
+    closedAt: string;
+    messageCount: number;
+    lastMessage: { from: string; text: string; at: string };
+  }>;
+  /** Catalog products this conversation mentions, in catalog order. */
+  products: Array<{ id: string; name: string; options: Record<string, string[]> }>;
+}
+
 export interface ConversationSummary {
   conversationId: string;
-  shop: { id: string; name: string; platform: string };
+  /** `channel`: the marketplace a generic shop is bridged from, else the platform itself. */
+  shop: { id: string; name: string; platform: string; channel: string; timezone: string };
   buyer: { id: string; name: string | null };
   waiting: boolean;
   waitingSince: string | null;
@@ -37,6 +72,8 @@ export interface ConversationSummary {
     text: string;
     at: string;
     agentName?: string;
+    stale?: boolean;
+    media?: unknown;
     /** Who wrote a buyer message in a group or topic. */
     author?: { id: string; name?: string };
   }>;
@@ -72,6 +109,9 @@ export class Workspace {
       replies: ReplyStore;
       suggestionIndex: SuggestionIndex;
       events: AgentEvents;
+      presence: Presence;
+      routing: Routing;
+      commerce: CommerceEvents;
       outbound: Queue<OutboundJob>;
       clock: Clock;
     },
@@ -99,34 +139,187 @@ export class Workspace {
     return this.summary(await this.deps.shops.require(shopId), buyerId, history);
   }
 
-  /** Atomic: two agents never both hold one buyer. */
+  /**
+   * Atomic: two agents never both hold one buyer. An online agent may take a
+   * colleague's buyer only when the colleague is away or offline, or when the
+   * buyer has waited past the shop's slowReplySeconds.
+   */
   async claim(agent: SignedInAgent, id: string): Promise<void> {
-    const { shopId } = await this.existing(agent, id);
-    const before = await this.deps.assignment.ownerOf(id);
-    const result = await this.deps.assignment.claim(id, agent.agentId);
+    const { shopId, buyerId } = await this.existing(agent, id);
+    const { assignment, agents, events, presence } = this.deps;
+    const before = await assignment.ownerOf(id);
+    const result = await assignment.claim(id, agent.agentId);
+    let reason = 'claimed';
     if (!result.claimed) {
-      const holder = await this.deps.agents.get(result.heldBy);
+      const holder = await agents.get(result.heldBy);
       // A holder who left the shop (or was revoked) no longer blocks the conversation.
       if (holder?.shopIds.includes(shopId)) {
-        throw new AppError(
-          409,
-          'conversation_taken',
-          `${holder.name} is already answering this buyer.`,
-          {
-            details: { agentId: holder.id, agentName: holder.name },
-          },
-        );
+        const shop = await this.deps.shops.require(shopId);
+        const state = await this.deps.conversations.state(shopId, buyerId);
+        const slow =
+          state.waitingSince !== undefined &&
+          this.deps.clock.now() - state.waitingSince > shop.settings.slowReplySeconds * 1000;
+        const [holderStatus, myStatus] = await Promise.all([
+          presence.statusOf(holder.id),
+          presence.statusOf(agent.agentId),
+        ]);
+        const absent = holderStatus !== 'online';
+        if (
+          myStatus !== 'online' ||
+          !(absent || slow) ||
+          !(await assignment.move(id, holder.id, agent.agentId))
+        )
+          throw new AppError(
+            409,
+            'conversation_taken',
+            `${holder.name} is already answering this buyer.`,
+            { details: { agentId: holder.id, agentName: holder.name } },
+          );
+        reason = absent ? holderStatus : 'slow_reply';
+      } else {
+        await assignment.release(id);
+        await assignment.claim(id, agent.agentId);
       }
-      await this.deps.assignment.release(id);
-      await this.deps.assignment.claim(id, agent.agentId);
     }
     // Replying claims too; only a change of hands is news to the other agents.
     if (before !== agent.agentId)
-      await this.deps.events.publish(shopId, 'conversation', {
+      await events.publish(shopId, 'conversation', {
         conversationId: id,
         change: 'assigned',
         agentId: agent.agentId,
+        fromAgentId: before,
+        reason,
       });
+  }
+
+  /** The holder hands the buyer to a colleague of the shop, with an optional note. */
+  async transfer(
+    agent: SignedInAgent,
+    id: string,
+    input: { toAgentId: string; note?: string },
+  ): Promise<{ conversationId: string; agentId: string }> {
+    const { shopId } = this.visible(agent, id);
+    const owner = await this.deps.assignment.ownerOf(id);
+    if (owner !== agent.agentId)
+      throw new AppError(
+        409,
+        'not_holder',
+        'Only the agent answering this buyer can transfer them.',
+        {
+          details: { heldBy: owner },
+        },
+      );
+    const target = await this.deps.agents.get(input.toAgentId);
+    if (!target?.shopIds.includes(shopId)) throw notFound('Agent');
+    if (target.id === agent.agentId)
+      throw new AppError(
+        400,
+        'invalid_transfer',
+        'toAgentId: you already hold this conversation.',
+        {
+          details: { field: 'toAgentId' },
+        },
+      );
+    if (!(await this.deps.assignment.move(id, agent.agentId, target.id)))
+      throw new AppError(
+        409,
+        'not_holder',
+        'Only the agent answering this buyer can transfer them.',
+      );
+    await this.deps.events.publish(shopId, 'conversation', {
+      conversationId: id,
+      change: 'transferred',
+      agentId: target.id,
+      fromAgentId: agent.agentId,
+      fromAgentName: agent.name,
+      note: input.note ?? null,
+    });
+    return { conversationId: id, agentId: target.id };
+  }
+
+  /**
+   * What the agent should know beside the chat: the buyer's paid orders and
+   * rating (from the shop's order and rating events), their earlier
+   * conversations with this shop, and the catalog products this one mentions.
+   */
+  async context(agent: SignedInAgent, id: string): Promise<BuyerContext> {
+    const { shopId, buyerId } = this.visible(agent, id);
+    const shop = await this.deps.shops.require(shopId);
+    const [state, history, orders, ratings, sessions] = await Promise.all([
+      this.deps.conversations.state(shopId, buyerId),
+      this.deps.conversations.history(shopId, buyerId, CONTEXT_HISTORY),
+      this.deps.commerce.ordersOf(shopId, buyerId),
+      this.deps.commerce.ratingsOf(shopId, buyerId),
+      this.deps.conversations.sessions(shopId, buyerId),
+    ]);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const latest = ratings[0];
+    return {
+      conversationId: id,
+      shopId,
+      timezone: shop.timezone,
+      buyer: { id: buyerId, name: state.buyerName ?? null },
+      orders: orders
+        .slice(0, CONTEXT_ORDERS)
+        .map((o) => ({ orderId: o.orderId, amountFen: o.amountFen, paidAt: iso(o.paidAt) })),
+      orderCount: orders.length,
+      totalPaidFen: orders.reduce((sum, o) => sum + o.amountFen, 0),
+      rating: latest ? { score: latest.score, ratedAt: iso(latest.ratedAt) } : null,
+      earlierConversations: sessions.map((s) => ({
+        startedAt: iso(s.startedAt),
+        closedAt: iso(s.closedAt),
+        messageCount: s.messageCount,
+        lastMessage: {
+          from: s.lastMessage.from,
+          text: s.lastMessage.text,
+          at: iso(s.lastMessage.at),
+        },
+      })),
+      products: productsNamedIn(
+        shop.catalog,
+        history.map((m) => m.text),
+      ).map((p) => ({ id: p.id, name: p.name, options: p.options })),
+    };
+  }
+
+  /** The other agents of one of my shops with their presence, online and least loaded first. */
+  async colleagues(
+    agent: SignedInAgent,
+    shopId: string,
+  ): Promise<
+    Array<{ id: string; name: string; status: PresenceStatus; openConversations: number }>
+  > {
+    if (!agent.shopIds.includes(shopId)) throw notFound('Shop');
+    const ids = (await this.deps.agents.agentsOfShop(shopId)).filter((a) => a !== agent.agentId);
+    const [statuses, counts, records] = await Promise.all([
+      this.deps.presence.statuses(ids),
+      this.deps.assignment.openCounts(ids),
+      Promise.all(ids.map((a) => this.deps.agents.get(a))),
+    ]);
+    const rank: Record<PresenceStatus, number> = { online: 0, away: 1, offline: 2 };
+    return ids
+      .map((a, i) => ({
+        id: a,
+        name: records[i]?.name ?? '',
+        status: statuses.get(a) ?? ('offline' as const),
+        openConversations: counts[i] ?? 0,
+      }))
+      .filter((c) => records[ids.indexOf(c.id)] !== null)
+      .sort(
+        (x, y) =>
+          rank[x.status] - rank[y.status] ||
+          x.openConversations - y.openConversations ||
+          x.name.localeCompare(y.name),
+      );
+  }
+
+  /** The agent states their presence; going away or offline hands their waiting buyers over. */
+  async setPresence(agent: SignedInAgent, status: PresenceStatus): Promise<PresenceStatus> {
+    const before = await this.deps.presence.statusOf(agent.agentId);
+    await this.deps.presence.state(agent.agentId, status);
+    if (before !== status) await this.deps.routing.presenceChanged(agent.agentId, status);
+    else if (status === 'online') await this.deps.routing.pickUp(agent.agentId);
+    return status;
   }
 
   async close(agent: SignedInAgent, id: string): Promise<void> {
@@ -234,7 +427,14 @@ export class Workspace {
   }
 
   private async summary(
-    shop: { id: string; name: string; platform: string; settings: { slowReplySeconds: number } },
+    shop: {
+      id: string;
+      name: string;
+      platform: string;
+      channel?: string;
+      timezone: string;
+      settings: { slowReplySeconds: number };
+    },
     buyerId: string,
     historyLength: number,
   ): Promise<ConversationSummary> {
@@ -251,7 +451,13 @@ export class Workspace {
     const last = history.at(-1);
     return {
       conversationId: id,
-      shop: { id: shop.id, name: shop.name, platform: shop.platform },
+      shop: {
+        id: shop.id,
+        name: shop.name,
+        platform: shop.platform,
+        channel: channelOf(shop),
+        timezone: shop.timezone,
+      },
       buyer: { id: buyerId, name: state.buyerName ?? null },
       thread: state.threadKind ?? 'direct',
       replyLimit: REPLY_LIMITS[shop.platform as PlatformName] ?? REPLY_LIMITS.generic,
@@ -270,6 +476,8 @@ export class Workspace {
         text: m.text,
         at: new Date(m.at).toISOString(),
         ...(m.agentName ? { agentName: m.agentName } : {}),
+        ...(m.stale ? { stale: true } : {}),
+        ...(m.media !== undefined ? { media: m.media } : {}),
         ...(m.author ? { author: m.author } : {}),
       })),
       // Suggestions answer the latest buyer message; once an agent has replied they are stale.

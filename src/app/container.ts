@@ -4,8 +4,13 @@ import type { Redis } from 'ioredis';
 import { AgentEvents } from '../agents/agent-events';
 import { AgentRegistry } from '../agents/agent-registry';
 import { Assignment } from '../agents/assignment';
+import { EventHub } from '../agents/event-hub';
+import { Presence } from '../agents/presence';
+import { QuickPhrases } from '../agents/quick-phrases';
 import { ReplyStore } from '../agents/reply-store';
 import { ResponseClock } from '../agents/response-clock';
+import { Routing } from '../agents/routing';
+import { StreamSessions } from '../agents/stream-sessions';
 import { SuggestionIndex } from '../agents/suggestion-index';
 import { Workspace } from '../agents/workspace';
 import { WorkspaceFeed } from '../agents/workspace-feed';
@@ -21,6 +26,7 @@ import { FailureBudget } from '../http/failure-budget';
 import { agentRoutes } from '../http/routes/agent-routes';
 import { assistRoutes } from '../http/routes/assist-routes';
 import { pageRoutes } from '../http/routes/page-routes';
+import { quickPhraseRoutes } from '../http/routes/quick-phrase-routes';
 import { widgetRoutes } from '../http/routes/widget-routes';
 import { createHttpServer } from '../http/server-limits';
 import type { HttpServices } from '../http/services';
@@ -122,18 +128,31 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       async (id) => (await shops.get(id)) !== null,
     );
     const agentsOfShop = (shopId: string) => agents.agentsOfShop(shopId);
+    const conversations = new ConversationStore(connection, keys, {
+      retentionSeconds: config.CONVERSATION_RETENTION_DAYS * 86_400,
+      maxLiveConversations: config.SHOP_MAX_LIVE_CONVERSATIONS,
+    });
+    const events = new AgentEvents(connection, keys, agentsOfShop);
+    const assignment = new Assignment(connection, keys, config.AGENT_MAX_OPEN_CONVERSATIONS);
+    const presence = new Presence(
+      connection,
+      keys,
+      clock,
+      config.AGENT_OFFLINE_AFTER_SECONDS * 1000,
+    );
+    // An agent taken off a shop loses its past events too: a replay from 0-0 shows nothing of it.
+    agents.onShopsRemoved = (agentId, shopIds) => events.dropShops(agentId, shopIds).then(() => {});
     return {
       shops,
       agents,
       agentsOfShop,
       meter: new ConsultationMeter(connection, keys),
-      conversations: new ConversationStore(connection, keys, {
-        retentionSeconds: config.CONVERSATION_RETENTION_DAYS * 86_400,
-        maxLiveConversations: config.SHOP_MAX_LIVE_CONVERSATIONS,
-      }),
+      conversations,
       commerce: new CommerceEvents(connection, keys),
-      events: new AgentEvents(connection, keys, agentsOfShop),
-      assignment: new Assignment(connection, keys, config.AGENT_MAX_OPEN_CONVERSATIONS),
+      events,
+      assignment,
+      presence,
+      routing: new Routing({ agents, presence, assignment, conversations, events }),
       replies: new ReplyStore(connection, keys),
       suggestionIndex: new SuggestionIndex(connection, keys),
       responseClock: new ResponseClock(connection, keys),
@@ -150,6 +169,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     replies,
     suggestionIndex,
     responseClock,
+    presence,
+    routing,
   } = createStores(redis);
   const billing = createBillingModule({
     redis,
@@ -192,10 +213,34 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     replies,
     suggestionIndex,
     events,
+    presence,
+    routing,
+    commerce,
     outbound: queues.outbound,
     clock,
   });
 
+  const hub = new EventHub({
+    events,
+    open: () =>
+      workerConnection(config.REDIS_URL, { connectionName: `${config.REDIS_PREFIX}:event-hub` }),
+    waker: redis,
+    blockMs: 5000,
+    logger,
+  });
+  const streams = new StreamSessions({
+    hub,
+    events,
+    agents,
+    presence,
+    routing,
+    clock,
+    logger,
+    heartbeatMs: config.SSE_HEARTBEAT_SECONDS * 1000,
+    offlineAfterMs: config.AGENT_OFFLINE_AFTER_SECONDS * 1000,
+    maxPerAgent: config.AGENT_MAX_STREAMS,
+    maxPerProcess: config.SSE_MAX_STREAMS_PER_PROCESS,
+  });
   const widgetTokens = new WidgetSessionTokens(options.secretsKey);
   const widgetMailbox = new WidgetMailbox(redis, keys.widgetMailbox(), () =>
     workerConnection(config.REDIS_URL),
@@ -246,13 +291,15 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     workspace,
     events,
     responseClock,
+    presence,
+    streams,
+    quickPhrases: new QuickPhrases(redis, keys, clock),
     verificationFailures: new FailureBudget(config.WEBHOOK_FAILED_VERIFICATIONS_PER_MINUTE, () =>
       clock.now(),
     ),
     draining: () => draining,
     widget,
     widgetMailbox,
-    openBlockingConnection: () => workerConnection(config.REDIS_URL),
     onShutdown: (stop) => {
       shutdownHooks.add(stop);
       return () => shutdownHooks.delete(stop);
@@ -262,6 +309,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   const workerQueues: Queues[] = [];
   const workerRedis: Redis[] = [];
   let billingScheduled: Promise<unknown> = Promise.resolve();
+  let presenceSweep: NodeJS.Timeout | null = null;
 
   function startWorkers(): Worker[] {
     const connection = workerConnection(config.REDIS_URL);
@@ -327,8 +375,9 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
               conversations: stores.conversations,
               meter: stores.meter,
               commerce: stores.commerce,
+              afterBuyerMessage: (shop, event, stale) => feed.afterBuyerMessage(shop, event, stale),
+              staleAfterMs: config.STALE_MESSAGE_HOURS * 3_600_000,
               invoices: workerInvoices,
-              afterBuyerMessage: (shop, event) => feed.afterBuyerMessage(shop, event),
               afterAgentMessage: (shop, event) => feed.afterAgentMessage(shop, event),
               afterOpen: (shop, event) => feed.afterOpen(shop, event),
             }),
@@ -351,6 +400,24 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
         { connection, prefix: keys.queuePrefix, logger, metrics, clock },
       ),
     );
+    // Agents not seen for AGENT_OFFLINE_AFTER_SECONDS go offline: their waiting buyers move on.
+    let sweeping = false;
+    presenceSweep = setInterval(
+      () => {
+        if (sweeping) return;
+        sweeping = true;
+        void (async () => {
+          for (const agentId of await stores.presence.takeExpired())
+            await stores.routing.presenceChanged(agentId, 'offline');
+        })()
+          .catch((error: Error) => logger.warn({ err: error.message }, 'presence sweep failed'))
+          .finally(() => {
+            sweeping = false;
+          });
+      },
+      Math.max(250, Math.min(5000, (config.AGENT_OFFLINE_AFTER_SECONDS * 1000) / 4)),
+    );
+    presenceSweep.unref();
     // A completed inbound job is kept an hour (dedupe of concurrent redeliveries); the buyer's
     // words and name are not needed for that, so they leave the job once it is done.
     // Failed jobs keep them: a retry needs the message.
@@ -374,9 +441,22 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
 
   function createHttp() {
     return createHttpApp(services, {
-      v1: [agentRoutes(services), assistRoutes(services), ...billing.routers().v1],
-      public: [pageRoutes(), widgetRoutes(services)],
+      v1: [
+        agentRoutes(services),
+        quickPhraseRoutes(services),
+        assistRoutes(services),
+        ...billing.routers().v1,
+      ],
+      public: [widgetRoutes(services)],
+      pages: [pageRoutes()],
     });
+  }
+
+  /** Shutdown begins: answers close their connections, event streams (agents' and widgets') end, new agent streams get 503 shutting_down. */
+  function stopStreams(): void {
+    draining = true;
+    streams.stopAll();
+    for (const stop of [...shutdownHooks]) stop();
   }
 
   /** The API on a server with connection limits (timeouts, max connections). */
@@ -392,8 +472,10 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
 
   /** Stops workers (letting active jobs finish) and closes connections. */
   async function close(): Promise<void> {
-    for (const stop of [...shutdownHooks]) stop();
+    stopStreams();
+    hub.close();
     widgetMailbox.close();
+    if (presenceSweep) clearInterval(presenceSweep);
     await Promise.all(workers.map((w) => w.close()));
     await billingScheduled;
     await Promise.all([queues, ...workerQueues].map(closeQueues));
@@ -427,11 +509,11 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     createHttp,
     listen,
     close,
-    /** Shutdown begins: answers close their connections, event streams end. */
-    stopStreams: () => {
-      draining = true;
-      for (const stop of [...shutdownHooks]) stop();
-    },
+    presence,
+    routing,
+    streams,
+    hub,
+    stopStreams,
   };
 }
 

@@ -170,3 +170,30 @@ export function productMentionDetector(catalog: Catalog | undefined): (text: str
     matches(lexicon.colours, text) ||
     matches(SIZE_WORDS, text);
 }
+
+/**
+ * The catalog products a conversation mentions, in catalog order: by name,
+ * by a word of the name no other product shares, or by an option value only
+ * that product has.
+ */
+export function productsNamedIn(
+  catalog: Catalog | undefined,
+  texts: readonly string[],
+): Catalog['products'] {
+  const products = catalog?.products ?? [];
+  const distinctive = distinctiveWords(products);
+  const owners = new Map<string, number>();
+  for (const p of products)
+    for (const v of new Set(Object.values(p.options).flat()))
+      owners.set(v, (owners.get(v) ?? 0) + 1);
+  return products.filter((p) => {
+    const words = [
+      p.name,
+      ...(distinctive.get(p.id) ?? []),
+      ...Object.values(p.options)
+        .flat()
+        .filter((v) => owners.get(v) === 1),
+    ];
+    return texts.some((text) => words.some((w) => namesValue(text, w)));
+  });
+}

@@ -22,16 +22,17 @@ const ACCEPTS =
   /^(?:ok(?:ay)?|好(?:的|啊|呀|吧)?|行|可以|就这个|就這個|就它|sure|cool|perfect|great|sounds good|yes|yep|deal|嗯+|好嘅|得)(?:[\s,，!！.。~～]|$)/iu;
 
 /** A number with a unit ("120cm", "256GB", "20寸") is named by its number alone too ("120的", "256"). */
-const SIZE_ALIASES: Record<string, RegExp> = {
-  S: /\bsmall\b|小码|小碼|細碼/iu,
-  M: /\bmedium\b|中码|中碼/iu,
-  L: /\blarge\b|大码|大碼/iu,
-  XL: /\bextra large\b|加大/iu,
-};
+// A Map, not an object: catalog values such as "valueOf" must not reach Object.prototype.
+const SIZE_ALIASES = new Map<string, RegExp>([
+  ['S', /\bsmall\b|小码|小碼|細碼/iu],
+  ['M', /\bmedium\b|中码|中碼/iu],
+  ['L', /\blarge\b|大码|大碼/iu],
+  ['XL', /\bextra large\b|加大/iu],
+]);
 
 function namesLoosely(text: string, value: string): boolean {
   if (namesValue(text, value)) return true;
-  if (SIZE_ALIASES[value]?.test(text)) return true;
+  if (SIZE_ALIASES.get(value)?.test(text)) return true;
   // "UK 9" for "UK9", "32 inch" for "32寸" are left to the exact forms.
   const number = /^(\d+(?:\.\d+)?)\s*[A-Za-z\p{Script=Han}]{1,3}$/u.exec(value)?.[1];
   return number !== undefined && new RegExp(`(?<![\\d.])${number}(?![\\d.])`).test(text);
@@ -91,7 +92,8 @@ export function settledIn(
   history: readonly ChatMessage[],
   options: OptionsInFocus,
 ): Record<string, string> {
-  const settled: Record<string, string> = {};
+  // A Map: option names come from shops' catalogs ("__proto__", "constructor").
+  const settled = new Map<string, string>();
   const asked = new Map<string, string>();
   const dimensions = options.dimensions.filter((d) => d.key !== 'deliveryDays');
   let previousAgent = '';
@@ -107,19 +109,19 @@ export function settledIn(
       const recommended = dimension.values.filter((v) => namesValue(previousAgent, v));
       const namedInMessage = dimension.values.filter((v) => namesLoosely(message.text, v));
       if (accepts && namedInMessage.length === 0 && recommended.length === 1)
-        settled[dimension.key] = recommended[0] as string;
+        settled.set(dimension.key, recommended[0] as string);
       for (const sentence of sentences) {
         const named = dimension.values.filter((v) => namesLoosely(sentence, v));
         if (named.length === 0) continue;
         if (named.length >= 2) {
           // "white and light blue" in an order settles both; "6寸和7寸哪个好" compares them.
           if (!ASKS.test(sentence) && !HABITUAL.test(sentence))
-            settled[dimension.key] = named.join(', ');
+            settled.set(dimension.key, named.join(', '));
           continue;
         }
         const value = named[0] as string;
         if (RETRACTS.test(sentence)) {
-          if (settled[dimension.key] === value) delete settled[dimension.key];
+          if (settled.get(dimension.key) === value) settled.delete(dimension.key);
           continue;
         }
         if (HABITUAL.test(sentence)) continue;
@@ -132,15 +134,15 @@ export function settledIn(
           asked.set(dimension.key, value);
           continue;
         }
-        settled[dimension.key] = value;
+        settled.set(dimension.key, value);
       }
       // Buying settles what the buyer asked about and did not change ("卡其色M码还有吗" ... "拍了").
       const pending = asked.get(dimension.key);
-      if (buys && pending && !settled[dimension.key]) settled[dimension.key] = pending;
+      if (buys && pending && !settled.has(dimension.key)) settled.set(dimension.key, pending);
     }
     previousAgent = '';
   }
-  return settled;
+  return Object.fromEntries(settled);
 }
 
 /** Letter and shoe sizes as buyers write them. */

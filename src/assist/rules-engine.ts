@@ -199,7 +199,7 @@ const COMPLAINT_FOR_INTENT: Partial<Record<Intent, ComplaintTopic>> = {
 
 /** Dimensions the buyer has not settled yet (delivery days are never "settled" by a choice of product). */
 function undecided(options: OptionsInFocus, state: DialogueState): OptionDimension[] {
-  return options.dimensions.filter((d) => state.settled[d.key] === undefined);
+  return options.dimensions.filter((d) => !Object.hasOwn(state.settled, d.key));
 }
 
 /** Builds each tactic's reply for one conversation; a tactic without honest material returns null. */
@@ -210,7 +210,11 @@ function replyWriter(analysis: ConversationAnalysis) {
   const product = options.productName
     ? fill(t.productName, { name: term(options.productName) })
     : t.productFallback;
-  const label = (key: string) => t.optionLabels[key] ?? t.optionLabels._other ?? key;
+  // Option names come from shops' catalogs: "constructor" must not find Object.prototype.
+  const label = (key: string) =>
+    (Object.hasOwn(t.optionLabels, key) ? t.optionLabels[key] : undefined) ??
+    t.optionLabels._other ??
+    key;
   const open = undecided(options, state);
   const deliveryDays = open.find((d) => d.key === 'deliveryDays');
   const givenOrder =

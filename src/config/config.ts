@@ -119,6 +119,14 @@ export const configSchema = z.object({
   CONVERSATION_IDLE_SECONDS: int(1, 7 * 86_400).default(1800),
   /** Seconds between SSE heartbeats to agents, so proxies keep the stream open. */
   SSE_HEARTBEAT_SECONDS: int(1, 300).default(15),
+  /** An agent whose event streams have all been closed this long is offline: no new buyers, waiting ones handed over. */
+  AGENT_OFFLINE_AFTER_SECONDS: int(1, 86_400).default(60),
+  /** Event streams one agent may hold open at once (tabs, devices); one more answers 429. */
+  AGENT_MAX_STREAMS: int(1, 100).default(5),
+  /** Event streams one API process serves at once; one more answers 503. */
+  SSE_MAX_STREAMS_PER_PROCESS: int(1, 1_000_000).default(2000),
+  /** A buyer message arriving this long after it was sent is history: stored and metered, never a live waiting buyer. */
+  STALE_MESSAGE_HOURS: int(1, 24 * 365).default(24),
   /** After a generic shop's webhook secret is rotated, the previous one still verifies this long (the sender switches later). */
   WEBHOOK_SECRET_GRACE_HOURS: int(0, 24 * 90).default(24),
   /** Operators' audit log entries older than this are trimmed as new ones arrive. */

@@ -10,6 +10,10 @@ export interface StoredMessage {
   /** ms since epoch: the platform's sentAt, not when we processed it. */
   at: number;
   agentName?: string;
+  /** Arrived more than STALE_MESSAGE_HOURS after it was sent: history only, never a live wait. */
+  stale?: boolean;
+  /** Typed media (image, voice, file, location...) as the platform adapter delivered it. */
+  media?: unknown;
   /**
    * `open`: the buyer asked for service without writing (a menu click, a
    * postback). Shown with a readable label; it neither meters nor makes anyone wait.
@@ -51,13 +55,25 @@ export interface StoredSuggestions {
   suggestions: Array<{ id: string; text: string; tactic: string }>;
 }
 
+/** A closed stretch of a conversation (opened by a buyer, closed by an agent or by idling). */
+export interface ConversationSession {
+  startedAt: number;
+  closedAt: number;
+  messageCount: number;
+  lastMessage: { from: 'buyer' | 'agent'; text: string; at: number };
+}
+
+/** Earlier sessions remembered per conversation. */
+const SESSIONS_KEPT = 20;
+
 /** Messages kept per conversation; older ones are trimmed (counts live in the meters). */
 const HISTORY_LIMIT = 200;
 
 // Dedupe by message id, insert by sent time (so concurrent workers still give
 // the conversation its real order), trim, and keep the conversation's state:
 // last-seen times, since when the buyer waits unanswered, replies since the
-// buyer last wrote (reply windows), and the shop's index of active chats.
+// buyer last wrote (reply windows), and the shop's index of active chats. A
+// stale buyer message (ARGV[8] = '1') joins the history only: no wait, no reopening.
 const APPEND_SCRIPT = defineScript<number>(
   'conversationAppend',
   `
@@ -69,6 +85,10 @@ local at = tonumber(ARGV[2])
 local lastBuyer = tonumber(redis.call('HGET', KEYS[3], 'lastBuyerAt') or '0')
 local lastAgent = tonumber(redis.call('HGET', KEYS[3], 'lastAgentAt') or '0')
 local waiting = redis.call('HGET', KEYS[3], 'waitingSince')
+if ARGV[4] == 'buyer' and ARGV[8] == '1' then
+  redis.call('EXPIRE', KEYS[2], tonumber(ARGV[6]))
+  return 1
+end
 if ARGV[4] == 'open' then
   -- A menu click or postback asking for service: visible, reopened, the short window noted; no one waits yet.
   local opened = tonumber(redis.call('HGET', KEYS[3], 'openedAt') or '0')
@@ -163,7 +183,7 @@ export class ConversationStore {
   private key(
     shopId: string,
     buyerId: string,
-    part: 'messages' | 'meta' | 'ids' | 'suggestions',
+    part: 'messages' | 'meta' | 'ids' | 'suggestions' | 'sessions',
   ): string {
     return this.keys.conversation(shopId, buyerId, part);
   }
@@ -186,6 +206,7 @@ export class ConversationStore {
         buyerId,
         this.retention.retentionSeconds,
         this.retention.maxLiveConversations,
+        message.stale ? '1' : '0',
       ],
     );
     return added === 1;
@@ -253,16 +274,53 @@ export class ConversationStore {
       [this.key(shopId, buyerId, 'meta'), this.keys.activeConversations(shopId)],
       [String(answeredAt), String(nowMs), buyerId],
     );
+    if (closed === 1) await this.recordSession(shopId, buyerId, nowMs);
     return closed === 1;
   }
 
   /** Takes the conversation off the active list until the buyer writes again. */
   async close(shopId: string, buyerId: string, atMs: number): Promise<void> {
+    const [[, removed] = []] =
+      (await this.redis
+        .multi()
+        .zrem(this.keys.activeConversations(shopId), buyerId)
+        .hset(this.key(shopId, buyerId, 'meta'), 'closedAt', String(atMs))
+        .hdel(this.key(shopId, buyerId, 'meta'), 'waitingSince')
+        .exec()) ?? [];
+    if (removed === 1) await this.recordSession(shopId, buyerId, atMs);
+  }
+
+  /** The conversation's earlier, closed sessions with this shop, newest first. */
+  async sessions(shopId: string, buyerId: string): Promise<ConversationSession[]> {
+    const raw = await this.redis.lrange(this.key(shopId, buyerId, 'sessions'), 0, -1);
+    return raw.map((entry) => JSON.parse(entry) as ConversationSession);
+  }
+
+  /**
+   * Remembers a session that just closed: its span, its size and its last
+   * message, for the buyer context agents see when the buyer comes back.
+   */
+  private async recordSession(shopId: string, buyerId: string, closedAt: number): Promise<void> {
+    const key = this.key(shopId, buyerId, 'sessions');
+    const [previous] = await this.sessions(shopId, buyerId);
+    const messages = (await this.history(shopId, buyerId, HISTORY_LIMIT)).filter(
+      (m) =>
+        !m.stale && m.at > (previous?.closedAt ?? Number.NEGATIVE_INFINITY) && m.at <= closedAt,
+    );
+    const first = messages[0];
+    const last = messages.at(-1);
+    if (!first || !last) return;
+    const session: ConversationSession = {
+      startedAt: first.at,
+      closedAt,
+      messageCount: messages.length,
+      lastMessage: { from: last.from, text: last.text.slice(0, 200), at: last.at },
+    };
     await this.redis
       .multi()
-      .zrem(this.keys.activeConversations(shopId), buyerId)
-      .hset(this.key(shopId, buyerId, 'meta'), 'closedAt', String(atMs))
-      .hdel(this.key(shopId, buyerId, 'meta'), 'waitingSince')
+      .lpush(key, JSON.stringify(session))
+      .ltrim(key, 0, SESSIONS_KEPT - 1)
+      .expire(key, this.retention.retentionSeconds)
       .exec();
   }
 

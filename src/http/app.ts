@@ -14,13 +14,43 @@ import { webhookRoutes } from './routes/webhook-routes';
 import { drainOnShutdown } from './server-limits';
 import type { HttpServices } from './services';
 
+/** A route the app serves: its method and its path in OpenAPI form (`/v1/shops/{shopId}`). */
+export interface RegisteredRoute {
+  method: string;
+  path: string;
+  /** Public pages and their static assets, served as HTML, not part of the JSON API. */
+  page: boolean;
+}
+
+const ROUTES = new WeakMap<Koa, RegisteredRoute[]>();
+
+/** Every route mounted on the app, so a test can hold /openapi.json to the router. */
+export function routesOf(app: Koa): RegisteredRoute[] {
+  return ROUTES.get(app) ?? [];
+}
+
+function describeRoutes(routers: Router[], page: boolean): RegisteredRoute[] {
+  return routers.flatMap((router) =>
+    router.stack.flatMap((layer) =>
+      layer.methods
+        .filter((m) => m !== 'HEAD')
+        .map((method) => ({
+          method: method.toLowerCase(),
+          path: String(layer.path).replace(/:(\w+)/g, '{$1}'),
+          page,
+        })),
+    ),
+  );
+}
+
 /**
  * The Koa app: request id and log first, then the one error mapper, then the
  * public routes (ops, pages; webhooks authenticate themselves), then /v1 behind bearer auth.
  */
 export function createHttpApp(
   services: HttpServices,
-  routers: { v1?: Router[]; public?: Router[] } = {},
+  /** `public`: API routes without bearer auth; `pages`: HTML pages and their assets (not in /openapi.json). */
+  routers: { v1?: Router[]; public?: Router[]; pages?: Router[] } = {},
 ): Koa {
   // Forwarded headers are believed only when the operator says a proxy of theirs sets them:
   // otherwise any stranger could pick the address the failed-verification budget counts.
@@ -34,7 +64,8 @@ export function createHttpApp(
   app.use(drainOnShutdown(services.draining));
   app.use(errorMiddleware(services.logger));
 
-  const publicRouters = [opsRoutes(services), webhookRoutes(services), ...(routers.public ?? [])];
+  const apiPublic = [opsRoutes(services), webhookRoutes(services), ...(routers.public ?? [])];
+  const publicRouters = [...apiPublic, ...(routers.pages ?? [])];
   for (const router of publicRouters) app.use(router.routes()).use(router.allowedMethods());
 
   const auth = bearerAuth({
@@ -48,16 +79,21 @@ export function createHttpApp(
   v1.use('/v1', auth);
   v1.use('/v1', principalRateLimit(services.redis, services.keys, services.config));
   v1.use('/v1', auditTrail({ audit: services.audit, logger: services.logger }));
-  for (const router of [
+  const v1Routers = [
     shopRoutes(services),
     agentAdminRoutes(services),
     operatorRoutes(services),
     deskRoutes(services),
     opsAdminRoutes(services),
     ...(routers.v1 ?? []),
-  ]) {
+  ];
+  for (const router of v1Routers) {
     v1.use(router.routes(), router.allowedMethods());
   }
   app.use(v1.routes()).use(v1.allowedMethods());
+  ROUTES.set(app, [
+    ...describeRoutes([...apiPublic, ...v1Routers], false),
+    ...describeRoutes(routers.pages ?? [], true),
+  ]);
   return app;
 }

@@ -34,6 +34,7 @@ export const PERMISSIONS = {
   read: { roles: ['admin', 'supervisor'], what: 'read the desk' },
   assignAgents: { roles: ['admin', 'supervisor'], what: 'move agents between shops' },
   transferConversations: { roles: ['admin', 'supervisor'], what: 'transfer conversations' },
+  manageQuickPhrases: { roles: ['admin', 'supervisor'], what: "manage shops' quick phrases" },
   manageShops: {
     roles: ['admin'],
     what: 'create shops or change their plans, credentials, catalogs or settings',

@@ -2,11 +2,18 @@ import { z } from 'zod';
 import { assistRequestSchema } from '../assist/assist-request-schema';
 import { genericPayload } from '../platforms/generic/generic-payload';
 import { agentAdminOperations } from './routes/agent-admin-routes';
-import { replySchema, statsQuery } from './routes/agent-routes';
+import {
+  colleaguesQuery,
+  presenceSchema,
+  replySchema,
+  statsQuery,
+  transferSchema,
+} from './routes/agent-routes';
 import { billingOperations } from './routes/billing-routes';
 import { deskOperations } from './routes/desk-routes';
 import { operatorOperations } from './routes/operator-routes';
 import { opsOperations } from './routes/ops-routes';
+import { quickPhraseOperations } from './routes/quick-phrase-routes';
 import { shopOperations } from './routes/shop-routes';
 import { widgetOperations } from './routes/widget-routes';
 
@@ -22,6 +29,7 @@ export function buildOpenApi() {
     { method: 'get', path: '/healthz', summary: 'Liveness' },
     { method: 'get', path: '/readyz', summary: 'Readiness: 503 while Redis is unavailable' },
     { method: 'get', path: '/metrics', summary: 'Prometheus metrics' },
+    { method: 'get', path: '/openapi.json', summary: 'This document' },
     ...shopOperations,
     ...agentAdminOperations,
     ...operatorOperations,
@@ -43,7 +51,34 @@ export function buildOpenApi() {
       summary: 'Suggested replies for a conversation',
       body: assistRequestSchema,
     },
-    { method: 'get', path: '/v1/agent/me', summary: 'The signed-in agent' },
+    {
+      method: 'get',
+      path: '/v1/agent/me',
+      summary: 'The signed-in agent with their presence (online, away, offline)',
+    },
+    {
+      method: 'put',
+      path: '/v1/agent/presence',
+      summary: 'State presence; away/offline hands waiting buyers to an online colleague',
+      body: presenceSchema,
+    },
+    {
+      method: 'get',
+      path: '/v1/agent/colleagues',
+      summary: 'The other agents of one of my shops with their presence (transfer picker)',
+      query: colleaguesQuery,
+    },
+    {
+      method: 'get',
+      path: '/v1/agent/conversations/{conversationId}/context',
+      summary: "The buyer's orders, rating, earlier conversations and mentioned products",
+    },
+    {
+      method: 'post',
+      path: '/v1/agent/conversations/{conversationId}/transfer',
+      summary: 'Hand the buyer to a colleague of the shop (holder only: 409; unknown agent: 404)',
+      body: transferSchema,
+    },
     {
       method: 'get',
       path: '/v1/agent/conversations',
@@ -79,7 +114,7 @@ export function buildOpenApi() {
       method: 'get',
       path: '/v1/agent/events',
       summary:
-        'Server-Sent Events: message, suggestion, conversation, alert, reply; resume with Last-Event-ID',
+        'Server-Sent Events (message, suggestion, conversation, alert, reply, presence); resume with Last-Event-ID; 429 too_many_streams, 503 shutting_down',
     },
     {
       method: 'get',
@@ -94,6 +129,7 @@ export function buildOpenApi() {
       query: statsQuery,
     },
     ...opsOperations,
+    ...quickPhraseOperations,
     ...billingOperations,
     ...widgetOperations,
   ];

@@ -1,7 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { AgentEvents } from '../agents/agent-events';
 import type { AgentRegistry } from '../agents/agent-registry';
+import type { Presence } from '../agents/presence';
+import type { QuickPhrases } from '../agents/quick-phrases';
 import type { ResponseClock } from '../agents/response-clock';
+import type { StreamSessions } from '../agents/stream-sessions';
 import type { Workspace } from '../agents/workspace';
 import type { Assistant } from '../assist/assistant';
 import type { AuditLog } from '../audit/audit-log';
@@ -42,14 +45,16 @@ export interface HttpServices {
   workspace: Workspace;
   events: AgentEvents;
   responseClock: ResponseClock;
+  presence: Presence;
+  quickPhrases: QuickPhrases;
+  /** The event streams this process serves (caps, replay, the shared Redis reader). */
+  streams: StreamSessions;
   /** Failed webhook verifications per client address (429 past the budget). */
   verificationFailures: FailureBudget;
   /** True once the process is shutting down: answers carry `Connection: close`. */
   draining: () => boolean;
   widget: WidgetService;
   widgetMailbox: WidgetMailbox;
-  /** A new Redis connection for one blocking reader (an SSE client); the caller disconnects it. */
-  openBlockingConnection(): Redis;
   /** Runs `stop` when the process shuts down (ends SSE streams so the server can close). */
   onShutdown(stop: () => void): () => void;
 }

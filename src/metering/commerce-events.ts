@@ -60,6 +60,12 @@ export class CommerceEvents {
         String(attributionWindowMs(MAX_ATTRIBUTION_DAYS)),
       ],
     );
+    // The buyer's own list, for the agent's buyer context (read without scanning months).
+    tx.hset(
+      k.buyerOrders(shopId, order.buyerId),
+      order.orderId,
+      JSON.stringify({ amountFen: order.amountFen, paidAt }),
+    );
     const [, [error, months]] = (await tx.exec()) as [unknown, [Error | null, string[]]];
     if (error) throw error;
     return { months };
@@ -83,6 +89,36 @@ export class CommerceEvents {
         String(rating.score),
       ],
     );
+    await this.redis.hset(
+      this.keys.buyerRatings(shopId, rating.buyerId),
+      rating.eventId,
+      JSON.stringify({ score: rating.score, ratedAt }),
+    );
     return { months };
+  }
+
+  /** The buyer's paid orders, newest first. */
+  async ordersOf(
+    shopId: string,
+    buyerId: string,
+  ): Promise<Array<{ orderId: string; amountFen: number; paidAt: number }>> {
+    const raw = await this.redis.hgetall(this.keys.buyerOrders(shopId, buyerId));
+    return Object.entries(raw)
+      .map(([orderId, json]) => ({
+        orderId,
+        ...(JSON.parse(json) as { amountFen: number; paidAt: number }),
+      }))
+      .sort((a, b) => b.paidAt - a.paidAt);
+  }
+
+  /** The buyer's ratings, newest first. */
+  async ratingsOf(
+    shopId: string,
+    buyerId: string,
+  ): Promise<Array<{ score: number; ratedAt: number }>> {
+    const raw = await this.redis.hvals(this.keys.buyerRatings(shopId, buyerId));
+    return raw
+      .map((json) => JSON.parse(json) as { score: number; ratedAt: number })
+      .sort((a, b) => b.ratedAt - a.ratedAt);
   }
 }

@@ -1,6 +1,7 @@
 import type { Job } from 'bullmq';
 import type { AgentEvents } from '../agents/agent-events';
 import type { Assignment } from '../agents/assignment';
+import type { Routing } from '../agents/routing';
 import { type ConversationStore, conversationId } from '../conversations/conversation-store';
 import type { Clock } from '../shared/clock';
 import type { IdleCloseJob } from './queues';
@@ -13,7 +14,7 @@ export function createIdleCloseProcessor(deps: {
   conversations: ConversationStore;
   assignment: Assignment;
   events: AgentEvents;
-  agentsOfShop: (shopId: string) => Promise<string[]>;
+  routing: Routing;
   clock: Clock;
 }) {
   return async function closeIfIdle(job: Job<IdleCloseJob>): Promise<{ closed: boolean }> {
@@ -31,15 +32,8 @@ export function createIdleCloseProcessor(deps: {
       reason: 'idle',
     });
     // The buyer may have written between the close and the release: offer it again.
-    if ((await deps.conversations.state(shopId, buyerId)).waitingSince !== undefined) {
-      const owner = await deps.assignment.offer(id, await deps.agentsOfShop(shopId));
-      if (owner)
-        await deps.events.publish(shopId, 'conversation', {
-          conversationId: id,
-          change: 'assigned',
-          agentId: owner,
-        });
-    }
+    if ((await deps.conversations.state(shopId, buyerId)).waitingSince !== undefined)
+      await deps.routing.offer(shopId, id);
     return { closed: true };
   };
 }

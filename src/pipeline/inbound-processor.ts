@@ -21,7 +21,9 @@ export interface InboundProcessorDeps {
   /** Notes events that land in a month already closing or closed (late events, adjusted on the next invoice). */
   invoices?: Pick<InvoiceBook, 'noteLateEvent'>;
   /** After a buyer message is stored and metered (assist + publish); runs again on a retry, so it must be idempotent. */
-  afterBuyerMessage?: (shop: Shop, event: MessageEvent) => Promise<void>;
+  afterBuyerMessage?: (shop: Shop, event: MessageEvent, stale: boolean) => Promise<void>;
+  /** A buyer message received more than this long after it was sent never becomes a live wait. */
+  staleAfterMs?: number;
   /** After a buyer asked for service without writing: offer the conversation and tell the console. */
   afterOpen?: (shop: Shop, event: OpenEvent) => Promise<void>;
   /** Called after a new agent reply reported by the platform is stored. */
@@ -45,6 +47,12 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
         if (!Number.isFinite(claimed))
           throw new UnrecoverableError(`message ${event.messageId} has no valid sentAt`);
         const { at, implausible } = effectiveSentAt(claimed, job.data.receivedAt);
+        // Replays and late deliveries are history: metered on their own day, never a waiting buyer.
+        const stale =
+          event.from === 'buyer' &&
+          deps.staleAfterMs !== undefined &&
+          job.data.receivedAt - at > deps.staleAfterMs;
+        const media = (event as MessageEvent & { media?: unknown }).media;
         // The conversation is the thread; metering counts the person who wrote.
         const key = conversationKey(event.buyer.id, event.thread);
         const shared = event.thread !== undefined && key !== event.buyer.id;
@@ -56,6 +64,8 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
           agentName: event.agentName,
           ...(shared && event.from === 'buyer' ? { author: { ...event.buyer } } : {}),
           ...(implausible ? { claimedSentAt: event.sentAt } : {}),
+          ...(stale ? { stale: true } : {}),
+          ...(media !== undefined ? { media } : {}),
         });
         if (event.from === 'buyer') {
           const month = monthOf(at, shop.timezone);
@@ -75,7 +85,7 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
           }
           if (event.replyContext) meta.replyContext = JSON.stringify(event.replyContext);
           await deps.conversations.setMeta(shopId, key, meta);
-          if (deps.afterBuyerMessage) await deps.afterBuyerMessage(shop, event);
+          if (deps.afterBuyerMessage) await deps.afterBuyerMessage(shop, event, stale);
         } else {
           const metered = await deps.meter.recordAgentReply(
             shopId,

@@ -88,8 +88,24 @@ export class RedisKeys {
   shopAgents(shopId: string): string {
     return this.shop(shopId, 'agents');
   }
+  /** One hash tag for every agent's stream, so one XREAD reads many (also on a Cluster). */
   agentEvents(agentId: string): string {
-    return this.global('agent', agentId, 'events');
+    return this.global('{agent-events}', agentId);
+  }
+  agentQuickPhrases(agentId: string): string {
+    return this.global('agent', agentId, 'quick-phrases');
+  }
+  shopQuickPhrases(shopId: string): string {
+    return this.shop(shopId, 'quick-phrases');
+  }
+  presenceStated(): string {
+    return this.global('{presence}', 'stated');
+  }
+  presenceSeen(): string {
+    return this.global('{presence}', 'seen');
+  }
+  presenceStreams(agentId: string): string {
+    return this.global('{presence}', 'streams', agentId);
   }
   agentDay(agentId: string, day: string): string {
     return this.global('agent', agentId, 'd', day);
@@ -114,7 +130,7 @@ export class RedisKeys {
   conversation(
     shopId: string,
     buyerId: string,
-    part: 'messages' | 'meta' | 'ids' | 'suggestions',
+    part: 'messages' | 'meta' | 'ids' | 'suggestions' | 'sessions',
   ): string {
     return this.shop(shopId, 'conv', Buffer.from(buyerId).toString('base64url'), part);
   }
@@ -153,6 +169,12 @@ export class RedisKeys {
   }
   consultIndex(shopId: string): string {
     return this.shop(shopId, 'consults');
+  }
+  buyerOrders(shopId: string, buyerId: string): string {
+    return this.shop(shopId, 'buyer', Buffer.from(buyerId).toString('base64url'), 'orders');
+  }
+  buyerRatings(shopId: string, buyerId: string): string {
+    return this.shop(shopId, 'buyer', Buffer.from(buyerId).toString('base64url'), 'ratings');
   }
   orderIndex(shopId: string): string {
     return this.shop(shopId, 'orders', 'idx');
@@ -233,7 +255,26 @@ export const REDIS_LAYOUT: readonly KeyFamily[] = [
     type: 'zset by time, counter',
     what: "the operators' audit log (append-only, trimmed after `AUDIT_RETENTION_DAYS`)",
   },
-  { key: '`sm:agent:ID:events`', type: 'stream', what: "the agent's live events" },
+  {
+    key: '`sm:{agent-events}:ID`',
+    type: 'stream',
+    what: "the agent's live events (one hash tag: one XREAD reads every agent's)",
+  },
+  {
+    key: '`sm:{s:SHOP}:buyer:BUYER:orders` / `:ratings`',
+    type: 'hash, hash',
+    what: "one buyer's paid orders and ratings by id, for the agent's buyer context",
+  },
+  {
+    key: '`sm:{s:SHOP}:quick-phrases`, `sm:agent:ID:quick-phrases`',
+    type: 'hash, hash',
+    what: "quick phrases (id → JSON): a shop's, an agent's own",
+  },
+  {
+    key: '`sm:{presence}:stated`, `sm:{presence}:seen`, `sm:{presence}:streams:AGENT`',
+    type: 'hash, zset, zset',
+    what: "agents' stated presence; when each was last seen; an agent's open streams (cap)",
+  },
   {
     key: '`sm:agent:ID:d:DAY`, `…:replies`',
     type: 'hash, set',
@@ -251,8 +292,8 @@ export const REDIS_LAYOUT: readonly KeyFamily[] = [
     what: 'WeChat plain mode: the body hash a signed query was first used with',
   },
   {
-    key: '`sm:{s:SHOP}:conv:BUYER:messages` / `:meta` / `:ids` / `:suggestions`',
-    type: 'zset / hash / set / string',
+    key: '`sm:{s:SHOP}:conv:BUYER:messages` / `:meta` / `:ids` / `:suggestions` / `:sessions`',
+    type: 'zset / hash / set / string / list',
     what: 'conversation (BUYER in base64url)',
   },
   { key: '`sm:{s:SHOP}:active`', type: 'zset', what: 'active conversations by last activity' },

@@ -13,6 +13,7 @@ import { monthOf, nextMonth } from '../shared/shop-calendar';
 import { hashToken, newToken } from '../shared/tokens';
 import {
   type Catalog,
+  type Channel,
   type CreateShopInput,
   catalogSchema,
   type ShopSettings,
@@ -24,6 +25,8 @@ export interface Shop {
   id: string;
   name: string;
   platform: PlatformName;
+  /** Generic shops: the marketplace bridged (taobao, jd...); see channelOf. */
+  channel?: Channel;
   timezone: string;
   plan?: Plan;
   /** Plans that took effect from a given month on: a change applies from the next month. */
@@ -44,6 +47,7 @@ export interface CreatedShop extends Shop {
 }
 
 const FIELDS = [
+  'channel',
   'name',
   'platform',
   'timezone',
@@ -97,10 +101,12 @@ export class ShopRegistry {
       credentials.webhookSecret = webhookSecret;
     }
     this.validateCredentials(input.platform, credentials);
+    checkChannel(input.platform, input.channel);
     const shop: Shop = {
       id,
       name: input.name,
       platform: input.platform,
+      ...(input.channel ? { channel: input.channel } : {}),
       timezone: input.timezone,
       plan: input.plan,
       planHistory: input.plan ? [{ fromMonth: '0000-01', plan: input.plan }] : [],
@@ -158,9 +164,11 @@ export class ShopRegistry {
       credentials = { ...credentials, ...given };
       this.validateCredentials(shop.platform, credentials);
     }
+    checkChannel(shop.platform, patch.channel);
     const next: Shop = {
       ...shop,
       name: patch.name ?? shop.name,
+      ...(patch.channel ? { channel: patch.channel } : {}),
       timezone: patch.timezone ?? shop.timezone,
       catalog: patch.catalog ?? shop.catalog,
       settings: patch.settings
@@ -310,6 +318,7 @@ export class ShopRegistry {
       credentials: this.box.seal(JSON.stringify(credentials)),
     };
     if (shop.plan) out.plan = JSON.stringify(shop.plan);
+    if (shop.channel) out.channel = shop.channel;
     if (shop.catalog) out.catalog = JSON.stringify(shop.catalog);
     if (shop.widgetKey) out.widgetKey = shop.widgetKey;
     return out;
@@ -318,6 +327,7 @@ export class ShopRegistry {
   private async load(id: string): Promise<{ shop: Shop; credentials: Credentials } | null> {
     const values = await this.redis.hmget(this.keys.shopRecord(id), ...FIELDS);
     const [
+      channel,
       name,
       platform,
       timezone,
@@ -334,6 +344,7 @@ export class ShopRegistry {
       id,
       name,
       platform: platform as PlatformName,
+      ...(channel ? { channel: channel as Channel } : {}),
       timezone,
       plan: plan ? planSchema.parse(JSON.parse(plan)) : undefined,
       planHistory: planHistory ? JSON.parse(planHistory) : [],
@@ -344,4 +355,15 @@ export class ShopRegistry {
     };
     return { shop, credentials: JSON.parse(this.box.open(sealed)) as Credentials };
   }
+}
+
+/** Only a generic shop is bridged from a marketplace; every other platform is its own badge. */
+function checkChannel(platform: PlatformName, channel: Channel | undefined): void {
+  if (channel && platform !== 'generic')
+    throw new AppError(
+      400,
+      'invalid_channel',
+      `channel: only generic shops state a channel; a ${platform} shop shows its platform.`,
+      { details: { field: 'channel', platform } },
+    );
 }

@@ -55,6 +55,29 @@ export const settingsSchema = z
   })
   .strict();
 
+/** Marketplaces a generic-platform shop may be bridged from: the badge agents see. */
+export const CHANNELS = [
+  'taobao',
+  'tmall',
+  'jd',
+  'pinduoduo',
+  'douyin',
+  'shopify',
+  'web',
+  'other',
+] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+const channelSchema = z.enum(CHANNELS, {
+  message: `must be one of ${CHANNELS.join(', ')}`,
+});
+
+/** The badge: a generic shop's stated marketplace (web unless stated), else its platform. */
+export function channelOf(shop: { platform: string; channel?: string }): string {
+  if (shop.platform === 'generic') return shop.channel ?? 'web';
+  return shop.platform;
+}
+
 export const timeZoneSchema = z
   .string()
   .refine(isTimeZone, { message: 'must be an IANA time zone such as Asia/Shanghai' });
@@ -63,6 +86,8 @@ export const createShopSchema = z
   .object({
     name: z.string().trim().min(1).max(200),
     platform: z.enum(PLATFORMS),
+    /** Generic shops only: the marketplace the shop's bridge carries (badge in the console). */
+    channel: channelSchema.optional(),
     timezone: timeZoneSchema.default('Asia/Shanghai'),
     credentials: z.record(z.string(), z.unknown()).optional(),
     plan: planSchema.optional(),
@@ -74,6 +99,7 @@ export const createShopSchema = z
 export const updateShopSchema = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),
+    channel: channelSchema.optional(),
     timezone: timeZoneSchema.optional(),
     credentials: z.record(z.string(), z.unknown()).optional(),
     plan: planSchema.optional(),

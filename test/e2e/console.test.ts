@@ -291,6 +291,8 @@ describe('agent console', () => {
     const { shop, agent: mine } = await shopWithAgent('Two-seat shop', 'Hana');
     const colleague = (await h.api('/v1/agents', { body: { name: 'Ivan', shopIds: [shop.id] } }))
       .body as { token: string };
+    // Ivan is at his desk: his buyer stays his.
+    await h.setPresence(colleague.token, 'online');
     // The buyer's first message is stored (not yet offered), so Ivan can claim it ahead of the console.
     await h.container.conversations.append(shop.id, 'held-buyer', {
       id: 'm-held-0',

@@ -1,5 +1,6 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { shopsOfEvent } from '../../src/agents/live-events';
 import { conversationId } from '../../src/conversations/conversation-store';
 import { ManualClock } from '../../src/shared/clock';
 import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
@@ -41,6 +42,7 @@ async function shopWithAgents(names: string[], input: Record<string, unknown> = 
   const agents = [];
   for (const name of names) {
     const res = await h.api('/v1/agents', { body: { name, shopIds: [shop.id] } });
+    await h.setPresence(res.body.token, 'online');
     agents.push(res.body as { id: string; token: string });
   }
   return { shop, agents };
@@ -126,7 +128,7 @@ describe('live events', () => {
     expect(suggestion.data.suggestions.length).toBeGreaterThan(0);
     await stream.waitFor(() => stream.comments.some((c) => c.startsWith('heartbeat')), 5000);
     await stream.close();
-    expect(stream.events.every((e) => e.data.shopId === a.shop.id)).toBe(true);
+    expect(stream.events.every((e) => shopsOfEvent(e.data).join() === a.shop.id)).toBe(true);
 
     // Missed while disconnected: delivered on reconnect, in order, nothing before the cursor.
     const lastSeen = stream.events.at(-1)!.id!;
@@ -162,7 +164,7 @@ describe('live events', () => {
     await stale.close();
     // Ben's stream never held Ann's shop.
     const bens = await h.container.events.since(b.agents[0]!.id, '0-0');
-    expect(bens.every((e) => e.data.shopId === b.shop.id)).toBe(true);
+    expect(bens.every((e) => shopsOfEvent(e.data).join() === b.shop.id)).toBe(true);
   });
 });
 

@@ -38,6 +38,7 @@ describe('idle close', () => {
       credentials: { replyUrl: 'http://bridge.test/replies' },
     });
     const agent = (await h.api('/v1/agents', { body: { name: 'Kai', shopIds: [shop.id] } })).body;
+    await h.setPresence(agent.token, 'online');
     const id = conversationId(shop.id, 'quiet');
     nock('http://bridge.test').post('/replies').reply(200, {});
     await h.sendGeneric(shop, buyerMessage('quiet', 'hi', Date.now()));
@@ -74,6 +75,7 @@ describe('idle close', () => {
       credentials: { replyUrl: 'http://bridge.test/replies' },
     });
     const agent = (await h.api('/v1/agents', { body: { name: 'Lee', shopIds: [shop.id] } })).body;
+    await h.setPresence(agent.token, 'online');
     const id = conversationId(shop.id, 'chatty');
     nock('http://bridge.test').post('/replies').reply(200, {});
     await h.sendGeneric(shop, buyerMessage('chatty', 'hi', Date.now()));

@@ -153,7 +153,8 @@ export async function seedConsoleDemo(
     await generic(home, 'li-m', '李敏', '收到的沙发腿有一道划痕，这个怎么处理？', 130);
     await stored(home.id, 'li-m', 1);
     // A colleague joins the busy shop: the next buyers go to whoever has fewer open conversations.
-    await h.api('/v1/agents', { body: { name: 'Amy Chen', shopIds: [home.id] } });
+    const amy = await h.api('/v1/agents', { body: { name: 'Amy Chen', shopIds: [home.id] } });
+    await h.setPresence(amy.body.token, 'online');
     await generic(home, 'chen-j', '陈杰', '燕麦白和浅灰哪个更耐脏？家里有猫', 25);
     await generic(home, 'zhou-y', '周悦', '请问双人位尺寸是多少？', 12);
     await line('U4af4980629a0b1c2d3e4f5a6b7c8d9e0', '請問這件鋪棉外套有110的尺寸嗎？', 55);

@@ -26,6 +26,8 @@ export interface Harness {
     message: GenericMessage,
     options?: { id?: string; timestamp?: number },
   ): Promise<Response>;
+  /** States the agent's presence (PUT /v1/agent/presence); online makes them eligible for buyers. */
+  setPresence(token: string, status: 'online' | 'away' | 'offline'): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -117,6 +119,10 @@ export async function startHarness(
         },
         body,
       });
+    },
+    async setPresence(token, status) {
+      const res = await api('/v1/agent/presence', { method: 'PUT', token, body: { status } });
+      if (res.status !== 200) throw new Error(`presence failed: ${res.status} ${res.text}`);
     },
     async close() {
       container.stopStreams();

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
 import { z } from 'zod';
-import type { AgentEvent } from '../../agents/agent-events';
+import { PRESENCE_STATUSES } from '../../agents/presence';
 import { validate } from '../../platforms/json-body';
 import { LONGEST_REPLY } from '../../platforms/reply-limits';
 import { notFound } from '../../shared/errors';
@@ -22,22 +22,59 @@ export const replySchema = z
   })
   .strict();
 
+export const presenceSchema = z.object({ status: z.enum(PRESENCE_STATUSES) }).strict();
+
+export const transferSchema = z
+  .object({
+    toAgentId: z.string().min(1).max(100),
+    note: z.string().trim().max(500, 'must be at most 500 characters').optional(),
+  })
+  .strict();
+
+export const colleaguesQuery = z.object({ shopId: z.string().min(1).max(100) });
+
 export const statsQuery = z.object({
   date: z.string().refine(isDay, { message: 'must be YYYY-MM-DD' }).optional(),
 });
 
-function sseFrame(event: AgentEvent): string {
-  return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.data)}\n\n`;
-}
-
 /** The shared-seat agent's API: conversations across their shops, replies, live events, figures. */
 export function agentRoutes(services: HttpServices): Router {
   const router = new Router();
-  const { workspace, events, responseClock, clock, agents } = services;
+  const { workspace, streams, responseClock, clock, agents } = services;
 
-  router.get('/v1/agent/me', (ctx) => {
+  router.get('/v1/agent/me', async (ctx) => {
     const agent = requireAgent(ctx);
-    ctx.body = { id: agent.agentId, name: agent.name, shopIds: agent.shopIds };
+    ctx.body = {
+      id: agent.agentId,
+      name: agent.name,
+      shopIds: agent.shopIds,
+      status: await services.presence.statusOf(agent.agentId),
+    };
+  });
+
+  router.put('/v1/agent/presence', async (ctx) => {
+    const agent = requireAgent(ctx);
+    const { status } = await readJson(ctx, presenceSchema);
+    ctx.body = { id: agent.agentId, status: await workspace.setPresence(agent, status) };
+  });
+
+  router.get('/v1/agent/colleagues', async (ctx) => {
+    const agent = requireAgent(ctx);
+    const { shopId } = validate(ctx.query, colleaguesQuery);
+    ctx.body = { shopId, colleagues: await workspace.colleagues(agent, shopId) };
+  });
+
+  router.get('/v1/agent/conversations/:conversationId/context', async (ctx) => {
+    ctx.body = await workspace.context(requireAgent(ctx), ctx.params.conversationId!);
+  });
+
+  router.post('/v1/agent/conversations/:conversationId/transfer', async (ctx) => {
+    const agent = requireAgent(ctx);
+    const input = await readJson(ctx, transferSchema);
+    ctx.body = {
+      ...(await workspace.transfer(agent, ctx.params.conversationId!, input)),
+      status: 'transferred',
+    };
   });
 
   router.get('/v1/agent/conversations', async (ctx) => {
@@ -108,9 +145,10 @@ export function agentRoutes(services: HttpServices): Router {
   });
 
   /**
-   * Server-Sent Events from the agent's own Redis stream: resumable with
-   * Last-Event-ID (header, or `lastEventId` query for clients that cannot
-   * set headers), heartbeats while idle, one blocking connection per client.
+   * Server-Sent Events: the agent's own stream, resumable with Last-Event-ID
+   * (header, or `lastEventId` query for clients that cannot set headers).
+   * Admission, replay, the shared Redis reader and heartbeats live in
+   * StreamSessions; this route only frames the HTTP response.
    */
   router.get('/v1/agent/events', async (ctx) => {
     const agent = requireAgent(ctx);
@@ -118,9 +156,15 @@ export function agentRoutes(services: HttpServices): Router {
       ctx.get('last-event-id') ||
       (typeof ctx.query.lastEventId === 'string' ? ctx.query.lastEventId : '');
     const validResume = /^\d+-\d+$/.test(resumeFrom) ? resumeFrom : '';
-    let cursor = validResume || (await events.latestId(agent.agentId));
 
     const stream = new PassThrough();
+    const stop = await streams.open(agent, validResume, {
+      write: (chunk) => stream.write(chunk),
+      end: () => stream.end(),
+    });
+    ctx.req.on('close', stop);
+    // The client may have gone while the stream was being opened.
+    if (ctx.req.socket.destroyed) stop();
     ctx.req.socket.setTimeout(0);
     ctx.req.socket.setNoDelay(true);
     ctx.set({
@@ -131,57 +175,6 @@ export function agentRoutes(services: HttpServices): Router {
     });
     ctx.status = 200;
     ctx.body = stream;
-
-    const connection = services.openBlockingConnection();
-    let open = true;
-    let forget = () => {};
-    const stop = () => {
-      if (!open) return;
-      open = false;
-      forget();
-      connection.disconnect();
-      stream.end();
-    };
-    forget = services.onShutdown(stop);
-    ctx.req.on('close', stop);
-
-    stream.write(`retry: 2000\n: connected as ${agent.agentId}\n\n`);
-    void (async () => {
-      try {
-        if (validResume) {
-          if (await events.gapAfter(agent.agentId, validResume))
-            stream.write(
-              'event: reset\ndata: {"reason":"events since Last-Event-ID were trimmed; reload"}\n\n',
-            );
-          for (const event of await events.since(agent.agentId, validResume)) {
-            stream.write(sseFrame(event));
-            cursor = event.id;
-          }
-        }
-        while (open) {
-          const batch = await events.waitAfter(
-            connection,
-            agent.agentId,
-            cursor,
-            services.config.SSE_HEARTBEAT_SECONDS * 1000,
-          );
-          if (!open) break;
-          if (batch.length === 0)
-            stream.write(`: heartbeat ${new Date(clock.now()).toISOString()}\n\n`);
-          for (const event of batch) {
-            stream.write(sseFrame(event));
-            cursor = event.id;
-          }
-        }
-      } catch (error) {
-        if (open)
-          services.logger.warn(
-            { err: (error as Error).message, agentId: agent.agentId },
-            'event stream ended',
-          );
-        stop();
-      }
-    })();
   });
 
   return router;

@@ -4,7 +4,7 @@ import { PLAN_MODELS } from '../../billing/plan-schema';
 import { PLATFORMS } from '../../platforms/contract';
 import { validate } from '../../platforms/json-body';
 import type { Shop } from '../../shops/shop-registry';
-import { createShopSchema, updateShopSchema } from '../../shops/shop-schema';
+import { channelOf, createShopSchema, updateShopSchema } from '../../shops/shop-schema';
 import { widgetSnippet } from '../../widget/snippet';
 import { noteAudit } from '../audit-trail';
 import { requirePermission, requireShopAccess } from '../auth';
@@ -71,6 +71,7 @@ export function shopRoutes(services: HttpServices): Router {
     id: shop.id,
     name: shop.name,
     platform: shop.platform,
+    channel: channelOf(shop),
     timezone: shop.timezone,
     webhookUrl: `${services.publicBaseUrl}/webhooks/${shop.platform}/${shop.id}`,
     plan: shop.plan ?? null,

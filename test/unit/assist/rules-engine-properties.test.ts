@@ -117,3 +117,19 @@ describe('rules engine on arbitrary valid input', () => {
     );
   });
 });
+
+describe('catalog words that are also JavaScript property names', () => {
+  it('treats "valueOf", "constructor" and "__proto__" as plain option values and names', async () => {
+    const assistant = createAssistant({ newId: () => 'x' });
+    for (const word of ['valueOf', 'constructor', '__proto__', 'toString']) {
+      const result = await assistant.suggest({
+        history: [{ from: 'buyer', text: `${word} please, how do I order?` }],
+        catalog: {
+          products: [{ id: 'p', name: 'Mug', options: { [word]: [word, 'hasOwnProperty'] } }],
+        },
+      });
+      expect(result.suggestions.length).toBeGreaterThanOrEqual(1);
+      expect(Object.getPrototypeOf(result.state.settled)).toBe(Object.prototype);
+    }
+  });
+});
