@@ -267,6 +267,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     meter,
     responseClock,
     clock,
+    presenceOf: (agentId) => presence.statusOf(agentId),
   });
   const shutdownHooks = new Set<() => void>();
   let draining = false;
