@@ -106,6 +106,8 @@ describe('buyer context', () => {
       ],
       // The rug was asked about in the earlier conversation, still within the history read.
       products: [{ id: 'sofa', name: '北欧布艺沙发', options: { colour: ['浅灰', '燕麦白'] } }],
+      // A generic shop has no storefront widget to report the buyer's page.
+      page: null,
     });
     expect(
       (await h.api(`/v1/agent/conversations/${id}/context`, { token: stranger.token })).status,
