@@ -241,6 +241,43 @@ export class Workspace {
   }
 
   /**
+   * An operator (admin or supervisor) moves a buyer to an agent of the shop,
+   * whoever holds the buyer now (a drowning or absent agent), or nobody.
+   */
+  async transferAsOperator(
+    operatorName: string,
+    id: string,
+    input: { toAgentId: string; note?: string },
+  ): Promise<{ conversationId: string; agentId: string }> {
+    const { shopId, buyerId } = parseConversationId(id);
+    if (!(await this.deps.conversations.exists(shopId, buyerId))) throw notFound('Conversation');
+    const target = await this.deps.agents.get(input.toAgentId);
+    if (!target?.shopIds.includes(shopId)) throw notFound('Agent');
+    const { assignment } = this.deps;
+    const owner = await assignment.ownerOf(id);
+    if (owner !== target.id) {
+      const moved = owner
+        ? await assignment.move(id, owner, target.id)
+        : (await assignment.claim(id, target.id)).claimed;
+      if (!moved)
+        throw new AppError(
+          409,
+          'conversation_changed',
+          'The conversation changed hands meanwhile; reload the desk and try again.',
+        );
+    }
+    await this.deps.events.publish(shopId, 'conversation', {
+      conversationId: id,
+      change: 'transferred',
+      agentId: target.id,
+      fromAgentId: owner,
+      fromAgentName: operatorName,
+      note: input.note ?? null,
+    });
+    return { conversationId: id, agentId: target.id };
+  }
+
+  /**
    * What the agent should know beside the chat: the buyer's paid orders and
    * rating (from the shop's order and rating events), their earlier
    * conversations with this shop, and the catalog products this one mentions.

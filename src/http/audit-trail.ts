@@ -20,6 +20,7 @@ const ACTIONS: Record<string, string> = {
   'POST /v1/billing/close': 'billing.close',
   'POST /v1/billing/close-jobs': 'billing.close.start',
   'POST /v1/ops/failed-jobs/:queue/:jobId/retry': 'job.retry',
+  'POST /v1/desk/conversations/:conversationId/transfer': 'conversation.transfer',
 };
 
 /** Routes that answer a POST without changing anything: not operator actions. */

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conversationId } from '../../src/conversations/conversation-store';
 import { ManualClock } from '../../src/shared/clock';
 import { drained, type TestShop, traffic } from '../support/billing-traffic';
 import { type Harness, startHarness } from '../support/harness';
+import { openEventStream } from '../support/sse';
 
 // 10:10 in Shanghai on 10 March: the desk's "today" and the report's month so far.
 const clock = new ManualClock(Date.parse('2026-03-10T10:10:00+08:00'));
@@ -111,6 +113,41 @@ describe('the desk', () => {
         presence: 'online',
       }),
     ]);
+  });
+});
+
+describe('transfers from the desk', () => {
+  it('lets a supervisor move a waiting buyer to another agent, with a note, on the record', async () => {
+    const bo = (await h.api('/v1/agents', { body: { name: 'Bo', shopIds: [monthly.id] } })).body;
+    const mei = (await h.api('/v1/operators', { body: { name: 'Mei', role: 'supervisor' } })).body;
+    const stream = await openEventStream(`${h.url}/v1/agent/events`, bo.token);
+    const id = conversationId(monthly.id, 'b3');
+    const res = await h.api(`/v1/desk/conversations/${id}/transfer`, {
+      token: mei.token,
+      body: { toAgentId: bo.id, note: '林在忙，请接一下' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ conversationId: id, agentId: bo.id });
+    const event = await stream.waitFor(
+      (e) => e.event === 'conversation' && e.data.change === 'transferred',
+    );
+    expect(event.data).toMatchObject({
+      agentId: bo.id,
+      fromAgentName: 'Mei',
+      note: '林在忙，请接一下',
+    });
+    await stream.close();
+    const held = (await h.api(`/v1/agent/conversations/${id}`, { token: bo.token })).body;
+    expect(held.assignedTo).toMatchObject({ agentId: bo.id });
+    const audit = (await h.api('/v1/audit-log?actor=' + mei.id)).body.entries;
+    expect(audit.map((e: { action: string }) => e.action)).toContain('conversation.transfer');
+    const outsider = (await h.api('/v1/agents', { body: { name: 'Out', shopIds: [tiered.id] } }))
+      .body;
+    const refused = await h.api(`/v1/desk/conversations/${id}/transfer`, {
+      token: mei.token,
+      body: { toAgentId: outsider.id },
+    });
+    expect(refused.status).toBe(404);
   });
 });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conversationId } from '../../src/conversations/conversation-store';
 import { agentAdminRoutes } from '../../src/http/routes/agent-admin-routes';
 import { deskRoutes } from '../../src/http/routes/desk-routes';
 import { operatorRoutes } from '../../src/http/routes/operator-routes';
@@ -111,6 +112,12 @@ const adminOnly: Case[] = [
 ];
 const supervisorToo: Case[] = [
   { method: 'GET', route: '/v1/shops', path: () => '/v1/shops' },
+  {
+    method: 'POST',
+    route: '/v1/desk/conversations/:conversationId/transfer',
+    path: () => `/v1/desk/conversations/${conversationId(shop.id, 'nobody')}/transfer`,
+    body: () => ({ toAgentId: agent.id }),
+  },
   { method: 'GET', route: '/v1/shops/:shopId', path: () => `/v1/shops/${shop.id}` },
   { method: 'GET', route: '/v1/agents', path: () => '/v1/agents' },
   { method: 'GET', route: '/v1/agents/:agentId', path: () => `/v1/agents/${agent.id}` },
