@@ -7,7 +7,7 @@ import {
 } from '../conversations/conversation-store';
 import type { CommerceEvents } from '../metering/commerce-events';
 import type { OutboundJob } from '../pipeline/queues';
-import type { PlatformName } from '../platforms/contract';
+import type { MessageMedia, PlatformName } from '../platforms/contract';
 import { REPLY_LIMITS, type ReplyLimit, replyLength } from '../platforms/reply-limits';
 import type { Clock } from '../shared/clock';
 import { AppError, notFound, unavailable } from '../shared/errors';
@@ -54,6 +54,8 @@ export interface BuyerContext {
   }>;
   /** Catalog products this conversation mentions, in catalog order. */
   products: Array<{ id: string; name: string; options: Record<string, string[]> }>;
+  /** The page the buyer is on (storefront widget's setContext), or null. */
+  page: { productId?: string; productName?: string; url?: string; at: string } | null;
 }
 
 export interface ConversationSummary {
@@ -73,9 +75,10 @@ export interface ConversationSummary {
     at: string;
     agentName?: string;
     stale?: boolean;
-    media?: unknown;
     /** Who wrote a buyer message in a group or topic. */
     author?: { id: string; name?: string };
+    /** An image, voice, video, file, sticker or location (see docs/platforms.md). */
+    media?: MessageMedia;
   }>;
   /** `direct`, `group` or `topic`: a shared thread's replies are read by all its members. */
   thread: string;
@@ -279,6 +282,7 @@ export class Workspace {
         shop.catalog,
         history.map((m) => m.text),
       ).map((p) => ({ id: p.id, name: p.name, options: p.options })),
+      page: state.pageContext ?? null,
     };
   }
 

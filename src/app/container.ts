@@ -253,7 +253,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     ingest,
     tokens: widgetTokens,
     clock,
-    agentsAvailable: async (shopId) => (await agents.agentsOfShop(shopId)).length,
+    // Online agents only: the widget tells the buyer when nobody can answer now.
+    agentsAvailable: async (shopId) => (await routing.onlineAgentsOf(shopId)).length,
   });
 
   const operators = new OperatorRegistry(redis, keys, clock);
@@ -266,6 +267,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     meter,
     responseClock,
     clock,
+    presenceOf: (agentId) => presence.statusOf(agentId),
   });
   const shutdownHooks = new Set<() => void>();
   let draining = false;

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { MessageMedia } from '../platforms/contract';
 import { AppError } from '../shared/errors';
 import type { RedisKeys } from '../shared/redis';
 import { defineScript } from '../shared/redis-scripts';
@@ -12,13 +13,13 @@ export interface StoredMessage {
   agentName?: string;
   /** Arrived more than STALE_MESSAGE_HOURS after it was sent: history only, never a live wait. */
   stale?: boolean;
-  /** Typed media (image, voice, file, location...) as the platform adapter delivered it. */
-  media?: unknown;
   /**
    * `open`: the buyer asked for service without writing (a menu click, a
    * postback). Shown with a readable label; it neither meters nor makes anyone wait.
    */
   kind?: 'open';
+  /** An image, voice, video, file, sticker or location, as the platform referenced it. */
+  media?: MessageMedia;
   /** Who wrote a buyer message in a group or topic, where the conversation is not one person. */
   author?: { id: string; name?: string };
   /** Set when the platform's sentAt was absurd (e.g. year 9999): kept as claimed; `at` is the arrival. */
@@ -41,6 +42,8 @@ export interface ConversationState {
   /** When the buyer last asked for service without writing (menu click, postback). */
   openedAt?: number;
   repliesSinceOpen: number;
+  /** The page the buyer is looking at, as the storefront widget reported it. */
+  pageContext?: { productId?: string; productName?: string; url?: string; at: string };
 }
 
 /** The latest suggestions for a conversation, as the engine gave them. */
@@ -249,6 +252,9 @@ export class ConversationStore {
       threadKind: meta.threadKind,
       lastBuyerId: meta.lastBuyerId,
       openedAt: num(meta.openedAt),
+      pageContext: meta.pageContext
+        ? (JSON.parse(meta.pageContext) as ConversationState['pageContext'])
+        : undefined,
       repliesSinceOpen: Number(meta.repliesSinceOpen ?? '0'),
     };
   }

@@ -52,7 +52,6 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
           event.from === 'buyer' &&
           deps.staleAfterMs !== undefined &&
           job.data.receivedAt - at > deps.staleAfterMs;
-        const media = (event as MessageEvent & { media?: unknown }).media;
         // The conversation is the thread; metering counts the person who wrote.
         const key = conversationKey(event.buyer.id, event.thread);
         const shared = event.thread !== undefined && key !== event.buyer.id;
@@ -65,7 +64,7 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
           ...(shared && event.from === 'buyer' ? { author: { ...event.buyer } } : {}),
           ...(implausible ? { claimedSentAt: event.sentAt } : {}),
           ...(stale ? { stale: true } : {}),
-          ...(media !== undefined ? { media } : {}),
+          ...(event.media ? { media: event.media } : {}),
         });
         if (event.from === 'buyer') {
           const month = monthOf(at, shop.timezone);

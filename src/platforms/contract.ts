@@ -52,6 +52,26 @@ interface EventBase {
   eventId: string;
 }
 
+/**
+ * What a non-text message carries: its kind, the platform's own reference to
+ * fetch it with the shop's token (WhatsApp media id, LINE message id,
+ * Telegram file_id, WeChat MediaId), and a caption where the buyer gave one.
+ * A location has coordinates and a label instead of a reference. The
+ * message's `text` stays a readable label for consumers that show text only.
+ */
+export type MediaKind = 'image' | 'audio' | 'video' | 'file' | 'sticker' | 'location';
+export interface MessageMedia {
+  kind: MediaKind;
+  ref?: string;
+  mimeType?: string;
+  caption?: string;
+  fileName?: string;
+  latitude?: number;
+  longitude?: number;
+  /** A location's name or address. */
+  label?: string;
+}
+
 export interface MessageEvent extends EventBase {
   kind: 'message';
   messageId: string;
@@ -63,6 +83,8 @@ export interface MessageEvent extends EventBase {
   from: 'buyer' | 'agent';
   agentName?: string;
   text: string;
+  /** Set for images, voice, video, files, stickers and locations. */
+  media?: MessageMedia;
   /** ISO-8601 instant the platform says the message was sent. */
   sentAt: string;
   /**

@@ -111,6 +111,7 @@ describe('console and dashboard languages', () => {
       await page.waitForFunction(() => document.querySelectorAll('.conversation-row').length === 8);
       await page.locator(`.row-button[data-conversation-id="${demo.featured}"]`).click();
       await page.locator('.suggestion').first().waitFor();
+      await page.locator('.context-block').first().waitFor();
       expect(await page.textContent('.list-head h2')).toBe(sample);
       // Tactic chips, stage and badges in the agent's language.
       expect(await page.locator('.suggestion .tactic').first().textContent()).toMatch(

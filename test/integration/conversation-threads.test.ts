@@ -283,3 +283,38 @@ describe('reply limits per platform', () => {
     expect(tooLong.body.error.message).toMatch(/5000/);
   });
 });
+
+describe('typed media', () => {
+  it('stores an image with its platform reference and caption, shown to agents', async () => {
+    const credentials = {
+      appSecret: 'wa-secret-media',
+      verifyToken: 'v',
+      accessToken: 'EAAG-token',
+      phoneNumberId: WHATSAPP_PHONE_NUMBER_ID,
+    };
+    const shop = await createShop('whatsapp', credentials);
+    const request = signedWhatsappDelivery({
+      secret: credentials.appSecret,
+      messages: [
+        whatsappMessage({
+          id: 'wamid.img',
+          from: '8613800000077',
+          raw: {
+            type: 'image',
+            image: { id: '1003383421387256', mime_type: 'image/jpeg', caption: 'red?' },
+          },
+        }),
+      ],
+    });
+    expect((await post('whatsapp', shop.id, request)).status).toBe(200);
+    const id = conversationId(shop.id, '8613800000077');
+    const summary = await eventually(async () => {
+      const res = await h.api(`/v1/agent/conversations/${id}`, { token: shop.agentToken });
+      return res.status === 200 ? res.body : undefined;
+    });
+    expect(summary.lastMessages[0]).toMatchObject({
+      text: '[image] red?',
+      media: { kind: 'image', ref: '1003383421387256', mimeType: 'image/jpeg', caption: 'red?' },
+    });
+  });
+});

@@ -9,6 +9,7 @@ let h: Harness;
 let monthly: TestShop;
 let tiered: TestShop;
 let agentId: string;
+let agentToken: string;
 
 const monthlyPlan = {
   model: 'monthly',
@@ -28,7 +29,9 @@ beforeAll(async () => {
   h = await startHarness({ clock });
   monthly = await h.createGenericShop({ name: '包月店', plan: monthlyPlan });
   tiered = await h.createGenericShop({ name: 'Tiered shop', plan: tieredPlan });
-  agentId = (await h.api('/v1/agents', { body: { name: 'Lin', shopIds: [monthly.id] } })).body.id;
+  const lin = (await h.api('/v1/agents', { body: { name: 'Lin', shopIds: [monthly.id] } })).body;
+  agentId = lin.id;
+  agentToken = lin.token;
   const t = traffic(h, monthly);
   // b1 answered in 60 s, b2 in 240 s, b3 still waiting since 10:08 (120 s at 10:10).
   await t.buyer('b1', '2026-03-10T10:00:00+08:00');
@@ -64,9 +67,11 @@ describe('the desk', () => {
         within3MinRate: 0.3333,
       },
     });
+    // Lin never signed in to the console: offline, so nobody is online at this shop.
     expect(row.agents).toEqual([
-      { id: agentId, name: 'Lin', presence: null, open: expect.any(Number) },
+      { id: agentId, name: 'Lin', presence: 'offline', open: expect.any(Number) },
     ]);
+    expect(row.agentsOnline).toBe(0);
     const quiet = res.body.shops.find((s: { id: string }) => s.id === tiered.id);
     expect(quiet).toMatchObject({
       waiting: 0,
@@ -79,10 +84,18 @@ describe('the desk', () => {
     expect(agent.openConversations).toBe(row.agents[0].open);
 
     clock.advance(30_000);
+    const online = await h.api('/v1/agent/presence', {
+      method: 'PUT',
+      token: agentToken,
+      body: { status: 'online' },
+    });
+    expect(online.status).toBe(200);
     const later = (await h.api('/v1/desk')).body.shops.find(
       (s: { id: string }) => s.id === monthly.id,
     );
     expect(later.longestWaitSeconds).toBe(150);
+    expect(later.agentsOnline).toBe(1);
+    expect(later.agents[0].presence).toBe('online');
     clock.advance(-30_000);
   });
 
@@ -95,7 +108,7 @@ describe('the desk', () => {
         id: agentId,
         name: 'Lin',
         shops: [{ id: monthly.id, name: '包月店' }],
-        presence: null,
+        presence: 'online',
       }),
     ]);
   });

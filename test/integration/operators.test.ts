@@ -170,6 +170,29 @@ describe('operator roles (the permission table, over the router)', () => {
     expect(routes.filter((r) => !known.has(r))).toEqual([]);
   });
 
+  it('lists every operator route in /openapi.json', async () => {
+    const services = h.container.services;
+    const doc = (await h.api('/openapi.json', { token: '' })).body;
+    const routers = [
+      shopRoutes(services),
+      agentAdminRoutes(services),
+      operatorRoutes(services),
+      deskRoutes(services),
+      opsAdminRoutes(services),
+      ...h.container.billing.routers().v1,
+    ];
+    const missing = routers.flatMap((r) =>
+      r.stack.flatMap((layer) =>
+        layer.methods
+          .filter((m) => m !== 'HEAD')
+          .map((m) => [m.toLowerCase(), String(layer.path).replace(/:(\w+)/g, '{$1}')] as const)
+          .filter(([method, path]) => !doc.paths[path]?.[method])
+          .map(([method, path]) => `${method} ${path}`),
+      ),
+    );
+    expect(missing).toEqual([]);
+  });
+
   it.each(adminOnly.map((c) => [key(c), c] as const))(
     'refuses %s to a supervisor (403 naming what), an owner and an agent',
     async (_name, c) => {

@@ -103,10 +103,19 @@ describe('widget sessions and messages', () => {
     const shop = await webShop();
     const agent = (await h.api('/v1/agents', { body: { name: 'Lin', shopIds: [shop.id] } })).body;
     const b = buyer(shop.widgetKey);
-    const session = await b.start();
-    expect(session.status).toBe(201);
-    expect(session.headers.get('access-control-allow-origin')).toBe(STORE);
-    expect(session.body).toMatchObject({ shop: { name: 'Tea House' }, agentsAvailable: true });
+    const nobody = await b.start();
+    expect(nobody.status).toBe(201);
+    expect(nobody.headers.get('access-control-allow-origin')).toBe(STORE);
+    // The shop's agent is signed out: the widget says so and still takes messages.
+    expect(nobody.body).toMatchObject({ shop: { name: 'Tea House' }, agentsAvailable: false });
+    const online = await h.api('/v1/agent/presence', {
+      method: 'PUT',
+      token: agent.token,
+      body: { status: 'online' },
+    });
+    expect(online.status).toBe(200);
+    const session = await b.start(nobody.body.token);
+    expect(session.body).toMatchObject({ buyerId: nobody.body.buyerId, agentsAvailable: true });
 
     const sent = await b.send('您好，这款茶有小包装吗？');
     expect(sent.status).toBe(202);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { NormalizedEvent, ParsedDelivery, Thread } from '../contract';
+import type { MessageMedia, NormalizedEvent, ParsedDelivery, Thread } from '../contract';
 import { parseJsonBody, parsePayload } from '../payload-schema';
 
 const sourceSchema = z.object({
@@ -23,6 +23,10 @@ const messageEventSchema = z.object({
     type: z.string().min(1),
     text: z.string().optional(),
     fileName: z.string().optional(),
+    title: z.string().optional(),
+    address: z.string().optional(),
+    latitude: z.number().optional(),
+    longitude: z.number().optional(),
   }),
 });
 
@@ -48,6 +52,8 @@ type LineMessage = z.infer<typeof messageEventSchema>['message'];
 function textOf(message: LineMessage): string {
   if (message.type === 'text') return message.text ?? '';
   if (message.type === 'file' && message.fileName) return `[file] ${message.fileName}`;
+  if (message.type === 'location' && (message.title ?? message.address))
+    return `[location] ${message.title ?? message.address}`;
   return `[${message.type}]`;
 }
 
@@ -91,6 +97,7 @@ export function parseLineDelivery(rawBody: Buffer): ParsedDelivery {
       ...where.thread,
       from: 'buyer',
       text: textOf(event.message),
+      ...mediaOf(event.message),
       sentAt: new Date(event.timestamp).toISOString(),
       replyContext: replyContextOf(event, where.to),
     });
@@ -128,4 +135,38 @@ function replyContextOf(
     replyContext.replyTokenIssuedAt = String(event.timestamp);
   }
   return replyContext;
+}
+
+/** Images, video, audio and files are fetched by message id from the content API; stickers and locations carry no content. */
+function mediaOf(message: LineMessage): { media?: MessageMedia } {
+  switch (message.type) {
+    case 'image':
+    case 'video':
+    case 'audio':
+      return { media: { kind: message.type, ref: message.id } };
+    case 'file':
+      return {
+        media: {
+          kind: 'file',
+          ref: message.id,
+          ...(message.fileName ? { fileName: message.fileName } : {}),
+        },
+      };
+    case 'sticker':
+      return { media: { kind: 'sticker' } };
+    case 'location': {
+      if (message.latitude === undefined || message.longitude === undefined) return {};
+      const label = [message.title, message.address].filter(Boolean).join(', ');
+      return {
+        media: {
+          kind: 'location',
+          latitude: message.latitude,
+          longitude: message.longitude,
+          ...(label ? { label } : {}),
+        },
+      };
+    }
+    default:
+      return {};
+  }
 }

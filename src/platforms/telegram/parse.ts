@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MessageEvent, ParsedDelivery, Thread } from '../contract';
+import type { MessageEvent, MessageMedia, ParsedDelivery, Thread } from '../contract';
 import { invalidPayload, parseJsonBody, parsePayload } from '../payload-schema';
 
 /**
@@ -113,6 +113,7 @@ export function parseTelegramUpdate(rawBody: Buffer): ParsedDelivery {
     from: fromShop ? 'agent' : 'buyer',
     ...(fromShop ? { agentName: nameOf(message.from) ?? 'Telegram' } : {}),
     text: textOf(message),
+    ...mediaOf(message),
     sentAt: new Date(message.date * 1000).toISOString(),
     replyContext,
   };
@@ -132,5 +133,56 @@ function threadOf(
   if (message.chat.type === 'group' || message.chat.type === 'supergroup')
     return { thread: { id: chatId, kind: 'group', ...(title ? { title } : {}) } };
   if (connection) return { thread: { id: `${connection}/${chatId}`, kind: 'direct' } };
+  return {};
+}
+
+type FileRef = { file_id?: unknown; mime_type?: unknown; file_name?: unknown };
+const KIND_OF: Record<string, MessageMedia['kind']> = {
+  photo: 'image',
+  video: 'video',
+  animation: 'video',
+  video_note: 'video',
+  audio: 'audio',
+  voice: 'audio',
+  document: 'file',
+  sticker: 'sticker',
+};
+
+/** The typed media of a message: the file_id to fetch with getFile, or a location's coordinates. */
+function mediaOf(message: TelegramMessage): { media?: MessageMedia } {
+  const raw = message as Record<string, unknown>;
+  const caption = message.caption ? { caption: message.caption } : {};
+  const place =
+    (raw.venue as { location?: unknown; title?: unknown } | undefined)?.location ?? raw.location;
+  if (place && typeof place === 'object') {
+    const { latitude, longitude } = place as { latitude?: unknown; longitude?: unknown };
+    if (typeof latitude === 'number' && typeof longitude === 'number') {
+      const title = (raw.venue as { title?: unknown } | undefined)?.title;
+      return {
+        media: {
+          kind: 'location',
+          latitude,
+          longitude,
+          ...(typeof title === 'string' ? { label: title } : {}),
+        },
+      };
+    }
+  }
+  for (const [field, kind] of Object.entries(KIND_OF)) {
+    const value = raw[field];
+    if (value === undefined) continue;
+    // A photo comes as sizes, smallest first: the largest is the one to show.
+    const file = (Array.isArray(value) ? value.at(-1) : value) as FileRef | undefined;
+    if (!file || typeof file.file_id !== 'string') return { media: { kind, ...caption } };
+    return {
+      media: {
+        kind,
+        ref: file.file_id,
+        ...(typeof file.mime_type === 'string' ? { mimeType: file.mime_type } : {}),
+        ...(typeof file.file_name === 'string' ? { fileName: file.file_name } : {}),
+        ...caption,
+      },
+    };
+  }
   return {};
 }

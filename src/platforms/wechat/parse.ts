@@ -1,4 +1,10 @@
-import type { InboundRequest, MessageEvent, OpenEvent, ParsedDelivery } from '../contract';
+import type {
+  InboundRequest,
+  MessageEvent,
+  MessageMedia,
+  OpenEvent,
+  ParsedDelivery,
+} from '../contract';
 import { invalidPayload } from '../payload-schema';
 import type { WechatCredentials } from './credentials';
 import { extractEncrypt } from './envelope';
@@ -82,6 +88,7 @@ export function parseWechatDelivery(
     buyer: { id: openId },
     from: 'buyer',
     text: textOf(fields, msgType),
+    ...mediaOf(fields, msgType),
     sentAt: new Date(Number(createTime) * 1000).toISOString(),
     replyContext: { openId, officialAccount: required(fields, 'ToUserName') },
   };
@@ -111,4 +118,29 @@ function menuClick(fields: Record<string, unknown>): OpenEvent[] {
       replyContext: { openId, officialAccount: required(fields, 'ToUserName') },
     },
   ];
+}
+
+/** Image, voice and video carry a MediaId for the temporary-media API; a location its coordinates and label. */
+function mediaOf(fields: Record<string, unknown>, msgType: string): { media?: MessageMedia } {
+  const field = (name: string) => stringField(fields, name);
+  const ref = field('MediaId');
+  const withRef = (kind: MessageMedia['kind']) => ({ media: { kind, ...(ref ? { ref } : {}) } });
+  switch (msgType) {
+    case 'image':
+      return withRef('image');
+    case 'voice':
+      return withRef('audio');
+    case 'video':
+    case 'shortvideo':
+      return withRef('video');
+    case 'location': {
+      const latitude = Number(field('Location_X'));
+      const longitude = Number(field('Location_Y'));
+      if (!Number.isFinite(latitude) || !Number.isFinite(longitude)) return {};
+      const label = field('Label');
+      return { media: { kind: 'location', latitude, longitude, ...(label ? { label } : {}) } };
+    }
+    default:
+      return {};
+  }
 }

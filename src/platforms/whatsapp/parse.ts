@@ -1,7 +1,14 @@
 import { z } from 'zod';
-import type { MessageEvent, ParsedDelivery } from '../contract';
+import type { MessageEvent, MessageMedia, ParsedDelivery } from '../contract';
 import { invalidPayload, parseJsonBody, parsePayload } from '../payload-schema';
 import type { WhatsappCredentials } from './credentials';
+
+/** Media objects carry the id to fetch them with (GET /{media-id}), a mime type and maybe a caption. */
+const mediaSchema = z.object({
+  id: z.string().optional(),
+  mime_type: z.string().optional(),
+  caption: z.string().optional(),
+});
 
 const messageSchema = z.object({
   // A buyer who adopted a username may arrive with only a business-scoped user id (BSUID).
@@ -19,10 +26,18 @@ const messageSchema = z.object({
     .transform(Number),
   type: z.string().min(1),
   text: z.object({ body: z.string() }).optional(),
-  image: z.object({ caption: z.string().optional() }).optional(),
-  video: z.object({ caption: z.string().optional() }).optional(),
-  document: z
-    .object({ caption: z.string().optional(), filename: z.string().optional() })
+  image: mediaSchema.optional(),
+  video: mediaSchema.optional(),
+  audio: mediaSchema.optional(),
+  sticker: mediaSchema.optional(),
+  document: mediaSchema.extend({ filename: z.string().optional() }).optional(),
+  location: z
+    .object({
+      latitude: z.number(),
+      longitude: z.number(),
+      name: z.string().optional(),
+      address: z.string().optional(),
+    })
     .optional(),
   button: z.object({ text: z.string() }).optional(),
   interactive: z
@@ -84,6 +99,11 @@ function textOf(message: WhatsappMessage): string {
       return withCaption(`[${message.type}]`, message[message.type]?.caption);
     case 'document':
       return withCaption('[document]', message.document?.caption ?? message.document?.filename);
+    case 'audio':
+    case 'sticker':
+      return `[${message.type}]`;
+    case 'location':
+      return withCaption('[location]', message.location?.name ?? message.location?.address);
     case 'button':
       return message.button?.text ?? '[button]';
     case 'interactive':
@@ -210,7 +230,50 @@ function toEvent(
       : {}),
     from,
     text: textOf(message),
+    ...withMedia(mediaOf(message)),
     sentAt: sentAt.toISOString(),
     replyContext: { phoneNumberId: phoneNumberId ?? credentials.phoneNumberId, ...recipient },
   };
+}
+
+/** The typed media of an image, audio (voice too), video, document, sticker or location message. */
+function mediaOf(message: WhatsappMessage): MessageMedia | undefined {
+  const withRef = (kind: MessageMedia['kind'], media: z.infer<typeof mediaSchema> | undefined) =>
+    media
+      ? {
+          kind,
+          ...(media.id ? { ref: media.id } : {}),
+          ...(media.mime_type ? { mimeType: media.mime_type } : {}),
+          ...(media.caption ? { caption: media.caption } : {}),
+        }
+      : undefined;
+  switch (message.type) {
+    case 'image':
+    case 'video':
+    case 'audio':
+    case 'sticker':
+      return withRef(message.type, message[message.type]);
+    case 'document': {
+      const media = withRef('file', message.document);
+      const fileName = message.document?.filename;
+      return media && fileName ? { ...media, fileName } : media;
+    }
+    case 'location': {
+      const location = message.location;
+      if (!location) return undefined;
+      const label = [location.name, location.address].filter(Boolean).join(', ');
+      return {
+        kind: 'location',
+        latitude: location.latitude,
+        longitude: location.longitude,
+        ...(label ? { label } : {}),
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+function withMedia(media: MessageMedia | undefined): { media?: MessageMedia } {
+  return media ? { media } : {};
 }

@@ -988,7 +988,25 @@ function renderContext() {
       return item;
     }),
     section('products', products, (product) => data('li', 'context-product', product.name)),
+    ...(context.page ? [pageBlock(context.page, timeZone)] : []),
   );
+}
+
+/** The storefront page the buyer is on (web shops' widget), as text; the link opens in a new tab. */
+function pageBlock(page, timeZone) {
+  const block = el('section', 'context-block context-page');
+  block.append(el('h4', null, t('context.page')));
+  if (page.productName || page.productId)
+    block.append(data('p', 'page-product', page.productName ?? page.productId));
+  if (page.url && /^https?:\/\//i.test(page.url)) {
+    const link = data('a', 'page-url', page.url);
+    link.href = page.url;
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer';
+    block.append(link);
+  }
+  block.append(el('p', 'small', t('context.pageAt', { when: i18n.dateTime(page.at, timeZone) })));
+  return block;
 }
 
 // ---------------------------------------------------------------- actions

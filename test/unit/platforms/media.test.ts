@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import type { MessageEvent } from '../../../src/platforms/contract';
+import { lineAdapter } from '../../../src/platforms/line';
+import { telegramAdapter } from '../../../src/platforms/telegram';
+import { wechatAdapter } from '../../../src/platforms/wechat';
+import { whatsappAdapter } from '../../../src/platforms/whatsapp';
+import { lineMediaEvent, signedLineDelivery } from '../../fixtures/platforms/line';
+import { asInbound } from '../../fixtures/platforms/signed-request';
+import { telegramDelivery, telegramPhotoUpdate } from '../../fixtures/platforms/telegram';
+import { signedWechatDelivery } from '../../fixtures/platforms/wechat';
+import {
+  signedWhatsappDelivery,
+  whatsappDeliveryBody,
+  whatsappMessage,
+} from '../../fixtures/platforms/whatsapp';
+
+const wa = { appSecret: 'a', verifyToken: 'v', accessToken: 't', phoneNumberId: '106540352242922' };
+
+function waEvent(raw: Record<string, unknown>): MessageEvent {
+  const body = whatsappDeliveryBody({ messages: [whatsappMessage({ id: 'wamid.M', raw })] });
+  const request = signedWhatsappDelivery({ secret: wa.appSecret, body });
+  return whatsappAdapter.parse(asInbound(request), wa).events[0] as MessageEvent;
+}
+
+describe('media as typed messages, text kept as a readable label', () => {
+  it("WhatsApp: Meta's image example (id, mime_type, caption) and a location", () => {
+    const image = waEvent({
+      type: 'image',
+      image: {
+        caption: 'this one, in red?',
+        mime_type: 'image/jpeg',
+        sha256: 'a8e0…',
+        id: '1003383421387256',
+      },
+    });
+    expect(image.media).toEqual({
+      kind: 'image',
+      ref: '1003383421387256',
+      mimeType: 'image/jpeg',
+      caption: 'this one, in red?',
+    });
+    expect(image.text).toBe('[image] this one, in red?');
+    const voice = waEvent({
+      type: 'audio',
+      audio: { mime_type: 'audio/ogg; codecs=opus', sha256: 'x', id: '2223', voice: true },
+    });
+    expect(voice.media).toEqual({ kind: 'audio', ref: '2223', mimeType: 'audio/ogg; codecs=opus' });
+    const place = waEvent({
+      type: 'location',
+      location: {
+        latitude: 37.483307,
+        longitude: 122.148981,
+        name: 'Pablo Morales',
+        address: '1 Hacker Way',
+      },
+    });
+    expect(place.media).toEqual({
+      kind: 'location',
+      latitude: 37.483307,
+      longitude: 122.148981,
+      label: 'Pablo Morales, 1 Hacker Way',
+    });
+    expect(place.text).toBe('[location] Pablo Morales');
+    const doc = waEvent({
+      type: 'document',
+      document: { filename: 'invoice.pdf', mime_type: 'application/pdf', id: '77' },
+    });
+    expect(doc.media).toEqual({
+      kind: 'file',
+      ref: '77',
+      mimeType: 'application/pdf',
+      fileName: 'invoice.pdf',
+    });
+  });
+
+  it('LINE: an image is fetched by message id; a location has coordinates and a label', () => {
+    const location = {
+      ...lineMediaEvent({ webhookEventId: 'L2', messageId: '3253', type: 'location' }),
+      message: {
+        id: '3253',
+        type: 'location',
+        title: 'my location',
+        address: '1-3 Kioicho, Chiyoda City, Tokyo',
+        latitude: 35.67966,
+        longitude: 139.73669,
+      },
+    };
+    const request = signedLineDelivery({
+      secret: 's',
+      events: [
+        lineMediaEvent({ webhookEventId: 'L1', messageId: '3252', type: 'image' }),
+        location,
+      ],
+    });
+    const [image, place] = lineAdapter.parse(asInbound(request), {
+      channelSecret: 's',
+      channelAccessToken: 't',
+    }).events as MessageEvent[];
+    expect(image?.media).toEqual({ kind: 'image', ref: '3252' });
+    expect(place?.media).toEqual({
+      kind: 'location',
+      latitude: 35.67966,
+      longitude: 139.73669,
+      label: 'my location, 1-3 Kioicho, Chiyoda City, Tokyo',
+    });
+    expect(place?.text).toBe('[location] my location');
+  });
+
+  it('Telegram: the largest photo size and the caption; a venue as a location', () => {
+    const tg = { botToken: '1:A', secretToken: 's' };
+    const photo = telegramAdapter.parse(
+      asInbound(
+        telegramDelivery({
+          secretToken: 's',
+          update: telegramPhotoUpdate({ updateId: 1, caption: 'size?' }),
+        }),
+      ),
+      tg,
+    ).events[0] as MessageEvent;
+    expect(photo.media).toEqual({ kind: 'image', ref: 'AgAC', caption: 'size?' });
+    const venue = {
+      update_id: 2,
+      message: {
+        message_id: 44,
+        date: 1700000000,
+        from: { id: 111111111, is_bot: false, first_name: 'Ann' },
+        chat: { id: 111111111, type: 'private' },
+        location: { latitude: 51.5, longitude: -0.12 },
+        venue: {
+          location: { latitude: 51.5, longitude: -0.12 },
+          title: 'Shop front',
+          address: 'High St',
+        },
+      },
+    };
+    const place = telegramAdapter.parse(
+      asInbound(telegramDelivery({ secretToken: 's', update: venue })),
+      tg,
+    ).events[0] as MessageEvent;
+    expect(place.media).toEqual({
+      kind: 'location',
+      latitude: 51.5,
+      longitude: -0.12,
+      label: 'Shop front',
+    });
+  });
+
+  it("WeChat: an image's MediaId, and the reference's location example", () => {
+    const credentials = { appId: 'wx2c2769f8efd9abc2', appSecret: 's', token: 'spamtest' };
+    const xml =
+      '<xml><ToUserName><![CDATA[toUser]]></ToUserName><FromUserName><![CDATA[fromUser]]></FromUserName>' +
+      '<CreateTime>1351776360</CreateTime><MsgType><![CDATA[location]]></MsgType><Location_X>23.134521</Location_X>' +
+      '<Location_Y>113.358803</Location_Y><Scale>20</Scale><Label><![CDATA[位置信息]]></Label><MsgId>1234567890123456</MsgId></xml>';
+    const request = signedWechatDelivery({
+      token: credentials.token,
+      xml,
+      timestamp: '1351776360',
+    });
+    const [place] = wechatAdapter.parse(asInbound(request, 1351776360_000), credentials)
+      .events as MessageEvent[];
+    expect(place?.media).toEqual({
+      kind: 'location',
+      latitude: 23.134521,
+      longitude: 113.358803,
+      label: '位置信息',
+    });
+    expect(place?.text).toBe('[location] 位置信息');
+  });
+});
