@@ -56,10 +56,6 @@ export class ResponseClock {
     private readonly keys: RedisKeys,
   ) {}
 
-  private agentDay(agentId: string, day: string): string {
-    return this.keys.agentDay(agentId, day);
-  }
-
   /**
    * Call when a reply reached the buyer. `consultationStart` is the
    * consultation's first buyer message; only the first reply to it counts.
@@ -76,7 +72,7 @@ export class ResponseClock {
     consultationStart?: number;
   }): Promise<void> {
     const day = dayOf(input.sentAt, input.timezone);
-    const figures = this.agentDay(input.agentId, day);
+    const figures = this.keys.agentShopDay(input.agentId, input.shopId, day);
     const originField = { suggestion_as_is: 'asIs', suggestion_edited: 'edited', own: 'own' }[
       input.origin
     ];
@@ -88,7 +84,7 @@ export class ResponseClock {
     const tx = prepareScripts(this.redis).multi();
     REPLY_COUNT_SCRIPT.queue(
       tx,
-      [this.keys.agentDayReplies(input.agentId, day), figures],
+      [this.keys.agentShopDayReplies(input.agentId, input.shopId, day), figures],
       [input.replyId, originField, String(savedMs)],
     );
     if (input.consultationStart !== undefined && input.sentAt >= input.consultationStart) {
@@ -98,7 +94,7 @@ export class ResponseClock {
         tx,
         [
           this.keys.day(input.shopId, consultationDay, 'firstResponder'),
-          this.agentDay(input.agentId, consultationDay),
+          this.keys.agentShopDay(input.agentId, input.shopId, consultationDay),
         ],
         [
           input.buyerId,
@@ -111,19 +107,49 @@ export class ResponseClock {
     await tx.exec();
   }
 
-  async figures(agentId: string, day: string): Promise<AgentDayFigures> {
-    const raw = await this.redis.hgetall(this.agentDay(agentId, day));
-    const n = (field: string) => Number(raw[field] ?? '0');
-    const answered = n('answered');
+  /**
+   * The agent's figures for a day, summed over their shops, each shop counted
+   * on its own day: `today` is each shop's today in its time zone, a given
+   * date is that date in each shop's calendar. `byShop` keeps the parts.
+   */
+  async figures(
+    agentId: string,
+    shops: Array<{ id: string; timezone: string }>,
+    when: { now: number } | { date: string },
+  ): Promise<AgentDayFigures & { byShop: Array<{ shopId: string } & AgentDayFigures> }> {
+    const dayFor = (timezone: string) => ('date' in when ? when.date : dayOf(when.now, timezone));
+    const parts = await Promise.all(
+      shops.map(async (shop) => {
+        const day = dayFor(shop.timezone);
+        return {
+          shopId: shop.id,
+          day,
+          raw: await this.redis.hgetall(this.keys.agentShopDay(agentId, shop.id, day)),
+        };
+      }),
+    );
+    // Figures recorded before they were kept per shop (one hash per agent and day).
+    const legacyDays = [...new Set(parts.map((p) => p.day))];
+    const legacy = await Promise.all(
+      legacyDays.map((day) => this.redis.hgetall(this.keys.agentDay(agentId, day))),
+    );
+    const date = 'date' in when ? when.date : (parts[0]?.day ?? dayOf(when.now, 'Asia/Shanghai'));
     return {
-      date: day,
-      consultationsAnswered: answered,
-      averageFirstResponseSeconds: answered
-        ? Math.round(n('frtSumMs') / answered / 100) / 10
-        : null,
-      within3MinRate: answered ? Math.round((n('within') / answered) * 1000) / 1000 : null,
-      replies: { suggestionAsIs: n('asIs'), suggestionEdited: n('edited'), own: n('own') },
-      typingSecondsSaved: Math.round(n('savedMs') / 1000),
+      ...toFigures(date, [...parts.map((p) => p.raw), ...legacy]),
+      byShop: parts.map((p) => ({ shopId: p.shopId, ...toFigures(p.day, [p.raw]) })),
     };
   }
+}
+
+function toFigures(date: string, hashes: Array<Record<string, string>>): AgentDayFigures {
+  const n = (field: string) => hashes.reduce((sum, raw) => sum + Number(raw[field] ?? '0'), 0);
+  const answered = n('answered');
+  return {
+    date,
+    consultationsAnswered: answered,
+    averageFirstResponseSeconds: answered ? Math.round(n('frtSumMs') / answered / 100) / 10 : null,
+    within3MinRate: answered ? Math.round((n('within') / answered) * 1000) / 1000 : null,
+    replies: { suggestionAsIs: n('asIs'), suggestionEdited: n('edited'), own: n('own') },
+    typingSecondsSaved: Math.round(n('savedMs') / 1000),
+  };
 }

@@ -123,7 +123,11 @@ export class DeskBoard {
           shopIds: agent.shopIds,
           openConversations: live.get(agent.id)?.open ?? 0,
           waiting: waitingByAgent.get(agent.id) ?? 0,
-          today: await this.deps.responseClock.figures(agent.id, dayOf(now, zone)),
+          today: await this.deps.responseClock.figures(
+            agent.id,
+            agent.shopIds.map((id) => ({ id, timezone: timezones.get(id) ?? zone })),
+            { now },
+          ),
         };
       }),
     );

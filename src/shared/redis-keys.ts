@@ -113,6 +113,13 @@ export class RedisKeys {
   agentDayReplies(agentId: string, day: string): string {
     return `${this.agentDay(agentId, day)}:replies`;
   }
+  /** An agent's figures for one shop on that shop's own day. */
+  agentShopDay(agentId: string, shopId: string, day: string): string {
+    return this.global('agent', agentId, 's', shopId, 'd', day);
+  }
+  agentShopDayReplies(agentId: string, shopId: string, day: string): string {
+    return `${this.agentShopDay(agentId, shopId, day)}:replies`;
+  }
 
   // Ingest.
   delivery(shopId: string, platform: string, eventId: string): string {
@@ -276,9 +283,9 @@ export const REDIS_LAYOUT: readonly KeyFamily[] = [
     what: "agents' stated presence; when each was last seen; an agent's open streams (cap)",
   },
   {
-    key: '`sm:agent:ID:d:DAY`, `…:replies`',
-    type: 'hash, set',
-    what: "an agent's day figures; reply ids counted",
+    key: '`sm:agent:ID:s:SHOP:d:DAY`, `…:replies`, `sm:agent:ID:d:DAY`',
+    type: 'hash, set, hash',
+    what: "an agent's figures per shop on the shop's own day; reply ids counted; before per-shop keys",
   },
   { key: '`sm:{s:SHOP}:seen:PLATFORM:EVENT`', type: 'string, 72 h', what: 'webhook dedupe' },
   {

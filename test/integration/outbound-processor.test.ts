@@ -86,16 +86,19 @@ describe('outbound processor', () => {
     expect(stored).toMatchObject({ status: 'sent', recorded: true });
     // The idle close is armed from the send time the first attempt fixed.
     expect(armed).toEqual([stored!.sentAt]);
-    const figures = await h.container.responseClock.figures(
-      agent.id,
-      dayOf(stored!.sentAt!, 'Asia/Shanghai'),
-    );
+    const zones = [{ id: shop.id, timezone: 'Asia/Shanghai' }];
+    const figures = await h.container.responseClock.figures(agent.id, zones, {
+      date: dayOf(stored!.sentAt!, 'Asia/Shanghai'),
+    });
     expect(figures.replies.own).toBe(1);
     // A third run (a duplicate job) changes nothing either.
     expect(await process(jobFor({ shopId: shop.id, replyId: reply.replyId }, 2))).toEqual({
       status: 'sent',
     });
-    expect((await h.container.responseClock.figures(agent.id, figures.date)).replies.own).toBe(1);
+    expect(
+      (await h.container.responseClock.figures(agent.id, zones, { date: figures.date })).replies
+        .own,
+    ).toBe(1);
     expect(
       (await h.container.conversations.history(shop.id, 'b-once')).filter(
         (m) => m.from === 'agent',

@@ -124,23 +124,31 @@ export function agentRoutes(services: HttpServices): Router {
     };
   });
 
+  /** The agent's shops with their time zones: each shop's replies count on its own day. */
+  const shopZones = async (shopIds: string[]) =>
+    (await Promise.all(shopIds.map((id) => services.shops.get(id))))
+      .filter((shop) => shop !== null)
+      .map((shop) => ({ id: shop.id, timezone: shop.timezone }));
+
   router.get('/v1/agent/stats', async (ctx) => {
     const agent = requireAgent(ctx);
     const { date } = validate(ctx.query, statsQuery);
-    const shop = agent.shopIds[0] ? await services.shops.get(agent.shopIds[0]) : null;
     ctx.body = await responseClock.figures(
       agent.agentId,
-      date ?? dayOf(clock.now(), shop?.timezone ?? 'Asia/Shanghai'),
+      await shopZones(agent.shopIds),
+      date ? { date } : { now: clock.now() },
     );
   });
 
   router.get('/v1/agents/:agentId/stats', async (ctx) => {
     requirePermission(ctx, 'read');
     const { date } = validate(ctx.query, statsQuery);
-    if (!(await agents.get(ctx.params.agentId!))) throw notFound('Agent');
+    const target = await agents.get(ctx.params.agentId!);
+    if (!target) throw notFound('Agent');
     ctx.body = await responseClock.figures(
-      ctx.params.agentId!,
-      date ?? dayOf(clock.now(), 'Asia/Shanghai'),
+      target.id,
+      await shopZones(target.shopIds),
+      date ? { date } : { now: clock.now() },
     );
   });
 
