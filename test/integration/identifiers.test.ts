@@ -119,6 +119,11 @@ describe('retention', () => {
         await eventually(async () => r.container.conversations.exists(shop.id, buyer));
       }
       const keys = r.container.keys;
+      // The suggestions are written after the message is stored: wait for them too.
+      await eventually(
+        async () =>
+          (await r.container.redis.exists(keys.conversation(shop.id, 'r-5', 'suggestions'))) === 1,
+      );
       const ttls = await Promise.all(
         (['messages', 'meta', 'suggestions'] as const).map((part) =>
           r.container.redis.ttl(keys.conversation(shop.id, 'r-5', part)),
