@@ -58,6 +58,7 @@ describe('web platform shops', () => {
   it('answers with a public widget key and the exact snippet to paste', async () => {
     const shop = await webShop();
     expect(shop.widgetKey).toMatch(/^wgt_[A-Za-z0-9_-]{20,}$/);
+    expect((shop as unknown as { webhookUrl: unknown }).webhookUrl).toBeNull();
     expect(shop.snippet).toBe(
       `<script src="${h.container.services.publicBaseUrl}/widget.js" data-seatmate-key="${shop.widgetKey}" async></script>`,
     );

@@ -73,7 +73,11 @@ export function shopRoutes(services: HttpServices): Router {
     platform: shop.platform,
     channel: channelOf(shop),
     timezone: shop.timezone,
-    webhookUrl: `${services.publicBaseUrl}/webhooks/${shop.platform}/${shop.id}`,
+    // Web shops take no webhooks: their buyers come through the widget snippet.
+    webhookUrl:
+      shop.platform === 'web'
+        ? null
+        : `${services.publicBaseUrl}/webhooks/${shop.platform}/${shop.id}`,
     plan: shop.plan ?? null,
     catalog: shop.catalog ?? null,
     settings: shop.settings,

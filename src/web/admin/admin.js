@@ -360,7 +360,8 @@ async function createShop(event) {
 
 /** Where to paste what on the platform's side: the webhook URL and the handshake values. */
 function guide(shop, created) {
-  const rows = [[t('admin.guide.webhookUrl'), shop.webhookUrl]];
+  // A web shop has no webhook: its guide is the snippet, shown with the shop.
+  const rows = shop.webhookUrl ? [[t('admin.guide.webhookUrl'), shop.webhookUrl]] : [];
   if (shop.platform === 'telegram')
     rows.push([t('admin.guide.setWebhook'), `setWebhook?url=${shop.webhookUrl}&secret_token=…`]);
   if (created?.webhookSecret) rows.push([t('admin.guide.webhookSecret'), created.webhookSecret]);
