@@ -331,7 +331,10 @@ describe('WeChat Official Account through HTTP', () => {
 });
 
 describe('Telegram through HTTP', () => {
-  const credentials = { botToken: '123456:ABC-def', secretToken: 'tg_secret_1' };
+  const credentials = {
+    botToken: '123456:ABC-def',
+    secretToken: 'tg_secret_1_0123456789abcdefghijklmn',
+  };
 
   it('checks the secret token header and dedupes by update_id', async () => {
     const shop = await createShop('telegram', credentials);
@@ -342,12 +345,22 @@ describe('Telegram through HTTP', () => {
       text: 'hi there',
     });
     expect(
-      (await post('telegram', shop.id, telegramDelivery({ secretToken: 'tg_secret_1', update })))
-        .status,
+      (
+        await post(
+          'telegram',
+          shop.id,
+          telegramDelivery({ secretToken: 'tg_secret_1_0123456789abcdefghijklmn', update }),
+        )
+      ).status,
     ).toBe(200);
     expect(
-      (await post('telegram', shop.id, telegramDelivery({ secretToken: 'tg_secret_1', update })))
-        .status,
+      (
+        await post(
+          'telegram',
+          shop.id,
+          telegramDelivery({ secretToken: 'tg_secret_1_0123456789abcdefghijklmn', update }),
+        )
+      ).status,
     ).toBe(200);
     expect(
       (await post('telegram', shop.id, telegramDelivery({ secretToken: 'nope', update }))).status,

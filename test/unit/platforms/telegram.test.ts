@@ -15,7 +15,7 @@ import {
 
 const credentials = {
   botToken: '123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11',
-  secretToken: 'seatmate_secret-1',
+  secretToken: 'seatmate_secret-1_0123456789abcdefghij',
 };
 
 describe('telegram credentials', () => {
@@ -28,6 +28,11 @@ describe('telegram credentials', () => {
       secretToken: 'has spaces',
     });
     expect(bad.error?.issues[0]?.message).toMatch(/secretToken/);
+    const short = telegramAdapter.credentialsSchema.safeParse({
+      ...credentials,
+      secretToken: 'abc123',
+    });
+    expect(short.error?.issues[0]?.message).toMatch(/24 random bytes/);
   });
 });
 
