@@ -1,30 +1,12 @@
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { conversationId } from '../../src/conversations/conversation-store';
 import { drained, traffic } from '../support/billing-traffic';
-import { launchChromium } from '../support/browser';
-import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
-import { startPlatformStandIn } from '../support/platform-stand-in';
+import { consoleSuite } from '../support/console-suite';
+import { buyerMessage, eventually } from '../support/harness';
 import { untranslatedWords } from '../support/untranslated';
 
-let h: Harness;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
-let standIn: Awaited<ReturnType<typeof startPlatformStandIn>>;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  h = await startHarness({ env: { OUTBOUND_BACKOFF_MS: '50' } });
-  standIn = await startPlatformStandIn();
-  chromium = await launchChromium();
-});
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((c) => c.close()));
-});
-afterAll(async () => {
-  await chromium?.close();
-  await standIn?.close();
-  await h?.close();
-});
+const suite = consoleSuite();
 
 type Shop = { id: string; webhookSecret: string; ownerKey: string };
 type Agent = { id: string; token: string };
@@ -37,25 +19,25 @@ const CATALOG = {
 };
 
 async function shopWithAgent(name: string, input: Record<string, unknown> = {}) {
-  const shop = (await h.createGenericShop({
+  const shop = (await suite.h.createGenericShop({
     name,
-    credentials: { replyUrl: standIn.replyUrl },
+    credentials: { replyUrl: suite.standIn.replyUrl },
     ...input,
   })) as Shop;
-  const agent = (await h.api('/v1/agents', { body: { name: '林晓', shopIds: [shop.id] } }))
+  const agent = (await suite.h.api('/v1/agents', { body: { name: '林晓', shopIds: [shop.id] } }))
     .body as Agent;
   return { shop, agent };
 }
 
 async function openConsole(token: string): Promise<Page> {
-  const context = await chromium.browser.newContext({
+  const context = await suite.chromium.browser.newContext({
     viewport: { width: 1280, height: 800 },
     locale: 'zh-CN',
   });
   context.setDefaultTimeout(10_000);
-  contexts.push(context);
+  suite.contexts.push(context);
   const page = await context.newPage();
-  await page.goto(`${h.url}/console`);
+  await page.goto(`${suite.h.url}/console`);
   await page.fill('#token-input', token);
   await page.click('#sign-in-button');
   await page.waitForSelector('#connection[data-state="live"]');
@@ -63,7 +45,7 @@ async function openConsole(token: string): Promise<Page> {
 }
 
 function say(shop: Shop, buyerId: string, text: string, name: string) {
-  return h.sendGeneric(
+  return suite.h.sendGeneric(
     shop,
     buyerMessage(buyerId, text, Date.now(), { buyer: { id: buyerId, name } }),
   );
@@ -74,22 +56,22 @@ describe('quick phrases in the composer', () => {
     const { shop, agent } = await shopWithAgent('短语店');
     expect(
       (
-        await h.api(`/v1/shops/${shop.id}/quick-phrases`, {
+        await suite.h.api(`/v1/shops/${shop.id}/quick-phrases`, {
           body: { shortcut: 'hi', text: '{buyerName}您好，欢迎光临！' },
         })
       ).status,
     ).toBe(201);
     expect(
       (
-        await h.api('/v1/agent/quick-phrases', {
+        await suite.h.api('/v1/agent/quick-phrases', {
           token: agent.token,
           body: { shortcut: 'kd', text: '今天下单，明天发顺丰快递。' },
         })
       ).status,
     ).toBe(201);
     // Another shop's phrase never shows here.
-    const other = await h.createGenericShop({ name: '别家店' });
-    await h.api(`/v1/shops/${other.id}/quick-phrases`, {
+    const other = await suite.h.createGenericShop({ name: '别家店' });
+    await suite.h.api(`/v1/shops/${other.id}/quick-phrases`, {
       body: { shortcut: 'hix', text: '别家的问候' },
     });
 
@@ -129,7 +111,7 @@ describe('quick phrases in the composer', () => {
     );
     await page.keyboard.press('Enter');
     await eventually(async () =>
-      standIn.received.find(
+      suite.standIn.received.find(
         (r) => r.body.data.buyerId === 'phrase-buyer' && r.body.data.text.startsWith('王丽您好'),
       ),
     );
@@ -156,17 +138,21 @@ describe('buyer context beside the chat', () => {
       catalog: CATALOG,
       timezone: 'Asia/Shanghai',
     });
-    const t = traffic(h, shop);
+    const t = traffic(suite.h, shop);
     const id = conversationId(shop.id, 'ctx-buyer');
     // An earlier conversation, closed.
     await say(shop, 'ctx-buyer', '上次的地毯到了，谢谢', '王丽');
     await eventually(
-      async () => (await h.container.conversations.history(shop.id, 'ctx-buyer', 10)).length === 1,
+      async () =>
+        (await suite.h.container.conversations.history(shop.id, 'ctx-buyer', 10)).length === 1,
     );
-    await h.api(`/v1/agent/conversations/${id}/close`, { token: agent.token, method: 'POST' });
+    await suite.h.api(`/v1/agent/conversations/${id}/close`, {
+      token: agent.token,
+      method: 'POST',
+    });
     await t.order('ctx-buyer', 129_900, '2026-11-20T06:30:00Z', 'o-2026-1120');
     await t.rating('ctx-buyer', 5, '2026-11-21T02:00:00Z');
-    await drained(h);
+    await drained(suite.h);
 
     const page = await openConsole(agent.token);
     await say(shop, 'ctx-buyer', '这款北欧布艺沙发有浅灰色吗？', '王丽');

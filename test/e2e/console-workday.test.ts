@@ -1,38 +1,20 @@
-import type { BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContextOptions, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { conversationId } from '../../src/conversations/conversation-store';
-import { launchChromium } from '../support/browser';
-import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
-import { startPlatformStandIn } from '../support/platform-stand-in';
+import { consoleSuite } from '../support/console-suite';
+import { buyerMessage, eventually } from '../support/harness';
 
-let h: Harness;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
-let standIn: Awaited<ReturnType<typeof startPlatformStandIn>>;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  h = await startHarness({ env: { OUTBOUND_BACKOFF_MS: '50' } });
-  standIn = await startPlatformStandIn();
-  chromium = await launchChromium();
-});
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((c) => c.close()));
-});
-afterAll(async () => {
-  await chromium?.close();
-  await standIn?.close();
-  await h?.close();
-});
+const suite = consoleSuite();
 
 type Shop = { id: string; webhookSecret: string };
 type Agent = { id: string; token: string };
 
 async function shopWithAgent(name: string, agentName: string) {
-  const shop = (await h.createGenericShop({
+  const shop = (await suite.h.createGenericShop({
     name,
-    credentials: { replyUrl: standIn.replyUrl },
+    credentials: { replyUrl: suite.standIn.replyUrl },
   })) as Shop;
-  const agent = (await h.api('/v1/agents', { body: { name: agentName, shopIds: [shop.id] } }))
+  const agent = (await suite.h.api('/v1/agents', { body: { name: agentName, shopIds: [shop.id] } }))
     .body as Agent;
   return { shop, agent };
 }
@@ -78,26 +60,26 @@ const alerts = (page: Page) =>
   );
 
 async function newPage(options: BrowserContextOptions = {}): Promise<Page> {
-  const context = await chromium.browser.newContext({
+  const context = await suite.chromium.browser.newContext({
     viewport: { width: 1280, height: 800 },
     locale: 'zh-CN',
     ...options,
   });
   context.setDefaultTimeout(10_000);
   await context.addInitScript(recordAlerts);
-  contexts.push(context);
+  suite.contexts.push(context);
   return context.newPage();
 }
 
 async function signIn(page: Page, token: string) {
-  await page.goto(`${h.url}/console`);
+  await page.goto(`${suite.h.url}/console`);
   await page.fill('#token-input', token);
   await page.click('#sign-in-button');
   await page.waitForSelector('#connection[data-state="live"]');
 }
 
 function say(shop: Shop, buyerId: string, text: string, name?: string) {
-  return h.sendGeneric(
+  return suite.h.sendGeneric(
     shop,
     buyerMessage(buyerId, text, Date.now(), name ? { buyer: { id: buyerId, name } } : {}),
   );
@@ -108,7 +90,7 @@ async function waitingWithSuggestions(page: Page, shop: Shop, agent: Agent, buye
   const id = conversationId(shop.id, buyerId);
   await eventually(
     async () =>
-      (await h.api(`/v1/agent/conversations/${id}`, { token: agent.token })).body.suggestions
+      (await suite.h.api(`/v1/agent/conversations/${id}`, { token: agent.token })).body.suggestions
         ?.length > 0,
   );
   await page.locator(`.row-button[data-conversation-id="${id}"]`).waitFor();
@@ -135,13 +117,13 @@ describe('the console at keyboard speed', () => {
     const first = (await page.locator('.suggestion .suggestion-text').first().textContent())!;
     await press('1');
     const delivered = await eventually(async () =>
-      standIn.received.find((r) => r.body.data.buyerId === 'kb-buyer'),
+      suite.standIn.received.find((r) => r.body.data.buyerId === 'kb-buyer'),
     );
     expect(delivered.body.data.text).toBe(first);
     expect(presses).toBeLessThanOrEqual(3);
     await page.waitForSelector('#reply-status[data-status="sent"]');
     const replyId = await page.getAttribute('#reply-status', 'data-reply-id');
-    const reply = await h.api(`/v1/agent/conversations/${id}/replies/${replyId}`, {
+    const reply = await suite.h.api(`/v1/agent/conversations/${id}/replies/${replyId}`, {
       token: agent.token,
     });
     expect(reply.body.origin).toBe('suggestion_as_is');
@@ -285,7 +267,7 @@ describe('new-buyer alerts', () => {
   it('without permission (already asked once): no notification and no second prompt, the count still shows', async () => {
     const { shop, agent } = await shopWithAgent('拒绝通知店', '林晓');
     const page = await newPage();
-    await page.goto(`${h.url}/console`);
+    await page.goto(`${suite.h.url}/console`);
     await page.evaluate(() => localStorage.setItem('seatmate.notificationsAsked', '1'));
     await signIn(page, agent.token);
     await page.evaluate(() => {

@@ -1,37 +1,18 @@
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { drained, traffic } from '../support/billing-traffic';
-import { launchChromium } from '../support/browser';
 import { seedConsoleDemo } from '../support/console-demo';
-import { type Harness, startHarness } from '../support/harness';
-import { startPlatformStandIn } from '../support/platform-stand-in';
+import { consoleSuite } from '../support/console-suite';
 import { screenshotPath } from '../support/screenshot-path';
 import { untranslatedWords } from '../support/untranslated';
 
-let h: Harness;
-let chromium: Awaited<ReturnType<typeof launchChromium>>;
-let standIn: Awaited<ReturnType<typeof startPlatformStandIn>>;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  h = await startHarness({ env: { OUTBOUND_BACKOFF_MS: '50' } });
-  standIn = await startPlatformStandIn();
-  chromium = await launchChromium();
-});
-afterEach(async () => {
-  await Promise.all(contexts.splice(0).map((c) => c.close()));
-});
-afterAll(async () => {
-  await chromium?.close();
-  await standIn?.close();
-  await h?.close();
-});
+const suite = consoleSuite();
 
 /** A browser whose language is `locale` (navigator.languages and Accept-Language). */
 async function pageIn(locale: string, viewport = { width: 1280, height: 800 }): Promise<Page> {
-  const context = await chromium.browser.newContext({ locale, viewport });
+  const context = await suite.chromium.browser.newContext({ locale, viewport });
   context.setDefaultTimeout(10_000);
-  contexts.push(context);
+  suite.contexts.push(context);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
@@ -60,7 +41,7 @@ describe('console and dashboard languages', () => {
     };
     for (const [browser, locale] of Object.entries(expected)) {
       const page = await pageIn(browser);
-      await page.goto(`${h.url}/console`);
+      await page.goto(`${suite.h.url}/console`);
       await page.waitForFunction(() => !document.body.classList.contains('loading'));
       expect({ browser, lang: await page.getAttribute('html', 'lang') }).toEqual({
         browser,
@@ -68,14 +49,14 @@ describe('console and dashboard languages', () => {
       });
     }
     const page = await pageIn('zh-TW');
-    await page.goto(`${h.url}/console`);
+    await page.goto(`${suite.h.url}/console`);
     await page.waitForFunction(() => !document.body.classList.contains('loading'));
     expect(await page.textContent('#sign-in-button')).toBe('登入');
   });
 
   it('remembers the language switch across reloads, on the console and the dashboard', async () => {
     const page = await pageIn('zh-CN');
-    await page.goto(`${h.url}/console`);
+    await page.goto(`${suite.h.url}/console`);
     await page.waitForFunction(() => document.documentElement.lang === 'zh-Hans');
     expect(await page.textContent('#sign-in-button')).toBe('登录');
     await page.locator('#sign-in .language-switch').selectOption('en');
@@ -85,7 +66,7 @@ describe('console and dashboard languages', () => {
     await page.waitForFunction(() => !document.body.classList.contains('loading'));
     expect(await page.getAttribute('html', 'lang')).toBe('en');
     // The dashboard shares the choice (same catalogs, same key).
-    await page.goto(`${h.url}/dashboard`);
+    await page.goto(`${suite.h.url}/dashboard`);
     await page.waitForFunction(() => !document.body.classList.contains('loading'));
     expect(await page.getAttribute('html', 'lang')).toBe('en');
     await page.locator('#language').selectOption('zh-Hant');
@@ -98,9 +79,9 @@ describe('console and dashboard languages', () => {
     ['zh-TW', 'zh-Hant', '會話'],
   ] as const) {
     it(`shows no untranslated word in ${locale}: a busy console with its help, transfer and dashboard`, async () => {
-      const demo = await seedConsoleDemo(h, standIn.replyUrl);
+      const demo = await seedConsoleDemo(suite.h, suite.standIn.replyUrl);
       const page = await pageIn(browserLocale);
-      await page.goto(`${h.url}/console`);
+      await page.goto(`${suite.h.url}/console`);
       await page.waitForFunction(() => !document.body.classList.contains('loading'));
       expect(await untranslatedWords(page)).toEqual([]);
 
@@ -130,21 +111,21 @@ describe('console and dashboard languages', () => {
       await page.waitForSelector('#help:not([open])', { state: 'attached' });
 
       // Stream dropped: "reconnecting" in the agent's language, at once.
-      h.server.closeAllConnections();
+      suite.h.server.closeAllConnections();
       await page.waitForSelector('#connection[data-state="reconnecting"]');
       expect(await untranslatedWords(page)).toEqual([]);
       await page.waitForSelector('#connection[data-state="live"]');
       expect((page as Page & { errors: string[] }).errors).toEqual([]);
 
       // The owner's dashboard: figures, chart, estimate lines and audit.
-      const shop = await h.createGenericShop({ name: '云杉家居旗舰店', plan: PLAN });
-      const t = traffic(h, shop);
+      const shop = await suite.h.createGenericShop({ name: '云杉家居旗舰店', plan: PLAN });
+      const t = traffic(suite.h, shop);
       const now = new Date();
       await t.buyer('wang-l', new Date(now.getTime() - 120_000).toISOString());
       await t.agent('wang-l', new Date(now.getTime() - 60_000).toISOString());
-      await drained(h);
+      await drained(suite.h);
       const dashboard = await pageIn(browserLocale);
-      await dashboard.goto(`${h.url}/dashboard`);
+      await dashboard.goto(`${suite.h.url}/dashboard`);
       await dashboard.fill('#owner-key', shop.ownerKey);
       await dashboard.click('#sign-in-form button[type=submit]');
       await dashboard.waitForSelector('#audit tbody tr');
