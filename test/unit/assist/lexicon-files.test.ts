@@ -7,9 +7,7 @@ import {
 } from '../../../src/assist/lexicon-files';
 
 const read = (file: string): unknown =>
-  JSON.parse(
-    readFileSync(new URL(`../../../src/assist/lexicon/${file}`, import.meta.url), 'utf8'),
-  );
+  JSON.parse(readFileSync(new URL(`../../../src/assist/lexicon/${file}`, import.meta.url), 'utf8'));
 
 // The assistant loads these files without validating them (zod would dominate its cold
 // start), so this test is what keeps a typo in a data file from reaching a buyer.
