@@ -4,6 +4,7 @@ import { AgentEvents } from '../agents/agent-events';
 import { AgentRegistry } from '../agents/agent-registry';
 import { Assignment } from '../agents/assignment';
 import { EventHub } from '../agents/event-hub';
+import { MediaProxy } from '../agents/media-proxy';
 import { Presence } from '../agents/presence';
 import { QuickPhrases } from '../agents/quick-phrases';
 import { ReplyStore } from '../agents/reply-store';
@@ -221,6 +222,24 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     clock,
   });
 
+  const mediaProxy = new MediaProxy({
+    shops,
+    conversations,
+    platforms,
+    // The API's own platform HTTP: the same guard and bases as the senders, and their shared WeChat token.
+    http: {
+      fetch: guardedFetch(outboundPolicy, { connectTimeoutMs: config.OUTBOUND_CONNECT_TIMEOUT_MS }),
+      isDevHost: (host) => outboundPolicy.isDevHost(host),
+      apiBase: platformApiBase(config),
+      tokenCache: createRedisTokenCache(redis, keys.platformTokens()),
+    },
+    clock,
+    maxBytes: config.MEDIA_MAX_BYTES,
+    timeoutMs: config.MEDIA_TIMEOUT_MS,
+    cacheBytes: config.MEDIA_CACHE_BYTES,
+    maxConcurrent: config.MEDIA_CONCURRENT_FETCHES,
+  });
+
   const hub = new EventHub({
     events,
     open: () => workerConnection(config, { connectionName: `${config.REDIS_PREFIX}:event-hub` }),
@@ -292,6 +311,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     ingest,
     assistant,
     workspace,
+    mediaProxy,
     events,
     responseClock,
     presence,
@@ -347,12 +367,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     const platformHttp: PlatformHttp = {
       // Every destination checked (https, public addresses), redirects never followed.
       fetch: guardedFetch(outboundPolicy, { connectTimeoutMs: config.OUTBOUND_CONNECT_TIMEOUT_MS }),
-      apiBase: {
-        metaGraph: config.META_GRAPH_API_BASE,
-        line: config.LINE_API_BASE,
-        wechat: config.WECHAT_API_BASE,
-        telegram: config.TELEGRAM_API_BASE,
-      },
+      apiBase: platformApiBase(config),
       widgetMailbox: new WidgetMailbox(storeConnection, keys.widgetMailbox(), () =>
         workerConnection(config),
       ),
@@ -550,4 +565,15 @@ export function closeServer(server: Server, graceMs = 20_000): Promise<void> {
     });
     server.closeIdleConnections();
   });
+}
+
+/** The platforms' API bases from the config: the senders and the media proxy use the same. */
+function platformApiBase(config: Config): PlatformHttp['apiBase'] {
+  return {
+    metaGraph: config.META_GRAPH_API_BASE,
+    line: config.LINE_API_BASE,
+    lineData: config.LINE_DATA_API_BASE,
+    wechat: config.WECHAT_API_BASE,
+    telegram: config.TELEGRAM_API_BASE,
+  };
 }

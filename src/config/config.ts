@@ -95,6 +95,16 @@ const settingsSchema = z.object({
   LINE_API_BASE: url.default('https://api.line.me'),
   WECHAT_API_BASE: url.default('https://api.weixin.qq.com'),
   TELEGRAM_API_BASE: url.default('https://api.telegram.org'),
+  /** LINE serves message content (images, video, audio, files) from its own data host. */
+  LINE_DATA_API_BASE: url.default('https://api-data.line.me'),
+  /** Largest buyer media the agents' media proxy passes on (Telegram bots may fetch 20 MB at most). */
+  MEDIA_MAX_BYTES: int(1024, 100 * 1024 * 1024).default(20 * 1024 * 1024),
+  /** One media fetch (platform lookups and the download) must finish within this. */
+  MEDIA_TIMEOUT_MS: int(1000, 120_000).default(20_000),
+  /** Bytes of recently proxied media one API process keeps in memory (0 = no cache). */
+  MEDIA_CACHE_BYTES: int(0, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
+  /** Media fetches one API process runs at once; one more answers 503. */
+  MEDIA_CONCURRENT_FETCHES: int(1, 1000).default(8),
   /** Webhook events allowed per shop per minute before 429 (a delivery within it is taken whole). */
   WEBHOOK_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
   /**
@@ -139,6 +149,8 @@ const settingsSchema = z.object({
   ASSIST_SUGGESTS_PER_MINUTE: int(1, 1_000_000).default(30),
   /** Replies one agent may send per minute. */
   AGENT_REPLIES_PER_MINUTE: int(1, 1_000_000).default(60),
+  /** Media (GET /v1/agent/conversations/:id/media/:messageId) one agent may fetch per minute. */
+  AGENT_MEDIA_PER_MINUTE: int(1, 1_000_000).default(120),
   /** Reads (usage, audit, invoices, dashboard) one owner key may make per minute. */
   OWNER_READS_PER_MINUTE: int(1, 1_000_000).default(300),
   /** A conversation (history, state, suggestions) is deleted this many days after its last activity. */

@@ -225,6 +225,13 @@ export class ConversationStore {
     return raw.map((entry) => JSON.parse(entry) as StoredMessage);
   }
 
+  /** One message of the kept history by its id, or null (never stored, or trimmed and gone). */
+  async message(shopId: string, buyerId: string, messageId: string): Promise<StoredMessage | null> {
+    return (
+      (await this.history(shopId, buyerId, HISTORY_LIMIT)).find((m) => m.id === messageId) ?? null
+    );
+  }
+
   async meta(shopId: string, buyerId: string): Promise<Record<string, string>> {
     return this.redis.hgetall(this.key(shopId, buyerId, 'meta'));
   }

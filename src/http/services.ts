@@ -1,5 +1,6 @@
 import type { AgentEvents } from '../agents/agent-events';
 import type { AgentRegistry } from '../agents/agent-registry';
+import type { MediaProxy } from '../agents/media-proxy';
 import type { Presence } from '../agents/presence';
 import type { QuickPhrases } from '../agents/quick-phrases';
 import type { ResponseClock } from '../agents/response-clock';
@@ -42,6 +43,8 @@ export interface HttpServices {
   ingest: WebhookIngest;
   assistant: Assistant;
   workspace: Workspace;
+  /** Buyers' media fetched through the shop's platform token, for agents. */
+  mediaProxy: MediaProxy;
   events: AgentEvents;
   responseClock: ResponseClock;
   presence: Presence;

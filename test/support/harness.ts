@@ -60,6 +60,7 @@ export async function startHarness(
     ASSIST_SUGGESTS_PER_MINUTE: '100000',
     AGENT_REPLIES_PER_MINUTE: '100000',
     OWNER_READS_PER_MINUTE: '100000',
+    AGENT_MEDIA_PER_MINUTE: '100000',
     ...options.env,
   });
   const clock = options.clock ?? systemClock;
