@@ -7,13 +7,14 @@ import { buyerMessage, eventually, type Harness, startHarness } from '../support
 import { openEventStream } from '../support/sse';
 
 const HOUR = 3_600_000;
+const CLOSE_AFTER = HOUR;
 const clock = new ManualClock(Date.now());
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness({
     clock,
-    // Agents stay online across the hours the clock jumps: only the close may free them.
-    env: { UNANSWERED_CLOSE_AFTER_HOURS: '24', AGENT_OFFLINE_AFTER_SECONDS: '86400' },
+    // Agents stay online across the clock's jumps (under 2 h): only the close may free them.
+    env: { UNANSWERED_CLOSE_AFTER_HOURS: '1', AGENT_OFFLINE_AFTER_SECONDS: '86400' },
   });
 });
 afterAll(() => h.close());
@@ -34,7 +35,7 @@ async function runClose(id: string, waitingSince: number, dueAt: number): Promis
 }
 
 describe('unanswered close', () => {
-  it('closes a conversation nobody answered 24 h after the buyer last wrote, releases its agent and keeps it a miss', async () => {
+  it('closes a conversation nobody answered the close time after the buyer last wrote, releases its agent and keeps it a miss', async () => {
     const shop = await h.createGenericShop();
     const agent = (await h.api('/v1/agents', { body: { name: 'Ana', shopIds: [shop.id] } })).body;
     await h.setPresence(agent.token, 'online');
@@ -44,22 +45,22 @@ describe('unanswered close', () => {
     await eventually(async () => (await h.container.assignment.ownerOf(id)) === agent.id);
     const stream = await openEventStream(`${h.url}/v1/agent/events`, agent.token);
 
-    // Ten hours later the buyer writes again: the close moves to 24 h after that.
-    clock.advance(10 * HOUR);
+    // 24 minutes later the buyer writes again: the close moves to an hour after that.
+    clock.advance(0.4 * CLOSE_AFTER);
     await h.sendGeneric(shop, buyerMessage('silent', 'hello?', clock.now()));
     await eventually(
       async () => (await h.container.conversations.history(shop.id, 'silent')).length === 2,
     );
-    clock.set(start + 24 * HOUR);
-    await runClose(id, start, start + 24 * HOUR);
+    clock.set(start + CLOSE_AFTER);
+    await runClose(id, start, start + CLOSE_AFTER);
     expect((await h.container.conversations.state(shop.id, 'silent')).waitingSince).toBe(start);
     expect(await h.container.conversations.activeBuyers(shop.id)).toContain('silent');
     expect(await h.container.assignment.ownerOf(id)).toBe(agent.id);
 
     const day = dayOf(start, 'Asia/Shanghai');
     const meteredBefore = await h.container.meter.consultationsOn(shop.id, day);
-    clock.set(start + 34 * HOUR);
-    await runClose(id, start, start + 34 * HOUR);
+    clock.set(start + 1.4 * CLOSE_AFTER);
+    await runClose(id, start, start + 1.4 * CLOSE_AFTER);
     const closed = await stream.waitFor(
       (e) => e.event === 'conversation' && e.data.change === 'closed',
       8000,
@@ -69,7 +70,7 @@ describe('unanswered close', () => {
 
     const state = await h.container.conversations.state(shop.id, 'silent');
     expect(state.waitingSince).toBeUndefined();
-    expect(state.closedAt).toBe(start + 34 * HOUR);
+    expect(state.closedAt).toBe(start + 1.4 * CLOSE_AFTER);
     expect(await h.container.conversations.activeBuyers(shop.id)).not.toContain('silent');
     expect(await h.container.assignment.ownerOf(id)).toBeNull();
     expect(await h.container.assignment.openCount(agent.id)).toBe(0);
@@ -89,7 +90,7 @@ describe('unanswered close', () => {
     await eventually(async () => (await h.container.assignment.ownerOf(id)) === agent.id);
     expect((await h.container.conversations.state(shop.id, 'silent')).waitingSince).toBe(back);
     await eventually(() =>
-      h.container.queues.idle.getJob(jobIds.unansweredClose(id, back, back + 24 * HOUR)),
+      h.container.queues.idle.getJob(jobIds.unansweredClose(id, back, back + CLOSE_AFTER)),
     );
   });
 
@@ -125,9 +126,9 @@ describe('unanswered close', () => {
     );
     expect(closed.status).toBe(200);
 
-    clock.set(start + 24 * HOUR);
-    await runClose(conversationId(shop.id, 'answered'), start, start + 24 * HOUR);
-    await runClose(conversationId(shop.id, 'handClosed'), start, start + 24 * HOUR);
+    clock.set(start + CLOSE_AFTER);
+    await runClose(conversationId(shop.id, 'answered'), start, start + CLOSE_AFTER);
+    await runClose(conversationId(shop.id, 'handClosed'), start, start + CLOSE_AFTER);
     expect(await h.container.conversations.activeBuyers(shop.id)).toEqual(['answered']);
     expect((await h.container.conversations.state(shop.id, 'answered')).closedAt).toBeUndefined();
   });
