@@ -49,6 +49,8 @@ export class CommerceEvents {
         k.consultIndex(shopId),
         k.month(shopId, month, 'attributed'),
         k.month(shopId, month, 'agg'),
+        k.shopReplies(shopId),
+        k.indexFormat(shopId),
       ],
       [
         k.shopPrefix(shopId),

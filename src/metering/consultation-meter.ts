@@ -63,6 +63,7 @@ export class ConsultationMeter {
         k.shopReplies(shopId),
         k.consultIndex(shopId),
         k.orderIndex(shopId),
+        k.indexFormat(shopId),
       ],
       [
         k.shopPrefix(shopId),
@@ -114,6 +115,10 @@ export class ConsultationMeter {
         k.month(shopId, day.slice(0, 7), 'agg'),
         k.month(shopId, prevDay.slice(0, 7), 'agg'),
         k.shopReplies(shopId),
+        // Read only by the one-time conversion of the indexes' layout.
+        k.consultIndex(shopId),
+        k.orderIndex(shopId),
+        k.indexFormat(shopId),
       ],
       [
         k.shopPrefix(shopId),

@@ -13,15 +13,18 @@
  *
  * Index members are lexically sortable so one ZRANGEBYLEX finds "the first
  * reply at or after t" or "this buyer's orders in [a, b)":
- *   replies   replies          buyer \0 ms(15)   (every agent reply of the shop)
- *   consults  consults         buyer \0 firstMs(15) day(10) windowMs(15)
- *   orders    orders:idx       buyer \0 paidMs(15) amountFen(15) month(7) orderId
+ *   replies   replies          B ms(15)   (every agent reply of the shop)
+ *   consults  consults         B firstMs(15) day(10) windowMs(15)
+ *   orders    orders:idx       B paidMs(15) amountFen(15) month(7) orderId
+ * where B = `<byte length of buyer>:<buyer>|`. The length prefix makes B
+ * prefix-free (two buyers' B never start one another: the lengths differ
+ * before a ':', or the buyers differ within that length), so no buyer id, of
+ * any bytes, can make its members read as another buyer's. (Ingest and these
+ * scripts still refuse control characters/NUL in ids: defence in depth.)
  *
- * The buyer part is NUL-terminated, which is unambiguous because a buyer id
- * never contains NUL: ingest refuses control characters in every id, and
- * every script refuses (errors on) a buyer or order id with a NUL before
- * writing, so one buyer's member can never read as another's. Stored members
- * keep their layout (no migration).
+ * Members written before this layout were `buyer NUL …`. Each shop's indexes
+ * are converted once, by the first metering script that runs for the shop
+ * (`index-format` = 2 marks it done); see docs/operations.md.
  */
 
 import { SHOP_KEYS_LUA } from '../shared/redis-keys';
@@ -35,6 +38,25 @@ const PRELUDE = `${SHOP_KEYS_LUA}
 ${AGGREGATE_FIELDS_LUA}
 local function agg(month) return mkey(month, 'agg') end
 local function pad(n) return string.format('%015.0f', n) end
+-- The buyer part of an index member: length-prefixed, so prefix-free.
+local function bp(buyer) return #buyer .. ':' .. buyer .. '|' end
+-- One-time conversion of the shop's indexes from the old 'buyer NUL ...' members; one script,
+-- so no metering event ever sees the two layouts mixed.
+local function ensureIndexFormat()
+  local marker = key('index-format')
+  if redis.call('GET', marker) == '2' then return end
+  for _, suffix in ipairs({'replies', 'consults', 'orders:idx'}) do
+    local k = key(suffix)
+    for _, m in ipairs(redis.call('ZRANGE', k, 0, -1)) do
+      local cut = string.find(m, '\0', 1, true)
+      if cut then
+        redis.call('ZREM', k, m)
+        redis.call('ZADD', k, 0, bp(string.sub(m, 1, cut - 1)) .. string.sub(m, cut + 1))
+      end
+    end
+  end
+  redis.call('SET', marker, '2')
+end
 local function noNul(id)
   if string.find(id, '\0', 1, true) then error('an id in an index member contains NUL') end
   return id
@@ -64,8 +86,8 @@ local function recomputeFrt(day, buyer, nextDay, limit)
     if limit < upper then upper = limit end
     local nextFirst = redis.call('HGET', dkey(nextDay, 'first'), buyer)
     if nextFirst and tonumber(nextFirst) < upper then upper = tonumber(nextFirst) end
-    local r = redis.call('ZRANGEBYLEX', key('replies'), '[' .. buyer .. '\\0' .. pad(first), '(' .. buyer .. '\\0' .. pad(upper), 'LIMIT', 0, 1)
-    if r[1] then new = tonumber(string.sub(r[1], #buyer + 2)) - first end
+    local r = redis.call('ZRANGEBYLEX', key('replies'), '[' .. bp(buyer) .. pad(first), '(' .. bp(buyer) .. pad(upper), 'LIMIT', 0, 1)
+    if r[1] then new = tonumber(string.sub(r[1], #bp(buyer) + 1)) - first end
   end
   local oldRaw = redis.call('HGET', dkey(day, 'frt'), buyer)
   local old = false
@@ -102,18 +124,18 @@ end
 
 -- A consultation converts when the same buyer paid an order in [first, first + window).
 local function recomputeConversion(day, buyer, first, window)
-  local hit = redis.call('ZRANGEBYLEX', key('orders:idx'), '[' .. buyer .. '\\0' .. pad(first), '(' .. buyer .. '\\0' .. pad(first + window), 'LIMIT', 0, 1)
+  local hit = redis.call('ZRANGEBYLEX', key('orders:idx'), '[' .. bp(buyer) .. pad(first), '(' .. bp(buyer) .. pad(first + window), 'LIMIT', 0, 1)
   setConverted(day, buyer, hit[1] ~= nil)
 end
 
 -- An order's sale is attributed when some consultation of the buyer has it inside its window.
 local function recomputeAttribution(buyer, member, maxWindow)
-  local b = #buyer + 1
+  local b = #bp(buyer)
   local paidAt = tonumber(string.sub(member, b + 1, b + 15))
   local amount = tonumber(string.sub(member, b + 16, b + 30))
   local month = string.sub(member, b + 31, b + 37)
   local orderId = string.sub(member, b + 38)
-  local candidates = redis.call('ZRANGEBYLEX', key('consults'), '[' .. buyer .. '\\0' .. pad(paidAt - maxWindow), '[' .. buyer .. '\\0' .. pad(paidAt) .. '\\255')
+  local candidates = redis.call('ZRANGEBYLEX', key('consults'), '[' .. bp(buyer) .. pad(paidAt - maxWindow), '[' .. bp(buyer) .. pad(paidAt) .. '\\255')
   local attributed = false
   for _, c in ipairs(candidates) do
     local first = tonumber(string.sub(c, b + 1, b + 15))
@@ -138,6 +160,7 @@ end
 export const BUYER_MESSAGE_SCRIPT = `${PRELUDE}
 local buyer, day, at, window, maxWindow, prevDay, nextDay = noNul(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8]
 local nextDayStart, dayAfterStart = tonumber(ARGV[9]), tonumber(ARGV[10])
+ensureIndexFormat()
 local month = string.sub(day, 1, 7)
 touch(month)
 local added = redis.call('SADD', dkey(day, 'buyers'), buyer)
@@ -154,11 +177,11 @@ if old and old <= at then
 end
 redis.call('HSET', dkey(day, 'first'), buyer, ARGV[4])
 if old then
-  for _, m in ipairs(redis.call('ZRANGEBYLEX', key('consults'), '[' .. buyer .. '\\0' .. pad(old) .. day, '[' .. buyer .. '\\0' .. pad(old) .. day .. '\\255')) do
+  for _, m in ipairs(redis.call('ZRANGEBYLEX', key('consults'), '[' .. bp(buyer) .. pad(old) .. day, '[' .. bp(buyer) .. pad(old) .. day .. '\\255')) do
     redis.call('ZREM', key('consults'), m)
   end
 end
-redis.call('ZADD', key('consults'), 0, buyer .. '\\0' .. pad(at) .. day .. pad(window))
+redis.call('ZADD', key('consults'), 0, bp(buyer) .. pad(at) .. day .. pad(window))
 recomputeFrt(day, buyer, nextDay, dayAfterStart)
 -- This day's first message also ends the previous day's consultation.
 recomputeFrt(prevDay, buyer, day, nextDayStart)
@@ -166,7 +189,7 @@ recomputeConversion(day, buyer, at, window)
 -- Orders whose attribution can change: those after the new first message, up to the widest window after the old one.
 local upper = at
 if old then upper = old end
-for _, o in ipairs(redis.call('ZRANGEBYLEX', key('orders:idx'), '[' .. buyer .. '\\0' .. pad(at), '(' .. buyer .. '\\0' .. pad(upper + maxWindow))) do
+for _, o in ipairs(redis.call('ZRANGEBYLEX', key('orders:idx'), '[' .. bp(buyer) .. pad(at), '(' .. bp(buyer) .. pad(upper + maxWindow))) do
   recomputeAttribution(buyer, o, maxWindow)
 end
 local out = touched()
@@ -181,11 +204,12 @@ return out
 export const AGENT_REPLY_SCRIPT = `${PRELUDE}
 local buyer, day, at, agent, prevDay, nextDay = noNul(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
 local nextDayStart, dayAfterStart = tonumber(ARGV[8]), tonumber(ARGV[9])
+ensureIndexFormat()
 local month = string.sub(day, 1, 7)
 touch(month)
 -- The seat-day is the day the agent worked, whichever consultation the reply answers.
 if redis.call('SADD', dkey(day, 'agents'), agent) == 1 then redis.call('HINCRBY', agg(month), day .. F.seatDays, 1) end
-redis.call('ZADD', key('replies'), 0, buyer .. '\\0' .. pad(at))
+redis.call('ZADD', key('replies'), 0, bp(buyer) .. pad(at))
 recomputeFrt(day, buyer, nextDay, dayAfterStart)
 recomputeFrt(prevDay, buyer, day, nextDayStart)
 return touched()
@@ -194,11 +218,12 @@ return touched()
 /** A paid order. ARGV: prefix, buyer, orderId, paidAtMs, amountFen, month, maxWindowMs. Returns the months touched. */
 export const ORDER_SCRIPT = `${PRELUDE}
 local buyer, orderId, paidAt, amount, month, maxWindow = noNul(ARGV[2]), noNul(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
-local member = buyer .. '\\0' .. pad(paidAt) .. pad(amount) .. month .. orderId
+ensureIndexFormat()
+local member = bp(buyer) .. pad(paidAt) .. pad(amount) .. month .. orderId
 redis.call('ZADD', key('orders:idx'), 0, member)
 recomputeAttribution(buyer, member, maxWindow)
-local b = #buyer + 1
-for _, c in ipairs(redis.call('ZRANGEBYLEX', key('consults'), '[' .. buyer .. '\\0' .. pad(paidAt - maxWindow), '[' .. buyer .. '\\0' .. pad(paidAt) .. '\\255')) do
+local b = #bp(buyer)
+for _, c in ipairs(redis.call('ZRANGEBYLEX', key('consults'), '[' .. bp(buyer) .. pad(paidAt - maxWindow), '[' .. bp(buyer) .. pad(paidAt) .. '\\255')) do
   local first = tonumber(string.sub(c, b + 1, b + 15))
   local day = string.sub(c, b + 16, b + 25)
   local window = tonumber(string.sub(c, b + 26))

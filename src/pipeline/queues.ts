@@ -67,9 +67,10 @@ export interface JobData {
   billing: MonthCloseJob;
 }
 
-// BullMQ forbids ':' in custom ids; base64url keeps any platform's ids intact.
+// BullMQ forbids ':' in custom ids; base64url keeps any platform's ids intact, and a JSON
+// array keeps the parts apart whatever they contain (no separator an id could forge).
 const idOf = (tag: string, ...parts: Array<string | number>) =>
-  `${tag}_${Buffer.from(parts.join('\u0000')).toString('base64url')}`;
+  `${tag}_${Buffer.from(JSON.stringify(parts)).toString('base64url')}`;
 
 /** Job ids: a concurrent duplicate add is a no-op while the job is retained. */
 export const jobIds = {

@@ -186,6 +186,10 @@ export class RedisKeys {
   orderIndex(shopId: string): string {
     return this.shop(shopId, 'orders', 'idx');
   }
+  /** The layout of the three indexes above: '2' once converted to length-prefixed members. */
+  indexFormat(shopId: string): string {
+    return this.shop(shopId, 'index-format');
+  }
 
   // Billing.
   finalInvoice(shopId: string, month: string): string {
@@ -332,7 +336,12 @@ export const REDIS_LAYOUT: readonly KeyFamily[] = [
   {
     key: '`sm:{s:SHOP}:replies`, `sm:{s:SHOP}:consults`, `sm:{s:SHOP}:orders:idx`',
     type: 'sorted sets (lex)',
-    what: 'every reply, consultation and paid order of the shop, by buyer and time',
+    what: 'every reply, consultation and paid order of the shop, by buyer (length-prefixed) and time',
+  },
+  {
+    key: '`sm:{s:SHOP}:index-format`',
+    type: 'string',
+    what: "`2` once the shop's three indexes above use length-prefixed members",
   },
   {
     key: '`sm:{s:SHOP}:m:MONTH:agg`',

@@ -41,6 +41,63 @@ describe('identifiers', () => {
     ).rejects.toThrow(/NUL/);
   });
 
+  it('keeps index members unambiguous for ids built from the separators (length-prefixed buyer part)', async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const meter = h.container.meter;
+    const t0 = Date.UTC(2026, 10, 2, 10, 0);
+    const pad = (n: number) => String(n).padStart(15, '0');
+    // Each would read as buyer b's reply or order a second later under a naive `buyer|time`
+    // layout, or under the new layout without its length prefix.
+    const forged = [`b|${pad(t0 + 1000)}`, `1:b|${pad(t0 + 1000)}`, `b:${pad(t0 + 1000)}`];
+    await meter.recordBuyerMessage(shop.id, 'UTC', 'b', t0, { attributionDays: 7 });
+    for (const buyer of forged) {
+      await meter.recordBuyerMessage(shop.id, 'UTC', buyer, t0, { attributionDays: 7 });
+      await meter.recordAgentReply(shop.id, 'UTC', buyer, 'agt_x', t0 + 1000);
+      await h.container.commerce.recordOrder(shop.id, 'UTC', {
+        kind: 'order',
+        eventId: `order-${buyer}`,
+        orderId: `o-${buyer}`,
+        buyerId: buyer,
+        amountFen: 100,
+        paidAt: new Date(t0 + 2000).toISOString(),
+      });
+    }
+    const day = '2026-11-02';
+    const byBuyer = async () =>
+      new Map((await meter.consultationsOn(shop.id, day)).map((c) => [c.buyerId, c]));
+    expect((await byBuyer()).get('b')).toMatchObject({ firstResponseMs: null, converted: false });
+    await meter.recordAgentReply(shop.id, 'UTC', 'b', 'agt_x', t0 + 5000);
+    const after = await byBuyer();
+    expect(after.get('b')).toMatchObject({ firstResponseMs: 5000, converted: false });
+    for (const buyer of forged)
+      expect(after.get(buyer)).toMatchObject({ firstResponseMs: 1000, converted: true });
+  });
+
+  it("converts a shop's older `buyer NUL time` index members once, keeping their facts", async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const keys = h.container.keys;
+    const t0 = Date.UTC(2026, 10, 3, 10, 0);
+    const pad = (n: number) => String(n).padStart(15, '0');
+    // As the previous layout stored them: a reply 3 s after t0, an order 4 s after.
+    await h.container.redis.zadd(keys.shopReplies(shop.id), 0, `old\u0000${pad(t0 + 3000)}`);
+    await h.container.redis.zadd(
+      keys.orderIndex(shop.id),
+      0,
+      `old\u0000${pad(t0 + 4000)}${pad(700)}2026-11o-old`,
+    );
+    await h.container.meter.recordBuyerMessage(shop.id, 'UTC', 'old', t0, { attributionDays: 7 });
+    expect(await h.container.meter.consultationsOn(shop.id, '2026-11-03')).toEqual([
+      { buyerId: 'old', firstAt: t0, firstResponseMs: 3000, converted: true },
+    ]);
+    expect(await h.container.redis.zrange(keys.shopReplies(shop.id), 0, -1)).toEqual([
+      `3:old|${pad(t0 + 3000)}`,
+    ]);
+    expect(await h.container.redis.zrange(keys.orderIndex(shop.id), 0, -1)).toEqual([
+      `3:old|${pad(t0 + 4000)}${pad(700)}2026-11o-old`,
+    ]);
+    expect(await h.container.redis.get(keys.indexFormat(shop.id))).toBe('2');
+  });
+
   it('refuses a message id with a control character too', async () => {
     const shop = await h.createGenericShop({ timezone: 'UTC' });
     const message = buyerMessage('b-1', 'hi', Date.now(), { messageId: 'm\u0000x' });
