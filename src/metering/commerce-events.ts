@@ -45,12 +45,9 @@ export class CommerceEvents {
     meterScripts.order.queue(
       tx,
       [
-        k.orderIndex(shopId),
-        k.consultIndex(shopId),
         k.month(shopId, month, 'attributed'),
         k.month(shopId, month, 'agg'),
-        k.shopReplies(shopId),
-        k.indexFormat(shopId),
+        ...k.meterIndexes(shopId),
       ],
       [
         k.shopPrefix(shopId),

@@ -60,10 +60,7 @@ export class ConsultationMeter {
         k.day(shopId, day, 'converted'),
         k.month(shopId, day.slice(0, 7), 'agg'),
         k.month(shopId, prevDay.slice(0, 7), 'agg'),
-        k.shopReplies(shopId),
-        k.consultIndex(shopId),
-        k.orderIndex(shopId),
-        k.indexFormat(shopId),
+        ...k.meterIndexes(shopId),
       ],
       [
         k.shopPrefix(shopId),
@@ -114,11 +111,7 @@ export class ConsultationMeter {
         k.day(shopId, prevDay, 'frt'),
         k.month(shopId, day.slice(0, 7), 'agg'),
         k.month(shopId, prevDay.slice(0, 7), 'agg'),
-        k.shopReplies(shopId),
-        // Read only by the one-time conversion of the indexes' layout.
-        k.consultIndex(shopId),
-        k.orderIndex(shopId),
-        k.indexFormat(shopId),
+        ...k.meterIndexes(shopId),
       ],
       [
         k.shopPrefix(shopId),

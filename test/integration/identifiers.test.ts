@@ -73,29 +73,42 @@ describe('identifiers', () => {
       expect(after.get(buyer)).toMatchObject({ firstResponseMs: 1000, converted: true });
   });
 
-  it("converts a shop's older `buyer NUL time` index members once, keeping their facts", async () => {
+  it("reads a shop's older `buyer NUL time` index members while draining them into the new layout", async () => {
     const shop = await h.createGenericShop({ timezone: 'UTC' });
-    const keys = h.container.keys;
+    const { keys, redis, meter } = h.container;
+    const legacy = (suffix: string) => `${keys.shopPrefix(shop.id)}:${suffix}`;
     const t0 = Date.UTC(2026, 10, 3, 10, 0);
     const pad = (n: number) => String(n).padStart(15, '0');
-    // As the previous layout stored them: a reply 3 s after t0, an order 4 s after.
-    await h.container.redis.zadd(keys.shopReplies(shop.id), 0, `old\u0000${pad(t0 + 3000)}`);
-    await h.container.redis.zadd(
-      keys.orderIndex(shop.id),
-      0,
-      `old\u0000${pad(t0 + 4000)}${pad(700)}2026-11o-old`,
-    );
-    await h.container.meter.recordBuyerMessage(shop.id, 'UTC', 'old', t0, { attributionDays: 7 });
-    expect(await h.container.meter.consultationsOn(shop.id, '2026-11-03')).toEqual([
+    // As the previous layout stored them: a reply 3 s after t0 and an order 4 s after, behind
+    // 150 other buyers' replies, so the first event drains only part of the old key.
+    const fillers = Array.from({ length: 150 }, (_, i) => `a-${String(i).padStart(3, '0')}`);
+    await redis.zadd(legacy('replies'), 0, `old\u0000${pad(t0 + 3000)}`);
+    for (const f of fillers) await redis.zadd(legacy('replies'), 0, `${f}\u0000${pad(t0)}`);
+    await redis.zadd(legacy('orders:idx'), 0, `old\u0000${pad(t0 + 4000)}${pad(700)}2026-11o-old`);
+
+    await meter.recordBuyerMessage(shop.id, 'UTC', 'old', t0, { attributionDays: 7 });
+    // Half drained: the old reply is still in the old key, and counted.
+    expect(await redis.zrange(legacy('replies'), 0, -1)).toContain(`old\u0000${pad(t0 + 3000)}`);
+    expect(await meter.consultationsOn(shop.id, '2026-11-03')).toEqual([
       { buyerId: 'old', firstAt: t0, firstResponseMs: 3000, converted: true },
     ]);
-    expect(await h.container.redis.zrange(keys.shopReplies(shop.id), 0, -1)).toEqual([
+
+    await meter.recordBuyerMessage(shop.id, 'UTC', 'other', t0 + 60_000, { attributionDays: 7 });
+    expect(await redis.exists(legacy('replies'), legacy('orders:idx'))).toBe(0);
+    expect(await redis.zrange(keys.shopReplies(shop.id), 0, -1)).toContain(
       `3:old|${pad(t0 + 3000)}`,
-    ]);
-    expect(await h.container.redis.zrange(keys.orderIndex(shop.id), 0, -1)).toEqual([
+    );
+    expect(await redis.zrange(keys.orderIndex(shop.id), 0, -1)).toEqual([
       `3:old|${pad(t0 + 4000)}${pad(700)}2026-11o-old`,
     ]);
-    expect(await h.container.redis.get(keys.indexFormat(shop.id))).toBe('2');
+    // Recomputed from the new layout alone, the facts are the same.
+    await meter.recordAgentReply(shop.id, 'UTC', 'old', 'agt_x', t0 + 9000);
+    expect((await meter.consultationsOn(shop.id, '2026-11-03'))[0]).toEqual({
+      buyerId: 'old',
+      firstAt: t0,
+      firstResponseMs: 3000,
+      converted: true,
+    });
   });
 
   it('refuses a message id with a control character too', async () => {
