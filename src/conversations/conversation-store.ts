@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { MessageMedia } from '../platforms/contract';
 import { AppError } from '../shared/errors';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisConnection, RedisKeys } from '../shared/redis';
 import { defineScript } from '../shared/redis-scripts';
 
 export interface StoredMessage {
@@ -178,7 +177,7 @@ export const DEFAULT_RETENTION: ConversationRetention = {
 
 export class ConversationStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
     private readonly retention: ConversationRetention = DEFAULT_RETENTION,
   ) {}

@@ -1,8 +1,8 @@
 import type { Middleware } from 'koa';
 import type { Config } from '../config/config';
 import { takeFromWindow } from '../shared/rate-window';
+import type { RedisConnection } from '../shared/redis';
 import type { RedisKeys } from '../shared/redis-keys';
-import type { RedisLike } from '../shared/redis-scripts';
 import { principalOf } from './auth';
 
 type Budget = { name: string; limit: number; what: string };
@@ -16,7 +16,7 @@ type Budget = { name: string; limit: number; what: string };
  * Retry-After past it. Operators are not limited.
  */
 export function principalRateLimit(
-  redis: RedisLike,
+  redis: RedisConnection,
   keys: RedisKeys,
   config: Pick<
     Config,

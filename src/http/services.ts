@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { AgentEvents } from '../agents/agent-events';
 import type { AgentRegistry } from '../agents/agent-registry';
 import type { MediaProxy } from '../agents/media-proxy';
@@ -18,7 +17,7 @@ import type { WebhookIngest } from '../pipeline/webhook-ingest';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisConnection, RedisKeys } from '../shared/redis';
 import type { ShopRegistry } from '../shops/shop-registry';
 import type { WidgetMailbox } from '../widget/widget-mailbox';
 import type { WidgetService } from '../widget/widget-service';
@@ -29,7 +28,7 @@ export interface HttpServices {
   config: Config;
   adminToken: string;
   publicBaseUrl: string;
-  redis: Redis;
+  redis: RedisConnection;
   keys: RedisKeys;
   clock: Clock;
   logger: Logger;

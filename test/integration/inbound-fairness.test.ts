@@ -31,8 +31,12 @@ describe('inbound fairness between shops', () => {
     expect(res.status).toBe(200);
 
     h.container.startWorkers();
-    const queue = h.container.queues.inbound;
-    await eventually(async () => (await queue.getCompletedCount()) >= 61, 30_000);
+    const inbound = h.container.queues.inbound;
+    await eventually(
+      async () => ((await inbound.getJobCounts('completed')).completed ?? 0) >= 61,
+      30_000,
+    );
+    const queue = inbound;
     const quietJob = await queue.getJob(jobIds.inbound('generic', quiet.id, 'quiet-1'));
     const floodJobs = await Promise.all(
       Array.from({ length: 60 }, (_, i) =>

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ConversationStore } from '../../src/conversations/conversation-store';
-import { createQueues, jobIds } from '../../src/pipeline/queues';
+import { closeQueues, createQueues, jobIds } from '../../src/pipeline/queues';
 import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
 
 let h: Harness;
@@ -16,10 +16,12 @@ describe('worker connections', () => {
     // The API's fail-fast connection goes away: the workers must not need it for any step.
     h.container.redis.disconnect();
     const side = new Redis(inject('redisUrl'));
-    const queues = createQueues(side, h.container.keys.queuePrefix, {
-      outboundAttempts: 1,
-      outboundBackoffMs: 10,
-    });
+    const queues = createQueues(
+      side,
+      (name) => h.container.keys.queuePrefix(name),
+      { outboundAttempts: 1, outboundBackoffMs: 10 },
+      h.container.config.INBOUND_PARTITIONS,
+    );
     try {
       const message = buyerMessage('b-worker', 'hello', Date.now());
       const event = {
@@ -28,11 +30,13 @@ describe('worker connections', () => {
         ...(message.data as { messageId: string; from: 'buyer'; text: string; sentAt: string }),
         buyer: { id: 'b-worker' },
       };
-      await queues.inbound.add(
-        'message',
-        { platform: 'generic', shopId: shop.id, event, receivedAt: Date.now() },
-        { jobId: jobIds.inbound('generic', shop.id, event.eventId) },
-      );
+      await queues.inbound
+        .of(shop.id)
+        .add(
+          'message',
+          { platform: 'generic', shopId: shop.id, event, receivedAt: Date.now() },
+          { jobId: jobIds.inbound('generic', shop.id, event.eventId) },
+        );
       const job = await eventually(async () => {
         const found = await queues.inbound.getJob(
           jobIds.inbound('generic', shop.id, event.eventId),
@@ -44,7 +48,7 @@ describe('worker connections', () => {
         true,
       );
     } finally {
-      await Promise.all(Object.values(queues).map((q) => q.close()));
+      await closeQueues(queues);
       side.disconnect();
       h.container.redis.connect().catch(() => undefined);
     }
