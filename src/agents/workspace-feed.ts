@@ -16,7 +16,7 @@ const ASSIST_HISTORY = 20;
 /**
  * What the worker does for agents after a message is stored: offer the
  * conversation to an agent, draft suggestions, publish live events, and arm
- * the slow-reply alert. Safe to run twice for one message (a job retry).
+ * the slow-reply alert and the unanswered close. Safe to run twice for one message (a job retry).
  */
 export class WorkspaceFeed {
   constructor(
@@ -34,6 +34,15 @@ export class WorkspaceFeed {
         dueAt: number,
       ) => Promise<void>;
       scheduleIdleClose: (shopId: string, buyerId: string, answeredAt: number) => Promise<void>;
+      /** Arms the close of an unanswered wait, due at `dueAt` (ms); arming twice is a no-op. */
+      armUnansweredClose: (
+        shopId: string,
+        buyerId: string,
+        waitingSince: number,
+        dueAt: number,
+      ) => Promise<void>;
+      /** How long a buyer nobody answers stays open after their last message (ms). */
+      unansweredCloseAfterMs: number;
       clock: Clock;
       logger: Logger;
     },
@@ -73,13 +82,21 @@ export class WorkspaceFeed {
 
     await this.suggest(shop, buyerId, event.messageId);
 
-    if (state.waitingSince !== undefined)
+    if (state.waitingSince !== undefined) {
       await this.deps.armAlert(
         shop.id,
         buyerId,
         state.waitingSince,
         state.waitingSince + shop.settings.slowReplySeconds * 1000,
       );
+      // Armed once per wait; a buyer who keeps writing pushes it back when it fires.
+      await this.deps.armUnansweredClose(
+        shop.id,
+        buyerId,
+        state.waitingSince,
+        state.waitingSince + this.deps.unansweredCloseAfterMs,
+      );
+    }
   }
 
   /** A buyer asked for service without writing: offer the conversation so someone answers in the window. */
