@@ -14,6 +14,7 @@ export const CLUSTER_SUITES = [
   'test/integration/billing-close.test.ts',
   'test/integration/multi-process.test.ts',
   'test/integration/redis-cluster.test.ts',
+  'test/integration/slot-steps.test.ts',
 ];
 
 export default defineConfig({
