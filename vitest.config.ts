@@ -3,8 +3,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 /**
  * The integration suites that also run on a local three-master Redis Cluster
  * (the `cluster` project): ingest, metering, the agent workspace and its
- * replies, month close, two API and two worker processes, and the checks
- * that the cluster is really one.
+ * replies, month close, operators, the widget, two API and two worker
+ * processes, and the checks that the cluster is really one.
  */
 export const CLUSTER_SUITES = [
   'test/integration/webhook-ingest.test.ts',
@@ -15,6 +15,9 @@ export const CLUSTER_SUITES = [
   'test/integration/multi-process.test.ts',
   'test/integration/redis-cluster.test.ts',
   'test/integration/slot-steps.test.ts',
+  // Operators' records and tokens in steps; widget replies by pub/sub across the nodes.
+  'test/integration/operators.test.ts',
+  'test/integration/widget.test.ts',
 ];
 
 export default defineConfig({
