@@ -8,6 +8,7 @@
 //                                   per --api; else --api API processes and
 //                                   --workers worker processes
 //   --concurrency 16                WORKER_CONCURRENCY of each worker
+//   --buyers 200                    buyers per shop (each message goes to the next one)
 //   --redis redis://…               use this Redis instead of a private one
 //
 // Per step it prints the acks (status, p50/p99), the suggestion latency
@@ -36,6 +37,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     shops: { type: 'string', default: '20' },
     agents: { type: 'string', default: '4' },
+    buyers: { type: 'string', default: '200' },
     redis: { type: 'string' },
     'drain-seconds': { type: 'string', default: '30' },
   },
@@ -46,7 +48,7 @@ const apiCount = Number(values.api);
 const workerCount = Number(values.workers);
 const SHOPS = Number(values.shops);
 const AGENTS = Number(values.agents);
-const BUYERS_PER_SHOP = 200;
+const BUYERS_PER_SHOP = Number(values.buyers);
 const ADMIN = `adm_${randomBytes(16).toString('hex')}`;
 const root = path.resolve(import.meta.dirname, '..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-bench-pipeline-'));

@@ -46,8 +46,10 @@ const CREATED_BY_SCRIPT = defineScript<number[]>(
   `
 local out = {}
 for i = 1, #KEYS do
-  local data = redis.call('HGET', KEYS[i], 'data') or ''
-  out[i] = string.find(data, ARGV[1], 1, true) and 1 or 0
+  -- A job already gone was processed and removed (completed jobs are not kept): ours, since a
+  -- duplicate of a finished event is stopped by the dedupe key before it is added.
+  local data = redis.call('HGET', KEYS[i], 'data')
+  out[i] = ((not data) or string.find(data, ARGV[1], 1, true)) and 1 or 0
 end
 return out
 `,
