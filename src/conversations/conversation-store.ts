@@ -82,12 +82,13 @@ const HISTORY_LIMIT = 200;
 // write, so the caller needs no second read.
 //
 // This runs for every message, so it counts its commands: one HMGET for what
-// it reads, one HSET for what it writes, the active index's size checked only
-// when a conversation joins it, and the retention clocks (EXPIRE, pruning the
+// it reads, one HSET for what it writes, the history trimmed every TRIM_EVERY
+// messages, the active index's size checked only when a conversation joins it, and the retention clocks (EXPIRE, pruning the
 // index) refreshed at most once per TOUCH_MS of message time per conversation
 // (`touchedAt`), so a conversation lives its retention after its last
 // activity give or take that much.
 const TOUCH_MS = 3_600_000;
+const TRIM_EVERY = 20;
 const APPEND_SCRIPT = defineScript<number | Array<number | string | null>>(
   'conversationAppend',
   `
@@ -113,8 +114,14 @@ if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then
 end
 local at = tonumber(ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -${HISTORY_LIMIT + 1})
-local m = redis.call('HMGET', KEYS[3], 'lastBuyerAt', 'lastAgentAt', 'waitingSince', 'openedAt', 'closedAt', 'touchedAt', 'buyerName')
+local m = redis.call('HMGET', KEYS[3], 'lastBuyerAt', 'lastAgentAt', 'waitingSince', 'openedAt', 'closedAt', 'touchedAt', 'buyerName', 'untrimmed')
+-- The history is trimmed every ${TRIM_EVERY} messages (it holds ${HISTORY_LIMIT} to ${HISTORY_LIMIT + TRIM_EVERY - 1}).
+local untrimmed = tonumber(m[8] or '0') + 1
+if untrimmed >= ${TRIM_EVERY} then
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -${HISTORY_LIMIT + 1})
+  untrimmed = 0
+end
+set[#set + 1] = 'untrimmed'; set[#set + 1] = untrimmed
 local lastBuyer, lastAgent, waiting = tonumber(m[1] or '0'), tonumber(m[2] or '0'), m[3]
 local opened = tonumber(m[4] or '0')
 state.waiting, state.name = waiting or false, m[7] or false

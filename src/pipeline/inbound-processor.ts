@@ -56,7 +56,7 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
     observe('queue_wait', (job.processedOn ?? mark) - job.data.receivedAt);
     const [, shop] = await Promise.all([
       deps.markDelivered(shopId, platform, event.eventId),
-      deps.shops.get(shopId),
+      deps.shops.getCached(shopId),
     ]);
     if (!shop) throw new UnrecoverableError(`shop ${shopId} no longer exists`);
 

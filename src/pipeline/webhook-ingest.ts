@@ -30,7 +30,11 @@ const RATE_AND_SEEN_SCRIPT = defineScript<number[]>(
   `
 local count = redis.call('INCRBY', KEYS[1], ARGV[2])
 if count == tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local out = {count - tonumber(ARGV[2]), redis.call('PTTL', KEYS[1])}
+local before = count - tonumber(ARGV[2])
+-- The window's remaining time is only needed to refuse (Retry-After): read it only then.
+local ttl = -1
+if before >= tonumber(ARGV[3]) then ttl = redis.call('PTTL', KEYS[1]) end
+local out = {before, ttl}
 for i = 2, #KEYS do out[i + 1] = redis.call('EXISTS', KEYS[i]) end
 return out
 `,
@@ -173,7 +177,7 @@ export class WebhookIngest {
       RATE_AND_SEEN_SCRIPT.run(
         redis,
         [keys.webhookRate(shopId), ...seenKeys],
-        ['60000', String(weight)],
+        ['60000', String(weight), String(this.deps.ratePerMinute)],
       ),
     );
     if ((before as number) >= this.deps.ratePerMinute) {
