@@ -1,6 +1,7 @@
 // `npm start` (and start:api / start:worker): install what is missing, start
-// the embedded Redis under DATA_DIR when REDIS_URL is unset, run the service,
-// and stop Redis after the service has shut down.
+// the embedded Redis under DATA_DIR when neither REDIS_URL nor
+// REDIS_CLUSTER_NODES is set, run the service, and stop Redis after the
+// service has shut down.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,10 +19,10 @@ ensureNodeModules();
 
 const env = { ...process.env };
 let redis;
-if (!env.REDIS_URL) {
+if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
   if (role !== 'all') {
     console.error(
-      `start:${role} runs against a shared Redis: set REDIS_URL (e.g. redis://127.0.0.1:6379).`,
+      `start:${role} runs against a shared Redis: set REDIS_URL (e.g. redis://127.0.0.1:6379) or REDIS_CLUSTER_NODES (host:port,host:port,...).`,
     );
     process.exit(2);
   }

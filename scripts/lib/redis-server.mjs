@@ -1,7 +1,7 @@
 // Starts and stops a private redis-server child process. Plain Node (no
 // dependencies) so that `npm start` and the test set-up can use it before
 // `npm install` has run.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 
@@ -44,7 +44,14 @@ export function ping(port) {
  * `dir` as an append-only file fsynced every second; `noeviction` because a
  * queue or a meter that silently loses keys is worse than a refused write.
  */
-export async function startRedis({ port, dir, persist, log = 'ignore', detached = false }) {
+export async function startRedis({
+  port,
+  dir,
+  persist,
+  log = 'ignore',
+  detached = false,
+  cluster = false,
+}) {
   fs.mkdirSync(dir, { recursive: true });
   const args = [
     '--port',
@@ -58,6 +65,8 @@ export async function startRedis({ port, dir, persist, log = 'ignore', detached 
     '--protected-mode',
     'yes',
   ];
+  // A Cluster node keeps its view of the cluster in a file of its own, in its own dir.
+  if (cluster) args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf');
   if (persist) args.push('--appendonly', 'yes', '--appendfsync', 'everysec');
   else args.push('--appendonly', 'no', '--save', '');
   // `detached`: its own process group, so a Ctrl-C meant for the service does not stop Redis under it.
@@ -85,4 +94,49 @@ export async function startRedis({ port, dir, persist, log = 'ignore', detached 
   }
   child.kill('SIGKILL');
   throw new Error(`redis-server did not answer on port ${port} within 10 s`);
+}
+
+/**
+ * A Redis Cluster of `masters` nodes (no replicas) on free ports under `dir`,
+ * for tests and benchmarks: the nodes are started, joined with
+ * `redis-cli --cluster create`, and awaited until every one says
+ * cluster_state:ok. `stop` stops them all.
+ */
+export async function startCluster({ dir, masters = 3, log = 'ignore' }) {
+  const nodes = [];
+  try {
+    for (let i = 0; i < masters; i++) {
+      const port = await freePort();
+      nodes.push(
+        await startRedis({ port, dir: `${dir}/node-${i}`, persist: false, log, cluster: true }),
+      );
+    }
+    const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
+    const create = spawnSync(
+      'redis-cli',
+      ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'],
+      { encoding: 'utf8' },
+    );
+    if (create.status !== 0)
+      throw new Error(`redis-cli --cluster create failed: ${create.stderr || create.stdout}`);
+    for (let i = 0; i < 100; i++) {
+      const states = nodes.map(
+        (node) =>
+          spawnSync('redis-cli', ['-p', String(node.port), 'CLUSTER', 'INFO'], {
+            encoding: 'utf8',
+          }).stdout,
+      );
+      if (states.every((info) => /cluster_state:ok/.test(info)))
+        return {
+          nodes: addresses.join(','),
+          ports: nodes.map((node) => node.port),
+          stop: () => Promise.all(nodes.map((node) => node.stop())),
+        };
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the cluster did not reach cluster_state:ok within 10 s');
+  } catch (error) {
+    await Promise.all(nodes.map((node) => node.stop()));
+    throw error;
+  }
 }

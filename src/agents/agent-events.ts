@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisConnection, RedisKeys } from '../shared/redis';
 import { type LiveEventData, type LiveEventType, shopsOfEvent } from './live-events';
 
 export interface AgentEvent {
@@ -20,7 +19,7 @@ const STREAM_LENGTH = 2000;
  */
 export class AgentEvents {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
     private readonly agentsOfShop: (shopId: string) => Promise<string[]>,
   ) {}

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import type { Clock } from '../shared/clock';
 import { AppError, notFound } from '../shared/errors';
-import type { RedisKeys } from '../shared/redis';
+import { inSteps, type RedisConnection, type RedisKeys } from '../shared/redis';
 import { hashToken, newToken } from '../shared/tokens';
 
 export interface Agent {
@@ -18,7 +18,7 @@ export class AgentRegistry {
   onShopsRemoved?: (agentId: string, shopIds: string[]) => Promise<void>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
     private readonly clock: Clock,
     private readonly shopExists: (shopId: string) => Promise<boolean>,
@@ -35,18 +35,21 @@ export class AgentRegistry {
       createdAt: new Date(this.clock.now()).toISOString(),
     };
     const tokenHash = hashToken(token);
-    const tx = this.redis
-      .multi()
-      .hset(this.keys.agent(id), {
-        name: agent.name,
-        shopIds: JSON.stringify(agent.shopIds),
-        createdAt: agent.createdAt,
-        tokenHash,
-      })
-      .set(this.keys.token(tokenHash), JSON.stringify({ kind: 'agent', agentId: id }))
-      .sadd(this.keys.allAgents(), id);
-    for (const shopId of agent.shopIds) tx.sadd(this.keys.shopAgents(shopId), id);
-    await tx.exec();
+    // The record first, then what points to it (token, indexes, the shops' agent sets).
+    await inSteps(this.redis, [
+      (tx) =>
+        tx.hset(this.keys.agent(id), {
+          name: agent.name,
+          shopIds: JSON.stringify(agent.shopIds),
+          createdAt: agent.createdAt,
+          tokenHash,
+        }),
+      (tx) => tx.set(this.keys.token(tokenHash), JSON.stringify({ kind: 'agent', agentId: id })),
+      (tx) => tx.sadd(this.keys.allAgents(), id),
+      ...agent.shopIds.map(
+        (shopId) => (tx: ChainableCommander) => tx.sadd(this.keys.shopAgents(shopId), id),
+      ),
+    ]);
     return { ...agent, token };
   }
 
@@ -70,14 +73,20 @@ export class AgentRegistry {
       shopIds: patch.shopIds ? unique(patch.shopIds) : agent.shopIds,
     };
     if (patch.shopIds) await this.checkShops(next.shopIds);
-    const tx = this.redis.multi().hset(this.keys.agent(id), {
-      name: next.name,
-      shopIds: JSON.stringify(next.shopIds),
-    });
-    for (const shopId of agent.shopIds)
-      if (!next.shopIds.includes(shopId)) tx.srem(this.keys.shopAgents(shopId), id);
-    for (const shopId of next.shopIds) tx.sadd(this.keys.shopAgents(shopId), id);
-    await tx.exec();
+    // The record says which shops; each shop's set follows (set adds and removes: a repeat is a no-op).
+    await inSteps(this.redis, [
+      (tx) =>
+        tx.hset(this.keys.agent(id), {
+          name: next.name,
+          shopIds: JSON.stringify(next.shopIds),
+        }),
+      ...agent.shopIds
+        .filter((shopId) => !next.shopIds.includes(shopId))
+        .map((shopId) => (tx: ChainableCommander) => tx.srem(this.keys.shopAgents(shopId), id)),
+      ...next.shopIds.map(
+        (shopId) => (tx: ChainableCommander) => tx.sadd(this.keys.shopAgents(shopId), id),
+      ),
+    ]);
     const removed = agent.shopIds.filter((s) => !next.shopIds.includes(s));
     if (removed.length > 0) await this.onShopsRemoved?.(id, removed);
     return next;
@@ -89,12 +98,12 @@ export class AgentRegistry {
     const oldHash = await this.redis.hget(this.keys.agent(id), 'tokenHash');
     const token = newToken('agt');
     const tokenHash = hashToken(token);
-    const tx = this.redis.multi();
-    if (oldHash) tx.del(this.keys.token(oldHash));
-    await tx
-      .set(this.keys.token(tokenHash), JSON.stringify({ kind: 'agent', agentId: id }))
-      .hset(this.keys.agent(id), 'tokenHash', tokenHash)
-      .exec();
+    // New token, then the record names it, then the old one goes (never no working token).
+    await inSteps(this.redis, [
+      (tx) => tx.set(this.keys.token(tokenHash), JSON.stringify({ kind: 'agent', agentId: id })),
+      (tx) => tx.hset(this.keys.agent(id), 'tokenHash', tokenHash),
+      (tx) => oldHash && tx.del(this.keys.token(oldHash)),
+    ]);
     return token;
   }
 
@@ -113,10 +122,16 @@ export class AgentRegistry {
     const agent = await this.get(id);
     if (!agent) throw notFound('Agent');
     const tokenHash = await this.redis.hget(this.keys.agent(id), 'tokenHash');
-    const tx = this.redis.multi().del(this.keys.agent(id)).srem(this.keys.allAgents(), id);
-    if (tokenHash) tx.del(this.keys.token(tokenHash));
-    for (const shopId of agent.shopIds) tx.srem(this.keys.shopAgents(shopId), id);
-    await tx.exec();
+    // The token first (access ends at once), then the indexes, the record last: stopped
+    // halfway, a repeat finds the record and finishes.
+    await inSteps(this.redis, [
+      (tx) => tokenHash && tx.del(this.keys.token(tokenHash)),
+      ...agent.shopIds.map(
+        (shopId) => (tx: ChainableCommander) => tx.srem(this.keys.shopAgents(shopId), id),
+      ),
+      (tx) => tx.srem(this.keys.allAgents(), id),
+      (tx) => tx.del(this.keys.agent(id)),
+    ]);
   }
 
   async agentsOfShop(shopId: string): Promise<string[]> {

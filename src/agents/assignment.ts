@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisConnection, RedisKeys } from '../shared/redis';
 import { defineScript } from '../shared/redis-scripts';
 
 // Offer a conversation to the candidate with the fewest open conversations,
@@ -58,7 +57,7 @@ return 1
  */
 export class Assignment {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
     /** Open conversations one agent is offered at most (claims and transfers may exceed it). */
     readonly cap: number,

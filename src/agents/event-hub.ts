@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from '../shared/logger';
+import type { RedisConnection } from '../shared/redis';
 import { type AgentEvent, type AgentEvents, compareIds, toEvent } from './agent-events';
 
 export type HubListener = (events: AgentEvent[]) => void;
@@ -19,8 +19,9 @@ interface Subscription {
  */
 export class EventHub {
   private readonly subscriptions = new Map<string, Subscription>();
-  private connection: Redis | null = null;
-  private clientId: string | null = null;
+  private connection: RedisConnection | null = null;
+  /** The last wake-up read; from the start at first, so a wake-up before the first read is not lost. */
+  private wakeCursor = '0-0';
   private running = false;
   private closed = false;
 
@@ -28,9 +29,11 @@ export class EventHub {
     private readonly deps: {
       events: AgentEvents;
       /** Opens the hub's one blocking connection (waits out Redis blips). */
-      open: () => Redis;
+      open: () => RedisConnection;
       /** A non-blocking connection that can interrupt the hub's read. */
-      waker: Redis;
+      waker: RedisConnection;
+      /** The stream a wake-up is added to; in the agents' streams' slot, so one XREAD reads both. */
+      wakeKey: string;
       blockMs: number;
       logger: Logger;
     },
@@ -66,21 +69,25 @@ export class EventHub {
     this.connection = null;
   }
 
+  /**
+   * Interrupts the blocked read by adding to the wake stream it also reads.
+   * (CLIENT UNBLOCK would need the reader's node and client id, which a
+   * Cluster does not pin; a stream in the same slot works on both.) Every
+   * hub reading it wakes once and reads again: cheap, as subscribes are rare.
+   */
   private wake(): void {
-    if (this.clientId === null) return;
-    this.deps.waker.call('CLIENT', 'UNBLOCK', this.clientId).catch(() => undefined);
+    if (this.closed) return;
+    this.deps.waker
+      .xadd(this.deps.wakeKey, 'MAXLEN', '~', 100, '*', 'w', '1')
+      .catch(() => undefined);
   }
 
-  private reader(): Redis {
+  private reader(): RedisConnection {
     if (!this.connection) {
       const connection = this.deps.open();
       connection.on('error', (error) =>
         this.deps.logger.warn({ err: error.message }, 'event hub redis error'),
       );
-      // A new connection has a new client id; learn it again before the next read.
-      connection.on('close', () => {
-        this.clientId = null;
-      });
       this.connection = connection;
     }
     return this.connection;
@@ -104,7 +111,6 @@ export class EventHub {
       const cursors = agentIds.map((id) => this.subscriptions.get(id)!.cursor);
       let result: Array<[string, Array<[string, string[]]>]> | null;
       try {
-        if (this.clientId === null) this.clientId = String(await connection.call('CLIENT', 'ID'));
         result = (await connection.xread(
           'COUNT',
           200,
@@ -112,7 +118,9 @@ export class EventHub {
           this.deps.blockMs,
           'STREAMS',
           ...byKey.keys(),
+          this.deps.wakeKey,
           ...cursors,
+          this.wakeCursor,
         )) as Array<[string, Array<[string, string[]]>]> | null;
       } catch (error) {
         if (this.closed) return;
@@ -121,6 +129,10 @@ export class EventHub {
         continue;
       }
       for (const [key, entries] of result ?? []) {
+        if (key === this.deps.wakeKey) {
+          if (entries.length > 0) this.wakeCursor = entries.at(-1)![0];
+          continue;
+        }
         const agentId = byKey.get(key);
         const subscription = agentId ? this.subscriptions.get(agentId) : undefined;
         if (!subscription || entries.length === 0) continue;

@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Clock } from '../shared/clock';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisConnection, RedisKeys } from '../shared/redis';
 import { defineScript } from '../shared/redis-scripts';
 import type { PresenceStatus } from './live-events';
 
@@ -40,7 +39,7 @@ return 1
  */
 export class Presence {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
     private readonly clock: Clock,
     private readonly offlineAfterMs: number,

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Clock } from '../shared/clock';
 import { AppError, notFound } from '../shared/errors';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisConnection, RedisKeys } from '../shared/redis';
 import { defineScript } from '../shared/redis-scripts';
 
 /** Phrases one scope (a shop, or one agent) may hold. */
@@ -74,7 +73,7 @@ function fold(value: string): string {
  */
 export class QuickPhrases {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
     private readonly clock: Clock,
   ) {}

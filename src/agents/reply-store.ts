@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisConnection, RedisKeys } from '../shared/redis';
 
 export type ReplyStatus = 'queued' | 'sent' | 'failed';
 /** Whether the agent sent a suggestion as it was, edited it, or wrote their own. */
@@ -36,7 +35,7 @@ const REPLY_TTL_SECONDS = 30 * 86_400;
 
 export class ReplyStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
   ) {}
 

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisConnection, RedisKeys } from '../shared/redis';
 import { defineScript, prepareScripts } from '../shared/redis-scripts';
 import { dayOf } from '../shared/shop-calendar';
 import type { ReplyOrigin } from './reply-store';
@@ -52,7 +51,7 @@ return 1
  */
 export class ResponseClock {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
   ) {}
 
@@ -121,11 +120,12 @@ export class ResponseClock {
     const parts = await Promise.all(
       shops.map(async (shop) => {
         const day = dayFor(shop.timezone);
-        return {
-          shopId: shop.id,
-          day,
-          raw: await this.redis.hgetall(this.keys.agentShopDay(agentId, shop.id, day)),
-        };
+        const [raw, untagged] = await Promise.all([
+          this.redis.hgetall(this.keys.agentShopDay(agentId, shop.id, day)),
+          // Figures written before the keys moved into the shop's slot.
+          this.redis.hgetall(this.keys.agentShopDayUntagged(agentId, shop.id, day)),
+        ]);
+        return { shopId: shop.id, day, raw: [raw, untagged] };
       }),
     );
     // Figures recorded before they were kept per shop (one hash per agent and day).
@@ -135,8 +135,8 @@ export class ResponseClock {
     );
     const date = 'date' in when ? when.date : (parts[0]?.day ?? dayOf(when.now, 'Asia/Shanghai'));
     return {
-      ...toFigures(date, [...parts.map((p) => p.raw), ...legacy]),
-      byShop: parts.map((p) => ({ shopId: p.shopId, ...toFigures(p.day, [p.raw]) })),
+      ...toFigures(date, [...parts.flatMap((p) => p.raw), ...legacy]),
+      byShop: parts.map((p) => ({ shopId: p.shopId, ...toFigures(p.day, p.raw) })),
     };
   }
 }

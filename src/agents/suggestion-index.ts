@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisConnection, RedisKeys } from '../shared/redis';
 
 /** Suggestions are looked up for a week after they were shown. */
 const SUGGESTION_TTL_SECONDS = 7 * 86_400;
@@ -11,7 +10,7 @@ const SUGGESTION_TTL_SECONDS = 7 * 86_400;
  */
 export class SuggestionIndex {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
   ) {}
 

@@ -99,6 +99,19 @@ export interface ConversationSummary {
 }
 
 /**
+ * The conversation an agent may see: one of a shop they serve now. Anything
+ * else is "not found", so ids of other tenants' conversations give nothing away.
+ */
+export function visibleConversation(
+  agent: SignedInAgent,
+  id: string,
+): { shopId: string; buyerId: string } {
+  const parsed = parseConversationId(id);
+  if (!agent.shopIds.includes(parsed.shopId)) throw notFound('Conversation');
+  return parsed;
+}
+
+/**
  * The agent's use cases: see the conversations of their shops, claim one,
  * reply (queued to the platform), follow a reply, close a conversation.
  */
@@ -462,9 +475,7 @@ export class Workspace {
 
   /** The conversation's shop must be one of the agent's; otherwise it does not exist for them. */
   private visible(agent: SignedInAgent, id: string): { shopId: string; buyerId: string } {
-    const parsed = parseConversationId(id);
-    if (!agent.shopIds.includes(parsed.shopId)) throw notFound('Conversation');
-    return parsed;
+    return visibleConversation(agent, id);
   }
 
   private async summary(

@@ -1,10 +1,10 @@
 import type { Server } from 'node:http';
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { AgentEvents } from '../agents/agent-events';
 import { AgentRegistry } from '../agents/agent-registry';
 import { Assignment } from '../agents/assignment';
 import { EventHub } from '../agents/event-hub';
+import { MediaProxy } from '../agents/media-proxy';
 import { Presence } from '../agents/presence';
 import { QuickPhrases } from '../agents/quick-phrases';
 import { ReplyStore } from '../agents/reply-store';
@@ -56,7 +56,8 @@ import { defaultPlatforms } from '../platforms/registry';
 import { type Clock, systemClock } from '../shared/clock';
 import { createLogger, type Logger } from '../shared/logger';
 import { createMetrics, type Metrics } from '../shared/metrics';
-import { producerConnection, RedisKeys, workerConnection } from '../shared/redis';
+import type { RedisConnection } from '../shared/redis';
+import { isCluster, producerConnection, RedisKeys, workerConnection } from '../shared/redis';
 import { SecretBox } from '../shared/secret-box';
 import { type ShopCache, ShopRegistry } from '../shops/shop-registry';
 import { WidgetSessionTokens } from '../widget/session-token';
@@ -72,7 +73,7 @@ export interface ContainerOptions {
 }
 
 /** Waits until a fail-fast connection is usable (it refuses commands until then). */
-export async function waitForRedis(redis: Redis, timeoutMs = 10_000): Promise<void> {
+export async function waitForRedis(redis: RedisConnection, timeoutMs = 10_000): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
@@ -94,8 +95,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.LOG_LEVEL);
   const metrics = options.metrics ?? createMetrics();
-  const keys = new RedisKeys(config.REDIS_PREFIX);
-  const redis = producerConnection(config.REDIS_URL);
+  const keys = new RedisKeys(config.REDIS_PREFIX, isCluster(config));
+  const redis = producerConnection(config);
   redis.on('error', (error) => logger.warn({ err: error.message }, 'redis connection error'));
   await waitForRedis(redis);
 
@@ -103,14 +104,15 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     outboundAttempts: config.OUTBOUND_ATTEMPTS,
     outboundBackoffMs: config.OUTBOUND_BACKOFF_MS,
   };
-  const queues = createQueues(redis, keys.queuePrefix, topology);
+  const queuePrefix = (name: string) => keys.queuePrefix(name);
+  const queues = createQueues(redis, queuePrefix, topology, config.INBOUND_PARTITIONS);
   const platforms = defaultPlatforms();
   const box = new SecretBox(options.secretsKey);
 
   /** The stores over one connection: the API's fails fast (503), the workers' waits out a Redis blip. */
   const shopCache: ShopCache = new Map();
   const outboundPolicy = new OutboundPolicy(config.OUTBOUND_DEV_HOSTS);
-  function createStores(connection: Redis) {
+  function createStores(connection: RedisConnection) {
     const shops = new ShopRegistry(
       connection,
       keys,
@@ -219,11 +221,29 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     clock,
   });
 
+  const mediaProxy = new MediaProxy({
+    shops,
+    conversations,
+    platforms,
+    // The API's own platform HTTP: the same guard and bases as the senders, and their shared WeChat token.
+    http: {
+      fetch: guardedFetch(outboundPolicy, { connectTimeoutMs: config.OUTBOUND_CONNECT_TIMEOUT_MS }),
+      isDevHost: (host) => outboundPolicy.isDevHost(host),
+      apiBase: platformApiBase(config),
+      tokenCache: createRedisTokenCache(redis, keys.platformTokens()),
+    },
+    clock,
+    maxBytes: config.MEDIA_MAX_BYTES,
+    timeoutMs: config.MEDIA_TIMEOUT_MS,
+    cacheBytes: config.MEDIA_CACHE_BYTES,
+    maxConcurrent: config.MEDIA_CONCURRENT_FETCHES,
+  });
+
   const hub = new EventHub({
     events,
-    open: () =>
-      workerConnection(config.REDIS_URL, { connectionName: `${config.REDIS_PREFIX}:event-hub` }),
+    open: () => workerConnection(config, { connectionName: `${config.REDIS_PREFIX}:event-hub` }),
     waker: redis,
+    wakeKey: keys.agentEventsWake(),
     blockMs: 5000,
     logger,
   });
@@ -242,7 +262,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   });
   const widgetTokens = new WidgetSessionTokens(options.secretsKey);
   const widgetMailbox = new WidgetMailbox(redis, keys.widgetMailbox(), () =>
-    workerConnection(config.REDIS_URL),
+    workerConnection(config),
   );
   const widget = new WidgetService({
     redis,
@@ -290,6 +310,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     ingest,
     assistant,
     workspace,
+    mediaProxy,
     events,
     responseClock,
     presence,
@@ -308,19 +329,19 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   };
   const workers: Worker[] = [];
   const workerQueues: Queues[] = [];
-  const workerRedis: Redis[] = [];
+  const workerRedis: RedisConnection[] = [];
   let billingScheduled: Promise<unknown> = Promise.resolve();
   let presenceSweep: NodeJS.Timeout | null = null;
 
   function startWorkers(): Worker[] {
-    const connection = workerConnection(config.REDIS_URL);
+    const connection = workerConnection(config);
     connection.on('error', (error) =>
       logger.warn({ err: error.message }, 'worker redis connection error'),
     );
     workerRedis.push(connection);
     // Job processing waits out a Redis blip instead of failing a job halfway.
     // Concurrent jobs share one write to Redis instead of one each (auto-pipelining).
-    const storeConnection = workerConnection(config.REDIS_URL, { enableAutoPipelining: true });
+    const storeConnection = workerConnection(config, { enableAutoPipelining: true });
     storeConnection.on('error', (error) =>
       logger.warn({ err: error.message }, 'worker store connection error'),
     );
@@ -331,7 +352,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     // Late-event bookkeeping is a step of every job too: on the waiting connection, not the API's.
     const workerInvoices = new InvoiceBook(storeConnection, keys, stores.shops, clock);
     // Jobs the workers add (alerts, idle closes, bookkeeping reruns) wait out a blip too.
-    const own = createQueues(storeConnection, keys.queuePrefix, topology);
+    const own = createQueues(storeConnection, queuePrefix, topology, config.INBOUND_PARTITIONS);
     workerQueues.push(own);
     const scheduleIdleClose = idleCloseScheduler(own.idle, config.CONVERSATION_IDLE_SECONDS * 1000);
     const feed = new WorkspaceFeed({
@@ -345,14 +366,9 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     const platformHttp: PlatformHttp = {
       // Every destination checked (https, public addresses), redirects never followed.
       fetch: guardedFetch(outboundPolicy, { connectTimeoutMs: config.OUTBOUND_CONNECT_TIMEOUT_MS }),
-      apiBase: {
-        metaGraph: config.META_GRAPH_API_BASE,
-        line: config.LINE_API_BASE,
-        wechat: config.WECHAT_API_BASE,
-        telegram: config.TELEGRAM_API_BASE,
-      },
+      apiBase: platformApiBase(config),
       widgetMailbox: new WidgetMailbox(storeConnection, keys.widgetMailbox(), () =>
-        workerConnection(config.REDIS_URL),
+        workerConnection(config),
       ),
       tokenCache: createRedisTokenCache(storeConnection, keys.platformTokens()),
     };
@@ -387,7 +403,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
               observeStage,
               afterOpen: (shop, event) => feed.afterOpen(shop, event),
             }),
-            concurrency: config.WORKER_CONCURRENCY,
+            // Per partition: one process still runs about WORKER_CONCURRENCY inbound jobs at once.
+            concurrency: Math.ceil(config.WORKER_CONCURRENCY / config.INBOUND_PARTITIONS),
           },
           outbound: {
             process: createOutboundProcessor(outboundDeps),
@@ -403,7 +420,14 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
             onFinalFailure: (job, error) => billing.onCloseFailedForGood(job, error),
           },
         },
-        { connection, prefix: keys.queuePrefix, logger, metrics, clock },
+        {
+          connection,
+          prefixOf: queuePrefix,
+          inboundPartitions: config.INBOUND_PARTITIONS,
+          logger,
+          metrics,
+          clock,
+        },
       ),
     );
     // Agents not seen for AGENT_OFFLINE_AFTER_SECONDS go offline: their waiting buyers move on.
@@ -529,4 +553,15 @@ export function closeServer(server: Server, graceMs = 20_000): Promise<void> {
     });
     server.closeIdleConnections();
   });
+}
+
+/** The platforms' API bases from the config: the senders and the media proxy use the same. */
+function platformApiBase(config: Config): PlatformHttp['apiBase'] {
+  return {
+    metaGraph: config.META_GRAPH_API_BASE,
+    line: config.LINE_API_BASE,
+    lineData: config.LINE_DATA_API_BASE,
+    wechat: config.WECHAT_API_BASE,
+    telegram: config.TELEGRAM_API_BASE,
+  };
 }

@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Clock } from '../shared/clock';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisConnection, RedisKeys } from '../shared/redis';
 
 export interface AuditActor {
   /** `owner` for the desk owner's ADMIN_TOKEN, else the operator's id */
@@ -48,7 +47,7 @@ export function redact(value: unknown, key = ''): unknown {
  */
 export class AuditLog {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
     private readonly clock: Clock,
     private readonly retentionDays: number,

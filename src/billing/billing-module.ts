@@ -1,13 +1,12 @@
 import type Router from '@koa/router';
 import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { billingRoutes } from '../http/routes/billing-routes';
 import type { ConsultationMeter } from '../metering/consultation-meter';
 import { OvertimeLog } from '../metering/overtime-log';
 import { jobIds, type MonthCloseJob } from '../pipeline/queues';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisConnection, RedisKeys } from '../shared/redis';
 import { isMonth, monthOf, previousMonth } from '../shared/shop-calendar';
 import type { ShopRegistry } from '../shops/shop-registry';
 import { InvoiceBook } from './invoice-book';
@@ -28,7 +27,7 @@ const RERUN_DELAY_MS = 3_600_000;
  * job topology, src/pipeline/queues.ts).
  */
 export function createBillingModule(deps: {
-  redis: Redis;
+  redis: RedisConnection;
   keys: RedisKeys;
   shops: ShopRegistry;
   meter: ConsultationMeter;

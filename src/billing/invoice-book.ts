@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { type MeteredMonth, readMonthCounters } from '../metering/month-counters';
 import type { Clock } from '../shared/clock';
 import { AppError } from '../shared/errors';
+import type { RedisConnection } from '../shared/redis';
 import type { RedisKeys } from '../shared/redis-keys';
 import { defineScript } from '../shared/redis-scripts';
 import { isMonth, monthOf } from '../shared/shop-calendar';
@@ -64,7 +64,7 @@ return late
  */
 export class InvoiceBook {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
     private readonly shops: ShopRegistry,
     private readonly clock: Clock,

@@ -1,8 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { Clock } from '../shared/clock';
 import { AppError } from '../shared/errors';
 import { type Logger, loggableError } from '../shared/logger';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisConnection, RedisKeys } from '../shared/redis';
 import { isMonth, monthBounds } from '../shared/shop-calendar';
 import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import type { InvoiceBook } from './invoice-book';
@@ -56,7 +55,7 @@ const CONCURRENCY = 32;
 export class MonthClose {
   constructor(
     private readonly deps: {
-      redis: Redis;
+      redis: RedisConnection;
       keys: RedisKeys;
       shops: ShopRegistry;
       invoices: InvoiceBook;

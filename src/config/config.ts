@@ -13,18 +13,56 @@ const int = (min: number, max: number) =>
     .max(max, `must be at most ${max}`);
 const emptyAsUnset = (value: unknown) => (value === '' ? undefined : value);
 
-export const configSchema = z.object({
+const settingsSchema = z.object({
   /** HTTP port. */
   PORT: int(0, 65535).default(3000),
   /** Interface to listen on. */
   HOST: z.string().default('0.0.0.0'),
-  /** Redis to use; `npm start` starts an embedded one under DATA_DIR when unset. */
+  /**
+   * Redis to use; `npm start` starts an embedded one under DATA_DIR when neither
+   * this nor REDIS_CLUSTER_NODES is set.
+   */
   REDIS_URL: z.preprocess(
     emptyAsUnset,
     z
-      .string({ message: 'is required (npm start sets it to its embedded Redis when unset)' })
-      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://'),
+      .string()
+      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+      .optional(),
   ),
+  /**
+   * A Redis Cluster instead of one Redis: some of its nodes (`host:port`,
+   * comma-separated); the rest are discovered. REDIS_URL is then not used.
+   */
+  REDIS_CLUSTER_NODES: z.preprocess(
+    emptyAsUnset,
+    z
+      .string()
+      .transform((value, context) => {
+        const nodes = value
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter(Boolean)
+          .map((entry) => /^(\[[0-9a-f:]+\]|[^\s:/[\]]+):(\d{1,5})$/i.exec(entry));
+        if (nodes.length === 0 || nodes.some((match) => !match || Number(match[2]) > 65535)) {
+          context.addIssue({
+            code: 'custom',
+            message: 'must be host:port seed nodes separated by commas',
+          });
+          return z.NEVER;
+        }
+        return nodes.map((match) => ({
+          host: match![1]!.replace(/^\[|\]$/g, ''),
+          port: Number(match![2]),
+        }));
+      })
+      .optional(),
+  ),
+  /**
+   * Partitions of the inbound queue, by shop: each is its own queue (its own
+   * slot on a Cluster), so ingest spreads over the nodes. Change it only with
+   * the inbound queue drained (see docs/architecture.md).
+   */
+  INBOUND_PARTITIONS: int(1, 256).default(1),
   /** Prefix of every Redis key, so several deployments (or test files) can share a Redis. */
   REDIS_PREFIX: z
     .string()
@@ -57,6 +95,16 @@ export const configSchema = z.object({
   LINE_API_BASE: url.default('https://api.line.me'),
   WECHAT_API_BASE: url.default('https://api.weixin.qq.com'),
   TELEGRAM_API_BASE: url.default('https://api.telegram.org'),
+  /** LINE serves message content (images, video, audio, files) from its own data host. */
+  LINE_DATA_API_BASE: url.default('https://api-data.line.me'),
+  /** Largest buyer media the agents' media proxy passes on (Telegram bots may fetch 20 MB at most). */
+  MEDIA_MAX_BYTES: int(1024, 100 * 1024 * 1024).default(20 * 1024 * 1024),
+  /** One media fetch (platform lookups and the download) must finish within this. */
+  MEDIA_TIMEOUT_MS: int(1000, 120_000).default(20_000),
+  /** Bytes of recently proxied media one API process keeps in memory (0 = no cache). */
+  MEDIA_CACHE_BYTES: int(0, 1024 * 1024 * 1024).default(32 * 1024 * 1024),
+  /** Media fetches one API process runs at once; one more answers 503. */
+  MEDIA_CONCURRENT_FETCHES: int(1, 1000).default(8),
   /** Webhook events allowed per shop per minute before 429 (a delivery within it is taken whole). */
   WEBHOOK_RATE_PER_MINUTE: int(1, 1_000_000).default(600),
   /**
@@ -101,6 +149,8 @@ export const configSchema = z.object({
   ASSIST_SUGGESTS_PER_MINUTE: int(1, 1_000_000).default(30),
   /** Replies one agent may send per minute. */
   AGENT_REPLIES_PER_MINUTE: int(1, 1_000_000).default(60),
+  /** Media (GET /v1/agent/conversations/:id/media/:messageId) one agent may fetch per minute. */
+  AGENT_MEDIA_PER_MINUTE: int(1, 1_000_000).default(120),
   /** Reads (usage, audit, invoices, dashboard) one owner key may make per minute. */
   OWNER_READS_PER_MINUTE: int(1, 1_000_000).default(300),
   /** A conversation (history, state, suggestions) is deleted this many days after its last activity. */
@@ -135,6 +185,17 @@ export const configSchema = z.object({
   BILLING_TIMEZONE: z.string().default('Asia/Shanghai'),
   /** pino level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** One Redis or one Cluster, never neither: `npm start` fills REDIS_URL with its embedded Redis. */
+export const configSchema = settingsSchema.superRefine((config, context) => {
+  if (config.REDIS_URL === undefined && config.REDIS_CLUSTER_NODES === undefined)
+    context.addIssue({
+      code: 'custom',
+      path: ['REDIS_URL'],
+      message:
+        'is required unless REDIS_CLUSTER_NODES is set (npm start sets it to its embedded Redis when both are unset)',
+    });
 });
 
 export type Config = z.infer<typeof configSchema>;

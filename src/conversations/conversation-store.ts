@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { MessageMedia } from '../platforms/contract';
 import { AppError } from '../shared/errors';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisConnection, RedisKeys } from '../shared/redis';
 import { defineScript } from '../shared/redis-scripts';
 
 export interface StoredMessage {
@@ -254,7 +253,7 @@ export const DEFAULT_RETENTION: ConversationRetention = {
 
 export class ConversationStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
     private readonly retention: ConversationRetention = DEFAULT_RETENTION,
   ) {}
@@ -339,6 +338,13 @@ export class ConversationStore {
   async history(shopId: string, buyerId: string, limit = 50): Promise<StoredMessage[]> {
     const raw = await this.redis.zrange(this.key(shopId, buyerId, 'messages'), -limit, -1);
     return raw.map((entry) => JSON.parse(entry) as StoredMessage);
+  }
+
+  /** One message of the kept history by its id, or null (never stored, or trimmed and gone). */
+  async message(shopId: string, buyerId: string, messageId: string): Promise<StoredMessage | null> {
+    return (
+      (await this.history(shopId, buyerId, HISTORY_LIMIT)).find((m) => m.id === messageId) ?? null
+    );
   }
 
   async meta(shopId: string, buyerId: string): Promise<Record<string, string>> {

@@ -1,9 +1,8 @@
-import type { Redis } from 'ioredis';
 import type { Context, Middleware } from 'koa';
 import type { AgentRegistry } from '../agents/agent-registry';
 import type { OperatorRegistry, OperatorRole } from '../operators/operator-registry';
 import { AppError, notFound, unauthorized } from '../shared/errors';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisConnection, RedisKeys } from '../shared/redis';
 import { hashToken, safeEqual } from '../shared/tokens';
 
 /**
@@ -52,7 +51,7 @@ export type Permission = keyof typeof PERMISSIONS;
 /** Resolves the bearer token to a principal; every /v1 route sits behind it. */
 export function bearerAuth(deps: {
   adminToken: string;
-  redis: Redis;
+  redis: RedisConnection;
   keys: RedisKeys;
   agents: AgentRegistry;
   operators: OperatorRegistry;

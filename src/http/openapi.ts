@@ -112,6 +112,12 @@ export function buildOpenApi() {
     },
     {
       method: 'get',
+      path: '/v1/agent/conversations/{conversationId}/media/{messageId}',
+      summary:
+        "A buyer's image, voice, video or file, fetched through the shop's platform token (same-origin; checked type, nosniff, sandbox CSP, private cache 5 min, ETag); 404 media_not_found, 502 media_too_large / media_type_refused / media_unavailable, 504 media_unavailable on timeout, 429 past AGENT_MEDIA_PER_MINUTE",
+    },
+    {
+      method: 'get',
       path: '/v1/agent/events',
       summary:
         'Server-Sent Events (message, suggestion, conversation, alert, reply, presence); resume with Last-Event-ID; 429 too_many_streams, 503 shutting_down',

@@ -1,8 +1,8 @@
 import type { Middleware } from 'koa';
 import type { Config } from '../config/config';
 import { takeFromWindow } from '../shared/rate-window';
+import type { RedisConnection } from '../shared/redis';
 import type { RedisKeys } from '../shared/redis-keys';
-import type { RedisLike } from '../shared/redis-scripts';
 import { principalOf } from './auth';
 
 type Budget = { name: string; limit: number; what: string };
@@ -10,16 +10,20 @@ type Budget = { name: string; limit: number; what: string };
 /**
  * Per-principal budgets on the authenticated calls that cost the most:
  * suggestions (the engine's CPU or the model's tokens), agent replies (a send
- * each) and owners' reads (report queries). One fixed one-minute window per
- * principal and budget in Redis, so every API process shares it; 429 with
+ * each), agents' media fetches (a platform download each) and owners' reads
+ * (report queries). One fixed one-minute window per principal and budget in
+ * Redis, so every API process shares it; 429 with
  * Retry-After past it. Operators are not limited.
  */
 export function principalRateLimit(
-  redis: RedisLike,
+  redis: RedisConnection,
   keys: RedisKeys,
   config: Pick<
     Config,
-    'ASSIST_SUGGESTS_PER_MINUTE' | 'AGENT_REPLIES_PER_MINUTE' | 'OWNER_READS_PER_MINUTE'
+    | 'ASSIST_SUGGESTS_PER_MINUTE'
+    | 'AGENT_REPLIES_PER_MINUTE'
+    | 'AGENT_MEDIA_PER_MINUTE'
+    | 'OWNER_READS_PER_MINUTE'
   >,
 ): Middleware {
   return async (ctx, next) => {
@@ -35,6 +39,11 @@ export function principalRateLimit(
         /^\/v1\/agent\/conversations\/[^/]+\/replies$/.test(ctx.path)
       )
         budget = { name: 'reply', limit: config.AGENT_REPLIES_PER_MINUTE, what: 'replies' };
+      else if (
+        ctx.method === 'GET' &&
+        /^\/v1\/agent\/conversations\/[^/]+\/media\/[^/]+$/.test(ctx.path)
+      )
+        budget = { name: 'media', limit: config.AGENT_MEDIA_PER_MINUTE, what: 'media fetches' };
     } else if (principal.kind === 'owner') {
       who = `owner:${principal.shopId}`;
       if (ctx.method === 'POST' && ctx.path === '/v1/assist/suggest')

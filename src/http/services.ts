@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { AgentEvents } from '../agents/agent-events';
 import type { AgentRegistry } from '../agents/agent-registry';
+import type { MediaProxy } from '../agents/media-proxy';
 import type { Presence } from '../agents/presence';
 import type { QuickPhrases } from '../agents/quick-phrases';
 import type { ResponseClock } from '../agents/response-clock';
@@ -17,7 +17,7 @@ import type { WebhookIngest } from '../pipeline/webhook-ingest';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisConnection, RedisKeys } from '../shared/redis';
 import type { ShopRegistry } from '../shops/shop-registry';
 import type { WidgetMailbox } from '../widget/widget-mailbox';
 import type { WidgetService } from '../widget/widget-service';
@@ -28,7 +28,7 @@ export interface HttpServices {
   config: Config;
   adminToken: string;
   publicBaseUrl: string;
-  redis: Redis;
+  redis: RedisConnection;
   keys: RedisKeys;
   clock: Clock;
   logger: Logger;
@@ -43,6 +43,8 @@ export interface HttpServices {
   ingest: WebhookIngest;
   assistant: Assistant;
   workspace: Workspace;
+  /** Buyers' media fetched through the shop's platform token, for agents. */
+  mediaProxy: MediaProxy;
   events: AgentEvents;
   responseClock: ResponseClock;
   presence: Presence;

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { OrderEvent, RatingEvent } from '../platforms/contract';
+import type { RedisConnection } from '../shared/redis';
 import type { RedisKeys } from '../shared/redis-keys';
 import { prepareScripts } from '../shared/redis-scripts';
 import { monthOf } from '../shared/shop-calendar';
@@ -14,7 +14,7 @@ import { meterScripts } from './meter-scripts';
  */
 export class CommerceEvents {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
   ) {}
 

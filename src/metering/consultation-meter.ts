@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../shared/redis';
 import type { DayPart, RedisKeys } from '../shared/redis-keys';
 import { addDays, dayOf, dayStart } from '../shared/shop-calendar';
 import { meterScripts } from './meter-scripts';
@@ -23,7 +23,7 @@ export function attributionWindowMs(days: number = DEFAULT_ATTRIBUTION_DAYS): nu
  */
 export class ConsultationMeter {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
   ) {}
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../shared/redis';
 import type { RedisKeys } from '../shared/redis-keys';
 import { daysOfMonth } from '../shared/shop-calendar';
 import { dayField, MONTH_FIELDS } from './month-aggregate';
@@ -69,7 +69,7 @@ export function countersFromHashes(
 }
 
 export async function readMonthCounters(
-  redis: Redis,
+  redis: RedisConnection,
   keys: RedisKeys,
   shop: { id: string; timezone: string },
   month: string,

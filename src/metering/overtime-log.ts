@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisConnection, RedisKeys } from '../shared/redis';
 
 /**
  * Overtime hours the operator records per shop day, kept as integer
@@ -8,7 +7,7 @@ import type { RedisKeys } from '../shared/redis';
  */
 export class OvertimeLog {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
   ) {}
 

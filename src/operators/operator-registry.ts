@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Clock } from '../shared/clock';
 import { notFound } from '../shared/errors';
-import type { RedisKeys } from '../shared/redis';
+import { inSteps, type RedisConnection, type RedisKeys } from '../shared/redis';
 import { hashToken, newToken } from '../shared/tokens';
 
 export const OPERATOR_ROLES = ['admin', 'supervisor'] as const;
@@ -22,7 +21,7 @@ export interface Operator {
  */
 export class OperatorRegistry {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
     private readonly clock: Clock,
   ) {}
@@ -41,12 +40,13 @@ export class OperatorRegistry {
       createdAt: new Date(this.clock.now()).toISOString(),
     };
     const tokenHash = hashToken(token);
-    await this.redis
-      .multi()
-      .hset(this.key(id), { ...operator, tokenHash })
-      .set(this.keys.token(tokenHash), JSON.stringify({ kind: 'operator', operatorId: id }))
-      .sadd(this.keys.allOperators(), id)
-      .exec();
+    // The record first, then its token and the index (see `inSteps`).
+    await inSteps(this.redis, [
+      (tx) => tx.hset(this.key(id), { ...operator, tokenHash }),
+      (tx) =>
+        tx.set(this.keys.token(tokenHash), JSON.stringify({ kind: 'operator', operatorId: id })),
+      (tx) => tx.sadd(this.keys.allOperators(), id),
+    ]);
     return { ...operator, token };
   }
 
@@ -84,9 +84,12 @@ export class OperatorRegistry {
     const operator = await this.get(id);
     if (!operator) throw notFound('Operator');
     const tokenHash = await this.redis.hget(this.key(id), 'tokenHash');
-    const tx = this.redis.multi().del(this.key(id)).srem(this.keys.allOperators(), id);
-    if (tokenHash) tx.del(this.keys.token(tokenHash));
-    await tx.exec();
+    // The token first (access ends at once), the record last, so a repeat can finish.
+    await inSteps(this.redis, [
+      (tx) => tokenHash && tx.del(this.keys.token(tokenHash)),
+      (tx) => tx.srem(this.keys.allOperators(), id),
+      (tx) => tx.del(this.key(id)),
+    ]);
     return operator;
   }
 }

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisConnection, RedisKeys } from '../shared/redis';
 
 /** A redelivered event is recognised for at least this long, whatever BullMQ retains. */
 export const DEDUPE_TTL_SECONDS = 72 * 3600;
@@ -20,7 +19,7 @@ export function deliveryKey(
 }
 
 export async function markDelivered(
-  redis: Redis,
+  redis: RedisConnection,
   keys: RedisKeys,
   shopId: string,
   platform: string,

@@ -1,4 +1,11 @@
-import { type ConnectionOptions, type JobsOptions, Queue, type QueueOptions } from 'bullmq';
+import {
+  type ConnectionOptions,
+  type Job,
+  type JobsOptions,
+  type JobType,
+  Queue,
+  type QueueOptions,
+} from 'bullmq';
 import { conversationId } from '../conversations/conversation-store';
 import type { NormalizedEvent, PlatformName } from '../platforms/contract';
 import type { Clock } from '../shared/clock';
@@ -135,26 +142,100 @@ export function defaultJobOptions(settings: TopologySettings): Record<QueueName,
 /** Events kept in each queue's event stream: enough for QueueEvents listeners, bounded memory. */
 const EVENTS_MAX_LEN = 1000;
 
-export type Queues = { [Q in QueueName]: Queue<JobData[Q]> };
+/**
+ * The name of one queue of the topology: the inbound queue's partition 0 keeps
+ * the plain name, so a single-partition deployment's queued jobs stay where they are.
+ */
+export function queueName(queue: QueueName, partition = 0): string {
+  return partition === 0 ? queue : `${queue}-${partition}`;
+}
 
-/** One Queue per name, sharing a connection; the API's fails fast, the workers' waits out a blip. */
+/**
+ * The partition of a shop among `count`: a stable hash of its id (FNV-1a), so
+ * all of a shop's events, and so each conversation's, go through one queue.
+ */
+export function partitionOf(shopId: string, count: number): number {
+  if (count <= 1) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < shopId.length; i++) {
+    hash ^= shopId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % count;
+}
+
+/** The inbound queue, split by shop into partitions (INBOUND_PARTITIONS); each is a queue of its own. */
+export class InboundPartitions {
+  constructor(readonly partitions: readonly Queue<InboundJob>[]) {}
+
+  /** The partition that carries this shop's events. */
+  of(shopId: string): Queue<InboundJob> {
+    return this.partitions[partitionOf(shopId, this.partitions.length)]!;
+  }
+
+  /** Job counts by state, summed over the partitions. */
+  async getJobCounts(...states: JobType[]): Promise<Record<string, number>> {
+    const total: Record<string, number> = {};
+    for (const counts of await Promise.all(
+      this.partitions.map((queue) => queue.getJobCounts(...states)),
+    ))
+      for (const [state, value] of Object.entries(counts))
+        total[state] = (total[state] ?? 0) + value;
+    return total;
+  }
+
+  /** A job by id, in whichever partition holds it. */
+  async getJob(id: string): Promise<Job<InboundJob> | undefined> {
+    for (const queue of this.partitions) {
+      const job = await queue.getJob(id);
+      if (job) return job;
+    }
+    return undefined;
+  }
+}
+
+export type Queues = { [Q in Exclude<QueueName, 'inbound'>]: Queue<JobData[Q]> } & {
+  inbound: InboundPartitions;
+};
+
+/** Every queue of the topology (each inbound partition on its own), for gauges and operators. */
+export function everyQueue(
+  queues: Queues,
+): Array<{ queue: QueueName; partition: number; handle: Queue }> {
+  return QUEUE_NAMES.flatMap(
+    (queue): Array<{ queue: QueueName; partition: number; handle: Queue }> =>
+      queue === 'inbound'
+        ? queues.inbound.partitions.map((handle, partition) => ({ queue, partition, handle }))
+        : [{ queue, partition: 0, handle: queues[queue] as Queue }],
+  );
+}
+
+/**
+ * One Queue per name (and per inbound partition), sharing a connection; the
+ * API's fails fast, the workers' waits out a blip. `prefixOf` gives each
+ * queue's BullMQ prefix (see `RedisKeys.queuePrefix`).
+ */
 export function createQueues(
   connection: ConnectionOptions,
-  prefix: string,
+  prefixOf: (queueName: string) => string,
   settings: TopologySettings,
+  inboundPartitions = 1,
 ): Queues {
   const options = defaultJobOptions(settings);
-  const make = <Q extends QueueName>(name: Q): Queue<JobData[Q]> => {
+  const make = <Q extends QueueName>(queue: Q, partition = 0): Queue<JobData[Q]> => {
+    const name = queueName(queue, partition);
     const queueOptions: QueueOptions = {
       connection,
-      prefix,
-      defaultJobOptions: options[name],
+      prefix: prefixOf(name),
+      defaultJobOptions: options[queue],
       streams: { events: { maxLen: EVENTS_MAX_LEN } },
     };
     return new Queue<JobData[Q]>(name, queueOptions);
   };
   return {
-    inbound: make('inbound'),
+    inbound: new InboundPartitions(
+      Array.from({ length: inboundPartitions }, (_, partition) => make('inbound', partition)),
+    ),
     outbound: make('outbound'),
     alerts: make('alerts'),
     idle: make('idle'),
@@ -163,7 +244,7 @@ export function createQueues(
 }
 
 export async function closeQueues(queues: Queues): Promise<void> {
-  await Promise.all(Object.values(queues).map((queue) => queue.close()));
+  await Promise.all(everyQueue(queues).map(({ handle }) => handle.close()));
 }
 
 /** Arms the close of an answered conversation once it has been quiet for `idleMs`; only the latest answer can close it. */

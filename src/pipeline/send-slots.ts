@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../shared/redis';
 import type { RedisKeys } from '../shared/redis-keys';
 import { defineScript } from '../shared/redis-scripts';
 
@@ -25,7 +25,7 @@ return 1
  */
 export class SendSlots {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
     private readonly limit: number,
     private readonly leaseMs = 30_000,

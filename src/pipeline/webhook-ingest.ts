@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { InboundRequest, NormalizedEvent, PlatformName } from '../platforms/contract';
 import { DELIVERY_LIMITS, type DeliveryLimits } from '../platforms/delivery-limits';
 import type { PlatformRegistry } from '../platforms/registry';
 import type { Clock } from '../shared/clock';
 import { AppError, unavailable } from '../shared/errors';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisConnection, RedisKeys } from '../shared/redis';
 import { defineScript } from '../shared/redis-scripts';
 import type { ShopRegistry } from '../shops/shop-registry';
 import { deliveryKey } from './delivery-dedupe';
@@ -80,7 +79,7 @@ return 0
 export class WebhookIngest {
   constructor(
     private readonly deps: {
-      redis: Redis;
+      redis: RedisConnection;
       keys: RedisKeys;
       shops: ShopRegistry;
       platforms: PlatformRegistry;
@@ -207,16 +206,18 @@ export class WebhookIngest {
           ...this.fairness(rank),
         },
       }));
+      // The shop's partition: its events (and so each conversation's) always go through one queue.
+      const inbound = queues.inbound.of(shopId);
       // One event (the usual case) skips addBulk's MULTI wrapper.
       await guard<unknown>(
         jobs.length === 1
-          ? queues.inbound.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts)
-          : queues.inbound.addBulk(jobs),
+          ? inbound.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts)
+          : inbound.addBulk(jobs),
       );
       const created = await guard(
         CREATED_BY_SCRIPT.run(
           redis,
-          jobs.map((job) => queues.inbound.toKey(job.opts.jobId)),
+          jobs.map((job) => inbound.toKey(job.opts.jobId)),
           [ingestId],
         ),
       );

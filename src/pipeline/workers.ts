@@ -2,7 +2,7 @@ import { type ConnectionOptions, type Job, Worker } from 'bullmq';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
-import { type JobData, QUEUE_NAMES, type QueueName } from './queues';
+import { type JobData, QUEUE_NAMES, type QueueName, queueName } from './queues';
 
 /** What a queue's worker does: the processor, and what happens when a job fails for good. */
 export interface JobHandler<T> {
@@ -34,18 +34,27 @@ export function startWorkers(
   table: WorkerTable,
   deps: {
     connection: ConnectionOptions;
-    prefix: string;
+    /** BullMQ's prefix of a queue by its name (see `RedisKeys.queuePrefix`). */
+    prefixOf: (queueName: string) => string;
+    /** Inbound partitions: one worker each, so this process consumes all of them. */
+    inboundPartitions: number;
     logger: Logger;
     metrics: Metrics;
     clock: Clock;
   },
 ): Worker[] {
   const { logger, metrics, clock } = deps;
-  return QUEUE_NAMES.map((queue) => {
+  const instances = QUEUE_NAMES.flatMap((queue) =>
+    Array.from({ length: queue === 'inbound' ? deps.inboundPartitions : 1 }, (_, partition) => ({
+      queue,
+      name: queueName(queue, partition),
+    })),
+  );
+  return instances.map(({ queue, name }) => {
     const handler = table[queue] as JobHandler<unknown>;
-    const worker = new Worker(queue, (job: Job, token?: string) => handler.process(job, token), {
+    const worker = new Worker(name, (job: Job, token?: string) => handler.process(job, token), {
       connection: deps.connection,
-      prefix: deps.prefix,
+      prefix: deps.prefixOf(name),
       concurrency: handler.concurrency,
     });
     worker.on('completed', (job: Job) => {

@@ -190,14 +190,30 @@ export interface PlatformAdapter<Credentials = Record<string, unknown>> {
     credentials: Credentials,
   ): { contentType: string; body: string };
   send?(reply: OutboundReply, credentials: Credentials, http: PlatformHttp): Promise<SendResult>;
+  /**
+   * Starts the download of a buyer's media through the shop's own token
+   * (platform lookups included) and answers the platform's response with its
+   * body unread; the media proxy checks size and type. Throws AppError
+   * media_not_found / media_unavailable when the platform refuses.
+   */
+  fetchMedia?(
+    media: MessageMedia & { ref: string },
+    credentials: Credentials,
+    http: PlatformHttp,
+    signal: AbortSignal,
+  ): Promise<Response>;
 }
 
 /** Outbound HTTP and configuration an adapter's send may use. */
 export interface PlatformHttp {
   fetch: typeof fetch;
+  /** Development stand-in hosts (OUTBOUND_DEV_HOSTS): exempt from the media CDN host lists. */
+  isDevHost?: (hostname: string) => boolean;
   apiBase: {
     metaGraph: string;
     line: string;
+    /** LINE's content host (api-data.line.me); absent means that default. */
+    lineData?: string;
     wechat: string;
     telegram: string;
   };

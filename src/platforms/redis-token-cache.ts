@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../shared/redis';
 import { defineScript } from '../shared/redis-scripts';
 import type { PlatformHttp } from './contract';
 
@@ -33,7 +33,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * fetches itself.
  */
 export function createRedisTokenCache(
-  redis: Redis,
+  redis: RedisConnection,
   prefix: string,
   { lockTtlMs = 10_000, pollIntervalMs = 50, waitTimeoutMs = 15_000 }: RedisTokenCacheOptions = {},
 ): PlatformHttp['tokenCache'] {

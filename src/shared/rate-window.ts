@@ -1,12 +1,12 @@
-import type { Redis } from 'ioredis';
 import { AppError } from './errors';
+import type { RedisConnection } from './redis';
 
 /**
  * A fixed-window counter in one round trip: counts this hit under `key` and
  * refuses with 429 and Retry-After past `limit` hits per `windowMs`.
  */
 export async function takeFromWindow(
-  redis: Redis,
+  redis: RedisConnection,
   key: string,
   limit: number,
   windowMs: number,

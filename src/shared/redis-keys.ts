@@ -42,7 +42,14 @@ local function mkey(month, part) return key('m:' .. month .. ':' .. part) end
 `;
 
 export class RedisKeys {
-  constructor(readonly prefix: string) {}
+  /**
+   * `clustered`: the keys live on a Redis Cluster. Only BullMQ's prefixes
+   * differ (see `queuePrefix`); every other name is the same on both.
+   */
+  constructor(
+    readonly prefix: string,
+    readonly clustered = false,
+  ) {}
 
   /** The prefix of every key of one shop (its hash tag included). */
   shopPrefix(shopId: string): string {
@@ -92,6 +99,10 @@ export class RedisKeys {
   agentEvents(agentId: string): string {
     return this.global('{agent-events}', agentId);
   }
+  /** Wakes the readers of agents' streams (a new subscriber); the same hash tag, a name no agent has. */
+  agentEventsWake(): string {
+    return `${this.global('{agent-events}')}.wake`;
+  }
   agentQuickPhrases(agentId: string): string {
     return this.global('agent', agentId, 'quick-phrases');
   }
@@ -113,8 +124,15 @@ export class RedisKeys {
   agentDayReplies(agentId: string, day: string): string {
     return `${this.agentDay(agentId, day)}:replies`;
   }
-  /** An agent's figures for one shop on that shop's own day. */
+  /**
+   * An agent's figures for one shop on that shop's own day, in the shop's slot:
+   * the first-responder marker and the figures change in one script.
+   */
   agentShopDay(agentId: string, shopId: string, day: string): string {
+    return this.shop(shopId, 'agent', agentId, 'd', day);
+  }
+  /** The same figures as first kept, outside the shop's slot: still read, no longer written. */
+  agentShopDayUntagged(agentId: string, shopId: string, day: string): string {
     return this.global('agent', agentId, 's', shopId, 'd', day);
   }
   agentShopDayReplies(agentId: string, shopId: string, day: string): string {
@@ -234,9 +252,15 @@ export class RedisKeys {
     return `${this.global('{tokens}')}:`;
   }
 
-  /** BullMQ's prefix, hash-tagged so each queue's keys share a slot. */
-  get queuePrefix(): string {
-    return `{${this.prefix}-q}`;
+  /**
+   * BullMQ's prefix of one queue (or inbound partition), hash-tagged so the
+   * queue's keys share a slot. On a Cluster each queue has a tag of its own,
+   * so queues (and inbound partitions) spread over the nodes; on one Redis
+   * every queue keeps the one tag it always had, so jobs already queued,
+   * delayed or failed there are still found after an upgrade.
+   */
+  queuePrefix(queueName: string): string {
+    return this.clustered ? `{${this.prefix}-q:${queueName}}` : `{${this.prefix}-q}`;
   }
 }
 
@@ -263,9 +287,9 @@ export const REDIS_LAYOUT: readonly KeyFamily[] = [
     what: "the operators' audit log (append-only, trimmed after `AUDIT_RETENTION_DAYS`)",
   },
   {
-    key: '`sm:{agent-events}:ID`',
-    type: 'stream',
-    what: "the agent's live events (one hash tag: one XREAD reads every agent's)",
+    key: '`sm:{agent-events}:ID`, `sm:{agent-events}.wake`',
+    type: 'stream, stream',
+    what: "the agent's live events (one hash tag: one XREAD reads every agent's); wake-ups of that read",
   },
   {
     key: '`sm:{s:SHOP}:buyer:BUYER:orders` / `:ratings`',
@@ -283,9 +307,14 @@ export const REDIS_LAYOUT: readonly KeyFamily[] = [
     what: "agents' stated presence; when each was last seen; an agent's open streams (cap)",
   },
   {
-    key: '`sm:agent:ID:s:SHOP:d:DAY`, `…:replies`, `sm:agent:ID:d:DAY`',
-    type: 'hash, set, hash',
-    what: "an agent's figures per shop on the shop's own day; reply ids counted; before per-shop keys",
+    key: '`sm:{s:SHOP}:agent:ID:d:DAY`, `…:replies`',
+    type: 'hash, set',
+    what: "an agent's figures per shop on the shop's own day; reply ids counted",
+  },
+  {
+    key: '`sm:agent:ID:s:SHOP:d:DAY`, `sm:agent:ID:d:DAY`',
+    type: 'hash, hash',
+    what: 'the same figures as kept before (outside the shop slot; before per-shop keys): read only',
   },
   { key: '`sm:{s:SHOP}:seen:PLATFORM:EVENT`', type: 'string, 72 h', what: 'webhook dedupe' },
   {
@@ -372,9 +401,9 @@ export const REDIS_LAYOUT: readonly KeyFamily[] = [
   },
   { key: '`sm:{tokens}:NAME`', type: 'string', what: 'platform access tokens shared by workers' },
   {
-    key: '`{sm-q}:inbound…`, `:outbound…`, `:alerts…`, `:idle…`, `:billing…`',
+    key: '`{sm-q}:inbound…`, `:inbound-N…`, `:outbound…`, `:alerts…`, `:idle…`, `:billing…`',
     type: 'BullMQ',
-    what: 'queues (src/pipeline/queues.ts)',
+    what: 'queues (src/pipeline/queues.ts); on a Cluster each under its own tag: `{sm-q:inbound}:inbound…`',
   },
 ];
 

@@ -1,7 +1,5 @@
-import type { ChainableCommander, Cluster, Redis } from 'ioredis';
-
-/** A connection scripts run on: one Redis or a Redis Cluster. */
-export type RedisLike = Redis | Cluster;
+import type { ChainableCommander } from 'ioredis';
+import type { RedisConnection } from './redis';
 
 type ScriptArg = string | number;
 
@@ -23,7 +21,11 @@ export class RedisScript<Result = unknown> {
   ) {}
 
   /** Runs the script: EVALSHA, falling back to EVAL once if Redis lost its script cache. */
-  run(redis: RedisLike, keys: readonly string[], args: readonly ScriptArg[] = []): Promise<Result> {
+  run(
+    redis: RedisConnection,
+    keys: readonly string[],
+    args: readonly ScriptArg[] = [],
+  ): Promise<Result> {
     prepareScripts(redis);
     const command = (redis as unknown as Record<string, (...a: ScriptArg[]) => Promise<Result>>)[
       this.name
@@ -59,10 +61,17 @@ export function defineScript<Result = unknown>(name: string, lua: string): Redis
  * MULTIs copy the commands of their connection when created, so call this
  * before `multi()` when queueing a script.
  */
-export function prepareScripts<R extends RedisLike>(redis: R): R {
+export function prepareScripts<R extends RedisConnection>(redis: R): R {
   if (prepared.get(redis) === registry.length) return redis;
   for (const script of registry)
     if (!(script.name in redis)) redis.defineCommand(script.name, { lua: script.lua });
+  // ioredis's Cluster auto-pipelining groups a script call by its first argument (the key
+  // count), not its first key, and so may batch it with another node's commands: a script
+  // call on a Cluster is sent on its own (one Redis still batches it).
+  if ('isCluster' in redis && redis.isCluster) {
+    const ignored = (redis.options.autoPipeliningIgnoredCommands ??= []);
+    for (const script of registry) if (!ignored.includes(script.name)) ignored.push(script.name);
+  }
   prepared.set(redis, registry.length);
   return redis;
 }

@@ -1,38 +1,144 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import {
+  type ChainableCommander,
+  Cluster,
+  type ClusterOptions,
+  Redis,
+  type RedisOptions,
+} from 'ioredis';
 import { prepareScripts } from './redis-scripts';
 
 export { RedisKeys } from './redis-keys';
+
+/** A connection to the service's data: one Redis, or a Redis Cluster. Every store takes this. */
+export type RedisConnection = Redis | Cluster;
+
+/** Where the data lives, as the config gives it: a Redis URL, or a Cluster's seed nodes. */
+export interface RedisTarget {
+  REDIS_URL?: string;
+  REDIS_CLUSTER_NODES?: ReadonlyArray<{ host: string; port: number }>;
+}
+
+/** What a caller may add to a connection's options, the same for one Redis and a Cluster. */
+export interface ConnectionExtras {
+  connectionName?: string;
+  enableAutoPipelining?: boolean;
+}
+
+export function isCluster(target: RedisTarget): boolean {
+  return target.REDIS_CLUSTER_NODES !== undefined;
+}
+
+/**
+ * Opens one connection of a kind. On a Cluster the per-node options go to
+ * every node's connection and reconnection is the Cluster's own
+ * (`clusterRetryStrategy`); offline queueing and auto-pipelining are
+ * Cluster-wide settings.
+ */
+function open(
+  target: RedisTarget,
+  node: RedisOptions,
+  cluster: ClusterOptions,
+  extras: ConnectionExtras,
+): RedisConnection {
+  const { retryStrategy, enableOfflineQueue, enableReadyCheck, ...perNode } = node;
+  if (target.REDIS_CLUSTER_NODES)
+    return prepareScripts(
+      new Cluster([...target.REDIS_CLUSTER_NODES], {
+        clusterRetryStrategy: retryStrategy ?? undefined,
+        enableOfflineQueue,
+        enableReadyCheck,
+        enableAutoPipelining: extras.enableAutoPipelining,
+        ...cluster,
+        redisOptions: { ...perNode, connectionName: extras.connectionName },
+      }),
+    );
+  if (!target.REDIS_URL) throw new Error('REDIS_URL or REDIS_CLUSTER_NODES is required');
+  return prepareScripts(new Redis(target.REDIS_URL, { ...node, ...extras }));
+}
 
 /**
  * Two kinds of connection, as BullMQ documents: producers (HTTP) fail fast so
  * a request can answer 503 instead of hanging; workers wait for Redis forever
  * (`maxRetriesPerRequest: null`) so a blip never fails a job.
  */
-export function producerConnection(url: string, extra: RedisOptions = {}): Redis {
-  return prepareScripts(
-    new Redis(url, {
+export function producerConnection(
+  target: RedisTarget,
+  extras: ConnectionExtras = {},
+): RedisConnection {
+  return open(
+    target,
+    {
       maxRetriesPerRequest: 1,
       enableOfflineQueue: false,
       connectTimeout: 2000,
       // Reconnect quickly after an outage so /readyz recovers without a restart.
       retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
       lazyConnect: false,
-      // Concurrent requests share one write to Redis instead of one each.
-      enableAutoPipelining: true,
-      ...extra,
-    }),
+    },
+    // A moved slot (resharding, failover) is followed at once rather than after the default 100 ms.
+    { retryDelayOnMoved: 0 },
+    // Concurrent requests share one write to Redis instead of one each.
+    { enableAutoPipelining: true, ...extras },
   );
 }
 
-export function workerConnection(url: string, extra: RedisOptions = {}): Redis {
-  return prepareScripts(
-    new Redis(url, {
+export function workerConnection(
+  target: RedisTarget,
+  extras: ConnectionExtras = {},
+): RedisConnection {
+  return open(
+    target,
+    {
       maxRetriesPerRequest: null,
       enableReadyCheck: false,
       retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-      ...extra,
-    }),
+    },
+    {},
+    extras,
   );
+}
+
+/**
+ * Writes over keys of several hash slots (a record, its token, the indexes
+ * that list it), as ordered steps: each step is one MULTI over one slot's
+ * keys (a Cluster refuses a MULTI that spans slots), run after the one before
+ * succeeded. Callers order the steps so that stopping between two leaves no
+ * dangling reference (create the record before what points to it; remove
+ * what points to it before the record), and make each step idempotent, so
+ * repeating the whole call finishes the work. On one Redis the same steps run.
+ */
+export async function inSteps(
+  redis: RedisConnection,
+  steps: ReadonlyArray<(tx: ChainableCommander) => unknown>,
+): Promise<void> {
+  for (const step of steps) {
+    const tx = redis.multi();
+    const queued = tx.length;
+    step(tx);
+    // A step with nothing to write (an optional key) costs no round trip.
+    if (tx.length === queued) continue;
+    const results = await tx.exec();
+    const failed = results?.find(([error]) => error);
+    if (failed) throw failed[0];
+  }
+}
+
+/**
+ * Every key matching `pattern` (SCAN), on every master of a Cluster (SCAN
+ * walks one node) or on the one Redis. For rare, operator-paced lookups only.
+ */
+export async function scanKeys(redis: RedisConnection, pattern: string): Promise<string[]> {
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  const found: string[] = [];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      found.push(...batch);
+    } while (cursor !== '0');
+  }
+  return found;
 }
 
 /** Redis is away, full or starting: the request can be retried, so it is a 503, not a 500. */
@@ -52,7 +158,7 @@ export function isRedisUnavailable(error: unknown): boolean {
  * memory pressure. Empty when it is safe, or when CONFIG is not allowed (a
  * managed Redis): then nothing can be said.
  */
-export async function redisDurabilityWarnings(redis: Redis): Promise<string[]> {
+export async function redisDurabilityWarnings(redis: RedisConnection): Promise<string[]> {
   let config: string[];
   try {
     config = (await redis.call('CONFIG', 'GET', '*')) as string[];

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
 import type { Plan } from '../billing/plan-schema';
 import { planSchema } from '../billing/plan-schema';
 import type { PlatformName } from '../platforms/contract';
@@ -7,7 +7,7 @@ import { OutboundPolicy, OutboundRefused } from '../platforms/outbound-guard';
 import type { PlatformRegistry } from '../platforms/registry';
 import type { Clock } from '../shared/clock';
 import { AppError, notFound } from '../shared/errors';
-import type { RedisKeys } from '../shared/redis';
+import { inSteps, type RedisConnection, type RedisKeys, scanKeys } from '../shared/redis';
 import type { SecretBox } from '../shared/secret-box';
 import { monthOf, nextMonth } from '../shared/shop-calendar';
 import { hashToken, newToken } from '../shared/tokens';
@@ -80,7 +80,7 @@ function newWebhookSecret(): string {
 /** Shops live in one Redis hash each; credentials are sealed with the SecretBox. */
 export class ShopRegistry {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
     private readonly box: SecretBox,
     private readonly platforms: PlatformRegistry,
@@ -115,16 +115,19 @@ export class ShopRegistry {
       createdAt: new Date(this.clock.now()).toISOString(),
     };
     if (input.platform === 'web') shop.widgetKey = `wgt_${randomBytes(16).toString('base64url')}`;
-    const transaction = this.redis.multi();
-    if (shop.widgetKey) transaction.set(this.keys.widget(shop.widgetKey), id);
-    await transaction
-      .hset(this.keys.shopRecord(id), {
-        ...this.serialize(shop, credentials),
-        ownerKeyHash: hashToken(ownerKey),
-      })
-      .set(this.keys.token(hashToken(ownerKey)), JSON.stringify({ kind: 'owner', shopId: id }))
-      .sadd(this.keys.allShops(), id)
-      .exec();
+    // The record first, then what points to it (widget key, owner token), the index last:
+    // stopped halfway, nothing refers to a shop that is not there (see `inSteps`).
+    await inSteps(this.redis, [
+      (tx) =>
+        tx.hset(this.keys.shopRecord(id), {
+          ...this.serialize(shop, credentials),
+          ownerKeyHash: hashToken(ownerKey),
+        }),
+      (tx) => shop.widgetKey && tx.set(this.keys.widget(shop.widgetKey), id),
+      (tx) =>
+        tx.set(this.keys.token(hashToken(ownerKey)), JSON.stringify({ kind: 'owner', shopId: id })),
+      (tx) => tx.sadd(this.keys.allShops(), id),
+    ]);
     return { ...shop, ownerKey, webhookSecret };
   }
 
@@ -210,12 +213,13 @@ export class ShopRegistry {
     const oldHashes = await this.ownerKeyHashes(id);
     const ownerKey = newToken('own');
     const hash = hashToken(ownerKey);
-    const tx = this.redis.multi();
-    for (const old of oldHashes) tx.del(this.keys.token(old));
-    await tx
-      .set(this.keys.token(hash), JSON.stringify({ kind: 'owner', shopId: id }))
-      .hset(shopKey, 'ownerKeyHash', hash)
-      .exec();
+    // The new token, then the record names it, then the old tokens go: stopped halfway, the
+    // old key still works (never neither), and a new call retires whatever the record does not name.
+    await inSteps(this.redis, [
+      (tx) => tx.set(this.keys.token(hash), JSON.stringify({ kind: 'owner', shopId: id })),
+      (tx) => tx.hset(shopKey, 'ownerKeyHash', hash),
+      ...oldHashes.map((old) => (tx: ChainableCommander) => tx.del(this.keys.token(old))),
+    ]);
     return ownerKey;
   }
 
@@ -265,19 +269,15 @@ export class ShopRegistry {
     if (stored) return [stored];
     const found: string[] = [];
     const prefix = this.keys.token('');
-    let cursor = '0';
-    do {
-      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (batch.length === 0) continue;
-      const values = await this.redis.mget(...batch);
-      batch.forEach((key, i) => {
-        const record = values[i]
-          ? (JSON.parse(values[i]!) as { kind?: string; shopId?: string })
-          : null;
-        if (record?.kind === 'owner' && record.shopId === id) found.push(key.slice(prefix.length));
-      });
-    } while (cursor !== '0');
+    // Token keys are spread over slots: one GET each (auto-pipelined), not an MGET.
+    const tokens = await scanKeys(this.redis, `${prefix}*`);
+    const values = await Promise.all(tokens.map((key) => this.redis.get(key)));
+    tokens.forEach((key, i) => {
+      const record = values[i]
+        ? (JSON.parse(values[i]!) as { kind?: string; shopId?: string })
+        : null;
+      if (record?.kind === 'owner' && record.shopId === id) found.push(key.slice(prefix.length));
+    });
     return found;
   }
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../shared/redis';
 
 export interface MailboxMessage {
   id: string;
@@ -16,14 +16,14 @@ type Listener = (message: MailboxMessage) => void;
  * widget reads on its next visit and after every reconnect.
  */
 export class WidgetMailbox {
-  private subscriber: Redis | null = null;
+  private subscriber: RedisConnection | null = null;
   private readonly listeners = new Map<string, Set<Listener>>();
   private total = 0;
 
   constructor(
-    private readonly publisher: Redis,
+    private readonly publisher: RedisConnection,
     private readonly channel: string,
-    private readonly openSubscriber: () => Redis,
+    private readonly openSubscriber: () => RedisConnection,
   ) {}
 
   async post(shopId: string, buyerId: string, message: MailboxMessage): Promise<void> {

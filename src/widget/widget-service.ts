@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ConversationStore } from '../conversations/conversation-store';
 import type { WebhookIngest } from '../pipeline/webhook-ingest';
@@ -8,7 +7,7 @@ import type { WebCredentials } from '../platforms/web';
 import type { Clock } from '../shared/clock';
 import { AppError } from '../shared/errors';
 import { takeFromWindow } from '../shared/rate-window';
-import type { RedisKeys } from '../shared/redis';
+import type { RedisConnection, RedisKeys } from '../shared/redis';
 import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import type { WidgetSession, WidgetSessionTokens } from './session-token';
 
@@ -86,7 +85,7 @@ interface WidgetShop {
 export class WidgetService {
   constructor(
     private readonly deps: {
-      redis: Redis;
+      redis: RedisConnection;
       keys: RedisKeys;
       shops: ShopRegistry;
       conversations: ConversationStore;

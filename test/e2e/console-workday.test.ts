@@ -1,10 +1,19 @@
+import nock from 'nock';
 import type { BrowserContextOptions, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { conversationId } from '../../src/conversations/conversation-store';
+import { telegramMediaUpdate } from '../fixtures/platforms/telegram';
 import { consoleSuite } from '../support/console-suite';
 import { buyerMessage, eventually } from '../support/harness';
 
-const suite = consoleSuite();
+// Telegram's API is mocked (nock) for the media messages' files.
+const suite = consoleSuite({ TELEGRAM_API_BASE: 'http://telegram.test' });
+
+/** A 1x1 PNG. */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 type Shop = { id: string; webhookSecret: string };
 type Agent = { id: string; token: string };
@@ -281,48 +290,115 @@ describe('new-buyer alerts', () => {
 });
 
 describe('media messages', () => {
-  // The platform adapters deliver media as typed messages (docs/platforms.md); until a platform
-  // here sends them, the history the service answers is extended in flight with one of each type.
-  it('shows image, voice, video, file, sticker and location messages as labelled items, the image with its thumbnail', async () => {
-    const { shop, agent } = await shopWithAgent('媒体店', '林晓');
+  // Real Telegram updates of each kind reach the console; the image's thumbnail and the voice
+  // message come through the real media proxy (getFile and the file download mocked with nock).
+  it('shows image, voice, video, file, sticker and location messages as labelled items, the image through the media proxy', async () => {
+    const secretToken = 'tg-console-secret-0123456789abcdefgh';
+    const created = await suite.h.api('/v1/shops', {
+      body: {
+        name: '媒体店',
+        platform: 'telegram',
+        timezone: 'Asia/Shanghai',
+        credentials: { botToken: '4242:console-bot', secretToken },
+      },
+    });
+    expect(created.status).toBe(201);
+    const shopId = created.body.id as string;
+    const agent = (await suite.h.api('/v1/agents', { body: { name: '林晓', shopIds: [shopId] } }))
+      .body as Agent;
     const page = await newPage();
     const errors: string[] = [];
     page.on('console', (m) => {
       if (/Content Security Policy|Refused/i.test(m.text())) errors.push(m.text());
     });
     await signIn(page, agent.token);
-    await say(shop, 'media-buyer', '看看这个', '王丽');
-    const id = await waitingWithSuggestions(page, shop, agent, 'media-buyer');
-    const at = new Date().toISOString();
-    const media = [
-      { id: 'm-img', type: 'image', text: '颜色是这样的吗', media: { type: 'image' } },
-      { id: 'm-voice', type: 'audio', text: '', media: { type: 'audio' } },
-      { id: 'm-video', type: 'video', text: '', media: { type: 'video', thumbnail: false } },
-      { id: 'm-file', type: 'file', text: '', media: { type: 'file', caption: '发票.pdf' } },
-      { id: 'm-sticker', type: 'sticker', text: '', media: { type: 'sticker', thumbnail: false } },
+
+    const chatId = 222333444;
+    const date = Math.floor(Date.now() / 1000);
+    const updates = [
       {
-        id: 'm-loc',
-        type: 'location',
-        text: '',
-        media: { type: 'location', label: '上海市静安区', latitude: 31.2304, longitude: 121.4737 },
+        photo: [
+          { file_id: 'PHOTO-S', file_unique_id: 'p1', width: 90, height: 90 },
+          { file_id: 'PHOTO-L', file_unique_id: 'p2', width: 800, height: 800 },
+        ],
       },
-    ].map((m) => ({ ...m, from: 'buyer', at }));
-    await page.route(`**/v1/agent/conversations/${id}`, async (route) => {
-      const response = await route.fetch();
-      const body = await response.json();
-      body.lastMessages = [...body.lastMessages, ...media];
-      await route.fulfill({ response, json: body });
-    });
-    // A 1x1 PNG from the media proxy.
-    const png = Buffer.from(
-      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
-      'base64',
+      { voice: { file_id: 'VOICE', file_unique_id: 'v1', duration: 3, mime_type: 'audio/ogg' } },
+      {
+        video: {
+          file_id: 'VIDEO',
+          file_unique_id: 'v2',
+          width: 640,
+          height: 360,
+          duration: 5,
+          mime_type: 'video/mp4',
+        },
+      },
+      {
+        document: {
+          file_id: 'DOC',
+          file_unique_id: 'd1',
+          file_name: '发票.pdf',
+          mime_type: 'application/pdf',
+        },
+      },
+      {
+        sticker: {
+          file_id: 'STICKER',
+          file_unique_id: 's1',
+          type: 'regular',
+          width: 512,
+          height: 512,
+          is_animated: false,
+          is_video: false,
+        },
+      },
+      {
+        venue: {
+          location: { latitude: 31.2304, longitude: 121.4737 },
+          title: '上海市静安区',
+          address: '南京西路',
+        },
+      },
+    ];
+    const tg = nock('http://telegram.test')
+      .get('/bot4242:console-bot/getFile')
+      .query({ file_id: 'PHOTO-L' })
+      .reply(200, {
+        ok: true,
+        result: { file_id: 'PHOTO-L', file_unique_id: 'p2', file_path: 'photos/file_7.png' },
+      })
+      .get('/file/bot4242:console-bot/photos/file_7.png')
+      .reply(200, PNG, { 'content-type': 'application/octet-stream' });
+    // The sticker's thumbnail: Telegram no longer has it, so the label stays alone.
+    nock('http://telegram.test')
+      .get('/bot4242:console-bot/getFile')
+      .query({ file_id: 'STICKER' })
+      .reply(400, { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' });
+    for (const [index, media] of updates.entries()) {
+      const update = telegramMediaUpdate({
+        updateId: 70_000 + index,
+        messageId: 500 + index,
+        chatId,
+        date,
+        caption: index === 0 ? '颜色是这样的吗' : undefined,
+        media,
+      });
+      const res = await fetch(`${suite.h.url}/webhooks/telegram/${shopId}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-telegram-bot-api-secret-token': secretToken,
+        },
+        body: JSON.stringify(update),
+      });
+      expect(res.status).toBe(200);
+    }
+    const id = conversationId(shopId, String(chatId));
+    await eventually(
+      async () =>
+        (await suite.h.api(`/v1/agent/conversations/${id}`, { token: agent.token })).body
+          .lastMessages?.length === updates.length,
     );
-    const proxied: string[] = [];
-    await page.route(`**/v1/agent/conversations/${id}/media/*`, async (route) => {
-      proxied.push(route.request().headers().authorization ?? '');
-      await route.fulfill({ status: 200, contentType: 'image/png', body: png });
-    });
     await page.locator(`.row-button[data-conversation-id="${id}"]`).click();
     await page.locator('.media-location').waitFor();
     expect(await page.locator('.media .media-label').allTextContents()).toEqual([
@@ -341,12 +417,26 @@ describe('media messages', () => {
     await thumb.waitFor();
     expect(await thumb.getAttribute('src')).toMatch(/^blob:/);
     expect(await thumb.evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(1);
-    // Fetched with the agent's token, never as a bare URL; none for media without a thumbnail.
-    expect(proxied.length).toBeGreaterThan(0);
-    expect(proxied.every((header) => header === `Bearer ${agent.token}`)).toBe(true);
-    expect(
-      await page.locator('.media-video img, .media-sticker img').evaluateAll((imgs) => imgs.length),
-    ).toBe(0);
+    expect(tg.isDone()).toBe(true);
+    // Video and voice load only when asked; the sticker Telegram no longer has shows no picture.
+    expect(await page.locator('.media-video img').count()).toBe(0);
+    expect(await page.locator('.media-sticker img.media-thumb:not([hidden])').count()).toBe(0);
+
+    nock('http://telegram.test')
+      .get('/bot4242:console-bot/getFile')
+      .query({ file_id: 'VOICE' })
+      .reply(200, {
+        ok: true,
+        result: { file_id: 'VOICE', file_unique_id: 'v1', file_path: 'voice/file_8.oga' },
+      })
+      .get('/file/bot4242:console-bot/voice/file_8.oga')
+      .reply(200, Buffer.concat([Buffer.from('OggS'), Buffer.alloc(60)]), {
+        'content-type': 'audio/ogg',
+      });
+    await page.click('.media-audio .media-open');
+    const player = page.locator('.media-audio audio.media-player');
+    await player.waitFor();
+    expect(await player.getAttribute('src')).toMatch(/^blob:/);
     expect(errors).toEqual([]);
   });
 });

@@ -32,8 +32,10 @@ describe('inbound fairness between shops', () => {
 
     // Completed inbound jobs are removed at once: the order is taken as the worker finishes them.
     const finished: string[] = [];
-    const inbound = h.container.startWorkers().find((worker) => worker.name === 'inbound')!;
-    inbound.on('completed', (job) => finished.push(job.id!));
+    for (const worker of h.container
+      .startWorkers()
+      .filter((each) => each.name.startsWith('inbound')))
+      worker.on('completed', (job) => finished.push(job.id!));
     await eventually(async () => finished.length >= 61, 30_000);
     const quietAt = finished.indexOf(jobIds.inbound('generic', quiet.id, 'quiet-1'));
     const floodIds = new Set(

@@ -56,7 +56,7 @@ describe('operations endpoints', () => {
 
   it('keeps a permanently failed job visible to the operator instead of dropping it', async () => {
     // A job whose shop has gone: the worker cannot ever process it.
-    await h.container.queues.inbound.add(
+    await h.container.queues.inbound.of('shp_gone').add(
       'message',
       {
         platform: 'generic',

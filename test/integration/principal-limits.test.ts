@@ -9,6 +9,7 @@ beforeAll(async () => {
       ASSIST_SUGGESTS_PER_MINUTE: '3',
       AGENT_REPLIES_PER_MINUTE: '2',
       OWNER_READS_PER_MINUTE: '4',
+      AGENT_MEDIA_PER_MINUTE: '2',
     },
   });
 });
@@ -57,6 +58,19 @@ describe('per-token rate limits on authenticated endpoints', () => {
         ).status,
       );
     expect(statuses).toEqual([202, 202, 429]);
+  });
+
+  it("limits an agent's media fetches (each is a platform download), apart from other reads", async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const agent = (await h.api('/v1/agents', { body: { name: 'M', shopIds: [shop.id] } })).body;
+    const id = conversationId(shop.id, 'b-m');
+    const statuses = [];
+    for (let i = 0; i < 3; i++)
+      statuses.push(
+        (await h.api(`/v1/agent/conversations/${id}/media/m-${i}`, { token: agent.token })).status,
+      );
+    expect(statuses).toEqual([404, 404, 429]);
+    expect((await h.api(`/v1/agent/conversations/${id}`, { token: agent.token })).status).toBe(200);
   });
 
   it("limits an owner's reads", async () => {

@@ -32,7 +32,7 @@ describe('POST /webhooks/generic/:shopId', () => {
     expect(first.status).toBe(200);
     await eventually(async () => (await consultations(shop.id)) === 1);
     // Long after the job is gone, the dedupe key still answers for the event.
-    await h.container.queues.inbound.clean(0, 1000, 'completed');
+    await h.container.queues.inbound.of(shop.id).clean(0, 1000, 'completed');
     const again = await h.sendGeneric(shop, message, { id: 'evt-1' });
     expect(again.status).toBe(200);
     expect(await again.json()).toEqual({ ok: true, queued: 0, duplicates: 1 });

@@ -2,7 +2,7 @@ import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ConversationStore } from '../../src/conversations/conversation-store';
-import { createQueues, jobIds } from '../../src/pipeline/queues';
+import { closeQueues, createQueues, jobIds } from '../../src/pipeline/queues';
 import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
 
 let h: Harness;
@@ -17,14 +17,13 @@ describe('worker connections', () => {
     // The API's fail-fast connection goes away: the workers must not need it for any step.
     h.container.redis.disconnect();
     const side = new Redis(inject('redisUrl'));
-    const events = new QueueEvents('inbound', {
-      connection: new Redis(inject('redisUrl'), { maxRetriesPerRequest: null }),
-      prefix: h.container.keys.queuePrefix,
-    });
-    const queues = createQueues(side, h.container.keys.queuePrefix, {
-      outboundAttempts: 1,
-      outboundBackoffMs: 10,
-    });
+    let events: QueueEvents | undefined;
+    const queues = createQueues(
+      side,
+      (name) => h.container.keys.queuePrefix(name),
+      { outboundAttempts: 1, outboundBackoffMs: 10 },
+      h.container.config.INBOUND_PARTITIONS,
+    );
     try {
       const message = buyerMessage('b-worker', 'hello', Date.now());
       const event = {
@@ -34,12 +33,17 @@ describe('worker connections', () => {
         buyer: { id: 'b-worker' },
       };
       // Completed inbound jobs are removed at once: the queue's event stream tells how it went.
+      const queue = queues.inbound.of(shop.id);
+      events = new QueueEvents(queue.name, {
+        connection: new Redis(inject('redisUrl'), { maxRetriesPerRequest: null }),
+        prefix: h.container.keys.queuePrefix(queue.name),
+      });
       const jobId = jobIds.inbound('generic', shop.id, event.eventId);
       const outcomes: string[] = [];
       events.on('failed', ({ jobId: id }) => id === jobId && outcomes.push('failed'));
       events.on('completed', ({ jobId: id }) => id === jobId && outcomes.push('completed'));
       await events.waitUntilReady();
-      await queues.inbound.add(
+      await queue.add(
         'message',
         { platform: 'generic', shopId: shop.id, event, receivedAt: Date.now() },
         { jobId },
@@ -51,8 +55,8 @@ describe('worker connections', () => {
         true,
       );
     } finally {
-      await Promise.all(Object.values(queues).map((q) => q.close()));
-      await events.close();
+      await closeQueues(queues);
+      await events?.close();
       side.disconnect();
       h.container.redis.connect().catch(() => undefined);
     }

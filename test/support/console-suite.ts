@@ -13,11 +13,14 @@ export interface ConsoleSuite {
   contexts: BrowserContext[];
 }
 
-/** One real Seatmate, a platform stand-in and Debian's Chromium for a console test file. */
-export function consoleSuite(): ConsoleSuite {
+/**
+ * One real Seatmate, a platform stand-in and Debian's Chromium for a console
+ * test file; `env` adds settings (e.g. a platform API base a test mocks).
+ */
+export function consoleSuite(env: Record<string, string> = {}): ConsoleSuite {
   const suite = { contexts: [] as BrowserContext[] } as ConsoleSuite;
   beforeAll(async () => {
-    suite.h = await startHarness({ env: { OUTBOUND_BACKOFF_MS: '50' } });
+    suite.h = await startHarness({ env: { OUTBOUND_BACKOFF_MS: '50', ...env } });
     suite.standIn = await startPlatformStandIn();
     suite.chromium = await launchChromium();
   });

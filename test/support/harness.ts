@@ -38,13 +38,18 @@ export interface GenericMessage {
 
 /**
  * A real Seatmate (HTTP + optionally workers) on a free port, against the test
- * run's real Redis, under a key prefix of its own so test files never meet.
+ * run's real Redis (or, in the `cluster` project, its Redis Cluster), under a
+ * key prefix of its own so test files never meet.
  */
 export async function startHarness(
   options: { clock?: Clock; workers?: boolean; env?: Record<string, string> } = {},
 ): Promise<Harness> {
+  // The `cluster` project runs the same suites on a Redis Cluster, its inbound queue in partitions.
+  const clusterNodes = inject('redisClusterNodes');
   const config = loadConfig({
-    REDIS_URL: inject('redisUrl'),
+    ...(clusterNodes
+      ? { REDIS_CLUSTER_NODES: clusterNodes, INBOUND_PARTITIONS: '3' }
+      : { REDIS_URL: inject('redisUrl') }),
     REDIS_PREFIX: `t${randomBytes(5).toString('hex')}`,
     PORT: '0',
     LOG_LEVEL: 'silent',
@@ -55,6 +60,7 @@ export async function startHarness(
     ASSIST_SUGGESTS_PER_MINUTE: '100000',
     AGENT_REPLIES_PER_MINUTE: '100000',
     OWNER_READS_PER_MINUTE: '100000',
+    AGENT_MEDIA_PER_MINUTE: '100000',
     ...options.env,
   });
   const clock = options.clock ?? systemClock;
@@ -62,7 +68,7 @@ export async function startHarness(
     adminToken: ADMIN_TOKEN,
     secretsKey: 'test-secrets-key-0123456789abcdef0123',
     clock,
-    logger: createLogger('silent'),
+    logger: createLogger(process.env.HARNESS_LOG ?? 'silent'),
   });
   if (options.workers !== false) container.startWorkers();
   const server = await container.listen(0, '127.0.0.1');

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
 import { z } from 'zod';
+import { MEDIA_CACHE_SECONDS } from '../../agents/media-proxy';
 import { PRESENCE_STATUSES } from '../../agents/presence';
 import { validate } from '../../platforms/json-body';
 import { LONGEST_REPLY } from '../../platforms/reply-limits';
@@ -84,6 +85,37 @@ export function agentRoutes(services: HttpServices): Router {
 
   router.get('/v1/agent/conversations/:conversationId', async (ctx) => {
     ctx.body = await workspace.conversation(requireAgent(ctx), ctx.params.conversationId!);
+  });
+
+  /**
+   * A buyer's image, voice, video or file, same-origin so the console never
+   * shows a platform URL or token. The answer can never run as a page: the
+   * checked type, nosniff, a sandboxing CSP, and a download for anything that
+   * is not a picture, sound or video.
+   */
+  router.get('/v1/agent/conversations/:conversationId/media/:messageId', async (ctx) => {
+    const media = await services.mediaProxy.fetch(
+      requireAgent(ctx),
+      ctx.params.conversationId!,
+      ctx.params.messageId!,
+    );
+    ctx.set({
+      'Cache-Control': `private, max-age=${MEDIA_CACHE_SECONDS}`,
+      ETag: media.etag,
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "sandbox; default-src 'none'",
+      'Content-Disposition': media.disposition,
+      'Cross-Origin-Resource-Policy': 'same-origin',
+    });
+    ctx.vary('Authorization');
+    if (ctx.get('if-none-match') === media.etag) {
+      ctx.status = 304;
+      return;
+    }
+    ctx.status = 200;
+    ctx.body = media.body;
+    // Set after the body: Koa would otherwise keep its own guess for a Buffer.
+    ctx.set('Content-Type', media.contentType);
   });
 
   router.post('/v1/agent/conversations/:conversationId/claim', async (ctx) => {

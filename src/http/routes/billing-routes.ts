@@ -1,6 +1,5 @@
 import Router from '@koa/router';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import type { InvoiceBook } from '../../billing/invoice-book';
@@ -16,7 +15,7 @@ import { jobIds, type MonthCloseJob } from '../../pipeline/queues';
 import { validate } from '../../platforms/json-body';
 import type { Clock } from '../../shared/clock';
 import { AppError, notFound } from '../../shared/errors';
-import type { RedisKeys } from '../../shared/redis';
+import type { RedisConnection, RedisKeys } from '../../shared/redis';
 import { isDay, isMonth, monthOf } from '../../shared/shop-calendar';
 import type { ShopRegistry } from '../../shops/shop-registry';
 import { noteAudit } from '../audit-trail';
@@ -25,7 +24,7 @@ import { sendCsv, wantsCsv } from '../csv-response';
 import { readJson } from '../json-request';
 
 export interface BillingRouteDeps {
-  redis: Redis;
+  redis: RedisConnection;
   keys: RedisKeys;
   clock: Clock;
   shops: ShopRegistry;

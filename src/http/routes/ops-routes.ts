@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { everyQueue } from '../../pipeline/queues';
 import { AppError, notFound } from '../../shared/errors';
 import { redisDurabilityWarnings } from '../../shared/redis';
 import { noteAudit } from '../audit-trail';
@@ -49,14 +50,26 @@ export function opsRoutes(services: HttpServices): Router {
 
   router.get('/metrics', async (ctx) => {
     try {
-      for (const [name, queue] of Object.entries(queues)) {
-        const counts = await withTimeout(
-          queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
-          500,
-        );
-        for (const [state, value] of Object.entries(counts))
-          metrics.queueDepth.set({ queue: name, state }, value);
+      // One gauge per queue: the inbound partitions summed (the partition count is configuration).
+      const depth = new Map<string, Record<string, number>>();
+      const counts = await withTimeout(
+        Promise.all(
+          everyQueue(queues).map(async ({ queue, handle }) => ({
+            queue,
+            counts: await handle.getJobCounts('waiting', 'active', 'delayed', 'failed'),
+          })),
+        ),
+        500,
+      );
+      for (const { queue, counts: byState } of counts) {
+        const total = depth.get(queue) ?? {};
+        for (const [state, value] of Object.entries(byState))
+          total[state] = (total[state] ?? 0) + value;
+        depth.set(queue, total);
       }
+      for (const [queue, byState] of depth)
+        for (const [state, value] of Object.entries(byState))
+          metrics.queueDepth.set({ queue, state }, value);
     } catch {
       // Queue depth is stale while Redis is down; the rest of the metrics still matter.
     }
@@ -92,10 +105,11 @@ export function opsAdminRoutes({ queues }: HttpServices): Router {
   router.get('/v1/ops/failed-jobs', async (ctx) => {
     requirePermission(ctx, 'read');
     const out = [];
-    for (const [name, queue] of Object.entries(queues)) {
-      for (const job of await queue.getFailed(0, 99)) {
+    for (const { queue, partition, handle } of everyQueue(queues)) {
+      for (const job of await handle.getFailed(0, 99)) {
         out.push({
-          queue: name,
+          queue,
+          ...(queues.inbound.partitions.length > 1 && queue === 'inbound' ? { partition } : {}),
           id: job.id,
           name: job.name,
           shopId: (job.data as { shopId?: string }).shopId,
@@ -110,6 +124,7 @@ export function opsAdminRoutes({ queues }: HttpServices): Router {
 
   router.post('/v1/ops/failed-jobs/:queue/:jobId/retry', async (ctx) => {
     requirePermission(ctx, 'retryJobs');
+    // A queue by its name; an inbound job is found in whichever partition holds it.
     const queue = Object.hasOwn(queues, ctx.params.queue!)
       ? queues[ctx.params.queue as keyof typeof queues]
       : undefined;

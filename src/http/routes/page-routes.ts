@@ -25,10 +25,10 @@ const TYPES: Record<string, string> = {
  */
 export function pageRoutes(): Router {
   const router = new Router();
-  // blob: images are media thumbnails the console fetched with the agent's token (never a bare URL).
+  // blob: images, sound and video are buyers' media the console fetched with the agent's token (never a bare URL).
   const security = {
     'Content-Security-Policy':
-      "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+      "default-src 'self'; img-src 'self' data: blob:; media-src blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
   };

@@ -1,5 +1,6 @@
 import type { PlatformAdapter } from '../contract';
 import { type LineCredentials, lineCredentialsSchema } from './credentials';
+import { fetchLineMedia } from './media';
 import { parseLineDelivery } from './parse';
 import { sendLineText } from './send';
 import { verifyLineSignature } from './signature';
@@ -13,4 +14,5 @@ export const lineAdapter: PlatformAdapter<LineCredentials> = {
   verify: (request, credentials) => verifyLineSignature(request, credentials.channelSecret),
   parse: (request) => parseLineDelivery(request.rawBody),
   send: sendLineText,
+  fetchMedia: fetchLineMedia,
 };

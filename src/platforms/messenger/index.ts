@@ -1,6 +1,7 @@
 import type { PlatformAdapter } from '../contract';
 import { answerHubChallenge, verifyHubSignature } from '../meta-webhook';
 import { type MessengerCredentials, messengerCredentialsSchema } from './credentials';
+import { fetchMessengerMedia } from './media';
 import { parseMessengerDelivery } from './parse';
 import { sendMessengerText } from './send';
 
@@ -13,4 +14,5 @@ export const messengerAdapter: PlatformAdapter<MessengerCredentials> = {
   parse: (request, credentials) => parseMessengerDelivery(request.rawBody, credentials),
   handshake: (request, credentials) => answerHubChallenge(request, credentials.verifyToken),
   send: sendMessengerText,
+  fetchMedia: fetchMessengerMedia,
 };

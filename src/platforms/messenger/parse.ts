@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MessageEvent, ParsedDelivery } from '../contract';
+import type { MessageEvent, MessageMedia, ParsedDelivery } from '../contract';
 import { parseJsonBody, parsePayload } from '../payload-schema';
 import type { MessengerCredentials } from './credentials';
 
@@ -20,7 +20,20 @@ const messagingSchema = z.object({
       is_deleted: z.boolean().optional(),
       app_id: idSchema.optional(),
       metadata: z.string().optional(),
-      attachments: z.array(z.object({ type: z.string() })).optional(),
+      attachments: z
+        .array(
+          z.object({
+            type: z.string(),
+            payload: z
+              .object({
+                url: z.string().optional(),
+                sticker_id: z.union([z.number(), z.string()]).optional(),
+              })
+              .nullable()
+              .optional(),
+          }),
+        )
+        .optional(),
     })
     .optional(),
   postback: z
@@ -50,6 +63,29 @@ function textOf(message: NonNullable<Messaging['message']>): string {
   if (message.text) return message.text;
   const types = (message.attachments ?? []).map((attachment) => `[${attachment.type}]`);
   return types.length > 0 ? types.join(' ') : '[message]';
+}
+
+const KIND_OF: Record<string, MessageMedia['kind']> = {
+  image: 'image',
+  video: 'video',
+  audio: 'audio',
+  file: 'file',
+};
+
+/**
+ * The first attachment with content, as a typed message: its `payload.url`
+ * (Meta's CDN) is the reference the media proxy fetches. An image with a
+ * `sticker_id` is a sticker. Templates and fallbacks (shared links) carry no file.
+ */
+function mediaOf(message: NonNullable<Messaging['message']>): { media?: MessageMedia } {
+  for (const attachment of message.attachments ?? []) {
+    const kind = KIND_OF[attachment.type];
+    const url = attachment.payload?.url;
+    if (!kind || !url) continue;
+    const sticker = kind === 'image' && attachment.payload?.sticker_id !== undefined;
+    return { media: { kind: sticker ? 'sticker' : kind, ref: url } };
+  }
+  return {};
 }
 
 /**
@@ -105,6 +141,7 @@ function toEvent(
         buyer: { id: item.recipient.id },
         from: 'agent',
         text: textOf(message),
+        ...mediaOf(message),
         sentAt,
         replyContext: { pageId, psid: item.recipient.id },
       };
@@ -116,6 +153,7 @@ function toEvent(
       buyer: { id: item.sender.id },
       from: 'buyer',
       text: textOf(message),
+      ...mediaOf(message),
       sentAt,
       replyContext: { pageId, psid: item.sender.id },
     };

@@ -1,5 +1,6 @@
 import type { PlatformAdapter } from '../contract';
 import { type TelegramCredentials, telegramCredentialsSchema } from './credentials';
+import { fetchTelegramMedia } from './media';
 import { parseTelegramUpdate } from './parse';
 import { sendTelegramText } from './send';
 import { verifyTelegramSecret } from './signature';
@@ -13,4 +14,5 @@ export const telegramAdapter: PlatformAdapter<TelegramCredentials> = {
   verify: (request, credentials) => verifyTelegramSecret(request, credentials.secretToken),
   parse: (request) => parseTelegramUpdate(request.rawBody),
   send: sendTelegramText,
+  fetchMedia: fetchTelegramMedia,
 };

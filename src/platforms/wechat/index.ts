@@ -1,5 +1,6 @@
 import type { PlatformAdapter } from '../contract';
 import { type WechatCredentials, wechatCredentialsSchema } from './credentials';
+import { fetchWechatMedia } from './media';
 import { parseWechatDelivery } from './parse';
 import { sendWechatText } from './send';
 import { answerWechatHandshake, verifyWechatDelivery, wechatReplayFingerprint } from './signature';
@@ -14,4 +15,5 @@ export const wechatAdapter: PlatformAdapter<WechatCredentials> = {
   parse: parseWechatDelivery,
   handshake: answerWechatHandshake,
   send: sendWechatText,
+  fetchMedia: fetchWechatMedia,
 };

@@ -12,13 +12,13 @@ import {
 import type { WechatCredentials } from './credentials';
 
 /** errcodes meaning the access token itself is bad: 40001 invalid, 40014 malformed, 42001 expired. */
-const TOKEN_ERRCODES = new Set(['40001', '40014', '42001']);
+export const TOKEN_ERRCODES = new Set(['40001', '40014', '42001']);
 /** errcodes worth retrying later: -1 system busy, 45009 daily quota, 45011 frequency limit. */
 const RETRYABLE_ERRCODES = new Set(['-1', '45009', '45011']);
 /** Tokens live 7200 s; refresh 5 min early so a cached token never expires mid-send. */
 const TOKEN_EARLY_REFRESH_SECONDS = 300;
 
-class TokenFetchError extends Error {
+export class TokenFetchError extends Error {
   constructor(
     message: string,
     readonly retryable: boolean,
@@ -34,7 +34,7 @@ const tokenKey = (credentials: WechatCredentials) => `wechat:access-token:${cred
  * previous token, so exactly one worker may do it; `stale` is the token that
  * was just refused, and any other cached value is already a fresh one.
  */
-async function refreshToken(
+export async function refreshToken(
   credentials: WechatCredentials,
   http: PlatformHttp,
   stale: string | null,
@@ -77,7 +77,10 @@ async function refreshToken(
   });
 }
 
-async function accessToken(credentials: WechatCredentials, http: PlatformHttp): Promise<string> {
+export async function accessToken(
+  credentials: WechatCredentials,
+  http: PlatformHttp,
+): Promise<string> {
   return (
     (await http.tokenCache.get(tokenKey(credentials))) ?? refreshToken(credentials, http, null)
   );

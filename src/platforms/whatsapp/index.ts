@@ -1,6 +1,7 @@
 import type { PlatformAdapter } from '../contract';
 import { answerHubChallenge, verifyHubSignature } from '../meta-webhook';
 import { type WhatsappCredentials, whatsappCredentialsSchema } from './credentials';
+import { fetchWhatsappMedia } from './media';
 import { parseWhatsappDelivery } from './parse';
 import { sendWhatsappText } from './send';
 
@@ -13,4 +14,5 @@ export const whatsappAdapter: PlatformAdapter<WhatsappCredentials> = {
   parse: (request, credentials) => parseWhatsappDelivery(request.rawBody, credentials),
   handshake: (request, credentials) => answerHubChallenge(request, credentials.verifyToken),
   send: sendWhatsappText,
+  fetchMedia: fetchWhatsappMedia,
 };

@@ -773,7 +773,7 @@ function renderMessages(summary) {
 
 /** The kind of media a message carries, or null for plain text. */
 function mediaOf(message) {
-  const type = message.media?.type ?? message.type;
+  const type = message.media?.kind ?? message.media?.type ?? message.type;
   if (!type || type === 'text') return null;
   return { type: MEDIA_TYPES.has(type) ? (type === 'voice' ? 'audio' : type) : 'other' };
 }
@@ -791,7 +791,14 @@ function messageItem(summary, message, status, error) {
   if (media) {
     const box = el('div', `bubble media media-${media.type}`);
     box.append(el('span', 'media-label', t(`media.${media.type}`)));
-    const caption = message.text || message.media?.caption || message.media?.label || '';
+    // A typed message's text is only a placeholder label ("[image] red?"): its caption, file name or place says more.
+    const typed = message.media?.kind !== undefined;
+    const caption =
+      (typed ? '' : message.text) ||
+      message.media?.caption ||
+      message.media?.fileName ||
+      message.media?.label ||
+      '';
     if (caption) box.append(data('span', 'media-caption', caption));
     const { latitude, longitude } = message.media ?? {};
     if (typeof latitude === 'number' && typeof longitude === 'number')
@@ -802,8 +809,10 @@ function messageItem(summary, message, status, error) {
           `${i18n.number(latitude, { maximumFractionDigits: 5 })}, ${i18n.number(longitude, { maximumFractionDigits: 5 })}`,
         ),
       );
-    if (media.type === 'image' || media.type === 'sticker' || media.type === 'video')
+    if (media.type === 'image' || media.type === 'sticker')
       attachThumbnail(box, summary.conversationId, message);
+    else if (media.type === 'audio' || media.type === 'video' || media.type === 'file')
+      attachOpener(box, summary.conversationId, message, media.type);
     item.append(box);
   } else {
     item.append(data('p', 'bubble', message.text));
@@ -835,10 +844,59 @@ function messageItem(summary, message, status, error) {
   return item;
 }
 
+/** A message whose file the media proxy can fetch (a LINE sticker or a location has none). */
+function fetchable(message) {
+  if (!message.id || message.media?.thumbnail === false) return false;
+  return message.media?.kind === undefined || typeof message.media.ref === 'string';
+}
+
+function mediaUrl(conversationId, message) {
+  return `/v1/agent/conversations/${encodeURIComponent(conversationId)}/media/${encodeURIComponent(message.id)}`;
+}
+
+/**
+ * Voice, video and files load only when the agent asks (they can be large):
+ * through the media proxy with the agent's token, then played in place or saved.
+ */
+function attachOpener(box, conversationId, message, type) {
+  if (!fetchable(message)) return;
+  const button = el('button', 'button small media-open', t('media.open'));
+  button.type = 'button';
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const response = await fetch(mediaUrl(conversationId, message), {
+        headers: { authorization: `Bearer ${state.token}` },
+      });
+      if (!response.ok) throw new Error(String(response.status));
+      const url = URL.createObjectURL(await response.blob());
+      const mime = response.headers.get('content-type') ?? '';
+      if (
+        (type === 'audio' && mime.startsWith('audio/')) ||
+        (type === 'video' && mime.startsWith('video/'))
+      ) {
+        const player = el(type, `media-player media-player-${type}`);
+        player.controls = true;
+        player.src = url;
+        button.replaceWith(player);
+        return;
+      }
+      const link = el('a', 'media-download');
+      link.href = url;
+      link.download = message.media?.fileName || '';
+      link.click();
+      button.disabled = false;
+    } catch {
+      button.replaceWith(el('span', 'media-unavailable', t('media.unavailable')));
+    }
+  });
+  box.append(button);
+}
+
 /** Thumbnails come through the service's media proxy with the agent's token, so never as a bare URL. */
 const thumbnails = new Map();
 function attachThumbnail(box, conversationId, message) {
-  if (!message.id || message.media?.thumbnail === false) return;
+  if (!fetchable(message)) return;
   const key = `${conversationId}/${message.id}`;
   const image = el('img', 'media-thumb');
   image.alt = t(`media.${mediaOf(message).type}`);
@@ -846,10 +904,9 @@ function attachThumbnail(box, conversationId, message) {
   box.prepend(image);
   let url = thumbnails.get(key);
   if (url === undefined) {
-    url = fetch(
-      `/v1/agent/conversations/${encodeURIComponent(conversationId)}/media/${encodeURIComponent(message.id)}`,
-      { headers: { authorization: `Bearer ${state.token}` } },
-    )
+    url = fetch(mediaUrl(conversationId, message), {
+      headers: { authorization: `Bearer ${state.token}` },
+    })
       .then(async (response) =>
         response.ok && (response.headers.get('content-type') ?? '').startsWith('image/')
           ? URL.createObjectURL(await response.blob())

@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { MessageEvent } from '../../../src/platforms/contract';
 import { lineAdapter } from '../../../src/platforms/line';
+import { messengerAdapter } from '../../../src/platforms/messenger';
 import { telegramAdapter } from '../../../src/platforms/telegram';
 import { wechatAdapter } from '../../../src/platforms/wechat';
 import { whatsappAdapter } from '../../../src/platforms/whatsapp';
 import { lineMediaEvent, signedLineDelivery } from '../../fixtures/platforms/line';
+import {
+  MESSENGER_APP_ID,
+  messengerImageAttachment,
+  signedMessengerDelivery,
+} from '../../fixtures/platforms/messenger';
 import { asInbound } from '../../fixtures/platforms/signed-request';
 import { telegramDelivery, telegramPhotoUpdate } from '../../fixtures/platforms/telegram';
 import { signedWechatDelivery } from '../../fixtures/platforms/wechat';
@@ -165,5 +171,31 @@ describe('media as typed messages, text kept as a readable label', () => {
       label: '位置信息',
     });
     expect(place?.text).toBe('[location] 位置信息');
+  });
+
+  it("Messenger: an attachment's CDN URL is the reference; a sticker is an image with sticker_id", () => {
+    const credentials = {
+      appId: MESSENGER_APP_ID,
+      appSecret: 'm',
+      verifyToken: 'v',
+      pageAccessToken: 'p',
+    };
+    const request = signedMessengerDelivery({
+      secret: 'm',
+      messaging: [
+        messengerImageAttachment({ mid: 'm_1' }),
+        messengerImageAttachment({ mid: 'm_2', type: 'file', url: 'https://cdn.fbsbx.com/f.pdf' }),
+        messengerImageAttachment({ mid: 'm_3', stickerId: 369239263222822 }),
+      ],
+    });
+    const [image, file, sticker] = messengerAdapter.parse(asInbound(request), credentials)
+      .events as MessageEvent[];
+    expect(image?.media).toEqual({
+      kind: 'image',
+      ref: 'https://scontent.xx.fbcdn.net/v/t1.15752-9/123_n.png?oh=abc&oe=def',
+    });
+    expect(image?.text).toBe('[image]');
+    expect(file?.media).toEqual({ kind: 'file', ref: 'https://cdn.fbsbx.com/f.pdf' });
+    expect(sticker?.media?.kind).toBe('sticker');
   });
 });

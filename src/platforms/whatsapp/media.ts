@@ -1,0 +1,39 @@
+import { mediaUnavailable } from '../../shared/errors';
+import type { MessageMedia, PlatformHttp } from '../contract';
+import { hostOf, META_MEDIA_HOSTS, mediaGet, readLookup, refuseUpstream } from '../media-download';
+import { readField } from '../send-result';
+import type { WhatsappCredentials } from './credentials';
+
+/**
+ * Cloud API media: `GET /{media-id}` (the Graph base and version the sender
+ * uses) answers `{url, mime_type, file_size...}`; that URL, on Meta's CDN, is
+ * fetched with the same bearer token. Webhook media ids live 7 days, the URL
+ * minutes, so the URL is asked for on every fetch.
+ */
+export async function fetchWhatsappMedia(
+  media: MessageMedia & { ref: string },
+  credentials: WhatsappCredentials,
+  http: PlatformHttp,
+  signal: AbortSignal,
+): Promise<Response> {
+  const platform = 'WhatsApp';
+  const graph = hostOf(http.apiBase.metaGraph);
+  const headers = { authorization: `Bearer ${credentials.accessToken}` };
+  const lookup = await mediaGet(
+    http,
+    `${http.apiBase.metaGraph}/${encodeURIComponent(media.ref)}`,
+    { platform, hosts: [graph], headers, signal },
+  );
+  if (!lookup.ok) return refuseUpstream(platform, lookup);
+  const url = readField(await readLookup(platform, lookup), ['url']);
+  if (!url) throw mediaUnavailable('WhatsApp gave no download address for this file.');
+  const response = await mediaGet(http, url, {
+    platform,
+    hosts: [...META_MEDIA_HOSTS, graph],
+    headers,
+    signal,
+    redirects: 2,
+  });
+  if (!response.ok) return refuseUpstream(platform, response);
+  return response;
+}

@@ -1,0 +1,122 @@
+import type { Cluster } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobIds, queueName } from '../../src/pipeline/queues';
+import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
+
+// Runs in the `cluster` project only (vitest.config.ts): the harness is on a three-master Cluster.
+let h: Harness;
+let cluster: Cluster;
+beforeAll(async () => {
+  h = await startHarness();
+  cluster = h.container.redis as Cluster;
+});
+afterAll(() => h.close());
+
+/** The master serving a key, as `host:port`. */
+async function nodeOf(key: string): Promise<string> {
+  const slot = Number(await cluster.call('CLUSTER', 'KEYSLOT', key));
+  const ranges = (await cluster.call('CLUSTER', 'SLOTS')) as Array<
+    [number, number, [string, number]]
+  >;
+  const range = ranges.find(([from, to]) => slot >= from && slot <= to)!;
+  return `${range[2][0]}:${range[2][1]}`;
+}
+
+describe('the cluster suites really run on a Redis Cluster', () => {
+  it('is a healthy cluster of three masters that refuses an operation across slots', async () => {
+    expect(cluster.isCluster).toBe(true);
+    const info = String(await cluster.call('CLUSTER', 'INFO'));
+    expect(info).toMatch(/cluster_state:ok/);
+    expect(info).toMatch(/cluster_size:3/);
+    const { keys } = h.container;
+    // Two shops' records live in different slots: one command over both is refused.
+    await expect(
+      cluster.mget(keys.shopRecord('shop-a'), keys.shopRecord('shop-b')),
+    ).rejects.toThrow(/CROSSSLOT|same slot/);
+  });
+
+  it("spreads shops' keys and the inbound partitions over the nodes, and keeps each shop's keys together", async () => {
+    const shops = await Promise.all(
+      Array.from({ length: 8 }, () => h.createGenericShop({ timezone: 'UTC' })),
+    );
+    await Promise.all(
+      shops.map((shop) => h.sendGeneric(shop, buyerMessage('b-spread', 'hello', Date.now()))),
+    );
+    const { keys, meter } = h.container;
+    for (const shop of shops)
+      await eventually(async () => (await meter.consultationsOn(shop.id, today())).length === 1);
+
+    const shopNodes = new Set(await Promise.all(shops.map((s) => nodeOf(keys.shopRecord(s.id)))));
+    expect(shopNodes.size).toBeGreaterThan(1);
+    // One shop: record, conversation and meter on one node (one slot), whatever their names.
+    const one = shops[0]!.id;
+    expect(
+      new Set([
+        Number(await cluster.call('CLUSTER', 'KEYSLOT', keys.shopRecord(one))),
+        Number(await cluster.call('CLUSTER', 'KEYSLOT', keys.conversation(one, 'b', 'messages'))),
+        Number(await cluster.call('CLUSTER', 'KEYSLOT', keys.day(one, '2026-01-01', 'buyers'))),
+      ]).size,
+    ).toBe(1);
+
+    // Three inbound partitions, each its own queue in its own slot, on more than one node.
+    const partitions = h.container.queues.inbound.partitions;
+    expect(partitions.map((queue) => queue.name)).toEqual([
+      queueName('inbound', 0),
+      queueName('inbound', 1),
+      queueName('inbound', 2),
+    ]);
+    const partitionNodes = new Set(
+      await Promise.all(partitions.map((queue) => nodeOf(queue.toKey('wait')))),
+    );
+    expect(partitionNodes.size).toBeGreaterThan(1);
+    // The eight shops' jobs went to more than one partition, each shop's to its own partition.
+    const used = new Set<string>();
+    for (const shop of shops) {
+      const queue = h.container.queues.inbound.of(shop.id);
+      const jobs = await queue.getJobs(['completed', 'active', 'waiting']);
+      expect(jobs.some((job) => job.data.shopId === shop.id)).toBe(true);
+      used.add(queue.name);
+    }
+    expect(used.size).toBeGreaterThan(1);
+  });
+
+  it('shows a failed job of any inbound partition to the operator, who can retry it', async () => {
+    const gone = ['shp_gone_1', 'shp_gone_2', 'shp_gone_3', 'shp_gone_4'];
+    for (const shopId of gone)
+      await h.container.queues.inbound.of(shopId).add(
+        'message',
+        {
+          platform: 'generic',
+          shopId,
+          receivedAt: Date.now(),
+          event: {
+            kind: 'message',
+            eventId: 'e1',
+            messageId: 'e1',
+            buyer: { id: 'b' },
+            from: 'buyer',
+            text: 'hi',
+            sentAt: new Date().toISOString(),
+          },
+        },
+        { jobId: jobIds.inbound('generic', shopId, 'e1'), attempts: 1 },
+      );
+    const failed = await eventually(async () => {
+      const res = await h.api('/v1/ops/failed-jobs');
+      const mine = (res.body.jobs as Array<{ queue: string; shopId: string; id: string }>).filter(
+        (job) => gone.includes(job.shopId),
+      );
+      return mine.length === gone.length ? mine : null;
+    });
+    expect(new Set(failed.map((job) => job.queue))).toEqual(new Set(['inbound']));
+    const retried = await h.api(
+      `/v1/ops/failed-jobs/inbound/${encodeURIComponent(failed.at(-1)!.id)}/retry`,
+      { method: 'POST' },
+    );
+    expect(retried.status).toBeLessThan(300);
+  });
+});
+
+function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}
