@@ -13,7 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { MAX_HISTORY_ENTRIES, MAX_MESSAGE_CHARS } from '../src/assist/assist-request-schema';
 import { conversationId } from '../src/conversations/conversation-store';
+import { ConsultationMeter } from '../src/metering/consultation-meter';
 import { signStandardWebhook } from '../src/platforms/generic/standard-webhooks';
 import { RedisKeys } from '../src/shared/redis-keys';
 // @ts-expect-error plain .mjs shared with `npm start`
@@ -551,6 +553,110 @@ async function sigtermKeepAlive() {
   );
 }
 
+// 7. One agent token opening thousands of event streams.
+async function streamFlood(attempts: number) {
+  const service = await startService();
+  const redis = new Redis(redisServer.url);
+  try {
+    const shop = await genericShop(service);
+    const agent = await api(service, '/v1/agents', { name: 'flood', shopIds: [shop.id] });
+    const clientsBefore = Number(/connected_clients:(\d+)/.exec(await redis.info('clients'))?.[1]);
+    const statuses = new Map<number, number>();
+    const open: AbortController[] = [];
+    for (let i = 0; i < attempts; i++) {
+      const controller = new AbortController();
+      const res = await fetch(`${service.base}/v1/agent/events`, {
+        headers: { authorization: `Bearer ${agent.body.token}` },
+        signal: controller.signal,
+      }).catch(() => null);
+      const status = res?.status ?? 0;
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      if (status === 200) open.push(controller);
+      else await res?.arrayBuffer().catch(() => undefined);
+    }
+    const clientsAfter = Number(/connected_clients:(\d+)/.exec(await redis.info('clients'))?.[1]);
+    const victim = await sendGeneric(service, shop, 'victim');
+    for (const controller of open) controller.abort();
+    report(
+      `7. one agent token opening ${attempts} event streams`,
+      `${[...statuses].map(([s, n]) => `${s}×${n}`).join(', ')}; Redis clients ${clientsBefore} → ${clientsAfter}; a webhook meanwhile ${victim.status} in ${ms(victim.ms)} (before: 9,987 streams, 10,000 Redis clients, API and Redis down)`,
+    );
+  } finally {
+    redis.disconnect();
+    await service.stop();
+  }
+}
+
+// 8. Maximum-size suggestion requests in a loop, another shop's webhooks meanwhile.
+async function suggestLoops(label: string, env: Record<string, string>) {
+  const service = await startService(env);
+  try {
+    const shop = await genericShop(service);
+    const agent = await api(service, '/v1/agents', { name: 'loop', shopIds: [shop.id] });
+    const history = Array.from({ length: MAX_HISTORY_ENTRIES }, (_, i) => ({
+      from: i % 2 ? 'agent' : 'buyer',
+      text: '这个多少钱？有没有优惠？'.repeat(Math.floor(MAX_MESSAGE_CHARS / 12)),
+    }));
+    const statuses = new Map<number, number>();
+    const baseline = await victimDuring(service, async (stop) => {
+      while (!stop()) await sleep(50);
+    });
+    const during = await victimDuring(service, async (stop) => {
+      await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          while (!stop()) {
+            const res = await api(
+              service,
+              '/v1/assist/suggest',
+              { shopId: shop.id, history },
+              agent.body.token,
+            );
+            statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          }
+        }),
+      );
+    });
+    report(
+      `8. 8 loops of maximum-size suggestion requests, ${label}`,
+      `another shop's webhook p50 ${ms(baseline.p50)} → ${ms(during.p50)} (p99 ${ms(during.p99)}); suggestions answered ${[...statuses].map(([s, n]) => `${s}×${n}`).join(', ')}`,
+    );
+  } finally {
+    await service.stop();
+  }
+}
+
+// 9. Buyer ids forged from the index separators: does any change another buyer's figures?
+async function forgedIndexIds(count: number) {
+  const redis = new Redis(redisServer.url);
+  try {
+    const keys = new RedisKeys(`ab${randomBytes(4).toString('hex')}`);
+    const meter = new ConsultationMeter(redis, keys);
+    const t0 = Date.UTC(2026, 10, 2, 10, 0);
+    const pad = (n: number) => String(n).padStart(15, '0');
+    const victims = Array.from({ length: 10 }, (_, i) => `b${i}`);
+    for (const v of victims) await meter.recordBuyerMessage('shp', 'UTC', v, t0, {});
+    let forged = 0;
+    for (let i = 0; forged < count; i++) {
+      const v = victims[i % victims.length]!;
+      const at = t0 + 1000 + i;
+      // The shapes that would read as the victim's reply under a separator layout.
+      for (const id of [`${v}|${pad(at)}`, `${v.length}:${v}|${pad(at)}`, `${v}:${pad(at)}`]) {
+        await meter.recordAgentReply('shp', 'UTC', id, 'agt', at);
+        forged += 1;
+      }
+    }
+    const answered = (await meter.consultationsOn('shp', '2026-11-02')).filter(
+      (c) => victims.includes(c.buyerId) && c.firstResponseMs !== null,
+    ).length;
+    report(
+      `9. ${forged} replies to buyer ids forged from the index separators`,
+      `${answered} of ${victims.length} other buyers' consultations marked answered (before: a NUL id overwrote another buyer's first response)`,
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
+
 console.log('bench:abuse (loopback only)');
 const run = (n: string) => !values.only || values.only.split(',').includes(n);
 try {
@@ -581,6 +687,14 @@ try {
   }
   if (run('5')) await ssrfTable();
   if (run('6')) await sigtermKeepAlive();
+  if (run('7')) await streamFlood(2000);
+  if (run('8')) {
+    await suggestLoops('no per-token limit (the old behaviour)', {
+      ASSIST_SUGGESTS_PER_MINUTE: '1000000',
+    });
+    await suggestLoops('30 per token per minute (default)', {});
+  }
+  if (run('9')) await forgedIndexIds(3000);
 } finally {
   await redisServer.stop?.();
   fs.rmSync(dir, { recursive: true, force: true });

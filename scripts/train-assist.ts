@@ -14,6 +14,7 @@ import { type Scored, summarise } from '../src/assist/corpus-eval';
 import { loadEvalSet } from '../src/assist/eval-set';
 import { FEW_SHOT_URL, type FewShotExample } from '../src/assist/openai-engine';
 import { loadReader, MODEL_URL } from '../src/assist/reader';
+import { readerModelSchema } from '../src/assist/reader-model';
 import { type TrainingExample, trainReader } from '../src/assist/reader-training';
 import { STAGES } from '../src/assist/vocabulary';
 
@@ -94,7 +95,7 @@ const { model, heldOutStageAccuracy } = trainReader(examples, {
   batches: train.map((b) => b.name),
   fixtures: fixtures.length,
 });
-const json = `${JSON.stringify(model)}\n`;
+const json = `${JSON.stringify(readerModelSchema.parse(model))}\n`;
 writeFileSync(MODEL_URL, json);
 console.log(
   `trained ${model.version} on ${examples.length} conversations (${train.length} train batches + ${fixtures.length} fixtures) in ${((performance.now() - started) / 1000).toFixed(1)} s`,

@@ -38,7 +38,7 @@ export interface BuyerMessageContext {
 /**
  * What the worker does for agents after a message is stored: offer the
  * conversation to an agent, draft suggestions, publish live events, and arm
- * the slow-reply alert. Safe to run twice for one message (a job retry).
+ * the slow-reply alert and the unanswered close. Safe to run twice for one message (a job retry).
  */
 export class WorkspaceFeed {
   constructor(
@@ -58,6 +58,15 @@ export class WorkspaceFeed {
         dueAt: number,
       ) => Promise<void>;
       scheduleIdleClose: (shopId: string, buyerId: string, answeredAt: number) => Promise<void>;
+      /** Arms the close of an unanswered wait, due at `dueAt` (ms); arming twice is a no-op. */
+      armUnansweredClose: (
+        shopId: string,
+        buyerId: string,
+        waitingSince: number,
+        dueAt: number,
+      ) => Promise<void>;
+      /** How long a buyer nobody answers stays open after their last message (ms). */
+      unansweredCloseAfterMs: number;
       clock: Clock;
       logger: Logger;
     },
@@ -120,18 +129,29 @@ export class WorkspaceFeed {
     lap('assign');
     if (stale) return;
 
+    // Only the message that began the wait arms its timers: one delayed job each per wait.
+    const beganWait = state.waitingSince !== undefined && state.waitingSince === context.at;
     await Promise.all([
       this.suggest(shop, buyerId, event.messageId, history, shopAgents, lap),
-      // Only the message that began the wait arms its alert: one delayed job per wait.
-      state.waitingSince !== undefined && state.waitingSince === context.at
-        ? this.deps.armAlert(
-            shop.id,
-            buyerId,
-            state.waitingSince,
-            state.waitingSince + shop.settings.slowReplySeconds * 1000,
-          )
-        : undefined,
+      beganWait ? this.armWaitTimers(shop, buyerId, state.waitingSince!) : undefined,
     ]);
+  }
+
+  /** The slow-reply alert and the unanswered close of one wait. */
+  private async armWaitTimers(shop: Shop, buyerId: string, waitingSince: number): Promise<void> {
+    await this.deps.armAlert(
+      shop.id,
+      buyerId,
+      waitingSince,
+      waitingSince + shop.settings.slowReplySeconds * 1000,
+    );
+    // Armed once per wait; a buyer who keeps writing pushes it back when it fires.
+    await this.deps.armUnansweredClose(
+      shop.id,
+      buyerId,
+      waitingSince,
+      waitingSince + this.deps.unansweredCloseAfterMs,
+    );
   }
 
   /** A buyer asked for service without writing: offer the conversation so someone answers in the window. */

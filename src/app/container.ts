@@ -45,6 +45,7 @@ import {
   type Queues,
   slowReplyAlerter,
   type TopologySettings,
+  unansweredCloseScheduler,
 } from '../pipeline/queues';
 import { SendSlots } from '../pipeline/send-slots';
 import { WebhookIngest } from '../pipeline/webhook-ingest';
@@ -355,11 +356,16 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     const own = createQueues(storeConnection, queuePrefix, topology, config.INBOUND_PARTITIONS);
     workerQueues.push(own);
     const scheduleIdleClose = idleCloseScheduler(own.idle, config.CONVERSATION_IDLE_SECONDS * 1000);
+    const unansweredClose = {
+      armUnansweredClose: unansweredCloseScheduler(own.idle, clock),
+      unansweredCloseAfterMs: config.UNANSWERED_CLOSE_AFTER_HOURS * 3_600_000,
+    };
     const feed = new WorkspaceFeed({
       ...stores,
       assistant,
       armAlert: slowReplyAlerter(own.alerts, clock),
       scheduleIdleClose,
+      ...unansweredClose,
       clock,
       logger,
     });
@@ -412,7 +418,10 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
             onFinalFailure: outboundFinalFailure(outboundDeps, own.outbound),
           },
           alerts: { process: createAlertProcessor({ ...stores, clock }), concurrency: 4 },
-          idle: { process: createIdleCloseProcessor({ ...stores, clock }), concurrency: 4 },
+          idle: {
+            process: createIdleCloseProcessor({ ...stores, ...unansweredClose, clock }),
+            concurrency: 4,
+          },
           billing: {
             process: (job) => billing.processClose(job),
             // One close at a time: it already closes shops concurrently inside.

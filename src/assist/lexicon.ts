@@ -1,5 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+
+export type { ReplyTemplates } from './lexicon-files';
+
+import type {
+  BannedClaimsFile,
+  LexiconFile,
+  PhrasesByLocale,
+  ReplyTemplates,
+} from './lexicon-files';
 import {
   AFTER_SALE_TOPICS,
   type AfterSaleTopic,
@@ -12,112 +20,17 @@ import {
 } from './vocabulary';
 
 /**
- * Loads the data files under `lexicon/` once, validates them (a typo in a data
- * file fails at start-up, not on a buyer's message) and compiles the matchers.
+ * Loads the data files under `lexicon/` once and compiles the matchers (their
+ * schemas are in lexicon-files.ts, checked by the unit tests).
  */
 
-const phrases = z.array(z.string().min(1));
-const lexiconFileSchema = z.object({
-  greeting: phrases,
-  signals: z.object(
-    Object.fromEntries(SIGNAL_NAMES.map((name) => [name, phrases])) as Record<
-      SignalName,
-      typeof phrases
-    >,
-  ),
-  complaintTopics: z.object({ delivery: phrases, quality: phrases, service: phrases }),
-  afterSaleTopics: z.object({
-    tracking: phrases,
-    return: phrases,
-    cancel: phrases,
-    exchange: phrases,
-    invoice: phrases,
-    address: phrases,
-  }),
-  sentiment: z.object({ positive: phrases, negative: phrases }),
-  colours: phrases,
-  /** Words that make a question about size and fit (asking height and weight only makes sense then). */
-  sizeWords: phrases,
-});
-
-const text = z.string().min(1);
-const templatesFileSchema = z.object({
-  /** How a catalog product is referred to ("the {name}" in English). */
-  productName: text,
-  productFallback: text,
-  listSeparator: text,
-  listLastSeparator: text,
-  optionLabels: z
-    .record(z.string(), text)
-    .refine((labels) => '_other' in labels, 'needs an _other label'),
-  greeting: z.array(text).min(1),
-  answer: z.object({
-    asks_price: text,
-    asks_stock: text,
-    asks_delivery: text,
-    delivery_days: text,
-    asks_discount: text,
-    asks_how_to_order: text,
-    /** "Is there a grey one?" with no catalog to look in: promise to check the one value the buyer named. */
-    option_check: text,
-    asks_payment: text,
-    will_buy: text,
-    general: text,
-    material: text,
-    shipping_fee: text,
-    invoice: text,
-    hesitation: text,
-    comparing: text,
-    /** Low confidence: ask what the buyer needs instead of guessing (never a pitch). */
-    clarify: text,
-    /** Every option is settled: confirm the choice instead of offering it again. */
-    confirm_choice: text,
-  }),
-  afterSale: z.object({
-    tracking: text,
-    return: text,
-    cancel: text,
-    exchange: text,
-    invoice: text,
-    address: text,
-    general: text,
-  }),
-  /** After-sale replies when the buyer already gave the order number: never ask for it again. */
-  afterSaleGiven: z.object({
-    tracking: text,
-    return: text,
-    cancel: text,
-    exchange: text,
-    invoice: text,
-    address: text,
-    general: text,
-  }),
-  empathy: z.object({
-    delivery: text,
-    quality: text,
-    service: text,
-    general: text,
-    reassure: text,
-  }),
-  /** Empathy when the buyer already sent photos of the problem. */
-  empathyGiven: z.object({ quality: text }),
-  helpChoose: z.object({ options: text, size: text, generic: text }),
-  alternativeClose: z.object({ option: text, delivery: text }),
-  busyNudge: text,
-  followUp: z.object({ default: text, hesitating: text, ready: text, after_sale: text }),
-});
-export type ReplyTemplates = z.infer<typeof templatesFileSchema>;
-
-const byLocale = z.object({ 'zh-Hans': phrases, 'zh-Hant': phrases, en: phrases });
-const bannedClaimsFileSchema = z.object({
-  absoluteClaims: byLocale,
-  unconfiguredPromises: byLocale,
-  allowedPhrases: byLocale,
-});
-
-function loadJson<T>(file: string, schema: z.ZodType<T>): T {
-  const url = new URL(`./lexicon/${file}`, import.meta.url);
-  return schema.parse(JSON.parse(readFileSync(url, 'utf8')));
+/**
+ * A data file under `lexicon/`, as committed. Its schema (lexicon-files.ts)
+ * is checked by the unit tests rather than here, so the assistant's start-up
+ * does not load zod: a typo in a data file fails `npm test`.
+ */
+function loadJson<T>(file: string): T {
+  return JSON.parse(readFileSync(new URL(`./lexicon/${file}`, import.meta.url), 'utf8')) as T;
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -157,13 +70,10 @@ export interface CompiledLexicon {
  * Buyers mix scripts and languages ("XL码", "OK 我要了"), so every message is
  * read with the union of all three lexicons: one compiled lexicon, not three.
  */
-function compileUnion(files: ReadonlyArray<z.infer<typeof lexiconFileSchema>>): CompiledLexicon {
-  const union = (pick: (f: z.infer<typeof lexiconFileSchema>) => string[]) =>
+function compileUnion(files: ReadonlyArray<LexiconFile>): CompiledLexicon {
+  const union = (pick: (f: LexiconFile) => string[]) =>
     compilePhrases([...new Set(files.flatMap(pick))]);
-  const each = <K extends string>(
-    keys: readonly K[],
-    pick: (f: z.infer<typeof lexiconFileSchema>, key: K) => string[],
-  ) =>
+  const each = <K extends string>(keys: readonly K[], pick: (f: LexiconFile, key: K) => string[]) =>
     Object.fromEntries(keys.map((key) => [key, union((f) => pick(f, key))])) as Record<
       K,
       RegExp | null
@@ -181,18 +91,18 @@ function compileUnion(files: ReadonlyArray<z.infer<typeof lexiconFileSchema>>): 
 }
 
 export const lexicon: CompiledLexicon = compileUnion(
-  LOCALES.map((locale) => loadJson(`${locale}.json`, lexiconFileSchema)),
+  LOCALES.map((locale) => loadJson<LexiconFile>(`${locale}.json`)),
 );
 
 const templatesByLocale: Record<Locale, ReplyTemplates> = {
-  'zh-Hans': loadJson('templates.zh-Hans.json', templatesFileSchema),
-  'zh-Hant': loadJson('templates.zh-Hant.json', templatesFileSchema),
-  en: loadJson('templates.en.json', templatesFileSchema),
+  'zh-Hans': loadJson<ReplyTemplates>('templates.zh-Hans.json'),
+  'zh-Hant': loadJson<ReplyTemplates>('templates.zh-Hant.json'),
+  en: loadJson<ReplyTemplates>('templates.en.json'),
 };
 export const templatesFor = (locale: Locale): ReplyTemplates => templatesByLocale[locale];
 
-const bannedFile = loadJson('banned-claims.json', bannedClaimsFileSchema);
-const allOf = (lists: z.infer<typeof byLocale>) => [
+const bannedFile = loadJson<BannedClaimsFile>('banned-claims.json');
+const allOf = (lists: PhrasesByLocale) => [
   ...new Set([...lists['zh-Hans'], ...lists['zh-Hant'], ...lists.en]),
 ];
 /** Compiled from `lexicon/banned-claims.json`, the one place the banned wording lives. */

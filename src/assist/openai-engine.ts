@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type OpenAI from 'openai';
-import { z } from 'zod';
 import type { Catalog } from '../shops/shop-schema';
 import type { OptionsInFocus } from './catalog-options';
+import type { FewShotExample } from './openai-schemas';
 import { redactPersonalData } from './personal-data';
 import {
   type ChatMessage,
@@ -15,7 +15,6 @@ import {
   MAX_SUGGESTIONS,
   SENTIMENTS,
   SIGNAL_NAMES,
-  type SignalName,
   STAGES,
   type Stage,
   TACTICS,
@@ -66,26 +65,6 @@ export class EngineFailure extends Error {
 /** Caps the reply so a runaway model cannot run up the bill (OWASP LLM10). */
 const MAX_COMPLETION_TOKENS = 800;
 
-const modelOutputSchema = z.object({
-  stage: z.enum(STAGES),
-  intent: z.enum(INTENTS).optional(),
-  sentiment: z.enum(SENTIMENTS),
-  // Only names the service knows: free text from the model has no business in the response.
-  signals: z
-    .array(z.string())
-    .max(20)
-    .default([])
-    .transform((signals) =>
-      [...new Set(signals)].filter((s): s is SignalName =>
-        (SIGNAL_NAMES as readonly string[]).includes(s),
-      ),
-    ),
-  suggestions: z
-    .array(z.object({ text: z.string().trim().min(1).max(2000), tactic: z.enum(TACTICS) }))
-    .min(1)
-    .max(MAX_SUGGESTIONS),
-});
-
 /** The same shape as a JSON Schema, for providers with structured outputs (strict mode: all keys required). */
 export const MODEL_OUTPUT_JSON_SCHEMA = {
   name: 'assist_suggestions',
@@ -118,29 +97,12 @@ export const MODEL_OUTPUT_JSON_SCHEMA = {
 } as const;
 
 /** Worked examples from the corpus train split (written by `npm run train:assist`). */
+export type { FewShotExample } from './openai-schemas';
 export const FEW_SHOT_URL = new URL('./model/few-shot.json', import.meta.url);
-const fewShotSchema = z.array(
-  z.object({
-    id: z.string(),
-    input: z.object({
-      history: z.array(z.object({ from: z.enum(['buyer', 'agent']), text: z.string() })),
-      locale: z.enum(['zh-Hans', 'zh-Hant', 'en']),
-    }),
-    output: z.object({
-      stage: z.enum(STAGES),
-      intent: z.enum(INTENTS),
-      sentiment: z.enum(SENTIMENTS),
-      signals: z.array(z.string()),
-      suggestions: z.array(z.object({ text: z.string(), tactic: z.enum(TACTICS) })),
-    }),
-  }),
-);
-export type FewShotExample = z.infer<typeof fewShotSchema>[number];
 
-function loadFewShot(): FewShotExample[] {
-  return existsSync(FEW_SHOT_URL)
-    ? fewShotSchema.parse(JSON.parse(readFileSync(FEW_SHOT_URL, 'utf8')))
-    : [];
+/** Read at creation, checked against its schema on the first model call (with the output schema). */
+function readFewShot(): unknown {
+  return existsSync(FEW_SHOT_URL) ? JSON.parse(readFileSync(FEW_SHOT_URL, 'utf8')) : [];
 }
 
 let systemPrompt: string | undefined;
@@ -223,19 +185,28 @@ function defaultResponseFormat(baseURL: string | undefined): 'json_schema' | 'js
   return !baseURL || /(^|\/\/)api\.openai\.com(\/|$)/.test(baseURL) ? 'json_schema' : 'json_object';
 }
 
-/** The SDK is loaded on the first model call, so a service without a key never pays for it at start-up. */
+/**
+ * The SDK and the zod schemas are loaded on the first model call, so a
+ * service without a key never pays for them at start-up (zod alone is most of
+ * the assistant's cold start).
+ */
 let sdkModule: Promise<typeof import('openai')> | undefined;
+let schemasModule: Promise<typeof import('./openai-schemas')> | undefined;
 
 export function createOpenAIEngine(options: OpenAIEngineOptions) {
   // At creation, so a missing prompt file stops the service at start-up instead of turning every call into a fallback.
   const system = loadSystemPrompt();
-  const examples = loadFewShot();
+  const rawExamples = readFewShot();
+  let examples: FewShotExample[] | undefined;
   const responseFormat = options.responseFormat ?? defaultResponseFormat(options.baseURL);
   let client: OpenAI | undefined;
   let sdk: typeof OpenAI | undefined;
 
   return {
     async draft(input: OpenAIEngineInput): Promise<EngineDraft> {
+      schemasModule ??= import('./openai-schemas');
+      const schemas = await schemasModule;
+      examples ??= schemas.fewShotSchema.parse(rawExamples);
       let content: string | null | undefined;
       try {
         if (!client) {
@@ -278,7 +249,7 @@ export function createOpenAIEngine(options: OpenAIEngineOptions) {
           cause: error,
         });
       }
-      const result = modelOutputSchema.safeParse(parsed);
+      const result = schemas.modelOutputSchema.safeParse(parsed);
       if (!result.success)
         throw new EngineFailure('invalid_output', 'the model answer does not fit the schema', {
           cause: result.error,

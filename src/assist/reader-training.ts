@@ -43,7 +43,7 @@ export interface TrainingOptions {
 }
 
 export const DEFAULT_TRAINING: TrainingOptions = {
-  epochs: 12,
+  epochs: 16,
   learningRate: 0.2,
   l2: 1e-4,
   minCount: 2,

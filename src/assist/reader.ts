@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { z } from 'zod';
 import type { Catalog } from '../shops/shop-schema';
 import { conversationFeatures } from './features';
 import {
@@ -23,35 +22,27 @@ import {
 export const MODEL_URL = new URL('./model/reader.json', import.meta.url);
 export const MODEL_FORMAT = 'seatmate-reader/1';
 
-const headSchema = <T extends readonly [string, ...string[]]>(classes: T) =>
-  z.object({
-    classes: z.array(z.enum(classes)).min(2),
-    bias: z.array(z.number()),
-    /** Weights are int8 (base64, features x classes, row-major) times this scale. */
-    scale: z.number().positive(),
-    weights: z.string(),
-    /** Softmax temperature fitted on held-out folds, so probabilities are calibrated. */
-    temperature: z.number().positive(),
-  });
+/** One head of the model: a linear layer over the features, softmax with a fitted temperature. */
+export interface ReaderHead<C extends string> {
+  classes: C[];
+  bias: number[];
+  /** Weights are int8 (base64, features x classes, row-major) times this scale. */
+  scale: number;
+  weights: string;
+  /** Softmax temperature fitted on held-out folds, so probabilities are calibrated. */
+  temperature: number;
+}
 
-export const readerModelSchema = z.object({
-  format: z.literal(MODEL_FORMAT),
-  version: z.string().min(1),
-  trainedOn: z.object({
-    conversations: z.number().int(),
-    batches: z.array(z.string()),
-    fixtures: z.number().int(),
-  }),
-  features: z.array(z.string()),
-  heads: z.object({
-    stage: headSchema(STAGES),
-    intent: headSchema(INTENTS),
-    sentiment: headSchema(SENTIMENTS),
-  }),
+/** The model file (schema for tests and training: reader-model.ts). */
+export interface ReaderModel {
+  format: typeof MODEL_FORMAT;
+  version: string;
+  trainedOn: { conversations: number; batches: string[]; fixtures: number };
+  features: string[];
+  heads: { stage: ReaderHead<Stage>; intent: ReaderHead<Intent>; sentiment: ReaderHead<Sentiment> };
   /** P(complaint) at or above this reads as a complaint: recall matters more than a sale. */
-  complaintThreshold: z.number().min(0).max(1),
-});
-export type ReaderModel = z.infer<typeof readerModelSchema>;
+  complaintThreshold: number;
+}
 
 export interface ReaderOutput {
   stage: Stage;
@@ -72,24 +63,32 @@ export interface Reader {
 interface CompiledHead<C extends string> {
   classes: readonly C[];
   bias: Float64Array;
-  weights: Float32Array;
+  /** The int8 weights as stored; multiplied by `scale` when summed (no float copy to build at start). */
+  weights: Int8Array;
+  scale: number;
   temperature: number;
 }
 
-function compileHead<C extends string>(head: {
-  classes: C[];
-  bias: number[];
-  scale: number;
-  weights: string;
-  temperature: number;
-}): CompiledHead<C> {
+function compileHead<C extends string>(
+  name: string,
+  head: ReaderHead<C>,
+  vocabulary: readonly C[],
+  features: number,
+): CompiledHead<C> {
   const bytes = Buffer.from(head.weights, 'base64');
-  const weights = new Float32Array(bytes.length);
-  for (let i = 0; i < bytes.length; i += 1) weights[i] = bytes.readInt8(i) * head.scale;
+  const k = head.classes.length;
+  if (
+    !head.classes.every((c) => vocabulary.includes(c)) ||
+    head.bias.length !== k ||
+    bytes.length !== features * k ||
+    !(head.scale > 0 && head.temperature > 0)
+  )
+    throw new Error(`the reader model's ${name} head does not fit its ${features} features`);
   return {
     classes: head.classes,
     bias: Float64Array.from(head.bias),
-    weights,
+    weights: new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length),
+    scale: head.scale,
     temperature: head.temperature,
   };
 }
@@ -110,8 +109,9 @@ function probabilities<C extends string>(
   const logits = Float64Array.from(head.bias);
   for (const [index, value] of active) {
     const row = index * k;
+    const scaled = value * head.scale;
     for (let c = 0; c < k; c += 1)
-      logits[c] = (logits[c] ?? 0) + value * (head.weights[row + c] ?? 0);
+      logits[c] = (logits[c] ?? 0) + scaled * (head.weights[row + c] ?? 0);
   }
   return softmax(logits, head.temperature);
 }
@@ -123,10 +123,13 @@ function argmax(values: readonly number[]): number {
 }
 
 export function createReader(model: ReaderModel): Reader {
+  if (model.format !== MODEL_FORMAT)
+    throw new Error(`the reader model is ${String(model.format)}, this code reads ${MODEL_FORMAT}`);
   const index = new Map(model.features.map((f, i) => [f, i]));
-  const stageHead = compileHead(model.heads.stage);
-  const intentHead = compileHead(model.heads.intent);
-  const sentimentHead = compileHead(model.heads.sentiment);
+  const n = model.features.length;
+  const stageHead = compileHead('stage', model.heads.stage, STAGES, n);
+  const intentHead = compileHead('intent', model.heads.intent, INTENTS, n);
+  const sentimentHead = compileHead('sentiment', model.heads.sentiment, SENTIMENTS, n);
   return {
     version: model.version,
     read(history, catalog) {
@@ -159,7 +162,9 @@ export function createReader(model: ReaderModel): Reader {
 /** The committed model, or null when there is none yet (the lexicons then read alone). */
 export function loadReader(url: URL = MODEL_URL): Reader | null {
   if (!existsSync(url)) return null;
-  return createReader(readerModelSchema.parse(JSON.parse(readFileSync(url, 'utf8'))));
+  // Checked by shape in createReader, not by its zod schema (reader-model.ts, used by the
+  // tests and by training): zod would be most of the assistant's cold start.
+  return createReader(JSON.parse(readFileSync(url, 'utf8')) as ReaderModel);
 }
 
 let committed: Reader | null | undefined;

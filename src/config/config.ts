@@ -167,6 +167,11 @@ const settingsSchema = z.object({
   AGENT_MAX_OPEN_CONVERSATIONS: int(1, 10_000).default(20),
   /** An answered conversation with no new message for this long closes itself and frees its agent. */
   CONVERSATION_IDLE_SECONDS: int(1, 7 * 86_400).default(1800),
+  /**
+   * A conversation nobody answered closes itself this many hours after the buyer's last message.
+   * 24: WhatsApp's and Messenger's reply windows close then, and a message this late is stale.
+   */
+  UNANSWERED_CLOSE_AFTER_HOURS: int(1, 90 * 24).default(24),
   /** Seconds between SSE heartbeats to agents, so proxies keep the stream open. */
   SSE_HEARTBEAT_SECONDS: int(1, 300).default(15),
   /** An agent whose event streams have all been closed this long is offline: no new buyers, waiting ones handed over. */

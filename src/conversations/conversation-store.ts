@@ -213,6 +213,23 @@ function stateOf(meta: Record<string, string>): ConversationState {
   };
 }
 
+// Closes a wait nobody answered once the buyer has been quiet for ARGV[2] ms:
+// still the same wait (ARGV[1]), not closed. Answers -1 when there is nothing
+// to close, 0 when it closed, or the later due time when the buyer wrote since.
+const CLOSE_IF_UNANSWERED_SCRIPT = defineScript<number>(
+  'conversationCloseIfUnanswered',
+  `
+local meta = redis.call('HMGET', KEYS[1], 'closedAt', 'waitingSince', 'lastBuyerAt')
+if meta[1] or tonumber(meta[2] or '-1') ~= tonumber(ARGV[1]) then return -1 end
+local due = math.max(tonumber(meta[3] or '0'), tonumber(ARGV[1])) + tonumber(ARGV[2])
+if due > tonumber(ARGV[3]) then return due end
+redis.call('HSET', KEYS[1], 'closedAt', ARGV[3])
+redis.call('HDEL', KEYS[1], 'waitingSince')
+redis.call('ZREM', KEYS[2], ARGV[4])
+return 0
+`,
+);
+
 /**
  * Conversation id: opaque to clients, reversible to (shop, key) for us. The
  * key is the buyer's id for a direct chat (see conversation-key.ts), so the
@@ -384,6 +401,31 @@ export class ConversationStore {
     );
     if (closed === 1) await this.recordSession(shopId, buyerId, nowMs);
     return closed === 1;
+  }
+
+  /**
+   * Closes the wait that began at `waitingSince` if nobody answered it and the
+   * buyer has written nothing for `closeAfterMs`. One script, so a reply or a
+   * buyer message landing at the same moment wins. `dueAt`: the buyer wrote
+   * since, try again then.
+   */
+  async closeIfUnanswered(
+    shopId: string,
+    buyerId: string,
+    waitingSince: number,
+    closeAfterMs: number,
+    nowMs: number,
+  ): Promise<{ closed: true } | { closed: false; dueAt?: number }> {
+    const outcome = await CLOSE_IF_UNANSWERED_SCRIPT.run(
+      this.redis,
+      [this.key(shopId, buyerId, 'meta'), this.keys.activeConversations(shopId)],
+      [String(waitingSince), String(closeAfterMs), String(nowMs), buyerId],
+    );
+    if (outcome === 0) {
+      await this.recordSession(shopId, buyerId, nowMs);
+      return { closed: true };
+    }
+    return outcome > 0 ? { closed: false, dueAt: outcome } : { closed: false };
   }
 
   /** Takes the conversation off the active list until the buyer writes again. */

@@ -45,10 +45,9 @@ export class CommerceEvents {
     meterScripts.order.queue(
       tx,
       [
-        k.orderIndex(shopId),
-        k.consultIndex(shopId),
         k.month(shopId, month, 'attributed'),
         k.month(shopId, month, 'agg'),
+        ...k.meterIndexes(shopId),
       ],
       [
         k.shopPrefix(shopId),

@@ -60,9 +60,7 @@ export class ConsultationMeter {
         k.day(shopId, day, 'converted'),
         k.month(shopId, day.slice(0, 7), 'agg'),
         k.month(shopId, prevDay.slice(0, 7), 'agg'),
-        k.shopReplies(shopId),
-        k.consultIndex(shopId),
-        k.orderIndex(shopId),
+        ...k.meterIndexes(shopId),
       ],
       [
         k.shopPrefix(shopId),
@@ -113,7 +111,7 @@ export class ConsultationMeter {
         k.day(shopId, prevDay, 'frt'),
         k.month(shopId, day.slice(0, 7), 'agg'),
         k.month(shopId, prevDay.slice(0, 7), 'agg'),
-        k.shopReplies(shopId),
+        ...k.meterIndexes(shopId),
       ],
       [
         k.shopPrefix(shopId),

@@ -13,15 +13,21 @@
  *
  * Index members are lexically sortable so one ZRANGEBYLEX finds "the first
  * reply at or after t" or "this buyer's orders in [a, b)":
- *   replies   replies          buyer \0 ms(15)   (every agent reply of the shop)
- *   consults  consults         buyer \0 firstMs(15) day(10) windowMs(15)
- *   orders    orders:idx       buyer \0 paidMs(15) amountFen(15) month(7) orderId
+ *   replies   ix:replies    B ms(15)   (every agent reply of the shop)
+ *   consults  ix:consults   B firstMs(15) day(10) windowMs(15)
+ *   orders    ix:orders     B paidMs(15) amountFen(15) month(7) orderId
+ * where B = `<byte length of buyer>:<buyer>|`. The length prefix makes B
+ * prefix-free (two buyers' B never start one another: the lengths differ
+ * before a ':', or the buyers differ within that length), so no buyer id, of
+ * any bytes, can make its members read as another buyer's. Ingest and these
+ * scripts still refuse control characters/NUL in ids (defence in depth).
  *
- * The buyer part is NUL-terminated, which is unambiguous because a buyer id
- * never contains NUL: ingest refuses control characters in every id, and
- * every script refuses (errors on) a buyer or order id with a NUL before
- * writing, so one buyer's member can never read as another's. Stored members
- * keep their layout (no migration).
+ * Older data used other keys (`replies`, `consults`, `orders:idx`) with
+ * `buyer NUL …` members. Those keys only ever hold that layout, so reading
+ * them by `buyer NUL` stays exact; every script reads both until the old key
+ * is empty, and moves up to DRAIN_PER_CALL old members into the new key on
+ * each call (bounded work, no pause for a big shop). New facts only go to the
+ * new keys. See docs/operations.md.
  */
 
 import { SHOP_KEYS_LUA } from '../shared/redis-keys';
@@ -31,10 +37,51 @@ import { AGGREGATE_FIELDS_LUA } from './month-aggregate';
 /** Widths of the fixed-size fields in index members. */
 export const MS_WIDTH = 15;
 
+/** Old-layout members each metering call moves to the new keys, per index (a few ms). */
+export const DRAIN_PER_CALL = 100;
+
 const PRELUDE = `${SHOP_KEYS_LUA}
 ${AGGREGATE_FIELDS_LUA}
 local function agg(month) return mkey(month, 'agg') end
 local function pad(n) return string.format('%015.0f', n) end
+-- The buyer part of an index member: length-prefixed, so prefix-free.
+local function bp(buyer) return #buyer .. ':' .. buyer .. '|' end
+-- Each index and the older key it replaces (members 'buyer NUL ...'), read until drained.
+local INDEXES = { { 'ix:replies', 'replies' }, { 'ix:consults', 'consults' }, { 'ix:orders', 'orders:idx' } }
+local LEGACY = {}
+for _, pair in ipairs(INDEXES) do LEGACY[pair[1]] = pair[2] end
+-- One buyer's members of an index with tails (the member after the buyer part) in
+-- [lo, hi]: lo and hi start with '[' or '(' like ZRANGEBYLEX bounds. Both layouts; each
+-- result is {tail, key, member}; with a limit, the lowest tails.
+local function scan(index, buyer, lo, hi, limit)
+  local out = {}
+  for _, layout in ipairs({ { key(index), bp(buyer) }, { key(LEGACY[index]), buyer .. '\0' } }) do
+    local k, p = layout[1], layout[2]
+    local from = string.sub(lo, 1, 1) .. p .. string.sub(lo, 2)
+    local to = string.sub(hi, 1, 1) .. p .. string.sub(hi, 2)
+    local found
+    if limit then found = redis.call('ZRANGEBYLEX', k, from, to, 'LIMIT', 0, limit)
+    else found = redis.call('ZRANGEBYLEX', k, from, to) end
+    for _, m in ipairs(found) do out[#out + 1] = { string.sub(m, #p + 1), k, m } end
+  end
+  if limit and #out > limit then
+    table.sort(out, function(x, y) return x[1] < y[1] end)
+    while #out > limit do table.remove(out) end
+  end
+  return out
+end
+-- Moves a few old members of each index into the new layout: bounded work per event.
+local function drain()
+  for _, pair in ipairs(INDEXES) do
+    local old = key(pair[2])
+    for _, m in ipairs(redis.call('ZRANGE', old, 0, ${DRAIN_PER_CALL - 1})) do
+      -- Every member of an old key has its NUL (the scripts that wrote them refused ids with one).
+      local cut = string.find(m, '\0', 1, true)
+      redis.call('ZREM', old, m)
+      redis.call('ZADD', key(pair[1]), 0, bp(string.sub(m, 1, cut - 1)) .. string.sub(m, cut + 1))
+    end
+  end
+end
 local function noNul(id)
   if string.find(id, '\0', 1, true) then error('an id in an index member contains NUL') end
   return id
@@ -64,8 +111,8 @@ local function recomputeFrt(day, buyer, nextDay, limit)
     if limit < upper then upper = limit end
     local nextFirst = redis.call('HGET', dkey(nextDay, 'first'), buyer)
     if nextFirst and tonumber(nextFirst) < upper then upper = tonumber(nextFirst) end
-    local r = redis.call('ZRANGEBYLEX', key('replies'), '[' .. buyer .. '\\0' .. pad(first), '(' .. buyer .. '\\0' .. pad(upper), 'LIMIT', 0, 1)
-    if r[1] then new = tonumber(string.sub(r[1], #buyer + 2)) - first end
+    local r = scan('ix:replies', buyer, '[' .. pad(first), '(' .. pad(upper), 1)
+    if r[1] then new = tonumber(r[1][1]) - first end
   end
   local oldRaw = redis.call('HGET', dkey(day, 'frt'), buyer)
   local old = false
@@ -102,22 +149,22 @@ end
 
 -- A consultation converts when the same buyer paid an order in [first, first + window).
 local function recomputeConversion(day, buyer, first, window)
-  local hit = redis.call('ZRANGEBYLEX', key('orders:idx'), '[' .. buyer .. '\\0' .. pad(first), '(' .. buyer .. '\\0' .. pad(first + window), 'LIMIT', 0, 1)
+  local hit = scan('ix:orders', buyer, '[' .. pad(first), '(' .. pad(first + window), 1)
   setConverted(day, buyer, hit[1] ~= nil)
 end
 
 -- An order's sale is attributed when some consultation of the buyer has it inside its window.
-local function recomputeAttribution(buyer, member, maxWindow)
-  local b = #buyer + 1
-  local paidAt = tonumber(string.sub(member, b + 1, b + 15))
-  local amount = tonumber(string.sub(member, b + 16, b + 30))
-  local month = string.sub(member, b + 31, b + 37)
-  local orderId = string.sub(member, b + 38)
-  local candidates = redis.call('ZRANGEBYLEX', key('consults'), '[' .. buyer .. '\\0' .. pad(paidAt - maxWindow), '[' .. buyer .. '\\0' .. pad(paidAt) .. '\\255')
+-- \`order\` is the tail of the order's index member: paidMs amountFen month orderId.
+local function recomputeAttribution(buyer, order, maxWindow)
+  local paidAt = tonumber(string.sub(order, 1, 15))
+  local amount = tonumber(string.sub(order, 16, 30))
+  local month = string.sub(order, 31, 37)
+  local orderId = string.sub(order, 38)
+  local candidates = scan('ix:consults', buyer, '[' .. pad(paidAt - maxWindow), '[' .. pad(paidAt) .. '\\255')
   local attributed = false
   for _, c in ipairs(candidates) do
-    local first = tonumber(string.sub(c, b + 1, b + 15))
-    local window = tonumber(string.sub(c, b + 26))
+    local first = tonumber(string.sub(c[1], 1, 15))
+    local window = tonumber(string.sub(c[1], 26))
     if first <= paidAt and paidAt < first + window then attributed = true break end
   end
   local h = mkey(month, 'attributed')
@@ -138,6 +185,7 @@ end
 export const BUYER_MESSAGE_SCRIPT = `${PRELUDE}
 local buyer, day, at, window, maxWindow, prevDay, nextDay = noNul(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8]
 local nextDayStart, dayAfterStart = tonumber(ARGV[9]), tonumber(ARGV[10])
+drain()
 local month = string.sub(day, 1, 7)
 touch(month)
 local added = redis.call('SADD', dkey(day, 'buyers'), buyer)
@@ -154,11 +202,11 @@ if old and old <= at then
 end
 redis.call('HSET', dkey(day, 'first'), buyer, ARGV[4])
 if old then
-  for _, m in ipairs(redis.call('ZRANGEBYLEX', key('consults'), '[' .. buyer .. '\\0' .. pad(old) .. day, '[' .. buyer .. '\\0' .. pad(old) .. day .. '\\255')) do
-    redis.call('ZREM', key('consults'), m)
+  for _, c in ipairs(scan('ix:consults', buyer, '[' .. pad(old) .. day, '[' .. pad(old) .. day .. '\\255')) do
+    redis.call('ZREM', c[2], c[3])
   end
 end
-redis.call('ZADD', key('consults'), 0, buyer .. '\\0' .. pad(at) .. day .. pad(window))
+redis.call('ZADD', key('ix:consults'), 0, bp(buyer) .. pad(at) .. day .. pad(window))
 recomputeFrt(day, buyer, nextDay, dayAfterStart)
 -- This day's first message also ends the previous day's consultation.
 recomputeFrt(prevDay, buyer, day, nextDayStart)
@@ -166,8 +214,8 @@ recomputeConversion(day, buyer, at, window)
 -- Orders whose attribution can change: those after the new first message, up to the widest window after the old one.
 local upper = at
 if old then upper = old end
-for _, o in ipairs(redis.call('ZRANGEBYLEX', key('orders:idx'), '[' .. buyer .. '\\0' .. pad(at), '(' .. buyer .. '\\0' .. pad(upper + maxWindow))) do
-  recomputeAttribution(buyer, o, maxWindow)
+for _, o in ipairs(scan('ix:orders', buyer, '[' .. pad(at), '(' .. pad(upper + maxWindow))) do
+  recomputeAttribution(buyer, o[1], maxWindow)
 end
 local out = touched()
 table.insert(out, 1, added)
@@ -181,11 +229,12 @@ return out
 export const AGENT_REPLY_SCRIPT = `${PRELUDE}
 local buyer, day, at, agent, prevDay, nextDay = noNul(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
 local nextDayStart, dayAfterStart = tonumber(ARGV[8]), tonumber(ARGV[9])
+drain()
 local month = string.sub(day, 1, 7)
 touch(month)
 -- The seat-day is the day the agent worked, whichever consultation the reply answers.
 if redis.call('SADD', dkey(day, 'agents'), agent) == 1 then redis.call('HINCRBY', agg(month), day .. F.seatDays, 1) end
-redis.call('ZADD', key('replies'), 0, buyer .. '\\0' .. pad(at))
+redis.call('ZADD', key('ix:replies'), 0, bp(buyer) .. pad(at))
 recomputeFrt(day, buyer, nextDay, dayAfterStart)
 recomputeFrt(prevDay, buyer, day, nextDayStart)
 return touched()
@@ -194,14 +243,14 @@ return touched()
 /** A paid order. ARGV: prefix, buyer, orderId, paidAtMs, amountFen, month, maxWindowMs. Returns the months touched. */
 export const ORDER_SCRIPT = `${PRELUDE}
 local buyer, orderId, paidAt, amount, month, maxWindow = noNul(ARGV[2]), noNul(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6], tonumber(ARGV[7])
-local member = buyer .. '\\0' .. pad(paidAt) .. pad(amount) .. month .. orderId
-redis.call('ZADD', key('orders:idx'), 0, member)
-recomputeAttribution(buyer, member, maxWindow)
-local b = #buyer + 1
-for _, c in ipairs(redis.call('ZRANGEBYLEX', key('consults'), '[' .. buyer .. '\\0' .. pad(paidAt - maxWindow), '[' .. buyer .. '\\0' .. pad(paidAt) .. '\\255')) do
-  local first = tonumber(string.sub(c, b + 1, b + 15))
-  local day = string.sub(c, b + 16, b + 25)
-  local window = tonumber(string.sub(c, b + 26))
+drain()
+local tail = pad(paidAt) .. pad(amount) .. month .. orderId
+redis.call('ZADD', key('ix:orders'), 0, bp(buyer) .. tail)
+recomputeAttribution(buyer, tail, maxWindow)
+for _, c in ipairs(scan('ix:consults', buyer, '[' .. pad(paidAt - maxWindow), '[' .. pad(paidAt) .. '\\255')) do
+  local first = tonumber(string.sub(c[1], 1, 15))
+  local day = string.sub(c[1], 16, 25)
+  local window = tonumber(string.sub(c[1], 26))
   if first <= paidAt and paidAt < first + window then setConverted(day, buyer, true) end
 end
 return touched()

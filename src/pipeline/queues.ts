@@ -50,6 +50,14 @@ export interface IdleCloseJob {
   answeredAt: number;
 }
 
+/** Closes a conversation nobody answered once the buyer has been quiet for the close time. */
+export interface UnansweredCloseJob {
+  shopId: string;
+  buyerId: string;
+  /** The wait this job closes: a later wait (after an answer) is not its business. */
+  waitingSince: number;
+}
+
 export interface MonthCloseJob {
   /** the month to close; absent on scheduled runs until the first attempt fixes it */
   month?: string;
@@ -61,13 +69,15 @@ export interface JobData {
   inbound: InboundJob;
   outbound: OutboundJob;
   alerts: AlertJob;
-  idle: IdleCloseJob;
+  /** One home for automatic closes: answered and quiet, or left unanswered. */
+  idle: IdleCloseJob | UnansweredCloseJob;
   billing: MonthCloseJob;
 }
 
-// BullMQ forbids ':' in custom ids; base64url keeps any platform's ids intact.
+// BullMQ forbids ':' in custom ids; base64url keeps any platform's ids intact, and a JSON
+// array keeps the parts apart whatever they contain (no separator an id could forge).
 const idOf = (tag: string, ...parts: Array<string | number>) =>
-  `${tag}_${Buffer.from(parts.join('\u0000')).toString('base64url')}`;
+  `${tag}_${Buffer.from(JSON.stringify(parts)).toString('base64url')}`;
 
 /** Job ids: a concurrent duplicate add is a no-op while the job is retained. */
 export const jobIds = {
@@ -77,6 +87,9 @@ export const jobIds = {
   alert: (conversationId: string, waitingSince: number) => idOf('al', conversationId, waitingSince),
   /** One idle close per conversation and answer. */
   idleClose: (conversationId: string, answeredAt: number) => idOf('ic', conversationId, answeredAt),
+  /** One unanswered close per wait and due time (a buyer who writes again pushes it back). */
+  unansweredClose: (conversationId: string, waitingSince: number, dueAt: number) =>
+    idOf('uc', conversationId, waitingSince, dueAt),
   /** Bookkeeping of a sent reply, queued again after its retries ran out. */
   replyRecord: (replyId: string, at: number) => `${replyId}-record-${at}`,
   /** A month close an operator started from /admin. */
@@ -248,12 +261,35 @@ export async function closeQueues(queues: Queues): Promise<void> {
 }
 
 /** Arms the close of an answered conversation once it has been quiet for `idleMs`; only the latest answer can close it. */
-export function idleCloseScheduler(queue: Queue<IdleCloseJob>, idleMs: number) {
+export function idleCloseScheduler(
+  queue: Queue<IdleCloseJob | UnansweredCloseJob>,
+  idleMs: number,
+) {
   return async (shopId: string, buyerId: string, answeredAt: number): Promise<void> => {
     await queue.add(
       'idle-close',
       { shopId, buyerId, answeredAt },
       { jobId: jobIds.idleClose(conversationId(shopId, buyerId), answeredAt), delay: idleMs },
+    );
+  };
+}
+
+/**
+ * Arms the close of one unanswered wait at `dueAt` (ms); arming it twice is a
+ * no-op. When it fires early (the buyer wrote since), the close re-arms itself.
+ */
+export function unansweredCloseScheduler(
+  queue: Queue<IdleCloseJob | UnansweredCloseJob>,
+  clock: Clock,
+) {
+  return async (shopId: string, buyerId: string, waitingSince: number, dueAt: number) => {
+    await queue.add(
+      'unanswered-close',
+      { shopId, buyerId, waitingSince },
+      {
+        jobId: jobIds.unansweredClose(conversationId(shopId, buyerId), waitingSince, dueAt),
+        delay: Math.max(0, dueAt - clock.now()),
+      },
     );
   };
 }

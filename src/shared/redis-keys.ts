@@ -189,11 +189,12 @@ export class RedisKeys {
   month(shopId: string, month: string, part: MonthPart): string {
     return this.shop(shopId, shopSuffix.month(month, part));
   }
+  /** Every reply, consultation and paid order of the shop by buyer (length-prefixed) and time. */
   shopReplies(shopId: string): string {
-    return this.shop(shopId, 'replies');
+    return this.shop(shopId, 'ix', 'replies');
   }
   consultIndex(shopId: string): string {
-    return this.shop(shopId, 'consults');
+    return this.shop(shopId, 'ix', 'consults');
   }
   buyerOrders(shopId: string, buyerId: string): string {
     return this.shop(shopId, 'buyer', Buffer.from(buyerId).toString('base64url'), 'orders');
@@ -202,7 +203,18 @@ export class RedisKeys {
     return this.shop(shopId, 'buyer', Buffer.from(buyerId).toString('base64url'), 'ratings');
   }
   orderIndex(shopId: string): string {
-    return this.shop(shopId, 'orders', 'idx');
+    return this.shop(shopId, 'ix', 'orders');
+  }
+  /** The three indexes and the older keys they replace (`buyer NUL …`, drained by the meter). */
+  meterIndexes(shopId: string): string[] {
+    return [
+      this.shopReplies(shopId),
+      this.consultIndex(shopId),
+      this.orderIndex(shopId),
+      this.shop(shopId, 'replies'),
+      this.shop(shopId, 'consults'),
+      this.shop(shopId, 'orders', 'idx'),
+    ];
   }
 
   // Billing.
@@ -359,9 +371,14 @@ export const REDIS_LAYOUT: readonly KeyFamily[] = [
     what: 'consultation meter facts per day',
   },
   {
+    key: '`sm:{s:SHOP}:ix:replies`, `sm:{s:SHOP}:ix:consults`, `sm:{s:SHOP}:ix:orders`',
+    type: 'sorted sets (lex)',
+    what: 'every reply, consultation and paid order of the shop, by buyer (length-prefixed) and time',
+  },
+  {
     key: '`sm:{s:SHOP}:replies`, `sm:{s:SHOP}:consults`, `sm:{s:SHOP}:orders:idx`',
     type: 'sorted sets (lex)',
-    what: 'every reply, consultation and paid order of the shop, by buyer and time',
+    what: 'the same before the length prefix (`buyer NUL …`): read, and drained by the meter, until empty',
   },
   {
     key: '`sm:{s:SHOP}:m:MONTH:agg`',

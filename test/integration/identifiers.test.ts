@@ -41,6 +41,76 @@ describe('identifiers', () => {
     ).rejects.toThrow(/NUL/);
   });
 
+  it('keeps index members unambiguous for ids built from the separators (length-prefixed buyer part)', async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const meter = h.container.meter;
+    const t0 = Date.UTC(2026, 10, 2, 10, 0);
+    const pad = (n: number) => String(n).padStart(15, '0');
+    // Each would read as buyer b's reply or order a second later under a naive `buyer|time`
+    // layout, or under the new layout without its length prefix.
+    const forged = [`b|${pad(t0 + 1000)}`, `1:b|${pad(t0 + 1000)}`, `b:${pad(t0 + 1000)}`];
+    await meter.recordBuyerMessage(shop.id, 'UTC', 'b', t0, { attributionDays: 7 });
+    for (const buyer of forged) {
+      await meter.recordBuyerMessage(shop.id, 'UTC', buyer, t0, { attributionDays: 7 });
+      await meter.recordAgentReply(shop.id, 'UTC', buyer, 'agt_x', t0 + 1000);
+      await h.container.commerce.recordOrder(shop.id, 'UTC', {
+        kind: 'order',
+        eventId: `order-${buyer}`,
+        orderId: `o-${buyer}`,
+        buyerId: buyer,
+        amountFen: 100,
+        paidAt: new Date(t0 + 2000).toISOString(),
+      });
+    }
+    const day = '2026-11-02';
+    const byBuyer = async () =>
+      new Map((await meter.consultationsOn(shop.id, day)).map((c) => [c.buyerId, c]));
+    expect((await byBuyer()).get('b')).toMatchObject({ firstResponseMs: null, converted: false });
+    await meter.recordAgentReply(shop.id, 'UTC', 'b', 'agt_x', t0 + 5000);
+    const after = await byBuyer();
+    expect(after.get('b')).toMatchObject({ firstResponseMs: 5000, converted: false });
+    for (const buyer of forged)
+      expect(after.get(buyer)).toMatchObject({ firstResponseMs: 1000, converted: true });
+  });
+
+  it("reads a shop's older `buyer NUL time` index members while draining them into the new layout", async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const { keys, redis, meter } = h.container;
+    const legacy = (suffix: string) => `${keys.shopPrefix(shop.id)}:${suffix}`;
+    const t0 = Date.UTC(2026, 10, 3, 10, 0);
+    const pad = (n: number) => String(n).padStart(15, '0');
+    // As the previous layout stored them: a reply 3 s after t0 and an order 4 s after, behind
+    // 150 other buyers' replies, so the first event drains only part of the old key.
+    const fillers = Array.from({ length: 150 }, (_, i) => `a-${String(i).padStart(3, '0')}`);
+    await redis.zadd(legacy('replies'), 0, `old\u0000${pad(t0 + 3000)}`);
+    for (const f of fillers) await redis.zadd(legacy('replies'), 0, `${f}\u0000${pad(t0)}`);
+    await redis.zadd(legacy('orders:idx'), 0, `old\u0000${pad(t0 + 4000)}${pad(700)}2026-11o-old`);
+
+    await meter.recordBuyerMessage(shop.id, 'UTC', 'old', t0, { attributionDays: 7 });
+    // Half drained: the old reply is still in the old key, and counted.
+    expect(await redis.zrange(legacy('replies'), 0, -1)).toContain(`old\u0000${pad(t0 + 3000)}`);
+    expect(await meter.consultationsOn(shop.id, '2026-11-03')).toEqual([
+      { buyerId: 'old', firstAt: t0, firstResponseMs: 3000, converted: true },
+    ]);
+
+    await meter.recordBuyerMessage(shop.id, 'UTC', 'other', t0 + 60_000, { attributionDays: 7 });
+    expect(await redis.exists(legacy('replies'), legacy('orders:idx'))).toBe(0);
+    expect(await redis.zrange(keys.shopReplies(shop.id), 0, -1)).toContain(
+      `3:old|${pad(t0 + 3000)}`,
+    );
+    expect(await redis.zrange(keys.orderIndex(shop.id), 0, -1)).toEqual([
+      `3:old|${pad(t0 + 4000)}${pad(700)}2026-11o-old`,
+    ]);
+    // Recomputed from the new layout alone, the facts are the same.
+    await meter.recordAgentReply(shop.id, 'UTC', 'old', 'agt_x', t0 + 9000);
+    expect((await meter.consultationsOn(shop.id, '2026-11-03'))[0]).toEqual({
+      buyerId: 'old',
+      firstAt: t0,
+      firstResponseMs: 3000,
+      converted: true,
+    });
+  });
+
   it('refuses a message id with a control character too', async () => {
     const shop = await h.createGenericShop({ timezone: 'UTC' });
     const message = buyerMessage('b-1', 'hi', Date.now(), { messageId: 'm\u0000x' });

@@ -47,17 +47,17 @@ describe('per-token rate limits on authenticated endpoints', () => {
     await h.sendGeneric(shop, buyerMessage('b-r', 'hi', Date.now()));
     await eventually(async () => h.container.conversations.exists(shop.id, 'b-r'));
     const id = conversationId(shop.id, 'b-r');
-    const statuses = [];
+    const answers = [];
     for (let i = 0; i < 3; i++)
-      statuses.push(
-        (
-          await h.api(`/v1/agent/conversations/${id}/replies`, {
-            token: agent.token,
-            body: { text: `reply ${i}` },
-          })
-        ).status,
+      answers.push(
+        await h.api(`/v1/agent/conversations/${id}/replies`, {
+          token: agent.token,
+          body: { text: `reply ${i}` },
+        }),
       );
-    expect(statuses).toEqual([202, 202, 429]);
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 429]);
+    expect(answers[2]!.body.error.code).toBe('rate_limited');
+    expect(Number(answers[2]!.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
   it("limits an agent's media fetches (each is a platform download), apart from other reads", async () => {
@@ -75,9 +75,15 @@ describe('per-token rate limits on authenticated endpoints', () => {
 
   it("limits an owner's reads", async () => {
     const shop = await h.createGenericShop({ timezone: 'UTC' });
-    const statuses = [];
+    const answers = [];
     for (let i = 0; i < 6; i++)
-      statuses.push((await h.api(`/v1/shops/${shop.id}/usage`, { token: shop.ownerKey })).status);
-    expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
+      answers.push(await h.api(`/v1/shops/${shop.id}/usage`, { token: shop.ownerKey }));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 429, 429]);
+    for (const limited of answers.slice(4)) {
+      expect(limited.body.error.code).toBe('rate_limited');
+      const retryAfter = Number(limited.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+    }
   });
 });

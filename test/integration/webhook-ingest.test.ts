@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobIds } from '../../src/pipeline/queues';
 import { signStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
 import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
 
@@ -41,6 +42,30 @@ describe('POST /webhooks/generic/:shopId', () => {
     const ttl = await h.container.redis.ttl(h.container.keys.delivery(shop.id, 'generic', 'evt-1'));
     expect(ttl).toBeGreaterThan(71 * 3600);
     expect(await h.container.conversations.history(shop.id, 'buyer-1')).toHaveLength(1);
+  });
+
+  it("keeps neither the buyer's words nor name in an inbound job once it is done", async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const eventId = `evt-${randomUUID()}`;
+    const message = buyerMessage('buyer-p', 'I live at 1 Hidden Road', Date.now(), {
+      buyer: { id: 'buyer-p', name: 'Pat Hidden' },
+    });
+    expect((await h.sendGeneric(shop, message, { id: eventId })).status).toBe(200);
+    const job = await eventually(async () => {
+      const found = await h.container.queues.inbound.getJob(
+        jobIds.inbound('generic', shop.id, eventId),
+      );
+      return found && (await found.isCompleted()) && found.data.event.kind === 'message'
+        ? found
+        : null;
+    });
+    await eventually(async () => {
+      const again = await h.container.queues.inbound.getJob(job.id!);
+      return again !== undefined && !JSON.stringify(again.data).includes('Hidden');
+    });
+    // The conversation itself keeps the message.
+    const [stored] = await h.container.conversations.history(shop.id, 'buyer-p');
+    expect(stored?.text).toBe('I live at 1 Hidden Road');
   });
 
   it('turns 100 concurrent deliveries of one event into one job and one count', async () => {

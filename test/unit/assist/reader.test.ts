@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../../src/assist/corpus';
 import { normalise } from '../../../src/assist/features';
-import { createReader, loadReader, MODEL_URL, readerModelSchema } from '../../../src/assist/reader';
+import { createReader, loadReader, MODEL_URL } from '../../../src/assist/reader';
+import { readerModelSchema } from '../../../src/assist/reader-model';
 import {
   DEFAULT_TRAINING,
   type TrainingExample,
@@ -49,6 +50,13 @@ describe('the learned reader', () => {
     const total = Object.values(read.stageProbabilities).reduce((a, b) => a + b, 0);
     expect(total).toBeCloseTo(1, 6);
     expect(read.confidence).toBe(read.stageProbabilities.ready);
+  });
+
+  it('refuses a model file whose weights do not fit its features, or of another format', () => {
+    const { model } = trainReader(examples, { batches: [], fixtures: 0 }, options);
+    const short = { ...model, features: model.features.slice(1) };
+    expect(() => createReader(short)).toThrow(/stage head does not fit/);
+    expect(() => createReader({ ...model, format: 'other/9' } as never)).toThrow(/reads/);
   });
 
   it('trains deterministically: the same sample gives the same model file', () => {

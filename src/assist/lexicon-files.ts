@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { SIGNAL_NAMES, type SignalName } from './vocabulary';
+
+/**
+ * The schemas of the data files under `lexicon/`. Checked by the unit tests
+ * (test/unit/assist/lexicon-files.test.ts), not at start-up: the files are
+ * committed with the code, and zod would be most of the assistant's cold start.
+ */
+
+const phrases = z.array(z.string().min(1));
+export const lexiconFileSchema = z.object({
+  greeting: phrases,
+  signals: z.object(
+    Object.fromEntries(SIGNAL_NAMES.map((name) => [name, phrases])) as Record<
+      SignalName,
+      typeof phrases
+    >,
+  ),
+  complaintTopics: z.object({ delivery: phrases, quality: phrases, service: phrases }),
+  afterSaleTopics: z.object({
+    tracking: phrases,
+    return: phrases,
+    cancel: phrases,
+    exchange: phrases,
+    invoice: phrases,
+    address: phrases,
+  }),
+  sentiment: z.object({ positive: phrases, negative: phrases }),
+  colours: phrases,
+  /** Words that make a question about size and fit (asking height and weight only makes sense then). */
+  sizeWords: phrases,
+});
+
+const text = z.string().min(1);
+export const templatesFileSchema = z.object({
+  /** How a catalog product is referred to ("the {name}" in English). */
+  productName: text,
+  productFallback: text,
+  listSeparator: text,
+  listLastSeparator: text,
+  optionLabels: z
+    .record(z.string(), text)
+    .refine((labels) => '_other' in labels, 'needs an _other label'),
+  greeting: z.array(text).min(1),
+  answer: z.object({
+    asks_price: text,
+    asks_stock: text,
+    asks_delivery: text,
+    delivery_days: text,
+    asks_discount: text,
+    asks_how_to_order: text,
+    /** "Is there a grey one?" with no catalog to look in: promise to check the one value the buyer named. */
+    option_check: text,
+    asks_payment: text,
+    will_buy: text,
+    general: text,
+    material: text,
+    shipping_fee: text,
+    invoice: text,
+    hesitation: text,
+    comparing: text,
+    /** Low confidence: ask what the buyer needs instead of guessing (never a pitch). */
+    clarify: text,
+    /** Every option is settled: confirm the choice instead of offering it again. */
+    confirm_choice: text,
+  }),
+  afterSale: z.object({
+    tracking: text,
+    return: text,
+    cancel: text,
+    exchange: text,
+    invoice: text,
+    address: text,
+    general: text,
+  }),
+  /** After-sale replies when the buyer already gave the order number: never ask for it again. */
+  afterSaleGiven: z.object({
+    tracking: text,
+    return: text,
+    cancel: text,
+    exchange: text,
+    invoice: text,
+    address: text,
+    general: text,
+  }),
+  empathy: z.object({
+    delivery: text,
+    quality: text,
+    service: text,
+    general: text,
+    reassure: text,
+  }),
+  /** Empathy when the buyer already sent photos of the problem. */
+  empathyGiven: z.object({ quality: text }),
+  helpChoose: z.object({ options: text, size: text, generic: text }),
+  alternativeClose: z.object({ option: text, delivery: text }),
+  busyNudge: text,
+  followUp: z.object({ default: text, hesitating: text, ready: text, after_sale: text }),
+});
+export type ReplyTemplates = z.infer<typeof templatesFileSchema>;
+export type LexiconFile = z.infer<typeof lexiconFileSchema>;
+
+const byLocale = z.object({ 'zh-Hans': phrases, 'zh-Hant': phrases, en: phrases });
+export const bannedClaimsFileSchema = z.object({
+  absoluteClaims: byLocale,
+  unconfiguredPromises: byLocale,
+  allowedPhrases: byLocale,
+});
+
+export type BannedClaimsFile = z.infer<typeof bannedClaimsFileSchema>;
+export type PhrasesByLocale = z.infer<typeof byLocale>;

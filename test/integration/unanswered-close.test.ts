@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { conversationId } from '../../src/conversations/conversation-store';
+import { jobIds } from '../../src/pipeline/queues';
+import { ManualClock } from '../../src/shared/clock';
+import { dayOf } from '../../src/shared/shop-calendar';
+import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
+import { openEventStream } from '../support/sse';
+
+const HOUR = 3_600_000;
+const CLOSE_AFTER = HOUR;
+const clock = new ManualClock(Date.now());
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({
+    clock,
+    // Agents stay online across the clock's jumps (under 2 h): only the close may free them.
+    env: { UNANSWERED_CLOSE_AFTER_HOURS: '1', AGENT_OFFLINE_AFTER_SECONDS: '86400' },
+  });
+});
+afterAll(() => h.close());
+
+/** The delayed close of a wait, once armed; promoted so it runs now (the fake clock says it is due). */
+async function runClose(id: string, waitingSince: number, dueAt: number): Promise<void> {
+  const job = await eventually(() =>
+    h.container.queues.idle.getJob(jobIds.unansweredClose(id, waitingSince, dueAt)),
+  );
+  expect(await job.isDelayed()).toBe(true);
+  await job.promote();
+  // A completed close leaves no trace (removeOnComplete); a failed one stays.
+  const state = await eventually(async () => {
+    const now = await job.getState();
+    return now === 'completed' || now === 'unknown' || now === 'failed' ? now : null;
+  });
+  expect(state).not.toBe('failed');
+}
+
+describe('unanswered close', () => {
+  it('closes a conversation nobody answered the close time after the buyer last wrote, releases its agent and keeps it a miss', async () => {
+    const shop = await h.createGenericShop();
+    const agent = (await h.api('/v1/agents', { body: { name: 'Ana', shopIds: [shop.id] } })).body;
+    await h.setPresence(agent.token, 'online');
+    const id = conversationId(shop.id, 'silent');
+    const start = clock.now();
+    await h.sendGeneric(shop, buyerMessage('silent', 'is it in stock?', start));
+    await eventually(async () => (await h.container.assignment.ownerOf(id)) === agent.id);
+    const stream = await openEventStream(`${h.url}/v1/agent/events`, agent.token);
+
+    // 24 minutes later the buyer writes again: the close moves to an hour after that.
+    clock.advance(0.4 * CLOSE_AFTER);
+    await h.sendGeneric(shop, buyerMessage('silent', 'hello?', clock.now()));
+    await eventually(
+      async () => (await h.container.conversations.history(shop.id, 'silent')).length === 2,
+    );
+    clock.set(start + CLOSE_AFTER);
+    await runClose(id, start, start + CLOSE_AFTER);
+    expect((await h.container.conversations.state(shop.id, 'silent')).waitingSince).toBe(start);
+    expect(await h.container.conversations.activeBuyers(shop.id)).toContain('silent');
+    expect(await h.container.assignment.ownerOf(id)).toBe(agent.id);
+
+    const day = dayOf(start, 'Asia/Shanghai');
+    const meteredBefore = await h.container.meter.consultationsOn(shop.id, day);
+    clock.set(start + 1.4 * CLOSE_AFTER);
+    await runClose(id, start, start + 1.4 * CLOSE_AFTER);
+    const closed = await stream.waitFor(
+      (e) => e.event === 'conversation' && e.data.change === 'closed',
+      8000,
+    );
+    expect(closed.data).toMatchObject({ conversationId: id, reason: 'unanswered_timeout' });
+    await stream.close();
+
+    const state = await h.container.conversations.state(shop.id, 'silent');
+    expect(state.waitingSince).toBeUndefined();
+    expect(state.closedAt).toBe(start + 1.4 * CLOSE_AFTER);
+    expect(await h.container.conversations.activeBuyers(shop.id)).not.toContain('silent');
+    expect(await h.container.assignment.ownerOf(id)).toBeNull();
+    expect(await h.container.assignment.openCount(agent.id)).toBe(0);
+    expect(
+      (await h.api('/v1/agent/conversations', { token: agent.token })).body.conversations,
+    ).toEqual([]);
+    // Metering untouched: still one consultation, never answered (a miss, not a response).
+    const meteredAfter = await h.container.meter.consultationsOn(shop.id, day);
+    expect(meteredAfter).toEqual(meteredBefore);
+    expect(meteredAfter).toEqual([
+      expect.objectContaining({ buyerId: 'silent', firstAt: start, firstResponseMs: null }),
+    ]);
+
+    // The buyer comes back: a new wait, offered again, with a close of its own.
+    const back = clock.now();
+    await h.sendGeneric(shop, buyerMessage('silent', 'anyone?', back));
+    await eventually(async () => (await h.container.assignment.ownerOf(id)) === agent.id);
+    expect((await h.container.conversations.state(shop.id, 'silent')).waitingSince).toBe(back);
+    await eventually(() =>
+      h.container.queues.idle.getJob(jobIds.unansweredClose(id, back, back + CLOSE_AFTER)),
+    );
+  });
+
+  it('leaves an answered wait alone, and a wait the agent closed by hand', async () => {
+    const shop = await h.createGenericShop();
+    const agent = (await h.api('/v1/agents', { body: { name: 'Bo', shopIds: [shop.id] } })).body;
+    await h.setPresence(agent.token, 'online');
+    const start = clock.now();
+    for (const buyer of ['answered', 'handClosed']) {
+      await h.sendGeneric(shop, buyerMessage(buyer, 'hi', start));
+      await eventually(
+        async () =>
+          (await h.container.assignment.ownerOf(conversationId(shop.id, buyer))) === agent.id,
+      );
+    }
+    // An agent's message on the platform answers the buyer (a reply via Seatmate does the same).
+    await h.sendGeneric(shop, {
+      data: {
+        messageId: 'agent-1',
+        buyer: { id: 'answered' },
+        from: 'agent',
+        text: 'hello',
+        sentAt: new Date(start + 60_000).toISOString(),
+      },
+    });
+    await eventually(
+      async () =>
+        (await h.container.conversations.state(shop.id, 'answered')).waitingSince === undefined,
+    );
+    const closed = await h.api(
+      `/v1/agent/conversations/${conversationId(shop.id, 'handClosed')}/close`,
+      { token: agent.token, method: 'POST' },
+    );
+    expect(closed.status).toBe(200);
+
+    clock.set(start + CLOSE_AFTER);
+    await runClose(conversationId(shop.id, 'answered'), start, start + CLOSE_AFTER);
+    await runClose(conversationId(shop.id, 'handClosed'), start, start + CLOSE_AFTER);
+    expect(await h.container.conversations.activeBuyers(shop.id)).toEqual(['answered']);
+    expect((await h.container.conversations.state(shop.id, 'answered')).closedAt).toBeUndefined();
+  });
+});

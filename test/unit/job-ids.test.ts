@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { jobIds } from '../../src/pipeline/queues';
+
+describe('job ids', () => {
+  it('keep their parts apart whatever the parts contain', () => {
+    // Under a separator-joined layout each pair was one id: one job would swallow the other.
+    expect(jobIds.inbound('generic', 'shp_a\u0000x', 'e')).not.toBe(
+      jobIds.inbound('generic', 'shp_a', 'x\u0000e'),
+    );
+    expect(jobIds.inbound('generic', 'shp_a', 'x","e')).not.toBe(
+      jobIds.inbound('generic', 'shp_a","x', 'e'),
+    );
+    expect(jobIds.unansweredClose('cnv_a', 1, 23)).not.toBe(jobIds.unansweredClose('cnv_a', 12, 3));
+    expect(jobIds.inbound('generic', 'shp_a', 'e')).toBe(jobIds.inbound('generic', 'shp_a', 'e'));
+    // BullMQ refuses ':' in custom ids.
+    expect(jobIds.inbound('generic', 'shp:a', 'e:1')).not.toContain(':');
+  });
+});
