@@ -3,7 +3,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 /**
  * The integration suites that also run on a local three-master Redis Cluster
  * (the `cluster` project): ingest, metering, the agent workspace and its
- * replies, month close, and the checks that the cluster is really one.
+ * replies, month close, operators, the widget, two API and two worker
+ * processes, and the checks that the cluster is really one.
  */
 export const CLUSTER_SUITES = [
   'test/integration/webhook-ingest.test.ts',
@@ -11,7 +12,12 @@ export const CLUSTER_SUITES = [
   'test/integration/metering-order.property.test.ts',
   'test/integration/agent-workspace.test.ts',
   'test/integration/billing-close.test.ts',
+  'test/integration/multi-process.test.ts',
   'test/integration/redis-cluster.test.ts',
+  'test/integration/slot-steps.test.ts',
+  // Operators' records and tokens in steps; widget replies by pub/sub across the nodes.
+  'test/integration/operators.test.ts',
+  'test/integration/widget.test.ts',
 ];
 
 export default defineConfig({

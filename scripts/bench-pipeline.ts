@@ -10,6 +10,11 @@
 //   --concurrency 16                WORKER_CONCURRENCY of each worker
 //   --buyers 200                    buyers per shop (each message goes to the next one)
 //   --redis redis://…               use this Redis instead of a private one
+//   --cluster 3                     a private Redis Cluster of this many masters
+//                                   (AOF everysec) instead of one Redis
+//   --cluster-nodes host:port,…     use this Redis Cluster (REDIS_CLUSTER_NODES)
+//   --partitions N                  INBOUND_PARTITIONS (default: 1, or one per
+//                                   master on a Cluster)
 //
 // Per step it prints the acks (status, p50/p99), the suggestion latency
 // (p50/p99/max and how many never came), the mean time per pipeline stage
@@ -26,7 +31,7 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { signStandardWebhook } from '../src/platforms/generic/standard-webhooks';
 // @ts-expect-error plain .mjs shared with `npm start`
-import { freePort, startRedis } from './lib/redis-server.mjs';
+import { freePort, startCluster, startRedis } from './lib/redis-server.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -39,6 +44,9 @@ const { values } = parseArgs({
     agents: { type: 'string', default: '4' },
     buyers: { type: 'string', default: '200' },
     redis: { type: 'string' },
+    cluster: { type: 'string' },
+    'cluster-nodes': { type: 'string' },
+    partitions: { type: 'string' },
     'drain-seconds': { type: 'string', default: '30' },
   },
 });
@@ -53,14 +61,38 @@ const ADMIN = `adm_${randomBytes(16).toString('hex')}`;
 const root = path.resolve(import.meta.dirname, '..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-bench-pipeline-'));
 
-const redisServer = values.redis
-  ? null
-  : await startRedis({ port: await freePort(), dir: path.join(dir, 'redis'), persist: true });
-const redisUrl: string = values.redis ?? redisServer.url;
-const stats = new Redis(redisUrl);
-const redisPid = Number(
-  /process_id:(\d+)/.exec(await stats.info('server'))?.[1] ?? redisServer?.child.pid,
-);
+// One Redis, or a Cluster (private with --cluster N, or given with --cluster-nodes).
+const privateCluster = values.cluster
+  ? await startCluster({
+      dir: path.join(dir, 'cluster'),
+      masters: Number(values.cluster),
+      persist: true,
+    })
+  : null;
+const clusterNodes: string | undefined = values['cluster-nodes'] ?? privateCluster?.nodes;
+const redisServer =
+  values.redis || clusterNodes
+    ? null
+    : await startRedis({ port: await freePort(), dir: path.join(dir, 'redis'), persist: true });
+const redisUrl: string | undefined = clusterNodes ? undefined : (values.redis ?? redisServer.url);
+/** A plain connection to each Redis server (each master of a Cluster), for INFO and RSS. */
+const statsNodes: Array<{ name: string; redis: Redis; pid: number }> = [];
+if (clusterNodes) {
+  const seed = clusterNodes.split(',')[0]!.split(':');
+  const probe = new Redis(Number(seed[1]), seed[0]!);
+  const masters = ((await probe.call('CLUSTER', 'NODES')) as string)
+    .split('\n')
+    .filter((line) => / master /.test(` ${line.split(' ')[2]?.replace(/,/g, ' ')} `))
+    .map((line) => line.split(' ')[1]!.split('@')[0]!);
+  probe.disconnect();
+  for (const [i, address] of masters.entries()) {
+    const [host, port] = address.split(':');
+    statsNodes.push({ name: `redis-${i + 1}`, redis: new Redis(Number(port), host!), pid: 0 });
+  }
+} else statsNodes.push({ name: 'redis', redis: new Redis(redisUrl!), pid: 0 });
+for (const node of statsNodes)
+  node.pid = Number(/process_id:(\d+)/.exec(await node.redis.info('server'))?.[1] ?? 0);
+const partitions = values.partitions ?? (clusterNodes ? String(statsNodes.length) : '1');
 
 interface Proc {
   name: string;
@@ -75,7 +107,8 @@ async function startProcess(role: 'all' | 'api' | 'worker', name: string): Promi
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       ...process.env,
-      REDIS_URL: redisUrl,
+      ...(clusterNodes ? { REDIS_CLUSTER_NODES: clusterNodes } : { REDIS_URL: redisUrl }),
+      INBOUND_PARTITIONS: partitions,
       REDIS_PREFIX: 'bench',
       PORT: String(port ?? 0),
       HOST: '127.0.0.1',
@@ -245,23 +278,48 @@ function webhook(shop: { id: string; secret: string }, n: number) {
   };
 }
 
+/** Counters summed over every Redis server (each master of a Cluster); CPU also per server. */
 async function redisCounters() {
-  const [commandstats, statsInfo, cpu] = await Promise.all([
-    stats.info('commandstats'),
-    stats.info('stats'),
-    stats.info('cpu'),
-  ]);
   const commands = new Map<string, { calls: number; usec: number }>();
-  for (const m of commandstats.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g))
-    commands.set(m[1]!, { calls: Number(m[2]), usec: Number(m[3]) });
   const num = (text: string, name: string) =>
     Number(new RegExp(`${name}:([\\d.]+)`).exec(text)?.[1] ?? 0);
+  let bytesIn = 0;
+  let bytesOut = 0;
+  const cpuByNode: number[] = [];
+  for (const { redis } of statsNodes) {
+    const [commandstats, statsInfo, cpu] = await Promise.all([
+      redis.info('commandstats'),
+      redis.info('stats'),
+      redis.info('cpu'),
+    ]);
+    for (const m of commandstats.matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)) {
+      const entry = commands.get(m[1]!) ?? { calls: 0, usec: 0 };
+      entry.calls += Number(m[2]);
+      entry.usec += Number(m[3]);
+      commands.set(m[1]!, entry);
+    }
+    bytesIn += num(statsInfo, 'total_net_input_bytes');
+    bytesOut += num(statsInfo, 'total_net_output_bytes');
+    cpuByNode.push(num(cpu, 'used_cpu_user') + num(cpu, 'used_cpu_sys'));
+  }
   return {
     commands,
-    bytesIn: num(statsInfo, 'total_net_input_bytes'),
-    bytesOut: num(statsInfo, 'total_net_output_bytes'),
-    cpuSeconds: num(cpu, 'used_cpu_user') + num(cpu, 'used_cpu_sys'),
+    bytesIn,
+    bytesOut,
+    cpuSeconds: cpuByNode.reduce((sum, cpu) => sum + cpu, 0),
+    cpuByNode,
   };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (100 ticks a second). */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 function rssMb(pid: number | undefined): number {
@@ -295,7 +353,7 @@ const pct = (sorted: number[], p: number) =>
 const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(0)}` : '-');
 
 console.log(
-  `bench:pipeline — ${SHOPS} shops, ${AGENTS} agents with SSE open, ${seconds} s per rate, processes: ${procs.map((p) => p.name).join(', ')}, WORKER_CONCURRENCY ${values.concurrency}, Redis AOF everysec, ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(2)}\n`,
+  `bench:pipeline — ${SHOPS} shops, ${AGENTS} agents with SSE open, ${seconds} s per rate, processes: ${procs.map((p) => p.name).join(', ')}, WORKER_CONCURRENCY ${values.concurrency}, ${clusterNodes ? `Redis Cluster of ${statsNodes.length} masters, INBOUND_PARTITIONS ${partitions}` : 'one Redis'}${values.redis || values['cluster-nodes'] ? '' : ' (AOF everysec)'}, ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(2)}\n`,
 );
 const rows: string[] = [];
 let serial = 0;
@@ -304,12 +362,14 @@ for (const rate of rates) {
   const acks: number[] = [];
   const statuses = new Map<number, number>();
   const before = await redisCounters();
+  const cpuBefore = procs.map((p) => cpuSeconds(p.child.pid));
   const stagesBefore = await stageSums();
   const rssPeak = new Map<string, number>();
   const sampler = setInterval(() => {
     for (const p of procs)
       rssPeak.set(p.name, Math.max(rssPeak.get(p.name) ?? 0, rssMb(p.child.pid)));
-    rssPeak.set('redis', Math.max(rssPeak.get('redis') ?? 0, rssMb(redisPid)));
+    for (const node of statsNodes)
+      rssPeak.set(node.name, Math.max(rssPeak.get(node.name) ?? 0, rssMb(node.pid)));
   }, 250);
   const total = Math.round(rate * seconds);
   const start = performance.now();
@@ -346,6 +406,7 @@ for (const rate of rates) {
   }
   clearInterval(sampler);
   const after = await redisCounters();
+  const cpuAfter = procs.map((p) => cpuSeconds(p.child.pid));
   const stagesAfter = await stageSums();
   const latencies: number[] = [];
   let missing = 0;
@@ -389,6 +450,15 @@ for (const rate of rates) {
   console.log(
     `  Redis per message: ${(calls / n).toFixed(1)} commands, ${(usec / n).toFixed(0)} µs in commands, ${(((after.cpuSeconds - before.cpuSeconds) * 1e6) / n).toFixed(0)} µs CPU, ${((after.bytesIn - before.bytesIn) / n / 1024).toFixed(1)} KB in, ${((after.bytesOut - before.bytesOut) / n / 1024).toFixed(1)} KB out`,
   );
+  if (statsNodes.length > 1)
+    console.log(
+      `  Redis CPU per message by node (µs): ${statsNodes
+        .map(
+          (node, i) =>
+            `${node.name} ${(((after.cpuByNode[i]! - before.cpuByNode[i]!) * 1e6) / n).toFixed(0)}`,
+        )
+        .join(', ')}`,
+    );
   console.log(
     `  top commands per message: ${perCommand
       .sort((a, b) => b[1] - a[1])
@@ -397,10 +467,15 @@ for (const rate of rates) {
       .join(', ')}`,
   );
   console.log(
+    `  process CPU per message (µs): ${procs
+      .map((p, i) => `${p.name} ${(((cpuAfter[i]! - cpuBefore[i]!) * 1e6) / n).toFixed(0)}`)
+      .join(', ')}`,
+  );
+  console.log(
     `  peak RSS (MB): ${[...rssPeak].map(([name, mb]) => `${name} ${mb.toFixed(0)}`).join(', ')}`,
   );
   rows.push(
-    `| ${rate} | ${ok}/${n} | ${ms(pct(acks, 50))} / ${ms(pct(acks, 99))} | ${ms(pct(latencies, 50))} / ${ms(pct(latencies, 99))} | ${missing} | ${(calls / n).toFixed(0)} | ${(((after.cpuSeconds - before.cpuSeconds) * 1e6) / n).toFixed(0)} | ${Math.max(...[...rssPeak].filter(([k]) => k !== 'redis').map(([, v]) => v)).toFixed(0)} |`,
+    `| ${rate} | ${ok}/${n} | ${ms(pct(acks, 50))} / ${ms(pct(acks, 99))} | ${ms(pct(latencies, 50))} / ${ms(pct(latencies, 99))} | ${missing} | ${(calls / n).toFixed(0)} | ${(((after.cpuSeconds - before.cpuSeconds) * 1e6) / n).toFixed(0)} | ${Math.max(...[...rssPeak].filter(([k]) => !k.startsWith('redis')).map(([, v]) => v)).toFixed(0)} |`,
   );
   await sleep(2000);
 }
@@ -423,7 +498,8 @@ await Promise.all(
       }),
   ),
 );
-stats.disconnect();
+for (const node of statsNodes) node.redis.disconnect();
 await redisServer?.stop();
+await privateCluster?.stop();
 fs.rmSync(dir, { recursive: true, force: true });
 void sent;

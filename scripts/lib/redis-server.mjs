@@ -102,14 +102,12 @@ export async function startRedis({
  * `redis-cli --cluster create`, and awaited until every one says
  * cluster_state:ok. `stop` stops them all.
  */
-export async function startCluster({ dir, masters = 3, log = 'ignore' }) {
+export async function startCluster({ dir, masters = 3, log = 'ignore', persist = false }) {
   const nodes = [];
   try {
     for (let i = 0; i < masters; i++) {
       const port = await freePort();
-      nodes.push(
-        await startRedis({ port, dir: `${dir}/node-${i}`, persist: false, log, cluster: true }),
-      );
+      nodes.push(await startRedis({ port, dir: `${dir}/node-${i}`, persist, log, cluster: true }));
     }
     const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
     const create = spawnSync(

@@ -13,7 +13,7 @@ import { openEventStream } from '../support/sse';
 
 /**
  * Two API and two worker processes (the real entry point, `src/app/main.ts`)
- * against one Redis: redeliveries through either API are counted once, each
+ * against one Redis (or, in the `cluster` project, one Redis Cluster): redeliveries through either API are counted once, each
  * conversation keeps its sent-time order whichever worker took a message,
  * and an agent's stream on one API instance carries events of messages that
  * came in through the other.
@@ -24,6 +24,7 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-multi-'));
 const prefix = `mp${randomBytes(4).toString('hex')}`;
 const children: ChildProcess[] = [];
 const apis: string[] = [];
+const clusterNodes = inject('redisClusterNodes');
 
 async function start(role: 'api' | 'worker', name: string): Promise<void> {
   const port = role === 'api' ? ((await freePort()) as number) : 0;
@@ -32,7 +33,10 @@ async function start(role: 'api' | 'worker', name: string): Promise<void> {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       PATH: process.env.PATH,
-      REDIS_URL: inject('redisUrl'),
+      // In the `cluster` project: the run's Redis Cluster, the inbound queue in three partitions.
+      ...(clusterNodes
+        ? { REDIS_CLUSTER_NODES: clusterNodes, INBOUND_PARTITIONS: '3' }
+        : { REDIS_URL: inject('redisUrl') }),
       REDIS_PREFIX: prefix,
       PORT: String(port),
       HOST: '127.0.0.1',
