@@ -34,7 +34,7 @@ import { CommerceEvents } from '../metering/commerce-events';
 import { ConsultationMeter } from '../metering/consultation-meter';
 import { OperatorRegistry } from '../operators/operator-registry';
 import { createAlertProcessor } from '../pipeline/alert-processor';
-import { markDelivered } from '../pipeline/delivery-dedupe';
+import { claimDelivery } from '../pipeline/delivery-dedupe';
 import { createIdleCloseProcessor } from '../pipeline/idle-processor';
 import { createInboundProcessor } from '../pipeline/inbound-processor';
 import { createOutboundProcessor, outboundFinalFailure } from '../pipeline/outbound-processor';
@@ -406,8 +406,9 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
         {
           inbound: {
             process: createInboundProcessor({
-              markDelivered: (shopId, platform, eventId) =>
-                markDelivered(storeConnection, keys, shopId, platform, eventId),
+              claimDelivery: (shopId, platform, eventId, token) =>
+                claimDelivery(storeConnection, keys, shopId, platform, eventId, token),
+              onDuplicate: () => metrics.inboundDuplicateJobs.inc(),
               shops: stores.shops,
               conversations: stores.conversations,
               meter: stores.meter,

@@ -18,12 +18,40 @@ export function deliveryKey(
   return keys.delivery(shopId, platform, eventId);
 }
 
-export async function markDelivered(
+/** What a worker taking an inbound job learns from the event's dedupe key. */
+export type DeliveryClaim = 'first' | 'retry' | 'duplicate';
+
+/**
+ * Marks the event delivered, in the name of the job that created it (`token`:
+ * the ingest request's id, the same on every retry of that job). Completed
+ * inbound jobs are removed at once, so a redelivery whose dedupe check ran
+ * just before the first job was taken can add a second job with the same id
+ * after the first is gone: that job finds another job's token here and is a
+ * `duplicate`, to be dropped. Marks without a token (written before tokens
+ * existed) never make a job a duplicate.
+ */
+export async function claimDelivery(
   redis: RedisConnection,
   keys: RedisKeys,
   shopId: string,
   platform: string,
   eventId: string,
-): Promise<void> {
-  await redis.set(deliveryKey(keys, shopId, platform, eventId), '1', 'EX', DEDUPE_TTL_SECONDS);
+  token: string,
+): Promise<DeliveryClaim> {
+  const key = deliveryKey(keys, shopId, platform, eventId);
+  // SET … NX GET (Redis ≥ 7.0): one round trip sets the mark if absent and tells who set it.
+  const previous = (await redis.call(
+    'SET',
+    key,
+    token,
+    'EX',
+    String(DEDUPE_TTL_SECONDS),
+    'NX',
+    'GET',
+  )) as string | null;
+  if (previous === null) return 'first';
+  return previous === token || previous === LEGACY_MARK ? 'retry' : 'duplicate';
 }
+
+/** The value marks had before they named their job. */
+const LEGACY_MARK = '1';

@@ -9,6 +9,7 @@ import type { ConsultationMeter } from '../metering/consultation-meter';
 import type { MessageEvent, OpenEvent } from '../platforms/contract';
 import { monthOf } from '../shared/shop-calendar';
 import type { Shop, ShopRegistry } from '../shops/shop-registry';
+import type { DeliveryClaim } from './delivery-dedupe';
 import type { InboundJob } from './queues';
 import { effectiveSentAt } from './sent-at';
 
@@ -16,7 +17,15 @@ export type PipelineStage = 'queue_wait' | 'store' | 'meter' | 'assign' | 'assis
 
 export interface InboundProcessorDeps {
   /** Records that the event was enqueued and taken, for 72 h of redelivery dedupe. */
-  markDelivered: (shopId: string, platform: string, eventId: string) => Promise<void>;
+  /** Marks the event delivered in the job's name; a `duplicate` job is dropped unprocessed. */
+  claimDelivery: (
+    shopId: string,
+    platform: string,
+    eventId: string,
+    token: string,
+  ) => Promise<DeliveryClaim>;
+  /** Called for a job dropped as a second copy of an event already taken by another job. */
+  onDuplicate?: () => void;
   shops: ShopRegistry;
   conversations: ConversationStore;
   meter: ConsultationMeter;
@@ -54,10 +63,16 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
       mark = now;
     };
     observe('queue_wait', (job.processedOn ?? mark) - job.data.receivedAt);
-    const [, shop] = await Promise.all([
-      deps.markDelivered(shopId, platform, event.eventId),
+    // The job's creator names the mark; jobs made before ingest ids existed use their creation time.
+    const token = job.data.ingestId ?? `t${job.timestamp}`;
+    const [claim, shop] = await Promise.all([
+      deps.claimDelivery(shopId, platform, event.eventId, token),
       deps.shops.getCached(shopId),
     ]);
+    if (claim === 'duplicate') {
+      deps.onDuplicate?.();
+      return { stored: false };
+    }
     if (!shop) throw new UnrecoverableError(`shop ${shopId} no longer exists`);
 
     switch (event.kind) {

@@ -18,6 +18,11 @@ export function createMetrics() {
       labelNames: ['platform', 'outcome'] as const,
       registers: [registry],
     }),
+    inboundDuplicateJobs: new Counter({
+      name: 'seatmate_inbound_duplicate_jobs_total',
+      help: 'Inbound jobs dropped unprocessed: a second copy of an event another job already took',
+      registers: [registry],
+    }),
     queueDepth: new Gauge({
       name: 'seatmate_queue_depth',
       help: 'Jobs waiting, active, delayed or failed per queue',

@@ -66,15 +66,19 @@ describe('POST /webhooks/generic/:shopId', () => {
     expect(stored?.text).toBe('I live at 1 Hidden Road');
   });
 
-  it('turns 100 concurrent deliveries of one event into one job and one count', async () => {
+  // Jobs that did the work: completed inbound jobs are removed at once, so count them as they
+  // complete, less the second copies dropped unprocessed by the dedupe mark.
+  const metricValue = async (metric: { get(): Promise<{ values: { value: number }[] }> }) =>
+    (await metric.get()).values.reduce((sum, v) => sum + v.value, 0);
+  const processed = async () =>
+    ((await h.container.metrics.jobLatency.get()).values.find(
+      (v) => v.metricName?.endsWith('_count') && v.labels.queue === 'inbound',
+    )?.value ?? 0) - (await metricValue(h.container.metrics.inboundDuplicateJobs));
+
+  it('turns 100 concurrent deliveries of one event into one processing and one count', async () => {
     const shop = await h.createGenericShop({ timezone: 'UTC' });
     const message = buyerMessage('buyer-c', 'anyone there?', Date.now());
     const eventId = `evt-${randomUUID()}`;
-    // Jobs processed: completed inbound jobs are removed at once, so count them as they complete.
-    const processed = async () =>
-      (await h.container.metrics.jobLatency.get()).values.find(
-        (v) => v.metricName?.endsWith('_count') && v.labels.queue === 'inbound',
-      )?.value ?? 0;
     const before = await processed();
     const responses = await Promise.all(
       Array.from({ length: 100 }, () => h.sendGeneric(shop, message, { id: eventId })),
@@ -86,6 +90,45 @@ describe('POST /webhooks/generic/:shopId', () => {
     expect((await processed()) - before).toBe(1);
     const history = await h.container.conversations.history(shop.id, 'buyer-c');
     expect(history).toHaveLength(1);
+  });
+
+  it('drops a second job for an event whose first job is already done and gone', async () => {
+    // The race, made deterministic: a redelivery passed ingest's dedupe check just before the
+    // first job was taken, and its add lands after that job completed and was removed.
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const message = buyerMessage('buyer-r', 'is this still available?', Date.now());
+    const eventId = `evt-${randomUUID()}`;
+    expect((await h.sendGeneric(shop, message, { id: eventId })).status).toBe(200);
+    const jobId = jobIds.inbound('generic', shop.id, eventId);
+    const inbound = h.container.queues.inbound.of(shop.id);
+    await eventually(async () => (await inbound.getJob(jobId)) === undefined);
+    await eventually(async () => (await consultations(shop.id)) === 1);
+    const duplicatesBefore = await metricValue(h.container.metrics.inboundDuplicateJobs);
+    const normalized = {
+      kind: 'message' as const,
+      eventId,
+      messageId: `m-${eventId}`,
+      from: 'buyer' as const,
+      buyer: { id: 'buyer-r' },
+      text: 'is this still available?',
+      sentAt: new Date().toISOString(),
+    };
+    await inbound.add(
+      'message',
+      {
+        platform: 'generic',
+        shopId: shop.id,
+        event: normalized,
+        receivedAt: Date.now(),
+        ingestId: randomUUID(),
+      },
+      { jobId },
+    );
+    await eventually(
+      async () =>
+        (await metricValue(h.container.metrics.inboundDuplicateJobs)) === duplicatesBefore + 1,
+    );
+    expect(await h.container.conversations.history(shop.id, 'buyer-r')).toHaveLength(1);
   });
 
   it('counts distinct buyers, not messages', async () => {
