@@ -276,8 +276,13 @@ describe('agent console', () => {
     await page.locator('.suggestion').first().waitFor();
     expect(await page.isVisible('.list-pane')).toBe(false);
     expect(await page.isVisible('.suggestion .tactic')).toBe(true);
-    const box = await page.locator('.suggestion').first().boundingBox();
-    expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+    // Measured inside the page (auto-waits for an attached element): a suggestion re-rendered by
+    // a later event between two calls would have no bounding box.
+    const right = await page
+      .locator('.suggestion')
+      .first()
+      .evaluate((el) => el.getBoundingClientRect().right);
+    expect(right).toBeLessThanOrEqual(390);
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
       390,
     );

@@ -5,12 +5,12 @@ import { readField } from '../send-result';
 import type { WhatsappCredentials } from './credentials';
 
 /**
- * The agent whatsapp-api-js sends for media downloads: Meta's CDN answers some
- * clients' default agents with an HTML page instead of the file (UNCONFIRMED
- * in Meta's docs; see docs/platforms.md).
+ * Meta's CDN is reported to answer some clients' default agents with an HTML
+ * page instead of the file (UNCONFIRMED in Meta's docs; see docs/platforms.md),
+ * so downloads send a browser-compatible agent that names Seatmate honestly
+ * rather than posing as another crawler.
  */
-const DOWNLOAD_USER_AGENT =
-  'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
+const DOWNLOAD_USER_AGENT = 'Mozilla/5.0 (compatible; Seatmate-MediaProxy/1.0)';
 
 /**
  * Cloud API media: `GET /{media-id}` (the Graph base and version the sender

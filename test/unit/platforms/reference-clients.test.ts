@@ -252,7 +252,9 @@ describe('WhatsApp: whatsapp-api-js 6.2.2 agrees with our signature check and me
     expect(ours.map((r) => path(r.url))).toEqual(theirs.map((r) => path(r.url)));
     for (const [index, request] of theirs.entries()) {
       expect(ours[index]!.headers.authorization).toBe(request.headers.authorization);
-      expect(ours[index]!.headers['user-agent']).toBe(request.headers['user-agent']);
+      // Both send a browser-compatible agent (Meta's CDN is reported to refuse bare ones).
+      expect(ours[index]!.headers['user-agent']).toMatch(/^Mozilla\/5\.0 \(compatible; /);
+      expect(request.headers['user-agent']).toMatch(/^Mozilla\/5\.0 \(compatible; /);
     }
   });
 });
