@@ -35,6 +35,19 @@ describe('the cluster suites really run on a Redis Cluster', () => {
     ).rejects.toThrow(/CROSSSLOT|same slot/);
   });
 
+  it('warns about every master that would lose acknowledged data, naming it', async () => {
+    // The test cluster runs without persistence: each of the three masters is named.
+    const ready = await h.api('/readyz', { token: '' });
+    expect(ready.status).toBe(200);
+    const warnings = ready.body.warnings as string[];
+    expect(warnings).toHaveLength(3);
+    const masters = cluster.nodes('master').map((n) => `${n.options.host}:${n.options.port}`);
+    for (const address of masters)
+      expect(warnings).toContainEqual(
+        expect.stringMatching(new RegExp(`^redis_not_persistent: .*\\(node ${address}\\)$`)),
+      );
+  });
+
   it("spreads shops' keys and the inbound partitions over the nodes, and keeps each shop's keys together", async () => {
     const shops = await Promise.all(
       Array.from({ length: 8 }, () => h.createGenericShop({ timezone: 'UTC' })),
