@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobIds, queueName } from '../../src/pipeline/queues';
+import { RedisScript } from '../../src/shared/redis-scripts';
 import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
 
 // Runs in the `cluster` project only (vitest.config.ts): the harness is on a three-master Cluster.
@@ -91,6 +93,21 @@ describe('the cluster suites really run on a Redis Cluster', () => {
       used.add(queue.name);
     }
     expect(used.size).toBeGreaterThan(1);
+  });
+
+  it('loads a script a master has not seen (new, restarted, failed over), then runs it', async () => {
+    // A script no node has: its first EVALSHA meets NOSCRIPT.
+    const probe = new RedisScript<string>(
+      'clusterProbe',
+      `-- ${randomUUID()}\nreturn redis.call('GET', KEYS[1])`,
+    );
+    const key = `${h.container.config.REDIS_PREFIX}:{probe}:value`;
+    await cluster.set(key, 'seen');
+    expect(await probe.run(cluster, [key])).toBe('seen');
+    const loaded = await Promise.all(
+      cluster.nodes('master').map((node) => node.script('EXISTS', probe.sha)),
+    );
+    expect(loaded).toEqual([[1], [1], [1]]);
   });
 
   it('shows a failed job of any inbound partition to the operator, who can retry it', async () => {
