@@ -440,3 +440,40 @@ describe('media messages', () => {
     expect(errors).toEqual([]);
   });
 });
+
+describe('reply length', () => {
+  it("shows the remaining length against the platform's limit and refuses to send past it", async () => {
+    const { shop, agent } = await shopWithAgent('长度店', '林晓');
+    const page = await newPage();
+    await signIn(page, agent.token);
+    await say(shop, 'len-buyer', '请问有货吗', '王丽');
+    const id = await waitingWithSuggestions(page, shop, agent, 'len-buyer');
+    await page.locator(`.row-button[data-conversation-id="${id}"]`).click();
+    const posted: number[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().endsWith('/replies'))
+        posted.push((request.postDataJSON() as { text: string }).text.length);
+    });
+    const remaining = page.locator('#reply-remaining');
+    // A generic shop's limit is 2,000 characters (replyLimit in the conversation).
+    await page.fill('#composer-text', '有的，今天下单明天发货');
+    expect(await remaining.textContent()).toBe('还可输入 1,989 字');
+    expect(await page.isDisabled('#send')).toBe(false);
+
+    await page.fill('#composer-text', '好'.repeat(2003));
+    expect(await remaining.textContent()).toBe('超出平台上限 3 字');
+    expect(await remaining.getAttribute('class')).toContain('is-over');
+    expect(await page.isDisabled('#send')).toBe(true);
+    await page.locator('#composer-text').press('Enter');
+    await page.fill('#composer-text', '好'.repeat(2000));
+    expect(await remaining.textContent()).toBe('还可输入 0 字');
+    await page.locator('#composer-text').press('Enter');
+    const delivered = await eventually(async () => {
+      const mine = suite.standIn.received.filter((r) => r.body.data.buyerId === 'len-buyer');
+      return mine.length > 0 ? mine : undefined;
+    });
+    // Only the reply within the limit was posted, and went out.
+    expect(posted).toEqual([2000]);
+    expect(delivered.map((r) => r.body.data.text.length)).toEqual([2000]);
+  });
+});

@@ -5,6 +5,14 @@ import { readField } from '../send-result';
 import type { WhatsappCredentials } from './credentials';
 
 /**
+ * The agent whatsapp-api-js sends for media downloads: Meta's CDN answers some
+ * clients' default agents with an HTML page instead of the file (UNCONFIRMED
+ * in Meta's docs; see docs/platforms.md).
+ */
+const DOWNLOAD_USER_AGENT =
+  'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
+
+/**
  * Cloud API media: `GET /{media-id}` (the Graph base and version the sender
  * uses) answers `{url, mime_type, file_size...}`; that URL, on Meta's CDN, is
  * fetched with the same bearer token. Webhook media ids live 7 days, the URL
@@ -30,7 +38,7 @@ export async function fetchWhatsappMedia(
   const response = await mediaGet(http, url, {
     platform,
     hosts: [...META_MEDIA_HOSTS, graph],
-    headers,
+    headers: { ...headers, 'user-agent': DOWNLOAD_USER_AGENT },
     signal,
     redirects: 2,
   });

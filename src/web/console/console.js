@@ -667,11 +667,44 @@ function saveDraft() {
   session.saveDraft(state.selectedId, $('composer-text').value, state.editing);
 }
 
+/**
+ * The composer's remaining length against the conversation's platform limit
+ * (replyLimit from the API: WhatsApp 4,096 characters, WeChat 2,048 bytes...),
+ * counted as the service counts it. Past the limit Send is refused here,
+ * before the service would refuse it.
+ */
+function replyOverflow() {
+  const summary = state.selectedId ? state.conversations.get(state.selectedId) : null;
+  const limit = summary?.replyLimit;
+  if (!limit) return null;
+  const text = $('composer-text').value.trim();
+  const used = limit.unit === 'bytes' ? new TextEncoder().encode(text).length : text.length;
+  return { limit, remaining: limit.max - used };
+}
+
+function updateRemaining() {
+  const node = $('reply-remaining');
+  const overflow = replyOverflow();
+  node.hidden = !overflow;
+  if (!overflow) return;
+  const { limit, remaining } = overflow;
+  const bytes = limit.unit === 'bytes';
+  node.dataset.remaining = String(remaining);
+  node.classList.toggle('is-over', remaining < 0);
+  node.classList.toggle('is-near', remaining >= 0 && remaining < limit.max / 10);
+  node.textContent =
+    remaining >= 0
+      ? t(bytes ? 'composer.remainingBytes' : 'composer.remaining', { count: remaining })
+      : t(bytes ? 'composer.overBytes' : 'composer.over', { count: -remaining });
+  $('send').disabled = remaining < 0;
+}
+
 function renderConversation() {
   const summary = state.selectedId ? state.conversations.get(state.selectedId) : null;
   $('conversation-empty').hidden = Boolean(summary);
   $('conversation-body').hidden = !summary;
   if (!summary) return;
+  updateRemaining();
 
   $('buyer-name').textContent = buyerLabel(summary);
   $('conversation-shop').replaceWith(
@@ -950,6 +983,7 @@ function renderSuggestions(summary) {
 
 function editSuggestion(suggestion) {
   $('composer-text').value = suggestion.text;
+  updateRemaining();
   setEditing(suggestion);
   saveDraft();
   $('composer-text').focus();
@@ -1099,6 +1133,7 @@ async function sendReply(text, suggestionId) {
     }
     if ($('composer-text').value === text || suggestionId === state.editing?.id) {
       $('composer-text').value = '';
+      updateRemaining();
       setEditing(null);
       session.saveDraft(id, '');
     }
@@ -1599,6 +1634,7 @@ function wire() {
   );
   $('editing-clear').addEventListener('click', () => {
     $('composer-text').value = '';
+    updateRemaining();
     setEditing(null);
     saveDraft();
   });
@@ -1614,6 +1650,11 @@ function wire() {
   });
   $('composer').addEventListener('submit', (event) => {
     event.preventDefault();
+    // Enter submits even while Send is disabled: past the platform's limit nothing is sent.
+    if ((replyOverflow()?.remaining ?? 0) < 0) {
+      $('reply-remaining').focus();
+      return;
+    }
     void sendReply($('composer-text').value, state.editing?.id);
   });
   const box = $('composer-text');
@@ -1631,6 +1672,7 @@ function wire() {
     }
   });
   box.addEventListener('input', () => {
+    updateRemaining();
     if (!box.value.trim()) setEditing(null);
     saveDraft();
     updatePicker();

@@ -12,8 +12,12 @@ import {
   signedMessengerDelivery,
 } from '../../fixtures/platforms/messenger';
 import { asInbound } from '../../fixtures/platforms/signed-request';
-import { telegramDelivery, telegramPhotoUpdate } from '../../fixtures/platforms/telegram';
-import { signedWechatDelivery } from '../../fixtures/platforms/wechat';
+import {
+  telegramDelivery,
+  telegramMediaUpdate,
+  telegramPhotoUpdate,
+} from '../../fixtures/platforms/telegram';
+import { signedWechatDelivery, wechatMediaXml } from '../../fixtures/platforms/wechat';
 import {
   signedWhatsappDelivery,
   whatsappDeliveryBody,
@@ -197,5 +201,57 @@ describe('media as typed messages, text kept as a readable label', () => {
     expect(image?.text).toBe('[image]');
     expect(file?.media).toEqual({ kind: 'file', ref: 'https://cdn.fbsbx.com/f.pdf' });
     expect(sticker?.media?.kind).toBe('sticker');
+  });
+
+  it('WeChat: voice, video and short video carry their MediaId for the temporary-media API', () => {
+    const credentials = { appId: 'wx2c2769f8efd9abc2', appSecret: 's', token: 'spamtest' };
+    const kinds = (['voice', 'video', 'shortvideo'] as const).map((msgType, index) => {
+      const request = signedWechatDelivery({
+        token: credentials.token,
+        xml: wechatMediaXml({ msgId: `123456789012345${index}`, msgType, mediaId: `m-${msgType}` }),
+        timestamp: '1357290913',
+      });
+      const [event] = wechatAdapter.parse(asInbound(request, 1357290913_000), credentials)
+        .events as MessageEvent[];
+      return event?.media;
+    });
+    expect(kinds).toEqual([
+      { kind: 'audio', ref: 'm-voice' },
+      { kind: 'video', ref: 'm-video' },
+      { kind: 'video', ref: 'm-shortvideo' },
+    ]);
+  });
+
+  it('Telegram: voice, video, document (with its name) and sticker by file_id', () => {
+    const tg = { botToken: '1:A', secretToken: 's' };
+    const media = [
+      { voice: { file_id: 'V1', file_unique_id: 'v', duration: 2, mime_type: 'audio/ogg' } },
+      { video: { file_id: 'V2', file_unique_id: 'w', width: 1, height: 1, duration: 1 } },
+      {
+        document: {
+          file_id: 'D1',
+          file_unique_id: 'd',
+          file_name: 'quote.pdf',
+          mime_type: 'application/pdf',
+        },
+      },
+      { sticker: { file_id: 'S1', file_unique_id: 's', type: 'regular', width: 512, height: 512 } },
+    ].map((fields, index) => {
+      const update = telegramMediaUpdate({
+        updateId: 100 + index,
+        messageId: 60 + index,
+        media: fields,
+      });
+      return (
+        telegramAdapter.parse(asInbound(telegramDelivery({ secretToken: 's', update })), tg)
+          .events[0] as MessageEvent
+      ).media;
+    });
+    expect(media).toEqual([
+      { kind: 'audio', ref: 'V1', mimeType: 'audio/ogg' },
+      { kind: 'video', ref: 'V2' },
+      { kind: 'file', ref: 'D1', mimeType: 'application/pdf', fileName: 'quote.pdf' },
+      { kind: 'sticker', ref: 'S1' },
+    ]);
   });
 });

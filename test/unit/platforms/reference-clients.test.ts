@@ -5,15 +5,19 @@ import { Webhook as SvixWebhook } from 'svix';
 import { afterEach, describe, expect, it } from 'vitest';
 // node-webot's WeChat crypto (WXBizMsgCrypt), written independently of Tencent's sample and of ours.
 import WXBizMsgCrypt from 'wechat-crypto';
+import { WhatsAppAPI } from 'whatsapp-api-js';
 import type { MessageEvent } from '../../../src/platforms/contract';
 import { genericAdapter } from '../../../src/platforms/generic';
 import { lineAdapter } from '../../../src/platforms/line';
 import { wechatAdapter } from '../../../src/platforms/wechat';
+import { whatsappAdapter } from '../../../src/platforms/whatsapp';
+import { fetchWhatsappMedia } from '../../../src/platforms/whatsapp/media';
 import { expectAppError } from '../../fixtures/platforms/app-error';
 import { lineGroupTextEvent, signedLineDelivery } from '../../fixtures/platforms/line';
 import { testPlatformHttp } from '../../fixtures/platforms/platform-http';
 import { asInbound } from '../../fixtures/platforms/signed-request';
 import { wechatTextXml } from '../../fixtures/platforms/wechat';
+import { signedWhatsappDelivery, whatsappMessage } from '../../fixtures/platforms/whatsapp';
 
 /** The Standard Webhooks reference test vector, also used by Svix. */
 const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -167,5 +171,88 @@ describe('WeChat safe mode: encrypted and signed by node-webot wechat-crypto', (
     expect(() => wechatAdapter.verify(inbound, credentials)).not.toThrow();
     const [event] = wechatAdapter.parse(inbound, credentials).events as MessageEvent[];
     expect(event).toMatchObject({ eventId: '6054768590064713728', text: '在吗' });
+  });
+});
+
+describe('WhatsApp: whatsapp-api-js 6.2.2 agrees with our signature check and media requests', () => {
+  const appSecret = 'wa-app-secret';
+  const credentials = {
+    appSecret,
+    verifyToken: 'v',
+    accessToken: 'EAAG-reference-token',
+    phoneNumberId: '106540352242922',
+  };
+
+  it('a delivery we accept verifies with the library, and a tampered one fails both', async () => {
+    const library = new WhatsAppAPI({ token: 't', appSecret, v: 'v21.0' });
+    const request = signedWhatsappDelivery({
+      secret: appSecret,
+      messages: [whatsappMessage({ id: 'wamid.REF', text: 'hello' })],
+    });
+    const signature = request.headers['x-hub-signature-256']!;
+    expect(() => whatsappAdapter.verify(asInbound(request), credentials)).not.toThrow();
+    expect(await library.verifyRequestSignature(request.rawBody.toString(), signature)).toBe(true);
+    const tampered = {
+      ...request,
+      rawBody: Buffer.from(request.rawBody.toString().replace('hello', 'hellO')),
+    };
+    expectAppError(() => whatsappAdapter.verify(asInbound(tampered), credentials), 401);
+    expect(await library.verifyRequestSignature(tampered.rawBody.toString(), signature)).toBe(
+      false,
+    );
+  });
+
+  it("fetches media as the library's retrieveMedia + fetchMedia do: same URLs, token and agent", async () => {
+    const mediaId = '1003383421387256';
+    const cdnUrl = `https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=${mediaId}&ext=1&hash=h`;
+    type Seen = { url: string; headers: Record<string, string> };
+    /** Answers like Graph and the CDN, recording what each client asked for. */
+    const recorder = (seen: Seen[]): typeof fetch =>
+      (async (input: string | URL | Request, init?: RequestInit) => {
+        const url = String(input instanceof Request ? input.url : input);
+        const headers = Object.fromEntries(
+          Object.entries((init?.headers ?? {}) as Record<string, string>).map(([k, v]) => [
+            k.toLowerCase(),
+            v,
+          ]),
+        );
+        seen.push({ url, headers });
+        return url.startsWith('https://graph.facebook.com/')
+          ? Response.json({
+              messaging_product: 'whatsapp',
+              url: cdnUrl,
+              mime_type: 'image/jpeg',
+              id: mediaId,
+            })
+          : new Response(Buffer.from([0xff, 0xd8, 0xff]), {
+              headers: { 'content-type': 'image/jpeg' },
+            });
+      }) as typeof fetch;
+
+    const theirs: Seen[] = [];
+    const library = new WhatsAppAPI({
+      token: credentials.accessToken,
+      v: 'v21.0',
+      secure: false,
+      ponyfill: { fetch: recorder(theirs) },
+    });
+    const info = (await library.retrieveMedia(mediaId)) as { url: string };
+    await library.fetchMedia(info.url);
+
+    const ours: Seen[] = [];
+    const http = { ...testPlatformHttp(), fetch: recorder(ours) };
+    const response = await fetchWhatsappMedia(
+      { kind: 'image', ref: mediaId },
+      credentials,
+      http,
+      AbortSignal.timeout(5000),
+    );
+    expect(response.status).toBe(200);
+    const path = (url: string) => url.replace(/\?$/, '');
+    expect(ours.map((r) => path(r.url))).toEqual(theirs.map((r) => path(r.url)));
+    for (const [index, request] of theirs.entries()) {
+      expect(ours[index]!.headers.authorization).toBe(request.headers.authorization);
+      expect(ours[index]!.headers['user-agent']).toBe(request.headers['user-agent']);
+    }
   });
 });
