@@ -562,7 +562,8 @@ async function streamFlood(attempts: number) {
     const agent = await api(service, '/v1/agents', { name: 'flood', shopIds: [shop.id] });
     const clientsBefore = Number(/connected_clients:(\d+)/.exec(await redis.info('clients'))?.[1]);
     const statuses = new Map<number, number>();
-    const open: AbortController[] = [];
+    // Responses are kept: an unreferenced fetch body is collected and its stream closed.
+    const open: Array<{ controller: AbortController; res: Response }> = [];
     for (let i = 0; i < attempts; i++) {
       const controller = new AbortController();
       const res = await fetch(`${service.base}/v1/agent/events`, {
@@ -571,12 +572,12 @@ async function streamFlood(attempts: number) {
       }).catch(() => null);
       const status = res?.status ?? 0;
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
-      if (status === 200) open.push(controller);
+      if (res && status === 200) open.push({ controller, res });
       else await res?.arrayBuffer().catch(() => undefined);
     }
     const clientsAfter = Number(/connected_clients:(\d+)/.exec(await redis.info('clients'))?.[1]);
     const victim = await sendGeneric(service, shop, 'victim');
-    for (const controller of open) controller.abort();
+    for (const { controller } of open) controller.abort();
     report(
       `7. one agent token opening ${attempts} event streams`,
       `${[...statuses].map(([s, n]) => `${s}×${n}`).join(', ')}; Redis clients ${clientsBefore} → ${clientsAfter}; a webhook meanwhile ${victim.status} in ${ms(victim.ms)} (before: 9,987 streams, 10,000 Redis clients, API and Redis down)`,

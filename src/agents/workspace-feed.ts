@@ -40,6 +40,7 @@ export class WorkspaceFeed {
         buyerId: string,
         waitingSince: number,
         dueAt: number,
+        opened?: boolean,
       ) => Promise<void>;
       /** How long a buyer nobody answers stays open after their last message (ms). */
       unansweredCloseAfterMs: number;
@@ -110,6 +111,16 @@ export class WorkspaceFeed {
       label: event.label,
       at: Date.parse(event.sentAt),
     });
+    // Nobody answering a request for service closes it like an unanswered message.
+    const { openedAt, waitingSince } = await this.deps.conversations.state(shop.id, key);
+    if (openedAt !== undefined && waitingSince === undefined)
+      await this.deps.armUnansweredClose(
+        shop.id,
+        key,
+        openedAt,
+        openedAt + this.deps.unansweredCloseAfterMs,
+        true,
+      );
   }
 
   async afterAgentMessage(shop: Shop, event: MessageEvent): Promise<void> {

@@ -356,6 +356,17 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     // Jobs the workers add (alerts, idle closes, bookkeeping reruns) wait out a blip too.
     const own = createQueues(storeConnection, queuePrefix, topology, config.INBOUND_PARTITIONS);
     workerQueues.push(own);
+    // The month close is a job too: its reads and writes wait out a blip like every other step.
+    const workerBilling = createBillingModule({
+      redis: storeConnection,
+      keys,
+      shops: stores.shops,
+      meter: stores.meter,
+      clock,
+      logger,
+      billingTimezone: config.BILLING_TIMEZONE,
+      queue: own.billing,
+    });
     const scheduleIdleClose = idleCloseScheduler(own.idle, config.CONVERSATION_IDLE_SECONDS * 1000);
     const unansweredClose = {
       armUnansweredClose: unansweredCloseScheduler(own.idle, clock),
@@ -423,10 +434,10 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
             concurrency: 4,
           },
           billing: {
-            process: (job) => billing.processClose(job),
+            process: (job) => workerBilling.processClose(job),
             // One close at a time: it already closes shops concurrently inside.
             concurrency: 1,
-            onFinalFailure: (job, error) => billing.onCloseFailedForGood(job, error),
+            onFinalFailure: (job, error) => workerBilling.onCloseFailedForGood(job, error),
           },
         },
         {

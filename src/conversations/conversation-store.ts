@@ -138,14 +138,23 @@ return 1
 );
 
 // Closes a wait nobody answered once the buyer has been quiet for ARGV[2] ms:
-// still the same wait (ARGV[1]), not closed. Answers -1 when there is nothing
-// to close, 0 when it closed, or the later due time when the buyer wrote since.
+// still the same wait (ARGV[1]), not closed. ARGV[5] = 'open': the wait is a
+// request for service (openedAt = ARGV[1]) with no reply since and no message
+// wait. Answers -1 when there is nothing to close, 0 when it closed, or the
+// later due time when the buyer wrote since.
 const CLOSE_IF_UNANSWERED_SCRIPT = defineScript<number>(
   'conversationCloseIfUnanswered',
   `
-local meta = redis.call('HMGET', KEYS[1], 'closedAt', 'waitingSince', 'lastBuyerAt')
-if meta[1] or tonumber(meta[2] or '-1') ~= tonumber(ARGV[1]) then return -1 end
-local due = math.max(tonumber(meta[3] or '0'), tonumber(ARGV[1])) + tonumber(ARGV[2])
+local meta = redis.call('HMGET', KEYS[1], 'closedAt', 'waitingSince', 'lastBuyerAt', 'openedAt', 'repliesSinceOpen')
+if meta[1] then return -1 end
+local due
+if ARGV[5] == 'open' then
+  if meta[2] or tonumber(meta[4] or '-1') ~= tonumber(ARGV[1]) or tonumber(meta[5] or '0') > 0 then return -1 end
+  due = tonumber(ARGV[1]) + tonumber(ARGV[2])
+else
+  if tonumber(meta[2] or '-1') ~= tonumber(ARGV[1]) then return -1 end
+  due = math.max(tonumber(meta[3] or '0'), tonumber(ARGV[1])) + tonumber(ARGV[2])
+end
 if due > tonumber(ARGV[3]) then return due end
 redis.call('HSET', KEYS[1], 'closedAt', ARGV[3])
 redis.call('HDEL', KEYS[1], 'waitingSince')
@@ -311,7 +320,8 @@ export class ConversationStore {
    * Closes the wait that began at `waitingSince` if nobody answered it and the
    * buyer has written nothing for `closeAfterMs`. One script, so a reply or a
    * buyer message landing at the same moment wins. `dueAt`: the buyer wrote
-   * since, try again then.
+   * since, try again then. `opened`: the wait is a request for service
+   * (`openedAt` = `waitingSince`) nobody replied to.
    */
   async closeIfUnanswered(
     shopId: string,
@@ -319,11 +329,18 @@ export class ConversationStore {
     waitingSince: number,
     closeAfterMs: number,
     nowMs: number,
+    opened = false,
   ): Promise<{ closed: true } | { closed: false; dueAt?: number }> {
     const outcome = await CLOSE_IF_UNANSWERED_SCRIPT.run(
       this.redis,
       [this.key(shopId, buyerId, 'meta'), this.keys.activeConversations(shopId)],
-      [String(waitingSince), String(closeAfterMs), String(nowMs), buyerId],
+      [
+        String(waitingSince),
+        String(closeAfterMs),
+        String(nowMs),
+        buyerId,
+        opened ? 'open' : 'wait',
+      ],
     );
     if (outcome === 0) {
       await this.recordSession(shopId, buyerId, nowMs);

@@ -25,6 +25,7 @@ export function createIdleCloseProcessor(deps: {
     buyerId: string,
     waitingSince: number,
     dueAt: number,
+    opened?: boolean,
   ) => Promise<void>;
 }) {
   async function closed(shopId: string, buyerId: string, reason: string): Promise<void> {
@@ -41,7 +42,7 @@ export function createIdleCloseProcessor(deps: {
   }
 
   async function closeIfUnanswered(data: UnansweredCloseJob): Promise<{ closed: boolean }> {
-    const { shopId, buyerId, waitingSince } = data;
+    const { shopId, buyerId, waitingSince, opened = false } = data;
     // Atomic: an answer, a manual close or a newer wait since keeps it open; metering is not touched.
     const outcome = await deps.conversations.closeIfUnanswered(
       shopId,
@@ -49,10 +50,11 @@ export function createIdleCloseProcessor(deps: {
       waitingSince,
       deps.unansweredCloseAfterMs,
       deps.clock.now(),
+      opened,
     );
     if (!outcome.closed) {
       if (outcome.dueAt !== undefined)
-        await deps.armUnansweredClose(shopId, buyerId, waitingSince, outcome.dueAt);
+        await deps.armUnansweredClose(shopId, buyerId, waitingSince, outcome.dueAt, opened);
       return { closed: false };
     }
     await closed(shopId, buyerId, 'unanswered_timeout');

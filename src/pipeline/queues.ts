@@ -56,6 +56,8 @@ export interface UnansweredCloseJob {
   buyerId: string;
   /** The wait this job closes: a later wait (after an answer) is not its business. */
   waitingSince: number;
+  /** The wait began with a request for service (menu click, postback), not a message: `openedAt`. */
+  opened?: boolean;
 }
 
 export interface MonthCloseJob {
@@ -88,8 +90,8 @@ export const jobIds = {
   /** One idle close per conversation and answer. */
   idleClose: (conversationId: string, answeredAt: number) => idOf('ic', conversationId, answeredAt),
   /** One unanswered close per wait and due time (a buyer who writes again pushes it back). */
-  unansweredClose: (conversationId: string, waitingSince: number, dueAt: number) =>
-    idOf('uc', conversationId, waitingSince, dueAt),
+  unansweredClose: (conversationId: string, waitingSince: number, dueAt: number, opened = false) =>
+    idOf(opened ? 'uo' : 'uc', conversationId, waitingSince, dueAt),
   /** Bookkeeping of a sent reply, queued again after its retries ran out. */
   replyRecord: (replyId: string, at: number) => `${replyId}-record-${at}`,
   /** A month close an operator started from /admin. */
@@ -280,12 +282,18 @@ export function unansweredCloseScheduler(
   queue: Queue<IdleCloseJob | UnansweredCloseJob>,
   clock: Clock,
 ) {
-  return async (shopId: string, buyerId: string, waitingSince: number, dueAt: number) => {
+  return async (
+    shopId: string,
+    buyerId: string,
+    waitingSince: number,
+    dueAt: number,
+    opened = false,
+  ) => {
     await queue.add(
       'unanswered-close',
-      { shopId, buyerId, waitingSince },
+      { shopId, buyerId, waitingSince, ...(opened ? { opened } : {}) },
       {
-        jobId: jobIds.unansweredClose(conversationId(shopId, buyerId), waitingSince, dueAt),
+        jobId: jobIds.unansweredClose(conversationId(shopId, buyerId), waitingSince, dueAt, opened),
         delay: Math.max(0, dueAt - clock.now()),
       },
     );

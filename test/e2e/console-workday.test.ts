@@ -399,7 +399,14 @@ describe('media messages', () => {
         (await suite.h.api(`/v1/agent/conversations/${id}`, { token: agent.token })).body
           .lastMessages?.length === updates.length,
     );
-    await page.locator(`.row-button[data-conversation-id="${id}"]`).click();
+    const row = page.locator(`.row-button[data-conversation-id="${id}"]`);
+    // The list previews the latest message in the agent's language, not the service's placeholder.
+    await page.waitForFunction(
+      (selector) => document.querySelector(selector)?.textContent?.includes('[位置] 上海市静安区'),
+      `.row-button[data-conversation-id="${id}"]`,
+    );
+    expect(await row.textContent()).not.toContain('[location]');
+    await row.click();
     await page.locator('.media-location').waitFor();
     expect(await page.locator('.media .media-label').allTextContents()).toEqual([
       '图片',

@@ -52,6 +52,40 @@ describe('event streams', () => {
     await Promise.all([...open, again].map((s) => s.close()));
   });
 
+  it('refuses streams past the process cap with 503 stream_capacity, whoever asks', async () => {
+    const small = await startHarness({ env: { SSE_MAX_STREAMS_PER_PROCESS: '3' } });
+    try {
+      const shop = await small.createGenericShop();
+      const agents = await Promise.all(
+        ['P', 'Q', 'R', 'S'].map(
+          async (name) =>
+            (await small.api('/v1/agents', { body: { name, shopIds: [shop.id] } })).body as {
+              token: string;
+            },
+        ),
+      );
+      const url = `${small.url}/v1/agent/events`;
+      const open = [];
+      for (const agent of agents.slice(0, 3)) {
+        const stream = await openEventStream(url, agent.token);
+        expect(stream.status).toBe(200);
+        open.push(stream);
+      }
+      // A fourth agent, well within their own cap, finds the process full.
+      const fourth = await fetch(url, { headers: { authorization: `Bearer ${agents[3]!.token}` } });
+      expect(fourth.status).toBe(503);
+      expect((await fourth.json()).error.code).toBe('stream_capacity');
+      expect(Number(fourth.headers.get('retry-after'))).toBeGreaterThan(0);
+      await open.pop()!.close();
+      await new Promise((r) => setTimeout(r, 100));
+      const again = await openEventStream(url, agents[3]!.token);
+      expect(again.status).toBe(200);
+      await Promise.all([...open, again].map((stream) => stream.close()));
+    } finally {
+      await small.close();
+    }
+  });
+
   it('serves 50 streams of 10 agents through one Redis connection, each seeing its own events', async () => {
     const shop = await h.createGenericShop();
     const agents = await Promise.all(

@@ -3,6 +3,7 @@ import { conversationId } from '../../src/conversations/conversation-store';
 import { jobIds } from '../../src/pipeline/queues';
 import { ManualClock } from '../../src/shared/clock';
 import { dayOf } from '../../src/shared/shop-calendar';
+import { linePostbackEvent, signedLineDelivery } from '../fixtures/platforms/line';
 import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
 import { openEventStream } from '../support/sse';
 
@@ -20,9 +21,14 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 /** The delayed close of a wait, once armed; promoted so it runs now (the fake clock says it is due). */
-async function runClose(id: string, waitingSince: number, dueAt: number): Promise<void> {
+async function runClose(
+  id: string,
+  waitingSince: number,
+  dueAt: number,
+  opened = false,
+): Promise<void> {
   const job = await eventually(() =>
-    h.container.queues.idle.getJob(jobIds.unansweredClose(id, waitingSince, dueAt)),
+    h.container.queues.idle.getJob(jobIds.unansweredClose(id, waitingSince, dueAt, opened)),
   );
   expect(await job.isDelayed()).toBe(true);
   await job.promote();
@@ -131,5 +137,70 @@ describe('unanswered close', () => {
     await runClose(conversationId(shop.id, 'handClosed'), start, start + CLOSE_AFTER);
     expect(await h.container.conversations.activeBuyers(shop.id)).toEqual(['answered']);
     expect((await h.container.conversations.state(shop.id, 'answered')).closedAt).toBeUndefined();
+  });
+
+  it('closes a request for service (a LINE postback) nobody answered, but not one an agent answered', async () => {
+    const secret = 'line-secret-unanswered';
+    const shop = (
+      await h.api('/v1/shops', {
+        body: {
+          name: 'line',
+          platform: 'line',
+          timezone: 'UTC',
+          credentials: { channelSecret: secret, channelAccessToken: 'line-token' },
+        },
+      })
+    ).body as { id: string };
+    const agent = (await h.api('/v1/agents', { body: { name: 'Cy', shopIds: [shop.id] } })).body;
+    await h.setPresence(agent.token, 'online');
+    const userId = 'U0000000000000000000000000000uc1';
+    const id = conversationId(shop.id, userId);
+    const at = clock.now();
+    const postback = {
+      ...linePostbackEvent({ webhookEventId: 'PB-uc', userId, replyToken: 'rt-uc' }),
+      timestamp: at,
+    };
+    const request = signedLineDelivery({ secret, events: [postback] });
+    const res = await fetch(`${h.url}/webhooks/line/${shop.id}`, {
+      method: 'POST',
+      headers: request.headers,
+      body: new Uint8Array(request.rawBody),
+    });
+    expect(res.status).toBe(200);
+    await eventually(async () => (await h.container.assignment.ownerOf(id)) === agent.id);
+    expect(await h.container.conversations.activeBuyers(shop.id)).toContain(userId);
+
+    clock.set(at + CLOSE_AFTER);
+    await runClose(id, at, at + CLOSE_AFTER, true);
+    expect(await h.container.conversations.activeBuyers(shop.id)).not.toContain(userId);
+    expect(await h.container.assignment.ownerOf(id)).toBeNull();
+
+    // Answered after the click: the same close leaves it to the idle close.
+    const other = await h.createGenericShop();
+    const opened = clock.now();
+    await h.container.conversations.append(other.id, 'clicked', {
+      id: 'open/1',
+      from: 'buyer',
+      kind: 'open',
+      text: '[menu] contact us',
+      at: opened,
+    });
+    await h.container.conversations.append(other.id, 'clicked', {
+      id: 'r1',
+      from: 'agent',
+      text: 'hello',
+      at: opened + 1000,
+    });
+    expect(
+      await h.container.conversations.closeIfUnanswered(
+        other.id,
+        'clicked',
+        opened,
+        CLOSE_AFTER,
+        opened + 2 * CLOSE_AFTER,
+        true,
+      ),
+    ).toEqual({ closed: false });
+    expect(await h.container.conversations.activeBuyers(other.id)).toEqual(['clicked']);
   });
 });

@@ -47,6 +47,15 @@ describe('worker connections', () => {
       expect(await new ConversationStore(side, h.container.keys).exists(shop.id, 'b-worker')).toBe(
         true,
       );
+
+      // The month close, a job like any other, reads and writes on the workers' connection too.
+      const close = await queues.billing.add('close', { month: '2026-10' }, { attempts: 1 });
+      const closed = await eventually(async () => {
+        const found = await queues.billing.getJob(close.id!);
+        return found && ((await found.isCompleted()) || (await found.isFailed())) ? found : null;
+      });
+      expect(closed.failedReason).toBeUndefined();
+      expect(closed.returnvalue).toMatchObject({ month: '2026-10', failed: [] });
     } finally {
       await closeQueues(queues);
       side.disconnect();

@@ -27,6 +27,8 @@ const messageEventSchema = z.object({
     address: z.string().optional(),
     latitude: z.number().optional(),
     longitude: z.number().optional(),
+    /** `line`: the content API has the file; `external`: it lives at the provider's URL only. */
+    contentProvider: z.object({ type: z.string() }).loose().optional(),
   }),
 });
 
@@ -143,7 +145,10 @@ function mediaOf(message: LineMessage): { media?: MessageMedia } {
     case 'image':
     case 'video':
     case 'audio':
-      return { media: { kind: message.type, ref: message.id } };
+      // Content from an external provider is not on LINE's content API: nothing Seatmate can fetch.
+      return message.contentProvider?.type === 'external'
+        ? { media: { kind: message.type } }
+        : { media: { kind: message.type, ref: message.id } };
     case 'file':
       return {
         media: {

@@ -811,10 +811,17 @@ function mediaOf(message) {
   return { type: MEDIA_TYPES.has(type) ? (type === 'voice' ? 'audio' : type) : 'other' };
 }
 
+/** A typed message's text is only the service's placeholder ("[image] red?"): its caption, file name or place says more. */
+function mediaDetail(message) {
+  if (message.media?.kind === undefined) return message.text;
+  return message.media.caption || message.media.fileName || message.media.label || '';
+}
+
 function messagePreview(message) {
   const media = mediaOf(message);
   if (!media) return message.text;
-  return `[${t(`media.${media.type}`)}]${message.text ? ` ${message.text}` : ''}`;
+  const detail = mediaDetail(message);
+  return `[${t(`media.${media.type}`)}]${detail ? ` ${detail}` : ''}`;
 }
 
 function messageItem(summary, message, status, error) {
@@ -824,10 +831,8 @@ function messageItem(summary, message, status, error) {
   if (media) {
     const box = el('div', `bubble media media-${media.type}`);
     box.append(el('span', 'media-label', t(`media.${media.type}`)));
-    // A typed message's text is only a placeholder label ("[image] red?"): its caption, file name or place says more.
-    const typed = message.media?.kind !== undefined;
     const caption =
-      (typed ? '' : message.text) ||
+      mediaDetail(message) ||
       message.media?.caption ||
       message.media?.fileName ||
       message.media?.label ||

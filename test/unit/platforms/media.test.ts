@@ -107,6 +107,29 @@ describe('media as typed messages, text kept as a readable label', () => {
       channelAccessToken: 't',
     }).events as MessageEvent[];
     expect(image?.media).toEqual({ kind: 'image', ref: '3252' });
+    // An image from an external provider (contentProvider.type "external") is not on the content API.
+    const external = signedLineDelivery({
+      secret: 's',
+      events: [
+        {
+          ...lineMediaEvent({ webhookEventId: 'L3', messageId: '3254', type: 'image' }),
+          message: {
+            id: '3254',
+            type: 'image',
+            contentProvider: {
+              type: 'external',
+              originalContentUrl: 'https://example.com/original.jpg',
+              previewImageUrl: 'https://example.com/preview.jpg',
+            },
+          },
+        },
+      ],
+    });
+    const [outside] = lineAdapter.parse(asInbound(external), {
+      channelSecret: 's',
+      channelAccessToken: 't',
+    }).events as MessageEvent[];
+    expect(outside?.media).toEqual({ kind: 'image' });
     expect(place?.media).toEqual({
       kind: 'location',
       latitude: 35.67966,
