@@ -8,6 +8,7 @@
 //                                   per --api; else --api API processes and
 //                                   --workers worker processes
 //   --concurrency 16                WORKER_CONCURRENCY of each worker
+//   --buyers 200                    buyers per shop (each message goes to the next one)
 //   --redis redis://…               use this Redis instead of a private one
 //   --cluster 3                     a private Redis Cluster of this many masters
 //                                   (AOF everysec) instead of one Redis
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     shops: { type: 'string', default: '20' },
     agents: { type: 'string', default: '4' },
+    buyers: { type: 'string', default: '200' },
     redis: { type: 'string' },
     cluster: { type: 'string' },
     'cluster-nodes': { type: 'string' },
@@ -54,7 +56,7 @@ const apiCount = Number(values.api);
 const workerCount = Number(values.workers);
 const SHOPS = Number(values.shops);
 const AGENTS = Number(values.agents);
-const BUYERS_PER_SHOP = 200;
+const BUYERS_PER_SHOP = Number(values.buyers);
 const ADMIN = `adm_${randomBytes(16).toString('hex')}`;
 const root = path.resolve(import.meta.dirname, '..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-bench-pipeline-'));

@@ -29,13 +29,18 @@ export class AgentEvents {
     return this.keys.agentEvents(agentId);
   }
 
-  /** A shop's event, to every agent serving the shop. */
+  /**
+   * A shop's event, to every agent serving the shop. `agentIds`: the shop's
+   * agents when the caller has just read them (a job publishing several
+   * events reads them once).
+   */
   async publish<K extends Exclude<LiveEventType, 'presence'>>(
     shopId: string,
     type: K,
     data: LiveEventData<K>,
+    agentIds?: string[],
   ): Promise<void> {
-    await this.publishTo(await this.agentsOfShop(shopId), type, { shopId, ...data });
+    await this.publishTo(agentIds ?? (await this.agentsOfShop(shopId)), type, { shopId, ...data });
   }
 
   /** An event to the named agents only (presence goes to the colleagues of every shop). */

@@ -72,8 +72,13 @@ export class Assignment {
   }
 
   /** Offers the conversation to the least-loaded candidate under the cap; null when all are full or there are none. */
-  async offer(conversationId: string, candidates: string[]): Promise<string | null> {
-    const current = await this.ownerOf(conversationId);
+  async offer(
+    conversationId: string,
+    candidates: string[],
+    /** The owner, when the caller has just read it. */
+    knownOwner?: string | null,
+  ): Promise<string | null> {
+    const current = knownOwner === undefined ? await this.ownerOf(conversationId) : knownOwner;
     // The holder no longer serves this shop, or is not online: free the conversation before re-offering it.
     if (current && !candidates.includes(current)) await this.release(conversationId);
     if (candidates.length === 0) return null;

@@ -30,26 +30,53 @@ export class Routing {
     return this.deps.presence.online(await this.deps.agents.agentsOfShop(shopId));
   }
 
-  /** Offers a waiting buyer to the least-loaded online agent of the shop; publishes a change of hands. */
-  async offer(shopId: string, conversationId: string): Promise<string | null> {
+  /**
+   * Offers a waiting buyer to the least-loaded online agent of the shop;
+   * publishes a change of hands. `known`: the shop's agents and the current
+   * owner when the caller has just read them. A holder who is online keeps
+   * the conversation without running the offer script (the usual case: a
+   * buyer writing again).
+   */
+  async offer(
+    shopId: string,
+    conversationId: string,
+    known?: { agents: string[]; owner: string | null },
+  ): Promise<string | null> {
     const { assignment, events } = this.deps;
-    const before = await assignment.ownerOf(conversationId);
-    const owner = await assignment.offer(conversationId, await this.onlineAgentsOf(shopId));
+    const [shopAgents, before] = known
+      ? [known.agents, known.owner]
+      : await Promise.all([
+          this.deps.agents.agentsOfShop(shopId),
+          assignment.ownerOf(conversationId),
+        ]);
+    const online = await this.deps.presence.online(shopAgents);
+    if (before && online.includes(before)) return before;
+    const owner = await assignment.offer(conversationId, online, before);
     if (owner && owner !== before)
-      await events.publish(shopId, 'conversation', {
-        conversationId,
-        change: 'assigned',
-        agentId: owner,
-        fromAgentId: before,
-        reason: before ? 'offline' : 'offered',
-      });
+      await events.publish(
+        shopId,
+        'conversation',
+        {
+          conversationId,
+          change: 'assigned',
+          agentId: owner,
+          fromAgentId: before,
+          reason: before ? 'offline' : 'offered',
+        },
+        shopAgents,
+      );
     else if (!owner && before && (await assignment.ownerOf(conversationId)) === null)
-      await events.publish(shopId, 'conversation', {
-        conversationId,
-        change: 'unassigned',
-        fromAgentId: before,
-        reason: 'offline',
-      });
+      await events.publish(
+        shopId,
+        'conversation',
+        {
+          conversationId,
+          change: 'unassigned',
+          fromAgentId: before,
+          reason: 'offline',
+        },
+        shopAgents,
+      );
     return owner;
   }
 

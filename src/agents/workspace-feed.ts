@@ -1,17 +1,39 @@
 import type { Assistant } from '../assist/assistant';
 import { shopDefaultLocale } from '../assist/locale-detection';
 import { conversationKey } from '../conversations/conversation-key';
-import { type ConversationStore, conversationId } from '../conversations/conversation-store';
+import {
+  type ConversationState,
+  type ConversationStore,
+  conversationId,
+  type StoredMessage,
+} from '../conversations/conversation-store';
 import type { MessageEvent, OpenEvent } from '../platforms/contract';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Shop } from '../shops/shop-registry';
 import type { AgentEvents } from './agent-events';
+import type { AgentRegistry } from './agent-registry';
+import type { Assignment } from './assignment';
 import type { Routing } from './routing';
 import type { SuggestionIndex } from './suggestion-index';
 
 /** How much of the conversation the assist engine reads. */
 const ASSIST_HISTORY = 20;
+
+/** The feed's stages, as the pipeline metrics name them. */
+export type FeedStage = 'assign' | 'assist' | 'publish';
+
+/** What the inbound processor knows about a buyer message when it hands it to the feed. */
+export interface BuyerMessageContext {
+  /** Arrived long after it was sent: history only, never a live wait. */
+  stale: boolean;
+  /** The message's effective sent time (ms), as stored. */
+  at: number;
+  /** The conversation's state after the message was stored, when the caller has it. */
+  state?: Pick<ConversationState, 'waitingSince' | 'buyerName'>;
+  /** Records the end of a stage (ms since the previous one), for the pipeline metrics. */
+  lap?: (stage: FeedStage) => void;
+}
 
 /**
  * What the worker does for agents after a message is stored: offer the
@@ -23,6 +45,8 @@ export class WorkspaceFeed {
     private readonly deps: {
       conversations: ConversationStore;
       routing: Routing;
+      agents: Pick<AgentRegistry, 'agentsOfShop'>;
+      assignment: Pick<Assignment, 'ownerOf'>;
       events: AgentEvents;
       suggestionIndex: SuggestionIndex;
       assistant: Assistant;
@@ -53,51 +77,82 @@ export class WorkspaceFeed {
    * `stale`: the message arrived long after it was sent (a replay, a late
    * delivery): it is shown to anyone who opens the conversation but never
    * makes a live waiting buyer, so it is not offered, drafted or alerted.
+   * `at`: the message's effective sent time; `state`, when the caller already
+   * holds the conversation's state after this message (the store returns it),
+   * saves reading it again.
+   *
+   * Cost per message matters here (it runs for every buyer message): the
+   * state, the owner, the shop's agents and the history are read together,
+   * the suggestions are stored and published together, and the slow-reply
+   * alert is armed once per wait (by the message that began it), not per message.
    */
-  async afterBuyerMessage(shop: Shop, event: MessageEvent, stale = false): Promise<void> {
-    const { conversations, events } = this.deps;
+  async afterBuyerMessage(
+    shop: Shop,
+    event: MessageEvent,
+    context: BuyerMessageContext = { stale: false, at: Date.parse(event.sentAt) },
+  ): Promise<void> {
+    const { conversations, events, agents, assignment } = this.deps;
+    const { stale } = context;
+    const lap = context.lap ?? (() => {});
     // The conversation's key: the buyer for a direct chat, the thread for a group or topic.
     const buyerId = conversationKey(event.buyer.id, event.thread);
     const id = conversationId(shop.id, buyerId);
-    const state = await conversations.state(shop.id, buyerId);
+    const [state, owner, shopAgents, history] = await Promise.all([
+      context.state ?? conversations.state(shop.id, buyerId),
+      stale ? null : assignment.ownerOf(id),
+      agents.agentsOfShop(shop.id),
+      stale ? [] : conversations.history(shop.id, buyerId, ASSIST_HISTORY),
+    ]);
 
-    if (!stale) await this.deps.routing.offer(shop.id, id);
+    if (!stale) await this.deps.routing.offer(shop.id, id, { agents: shopAgents, owner });
 
-    await events.publish(shop.id, 'message', {
-      conversationId: id,
-      buyerId,
-      buyerName: state.buyerName ?? null,
-      waitingSince: state.waitingSince ?? null,
-      ...(stale ? { stale: true } : {}),
-      message: {
-        id: event.messageId,
-        from: 'buyer',
-        text: event.text,
-        at: Date.parse(event.sentAt),
-        ...mediaOf(event),
-        // In a group or topic, who of its members wrote.
-        ...(buyerId !== event.buyer.id ? { author: event.buyer } : {}),
+    await events.publish(
+      shop.id,
+      'message',
+      {
+        conversationId: id,
+        buyerId,
+        buyerName: state.buyerName ?? null,
+        waitingSince: state.waitingSince ?? null,
+        ...(stale ? { stale: true } : {}),
+        message: {
+          id: event.messageId,
+          from: 'buyer',
+          text: event.text,
+          at: Date.parse(event.sentAt),
+          ...mediaOf(event),
+          // In a group or topic, who of its members wrote.
+          ...(buyerId !== event.buyer.id ? { author: event.buyer } : {}),
+        },
       },
-    });
+      shopAgents,
+    );
+    lap('assign');
     if (stale) return;
 
-    await this.suggest(shop, buyerId, event.messageId);
+    // Only the message that began the wait arms its timers: one delayed job each per wait.
+    const beganWait = state.waitingSince !== undefined && state.waitingSince === context.at;
+    await Promise.all([
+      this.suggest(shop, buyerId, event.messageId, history, shopAgents, lap),
+      beganWait ? this.armWaitTimers(shop, buyerId, state.waitingSince!) : undefined,
+    ]);
+  }
 
-    if (state.waitingSince !== undefined) {
-      await this.deps.armAlert(
-        shop.id,
-        buyerId,
-        state.waitingSince,
-        state.waitingSince + shop.settings.slowReplySeconds * 1000,
-      );
-      // Armed once per wait; a buyer who keeps writing pushes it back when it fires.
-      await this.deps.armUnansweredClose(
-        shop.id,
-        buyerId,
-        state.waitingSince,
-        state.waitingSince + this.deps.unansweredCloseAfterMs,
-      );
-    }
+  /** The slow-reply alert and the unanswered close of one wait. */
+  private async armWaitTimers(shop: Shop, buyerId: string, waitingSince: number): Promise<void> {
+    await this.deps.armAlert(
+      shop.id,
+      buyerId,
+      waitingSince,
+      waitingSince + shop.settings.slowReplySeconds * 1000,
+    );
+    // Armed once per wait; a buyer who keeps writing pushes it back when it fires.
+    await this.deps.armUnansweredClose(
+      shop.id,
+      buyerId,
+      waitingSince,
+      waitingSince + this.deps.unansweredCloseAfterMs,
+    );
   }
 
   /** A buyer asked for service without writing: offer the conversation so someone answers in the window. */
@@ -146,9 +201,15 @@ export class WorkspaceFeed {
     await this.deps.scheduleIdleClose(shop.id, key, Date.parse(event.sentAt));
   }
 
-  /** Drafts suggestions from the whole recent conversation; never fails the job. */
-  private async suggest(shop: Shop, buyerId: string, forMessageId: string): Promise<void> {
-    const history = await this.deps.conversations.history(shop.id, buyerId, ASSIST_HISTORY);
+  /** Drafts suggestions from the recent conversation; never fails the job. */
+  private async suggest(
+    shop: Shop,
+    buyerId: string,
+    forMessageId: string,
+    history: StoredMessage[],
+    shopAgents: string[],
+    lap: (stage: FeedStage) => void,
+  ): Promise<void> {
     try {
       const result = await this.deps.assistant.suggest({
         history: history.map((m) => ({
@@ -163,17 +224,21 @@ export class WorkspaceFeed {
           linkDomains: shop.settings.linkDomains,
         },
       });
+      lap('assist');
       const stored = { forMessageId, at: this.deps.clock.now(), ...result };
-      await this.deps.conversations.saveSuggestions(shop.id, buyerId, stored);
-      await this.deps.suggestionIndex.remember(
-        shop.id,
-        conversationId(shop.id, buyerId),
-        result.suggestions,
-      );
-      await this.deps.events.publish(shop.id, 'suggestion', {
-        conversationId: conversationId(shop.id, buyerId),
-        ...stored,
-      });
+      const id = conversationId(shop.id, buyerId);
+      // Issued together (one round trip on the auto-pipelined connection), stores first.
+      await Promise.all([
+        this.deps.conversations.saveSuggestions(shop.id, buyerId, stored),
+        this.deps.suggestionIndex.remember(shop.id, id, result.suggestions),
+        this.deps.events.publish(
+          shop.id,
+          'suggestion',
+          { conversationId: id, ...stored },
+          shopAgents,
+        ),
+      ]);
+      lap('publish');
     } catch (error) {
       // The agent can still answer by hand; the message itself is stored and counted.
       this.deps.logger.error(

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { Job, Worker } from 'bullmq';
+import type { Worker } from 'bullmq';
 import { AgentEvents } from '../agents/agent-events';
 import { AgentRegistry } from '../agents/agent-registry';
 import { Assignment } from '../agents/assignment';
@@ -41,7 +41,6 @@ import { createOutboundProcessor, outboundFinalFailure } from '../pipeline/outbo
 import {
   closeQueues,
   createQueues,
-  type InboundJob,
   idleCloseScheduler,
   type Queues,
   slowReplyAlerter,
@@ -413,7 +412,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
               conversations: stores.conversations,
               meter: stores.meter,
               commerce: stores.commerce,
-              afterBuyerMessage: (shop, event, stale) => feed.afterBuyerMessage(shop, event, stale),
+              afterBuyerMessage: (shop, event, context) =>
+                feed.afterBuyerMessage(shop, event, context),
               staleAfterMs: config.STALE_MESSAGE_HOURS * 3_600_000,
               invoices: workerInvoices,
               afterAgentMessage: (shop, event) => feed.afterAgentMessage(shop, event),
@@ -468,18 +468,6 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       Math.max(250, Math.min(5000, (config.AGENT_OFFLINE_AFTER_SECONDS * 1000) / 4)),
     );
     presenceSweep.unref();
-    // A completed inbound job is kept an hour (dedupe of concurrent redeliveries); the buyer's
-    // words and name are not needed for that, so they leave the job once it is done.
-    // Failed jobs keep them: a retry needs the message.
-    for (const worker of workers.filter((each) => each.name.startsWith('inbound')))
-      worker.on('completed', (job: Job<InboundJob>) => {
-        const event = job.data.event;
-        if (event.kind !== 'message') return;
-        const { name: _name, ...buyer } = event.buyer;
-        void job
-          .updateData({ ...job.data, event: { ...event, text: '', buyer } })
-          .catch(() => undefined);
-      });
     billingScheduled = billing
       .schedule()
       .catch((error: Error) =>

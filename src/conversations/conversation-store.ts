@@ -76,51 +76,104 @@ const HISTORY_LIMIT = 200;
 // last-seen times, since when the buyer waits unanswered, replies since the
 // buyer last wrote (reply windows), and the shop's index of active chats. A
 // stale buyer message (ARGV[8] = '1') joins the history only: no wait, no reopening.
-const APPEND_SCRIPT = defineScript<number>(
+// ARGV[10..]: meta fields to set (pairs), also on a duplicate (a retried job).
+// With ARGV[9] = '1' the reply is {added, waitingSince, buyerName} after the
+// write, so the caller needs no second read.
+//
+// This runs for every message, so it counts its commands: one HMGET for what
+// it reads, one HSET for what it writes, the history trimmed every TRIM_EVERY
+// messages, the active index's size checked only when a conversation joins it, and the retention clocks (EXPIRE, pruning the
+// index) refreshed at most once per TOUCH_MS of message time per conversation
+// (`touchedAt`), so a conversation lives its retention after its last
+// activity give or take that much.
+const TOUCH_MS = 3_600_000;
+const TRIM_EVERY = 20;
+const APPEND_SCRIPT = defineScript<number | Array<number | string | null>>(
   'conversationAppend',
   `
-if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('EXPIRE', KEYS[1], 259200)
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -${HISTORY_LIMIT + 1})
-local at = tonumber(ARGV[2])
-local lastBuyer = tonumber(redis.call('HGET', KEYS[3], 'lastBuyerAt') or '0')
-local lastAgent = tonumber(redis.call('HGET', KEYS[3], 'lastAgentAt') or '0')
-local waiting = redis.call('HGET', KEYS[3], 'waitingSince')
-if ARGV[4] == 'buyer' and ARGV[8] == '1' then
-  redis.call('EXPIRE', KEYS[2], tonumber(ARGV[6]))
-  return 1
+local ttl = tonumber(ARGV[6])
+local set = {}
+for i = 10, #ARGV do set[#set + 1] = ARGV[i] end
+local state = {}
+-- The meta hash's clock is set after its last write (a new conversation's meta only exists then).
+local expireMeta = false
+local function finish(added)
+  if #set > 0 then redis.call('HSET', KEYS[3], unpack(set)) end
+  if expireMeta then redis.call('EXPIRE', KEYS[3], ttl) end
+  if ARGV[9] ~= '1' then return added end
+  if state.waiting == nil then
+    local m = redis.call('HMGET', KEYS[3], 'waitingSince', 'buyerName')
+    state.waiting, state.name = m[1], m[2]
+  end
+  return {added, state.waiting or false, state.name or false}
 end
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then
+  expireMeta = #set > 0
+  return finish(0)
+end
+local at = tonumber(ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+local m = redis.call('HMGET', KEYS[3], 'lastBuyerAt', 'lastAgentAt', 'waitingSince', 'openedAt', 'closedAt', 'touchedAt', 'buyerName', 'untrimmed')
+-- The history is trimmed every ${TRIM_EVERY} messages (it holds ${HISTORY_LIMIT} to ${HISTORY_LIMIT + TRIM_EVERY - 1}).
+local untrimmed = tonumber(m[8] or '0') + 1
+if untrimmed >= ${TRIM_EVERY} then
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -${HISTORY_LIMIT + 1})
+  untrimmed = 0
+end
+set[#set + 1] = 'untrimmed'; set[#set + 1] = untrimmed
+local lastBuyer, lastAgent, waiting = tonumber(m[1] or '0'), tonumber(m[2] or '0'), m[3]
+local opened = tonumber(m[4] or '0')
+state.waiting, state.name = waiting or false, m[7] or false
+for i = 10, #ARGV, 2 do
+  if ARGV[i] == 'buyerName' then state.name = ARGV[i + 1] end
+end
+local touch = at - tonumber(m[6] or '0') >= ${TOUCH_MS}
+if touch then
+  set[#set + 1] = 'touchedAt'; set[#set + 1] = ARGV[2]
+  expireMeta = true
+  redis.call('EXPIRE', KEYS[1], 259200)
+  redis.call('EXPIRE', KEYS[2], ttl)
+end
+if ARGV[4] == 'buyer' and ARGV[8] == '1' then return finish(1) end
 if ARGV[4] == 'open' then
   -- A menu click or postback asking for service: visible, reopened, the short window noted; no one waits yet.
-  local opened = tonumber(redis.call('HGET', KEYS[3], 'openedAt') or '0')
-  if at > opened then redis.call('HSET', KEYS[3], 'openedAt', at, 'repliesSinceOpen', 0) end
-  redis.call('HDEL', KEYS[3], 'closedAt')
+  if at > opened then
+    set[#set + 1] = 'openedAt'; set[#set + 1] = at
+    set[#set + 1] = 'repliesSinceOpen'; set[#set + 1] = 0
+  end
+  if m[5] then redis.call('HDEL', KEYS[3], 'closedAt') end
 elseif ARGV[4] == 'buyer' then
   if at > lastBuyer then
-    redis.call('HSET', KEYS[3], 'lastBuyerAt', at, 'repliesSinceBuyer', 0)
+    set[#set + 1] = 'lastBuyerAt'; set[#set + 1] = at
+    set[#set + 1] = 'repliesSinceBuyer'; set[#set + 1] = 0
   end
-  if (not waiting) and at > lastAgent then redis.call('HSET', KEYS[3], 'waitingSince', at) end
-  redis.call('HDEL', KEYS[3], 'closedAt')
+  if (not waiting) and at > lastAgent then
+    set[#set + 1] = 'waitingSince'; set[#set + 1] = at
+    state.waiting = ARGV[2]
+  end
+  if m[5] then redis.call('HDEL', KEYS[3], 'closedAt') end
 else
-  if at > lastAgent then redis.call('HSET', KEYS[3], 'lastAgentAt', at) end
+  if at > lastAgent then set[#set + 1] = 'lastAgentAt'; set[#set + 1] = at end
   if at >= lastBuyer then redis.call('HINCRBY', KEYS[3], 'repliesSinceBuyer', 1) end
-  local opened = tonumber(redis.call('HGET', KEYS[3], 'openedAt') or '0')
   if opened > 0 and at >= opened then redis.call('HINCRBY', KEYS[3], 'repliesSinceOpen', 1) end
-  if waiting and at >= tonumber(waiting) then redis.call('HDEL', KEYS[3], 'waitingSince') end
+  if waiting and at >= tonumber(waiting) then
+    redis.call('HDEL', KEYS[3], 'waitingSince')
+    state.waiting = false
+  end
 end
-local score = tonumber(redis.call('ZSCORE', KEYS[4], ARGV[5]) or '0')
-if at > score then redis.call('ZADD', KEYS[4], at, ARGV[5]) end
+-- GT: the index keeps each conversation's latest activity; a new member is counted below.
+local joined = redis.call('ZADD', KEYS[4], 'GT', at, ARGV[5])
 -- Retention: the conversation lives ARGV[6] seconds after its last activity; the shop's
 -- active index drops members quiet that long and keeps at most ARGV[7] (the quietest go).
-local ttl = tonumber(ARGV[6])
-redis.call('EXPIRE', KEYS[2], ttl)
-redis.call('EXPIRE', KEYS[3], ttl)
-redis.call('EXPIRE', KEYS[4], ttl)
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. string.format('%.0f', at - ttl * 1000))
-local over = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[7])
-if over > 0 then redis.call('ZREMRANGEBYRANK', KEYS[4], 0, over - 1) end
-return 1
+if touch then redis.call('EXPIRE', KEYS[4], ttl) end
+if touch or joined > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. string.format('%.0f', at - ttl * 1000))
+end
+if joined > 0 then
+  local over = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[7])
+  if over > 0 then redis.call('ZREMRANGEBYRANK', KEYS[4], 0, over - 1) end
+end
+return finish(1)
 `,
 );
 
@@ -136,6 +189,29 @@ redis.call('ZREM', KEYS[2], ARGV[3])
 return 1
 `,
 );
+
+/** The state held in a conversation's meta hash. */
+function stateOf(meta: Record<string, string>): ConversationState {
+  const num = (value: string | undefined) => (value === undefined ? undefined : Number(value));
+  return {
+    buyerName: meta.buyerName,
+    lastBuyerAt: num(meta.lastBuyerAt),
+    lastAgentAt: num(meta.lastAgentAt),
+    waitingSince: num(meta.waitingSince),
+    repliesSinceBuyer: Number(meta.repliesSinceBuyer ?? '0'),
+    replyContext: meta.replyContext
+      ? (JSON.parse(meta.replyContext) as Record<string, string>)
+      : undefined,
+    closedAt: num(meta.closedAt),
+    threadKind: meta.threadKind,
+    lastBuyerId: meta.lastBuyerId,
+    openedAt: num(meta.openedAt),
+    pageContext: meta.pageContext
+      ? (JSON.parse(meta.pageContext) as ConversationState['pageContext'])
+      : undefined,
+    repliesSinceOpen: Number(meta.repliesSinceOpen ?? '0'),
+  };
+}
 
 // Closes a wait nobody answered once the buyer has been quiet for ARGV[2] ms:
 // still the same wait (ARGV[1]), not closed. ARGV[5] = 'open': the wait is a
@@ -218,8 +294,47 @@ export class ConversationStore {
 
   /** Appends once per message id; returns false for a duplicate. */
   async append(shopId: string, buyerId: string, message: StoredMessage): Promise<boolean> {
-    const added = await APPEND_SCRIPT.run(
-      this.redis,
+    return (
+      (await APPEND_SCRIPT.run(this.redis, ...this.appendCall(shopId, buyerId, message))) === 1
+    );
+  }
+
+  /**
+   * Appends once per message id, sets `meta` (also on a duplicate: a retried
+   * job) and returns what the workspace needs of the state afterwards: one
+   * script call where append, set and read would be three.
+   */
+  async record(
+    shopId: string,
+    buyerId: string,
+    message: StoredMessage,
+    meta: Record<string, string>,
+  ): Promise<{
+    stored: boolean;
+    state: Pick<ConversationState, 'waitingSince' | 'buyerName'>;
+  }> {
+    const [keys, args] = this.appendCall(shopId, buyerId, message);
+    // ARGV[9] = '1': answer with the state; the meta fields follow.
+    const [added, waitingSince, buyerName] = (await APPEND_SCRIPT.run(this.redis, keys, [
+      ...args.slice(0, 8),
+      '1',
+      ...Object.entries(meta).flat(),
+    ])) as [number, string | null, string | null];
+    return {
+      stored: added === 1,
+      state: {
+        waitingSince: waitingSince === null ? undefined : Number(waitingSince),
+        buyerName: buyerName ?? undefined,
+      },
+    };
+  }
+
+  private appendCall(
+    shopId: string,
+    buyerId: string,
+    message: StoredMessage,
+  ): [string[], Array<string | number>] {
+    return [
       [
         this.key(shopId, buyerId, 'ids'),
         this.key(shopId, buyerId, 'messages'),
@@ -235,9 +350,9 @@ export class ConversationStore {
         this.retention.retentionSeconds,
         this.retention.maxLiveConversations,
         message.stale ? '1' : '0',
+        '0',
       ],
-    );
-    return added === 1;
+    ];
   }
 
   /** Whether anything was ever stored for this buyer (and not yet expired). */
@@ -269,26 +384,7 @@ export class ConversationStore {
 
   /** The conversation's state as the workspace and the sender need it. */
   async state(shopId: string, buyerId: string): Promise<ConversationState> {
-    const meta = await this.meta(shopId, buyerId);
-    const num = (value: string | undefined) => (value === undefined ? undefined : Number(value));
-    return {
-      buyerName: meta.buyerName,
-      lastBuyerAt: num(meta.lastBuyerAt),
-      lastAgentAt: num(meta.lastAgentAt),
-      waitingSince: num(meta.waitingSince),
-      repliesSinceBuyer: Number(meta.repliesSinceBuyer ?? '0'),
-      replyContext: meta.replyContext
-        ? (JSON.parse(meta.replyContext) as Record<string, string>)
-        : undefined,
-      closedAt: num(meta.closedAt),
-      threadKind: meta.threadKind,
-      lastBuyerId: meta.lastBuyerId,
-      openedAt: num(meta.openedAt),
-      pageContext: meta.pageContext
-        ? (JSON.parse(meta.pageContext) as ConversationState['pageContext'])
-        : undefined,
-      repliesSinceOpen: Number(meta.repliesSinceOpen ?? '0'),
-    };
+    return stateOf(await this.meta(shopId, buyerId));
   }
 
   /** Buyers of a shop's active conversations, most recent activity first. */

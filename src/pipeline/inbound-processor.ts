@@ -1,4 +1,5 @@
 import { type Job, UnrecoverableError } from 'bullmq';
+import type { BuyerMessageContext } from '../agents/workspace-feed';
 import { attributionDaysOf } from '../billing/attribution';
 import type { InvoiceBook } from '../billing/invoice-book';
 import { conversationKey } from '../conversations/conversation-key';
@@ -23,7 +24,11 @@ export interface InboundProcessorDeps {
   /** Notes events that land in a month already closing or closed (late events, adjusted on the next invoice). */
   invoices?: Pick<InvoiceBook, 'noteLateEvent'>;
   /** After a buyer message is stored and metered (assist + publish); runs again on a retry, so it must be idempotent. */
-  afterBuyerMessage?: (shop: Shop, event: MessageEvent, stale: boolean) => Promise<void>;
+  afterBuyerMessage?: (
+    shop: Shop,
+    event: MessageEvent,
+    context: BuyerMessageContext,
+  ) => Promise<void>;
   /** A buyer message received more than this long after it was sent never becomes a live wait. */
   staleAfterMs?: number;
   /** Records how long a stage of a buyer message took (ms), for the pipeline metrics. */
@@ -51,7 +56,7 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
     observe('queue_wait', (job.processedOn ?? mark) - job.data.receivedAt);
     const [, shop] = await Promise.all([
       deps.markDelivered(shopId, platform, event.eventId),
-      deps.shops.get(shopId),
+      deps.shops.getCached(shopId),
     ]);
     if (!shop) throw new UnrecoverableError(`shop ${shopId} no longer exists`);
 
@@ -69,7 +74,7 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
         // The conversation is the thread; metering counts the person who wrote.
         const key = conversationKey(event.buyer.id, event.thread);
         const shared = event.thread !== undefined && key !== event.buyer.id;
-        const stored = await deps.conversations.append(shopId, key, {
+        const message = {
           id: event.messageId,
           from: event.from,
           text: event.text,
@@ -79,8 +84,17 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
           ...(implausible ? { claimedSentAt: event.sentAt } : {}),
           ...(stale ? { stale: true } : {}),
           ...(event.media ? { media: event.media } : {}),
-        });
+        };
         if (event.from === 'buyer') {
+          const meta: Record<string, string> = { lastBuyerId: event.buyer.id };
+          if (event.buyer.name && !shared) meta.buyerName = event.buyer.name;
+          if (shared && event.thread) {
+            meta.threadKind = event.thread.kind;
+            if (event.thread.title) meta.buyerName = event.thread.title;
+          }
+          if (event.replyContext) meta.replyContext = JSON.stringify(event.replyContext);
+          // Store, meta and the state the feed needs: one script call.
+          const { stored, state } = await deps.conversations.record(shopId, key, message, meta);
           lap('store');
           const month = monthOf(at, shop.timezone);
           const metered = await deps.meter.recordBuyerMessage(
@@ -90,30 +104,22 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
             at,
             { attributionDays: attributionDaysOf(deps.shops.planFor(shop, month)) },
           );
-          const meta: Record<string, string> = { lastBuyerId: event.buyer.id };
-          if (event.buyer.name && !shared) meta.buyerName = event.buyer.name;
-          if (shared && event.thread) {
-            meta.threadKind = event.thread.kind;
-            if (event.thread.title) meta.buyerName = event.thread.title;
-          }
-          if (event.replyContext) meta.replyContext = JSON.stringify(event.replyContext);
-          await Promise.all([
-            deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months),
-            deps.conversations.setMeta(shopId, key, meta),
-          ]);
-          lap('meter');
-          if (deps.afterBuyerMessage) await deps.afterBuyerMessage(shop, event, stale);
-        } else {
-          const metered = await deps.meter.recordAgentReply(
-            shopId,
-            shop.timezone,
-            event.buyer.id,
-            `platform:${event.agentName ?? 'agent'}`,
-            at,
-          );
           await deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months);
-          if (deps.afterAgentMessage) await deps.afterAgentMessage(shop, event);
+          lap('meter');
+          if (deps.afterBuyerMessage)
+            await deps.afterBuyerMessage(shop, event, { stale, at, state, lap });
+          return { stored };
         }
+        const stored = await deps.conversations.append(shopId, key, message);
+        const metered = await deps.meter.recordAgentReply(
+          shopId,
+          shop.timezone,
+          event.buyer.id,
+          `platform:${event.agentName ?? 'agent'}`,
+          at,
+        );
+        await deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months);
+        if (deps.afterAgentMessage) await deps.afterAgentMessage(shop, event);
         return { stored };
       }
       case 'open': {

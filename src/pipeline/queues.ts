@@ -112,9 +112,11 @@ export function defaultJobOptions(settings: TopologySettings): Record<QueueName,
       // A Redis blip or a crash mid-job retries for about 4 min (1 s, 2 s, 4 s ...); every step is idempotent.
       attempts: 8,
       backoff: { type: 'exponential', delay: 1000 },
-      // Completed jobs are kept an hour (operators and the fairness check read processedOn);
-      // idempotency lives in our own dedupe key, not in BullMQ's retention.
-      removeOnComplete: { age: 3600, count: 10_000 },
+      // A completed job is removed at once: redeliveries are caught by our own dedupe key
+      // (written when a worker takes the job), no copy of the buyer's words stays in the
+      // queue, and BullMQ's finish costs one DEL instead of a completed-set entry and its
+      // trimming (about 7 Redis commands per message with the clean-up of the data).
+      removeOnComplete: true,
       // Failed jobs stay for the operator (GET /v1/ops/failed-jobs) to see and retry.
       removeOnFail: false,
     },

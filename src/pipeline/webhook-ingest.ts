@@ -29,7 +29,11 @@ const RATE_AND_SEEN_SCRIPT = defineScript<number[]>(
   `
 local count = redis.call('INCRBY', KEYS[1], ARGV[2])
 if count == tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local out = {count - tonumber(ARGV[2]), redis.call('PTTL', KEYS[1])}
+local before = count - tonumber(ARGV[2])
+-- The window's remaining time is only needed to refuse (Retry-After): read it only then.
+local ttl = -1
+if before >= tonumber(ARGV[3]) then ttl = redis.call('PTTL', KEYS[1]) end
+local out = {before, ttl}
 for i = 2, #KEYS do out[i + 1] = redis.call('EXISTS', KEYS[i]) end
 return out
 `,
@@ -45,8 +49,10 @@ const CREATED_BY_SCRIPT = defineScript<number[]>(
   `
 local out = {}
 for i = 1, #KEYS do
-  local data = redis.call('HGET', KEYS[i], 'data') or ''
-  out[i] = string.find(data, ARGV[1], 1, true) and 1 or 0
+  -- A job already gone was processed and removed (completed jobs are not kept): ours, since a
+  -- duplicate of a finished event is stopped by the dedupe key before it is added.
+  local data = redis.call('HGET', KEYS[i], 'data')
+  out[i] = ((not data) or string.find(data, ARGV[1], 1, true)) and 1 or 0
 end
 return out
 `,
@@ -170,7 +176,7 @@ export class WebhookIngest {
       RATE_AND_SEEN_SCRIPT.run(
         redis,
         [keys.webhookRate(shopId), ...seenKeys],
-        ['60000', String(weight)],
+        ['60000', String(weight), String(this.deps.ratePerMinute)],
       ),
     );
     if ((before as number) >= this.deps.ratePerMinute) {

@@ -142,6 +142,15 @@ export class ShopRegistry {
     return shop;
   }
 
+  /**
+   * The shop from the short in-process cache (as ingest sees it): for the
+   * per-message work of the workers, where reading and parsing the shop's
+   * record for every job would cost a Redis read and its JSON each time.
+   */
+  async getCached(id: string): Promise<Shop | null> {
+    return (await this.getWithCredentials(id))?.shop ?? null;
+  }
+
   /** The shop and its decrypted credentials, for adapters; served from a short cache. */
   async getWithCredentials(id: string): Promise<{ shop: Shop; credentials: Credentials } | null> {
     const now = this.clock.now();

@@ -51,18 +51,16 @@ describe('POST /webhooks/generic/:shopId', () => {
       buyer: { id: 'buyer-p', name: 'Pat Hidden' },
     });
     expect((await h.sendGeneric(shop, message, { id: eventId })).status).toBe(200);
-    const job = await eventually(async () => {
-      const found = await h.container.queues.inbound.getJob(
-        jobIds.inbound('generic', shop.id, eventId),
-      );
-      return found && (await found.isCompleted()) && found.data.event.kind === 'message'
-        ? found
-        : null;
-    });
-    await eventually(async () => {
-      const again = await h.container.queues.inbound.getJob(job.id!);
-      return again !== undefined && !JSON.stringify(again.data).includes('Hidden');
-    });
+    // The message is stored, then its completed job is removed with the buyer's words and name.
+    await eventually(
+      async () => (await h.container.conversations.history(shop.id, 'buyer-p')).length === 1,
+    );
+    await eventually(
+      async () =>
+        (await h.container.queues.inbound.getJob(jobIds.inbound('generic', shop.id, eventId))) ===
+        undefined,
+    );
+    expect(await h.container.queues.inbound.getJobCounts('failed')).toMatchObject({ failed: 0 });
     // The conversation itself keeps the message.
     const [stored] = await h.container.conversations.history(shop.id, 'buyer-p');
     expect(stored?.text).toBe('I live at 1 Hidden Road');
