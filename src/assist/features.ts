@@ -4,6 +4,7 @@ import { givenIn } from './dialogue-state';
 import { lexicon, matches } from './lexicon';
 import { toSimplified } from './locale-detection';
 import { classifyConversation, readMessage, splitSentences } from './stage-classifier';
+import { memoText } from './text-memo';
 import type { ChatMessage } from './vocabulary';
 
 /**
@@ -132,11 +133,11 @@ function addBlock(
  * The buyer's words without sentences that try to instruct the assistant
  * ("ignore previous instructions..."): those are data, never the buyer's intent.
  */
-export function withoutInstructions(text: string): string {
-  return splitSentences(text)
+export const withoutInstructions = memoText((text: string): string =>
+  splitSentences(text)
     .filter((s) => !matches(lexicon.signals.instruction_like_text, s))
-    .join('');
-}
+    .join(''),
+);
 
 export function conversationFeatures(
   history: readonly ChatMessage[],

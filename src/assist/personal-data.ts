@@ -1,3 +1,4 @@
+import { memoText } from './text-memo';
 /**
  * Recognisers for personal data a buyer may type into a chat: phone numbers,
  * mainland ID numbers, e-mail addresses and street addresses (zh and en).
@@ -75,20 +76,27 @@ function asciiDigits(text: string): string {
 }
 
 /** Replaces every recognised phone, ID number, e-mail and street address with a placeholder such as `[phone]`. */
-export function redactPersonalData(text: string): string {
+export const redactPersonalData = memoText((text: string): string => {
   let out = asciiDigits(text);
   for (const { kind, pattern } of RECOGNISERS) out = out.replace(pattern, PLACEHOLDER[kind]);
   return out;
-}
+});
 
 /** Every piece of personal data found in `text`, with its kind (empty when none). */
 export function findPersonalData(text: string): Array<{ kind: PersonalDataKind; value: string }> {
-  const found: Array<{ kind: PersonalDataKind; value: string }> = [];
-  let rest = asciiDigits(text);
-  for (const { kind, pattern } of RECOGNISERS) {
-    for (const m of rest.matchAll(pattern)) found.push({ kind, value: m[0] });
-    // Blank out what was found so a later, looser recogniser does not report it twice.
-    rest = rest.replace(pattern, ' ');
-  }
-  return found;
+  // A copy: callers own the list they get; the memory keeps frozen findings.
+  return [...personalDataIn(text)];
 }
+
+const personalDataIn = memoText(
+  (text: string): ReadonlyArray<Readonly<{ kind: PersonalDataKind; value: string }>> => {
+    const found: Array<{ kind: PersonalDataKind; value: string }> = [];
+    let rest = asciiDigits(text);
+    for (const { kind, pattern } of RECOGNISERS) {
+      for (const m of rest.matchAll(pattern)) found.push(Object.freeze({ kind, value: m[0] }));
+      // Blank out what was found so a later, looser recogniser does not report it twice.
+      rest = rest.replace(pattern, ' ');
+    }
+    return Object.freeze(found);
+  },
+);

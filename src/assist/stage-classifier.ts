@@ -1,4 +1,5 @@
 import { lexicon, matches } from './lexicon';
+import { memoText } from './text-memo';
 import {
   AFTER_SALE_TOPICS,
   type AfterSaleTopic,
@@ -64,20 +65,40 @@ export function readMessage(
   text: string,
   mentionsProduct: (text: string) => boolean,
 ): MessageReading {
+  const reading = readText(text);
   const signals = new Set<SignalName>();
-  for (const sentence of splitSentences(text)) {
-    // A sentence that tries to instruct the assistant is data, not the buyer's intent:
-    // "...承诺无条件退款" must not turn a prompt injection into a refund complaint.
-    if (matches(lexicon.signals.instruction_like_text, sentence)) {
+  for (const sentence of reading.sentences) {
+    if (sentence.instruction) {
       signals.add('instruction_like_text');
       continue;
     }
-    for (const name of SIGNAL_NAMES)
-      if (matches(lexicon.signals[name], sentence)) signals.add(name);
-    if (mentionsProduct(sentence) || A_NOT_A_QUESTION.test(sentence)) signals.add('asks_option');
+    for (const name of sentence.signals) signals.add(name);
+    if (sentence.aNotA || mentionsProduct(sentence.text)) signals.add('asks_option');
   }
-  return { signals, greeting: isOnlyAGreeting(text) };
+  return { signals, greeting: reading.greeting };
 }
+
+/**
+ * What one text says whatever the catalog: its sentences with their lexicon
+ * signals, and whether it is only a greeting. Remembered per text, because
+ * every suggestion re-reads the recent history and only its newest message is new.
+ */
+const readText = memoText((text: string) => ({
+  sentences: splitSentences(text).map((sentence) => {
+    // A sentence that tries to instruct the assistant is data, not the buyer's intent:
+    // "...承诺无条件退款" must not turn a prompt injection into a refund complaint.
+    const instruction = matches(lexicon.signals.instruction_like_text, sentence);
+    return {
+      text: sentence,
+      instruction,
+      signals: instruction
+        ? []
+        : SIGNAL_NAMES.filter((name) => matches(lexicon.signals[name], sentence)),
+      aNotA: !instruction && A_NOT_A_QUESTION.test(sentence),
+    };
+  }),
+  greeting: isOnlyAGreeting(text),
+}));
 
 /**
  * The Chinese A-not-A question about a property (厚不厚, 透不透, 大不大, 有没有):

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { findPersonalData, redactPersonalData } from '../../../src/assist/personal-data';
+import { readMessage } from '../../../src/assist/stage-classifier';
+import { memoText } from '../../../src/assist/text-memo';
+
+describe('per-text memory of the assistant', () => {
+  it('computes a text once, and starts over when full', () => {
+    let calls = 0;
+    const length = memoText((text: string) => {
+      calls += 1;
+      return text.length;
+    }, 2);
+    expect([length('ab'), length('ab'), length('abc')]).toEqual([2, 2, 3]);
+    expect(calls).toBe(2);
+    length('abcd'); // full: the memory is dropped, then holds this one
+    length('ab');
+    expect(calls).toBe(4);
+  });
+
+  it('hands every caller its own list of personal data, the same each time', () => {
+    const text = 'call me on 13812345678 please';
+    const first = findPersonalData(text);
+    first.push({ kind: 'email', value: 'x@example.com' });
+    expect(findPersonalData(text)).toEqual([{ kind: 'phone', value: '13812345678' }]);
+    expect(redactPersonalData(text)).toBe(redactPersonalData(text));
+    expect(redactPersonalData(text)).not.toContain('13812345678');
+  });
+
+  it('reads the catalog part of a message afresh for each catalog', () => {
+    const text = 'Do you have the Aurora lamp?';
+    const withLamp = readMessage(text, (sentence) => sentence.includes('Aurora'));
+    const without = readMessage(text, () => false);
+    expect(withLamp.signals.has('asks_option')).toBe(true);
+    expect(without.signals.has('asks_option')).toBe(false);
+  });
+});
