@@ -289,6 +289,49 @@ describe('limits, refusals and upstream failures', () => {
     expect(gone.error?.code).toBe('media_not_found');
   });
 
+  it('answers 404 when Graph says the media id no longer exists (code 100, subcode 33)', async () => {
+    n += 1;
+    const buyer = `86136000000${n}`;
+    await post(
+      'whatsapp',
+      shop.id,
+      signedWhatsappDelivery({
+        secret: credentials.appSecret,
+        messages: [
+          whatsappMessage({
+            id: `wamid.E${n}`,
+            from: buyer,
+            raw: { type: 'image', image: { mime_type: 'image/jpeg', sha256: 'x', id: '9990' } },
+          }),
+        ],
+      }),
+    );
+    const id = conversationId(shop.id, buyer);
+    const messageId = await mediaMessage(shop, id);
+    nock('http://graph.test')
+      .get('/v21.0/9990')
+      .reply(400, {
+        error: {
+          message: "Unsupported get request. Object with ID '9990' does not exist",
+          type: 'GraphMethodException',
+          code: 100,
+          error_subcode: 33,
+          fbtrace_id: 'A1',
+        },
+      });
+    const res = await getMedia(shop.token, id, messageId);
+    expect(res.status).toBe(404);
+    expect(res.error?.code).toBe('media_not_found');
+    nock('http://graph.test')
+      .get('/v21.0/9990')
+      .reply(401, {
+        error: { message: 'Error validating access token', type: 'OAuthException', code: 190 },
+      });
+    const refused = await getMedia(shop.token, id, messageId);
+    expect(refused.status).toBe(502);
+    expect(refused.error?.code).toBe('media_unavailable');
+  });
+
   it('answers 504 when the platform does not deliver in time', async () => {
     const res = await freshImage((i) =>
       i.delay(1500).reply(200, JPEG, { 'content-type': 'image/jpeg' }),

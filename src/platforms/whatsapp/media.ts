@@ -1,4 +1,4 @@
-import { mediaUnavailable } from '../../shared/errors';
+import { mediaNotFound, mediaUnavailable } from '../../shared/errors';
 import type { MessageMedia, PlatformHttp } from '../contract';
 import { hostOf, META_MEDIA_HOSTS, mediaGet, readLookup, refuseUpstream } from '../media-download';
 import { readField } from '../send-result';
@@ -32,7 +32,13 @@ export async function fetchWhatsappMedia(
     `${http.apiBase.metaGraph}/${encodeURIComponent(media.ref)}`,
     { platform, hosts: [graph], headers, signal },
   );
-  if (!lookup.ok) return refuseUpstream(platform, lookup);
+  if (!lookup.ok) {
+    // Graph's "object does not exist" (code 100, subcode 33): the id expired (7 days) or was never this number's.
+    const answer = await readLookup(platform, lookup).catch(() => undefined);
+    if (readField(answer, ['error', 'code']) === '100')
+      throw mediaNotFound('WhatsApp no longer has this file (media ids expire after 7 days).');
+    throw mediaUnavailable(`WhatsApp answered HTTP ${lookup.status}.`);
+  }
   const url = readField(await readLookup(platform, lookup), ['url']);
   if (!url) throw mediaUnavailable('WhatsApp gave no download address for this file.');
   const response = await mediaGet(http, url, {
