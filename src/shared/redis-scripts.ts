@@ -1,4 +1,5 @@
-import type { ChainableCommander } from 'ioredis';
+import { createHash } from 'node:crypto';
+import { type ChainableCommander, Cluster } from 'ioredis';
 import type { RedisConnection } from './redis';
 
 type ScriptArg = string | number;
@@ -15,10 +16,14 @@ const prepared = new WeakMap<object, number>();
  * knows which slots a call touches.
  */
 export class RedisScript<Result = unknown> {
+  readonly sha: string;
+
   constructor(
     readonly name: string,
     readonly lua: string,
-  ) {}
+  ) {
+    this.sha = createHash('sha1').update(lua).digest('hex');
+  }
 
   /** Runs the script: EVALSHA, falling back to EVAL once if Redis lost its script cache. */
   run(
@@ -26,11 +31,33 @@ export class RedisScript<Result = unknown> {
     keys: readonly string[],
     args: readonly ScriptArg[] = [],
   ): Promise<Result> {
+    if (redis instanceof Cluster) return this.runOnCluster(redis, keys, args);
     prepareScripts(redis);
     const command = (redis as unknown as Record<string, (...a: ScriptArg[]) => Promise<Result>>)[
       this.name
     ]!;
     return command.call(redis, keys.length, ...keys, ...args);
+  }
+
+  /**
+   * On a Cluster, a plain EVALSHA: ioredis's auto-pipelining routes it by its
+   * first key (a named script command would be routed by its key count, see
+   * `prepareScripts`), so script calls batch with the other commands for
+   * their node. A node without the script (new, restarted, failed over) gets
+   * it by SCRIPT LOAD on every master, then the call is made once more.
+   */
+  private async runOnCluster(
+    cluster: Cluster,
+    keys: readonly string[],
+    args: readonly ScriptArg[],
+  ): Promise<Result> {
+    try {
+      return (await cluster.evalsha(this.sha, keys.length, ...keys, ...args)) as Result;
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      await Promise.all(cluster.nodes('master').map((node) => node.script('LOAD', this.lua)));
+      return (await cluster.evalsha(this.sha, keys.length, ...keys, ...args)) as Result;
+    }
   }
 
   /** Queues the script in a MULTI or pipeline made from a prepared connection (see `prepareScripts`). */
@@ -65,9 +92,9 @@ export function prepareScripts<R extends RedisConnection>(redis: R): R {
   if (prepared.get(redis) === registry.length) return redis;
   for (const script of registry)
     if (!(script.name in redis)) redis.defineCommand(script.name, { lua: script.lua });
-  // ioredis's Cluster auto-pipelining groups a script call by its first argument (the key
-  // count), not its first key, and so may batch it with another node's commands: a script
-  // call on a Cluster is sent on its own (one Redis still batches it).
+  // ioredis's Cluster auto-pipelining groups a named script call by its first argument (the
+  // key count), not its first key, and so may batch it with another node's commands: named
+  // script calls on a Cluster are sent on their own (`run` uses EVALSHA there instead).
   if ('isCluster' in redis && redis.isCluster) {
     const ignored = (redis.options.autoPipeliningIgnoredCommands ??= []);
     for (const script of registry) if (!ignored.includes(script.name)) ignored.push(script.name);

@@ -156,9 +156,24 @@ export function isRedisUnavailable(error: unknown): boolean {
  * What could lose acknowledged data on this Redis: no persistence (neither
  * AOF nor RDB snapshots), or an eviction policy that may drop keys under
  * memory pressure. Empty when it is safe, or when CONFIG is not allowed (a
- * managed Redis): then nothing can be said.
+ * managed Redis): then nothing can be said. On a Cluster every master is
+ * asked (each holds part of the data), and a warning names its node.
  */
 export async function redisDurabilityWarnings(redis: RedisConnection): Promise<string[]> {
+  if (!(redis instanceof Cluster)) return nodeDurabilityWarnings(redis);
+  const perNode = await Promise.all(
+    redis
+      .nodes('master')
+      .map(async (node) =>
+        (await nodeDurabilityWarnings(node)).map(
+          (warning) => `${warning} (node ${node.options.host}:${node.options.port})`,
+        ),
+      ),
+  );
+  return perNode.flat();
+}
+
+async function nodeDurabilityWarnings(redis: Redis): Promise<string[]> {
   let config: string[];
   try {
     config = (await redis.call('CONFIG', 'GET', '*')) as string[];

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobIds, queueName } from '../../src/pipeline/queues';
+import { RedisScript } from '../../src/shared/redis-scripts';
 import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
 
 // Runs in the `cluster` project only (vitest.config.ts): the harness is on a three-master Cluster.
@@ -33,6 +35,19 @@ describe('the cluster suites really run on a Redis Cluster', () => {
     await expect(
       cluster.mget(keys.shopRecord('shop-a'), keys.shopRecord('shop-b')),
     ).rejects.toThrow(/CROSSSLOT|same slot/);
+  });
+
+  it('warns about every master that would lose acknowledged data, naming it', async () => {
+    // The test cluster runs without persistence: each of the three masters is named.
+    const ready = await h.api('/readyz', { token: '' });
+    expect(ready.status).toBe(200);
+    const warnings = ready.body.warnings as string[];
+    expect(warnings).toHaveLength(3);
+    const masters = cluster.nodes('master').map((n) => `${n.options.host}:${n.options.port}`);
+    for (const address of masters)
+      expect(warnings).toContainEqual(
+        expect.stringMatching(new RegExp(`^redis_not_persistent: .*\\(node ${address}\\)$`)),
+      );
   });
 
   it("spreads shops' keys and the inbound partitions over the nodes, and keeps each shop's keys together", async () => {
@@ -88,6 +103,21 @@ describe('the cluster suites really run on a Redis Cluster', () => {
       used.add(queue.name);
     }
     expect(used.size).toBeGreaterThan(1);
+  });
+
+  it('loads a script a master has not seen (new, restarted, failed over), then runs it', async () => {
+    // A script no node has: its first EVALSHA meets NOSCRIPT.
+    const probe = new RedisScript<string>(
+      'clusterProbe',
+      `-- ${randomUUID()}\nreturn redis.call('GET', KEYS[1])`,
+    );
+    const key = `${h.container.config.REDIS_PREFIX}:{probe}:value`;
+    await cluster.set(key, 'seen');
+    expect(await probe.run(cluster, [key])).toBe('seen');
+    const loaded = await Promise.all(
+      cluster.nodes('master').map((node) => node.script('EXISTS', probe.sha)),
+    );
+    expect(loaded).toEqual([[1], [1], [1]]);
   });
 
   it('shows a failed job of any inbound partition to the operator, who can retry it', async () => {
