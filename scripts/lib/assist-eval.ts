@@ -181,6 +181,14 @@ export async function runAssistEval(values: AssistEvalOptions): Promise<AssistEv
   );
   console.log(`given read right                ${pct(givenRight / scored.length)} (name not read)`);
   console.log(`reply script right              ${pct(scriptRate)}`);
+  const repeatedTactic = scored.filter(
+    (s) => new Set(s.result.suggestions.map((x) => x.tactic)).size < s.result.suggestions.length,
+  ).length;
+  const withCount = (k: number) => scored.filter((s) => s.result.suggestions.length === k).length;
+  console.log(`answers with a repeated tactic  ${repeatedTactic}`);
+  console.log(
+    `answers with 1 / 2 / 3 suggestions  ${withCount(1)} / ${withCount(2)} / ${withCount(3)}`,
+  );
   // Calibration of the stage confidence: expected calibration error over 10 equal-width bins.
   const bins = Array.from({ length: 10 }, () => ({ n: 0, right: 0, confidence: 0 }));
   for (const s of scored) {

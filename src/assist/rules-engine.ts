@@ -46,7 +46,11 @@ export interface ConversationAnalysis {
   complaintProbability: number;
   state: DialogueState;
   policy: PolicyVerdict;
+  /** A message holds a code or long number (order, booking, parcel, phone): maybe an order already identified that the state did not recognise. */
+  buyerWroteCode: boolean;
 }
+
+const CODE_LIKE = /\d{4,}|[A-Za-z]+-?\d{3,}/;
 
 /** Two delaying messages make a buyer "chronically indecisive" in the source's sense. */
 const CHRONIC_HESITATION = 2;
@@ -135,7 +139,8 @@ export function analyseConversation(
     buyingSignals: reading.buyingMessages > 0,
     troubleWords: recentComplaint || reading.sentiment === 'negative',
   });
-  return { locale, reading, options, ...read, state, policy };
+  const buyerWroteCode = input.history.some((m) => CODE_LIKE.test(m.text));
+  return { locale, reading, options, ...read, state, policy, buyerWroteCode };
 }
 
 function fill(template: string, values: Record<string, string>): string {
@@ -276,6 +281,12 @@ function replyWriter(analysis: ConversationAnalysis) {
       return { tactic: 'empathy', text };
     },
     reassure: (): DraftSuggestion => ({ tactic: 'empathy', text: t.empathy.reassure }),
+    /** The concrete next step on a complaint: look the order up (asking for its number unless given). */
+    remedy: (): DraftSuggestion => {
+      const topic = COMPLAINT_FOR_INTENT[analysis.intent] ?? reading.complaintTopic;
+      const key = topic === 'delivery' ? 'tracking' : 'general';
+      return { tactic: 'answer', text: (givenOrder ? t.afterSaleGiven : t.afterSale)[key] };
+    },
     /** Help choosing on the next dimension the buyer has not settled; the confirmation when all are. */
     helpChoose: (): DraftSuggestion | null => {
       const choosable = open.filter((d) => d.key !== 'deliveryDays' && d.values.length >= 2);
@@ -344,8 +355,10 @@ function planReplies(
   const closing = <T>(draft: () => T): T | null => (policy.closingAllowed ? draft() : null);
 
   if (analysis.stage === 'complaint') {
-    // Empathy first and only: never a closing tactic on an unhappy buyer.
-    return [write.empathy(), write.reassure()];
+    // Empathy first, then a concrete step on the order: never a closing tactic on an unhappy buyer.
+    // The step asks for the order number, so it is left out whenever the buyer may have given one.
+    const mayHaveGivenNumber = analysis.state.given.length > 0 || analysis.buyerWroteCode;
+    return [write.empathy(), mayHaveGivenNumber ? null : write.remedy(), write.reassure()];
   }
   if (policy.clarify) {
     // Not sure what the buyer wants: ask, never pitch.
@@ -396,19 +409,38 @@ function planReplies(
   }
 }
 
+/**
+ * Up to MAX_SUGGESTIONS replies, best first, each of a different tactic: the
+ * first stays the best one, the next ones are the next best other tactics. A
+ * second reply of the same tactic is kept only when no other tactic applies,
+ * so the agent still has a choice.
+ */
+export function distinctTactics(candidates: readonly DraftSuggestion[]): DraftSuggestion[] {
+  const chosen: DraftSuggestion[] = [];
+  for (const draft of candidates) {
+    if (chosen.length >= MAX_SUGGESTIONS) break;
+    if (!chosen.some((s) => s.tactic === draft.tactic)) chosen.push(draft);
+  }
+  if (chosen.length === 1) {
+    const alternative = candidates.find((d) => d !== chosen[0]);
+    if (alternative) chosen.push(alternative);
+  }
+  return chosen;
+}
+
 export function draftWithRules(
   analysis: ConversationAnalysis,
   busyNudgeEnabled: boolean,
 ): EngineDraft {
-  const suggestions: DraftSuggestion[] = [];
+  const candidates: DraftSuggestion[] = [];
   for (const draft of planReplies(analysis, busyNudgeEnabled)) {
-    if (draft && !suggestions.some((s) => s.text === draft.text)) suggestions.push(draft);
+    if (draft && !candidates.some((s) => s.text === draft.text)) candidates.push(draft);
   }
-  if (suggestions.length === 0) suggestions.push(replyWriter(analysis).clarify());
+  if (candidates.length === 0) candidates.push(replyWriter(analysis).clarify());
   return {
     stage: analysis.stage,
     sentiment: analysis.sentiment,
     signals: [...analysis.reading.signals],
-    suggestions: suggestions.slice(0, MAX_SUGGESTIONS),
+    suggestions: distinctTactics(candidates),
   };
 }
