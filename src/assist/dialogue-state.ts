@@ -152,6 +152,13 @@ const SIZE_VALUE =
 /** An order number: a labelled id, or a long digit run that is not a phone number. */
 const ORDER_NUMBER =
   /(?:订单|訂單|单号|單號|張單|张单|order|訂單編號|订单编号)\s*(?:号|號|no\.?|number|#|id|編號|编号|號碼|号码)?\s*[:：#是係为為]?\s*#?\s?[A-Za-z]{0,4}-?\d{4,}[A-Za-z0-9-]*|(?<![\d*])\d{12,20}(?![\d*])|#\s?[A-Za-z]{0,4}-?\d{3,}/iu;
+/**
+ * Other references a buyer gives for an existing purchase ("Booking JZ-4471",
+ * "subscription SUB-77310", "Order ID 40-29918-33"): the word, then one token
+ * of letters, digits and dashes holding at least four digits in a row.
+ */
+const REFERENCE_NUMBER =
+  /(?:\border|booking|reservation|subscription|ref(?:erence)?|receipt|invoice|ticket|預約|预约|訂位|订位|發票|发票)\s*(?:no\.?|number|#|id|code|號碼|号码|編號|编号|号|號)?\s*[:：#是係为為]?\s*#?(?=[A-Za-z0-9-]*\d{4})[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*/iu;
 /** A message that is nothing but an id ("240915KX8821", "PH90321 po"). */
 const BARE_ID = /^\s*#?[A-Za-z]{0,4}-?\d{4,}[A-Za-z0-9-]*(?:\s+\S{1,6})?\s*$/u;
 const ID_TOKEN = /(?<![A-Za-z0-9])#?[A-Za-z]{0,4}-?\d{4,}[A-Za-z0-9-]*/u;
@@ -206,6 +213,7 @@ export function givenIn(history: readonly ChatMessage[]): GivenKind[] {
     const withoutTracking = withoutPhones.replace(new RegExp(TRACKING_NUMBER.source, 'giu'), ' ');
     if (
       ORDER_NUMBER.test(withoutTracking) ||
+      REFERENCE_NUMBER.test(withoutTracking) ||
       (!tracking && (answersOrderQuestion || BARE_ID.test(withoutPhones)))
     )
       found.add('order_number');

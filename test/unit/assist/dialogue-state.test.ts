@@ -77,6 +77,10 @@ describe('what the buyer gave', () => {
     ['a labelled order number', [buyer('订单号 3582947710293847 到哪了')], ['order_number']],
     ['a hash order id', [buyer('order #GB20931 still not here')], ['order_number']],
     ['an id answering the agent', [agent('请提供订单号'), buyer('PH90321 po')], ['order_number']],
+    ['a booking code', [buyer('Booking JZ-4471, can I move it to Friday?')], ['order_number']],
+    ['a subscription id', [buyer('my subscription SUB-77310 box never came')], ['order_number']],
+    ['a dashed order id', [buyer('Order ID 40-29918-33 still pending')], ['order_number']],
+    ['a reservation number', [buyer('reservation no. 88213 for two')], ['order_number']],
     ['a tracking number', [buyer('顺丰单号SF1402938475610 查不到')], ['tracking_number']],
     [
       'a phone and an address',
@@ -96,6 +100,8 @@ describe('what the buyer gave', () => {
 
   it('finds nothing in a plain question', () => {
     expect(givenIn([buyer('这件多少钱，有M码吗')])).toEqual([]);
+    expect(givenIn([buyer('can I book a fitting for the 2024 model?')])).toEqual([]);
+    expect(givenIn([buyer('do you send an invoice with the order?')])).toEqual([]);
   });
 });
 
