@@ -214,11 +214,10 @@ describe('limits, refusals and upstream failures', () => {
   });
 
   let n = 0;
-  /** A fresh image message (the cache is per message) and the Graph lookup for it. */
-  async function freshImage(download: (scope: nock.Interceptor) => nock.Scope | undefined) {
+  /** A new buyer sends an image with this media id: its conversation and message ids. */
+  async function receiveImage(mediaId: string) {
     n += 1;
     const buyer = `86139000000${n}`;
-    const mediaId = `77700${n}`;
     await post(
       'whatsapp',
       shop.id,
@@ -234,7 +233,13 @@ describe('limits, refusals and upstream failures', () => {
       }),
     );
     const id = conversationId(shop.id, buyer);
-    const messageId = await mediaMessage(shop, id);
+    return { id, messageId: await mediaMessage(shop, id) };
+  }
+
+  /** A fresh image message (the cache is per message) and the Graph lookup for it. */
+  async function freshImage(download: (scope: nock.Interceptor) => nock.Scope | undefined) {
+    const mediaId = `77700${n + 1}`;
+    const { id, messageId } = await receiveImage(mediaId);
     nock('http://graph.test')
       .get(`/v21.0/${mediaId}`)
       .reply(200, { url: `http://lookaside.test/m/${mediaId}`, id: mediaId });
@@ -290,24 +295,7 @@ describe('limits, refusals and upstream failures', () => {
   });
 
   it('answers 404 when Graph says the media id no longer exists (code 100, subcode 33)', async () => {
-    n += 1;
-    const buyer = `86136000000${n}`;
-    await post(
-      'whatsapp',
-      shop.id,
-      signedWhatsappDelivery({
-        secret: credentials.appSecret,
-        messages: [
-          whatsappMessage({
-            id: `wamid.E${n}`,
-            from: buyer,
-            raw: { type: 'image', image: { mime_type: 'image/jpeg', sha256: 'x', id: '9990' } },
-          }),
-        ],
-      }),
-    );
-    const id = conversationId(shop.id, buyer);
-    const messageId = await mediaMessage(shop, id);
+    const { id, messageId } = await receiveImage('9990');
     nock('http://graph.test')
       .get('/v21.0/9990')
       .reply(400, {
@@ -341,24 +329,7 @@ describe('limits, refusals and upstream failures', () => {
   });
 
   it("never sends the token to a host outside Meta's media hosts, nor follows a redirect there", async () => {
-    n += 1;
-    const buyer = `86137000000${n}`;
-    await post(
-      'whatsapp',
-      shop.id,
-      signedWhatsappDelivery({
-        secret: credentials.appSecret,
-        messages: [
-          whatsappMessage({
-            id: `wamid.X${n}`,
-            from: buyer,
-            raw: { type: 'image', image: { mime_type: 'image/jpeg', sha256: 'x', id: '555' } },
-          }),
-        ],
-      }),
-    );
-    const id = conversationId(shop.id, buyer);
-    const messageId = await mediaMessage(shop, id);
+    const { id, messageId } = await receiveImage('555');
     nock('http://graph.test')
       .get('/v21.0/555')
       .reply(200, { url: 'https://collector.example.com/x' });
