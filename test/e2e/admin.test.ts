@@ -70,6 +70,10 @@ describe('/admin', () => {
     expect(await untranslatedWords(page)).toEqual([]);
     const response = await page.request.get(`${h.url}/admin`);
     expect(response.headers()['content-security-policy']).toContain("script-src 'self'");
+    // The shared base styles (/shared/base.css) load under that policy: the page's palette applies.
+    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe(
+      'rgb(246, 247, 249)',
+    );
 
     await signIn(page, ADMIN_TOKEN);
     expect(await page.textContent('#operator-name')).toBe('台主');

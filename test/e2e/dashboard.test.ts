@@ -75,6 +75,10 @@ describe('owner dashboard in headless Chromium', () => {
     await page.waitForSelector('#audit tbody tr');
 
     expect(await page.textContent('#shop-name')).toBe('Lotus Tea <b>House</b>');
+    // The shared base styles (/shared/base.css) apply: the page's palette.
+    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe(
+      'rgb(246, 247, 249)',
+    );
     const figure = (id: string) => page.textContent(`[data-figure="${id}"] .value`);
     expect(await figure('consultations')).toBe('40');
     expect(await figure('receptions')).toBe('30');

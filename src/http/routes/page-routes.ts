@@ -7,8 +7,8 @@ import { notFound } from '../../shared/errors';
 
 const WEB_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
 const PAGES = ['console', 'dashboard', 'admin'] as const;
-/** Files shared by the pages (the language catalogs and their loader), served without an index. */
-const SHARED = ['i18n'] as const;
+/** Files shared by the pages (the language catalogs and their loader, the base styles), served without an index. */
+const SHARED = ['i18n', 'shared'] as const;
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
