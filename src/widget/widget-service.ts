@@ -103,7 +103,7 @@ export class WidgetService {
       ? await this.deps.redis.get(this.deps.keys.widget(widgetKey))
       : null;
     const loaded = shopId ? await this.deps.shops.getWithCredentials(shopId) : null;
-    if (!loaded || loaded.shop.platform !== 'web' || loaded.shop.widgetKey !== widgetKey)
+    if (loaded?.shop.platform !== 'web' || loaded.shop.widgetKey !== widgetKey)
       throw new AppError(404, 'not_found', 'No shop uses this widget key; check the snippet.');
     return {
       shop: loaded.shop,

@@ -139,7 +139,7 @@ describe('transfers from the desk', () => {
     await stream.close();
     const held = (await h.api(`/v1/agent/conversations/${id}`, { token: bo.token })).body;
     expect(held.assignedTo).toMatchObject({ agentId: bo.id });
-    const audit = (await h.api('/v1/audit-log?actor=' + mei.id)).body.entries;
+    const audit = (await h.api(`/v1/audit-log?actor=${mei.id}`)).body.entries;
     expect(audit.map((e: { action: string }) => e.action)).toContain('conversation.transfer');
     const outsider = (await h.api('/v1/agents', { body: { name: 'Out', shopIds: [tiered.id] } }))
       .body;

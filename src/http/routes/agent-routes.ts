@@ -6,7 +6,7 @@ import { PRESENCE_STATUSES } from '../../agents/presence';
 import { validate } from '../../platforms/json-body';
 import { LONGEST_REPLY } from '../../platforms/reply-limits';
 import { notFound } from '../../shared/errors';
-import { dayOf, isDay } from '../../shared/shop-calendar';
+import { isDay } from '../../shared/shop-calendar';
 import { requireAgent, requirePermission } from '../auth';
 import { readJson } from '../json-request';
 import type { HttpServices } from '../services';
