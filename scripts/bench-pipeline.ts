@@ -102,7 +102,11 @@ interface Proc {
 const procs: Proc[] = [];
 async function startProcess(role: 'all' | 'api' | 'worker', name: string): Promise<Proc> {
   const port = role === 'worker' ? undefined : await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts', role], {
+  // Node refuses --cpu-prof in NODE_OPTIONS, so the profile flags go on the command line.
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+    : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/app/main.ts', role], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
@@ -121,9 +125,6 @@ async function startProcess(role: 'all' | 'api' | 'worker', name: string): Promi
       WEBHOOK_RATE_PER_MINUTE: '1000000',
       WEBHOOK_FAIR_SHARE_PER_MINUTE: '1000000',
       AGENT_MAX_OPEN_CONVERSATIONS: '10000',
-      ...(process.env.BENCH_CPU_PROF
-        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROF}` }
-        : {}),
     },
   });
   const proc = { name, child, port };
