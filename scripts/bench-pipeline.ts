@@ -31,6 +31,8 @@ import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { signStandardWebhook } from '../src/platforms/generic/standard-webhooks';
 // @ts-expect-error plain .mjs shared with `npm start`
+import { SERVICE_NODE_FLAGS } from './lib/node-flags.mjs';
+// @ts-expect-error plain .mjs shared with `npm start`
 import { freePort, startCluster, startRedis } from './lib/redis-server.mjs';
 
 const { values } = parseArgs({
@@ -102,32 +104,37 @@ interface Proc {
 const procs: Proc[] = [];
 async function startProcess(role: 'all' | 'api' | 'worker', name: string): Promise<Proc> {
   const port = role === 'worker' ? undefined : await freePort();
-  // --cpu-prof is refused in NODE_OPTIONS, so it goes on the command line; one directory per
-  // process, as the profile's file name says only the pid.
+  // Node refuses --cpu-prof in NODE_OPTIONS, so the profile flags go on the command line.
   const profile = process.env.BENCH_CPU_PROF
-    ? ['--cpu-prof', `--cpu-prof-dir=${path.join(process.env.BENCH_CPU_PROF, name)}`]
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
     : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/app/main.ts', role], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      ...(clusterNodes ? { REDIS_CLUSTER_NODES: clusterNodes } : { REDIS_URL: redisUrl }),
-      INBOUND_PARTITIONS: partitions,
-      REDIS_PREFIX: 'bench',
-      PORT: String(port ?? 0),
-      HOST: '127.0.0.1',
-      ADMIN_TOKEN: ADMIN,
-      SECRETS_KEY: 'bench-secrets-key-0123456789abcdef0123',
-      DATA_DIR: path.join(dir, name),
-      LOG_LEVEL: 'error',
-      WORKER_CONCURRENCY: values.concurrency,
-      // The load is the point: no per-shop quota or fair-share demotion in the way.
-      WEBHOOK_RATE_PER_MINUTE: '1000000',
-      WEBHOOK_FAIR_SHARE_PER_MINUTE: '1000000',
-      AGENT_MAX_OPEN_CONVERSATIONS: '10000',
+  // BENCH_NODE_FLAGS (e.g. V8 heap flags) are added to the service's own (scripts/lib/node-flags.mjs).
+  const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(
+    process.execPath,
+    [...profile, ...SERVICE_NODE_FLAGS, ...extra, '--import', 'tsx', 'src/app/main.ts', role],
+    {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        ...(clusterNodes ? { REDIS_CLUSTER_NODES: clusterNodes } : { REDIS_URL: redisUrl }),
+        INBOUND_PARTITIONS: partitions,
+        REDIS_PREFIX: 'bench',
+        PORT: String(port ?? 0),
+        HOST: '127.0.0.1',
+        ADMIN_TOKEN: ADMIN,
+        SECRETS_KEY: 'bench-secrets-key-0123456789abcdef0123',
+        DATA_DIR: path.join(dir, name),
+        LOG_LEVEL: 'error',
+        WORKER_CONCURRENCY: values.concurrency,
+        // The load is the point: no per-shop quota or fair-share demotion in the way.
+        WEBHOOK_RATE_PER_MINUTE: '1000000',
+        WEBHOOK_FAIR_SHARE_PER_MINUTE: '1000000',
+        AGENT_MAX_OPEN_CONVERSATIONS: '10000',
+      },
     },
-  });
+  );
   const proc = { name, child, port };
   procs.push(proc);
   if (port) {
@@ -256,6 +263,17 @@ const TEXTS = [
   '这个和那个有什么区别',
 ];
 
+const FOLLOW_UPS = ['', '', ' 谢谢', ' 急用', ' thanks', '？？', ' 我想今天下单'];
+/**
+ * Buyers do not all write the same six lines: a third of the messages carry an order
+ * number of their own (a text never seen before), the rest are one of 42 combinations,
+ * so per-text memories in the assist engine are not flattered.
+ */
+function textOf(n: number): string {
+  const text = `${TEXTS[n % TEXTS.length]}${FOLLOW_UPS[n % FOLLOW_UPS.length]}`;
+  return n % 3 === 0 ? `${text} 订单号 ${1_000_000 + ((n * 7919) % 9_000_000)}` : text;
+}
+
 function webhook(shop: { id: string; secret: string }, n: number) {
   const id = `msg_${randomUUID()}`;
   const body = JSON.stringify({
@@ -264,7 +282,7 @@ function webhook(shop: { id: string; secret: string }, n: number) {
       messageId: id,
       buyer: { id: `buyer-${n % BUYERS_PER_SHOP}` },
       from: 'buyer',
-      text: TEXTS[n % TEXTS.length],
+      text: textOf(n),
       sentAt: new Date().toISOString(),
     },
   });

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDebianPackage, ensureNodeModules } from './lib/ensure-setup.mjs';
+import { SERVICE_NODE_FLAGS } from './lib/node-flags.mjs';
 import { ping, startRedis } from './lib/redis-server.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,7 +50,7 @@ if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
 // One process (no tsx wrapper in between), so signals reach the service directly.
 const service = spawn(
   process.execPath,
-  ['--import', 'tsx', path.join(root, 'src', 'app', 'main.ts'), role],
+  [...SERVICE_NODE_FLAGS, '--import', 'tsx', path.join(root, 'src', 'app', 'main.ts'), role],
   { stdio: 'inherit', env, cwd: root },
 );
 

@@ -52,20 +52,23 @@ export class AgentEvents {
     const agents = [...new Set(agentIds)];
     if (agents.length === 0) return;
     const payload = JSON.stringify(data);
-    const pipeline = this.redis.pipeline();
-    for (const agentId of agents)
-      pipeline.xadd(
-        this.streamKey(agentId),
-        'MAXLEN',
-        '~',
-        STREAM_LENGTH,
-        '*',
-        'type',
-        type,
-        'data',
-        payload,
-      );
-    await pipeline.exec();
+    // Plain commands, not a pipeline of their own: on the auto-pipelined connections every store
+    // uses, they join the batch of whatever else the job sends in the same tick (one write).
+    await Promise.all(
+      agents.map((agentId) =>
+        this.redis.xadd(
+          this.streamKey(agentId),
+          'MAXLEN',
+          '~',
+          STREAM_LENGTH,
+          '*',
+          'type',
+          type,
+          'data',
+          payload,
+        ),
+      ),
+    );
   }
 
   /** Events after `afterId` (exclusive), oldest first. */

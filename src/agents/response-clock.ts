@@ -29,6 +29,7 @@ redis.call('HINCRBY', KEYS[2], 'frtSumMs', ARGV[3])
 redis.call('HINCRBY', KEYS[2], 'within', ARGV[4])
 return 1
 `,
+  { inTransactions: true },
 );
 
 // Counts a reply once, however often its bookkeeping is retried. KEYS[1] =
@@ -42,6 +43,7 @@ redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
 if tonumber(ARGV[3]) > 0 then redis.call('HINCRBY', KEYS[2], 'savedMs', ARGV[3]) end
 return 1
 `,
+  { inTransactions: true },
 );
 
 /**

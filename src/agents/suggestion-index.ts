@@ -24,15 +24,17 @@ export class SuggestionIndex {
     suggestions: Array<{ id: string; text: string; tactic: string }>,
   ): Promise<void> {
     if (suggestions.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const s of suggestions)
-      pipeline.set(
-        this.key(shopId, s.id),
-        JSON.stringify({ conversationId, text: s.text, tactic: s.tactic }),
-        'EX',
-        SUGGESTION_TTL_SECONDS,
-      );
-    await pipeline.exec();
+    // Plain commands: they join the auto-pipelined batch of the job's other writes.
+    await Promise.all(
+      suggestions.map((s) =>
+        this.redis.set(
+          this.key(shopId, s.id),
+          JSON.stringify({ conversationId, text: s.text, tactic: s.tactic }),
+          'EX',
+          SUGGESTION_TTL_SECONDS,
+        ),
+      ),
+    );
   }
 
   async get(

@@ -106,7 +106,9 @@ export class WorkspaceFeed {
 
     if (!stale) await this.deps.routing.offer(shop.id, id, { agents: shopAgents, owner });
 
-    await events.publish(
+    // Not awaited before the draft: on the auto-pipelined connection the event leaves with the
+    // next batch (while an LLM answers, or with the suggestion's writes) and is awaited below.
+    const messagePublished = events.publish(
       shop.id,
       'message',
       {
@@ -127,12 +129,17 @@ export class WorkspaceFeed {
       },
       shopAgents,
     );
+    if (stale) {
+      await messagePublished;
+      lap('assign');
+      return;
+    }
     lap('assign');
-    if (stale) return;
 
     // Only the message that began the wait arms its timers: one delayed job each per wait.
     const beganWait = state.waitingSince !== undefined && state.waitingSince === context.at;
     await Promise.all([
+      messagePublished,
       this.suggest(shop, buyerId, event.messageId, history, shopAgents, lap),
       beganWait ? this.armWaitTimers(shop, buyerId, state.waitingSince!) : undefined,
     ]);

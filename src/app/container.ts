@@ -349,12 +349,22 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     );
     workerRedis.push(storeConnection);
     const stores = createStores(storeConnection);
-    const observeStage = (stage: string, ms: number) =>
-      metrics.pipelineStage.observe({ stage }, ms / 1000);
+    // Six observations per buyer message: each stage's child is looked up once, not per call.
+    const stageChildren = new Map<string, { observe: (seconds: number) => void }>();
+    const observeStage = (stage: string, ms: number) => {
+      let child = stageChildren.get(stage);
+      if (!child) {
+        child = metrics.pipelineStage.labels({ stage });
+        stageChildren.set(stage, child);
+      }
+      child.observe(ms / 1000);
+    };
     // Late-event bookkeeping is a step of every job too: on the waiting connection, not the API's.
     const workerInvoices = new InvoiceBook(storeConnection, keys, stores.shops, clock);
-    // Jobs the workers add (alerts, idle closes, bookkeeping reruns) wait out a blip too.
-    const own = createQueues(storeConnection, queuePrefix, topology, config.INBOUND_PARTITIONS);
+    // Jobs the workers add (alerts, idle closes, bookkeeping reruns) wait out a blip too. On the
+    // workers' connection, not the store's: BullMQ registers its ~50 scripts on the connection it
+    // is given, and ioredis copies them onto every auto-pipelined batch the store sends.
+    const own = createQueues(connection, queuePrefix, topology, config.INBOUND_PARTITIONS);
     workerQueues.push(own);
     // The month close is a job too: its reads and writes wait out a blip like every other step.
     const workerBilling = createBillingModule({

@@ -2,6 +2,7 @@ import type { OptionsInFocus } from './catalog-options';
 import { namesValue } from './catalog-options';
 import { toSimplified } from './locale-detection';
 import { findPersonalData, redactPersonalData } from './personal-data';
+import { memoText } from './text-memo';
 import type { ChatMessage, DialogueState, GivenKind, Sentiment } from './vocabulary';
 
 /**
@@ -195,30 +196,11 @@ export function givenIn(history: readonly ChatMessage[]): GivenKind[] {
       previousAgent = message.text;
       continue;
     }
-    const text = message.text;
-    if (AGENT_ASKS_PHOTO.test(previousAgent) && SENT.test(text.trim())) found.add('photo');
-    // Phones, addresses and e-mails redacted first: a phone number is not an order id.
-    const answersOrderQuestion =
-      (AGENT_ASKS_ORDER.test(previousAgent) && ID_TOKEN.test(redactPersonalData(text))) ||
-      (ORDER_CONTEXT.test(text) && ORDER_ID_TOKEN.test(redactPersonalData(text)));
+    // Each buyer message is read with the agent's words just before it (the same pair every
+    // time the history is read again): remembered per pair.
+    for (const kind of givenByMessage(`${previousAgent.length}:${previousAgent}${message.text}`))
+      found.add(kind);
     previousAgent = '';
-    const personal = findPersonalData(text);
-    if (personal.some((p) => p.kind === 'phone') || MASKED_PHONE.test(text)) found.add('phone');
-    if (personal.some((p) => p.kind === 'address') || ADDRESS_WORDS.test(text))
-      found.add('address');
-    // A tracking number is checked first: "SF1234567890" is not an order number.
-    const tracking = TRACKING_NUMBER.test(text);
-    if (tracking) found.add('tracking_number');
-    const withoutPhones = redactPersonalData(text);
-    const withoutTracking = withoutPhones.replace(new RegExp(TRACKING_NUMBER.source, 'giu'), ' ');
-    if (
-      ORDER_NUMBER.test(withoutTracking) ||
-      REFERENCE_NUMBER.test(withoutTracking) ||
-      (!tracking && (answersOrderQuestion || BARE_ID.test(withoutPhones)))
-    )
-      found.add('order_number');
-    if (NAME_GIVEN.test(text)) found.add('name');
-    if (PHOTO_GIVEN.test(text)) found.add('photo');
   }
   const order: GivenKind[] = [
     'order_number',
@@ -230,6 +212,37 @@ export function givenIn(history: readonly ChatMessage[]): GivenKind[] {
   ];
   return order.filter((k) => found.has(k));
 }
+
+/** What one buyer message hands over; the key is `length:previousAgent` followed by the message. */
+const givenByMessage = memoText((key: string): readonly GivenKind[] => {
+  const colon = key.indexOf(':');
+  const agentEnd = colon + 1 + Number(key.slice(0, colon));
+  const previousAgent = key.slice(colon + 1, agentEnd);
+  const text = key.slice(agentEnd);
+  const found = new Set<GivenKind>();
+  if (AGENT_ASKS_PHOTO.test(previousAgent) && SENT.test(text.trim())) found.add('photo');
+  // Phones, addresses and e-mails redacted first: a phone number is not an order id.
+  const answersOrderQuestion =
+    (AGENT_ASKS_ORDER.test(previousAgent) && ID_TOKEN.test(redactPersonalData(text))) ||
+    (ORDER_CONTEXT.test(text) && ORDER_ID_TOKEN.test(redactPersonalData(text)));
+  const personal = findPersonalData(text);
+  if (personal.some((p) => p.kind === 'phone') || MASKED_PHONE.test(text)) found.add('phone');
+  if (personal.some((p) => p.kind === 'address') || ADDRESS_WORDS.test(text)) found.add('address');
+  // A tracking number is checked first: "SF1234567890" is not an order number.
+  const tracking = TRACKING_NUMBER.test(text);
+  if (tracking) found.add('tracking_number');
+  const withoutPhones = redactPersonalData(text);
+  const withoutTracking = withoutPhones.replace(new RegExp(TRACKING_NUMBER.source, 'giu'), ' ');
+  if (
+    ORDER_NUMBER.test(withoutTracking) ||
+    REFERENCE_NUMBER.test(withoutTracking) ||
+    (!tracking && (answersOrderQuestion || BARE_ID.test(withoutPhones)))
+  )
+    found.add('order_number');
+  if (NAME_GIVEN.test(text)) found.add('name');
+  if (PHOTO_GIVEN.test(text)) found.add('photo');
+  return [...found];
+});
 
 /** Sizes the chat named when there is no catalog dimension for them (kept as the buyer wrote them). */
 export function sizeValuesIn(text: string): string[] {

@@ -79,9 +79,12 @@ function add(vector: FeatureVector, key: string, value: number) {
 function charGrams(text: string, min = 1, max = 3): Map<string, number> {
   const chars = ['^', ...text.replace(/ /g, '_'), '$'];
   const out = new Map<string, number>();
+  // Hot (every message of the recent history, every suggestion): grams built by concatenation,
+  // not by slicing and joining an array per gram.
   for (let n = min; n <= max; n += 1) {
     for (let i = 0; i + n <= chars.length; i += 1) {
-      const gram = chars.slice(i, i + n).join('');
+      let gram = chars[i]!;
+      for (let j = 1; j < n; j += 1) gram += chars[i + j]!;
       if (gram === '^' || gram === '$') continue;
       out.set(gram, (out.get(gram) ?? 0) + 1);
     }

@@ -270,6 +270,6 @@ return {month}
 export const meterScripts = {
   buyerMessage: defineScript<[number, ...string[]]>('meterBuyerMessage', BUYER_MESSAGE_SCRIPT),
   agentReply: defineScript<string[]>('meterAgentReply', AGENT_REPLY_SCRIPT),
-  order: defineScript<string[]>('meterOrder', ORDER_SCRIPT),
+  order: defineScript<string[]>('meterOrder', ORDER_SCRIPT, { inTransactions: true }),
   rating: defineScript<string[]>('meterRating', RATING_SCRIPT),
 };

@@ -108,21 +108,30 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
             if (event.thread.title) meta.buyerName = event.thread.title;
           }
           if (event.replyContext) meta.replyContext = JSON.stringify(event.replyContext);
-          // Store, meta and the state the feed needs: one script call.
-          const { stored, state } = await deps.conversations.record(shopId, key, message, meta);
-          lap('store');
+          // Store (with meta and the state the feed needs) and meter are independent and
+          // idempotent: issued together, they share one round trip on the auto-pipelined connection.
           const month = monthOf(at, shop.timezone);
-          const metered = await deps.meter.recordBuyerMessage(
+          const recorded = deps.conversations.record(shopId, key, message, meta);
+          const metering = deps.meter.recordBuyerMessage(
             shopId,
             shop.timezone,
             event.buyer.id,
             at,
-            { attributionDays: attributionDaysOf(deps.shops.planFor(shop, month)) },
+            {
+              attributionDays: attributionDaysOf(deps.shops.planFor(shop, month)),
+            },
           );
-          await deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months);
+          // Neither rejection may go unhandled while the other is awaited.
+          const [{ stored, state }, metered] = await Promise.all([
+            recorded.finally(() => lap('store')),
+            metering,
+          ]);
           lap('meter');
-          if (deps.afterBuyerMessage)
-            await deps.afterBuyerMessage(shop, event, { stale, at, state, lap });
+          // The late-event check travels with the feed's first reads; both finish before the job does.
+          await Promise.all([
+            deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months),
+            deps.afterBuyerMessage?.(shop, event, { stale, at, state, lap }),
+          ]);
           return { stored };
         }
         const stored = await deps.conversations.append(shopId, key, message);

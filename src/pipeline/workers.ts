@@ -57,10 +57,10 @@ export function startWorkers(
       prefix: deps.prefixOf(name),
       concurrency: handler.concurrency,
     });
+    const latency = metrics.jobLatency.labels({ queue });
     worker.on('completed', (job: Job) => {
       const receivedAt = (job.data as { receivedAt?: unknown }).receivedAt;
-      if (typeof receivedAt === 'number')
-        metrics.jobLatency.observe({ queue }, (clock.now() - receivedAt) / 1000);
+      if (typeof receivedAt === 'number') latency.observe((clock.now() - receivedAt) / 1000);
     });
     worker.on('failed', (job: Job | undefined, error: Error) => {
       if (!job) return;

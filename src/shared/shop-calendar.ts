@@ -28,13 +28,59 @@ export function isDay(value: string): boolean {
   return DAY_RE.test(value) && DateTime.fromISO(value, { zone: 'UTC' }).isValid;
 }
 
+/** A calendar day of one zone as the instant range [startMs, endMs) it covers. */
+interface DaySpan {
+  day: Day;
+  startMs: number;
+  endMs: number;
+}
+
+/**
+ * The last few days looked up per zone. Every buyer message asks for its day
+ * (and month) in its shop's zone, and luxon's zone arithmetic costs tens of µs
+ * per call; nearly every instant falls on one of the last few days seen.
+ */
+const recentDays = new Map<string, DaySpan[]>();
+const RECENT_DAYS_PER_ZONE = 4;
+
+function daySpan(instantMs: number, zone: string): DaySpan {
+  let spans = recentDays.get(zone);
+  if (spans) {
+    for (const span of spans) if (instantMs >= span.startMs && instantMs < span.endMs) return span;
+  } else {
+    spans = [];
+    if (recentDays.size >= 10_000) recentDays.clear();
+    recentDays.set(zone, spans);
+  }
+  const at = DateTime.fromMillis(instantMs, { zone });
+  const start = at.startOf('day');
+  const span = {
+    day: at.toFormat('yyyy-LL-dd'),
+    startMs: start.toMillis(),
+    endMs: start.plus({ days: 1 }).startOf('day').toMillis(),
+  };
+  // Only a plain 24-hour day with one UTC offset throughout is remembered: on a day with a DST
+  // change (or an invalid zone or instant) the local date need not follow the instant, so each
+  // lookup asks luxon.
+  const plain =
+    span.endMs - span.startMs === 86_400_000 &&
+    DateTime.fromMillis(span.endMs - 1, { zone }).offset === start.offset &&
+    instantMs >= span.startMs &&
+    instantMs < span.endMs;
+  if (plain) {
+    spans.unshift(span);
+    if (spans.length > RECENT_DAYS_PER_ZONE) spans.pop();
+  }
+  return span;
+}
+
 /** The calendar day an instant falls on in `zone`. */
 export function dayOf(instantMs: number, zone: string): Day {
-  return DateTime.fromMillis(instantMs, { zone }).toFormat('yyyy-LL-dd');
+  return daySpan(instantMs, zone).day;
 }
 
 export function monthOf(instantMs: number, zone: string): Month {
-  return DateTime.fromMillis(instantMs, { zone }).toFormat('yyyy-LL');
+  return daySpan(instantMs, zone).day.slice(0, 7);
 }
 
 /** Every calendar day of a month, in order. */
@@ -55,14 +101,33 @@ export function monthBounds(month: Month, zone: string): { startMs: number; endM
   return { startMs: start.toMillis(), endMs: start.plus({ months: 1 }).toMillis() };
 }
 
+/** Local midnights already computed, by zone and day (the meter asks for the same few all day). */
+const dayStarts = new Map<string, number>();
+
 /** The instant a calendar day begins in `zone` (its local midnight, whatever DST does). */
 export function dayStart(day: Day, zone: string): number {
-  return DateTime.fromISO(day, { zone }).startOf('day').toMillis();
+  const key = `${zone} ${day}`;
+  let start = dayStarts.get(key);
+  if (start === undefined) {
+    start = DateTime.fromISO(day, { zone }).startOf('day').toMillis();
+    if (dayStarts.size >= 10_000) dayStarts.clear();
+    dayStarts.set(key, start);
+  }
+  return start;
 }
 
-/** The calendar day `days` after (or before, when negative) `day`. */
+/** The calendar day `days` after (or before, when negative) `day`: plain proleptic Gregorian arithmetic. */
 export function addDays(day: Day, days: number): Day {
-  return DateTime.fromISO(day, { zone: 'UTC' }).plus({ days }).toFormat('yyyy-LL-dd');
+  const date = new Date(0);
+  date.setUTCFullYear(
+    Number(day.slice(0, 4)),
+    Number(day.slice(5, 7)) - 1,
+    Number(day.slice(8, 10)) + days,
+  );
+  const year = date.getUTCFullYear();
+  const month = date.getUTCMonth() + 1;
+  const dayOfMonth = date.getUTCDate();
+  return `${String(year).padStart(4, '0')}-${month < 10 ? '0' : ''}${month}-${dayOfMonth < 10 ? '0' : ''}${dayOfMonth}`;
 }
 
 export function nextMonth(month: Month): Month {

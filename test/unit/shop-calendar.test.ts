@@ -1,5 +1,27 @@
+import fc from 'fast-check';
+import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { dayOf, daysOfMonth, monthBounds } from '../../src/shared/shop-calendar';
+import {
+  addDays,
+  dayOf,
+  dayStart,
+  daysOfMonth,
+  monthBounds,
+  monthOf,
+} from '../../src/shared/shop-calendar';
+
+// Zones with DST changes at midnight or at odd hours, half-hour offsets, and a day skipped.
+const ZONES = [
+  'Asia/Shanghai',
+  'America/Los_Angeles',
+  'America/Havana',
+  'America/Santiago',
+  'Asia/Kolkata',
+  'Australia/Lord_Howe',
+  'Pacific/Apia',
+  'Europe/London',
+  'UTC',
+];
 
 describe('shop calendar', () => {
   it('puts 23:59 and 00:01 Shanghai time on different days', () => {
@@ -22,5 +44,77 @@ describe('shop calendar', () => {
     const { startMs, endMs } = monthBounds('2026-01', 'Asia/Shanghai');
     expect(new Date(startMs).toISOString()).toBe('2025-12-31T16:00:00.000Z');
     expect(new Date(endMs).toISOString()).toBe('2026-01-31T16:00:00.000Z');
+  });
+
+  it('remembered days and months agree with luxon around every DST change, in any order', () => {
+    // Instants clustered in a few days (so the memory is used) and spread over years (DST changes).
+    const instant = fc.oneof(
+      fc.integer({
+        min: Date.parse('2011-12-28T00:00:00Z'),
+        max: Date.parse('2012-01-03T00:00:00Z'),
+      }),
+      fc.integer({
+        min: Date.parse('2000-01-01T00:00:00Z'),
+        max: Date.parse('2035-01-01T00:00:00Z'),
+      }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(instant, fc.constantFrom(...ZONES)), { maxLength: 60 }),
+        (calls) => {
+          for (const [ms, zone] of calls) {
+            const at = DateTime.fromMillis(ms, { zone });
+            expect(dayOf(ms, zone)).toBe(at.toFormat('yyyy-LL-dd'));
+            expect(monthOf(ms, zone)).toBe(at.toFormat('yyyy-LL'));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // Every hour across the transitions of a year, in each zone, against luxon.
+    for (const zone of ZONES)
+      for (
+        let ms = Date.parse('2024-01-01T00:00:00Z');
+        ms < Date.parse('2025-01-01T00:00:00Z');
+        ms += 1_800_000
+      )
+        expect(dayOf(ms, zone)).toBe(DateTime.fromMillis(ms, { zone }).toFormat('yyyy-LL-dd'));
+  });
+
+  it('Samoa skipped 30 December 2011: the instant after 29 December is on the 31st', () => {
+    const end29 = DateTime.fromISO('2011-12-29T23:59:59', { zone: 'Pacific/Apia' }).toMillis();
+    expect(dayOf(end29, 'Pacific/Apia')).toBe('2011-12-29');
+    expect(dayOf(end29 + 1000, 'Pacific/Apia')).toBe('2011-12-31');
+  });
+
+  it('adds days across months, leap days and years', () => {
+    expect(addDays('2028-02-28', 1)).toBe('2028-02-29');
+    expect(addDays('2026-02-28', 1)).toBe('2026-03-01');
+    expect(addDays('2026-01-01', -1)).toBe('2025-12-31');
+    expect(addDays('2026-03-30', 2)).toBe('2026-04-01');
+    expect(addDays('0099-12-31', 1)).toBe('0100-01-01');
+    fc.assert(
+      fc.property(
+        fc.integer({ min: Date.parse('1900-01-01'), max: Date.parse('2200-01-01') }),
+        fc.integer({ min: -400, max: 400 }),
+        (ms, n) => {
+          const day = new Date(ms).toISOString().slice(0, 10);
+          expect(addDays(day, n)).toBe(
+            DateTime.fromISO(day, { zone: 'UTC' }).plus({ days: n }).toFormat('yyyy-LL-dd'),
+          );
+        },
+      ),
+    );
+  });
+
+  it('a day starts at its local midnight, also when asked again', () => {
+    for (let i = 0; i < 2; i++) {
+      expect(new Date(dayStart('2026-03-08', 'America/Los_Angeles')).toISOString()).toBe(
+        '2026-03-08T08:00:00.000Z',
+      );
+      expect(new Date(dayStart('2026-03-09', 'America/Los_Angeles')).toISOString()).toBe(
+        '2026-03-09T07:00:00.000Z',
+      );
+    }
   });
 });
