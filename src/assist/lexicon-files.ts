@@ -54,6 +54,8 @@ export const templatesFileSchema = z.object({
     asks_payment: text,
     will_buy: text,
     general: text,
+    /** A question nothing more specific answers (no catalog, no known topic): take it up. */
+    question: text,
     material: text,
     shipping_fee: text,
     invoice: text,

@@ -48,9 +48,19 @@ export interface ConversationAnalysis {
   policy: PolicyVerdict;
   /** A message holds a code or long number (order, booking, parcel, phone): maybe an order already identified that the state did not recognise. */
   buyerWroteCode: boolean;
+  /** The buyer's last message asks something: a reply must not answer it with "which item?". */
+  lastIsQuestion: boolean;
 }
 
 const CODE_LIKE = /\d{4,}|[A-Za-z]+-?\d{3,}/;
+
+/**
+ * A question, in any of the three languages: a question mark; a Chinese question particle at
+ * the end (吗, 么, 呢, Cantonese 咩/未/冇); an A-not-A ("有没有", "是不是") or an either-or ("自己做的还是代工的", Cantonese 定係); an English
+ * question word first. Cheap and conservative: it only picks the wording of the generic answer.
+ */
+const QUESTION =
+  /[?？]|[吗嗎么麼呢咩冇未嘛][\s\p{P}\p{S}]*$|(\p{Script=Han})[不没沒唔]\1|\p{Script=Han}[还還]是\p{Script=Han}|定係|^\s*(what|which|where|when|who|why|how|do|does|did|can|could|is|are|will|would|any|have|has)\b/iu;
 
 /** Two delaying messages make a buyer "chronically indecisive" in the source's sense. */
 const CHRONIC_HESITATION = 2;
@@ -140,7 +150,8 @@ export function analyseConversation(
     troubleWords: recentComplaint || reading.sentiment === 'negative',
   });
   const buyerWroteCode = input.history.some((m) => CODE_LIKE.test(m.text));
-  return { locale, reading, options, ...read, state, policy, buyerWroteCode };
+  const lastIsQuestion = QUESTION.test(withoutInstructions(lastBuyer));
+  return { locale, reading, options, ...read, state, policy, buyerWroteCode, lastIsQuestion };
 }
 
 function fill(template: string, values: Record<string, string>): string {
@@ -264,7 +275,12 @@ function replyWriter(analysis: ConversationAnalysis) {
         return answerWith(byIntent);
       }
       if (bySignal) return answerWith(bySignal);
-      return onlyIfAsked ? null : answerWith('general');
+      if (onlyIfAsked) return null;
+      // "Do you sell cat scratchers?" or "are they handmade?" with no catalog to answer from:
+      // take the question up instead of asking which item the buyer means.
+      return answerWith(
+        analysis.lastIsQuestion && !reading.lastIsGreeting ? 'question' : 'general',
+      );
     },
     clarify: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.clarify }),
     confirmChoice,

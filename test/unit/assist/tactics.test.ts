@@ -54,6 +54,24 @@ describe('rules engine tactics', () => {
     expect((await tactics({ history: [buyer('我的订单物流到哪了')] }))[0]).toBe('answer');
   });
 
+  it('takes up a question it has nothing specific for instead of asking which item is meant', async () => {
+    // The committed reader, as in production: these buyers asked something, so "which item
+    // would you like to know about?" would ignore them.
+    const read = createAssistant({ newId: () => 'q' });
+    for (const text of [
+      '有猫抓板卖吗',
+      '你们的皂都是自己做的还是找厂子代工的',
+      '你哋啲蛋糕係咪自己整㗎？',
+      'are these made in-house or outsourced?',
+    ]) {
+      const { suggestions } = await read.suggest({ history: [buyer(text)] });
+      for (const s of suggestions) expect(s.text).not.toMatch(/哪款商品|Which item/);
+    }
+    // A greeting is still met with a greeting.
+    const hello = await read.suggest({ history: [buyer('你好')] });
+    expect(hello.suggestions[0]?.tactic).toBe('greeting');
+  });
+
   it('answers the question that set the stage when the last line only acknowledges', async () => {
     const result = await suggest({ history: [buyer('怎么下单呀'), buyer('好的')] });
     expect(result.stage).toBe('ready');
