@@ -57,10 +57,11 @@ const CODE_LIKE = /\d{4,}|[A-Za-z]+-?\d{3,}/;
 /**
  * A question, in any of the three languages: a question mark; a Chinese question particle at
  * the end (吗, 么, 呢, Cantonese 咩/未/冇); an A-not-A ("有没有", "是不是") or an either-or ("自己做的还是代工的", Cantonese 定係); an English
- * question word first. Cheap and conservative: it only picks the wording of the generic answer.
+ * question word anywhere ("hi what time do you close"), or an auxiliary first. Cheap and
+ * conservative: it only picks the wording of the generic answer.
  */
 const QUESTION =
-  /[?？]|[吗嗎么麼呢咩冇未嘛][\s\p{P}\p{S}]*$|(\p{Script=Han})[不没沒唔]\1|\p{Script=Han}[还還]是\p{Script=Han}|定係|^\s*(what|which|where|when|who|why|how|do|does|did|can|could|is|are|will|would|any|have|has)\b/iu;
+  /[?？]|[吗嗎么麼呢咩冇未嘛][\s\p{P}\p{S}]*$|(\p{Script=Han})[不没沒唔]\1|\p{Script=Han}[还還]是\p{Script=Han}|定係|\b(what|which|where|when|who|why|how)\b|^\s*(?:(?:hi|hello|hey)\W+)?(do|does|did|can|could|is|are|will|would|any|have|has)\b/iu;
 
 /** Two delaying messages make a buyer "chronically indecisive" in the source's sense. */
 const CHRONIC_HESITATION = 2;

@@ -63,6 +63,7 @@ describe('rules engine tactics', () => {
       '你们的皂都是自己做的还是找厂子代工的',
       '你哋啲蛋糕係咪自己整㗎？',
       'are these made in-house or outsourced?',
+      'hi what time u all close today',
     ]) {
       const { suggestions } = await read.suggest({ history: [buyer(text)] });
       for (const s of suggestions) expect(s.text).not.toMatch(/哪款商品|Which item/);
