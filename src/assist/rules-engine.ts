@@ -56,12 +56,13 @@ const CODE_LIKE = /\d{4,}|[A-Za-z]+-?\d{3,}/;
 
 /**
  * A question, in any of the three languages: a question mark; a Chinese question particle at
- * the end (吗, 么, 呢, Cantonese 咩/未/冇); an A-not-A ("有没有", "是不是") or an either-or ("自己做的还是代工的", Cantonese 定係); an English
+ * the end (吗, 么, 呢, Cantonese 咩/未/冇); an A-not-A ("有没有", "是不是") or an either-or
+ * ("自己做的还是代工的", Cantonese 定係); a question word (怎么, 啥, 哪, 幾, 點解); an English
  * question word anywhere ("hi what time do you close"), or an auxiliary first. Cheap and
- * conservative: it only picks the wording of the generic answer.
+ * conservative: it only picks the wording of a generic answer.
  */
 const QUESTION =
-  /[?？]|[吗嗎么麼呢咩冇未嘛][\s\p{P}\p{S}]*$|(\p{Script=Han})[不没沒唔]\1|\p{Script=Han}[还還]是\p{Script=Han}|定係|\b(what|which|where|when|who|why|how)\b|^\s*(?:(?:hi|hello|hey)\W+)?(do|does|did|can|could|is|are|will|would|any|have|has)\b/iu;
+  /[?？]|[吗嗎么麼呢咩冇未嘛][\s\p{P}\p{S}]*$|(\p{Script=Han})[不没沒唔]\1|\p{Script=Han}[还還]是\p{Script=Han}|定係|怎么|怎麼|怎样|怎樣|如何|什么|什麼|啥|咋|哪|幾|几|多少|[点點](解|樣|样)|\b(what|which|where|when|who|why|how)\b|^\s*(?:(?:hi|hello|hey)\W+)?(do|does|did|can|could|is|are|will|would|any|have|has)\b/iu;
 
 /** Two delaying messages make a buyer "chronically indecisive" in the source's sense. */
 const CHRONIC_HESITATION = 2;
@@ -286,7 +287,21 @@ function replyWriter(analysis: ConversationAnalysis) {
     clarify: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.clarify }),
     confirmChoice,
     afterSale: (): DraftSuggestion => {
-      const topic = AFTER_SALE_FOR_INTENT[analysis.intent] ?? reading.afterSaleTopic;
+      // "Is this noise normal?", "how do I unlock the buckle?": a question about the item in
+      // hand wants a closer look, not the order number.
+      const usage =
+        analysis.intent === 'other' &&
+        analysis.lastIsQuestion &&
+        reading.afterSaleTopic === 'general';
+      // "Got it, thank you!": a warm close, not a request for the order number.
+      const thanks =
+        analysis.intent === 'other' &&
+        !analysis.lastIsQuestion &&
+        analysis.sentiment === 'positive' &&
+        reading.afterSaleTopic === 'general';
+      const topic =
+        AFTER_SALE_FOR_INTENT[analysis.intent] ??
+        (usage ? 'usage' : thanks ? 'thanks' : reading.afterSaleTopic);
       return { tactic: 'answer', text: (givenOrder ? t.afterSaleGiven : t.afterSale)[topic] };
     },
     empathy: (): DraftSuggestion => {

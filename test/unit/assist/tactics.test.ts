@@ -73,6 +73,23 @@ describe('rules engine tactics', () => {
     expect(hello.suggestions[0]?.tactic).toBe('greeting');
   });
 
+  it('meets a question about the item in hand, or a thank-you, without asking for the order number', async () => {
+    const read = createAssistant({ newId: () => 'u' });
+    for (const text of [
+      '推车收到了 安全带那个扣怎么解开啊 按了半天没反应😂',
+      '晚上運轉有嗡嗡聲 比想像中大一點 這是壓縮機正常的聲音嗎',
+      'got the lamp today, how do I change the bulb?',
+      '收到了 谢谢',
+      'arrived today, love it, thank you so much!',
+    ]) {
+      const { suggestions } = await read.suggest({ history: [buyer(text)] });
+      for (const s of suggestions) expect(s.text).not.toMatch(/订单号|訂單編號|order number/);
+    }
+    // Where is my parcel still asks for it.
+    const tracking = await read.suggest({ history: [buyer('我的订单到哪了')] });
+    expect(tracking.suggestions[0]?.text).toContain('订单号');
+  });
+
   it('answers the question that set the stage when the last line only acknowledges', async () => {
     const result = await suggest({ history: [buyer('怎么下单呀'), buyer('好的')] });
     expect(result.stage).toBe('ready');
