@@ -285,6 +285,8 @@ function replyWriter(analysis: ConversationAnalysis) {
       );
     },
     clarify: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.clarify }),
+    /** Takes up a question nothing more specific answers ("let me check that for you"). */
+    question: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.question }),
     confirmChoice,
     afterSale: (): DraftSuggestion => {
       // "Is this noise normal?", "how do I unlock the buckle?": a question about the item in
@@ -409,11 +411,19 @@ function planReplies(
       // Interested but not ready: answer the question, help them choose, no talk of ordering.
       const asked = ANSWER_FOR_INTENT[analysis.intent];
       const answerFirst = asked !== undefined && asked !== 'general';
+      // A question comes first when listing the product's options does not answer it: the
+      // check of the one option named with no catalog ("有黑色吗"), else taking it up
+      // ("有前开式的吗" once size and colour are settled); then help choosing.
+      const check = write.optionCheck();
+      const listsOptions = write.helpChoose()?.tactic === 'help_choose';
+      const questionFirst =
+        !answerFirst && analysis.lastIsQuestion && (check !== null || !listsOptions);
       return [
         followUp,
         answerFirst ? write.answer(true) : null,
+        questionFirst ? (check ?? write.question()) : null,
         closing(write.helpChoose),
-        write.optionCheck(),
+        check,
         write.answer(true),
         write.confirmChoice(),
       ];

@@ -90,6 +90,25 @@ describe('rules engine tactics', () => {
     expect(tracking.suggestions[0]?.text).toContain('订单号');
   });
 
+  it('takes up a question first once every option is settled, instead of telling the buyer to order', async () => {
+    const read = createAssistant({ newId: () => 'f' });
+    const luggage: Catalog = {
+      products: [
+        {
+          id: 'case',
+          name: '鋁框行李箱',
+          options: { size: ['20吋', '24吋', '28吋'], colour: ['霧霾藍', '石墨黑'] },
+        },
+      ],
+    };
+    const result = await read.suggest({
+      history: [buyer('24吋霧霾藍 有前開式的嗎')],
+      catalog: luggage,
+    });
+    expect(result.suggestions[0]?.text).not.toMatch(/下單|下单/);
+    expect(result.suggestions[0]?.text).toContain('確認');
+  });
+
   it('answers the question that set the stage when the last line only acknowledges', async () => {
     const result = await suggest({ history: [buyer('怎么下单呀'), buyer('好的')] });
     expect(result.stage).toBe('ready');
