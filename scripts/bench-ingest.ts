@@ -51,6 +51,7 @@ async function server(mode: 'seatmate' | 'naive') {
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
     stop: () => child.kill(process.env.BENCH_CPU_PROF ? 'SIGINT' : 'SIGKILL'),
   };
 }
@@ -70,8 +71,19 @@ function messageBody(): { id: string; body: string } {
   return { id, body };
 }
 
-async function drive(url: string, sign?: { shopId: string; secret: string }) {
-  const target = sign ? `${url}/webhooks/generic/${sign.shopId}` : `${url}/ingest`;
+/** CPU seconds (user + system) a process has used so far, from /proc (100 ticks a second). */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+// Both targets get the same signed requests (the naive handler ignores the
+// headers), so the load generator does the same work for each.
+async function drive(url: string, serverPid: number | undefined, shopId?: string) {
+  const target = shopId ? `${url}/webhooks/generic/${shopId}` : `${url}/ingest`;
+  const cpu = () => [cpuSeconds(serverPid), cpuSeconds(redis.child.pid), cpuSeconds(process.pid)];
+  const cpuBefore = cpu();
   const result = await autocannon({
     url: target,
     connections,
@@ -82,19 +94,24 @@ async function drive(url: string, sign?: { shopId: string; secret: string }) {
         setupRequest: (request) => {
           const { id, body } = messageBody();
           const ts = Math.floor(Date.now() / 1000);
-          const headers: Record<string, string> = { 'content-type': 'application/json' };
-          if (sign) {
-            headers['webhook-id'] = id;
-            headers['webhook-timestamp'] = String(ts);
-            headers['webhook-signature'] = signStandardWebhook(sign.secret, id, ts, body);
-          }
+          const headers = {
+            'content-type': 'application/json',
+            'webhook-id': id,
+            'webhook-timestamp': String(ts),
+            'webhook-signature': signStandardWebhook(secret, id, ts, body),
+          };
           return { ...request, headers, body };
         },
       },
     ],
   });
   const ok = result['2xx'];
+  // CPU per accepted message of the server, of Redis, of the load generator (µs).
+  const [server, redisCpu, generator] = cpu().map((after, i) =>
+    ok ? ((after - cpuBefore[i]!) * 1e6) / ok : 0,
+  ) as [number, number, number];
   return {
+    cpu: { server, redis: redisCpu, generator },
     perSecond: ok / result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -105,7 +122,7 @@ async function drive(url: string, sign?: { shopId: string; secret: string }) {
 }
 
 console.log(
-  `bench:ingest — ${connections} connections, ${rounds} alternating rounds of ${seconds} s per target, Redis with AOF everysec, ${os.cpus().length} cores\n`,
+  `bench:ingest — ${connections} connections, ${rounds} alternating rounds of ${seconds} s per target, Redis with AOF everysec, ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(2)}\n`,
 );
 const seatmate = await server('seatmate');
 const naive = await server('naive');
@@ -114,19 +131,21 @@ const shop = await fetch(`${seatmate.url}/v1/shops`, {
   headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
   body: JSON.stringify({ name: 'Bench', platform: 'generic' }),
 }).then((r) => r.json() as Promise<{ id: string; webhookSecret: string }>);
-const sign = { shopId: shop.id, secret: shop.webhookSecret };
+const secret = shop.webhookSecret;
 
 // Warm-up runs are discarded; then the two alternate so drift on a shared
 // 2-core machine hits both alike, and the median round of each is reported.
-await drive(seatmate.url, sign);
-await drive(naive.url);
+const warm = [await drive(seatmate.url, seatmate.pid, shop.id), await drive(naive.url, naive.pid)];
+console.log(`warm-up: Seatmate ${warm[0]!.ok} acked, naive ${warm[1]!.ok} acked`);
 const real: Awaited<ReturnType<typeof drive>>[] = [];
 const baseline: Awaited<ReturnType<typeof drive>>[] = [];
 for (let round = 1; round <= rounds; round++) {
-  real.push(await drive(seatmate.url, sign));
-  baseline.push(await drive(naive.url));
+  real.push(await drive(seatmate.url, seatmate.pid, shop.id));
+  baseline.push(await drive(naive.url, naive.pid));
+  const cpu = (r: (typeof real)[number]) =>
+    `CPU µs/msg server ${r.cpu.server.toFixed(0)}, Redis ${r.cpu.redis.toFixed(0)}, generator ${r.cpu.generator.toFixed(0)}`;
   console.log(
-    `round ${round}: Seatmate ${real.at(-1)!.perSecond.toFixed(0)} msg/s, naive ${baseline.at(-1)!.perSecond.toFixed(0)} msg/s`,
+    `round ${round}: Seatmate ${real.at(-1)!.perSecond.toFixed(0)} msg/s (${cpu(real.at(-1)!)}), naive ${baseline.at(-1)!.perSecond.toFixed(0)} msg/s (${cpu(baseline.at(-1)!)})`,
   );
 }
 seatmate.stop();
@@ -137,10 +156,12 @@ fs.rmSync(dir, { recursive: true, force: true });
 const median = (runs: typeof real) =>
   [...runs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(runs.length / 2)]!;
 const row = (name: string, r: (typeof real)[number]) =>
-  `${name.padEnd(34)} ${r.perSecond.toFixed(0).padStart(8)} msg/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   (${r.ok} acked, ${r.errors} non-2xx/errors)`;
+  `${name.padEnd(34)} ${r.perSecond.toFixed(0).padStart(8)} msg/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   (${r.ok} acked, ${r.errors} non-2xx/errors)   CPU µs/msg: server ${r.cpu.server.toFixed(0)}, Redis ${r.cpu.redis.toFixed(0)}`;
 const ours = median(real);
 const theirs = median(baseline);
 console.log('\nmedian round:');
 console.log(row('Seatmate (verify+dedupe+enqueue)', ours));
 console.log(row('naive Koa handler (queue.add only)', theirs));
-console.log(`\nratio Seatmate / naive: ${(ours.perSecond / theirs.perSecond).toFixed(2)}`);
+console.log(
+  `\nratio Seatmate / naive: ${(ours.perSecond / theirs.perSecond).toFixed(2)} (load at the end ${os.loadavg()[0]!.toFixed(2)})`,
+);

@@ -4,6 +4,17 @@ import { type AgentEvent, type AgentEvents, compareIds, toEvent } from './agent-
 
 export type HubListener = (events: AgentEvent[]) => void;
 
+/**
+ * How long the hub waits, after a read that brought events, before reading
+ * again. Under load a blocked XREAD returns as soon as one event lands, so
+ * reading again at once costs one XREAD, and one write to every open console,
+ * per event or two (1,000 messages a second are about 2,000 events). Waiting
+ * a moment lets the next read bring what arrived meanwhile in one batch. An
+ * event that finds the hub idle (blocked) is still delivered at once; only
+ * back-to-back events wait, at most this long.
+ */
+export const HUB_BATCH_MS = 5;
+
 interface Subscription {
   /** The newest id the hub has read from this agent's stream. */
   cursor: string;
@@ -35,6 +46,8 @@ export class EventHub {
       /** The stream a wake-up is added to; in the agents' streams' slot, so one XREAD reads both. */
       wakeKey: string;
       blockMs: number;
+      /** The pause after a read that brought events (`HUB_BATCH_MS`); 0 reads again at once. */
+      batchMs: number;
       logger: Logger;
     },
   ) {}
@@ -128,6 +141,7 @@ export class EventHub {
         await new Promise((resolve) => setTimeout(resolve, 500));
         continue;
       }
+      let delivered = false;
       for (const [key, entries] of result ?? []) {
         if (key === this.deps.wakeKey) {
           if (entries.length > 0) this.wakeCursor = entries.at(-1)![0];
@@ -140,7 +154,10 @@ export class EventHub {
         const last = events.at(-1)!.id;
         if (compareIds(last, subscription.cursor) > 0) subscription.cursor = last;
         for (const listener of [...subscription.listeners]) listener(events);
+        delivered = true;
       }
+      if (delivered && this.deps.batchMs > 0)
+        await new Promise((resolve) => setTimeout(resolve, this.deps.batchMs));
     }
   }
 }

@@ -3,7 +3,7 @@ import type { Worker } from 'bullmq';
 import { AgentEvents } from '../agents/agent-events';
 import { AgentRegistry } from '../agents/agent-registry';
 import { Assignment } from '../agents/assignment';
-import { EventHub } from '../agents/event-hub';
+import { EventHub, HUB_BATCH_MS } from '../agents/event-hub';
 import { MediaProxy } from '../agents/media-proxy';
 import { Presence } from '../agents/presence';
 import { QuickPhrases } from '../agents/quick-phrases';
@@ -246,6 +246,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     waker: redis,
     wakeKey: keys.agentEventsWake(),
     blockMs: 5000,
+    batchMs: HUB_BATCH_MS,
     logger,
   });
   const streams = new StreamSessions({

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Job, type JobsOptions, type Queue } from 'bullmq';
 import type { InboundRequest, NormalizedEvent, PlatformName } from '../platforms/contract';
 import { DELIVERY_LIMITS, type DeliveryLimits } from '../platforms/delivery-limits';
 import type { PlatformRegistry } from '../platforms/registry';
@@ -9,7 +10,7 @@ import { defineScript } from '../shared/redis-scripts';
 import type { ShopRegistry } from '../shops/shop-registry';
 import { deliveryKey } from './delivery-dedupe';
 import { checkIdentifiers } from './event-identifiers';
-import { jobIds, type Queues } from './queues';
+import { type InboundJob, jobIds, type Queues } from './queues';
 
 export interface WebhookAnswer {
   status: number;
@@ -57,6 +58,37 @@ end
 return out
 `,
 );
+
+/**
+ * Adds the jobs and asks which of them this request created, in one round
+ * trip where `add` then the check took two. The adds (BullMQ's own
+ * `Job.addJob`, with the queue's default options under the job's, as
+ * `Queue.add` builds them) and the check are issued in one synchronous
+ * stretch on the one producer connection that BullMQ's queue shares:
+ * auto-pipelining sends them in one write, and Redis runs a connection's
+ * commands in order, so the check sees the adds (on a Cluster too: all of
+ * them are keys of the queue's hash tag, so one node). No explicit pipeline:
+ * building one copies every registered script onto it, a cost per request.
+ */
+async function addAndCheck(
+  redis: RedisConnection,
+  queue: Queue<InboundJob>,
+  jobs: ReadonlyArray<{ name: string; data: InboundJob; opts: JobsOptions & { jobId: string } }>,
+  ingestId: string,
+): Promise<number[]> {
+  const client = await queue.client;
+  const defaults = queue.defaultJobOptions;
+  const adds = jobs.map(({ name, data, opts }) =>
+    new Job<InboundJob>(queue, name, data, { ...defaults, ...opts }, opts.jobId).addJob(client),
+  );
+  const created = CREATED_BY_SCRIPT.run(
+    redis,
+    jobs.map((job) => queue.toKey(job.opts.jobId)),
+    [ingestId],
+  );
+  const [, flags] = await Promise.all([Promise.all(adds), created]);
+  return flags;
+}
 
 /** BullMQ's largest priority. */
 const MAX_PRIORITY = 2_097_152;
@@ -207,20 +239,7 @@ export class WebhookIngest {
         },
       }));
       // The shop's partition: its events (and so each conversation's) always go through one queue.
-      const inbound = queues.inbound.of(shopId);
-      // One event (the usual case) skips addBulk's MULTI wrapper.
-      await guard<unknown>(
-        jobs.length === 1
-          ? inbound.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts)
-          : inbound.addBulk(jobs),
-      );
-      const created = await guard(
-        CREATED_BY_SCRIPT.run(
-          redis,
-          jobs.map((job) => inbound.toKey(job.opts.jobId)),
-          [ingestId],
-        ),
-      );
+      const created = await guard(addAndCheck(redis, queues.inbound.of(shopId), jobs, ingestId));
       queued = created.filter((flag) => flag === 1).length;
     }
     return { queued, duplicates: events.length - queued };
