@@ -8,6 +8,9 @@ import { configDefaults, defineConfig } from 'vitest/config';
  */
 export const CLUSTER_SUITES = [
   'test/integration/webhook-ingest.test.ts',
+  // Ingest's answers and stored jobs: one script per batch on one Redis, two round trips here.
+  'test/integration/webhook-counts.test.ts',
+  'test/integration/ingest-batch.test.ts',
   'test/integration/consultation-days.test.ts',
   'test/integration/metering-order.property.test.ts',
   'test/integration/agent-workspace.test.ts',

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Job, type JobsOptions, type Queue } from 'bullmq';
+import { Cluster } from 'ioredis';
 import type { InboundRequest, NormalizedEvent, PlatformName } from '../platforms/contract';
 import { DELIVERY_LIMITS, type DeliveryLimits } from '../platforms/delivery-limits';
 import type { PlatformRegistry } from '../platforms/registry';
@@ -10,6 +11,7 @@ import { defineScript } from '../shared/redis-scripts';
 import type { ShopRegistry } from '../shops/shop-registry';
 import { deliveryKey } from './delivery-dedupe';
 import { checkIdentifiers } from './event-identifiers';
+import { type BatchDelivery, type BatchVerdict, IngestBatches } from './ingest-batch';
 import { type InboundJob, jobIds, type Queues } from './queues';
 
 export interface WebhookAnswer {
@@ -20,7 +22,8 @@ export interface WebhookAnswer {
   duplicates: number;
 }
 
-// One round trip before the enqueue: count this delivery's events (at least
+// On a Cluster (one Redis does this inside the batch script, see ingest-batch.ts),
+// one round trip before the enqueue: count this delivery's events (at least
 // one, so empty status updates cost quota too) in the shop's fixed one-minute
 // window, and say which events were already seen. KEYS[1] is the rate key,
 // KEYS[2..] the events' dedupe keys; ARGV[1] the window, ARGV[2] the weight.
@@ -126,7 +129,19 @@ export class WebhookIngest {
        */
       fairSharePerMinute: number;
     },
-  ) {}
+  ) {
+    // One Redis: one script call per event-loop turn for every delivery. A Cluster: two round trips.
+    this.batches =
+      deps.redis instanceof Cluster
+        ? null
+        : new IngestBatches(deps.redis, {
+            ratePerMinute: deps.ratePerMinute,
+            fairSharePerMinute: deps.fairSharePerMinute,
+            maxPriority: MAX_PRIORITY,
+          });
+  }
+
+  private readonly batches: IngestBatches | null;
 
   async deliver(
     platform: string,
@@ -197,22 +212,30 @@ export class WebhookIngest {
     events: NormalizedEvent[],
     receivedAt: number,
   ): Promise<{ queued: number; duplicates: number }> {
-    const { redis, keys, queues } = this.deps;
+    const { keys, queues } = this.deps;
     checkIdentifiers(events);
     // Events of one delivery that share a dedupe id are one event: the first stands for the rest.
     const ids = new Set<string>();
     const unique = events.filter((event) => !ids.has(event.eventId) && ids.add(event.eventId));
-    const seenKeys = unique.map((event) => deliveryKey(keys, shopId, platform, event.eventId));
-    const weight = Math.max(1, events.length);
-    const [before, ttlMs, ...seen] = await guard(
-      RATE_AND_SEEN_SCRIPT.run(
-        redis,
-        [keys.webhookRate(shopId), ...seenKeys],
-        ['60000', String(weight), String(this.deps.ratePerMinute)],
-      ),
+    // The request that creates a job is named in it: the worker tells a late copy by it.
+    const ingestId = randomUUID();
+    const delivery: BatchDelivery = {
+      rateKey: keys.webhookRate(shopId),
+      weight: Math.max(1, events.length),
+      events: unique.map((event) => ({
+        seenKey: deliveryKey(keys, shopId, platform, event.eventId),
+        name: event.kind,
+        data: { platform, shopId, event, receivedAt, ingestId },
+        jobId: jobIds.inbound(platform, shopId, event.eventId),
+      })),
+    };
+    // The shop's partition: its events (and so each conversation's) always go through one queue.
+    const inbound = queues.inbound.of(shopId);
+    const { before, ttlMs, outcomes } = await guard(
+      this.batches ? this.batches.submit(inbound, delivery) : this.inTwoTrips(inbound, delivery),
     );
-    if ((before as number) >= this.deps.ratePerMinute) {
-      const retryAfter = String(Math.max(1, Math.ceil((ttlMs as number) / 1000)));
+    if (before >= this.deps.ratePerMinute) {
+      const retryAfter = String(Math.max(1, Math.ceil(ttlMs / 1000)));
       throw new AppError(
         429,
         'rate_limited',
@@ -223,26 +246,42 @@ export class WebhookIngest {
         },
       );
     }
-
-    const fresh = unique
-      .map((event, i) => ({ event, rank: (before as number) + i + 1 }))
-      .filter((_, i) => seen[i] === 0);
-    let queued = 0;
-    if (fresh.length > 0) {
-      const ingestId = randomUUID();
-      const jobs = fresh.map(({ event, rank }) => ({
-        name: event.kind,
-        data: { platform, shopId, event, receivedAt, ingestId },
-        opts: {
-          jobId: jobIds.inbound(platform, shopId, event.eventId),
-          ...this.fairness(rank),
-        },
-      }));
-      // The shop's partition: its events (and so each conversation's) always go through one queue.
-      const created = await guard(addAndCheck(redis, queues.inbound.of(shopId), jobs, ingestId));
-      queued = created.filter((flag) => flag === 1).length;
-    }
+    const queued = outcomes.filter((outcome) => outcome === 1).length;
     return { queued, duplicates: events.length - queued };
+  }
+
+  /**
+   * Ingest on a Cluster, where the shop's keys and the queue live in different
+   * slots: the rate limit and dedupe check, then the adds of the new events
+   * and the check of which this request created, each one round trip.
+   */
+  private async inTwoTrips(
+    queue: Queue<InboundJob>,
+    delivery: BatchDelivery,
+  ): Promise<BatchVerdict> {
+    const [before, ttlMs, ...seen] = await RATE_AND_SEEN_SCRIPT.run(
+      this.deps.redis,
+      [delivery.rateKey, ...delivery.events.map((event) => event.seenKey)],
+      ['60000', String(delivery.weight), String(this.deps.ratePerMinute)],
+    );
+    if (before! >= this.deps.ratePerMinute) return { before: before!, ttlMs: ttlMs!, outcomes: [] };
+    const fresh = delivery.events
+      .map((event, i) => ({ event, rank: before! + i + 1 }))
+      .filter((_, i) => seen[i] === 0);
+    const outcomes = delivery.events.map(() => 0);
+    if (fresh.length > 0) {
+      const jobs = fresh.map(({ event, rank }) => ({
+        name: event.name,
+        data: event.data,
+        opts: { jobId: event.jobId, ...this.fairness(rank) },
+      }));
+      const created = await addAndCheck(this.deps.redis, queue, jobs, jobs[0]!.data.ingestId!);
+      let next = 0;
+      seen.forEach((flag, i) => {
+        if (flag === 0) outcomes[i] = created[next++] === 1 ? 1 : 2;
+      });
+    }
+    return { before: before!, ttlMs: ttlMs!, outcomes };
   }
 
   /** The size and event caps of a platform's deliveries; 404 for a platform that does not exist. */

@@ -1,0 +1,283 @@
+import { createRequire } from 'node:module';
+import { Job, type JobsOptions, type Queue } from 'bullmq';
+import { Command, type Redis } from 'ioredis';
+import { defineScript } from '../shared/redis-scripts';
+import type { InboundJob } from './queues';
+
+/**
+ * Ingest on one Redis in one command for many webhooks: the deliveries that
+ * arrive within one turn of the event loop are rate-limited, checked for
+ * redeliveries and queued by one script call, in arrival order. Each delivery
+ * is still judged on its own (its shop's window, its events' dedupe keys and
+ * job ids), and its jobs are in Redis before its answer, as with one call each.
+ *
+ * The script runs BullMQ's own add code (the Lua that `Queue.add` runs, taken
+ * from the installed BullMQ, with the arguments BullMQ's `Job` builds for it),
+ * so a job is stored exactly as `Queue.add` stores it. A Cluster cannot do
+ * this (the shop's keys and the queue live in different slots): there ingest
+ * makes two round trips (see WebhookIngest).
+ */
+
+interface BullScript {
+  content: string;
+  keys: number;
+}
+// The installed BullMQ's scripts, as its own connection loads them.
+const bullScripts = createRequire(import.meta.url)('bullmq/dist/cjs/scripts/index.js') as Record<
+  string,
+  BullScript
+>;
+// Both add scripts take their queue's 9 keys and three arguments (packed args, data, packed
+// options); a BullMQ that changed that must fail here, not store malformed jobs.
+function addScript(name: string): BullScript {
+  const script = bullScripts[name];
+  if (script?.keys !== 9)
+    throw new Error(`BullMQ's ${name} changed shape: review src/pipeline/ingest-batch.ts`);
+  return script;
+}
+const STANDARD = addScript('addStandardJob');
+const PRIORITIZED = addScript('addPrioritizedJob');
+
+/**
+ * A call is sent once it carries this many events, so one call holds Redis
+ * for a millisecond or two at most (a delivery of more events, up to a
+ * platform's cap of 1,000, goes alone).
+ */
+const MAX_BATCH_EVENTS = 128;
+
+/**
+ * KEYS: the standard add's 9 queue keys, the prioritized add's 9, then per
+ * delivery its shop's rate key followed by, per event, its dedupe key and its
+ * job key. ARGV: window ms, events per window, fair share, largest priority,
+ * then per delivery its weight and event count followed by, per event,
+ * BullMQ's three add arguments. Returns per delivery the window's count
+ * before it, the window's ttl when refused (else -1), then per event 0 (a
+ * redelivery: the dedupe key is there), 1 (queued by this call) or 2 (its
+ * job is still queued: absorbed).
+ */
+const INGEST_BATCH_SCRIPT = defineScript<Array<number[]>>(
+  'ingestBatch',
+  `
+local function addStandardJob(KEYS, ARGV)
+${STANDARD.content}
+end
+local function addPrioritizedJob(KEYS, ARGV)
+${PRIORITIZED.content}
+end
+local standardKeys = {unpack(KEYS, 1, 9)}
+local prioritizedKeys = {unpack(KEYS, 10, 18)}
+local window = ARGV[1]
+local limit, share, maxPriority = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local out = {}
+local k, a = 19, 5
+while a <= #ARGV do
+  local weight, events = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
+  a = a + 2
+  local rateKey = KEYS[k]
+  k = k + 1
+  local count = redis.call('INCRBY', rateKey, weight)
+  if count == weight then redis.call('PEXPIRE', rateKey, window) end
+  local before = count - weight
+  local answer = {before, -1}
+  if before >= limit then
+    -- Refused whole: the window's remaining time is only needed now (Retry-After).
+    answer[2] = redis.call('PTTL', rateKey)
+    k = k + 2 * events
+    a = a + 3 * events
+  else
+    for i = 1, events do
+      local seenKey, jobKey = KEYS[k], KEYS[k + 1]
+      local jobArgs, data, opts = ARGV[a], ARGV[a + 1], ARGV[a + 2]
+      k = k + 2
+      a = a + 3
+      if redis.call('EXISTS', seenKey) == 1 then
+        answer[i + 2] = 0
+      elseif redis.call('EXISTS', jobKey) == 1 then
+        answer[i + 2] = 2
+      else
+        -- The shop's rank-th event this minute: past its fair share, one priority tier per share.
+        local rank = before + i
+        if rank <= share then
+          addStandardJob(standardKeys, {jobArgs, data, opts})
+        else
+          local options = cmsgpack.unpack(opts)
+          options['priority'] = math.min(maxPriority, math.ceil((rank - share) / share))
+          addPrioritizedJob(prioritizedKeys, {jobArgs, data, cmsgpack.pack(options)})
+        end
+        answer[i + 2] = 1
+      end
+    end
+  end
+  out[#out + 1] = answer
+end
+return out
+`,
+);
+
+/** What the script says about one delivery. */
+export interface BatchVerdict {
+  /** Events counted in the shop's window before this delivery. */
+  before: number;
+  /** The window's remaining ms when the delivery was refused, else -1. */
+  ttlMs: number;
+  /** Per event: 0 a redelivery, 1 queued by this delivery, 2 absorbed by its still-queued job. */
+  outcomes: number[];
+}
+
+export interface BatchDelivery {
+  rateKey: string;
+  /** Events counted against the window (at least 1). */
+  weight: number;
+  events: Array<{ seenKey: string; name: string; data: InboundJob; jobId: string }>;
+}
+
+interface Batch {
+  deliveries: Pending[];
+  events: number;
+}
+
+interface Pending {
+  keys: string[];
+  args: Array<string | number | Buffer>;
+  resolve: (verdict: BatchVerdict) => void;
+  reject: (error: unknown) => void;
+}
+
+interface QueueKeys {
+  standard: string[];
+  prioritized: string[];
+  defaults: JobsOptions;
+}
+
+/** A stand-in client that keeps the script call BullMQ's `Job.addJob` would make. */
+function captureAdd(queue: Queue<InboundJob>, job: Job<InboundJob>): unknown[] {
+  let sent: unknown[] | undefined;
+  const client = {
+    runCommand: (_command: string, args: unknown[]) => {
+      sent = args;
+      return Promise.resolve('');
+    },
+  };
+  void job.addJob(client as never).catch(() => undefined);
+  if (!sent) throw new Error(`BullMQ did not build an add for queue ${queue.name}`);
+  return sent;
+}
+
+/** Collects the deliveries of one event-loop turn per queue and sends each queue's in one call. */
+export class IngestBatches {
+  private readonly pending = new Map<Queue<InboundJob>, Batch>();
+  private readonly queueKeys = new WeakMap<Queue<InboundJob>, QueueKeys>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly limits: {
+      ratePerMinute: number;
+      fairSharePerMinute: number;
+      maxPriority: number;
+    },
+  ) {}
+
+  submit(queue: Queue<InboundJob>, delivery: BatchDelivery): Promise<BatchVerdict> {
+    const { standard, prioritized, defaults } = this.keysOf(queue);
+    const keys = [delivery.rateKey];
+    const args: Array<string | number | Buffer> = [delivery.weight, delivery.events.length];
+    for (const event of delivery.events) {
+      // BullMQ builds the add's arguments as `Queue.add` would (the queue's default options
+      // under the job's); the queue keys are the same for every job and travel once per call.
+      const job = new Job<InboundJob>(
+        queue,
+        event.name,
+        event.data,
+        { ...defaults, jobId: event.jobId },
+        event.jobId,
+      );
+      const sent = captureAdd(queue, job);
+      keys.push(event.seenKey, queue.toKey(event.jobId));
+      args.push(...(sent.slice(STANDARD.keys) as Array<string | Buffer>));
+      if (sent[0] !== standard[0]) throw new Error('BullMQ built an add for another queue');
+    }
+    return new Promise<BatchVerdict>((resolve, reject) => {
+      let batch = this.pending.get(queue);
+      if (!batch) {
+        const opened: Batch = { deliveries: [], events: 0 };
+        batch = opened;
+        this.pending.set(queue, opened);
+        setImmediate(() => this.flush(queue, opened, standard, prioritized));
+      }
+      batch.deliveries.push({ keys, args, resolve, reject });
+      batch.events += delivery.events.length;
+      if (batch.events >= MAX_BATCH_EVENTS) this.flush(queue, batch, standard, prioritized);
+    });
+  }
+
+  private flush(
+    queue: Queue<InboundJob>,
+    batch: Batch,
+    standard: string[],
+    prioritized: string[],
+  ): void {
+    // Sent already (it filled up before this turn ended).
+    if (this.pending.get(queue) !== batch) return;
+    this.pending.delete(queue);
+    const keys = [...standard, ...prioritized];
+    const args: Array<string | number | Buffer> = [
+      60_000,
+      this.limits.ratePerMinute,
+      this.limits.fairSharePerMinute,
+      this.limits.maxPriority,
+    ];
+    for (const delivery of batch.deliveries) {
+      keys.push(...delivery.keys);
+      args.push(...delivery.args);
+    }
+    this.call(keys, args).then(
+      (verdicts) =>
+        batch.deliveries.forEach((delivery, i) => {
+          const [before, ttlMs, ...outcomes] = verdicts[i]!;
+          delivery.resolve({ before: before!, ttlMs: ttlMs!, outcomes });
+        }),
+      (error: unknown) => {
+        for (const delivery of batch.deliveries) delivery.reject(error);
+      },
+    );
+  }
+
+  /**
+   * EVALSHA written at once: the batch already gathered this turn's callers,
+   * so holding the call for the connection's auto-pipelining would only add a
+   * turn of latency. A Redis without the script gets it once (SCRIPT LOAD).
+   */
+  private async call(
+    keys: string[],
+    args: Array<string | number | Buffer>,
+  ): Promise<Array<number[]>> {
+    const send = () =>
+      this.redis.sendCommand(
+        new Command('evalsha', [INGEST_BATCH_SCRIPT.sha, keys.length, ...keys, ...args], {
+          replyEncoding: 'utf8',
+        }),
+      ) as Promise<Array<number[]>>;
+    try {
+      return await send();
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      await this.redis.script('LOAD', INGEST_BATCH_SCRIPT.lua);
+      return await send();
+    }
+  }
+
+  /** The queue's add keys, taken once from the adds BullMQ builds (standard and prioritized). */
+  private keysOf(queue: Queue<InboundJob>): QueueKeys {
+    const known = this.queueKeys.get(queue);
+    if (known) return known;
+    const defaults = queue.defaultJobOptions;
+    const probe = (opts: JobsOptions) =>
+      captureAdd(
+        queue,
+        new Job<InboundJob>(queue, 'probe', {} as InboundJob, { ...defaults, ...opts }, 'probe'),
+      ).slice(0, STANDARD.keys) as string[];
+    const keys = { standard: probe({}), prioritized: probe({ priority: 1 }), defaults };
+    this.queueKeys.set(queue, keys);
+    return keys;
+  }
+}

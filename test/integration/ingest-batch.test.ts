@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobIds } from '../../src/pipeline/queues';
+import { buyerMessage, type Harness, startHarness } from '../support/harness';
+
+// No workers: every accepted event stays queued where the test can read it.
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({
+    workers: false,
+    env: { WEBHOOK_RATE_PER_MINUTE: '8', WEBHOOK_FAIR_SHARE_PER_MINUTE: '2' },
+  });
+});
+afterAll(() => h.close());
+
+async function storedJob(shopId: string, eventId: string): Promise<Record<string, string>> {
+  const queue = h.container.queues.inbound.of(shopId);
+  return h.container.services.redis.hgetall(
+    queue.toKey(jobIds.inbound('generic', shopId, eventId)),
+  );
+}
+
+describe('ingest queues jobs as BullMQ would, each delivery judged on its own', () => {
+  it("stores a webhook's job exactly as Queue.add stores the same job", async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const res = await h.sendGeneric(shop, buyerMessage('buyer-s', 'hello', Date.now()), {
+      id: 'evt-same',
+    });
+    expect(await res.json()).toEqual({ ok: true, queued: 1, duplicates: 0 });
+    const ours = await storedJob(shop.id, 'evt-same');
+
+    const queue = h.container.queues.inbound.of(shop.id);
+    const twinId = jobIds.inbound('generic', shop.id, 'evt-twin');
+    await queue.add(ours.name as 'message', JSON.parse(ours.data!), { jobId: twinId });
+    const twin = await storedJob(shop.id, 'evt-twin');
+
+    const { timestamp: _a, opts: ourOpts, ...ourRest } = ours;
+    const { timestamp: _b, opts: twinOpts, ...twinRest } = twin;
+    expect(ourRest).toEqual(twinRest);
+    const { jobId: ourJobId, ...ourOptions } = JSON.parse(ourOpts!);
+    const { jobId: twinJobId, ...twinOptions } = JSON.parse(twinOpts!);
+    expect(ourOptions).toEqual(twinOptions);
+    expect([ourJobId, twinJobId]).toEqual([jobIds.inbound('generic', shop.id, 'evt-same'), twinId]);
+    const waiting = await queue.getWaiting();
+    expect(waiting.map((job) => job.id)).toEqual(
+      expect.arrayContaining([ourJobId as string, twinId]),
+    );
+  });
+
+  it("demotes a shop's events past its fair share one priority tier per share", async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    for (let i = 1; i <= 5; i++) {
+      const res = await h.sendGeneric(shop, buyerMessage(`b-${i}`, 'hi', Date.now()), {
+        id: `rank-${i}`,
+      });
+      expect(res.status).toBe(200);
+    }
+    // Share 2: ranks 1-2 plain FIFO, 3-4 tier 1, 5 tier 2.
+    const priorities = [];
+    for (let i = 1; i <= 5; i++)
+      priorities.push(Number((await storedJob(shop.id, `rank-${i}`)).priority));
+    expect(priorities).toEqual([0, 0, 1, 1, 2]);
+    const queue = h.container.queues.inbound.of(shop.id);
+    expect(await queue.getPrioritizedCount()).toBeGreaterThanOrEqual(3);
+  });
+
+  it('answers deliveries arriving together each on its own: new, redelivered, over quota', async () => {
+    const busy = await h.createGenericShop({ timezone: 'UTC' });
+    const calm = await h.createGenericShop({ timezone: 'UTC' });
+    // The busy shop uses up its 8 events this minute; the calm shop has one event queued.
+    for (let i = 0; i < 8; i++)
+      expect(
+        (await h.sendGeneric(busy, buyerMessage(`x-${i}`, 'hi', Date.now()), { id: `busy-${i}` }))
+          .status,
+      ).toBe(200);
+    expect(
+      (await h.sendGeneric(calm, buyerMessage('c-0', 'hi', Date.now()), { id: 'calm-0' })).status,
+    ).toBe(200);
+
+    const [overQuota, redelivered, fresh, fresh2] = await Promise.all([
+      h.sendGeneric(busy, buyerMessage('x-9', 'more', Date.now()), { id: 'busy-9' }),
+      h.sendGeneric(calm, buyerMessage('c-0', 'hi', Date.now()), { id: 'calm-0' }),
+      h.sendGeneric(calm, buyerMessage('c-1', 'hello', Date.now()), { id: 'calm-1' }),
+      h.sendGeneric(calm, buyerMessage('c-2', 'hello', Date.now()), { id: 'calm-2' }),
+    ]);
+    expect(overQuota.status).toBe(429);
+    expect(Number(overQuota.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await redelivered.json()).toEqual({ ok: true, queued: 0, duplicates: 1 });
+    expect(await fresh.json()).toEqual({ ok: true, queued: 1, duplicates: 0 });
+    expect(await fresh2.json()).toEqual({ ok: true, queued: 1, duplicates: 0 });
+    expect(await storedJob(busy.id, 'busy-9')).toEqual({});
+    expect((await storedJob(calm.id, 'calm-2')).name).toBe('message');
+  });
+});
