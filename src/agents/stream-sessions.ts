@@ -169,7 +169,7 @@ export class StreamSessions {
       );
     for (;;) {
       const page = await events.since(session.agentId, session.after, 500);
-      for (const event of page) this.write(session, event);
+      this.write(session, page);
       if (page.length < 500) return;
     }
   }
@@ -179,18 +179,23 @@ export class StreamSessions {
       session.buffer.push(...batch);
       return;
     }
-    for (const event of batch) this.write(session, event);
+    this.write(session, batch);
   }
 
-  private write(session: Session, event: AgentEvent): void {
-    if (compareIds(event.id, session.after) <= 0) return;
-    session.after = event.id;
-    if (!shopsOfEvent(event.data).some((shopId) => session.shops.has(shopId))) return;
-    const data =
-      event.type === 'presence'
-        ? { ...event.data, shopIds: shopsOfEvent(event.data).filter((s) => session.shops.has(s)) }
-        : event.data;
-    session.sink.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`);
+  /** Writes the events the session has not written yet and may see, in one write for all. */
+  private write(session: Session, batch: AgentEvent[]): void {
+    let frames = '';
+    for (const event of batch) {
+      if (compareIds(event.id, session.after) <= 0) continue;
+      session.after = event.id;
+      if (!shopsOfEvent(event.data).some((shopId) => session.shops.has(shopId))) continue;
+      const data =
+        event.type === 'presence'
+          ? { ...event.data, shopIds: shopsOfEvent(event.data).filter((s) => session.shops.has(s)) }
+          : event.data;
+      frames += `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`;
+    }
+    if (frames) session.sink.write(frames);
   }
 
   private ensureTimer(): void {

@@ -54,6 +54,8 @@ export const templatesFileSchema = z.object({
     asks_payment: text,
     will_buy: text,
     general: text,
+    /** A question nothing more specific answers (no catalog, no known topic): take it up. */
+    question: text,
     material: text,
     shipping_fee: text,
     invoice: text,
@@ -71,6 +73,10 @@ export const templatesFileSchema = z.object({
     exchange: text,
     invoice: text,
     address: text,
+    /** A question about the item in hand (how to use it, is this normal): a closer look, not the order number. */
+    usage: text,
+    /** A thank-you with nothing asked: a warm close. */
+    thanks: text,
     general: text,
   }),
   /** After-sale replies when the buyer already gave the order number: never ask for it again. */
@@ -81,6 +87,8 @@ export const templatesFileSchema = z.object({
     exchange: text,
     invoice: text,
     address: text,
+    usage: text,
+    thanks: text,
     general: text,
   }),
   empathy: z.object({

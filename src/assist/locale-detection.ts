@@ -20,10 +20,11 @@ import type { ChatMessage, Locale } from './vocabulary';
 
 /**
  * Characters OpenCC converts from Simplified that are also everyday Traditional
- * characters (台北, 若干, 里長, 皇后, 其余 in names): they never decide the script.
+ * characters (台北, 若干, 里長, 皇后, 其余 in names; 床, 吃, 群 as Taiwan and Hong Kong
+ * write them, where OpenCC's standard has 牀, 喫, 羣): they never decide the script.
  */
 const SHARED_BY_BOTH_SCRIPTS =
-  '台干里后余范制系面只冲斗谷丑卷才几了朴松咸云准表征向板姜游划吁志郁借舍';
+  '台干里后余范制系面只冲斗谷丑卷才几了朴松咸云准表征向板姜游划吁志郁借舍床峰群吃秘粽灶皂痴唇';
 
 /** One-character entries of an OpenCC table: source -> first target. */
 function characterMap(dictionary: string): Map<string, string> {
@@ -87,9 +88,10 @@ export function inReplyScript(term: string, locale: Locale): string {
  * Hong Kong written Cantonese and Taiwan's zhuyin: characters only a
  * Traditional writer uses (唔, 嘅, 咗, 喺, 冇 ... and ㄅㄆㄇ), even when the
  * message has no character OpenCC would convert ("睇吓先 唔該", "安安 在ㄇ").
+ * Not 嘞: mainland buyers write "好嘞" as often as Cantonese does.
  */
 const TRADITIONAL_WRITERS_ONLY =
-  /[唔嘅咗喺冇哋啲嚟咁嘢佢睇瞓嬲搵攞俾畀咪啱噉嗰嚿揸褸靚㗎喎嘞囉咩\u3105-\u3129]/u;
+  /[唔嘅咗喺冇哋啲嚟咁嘢佢睇瞓嬲搵攞俾畀咪啱噉嗰嚿揸褸靚㗎喎囉咩\u3105-\u3129]/u;
 
 const HAN = /[\u3400-\u9fff\uf900-\ufaff]|[\u{20000}-\u{3134f}]/u;
 const LATIN_LETTER = /[A-Za-z]/;

@@ -48,9 +48,21 @@ export interface ConversationAnalysis {
   policy: PolicyVerdict;
   /** A message holds a code or long number (order, booking, parcel, phone): maybe an order already identified that the state did not recognise. */
   buyerWroteCode: boolean;
+  /** The buyer's last message asks something: a reply must not answer it with "which item?". */
+  lastIsQuestion: boolean;
 }
 
 const CODE_LIKE = /\d{4,}|[A-Za-z]+-?\d{3,}/;
+
+/**
+ * A question, in any of the three languages: a question mark; a Chinese question particle at
+ * the end (吗, 么, 呢, Cantonese 咩/未/冇); an A-not-A ("有没有", "是不是") or an either-or
+ * ("自己做的还是代工的", Cantonese 定係); a question word (怎么, 啥, 哪, 幾, 點解); an English
+ * question word anywhere ("hi what time do you close"), or an auxiliary first. Cheap and
+ * conservative: it only picks the wording of a generic answer.
+ */
+const QUESTION =
+  /[?？]|[吗嗎么麼呢咩冇未嘛][\s\p{P}\p{S}]*$|(\p{Script=Han})[不没沒唔]\1|\p{Script=Han}[还還]是\p{Script=Han}|定係|怎么|怎麼|怎样|怎樣|如何|什么|什麼|啥|咋|哪|幾|几|多少|[点點](解|樣|样)|\b(what|which|where|when|who|why|how)\b|^\s*(?:(?:hi|hello|hey)\W+)?(do|does|did|can|could|is|are|will|would|any|have|has)\b/iu;
 
 /** Two delaying messages make a buyer "chronically indecisive" in the source's sense. */
 const CHRONIC_HESITATION = 2;
@@ -140,7 +152,8 @@ export function analyseConversation(
     troubleWords: recentComplaint || reading.sentiment === 'negative',
   });
   const buyerWroteCode = input.history.some((m) => CODE_LIKE.test(m.text));
-  return { locale, reading, options, ...read, state, policy, buyerWroteCode };
+  const lastIsQuestion = QUESTION.test(withoutInstructions(lastBuyer));
+  return { locale, reading, options, ...read, state, policy, buyerWroteCode, lastIsQuestion };
 }
 
 function fill(template: string, values: Record<string, string>): string {
@@ -264,12 +277,33 @@ function replyWriter(analysis: ConversationAnalysis) {
         return answerWith(byIntent);
       }
       if (bySignal) return answerWith(bySignal);
-      return onlyIfAsked ? null : answerWith('general');
+      if (onlyIfAsked) return null;
+      // "Do you sell cat scratchers?" or "are they handmade?" with no catalog to answer from:
+      // take the question up instead of asking which item the buyer means.
+      return answerWith(
+        analysis.lastIsQuestion && !reading.lastIsGreeting ? 'question' : 'general',
+      );
     },
     clarify: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.clarify }),
+    /** Takes up a question nothing more specific answers ("let me check that for you"). */
+    question: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.question }),
     confirmChoice,
     afterSale: (): DraftSuggestion => {
-      const topic = AFTER_SALE_FOR_INTENT[analysis.intent] ?? reading.afterSaleTopic;
+      // "Is this noise normal?", "how do I unlock the buckle?": a question about the item in
+      // hand wants a closer look, not the order number.
+      const usage =
+        analysis.intent === 'other' &&
+        analysis.lastIsQuestion &&
+        reading.afterSaleTopic === 'general';
+      // "Got it, thank you!": a warm close, not a request for the order number.
+      const thanks =
+        analysis.intent === 'other' &&
+        !analysis.lastIsQuestion &&
+        analysis.sentiment === 'positive' &&
+        reading.afterSaleTopic === 'general';
+      const topic =
+        AFTER_SALE_FOR_INTENT[analysis.intent] ??
+        (usage ? 'usage' : thanks ? 'thanks' : reading.afterSaleTopic);
       return { tactic: 'answer', text: (givenOrder ? t.afterSaleGiven : t.afterSale)[topic] };
     },
     empathy: (): DraftSuggestion => {
@@ -377,11 +411,19 @@ function planReplies(
       // Interested but not ready: answer the question, help them choose, no talk of ordering.
       const asked = ANSWER_FOR_INTENT[analysis.intent];
       const answerFirst = asked !== undefined && asked !== 'general';
+      // A question comes first when listing the product's options does not answer it: the
+      // check of the one option named with no catalog ("有黑色吗"), else taking it up
+      // ("有前开式的吗" once size and colour are settled); then help choosing.
+      const check = write.optionCheck();
+      const listsOptions = write.helpChoose()?.tactic === 'help_choose';
+      const questionFirst =
+        !answerFirst && analysis.lastIsQuestion && (check !== null || !listsOptions);
       return [
         followUp,
         answerFirst ? write.answer(true) : null,
+        questionFirst ? (check ?? write.question()) : null,
         closing(write.helpChoose),
-        write.optionCheck(),
+        check,
         write.answer(true),
         write.confirmChoice(),
       ];

@@ -64,7 +64,8 @@ export function createHttpApp(
   app.use(drainOnShutdown(services.draining));
   app.use(errorMiddleware(services.logger));
 
-  const apiPublic = [opsRoutes(services), webhookRoutes(services), ...(routers.public ?? [])];
+  // Webhooks first: the busiest route skips the other routers' matching (no paths overlap).
+  const apiPublic = [webhookRoutes(services), opsRoutes(services), ...(routers.public ?? [])];
   const publicRouters = [...apiPublic, ...(routers.pages ?? [])];
   for (const router of publicRouters) app.use(router.routes()).use(router.allowedMethods());
 

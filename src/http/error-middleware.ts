@@ -39,8 +39,12 @@ export function errorMiddleware(logger: Logger): Middleware {
                 { cause: error },
               );
       if (appError.status >= 500) {
-        (ctx.state.log ?? logger).error(
-          { err: loggableError(appError.cause ?? appError), code: appError.code },
+        logger.error(
+          {
+            requestId: ctx.state.requestId,
+            err: loggableError(appError.cause ?? appError),
+            code: appError.code,
+          },
           'request failed',
         );
       }

@@ -2,19 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from '../shared/logger';
 
-/** Gives each request an id (kept from X-Request-Id when sane) and a child logger. */
+const SANE_REQUEST_ID = /^[\w.-]{1,64}$/;
+
+/**
+ * Gives each request an id (kept from X-Request-Id when sane), in
+ * `ctx.state.requestId` for whatever logs about the request.
+ */
 export function requestContext(logger: Logger): Middleware {
   return async (ctx, next) => {
     const given = ctx.get('x-request-id');
-    const id = /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    const id = SANE_REQUEST_ID.test(given) ? given : randomUUID();
     ctx.set('X-Request-Id', id);
     ctx.state.requestId = id;
-    // Created on first use: most requests never log more than their one line.
-    let child: Logger | undefined;
-    Object.defineProperty(ctx.state, 'log', {
-      get: () => (child ??= logger.child({ requestId: id })),
-      configurable: true,
-    });
     const started = performance.now();
     try {
       await next();

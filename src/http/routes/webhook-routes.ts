@@ -4,11 +4,22 @@ import { AppError } from '../../shared/errors';
 import { readRawBody } from '../raw-body';
 import type { HttpServices } from '../services';
 
+/**
+ * The request's headers as adapters read them: Node already lower-cases the
+ * names and joins repeated headers, except the few it keeps as arrays
+ * (set-cookie), which are joined here; the usual request is passed as it is.
+ */
 function lowerCaseHeaders(ctx: Context): Record<string, string | undefined> {
-  const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(ctx.headers))
-    headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
-  return headers;
+  const headers = ctx.req.headers;
+  for (const name in headers) {
+    if (Array.isArray(headers[name])) {
+      const joined: Record<string, string | undefined> = {};
+      for (const [key, value] of Object.entries(headers))
+        joined[key] = Array.isArray(value) ? value.join(', ') : value;
+      return joined;
+    }
+  }
+  return headers as Record<string, string | undefined>;
 }
 
 function query(ctx: Context): Record<string, string | undefined> {

@@ -26,6 +26,16 @@ describe('detectLocale', () => {
     expect(detectLocale(['hi', '请问这个有L码吗'])).toBe('zh-Hans');
   });
 
+  it('lets neither 床 (written so in Taiwan and Hong Kong) nor 好嘞 (mainland too) decide the script', () => {
+    const bed = [
+      { from: 'buyer' as const, text: '想要套床品' },
+      { from: 'agent' as const, text: '你好～請問張床幾大呢？' },
+      { from: 'buyer' as const, text: '5呎 x 6呎2' },
+    ];
+    expect(resolveLocale(bed)).toBe('zh-Hant');
+    expect(detectLocale(['好嘞 到上海大概几天呀'])).toBe('zh-Hans');
+  });
+
   it('falls back to Simplified when only shared characters appear', () => {
     expect(detectLocale(['好的'])).toBe('zh-Hans');
   });

@@ -54,6 +54,61 @@ describe('rules engine tactics', () => {
     expect((await tactics({ history: [buyer('我的订单物流到哪了')] }))[0]).toBe('answer');
   });
 
+  it('takes up a question it has nothing specific for instead of asking which item is meant', async () => {
+    // The committed reader, as in production: these buyers asked something, so "which item
+    // would you like to know about?" would ignore them.
+    const read = createAssistant({ newId: () => 'q' });
+    for (const text of [
+      '有猫抓板卖吗',
+      '你们的皂都是自己做的还是找厂子代工的',
+      '你哋啲蛋糕係咪自己整㗎？',
+      'are these made in-house or outsourced?',
+      'hi what time u all close today',
+    ]) {
+      const { suggestions } = await read.suggest({ history: [buyer(text)] });
+      for (const s of suggestions) expect(s.text).not.toMatch(/哪款商品|Which item/);
+    }
+    // A greeting is still met with a greeting.
+    const hello = await read.suggest({ history: [buyer('你好')] });
+    expect(hello.suggestions[0]?.tactic).toBe('greeting');
+  });
+
+  it('meets a question about the item in hand, or a thank-you, without asking for the order number', async () => {
+    const read = createAssistant({ newId: () => 'u' });
+    for (const text of [
+      '推车收到了 安全带那个扣怎么解开啊 按了半天没反应😂',
+      '晚上運轉有嗡嗡聲 比想像中大一點 這是壓縮機正常的聲音嗎',
+      'got the lamp today, how do I change the bulb?',
+      '收到了 谢谢',
+      'arrived today, love it, thank you so much!',
+    ]) {
+      const { suggestions } = await read.suggest({ history: [buyer(text)] });
+      for (const s of suggestions) expect(s.text).not.toMatch(/订单号|訂單編號|order number/);
+    }
+    // Where is my parcel still asks for it.
+    const tracking = await read.suggest({ history: [buyer('我的订单到哪了')] });
+    expect(tracking.suggestions[0]?.text).toContain('订单号');
+  });
+
+  it('takes up a question first once every option is settled, instead of telling the buyer to order', async () => {
+    const read = createAssistant({ newId: () => 'f' });
+    const luggage: Catalog = {
+      products: [
+        {
+          id: 'case',
+          name: '鋁框行李箱',
+          options: { size: ['20吋', '24吋', '28吋'], colour: ['霧霾藍', '石墨黑'] },
+        },
+      ],
+    };
+    const result = await read.suggest({
+      history: [buyer('24吋霧霾藍 有前開式的嗎')],
+      catalog: luggage,
+    });
+    expect(result.suggestions[0]?.text).not.toMatch(/下單|下单/);
+    expect(result.suggestions[0]?.text).toContain('確認');
+  });
+
   it('answers the question that set the stage when the last line only acknowledges', async () => {
     const result = await suggest({ history: [buyer('怎么下单呀'), buyer('好的')] });
     expect(result.stage).toBe('ready');
