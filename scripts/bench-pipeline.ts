@@ -21,6 +21,8 @@
 // (from seatmate_pipeline_stage_seconds), Redis commands, Redis CPU and bytes
 // in per message (INFO commandstats / stats / cpu deltas) and the peak RSS of
 // every process. Run it under `flock /tmp/seatmate-bench.lock` on a shared machine.
+// BENCH_CPU_PROF=dir writes a CPU profile per process; BENCH_NODE_FLAGS adds Node
+// flags to the service's own (scripts/lib/node-flags.mjs).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';

@@ -45,8 +45,26 @@ export interface Assistant {
   suggest(input: AssistInput): Promise<AssistResult>;
 }
 
+/** Catalog terms per catalog object and locale (the shop registry keeps an unchanged catalog's object). */
+const termsByCatalog = new WeakMap<NonNullable<AssistInput['catalog']>, Map<Locale, string[]>>();
+
 /** Catalog words as the shop wrote them and as converted into the reply's script. */
 function catalogTerms(catalog: AssistInput['catalog'], locale: Locale): string[] {
+  if (!catalog) return [];
+  let byLocale = termsByCatalog.get(catalog);
+  if (!byLocale) {
+    byLocale = new Map();
+    termsByCatalog.set(catalog, byLocale);
+  }
+  let terms = byLocale.get(locale);
+  if (!terms) {
+    terms = termsOf(catalog, locale);
+    byLocale.set(locale, terms);
+  }
+  return terms;
+}
+
+function termsOf(catalog: AssistInput['catalog'], locale: Locale): string[] {
   const terms = (catalog?.products ?? []).flatMap((p) => [
     p.name,
     ...Object.values(p.options).flat(),

@@ -82,27 +82,107 @@ function distinctiveWords(products: Catalog['products']): Map<string, string[]> 
   return new Map(products.map((p) => [p.id, wordsOf(p.name).filter((w) => counts.get(w) === 1)]));
 }
 
+/**
+ * What a catalog answers about a text, remembered per catalog and text: every suggestion
+ * re-reads the recent history against every product, and the shop registry hands out the
+ * same catalog object for as long as the shop's catalog is unchanged. One bounded memory
+ * for all catalogs (dropped whole when full, like the per-text memory).
+ */
+function memoByCatalog<R>(
+  fn: (catalog: CatalogIndex, text: string) => R,
+  capacity = 20_000,
+): (catalog: Catalog, text: string) => R {
+  const memory = new Map<string, R>();
+  return (catalog, text) => {
+    const index = catalogIndex(catalog);
+    const key = `${index.id}\u0000${text}`;
+    const known = memory.get(key);
+    if (known !== undefined) return known;
+    const value = fn(index, text);
+    if (memory.size >= capacity) memory.clear();
+    memory.set(key, value);
+    return value;
+  };
+}
+
+/** What is computed once per catalog object. */
+interface CatalogIndex {
+  id: number;
+  products: Catalog['products'];
+  distinctive: Map<string, string[]>;
+  /** Every product name, distinctive word and option value. */
+  names: string[];
+}
+
+const catalogIndexes = new WeakMap<Catalog, CatalogIndex>();
+let nextCatalogId = 0;
+
+function catalogIndex(catalog: Catalog): CatalogIndex {
+  let index = catalogIndexes.get(catalog);
+  if (!index) {
+    const { products } = catalog;
+    const distinctive = distinctiveWords(products);
+    index = {
+      id: nextCatalogId++,
+      products,
+      distinctive,
+      names: products.flatMap((p) => [
+        p.name,
+        ...(distinctive.get(p.id) ?? []),
+        ...Object.values(p.options).flat(),
+      ]),
+    };
+    catalogIndexes.set(catalog, index);
+  }
+  return index;
+}
+
+/** Indices of the products the text names by name or by a distinctive word. */
+const namedByName = memoByCatalog(({ products, distinctive }, text) =>
+  indicesWhere(
+    products,
+    (p) =>
+      namesValue(text, p.name) || (distinctive.get(p.id) ?? []).some((w) => namesValue(text, w)),
+  ),
+);
+
+/** Indices of the products one of whose option values the text names. */
+const namedByValue = memoByCatalog(({ products }, text) =>
+  indicesWhere(products, (p) =>
+    Object.values(p.options).some((vs) => vs.some((v) => namesValue(text, v))),
+  ),
+);
+
+/** Whether the text names a product, an option value, or a colour or size word. */
+const mentionsIn = memoByCatalog(
+  ({ names }, text) =>
+    names.some((v) => namesValue(text, v)) ||
+    matches(lexicon.colours, text) ||
+    matches(SIZE_WORDS, text),
+);
+
+function indicesWhere<T>(items: readonly T[], test: (item: T) => boolean): number[] {
+  const out: number[] = [];
+  items.forEach((item, i) => {
+    if (test(item)) out.push(i);
+  });
+  return out;
+}
+
 function productInFocus(
   catalog: Catalog,
   texts: readonly string[],
 ): Catalog['products'][number] | undefined {
   const { products } = catalog;
   if (products.length === 1) return products[0];
-  const distinctive = distinctiveWords(products);
-  const named = (text: string, p: Catalog['products'][number]) =>
-    namesValue(text, p.name) || (distinctive.get(p.id) ?? []).some((w) => namesValue(text, w));
   // The most recently named product; failing that, the one whose option values were named most recently.
   for (let i = texts.length - 1; i >= 0; i -= 1) {
-    const text = texts[i] ?? '';
-    const byName = products.filter((p) => named(text, p));
-    if (byName.length === 1) return byName[0];
+    const byName = namedByName(catalog, texts[i] ?? '');
+    if (byName.length === 1) return products[byName[0]!];
   }
   for (let i = texts.length - 1; i >= 0; i -= 1) {
-    const text = texts[i] ?? '';
-    const byValue = products.filter((p) =>
-      Object.values(p.options).some((vs) => vs.some((v) => namesValue(text, v))),
-    );
-    if (byValue.length === 1) return byValue[0];
+    const byValue = namedByValue(catalog, texts[i] ?? '');
+    if (byValue.length === 1) return products[byValue[0]!];
   }
   return undefined;
 }
@@ -158,18 +238,12 @@ export function findOptions(
  * word: a buyer asking about a named product or option is interested in it.
  */
 export function productMentionDetector(catalog: Catalog | undefined): (text: string) => boolean {
-  const products = catalog?.products ?? [];
-  const distinctive = distinctiveWords(products);
-  const names = products.flatMap((p) => [
-    p.name,
-    ...(distinctive.get(p.id) ?? []),
-    ...Object.values(p.options).flat(),
-  ]);
-  return (text) =>
-    names.some((v) => namesValue(text, v)) ||
-    matches(lexicon.colours, text) ||
-    matches(SIZE_WORDS, text);
+  const read = catalog ?? NO_CATALOG;
+  return (text) => mentionsIn(read, text);
 }
+
+/** The reader of "no catalog" (colour and size words only), shared by every call without one. */
+const NO_CATALOG: Catalog = { products: [] };
 
 /**
  * The catalog products a conversation mentions, in catalog order: by name,

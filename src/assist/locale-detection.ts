@@ -7,6 +7,7 @@ import TSCharacters from 'opencc-js/dict/TSCharacters';
 import TSPhrases from 'opencc-js/dict/TSPhrases';
 import TWVariantsRev from 'opencc-js/dict/TWVariantsRev';
 import TWVariantsRevPhrases from 'opencc-js/dict/TWVariantsRevPhrases';
+import { memoText } from './text-memo';
 import type { ChatMessage, Locale } from './vocabulary';
 
 /**
@@ -184,7 +185,7 @@ function looksLikePinyin(text: string): boolean {
  * ("XL码"); when it is pinyin; when full-width punctuation shows a Chinese
  * input method ("AirPods Pro 2？", "hello～"). English when real English words remain.
  */
-export function ownLanguage(text: string): 'zh' | 'en' | null {
+export const ownLanguage = memoText((text: string): 'zh' | 'en' | null => {
   const counts = countScripts(text);
   if (counts.han >= 2 || (counts.han > 0 && counts.han * 4 >= counts.latin)) return 'zh';
   const words = englishWords(text);
@@ -192,15 +193,19 @@ export function ownLanguage(text: string): 'zh' | 'en' | null {
   if (FULL_WIDTH_PUNCTUATION.test(text) && words.length <= 3) return 'zh';
   if (words.length > 0 && words.join('').length >= 2) return 'en';
   return counts.han > 0 ? 'zh' : null;
-}
+});
 
-/** The Chinese script a message shows by itself, or null when it only uses shared characters ("好的"). */
-export function ownScript(text: string): 'zh-Hans' | 'zh-Hant' | null {
+/**
+ * The Chinese script a message shows by itself, or null when it only uses shared characters
+ * ("好的"). Both readings are remembered per text: every suggestion resolves the locale from
+ * the whole recent history.
+ */
+export const ownScript = memoText((text: string): 'zh-Hans' | 'zh-Hant' | null => {
   const counts = countScripts(text);
   if (counts.traditionalOnly > counts.simplifiedOnly) return 'zh-Hant';
   if (counts.simplifiedOnly > counts.traditionalOnly) return 'zh-Hans';
   return null;
-}
+});
 
 /**
  * The reply locale for a conversation:

@@ -4,7 +4,7 @@ import { AppError } from '../shared/errors';
 import type { RedisConnection } from '../shared/redis';
 import type { RedisKeys } from '../shared/redis-keys';
 import { defineScript } from '../shared/redis-scripts';
-import { isMonth, monthOf } from '../shared/shop-calendar';
+import { isMonth, monthBounds, monthOf } from '../shared/shop-calendar';
 import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import { lateAdjustmentFor } from './late-adjustment';
 import { buildMonthMeasures, type LateAdjustment } from './month-measures';
@@ -51,6 +51,9 @@ end
 return late
 `,
 );
+
+/** How far apart the clocks of two Seatmate processes may be (see `noteLateEvent`). */
+export const CLOSE_CLOCK_SKEW_MS = 10 * 60_000;
 
 /**
  * A shop's invoices. A draft and a final invoice come from the same
@@ -224,12 +227,24 @@ export class InvoiceBook {
     return { invoice: (await this.final(shop.id, month)) ?? invoice, written: false };
   }
 
-  /** Records that an event touched these months; returns those already closing or closed. */
+  /**
+   * Records that an event touched these months; returns those already closing or closed.
+   * With the shop's `timezone`, a month that cannot be closing yet is not asked about: the
+   * close refuses a month before it has ended in the shop's zone, so until then (less
+   * `CLOSE_CLOCK_SKEW_MS` for clocks that differ between processes) no marker can exist.
+   * That spares every buyer message of the current month a script call.
+   */
   async noteLateEvent(
     shopId: string,
     eventId: string,
-    months: readonly string[],
+    touched: readonly string[],
+    timezone?: string,
   ): Promise<string[]> {
+    const now = this.clock.now();
+    const months =
+      timezone === undefined
+        ? touched
+        : touched.filter((m) => now >= monthBounds(m, timezone).endMs - CLOSE_CLOCK_SKEW_MS);
     if (months.length === 0) return [];
     return noteLateScript.run(
       this.redis,

@@ -129,7 +129,7 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
           lap('meter');
           // The late-event check travels with the feed's first reads; both finish before the job does.
           await Promise.all([
-            deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months),
+            deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months, shop.timezone),
             deps.afterBuyerMessage?.(shop, event, { stale, at, state, lap }),
           ]);
           return { stored };
@@ -142,7 +142,7 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
           `platform:${event.agentName ?? 'agent'}`,
           at,
         );
-        await deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months);
+        await deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months, shop.timezone);
         if (deps.afterAgentMessage) await deps.afterAgentMessage(shop, event);
         return { stored };
       }
@@ -169,12 +169,12 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
       }
       case 'order': {
         const metered = await deps.commerce.recordOrder(shopId, shop.timezone, event);
-        await deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months);
+        await deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months, shop.timezone);
         return { stored: true };
       }
       case 'rating': {
         const metered = await deps.commerce.recordRating(shopId, shop.timezone, event);
-        await deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months);
+        await deps.invoices?.noteLateEvent(shopId, event.eventId, metered.months, shop.timezone);
         return { stored: true };
       }
     }

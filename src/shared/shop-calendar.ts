@@ -95,10 +95,20 @@ export function daysOfMonth(month: Month): Day[] {
   return [...days];
 }
 
+/** Month bounds already computed, by zone and month (every metered event asks for its month's end). */
+const monthBoundsMemo = new Map<string, { startMs: number; endMs: number }>();
+
 /** The half-open instant range [start, end) that a month covers in `zone`. */
 export function monthBounds(month: Month, zone: string): { startMs: number; endMs: number } {
-  const start = DateTime.fromISO(`${month}-01`, { zone });
-  return { startMs: start.toMillis(), endMs: start.plus({ months: 1 }).toMillis() };
+  const key = `${zone} ${month}`;
+  let bounds = monthBoundsMemo.get(key);
+  if (!bounds) {
+    const start = DateTime.fromISO(`${month}-01`, { zone });
+    bounds = { startMs: start.toMillis(), endMs: start.plus({ months: 1 }).toMillis() };
+    if (monthBoundsMemo.size >= 10_000) monthBoundsMemo.clear();
+    monthBoundsMemo.set(key, bounds);
+  }
+  return { ...bounds };
 }
 
 /** Local midnights already computed, by zone and day (the meter asks for the same few all day). */

@@ -333,6 +333,22 @@ export class ShopRegistry {
     return out;
   }
 
+  /**
+   * The parsed catalog, the same object while the stored catalog is unchanged: the assist
+   * engine remembers what a catalog says about each text per catalog object, and a 500-product
+   * catalog is not parsed again every time the shop cache refreshes.
+   */
+  private catalogOf(id: string, raw: string): Catalog {
+    const known = this.catalogs.get(id);
+    if (known?.raw === raw) return known.catalog;
+    const catalog = catalogSchema.parse(JSON.parse(raw));
+    if (this.catalogs.size >= 10_000) this.catalogs.clear();
+    this.catalogs.set(id, { raw, catalog });
+    return catalog;
+  }
+
+  private readonly catalogs = new Map<string, { raw: string; catalog: Catalog }>();
+
   private async load(id: string): Promise<{ shop: Shop; credentials: Credentials } | null> {
     const values = await this.redis.hmget(this.keys.shopRecord(id), ...FIELDS);
     const [
@@ -357,7 +373,7 @@ export class ShopRegistry {
       timezone,
       plan: plan ? planSchema.parse(JSON.parse(plan)) : undefined,
       planHistory: planHistory ? JSON.parse(planHistory) : [],
-      catalog: catalog ? catalogSchema.parse(JSON.parse(catalog)) : undefined,
+      catalog: catalog ? this.catalogOf(id, catalog) : undefined,
       settings: settingsSchema.parse(settings ? JSON.parse(settings) : {}),
       createdAt,
       ...(widgetKey ? { widgetKey } : {}),

@@ -207,7 +207,11 @@ describe('replies', () => {
     expect(status.error).toBeNull();
     expect(delivered.isDone()).toBe(true);
 
-    const stats = (await h.api('/v1/agent/stats?date=2026-11-27', { token: agent.token })).body;
+    // The reply is marked sent before its bookkeeping (history, meter, response clock) runs.
+    const stats = await eventually(async () => {
+      const r = await h.api('/v1/agent/stats?date=2026-11-27', { token: agent.token });
+      return r.body.consultationsAnswered > 0 ? r.body : null;
+    });
     expect(stats.consultationsAnswered).toBe(1);
     expect(stats.averageFirstResponseSeconds).toBe(100);
     expect(stats.within3MinRate).toBe(1);

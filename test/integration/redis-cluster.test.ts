@@ -107,7 +107,7 @@ describe('the cluster suites really run on a Redis Cluster', () => {
       });
       used.add(queue.name);
     }
-    expect(used.size).toBeGreaterThan(1);
+    expect(used.size, `partitions of ${shops.map((s) => s.id).join(', ')}`).toBeGreaterThan(1);
   });
 
   it('loads a script a master has not seen (new, restarted, failed over), then runs it', async () => {
