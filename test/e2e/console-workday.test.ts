@@ -150,28 +150,30 @@ describe('the console at keyboard speed', () => {
     const selected = () =>
       page.getAttribute('.row-button[aria-current="true"]', 'data-conversation-id');
     await page.keyboard.press('j');
-    expect(await selected()).toBe(firstId); // the longest wait first
+    await expect.poll(selected).toBe(firstId); // the longest wait first
     await page.keyboard.press('j');
-    expect(await selected()).toBe(secondId);
+    await expect.poll(selected).toBe(secondId);
     await page.keyboard.press('k');
-    expect(await selected()).toBe(firstId);
+    await expect.poll(selected).toBe(firstId);
     await page.keyboard.press('Alt+ArrowDown');
-    expect(await selected()).toBe(secondId);
+    await expect.poll(selected).toBe(secondId);
 
     await page.locator('.suggestion').first().waitFor();
     const text = (await page.locator('.suggestion .suggestion-text').first().textContent())!;
     await page.keyboard.press('e');
-    expect(await page.inputValue('#composer-text')).toBe(text);
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('composer-text');
+    await expect.poll(() => page.inputValue('#composer-text')).toBe(text);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('composer-text');
     await page.waitForSelector('#editing-note:not([hidden])');
     // Letters typed in the composer are text, not shortcuts.
     await page.keyboard.type(' jk');
+    await expect.poll(() => page.inputValue('#composer-text')).toBe(`${text} jk`);
     expect(await selected()).toBe(secondId);
-    expect(await page.inputValue('#composer-text')).toBe(`${text} jk`);
     await page.keyboard.press('Escape');
-    expect(await page.evaluate(() => document.activeElement?.id)).not.toBe('composer-text');
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.id))
+      .not.toBe('composer-text');
     await page.keyboard.press('r');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('composer-text');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('composer-text');
     await page.keyboard.press('Escape');
 
     await page.keyboard.press('?');
