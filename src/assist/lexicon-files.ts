@@ -54,6 +54,8 @@ export const templatesFileSchema = z.object({
     asks_payment: text,
     will_buy: text,
     general: text,
+    /** "Just looking": let the buyer browse. */
+    just_looking: text,
     /** A question nothing more specific answers (no catalog, no known topic): take it up. */
     question: text,
     material: text,

@@ -285,6 +285,8 @@ function replyWriter(analysis: ConversationAnalysis) {
       );
     },
     clarify: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.clarify }),
+    /** "Just looking": let the buyer browse, no question about which item. */
+    justLooking: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.just_looking }),
     /** Takes up a question nothing more specific answers ("let me check that for you"). */
     question: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.question }),
     confirmChoice,
@@ -404,7 +406,11 @@ function planReplies(
       return [followUp, policy.empathyFirst ? write.empathy() : null, write.afterSale()];
     case 'browsing': {
       const opener =
-        reading.lastIsGreeting && !reading.awaitingBuyer ? write.greeting() : write.answer();
+        reading.lastIsGreeting && !reading.awaitingBuyer
+          ? write.greeting()
+          : reading.focusSignals.has('just_browsing') && !analysis.lastIsQuestion
+            ? write.justLooking()
+            : write.answer();
       return [followUp, opener, closing(write.helpChoose)];
     }
     case 'interested': {

@@ -68,6 +68,11 @@ describe('rules engine tactics', () => {
       const { suggestions } = await read.suggest({ history: [buyer(text)] });
       for (const s of suggestions) expect(s.text).not.toMatch(/哪款商品|Which item/);
     }
+    // "Just looking" is let be.
+    for (const text of ['没事 随便看看 有需要再找你', 'just browsing thanks']) {
+      const { suggestions } = await read.suggest({ history: [buyer(text)] });
+      for (const s of suggestions) expect(s.text).not.toMatch(/哪款商品|Which item/);
+    }
     // A greeting is still met with a greeting.
     const hello = await read.suggest({ history: [buyer('你好')] });
     expect(hello.suggestions[0]?.tactic).toBe('greeting');
