@@ -324,6 +324,8 @@ function replyWriter(analysis: ConversationAnalysis) {
       return { tactic: 'answer', text: (givenOrder ? t.afterSaleGiven : t.afterSale)[key] };
     },
     /** Help choosing on the next dimension the buyer has not settled; the confirmation when all are. */
+    /** Real options the buyer has still to choose from (a catalog's, or named in the chat). */
+    hasChoices: (): boolean => open.some((d) => d.key !== 'deliveryDays' && d.values.length >= 2),
     helpChoose: (): DraftSuggestion | null => {
       const choosable = open.filter((d) => d.key !== 'deliveryDays' && d.values.length >= 2);
       const sizeAsked = analysis.intent === 'size' || reading.asksAboutSize;
@@ -397,9 +399,10 @@ function planReplies(
     return [write.empathy(), mayHaveGivenNumber ? null : write.remedy(), write.reassure()];
   }
   if (policy.clarify) {
-    // Not sure what the buyer wants: ask, never pitch.
+    // Not sure what the buyer wants: ask, never pitch. A question is taken up first.
     const opener = reading.lastIsGreeting ? write.greeting() : null;
-    return [followUp, opener, write.clarify(), write.answer(true)];
+    const takeUp = analysis.lastIsQuestion && !reading.lastIsGreeting ? write.question() : null;
+    return [followUp, opener, write.answer(true) ?? takeUp, write.clarify()];
   }
   switch (analysis.stage) {
     case 'after_sale':
@@ -421,7 +424,7 @@ function planReplies(
       // check of the one option named with no catalog ("有黑色吗"), else taking it up
       // ("有前开式的吗" once size and colour are settled); then help choosing.
       const check = write.optionCheck();
-      const listsOptions = write.helpChoose()?.tactic === 'help_choose';
+      const listsOptions = write.hasChoices();
       const questionFirst =
         !answerFirst && analysis.lastIsQuestion && (check !== null || !listsOptions);
       return [

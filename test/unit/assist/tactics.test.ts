@@ -64,8 +64,10 @@ describe('rules engine tactics', () => {
       '你哋啲蛋糕係咪自己整㗎？',
       'are these made in-house or outsourced?',
       'hi what time u all close today',
+      '上个月的豆子很香！你们卖磨豆机吗',
     ]) {
       const { suggestions } = await read.suggest({ history: [buyer(text)] });
+      expect(suggestions[0]?.text).not.toMatch(/准备下单，还是/);
       for (const s of suggestions) expect(s.text).not.toMatch(/哪款商品|Which item/);
     }
     // "Just looking" is let be.
@@ -112,6 +114,19 @@ describe('rules engine tactics', () => {
     });
     expect(result.suggestions[0]?.text).not.toMatch(/下單|下单/);
     expect(result.suggestions[0]?.text).toContain('確認');
+  });
+
+  it('apologises for a double charge or a lost booking without speaking of a wait', async () => {
+    const read = createAssistant({ newId: () => 'c' });
+    for (const text of [
+      '刷卡紀錄有兩筆一樣的 1280 是怎麼回事',
+      '这个月订阅扣了两次68 退一笔给我',
+    ]) {
+      const { stage, suggestions } = await read.suggest({ history: [buyer(text)] });
+      expect(stage).toBe('complaint');
+      expect(suggestions[0]?.tactic).toBe('empathy');
+      expect(suggestions[0]?.text).not.toMatch(/等了|久等/);
+    }
   });
 
   it('answers the question that set the stage when the last line only acknowledges', async () => {
