@@ -39,6 +39,25 @@ function namesLoosely(text: string, value: string): boolean {
   return number !== undefined && new RegExp(`(?<![\\d.])${number}(?![\\d.])`).test(text);
 }
 
+/**
+ * A word or number of a value that no other value of its dimension has: "the one with the
+ * controller" names "Goggles + Motion Controller" beside "Goggles only", "48 it is" names
+ * "48mm conical" beside "38mm conical", "180 density" names "180%". Latin words of five
+ * letters or more and numbers of two digits or more, so sizes and short words never count.
+ */
+function namesByDistinctiveWord(text: string, value: string, values: readonly string[]): boolean {
+  const words = (v: string) => v.toLowerCase().match(/[a-z]{5,}|\d{2,}/g) ?? [];
+  const others = new Set(values.filter((v) => v !== value).flatMap(words));
+  const lower = text.toLowerCase();
+  return words(value).some(
+    (w) =>
+      !others.has(w) &&
+      (/^\d/.test(w)
+        ? new RegExp(`(?<![\\d.])${w}(?![\\d.])`).test(lower)
+        : new RegExp(`\\b${w}\\b`).test(lower)),
+  );
+}
+
 /** Where a value sits as the object of an availability question: "有黑色吗", "do you have it in navy". */
 function isAskedAbout(sentence: string, value: string): boolean {
   const at = sentence.search(new RegExp(escapeForRegExp(value), 'iu'));
@@ -58,7 +77,7 @@ function isAskedAbout(sentence: string, value: string): boolean {
 
 /** The buyer buying: what they asked about and kept is what they bought. */
 const BUYS =
-  /拍了|拍下|下单了|下單了|落單|落咗單|买了|買了|付了|付款了|\b(?:ordered|order(?:ing)? now|check(?:ed|ing)? out|add(?:ed|ing)? (?:it |them )?to (?:the )?cart|i'?ll take|buy(?:ing)? it|just did)\b/iu;
+  /拍了|拍下|下单了|下單了|落單|落咗單|买了|買了|付了|付款了|\b(?:ordered|order(?:ing)? now|check(?:ed|ing)? out|add(?:ed|ing)? (?:it |them )?to (?:the )?cart|i'?ll take|i'?ll grab|grab me|buy(?:ing)? it|just did|sold|let'?s do it|do it|mine|reserve|book(?:ing)?|confirm(?:ed)?|it is|take it|kunin ko|payment link|checkout link)\b/iu;
 
 /** The question is about something after the value: "27码有蓝色吗", "32 in sunset?", "L的 有现货吗" is not. */
 function buildsOn(sentence: string, value: string): boolean {
@@ -112,7 +131,9 @@ export function settledIn(
       if (accepts && namedInMessage.length === 0 && recommended.length === 1)
         settled.set(dimension.key, recommended[0] as string);
       for (const sentence of sentences) {
-        const named = dimension.values.filter((v) => namesLoosely(sentence, v));
+        const named = dimension.values.filter(
+          (v) => namesLoosely(sentence, v) || namesByDistinctiveWord(sentence, v, dimension.values),
+        );
         if (named.length === 0) continue;
         if (named.length >= 2) {
           // "white and light blue" in an order settles both; "6寸和7寸哪个好" compares them.

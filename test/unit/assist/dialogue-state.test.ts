@@ -58,6 +58,49 @@ describe('settled options', () => {
     });
   });
 
+  it('settles a value named by a word no other value has ("the one with the controller")', () => {
+    const goggles: Catalog = {
+      products: [
+        {
+          id: 'fpv',
+          name: 'FPV Goggles Lite',
+          options: { bundle: ['Goggles only', 'Goggles + Motion Controller'] },
+        },
+      ],
+    };
+    const history = [
+      buyer('how do you fly it?'),
+      agent('You fly by pointing your hand with the motion controller.'),
+      buyer('ok the one with the controller. can I split it with Klarna?'),
+    ];
+    expect(settled(history, goggles)).toEqual({ bundle: 'Goggles + Motion Controller' });
+    // Asking about it is not choosing it.
+    expect(settled([buyer('is the controller hard to use?')], goggles)).toEqual({});
+    // A number only one value has: "48 it is" for "48mm conical" beside "38mm conical".
+    const grinder: Catalog = {
+      products: [
+        { id: 'k2', name: 'K2 grinder', options: { burr: ['38mm conical', '48mm conical'] } },
+      ],
+    };
+    expect(settled([buyer('48 it is then. how do i check out')], grinder)).toEqual({
+      burr: '48mm conical',
+    });
+  });
+
+  it('settles what the buyer asked about once they take it, however they say so', () => {
+    const holder: Catalog = {
+      products: [{ id: 'stubby', name: 'Stubby holder', options: { colour: ['Navy', 'Olive'] } }],
+    };
+    for (const take of ["sweet I'll grab 2", 'mine po! gcash or bank?', 'ok reserve 1 for me']) {
+      const history = [
+        buyer('do they come in navy?'),
+        agent('Yep, navy is in stock.'),
+        buyer(take),
+      ];
+      expect(settled(history, holder)).toEqual({ colour: 'Navy' });
+    }
+  });
+
   it('reads English choices too', () => {
     const shirt: Catalog = {
       products: [
