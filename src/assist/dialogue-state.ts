@@ -40,21 +40,23 @@ function namesLoosely(text: string, value: string): boolean {
 }
 
 /**
- * A word or number of a value that no other value of its dimension has: "the one with the
+ * Per value, patterns for the words and numbers no other value of its dimension has: "the one with the
  * controller" names "Goggles + Motion Controller" beside "Goggles only", "48 it is" names
  * "48mm conical" beside "38mm conical", "180 density" names "180%". Latin words of five
  * letters or more and numbers of two digits or more, so sizes and short words never count.
  */
-function namesByDistinctiveWord(text: string, value: string, values: readonly string[]): boolean {
+function distinctiveWordPatterns(values: readonly string[]): Map<string, RegExp[]> {
   const words = (v: string) => v.toLowerCase().match(/[a-z]{5,}|\d{2,}/g) ?? [];
-  const others = new Set(values.filter((v) => v !== value).flatMap(words));
-  const lower = text.toLowerCase();
-  return words(value).some(
-    (w) =>
-      !others.has(w) &&
-      (/^\d/.test(w)
-        ? new RegExp(`(?<![\\d.])${w}(?![\\d.])`).test(lower)
-        : new RegExp(`\\b${w}\\b`).test(lower)),
+  return new Map(
+    values.map((value) => {
+      const others = new Set(values.filter((v) => v !== value).flatMap(words));
+      const patterns = words(value)
+        .filter((w) => !others.has(w))
+        .map((w) =>
+          /^\d/.test(w) ? new RegExp(`(?<![\\d.])${w}(?![\\d.])`) : new RegExp(`\\b${w}\\b`),
+        );
+      return [value, patterns];
+    }),
   );
 }
 
@@ -116,6 +118,8 @@ export function settledIn(
   const settled = new Map<string, string>();
   const asked = new Map<string, string>();
   const dimensions = options.dimensions.filter((d) => d.key !== 'deliveryDays');
+  // Compiled once per reading, not per sentence: this runs for every suggestion.
+  const distinctive = new Map(dimensions.map((d) => [d, distinctiveWordPatterns(d.values)]));
   let previousAgent = '';
   for (const message of history) {
     if (message.from === 'agent') {
@@ -131,8 +135,11 @@ export function settledIn(
       if (accepts && namedInMessage.length === 0 && recommended.length === 1)
         settled.set(dimension.key, recommended[0] as string);
       for (const sentence of sentences) {
+        const lower = sentence.toLowerCase();
         const named = dimension.values.filter(
-          (v) => namesLoosely(sentence, v) || namesByDistinctiveWord(sentence, v, dimension.values),
+          (v) =>
+            namesLoosely(sentence, v) ||
+            (distinctive.get(dimension)?.get(v) ?? []).some((p) => p.test(lower)),
         );
         if (named.length === 0) continue;
         if (named.length >= 2) {
