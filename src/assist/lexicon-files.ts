@@ -32,6 +32,21 @@ export const lexiconFileSchema = z.object({
 });
 
 const text = z.string().min(1);
+
+/** After-sale replies per topic; a second set, for when the order number was given, has the same topics. */
+const afterSaleReplies = z.object({
+  tracking: text,
+  return: text,
+  cancel: text,
+  exchange: text,
+  invoice: text,
+  address: text,
+  /** A question about the item in hand (how to use it, is this normal): a closer look, not the order number. */
+  usage: text,
+  /** A thank-you with nothing asked: a warm close. */
+  thanks: text,
+  general: text,
+});
 export const templatesFileSchema = z.object({
   /** How a catalog product is referred to ("the {name}" in English). */
   productName: text,
@@ -68,31 +83,9 @@ export const templatesFileSchema = z.object({
     /** Every option is settled: confirm the choice instead of offering it again. */
     confirm_choice: text,
   }),
-  afterSale: z.object({
-    tracking: text,
-    return: text,
-    cancel: text,
-    exchange: text,
-    invoice: text,
-    address: text,
-    /** A question about the item in hand (how to use it, is this normal): a closer look, not the order number. */
-    usage: text,
-    /** A thank-you with nothing asked: a warm close. */
-    thanks: text,
-    general: text,
-  }),
+  afterSale: afterSaleReplies,
   /** After-sale replies when the buyer already gave the order number: never ask for it again. */
-  afterSaleGiven: z.object({
-    tracking: text,
-    return: text,
-    cancel: text,
-    exchange: text,
-    invoice: text,
-    address: text,
-    usage: text,
-    thanks: text,
-    general: text,
-  }),
+  afterSaleGiven: afterSaleReplies,
   empathy: z.object({
     delivery: text,
     quality: text,

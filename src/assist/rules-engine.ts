@@ -234,6 +234,7 @@ function replyWriter(analysis: ConversationAnalysis) {
     t.optionLabels._other ??
     key;
   const open = undecided(options, state);
+  const choosable = open.filter((d) => d.key !== 'deliveryDays' && d.values.length >= 2);
   const deliveryDays = open.find((d) => d.key === 'deliveryDays');
   const givenOrder =
     state.given.includes('order_number') || state.given.includes('tracking_number');
@@ -325,9 +326,8 @@ function replyWriter(analysis: ConversationAnalysis) {
     },
     /** Help choosing on the next dimension the buyer has not settled; the confirmation when all are. */
     /** Real options the buyer has still to choose from (a catalog's, or named in the chat). */
-    hasChoices: (): boolean => open.some((d) => d.key !== 'deliveryDays' && d.values.length >= 2),
+    hasChoices: (): boolean => choosable.length > 0,
     helpChoose: (): DraftSuggestion | null => {
-      const choosable = open.filter((d) => d.key !== 'deliveryDays' && d.values.length >= 2);
       const sizeAsked = analysis.intent === 'size' || reading.asksAboutSize;
       const dimension =
         choosable.find((d) => (sizeAsked ? d.key === 'size' : false)) ??
