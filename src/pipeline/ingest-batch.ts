@@ -136,6 +136,14 @@ interface Batch {
   events: number;
 }
 
+/** A queue's calls: the one being gathered, and whether one is out at Redis. */
+interface Lane {
+  open: Batch | null;
+  /** A turn-end flush is scheduled for the open batch. */
+  scheduled: boolean;
+  inFlight: number;
+}
+
 interface Pending {
   keys: string[];
   args: Array<string | number | Buffer>;
@@ -163,9 +171,16 @@ function captureAdd(queue: Queue<InboundJob>, job: Job<InboundJob>): unknown[] {
   return sent;
 }
 
-/** Collects the deliveries of one event-loop turn per queue and sends each queue's in one call. */
+/**
+ * Collects deliveries per queue and sends each queue's in one call: at the end
+ * of the turn they arrived in when no call of that queue is out at Redis,
+ * else as soon as that call answers. At low load that is one call per turn
+ * (no added wait); under load the batch grows with Redis's round trip, so
+ * the per-call costs (a socket write each side, the script's set-up) are
+ * paid once for many webhooks instead of once for every one or two.
+ */
 export class IngestBatches {
-  private readonly pending = new Map<Queue<InboundJob>, Batch>();
+  private readonly lanes = new Map<Queue<InboundJob>, Lane>();
   private readonly queueKeys = new WeakMap<Queue<InboundJob>, QueueKeys>();
 
   constructor(
@@ -178,7 +193,7 @@ export class IngestBatches {
   ) {}
 
   submit(queue: Queue<InboundJob>, delivery: BatchDelivery): Promise<BatchVerdict> {
-    const { standard, prioritized, defaults } = this.keysOf(queue);
+    const { standard, defaults } = this.keysOf(queue);
     const keys = [delivery.rateKey];
     const args: Array<string | number | Buffer> = [delivery.weight, delivery.events.length];
     for (const event of delivery.events) {
@@ -197,28 +212,33 @@ export class IngestBatches {
       if (sent[0] !== standard[0]) throw new Error('BullMQ built an add for another queue');
     }
     return new Promise<BatchVerdict>((resolve, reject) => {
-      let batch = this.pending.get(queue);
-      if (!batch) {
-        const opened: Batch = { deliveries: [], events: 0 };
-        batch = opened;
-        this.pending.set(queue, opened);
-        setImmediate(() => this.flush(queue, opened, standard, prioritized));
+      let lane = this.lanes.get(queue);
+      if (!lane) {
+        lane = { open: null, scheduled: false, inFlight: 0 };
+        this.lanes.set(queue, lane);
       }
+      const batch = lane.open ?? { deliveries: [], events: 0 };
+      lane.open = batch;
       batch.deliveries.push({ keys, args, resolve, reject });
       batch.events += delivery.events.length;
-      if (batch.events >= MAX_BATCH_EVENTS) this.flush(queue, batch, standard, prioritized);
+      // A full batch goes at once, even beside one in flight: one call holds Redis briefly.
+      if (batch.events >= MAX_BATCH_EVENTS) this.send(queue, lane);
+      else if (lane.inFlight === 0 && !lane.scheduled) {
+        lane.scheduled = true;
+        setImmediate(() => {
+          lane.scheduled = false;
+          if (lane.inFlight === 0) this.send(queue, lane);
+        });
+      }
     });
   }
 
-  private flush(
-    queue: Queue<InboundJob>,
-    batch: Batch,
-    standard: string[],
-    prioritized: string[],
-  ): void {
-    // Sent already (it filled up before this turn ended).
-    if (this.pending.get(queue) !== batch) return;
-    this.pending.delete(queue);
+  private send(queue: Queue<InboundJob>, lane: Lane): void {
+    const batch = lane.open;
+    if (!batch) return;
+    lane.open = null;
+    lane.inFlight++;
+    const { standard, prioritized } = this.keysOf(queue);
     const keys = [...standard, ...prioritized];
     const args: Array<string | number | Buffer> = [
       60_000,
@@ -230,13 +250,21 @@ export class IngestBatches {
       keys.push(...delivery.keys);
       args.push(...delivery.args);
     }
+    const settled = () => {
+      lane.inFlight--;
+      // What gathered while this call was out goes now, in one call.
+      if (lane.inFlight === 0) this.send(queue, lane);
+    };
     this.call(keys, args).then(
-      (verdicts) =>
+      (verdicts) => {
+        settled();
         batch.deliveries.forEach((delivery, i) => {
           const [before, ttlMs, ...outcomes] = verdicts[i]!;
           delivery.resolve({ before: before!, ttlMs: ttlMs!, outcomes });
-        }),
+        });
+      },
       (error: unknown) => {
+        settled();
         for (const delivery of batch.deliveries) delivery.reject(error);
       },
     );
