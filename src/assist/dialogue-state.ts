@@ -180,19 +180,28 @@ const SIZE_VALUE =
 
 /** An order number: a labelled id, or a long digit run that is not a phone number. */
 const ORDER_NUMBER =
-  /(?:订单|訂單|单号|單號|張單|张单|order|訂單編號|订单编号)\s*(?:号|號|no\.?|number|#|id|編號|编号|號碼|号码)?\s*[:：#是係为為]?\s*#?\s?[A-Za-z]{0,4}-?\d{4,}[A-Za-z0-9-]*|(?<![\d*])\d{12,20}(?![\d*])|#\s?[A-Za-z]{0,4}-?\d{3,}/iu;
+  /(?:订单|訂單|单号|單號|張單|张单|order|訂單編號|订单编号)\s*(?:号|號|no\.?|number|#|id|編號|编号|號碼|号码)?\s*[:：#是係为為]?\s*#?\s?[A-Za-z]{0,4}-?\d{4,}[A-Za-z0-9-]*(?![A-Za-z0-9-]|\s*(?:pcs|pieces|units|items|sets|boxes|pax)\b)|(?<![\d*])\d{12,20}(?![\d*])|#\s?[A-Za-z]{0,4}-?\d{3,}/iu;
 /**
  * Other references a buyer gives for an existing purchase ("Booking JZ-4471",
  * "subscription SUB-77310", "Order ID 40-29918-33"): the word, then one token
  * of letters, digits and dashes holding at least four digits in a row.
  */
 const REFERENCE_NUMBER =
-  /(?:\border|booking|reservation|subscription|ref(?:erence)?|receipt|invoice|ticket|預約|预约|訂位|订位|發票|发票)\s*(?:no\.?|number|#|id|code|號碼|号码|編號|编号|号|號)?\s*[:：#是係为為]?\s*#?(?=[A-Za-z0-9-]*\d{4})[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*/iu;
+  /(?:\border|booking|reservation|subscription|ref(?:erence)?|receipt|invoice|ticket|預約|预约|訂位|订位|發票|发票)\s*(?:no\.?|number|#|id|code|號碼|号码|編號|编号|号|號)?\s*[:：#是係为為]?\s*#?(?=[A-Za-z0-9-]*\d{4})[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?![A-Za-z0-9-]|\s*(?:pcs|pieces|units|items|sets|boxes|pax)\b)/iu;
+/**
+ * An order word followed closely by a bare number of five digits or more ("status of my
+ * order? 88102", "bonsai order? 20117"): the number is the order's. Not across a sentence
+ * end, and not a quantity or a price (no unit or currency before it).
+ */
+const ORDER_THEN_NUMBER =
+  /\border\b[^.!\n$€£¥₱₹]{0,16}?(?<![\d.,])\d{5,}(?![\d.,]|\s*(?:pcs|pieces|units|items|sets|boxes|pax|pesos|php|rm|sgd|usd|rs|inr)\b)/iu;
+/** An id of a few letters and eight or more digits ("SP2511290188"), when not a tracking number. */
+const LETTERED_LONG_ID = /(?<![A-Za-z0-9])[A-Za-z]{1,4}\d{8,}(?![A-Za-z0-9])/u;
 /** A message that is nothing but an id ("240915KX8821", "PH90321 po"). */
 const BARE_ID = /^\s*#?[A-Za-z]{0,4}-?\d{4,}[A-Za-z0-9-]*(?:\s+\S{1,6})?\s*$/u;
 const ID_TOKEN = /(?<![A-Za-z0-9])#?[A-Za-z]{0,4}-?\d{4,}[A-Za-z0-9-]*/u;
 /** Words of an order placed: an id next to them is the order's ("剛才下單 W24112903"). */
-const ORDER_CONTEXT = /下单|下單|落單|落咗單|拍下|订单|訂單|\border(?:ed)?\b/iu;
+const ORDER_CONTEXT = /下单|下單|落單|落咗單|拍下|订单|訂單|張單|张单|\border(?:ed)?\b/iu;
 /** An id with letters and at least five digits, or eight digits and more. */
 const ORDER_ID_TOKEN = /(?<![A-Za-z0-9])#?(?:[A-Za-z]{1,4}-?\d{5,}|\d{8,})[A-Za-z0-9-]*/u;
 /** The agent asking for the order number: the buyer's next id is one. */
@@ -200,9 +209,9 @@ const AGENT_ASKS_ORDER =
   /订单号|訂單號|訂單編號|订单编号|單號|单号|order (?:number|no|#|id)|訂單號碼/iu;
 /** The agent asking for a photo, screenshot or video: "sent" / "发了" next means one was sent. */
 const AGENT_ASKS_PHOTO =
-  /照片|图片|圖片|相片|截图|截圖|视频|視頻|photo|picture|pic|screenshot|video/iu;
+  /照片|图片|圖片|相片|截图|截圖|视频|視頻|拍照|拍个照|拍個照|拍张|拍張|影相|影張相|影张相|影吓|影條片|影条片|photo|picture|pic|screenshot|video/iu;
 const SENT =
-  /^(?:sent|done|uploaded|ok sent|发了|發了|已发|已發|传了|傳了|send咗|發咗|传咗|傳咗)|\b(?:just sent|have sent|i sent|sent (?:it|them))\b/iu;
+  /^(?:(?:好|好的|ok|okay|嗯)[\s,，]*)?(?:sent|done|uploaded|here\b|ok sent|发了|發了|已发|已發|传了|傳了|send咗|發咗|传咗|傳咗)|\b(?:just sent|have sent|i sent|sent (?:it|them))\b/iu;
 const TRACKING_NUMBER =
   /(?:运单|運單|快递单|快遞單|物流单|物流單|tracking)\s*(?:号|號|no\.?|number|#)?\s*[:：#]?\s*[A-Za-z0-9]{8,}|\b(?:SF|YT|ZTO|JT|JD|YD|EMS|UPS|1Z)[A-Za-z0-9]{8,}\b/iu;
 /** Masked or partly hidden phone numbers (138****5678) still count as given. */
@@ -211,7 +220,7 @@ const MASKED_PHONE =
 const NAME_GIVEN =
   /收件人\s*[:：]?\s*\S|我叫\s*\S|我係\s*\S{1,4}(?:先生|小姐|太太)|(?:my name is|name:)\s*[A-Za-z]/iu;
 const PHOTO_GIVEN =
-  /\[(?:图片|圖片|image|photo|picture|照片|相片|视频|視頻|video|screenshot|截图|截圖)\]|(?:视频|視頻|截图|截圖|screenshot|video)(?:已)?(?:发|發|傳|传|sent)|(?:发|發|傳|传|拍|附|上)(?:了|咗)?(?:图|圖|照片|相片|视频|視頻|截图|截圖)|(?:图|圖|照片|相)(?:发|發|傳|传)(?:了|咗|给|給)|(?:看|睇)(?:图|圖|照片|相)|\b(?:attached|here'?s a (?:photo|pic|picture)|see (?:the )?(?:photo|pic|picture)s?|sent (?:you )?(?:a |the )?(?:photo|pic|picture)s?)\b/iu;
+  /\[(?:图片|圖片|image|photo|pic|picture|照片|相片|相|影片|视频|視頻|video|screenshot|截图|截圖)\]|(?:视频|視頻|截图|截圖|screenshot|video)(?:已)?(?:发|發|傳|传|sent)|(?:发|發|傳|传|拍|附|上)(?:了|咗)?(?:图|圖|照片|相片|视频|視頻|截图|截圖)|(?:图|圖|照片|相|相片)(?:已)?(?:发|發|傳|传)(?:你|妳|您|俾你|給你|给你)?(?:了|咗|给|給)|(?:看|睇)(?:图|圖|照片|相)|\b(?:attached|here'?s a (?:photo|pic|picture)|see (?:the )?(?:photo|pic|picture)s?|(?:sent|sending) (?:you |u )?(?:a |the )?(?:photo|pic|picture)s?|(?:photo|pic|picture)s? sent)\b/iu;
 const ADDRESS_WORDS =
   /(?:地址|收货|收貨)\s*[:：是]?\s*\S{4,}|\d+\s*(?:号|號)\s*\d+\s*(?:室|楼|樓)|(?:省|市|区|區|縣|县).{0,12}(?:路|街|道)/u;
 
@@ -264,7 +273,11 @@ const givenByMessage = memoText((key: string): readonly GivenKind[] => {
   if (
     ORDER_NUMBER.test(withoutTracking) ||
     REFERENCE_NUMBER.test(withoutTracking) ||
-    (!tracking && (answersOrderQuestion || BARE_ID.test(withoutPhones)))
+    (!tracking &&
+      (answersOrderQuestion ||
+        BARE_ID.test(withoutPhones) ||
+        ORDER_THEN_NUMBER.test(withoutPhones) ||
+        LETTERED_LONG_ID.test(withoutPhones)))
   )
     found.add('order_number');
   if (NAME_GIVEN.test(text)) found.add('name');

@@ -137,6 +137,32 @@ describe('what the buyer gave', () => {
       [agent('Could you send a screenshot?'), buyer('sent.')],
       ['photo'],
     ],
+    ['a photo in Cantonese brackets', [buyer('[相] 第一次用就斷咗')], ['photo']],
+    ['a video in brackets', [buyer('[影片]')], ['photo']],
+    ['a photo sent to you', [buyer('字刻错了 图发你了')], ['photo']],
+    [
+      'a photo announced',
+      [buyer('the shampoo leaked everywhere'), buyer('sending pic')],
+      ['photo'],
+    ],
+    ['a photo sent, said after', [buyer('Wrong size again. Photo sent.')], ['photo']],
+    [
+      '"here" after the agent asked for a photo',
+      [agent('Could you send a photo?'), buyer('here. it tears')],
+      ['photo'],
+    ],
+    [
+      '"ok, sent" in Chinese after the ask',
+      [agent('請問可以拍照給我們嗎'), buyer('好 傳了')],
+      ['photo'],
+    ],
+    [
+      'an order number after its word',
+      [buyer('any news for my bonsai order? 20117')],
+      ['order_number'],
+    ],
+    ['an order id beside 張單', [buyer('想問下我張單去到邊 HK60217783 唔該')], ['order_number']],
+    ['a lettered long id', [buyer('我重複下了兩筆 可以取消一筆嗎 SP2511290188')], ['order_number']],
   ])('finds %s', (_, history, kinds) => {
     expect(givenIn(history)).toEqual(kinds);
   });
@@ -145,6 +171,9 @@ describe('what the buyer gave', () => {
     expect(givenIn([buyer('这件多少钱，有M码吗')])).toEqual([]);
     expect(givenIn([buyer('can I book a fitting for the 2024 model?')])).toEqual([]);
     expect(givenIn([buyer('do you send an invoice with the order?')])).toEqual([]);
+    expect(givenIn([buyer('if I order 20000 pcs what is the price?')])).toEqual([]);
+    expect(givenIn([buyer('can I order for ₱12500 total?')])).toEqual([]);
+    expect(givenIn([buyer('here is my question: do you ship to Cebu?')])).toEqual([]);
   });
 });
 
