@@ -6,6 +6,7 @@ import { createReader, loadReader, MODEL_URL } from '../../../src/assist/reader'
 import { readerModelSchema } from '../../../src/assist/reader-model';
 import {
   DEFAULT_TRAINING,
+  fitComplaintThreshold,
   type TrainingExample,
   trainReader,
 } from '../../../src/assist/reader-training';
@@ -34,6 +35,32 @@ const examples: TrainingExample[] = SAMPLE.map(([text, stage], i) => ({
   stage,
 }));
 const options = { ...DEFAULT_TRAINING, folds: 0, epochs: 20, minCount: 1 };
+
+describe('the complaint threshold', () => {
+  /** Held-out readings: complaints and others at given P(complaint), none an argmax complaint. */
+  const held = (complaints: number[], others: number[]) => [
+    ...complaints.map((p) => ({ pComplaint: p, isComplaint: true, argmaxComplaint: false })),
+    ...others.map((p) => ({ pComplaint: p, isComplaint: false, argmaxComplaint: false })),
+  ];
+  const floors = { recall: 0.95, precision: 0.9 };
+
+  it('leaves room above both floors instead of just meeting one of them', () => {
+    // 100 complaints: 94 read at 0.45, 2 at 0.35, 2 at 0.25, 2 at 0.1; false alarms 5 at 0.4,
+    // 4 at 0.3, 20 at 0.2. At 0.40 recall is 94% (below its floor); at 0.35, 96% with
+    // precision 96/101; at 0.25, 98% with precision 98/107 = 91.6%; at 0.20 precision falls.
+    const readings = held(
+      [...Array(94).fill(0.45), 0.35, 0.35, 0.25, 0.25, 0.1, 0.1],
+      [...Array(5).fill(0.4), ...Array(4).fill(0.3), ...Array(20).fill(0.2)],
+    );
+    // Room at 0.35: min(0.96 - 0.95, 0.950 - 0.9) = 0.01; at 0.25: min(0.03, 0.016) = 0.016.
+    expect(fitComplaintThreshold(readings, floors)).toBe(0.25);
+  });
+
+  it('keeps the highest threshold on a tie, and 0.5 with no complaints to fit on', () => {
+    expect(fitComplaintThreshold(held(Array(20).fill(0.9), []), floors)).toBe(0.5);
+    expect(fitComplaintThreshold(held([], [0.3, 0.4]), floors)).toBe(0.5);
+  });
+});
 
 describe('the learned reader', () => {
   it('normalises script, case, digits and emoji before reading', () => {
