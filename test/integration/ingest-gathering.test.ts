@@ -1,15 +1,30 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error plain .mjs shared with `npm start`
+import { freePort, startRedis } from '../../scripts/lib/redis-server.mjs';
 import { jobIds } from '../../src/pipeline/queues';
 import { buyerMessage, type Harness, startHarness } from '../support/harness';
 
 // One Redis only: on a Cluster ingest makes two round trips per delivery, no batches
 // (see src/pipeline/webhook-ingest.ts), so this file is not in the cluster project.
+// A Redis of this file's own: its command counts are this file's alone, and holding it
+// busy for 300 ms cannot slow the other files' tests.
+let dir: string;
+let redisServer: { url: string; stop(): Promise<void> };
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ workers: false });
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-gathering-'));
+  redisServer = await startRedis({ port: await freePort(), dir, persist: false });
+  h = await startHarness({ workers: false, env: { REDIS_URL: redisServer.url } });
 });
-afterAll(() => h.close());
+afterAll(async () => {
+  await h.close();
+  await redisServer.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
 
 describe('ingest batches on one Redis', () => {
   it('gathers the deliveries that arrive while a call is out at Redis into the next call', async () => {
