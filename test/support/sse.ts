@@ -21,12 +21,15 @@ export async function openEventStream(
   const response = await fetch(url, { headers, signal: controller.signal });
   const events: ReceivedEvent[] = [];
   const comments: string[] = [];
+  const reader = response.body?.getReader();
   const done = (async () => {
-    if (!response.body) return;
+    if (!reader) return;
     const decoder = new TextDecoder();
     let buffer = '';
     try {
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      for (;;) {
+        const { done: ended, value: chunk } = await reader.read();
+        if (ended) break;
         buffer += decoder.decode(chunk, { stream: true });
         let cut: number;
         while ((cut = buffer.indexOf('\n\n')) >= 0) {
@@ -70,6 +73,9 @@ export async function openEventStream(
     },
     async close() {
       controller.abort();
+      // The abort alone can leave a pending read unsettled under load (the close then hung
+      // until the test timed out); cancelling the reader settles it, as the Streams spec says.
+      reader?.cancel().catch(() => undefined);
       await done;
     },
   };
