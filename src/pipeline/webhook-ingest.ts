@@ -130,7 +130,8 @@ export class WebhookIngest {
       fairSharePerMinute: number;
     },
   ) {
-    // One Redis: one script call per event-loop turn for every delivery. A Cluster: two round trips.
+    // One Redis: one script call for the deliveries that gather (ingest-batch.ts). A Cluster: two
+    // round trips per delivery.
     this.batches =
       deps.redis instanceof Cluster
         ? null
