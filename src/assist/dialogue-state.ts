@@ -178,23 +178,34 @@ export function settledIn(
 const SIZE_VALUE =
   /(?<![A-Za-z0-9])(?:XXS|XS|XXXL|XXL|XL|[2-4]XL|S|M|L)(?![A-Za-z])|(?<!\d)(?:3[4-9]|4[0-6])(?:码|碼|号|號)?(?!\d)/u;
 
+/** Words that make a number a quantity ("order 20000 pcs"), not an id. */
+const QUANTITY_UNITS = 'pcs|pieces|units|items|sets|boxes|pax';
+const CURRENCY_WORDS = 'pesos|php|rm|sgd|usd|rs|inr';
+/** After an id token: it ends there and no quantity unit follows. */
+const NOT_A_QUANTITY = String.raw`(?![A-Za-z0-9-]|\s*(?:${QUANTITY_UNITS})\b)`;
 /** An order number: a labelled id, or a long digit run that is not a phone number. */
-const ORDER_NUMBER =
-  /(?:订单|訂單|单号|單號|張單|张单|order|訂單編號|订单编号)\s*(?:号|號|no\.?|number|#|id|編號|编号|號碼|号码)?\s*[:：#是係为為]?\s*#?\s?[A-Za-z]{0,4}-?\d{4,}[A-Za-z0-9-]*(?![A-Za-z0-9-]|\s*(?:pcs|pieces|units|items|sets|boxes|pax)\b)|(?<![\d*])\d{12,20}(?![\d*])|#\s?[A-Za-z]{0,4}-?\d{3,}/iu;
+const ORDER_NUMBER = new RegExp(
+  String.raw`(?:订单|訂單|单号|單號|張單|张单|order|訂單編號|订单编号)\s*(?:号|號|no\.?|number|#|id|編號|编号|號碼|号码)?\s*[:：#是係为為]?\s*#?\s?[A-Za-z]{0,4}-?\d{4,}[A-Za-z0-9-]*${NOT_A_QUANTITY}|(?<![\d*])\d{12,20}(?![\d*])|#\s?[A-Za-z]{0,4}-?\d{3,}`,
+  'iu',
+);
 /**
  * Other references a buyer gives for an existing purchase ("Booking JZ-4471",
  * "subscription SUB-77310", "Order ID 40-29918-33"): the word, then one token
  * of letters, digits and dashes holding at least four digits in a row.
  */
-const REFERENCE_NUMBER =
-  /(?:\border|booking|reservation|subscription|ref(?:erence)?|receipt|invoice|ticket|預約|预约|訂位|订位|發票|发票)\s*(?:no\.?|number|#|id|code|號碼|号码|編號|编号|号|號)?\s*[:：#是係为為]?\s*#?(?=[A-Za-z0-9-]*\d{4})[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*(?![A-Za-z0-9-]|\s*(?:pcs|pieces|units|items|sets|boxes|pax)\b)/iu;
+const REFERENCE_NUMBER = new RegExp(
+  String.raw`(?:\border|booking|reservation|subscription|ref(?:erence)?|receipt|invoice|ticket|預約|预约|訂位|订位|發票|发票)\s*(?:no\.?|number|#|id|code|號碼|号码|編號|编号|号|號)?\s*[:：#是係为為]?\s*#?(?=[A-Za-z0-9-]*\d{4})[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*${NOT_A_QUANTITY}`,
+  'iu',
+);
 /**
  * An order word followed closely by a bare number of five digits or more ("status of my
  * order? 88102", "bonsai order? 20117"): the number is the order's. Not across a sentence
  * end, and not a quantity or a price (no unit or currency before it).
  */
-const ORDER_THEN_NUMBER =
-  /\border\b[^.!\n$€£¥₱₹]{0,16}?(?<![\d.,])\d{5,}(?![\d.,]|\s*(?:pcs|pieces|units|items|sets|boxes|pax|pesos|php|rm|sgd|usd|rs|inr)\b)/iu;
+const ORDER_THEN_NUMBER = new RegExp(
+  String.raw`\border\b[^.!\n$€£¥₱₹]{0,16}?(?<![\d.,])\d{5,}(?![\d.,]|\s*(?:${QUANTITY_UNITS}|${CURRENCY_WORDS})\b)`,
+  'iu',
+);
 /** An id of a few letters and eight or more digits ("SP2511290188"), when not a tracking number. */
 const LETTERED_LONG_ID = /(?<![A-Za-z0-9])[A-Za-z]{1,4}\d{8,}(?![A-Za-z0-9])/u;
 /** A message that is nothing but an id ("240915KX8821", "PH90321 po"). */

@@ -325,13 +325,11 @@ export function trainReader(
       argmaxComplaint: top === complaintAt,
     };
   });
-  const complaintThreshold =
-    heldStage.length > 0
-      ? fitComplaintThreshold(heldStage, {
-          recall: options.complaintRecall,
-          precision: options.complaintPrecision,
-        })
-      : 0.5;
+  // With no held-out predictions (too few examples for folds) there are no complaints: 0.5.
+  const complaintThreshold = fitComplaintThreshold(heldStage, {
+    recall: options.complaintRecall,
+    precision: options.complaintPrecision,
+  });
 
   const vocab = vocabularyOf(vectors, options.minCount);
   const index = new Map(vocab.map((f, i) => [f, i]));
