@@ -71,12 +71,8 @@ export function normalise(text: string): string {
 
 export type FeatureVector = Map<string, number>;
 
-function add(vector: FeatureVector, key: string, value: number) {
-  vector.set(key, (vector.get(key) ?? 0) + value);
-}
-
 /** Character n-grams (1–3) of a normalised text with boundary marks, as counts. */
-function charGrams(text: string, min = 1, max = 3): Map<string, number> {
+export function charGrams(text: string, min = 1, max = 3): Map<string, number> {
   const chars = ['^', ...text.replace(/ /g, '_'), '$'];
   const out = new Map<string, number>();
   // Hot (every message of the recent history, every suggestion): grams built by concatenation,
@@ -118,18 +114,64 @@ function wordGrams(text: string): Map<string, number> {
   return out;
 }
 
-/** Adds a block of counts scaled to unit length times `weight`, so long messages do not drown short ones. */
-function addBlock(
-  vector: FeatureVector,
-  prefix: string,
-  counts: Map<string, number>,
-  weight: number,
-) {
+/** The grams of a block, counted, for one normalised text. */
+export type Grams = (text: string) => Map<string, number>;
+
+const gramsUpTo = new Map<number, Grams>();
+/** The last message's character grams, 1 to `max` (a function per `max`, so it names its grams). */
+function lastGrams(max: number): Grams {
+  let grams = gramsUpTo.get(max);
+  if (!grams) {
+    grams = (text) => charGrams(text, 1, max);
+    gramsUpTo.set(max, grams);
+  }
+  return grams;
+}
+const agentGrams: Grams = (text) => charGrams(text, 2, 3);
+
+/** The length `counts` are divided by so a block has unit length: long messages do not drown short ones. */
+export function blockNorm(counts: Map<string, number>): number {
   let norm = 0;
   for (const c of counts.values()) norm += c * c;
-  if (norm === 0) return;
-  const scale = weight / Math.sqrt(norm);
-  for (const [key, c] of counts) add(vector, `${prefix}${key}`, c * scale);
+  return Math.sqrt(norm);
+}
+
+/**
+ * Where the features go: a map of them for training (`conversationFeatures`), or
+ * straight into the model's sums (reader.ts). A block is `grams(text)` under `prefix`,
+ * scaled to unit length times `weight`; the same prefix and text always give the same
+ * grams, so a sink may remember a text's block (the earlier messages come back in the
+ * next few suggestions).
+ */
+export interface FeatureSink {
+  add(key: string, value: number): void;
+  block(prefix: string, text: string, grams: Grams, weight: number): void;
+}
+
+/** The reader's features for one conversation, as a map (training, tests). */
+export function conversationFeatures(
+  history: readonly ChatMessage[],
+  catalog?: Catalog,
+  config: FeatureConfig = FEATURE_CONFIG,
+): FeatureVector {
+  const vector: FeatureVector = new Map();
+  const add = (key: string, value: number) => vector.set(key, (vector.get(key) ?? 0) + value);
+  emitFeatures(
+    {
+      add,
+      block(prefix, text, grams, weight) {
+        const counts = grams(text);
+        const norm = blockNorm(counts);
+        if (norm === 0) return;
+        const scale = weight / norm;
+        for (const [key, c] of counts) add(`${prefix}${key}`, c * scale);
+      },
+    },
+    history,
+    catalog,
+    config,
+  );
+  return vector;
 }
 
 /**
@@ -142,44 +184,44 @@ export const withoutInstructions = memoText((text: string): string =>
     .join(''),
 );
 
-export function conversationFeatures(
+export function emitFeatures(
+  sink: FeatureSink,
   history: readonly ChatMessage[],
   catalog?: Catalog,
   config: FeatureConfig = FEATURE_CONFIG,
-): FeatureVector {
-  const vector: FeatureVector = new Map();
+): void {
   const mentions = productMentionDetector(catalog);
   const buyerTexts = history
     .filter((m) => m.from === 'buyer')
     .map((m) => withoutInstructions(m.text));
   const last = buyerTexts[buyerTexts.length - 1] ?? '';
   const lastNorm = normalise(last);
-  addBlock(vector, 'L|', charGrams(lastNorm, 1, config.maxGram), config.lastWeight);
-  addBlock(vector, 'LW|', wordGrams(lastNorm), config.wordWeight);
+  sink.block('L|', lastNorm, lastGrams(config.maxGram), config.lastWeight);
+  sink.block('LW|', lastNorm, wordGrams, config.wordWeight);
   const lastReading = readMessage(last, mentions);
-  for (const signal of lastReading.signals) add(vector, `LS|${signal}`, 1);
-  if (lastReading.greeting) add(vector, 'LS|greeting', 1);
+  for (const signal of lastReading.signals) sink.add(`LS|${signal}`, 1);
+  if (lastReading.greeting) sink.add('LS|greeting', 1);
   // The lexicon engine's own verdict on the whole conversation, as one more feature to weigh.
   const lexiconReading = classifyConversation(history, mentions);
-  add(vector, `LX|${lexiconReading.stage}`, 1);
+  sink.add(`LX|${lexiconReading.stage}`, 1);
   if (lexiconReading.stage === 'complaint')
-    add(vector, `LX|topic:${lexiconReading.complaintTopic}`, 1);
+    sink.add(`LX|topic:${lexiconReading.complaintTopic}`, 1);
 
-  addBlock(vector, 'LG|', segmentWords(lastNorm), config.segmentWeight);
+  sink.block('LG|', lastNorm, segmentWords, config.segmentWeight);
   // The shape of the last message: "?" alone, a long story and a two-word answer read differently.
   const length = [...last].length;
   const lengthBucket = length <= 2 ? 0 : length <= 6 ? 1 : length <= 15 ? 2 : length <= 40 ? 3 : 4;
-  add(vector, `S|len${lengthBucket}`, config.shapeWeight);
-  if (/[?？]\s*$/.test(last)) add(vector, 'S|endq', config.shapeWeight);
-  if (/^[\p{P}\p{S}\s]*$/u.test(last)) add(vector, 'S|punctonly', config.shapeWeight);
+  sink.add(`S|len${lengthBucket}`, config.shapeWeight);
+  if (/[?？]\s*$/.test(last)) sink.add('S|endq', config.shapeWeight);
+  if (/^[\p{P}\p{S}\s]*$/u.test(last)) sink.add('S|punctonly', config.shapeWeight);
 
   const earlier = buyerTexts.slice(0, -1).slice(-config.contextTurns).reverse();
   earlier.forEach((text, index) => {
     const weight = config.contextDecay ** (index + 1);
     const norm = normalise(text);
-    addBlock(vector, 'P|', charGrams(norm), weight);
-    addBlock(vector, 'PW|', wordGrams(norm), weight * 0.7);
-    for (const signal of readMessage(text, mentions).signals) add(vector, `PS|${signal}`, weight);
+    sink.block('P|', norm, charGrams, weight);
+    sink.block('PW|', norm, wordGrams, weight * 0.7);
+    for (const signal of readMessage(text, mentions).signals) sink.add(`PS|${signal}`, weight);
   });
 
   // The agent's last words before the buyer's last message tell what the buyer is answering.
@@ -188,21 +230,20 @@ export function conversationFeatures(
   for (let i = lastBuyerIndex - 1; i >= 0; i -= 1) {
     const m = history[i];
     if (m?.from === 'agent') {
-      addBlock(vector, 'A|', charGrams(normalise(m.text), 2, 3), config.agentWeight);
+      sink.block('A|', normalise(m.text), agentGrams, config.agentWeight);
       break;
     }
   }
 
   const turns = buyerTexts.length;
-  add(vector, `T|${turns === 1 ? '1' : turns === 2 ? '2' : turns <= 4 ? '3-4' : '5+'}`, 1);
-  if (history.some((m) => m.from === 'agent')) add(vector, 'T|agent', 1);
-  for (const kind of givenIn(history)) add(vector, `G|${kind}`, 1);
-  if (matches(lexicon.negative, buyerTexts.slice(-2).join('\n'))) add(vector, 'N|negative', 1);
+  sink.add(`T|${turns === 1 ? '1' : turns === 2 ? '2' : turns <= 4 ? '3-4' : '5+'}`, 1);
+  if (history.some((m) => m.from === 'agent')) sink.add('T|agent', 1);
+  for (const kind of givenIn(history)) sink.add(`G|${kind}`, 1);
+  if (matches(lexicon.negative, buyerTexts.slice(-2).join('\n'))) sink.add('N|negative', 1);
   // Shouting: words in capitals ("STILL NOT HERE", "WTF"), a tone lower-casing would lose.
   const shouted = (last.match(/\b[A-Z]{3,}\b/g) ?? []).length;
-  if (shouted > 0) add(vector, 'N|caps', Math.min(shouted, 3));
-  if (/[!！]{2,}|[?？]{2,}/.test(last)) add(vector, 'N|repeated-punctuation', 1);
-  if (matches(lexicon.positive, last)) add(vector, 'N|positive', 1);
-  add(vector, 'B|bias', 1);
-  return vector;
+  if (shouted > 0) sink.add('N|caps', Math.min(shouted, 3));
+  if (/[!！]{2,}|[?？]{2,}/.test(last)) sink.add('N|repeated-punctuation', 1);
+  if (matches(lexicon.positive, last)) sink.add('N|positive', 1);
+  sink.add('B|bias', 1);
 }

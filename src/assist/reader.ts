@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Catalog } from '../shops/shop-schema';
-import { conversationFeatures } from './features';
+import { blockNorm, emitFeatures, type Grams } from './features';
 import {
   type ChatMessage,
   INTENTS,
@@ -21,6 +21,8 @@ import {
 
 export const MODEL_URL = new URL('./model/reader.json', import.meta.url);
 export const MODEL_FORMAT = 'seatmate-reader/1';
+/** Texts whose blocks are remembered before the memory is dropped whole (see text-memo.ts). */
+const BLOCK_MEMORY = 20_000;
 
 /** One head of the model: a linear layer over the features, softmax with a fitted temperature. */
 export interface ReaderHead<C extends string> {
@@ -101,20 +103,8 @@ export function softmax(logits: ArrayLike<number>, temperature = 1): number[] {
   return exps.map((e) => e / sum);
 }
 
-function probabilities<C extends string>(
-  head: CompiledHead<C>,
-  active: ReadonlyArray<readonly [number, number]>,
-): number[] {
-  const k = head.classes.length;
-  const logits = Float64Array.from(head.bias);
-  for (const [index, value] of active) {
-    const row = index * k;
-    const scaled = value * head.scale;
-    for (let c = 0; c < k; c += 1)
-      logits[c] = (logits[c] ?? 0) + scaled * (head.weights[row + c] ?? 0);
-  }
-  return softmax(logits, head.temperature);
-}
+/** The blocks of the earlier buyer messages and the agent's last one: re-read by later suggestions. */
+const REMEMBERED_PREFIXES = new Set(['P|', 'PW|', 'A|']);
 
 function argmax(values: readonly number[]): number {
   let best = 0;
@@ -125,28 +115,113 @@ function argmax(values: readonly number[]): number {
 export function createReader(model: ReaderModel): Reader {
   if (model.format !== MODEL_FORMAT)
     throw new Error(`the reader model is ${String(model.format)}, this code reads ${MODEL_FORMAT}`);
-  const index = new Map(model.features.map((f, i) => [f, i]));
+  // Feature rows by prefix ("P|") and the rest (a gram), so a block's grams are looked up
+  // without building "P|" + gram for each: no feature name holds a "|" before its prefix's own.
+  const byPrefix = new Map<string, Map<string, number>>();
+  model.features.forEach((feature, i) => {
+    const cut = feature.indexOf('|') + 1;
+    const prefix = feature.slice(0, cut);
+    let rows = byPrefix.get(prefix);
+    if (!rows) byPrefix.set(prefix, (rows = new Map()));
+    rows.set(feature.slice(cut), i);
+  });
   const n = model.features.length;
   const stageHead = compileHead('stage', model.heads.stage, STAGES, n);
   const intentHead = compileHead('intent', model.heads.intent, INTENTS, n);
   const sentimentHead = compileHead('sentiment', model.heads.sentiment, SENTIMENTS, n);
+  // The three heads' int8 weights side by side per feature row (3.3 MB, as stored), so a
+  // feature's contribution to every class is one pass over adjacent bytes; each head's
+  // scale is applied once to the sums, not per feature.
+  const heads = [stageHead, intentHead, sentimentHead];
+  const width = heads.reduce((sum, h) => sum + h.classes.length, 0);
+  const table = new Int8Array(n * width);
+  let column = 0;
+  for (const head of heads) {
+    const k = head.classes.length;
+    const weights = head.weights;
+    for (let row = 0; row < n; row += 1)
+      for (let c = 0; c < k; c += 1) table[row * width + column + c] = weights[row * k + c]!;
+    column += k;
+  }
+  const logitsOf = (head: CompiledHead<string>, sums: Float64Array, from: number) =>
+    Float64Array.from(head.bias, (bias, c) => bias + head.scale * sums[from + c]!);
+
+  // A block's sums over every class: its rows are scattered over the 3.6 MB table, so
+  // reading them costs a cache miss each (most of the reader's time); the sums are
+  // `width` numbers.
+  const blockSums = (prefix: string, text: string, grams: Grams): Float64Array | null => {
+    const counts = grams(text);
+    const norm = blockNorm(counts);
+    const rows = byPrefix.get(prefix);
+    if (norm === 0 || !rows) return null;
+    const sums = new Float64Array(width);
+    for (const [gram, c] of counts) {
+      const row = rows.get(gram);
+      if (row === undefined) continue;
+      const value = c / norm;
+      const at = row * width;
+      for (let k = 0; k < width; k += 1) sums[k] = sums[k]! + value * table[at + k]!;
+    }
+    return sums;
+  };
+  // An earlier message is read again by the next few suggestions of its conversation (as
+  // "P|" up to four times; the agent's last words until the agent speaks again), so those
+  // blocks' sums are remembered: ~0.5 KB a text, dropped whole when full (as text-memo.ts).
+  const memory = new Map<string, Record<string, Float64Array | null>>();
+  const rememberedSums = (prefix: string, text: string, grams: Grams): Float64Array | null => {
+    let byText = memory.get(text);
+    const remembered = byText?.[prefix];
+    if (remembered !== undefined) return remembered;
+    const sums = blockSums(prefix, text, grams);
+    if (!byText) {
+      if (memory.size >= BLOCK_MEMORY) memory.clear();
+      byText = Object.create(null) as Record<string, Float64Array | null>;
+      memory.set(text, byText);
+    }
+    byText[prefix] = sums;
+    return sums;
+  };
+
   return {
     version: model.version,
     read(history, catalog) {
-      const active: Array<readonly [number, number]> = [];
-      for (const [feature, value] of conversationFeatures(history, catalog)) {
-        const i = index.get(feature);
-        if (i !== undefined) active.push([i, value]);
-      }
-      const stageP = probabilities(stageHead, active);
+      const sums = new Float64Array(width);
+      const addRow = (row: number, value: number) => {
+        const at = row * width;
+        for (let c = 0; c < width; c += 1) sums[c] = sums[c]! + value * table[at + c]!;
+      };
+      emitFeatures(
+        {
+          add(feature, value) {
+            const cut = feature.indexOf('|') + 1;
+            const row = byPrefix.get(feature.slice(0, cut))?.get(feature.slice(cut));
+            if (row !== undefined) addRow(row, value);
+          },
+          block(prefix, text, grams, weight) {
+            const block = REMEMBERED_PREFIXES.has(prefix)
+              ? rememberedSums(prefix, text, grams)
+              : blockSums(prefix, text, grams);
+            if (block) for (let k = 0; k < width; k += 1) sums[k] = sums[k]! + weight * block[k]!;
+          },
+        },
+        history,
+        catalog,
+      );
+      const stageP = softmax(logitsOf(stageHead, sums, 0), stageHead.temperature);
       const stageProbabilities = Object.fromEntries(
         STAGES.map((s) => [s, stageP[stageHead.classes.indexOf(s)] ?? 0]),
       ) as Record<Stage, number>;
       let stage = stageHead.classes[argmax(stageP)] as Stage;
       if (stageProbabilities.complaint >= model.complaintThreshold) stage = 'complaint';
-      const intentP = probabilities(intentHead, active);
+      const intentP = softmax(
+        logitsOf(intentHead, sums, stageHead.classes.length),
+        intentHead.temperature,
+      );
       const intentAt = argmax(intentP);
-      const sentimentP = probabilities(sentimentHead, active);
+      const sentimentP = softmax(
+        logitsOf(sentimentHead, sums, width - sentimentHead.classes.length),
+        sentimentHead.temperature,
+      );
       return {
         stage,
         stageProbabilities,

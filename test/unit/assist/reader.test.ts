@@ -1,8 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from '../../../src/assist/corpus';
-import { normalise } from '../../../src/assist/features';
-import { createReader, loadReader, MODEL_URL } from '../../../src/assist/reader';
+import { conversationFeatures, normalise } from '../../../src/assist/features';
+import {
+  createReader,
+  loadReader,
+  MODEL_URL,
+  type ReaderHead,
+  type ReaderModel,
+  softmax,
+} from '../../../src/assist/reader';
 import { readerModelSchema } from '../../../src/assist/reader-model';
 import {
   DEFAULT_TRAINING,
@@ -11,6 +18,7 @@ import {
   trainReader,
 } from '../../../src/assist/reader-training';
 import type { ChatMessage, Stage } from '../../../src/assist/vocabulary';
+import type { Catalog } from '../../../src/shops/shop-schema';
 
 const buyer = (text: string): ChatMessage => ({ from: 'buyer', text });
 
@@ -106,5 +114,63 @@ describe('the learned reader', () => {
       expect(trainBatches.has(batch), batch).toBe(true);
     }
     expect(JSON.stringify(model).length).toBeLessThan(5 * 1024 * 1024);
+  });
+});
+
+describe('the reader at inference', () => {
+  /** The model as training defines it: the features as a map, then bias + scale * weight sums. */
+  function reference(model: ReaderModel, history: ChatMessage[], catalog?: Catalog) {
+    const index = new Map(model.features.map((f, i) => [f, i]));
+    const vector = conversationFeatures(history, catalog);
+    const probabilities = (head: ReaderHead<string>) => {
+      const k = head.classes.length;
+      const weights = new Int8Array(Buffer.from(head.weights, 'base64'));
+      const logits = [...head.bias];
+      for (const [feature, value] of vector) {
+        const row = index.get(feature);
+        if (row === undefined) continue;
+        for (let c = 0; c < k; c += 1) logits[c]! += value * head.scale * weights[row * k + c]!;
+      }
+      return softmax(logits, head.temperature);
+    };
+    return {
+      stage: probabilities(model.heads.stage),
+      intent: probabilities(model.heads.intent),
+      sentiment: probabilities(model.heads.sentiment),
+    };
+  }
+
+  it('reads exactly what the training features give, fresh and with earlier messages remembered', () => {
+    const model = JSON.parse(readFileSync(MODEL_URL, 'utf8')) as ReaderModel;
+    const reader = createReader(model);
+    // Multi-turn conversations with an agent in them, read at every buyer message twice over:
+    // the second pass reads the earlier messages' blocks from the reader's memory.
+    const items = loadCorpus()
+      .filter((b) => b.split === 'train')
+      .flatMap((b) => b.items)
+      .filter(
+        (it) => it.input.history.length >= 4 && it.input.history.some((m) => m.from === 'agent'),
+      )
+      .slice(0, 60);
+    expect(items.length).toBe(60);
+    for (let pass = 0; pass < 2; pass += 1)
+      for (const item of items) {
+        const history = item.input.history;
+        const catalog = (item.input as { catalog?: Catalog }).catalog;
+        for (let end = 1; end <= history.length; end += 1) {
+          if (history[end - 1]!.from !== 'buyer') continue;
+          const prefix = history.slice(0, end);
+          const read = reader.read(prefix, catalog);
+          const want = reference(model, prefix, catalog);
+          model.heads.stage.classes.forEach((stage, c) => {
+            expect(read.stageProbabilities[stage]).toBeCloseTo(want.stage[c]!, 12);
+          });
+          const intentAt = want.intent.indexOf(Math.max(...want.intent));
+          expect(read.intent).toBe(model.heads.intent.classes[intentAt]);
+          expect(read.intentConfidence).toBeCloseTo(want.intent[intentAt]!, 12);
+          const sentimentAt = want.sentiment.indexOf(Math.max(...want.sentiment));
+          expect(read.sentiment).toBe(model.heads.sentiment.classes[sentimentAt]);
+        }
+      }
   });
 });
