@@ -50,12 +50,17 @@ local function bp(buyer) return #buyer .. ':' .. buyer .. '|' end
 local INDEXES = { { 'ix:replies', 'replies' }, { 'ix:consults', 'consults' }, { 'ix:orders', 'orders:idx' } }
 local LEGACY = {}
 for _, pair in ipairs(INDEXES) do LEGACY[pair[1]] = pair[2] end
+-- Whether any older key still holds members: one EXISTS per event once they are all
+-- drained (nothing writes them any more), instead of a ZRANGE per key and per scan.
+local legacy = true
 -- One buyer's members of an index with tails (the member after the buyer part) in
 -- [lo, hi]: lo and hi start with '[' or '(' like ZRANGEBYLEX bounds. Both layouts; each
 -- result is {tail, key, member}; with a limit, the lowest tails.
 local function scan(index, buyer, lo, hi, limit)
   local out = {}
-  for _, layout in ipairs({ { key(index), bp(buyer) }, { key(LEGACY[index]), buyer .. '\0' } }) do
+  local layouts = { { key(index), bp(buyer) } }
+  if legacy then layouts[2] = { key(LEGACY[index]), buyer .. '\0' } end
+  for _, layout in ipairs(layouts) do
     local k, p = layout[1], layout[2]
     local from = string.sub(lo, 1, 1) .. p .. string.sub(lo, 2)
     local to = string.sub(hi, 1, 1) .. p .. string.sub(hi, 2)
@@ -72,6 +77,10 @@ local function scan(index, buyer, lo, hi, limit)
 end
 -- Moves a few old members of each index into the new layout: bounded work per event.
 local function drain()
+  if redis.call('EXISTS', key('replies'), key('consults'), key('orders:idx')) == 0 then
+    legacy = false
+    return
+  end
   for _, pair in ipairs(INDEXES) do
     local old = key(pair[2])
     for _, m in ipairs(redis.call('ZRANGE', old, 0, ${DRAIN_PER_CALL - 1})) do
