@@ -484,7 +484,7 @@ for (const rate of rates) {
   console.log(
     `  top commands per message: ${perCommand
       .sort((a, b) => b[1] - a[1])
-      .slice(0, 12)
+      .filter(([, c]) => c / n >= 0.05)
       .map(([name, c, u]) => `${name} ${(c / n).toFixed(1)} (${(u / n).toFixed(0)} µs)`)
       .join(', ')}`,
   );
