@@ -57,8 +57,8 @@ const LONG_NUMBER = /\d{5,}/g;
  * lower case, runs of 5+ digits to "#", other digits to "0", every emoji to
  * "☺", and letters repeated more than twice cut to two ("!!!!" -> "!!").
  */
-export function normalise(text: string): string {
-  return toSimplified(text.normalize('NFKC'))
+export const normalise = memoText((text: string): string =>
+  toSimplified(text.normalize('NFKC'))
     .toLowerCase()
     .replace(LONG_NUMBER, '#')
     .replace(/\d/g, '0')
@@ -66,8 +66,8 @@ export function normalise(text: string): string {
     .replace(EMOJI, '☺')
     .replace(/(.)\1{2,}/gu, '$1$1')
     .replace(/\s+/g, ' ')
-    .trim();
-}
+    .trim(),
+);
 
 export type FeatureVector = Map<string, number>;
 
