@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Catalog } from '../shops/shop-schema';
 import { blockNorm, emitFeatures, type Grams } from './features';
+import { TextMemory } from './text-memo';
 import {
   type ChatMessage,
   INTENTS,
@@ -21,8 +22,6 @@ import {
 
 export const MODEL_URL = new URL('./model/reader.json', import.meta.url);
 export const MODEL_FORMAT = 'seatmate-reader/1';
-/** Texts whose blocks are remembered before the memory is dropped whole (see text-memo.ts). */
-const BLOCK_MEMORY = 20_000;
 
 /** One head of the model: a linear layer over the features, softmax with a fitted temperature. */
 export interface ReaderHead<C extends string> {
@@ -166,15 +165,14 @@ export function createReader(model: ReaderModel): Reader {
   };
   // An earlier message is read again by the next few suggestions of its conversation (as
   // "P|" up to four times; the agent's last words until the agent speaks again), so those
-  // blocks' sums are remembered: ~0.5 KB a text, dropped whole when full (as text-memo.ts).
-  const memory = new Map<string, Record<string, Float64Array | null>>();
+  // blocks' sums are remembered: ~0.5 KB a text, bounded like the other text memories.
+  const memory = new TextMemory<Record<string, Float64Array | null>>();
   const rememberedSums = (prefix: string, text: string, grams: Grams): Float64Array | null => {
     let byText = memory.get(text);
     const remembered = byText?.[prefix];
     if (remembered !== undefined) return remembered;
     const sums = blockSums(prefix, text, grams);
     if (!byText) {
-      if (memory.size >= BLOCK_MEMORY) memory.clear();
       byText = Object.create(null) as Record<string, Float64Array | null>;
       memory.set(text, byText);
     }

@@ -119,17 +119,27 @@ describe('the learned reader', () => {
 
 describe('the reader at inference', () => {
   /** The model as training defines it: the features as a map, then bias + scale * weight sums. */
+  const decoded = new WeakMap<ReaderHead<string>, Int8Array>();
+  const indexes = new WeakMap<ReaderModel, Map<string, number>>();
   function reference(model: ReaderModel, history: ChatMessage[], catalog?: Catalog) {
-    const index = new Map(model.features.map((f, i) => [f, i]));
+    let index = indexes.get(model);
+    if (!index) {
+      index = new Map(model.features.map((f, i) => [f, i]));
+      indexes.set(model, index);
+    }
     const vector = conversationFeatures(history, catalog);
     const probabilities = (head: ReaderHead<string>) => {
       const k = head.classes.length;
-      const weights = new Int8Array(Buffer.from(head.weights, 'base64'));
+      let weights = decoded.get(head);
+      if (!weights) {
+        weights = new Int8Array(Buffer.from(head.weights, 'base64'));
+        decoded.set(head, weights);
+      }
       const logits = [...head.bias];
       for (const [feature, value] of vector) {
-        const row = index.get(feature);
+        const row = index!.get(feature);
         if (row === undefined) continue;
-        for (let c = 0; c < k; c += 1) logits[c]! += value * head.scale * weights[row * k + c]!;
+        for (let c = 0; c < k; c += 1) logits[c]! += value * head.scale * weights![row * k + c]!;
       }
       return softmax(logits, head.temperature);
     };

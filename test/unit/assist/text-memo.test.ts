@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findPersonalData, redactPersonalData } from '../../../src/assist/personal-data';
 import { readMessage } from '../../../src/assist/stage-classifier';
-import { memoText } from '../../../src/assist/text-memo';
+import { memoText, TextMemory } from '../../../src/assist/text-memo';
 
 describe('per-text memory of the assistant', () => {
   it('computes a text once, and starts over when full', () => {
@@ -15,6 +15,19 @@ describe('per-text memory of the assistant', () => {
     length('abcd'); // full: the memory is dropped, then holds this one
     length('ab');
     expect(calls).toBe(4);
+  });
+
+  it('holds no more characters than its budget and never a text longer than its limit', () => {
+    const memory = new TextMemory<number>(100, 10, 4);
+    memory.set('aaaa', 1);
+    memory.set('bbbb', 2);
+    expect([memory.get('aaaa'), memory.get('bbbb'), memory.size]).toEqual([1, 2, 2]);
+    memory.set('cccc', 3); // 12 characters would pass the budget of 10: dropped whole first
+    expect([memory.get('aaaa'), memory.get('cccc'), memory.size]).toEqual([undefined, 3, 1]);
+    memory.set('ddddd', 4); // a paste longer than 4 characters is read afresh each time
+    expect([memory.get('ddddd'), memory.size]).toEqual([undefined, 1]);
+    memory.set('cccc', 5); // the same text again costs no budget
+    expect([memory.get('cccc'), memory.size]).toEqual([5, 1]);
   });
 
   it('hands every caller its own list of personal data, the same each time', () => {
