@@ -193,6 +193,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     clock,
     ratePerMinute: config.WEBHOOK_RATE_PER_MINUTE,
     fairSharePerMinute: config.WEBHOOK_FAIR_SHARE_PER_MINUTE,
+    callSpacingMs: config.INGEST_CALL_SPACING_MS,
   });
 
   const assistant = createAssistant({

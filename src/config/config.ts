@@ -112,6 +112,12 @@ const settingsSchema = z.object({
    * events past this share queue behind every other shop's share (fairness).
    */
   WEBHOOK_FAIR_SHARE_PER_MINUTE: int(1, 1_000_000).default(60),
+  /**
+   * On one Redis, least ms between two ingest calls of the inbound queue: a
+   * steady stream of webhooks goes a few per call (less CPU per message), a
+   * webhook after a quiet spell at once. 0 sends every event-loop turn's.
+   */
+  INGEST_CALL_SPACING_MS: int(0, 2_000).default(5),
   /** Failed webhook verifications per client address per minute before 429. */
   WEBHOOK_FAILED_VERIFICATIONS_PER_MINUTE: int(1, 1_000_000).default(20),
   /** Trust X-Forwarded-For (client address) and X-Forwarded-Proto: only behind a reverse proxy you run. */

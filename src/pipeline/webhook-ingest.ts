@@ -128,6 +128,8 @@ export class WebhookIngest {
        * (BullMQ serves the wait list before prioritized jobs).
        */
       fairSharePerMinute: number;
+      /** On one Redis, least ms between two ingest calls of a queue (see IngestBatches). */
+      callSpacingMs?: number;
     },
   ) {
     // One Redis: one script call for the deliveries that gather (ingest-batch.ts). A Cluster: two
@@ -139,6 +141,7 @@ export class WebhookIngest {
             ratePerMinute: deps.ratePerMinute,
             fairSharePerMinute: deps.fairSharePerMinute,
             maxPriority: MAX_PRIORITY,
+            spacingMs: deps.callSpacingMs ?? 0,
           });
   }
 

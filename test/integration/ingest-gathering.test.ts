@@ -76,3 +76,59 @@ describe('ingest batches on one Redis', () => {
     expect((await evalshaCalls()) - before).toBeLessThanOrEqual(4);
   });
 });
+
+describe('ingest call spacing on one Redis', () => {
+  it('sends a delivery after a quiet spell at once, and a steady stream one call per spacing', async () => {
+    // A spacing far above any Redis call here, so the test reads the rule, not the machine.
+    const spaced = await startHarness({
+      workers: false,
+      env: { REDIS_URL: redisServer.url, INGEST_CALL_SPACING_MS: '1500' },
+    });
+    try {
+      const shop = await spaced.createGenericShop({ timezone: 'UTC' });
+      const redis = spaced.container.services.redis as Redis;
+      const ingest = spaced.container.services.ingest;
+      const evalshaCalls = async () =>
+        Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+      const message = (n: number) => ({
+        kind: 'message' as const,
+        eventId: `spaced-${n}`,
+        messageId: `spaced-${n}`,
+        buyer: { id: `s-${n}` },
+        from: 'buyer' as const,
+        text: 'hi',
+        sentAt: new Date().toISOString(),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1600)); // quiet: the spacing is over
+      const before = await evalshaCalls();
+      const sentAt = performance.now();
+      expect(await ingest.enqueue('generic', shop.id, [message(0)], Date.now())).toEqual({
+        queued: 1,
+        duplicates: 0,
+      });
+      // After a quiet spell a delivery waits for nothing.
+      expect(performance.now() - sentAt).toBeLessThan(750);
+      const answers: Promise<{ queued: number; duplicates: number }>[] = [];
+      for (let i = 1; i <= 10; i++) {
+        answers.push(ingest.enqueue('generic', shop.id, [message(i)], Date.now()));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      for (const answer of await Promise.all(answers))
+        expect(answer).toEqual({ queued: 1, duplicates: 0 });
+      // The ten that followed went together, once the spacing after the first call was over
+      // (turn by turn they would take several calls: the first of them at once).
+      expect(performance.now() - sentAt).toBeGreaterThanOrEqual(1400);
+      expect((await evalshaCalls()) - before).toBeLessThanOrEqual(2);
+      // Sixteen events or more in one turn go at its end, spacing or not: the call is worth it.
+      const burstAt = performance.now();
+      const burst = Array.from({ length: 20 }, (_, i) =>
+        ingest.enqueue('generic', shop.id, [message(100 + i)], Date.now()),
+      );
+      for (const answer of await Promise.all(burst))
+        expect(answer).toEqual({ queued: 1, duplicates: 0 });
+      expect(performance.now() - burstAt).toBeLessThan(750);
+    } finally {
+      await spaced.close();
+    }
+  });
+});
