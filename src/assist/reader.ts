@@ -64,7 +64,7 @@ export interface Reader {
 interface CompiledHead<C extends string> {
   classes: readonly C[];
   bias: Float64Array;
-  /** The int8 weights as stored; multiplied by `scale` when summed (no float copy to build at start). */
+  /** The int8 weights as stored; multiplied by `scale` when summed (no float copy at start). */
   weights: Int8Array;
   scale: number;
   temperature: number;
@@ -102,7 +102,7 @@ export function softmax(logits: ArrayLike<number>, temperature = 1): number[] {
   return exps.map((e) => e / sum);
 }
 
-/** The blocks of the earlier buyer messages and the agent's last one: re-read by later suggestions. */
+/** Blocks of the earlier buyer messages and of the agent's last one: later suggestions read them. */
 const REMEMBERED_PREFIXES = new Set(['P|', 'PW|', 'A|']);
 
 function argmax(values: readonly number[]): number {
