@@ -129,7 +129,7 @@ function lastGrams(max: number): Grams {
 }
 const agentGrams: Grams = (text) => charGrams(text, 2, 3);
 
-/** What `counts` are divided by for a block of unit length: long messages do not drown short ones. */
+/** What `counts` are divided by for a block of unit length: long texts do not drown short ones. */
 export function blockNorm(counts: Map<string, number>): number {
   let norm = 0;
   for (const c of counts.values()) norm += c * c;

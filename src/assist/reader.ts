@@ -102,7 +102,7 @@ export function softmax(logits: ArrayLike<number>, temperature = 1): number[] {
   return exps.map((e) => e / sum);
 }
 
-/** Blocks of the earlier buyer messages and of the agent's last one: later suggestions read them. */
+/** Blocks of the earlier buyer messages and the agent's last one: later suggestions read them. */
 const REMEMBERED_PREFIXES = new Set(['P|', 'PW|', 'A|']);
 
 function argmax(values: readonly number[]): number {
