@@ -72,7 +72,7 @@ export const normalise = memoText((text: string): string =>
 export type FeatureVector = Map<string, number>;
 
 /** Character n-grams (1–3) of a normalised text with boundary marks, as counts. */
-export function charGrams(text: string, min = 1, max = 3): Map<string, number> {
+function charGrams(text: string, min = 1, max = 3): Map<string, number> {
   const chars = ['^', ...text.replace(/ /g, '_'), '$'];
   const out = new Map<string, number>();
   // Hot (every message of the recent history, every suggestion): grams built by concatenation,

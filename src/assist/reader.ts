@@ -64,8 +64,7 @@ export interface Reader {
 interface CompiledHead<C extends string> {
   classes: readonly C[];
   bias: Float64Array;
-  /** The int8 weights as stored; multiplied by `scale` when summed (no float copy at start). */
-  weights: Int8Array;
+  /** The int8 weights' factor, applied once to the summed rows. */
   scale: number;
   temperature: number;
 }
@@ -75,7 +74,7 @@ function compileHead<C extends string>(
   head: ReaderHead<C>,
   vocabulary: readonly C[],
   features: number,
-): CompiledHead<C> {
+): { head: CompiledHead<C>; weights: Int8Array } {
   const bytes = Buffer.from(head.weights, 'base64');
   const k = head.classes.length;
   if (
@@ -86,12 +85,21 @@ function compileHead<C extends string>(
   )
     throw new Error(`the reader model's ${name} head does not fit its ${features} features`);
   return {
-    classes: head.classes,
-    bias: Float64Array.from(head.bias),
+    head: {
+      classes: head.classes,
+      bias: Float64Array.from(head.bias),
+      scale: head.scale,
+      temperature: head.temperature,
+    },
+    // The int8 weights as stored (features x classes); copied into the reader's table.
     weights: new Int8Array(bytes.buffer, bytes.byteOffset, bytes.length),
-    scale: head.scale,
-    temperature: head.temperature,
   };
+}
+
+/** A feature's prefix ("P|") and the rest (a gram): no name holds a "|" before its prefix's own. */
+function splitFeature(feature: string): [prefix: string, rest: string] {
+  const cut = feature.indexOf('|') + 1;
+  return [feature.slice(0, cut), feature.slice(cut)];
 }
 
 export function softmax(logits: ArrayLike<number>, temperature = 1): number[] {
@@ -114,30 +122,30 @@ function argmax(values: readonly number[]): number {
 export function createReader(model: ReaderModel): Reader {
   if (model.format !== MODEL_FORMAT)
     throw new Error(`the reader model is ${String(model.format)}, this code reads ${MODEL_FORMAT}`);
-  // Feature rows by prefix ("P|") and the rest (a gram), so a block's grams are looked up
-  // without building "P|" + gram for each: no feature name holds a "|" before its prefix's own.
+  // Feature rows by prefix and the rest, so a block's grams are looked up without building
+  // "P|" + gram for each.
   const byPrefix = new Map<string, Map<string, number>>();
   model.features.forEach((feature, i) => {
-    const cut = feature.indexOf('|') + 1;
-    const prefix = feature.slice(0, cut);
+    const [prefix, rest] = splitFeature(feature);
     let rows = byPrefix.get(prefix);
     if (!rows) byPrefix.set(prefix, (rows = new Map()));
-    rows.set(feature.slice(cut), i);
+    rows.set(rest, i);
   });
   const n = model.features.length;
-  const stageHead = compileHead('stage', model.heads.stage, STAGES, n);
-  const intentHead = compileHead('intent', model.heads.intent, INTENTS, n);
-  const sentimentHead = compileHead('sentiment', model.heads.sentiment, SENTIMENTS, n);
-  // The three heads' int8 weights side by side per feature row (3.3 MB, as stored), so a
-  // feature's contribution to every class is one pass over adjacent bytes; each head's
-  // scale is applied once to the sums, not per feature.
-  const heads = [stageHead, intentHead, sentimentHead];
-  const width = heads.reduce((sum, h) => sum + h.classes.length, 0);
+  const parts = [
+    compileHead('stage', model.heads.stage, STAGES, n),
+    compileHead('intent', model.heads.intent, INTENTS, n),
+    compileHead('sentiment', model.heads.sentiment, SENTIMENTS, n),
+  ] as const;
+  const [stageHead, intentHead, sentimentHead] = [parts[0].head, parts[1].head, parts[2].head];
+  // The three heads' int8 weights side by side per feature row (3.6 MB; the stored arrays are
+  // not kept), so a feature's contribution to every class is one pass over adjacent bytes;
+  // each head's scale is applied once to the sums, not per feature.
+  const width = parts.reduce((sum, part) => sum + part.head.classes.length, 0);
   const table = new Int8Array(n * width);
   let column = 0;
-  for (const head of heads) {
+  for (const { head, weights } of parts) {
     const k = head.classes.length;
-    const weights = head.weights;
     for (let row = 0; row < n; row += 1)
       for (let c = 0; c < k; c += 1) table[row * width + column + c] = weights[row * k + c]!;
     column += k;
@@ -191,8 +199,8 @@ export function createReader(model: ReaderModel): Reader {
       emitFeatures(
         {
           add(feature, value) {
-            const cut = feature.indexOf('|') + 1;
-            const row = byPrefix.get(feature.slice(0, cut))?.get(feature.slice(cut));
+            const [prefix, rest] = splitFeature(feature);
+            const row = byPrefix.get(prefix)?.get(rest);
             if (row !== undefined) addRow(row, value);
           },
           block(prefix, text, grams, weight) {
