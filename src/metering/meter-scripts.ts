@@ -48,8 +48,11 @@ local function pad(n) return string.format('%015.0f', n) end
 local function bp(buyer) return #buyer .. ':' .. buyer .. '|' end
 -- Each index and the older key it replaces (members 'buyer NUL ...'), read until drained.
 local INDEXES = { { 'ix:replies', 'replies' }, { 'ix:consults', 'consults' }, { 'ix:orders', 'orders:idx' } }
-local LEGACY = {}
-for _, pair in ipairs(INDEXES) do LEGACY[pair[1]] = pair[2] end
+local LEGACY, LEGACY_KEYS = {}, {}
+for _, pair in ipairs(INDEXES) do
+  LEGACY[pair[1]] = pair[2]
+  LEGACY_KEYS[#LEGACY_KEYS + 1] = key(pair[2])
+end
 -- Whether any older key still holds members: one EXISTS per event once they are all
 -- drained (nothing writes them any more), instead of a ZRANGE per key and per scan.
 local legacy = true
@@ -77,7 +80,7 @@ local function scan(index, buyer, lo, hi, limit)
 end
 -- Moves a few old members of each index into the new layout: bounded work per event.
 local function drain()
-  if redis.call('EXISTS', key('replies'), key('consults'), key('orders:idx')) == 0 then
+  if redis.call('EXISTS', unpack(LEGACY_KEYS)) == 0 then
     legacy = false
     return
   end
