@@ -26,28 +26,35 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/** Script calls Redis has run: on one Redis, one per ingest batch. */
+async function evalshaCalls(redis: Redis): Promise<number> {
+  return Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+}
+
+/** A buyer message with ids of its own. */
+function message(id: string) {
+  return {
+    kind: 'message' as const,
+    eventId: id,
+    messageId: id,
+    buyer: { id: `b-${id}` },
+    from: 'buyer' as const,
+    text: 'hi',
+    sentAt: new Date().toISOString(),
+  };
+}
+
 describe('ingest batches on one Redis', () => {
   it('gathers the deliveries that arrive while a call is out at Redis into the next call', async () => {
     const shop = await h.createGenericShop({ timezone: 'UTC' });
     const redis = h.container.services.redis as Redis;
     const ingest = h.container.services.ingest;
-    const evalshaCalls = async () =>
-      Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
-    const message = (n: number) => ({
-      kind: 'message' as const,
-      eventId: `gather-${n}`,
-      messageId: `gather-${n}`,
-      buyer: { id: `g-${n}` },
-      from: 'buyer' as const,
-      text: 'hi',
-      sentAt: new Date().toISOString(),
-    });
     // The shop's keys are warm after one delivery: from then on a delivery's only Redis call
     // is its batch's.
-    await ingest.enqueue('generic', shop.id, [message(100)], Date.now());
+    await ingest.enqueue('generic', shop.id, [message('gather-100')], Date.now());
     const blocker = redis.duplicate({ enableOfflineQueue: true });
     await blocker.ping();
-    const before = await evalshaCalls();
+    const before = await evalshaCalls(redis);
     // Redis held busy for 500 ms from another connection: the first delivery's call waits
     // behind it while the others arrive, one per turn of the event loop (a few ms in all).
     const busy = blocker.eval(
@@ -60,7 +67,7 @@ describe('ingest batches on one Redis', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const answers: Promise<{ queued: number; duplicates: number }>[] = [];
     for (let i = 0; i < 20; i++) {
-      answers.push(ingest.enqueue('generic', shop.id, [message(i)], Date.now()));
+      answers.push(ingest.enqueue('generic', shop.id, [message(`gather-${i}`)], Date.now()));
       await new Promise((resolve) => setImmediate(resolve));
     }
     await busy;
@@ -73,7 +80,7 @@ describe('ingest batches on one Redis', () => {
       expect(await redis.hget(key, 'name')).toBe('message');
     }
     // One call per delivery would be 20: the first goes alone, the others gather behind it.
-    expect((await evalshaCalls()) - before).toBeLessThanOrEqual(4);
+    expect((await evalshaCalls(redis)) - before).toBeLessThanOrEqual(4);
   });
 });
 
@@ -88,21 +95,10 @@ describe('ingest call spacing on one Redis', () => {
       const shop = await spaced.createGenericShop({ timezone: 'UTC' });
       const redis = spaced.container.services.redis as Redis;
       const ingest = spaced.container.services.ingest;
-      const evalshaCalls = async () =>
-        Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
-      const message = (n: number) => ({
-        kind: 'message' as const,
-        eventId: `spaced-${n}`,
-        messageId: `spaced-${n}`,
-        buyer: { id: `s-${n}` },
-        from: 'buyer' as const,
-        text: 'hi',
-        sentAt: new Date().toISOString(),
-      });
       await new Promise((resolve) => setTimeout(resolve, 1600)); // quiet: the spacing is over
-      const before = await evalshaCalls();
+      const before = await evalshaCalls(redis);
       const sentAt = performance.now();
-      expect(await ingest.enqueue('generic', shop.id, [message(0)], Date.now())).toEqual({
+      expect(await ingest.enqueue('generic', shop.id, [message('spaced-0')], Date.now())).toEqual({
         queued: 1,
         duplicates: 0,
       });
@@ -110,7 +106,7 @@ describe('ingest call spacing on one Redis', () => {
       expect(performance.now() - sentAt).toBeLessThan(750);
       const answers: Promise<{ queued: number; duplicates: number }>[] = [];
       for (let i = 1; i <= 10; i++) {
-        answers.push(ingest.enqueue('generic', shop.id, [message(i)], Date.now()));
+        answers.push(ingest.enqueue('generic', shop.id, [message(`spaced-${i}`)], Date.now()));
         await new Promise((resolve) => setImmediate(resolve));
       }
       for (const answer of await Promise.all(answers))
@@ -118,11 +114,11 @@ describe('ingest call spacing on one Redis', () => {
       // The ten that followed went together, once the spacing after the first call was over
       // (turn by turn they would take several calls: the first of them at once).
       expect(performance.now() - sentAt).toBeGreaterThanOrEqual(1400);
-      expect((await evalshaCalls()) - before).toBeLessThanOrEqual(2);
+      expect((await evalshaCalls(redis)) - before).toBeLessThanOrEqual(2);
       // Sixteen events or more in one turn go at its end, spacing or not: the call is worth it.
       const burstAt = performance.now();
       const burst = Array.from({ length: 20 }, (_, i) =>
-        ingest.enqueue('generic', shop.id, [message(100 + i)], Date.now()),
+        ingest.enqueue('generic', shop.id, [message(`spaced-${100 + i}`)], Date.now()),
       );
       for (const answer of await Promise.all(burst))
         expect(answer).toEqual({ queued: 1, duplicates: 0 });
