@@ -1,4 +1,4 @@
-import { type ConnectionOptions, type Job, Worker } from 'bullmq';
+import { type ConnectionOptions, type Job, type JobJsonRaw, Worker } from 'bullmq';
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
@@ -23,6 +23,48 @@ export function isFinalFailure(job: Job, error: Error): boolean {
     /stalled more than allowable limit/i.test(error.message) ||
     job.attemptsMade >= (job.opts.attempts ?? 1)
   );
+}
+
+/**
+ * A BullMQ worker that does not ask for the next job while finishing one when
+ * its last fetch found the queue empty. BullMQ's finish tries a fetch whenever
+ * a slot is free; when the worker keeps up (the queue is empty between
+ * messages, which the suggestion latency needs) that fetch finds nothing and
+ * costs 6 Redis commands per job, while the worker is already waiting on the
+ * queue's marker, which every add sets. With a backlog the last fetch found a
+ * job, so finishing still fetches the next one in the same call as before.
+ * Measured: 5 fewer Redis commands per message at 1,000 msg/s
+ * (docs/architecture.md, "Round four").
+ */
+export class LeanFetchWorker<T = unknown> extends Worker<T> {
+  private lastFetchEmpty = false;
+
+  /** Every fetch's outcome (taking a job, or finishing one with a fetch) passes here. */
+  protected override async nextJobFromJobData(
+    jobData?: JobJsonRaw,
+    jobId?: string,
+    token?: string,
+  ): Promise<Job<T>> {
+    const job = await super.nextJobFromJobData(jobData, jobId, token);
+    this.lastFetchEmpty = !job;
+    return job;
+  }
+
+  protected override handleCompleted(
+    result: unknown,
+    job: Job<T>,
+    token: string,
+    fetchNext: () => boolean = () => true,
+    span?: Parameters<Worker<T>['handleCompleted']>[4],
+  ): Promise<Job<T>> {
+    return super.handleCompleted(
+      result,
+      job,
+      token,
+      () => fetchNext() && !this.lastFetchEmpty,
+      span,
+    );
+  }
 }
 
 /**
@@ -52,11 +94,15 @@ export function startWorkers(
   );
   return instances.map(({ queue, name }) => {
     const handler = table[queue] as JobHandler<unknown>;
-    const worker = new Worker(name, (job: Job, token?: string) => handler.process(job, token), {
-      connection: deps.connection,
-      prefix: deps.prefixOf(name),
-      concurrency: handler.concurrency,
-    });
+    const worker = new LeanFetchWorker(
+      name,
+      (job: Job, token?: string) => handler.process(job, token),
+      {
+        connection: deps.connection,
+        prefix: deps.prefixOf(name),
+        concurrency: handler.concurrency,
+      },
+    );
     const latency = metrics.jobLatency.labels({ queue });
     worker.on('completed', (job: Job) => {
       const receivedAt = (job.data as { receivedAt?: unknown }).receivedAt;

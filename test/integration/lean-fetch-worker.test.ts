@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { LeanFetchWorker } from '../../src/pipeline/workers';
+import { eventually } from '../support/harness';
+
+// Counts the fetches (RPOPLPUSH from the wait list, also inside BullMQ's scripts) on one queue.
+let monitor: Redis;
+const fetches = new Map<string, number>();
+beforeAll(async () => {
+  monitor = await new Redis(inject('redisUrl')).monitor();
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    if (args[0]?.toLowerCase() !== 'rpoplpush') return;
+    fetches.set(args[1]!, (fetches.get(args[1]!) ?? 0) + 1);
+  });
+});
+afterAll(() => monitor.disconnect());
+
+async function run(
+  WorkerClass: typeof Worker,
+  jobs: number,
+  sequential: boolean,
+): Promise<{ fetches: number; done: number }> {
+  const prefix = `lean-${randomUUID()}`;
+  const connection = { url: inject('redisUrl'), maxRetriesPerRequest: null };
+  const queue = new Queue('q', { connection, prefix });
+  let done = 0;
+  const worker = new WorkerClass(
+    'q',
+    async () => {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      done++;
+    },
+    { connection, prefix, concurrency: 4 },
+  );
+  await worker.waitUntilReady();
+  try {
+    if (sequential) {
+      for (let i = 0; i < jobs; i++) {
+        await queue.add('m', { i }, { removeOnComplete: true });
+        await eventually(async () => done === i + 1, 5_000);
+        // Let the worker settle into its wait, as between a desk's messages.
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+    } else {
+      await queue.addBulk(
+        Array.from({ length: jobs }, (_, i) => ({
+          name: 'm',
+          data: { i },
+          opts: { removeOnComplete: true },
+        })),
+      );
+      await eventually(async () => done === jobs, 15_000);
+    }
+    // MONITOR lines arrive after the replies they describe.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return { fetches: fetches.get(`${prefix}:q:wait`) ?? 0, done };
+  } finally {
+    await worker.close();
+    await queue.close();
+  }
+}
+
+describe('the lean-fetch worker', () => {
+  it('makes fewer fetches than BullMQ’s worker when the queue is empty between jobs', async () => {
+    const stock = await run(Worker, 20, true);
+    const lean = await run(LeanFetchWorker as typeof Worker, 20, true);
+    expect(lean.done).toBe(20);
+    // BullMQ's finish fetches once more per job (finding nothing): the lean worker does not.
+    expect(lean.fetches).toBeLessThanOrEqual(stock.fetches - 15);
+  }, 30_000);
+
+  it('still takes the next job while finishing one when there is a backlog', async () => {
+    const lean = await run(LeanFetchWorker as typeof Worker, 300, false);
+    expect(lean.done).toBe(300);
+    // One fetch per job (chained in the finishes), plus a few when the queue runs dry.
+    expect(lean.fetches).toBeLessThan(300 * 1.1);
+  }, 30_000);
+});
