@@ -4,10 +4,12 @@ import type { RedisConnection, RedisKeys } from '../shared/redis';
 export const DEDUPE_TTL_SECONDS = 72 * 3600;
 
 /**
- * The per-event dedupe key. Ingest reads it; the inbound worker writes it
- * when it takes the job. Until then the queued job itself (same job id)
- * absorbs duplicates, so the key exists only for events that were enqueued,
- * and the webhook's hot path spends no round trip on it.
+ * The per-event dedupe key. On one Redis, ingest writes it in the same script
+ * that queues the job (ingest-batch.ts). On a Cluster the key and the queue
+ * live in different slots, so ingest only reads it and the inbound worker
+ * writes it when it takes the job; until then the queued job itself (same job
+ * id) absorbs duplicates. Either way the key exists only for events that were
+ * enqueued.
  */
 export function deliveryKey(
   keys: RedisKeys,

@@ -16,8 +16,10 @@ import { effectiveSentAt } from './sent-at';
 export type PipelineStage = 'queue_wait' | 'store' | 'meter' | 'assign' | 'assist' | 'publish';
 
 export interface InboundProcessorDeps {
-  /** Records that the event was enqueued and taken, for 72 h of redelivery dedupe. */
-  /** Marks the event delivered in the job's name; a `duplicate` job is dropped unprocessed. */
+  /**
+   * Marks the event delivered in the job's name (for 72 h of redelivery dedupe) when ingest
+   * did not (`InboundJob.marked`); a `duplicate` job is dropped unprocessed.
+   */
   claimDelivery: (
     shopId: string,
     platform: string,
@@ -66,7 +68,8 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
     // The job's creator names the mark; jobs made before ingest ids existed use their creation time.
     const token = job.data.ingestId ?? `t${job.timestamp}`;
     const [claim, shop] = await Promise.all([
-      deps.claimDelivery(shopId, platform, event.eventId, token),
+      // A job queued with its mark is the event's only job: no round trip to claim it.
+      job.data.marked ? 'first' : deps.claimDelivery(shopId, platform, event.eventId, token),
       deps.shops.getCached(shopId),
     ]);
     if (claim === 'duplicate') {

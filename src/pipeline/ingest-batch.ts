@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Job, type JobsOptions, type Queue } from 'bullmq';
 import { Command, type Redis } from 'ioredis';
 import { defineScript } from '../shared/redis-scripts';
+import { DEDUPE_TTL_SECONDS } from './delivery-dedupe';
 import type { InboundJob } from './queues';
 
 /**
@@ -56,11 +57,16 @@ const SEND_AT_ONCE_EVENTS = 16;
  * KEYS: the standard add's 9 queue keys, the prioritized add's 9, then per
  * delivery its shop's rate key followed by, per event, its dedupe key and its
  * job key. ARGV: window ms, events per window, fair share, largest priority,
- * then per delivery its weight and event count followed by, per event,
- * BullMQ's three add arguments. Returns per delivery the window's count
- * before it, the window's ttl when refused (else -1), then per event 0 (a
- * redelivery: the dedupe key is there), 1 (queued by this call) or 2 (its
- * job is still queued: absorbed).
+ * dedupe key ttl (s), then per delivery its weight, event count and ingest id
+ * followed by, per event, BullMQ's three add arguments. Returns per delivery
+ * the window's count before it, the window's ttl when refused (else -1), then
+ * per event 0 (a redelivery: the dedupe key is there), 1 (queued by this call)
+ * or 2 (its job is still queued: absorbed).
+ *
+ * The dedupe key is written here, with the job, in the delivery's name (its
+ * ingest id): the job and its mark exist together or not at all, so no later
+ * copy of the event can be queued and the worker need not write the mark
+ * (`InboundJob.marked`; one Redis command and one round trip less per message).
  */
 const INGEST_BATCH_SCRIPT = defineScript<Array<number[]>>(
   'ingestBatch',
@@ -75,11 +81,12 @@ local standardKeys = {unpack(KEYS, 1, 9)}
 local prioritizedKeys = {unpack(KEYS, 10, 18)}
 local window = ARGV[1]
 local limit, share, maxPriority = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local dedupeTtl = ARGV[5]
 local out = {}
-local k, a = 19, 5
+local k, a = 19, 6
 while a <= #ARGV do
-  local weight, events = tonumber(ARGV[a]), tonumber(ARGV[a + 1])
-  a = a + 2
+  local weight, events, token = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), ARGV[a + 2]
+  a = a + 3
   local rateKey = KEYS[k]
   k = k + 1
   local count = redis.call('INCRBY', rateKey, weight)
@@ -97,10 +104,10 @@ while a <= #ARGV do
       local jobArgs, data, opts = ARGV[a], ARGV[a + 1], ARGV[a + 2]
       k = k + 2
       a = a + 3
-      if redis.call('EXISTS', seenKey) == 1 then
-        answer[i + 2] = 0
-      elseif redis.call('EXISTS', jobKey) == 1 then
+      if redis.call('EXISTS', jobKey) == 1 then
         answer[i + 2] = 2
+      elseif not redis.call('SET', seenKey, token, 'EX', dedupeTtl, 'NX') then
+        answer[i + 2] = 0
       else
         -- The shop's rank-th event this minute: past its fair share, one priority tier per share.
         local rank = before + i
@@ -135,6 +142,8 @@ export interface BatchDelivery {
   rateKey: string;
   /** Events counted against the window (at least 1). */
   weight: number;
+  /** The request's id: its jobs' `ingestId`, and the name its dedupe marks are written in. */
+  ingestId: string;
   events: Array<{ seenKey: string; name: string; data: InboundJob; jobId: string }>;
 }
 
@@ -212,7 +221,11 @@ export class IngestBatches {
   submit(queue: Queue<InboundJob>, delivery: BatchDelivery): Promise<BatchVerdict> {
     const { standard, defaults } = this.keysOf(queue);
     const keys = [delivery.rateKey];
-    const args: Array<string | number | Buffer> = [delivery.weight, delivery.events.length];
+    const args: Array<string | number | Buffer> = [
+      delivery.weight,
+      delivery.events.length,
+      delivery.ingestId,
+    ];
     for (const event of delivery.events) {
       // BullMQ builds the add's arguments as `Queue.add` would (the queue's default options
       // under the job's); the queue keys are the same for every job and travel once per call.
@@ -286,6 +299,7 @@ export class IngestBatches {
       this.limits.ratePerMinute,
       this.limits.fairSharePerMinute,
       this.limits.maxPriority,
+      DEDUPE_TTL_SECONDS,
     ];
     for (const delivery of batch.deliveries) {
       keys.push(...delivery.keys);

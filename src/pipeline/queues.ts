@@ -27,6 +27,12 @@ export interface InboundJob {
   receivedAt: number;
   /** The request that created the job: tells ingest whether its add made it or found it there. */
   ingestId?: string;
+  /**
+   * The event's dedupe key was written with the job, in the job's name (one
+   * Redis, see ingest-batch.ts): the worker has no mark to write. Jobs without
+   * it (a Cluster's two-trip ingest, older jobs) mark the event when taken.
+   */
+  marked?: true;
 }
 
 /** An agent's reply to send to the platform. */

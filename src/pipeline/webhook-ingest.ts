@@ -223,13 +223,15 @@ export class WebhookIngest {
     const unique = events.filter((event) => !ids.has(event.eventId) && ids.add(event.eventId));
     // The request that creates a job is named in it: the worker tells a late copy by it.
     const ingestId = randomUUID();
+    const marked = this.batches ? ({ marked: true } as const) : {};
     const delivery: BatchDelivery = {
       rateKey: keys.webhookRate(shopId),
       weight: Math.max(1, events.length),
+      ingestId,
       events: unique.map((event) => ({
         seenKey: deliveryKey(keys, shopId, platform, event.eventId),
         name: event.kind,
-        data: { platform, shopId, event, receivedAt, ingestId },
+        data: { platform, shopId, event, receivedAt, ingestId, ...marked },
         jobId: jobIds.inbound(platform, shopId, event.eventId),
       })),
     };

@@ -90,4 +90,32 @@ describe('ingest queues jobs as BullMQ would, each delivery judged on its own', 
     expect(await storedJob(busy.id, 'busy-9')).toEqual({});
     expect((await storedJob(calm.id, 'calm-2')).name).toBe('message');
   });
+  it('writes the dedupe mark with the job on one Redis, in the delivery’s name', async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const message = buyerMessage('buyer-m', 'hello', Date.now());
+    expect(await (await h.sendGeneric(shop, message, { id: 'evt-mark' })).json()).toEqual({
+      ok: true,
+      queued: 1,
+      duplicates: 0,
+    });
+    const data = JSON.parse((await storedJob(shop.id, 'evt-mark')).data!);
+    const markKey = h.container.keys.delivery(shop.id, 'generic', 'evt-mark');
+    const mark = await h.container.services.redis.get(markKey);
+    if (h.container.config.REDIS_CLUSTER_NODES) {
+      // A Cluster's ingest cannot write the mark with the job (other slots): the worker does.
+      expect(mark).toBeNull();
+      expect(data.marked).toBeUndefined();
+    } else {
+      // Queued and not yet taken, the event is already marked, in its job's name, for 72 h.
+      expect(mark).toBe(data.ingestId);
+      expect(data.marked).toBe(true);
+      expect(await h.container.services.redis.ttl(markKey)).toBeGreaterThan(71 * 3600);
+    }
+    // Either way a redelivery while the job waits queues nothing.
+    expect(await (await h.sendGeneric(shop, message, { id: 'evt-mark' })).json()).toEqual({
+      ok: true,
+      queued: 0,
+      duplicates: 1,
+    });
+  });
 });
