@@ -1,7 +1,7 @@
 import type { RedisConnection } from '../shared/redis';
 import type { DayPart, RedisKeys } from '../shared/redis-keys';
 import { addDays, dayOf, dayStart } from '../shared/shop-calendar';
-import { meterScripts } from './meter-scripts';
+import { DrainedShops, meterScripts } from './meter-scripts';
 import { dayField } from './month-aggregate';
 
 /** The attribution window when the shop's plan sets none (base_commission's default). */
@@ -22,6 +22,9 @@ export function attributionWindowMs(days: number = DEFAULT_ATTRIBUTION_DAYS): nu
  * figure and a month's report is one hash read (O(days), not O(messages)).
  */
 export class ConsultationMeter {
+  /** Shops whose older index keys this meter saw empty: their buyer messages skip the check. */
+  private readonly drained = new DrainedShops();
+
   constructor(
     private readonly redis: RedisConnection,
     private readonly keys: RedisKeys,
@@ -48,7 +51,8 @@ export class ConsultationMeter {
     const prevDay = addDays(day, -1);
     const nextDay = addDays(day, 1);
     const k = this.keys;
-    const [added, ...months] = await meterScripts.buyerMessage.run(
+    const shopPrefix = k.shopPrefix(shopId);
+    const [added, olderKeysLeft, ...months] = await meterScripts.buyerMessage.run(
       this.redis,
       [
         k.day(shopId, day, 'buyers'),
@@ -63,7 +67,7 @@ export class ConsultationMeter {
         ...k.meterIndexes(shopId),
       ],
       [
-        k.shopPrefix(shopId),
+        shopPrefix,
         buyerId,
         day,
         String(atMs),
@@ -73,8 +77,10 @@ export class ConsultationMeter {
         nextDay,
         String(dayStart(nextDay, timezone)),
         String(dayStart(addDays(day, 2), timezone)),
+        this.drained.flag(shopPrefix),
       ],
     );
+    this.drained.learn(shopPrefix, olderKeysLeft);
     return { day, firstOfDay: added === 1, months };
   }
 

@@ -54,7 +54,8 @@ for _, pair in ipairs(INDEXES) do
   LEGACY_KEYS[#LEGACY_KEYS + 1] = key(pair[2])
 end
 -- Whether any older key still holds members: one EXISTS per event once they are all
--- drained (nothing writes them any more), instead of a ZRANGE per key and per scan.
+-- drained (nothing writes them any more), instead of a ZRANGE per key and per scan;
+-- none when the caller already saw them drained (DrainedShops).
 local legacy = true
 -- One buyer's members of an index with tails (the member after the buyer part) in
 -- [lo, hi]: lo and hi start with '[' or '(' like ZRANGEBYLEX bounds. Both layouts; each
@@ -80,6 +81,7 @@ local function scan(index, buyer, lo, hi, limit)
 end
 -- Moves a few old members of each index into the new layout: bounded work per event.
 local function drain()
+  if not legacy then return end
   if redis.call('EXISTS', unpack(LEGACY_KEYS)) == 0 then
     legacy = false
     return
@@ -191,12 +193,14 @@ end
 
 /**
  * A buyer message. ARGV: prefix, buyer, day, atMs, windowMs, maxWindowMs, previous day, next day,
- * start of the next day (ms), start of the day after it (ms).
- * Returns {newConsultation (0/1), months touched...}.
+ * start of the next day (ms), start of the day after it (ms), 'drained' when the caller knows
+ * the older keys are empty (else anything).
+ * Returns {newConsultation (0/1), older keys left (0/1), months touched...}.
  */
 export const BUYER_MESSAGE_SCRIPT = `${PRELUDE}
 local buyer, day, at, window, maxWindow, prevDay, nextDay = noNul(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8]
 local nextDayStart, dayAfterStart = tonumber(ARGV[9]), tonumber(ARGV[10])
+if ARGV[11] == 'drained' then legacy = false end
 drain()
 local month = string.sub(day, 1, 7)
 touch(month)
@@ -204,14 +208,16 @@ local added = redis.call('SADD', dkey(day, 'buyers'), buyer)
 if added == 1 then
   redis.call('HINCRBY', agg(month), day .. F.consultations, 1)
 end
-local oldRaw = redis.call('HGET', dkey(day, 'first'), buyer)
-local old = false
-if oldRaw then old = tonumber(oldRaw) end
-if old and old <= at then
+local function answer()
   local out = touched()
+  table.insert(out, 1, legacy and 1 or 0)
   table.insert(out, 1, added)
   return out
 end
+local oldRaw = redis.call('HGET', dkey(day, 'first'), buyer)
+local old = false
+if oldRaw then old = tonumber(oldRaw) end
+if old and old <= at then return answer() end
 redis.call('HSET', dkey(day, 'first'), buyer, ARGV[4])
 if old then
   for _, c in ipairs(scan('ix:consults', buyer, '[' .. pad(old) .. day, '[' .. pad(old) .. day .. '\\255')) do
@@ -229,9 +235,7 @@ if old then upper = old end
 for _, o in ipairs(scan('ix:orders', buyer, '[' .. pad(at), '(' .. pad(upper + maxWindow))) do
   recomputeAttribution(buyer, o[1], maxWindow)
 end
-local out = touched()
-table.insert(out, 1, added)
-return out
+return answer()
 `;
 
 /**
@@ -279,8 +283,35 @@ end
 return {month}
 `;
 
+/**
+ * Shops (by key prefix) whose older index keys this process has seen empty.
+ * Nothing writes those keys any more, so a buyer message of such a shop (the
+ * most frequent metered event) skips the check: one Redis command less per
+ * message. Replies and orders, far fewer, always check. A process forgets on
+ * restart; restoring older data under a running process needs a restart.
+ */
+export class DrainedShops {
+  private readonly shops = new Set<string>();
+
+  /** The buyer-message script's last argument for this shop. */
+  flag(shopPrefix: string): string {
+    return this.shops.has(shopPrefix) ? 'drained' : 'check';
+  }
+
+  /** What a buyer-message script said about the shop's older keys (0: all empty). */
+  learn(shopPrefix: string, olderKeysLeft: number): void {
+    if (olderKeysLeft !== 0) return;
+    // Bounded: forgetting only costs the check again.
+    if (this.shops.size >= 100_000) this.shops.clear();
+    this.shops.add(shopPrefix);
+  }
+}
+
 export const meterScripts = {
-  buyerMessage: defineScript<[number, ...string[]]>('meterBuyerMessage', BUYER_MESSAGE_SCRIPT),
+  buyerMessage: defineScript<[number, number, ...string[]]>(
+    'meterBuyerMessage',
+    BUYER_MESSAGE_SCRIPT,
+  ),
   agentReply: defineScript<string[]>('meterAgentReply', AGENT_REPLY_SCRIPT),
   order: defineScript<string[]>('meterOrder', ORDER_SCRIPT, { inTransactions: true }),
   rating: defineScript<string[]>('meterRating', RATING_SCRIPT),

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationId } from '../../src/conversations/conversation-store';
+import { ConsultationMeter } from '../../src/metering/consultation-meter';
 import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
 
 let h: Harness;
@@ -109,6 +110,23 @@ describe('identifiers', () => {
       firstResponseMs: 3000,
       converted: true,
     });
+
+    // Once a buyer message has found the older keys empty, this meter's buyer messages no longer
+    // look at them (one Redis command less each): an older member written now stays there...
+    await meter.recordBuyerMessage(shop.id, 'UTC', 'other', t0 + 70_000, { attributionDays: 7 });
+    await redis.zadd(legacy('replies'), 0, `late\u0000${pad(t0 + 1000)}`);
+    await meter.recordBuyerMessage(shop.id, 'UTC', 'late', t0, { attributionDays: 7 });
+    expect(await redis.zcard(legacy('replies'))).toBe(1);
+    // ...while a meter that has not seen them drained (a restarted process) still drains it.
+    await new ConsultationMeter(redis, keys).recordBuyerMessage(shop.id, 'UTC', 'late', t0, {
+      attributionDays: 7,
+    });
+    expect(await redis.exists(legacy('replies'))).toBe(0);
+    expect((await meter.consultationsOn(shop.id, '2026-11-03')).map((c) => c.buyerId)).toEqual([
+      'late',
+      'old',
+      'other',
+    ]);
   });
 
   it('refuses a message id with a control character too', async () => {
