@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type ConnectionOptions,
   type Job,
@@ -89,8 +90,16 @@ const idOf = (tag: string, ...parts: Array<string | number>) =>
 
 /** Job ids: a concurrent duplicate add is a no-op while the job is retained. */
 export const jobIds = {
+  /**
+   * A digest (132 bits) of the parts, not the parts: a platform's event id can be long,
+   * and BullMQ writes an inbound job's id some twenty times per message (its keys, its
+   * list moves, its events), every one of them into the append-only file.
+   */
   inbound: (platform: string, shopId: string, eventId: string) =>
-    idOf('in', platform, shopId, eventId),
+    `in_${createHash('sha256')
+      .update(JSON.stringify([platform, shopId, eventId]))
+      .digest('base64url')
+      .slice(0, 22)}`,
   /** One alert per wait: the conversation and when the wait began. */
   alert: (conversationId: string, waitingSince: number) => idOf('al', conversationId, waitingSince),
   /** One idle close per conversation and answer. */
