@@ -15,4 +15,14 @@ describe('job ids', () => {
     // BullMQ refuses ':' in custom ids.
     expect(jobIds.inbound('generic', 'shp:a', 'e:1')).not.toContain(':');
   });
+
+  it('keep an inbound id short however long the event id is', () => {
+    // BullMQ writes the id some twenty times per message, all into the append-only file.
+    const long = jobIds.inbound('telegram', 'shp_0123456789abcdef', `evt-${'x'.repeat(500)}`);
+    expect(long).toMatch(/^in_[\w-]{22}$/);
+    const ids = new Set(
+      Array.from({ length: 10_000 }, (_, i) => jobIds.inbound('generic', 'shp_a', `e${i}`)),
+    );
+    expect(ids.size).toBe(10_000);
+  });
 });
