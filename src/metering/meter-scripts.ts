@@ -284,26 +284,40 @@ return {month}
 `;
 
 /**
- * Shops (by key prefix) whose older index keys this process has seen empty.
- * Nothing writes those keys any more, so a buyer message of such a shop (the
- * most frequent metered event) skips the check: one Redis command less per
- * message. Replies and orders, far fewer, always check. A process forgets on
- * restart; restoring older data under a running process needs a restart.
+ * Shops (by key prefix) whose older index keys this process saw empty, for
+ * ten minutes. Nothing writes those keys any more, so a buyer message of such
+ * a shop (the most frequent metered event) skips the check: one Redis command
+ * less per message, one check per shop every ten minutes. The memory is
+ * short so that keys brought back behind a running process (a restored
+ * backup, a replica promoted with older data) are drained again soon; replies
+ * and orders, far fewer, check every time.
  */
 export class DrainedShops {
-  private readonly shops = new Set<string>();
+  private readonly until = new Map<string, number>();
+
+  constructor(
+    private readonly rememberMs = 10 * 60_000,
+    /** Monotonic ms: an expiry of a cache, not a business time. */
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   /** The buyer-message script's last argument for this shop. */
   flag(shopPrefix: string): string {
-    return this.shops.has(shopPrefix) ? 'drained' : 'check';
+    const until = this.until.get(shopPrefix);
+    return until !== undefined && this.now() < until ? 'drained' : 'check';
   }
 
   /** What a buyer-message script said about the shop's older keys (0: all empty). */
   learn(shopPrefix: string, olderKeysLeft: number): void {
-    if (olderKeysLeft !== 0) return;
+    if (olderKeysLeft !== 0) {
+      this.until.delete(shopPrefix);
+      return;
+    }
+    // Remembered until the time set by the check that found them empty, then checked again.
+    if (this.flag(shopPrefix) === 'drained') return;
     // Bounded: forgetting only costs the check again.
-    if (this.shops.size >= 100_000) this.shops.clear();
-    this.shops.add(shopPrefix);
+    if (this.until.size >= 100_000) this.until.clear();
+    this.until.set(shopPrefix, this.now() + this.rememberMs);
   }
 }
 

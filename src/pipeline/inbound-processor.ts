@@ -68,8 +68,12 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
     // The job's creator names the mark; jobs made before ingest ids existed use their creation time.
     const token = job.data.ingestId ?? `t${job.timestamp}`;
     const [claim, shop] = await Promise.all([
-      // A job queued with its mark is the event's only job: no round trip to claim it.
-      job.data.marked ? 'first' : deps.claimDelivery(shopId, platform, event.eventId, token),
+      // A job queued with its mark is the event's only job: no round trip to claim it on its
+      // first attempt. A retry claims (its own mark: `retry`), which marks the event again if
+      // the mark ran out meanwhile (a failed job retried by an operator days later).
+      job.data.marked && job.attemptsMade === 0
+        ? 'first'
+        : deps.claimDelivery(shopId, platform, event.eventId, token),
       deps.shops.getCached(shopId),
     ]);
     if (claim === 'duplicate') {

@@ -111,12 +111,20 @@ while a <= #ARGV do
       else
         -- The shop's rank-th event this minute: past its fair share, one priority tier per share.
         local rank = before + i
-        if rank <= share then
-          addStandardJob(standardKeys, {jobArgs, data, opts})
-        else
-          local options = cmsgpack.unpack(opts)
-          options['priority'] = math.min(maxPriority, math.ceil((rank - share) / share))
-          addPrioritizedJob(prioritizedKeys, {jobArgs, data, cmsgpack.pack(options)})
+        local added, failure = pcall(function()
+          if rank <= share then
+            addStandardJob(standardKeys, {jobArgs, data, opts})
+          else
+            local options = cmsgpack.unpack(opts)
+            options['priority'] = math.min(maxPriority, math.ceil((rank - share) / share))
+            addPrioritizedJob(prioritizedKeys, {jobArgs, data, cmsgpack.pack(options)})
+          end
+        end)
+        if not added then
+          -- A script's writes are not undone by its error: the mark must not outlive an add
+          -- that failed, or the platform's retry of this 503 would be taken for a redelivery.
+          redis.call('DEL', seenKey)
+          error(failure)
         end
         answer[i + 2] = 1
       end

@@ -117,5 +117,36 @@ describe('ingest queues jobs as BullMQ would, each delivery judged on its own', 
       queued: 0,
       duplicates: 1,
     });
+    // With the job gone (done and removed), the mark alone refuses a redelivery on one Redis;
+    // on a Cluster no worker took it here, so nothing marked it and it is queued again.
+    await h.container.queues.inbound
+      .of(shop.id)
+      .remove(jobIds.inbound('generic', shop.id, 'evt-mark'));
+    const again = await (await h.sendGeneric(shop, message, { id: 'evt-mark' })).json();
+    expect(again.queued).toBe(h.container.config.REDIS_CLUSTER_NODES ? 1 : 0);
+  });
+
+  it('leaves no mark when the add fails, so the platform’s retry of the 503 is queued', async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const message = buyerMessage('buyer-f', 'hello', Date.now());
+    const queue = h.container.queues.inbound.of(shop.id);
+    const redis = h.container.services.redis;
+    // BullMQ's add reads the queue's meta hash: a string there makes the add itself fail.
+    const meta = queue.toKey('meta');
+    const saved = await redis.hgetall(meta);
+    await redis.del(meta);
+    await redis.set(meta, 'not a hash');
+    try {
+      expect((await h.sendGeneric(shop, message, { id: 'evt-fail' })).status).toBe(503);
+    } finally {
+      await redis.del(meta);
+      if (Object.keys(saved).length > 0) await redis.hset(meta, saved);
+    }
+    expect(await redis.exists(h.container.keys.delivery(shop.id, 'generic', 'evt-fail'))).toBe(0);
+    expect(await (await h.sendGeneric(shop, message, { id: 'evt-fail' })).json()).toEqual({
+      ok: true,
+      queued: 1,
+      duplicates: 0,
+    });
   });
 });
