@@ -17,8 +17,9 @@ export type PipelineStage = 'queue_wait' | 'store' | 'meter' | 'assign' | 'assis
 
 export interface InboundProcessorDeps {
   /**
-   * Marks the event delivered in the job's name (for 72 h of redelivery dedupe) when ingest
-   * did not (`InboundJob.marked`); a `duplicate` job is dropped unprocessed.
+   * Marks the event delivered in the job's name (for 72 h of redelivery dedupe), unless
+   * ingest did and this is the job's first attempt (`InboundJob.marked`); a `duplicate` job
+   * is dropped unprocessed.
    */
   claimDelivery: (
     shopId: string,

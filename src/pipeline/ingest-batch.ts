@@ -237,10 +237,11 @@ export class IngestBatches {
     for (const event of delivery.events) {
       // BullMQ builds the add's arguments as `Queue.add` would (the queue's default options
       // under the job's); the queue keys are the same for every job and travel once per call.
+      // The script writes the event's mark with the job, and the job says so.
       const job = new Job<InboundJob>(
         queue,
         event.name,
-        event.data,
+        { ...event.data, marked: true },
         { ...defaults, jobId: event.jobId },
         event.jobId,
       );

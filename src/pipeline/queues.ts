@@ -128,9 +128,10 @@ export function defaultJobOptions(settings: TopologySettings): Record<QueueName,
       attempts: 8,
       backoff: { type: 'exponential', delay: 1000 },
       // A completed job is removed at once: redeliveries are caught by our own dedupe key
-      // (written with the job, or on a Cluster when a worker takes it), no copy of the buyer's words stays in the
-      // queue, and BullMQ's finish costs one DEL instead of a completed-set entry and its
-      // trimming (about 7 Redis commands per message with the clean-up of the data).
+      // (written with the job, or on a Cluster when a worker takes it), no copy of the
+      // buyer's words stays in the queue, and BullMQ's finish costs one DEL instead of a
+      // completed-set entry and its trimming (about 7 Redis commands per message with the
+      // clean-up of the data).
       removeOnComplete: true,
       // Failed jobs stay for the operator (GET /v1/ops/failed-jobs) to see and retry.
       removeOnFail: false,

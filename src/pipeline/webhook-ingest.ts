@@ -223,7 +223,6 @@ export class WebhookIngest {
     const unique = events.filter((event) => !ids.has(event.eventId) && ids.add(event.eventId));
     // The request that creates a job is named in it: the worker tells a late copy by it.
     const ingestId = randomUUID();
-    const marked = this.batches ? ({ marked: true } as const) : {};
     const delivery: BatchDelivery = {
       rateKey: keys.webhookRate(shopId),
       weight: Math.max(1, events.length),
@@ -231,7 +230,7 @@ export class WebhookIngest {
       events: unique.map((event) => ({
         seenKey: deliveryKey(keys, shopId, platform, event.eventId),
         name: event.kind,
-        data: { platform, shopId, event, receivedAt, ingestId, ...marked },
+        data: { platform, shopId, event, receivedAt, ingestId },
         jobId: jobIds.inbound(platform, shopId, event.eventId),
       })),
     };
