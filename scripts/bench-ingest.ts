@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
 import { signStandardWebhook } from '../src/platforms/generic/standard-webhooks';
 // @ts-expect-error plain .mjs shared with `npm start`
 import { freePort, startRedis } from './lib/redis-server.mjs';
@@ -81,6 +82,7 @@ function cpuSeconds(pid: number | undefined): number {
 // Both targets get the same signed requests (the naive handler ignores the
 // headers), so the load generator does the same work for each.
 async function drive(url: string, serverPid: number | undefined, shopId?: string) {
+  await resetRedis();
   const target = shopId ? `${url}/webhooks/generic/${shopId}` : `${url}/ingest`;
   const cpu = () => [cpuSeconds(serverPid), cpuSeconds(redis.child.pid), cpuSeconds(process.pid)];
   const cpuBefore = cpu();
@@ -133,6 +135,32 @@ const shop = await fetch(`${seatmate.url}/v1/shops`, {
 }).then((r) => r.json() as Promise<{ id: string; webhookSecret: string }>);
 const secret = shop.webhookSecret;
 
+// Every round starts from the same Redis: the keys set up so far (the shop, its secret, the
+// queues' meta), an AOF just rewritten, no rewrite pending. Otherwise each round inherits the
+// jobs the rounds before it queued (nothing consumes them here), and an AOF rewrite, which
+// forks and copies the whole dataset, lands on whichever target runs when the file crosses
+// its threshold; that decided the rounds more than the servers did.
+const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+const setup = new Map<string, Buffer>();
+for (const key of await admin.keys('*')) {
+  const dumped = await admin.dumpBuffer(key);
+  if (dumped) setup.set(key, dumped);
+}
+async function aofRewriteDone() {
+  for (;;) {
+    const info = await admin.info('persistence');
+    if (/aof_rewrite_in_progress:0/.test(info) && /aof_rewrite_scheduled:0/.test(info)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+async function resetRedis() {
+  await aofRewriteDone();
+  await admin.flushall();
+  for (const [key, dumped] of setup) await admin.restore(key, 0, dumped, 'REPLACE');
+  await admin.bgrewriteaof();
+  await aofRewriteDone();
+}
+
 // Warm-up runs are discarded; then the two alternate so drift on a shared
 // 2-core machine hits both alike, and the median round of each is reported.
 const warm = [await drive(seatmate.url, seatmate.pid, shop.id), await drive(naive.url, naive.pid)];
@@ -150,6 +178,7 @@ for (let round = 1; round <= rounds; round++) {
 }
 seatmate.stop();
 naive.stop();
+admin.disconnect();
 await redis.stop();
 fs.rmSync(dir, { recursive: true, force: true });
 
