@@ -27,7 +27,8 @@ if (mode === 'seatmate') {
     secretsKey: 'bench-secrets-key-0123456789abcdef0123',
     logger: createLogger('silent'),
   });
-  container.createHttp().listen(Number(port), '127.0.0.1', () => process.send?.('ready'));
+  await container.listen(Number(port), '127.0.0.1');
+  process.send?.('ready');
 } else {
   const queue = new Queue('inbound', {
     connection: new Redis(redisUrl, { maxRetriesPerRequest: 1 }),

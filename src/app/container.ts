@@ -30,6 +30,7 @@ import { quickPhraseRoutes } from '../http/routes/quick-phrase-routes';
 import { widgetRoutes } from '../http/routes/widget-routes';
 import { createHttpServer } from '../http/server-limits';
 import type { HttpServices } from '../http/services';
+import { webhookLane } from '../http/webhook-lane';
 import { CommerceEvents } from '../metering/commerce-events';
 import { ConsultationMeter } from '../metering/consultation-meter';
 import { OperatorRegistry } from '../operators/operator-registry';
@@ -511,7 +512,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
 
   /** The API on a server with connection limits (timeouts, max connections). */
   async function listen(port: number, host: string): Promise<Server> {
-    const server = createHttpServer(createHttp(), config);
+    const server = createHttpServer(createHttp(), config, webhookLane(services));
     server.listen(port, host);
     await new Promise<void>((resolve, reject) => {
       server.once('listening', () => resolve());

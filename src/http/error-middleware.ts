@@ -27,36 +27,51 @@ export function errorMiddleware(logger: Logger): Middleware {
         );
       }
     } catch (error) {
-      const appError =
-        error instanceof AppError
-          ? error
-          : isRedisUnavailable(error)
-            ? unavailable('The data store is unavailable; retry shortly.', error)
-            : new AppError(
-                500,
-                'internal_error',
-                'Something went wrong on our side; it has been logged.',
-                { cause: error },
-              );
-      if (appError.status >= 500) {
-        logger.error(
-          {
-            requestId: ctx.state.requestId,
-            err: loggableError(appError.cause ?? appError),
-            code: appError.code,
-          },
-          'request failed',
-        );
-      }
-      ctx.status = appError.status;
-      for (const [name, value] of Object.entries(appError.headers ?? {})) ctx.set(name, value);
-      ctx.body = {
-        error: {
-          code: appError.code,
-          message: appError.message,
-          ...(appError.details ? { details: appError.details } : {}),
-        },
-      };
+      const answer = errorAnswer(error, logger, ctx.state.requestId);
+      ctx.status = answer.status;
+      for (const [name, value] of Object.entries(answer.headers)) ctx.set(name, value);
+      ctx.body = answer.body;
     }
+  };
+}
+
+/**
+ * What an error answers, for the middleware above and for the webhook lane
+ * (src/http/webhook-lane.ts), which answers webhooks without Koa.
+ */
+export function errorAnswer(
+  error: unknown,
+  logger: Logger,
+  requestId: string | undefined,
+): { status: number; headers: Record<string, string>; body: { error: Record<string, unknown> } } {
+  const appError =
+    error instanceof AppError
+      ? error
+      : isRedisUnavailable(error)
+        ? unavailable('The data store is unavailable; retry shortly.', error)
+        : new AppError(
+            500,
+            'internal_error',
+            'Something went wrong on our side; it has been logged.',
+            {
+              cause: error,
+            },
+          );
+  if (appError.status >= 500) {
+    logger.error(
+      { requestId, err: loggableError(appError.cause ?? appError), code: appError.code },
+      'request failed',
+    );
+  }
+  return {
+    status: appError.status,
+    headers: appError.headers ?? {},
+    body: {
+      error: {
+        code: appError.code,
+        message: appError.message,
+        ...(appError.details ? { details: appError.details } : {}),
+      },
+    },
   };
 }

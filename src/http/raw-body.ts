@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context } from 'koa';
 import { AppError } from '../shared/errors';
 
@@ -12,45 +13,69 @@ export const BODY_READ_TIMEOUT_MS = 10_000;
  * more than the limit or a body still arriving after the deadline. On either
  * the connection is closed after the answer, so the rest is never read.
  */
-export async function readRawBody(
+export function readRawBody(
   ctx: Context,
   limit = MAX_BODY_BYTES,
   timeoutMs = BODY_READ_TIMEOUT_MS,
 ): Promise<Buffer> {
-  const declared = Number(ctx.get('content-length') || '0');
-  if (declared > limit) throw refuse(ctx, tooLarge(limit));
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    ctx.req.destroy();
-  }, timeoutMs);
-  try {
-    for await (const chunk of ctx.req) {
-      size += (chunk as Buffer).length;
-      if (size > limit) throw refuse(ctx, tooLarge(limit));
-      chunks.push(chunk as Buffer);
+  return readBody(ctx.req, limit, timeoutMs);
+}
+
+/**
+ * The same for a bare Node request (the webhook lane). Event listeners rather
+ * than an async iterator: this runs for every webhook, and the iterator's
+ * promise per chunk is measurable there.
+ */
+export function readBody(
+  req: IncomingMessage,
+  limit = MAX_BODY_BYTES,
+  timeoutMs = BODY_READ_TIMEOUT_MS,
+): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] || '0');
+  if (declared > limit) return Promise.reject(tooLarge(limit));
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => {
+      finish(slowBody(timeoutMs));
+      req.destroy();
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      chunks.push(chunk);
+      if (size > limit) finish(tooLarge(limit));
+    };
+    const onEnd = () => finish(null);
+    const onError = (error: Error) => finish(error);
+    const onClose = () => finish(new Error('The client closed the request before its body ended.'));
+    function finish(error: Error | null) {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      if (error) {
+        // Stop reading: the answer closes the connection, so the rest never arrives.
+        req.pause();
+        reject(error);
+      } else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     }
-  } catch (error) {
-    if (timedOut) throw refuse(ctx, slowBody(timeoutMs));
-    throw error;
-  } finally {
-    clearTimeout(timer);
-  }
-  if (timedOut) throw refuse(ctx, slowBody(timeoutMs));
-  return Buffer.concat(chunks);
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
-function refuse(ctx: Context, error: AppError): AppError {
-  ctx.set('Connection', 'close');
-  return error;
-}
-
+/** Refusals close the connection after the answer: the unread rest of the body is dropped. */
 function tooLarge(limit: number): AppError {
-  return new AppError(413, 'payload_too_large', `The body is larger than ${limit} bytes.`);
+  return new AppError(413, 'payload_too_large', `The body is larger than ${limit} bytes.`, {
+    headers: { Connection: 'close' },
+  });
 }
 
 function slowBody(timeoutMs: number): AppError {
-  return new AppError(408, 'request_timeout', `The body did not arrive within ${timeoutMs} ms.`);
+  return new AppError(408, 'request_timeout', `The body did not arrive within ${timeoutMs} ms.`, {
+    headers: { Connection: 'close' },
+  });
 }

@@ -4,31 +4,48 @@ import type { Logger } from '../shared/logger';
 
 const SANE_REQUEST_ID = /^[\w.-]{1,64}$/;
 
+/** The request's id: the caller's X-Request-Id when sane, else a new one. */
+export function requestIdOf(given: string | undefined): string {
+  return given && SANE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** The one log line per request. Path only: query strings can carry handshake tokens. */
+export function logRequest(
+  logger: Logger,
+  line: { requestId: string; method: string; path: string; status: number; started: number },
+): void {
+  logger.info(
+    {
+      requestId: line.requestId,
+      method: line.method,
+      path: line.path,
+      status: line.status,
+      ms: Math.round(performance.now() - line.started),
+    },
+    'request',
+  );
+}
+
 /**
  * Gives each request an id (kept from X-Request-Id when sane), in
  * `ctx.state.requestId` for whatever logs about the request.
  */
 export function requestContext(logger: Logger): Middleware {
   return async (ctx, next) => {
-    const given = ctx.get('x-request-id');
-    const id = SANE_REQUEST_ID.test(given) ? given : randomUUID();
+    const id = requestIdOf(ctx.get('x-request-id'));
     ctx.set('X-Request-Id', id);
     ctx.state.requestId = id;
     const started = performance.now();
     try {
       await next();
     } finally {
-      // Path only: query strings can carry handshake tokens.
-      logger.info(
-        {
-          requestId: id,
-          method: ctx.method,
-          path: ctx.path,
-          status: ctx.status,
-          ms: Math.round(performance.now() - started),
-        },
-        'request',
-      );
+      logRequest(logger, {
+        requestId: id,
+        method: ctx.method,
+        path: ctx.path,
+        status: ctx.status,
+        started,
+      });
     }
   };
 }

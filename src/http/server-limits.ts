@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import type { Config } from '../config/config';
@@ -9,7 +9,8 @@ import type { Config } from '../config/config';
  * headers within HTTP_HEADERS_TIMEOUT_MS, the whole request within
  * HTTP_REQUEST_TIMEOUT_MS, idle keep-alives closed after
  * HTTP_KEEP_ALIVE_TIMEOUT_MS, and at most HTTP_MAX_CONNECTIONS open at once.
- * Event streams are responses, which these limits do not cut.
+ * Event streams are responses, which these limits do not cut. `lane`, when
+ * given, answers the requests it takes before Koa sees them (the webhook lane).
  */
 export function createHttpServer(
   app: Koa,
@@ -20,7 +21,9 @@ export function createHttpServer(
     | 'HTTP_KEEP_ALIVE_TIMEOUT_MS'
     | 'HTTP_MAX_CONNECTIONS'
   >,
+  lane?: (req: IncomingMessage, res: ServerResponse) => boolean,
 ): Server {
+  const koa = app.callback();
   const server = createServer(
     {
       requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
@@ -29,7 +32,11 @@ export function createHttpServer(
       // How often Node enforces the two timeouts above (its 30 s default would let them overrun).
       connectionsCheckingInterval: 1000,
     },
-    app.callback(),
+    lane
+      ? (req, res) => {
+          if (!lane(req, res)) void koa(req, res);
+        }
+      : koa,
   );
   server.maxConnections = config.HTTP_MAX_CONNECTIONS;
   return server;

@@ -1,7 +1,9 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import type { WebhookAnswer } from '../../pipeline/webhook-ingest';
 import { AppError } from '../../shared/errors';
-import { readRawBody } from '../raw-body';
+import { readBody } from '../raw-body';
 import type { HttpServices } from '../services';
 
 /**
@@ -9,8 +11,7 @@ import type { HttpServices } from '../services';
  * names and joins repeated headers, except the few it keeps as arrays
  * (set-cookie), which are joined here; the usual request is passed as it is.
  */
-function lowerCaseHeaders(ctx: Context): Record<string, string | undefined> {
-  const headers = ctx.req.headers;
+export function adapterHeaders(headers: IncomingHttpHeaders): Record<string, string | undefined> {
   for (const name in headers) {
     if (Array.isArray(headers[name])) {
       const joined: Record<string, string | undefined> = {};
@@ -22,63 +23,108 @@ function lowerCaseHeaders(ctx: Context): Record<string, string | undefined> {
   return headers as Record<string, string | undefined>;
 }
 
-function query(ctx: Context): Record<string, string | undefined> {
+/** A parsed query string as adapters read it: the first of repeated names. */
+export function adapterQuery(
+  parsed: Record<string, string | string[] | undefined>,
+): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(ctx.query))
+  for (const [name, value] of Object.entries(parsed))
     out[name] = Array.isArray(value) ? value[0] : value;
   return out;
 }
 
-/** Platform deliveries: the controller only turns HTTP into a call to the ingest use case. */
-export function webhookRoutes({ ingest, metrics, verificationFailures }: HttpServices): Router {
-  const router = new Router();
+/** A platform's POST, as the Koa route and the webhook lane both see it. */
+export interface WebhookPost {
+  platform: string;
+  shopId: string;
+  /** The client's address (X-Forwarded-For's first only under TRUST_PROXY). */
+  ip: string;
+  req: IncomingMessage;
+  query: Record<string, string | undefined>;
+}
 
-  /** Counts a refused signature or token against the caller's address. */
-  const countFailure = (ctx: Context, error: unknown) => {
-    if (error instanceof AppError && (error.status === 401 || error.status === 403))
-      verificationFailures.record(ctx.ip);
+/**
+ * The POST handler, one for both ways in (the Koa route below and the lane
+ * that answers webhooks without Koa, src/http/webhook-lane.ts): bounded work
+ * before authentication, then the ingest use case, counted in the metrics.
+ * Errors are thrown for the caller's error answer.
+ */
+export function webhookPost({ ingest, metrics, verificationFailures }: HttpServices) {
+  return async (post: WebhookPost): Promise<WebhookAnswer> => {
+    const { platform } = post;
+    try {
+      // An address that keeps failing is refused before its body is read, and no body is
+      // read past the platform's own size cap.
+      verificationFailures.check(post.ip);
+      const { maxBodyBytes } = ingest.limitsFor(platform);
+      const rawBody = await readBody(post.req, maxBodyBytes);
+      const answer = await ingest.deliver(platform, post.shopId, {
+        rawBody,
+        headers: adapterHeaders(post.req.headers),
+        query: post.query,
+      });
+      metrics.webhookEvents.inc({ platform, outcome: 'queued' }, answer.queued);
+      metrics.webhookEvents.inc({ platform, outcome: 'duplicate' }, answer.duplicates);
+      metrics.webhookRequests.inc({ platform: safeLabel(platform), status: String(answer.status) });
+      return answer;
+    } catch (error) {
+      countFailure(verificationFailures, post.ip, error);
+      const status = error instanceof AppError ? error.status : 500;
+      metrics.webhookRequests.inc({ platform: safeLabel(platform), status: String(status) });
+      throw error;
+    }
   };
+}
+
+/**
+ * The content type a webhook answer is sent with: Koa's rule (a charset for
+ * text and JSON), spelled out so the lane sends the same header.
+ */
+export function answerContentType(type: string): string {
+  if (type.includes('charset')) return type;
+  return /^text\/|^application\/json$/.test(type) ? `${type}; charset=utf-8` : type;
+}
+
+/** Counts a refused signature or token against the caller's address. */
+function countFailure(failures: HttpServices['verificationFailures'], ip: string, error: unknown) {
+  if (error instanceof AppError && (error.status === 401 || error.status === 403))
+    failures.record(ip);
+}
+
+/** Platform deliveries: the controller only turns HTTP into a call to the ingest use case. */
+export function webhookRoutes(services: HttpServices): Router {
+  const { ingest, verificationFailures } = services;
+  const router = new Router();
+  const post = webhookPost(services);
 
   router.get('/webhooks/:platform/:shopId', async (ctx) => {
     verificationFailures.check(ctx.ip);
     try {
       const answer = await ingest.handshake(ctx.params.platform!, ctx.params.shopId!, {
-        headers: lowerCaseHeaders(ctx),
-        query: query(ctx),
+        headers: adapterHeaders(ctx.req.headers),
+        query: adapterQuery(ctx.query),
       });
       ctx.type = answer.contentType;
       ctx.body = answer.body;
     } catch (error) {
-      countFailure(ctx, error);
+      countFailure(verificationFailures, ctx.ip, error);
       throw error;
     }
   });
 
-  router.post('/webhooks/:platform/:shopId', async (ctx) => {
-    const platform = ctx.params.platform!;
-    try {
-      // Bounded work before authentication: an address that keeps failing is refused
-      // before its body is read, and no body is read past the platform's own size cap.
-      verificationFailures.check(ctx.ip);
-      const { maxBodyBytes } = ingest.limitsFor(platform);
-      const rawBody = await readRawBody(ctx, maxBodyBytes);
-      const answer = await ingest.deliver(platform, ctx.params.shopId!, {
-        rawBody,
-        headers: lowerCaseHeaders(ctx),
-        query: query(ctx),
-      });
-      metrics.webhookEvents.inc({ platform, outcome: 'queued' }, answer.queued);
-      metrics.webhookEvents.inc({ platform, outcome: 'duplicate' }, answer.duplicates);
-      ctx.status = answer.status;
-      ctx.type = answer.contentType;
-      ctx.body = answer.body;
-      metrics.webhookRequests.inc({ platform: safeLabel(platform), status: String(ctx.status) });
-    } catch (error) {
-      countFailure(ctx, error);
-      const status = error instanceof AppError ? error.status : 500;
-      metrics.webhookRequests.inc({ platform: safeLabel(platform), status: String(status) });
-      throw error;
-    }
+  // The server answers these in the lane (src/http/webhook-lane.ts); the route serves the
+  // spellings the lane leaves to Koa (a trailing slash, another case) and the app on its own.
+  router.post('/webhooks/:platform/:shopId', async (ctx: Context) => {
+    const answer = await post({
+      platform: ctx.params.platform!,
+      shopId: ctx.params.shopId!,
+      ip: ctx.ip,
+      req: ctx.req,
+      query: adapterQuery(ctx.query),
+    });
+    ctx.status = answer.status;
+    ctx.type = answerContentType(answer.contentType);
+    ctx.body = answer.body;
   });
 
   return router;
