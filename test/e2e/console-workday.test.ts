@@ -275,6 +275,43 @@ describe('new-buyer alerts', () => {
     expect(await page.getAttribute('#sound-toggle', 'aria-pressed')).toBe('false');
   });
 
+  it('alerts a buyer who writes while the list is still on its way, once', async () => {
+    const { shop, agent } = await shopWithAgent('途中店', '林晓');
+    const page = await newPage({ permissions: ['notifications'] });
+    // The list is held until the buyer's own refresh has shown them: that refresh ran before
+    // any list was loaded, and the list then arrives with the buyer already waiting.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route(
+      (url) => url.pathname === '/v1/agent/conversations',
+      async (route) => {
+        await held;
+        await route.continue();
+      },
+    );
+    await signIn(page, agent.token);
+    await page.evaluate(() => {
+      document.hasFocus = () => false;
+    });
+    await say(shop, 'during-load', '你好，还在吗？', '钱多');
+    await page.locator('.conversation-row', { hasText: '钱多' }).waitFor();
+    release();
+    await page.waitForFunction(
+      () =>
+        (window as unknown as { __alerts: { notifications: unknown[] } }).__alerts.notifications
+          .length > 0,
+    );
+    expect((await alerts(page)).notifications).toEqual([
+      { title: '新买家等待中', body: expect.stringContaining('钱多') },
+    ]);
+    // The next buyer is the second alert, not a third.
+    await say(shop, 'after-load', '在吗', '孙立');
+    await page.waitForFunction(() => document.title.startsWith('(2) '));
+    expect((await alerts(page)).notifications).toHaveLength(2);
+  });
+
   it('without permission (already asked once): no notification and no second prompt, the count still shows', async () => {
     const { shop, agent } = await shopWithAgent('拒绝通知店', '林晓');
     const page = await newPage();

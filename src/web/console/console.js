@@ -63,6 +63,12 @@ const state = {
   sound: localStorage.getItem(SOUND_KEY) !== 'off',
   /** Set after the first list load: buyers already waiting then are not "new". */
   listLoaded: false,
+  /**
+   * While a list load is on its way: the conversations a buyer wrote in meanwhile, and those
+   * already alerted. The list may hold such a buyer as waiting already, so the event's own
+   * refresh sees nothing new (or ran before the first list): the list's arrival alerts them.
+   */
+  listLoading: { active: false, wrote: new Set(), alerted: new Set() },
 };
 
 /** The tab's working state (open conversation, drafts) survives a reload; sign-out clears it. */
@@ -237,7 +243,10 @@ function renderConnection(connection) {
 const EVENT_HANDLERS = {
   message(data) {
     // A buyer writing again reopens a closed conversation.
-    if (data.message?.from === 'buyer') state.closed.delete(data.conversationId);
+    if (data.message?.from === 'buyer') {
+      state.closed.delete(data.conversationId);
+      if (state.listLoading.active) state.listLoading.wrote.add(data.conversationId);
+    }
     void refreshConversation(data.conversationId);
   },
   suggestion(data) {
@@ -285,6 +294,11 @@ function onEvent(type, data) {
 
 async function refreshList() {
   const token = state.token;
+  const loading = state.listLoading;
+  const wasWaiting = new Set();
+  for (const [id, summary] of state.conversations)
+    if (summary.waiting && isForMe(summary)) wasWaiting.add(id);
+  loading.active = true;
   try {
     const { conversations } = await api('/v1/agent/conversations');
     if (state.token !== token) return;
@@ -295,6 +309,11 @@ async function refreshList() {
         state.conversations.set(summary.conversationId, { ...summary, seenAt });
     }
     state.listLoaded = true;
+    for (const id of loading.wrote) {
+      const summary = state.conversations.get(id);
+      if (summary?.waiting && isForMe(summary) && !wasWaiting.has(id) && !loading.alerted.has(id))
+        newBuyerAlert(id, 'buyer');
+    }
     if (state.selectedId && !state.conversations.has(state.selectedId)) {
       // The conversation open before a reload may be closed by now, or not in the list yet.
       await refreshConversation(state.selectedId);
@@ -305,6 +324,10 @@ async function refreshList() {
     if (state.selectedId) void refreshConversation(state.selectedId);
   } catch (error) {
     console.warn('conversations not refreshed', error);
+  } finally {
+    loading.active = false;
+    loading.wrote.clear();
+    loading.alerted.clear();
   }
 }
 
@@ -485,6 +508,7 @@ function showNotice(...parts) {
 
 /** A new buyer is waiting (or a colleague handed one over): sound, desktop notification. */
 function newBuyerAlert(id, kind) {
+  if (state.listLoading.active) state.listLoading.alerted.add(id);
   if (state.sound) beep();
   const summary = state.conversations.get(id);
   const who = summary ? `${buyerLabel(summary)} · ${summary.shop.name}` : t('alert.aBuyer');
