@@ -46,8 +46,10 @@ export function readBody(
       if (size > limit) finish(tooLarge(limit));
     };
     const onEnd = () => finish(null);
-    const onError = (error: Error) => finish(error);
-    const onClose = () => finish(new Error('The client closed the request before its body ended.'));
+    // The client went away mid-body (or sent a malformed one): nobody to answer, nothing of ours
+    // failed, so a 4xx that is not logged as our error, whatever a stranger does with sockets.
+    const onError = () => finish(clientGone());
+    const onClose = () => finish(clientGone());
     function finish(error: Error | null) {
       clearTimeout(timer);
       req.off('data', onData);
@@ -78,4 +80,15 @@ function slowBody(timeoutMs: number): AppError {
   return new AppError(408, 'request_timeout', `The body did not arrive within ${timeoutMs} ms.`, {
     headers: { Connection: 'close' },
   });
+}
+
+function clientGone(): AppError {
+  return new AppError(
+    400,
+    'request_aborted',
+    'The client closed the request before its body ended.',
+    {
+      headers: { Connection: 'close' },
+    },
+  );
 }

@@ -40,8 +40,11 @@ export function webhookLane(
         'Content-Length': Buffer.byteLength(body),
       };
       if (draining()) answer.Connection = 'close';
-      if (!res.headersSent) res.writeHead(status, answer);
-      res.end(body);
+      // A client that went away gets no answer (as Koa skips a response no longer writable).
+      if (!res.destroyed && !res.headersSent) {
+        res.writeHead(status, answer);
+        res.end(body);
+      }
       logRequest(logger, {
         requestId,
         method: 'POST',

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { webhookLane } from '../../src/http/webhook-lane';
 import { signStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
 import { buyerMessage, type Harness, startHarness } from '../support/harness';
@@ -139,6 +140,32 @@ describe('the webhook lane', () => {
     expect(answer.status).toBe(413);
     expect(answer.headers.connection).toBe('close');
     expect(JSON.parse(answer.body).error.code).toBe('payload_too_large');
+  });
+
+  it('takes a client that leaves mid-body calmly: no error logged, the server carries on', async () => {
+    const errors = vi.spyOn(h.container.services.logger, 'error');
+    try {
+      const { port } = new URL(h.url);
+      const cut = (head: string, part: string) =>
+        new Promise<void>((resolve) => {
+          const socket = net.connect(Number(port), '127.0.0.1', () => {
+            socket.write(
+              `POST /webhooks/generic/${shop.id} HTTP/1.1\r\nHost: x\r\n${head}\r\n${part}`,
+            );
+            setTimeout(() => {
+              socket.destroy();
+              resolve();
+            }, 30);
+          });
+        });
+      for (let i = 0; i < 5; i++) await cut('Content-Length: 1000\r\n', '{"type":');
+      await cut('Transfer-Encoding: chunked\r\n', '5\r\nhello\r\n');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(errors).not.toHaveBeenCalled();
+      expect((await seen(`/webhooks/generic/${shop.id}`, signed())).status).toBe(200);
+    } finally {
+      errors.mockRestore();
+    }
   });
 
   it('closes connections after answering once the process drains', async () => {
