@@ -33,6 +33,8 @@ export function readBody(
 ): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] || '0');
   if (declared > limit) return Promise.reject(tooLarge(limit));
+  // Gone before reading began (a caller awaited something first): its `close` has passed.
+  if (req.destroyed || req.readableAborted) return Promise.reject(clientGone());
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
+import type { WebhookAnswer } from '../pipeline/webhook-ingest';
+import { loggableError } from '../shared/logger';
 import { errorAnswer } from './error-middleware';
 import { logRequest, requestIdOf } from './request-context';
 import { adapterQuery, answerContentType, webhookPost } from './routes/webhook-routes';
@@ -62,22 +64,27 @@ export function webhookLane(
         answer.headers,
       );
     };
-    let query: Record<string, string | undefined>;
-    try {
-      query = match[3] ? adapterQuery(parseQuery(match[3])) : {};
-      post({
-        platform: decodeSegment(match[1]!),
-        shopId: decodeSegment(match[2]!),
-        ip: clientAddress(req, trustProxy),
-        req,
-        query,
-      }).then(
-        (answer) => send(answer.status, answerContentType(answer.contentType), answer.body),
-        fail,
-      );
-    } catch (error) {
-      fail(error);
-    }
+    // Any throw on the way, answering included (a header Node refuses), becomes the error
+    // answer, as Koa makes it a 500; if even that cannot be written, the socket is closed.
+    new Promise<WebhookAnswer>((resolve) =>
+      resolve(
+        post({
+          platform: decodeSegment(match[1]!),
+          shopId: decodeSegment(match[2]!),
+          ip: clientAddress(req, trustProxy),
+          req,
+          // No cap on the number of names (querystring's default drops those past 1,000): Koa
+          // reads them all, and a platform's signature may come last.
+          query: match[3] ? adapterQuery(parseQuery(match[3], '&', '=', { maxKeys: 0 })) : {},
+        }),
+      ),
+    )
+      .then((answer) => send(answer.status, answerContentType(answer.contentType), answer.body))
+      .catch(fail)
+      .catch((error: unknown) => {
+        logger.error({ requestId, err: loggableError(error) }, 'webhook answer failed');
+        res.destroy();
+      });
     return true;
   };
 }

@@ -3,7 +3,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { readBody } from '../../src/http/raw-body';
+import type { HttpServices } from '../../src/http/services';
 import { webhookLane } from '../../src/http/webhook-lane';
+import type { WebhookAnswer } from '../../src/pipeline/webhook-ingest';
 import { signStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
 import { buyerMessage, type Harness, startHarness } from '../support/harness';
 
@@ -185,6 +188,109 @@ describe('the webhook lane', () => {
       expect(koa.headers.get('connection')).toBe('close');
     } finally {
       await drained.close();
+    }
+  });
+});
+
+/** The lane alone on its own server, over an ingest that answers what a test says. */
+async function laneOver(deliver: (query: Record<string, string | undefined>) => WebhookAnswer) {
+  const services = {
+    ...h.container.services,
+    ingest: {
+      limitsFor: () => ({ maxBodyBytes: 1024, maxEvents: 1 }),
+      deliver: async (
+        _p: string,
+        _s: string,
+        request: { query: Record<string, string | undefined> },
+      ) => deliver(request.query),
+    },
+  } as unknown as HttpServices;
+  const lane = webhookLane(services);
+  const server = http.createServer((req, res) => {
+    if (!lane(req, res)) res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+describe('the webhook lane, at its edges', () => {
+  it('turns an answer Node refuses to write into the 500 envelope, and stays up', async () => {
+    const served = await laneOver(() => ({
+      status: 200,
+      contentType: 'text/plain\r\nX-Evil: 1',
+      body: 'ok',
+      queued: 0,
+      duplicates: 0,
+    }));
+    try {
+      const res = await fetch(`${served.url}/webhooks/generic/s1`, { method: 'POST', body: '{}' });
+      expect(res.status).toBe(500);
+      expect(res.headers.get('x-evil')).toBeNull();
+      expect((await res.json()).error.code).toBe('internal_error');
+      const again = await fetch(`${served.url}/webhooks/generic/s1`, {
+        method: 'POST',
+        body: '{}',
+      });
+      expect(again.status).toBe(500);
+    } finally {
+      await served.close();
+    }
+  });
+
+  it('passes every query name on, the 1,001st too, as Koa does', async () => {
+    let seenQuery: Record<string, string | undefined> = {};
+    const served = await laneOver((query) => {
+      seenQuery = query;
+      return { status: 200, contentType: 'application/json', body: '{}', queued: 0, duplicates: 0 };
+    });
+    try {
+      const names = Array.from({ length: 1000 }, (_, i) => `k${i}=v`).join('&');
+      const res = await fetch(`${served.url}/webhooks/wechat/s1?${names}&signature=late`, {
+        method: 'POST',
+        body: '<xml/>',
+      });
+      expect(res.status).toBe(200);
+      expect(seenQuery.signature).toBe('late');
+      expect(Object.keys(seenQuery)).toHaveLength(1001);
+    } finally {
+      await served.close();
+    }
+  });
+
+  it('refuses at once a body whose client left before reading began', async () => {
+    let outcome: Promise<unknown> | undefined;
+    const server = http.createServer((req, res) => {
+      // As a route that checks credentials in Redis before it reads the body.
+      setTimeout(() => {
+        const started = performance.now();
+        outcome = readBody(req, 1024, 3000).then(
+          () => ({ read: true }),
+          (error: { code?: string }) => ({ code: error.code, ms: performance.now() - started }),
+        );
+        void outcome.then(() => res.destroy());
+      }, 150);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      await new Promise<void>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          socket.write('POST /v1/x HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"a"');
+          setTimeout(() => {
+            socket.destroy();
+            resolve();
+          }, 30);
+        });
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const result = (await outcome) as { code: string; ms: number };
+      expect(result.code).toBe('request_aborted');
+      expect(result.ms).toBeLessThan(500);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
