@@ -29,6 +29,8 @@ const ADMIN = `adm_${randomBytes(16).toString('hex')}`;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-bench-'));
 // Same persistence as production: append-only file, fsync every second.
 const redis = await startRedis({ port: await freePort(), dir, persist: true });
+// A failed run leaves no Redis behind (the servers leave when their channel to this one closes).
+process.on('exit', () => redis.child.kill('SIGKILL'));
 
 async function server(mode: 'seatmate' | 'naive') {
   const port = await freePort();

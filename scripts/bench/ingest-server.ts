@@ -11,6 +11,8 @@ import { createLogger } from '../../src/shared/logger';
 
 // Exit cleanly on SIGINT so --cpu-prof can write its profile.
 process.on('SIGINT', () => process.exit(0));
+// The benchmark that forked this one is gone (it failed, or was stopped): so is this server.
+process.on('disconnect', () => process.exit(0));
 
 const [mode, redisUrl, port, prefix] = process.argv.slice(2) as [string, string, string, string];
 
