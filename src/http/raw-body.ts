@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import type { Context } from 'koa';
 import { AppError } from '../shared/errors';
 
 /** The JSON size limit of the API's own routes. */
@@ -12,19 +11,8 @@ export const BODY_READ_TIMEOUT_MS = 10_000;
  * Reads the body as raw bytes (signatures are computed over them), refusing
  * more than the limit or a body still arriving after the deadline. On either
  * the connection is closed after the answer, so the rest is never read.
- */
-export function readRawBody(
-  ctx: Context,
-  limit = MAX_BODY_BYTES,
-  timeoutMs = BODY_READ_TIMEOUT_MS,
-): Promise<Buffer> {
-  return readBody(ctx.req, limit, timeoutMs);
-}
-
-/**
- * The same for a bare Node request (the webhook lane). Event listeners rather
- * than an async iterator: this runs for every webhook, and the iterator's
- * promise per chunk is measurable there.
+ * Event listeners rather than an async iterator: this runs for every webhook,
+ * and the iterator's promise per chunk is measurable there.
  */
 export function readBody(
   req: IncomingMessage,

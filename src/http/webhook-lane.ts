@@ -14,7 +14,7 @@ const WEBHOOK_PATH = /^\/webhooks\/([^/?#]+)\/([^/?#]+)(?:\?([^#]*))?$/;
  * Answers platforms' webhook POSTs without Koa, in front of it (the server's
  * request listener, src/http/server-limits.ts). This is the busiest request by
  * far, and Koa's per-request context, middleware chain and router cost about
- * a quarter of its CPU (docs/architecture.md, "Ingest performance"). What the
+ * a fifth of its CPU (docs/architecture.md, "Ingest performance"). What the
  * app does around a request is done here with the app's own pieces: the
  * request id and its log line (request-context.ts), the error envelope
  * (error-middleware.ts), `Connection: close` while draining, the client
@@ -99,7 +99,7 @@ function decodeSegment(text: string): string {
 }
 
 /** As Koa's `ctx.ip`: X-Forwarded-For's first address only when a proxy of ours sets it. */
-export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
   const forwarded = trustProxy ? headerValue(req.headers['x-forwarded-for']) : undefined;
   return forwarded?.split(',', 1)[0]?.trim() || req.socket.remoteAddress || '';
 }

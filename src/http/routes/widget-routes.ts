@@ -14,7 +14,7 @@ import {
   widgetMessageSchema,
   widgetSessionSchema,
 } from '../../widget/widget-service';
-import { readRawBody } from '../raw-body';
+import { readBody } from '../raw-body';
 import type { HttpServices } from '../services';
 
 const WIDGET_FILE = path.resolve(
@@ -192,6 +192,6 @@ export function widgetRoutes(services: HttpServices): Router {
 }
 
 async function readSmallJson<T>(ctx: Context, schema: z.ZodType<T>): Promise<T> {
-  const raw = await readRawBody(ctx, WIDGET_BODY_LIMIT);
+  const raw = await readBody(ctx.req, WIDGET_BODY_LIMIT);
   return parseJsonBody(raw.length === 0 ? '{}' : raw, schema);
 }
