@@ -39,8 +39,11 @@ if (fs.existsSync(report)) {
     fs.readFileSync(report, 'utf8'),
   );
   fs.rmSync(report, { force: true });
+  // Vitest also fails a run whose tests all passed when an error escaped them (an unhandled rejection).
+  const escaped =
+    run.status !== 0 && numFailedTests === 0 ? '; the run FAILED: see the errors above' : '';
   console.log(
-    `\nTests: ${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests + numTodoTests} skipped`,
+    `\nTests: ${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests + numTodoTests} skipped${escaped}`,
   );
 }
 process.exit(run.status ?? 1);

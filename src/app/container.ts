@@ -40,6 +40,7 @@ import { createIdleCloseProcessor } from '../pipeline/idle-processor';
 import { createInboundProcessor } from '../pipeline/inbound-processor';
 import { createOutboundProcessor, outboundFinalFailure } from '../pipeline/outbound-processor';
 import {
+  closeOnceConnected,
   closeQueues,
   createQueues,
   idleCloseScheduler,
@@ -527,7 +528,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     hub.close();
     widgetMailbox.close();
     if (presenceSweep) clearInterval(presenceSweep);
-    await Promise.all(workers.map((w) => w.close()));
+    await closeOnceConnected(workers);
     await billingScheduled;
     await Promise.all([queues, ...workerQueues].map(closeQueues));
     await Promise.all(workerRedis.map((r) => r.quit().catch(() => r.disconnect())));

@@ -10,6 +10,7 @@ import {
 import { conversationId } from '../conversations/conversation-store';
 import type { NormalizedEvent, PlatformName } from '../platforms/contract';
 import type { Clock } from '../shared/clock';
+import { withTimeout } from '../shared/time-limit';
 
 /**
  * The job topology in one place: every queue, the data its jobs carry, how
@@ -275,7 +276,25 @@ export function createQueues(
 }
 
 export async function closeQueues(queues: Queues): Promise<void> {
-  await Promise.all(everyQueue(queues).map(({ handle }) => handle.close()));
+  await closeOnceConnected(everyQueue(queues).map(({ handle }) => handle));
+}
+
+/**
+ * Closes BullMQ queues or workers once each has finished connecting. BullMQ's
+ * close drops its connection's listeners; a start-up check (INFO) still in
+ * flight then fails into an 'error' event nobody hears, an unhandled
+ * rejection. On a Cluster that check is retried 100 ms after it meets a node
+ * connection not yet up, so a process stopped within that window met it. The
+ * wait is bounded: a Redis that is down does not hold the shutdown.
+ */
+export async function closeOnceConnected(
+  handles: ReadonlyArray<{ waitUntilReady(): Promise<unknown>; close(): Promise<void> }>,
+  waitMs = 2000,
+): Promise<void> {
+  await Promise.all(
+    handles.map((handle) => withTimeout(handle.waitUntilReady(), waitMs).catch(() => undefined)),
+  );
+  await Promise.all(handles.map((handle) => handle.close()));
 }
 
 /** Arms the close of an answered conversation once it has been quiet for `idleMs`; only the latest answer can close it. */

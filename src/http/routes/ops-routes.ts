@@ -2,24 +2,11 @@ import Router from '@koa/router';
 import { everyQueue } from '../../pipeline/queues';
 import { AppError, notFound } from '../../shared/errors';
 import { redisDurabilityWarnings } from '../../shared/redis';
+import { withTimeout } from '../../shared/time-limit';
 import { noteAudit } from '../audit-trail';
 import { requirePermission } from '../auth';
 import { buildOpenApi } from '../openapi';
 import type { HttpServices } from '../services';
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>(
-        (_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)),
-      ),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Liveness, readiness, metrics and the contract: public, no token. */
 export function opsRoutes(services: HttpServices): Router {
