@@ -53,9 +53,7 @@ export function errorAnswer(
             500,
             'internal_error',
             'Something went wrong on our side; it has been logged.',
-            {
-              cause: error,
-            },
+            { cause: error },
           );
   if (appError.status >= 500) {
     logger.error(
