@@ -7,6 +7,12 @@ import { principalOf } from './auth';
 
 type Budget = { name: string; limit: number; what: string };
 
+// The router matches paths case-insensitively and with an optional trailing slash, so these do
+// too: otherwise `/v1/assist/suggest/` or `/V1/...` reaches the route without spending its budget.
+const SUGGEST = /^\/v1\/assist\/suggest\/?$/i;
+const REPLY = /^\/v1\/agent\/conversations\/[^/]+\/replies\/?$/i;
+const MEDIA = /^\/v1\/agent\/conversations\/[^/]+\/media\/[^/]+\/?$/i;
+
 /**
  * Per-principal budgets on the authenticated calls that cost the most:
  * suggestions (the engine's CPU or the model's tokens), agent replies (a send
@@ -32,21 +38,15 @@ export function principalRateLimit(
     let who: string | undefined;
     if (principal.kind === 'agent') {
       who = `agent:${principal.agentId}`;
-      if (ctx.method === 'POST' && ctx.path === '/v1/assist/suggest')
+      if (ctx.method === 'POST' && SUGGEST.test(ctx.path))
         budget = { name: 'suggest', limit: config.ASSIST_SUGGESTS_PER_MINUTE, what: 'suggestions' };
-      else if (
-        ctx.method === 'POST' &&
-        /^\/v1\/agent\/conversations\/[^/]+\/replies$/.test(ctx.path)
-      )
+      else if (ctx.method === 'POST' && REPLY.test(ctx.path))
         budget = { name: 'reply', limit: config.AGENT_REPLIES_PER_MINUTE, what: 'replies' };
-      else if (
-        ctx.method === 'GET' &&
-        /^\/v1\/agent\/conversations\/[^/]+\/media\/[^/]+$/.test(ctx.path)
-      )
+      else if (ctx.method === 'GET' && MEDIA.test(ctx.path))
         budget = { name: 'media', limit: config.AGENT_MEDIA_PER_MINUTE, what: 'media fetches' };
     } else if (principal.kind === 'owner') {
       who = `owner:${principal.shopId}`;
-      if (ctx.method === 'POST' && ctx.path === '/v1/assist/suggest')
+      if (ctx.method === 'POST' && SUGGEST.test(ctx.path))
         budget = { name: 'suggest', limit: config.ASSIST_SUGGESTS_PER_MINUTE, what: 'suggestions' };
       else if (ctx.method === 'GET')
         budget = { name: 'read', limit: config.OWNER_READS_PER_MINUTE, what: 'reads' };

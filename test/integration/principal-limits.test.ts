@@ -73,6 +73,51 @@ describe('per-token rate limits on authenticated endpoints', () => {
     expect((await h.api(`/v1/agent/conversations/${id}`, { token: agent.token })).status).toBe(200);
   });
 
+  it('counts every spelling the router serves: a trailing slash or other letter case spends the same budget', async () => {
+    const shop = await h.createGenericShop({
+      timezone: 'UTC',
+      credentials: { replyUrl: 'http://bridge.test/replies' },
+    });
+    const agent = (await h.api('/v1/agents', { body: { name: 'S', shopIds: [shop.id] } })).body;
+    await h.sendGeneric(shop, buyerMessage('b-s', 'hi', Date.now()));
+    await eventually(async () => h.container.conversations.exists(shop.id, 'b-s'));
+    const id = conversationId(shop.id, 'b-s');
+    const replies = [
+      `/v1/agent/conversations/${id}/replies`,
+      `/v1/agent/conversations/${id}/replies/`,
+      `/V1/Agent/Conversations/${id}/REPLIES`,
+    ];
+    const sent = [];
+    for (const path of replies)
+      sent.push((await h.api(path, { token: agent.token, body: { text: 'hello' } })).status);
+    expect(sent).toEqual([202, 202, 429]);
+    const suggests = [
+      '/v1/assist/suggest/',
+      '/V1/ASSIST/SUGGEST',
+      '/v1/assist/suggest',
+      '/v1/Assist/Suggest/',
+    ];
+    const suggested = [];
+    for (const path of suggests)
+      suggested.push(
+        (
+          await h.api(path, {
+            token: agent.token,
+            body: { shopId: shop.id, history: [{ from: 'buyer', text: 'Hello?' }] },
+          })
+        ).status,
+      );
+    expect(suggested).toEqual([200, 200, 200, 429]);
+    const media = [];
+    for (const path of [
+      `/v1/agent/conversations/${id}/media/m-1/`,
+      `/v1/agent/conversations/${id}/MEDIA/m-2`,
+      `/v1/agent/conversations/${id}/media/m-3`,
+    ])
+      media.push((await h.api(path, { token: agent.token })).status);
+    expect(media).toEqual([404, 404, 429]);
+  });
+
   it("limits an owner's reads", async () => {
     const shop = await h.createGenericShop({ timezone: 'UTC' });
     const answers = [];
