@@ -15,6 +15,17 @@ export function parseJsonBody(rawBody: Buffer): unknown {
   }
 }
 
+/**
+ * The ISO instant of `ms` since the epoch. A platform's timestamp can be a
+ * valid integer that no Date holds (past ±8.64e15 ms), where toISOString
+ * throws: that is a malformed payload (400 naming the field), not our 500.
+ */
+export function instantOf(ms: number, field: string): string {
+  const date = new Date(ms);
+  if (Number.isNaN(date.getTime())) throw invalidPayload(field, 'is out of range');
+  return date.toISOString();
+}
+
 /** Validates a payload with a zod schema and turns the first issue into a 400 naming its path. */
 export function parsePayload<T>(
   schema: z.ZodType<T>,

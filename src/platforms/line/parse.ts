@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { MessageMedia, NormalizedEvent, ParsedDelivery, Thread } from '../contract';
-import { parseJsonBody, parsePayload } from '../payload-schema';
+import { instantOf, parseJsonBody, parsePayload } from '../payload-schema';
 
 const sourceSchema = z.object({
   // A new source type must not make LINE's whole batch fail: unknown ones simply have no ids we use.
@@ -81,7 +81,7 @@ export function parseLineDelivery(rawBody: Buffer): ParsedDelivery {
         buyer: { id: where.buyerId },
         ...where.thread,
         label: `[postback] ${postback.postback.data}`,
-        sentAt: new Date(postback.timestamp).toISOString(),
+        sentAt: instantOf(postback.timestamp, `events.${index}.timestamp`),
         replyContext: replyContextOf(postback, where.to),
       });
       return;
@@ -100,7 +100,7 @@ export function parseLineDelivery(rawBody: Buffer): ParsedDelivery {
       from: 'buyer',
       text: textOf(event.message),
       ...mediaOf(event.message),
-      sentAt: new Date(event.timestamp).toISOString(),
+      sentAt: instantOf(event.timestamp, `events.${index}.timestamp`),
       replyContext: replyContextOf(event, where.to),
     });
   });

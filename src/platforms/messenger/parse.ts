@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { MessageEvent, MessageMedia, ParsedDelivery } from '../contract';
-import { parseJsonBody, parsePayload } from '../payload-schema';
+import { instantOf, parseJsonBody, parsePayload } from '../payload-schema';
 import type { MessengerCredentials } from './credentials';
 
 /** Seatmate tags what it sends (see send.ts) so an echo of it is recognised even without app_id. */
@@ -107,8 +107,9 @@ export function parseMessengerDelivery(
     (entry.messaging ?? []).forEach((raw, index) => {
       // Delivery and read receipts have no timestamp of their own; only validate what could be a message.
       if (!carriesMessage(raw)) return;
-      const item = parsePayload(messagingSchema, raw, ['entry', entryIndex, 'messaging', index]);
-      const event = toEvent(item, entry.id, credentials);
+      const at = ['entry', entryIndex, 'messaging', index];
+      const item = parsePayload(messagingSchema, raw, at);
+      const event = toEvent(item, entry.id, credentials, [...at, 'timestamp'].join('.'));
       if (event) events.push(event);
     });
   });
@@ -123,8 +124,9 @@ function toEvent(
   item: Messaging,
   pageId: string,
   credentials: MessengerCredentials,
+  timestampField: string,
 ): MessageEvent | null {
-  const sentAt = new Date(item.timestamp).toISOString();
+  const sentAt = instantOf(item.timestamp, timestampField);
   const message = item.message;
   if (message) {
     if (message.is_deleted) return null;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { MessageEvent, MessageMedia, ParsedDelivery, Thread } from '../contract';
-import { invalidPayload, parseJsonBody, parsePayload } from '../payload-schema';
+import { instantOf, invalidPayload, parseJsonBody, parsePayload } from '../payload-schema';
 
 /**
  * Telegram ids fit in 52 bits (Bot API: "safe to store in a double"), so
@@ -114,7 +114,7 @@ export function parseTelegramUpdate(rawBody: Buffer): ParsedDelivery {
     ...(fromShop ? { agentName: nameOf(message.from) ?? 'Telegram' } : {}),
     text: textOf(message),
     ...mediaOf(message),
-    sentAt: new Date(message.date * 1000).toISOString(),
+    sentAt: instantOf(message.date * 1000, `${field}.date`),
     replyContext,
   };
   return { events: [event] };

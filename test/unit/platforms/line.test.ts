@@ -174,6 +174,13 @@ describe('line parse', () => {
       expectAppError(() => lineAdapter.parse(asInbound(noEvents), credentials), 400).details,
     ).toEqual({ field: 'events' });
   });
+
+  it('refuses a timestamp no Date can hold with 400 naming it, not a 500', () => {
+    const late = lineTextEvent({ webhookEventId: 'e1', messageId: '1', timestamp: 9e15 });
+    expect(expectAppError(() => parse([late]), 400, 'invalid_payload').details).toEqual({
+      field: 'events.0.timestamp',
+    });
+  });
 });
 
 describe('line send', () => {

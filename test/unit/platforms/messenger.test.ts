@@ -240,6 +240,16 @@ describe('messenger parse', () => {
       400,
     );
   });
+
+  it('refuses a timestamp no Date can hold with 400 naming it, not a 500', () => {
+    const late = messengerText({ mid: 'm.late', timestamp: 9e15 });
+    const error = expectAppError(
+      () => parse(signedMessengerDelivery({ secret: 'x', messaging: [late] })),
+      400,
+      'invalid_payload',
+    );
+    expect(error.details).toEqual({ field: 'entry.0.messaging.0.timestamp' });
+  });
 });
 
 describe('messenger send', () => {

@@ -157,6 +157,13 @@ describe('telegram parse', () => {
         .details,
     ).toEqual({ field: 'message.chat' });
   });
+
+  it('refuses a date no Date can hold with 400 naming it, not a 500', () => {
+    const late = telegramTextUpdate({ updateId: 1, date: 9_000_000_000_000 });
+    expect(expectAppError(() => parse(late), 400, 'invalid_payload').details).toEqual({
+      field: 'message.date',
+    });
+  });
 });
 
 describe('telegram send', () => {
