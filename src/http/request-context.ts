@@ -9,6 +9,12 @@ export function requestIdOf(given: string | undefined): string {
   return given && SANE_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
+/**
+ * A conversation id is the buyer id in base64 (a WhatsApp buyer id is a phone
+ * number), so it is left out of the path a log line shows.
+ */
+const CONVERSATION_SEGMENT = /\/cnv_[^/]*/g;
+
 /** The one log line per request. Path only: query strings can carry handshake tokens. */
 export function logRequest(
   logger: Logger,
@@ -18,7 +24,7 @@ export function logRequest(
     {
       requestId: line.requestId,
       method: line.method,
-      path: line.path,
+      path: line.path.replace(CONVERSATION_SEGMENT, '/cnv_[redacted]'),
       status: line.status,
       ms: Math.round(performance.now() - line.started),
     },
