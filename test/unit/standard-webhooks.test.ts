@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { Webhook as ReferenceWebhook } from 'standardwebhooks';
+import { describe, expect, it, vi } from 'vitest';
 import {
   signStandardWebhook,
   verifyStandardWebhook,
@@ -80,6 +81,32 @@ describe('Standard Webhooks signature', () => {
       codeOf(() => verifyStandardWebhook(secret, headers(signature, stamped), body, now)),
     ).toBe(expected);
   });
+
+  // The reference verifier compares whole seconds: a delivery exactly 300 s old is still on
+  // time however late in the current second it arrives.
+  it.each([-301, -300, 300, 301])(
+    'agrees with the reference verifier %i s from now, 999 ms into the second',
+    (offset) => {
+      const stamped = ts + offset;
+      const signature = signStandardWebhook(secret, id, stamped, body);
+      const late = now + 999;
+      vi.useFakeTimers({ now: late });
+      let reference: boolean;
+      try {
+        new ReferenceWebhook(secret).verify(body, headers(signature, stamped));
+        reference = true;
+      } catch {
+        reference = false;
+      } finally {
+        vi.useRealTimers();
+      }
+      const ours = codeOf(() =>
+        verifyStandardWebhook(secret, headers(signature, stamped), body, late),
+      );
+      expect(ours === undefined).toBe(reference);
+      expect(reference).toBe(Math.abs(offset) <= 300);
+    },
+  );
 
   it.each(['webhook-id', 'webhook-timestamp', 'webhook-signature'])(
     'rejects a delivery without %s',

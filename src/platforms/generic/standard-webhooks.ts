@@ -61,7 +61,8 @@ export function verifyStandardWebhook(
     throw new AppError(401, 'invalid_timestamp', 'webhook-timestamp must be Unix seconds.');
   }
   const timestamp = Number(timestampText);
-  if (Math.abs(nowMs / 1000 - timestamp) > TIMESTAMP_TOLERANCE_SECONDS) {
+  // Whole seconds, as the reference verifier counts: a delivery 300 s old is on time all that second.
+  if (Math.abs(Math.floor(nowMs / 1000) - timestamp) > TIMESTAMP_TOLERANCE_SECONDS) {
     throw new AppError(
       401,
       'stale_timestamp',
