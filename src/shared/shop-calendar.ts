@@ -20,6 +20,14 @@ export function isTimeZone(zone: string): boolean {
   return valid;
 }
 
+/**
+ * The zone's canonical IANA name (`asia/taipei` → `Asia/Taipei`). Zones are
+ * accepted in any letter case, but stored names are compared as written.
+ */
+export function canonicalTimeZone(zone: string): string {
+  return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+}
+
 export function isMonth(value: string): boolean {
   return MONTH_RE.test(value);
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { planSchema } from '../billing/plan-schema';
 import { PLATFORMS } from '../platforms/contract';
-import { isTimeZone } from '../shared/shop-calendar';
+import { canonicalTimeZone, isTimeZone } from '../shared/shop-calendar';
 
 export const catalogSchema = z
   .object({
@@ -80,7 +80,8 @@ export function channelOf(shop: { platform: string; channel?: string }): string 
 
 export const timeZoneSchema = z
   .string()
-  .refine(isTimeZone, { message: 'must be an IANA time zone such as Asia/Shanghai' });
+  .refine(isTimeZone, { message: 'must be an IANA time zone such as Asia/Shanghai' })
+  .transform(canonicalTimeZone);
 
 export const createShopSchema = z
   .object({

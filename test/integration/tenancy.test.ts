@@ -99,6 +99,18 @@ describe('shops, owners and agents', () => {
     expect(badCredentials.body.error.details.field).toBe('credentials.replyUrl');
   });
 
+  it('stores a time zone under its canonical IANA name, whatever the letter case it was given in', async () => {
+    // Zone names are matched case-insensitively, but the code compares them as written
+    // (Taipei and Hong Kong shops default to Traditional Chinese).
+    const shop = await h.createGenericShop({ timezone: 'asia/taipei' });
+    expect((await h.api(`/v1/shops/${shop.id}`)).body.timezone).toBe('Asia/Taipei');
+    const patched = await h.api(`/v1/shops/${shop.id}`, {
+      method: 'PATCH',
+      body: { timezone: 'ASIA/HONG_KONG' },
+    });
+    expect(patched.body.timezone).toBe('Asia/Hong_Kong');
+  });
+
   it('patches a shop and keeps its generated secret', async () => {
     const shop = await h.createGenericShop();
     const res = await h.api(`/v1/shops/${shop.id}`, {
