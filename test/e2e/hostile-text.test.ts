@@ -1,0 +1,95 @@
+import type { BrowserContextOptions, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { conversationId } from '../../src/conversations/conversation-store';
+import { consoleSuite } from '../support/console-suite';
+import { buyerMessage, eventually } from '../support/harness';
+
+const suite = consoleSuite();
+/** RIGHT-TO-LEFT OVERRIDE: everything after it is drawn backwards until the paragraph ends or it is isolated. */
+const RLO = '\u202E';
+const XSS = '<img src=x onerror="window.__pwned=1">';
+
+const DESK: BrowserContextOptions = { viewport: { width: 1280, height: 800 }, locale: 'zh-CN' };
+const PHONE: BrowserContextOptions = {
+  viewport: { width: 390, height: 844 },
+  hasTouch: true,
+  isMobile: true,
+  locale: 'zh-CN',
+};
+
+async function newPage(device: BrowserContextOptions): Promise<Page> {
+  const context = await suite.chromium.browser.newContext(device);
+  context.setDefaultTimeout(10_000);
+  suite.contexts.push(context);
+  return context.newPage();
+}
+
+/** A buyer, a shop and an agent whose names are as long as the API allows, unbroken, with markup and an RTL override. */
+async function hostileConversation() {
+  const { h } = suite;
+  const shop = await h.createGenericShop({
+    name: `${XSS}${'S'.repeat(160)}`,
+    credentials: { replyUrl: suite.standIn.replyUrl },
+    settings: { slowReplySeconds: 1 },
+  });
+  const agent = (
+    await h.api('/v1/agents', {
+      body: { name: `${RLO}Lin${'L'.repeat(150)}`, shopIds: [shop.id] },
+    })
+  ).body as { id: string; token: string };
+  await h.setPresence(agent.token, 'online');
+  const buyerName = `${RLO}Eve${'E'.repeat(180)}`;
+  await h.sendGeneric(
+    shop,
+    buyerMessage('b-long', `${XSS} ${'W'.repeat(1500)}`, new Date().toISOString(), {
+      buyer: { id: 'b-long', name: buyerName },
+    }),
+  );
+  const id = conversationId(shop.id, 'b-long');
+  await eventually(
+    async () =>
+      (await h.api(`/v1/agent/conversations/${id}`, { token: agent.token })).body.suggestions
+        ?.length,
+  );
+  return { shop, agent, id };
+}
+
+async function signInAndOpen(page: Page, token: string, id: string) {
+  await page.goto(`${suite.h.url}/console`);
+  await page.fill('#token-input', token);
+  await page.click('#sign-in-button');
+  await page.locator(`.row-button[data-conversation-id="${id}"]`).click();
+  await page.locator('.message').first().waitFor();
+}
+
+/** Elements (not fixed overlays) that reach past the right edge of the window. */
+function offScreen(page: Page) {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    for (const node of Array.from(document.querySelectorAll('body *'))) {
+      const box = node.getBoundingClientRect();
+      if (box.width > 0 && box.right > window.innerWidth + 1)
+        out.push(`${node.tagName.toLowerCase()}.${node.className}`);
+    }
+    return { scrollWidth: document.documentElement.scrollWidth, offScreen: out.slice(0, 5) };
+  });
+}
+
+describe('the console with hostile names and text', () => {
+  for (const [device, options] of [
+    ['desk', DESK],
+    ['phone', PHONE],
+  ] as const) {
+    it(`keeps long unbroken names and messages inside the window (${device})`, async () => {
+      const { agent, id } = await hostileConversation();
+      const page = await newPage(options);
+      await signInAndOpen(page, agent.token, id);
+      const width = options.viewport!.width;
+      expect(await offScreen(page)).toEqual({ scrollWidth: width, offScreen: [] });
+      // The Send button can be reached.
+      const send = await page.locator('#send').boundingBox();
+      expect(send!.x + send!.width).toBeLessThanOrEqual(width);
+      expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+    }, 30_000);
+  }
+});
