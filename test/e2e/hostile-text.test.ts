@@ -92,4 +92,50 @@ describe('the console with hostile names and text', () => {
       expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
     }, 30_000);
   }
+
+  it("keeps an RTL override inside the name it came in: the page's own words are not drawn backwards", async () => {
+    const { shop, agent, id } = await hostileConversation();
+    const reply = await suite.h.api(`/v1/agent/conversations/${id}/replies`, {
+      token: agent.token,
+      body: { text: '您好' },
+    });
+    expect(reply.status).toBe(202);
+    await eventually(async () => suite.standIn.received.length > 0);
+    // The buyer writes again and waits past the shop's one second: the slow-reply banner.
+    await suite.h.sendGeneric(
+      shop,
+      buyerMessage('b-long', '还在吗？', new Date().toISOString(), { buyer: { id: 'b-long' } }),
+    );
+    const page = await newPage(DESK);
+    await signInAndOpen(page, agent.token, id);
+    await page.locator('.message.from-agent .message-meta').first().waitFor();
+    await page.waitForSelector('#alert-banner:not([hidden])', { timeout: 15_000 });
+    // Every name, message and suggestion is its own bidi island.
+    expect(
+      await page.$$eval('[translate="no"]', (nodes) =>
+        nodes
+          .map((node) => getComputedStyle(node).unicodeBidi)
+          .filter((value) => value !== 'isolate' && value !== 'plaintext'),
+      ),
+    ).toEqual([]);
+    // What follows a name on the same line is drawn after it, left to right:
+    // the agent's name then " · 15:57", the buyer and shop then "已等待 …".
+    const order = (selector: string) =>
+      page.$eval(selector, (box) => {
+        const name = box.querySelector('[translate="no"]')!;
+        const after = name.nextSibling!;
+        const range = document.createRange();
+        range.selectNodeContents(after);
+        return {
+          name: name.getBoundingClientRect().left,
+          after: range.getBoundingClientRect().left,
+        };
+      });
+    for (const selector of ['.message.from-agent .message-meta', '#alert-text']) {
+      const { name, after } = await order(selector);
+      expect({ selector, before: name < after }).toEqual({ selector, before: true });
+    }
+    // The banner names buyer and shop each on their own: the buyer's override does not turn the shop's name around.
+    expect(await page.$$eval('#alert-text [translate="no"]', (n) => n.length)).toBe(2);
+  }, 30_000);
 });

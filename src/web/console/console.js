@@ -483,9 +483,14 @@ function renderAlert() {
   if (!state.alert) return;
   const { conversationId, waitingSeconds, thresholdSeconds } = state.alert;
   const summary = state.conversations.get(conversationId);
-  const who = summary
-    ? data('span', null, `${buyerLabel(summary)} · ${summary.shop.name}`)
-    : t('alert.aBuyer');
+  // Buyer and shop each in a span of their own: one's bidi controls must not turn the other around.
+  const who = summary ? el('span') : t('alert.aBuyer');
+  if (summary)
+    who.append(
+      data('span', null, buyerLabel(summary)),
+      ' · ',
+      data('span', null, summary.shop.name),
+    );
   $('alert-text').replaceChildren(
     ...i18n.nodes('alert.waited', {
       who,
@@ -511,7 +516,9 @@ function newBuyerAlert(id, kind) {
   if (state.listLoading.active) state.listLoading.alerted.add(id);
   if (state.sound) beep();
   const summary = state.conversations.get(id);
-  const who = summary ? `${buyerLabel(summary)} · ${summary.shop.name}` : t('alert.aBuyer');
+  const who = summary
+    ? `${isolated(buyerLabel(summary))} · ${isolated(summary.shop.name)}`
+    : t('alert.aBuyer');
   notify(
     t(kind === 'transfer' ? 'notify.transferTitle' : 'notify.newBuyerTitle'),
     kind === 'transfer' ? t('notify.transferBody', { who }) : t('notify.newBuyerBody', { who }),
@@ -556,6 +563,15 @@ function data(tag, className, text) {
   const node = el(tag, className, text);
   node.translate = false;
   return node;
+}
+
+/**
+ * People's text inside a plain string (a notification has no markup): between
+ * FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE, so an RTL override in a
+ * name cannot turn the words around it backwards.
+ */
+function isolated(text) {
+  return `\u2068${text}\u2069`;
 }
 
 /** Platforms such as LINE give no buyer name, only a long opaque id: shorten it for the eye. */
