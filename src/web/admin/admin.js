@@ -107,7 +107,8 @@ async function api(path, { method = 'GET', body, accept = 'application/json' } =
       const field = error.details?.field;
       throw new Error(field ? `${t(`error.${error.code}`)} (${field})` : t(`error.${error.code}`));
     }
-    throw new Error(error?.message ?? t('error.status', { status: String(res.status) }));
+    // The service's own message is English: a code without words here is named by its status.
+    throw new Error(t('error.status', { status: String(res.status) }));
   }
   if (res.status === 204) return null;
   return accept === 'application/json' ? res.json() : res;
@@ -178,7 +179,8 @@ async function signIn(token) {
   $('app').hidden = false;
   $('who').hidden = false;
   $('sign-out').hidden = false;
-  await showTab(location.hash.slice(1) || 'desk');
+  // Signed in: a tab that fails to load says so, it does not sign the operator out.
+  await showTab(location.hash.slice(1) || 'desk').catch(fail);
 }
 
 // ---- tabs ----------------------------------------------------------------
@@ -1110,5 +1112,5 @@ $('audit-csv').addEventListener(
 );
 
 document.body.classList.remove('loading');
-if (state.token) signIn(state.token).catch(() => signOut());
+if (state.token) signIn(state.token).catch((error) => signOut(error.message));
 else signOut();

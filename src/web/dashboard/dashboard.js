@@ -48,7 +48,13 @@ const planPercent = (value) =>
   i18n.number(value / 100, { style: 'percent', maximumFractionDigits: 2 });
 
 async function api(path, accept = 'application/json') {
-  const res = await fetch(path, { headers: { authorization: `Bearer ${state.token}`, accept } });
+  let res;
+  try {
+    res = await fetch(path, { headers: { authorization: `Bearer ${state.token}`, accept } });
+  } catch {
+    // The browser's own words ("Failed to fetch") are English: say it in the owner's language.
+    throw new Error(t('error.network'));
+  }
   if (res.status === 401) {
     signOut(t('dashboard.keyUnknown'));
     throw new Error('unauthorized');
@@ -483,7 +489,11 @@ i18n.apply();
 document.title = t('dashboard.pageTitle');
 document.body.classList.remove('loading');
 
-if (state.token) signIn(state.token).catch(() => signOut());
+// A key revoked since the last visit (or the service unreachable) says why the sign-in is shown again.
+if (state.token)
+  signIn(state.token).catch((error) => {
+    if (error.message !== 'unauthorized') signOut(error.message);
+  });
 else signOut();
 
 $('widget-copy').addEventListener('click', async () => {
