@@ -1,7 +1,20 @@
 import { z } from 'zod';
 
+/**
+ * The largest amount a plan may name: 10,000,000 CNY. Invoice lines multiply
+ * plan amounts by counts (seats, seat-days, receptions, overtime hours) and
+ * must stay safe integers; an amount that overflowed would fail every read of
+ * the shop's usage and invoices, and the month report of every shop.
+ */
+export const MAX_PLAN_FEN = 1_000_000_000;
+export const MAX_SEATS = 10_000;
+
 /** Integer fen, never negative. Money is never a float anywhere in Seatmate. */
-export const fen = z.number().int().nonnegative();
+export const fen = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(MAX_PLAN_FEN, `must be at most ${MAX_PLAN_FEN} fen (10,000,000 CNY)`);
 const percent = z.number().min(0).max(100);
 
 /** Overtime is usually billed above the base rate (150%, 200%), so its percent may exceed 100. */
@@ -82,7 +95,7 @@ export const perReceptionPlan = z
 export const dedicatedSeatPlan = z
   .object({
     model: z.literal('dedicated_seat'),
-    seats: z.number().int().positive(),
+    seats: z.number().int().positive().max(MAX_SEATS, `must be at most ${MAX_SEATS}`),
     monthlyFenPerSeat: fen,
     ...addOns,
   })

@@ -64,6 +64,34 @@ describe('who sees invoices', () => {
     ).toBe(400);
   });
 
+  it('refuses plan amounts an invoice could not hold exactly, instead of failing every read of the shop', async () => {
+    const shop = await h.createGenericShop({ plan: PLAN });
+    const huge = [
+      { model: 'dedicated_seat', seats: 2, monthlyFenPerSeat: Number.MAX_SAFE_INTEGER },
+      { model: 'dedicated_seat', seats: 1_000_000, monthlyFenPerSeat: 600_000 },
+      {
+        model: 'tiered',
+        tiers: [{ upToAverageDaily: null, monthlyFen: 100 }],
+        overtime: { hourlyBaseFen: Number.MAX_SAFE_INTEGER, ratePercent: 500 },
+      },
+    ];
+    for (const plan of huge) {
+      const patched = await h.api(`/v1/shops/${shop.id}`, { method: 'PATCH', body: { plan } });
+      expect(patched.status, JSON.stringify(plan)).toBe(400);
+      expect(patched.body.error.details.field).toMatch(/^plan\./);
+      const preview = await h.api(`/v1/shops/${shop.id}/plan-preview`, { body: { plan } });
+      expect(preview.status).toBe(400);
+    }
+    // The largest amounts allowed still price without overflow.
+    const largest = await h.createGenericShop({
+      plan: { model: 'dedicated_seat', seats: 10_000, monthlyFenPerSeat: 1_000_000_000 },
+    });
+    const usage = await h.api(`/v1/shops/${largest.id}/usage`, { token: largest.ownerKey });
+    expect(usage.status).toBe(200);
+    expect(usage.body.estimate.totalFen).toBe(10_000_000_000_000);
+    expect((await h.api('/v1/reports/month')).status).toBe(200);
+  });
+
   it('serves an invoice as CSV on Accept: text/csv', async () => {
     const res = await h.api(`/v1/shops/${mine.id}/invoices/2026-03`, {
       token: mine.ownerKey,
