@@ -20,6 +20,8 @@ export interface WebhookAnswer {
   body: string;
   queued: number;
   duplicates: number;
+  /** Kinds of event acknowledged without a rule for them (ParsedDelivery.unknownKinds). */
+  unknownKinds?: string[];
 }
 
 // On a Cluster (one Redis does this inside the batch script, see ingest-batch.ts),
@@ -202,6 +204,7 @@ export class WebhookIngest {
         }),
       queued,
       duplicates,
+      unknownKinds: parsed.unknownKinds ?? [],
     };
   }
 

@@ -126,10 +126,21 @@ export interface RatingEvent extends EventBase {
 
 export type NormalizedEvent = MessageEvent | OpenEvent | OrderEvent | RatingEvent;
 
+/** A kind name as logged: a stranger's field name is cut short. */
+export function kindLabel(kind: unknown): string {
+  return typeof kind === 'string' ? kind.slice(0, 64) : typeof kind;
+}
+
 /** The result of parsing one verified delivery. */
 export interface ParsedDelivery {
   /** Zero or more events (batched deliveries carry several; status updates none). */
   events: NormalizedEvent[];
+  /**
+   * Kinds of event in the delivery that the adapter has no rule for (a
+   * platform's newer feature): acknowledged, since a refusal would only be
+   * retried for days, and logged by kind (never content) so none is dropped unseen.
+   */
+  unknownKinds?: string[];
   /**
    * What to answer the platform once every event is durably queued. Defaults
    * to 200 `{"ok":true}`; WeChat wants an empty body, for instance.

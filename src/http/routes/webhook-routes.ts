@@ -49,7 +49,7 @@ export interface WebhookPost {
  * before authentication, then the ingest use case, counted in the metrics.
  * Errors are thrown for the caller's error answer.
  */
-export function webhookPost({ ingest, metrics, verificationFailures }: HttpServices) {
+export function webhookPost({ ingest, metrics, verificationFailures, logger }: HttpServices) {
   return async (post: WebhookPost): Promise<WebhookAnswer> => {
     const { platform } = post;
     try {
@@ -63,6 +63,11 @@ export function webhookPost({ ingest, metrics, verificationFailures }: HttpServi
         headers: adapterHeaders(post.req.headers),
         query: post.query,
       });
+      if (answer.unknownKinds?.length)
+        logger.info(
+          { platform, shopId: post.shopId, kinds: answer.unknownKinds },
+          'webhook events of unknown kinds acknowledged',
+        );
       metrics.webhookEvents.inc({ platform, outcome: 'queued' }, answer.queued);
       metrics.webhookEvents.inc({ platform, outcome: 'duplicate' }, answer.duplicates);
       metrics.webhookRequests.inc({ platform: safeLabel(platform), status: String(answer.status) });

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import type { MessageMedia, NormalizedEvent, ParsedDelivery, Thread } from '../contract';
+import {
+  kindLabel,
+  type MessageMedia,
+  type NormalizedEvent,
+  type ParsedDelivery,
+  type Thread,
+} from '../contract';
 import { instantOf, parseJsonBody, parsePayload } from '../payload-schema';
 
 const sourceSchema = z.object({
@@ -69,6 +75,7 @@ function textOf(message: LineMessage): string {
 export function parseLineDelivery(rawBody: Buffer): ParsedDelivery {
   const delivery = parsePayload(deliverySchema, parseJsonBody(rawBody));
   const events: NormalizedEvent[] = [];
+  const unknownKinds: string[] = [];
   delivery.events.forEach((raw, index) => {
     if (raw.type === 'postback') {
       const postback = parsePayload(postbackEventSchema, raw, ['events', index]);
@@ -86,7 +93,10 @@ export function parseLineDelivery(rawBody: Buffer): ParsedDelivery {
       });
       return;
     }
-    if (raw.type !== 'message') return;
+    if (raw.type !== 'message') {
+      if (!SKIPPED_TYPES.has(raw.type)) unknownKinds.push(kindLabel(raw.type));
+      return;
+    }
     const event = parsePayload(messageEventSchema, raw, ['events', index]);
     if (event.mode !== 'active') return;
     const where = addressOf(event.source);
@@ -104,8 +114,11 @@ export function parseLineDelivery(rawBody: Buffer): ParsedDelivery {
       replyContext: replyContextOf(event, where.to),
     });
   });
-  return { events };
+  return unknownKinds.length > 0 ? { events, unknownKinds } : { events };
 }
+
+/** LINE's event types that are not a buyer asking (docs/platforms.md: follow and unfollow are ignored). */
+const SKIPPED_TYPES = new Set(['follow', 'unfollow']);
 
 /**
  * Who is speaking and where the answer goes. A group or multi-person room is

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MessageEvent, MessageMedia, ParsedDelivery } from '../contract';
+import { kindLabel, type MessageEvent, type MessageMedia, type ParsedDelivery } from '../contract';
 import { instantOf, parseJsonBody, parsePayload } from '../payload-schema';
 import type { MessengerCredentials } from './credentials';
 
@@ -102,18 +102,33 @@ export function parseMessengerDelivery(
 ): ParsedDelivery {
   const delivery = parsePayload(deliverySchema, parseJsonBody(rawBody));
   const events: MessageEvent[] = [];
+  const unknownKinds: string[] = [];
   delivery.entry.forEach((entry, entryIndex) => {
     if (credentials.pageId !== undefined && entry.id !== credentials.pageId) return;
     (entry.messaging ?? []).forEach((raw, index) => {
       // Delivery and read receipts have no timestamp of their own; only validate what could be a message.
-      if (!carriesMessage(raw)) return;
+      if (!carriesMessage(raw)) {
+        const kind = kindOf(raw);
+        if (!SKIPPED_KINDS.has(kind)) unknownKinds.push(kindLabel(kind));
+        return;
+      }
       const at = ['entry', entryIndex, 'messaging', index];
       const item = parsePayload(messagingSchema, raw, at);
       const event = toEvent(item, entry.id, credentials, [...at, 'timestamp'].join('.'));
       if (event) events.push(event);
     });
   });
-  return { events };
+  return unknownKinds.length > 0 ? { events, unknownKinds } : { events };
+}
+
+/** Messaging items that carry nothing a buyer said: receipts, reactions (see above). */
+const SKIPPED_KINDS = new Set(['delivery', 'read', 'reaction']);
+
+/** A messaging item's kind: its field beside the envelope's sender, recipient and timestamp. */
+function kindOf(raw: unknown): string {
+  if (typeof raw !== 'object' || raw === null) return typeof raw;
+  const envelope = new Set(['sender', 'recipient', 'timestamp']);
+  return Object.keys(raw).find((name) => !envelope.has(name)) ?? 'empty';
 }
 
 function carriesMessage(raw: unknown): boolean {

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import type { MessageEvent, MessageMedia, ParsedDelivery, Thread } from '../contract';
+import {
+  kindLabel,
+  type MessageEvent,
+  type MessageMedia,
+  type ParsedDelivery,
+  type Thread,
+} from '../contract';
 import { instantOf, invalidPayload, parseJsonBody, parsePayload } from '../payload-schema';
 
 /**
@@ -55,6 +61,22 @@ const MEDIA_KINDS = [
 
 type TelegramMessage = z.infer<typeof messageSchema>;
 
+/** Update kinds that are not someone writing: edits, channel posts, buttons, reactions, member changes. */
+const SKIPPED_UPDATES = new Set([
+  'edited_message',
+  'edited_business_message',
+  'deleted_business_messages',
+  'business_connection',
+  'channel_post',
+  'edited_channel_post',
+  'callback_query',
+  'message_reaction',
+  'message_reaction_count',
+  'my_chat_member',
+  'chat_member',
+  'chat_join_request',
+]);
+
 function textOf(message: TelegramMessage): string {
   if (message.text !== undefined) return message.text;
   const kind = MEDIA_KINDS.find((name) => name in message) ?? 'message';
@@ -83,7 +105,11 @@ export function parseTelegramUpdate(rawBody: Buffer): ParsedDelivery {
       : update.business_message !== undefined
         ? 'business_message'
         : null;
-  if (field === null) return { events: [] };
+  if (field === null) {
+    const kinds = Object.keys(update).filter((name) => name !== 'update_id');
+    const unknownKinds = kinds.filter((name) => !SKIPPED_UPDATES.has(name)).map(kindLabel);
+    return unknownKinds.length > 0 ? { events: [], unknownKinds } : { events: [] };
+  }
   const message = parsePayload(messageSchema, update[field], [field]);
   if (message.from?.is_bot) return { events: [] };
   if (message.text === undefined && !MEDIA_KINDS.some((name) => name in message))

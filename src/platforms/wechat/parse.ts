@@ -1,9 +1,10 @@
-import type {
-  InboundRequest,
-  MessageEvent,
-  MessageMedia,
-  OpenEvent,
-  ParsedDelivery,
+import {
+  type InboundRequest,
+  kindLabel,
+  type MessageEvent,
+  type MessageMedia,
+  type OpenEvent,
+  type ParsedDelivery,
 } from '../contract';
 import { invalidPayload } from '../payload-schema';
 import type { WechatCredentials } from './credentials';
@@ -11,6 +12,9 @@ import { extractEncrypt } from './envelope';
 import { decryptWechatMessage, WechatCryptoError } from './message-crypto';
 import { isEncryptedDelivery } from './signature';
 import { parseWechatXml, stringField } from './xml';
+
+/** Events that are not a request to talk (docs/platforms.md): follow, unfollow, scan, a link, a location report. */
+const SKIPPED_EVENTS = new Set(['SUBSCRIBE', 'UNSUBSCRIBE', 'SCAN', 'VIEW', 'LOCATION']);
 
 /** WeChat stops retrying on an empty 200 body; any reply goes later through the customer-service API. */
 const EMPTY_RESPONSE = { status: 200, contentType: 'text/plain', body: '' };
@@ -75,7 +79,13 @@ export function parseWechatDelivery(
 ): ParsedDelivery {
   const fields = innerXml(request, credentials);
   const msgType = required(fields, 'MsgType');
-  if (msgType === 'event') return { events: menuClick(fields), response: EMPTY_RESPONSE };
+  if (msgType === 'event') {
+    const event = stringField(fields, 'Event') ?? '';
+    // The empty answer is sent whatever the event: WeChat would only retry a refusal.
+    if (event.toUpperCase() !== 'CLICK' && !SKIPPED_EVENTS.has(event.toUpperCase()))
+      return { events: [], unknownKinds: [kindLabel(`event:${event}`)], response: EMPTY_RESPONSE };
+    return { events: menuClick(fields), response: EMPTY_RESPONSE };
+  }
   const openId = required(fields, 'FromUserName');
   const createTime = required(fields, 'CreateTime');
   if (!/^\d{1,12}$/.test(createTime)) throw invalidPayload('CreateTime', 'must be Unix seconds');

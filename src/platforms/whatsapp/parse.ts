@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { MessageEvent, MessageMedia, ParsedDelivery } from '../contract';
+import { kindLabel, type MessageEvent, type MessageMedia, type ParsedDelivery } from '../contract';
 import { invalidPayload, parseJsonBody, parsePayload } from '../payload-schema';
 import type { WhatsappCredentials } from './credentials';
 
@@ -135,6 +135,7 @@ export function parseWhatsappDelivery(
 ): ParsedDelivery {
   const delivery = parsePayload(deliverySchema, parseJsonBody(rawBody));
   const events: MessageEvent[] = [];
+  const unknownKinds: string[] = [];
   delivery.entry.forEach((entry, entryIndex) => {
     entry.changes.forEach((change, changeIndex) => {
       const at = ['entry', entryIndex, 'changes', changeIndex, 'value'];
@@ -195,10 +196,10 @@ export function parseWhatsappDelivery(
             ),
           );
         }
-      }
+      } else unknownKinds.push(kindLabel(change.field));
     });
   });
-  return { events };
+  return unknownKinds.length > 0 ? { events, unknownKinds } : { events };
 }
 
 /** One Meta app may serve several numbers; only this shop's number is ours. */
