@@ -442,6 +442,23 @@ describe('the audit log', () => {
     expect(csv.replace(/^\uFEFF/, '').startsWith('at,actorId,actorName,role,action')).toBe(true);
   });
 
+  it('refuses a from or to that is not a real instant: no offset (read in the server zone) or a day past the month end', async () => {
+    for (const value of [
+      '2026-02-30T00:00:00Z',
+      '2026-01-01T10:00:00',
+      '2026-01-01T10:00',
+      '2026-13-01T00:00:00Z',
+    ]) {
+      const res = await h.api(`/v1/audit-log?from=${encodeURIComponent(value)}`);
+      expect(res.status, value).toBe(400);
+      expect(res.body.error.details.field).toBe('from');
+    }
+    for (const value of ['2026-01-01T10:00:00+08:00', '2026-01-01T02:00:00.000Z', '2026-01-01'])
+      expect((await h.api(`/v1/audit-log?from=${encodeURIComponent(value)}`)).status, value).toBe(
+        200,
+      );
+  });
+
   it('filters by time: from and to bound the entries', async () => {
     const before = new Date(clock.now()).toISOString();
     clock.advance(60_000);

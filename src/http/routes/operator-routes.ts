@@ -21,12 +21,22 @@ export const updateOperatorSchema = z
   })
   .strict();
 
-/** An instant (ISO-8601) or a UTC calendar day. */
-const instant = z
-  .string()
-  .refine((v) => isDay(v) || (/^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v))), {
-    message: 'must be an ISO-8601 time or a day YYYY-MM-DD (UTC)',
-  });
+/**
+ * ISO-8601 with an offset: without one Date.parse reads the server's own zone,
+ * and it rolls a day past the month end (02-30) over, so the day is checked too.
+ */
+const OFFSET_TIME =
+  /^(\d{4}-\d{2}-\d{2})T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
+
+/** An instant (ISO-8601 with an offset) or a UTC calendar day. */
+const instant = z.string().refine(
+  (v) => {
+    if (isDay(v)) return true;
+    const day = OFFSET_TIME.exec(v)?.[1];
+    return day !== undefined && isDay(day) && !Number.isNaN(Date.parse(v));
+  },
+  { message: 'must be an ISO-8601 time with an offset (Z or +08:00) or a day YYYY-MM-DD (UTC)' },
+);
 export const auditQuery = z.object({
   from: instant.optional(),
   to: instant.optional(),
