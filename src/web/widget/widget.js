@@ -119,7 +119,7 @@
     }
   }
 
-  async function call(path, init = {}) {
+  async function call(path, init = {}, renewed = false) {
     let response;
     try {
       response = await fetch(`${apiBase}${path}`, {
@@ -131,6 +131,12 @@
       });
     } catch {
       throw new WidgetError('network', t.errors.network, 0);
+    }
+    if (response.status === 401 && path !== '/session' && !renewed) {
+      // The session expired (24 h) while the page stayed open: a fresh one keeps the buyer id.
+      ready = null;
+      await start();
+      return call(path, init, true);
     }
     if (response.status === 204) return null;
     const body = await response.json().catch(() => null);
@@ -179,6 +185,8 @@
         headers: { authorization: `Bearer ${session.token}` },
         signal: controller.signal,
       });
+      // An expired session: the reconnect below starts a fresh one.
+      if (response.status === 401) ready = null;
       if (!response.ok || !response.body) throw new Error(String(response.status));
       retryMs = 1000;
       const reader = response.body.getReader();
