@@ -111,6 +111,20 @@ describe('shops, owners and agents', () => {
     expect(patched.body.timezone).toBe('Asia/Hong_Kong');
   });
 
+  it('pages the shop list by nextCursor, and refuses a cursor it could never have issued', async () => {
+    for (const n of [1, 2, 3]) await h.createGenericShop({ name: `Paged ${n}` });
+    const first = await h.api('/v1/shops?name=paged&limit=2');
+    expect(first.body).toMatchObject({ total: 3, offset: 0, nextCursor: '2' });
+    const second = await h.api(`/v1/shops?name=paged&limit=2&cursor=${first.body.nextCursor}`);
+    expect(second.body).toMatchObject({ total: 3, offset: 2, nextCursor: null });
+    expect(second.body.shops).toHaveLength(1);
+    for (const cursor of ['9'.repeat(400), '99999999999999999999', '-1', '1.5', '']) {
+      const res = await h.api(`/v1/shops?name=paged&cursor=${cursor}`);
+      expect(res.status, cursor).toBe(400);
+      expect(res.body.error.details.field).toBe('cursor');
+    }
+  });
+
   it('patches a shop and keeps its generated secret', async () => {
     const shop = await h.createGenericShop();
     const res = await h.api(`/v1/shops/${shop.id}`, {

@@ -18,7 +18,11 @@ export const listShopsQuery = z.object({
   planModel: z.enum([...PLAN_MODELS, 'none']).optional(),
   limit: z.coerce.number().int().min(1).max(500).optional(),
   /** an opaque cursor from `nextCursor`, or a plain offset */
-  cursor: z.string().regex(/^\d+$/, 'must be the nextCursor of a previous page').optional(),
+  // A safe integer: past that Number() gives 1e+23 or Infinity, which the answer's offset shows as null.
+  cursor: z
+    .string()
+    .regex(/^\d{1,15}$/, 'must be the nextCursor of a previous page')
+    .optional(),
   offset: z.coerce.number().int().min(0).optional(),
 });
 export const rotateSecretSchema = z.object({ revokePrevious: z.boolean().optional() }).strict();
