@@ -3,16 +3,13 @@ import { AppError } from '../shared/errors';
 
 /** Parses a JSON request body against a schema; a 400 names the first bad field. */
 export function parseJsonBody<T>(raw: Buffer | string, schema: z.ZodType<T>): T {
-  return validate(readJson(raw), schema);
-}
-
-/** The body as JSON, unvalidated; 400 `malformed_json` when it is not JSON. */
-export function readJson(raw: Buffer | string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
+    value = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
   } catch {
     throw new AppError(400, 'malformed_json', 'The body is not valid JSON.');
   }
+  return validate(value, schema);
 }
 
 export function validate<T>(value: unknown, schema: z.ZodType<T>): T {

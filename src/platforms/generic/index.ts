@@ -1,5 +1,5 @@
-import { kindLabel, type NormalizedEvent, type PlatformAdapter } from '../contract';
-import { readJson, validate } from '../json-body';
+import type { NormalizedEvent, PlatformAdapter } from '../contract';
+import { parseJsonBody } from '../json-body';
 import { networkFailure, PLATFORM_TIMEOUT_MS, readBounded } from '../send-result';
 import { type GenericCredentials, genericCredentials, genericPayload } from './generic-payload';
 import {
@@ -7,8 +7,6 @@ import {
   standardWebhookHeader,
   verifyStandardWebhook,
 } from './standard-webhooks';
-
-const GENERIC_TYPES = new Set(['message', 'order', 'rating']);
 
 /** The generic platform: Standard Webhooks in, signed JSON replies out. */
 export const genericAdapter: PlatformAdapter<GenericCredentials> = {
@@ -31,12 +29,7 @@ export const genericAdapter: PlatformAdapter<GenericCredentials> = {
   },
 
   parse(request) {
-    const value = readJson(request.rawBody);
-    // Standard Webhooks leaves `type` open: a sender's newer type is acknowledged, not refused.
-    const type = (value as { type?: unknown } | null)?.type;
-    if (typeof type === 'string' && !GENERIC_TYPES.has(type))
-      return { events: [], unknownKinds: [kindLabel(type)] };
-    const body = validate(value, genericPayload);
+    const body = parseJsonBody(request.rawBody, genericPayload);
     // webhook-id is the sender's idempotency key, stable across retries.
     const eventId = standardWebhookHeader(request.headers, 'id') as string;
     let event: NormalizedEvent;
