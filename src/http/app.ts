@@ -54,7 +54,10 @@ export function createHttpApp(
 ): Koa {
   // Forwarded headers are believed only when the operator says a proxy of theirs sets them:
   // otherwise any stranger could pick the address the failed-verification budget counts.
-  const app = new Koa({ proxy: services.config.TRUST_PROXY });
+  // maxIpsCount 1: the client's address is the LAST X-Forwarded-For entry, the one our own
+  // proxy appended; the entries before it are whatever the client sent, so counting by the
+  // first would let anyone spend another address's failure budget or dodge its own.
+  const app = new Koa({ proxy: services.config.TRUST_PROXY, maxIpsCount: 1 });
   app.on('error', (error: NodeJS.ErrnoException) => {
     // An agent closing the console ends its event stream early: expected, not an error.
     if (error.code === 'ERR_STREAM_PREMATURE_CLOSE' || error.code === 'ECONNRESET') return;

@@ -98,10 +98,10 @@ function decodeSegment(text: string): string {
   }
 }
 
-/** As Koa's `ctx.ip`: X-Forwarded-For's first address only when a proxy of ours sets it. */
+/** As Koa's `ctx.ip` (app.ts): X-Forwarded-For's last address, only when a proxy of ours sets it. */
 function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
   const forwarded = trustProxy ? headerValue(req.headers['x-forwarded-for']) : undefined;
-  return forwarded?.split(',', 1)[0]?.trim() || req.socket.remoteAddress || '';
+  return forwarded?.split(',').at(-1)?.trim() || req.socket.remoteAddress || '';
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {

@@ -157,6 +157,34 @@ describe('bounded work before authentication', () => {
     // Another address is not affected.
     expect((await post('generic', shop.id, forged, '203.0.113.8')).status).toBe(401);
   });
+
+  it('counts failures by the address our proxy appended, whatever the client wrote before it', async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const forged: SignedRequest = {
+      rawBody: Buffer.from('{}'),
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': 'forged',
+        'webhook-timestamp': nowSeconds(),
+        'webhook-signature': 'v1,AAAA',
+      },
+      query: {},
+    };
+    // A new made-up first entry each time: the budget is still the real peer's (the last entry).
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++)
+      statuses.push((await post('generic', shop.id, forged, `192.0.2.${i}, 203.0.113.9`)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+    // Koa's route (another spelling of the path) reads the same address as the webhook lane.
+    const viaKoa = await fetch(`${h.url}/webhooks/generic/${shop.id}/`, {
+      method: 'POST',
+      headers: { ...forged.headers, 'x-forwarded-for': '192.0.2.200, 203.0.113.9' },
+      body: '{}',
+    });
+    expect(viaKoa.status).toBe(429);
+    // Someone writing the victim's address first cannot spend its budget.
+    expect((await post('generic', shop.id, forged, '203.0.113.9, 203.0.113.10')).status).toBe(401);
+  });
 });
 
 describe('connection limits', () => {

@@ -37,7 +37,7 @@ export function adapterQuery(
 export interface WebhookPost {
   platform: string;
   shopId: string;
-  /** The client's address (X-Forwarded-For's first only under TRUST_PROXY). */
+  /** The client's address (X-Forwarded-For's last entry only under TRUST_PROXY). */
   ip: string;
   req: IncomingMessage;
   query: Record<string, string | undefined>;
