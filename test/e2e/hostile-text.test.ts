@@ -84,6 +84,8 @@ describe('the console with hostile names and text', () => {
       const { agent, id } = await hostileConversation();
       const page = await newPage(options);
       await signInAndOpen(page, agent.token, id);
+      // The buyer has waited past the shop's one second: the slow-reply banner names them too.
+      await page.waitForSelector('#alert-banner:not([hidden])', { timeout: 15_000 });
       const width = options.viewport!.width;
       expect(await offScreen(page)).toEqual({ scrollWidth: width, offScreen: [] });
       // The Send button can be reached.
