@@ -54,6 +54,22 @@ async function hostileConversation() {
   return { shop, agent, id };
 }
 
+/** The agent answers, then the buyer writes again: a new wait, and a slow-reply alert a second on. */
+async function waitAgain(shop: { id: string }, token: string, id: string) {
+  const { h, standIn } = suite;
+  const before = standIn.received.length;
+  const reply = await h.api(`/v1/agent/conversations/${id}/replies`, {
+    token,
+    body: { text: '您好' },
+  });
+  expect(reply.status).toBe(202);
+  await eventually(async () => standIn.received.length > before);
+  await h.sendGeneric(
+    shop as Parameters<typeof h.sendGeneric>[0],
+    buyerMessage('b-long', '还在吗？', new Date().toISOString(), { buyer: { id: 'b-long' } }),
+  );
+}
+
 async function signInAndOpen(page: Page, token: string, id: string) {
   await page.goto(`${suite.h.url}/console`);
   await page.fill('#token-input', token);
@@ -81,10 +97,13 @@ describe('the console with hostile names and text', () => {
     ['phone', PHONE],
   ] as const) {
     it(`keeps long unbroken names and messages inside the window (${device})`, async () => {
-      const { agent, id } = await hostileConversation();
+      const { shop, agent, id } = await hostileConversation();
       const page = await newPage(options);
       await signInAndOpen(page, agent.token, id);
-      // The buyer has waited past the shop's one second: the slow-reply banner names them too.
+      // With the page live, the buyer waits past the shop's one second once more: the
+      // slow-reply banner names buyer and shop too (an alert raised before the page
+      // connected is not replayed, so the wait starts only now).
+      await waitAgain(shop, agent.token, id);
       await page.waitForSelector('#alert-banner:not([hidden])', { timeout: 15_000 });
       const width = options.viewport!.width;
       expect(await offScreen(page)).toEqual({ scrollWidth: width, offScreen: [] });
@@ -97,17 +116,8 @@ describe('the console with hostile names and text', () => {
 
   it("keeps an RTL override inside the name it came in: the page's own words are not drawn backwards", async () => {
     const { shop, agent, id } = await hostileConversation();
-    const reply = await suite.h.api(`/v1/agent/conversations/${id}/replies`, {
-      token: agent.token,
-      body: { text: '您好' },
-    });
-    expect(reply.status).toBe(202);
-    await eventually(async () => suite.standIn.received.length > 0);
     // The buyer writes again and waits past the shop's one second: the slow-reply banner.
-    await suite.h.sendGeneric(
-      shop,
-      buyerMessage('b-long', '还在吗？', new Date().toISOString(), { buyer: { id: 'b-long' } }),
-    );
+    await waitAgain(shop, agent.token, id);
     const page = await newPage(DESK);
     await signInAndOpen(page, agent.token, id);
     await page.locator('.message.from-agent .message-meta').first().waitFor();
