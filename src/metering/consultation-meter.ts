@@ -78,6 +78,7 @@ export class ConsultationMeter {
         String(dayStart(nextDay, timezone)),
         String(dayStart(addDays(day, 2), timezone)),
         this.drained.flag(shopPrefix),
+        String(dayStart(day, timezone)),
       ],
     );
     this.drained.learn(shopPrefix, olderKeysLeft);
@@ -129,6 +130,7 @@ export class ConsultationMeter {
         nextDay,
         String(dayStart(nextDay, timezone)),
         String(dayStart(addDays(day, 2), timezone)),
+        String(dayStart(day, timezone)),
       ],
     );
     return { day, months };

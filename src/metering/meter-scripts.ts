@@ -112,16 +112,19 @@ end
 -- the buyer's first message the next day, at most 24 h and never past the end
 -- of the next calendar day (limit, so a 23 h DST day cannot stretch a span
 -- over two midnights): a reply in that
--- span answers it, even after midnight. Its first response is the earliest such
+-- span answers it, even after midnight. It always covers the rest of its own
+-- calendar day (dayEnd): on a 25 h DST day a reply 24 h 40 min after a message
+-- at 00:10 is still that day's reply. Its first response is the earliest such
 -- reply; it is a reception exactly when it has one. Recomputed from the stored
 -- facts, so the order events arrive in never matters.
 local DAY_MS = 86400000
-local function recomputeFrt(day, buyer, nextDay, limit)
+local function recomputeFrt(day, buyer, nextDay, dayEnd, limit)
   local first = redis.call('HGET', dkey(day, 'first'), buyer)
   local new = false
   if first then
     first = tonumber(first)
     local upper = first + DAY_MS
+    if upper < dayEnd then upper = dayEnd end
     if limit < upper then upper = limit end
     local nextFirst = redis.call('HGET', dkey(nextDay, 'first'), buyer)
     if nextFirst and tonumber(nextFirst) < upper then upper = tonumber(nextFirst) end
@@ -194,12 +197,12 @@ end
 /**
  * A buyer message. ARGV: prefix, buyer, day, atMs, windowMs, maxWindowMs, previous day, next day,
  * start of the next day (ms), start of the day after it (ms), 'drained' when the caller knows
- * the older keys are empty (else anything).
+ * the older keys are empty (else anything), start of the day (ms).
  * Returns {newConsultation (0/1), older keys left (0/1), months touched...}.
  */
 export const BUYER_MESSAGE_SCRIPT = `${PRELUDE}
 local buyer, day, at, window, maxWindow, prevDay, nextDay = noNul(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8]
-local nextDayStart, dayAfterStart = tonumber(ARGV[9]), tonumber(ARGV[10])
+local nextDayStart, dayAfterStart, dayStart = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[12])
 if ARGV[11] == 'drained' then legacy = false end
 drain()
 local month = string.sub(day, 1, 7)
@@ -225,9 +228,9 @@ if old then
   end
 end
 redis.call('ZADD', key('ix:consults'), 0, bp(buyer) .. pad(at) .. day .. pad(window))
-recomputeFrt(day, buyer, nextDay, dayAfterStart)
+recomputeFrt(day, buyer, nextDay, nextDayStart, dayAfterStart)
 -- This day's first message also ends the previous day's consultation.
-recomputeFrt(prevDay, buyer, day, nextDayStart)
+recomputeFrt(prevDay, buyer, day, dayStart, nextDayStart)
 recomputeConversion(day, buyer, at, window)
 -- Orders whose attribution can change: those after the new first message, up to the widest window after the old one.
 local upper = at
@@ -240,19 +243,20 @@ return answer()
 
 /**
  * An agent reply. ARGV: prefix, buyer, day, atMs, agent, previous day, next day,
- * start of the next day (ms), start of the day after it (ms). Returns the months touched.
+ * start of the next day (ms), start of the day after it (ms), start of the day (ms).
+ * Returns the months touched.
  */
 export const AGENT_REPLY_SCRIPT = `${PRELUDE}
 local buyer, day, at, agent, prevDay, nextDay = noNul(ARGV[2]), ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7]
-local nextDayStart, dayAfterStart = tonumber(ARGV[8]), tonumber(ARGV[9])
+local nextDayStart, dayAfterStart, dayStart = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
 drain()
 local month = string.sub(day, 1, 7)
 touch(month)
 -- The seat-day is the day the agent worked, whichever consultation the reply answers.
 if redis.call('SADD', dkey(day, 'agents'), agent) == 1 then redis.call('HINCRBY', agg(month), day .. F.seatDays, 1) end
 redis.call('ZADD', key('ix:replies'), 0, bp(buyer) .. pad(at))
-recomputeFrt(day, buyer, nextDay, dayAfterStart)
-recomputeFrt(prevDay, buyer, day, nextDayStart)
+recomputeFrt(day, buyer, nextDay, nextDayStart, dayAfterStart)
+recomputeFrt(prevDay, buyer, day, dayStart, nextDayStart)
 return touched()
 `;
 
