@@ -111,8 +111,12 @@ export function monthBounds(month: Month, zone: string): { startMs: number; endM
   const key = `${zone} ${month}`;
   let bounds = monthBoundsMemo.get(key);
   if (!bounds) {
-    const start = DateTime.fromISO(`${month}-01`, { zone });
-    bounds = { startMs: start.toMillis(), endMs: start.plus({ months: 1 }).toMillis() };
+    // Each end is the first instant of a 1st: adding a month to a start moved by a DST gap
+    // (Asuncion, 1 October 2023 began at 01:00) would end the month an hour late.
+    bounds = {
+      startMs: dayStart(`${month}-01`, zone),
+      endMs: dayStart(`${nextMonth(month)}-01`, zone),
+    };
     if (monthBoundsMemo.size >= 10_000) monthBoundsMemo.clear();
     monthBoundsMemo.set(key, bounds);
   }
@@ -127,7 +131,15 @@ export function dayStart(day: Day, zone: string): number {
   const key = `${zone} ${day}`;
   let start = dayStarts.get(key);
   if (start === undefined) {
-    start = DateTime.fromISO(day, { zone }).startOf('day').toMillis();
+    // luxon moves a skipped midnight forward (the day's real start) but gives a repeated one
+    // its later offset: Havana falls back from 01:00 to 00:00 on 1 November 2026, and that
+    // day began at the first midnight, an hour earlier.
+    const midnight = DateTime.fromISO(day, { zone });
+    const before = DateTime.fromMillis(midnight.toMillis() - 1, { zone });
+    start =
+      before.toFormat('yyyy-LL-dd') === day
+        ? midnight.toMillis() + (midnight.offset - before.offset) * 60_000
+        : midnight.toMillis();
     if (dayStarts.size >= 10_000) dayStarts.clear();
     dayStarts.set(key, start);
   }

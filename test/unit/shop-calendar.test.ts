@@ -117,4 +117,37 @@ describe('shop calendar', () => {
       );
     }
   });
+
+  it('a day and a month begin at the first instant of their date, when midnight repeats or is skipped', () => {
+    // Havana falls back from 01:00 to 00:00 on 1 November 2026: the day began at the first midnight (-04:00).
+    expect(new Date(dayStart('2026-11-01', 'America/Havana')).toISOString()).toBe(
+      '2026-11-01T04:00:00.000Z',
+    );
+    expect(dayOf(Date.parse('2026-11-01T04:00:00Z'), 'America/Havana')).toBe('2026-11-01');
+    expect(dayOf(Date.parse('2026-11-01T03:59:59.999Z'), 'America/Havana')).toBe('2026-10-31');
+    expect(monthBounds('2026-11', 'America/Havana').startMs).toBe(
+      Date.parse('2026-11-01T04:00:00Z'),
+    );
+    // Asuncion skipped midnight on 1 October 2023 (the day began at 01:00 -03:00), but 1 November
+    // began at an ordinary midnight: October ends there, not an hour later.
+    expect(monthBounds('2023-10', 'America/Asuncion')).toEqual({
+      startMs: Date.parse('2023-10-01T04:00:00Z'),
+      endMs: Date.parse('2023-11-01T03:00:00Z'),
+    });
+    expect(dayOf(Date.parse('2023-11-01T03:30:00Z'), 'America/Asuncion')).toBe('2023-11-01');
+    // Every month of these zones ends where the next begins, at the first instant of its 1st.
+    for (const zone of ZONES)
+      for (let m = 0; m < 36; m++) {
+        const month = DateTime.fromISO('2024-01-01', { zone: 'UTC' })
+          .plus({ months: m })
+          .toFormat('yyyy-LL');
+        const { startMs, endMs } = monthBounds(month, zone);
+        expect([zone, dayOf(startMs, zone), dayOf(startMs - 1, zone).slice(0, 7)]).toEqual([
+          zone,
+          `${month}-01`,
+          DateTime.fromISO(`${month}-01`, { zone: 'UTC' }).minus({ months: 1 }).toFormat('yyyy-LL'),
+        ]);
+        expect([zone, month, dayOf(endMs - 1, zone).slice(0, 7)]).toEqual([zone, month, month]);
+      }
+  });
 });
