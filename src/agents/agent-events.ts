@@ -121,6 +121,15 @@ export class AgentEvents {
   }
 }
 
+/** The largest part of a Redis stream id (both halves are unsigned 64-bit). */
+const MAX_ID_PART = 18_446_744_073_709_551_615n;
+
+/** A well-formed Redis stream id (`ms-seq`) that Redis accepts in XRANGE. */
+export function isStreamId(id: string): boolean {
+  const match = /^(\d{1,20})-(\d{1,20})$/.exec(id);
+  return match !== null && BigInt(match[1]!) <= MAX_ID_PART && BigInt(match[2]!) <= MAX_ID_PART;
+}
+
 /** Orders two Redis stream ids (`ms-seq`). */
 export function compareIds(a: string, b: string): number {
   const [am, as] = a.split('-').map(Number) as [number, number];

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../shared/clock';
 import { AppError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
-import { type AgentEvent, type AgentEvents, compareIds } from './agent-events';
+import { type AgentEvent, type AgentEvents, compareIds, isStreamId } from './agent-events';
 import type { AgentRegistry } from './agent-registry';
 import type { EventHub } from './event-hub';
 import { shopsOfEvent } from './live-events';
@@ -72,8 +72,8 @@ export class StreamSessions {
 
   /**
    * Opens a stream for the agent and writes the replay after `resumeFrom`
-   * (a valid stream id, or '' for live only). Throws 503 while stopping or
-   * at the process cap, 429 at the agent's cap. Returns the stop function.
+   * (the client's Last-Event-ID, or '' for live only). Throws 503 while
+   * stopping or at the process cap, 429 at the agent's cap. Returns the stop function.
    */
   async open(
     agent: { agentId: string; shopIds: string[] },
@@ -105,11 +105,16 @@ export class StreamSessions {
         { details: { limit: this.deps.maxPerAgent }, headers: { 'Retry-After': '5' } },
       );
 
+    const latest = await events.latestId(agent.agentId);
+    // An id this stream never wrote (malformed, out of Redis's range, or ahead of the newest:
+    // forged, or from a Redis since emptied) cannot be resumed from; as its own start it would
+    // hide every event until the clock caught up. Such a client reloads, then follows live.
+    const resumable = isStreamId(resumeFrom) && compareIds(resumeFrom, latest) <= 0;
     const session: Session = {
       streamId,
       agentId: agent.agentId,
       shops: new Set(agent.shopIds),
-      after: resumeFrom || (await events.latestId(agent.agentId)),
+      after: resumable ? resumeFrom : latest,
       buffer: [],
       sink,
       stop: () => {},
@@ -136,7 +141,13 @@ export class StreamSessions {
         this.deliver(session, batch),
       );
       sink.write(`retry: 2000\n: connected as ${agent.agentId}\n\n`);
-      if (resumeFrom) await this.replay(session, resumeFrom);
+      if (resumeFrom && (!resumable || (await events.gapAfter(agent.agentId, resumeFrom))))
+        sink.write(
+          'event: reset\ndata: {"reason":"events since Last-Event-ID were trimmed; reload"}\n\n',
+        );
+      // Also for a fresh stream: events written between reading its start and subscribing
+      // reached only the hub's earlier readers.
+      await this.replay(session);
       const buffered = session.buffer ?? [];
       session.buffer = null;
       this.deliver(session, buffered);
@@ -161,12 +172,9 @@ export class StreamSessions {
     this.idle();
   }
 
-  private async replay(session: Session, resumeFrom: string): Promise<void> {
+  /** Writes the kept events after the session's position, oldest first. */
+  private async replay(session: Session): Promise<void> {
     const { events } = this.deps;
-    if (await events.gapAfter(session.agentId, resumeFrom))
-      session.sink.write(
-        'event: reset\ndata: {"reason":"events since Last-Event-ID were trimmed; reload"}\n\n',
-      );
     for (;;) {
       const page = await events.since(session.agentId, session.after, 500);
       this.write(session, page);

@@ -135,6 +135,54 @@ describe('event streams', () => {
     expect(JSON.stringify(stored)).not.toContain(left.id);
   });
 
+  it('resets a resume from an id never written (future, out of range, malformed) and then streams live', async () => {
+    const shop = await h.createGenericShop();
+    const agent = await agentFor([shop.id]);
+    await h.setPresence(agent.token, 'online');
+    const resumes = [
+      `${Date.now() + 3_600_000}-0`, // forged or from another Redis: ahead of every kept event
+      '99999999999999999999-0', // beyond Redis's 64-bit ids
+      '1-99999999999999999999',
+      'not-an-id',
+    ];
+    const streams = [];
+    for (const id of resumes) {
+      const stream = await openEventStream(eventsUrl(), agent.token, id);
+      expect(stream.status, id).toBe(200);
+      streams.push(stream);
+    }
+    await h.sendGeneric(shop, buyerMessage('resumer', '你好', Date.now()));
+    for (const stream of streams) {
+      await stream.waitFor((e) => e.event === 'message' && e.data.buyerId === 'resumer');
+      expect(stream.events[0]!.event).toBe('reset');
+    }
+    await Promise.all(streams.map((s) => s.close()));
+  });
+
+  it('gives a fresh stream the events written while it was being opened', async () => {
+    const shop = await h.createGenericShop();
+    const agent = await agentFor([shop.id]);
+    const hub = h.container.hub;
+    const subscribe = hub.subscribe.bind(hub);
+    // Hold the subscription until an event lands after the stream took its starting point.
+    hub.subscribe = async (agentId, listener) => {
+      await h.container.events.publish(shop.id, 'alert', {
+        conversationId: 'cnv_between',
+        buyerId: 'between',
+        waitingSeconds: 1,
+        thresholdSeconds: 1,
+      });
+      return subscribe(agentId, listener);
+    };
+    try {
+      const stream = await openEventStream(eventsUrl(), agent.token);
+      await stream.waitFor((e) => e.event === 'alert' && e.data.buyerId === 'between', 3000);
+      await stream.close();
+    } finally {
+      hub.subscribe = subscribe;
+    }
+  });
+
   it('ends open streams and refuses new ones with 503 shutting_down while stopping', async () => {
     const stopping = await startHarness({ workers: false });
     const shop = await stopping.createGenericShop();

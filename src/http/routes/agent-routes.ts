@@ -195,10 +195,9 @@ export function agentRoutes(services: HttpServices): Router {
     const resumeFrom =
       ctx.get('last-event-id') ||
       (typeof ctx.query.lastEventId === 'string' ? ctx.query.lastEventId : '');
-    const validResume = /^\d+-\d+$/.test(resumeFrom) ? resumeFrom : '';
 
     const stream = new PassThrough();
-    const stop = await streams.open(agent, validResume, {
+    const stop = await streams.open(agent, resumeFrom, {
       write: (chunk) => stream.write(chunk),
       end: () => stream.end(),
     });
