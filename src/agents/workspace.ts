@@ -192,9 +192,9 @@ export class Workspace {
             { details: { agentId: holder.id, agentName: holder.name } },
           );
         reason = absent ? holderStatus : 'slow_reply';
-      } else {
-        await assignment.release(id);
-        await assignment.claim(id, agent.agentId);
+      } else if (!(await assignment.move(id, result.heldBy, agent.agentId))) {
+        // A colleague took it from the departed holder first: judge their hold instead.
+        return this.claim(agent, id);
       }
     }
     // Replying claims too; only a change of hands is news to the other agents.

@@ -396,6 +396,48 @@ describe('claiming', () => {
     ).toHaveLength(0);
     await stream.close();
   });
+
+  it('lets exactly one of two agents take a buyer whose holder was revoked', async () => {
+    const { shop, agents } = await shopWithAgents(['Gone', 'Ava', 'Bo']);
+    const [gone, ava, bo] = agents as [(typeof agents)[0], (typeof agents)[0], (typeof agents)[0]];
+    await buyerWrote(shop.id, 'b-orphan');
+    const id = conversationId(shop.id, 'b-orphan');
+    const claim = (token: string) =>
+      h.api(`/v1/agent/conversations/${id}/claim`, { token, method: 'POST' });
+    expect((await claim(gone.token)).status).toBe(200);
+    expect((await h.api(`/v1/agents/${gone.id}`, { method: 'DELETE' })).status).toBe(204);
+    // Both claimers find the departed holder before either takes the buyer over.
+    const registry = h.container.agents;
+    const get = registry.get.bind(registry);
+    let arrived = 0;
+    let bothArrived = () => {};
+    const gate = new Promise<void>((resolve) => {
+      bothArrived = resolve;
+    });
+    registry.get = async (agentId) => {
+      if (agentId !== gone.id) return get(agentId);
+      arrived += 1;
+      if (arrived === 2) bothArrived();
+      await gate;
+      return get(agentId);
+    };
+    try {
+      const results = await Promise.all([claim(ava.token), claim(bo.token)]);
+      expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+      const loser = results.find((r) => r.status === 409)!;
+      expect(loser.body.error.code).toBe('conversation_taken');
+      const owner = await h.container.assignment.ownerOf(id);
+      expect([ava.id, bo.id]).toContain(owner);
+      // The buyer counts toward the winner's load only.
+      const held = [
+        await h.container.assignment.heldBy(ava.id),
+        await h.container.assignment.heldBy(bo.id),
+      ];
+      expect(held.flat()).toEqual([id]);
+    } finally {
+      registry.get = get;
+    }
+  });
 });
 
 describe('slow-reply alert', () => {
