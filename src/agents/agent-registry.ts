@@ -134,6 +134,11 @@ export class AgentRegistry {
     ]);
   }
 
+  /** The hash of the agent's one working token; null once revoked. */
+  async tokenHashOf(id: string): Promise<string | null> {
+    return this.redis.hget(this.keys.agent(id), 'tokenHash');
+  }
+
   async agentsOfShop(shopId: string): Promise<string[]> {
     return this.redis.smembers(this.keys.shopAgents(shopId));
   }

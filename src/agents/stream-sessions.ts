@@ -18,6 +18,8 @@ export interface StreamSink {
 interface Session {
   streamId: string;
   agentId: string;
+  /** The token the stream was opened with: reissuing the agent's token ends the stream. */
+  tokenHash: string;
   /** The agent's current shops: events of any other shop are dropped, on replay and live. */
   shops: Set<string>;
   /** The id of the newest event written (or skipped) on this stream. */
@@ -76,7 +78,7 @@ export class StreamSessions {
    * stopping or at the process cap, 429 at the agent's cap. Returns the stop function.
    */
   async open(
-    agent: { agentId: string; shopIds: string[] },
+    agent: { agentId: string; shopIds: string[]; tokenHash: string },
     resumeFrom: string,
     sink: StreamSink,
   ): Promise<() => void> {
@@ -113,6 +115,7 @@ export class StreamSessions {
     const session: Session = {
       streamId,
       agentId: agent.agentId,
+      tokenHash: agent.tokenHash,
       shops: new Set(agent.shopIds),
       after: resumable ? resumeFrom : latest,
       buffer: [],
@@ -228,11 +231,14 @@ export class StreamSessions {
     }
     try {
       await this.deps.presence.beat(sessions);
-      // The agent's shops may have changed, or the token been revoked, since the stream opened.
+      // The agent's shops may have changed, or the token been revoked or reissued, since the stream opened.
       for (const agentId of new Set(sessions.map((s) => s.agentId))) {
-        const agent = await this.deps.agents.get(agentId);
+        const [agent, tokenHash] = await Promise.all([
+          this.deps.agents.get(agentId),
+          this.deps.agents.tokenHashOf(agentId),
+        ]);
         for (const session of sessions.filter((s) => s.agentId === agentId)) {
-          if (!agent) session.stop();
+          if (!agent || session.tokenHash !== tokenHash) session.stop();
           else session.shops = new Set(agent.shopIds);
         }
       }

@@ -19,7 +19,8 @@ export type Principal =
       name: string;
     }
   | { kind: 'owner'; shopId: string }
-  | { kind: 'agent'; agentId: string; name: string; shopIds: string[] };
+  /** `tokenHash`: the token this request signed in with, so an open stream can tell it was reissued. */
+  | { kind: 'agent'; agentId: string; name: string; shopIds: string[]; tokenHash: string };
 
 /** The desk owner's id in the audit log and operator lists. */
 export const DESK_OWNER_ID = 'owner';
@@ -82,6 +83,7 @@ export function bearerAuth(deps: {
             agentId: agent.id,
             name: agent.name,
             shopIds: agent.shopIds,
+            tokenHash,
           };
       }
       if (record?.kind === 'operator') {

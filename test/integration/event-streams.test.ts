@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buyerMessage, type Harness, startHarness } from '../support/harness';
+import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
 import { openEventStream } from '../support/sse';
 
 let h: Harness;
@@ -181,6 +181,22 @@ describe('event streams', () => {
     } finally {
       hub.subscribe = subscribe;
     }
+  });
+
+  it('ends a stream opened with a token that was since reissued, within a heartbeat', async () => {
+    const shop = await h.createGenericShop();
+    const agent = await agentFor([shop.id]);
+    const old = await openEventStream(eventsUrl(), agent.token);
+    const reissued = await h.api(`/v1/agents/${agent.id}/token`, { method: 'POST' });
+    expect(reissued.status).toBe(200);
+    const fresh = await openEventStream(eventsUrl(), reissued.body.token);
+    expect(fresh.status).toBe(200);
+    // The old token is refused from the next request on; its open stream must end too.
+    await eventually(async () => h.container.streams.openCount === 1, 5000);
+    await h.sendGeneric(shop, buyerMessage('after-reissue', '你好', Date.now()));
+    await fresh.waitFor((e) => e.event === 'message' && e.data.buyerId === 'after-reissue');
+    expect(JSON.stringify(old.events)).not.toContain('after-reissue');
+    await Promise.all([old.close(), fresh.close()]);
   });
 
   it('ends open streams and refuses new ones with 503 shutting_down while stopping', async () => {
