@@ -10,7 +10,7 @@ import type { OutboundJob } from '../pipeline/queues';
 import type { MessageMedia, PlatformName } from '../platforms/contract';
 import { REPLY_LIMITS, type ReplyLimit, replyLength } from '../platforms/reply-limits';
 import type { Clock } from '../shared/clock';
-import { AppError, notFound, unavailable } from '../shared/errors';
+import { AppError, conflict, notFound, unavailable } from '../shared/errors';
 import type { ShopRegistry } from '../shops/shop-registry';
 import { channelOf } from '../shops/shop-schema';
 import type { AgentEvents } from './agent-events';
@@ -163,6 +163,12 @@ export class Workspace {
   async claim(agent: SignedInAgent, id: string): Promise<void> {
     const { shopId, buyerId } = await this.existing(agent, id);
     const { assignment, agents, events, presence } = this.deps;
+    // Nothing would ever free a closed conversation's slot again (the idle close skips it).
+    if ((await this.deps.conversations.state(shopId, buyerId)).closedAt !== undefined)
+      throw conflict(
+        'conversation_closed',
+        'This conversation is closed; it opens again when the buyer writes.',
+      );
     const before = await assignment.ownerOf(id);
     const result = await assignment.claim(id, agent.agentId);
     let reason = 'claimed';
@@ -377,7 +383,9 @@ export class Workspace {
   }
 
   async close(agent: SignedInAgent, id: string): Promise<void> {
-    const { shopId, buyerId } = this.visible(agent, id);
+    const { shopId, buyerId } = await this.existing(agent, id);
+    // Already closed (a retried close, or it idled): done, nothing to take or announce.
+    if ((await this.deps.conversations.state(shopId, buyerId)).closedAt !== undefined) return;
     await this.claim(agent, id);
     await this.deps.conversations.close(shopId, buyerId, this.deps.clock.now());
     await this.deps.assignment.release(id);

@@ -397,6 +397,33 @@ describe('claiming', () => {
     await stream.close();
   });
 
+  it('refuses to claim or answer a closed conversation, which would hold a slot for good', async () => {
+    const { shop, agents } = await shopWithAgents(['Cleo']);
+    const token = agents[0]!.token;
+    await buyerWrote(shop.id, 'b-closed');
+    const id = conversationId(shop.id, 'b-closed');
+    const close = () => h.api(`/v1/agent/conversations/${id}/close`, { token, method: 'POST' });
+    expect((await close()).status).toBe(200);
+    const claim = await h.api(`/v1/agent/conversations/${id}/claim`, { token, method: 'POST' });
+    expect(claim.status).toBe(409);
+    expect(claim.body.error.code).toBe('conversation_closed');
+    const reply = await h.api(`/v1/agent/conversations/${id}/replies`, {
+      token,
+      body: { text: 'are you still there?' },
+    });
+    expect(reply.status).toBe(409);
+    expect(reply.body.error.code).toBe('conversation_closed');
+    // A retried close is answered as done and takes nothing.
+    expect((await close()).status).toBe(200);
+    expect(await h.container.assignment.heldBy(agents[0]!.id)).toEqual([]);
+    expect(await h.container.assignment.ownerOf(id)).toBeNull();
+    // The buyer writing again opens it for claiming.
+    await buyerWrote(shop.id, 'b-closed');
+    expect(
+      (await h.api(`/v1/agent/conversations/${id}/claim`, { token, method: 'POST' })).status,
+    ).toBe(200);
+  });
+
   it('lets exactly one of two agents take a buyer whose holder was revoked', async () => {
     const { shop, agents } = await shopWithAgents(['Gone', 'Ava', 'Bo']);
     const [gone, ava, bo] = agents as [(typeof agents)[0], (typeof agents)[0], (typeof agents)[0]];
