@@ -13,7 +13,17 @@ import type { Routing } from './routing';
 export interface StreamSink {
   write(chunk: string): void;
   end(): void;
+  /** Bytes written that the client has not taken yet. */
+  backlog(): number;
 }
+
+/**
+ * A client this far behind on live events (a stalled tab, a dead network
+ * that TCP has not noticed) is cut off rather than buffered for without
+ * bound: it reconnects with Last-Event-ID and reads what it missed from
+ * Redis. Well above a full replay sitting unsent behind a slow link.
+ */
+export const STREAM_BACKLOG_BYTES = 8 * 1024 * 1024;
 
 interface Session {
   streamId: string;
@@ -191,6 +201,10 @@ export class StreamSessions {
       return;
     }
     this.write(session, batch);
+    if (session.sink.backlog() > STREAM_BACKLOG_BYTES) {
+      this.deps.logger.info({ agentId: session.agentId }, 'event stream ended: client not reading');
+      session.stop();
+    }
   }
 
   /** Writes the events the session has not written yet and may see, in one write for all. */

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
 import { openEventStream } from '../support/sse';
@@ -197,6 +198,34 @@ describe('event streams', () => {
     await fresh.waitFor((e) => e.event === 'message' && e.data.buyerId === 'after-reissue');
     expect(JSON.stringify(old.events)).not.toContain('after-reissue');
     await Promise.all([old.close(), fresh.close()]);
+  });
+
+  it('ends the stream of a client that stops reading instead of buffering without bound', async () => {
+    const shop = await h.createGenericShop();
+    const agent = await agentFor([shop.id]);
+    // A client that sends its request, then reads nothing more.
+    const { port } = new URL(h.url);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `GET /v1/agent/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${agent.token}\r\n\r\n`,
+    );
+    socket.pause();
+    const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    await eventually(async () => h.container.streams.openCount === 1);
+    const text = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < 400 && h.container.streams.openCount > 0; i += 1) {
+      await h.container.events.publish(shop.id, 'message', {
+        conversationId: 'cnv_flood',
+        buyerId: 'flood',
+        message: { id: `m${i}`, from: 'buyer', text, at: Date.now() },
+      });
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // Ended (it reconnects and resumes from Redis), never holding 13 MB in the server's memory.
+    await eventually(async () => h.container.streams.openCount === 0, 5000);
+    socket.destroy();
+    await ended;
   });
 
   it('ends open streams and refuses new ones with 503 shutting_down while stopping', async () => {

@@ -200,6 +200,8 @@ export function agentRoutes(services: HttpServices): Router {
     const stop = await streams.open(agent, resumeFrom, {
       write: (chunk) => stream.write(chunk),
       end: () => stream.end(),
+      // What waits in the stream and in the socket's own buffer behind it.
+      backlog: () => stream.writableLength + (ctx.req.socket.writableLength ?? 0),
     });
     ctx.req.on('close', stop);
     // The client may have gone while the stream was being opened.
