@@ -426,7 +426,10 @@ export class Workspace {
       }
       origin = suggestion.text === input.text ? 'suggestion_as_is' : 'suggestion_edited';
     }
-    await this.claim(agent, id);
+    // A follow-up to a closed conversation (after an idle close, a reminder to pay) is sent
+    // without taking it: nothing would free that slot again until the buyer writes.
+    if ((await this.deps.conversations.state(shopId, buyerId)).closedAt === undefined)
+      await this.claim(agent, id);
     const reply = await this.deps.replies.create({
       conversationId: id,
       shopId,

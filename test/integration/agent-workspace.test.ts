@@ -397,7 +397,7 @@ describe('claiming', () => {
     await stream.close();
   });
 
-  it('refuses to claim or answer a closed conversation, which would hold a slot for good', async () => {
+  it('refuses to claim a closed conversation, and sends a follow-up to it without taking a slot', async () => {
     const { shop, agents } = await shopWithAgents(['Cleo']);
     const token = agents[0]!.token;
     await buyerWrote(shop.id, 'b-closed');
@@ -407,12 +407,13 @@ describe('claiming', () => {
     const claim = await h.api(`/v1/agent/conversations/${id}/claim`, { token, method: 'POST' });
     expect(claim.status).toBe(409);
     expect(claim.body.error.code).toBe('conversation_closed');
+    // A follow-up (a reminder to pay, say) still goes to the buyer, but takes nothing.
     const reply = await h.api(`/v1/agent/conversations/${id}/replies`, {
       token,
       body: { text: 'are you still there?' },
     });
-    expect(reply.status).toBe(409);
-    expect(reply.body.error.code).toBe('conversation_closed');
+    expect(reply.status).toBe(202);
+    expect(reply.body.status).toBe('queued');
     // A retried close is answered as done and takes nothing.
     expect((await close()).status).toBe(200);
     expect(await h.container.assignment.heldBy(agents[0]!.id)).toEqual([]);
