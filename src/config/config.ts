@@ -1,16 +1,39 @@
+import { IANAZone } from 'luxon';
 import { z } from 'zod';
 
 /**
  * Every setting the service reads, parsed once at start. Nothing else reads
  * process.env. Each variable is documented once, here and in .env.example.
  */
-const url = z.url({ message: 'must be an absolute URL such as https://example.com' });
+/**
+ * An http(s) base URL without a query or fragment, kept without a trailing
+ * slash: paths are appended to it (`${base}/webhooks/...`), and `localhost:3000`
+ * (no scheme) would otherwise parse as a URL whose scheme is `localhost:`.
+ */
+const url = z
+  .url({
+    protocol: /^https?$/,
+    message:
+      'must be an absolute http(s) URL such as https://example.com, without ?query or #fragment',
+  })
+  .refine((value) => !/[?#]/.test(value), {
+    message:
+      'must be an absolute http(s) URL such as https://example.com, without ?query or #fragment',
+  })
+  .transform((value) => value.replace(/\/+$/, ''));
+/**
+ * Decimal digits only: a bare Number() reads '' and '  ' as 0 (PORT 0 is a
+ * random port, a grace period of 0 none at all) and '0x50' as 80.
+ */
 const int = (min: number, max: number) =>
-  z.coerce
-    .number({ message: 'must be a whole number' })
-    .int('must be a whole number')
-    .min(min, `must be at least ${min}`)
-    .max(max, `must be at most ${max}`);
+  z.preprocess(
+    (value) => (typeof value === 'string' && !/^-?\d+$/.test(value) ? Number.NaN : value),
+    z.coerce
+      .number({ message: 'must be a whole number' })
+      .int('must be a whole number')
+      .min(min, `must be at least ${min}`)
+      .max(max, `must be at most ${max}`),
+  );
 const emptyAsUnset = (value: unknown) => (value === '' ? undefined : value);
 
 const settingsSchema = z.object({
@@ -27,6 +50,10 @@ const settingsSchema = z.object({
     z
       .string()
       .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+      // Without a host ioredis quietly connects to localhost:6379.
+      .refine((value) => URL.canParse(value) && new URL(value).hostname !== '', {
+        message: 'must be redis://[user:password@]host[:port][/db] (or rediss:// for TLS)',
+      })
       .optional(),
   ),
   /**
@@ -43,7 +70,10 @@ const settingsSchema = z.object({
           .map((entry) => entry.trim())
           .filter(Boolean)
           .map((entry) => /^(\[[0-9a-f:]+\]|[^\s:/[\]]+):(\d{1,5})$/i.exec(entry));
-        if (nodes.length === 0 || nodes.some((match) => !match || Number(match[2]) > 65535)) {
+        if (
+          nodes.length === 0 ||
+          nodes.some((match) => !match || Number(match[2]) < 1 || Number(match[2]) > 65535)
+        ) {
           context.addIssue({
             code: 'custom',
             message: 'must be host:port seed nodes separated by commas',
@@ -193,7 +223,10 @@ const settingsSchema = z.object({
   /** Operators' audit log entries older than this are trimmed as new ones arrive. */
   AUDIT_RETENTION_DAYS: int(1, 3650).default(400),
   /** Time zone the operator's month-close schedule runs in. */
-  BILLING_TIMEZONE: z.string().default('Asia/Shanghai'),
+  BILLING_TIMEZONE: z
+    .string()
+    .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Asia/Shanghai')
+    .default('Asia/Shanghai'),
   /** pino level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -218,15 +251,39 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses the environment; throws ConfigError naming each bad variable. */
+/** Settings whose value is never printed, not even when it is refused. */
+const SECRET_NAMES = new Set(['ADMIN_TOKEN', 'SECRETS_KEY', 'OPENAI_API_KEY']);
+
+/** What a problem line shows of a value: secrets by their length only, a URL's password masked. */
+function shown(name: string, value: string | undefined): string {
+  if (value === undefined) return 'unset';
+  if (SECRET_NAMES.has(name)) return `got ${value.length} characters, not shown`;
+  return `got ${JSON.stringify(value.replace(/(\/\/[^/@\s]*?:)[^/@\s]*@/, '$1***@'))}`;
+}
+
+/**
+ * Parses the environment; throws ConfigError naming each bad variable. An
+ * empty value is unset (as in .env.example); a value with spaces around it is
+ * refused rather than trimmed, since a token or key pasted with a space is
+ * not the one the operator has.
+ */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const result = configSchema.safeParse(env);
-  if (result.success) return result.data;
-  throw new ConfigError(
-    result.error.issues.map((issue) => {
-      const name = String(issue.path[0] ?? '?');
-      const given = env[name] === undefined ? 'unset' : `got ${JSON.stringify(env[name])}`;
-      return `${name}: ${issue.message} (${given})`;
-    }),
-  );
+  const given: Record<string, string | undefined> = {};
+  const problems: string[] = [];
+  for (const name of Object.keys(settingsSchema.shape)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (value.trim() !== value)
+      problems.push(`${name}: must not start or end with spaces (${shown(name, value)})`);
+    else given[name] = value;
+  }
+  const result = configSchema.safeParse(given);
+  if (result.success && problems.length === 0) return result.data;
+  for (const issue of result.error?.issues ?? []) {
+    const name = String(issue.path[0] ?? '?');
+    // Already reported for its spaces (and so parsed as unset).
+    if (problems.some((problem) => problem.startsWith(`${name}:`))) continue;
+    problems.push(`${name}: ${issue.message} (${shown(name, given[name])})`);
+  }
+  throw new ConfigError(problems);
 }

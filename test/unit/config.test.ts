@@ -21,7 +21,7 @@ describe('config', () => {
       const message = (error as Error).message;
       expect(message).toMatch(/REDIS_URL: must start with redis:\/\//);
       expect(message).toMatch(/PORT: .*"eighty"/);
-      expect(message).toMatch(/OPENAI_BASE_URL: must be an absolute URL/);
+      expect(message).toMatch(/OPENAI_BASE_URL: must be an absolute http\(s\) URL/);
     }
   });
 
@@ -29,6 +29,72 @@ describe('config', () => {
     expect(
       loadConfig({ REDIS_URL: 'redis://x:1', OPENAI_API_KEY: '' }).OPENAI_API_KEY,
     ).toBeUndefined();
+  });
+
+  it('never prints a secret it refuses, and never prints a password in a URL', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig({ REDIS_URL: 'redis://x:1', ...env });
+      } catch (error) {
+        return (error as ConfigError).problems.join('\n');
+      }
+      throw new Error('expected a ConfigError');
+    };
+    const admin = problems({ ADMIN_TOKEN: 'adm_short-secret' });
+    expect(admin).toMatch(/ADMIN_TOKEN: must be at least 24 characters/);
+    expect(admin).not.toContain('short-secret');
+    expect(problems({ SECRETS_KEY: 'k3y-too-short' })).not.toContain('k3y-too-short');
+    expect(problems({ OPENAI_API_KEY: ' sk-live-1234 ' })).not.toContain('sk-live-1234');
+    const url = problems({ REDIS_URL: 'redis://user:hunter2@cache:99999' });
+    expect(url).toMatch(/REDIS_URL: /);
+    expect(url).not.toContain('hunter2');
+  });
+
+  it('refuses a blank or non-decimal number instead of reading it as 0, and takes an empty one as unset', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://x:1', PORT: '' }).PORT).toBe(3000);
+    expect(
+      loadConfig({ REDIS_URL: 'redis://x:1', WEBHOOK_SECRET_GRACE_HOURS: '' })
+        .WEBHOOK_SECRET_GRACE_HOURS,
+    ).toBe(24);
+    expect(loadConfig({ REDIS_URL: 'redis://x:1', PORT: '8080' }).PORT).toBe(8080);
+    for (const value of ['  ', '0x50', '1e3', '80.0', 'eighty'])
+      expect(() => loadConfig({ REDIS_URL: 'redis://x:1', PORT: value }), value).toThrow(
+        /PORT: must (be a whole number|not start or end with spaces)/,
+      );
+  });
+
+  it('refuses values with spaces around them (a pasted secret or host would never match)', () => {
+    for (const name of ['HOST', 'DATA_DIR', 'ADMIN_TOKEN', 'OPENAI_MODEL', 'PORT'])
+      expect(() =>
+        loadConfig({ REDIS_URL: 'redis://x:1', [name]: ' abcdefghijklmnopqrstuvwxyz0123456789 ' }),
+      ).toThrow(new RegExp(`${name}: must not start or end with spaces`));
+  });
+
+  it('takes only http(s) URLs without a query, and drops a trailing slash from PUBLIC_BASE_URL', () => {
+    for (const [name, value] of [
+      ['PUBLIC_BASE_URL', 'example.com:3000'],
+      ['OPENAI_BASE_URL', 'localhost:8080'],
+      ['LINE_API_BASE', 'ftp://api.line.me'],
+      ['PUBLIC_BASE_URL', 'https://seatmate.example.com/?a=1'],
+    ])
+      expect(() => loadConfig({ REDIS_URL: 'redis://x:1', [name!]: value }), value).toThrow(
+        new RegExp(`${name}: must be an absolute http\\(s\\) URL`),
+      );
+    expect(
+      loadConfig({ REDIS_URL: 'redis://x:1', PUBLIC_BASE_URL: 'https://cs.example.com/seatmate/' })
+        .PUBLIC_BASE_URL,
+    ).toBe('https://cs.example.com/seatmate');
+  });
+
+  it('refuses an unknown BILLING_TIMEZONE, a Redis URL without a host and port 0 nodes', () => {
+    expect(() =>
+      loadConfig({ REDIS_URL: 'redis://x:1', BILLING_TIMEZONE: 'Asia/Shanghia' }),
+    ).toThrow(/BILLING_TIMEZONE: must be an IANA time zone/);
+    expect(() => loadConfig({ REDIS_URL: 'redis://' })).toThrow(/REDIS_URL: /);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:0' })).toThrow(/REDIS_CLUSTER_NODES: /);
+    expect(loadConfig({ REDIS_URL: 'rediss://:pw@cache.example.com:6380/2' }).REDIS_URL).toBe(
+      'rediss://:pw@cache.example.com:6380/2',
+    );
   });
 
   it('takes a Redis Cluster by its seed nodes instead of REDIS_URL, and needs one of the two', () => {
