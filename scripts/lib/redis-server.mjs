@@ -70,18 +70,52 @@ export async function startRedis({
   if (persist) args.push('--appendonly', 'yes', '--appendfsync', 'everysec');
   else args.push('--appendonly', 'no', '--save', '');
   // `detached`: its own process group, so a Ctrl-C meant for the service does not stop Redis under it.
-  const child = spawn('redis-server', args, { stdio: ['ignore', log, log], detached });
+  // Output we are not asked to show is still read (a full pipe would block Redis) and its last
+  // line kept: it is the reason when Redis refuses to start (port taken, dir not writable).
+  const child = spawn('redis-server', args, {
+    stdio: ['ignore', log === 'ignore' ? 'pipe' : log, log === 'ignore' ? 'pipe' : log],
+    detached,
+  });
+  let tail = '';
+  for (const stream of [child.stdout, child.stderr])
+    stream?.on('data', (chunk) => {
+      tail = (tail + chunk.toString()).slice(-2000);
+    });
+  // Redis marks warnings with '#' ("pid:M 29 Nov 2026 16:16:57.373 # text"); the last two say why.
+  const lastLine = () =>
+    tail
+      .split('\n')
+      .map(
+        (line) =>
+          /^\d+:[A-Z] .*?[\d:.]+ # (.*)$/.exec(line.trim())?.[1] ??
+          (/^\d+:[A-Z] /.test(line) ? '' : line.trim()),
+      )
+      .filter(Boolean)
+      .slice(-2)
+      .join('; ');
   let exited = false;
   child.on('exit', () => {
     exited = true;
   });
+  child.on('error', () => {
+    exited = true;
+  });
   for (let i = 0; i < 100; i++) {
-    if (exited) throw new Error(`redis-server exited at start (port ${port}, dir ${dir})`);
+    if (exited) {
+      // Let the last output arrive before quoting it.
+      await new Promise((r) => setTimeout(r, 50));
+      const reason = lastLine();
+      throw new Error(
+        `redis-server exited at start (port ${port}, dir ${dir})${reason ? `: ${reason}` : ''}`,
+      );
+    }
     if (await ping(port)) {
       return {
         url: `redis://127.0.0.1:${port}`,
         port,
         child,
+        /** Its last warnings: why it stopped, when it stopped by itself. */
+        lastLine,
         stop: () =>
           new Promise((resolve) => {
             if (exited) return resolve();
