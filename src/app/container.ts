@@ -78,16 +78,25 @@ export interface ContainerOptions {
 /** Waits until a fail-fast connection is usable (it refuses commands until then). */
 export async function waitForRedis(redis: RedisConnection, timeoutMs = 10_000): Promise<void> {
   if (redis.status === 'ready') return;
+  // The last connection error is the operator's answer (refused, NOAUTH, WRONGPASS, TLS).
+  let lastError = '';
+  const remember = (error: Error) => {
+    lastError = error.message;
+  };
+  redis.on('error', remember);
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`Redis not ready after ${timeoutMs} ms`)),
+      () =>
+        reject(
+          new Error(`Redis not ready after ${timeoutMs} ms${lastError ? ` (${lastError})` : ''}`),
+        ),
       timeoutMs,
     );
     redis.once('ready', () => {
       clearTimeout(timer);
       resolve();
     });
-  });
+  }).finally(() => redis.off('error', remember));
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from '../config/config';
 import { createLogger, loggableError } from '../shared/logger';
 import { redisDurabilityWarnings } from '../shared/redis';
@@ -16,6 +17,13 @@ async function main(role: 'all' | 'api' | 'worker'): Promise<void> {
     adminToken: secrets.adminToken,
     secretsKey: secrets.secretsKey,
     logger,
+  }).catch((error: Error) => {
+    if (!/^Redis not ready/.test(error.message)) throw error;
+    // Name the setting to fix; a URL's password stays hidden.
+    const target = config.REDIS_CLUSTER_NODES
+      ? `REDIS_CLUSTER_NODES: no Redis Cluster ready at ${config.REDIS_CLUSTER_NODES.map((node) => `${node.host}:${node.port}`).join(',')}`
+      : `REDIS_URL: no Redis ready at ${config.REDIS_URL?.replace(/(\/\/[^/@]*?:)[^/@]*@/, '$1***@')}`;
+    throw new StartError(`${target} (${error.message})`);
   });
 
   for (const warning of await redisDurabilityWarnings(container.redis))
@@ -23,14 +31,28 @@ async function main(role: 'all' | 'api' | 'worker'): Promise<void> {
 
   let server: Server | undefined;
   if (role !== 'worker') {
-    server = await container.listen(config.PORT, config.HOST);
-    logger.info({ port: config.PORT, role }, 'http listening');
-    if (secrets.adminTokenSource === 'file') {
-      // Printed to the terminal (not the log) so a newcomer can use it at once.
-      console.log(
-        `\nSeatmate is up on http://localhost:${config.PORT}\nAdmin token (kept in ${secrets.adminTokenFile}):\n  ${secrets.adminToken}\n`,
-      );
-    }
+    server = await container
+      .listen(config.PORT, config.HOST)
+      .catch((error: NodeJS.ErrnoException) => {
+        throw new StartError(listenProblem(error, config.PORT, config.HOST));
+      });
+    // PORT 0 is a port the kernel picks: show that one, not 0.
+    const port = (server.address() as AddressInfo).port;
+    logger.info({ port, role }, 'http listening');
+    // Printed to the terminal (not the log) so a newcomer can use it at once.
+    const base = `http://localhost:${port}`;
+    console.log(
+      [
+        '',
+        `Seatmate is up on ${base}`,
+        ...(secrets.adminTokenSource === 'file'
+          ? [`Admin token (kept in ${secrets.adminTokenFile}):`, `  ${secrets.adminToken}`]
+          : ['Admin token: the ADMIN_TOKEN you set']),
+        `Operator desk: ${base}/admin (sign in with the admin token; create shops and agents there,`,
+        '  or with curl as in README.md, "Quick start")',
+        '',
+      ].join('\n'),
+    );
   }
   if (role !== 'api') {
     container.startWorkers();
@@ -64,11 +86,28 @@ async function main(role: 'all' | 'api' | 'worker'): Promise<void> {
   });
 }
 
+/** A start-up failure the operator can fix, said in one line. */
+class StartError extends Error {}
+
+function listenProblem(error: NodeJS.ErrnoException, port: number, host: string): string {
+  if (error.code === 'EADDRINUSE')
+    return `PORT: ${port} on ${host} is already in use (another Seatmate?); stop what listens there or set PORT`;
+  if (error.code === 'EACCES')
+    return `PORT: ${port} needs privileges this user lacks; set PORT to 1024 or above and put a proxy in front`;
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND')
+    return `HOST: ${host} is not an address of this machine; set HOST to one of its addresses, or 0.0.0.0`;
+  return `cannot listen on ${host}:${port} (${error.message}); check PORT and HOST`;
+}
+
 const role = (process.argv[2] ?? 'all') as 'all' | 'api' | 'worker';
 main(role).catch((error) => {
   if (error instanceof ConfigError) {
     console.error(error.message);
     process.exit(78);
+  }
+  if (error instanceof StartError) {
+    console.error(`Seatmate failed to start: ${error.message}`);
+    process.exit(1);
   }
   console.error(
     `Seatmate failed to start: ${error instanceof Error ? error.message : String(error)}`,
