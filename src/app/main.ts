@@ -30,6 +30,32 @@ async function main(role: 'all' | 'api' | 'worker'): Promise<void> {
     logger.warn({ warning }, 'redis may lose acknowledged data');
 
   let server: Server | undefined;
+  // Installed before the banner: a supervisor's SIGTERM right after it must drain, not kill.
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new requests, finishing in-flight work');
+    const timer = setTimeout(() => {
+      logger.error('graceful shutdown took longer than 25 s; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    timer.unref();
+    // Event streams never end by themselves: close them first or the server waits forever.
+    container.stopStreams();
+    if (server) await closeServer(server, SHUTDOWN_GRACE_MS - 5000);
+    await container.close();
+    logger.info('stopped');
+    process.exit(process.exitCode ?? 0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('unhandledRejection', (error) => {
+    // A bug, not an expected failure: log it and stop cleanly rather than run on in an unknown state.
+    logger.fatal({ err: loggableError(error) }, 'unhandled rejection; shutting down');
+    process.exitCode = 1;
+    void shutdown('unhandledRejection');
+  });
   if (role !== 'worker') {
     server = await container
       .listen(config.PORT, config.HOST)
@@ -58,32 +84,6 @@ async function main(role: 'all' | 'api' | 'worker'): Promise<void> {
     container.startWorkers();
     logger.info({ concurrency: config.WORKER_CONCURRENCY }, 'workers started');
   }
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: no new requests, finishing in-flight work');
-    const timer = setTimeout(() => {
-      logger.error('graceful shutdown took longer than 25 s; exiting');
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
-    timer.unref();
-    // Event streams never end by themselves: close them first or the server waits forever.
-    container.stopStreams();
-    if (server) await closeServer(server, SHUTDOWN_GRACE_MS - 5000);
-    await container.close();
-    logger.info('stopped');
-    process.exit(process.exitCode ?? 0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('unhandledRejection', (error) => {
-    // A bug, not an expected failure: log it and stop cleanly rather than run on in an unknown state.
-    logger.fatal({ err: loggableError(error) }, 'unhandled rejection; shutting down');
-    process.exitCode = 1;
-    void shutdown('unhandledRejection');
-  });
 }
 
 /** A start-up failure the operator can fix, said in one line. */
