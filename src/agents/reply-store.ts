@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { RedisConnection, RedisKeys } from '../shared/redis';
 
 export type ReplyStatus = 'queued' | 'sent' | 'failed';
@@ -32,6 +32,10 @@ export interface Reply {
 const RECENT_REPLIES = 20;
 /** Replies are kept 30 days: long enough for any dispute about what was sent. */
 const REPLY_TTL_SECONDS = 30 * 86_400;
+/** An Idempotency-Key is remembered a day: far past any client's retries of one send. */
+const REPLY_KEY_TTL_SECONDS = 86_400;
+/** What a key holds while its reply is being made (a reply id starts with rpl_). */
+const PENDING = 'pending';
 
 export class ReplyStore {
   constructor(
@@ -71,6 +75,30 @@ export class ReplyStore {
     if (ids.length === 0) return [];
     const raw = await this.redis.mget(ids.map((id) => this.key(shopId, id)));
     return raw.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Reply);
+  }
+
+  /**
+   * Takes an agent's Idempotency-Key for a new reply. Returns null when it is
+   * new (the caller makes the reply, then `settleKey`, or `releaseKey` on
+   * failure), else what it holds: the reply id it made, or 'pending'.
+   */
+  async takeKey(shopId: string, agentId: string, key: string): Promise<string | null> {
+    const redisKey = this.keyOf(shopId, agentId, key);
+    const taken = await this.redis.set(redisKey, PENDING, 'EX', REPLY_KEY_TTL_SECONDS, 'NX');
+    return taken ? null : ((await this.redis.get(redisKey)) ?? PENDING);
+  }
+
+  async settleKey(shopId: string, agentId: string, key: string, replyId: string): Promise<void> {
+    await this.redis.set(this.keyOf(shopId, agentId, key), replyId, 'EX', REPLY_KEY_TTL_SECONDS);
+  }
+
+  /** A send that failed before its reply existed: the same key may try again. */
+  async releaseKey(shopId: string, agentId: string, key: string): Promise<void> {
+    await this.redis.del(this.keyOf(shopId, agentId, key));
+  }
+
+  private keyOf(shopId: string, agentId: string, key: string): string {
+    return this.keys.replyByKey(shopId, agentId, createHash('sha256').update(key).digest('hex'));
   }
 
   async get(shopId: string, replyId: string): Promise<Reply | null> {

@@ -396,11 +396,18 @@ export class Workspace {
     });
   }
 
+  /**
+   * Queues an agent's reply. With an `idempotencyKey` (the client's
+   * Idempotency-Key), a retry of the same send, after a lost answer, say, is
+   * answered with the reply the first made (`replayed`) instead of sending the
+   * buyer the same words twice.
+   */
   async reply(
     agent: SignedInAgent,
     id: string,
     input: { text: string; suggestionId?: string },
-  ): Promise<Reply> {
+    idempotencyKey?: string,
+  ): Promise<Reply & { replayed?: true }> {
     const { shopId, buyerId } = await this.existing(agent, id);
     const shop = await this.deps.shops.require(shopId);
     const limit = REPLY_LIMITS[shop.platform];
@@ -426,6 +433,56 @@ export class Workspace {
       }
       origin = suggestion.text === input.text ? 'suggestion_as_is' : 'suggestion_edited';
     }
+    const { replies } = this.deps;
+    if (idempotencyKey !== undefined) {
+      const made = await replies.takeKey(shopId, agent.agentId, idempotencyKey);
+      if (made !== null) return this.replayed(shopId, id, input.text, made);
+      try {
+        const reply = await this.queueReply(agent, id, shopId, buyerId, input, origin);
+        await replies.settleKey(shopId, agent.agentId, idempotencyKey, reply.replyId);
+        return reply;
+      } catch (error) {
+        // Nothing reached the buyer: the same key may send it again.
+        await replies.releaseKey(shopId, agent.agentId, idempotencyKey).catch(() => undefined);
+        throw error;
+      }
+    }
+    return this.queueReply(agent, id, shopId, buyerId, input, origin);
+  }
+
+  /** The answer to a send already made with the same Idempotency-Key. */
+  private async replayed(
+    shopId: string,
+    id: string,
+    text: string,
+    made: string,
+  ): Promise<Reply & { replayed: true }> {
+    const reply = made === 'pending' ? null : await this.deps.replies.get(shopId, made);
+    if (made === 'pending' || !reply)
+      throw new AppError(
+        409,
+        'reply_in_progress',
+        'A reply with this Idempotency-Key is still being queued; ask again in a moment.',
+        { headers: { 'Retry-After': '1' } },
+      );
+    if (reply.conversationId !== id || reply.text !== text)
+      throw new AppError(
+        422,
+        'idempotency_key_reused',
+        'This Idempotency-Key was used for another reply; use a new key for a new reply.',
+        { details: { field: 'Idempotency-Key' } },
+      );
+    return { ...reply, replayed: true };
+  }
+
+  private async queueReply(
+    agent: SignedInAgent,
+    id: string,
+    shopId: string,
+    buyerId: string,
+    input: { text: string; suggestionId?: string },
+    origin: ReplyOrigin,
+  ): Promise<Reply> {
     // A follow-up to a closed conversation (after an idle close, a reminder to pay) is sent
     // without taking it: nothing would free that slot again until the buyer writes.
     if ((await this.deps.conversations.state(shopId, buyerId)).closedAt === undefined)

@@ -102,7 +102,8 @@ export function buildOpenApi() {
     {
       method: 'post',
       path: '/v1/agent/conversations/{conversationId}/replies',
-      summary: 'Send a reply (202, delivered from the outbound queue)',
+      summary:
+        'Send a reply (202, delivered from the outbound queue). An Idempotency-Key header makes a retry answer with the first reply (Idempotent-Replayed: true); the same key with other words is 422',
       body: replySchema,
     },
     {

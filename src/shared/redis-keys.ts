@@ -171,6 +171,10 @@ export class RedisKeys {
   repliesOf(shopId: string, conversationId: string): string {
     return this.shop(shopId, 'replies-of', conversationId);
   }
+  /** The reply an agent's Idempotency-Key made (KEY: the key's SHA-256, hex). */
+  replyByKey(shopId: string, agentId: string, keyHash: string): string {
+    return this.shop(shopId, 'reply-key', agentId, keyHash);
+  }
   /** The shop's sends in flight (zset of holders by lease end): the per-shop send cap. */
   sendSlots(shopId: string): string {
     return this.shop(shopId, 'sending');
@@ -349,6 +353,11 @@ export const REDIS_LAYOUT: readonly KeyFamily[] = [
     key: '`sm:{s:SHOP}:suggestion:ID`, `sm:{s:SHOP}:reply:ID`, `sm:{s:SHOP}:replies-of:CONV`',
     type: 'string (JSON), string (JSON), list',
     what: 'a suggestion shown; a reply and its status (30 d); recent replies of a conversation',
+  },
+  {
+    key: '`sm:{s:SHOP}:reply-key:AGENT:KEY`',
+    type: 'string, 24 h',
+    what: "the reply an agent's Idempotency-Key made (KEY hashed), or `pending` while it is made",
   },
   {
     key: '`sm:rate:BUDGET:PRINCIPAL`',

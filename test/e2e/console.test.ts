@@ -193,6 +193,36 @@ describe('agent console', () => {
     expect(reply.body.origin).toBe('suggestion_edited');
   });
 
+  it('sends a reply whose answer was lost again without giving the buyer the words twice', async () => {
+    const { shop, agent } = await shopWithAgent('Lost Answer Co.', 'Kit');
+    const page = await openConsole(agent.token);
+    await say(shop, 'buyer-lost', 'Do you ship to Macau?');
+    await page.locator('.conversation-row').first().locator('button').click();
+    await page.locator('.message').first().waitFor();
+    // The first send reaches the service, but the connection drops before its answer.
+    let posts = 0;
+    const keys: string[] = [];
+    await page.route('**/replies', async (route) => {
+      posts += 1;
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      const response = await route.fetch();
+      if (posts === 1) await route.abort('connectionreset');
+      else await route.fulfill({ response });
+    });
+    await page.fill('#composer-text', 'Yes, we ship to Macau in 3 days.');
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.waitForSelector('#reply-status[data-status="failed"]');
+    // The agent sends again.
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.waitForSelector('#reply-status[data-status="sent"]');
+    expect(posts).toBe(2);
+    expect(keys[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(keys[1]).toBe(keys[0]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const mine = standIn.received.filter((r) => r.body.data.buyerId === 'buyer-lost');
+    expect(mine.map((r) => r.body.data.text)).toEqual(['Yes, we ship to Macau in 3 days.']);
+  });
+
   it('shows buyer HTML as text and never runs it', async () => {
     const { shop, agent } = await shopWithAgent('Escape shop', 'Bo');
     const page = await openConsole(agent.token);

@@ -425,6 +425,54 @@ describe('claiming', () => {
     ).toBe(200);
   });
 
+  it('answers a retried send with the same Idempotency-Key with the first reply, sending the buyer one message', async () => {
+    const { shop, agents } = await shopWithAgents(['Ida', 'Jo']);
+    const [ida, jo] = agents as [(typeof agents)[0], (typeof agents)[0]];
+    await buyerWrote(shop.id, 'b-retry');
+    const id = conversationId(shop.id, 'b-retry');
+    let delivered = 0;
+    nock(BRIDGE)
+      .post('/replies', (body) => body.data?.buyerId === 'b-retry')
+      .times(5)
+      .reply(() => {
+        delivered += 1;
+        return [200, {}];
+      });
+    const send = (token: string, text: string, key: string) =>
+      h.api(`/v1/agent/conversations/${id}/replies`, {
+        token,
+        body: { text },
+        headers: { 'idempotency-key': key },
+      });
+    const first = await send(ida.token, '您好，在的', 'key-1');
+    expect(first.status).toBe(202);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    // The answer was lost: the client sends the same thing again.
+    const again = await send(ida.token, '您好，在的', 'key-1');
+    expect(again.status).toBe(202);
+    expect(again.body.replyId).toBe(first.body.replyId);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    // One key is one reply: other words under it are a client's mistake, said as such.
+    const other = await send(ida.token, '还有别的问题吗？', 'key-1');
+    expect(other.status).toBe(422);
+    expect(other.body.error.code).toBe('idempotency_key_reused');
+    // Keys are the agent's own: a colleague's equal key is not Ida's reply (and Jo may not
+    // answer Ida's buyer, which frees the key for Jo to use again).
+    const colleague = await send(jo.token, '您好，在的', 'key-1');
+    expect(colleague.status).toBe(409);
+    expect(colleague.body.error.code).toBe('conversation_taken');
+    expect(await h.container.replies.takeKey(shop.id, jo.id, 'key-1')).toBeNull();
+    // Not a key: refused before anything is sent.
+    for (const bad of ['has space', 'x'.repeat(256)]) {
+      const refused = await send(ida.token, '您好', bad);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.code).toBe('invalid_idempotency_key');
+    }
+    await eventually(async () => delivered >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(delivered).toBe(1);
+  });
+
   it('lets exactly one of two agents take a buyer whose holder was revoked', async () => {
     const { shop, agents } = await shopWithAgents(['Gone', 'Ava', 'Bo']);
     const [gone, ava, bo] = agents as [(typeof agents)[0], (typeof agents)[0], (typeof agents)[0]];

@@ -5,11 +5,26 @@ import { MEDIA_CACHE_SECONDS } from '../../agents/media-proxy';
 import { PRESENCE_STATUSES } from '../../agents/presence';
 import { validate } from '../../platforms/json-body';
 import { LONGEST_REPLY } from '../../platforms/reply-limits';
-import { notFound } from '../../shared/errors';
+import { badRequest, notFound } from '../../shared/errors';
 import { isDay } from '../../shared/shop-calendar';
 import { requireAgent, requirePermission } from '../auth';
 import { readJson } from '../json-request';
 import type { HttpServices } from '../services';
+
+/**
+ * A reply's Idempotency-Key: any printable ASCII up to 255 characters (a UUID
+ * is typical). Absent or empty: no key.
+ */
+function idempotencyKeyOf(header: string): string | undefined {
+  if (header === '') return undefined;
+  if (!/^[\x21-\x7e]{1,255}$/.test(header))
+    throw badRequest(
+      'invalid_idempotency_key',
+      'Idempotency-Key must be 1 to 255 printable ASCII characters without spaces, such as a UUID.',
+      { field: 'Idempotency-Key' },
+    );
+  return header;
+}
 
 export const replySchema = z
   .object({
@@ -131,7 +146,13 @@ export function agentRoutes(services: HttpServices): Router {
   router.post('/v1/agent/conversations/:conversationId/replies', async (ctx) => {
     const agent = requireAgent(ctx);
     const input = await readJson(ctx, replySchema);
-    const reply = await workspace.reply(agent, ctx.params.conversationId!, input);
+    const reply = await workspace.reply(
+      agent,
+      ctx.params.conversationId!,
+      input,
+      idempotencyKeyOf(ctx.get('idempotency-key')),
+    );
+    if (reply.replayed) ctx.set('Idempotent-Replayed', 'true');
     ctx.status = 202;
     ctx.body = { replyId: reply.replyId, status: reply.status, origin: reply.origin };
   });

@@ -93,8 +93,8 @@ function errorText(error) {
   return t('error.network');
 }
 
-async function api(path, { method = 'GET', body } = {}) {
-  const headers = { authorization: `Bearer ${state.token}` };
+async function api(path, { method = 'GET', body, headers: extra } = {}) {
+  const headers = { authorization: `Bearer ${state.token}`, ...extra };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(path, {
     method,
@@ -1148,6 +1148,19 @@ function pageBlock(page, timeZone) {
 // ---------------------------------------------------------------- actions
 
 let sending = false;
+/**
+ * The send whose answer never came (the network failed): sending the same text to the same
+ * conversation again reuses its Idempotency-Key, so a send that did reach the service is
+ * not given to the buyer twice.
+ */
+let unanswered = null;
+
+/** A random key; crypto.randomUUID needs https, which a desk on a LAN address may not have. */
+function newKey() {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('');
+}
 
 async function sendReply(text, suggestionId) {
   const id = state.selectedId;
@@ -1157,12 +1170,16 @@ async function sendReply(text, suggestionId) {
   sending = true;
   status.dataset.status = 'sending';
   status.textContent = t('delivery.sending');
+  const key = unanswered?.id === id && unanswered.text === text ? unanswered.key : newKey();
+  unanswered = { id, text, key };
   try {
     const body = suggestionId ? { text, suggestionId } : { text };
     const reply = await api(`/v1/agent/conversations/${encodeURIComponent(id)}/replies`, {
       method: 'POST',
       body,
+      headers: { 'idempotency-key': key },
     });
+    unanswered = null;
     // An event may already have reported it (the worker is fast): keep the later status.
     const known = state.replies.get(reply.replyId);
     state.replies.set(reply.replyId, {
@@ -1185,6 +1202,8 @@ async function sendReply(text, suggestionId) {
     renderConversation();
     void followReply(id, reply.replyId);
   } catch (error) {
+    // The service answered (a refusal): nothing was queued, so the next send is a new one.
+    if (error instanceof ApiError && error.code !== 'reply_in_progress') unanswered = null;
     status.dataset.status = 'failed';
     status.textContent =
       error.code === 'conversation_taken'
