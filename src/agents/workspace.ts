@@ -382,12 +382,21 @@ export class Workspace {
     return status;
   }
 
-  async close(agent: SignedInAgent, id: string): Promise<void> {
+  /**
+   * Closes a conversation. `seenBuyerAt`: the newest buyer message the agent
+   * had on screen; a newer one (the buyer wrote as the agent clicked) is a 409
+   * and the conversation stays open, so the buyer is not left waiting unseen.
+   */
+  async close(agent: SignedInAgent, id: string, seenBuyerAt?: number): Promise<void> {
     const { shopId, buyerId } = await this.existing(agent, id);
     // Already closed (a retried close, or it idled): done, nothing to take or announce.
     if ((await this.deps.conversations.state(shopId, buyerId)).closedAt !== undefined) return;
     await this.claim(agent, id);
-    await this.deps.conversations.close(shopId, buyerId, this.deps.clock.now());
+    if (!(await this.deps.conversations.close(shopId, buyerId, this.deps.clock.now(), seenBuyerAt)))
+      throw conflict(
+        'buyer_wrote_again',
+        'The buyer wrote again after the messages you saw; read the new message before closing.',
+      );
     await this.deps.assignment.release(id);
     await this.deps.events.publish(shopId, 'conversation', {
       conversationId: id,

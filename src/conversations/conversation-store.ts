@@ -177,6 +177,23 @@ return finish(1)
 `,
 );
 
+// An agent's close. ARGV[3]: the newest buyer message time the agent had seen ('' when the
+// client did not say): a buyer message newer than that arrived unseen, and closing would
+// take the waiting buyer off every list, so nothing changes (-1). Else 1 when it left the
+// active index, 0 when it was not there.
+const CLOSE_SCRIPT = defineScript<number>(
+  'conversationClose',
+  `
+if ARGV[3] ~= '' and tonumber(redis.call('HGET', KEYS[1], 'lastBuyerAt') or '0') > tonumber(ARGV[3]) then
+  return -1
+end
+local removed = redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('HSET', KEYS[1], 'closedAt', ARGV[1])
+redis.call('HDEL', KEYS[1], 'waitingSince')
+return removed
+`,
+);
+
 const CLOSE_IF_QUIET_SCRIPT = defineScript<number>(
   'conversationCloseIfQuiet',
   `
@@ -445,16 +462,24 @@ export class ConversationStore {
     return outcome > 0 ? { closed: false, dueAt: outcome } : { closed: false };
   }
 
-  /** Takes the conversation off the active list until the buyer writes again. */
-  async close(shopId: string, buyerId: string, atMs: number): Promise<void> {
-    const [[, removed] = []] =
-      (await this.redis
-        .multi()
-        .zrem(this.keys.activeConversations(shopId), buyerId)
-        .hset(this.key(shopId, buyerId, 'meta'), 'closedAt', String(atMs))
-        .hdel(this.key(shopId, buyerId, 'meta'), 'waitingSince')
-        .exec()) ?? [];
+  /**
+   * Takes the conversation off the active list until the buyer writes again.
+   * With `seenBuyerAt` (the newest buyer message the closer saw), a buyer
+   * message newer than that keeps it open: false, nothing changed.
+   */
+  async close(
+    shopId: string,
+    buyerId: string,
+    atMs: number,
+    seenBuyerAt?: number,
+  ): Promise<boolean> {
+    const removed = await CLOSE_SCRIPT.run(
+      this.redis,
+      [this.key(shopId, buyerId, 'meta'), this.keys.activeConversations(shopId)],
+      [String(atMs), buyerId, seenBuyerAt === undefined ? '' : String(seenBuyerAt)],
+    );
     if (removed === 1) await this.recordSession(shopId, buyerId, atMs);
+    return removed !== -1;
   }
 
   /** The conversation's earlier, closed sessions with this shop, newest first. */

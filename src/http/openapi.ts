@@ -3,6 +3,7 @@ import { assistRequestSchema } from '../assist/assist-request-schema';
 import { genericPayload } from '../platforms/generic/generic-payload';
 import { agentAdminOperations } from './routes/agent-admin-routes';
 import {
+  closeSchema,
   colleaguesQuery,
   presenceSchema,
   replySchema,
@@ -97,7 +98,9 @@ export function buildOpenApi() {
     {
       method: 'post',
       path: '/v1/agent/conversations/{conversationId}/close',
-      summary: 'Close a conversation',
+      summary:
+        'Close a conversation; with seenBuyerAt, a buyer message newer than it keeps it open (409 buyer_wrote_again)',
+      body: closeSchema,
     },
     {
       method: 'post',

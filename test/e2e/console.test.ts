@@ -223,6 +223,26 @@ describe('agent console', () => {
     expect(mine.map((r) => r.body.data.text)).toEqual(['Yes, we ship to Macau in 3 days.']);
   });
 
+  it('keeps a conversation open when the buyer writes as the agent closes it, and shows why', async () => {
+    const { shop, agent } = await shopWithAgent('Late Word Co.', 'Max');
+    const page = await openConsole(agent.token);
+    await say(shop, 'buyer-late', 'Thanks, that is all.');
+    await page.locator('.conversation-row').first().locator('button').click();
+    await page.locator('.message').first().waitFor();
+    // A message the page has not been told about yet: it lands just before the click.
+    await h.container.conversations.append(shop.id, 'buyer-late', {
+      id: 'm-late',
+      from: 'buyer',
+      text: 'Oh wait, one more thing!',
+      at: Date.now() + 1000,
+    });
+    await page.click('#close-conversation');
+    await page.waitForSelector('#reply-status[data-status="failed"]');
+    expect(await page.textContent('#reply-status')).toContain('read the new message');
+    await page.locator('.message .bubble', { hasText: 'Oh wait, one more thing!' }).waitFor();
+    expect(await page.locator('.conversation-row').count()).toBe(1);
+  });
+
   it('shows buyer HTML as text and never runs it', async () => {
     const { shop, agent } = await shopWithAgent('Escape shop', 'Bo');
     const page = await openConsole(agent.token);

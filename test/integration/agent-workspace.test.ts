@@ -473,6 +473,36 @@ describe('claiming', () => {
     expect(delivered).toBe(1);
   });
 
+  it('keeps a conversation open when the buyer wrote after the last message the closing agent saw', async () => {
+    const { shop, agents } = await shopWithAgents(['Lea']);
+    const token = agents[0]!.token;
+    await buyerWrote(shop.id, 'b-race');
+    const id = conversationId(shop.id, 'b-race');
+    const seen = (await h.api(`/v1/agent/conversations/${id}`, { token })).body.lastMessages.at(-1)
+      .at as string;
+    // The buyer writes again as the agent clicks "close".
+    await h.container.conversations.append(shop.id, 'b-race', {
+      id: 'm-b-race-again',
+      from: 'buyer',
+      text: 'wait, one more question',
+      at: Date.parse(seen) + 1500,
+    });
+    const close = (body?: unknown) =>
+      h.api(`/v1/agent/conversations/${id}/close`, { token, method: 'POST', body });
+    const refused = await close({ seenBuyerAt: seen });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('buyer_wrote_again');
+    const open = (await h.api(`/v1/agent/conversations/${id}`, { token })).body;
+    expect(open.waiting).toBe(true);
+    // Still on the agents' list, waiting: not taken off it unseen.
+    expect((await conversationsOf(token)).find((c) => c.conversationId === id)?.waiting).toBe(true);
+    expect((await close({ seenBuyerAt: 'yesterday' })).status).toBe(400);
+    // Having seen the new message, the agent closes it.
+    const newest = open.lastMessages.at(-1).at as string;
+    expect((await close({ seenBuyerAt: newest })).status).toBe(200);
+    expect((await h.api(`/v1/agent/conversations/${id}`, { token })).body.waiting).toBe(false);
+  });
+
   it('lets exactly one of two agents take a buyer whose holder was revoked', async () => {
     const { shop, agents } = await shopWithAgents(['Gone', 'Ava', 'Bo']);
     const [gone, ava, bo] = agents as [(typeof agents)[0], (typeof agents)[0], (typeof agents)[0]];

@@ -26,6 +26,15 @@ function idempotencyKeyOf(header: string): string | undefined {
   return header;
 }
 
+/** A close may say which buyer message the agent saw last (ISO time): a newer one keeps it open. */
+export const closeSchema = z
+  .object({
+    seenBuyerAt: z.iso
+      .datetime({ offset: true, message: 'must be an ISO-8601 time with an offset' })
+      .optional(),
+  })
+  .strict();
+
 export const replySchema = z
   .object({
     text: z
@@ -139,7 +148,13 @@ export function agentRoutes(services: HttpServices): Router {
   });
 
   router.post('/v1/agent/conversations/:conversationId/close', async (ctx) => {
-    await workspace.close(requireAgent(ctx), ctx.params.conversationId!);
+    const agent = requireAgent(ctx);
+    const { seenBuyerAt } = await readJson(ctx, closeSchema);
+    await workspace.close(
+      agent,
+      ctx.params.conversationId!,
+      seenBuyerAt === undefined ? undefined : Date.parse(seenBuyerAt),
+    );
     ctx.body = { conversationId: ctx.params.conversationId, status: 'closed' };
   });
 

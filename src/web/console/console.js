@@ -1283,11 +1283,21 @@ async function claimSelected() {
 async function closeSelected() {
   const id = state.selectedId;
   if (!id) return;
+  // The newest buyer message on screen: one that arrives as the agent clicks keeps it open.
+  const seenBuyerAt = (state.conversations.get(id)?.lastMessages ?? [])
+    .filter((message) => message.from === 'buyer')
+    .map((message) => message.at)
+    .sort()
+    .at(-1);
   try {
-    await api(`/v1/agent/conversations/${encodeURIComponent(id)}/close`, { method: 'POST' });
+    await api(`/v1/agent/conversations/${encodeURIComponent(id)}/close`, {
+      method: 'POST',
+      body: seenBuyerAt ? { seenBuyerAt } : {},
+    });
     forget(id);
   } catch (error) {
     showActionError(error);
+    if (error.code === 'buyer_wrote_again') void refreshConversation(id);
   }
 }
 
