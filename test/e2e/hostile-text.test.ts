@@ -116,10 +116,11 @@ describe('the console with hostile names and text', () => {
 
   it("keeps an RTL override inside the name it came in: the page's own words are not drawn backwards", async () => {
     const { shop, agent, id } = await hostileConversation();
-    // The buyer writes again and waits past the shop's one second: the slow-reply banner.
-    await waitAgain(shop, agent.token, id);
     const page = await newPage(DESK);
     await signInAndOpen(page, agent.token, id);
+    // With the page live, the buyer writes again and waits past the shop's one second: the
+    // slow-reply banner (an alert raised before the page connected is not replayed).
+    await waitAgain(shop, agent.token, id);
     await page.locator('.message.from-agent .message-meta').first().waitFor();
     await page.waitForSelector('#alert-banner:not([hidden])', { timeout: 15_000 });
     // Every name, message and suggestion is its own bidi island.
