@@ -171,6 +171,30 @@ describe('buyer context beside the chat', () => {
     expect(await untranslatedWords(page)).toEqual([]);
   });
 
+  it('asks for a buyer context that failed to load again when the conversation is opened again', async () => {
+    const { shop, agent } = await shopWithAgent('重试店');
+    const page = await openConsole(agent.token);
+    await say(shop, 'retry-a', '在吗？', '甲');
+    await say(shop, 'retry-b', '有货吗？', '乙');
+    const a = conversationId(shop.id, 'retry-a');
+    const b = conversationId(shop.id, 'retry-b');
+    await page.locator(`.row-button[data-conversation-id="${b}"]`).waitFor();
+    // The service is briefly away for the first context asked for.
+    let asked = 0;
+    await page.route('**/context', async (route) => {
+      asked += 1;
+      if (asked === 1) await route.fulfill({ status: 503, body: '{}' });
+      else await route.continue();
+    });
+    await page.locator(`.row-button[data-conversation-id="${a}"]`).click();
+    await page.locator('#context-body', { hasText: '无法获取买家信息' }).waitFor();
+    await page.locator(`.row-button[data-conversation-id="${b}"]`).click();
+    await page.locator(`.row-button[data-conversation-id="${a}"]`).click();
+    await page.locator('#context-body .context-block').first().waitFor();
+    expect(await page.textContent('#context-body')).not.toContain('无法获取买家信息');
+    expect(asked).toBe(3);
+  });
+
   it('shows the marketplace badge from the shop channel, in the agent language', async () => {
     const { shop, agent } = await shopWithAgent('拼团好物', { channel: 'pinduoduo' });
     const page = await openConsole(agent.token);

@@ -694,7 +694,8 @@ function select(id, { keepComposer = false } = {}) {
     if (state.alert?.conversationId === id) state.alert = null;
     document.body.classList.add('show-conversation');
     void refreshConversation(id);
-    if (!state.contexts.has(id)) void loadContext(id);
+    // A context that failed to load (the service was briefly away) is asked for again.
+    if (!state.contexts.has(id) || state.contexts.get(id).error) void loadContext(id);
   } else {
     document.body.classList.remove('show-conversation');
   }
