@@ -73,6 +73,20 @@ async function post(
 
 const nowSeconds = () => String(Math.floor(Date.now() / 1000));
 
+/** A generic delivery whose signature is wrong: a failed verification. */
+function forgedGeneric(): SignedRequest {
+  return {
+    rawBody: Buffer.from('{}'),
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': 'forged',
+      'webhook-timestamp': nowSeconds(),
+      'webhook-signature': 'v1,AAAA',
+    },
+    query: {},
+  };
+}
+
 describe('bounded work before authentication', () => {
   it('refuses a WeChat body past the platform cap before verifying anything', async () => {
     const shop = await createShop('wechat', wechat);
@@ -137,16 +151,7 @@ describe('bounded work before authentication', () => {
   it('answers 429 with Retry-After once an address has failed verification too often', async () => {
     const shop = await h.createGenericShop({ timezone: 'UTC' });
     const from = '203.0.113.7';
-    const forged: SignedRequest = {
-      rawBody: Buffer.from('{}'),
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': 'forged',
-        'webhook-timestamp': nowSeconds(),
-        'webhook-signature': 'v1,AAAA',
-      },
-      query: {},
-    };
+    const forged = forgedGeneric();
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++)
       statuses.push((await post('generic', shop.id, forged, from)).status);
@@ -160,16 +165,7 @@ describe('bounded work before authentication', () => {
 
   it('counts failures by the address our proxy appended, whatever the client wrote before it', async () => {
     const shop = await h.createGenericShop({ timezone: 'UTC' });
-    const forged: SignedRequest = {
-      rawBody: Buffer.from('{}'),
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': 'forged',
-        'webhook-timestamp': nowSeconds(),
-        'webhook-signature': 'v1,AAAA',
-      },
-      query: {},
-    };
+    const forged = forgedGeneric();
     // A new made-up first entry each time: the budget is still the real peer's (the last entry).
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++)
