@@ -12,6 +12,11 @@ import { memoText } from './text-memo';
 export type PersonalDataKind = 'id_number' | 'email' | 'phone' | 'address';
 
 const CN_DIGIT = '[0-9一二三四五六七八九十百零]';
+/**
+ * Between the digit groups of a phone number: spaces, dots, and every dash an
+ * IME types (full-width －, em dash —...), which buyers use as often as '-'.
+ */
+const SEP = '[\\s.\\-‐‑‒–—―－]';
 
 /** Order matters: ID numbers before phones (an ID holds phone-like runs), e-mails before phones. */
 const RECOGNISERS: ReadonlyArray<{ kind: PersonalDataKind; pattern: RegExp }> = [
@@ -26,13 +31,33 @@ const RECOGNISERS: ReadonlyArray<{ kind: PersonalDataKind; pattern: RegExp }> = 
     kind: 'email',
     pattern: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g,
   },
-  // Chinese mobiles, optionally with +86/0086 and spaces or dashes: 1[3-9]x xxxx xxxx.
-  { kind: 'phone', pattern: /(?<!\d)(?:(?:\+|00)86[\s-]?)?1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)/g },
+  // Chinese mobiles, optionally with +86/0086 (＋86 typed full-width) and separators: 1[3-9]x xxxx xxxx.
+  {
+    kind: 'phone',
+    pattern: new RegExp(
+      `(?<!\\d)(?:(?:[+＋]|00)86${SEP}?)?1[3-9]\\d${SEP}?\\d{4}${SEP}?\\d{4}(?!\\d)`,
+      'g',
+    ),
+  },
   // International form: +country code then 6-14 more digits in groups.
-  { kind: 'phone', pattern: /\+\d{1,3}(?:[\s.-]?\(?\d{1,4}\)?){2,5}(?!\d)/g },
-  // Taiwan mobiles 09xx-xxx-xxx and mainland landlines 0xx(x)-xxxxxxx(x).
-  { kind: 'phone', pattern: /(?<!\d)09\d{2}[\s-]?\d{3}[\s-]?\d{3}(?!\d)/g },
-  { kind: 'phone', pattern: /(?<!\d)0\d{2,3}[\s-]\d{7,8}(?!\d)/g },
+  {
+    kind: 'phone',
+    pattern: new RegExp(`[+＋]\\d{1,3}(?:${SEP}?[(（]?\\d{1,4}[)）]?){2,5}(?!\\d)`, 'g'),
+  },
+  // Taiwan mobiles 09xx-xxx-xxx.
+  {
+    kind: 'phone',
+    pattern: new RegExp(`(?<!\\d)09\\d{2}${SEP}?\\d{3}${SEP}?\\d{3}(?!\\d)`, 'g'),
+  },
+  // Mainland landlines: area code 0xx(x), in brackets or not, then 7-8 digits in one or two
+  // groups, or all run together (010-12345678, (010)12345678, 010 1234 5678, 01012345678).
+  {
+    kind: 'phone',
+    pattern: new RegExp(
+      `(?<!\\d)(?:0\\d{2,3}|[(（]0\\d{2,3}[)）])${SEP}?\\d{3,4}${SEP}?\\d{4}(?!\\d)`,
+      'g',
+    ),
+  },
   // Hong Kong and Macau 8-digit numbers as usually written, in two groups of four.
   { kind: 'phone', pattern: /(?<!\d)[2-9]\d{3}[\s-]\d{4}(?![\d-])/g },
   // North American style (415) 555-0123 / 415-555-0123.
@@ -41,7 +66,7 @@ const RECOGNISERS: ReadonlyArray<{ kind: PersonalDataKind; pattern: RegExp }> = 
   {
     kind: 'address',
     pattern: new RegExp(
-      `[\\u4e00-\\u9fff0-9]{0,24}(?:路|街|道|巷|弄|胡同|村)(?:${CN_DIGIT}+段)?(?:${CN_DIGIT}+(?:巷|弄))*\\s?${CN_DIGIT}+(?:号|號)` +
+      `[\\u4e00-\\u9fff0-9]{0,24}(?:路|街|道|巷|弄|胡同|村)(?:(?:${CN_DIGIT}+|[东南西北中東])段)?(?:${CN_DIGIT}+(?:巷|弄))*\\s?${CN_DIGIT}+(?:号|號)` +
         `(?:[0-9A-Za-z-]*(?:栋|棟|幢|楼|樓|单元|單元|室|层|層|座|F))*[0-9A-Za-z-]*`,
       'g',
     ),
@@ -50,8 +75,17 @@ const RECOGNISERS: ReadonlyArray<{ kind: PersonalDataKind; pattern: RegExp }> = 
   {
     kind: 'address',
     pattern:
-      /[\u4e00-\u9fff]{1,15}(?:小区|小區|花园|花園|公寓|大厦|大廈|新村|苑)\d+(?:栋|棟|幢|号楼|號樓)[0-9-]*(?:室|号|號)?/g,
+      /[\u4e00-\u9fff]{1,15}(?:小区|小區|花园|花園|公寓|大厦|大廈|新村|苑)\d+(?:栋|棟|幢|号楼|號樓)(?:\d+(?:单元|單元))?[0-9-]*(?:室|号|號)?/g,
   },
+  // zh building, unit and flat wherever the compound's name is ("现代城5号楼1201室", "A座1501室",
+  // "12栋3单元502"): a flat number must follow, so "2座沙发" or "3室1厅" stay.
+  {
+    kind: 'address',
+    pattern:
+      /(?<![0-9A-Za-z])[0-9A-Za-z]{1,4}(?:号楼|號樓|栋|棟|幢|座)(?:\d{1,2}(?:单元|單元))?(?:\d{1,2}(?:层|層|楼|樓|F))?\d{2,5}(?:室|号|號)?/g,
+  },
+  // A flat number on its own ("T1 1501室").
+  { kind: 'address', pattern: /(?<!\d)\d{3,5}室/g },
   // en street address: house number, 1-4 words, a street suffix, optional unit.
   {
     kind: 'address',

@@ -17,6 +17,20 @@ describe('redactPersonalData', () => {
     expect(redactPersonalData(input)).toBe(expected);
   });
 
+  it.each([
+    ['座机 (010)12345678', '座机 [phone]'],
+    ['座机（０２１）６２３４５６７８', '座机[phone]'],
+    ['座机 010 1234 5678', '座机 [phone]'],
+    ['0755-8888 9999', '[phone]'],
+    ['座机01012345678', '座机[phone]'],
+    ['手机 138.1234.5678', '手机 [phone]'],
+    ['手机：138—1234—5678', '手机：[phone]'],
+    ['手机 138－1234－5678', '手机 [phone]'],
+    ['电话 ＋８６ １３８ １２３４ ５６７８', '电话 [phone]'],
+  ])('redacts the landline or IME-typed number in %s', (input, expected) => {
+    expect(redactPersonalData(input)).toBe(expected);
+  });
+
   it('redacts mainland ID numbers, with a digit or X as check character', () => {
     expect(redactPersonalData('身份证110101199003071234')).toBe('身份证[id-number]');
     expect(redactPersonalData('ID 44030619851212345X please')).toBe('ID [id-number] please');
@@ -32,6 +46,15 @@ describe('redactPersonalData', () => {
     '地址是台北市大安區忠孝東路四段100號5樓',
     '我住阳光花园5栋1203',
     '送去九龍彌敦道123號',
+    '成都市高新区天府大道北段1700号',
+    '北京市朝阳区建国路88号SOHO现代城5号楼1201室',
+    '浙江省杭州市西湖区文三路478号华星时代广场A座1501室',
+    '海淀区学院路30号院5号楼302',
+    '朝阳区某某小区3号楼2单元501室',
+    '四季花城12栋3单元502',
+    '翠苑一区12幢301室',
+    '天通苑西三区8号楼4单元302',
+    '北京市朝阳区望京SOHO T1 1501室',
   ])('redacts the Chinese street address in %s', (input) => {
     const out = redactPersonalData(input);
     expect(out).toContain('[address]');
@@ -54,6 +77,10 @@ describe('redactPersonalData', () => {
       'size 40 in black, $49.99',
       '我身高165体重110斤',
       '订单号 202611270001234',
+      '三人座沙发，2座的也有吗',
+      '3室1厅的客厅放得下吗',
+      '38、39、40码都有吗',
+      '价格 129-199元',
     ]) {
       expect(redactPersonalData(text)).toBe(text);
     }
