@@ -31,14 +31,18 @@ export async function postJson(
   } catch (error) {
     return networkFailure(error);
   }
+  return { status: response.status, body: await readJsonBounded(response) };
+}
+
+/** A platform's JSON answer, read up to MAX_RESPONSE_BYTES; undefined when empty or not JSON. */
+export async function readJsonBounded(response: Response): Promise<unknown> {
   const text = await readBounded(response, MAX_RESPONSE_BYTES);
-  let parsed: unknown;
   try {
-    parsed = text ? JSON.parse(text) : undefined;
+    return text ? JSON.parse(text) : undefined;
   } catch {
     // Proxies in front of a platform answer HTML on 502/503: never shown nor logged, only the status.
+    return undefined;
   }
-  return { status: response.status, body: parsed };
 }
 
 export function isPlatformResponse(
@@ -76,7 +80,7 @@ export async function readBounded(response: Response, limit: number): Promise<st
  * wrong scheme) will be refused again: final. Anything else is worth a retry.
  * Only a short code is kept: a network error's text can name internal hosts.
  */
-export function networkFailure(error: unknown): SendResult {
+export function networkFailure(error: unknown): Extract<SendResult, { ok: false }> {
   if (error instanceof OutboundRefused)
     return { ok: false, retryable: false, error: `destination refused (${error.code})` };
   const code = errorCode(error);

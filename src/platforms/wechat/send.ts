@@ -8,6 +8,7 @@ import {
   PLATFORM_TIMEOUT_MS,
   postJson,
   readField,
+  readJsonBounded,
 } from '../send-result';
 import type { WechatCredentials } from './credentials';
 
@@ -53,12 +54,12 @@ export async function refreshToken(
         signal: AbortSignal.timeout(PLATFORM_TIMEOUT_MS),
       });
     } catch (error) {
-      throw new TokenFetchError(
-        `WeChat token request failed: ${error instanceof Error ? error.message : String(error)}`,
-        true,
-      );
+      // As every sender says it: a refused destination is final, a network error only its code.
+      const failure = networkFailure(error);
+      throw new TokenFetchError(`WeChat token request: ${failure.error}`, failure.retryable);
     }
-    const body: unknown = await response.json().catch(() => undefined);
+    // Bounded like every platform answer: a token answer is a few hundred bytes.
+    const body = await readJsonBounded(response);
     if (!response.ok)
       throw new TokenFetchError(
         `WeChat token request answered HTTP ${response.status}`,

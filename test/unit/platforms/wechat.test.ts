@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import type { OutboundReply } from '../../../src/platforms/contract';
+import { OutboundRefused } from '../../../src/platforms/outbound-guard';
 import { createRedisTokenCache } from '../../../src/platforms/redis-token-cache';
 import { wechatAdapter } from '../../../src/platforms/wechat';
 import {
@@ -523,6 +526,59 @@ describe('wechat send', () => {
       ok: false,
       retryable: true,
     });
+  });
+
+  it('reports a failed token request as every sender does: a refused destination is final, a network error only its code', async () => {
+    const refused = {
+      ...freshHttp(),
+      fetch: async () => {
+        throw new OutboundRefused('address_not_allowed', 'the host resolves to a private address');
+      },
+    };
+    await expect(wechatAdapter.send!(reply, credentials, refused)).resolves.toEqual({
+      ok: false,
+      retryable: false,
+      error: 'WeChat token request: destination refused (address_not_allowed)',
+    });
+    wechat()
+      .get('/cgi-bin/token')
+      .query(true)
+      .replyWithError({ code: 'ECONNRESET', message: 'socket hang up at 10.0.0.7:443' });
+    await expect(wechatAdapter.send!(reply, credentials, freshHttp())).resolves.toEqual({
+      ok: false,
+      retryable: true,
+      error: 'WeChat token request: network error (ECONNRESET)',
+    });
+  });
+
+  it('reads an endless token answer only up to a bound, not until the timeout', async () => {
+    let closed = false;
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"access_token":"');
+      const chunk = 'x'.repeat(64 * 1024);
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+      req.socket.once('close', () => {
+        closed = true;
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const http = { ...freshHttp(), apiBase: { ...freshHttp().apiBase, wechat: base } };
+      const started = Date.now();
+      const result = await wechatAdapter.send!(reply, credentials, http);
+      expect(result).toMatchObject({ ok: false, retryable: false });
+      expect(Date.now() - started).toBeLessThan(3000);
+      await vi.waitFor(() => expect(closed).toBe(true));
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });
 
