@@ -121,9 +121,12 @@ export function readField(body: unknown, path: readonly string[]): string | unde
   return undefined;
 }
 
+/** A platform's documented JSON error message, at most 200 characters: shown to agents and logged. */
+export function platformMessage(body: unknown, path: readonly string[]): string | undefined {
+  return readField(body, path)?.slice(0, 200) || undefined;
+}
+
 /** A short description for agents: the platform's documented JSON error message, or only the status. */
 export function describeFailure(status: number, body: unknown, path: readonly string[]): string {
-  const message = readField(body, path);
-  if (message) return message.slice(0, 200);
-  return `HTTP ${status}`;
+  return platformMessage(body, path) ?? `HTTP ${status}`;
 }

@@ -6,6 +6,7 @@ import {
   isPlatformResponse,
   networkFailure,
   PLATFORM_TIMEOUT_MS,
+  platformMessage,
   postJson,
   readField,
   readJsonBounded,
@@ -69,7 +70,7 @@ export async function refreshToken(
     const expiresIn = Number(readField(body, ['expires_in']) ?? 7200);
     if (!token) {
       const errcode = readField(body, ['errcode']) ?? 'unknown';
-      const errmsg = readField(body, ['errmsg']) ?? 'no access_token in the answer';
+      const errmsg = platformMessage(body, ['errmsg']) ?? 'no access_token in the answer';
       // -1 is "system busy"; anything else (bad AppSecret, IP not whitelisted...) needs the owner.
       throw new TokenFetchError(`WeChat token: ${errmsg} (errcode ${errcode})`, errcode === '-1');
     }
@@ -119,7 +120,7 @@ export async function sendWechatText(
         const msgId = readField(result.body, ['msgid']);
         return msgId ? { ok: true, platformMessageId: msgId } : { ok: true };
       }
-      const error = `${readField(result.body, ['errmsg']) ?? 'WeChat refused the message'} (errcode ${errcode})`;
+      const error = `${platformMessage(result.body, ['errmsg']) ?? 'WeChat refused the message'} (errcode ${errcode})`;
       if (TOKEN_ERRCODES.has(errcode)) {
         if (attempt > 0) return { ok: false, retryable: true, error };
         token = await refreshToken(credentials, http, token);

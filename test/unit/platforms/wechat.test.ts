@@ -551,6 +551,28 @@ describe('wechat send', () => {
     });
   });
 
+  it("keeps at most 200 characters of WeChat's errmsg, as of every platform's message", async () => {
+    const long = `invalid appsecret ${'x'.repeat(5000)}`;
+    wechat().get('/cgi-bin/token').query(true).reply(200, { errcode: 40125, errmsg: long });
+    const refused = await wechatAdapter.send!(reply, credentials, freshHttp());
+    expect(refused).toEqual({
+      ok: false,
+      retryable: false,
+      error: `WeChat token: ${long.slice(0, 200)} (errcode 40125)`,
+    });
+    const http = freshHttp();
+    await http.tokenCache.set(`wechat:access-token:${credentials.appId}`, 'T', 7000);
+    wechat()
+      .post('/cgi-bin/message/custom/send')
+      .query(true)
+      .reply(200, { errcode: 45015, errmsg: long });
+    await expect(wechatAdapter.send!(reply, credentials, http)).resolves.toEqual({
+      ok: false,
+      retryable: false,
+      error: `${long.slice(0, 200)} (errcode 45015)`,
+    });
+  });
+
   it('reads an endless token answer only up to a bound, not until the timeout', async () => {
     let closed = false;
     const server = createServer((req, res) => {
