@@ -50,11 +50,12 @@ const RECOGNISERS: ReadonlyArray<{ kind: PersonalDataKind; pattern: RegExp }> = 
     pattern: new RegExp(`(?<!\\d)09\\d{2}${SEP}?\\d{3}${SEP}?\\d{3}(?!\\d)`, 'g'),
   },
   // Mainland landlines: area code 0xx(x), in brackets or not, then 7-8 digits in one or two
-  // groups, or all run together (010-12345678, (010)12345678, 010 1234 5678, 01012345678).
+  // groups, or all run together (010-12345678, (010)12345678, 010 1234 5678, 01012345678);
+  // not inside a tracking or order code (JT0099812334).
   {
     kind: 'phone',
     pattern: new RegExp(
-      `(?<!\\d)(?:0\\d{2,3}|[(（]0\\d{2,3}[)）])${SEP}?\\d{3,4}${SEP}?\\d{4}(?!\\d)`,
+      `(?<![0-9A-Za-z])(?:0\\d{2,3}|[(（]0\\d{2,3}[)）])${SEP}?\\d{3,4}${SEP}?\\d{4}(?![0-9A-Za-z])`,
       'g',
     ),
   },

@@ -81,6 +81,7 @@ describe('redactPersonalData', () => {
       '3室1厅的客厅放得下吗',
       '38、39、40码都有吗',
       '价格 129-199元',
+      'Shipped today, tracking JT0099812334.',
     ]) {
       expect(redactPersonalData(text)).toBe(text);
     }
