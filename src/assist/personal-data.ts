@@ -59,6 +59,15 @@ const RECOGNISERS: ReadonlyArray<{ kind: PersonalDataKind; pattern: RegExp }> = 
       'g',
     ),
   },
+  // National forms with a trunk 0 and no country code, as buyers in the UK, Australia and the
+  // Philippines write them: 07700 900123, 0161 496 0000, 0412 345 678, 0917-123-4567, (02) 9876 5432,
+  // and unspaced mobiles 07xxxxxxxxx (UK), 09xxxxxxxxx (PH), 04xxxxxxxx (AU).
+  { kind: 'phone', pattern: /(?<![\d-])0[1-9]\d{3}[\s-]\d{6}(?![\d-])/g },
+  { kind: 'phone', pattern: /(?<![\d-])0[1-9]\d{2,3}[\s-]\d{3}[\s-]\d{3,4}(?![\d-])/g },
+  { kind: 'phone', pattern: /(?<![\d-])(?:\(0[2-9]\)\s?|0[2-9][\s-])\d{4}[\s-]?\d{4}(?![\d-])/g },
+  { kind: 'phone', pattern: /(?<![\d-])0(?:7\d{9}|9\d{9}|4\d{8})(?![\d-])/g },
+  // Indian mobiles in two groups of five: 98765 43210.
+  { kind: 'phone', pattern: /(?<![\d-])[6-9]\d{4}[\s-]\d{5}(?![\d-])/g },
   // Hong Kong and Macau 8-digit numbers as usually written, in two groups of four.
   { kind: 'phone', pattern: /(?<!\d)[2-9]\d{3}[\s-]\d{4}(?![\d-])/g },
   // North American style (415) 555-0123 / 415-555-0123.

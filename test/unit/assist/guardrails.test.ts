@@ -81,6 +81,18 @@ describe('guardrails', () => {
     expect(check('请发邮件到 a@b.com')).toContain('personal_data');
   });
 
+  it('rejects an echo of a phone number written in national form (UK, Australia, Philippines, India)', () => {
+    for (const [typed, echoed] of [
+      ['call me on 07700 900123 when it arrives', "Sure, we'll call you on 07700900123."],
+      ['mob 0412 345 678', 'Noted, the courier will ring 0412 345 678.'],
+      ['my number 0917 123 4567 po', 'Noted po, we will text 0917-123-4567.'],
+      ['contact 98765 43210', 'We will call 9876543210 before delivery.'],
+    ] as Array<[string, string]>) {
+      const ctx = guardrailContext([{ from: 'buyer', text: typed }], context({ locale: 'en' }));
+      expect(checkSuggestion({ text: echoed, tactic: 'answer' }, ctx)).toContain('personal_data');
+    }
+  });
+
   it('rejects replies longer than one chat message', () => {
     expect(check('您'.repeat(MAX_REPLY_CHARS['zh-Hans'] + 1))).toContain('too_long');
     expect(check('您'.repeat(MAX_REPLY_CHARS['zh-Hans']))).not.toContain('too_long');

@@ -31,6 +31,23 @@ describe('redactPersonalData', () => {
     expect(redactPersonalData(input)).toBe(expected);
   });
 
+  // Buyers in the UK, Australia, the Philippines and India (regions the shops sell to) write their
+  // numbers in national form, with no +country code: these must be redacted and never echoed too.
+  it.each([
+    ['call me on 07700 900123 when it arrives', 'call me on [phone] when it arrives'],
+    ['landline 0161 496 0000', 'landline [phone]'],
+    ['mob 0412 345 678 thanks', 'mob [phone] thanks'],
+    ['text me 0412345678', 'text me [phone]'],
+    ['(02) 9876 5432', '[phone]'],
+    ['my number 0917 123 4567 po', 'my number [phone] po'],
+    ['GCash 0917-123-4567', 'GCash [phone]'],
+    ['09171234567 po', '[phone] po'],
+    ['contact 98765 43210', 'contact [phone]'],
+    ['07700900123', '[phone]'],
+  ])('redacts the national-format phone number in %s', (input, expected) => {
+    expect(redactPersonalData(input)).toBe(expected);
+  });
+
   it('redacts mainland ID numbers, with a digit or X as check character', () => {
     expect(redactPersonalData('身份证110101199003071234')).toBe('身份证[id-number]');
     expect(redactPersonalData('ID 44030619851212345X please')).toBe('ID [id-number] please');
@@ -82,6 +99,10 @@ describe('redactPersonalData', () => {
       '38、39、40码都有吗',
       '价格 129-199元',
       'Shipped today, tracking JT0099812334.',
+      'order 0201 2345',
+      'delivered 2026-11-29 12:30',
+      'SKU 04123 qty 2',
+      'order #58213, 2 x 0.75 l',
     ]) {
       expect(redactPersonalData(text)).toBe(text);
     }
