@@ -11,9 +11,13 @@ import type { ChatMessage, DialogueState, GivenKind, Sentiment } from './vocabul
  * so a reply never re-offers a settled choice or asks again for what was given.
  */
 
-/** A sentence that asks something (then a value in it is only settled when another value is asked about). */
+/**
+ * A sentence that asks something (then a value in it is only settled when another value is asked about):
+ * particles, A-not-A ("L码能不能穿", "黑色好不好看", Cantonese "啱唔啱"), question words. Cantonese 呢
+ * before a classifier is "this" ("我要呢件黑色L碼"), not a question.
+ */
 const ASKS =
-  /有没有|有沒有|有冇|有无|有無|吗|嗎|么|麼|呢|咩|未|会不会|會不會|會唔會|係唔係|哪|(?:还是|還是)(?![要选拿买来選買來])|邊個|边个|[?？]|\b(?:do you have|is there|are there|any|does it|do they|is it|are they|would|should|will it|which)\b/iu;
+  /有没有|有沒有|有冇|有无|有無|(\p{Script=Han})[不没沒唔]\1|吗|嗎|么|麼|呢(?![件個个款對对隻只套條条雙双度排種种部本盒枝支張张位間间啲])|咩|未|会不会|會不會|會唔會|係唔係|哪|(?:还是|還是)(?![要选拿买来選買來])|邊個|边个|[?？]|\b(?:do you have|is there|are there|any|does it|do they|is it|are they|would|should|will it|which)\b/iu;
 /** Undoing a choice: "算了", "不要了", "actually no". */
 const RETRACTS = /算了|不要了|唔要|不用了|\b(?:never ?mind|cancel|actually no)\b/iu;
 /** What the buyer usually wears is not a choice: "我平时穿42". */
@@ -95,11 +99,19 @@ function buildsOn(sentence: string, value: string): boolean {
 
 const escapeForRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** Sentences and space-separated phrases, so "有黑色吗？那就要M吧" settles M but not 黑色. */
+/** "还有吗", "有货吗", "仲有冇貨?" after a space: the question about the value before it ("M 有货吗"). */
+const AVAILABILITY_AFTER_SPACE =
+  '(?:还|還|仲|都)?(?:有没有|有沒有|有冇|有无|有無|有)(?:货|貨|现货|現貨)?(?:吗|嗎|嘛|么|麼|冇|没|沒|未|呀|啊|不)?(?=\\s*(?:[?？。！!，,~～]|$))';
+/**
+ * Sentences and space-separated phrases, so "有黑色吗 那就要M吧" settles M but not 黑色; a bare
+ * availability question after a space stays with the value it asks about ("M 有货吗", "黑色 还有吗").
+ */
+const SENTENCE_BREAK = new RegExp(
+  `(?<=[。！？!?\\n，,；;])|(?<=\\.)\\s+|(?<=\\p{Script=Han})\\s+(?!\\s)(?!${AVAILABILITY_AFTER_SPACE})|\\s+(?=\\p{Script=Han})(?!${AVAILABILITY_AFTER_SPACE})`,
+  'u',
+);
 function sentencesOf(text: string): string[] {
-  return text
-    .split(/(?<=[。！？!?\n，,；;])|(?<=\.)\s+|(?<=\p{Script=Han})\s+|\s+(?=\p{Script=Han})/u)
-    .filter((s) => s.trim().length > 0);
+  return text.split(SENTENCE_BREAK).filter((s) => s.trim().length > 0);
 }
 
 /**

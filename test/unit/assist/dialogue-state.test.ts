@@ -34,6 +34,32 @@ describe('settled options', () => {
     expect(settled([buyer('M码有白色吗')])).toEqual({ size: 'M' });
   });
 
+  it('does not settle a value the buyer asks about with A-not-A or a question after a space', () => {
+    for (const text of [
+      'L码她能不能穿',
+      'M码合不合适',
+      '黑色好不好看',
+      '黑色是不是很显胖',
+      '呢個L碼啱唔啱我',
+      'M 有货吗',
+      '黑色 还有吗',
+      'Hi 想問下 size M 仲有冇貨? thx',
+      'L碼 仲有冇',
+    ])
+      expect(settled([buyer(text)]), text).toEqual({});
+    // The space still parts a question from a choice.
+    expect(settled([buyer('有黑色吗 那就要M吧')])).toEqual({ size: 'M' });
+  });
+
+  it('reads Cantonese 呢 before a classifier as "this", not as a question', () => {
+    expect(settled([buyer('好啦 我要呢件黑色L碼，點樣付款？')])).toEqual({
+      colour: '黑色',
+      size: 'L',
+    });
+    expect(settled([buyer('我要呢個 M碼 白色')])).toEqual({ colour: '白色', size: 'M' });
+    expect(settled([buyer('呢件有冇黑色？')])).toEqual({});
+  });
+
   it('does not settle values the buyer compares or describes as a habit', () => {
     expect(settled([buyer('黑色和白色哪个耐脏')])).toEqual({});
     expect(settled([buyer('我平时穿M 这款偏大吗')])).toEqual({});
