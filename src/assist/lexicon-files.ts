@@ -95,7 +95,17 @@ export const templatesFileSchema = z.object({
   }),
   /** Empathy when the buyer already sent photos of the problem. */
   empathyGiven: z.object({ quality: text }),
-  helpChoose: z.object({ options: text, size: text, generic: text }),
+  helpChoose: z.object({
+    options: text,
+    /** The size options, when the buyer asked which size fits: asks height and weight. */
+    options_size: text,
+    /** The size options, when the buyer already gave height or weight. */
+    options_size_given: text,
+    size: text,
+    /** No size options known and the buyer gave height or weight: never asked again. */
+    size_given: text,
+    generic: text,
+  }),
   alternativeClose: z.object({ option: text, delivery: text }),
   busyNudge: text,
   followUp: z.object({ default: text, hesitating: text, ready: text, after_sale: text }),

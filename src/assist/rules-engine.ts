@@ -50,6 +50,8 @@ export interface ConversationAnalysis {
   buyerWroteCode: boolean;
   /** The buyer's last message asks something: a reply must not answer it with "which item?". */
   lastIsQuestion: boolean;
+  /** One of the buyer's last two messages gave height, weight or a body measurement (size help never asks again). */
+  gaveMeasurements: boolean;
 }
 
 const CODE_LIKE = /\d{4,}|[A-Za-z]+-?\d{3,}/;
@@ -63,6 +65,14 @@ const CODE_LIKE = /\d{4,}|[A-Za-z]+-?\d{3,}/;
  */
 const QUESTION =
   /[?？]|[吗嗎么麼呢咩冇未嘛][\s\p{P}\p{S}]*$|(\p{Script=Han})[不没沒唔]\1|\p{Script=Han}[还還]是\p{Script=Han}|定係|怎么|怎麼|怎样|怎樣|如何|什么|什麼|啥|咋|哪|幾|几|多少|[点點](解|樣|样)|\b(what|which|where|when|who|why|how)\b|^\s*(?:(?:hi|hello|hey)\W+)?(do|does|did|can|could|is|are|will|would|any|have|has)\b/iu;
+
+/**
+ * Body measurements a buyer gives for a size-fit question ("165 110斤", "身高170", "5'6 and 140 lbs",
+ * "158cm"): a height or weight word with a number, a weight with its unit, a height in cm or feet.
+ * Then the size help never asks for them again.
+ */
+const MEASUREMENTS =
+  /(?:身高|体重|體重|腰围|腰圍|胸围|胸圍|臀围|臀圍)\s*[:：是]?\s*\d|\d{2,3}(?:\.\d)?\s*(?:斤|公斤|磅|kgs?\b|lbs?\b|pounds\b)|(?<!\d)1\d{2}(?:\.\d)?\s*(?:cm\b|厘米|公分|釐米)|\d米\d{1,2}|(?<![\d.])[4-6]\s*(?:'|’|ft\b|feet\b|foot\b)\s*\d{0,2}|\b(?:height|weight|waist|chest|bust|hips?)\b\s*(?:is|of|:)?\s*\d/iu;
 
 /** Two delaying messages make a buyer "chronically indecisive" in the source's sense. */
 const CHRONIC_HESITATION = 2;
@@ -153,7 +163,22 @@ export function analyseConversation(
   });
   const buyerWroteCode = input.history.some((m) => CODE_LIKE.test(m.text));
   const lastIsQuestion = QUESTION.test(withoutInstructions(lastBuyer));
-  return { locale, reading, options, ...read, state, policy, buyerWroteCode, lastIsQuestion };
+  // The size question's own window (the buyer's last two messages), as the lexicons read it.
+  const gaveMeasurements = input.history
+    .filter((m) => m.from === 'buyer')
+    .slice(-2)
+    .some((m) => MEASUREMENTS.test(m.text));
+  return {
+    locale,
+    reading,
+    options,
+    ...read,
+    state,
+    policy,
+    buyerWroteCode,
+    lastIsQuestion,
+    gaveMeasurements,
+  };
 }
 
 function fill(template: string, values: Record<string, string>): string {
@@ -329,25 +354,39 @@ function replyWriter(analysis: ConversationAnalysis) {
     hasChoices: (): boolean => choosable.length > 0,
     helpChoose: (): DraftSuggestion | null => {
       const sizeAsked = analysis.intent === 'size' || reading.asksAboutSize;
+      // Which size fits is answered from height and weight, not from what the buyer "prefers".
+      const measured = analysis.gaveMeasurements;
       const dimension =
         choosable.find((d) => (sizeAsked ? d.key === 'size' : false)) ??
         choosable.find((d) => d.mentioned.length > 0) ??
         choosable[0];
       if (dimension) {
+        const sizeFit = sizeAsked && dimension.key === 'size';
         return {
           tactic: 'help_choose',
-          text: fill(t.helpChoose.options, {
-            product,
-            label: label(dimension.key),
-            values: listValues(dimension.values.map(term), t),
-          }),
+          text: fill(
+            sizeFit
+              ? measured
+                ? t.helpChoose.options_size_given
+                : t.helpChoose.options_size
+              : t.helpChoose.options,
+            {
+              product,
+              label: label(dimension.key),
+              values: listValues(dimension.values.map(term), t),
+            },
+          ),
         };
       }
       if (settledValues.length > 0) return null;
       const sizeQuestion = sizeAsked && options.dimensions.every((d) => d.key !== 'size');
       return {
         tactic: 'help_choose',
-        text: sizeQuestion ? t.helpChoose.size : t.helpChoose.generic,
+        text: sizeQuestion
+          ? measured
+            ? t.helpChoose.size_given
+            : t.helpChoose.size
+          : t.helpChoose.generic,
       };
     },
     /** Either-or on the next undecided dimension, then delivery days; never a settled one. */

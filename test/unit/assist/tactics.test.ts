@@ -43,6 +43,49 @@ const hesitantAfterSignals = [
 ];
 
 describe('rules engine tactics', () => {
+  it('answers a size-fit question: never asks again for measurements given, never asks which size is "preferred"', async () => {
+    // The committed reader, as in production.
+    const read = createAssistant({ newId: () => 'q' });
+    const dress: Catalog = {
+      products: [
+        { id: 'd', name: '连衣裙', options: { colour: ['米白', '雾蓝'], size: ['S', 'M', 'L'] } },
+      ],
+    };
+    const crew: Catalog = {
+      products: [{ id: 'c', name: 'Crew Tee', options: { size: ['S', 'M', 'L'] } }],
+    };
+    const asksMeasurements = /身高|height/iu;
+    const prefers = /更喜欢哪种|比較喜歡哪種|usually prefer/iu;
+    for (const [text, catalog] of [
+      ['165 110斤穿什么码合适呀', undefined],
+      ['165 110斤穿什么码合适呀', dress],
+      ['身高170 体重60kg 穿M还是L', dress],
+      ['我158cm 95斤 選哪個尺寸好？', undefined],
+      ['我170 65公斤 著咩碼好？', undefined],
+      ["I'm 5'6 and 140 lbs, what size should I get?", crew],
+      ["I'm 5'6 and 140 lbs, what size should I get?", undefined],
+    ] as Array<[string, Catalog | undefined]>) {
+      const { suggestions } = await read.suggest({ history: [buyer(text)], catalog });
+      const sizeHelp = suggestions.find((s) => s.tactic === 'help_choose');
+      expect(sizeHelp?.text, text).toMatch(/尺码表|尺碼表|size chart/u);
+      for (const s of suggestions) {
+        expect(s.text, text).not.toMatch(/告诉我您的身高|告訴我您的身高|tell me your height/iu);
+        expect(s.text, text).not.toMatch(prefers);
+      }
+    }
+    // Asked with no measurements, the catalog's sizes come with a request for them.
+    for (const [text, catalog] of [
+      ['穿什么码合适', dress],
+      ['what size do you recommend', crew],
+    ] as Array<[string, Catalog]>) {
+      const { suggestions } = await read.suggest({ history: [buyer(text)], catalog });
+      const sizeHelp = suggestions.find((s) => s.tactic === 'help_choose');
+      expect(sizeHelp?.text, text).toMatch(asksMeasurements);
+      expect(sizeHelp?.text, text).toMatch(/S、M和L|S, M and L/u);
+      expect(sizeHelp?.text, text).not.toMatch(prefers);
+    }
+  });
+
   it('greets a buyer who only greeted', async () => {
     const result = await suggest({ history: [buyer('在吗')] });
     expect(result.suggestions[0]).toMatchObject({ tactic: 'greeting' });
