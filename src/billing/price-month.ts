@@ -10,7 +10,7 @@ import { pricePerDay } from './models/per-day';
 import { pricePerReception } from './models/per-reception';
 import { priceTiered } from './models/tiered';
 import { type MonthMeasures, parseMonthMeasures } from './month-measures';
-import { type Plan, planSchema } from './plan-schema';
+import { type Plan, storedPlanSchema } from './plan-schema';
 import type { InvoiceLine, ModelPricing, PricedMonth, TargetCheck } from './priced-month';
 
 export const ROUNDING_RULE = 'each line is computed exactly and rounded once to the fen, halves up';
@@ -80,7 +80,7 @@ function priceModel(plan: Plan, m: MonthMeasures): ModelPricing {
 
 /** A stored plan that no longer validates is a data bug: refuse to bill from it. */
 function parsePlan(plan: Plan): Plan {
-  const result = planSchema.safeParse(plan);
+  const result = storedPlanSchema.safeParse(plan);
   if (result.success) return result.data;
   throw new AppError(500, 'invalid_plan', 'The shop plan is invalid and cannot be priced.', {
     details: {

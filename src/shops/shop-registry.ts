@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ChainableCommander } from 'ioredis';
 import type { Plan } from '../billing/plan-schema';
-import { planSchema } from '../billing/plan-schema';
+import { storedPlanSchema } from '../billing/plan-schema';
 import type { PlatformName } from '../platforms/contract';
 import { OutboundPolicy, OutboundRefused } from '../platforms/outbound-guard';
 import type { PlatformRegistry } from '../platforms/registry';
@@ -371,7 +371,7 @@ export class ShopRegistry {
       platform: platform as PlatformName,
       ...(channel ? { channel: channel as Channel } : {}),
       timezone,
-      plan: plan ? planSchema.parse(JSON.parse(plan)) : undefined,
+      plan: plan ? storedPlanSchema.parse(JSON.parse(plan)) : undefined,
       planHistory: planHistory ? JSON.parse(planHistory) : [],
       catalog: catalog ? this.catalogOf(id, catalog) : undefined,
       settings: settingsSchema.parse(settings ? JSON.parse(settings) : {}),

@@ -92,6 +92,23 @@ describe('who sees invoices', () => {
     expect((await h.api('/v1/reports/month')).status).toBe(200);
   });
 
+  it('still reads and prices a plan stored before the caps, past them', async () => {
+    const shop = await h.createGenericShop({ plan: PLAN });
+    // What the previous version accepted and stored: 12,000 seats.
+    const before = { model: 'dedicated_seat', seats: 12_000, monthlyFenPerSeat: 100 };
+    await h.container.redis.hset(
+      h.container.keys.shopRecord(shop.id),
+      'plan',
+      JSON.stringify(before),
+    );
+    const read = await h.api(`/v1/shops/${shop.id}`);
+    expect(read.status).toBe(200);
+    expect(read.body.plan).toEqual(before);
+    const usage = await h.api(`/v1/shops/${shop.id}/usage`, { token: shop.ownerKey });
+    expect(usage.status).toBe(200);
+    expect(usage.body.estimate.totalFen).toBe(1_200_000);
+  });
+
   it('serves an invoice as CSV on Accept: text/csv', async () => {
     const res = await h.api(`/v1/shops/${mine.id}/invoices/2026-03`, {
       token: mine.ownerKey,
