@@ -34,6 +34,11 @@ const RECENT_REPLIES = 20;
 const REPLY_TTL_SECONDS = 30 * 86_400;
 /** An Idempotency-Key is remembered a day: far past any client's retries of one send. */
 const REPLY_KEY_TTL_SECONDS = 86_400;
+/**
+ * While its reply is being made a key lives a minute: a process that died in
+ * between must not leave the key answering "in progress" for a day.
+ */
+const PENDING_TTL_SECONDS = 60;
 /** What a key holds while its reply is being made (a reply id starts with rpl_). */
 const PENDING = 'pending';
 
@@ -84,7 +89,7 @@ export class ReplyStore {
    */
   async takeKey(shopId: string, agentId: string, key: string): Promise<string | null> {
     const redisKey = this.keyOf(shopId, agentId, key);
-    const taken = await this.redis.set(redisKey, PENDING, 'EX', REPLY_KEY_TTL_SECONDS, 'NX');
+    const taken = await this.redis.set(redisKey, PENDING, 'EX', PENDING_TTL_SECONDS, 'NX');
     return taken ? null : ((await this.redis.get(redisKey)) ?? PENDING);
   }
 

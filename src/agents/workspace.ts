@@ -389,8 +389,12 @@ export class Workspace {
    */
   async close(agent: SignedInAgent, id: string, seenBuyerAt?: number): Promise<void> {
     const { shopId, buyerId } = await this.existing(agent, id);
-    // Already closed (a retried close, or it idled): done, nothing to take or announce.
-    if ((await this.deps.conversations.state(shopId, buyerId)).closedAt !== undefined) return;
+    // Already closed (a retried close, or it idled): nothing to close or announce, but a hold
+    // left on it (an earlier version let a claim or reply take a closed conversation) is freed.
+    if ((await this.deps.conversations.state(shopId, buyerId)).closedAt !== undefined) {
+      await this.deps.assignment.release(id);
+      return;
+    }
     await this.claim(agent, id);
     if (!(await this.deps.conversations.close(shopId, buyerId, this.deps.clock.now(), seenBuyerAt)))
       throw conflict(
@@ -446,13 +450,21 @@ export class Workspace {
     if (idempotencyKey !== undefined) {
       const made = await replies.takeKey(shopId, agent.agentId, idempotencyKey);
       if (made !== null) return this.replayed(shopId, id, input.text, made);
+      // The key names the reply as soon as its job is queued: whatever fails after that (the
+      // live event, this answer), a retry must answer with it, not queue the words again.
+      let queued: string | undefined;
+      const settle = (replyId: string) =>
+        replies.settleKey(shopId, agent.agentId, idempotencyKey, replyId);
       try {
-        const reply = await this.queueReply(agent, id, shopId, buyerId, input, origin);
-        await replies.settleKey(shopId, agent.agentId, idempotencyKey, reply.replyId);
-        return reply;
+        return await this.queueReply(agent, id, shopId, buyerId, input, origin, (replyId) => {
+          queued = replyId;
+          return settle(replyId);
+        });
       } catch (error) {
-        // Nothing reached the buyer: the same key may send it again.
-        await replies.releaseKey(shopId, agent.agentId, idempotencyKey).catch(() => undefined);
+        if (queued === undefined)
+          // No job was queued: the same key may send it again.
+          await replies.releaseKey(shopId, agent.agentId, idempotencyKey).catch(() => undefined);
+        else await settle(queued).catch(() => undefined);
         throw error;
       }
     }
@@ -491,6 +503,8 @@ export class Workspace {
     buyerId: string,
     input: { text: string; suggestionId?: string },
     origin: ReplyOrigin,
+    /** Called once the reply's job is queued, before anything else can fail. */
+    onQueued?: (replyId: string) => Promise<void>,
   ): Promise<Reply> {
     // A follow-up to a closed conversation (after an idle close, a reminder to pay) is sent
     // without taking it: nothing would free that slot again until the buyer writes.
@@ -523,6 +537,7 @@ export class Workspace {
         .catch(() => undefined);
       throw unavailable('The reply could not be queued; send it again in a moment.', error);
     }
+    await onQueued?.(reply.replyId);
     await this.deps.events.publish(shopId, 'reply', {
       conversationId: id,
       replyId: reply.replyId,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { shopsOfEvent } from '../../src/agents/live-events';
@@ -501,6 +502,76 @@ describe('claiming', () => {
     const newest = open.lastMessages.at(-1).at as string;
     expect((await close({ seenBuyerAt: newest })).status).toBe(200);
     expect((await h.api(`/v1/agent/conversations/${id}`, { token })).body.waiting).toBe(false);
+  });
+
+  it('keeps the Idempotency-Key on a reply that was queued even when the answer then failed', async () => {
+    const { shop, agents } = await shopWithAgents(['Ola']);
+    const token = agents[0]!.token;
+    await buyerWrote(shop.id, 'b-blip');
+    const id = conversationId(shop.id, 'b-blip');
+    let delivered = 0;
+    nock(BRIDGE)
+      .post('/replies', (body) => body.data?.buyerId === 'b-blip')
+      .times(5)
+      .reply(() => {
+        delivered += 1;
+        return [200, {}];
+      });
+    // A Redis blip on the "reply queued" live event, after the reply's job was queued.
+    const events = h.container.events;
+    const publish = events.publish.bind(events);
+    let failOnce = true;
+    events.publish = (async (shopId, type, data) => {
+      if (type === 'reply' && failOnce) {
+        failOnce = false;
+        throw new Error('Connection is closed.');
+      }
+      return publish(shopId, type, data);
+    }) as typeof events.publish;
+    try {
+      const send = () =>
+        h.api(`/v1/agent/conversations/${id}/replies`, {
+          token,
+          body: { text: '您好，在的' },
+          headers: { 'idempotency-key': 'blip-1' },
+        });
+      const first = await send();
+      expect(first.status).toBe(503);
+      const again = await send();
+      expect(again.status).toBe(202);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+    } finally {
+      events.publish = publish;
+    }
+    await eventually(async () => delivered >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(delivered).toBe(1);
+    // A key whose reply is still being made lives a minute, not a day: a process that died
+    // in between does not leave it "in progress" for long.
+    expect(await h.container.replies.takeKey(shop.id, agents[0]!.id, 'fresh-key')).toBeNull();
+    const keyTtl = await h.container.redis.ttl(
+      h.container.keys.replyByKey(
+        shop.id,
+        agents[0]!.id,
+        createHash('sha256').update('fresh-key').digest('hex'),
+      ),
+    );
+    expect(keyTtl).toBeGreaterThan(0);
+    expect(keyTtl).toBeLessThanOrEqual(60);
+  });
+
+  it('frees a hold left on a closed conversation when it is closed again', async () => {
+    const { shop, agents } = await shopWithAgents(['Kai']);
+    const { token, id: agentId } = agents[0]!;
+    await buyerWrote(shop.id, 'b-stuck');
+    const id = conversationId(shop.id, 'b-stuck');
+    const close = () => h.api(`/v1/agent/conversations/${id}/close`, { token, method: 'POST' });
+    expect((await close()).status).toBe(200);
+    // What an earlier version did on a claim (or reply) of a closed conversation.
+    await h.container.assignment.claim(id, agentId);
+    expect((await close()).status).toBe(200);
+    expect(await h.container.assignment.ownerOf(id)).toBeNull();
+    expect(await h.container.assignment.heldBy(agentId)).toEqual([]);
   });
 
   it('lets exactly one of two agents take a buyer whose holder was revoked', async () => {

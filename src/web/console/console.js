@@ -1203,8 +1203,10 @@ async function sendReply(text, suggestionId) {
     renderConversation();
     void followReply(id, reply.replyId);
   } catch (error) {
-    // The service answered (a refusal): nothing was queued, so the next send is a new one.
-    if (error instanceof ApiError && error.code !== 'reply_in_progress') unanswered = null;
+    // The service refused it (a 4xx): nothing was queued, so the next send is a new one. A 5xx
+    // or a lost answer may have queued it: the next send of the same text keeps the key.
+    if (error instanceof ApiError && error.status < 500 && error.code !== 'reply_in_progress')
+      unanswered = null;
     status.dataset.status = 'failed';
     status.textContent =
       error.code === 'conversation_taken'
