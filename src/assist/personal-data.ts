@@ -17,6 +17,14 @@ const CN_DIGIT = '[0-9一二三四五六七八九十百零]';
  * IME types (full-width －, em dash —...), which buyers use as often as '-'.
  */
 const SEP = '[\\s.\\-‐‑‒–—―－]';
+/** A number that follows a letter, a digit or a dash is part of a code, not a phone number. */
+const CODE_START = '(?<![0-9A-Za-z-])';
+/**
+ * Nor one that an order, tracking or style label names (订单号0412345678, order #…,
+ * 单号：…), however the buyer spaced the label from it.
+ */
+const NOT_A_CODE = `${CODE_START}(?<!(?:单号|單號|订单|訂單|编号|編號|款号|款號|order|Order|ORDER|#|No\\.?)\\s*[:：#]?\\s*)`;
+const CODE_END = '(?![0-9A-Za-z-])';
 
 /** Order matters: ID numbers before phones (an ID holds phone-like runs), e-mails before phones. */
 const RECOGNISERS: ReadonlyArray<{ kind: PersonalDataKind; pattern: RegExp }> = [
@@ -51,23 +59,45 @@ const RECOGNISERS: ReadonlyArray<{ kind: PersonalDataKind; pattern: RegExp }> = 
   },
   // Mainland landlines: area code 0xx(x), in brackets or not, then 7-8 digits in one or two
   // groups, or all run together (010-12345678, (010)12345678, 010 1234 5678, 01012345678);
-  // not inside a tracking or order code (JT0099812334).
+  // not inside a tracking or order code (JT0099812334) nor named by one's label.
   {
     kind: 'phone',
     pattern: new RegExp(
-      `(?<![0-9A-Za-z])(?:0\\d{2,3}|[(（]0\\d{2,3}[)）])${SEP}?\\d{3,4}${SEP}?\\d{4}(?![0-9A-Za-z])`,
+      `${NOT_A_CODE}(?:0\\d{2,3}|[(（]0\\d{2,3}[)）])${SEP}?\\d{3,4}${SEP}?\\d{4}${CODE_END}`,
       'g',
     ),
   },
   // National forms with a trunk 0 and no country code, as buyers in the UK, Australia and the
   // Philippines write them: 07700 900123, 0161 496 0000, 0412 345 678, 0917-123-4567, (02) 9876 5432,
-  // and unspaced mobiles 07xxxxxxxxx (UK), 09xxxxxxxxx (PH), 04xxxxxxxx (AU).
-  { kind: 'phone', pattern: /(?<![\d-])0[1-9]\d{3}[\s-]\d{6}(?![\d-])/g },
-  { kind: 'phone', pattern: /(?<![\d-])0[1-9]\d{2,3}[\s-]\d{3}[\s-]\d{3,4}(?![\d-])/g },
-  { kind: 'phone', pattern: /(?<![\d-])(?:\(0[2-9]\)\s?|0[2-9][\s-])\d{4}[\s-]?\d{4}(?![\d-])/g },
-  { kind: 'phone', pattern: /(?<![\d-])0(?:7\d{9}|9\d{9}|4\d{8})(?![\d-])/g },
-  // Indian mobiles in two groups of five: 98765 43210.
-  { kind: 'phone', pattern: /(?<![\d-])[6-9]\d{4}[\s-]\d{5}(?![\d-])/g },
+  // and unspaced mobiles 07xxxxxxxxx (UK), 09xxxxxxxxx (PH), 04xxxxxxxx (AU). Not inside a code
+  // (JT0412345678) nor right after an order or tracking label (订单号0412345678, order #…).
+  {
+    kind: 'phone',
+    pattern: new RegExp(`${NOT_A_CODE}0[1-9]\\d{3}[\\s-]\\d{6}${CODE_END}`, 'g'),
+  },
+  {
+    kind: 'phone',
+    pattern: new RegExp(`${NOT_A_CODE}0[1-9]\\d{2,3}[\\s-]\\d{3}[\\s-]\\d{3,4}${CODE_END}`, 'g'),
+  },
+  {
+    kind: 'phone',
+    pattern: new RegExp(
+      `${NOT_A_CODE}(?:\\(0[2-9]\\)\\s?|0[2-9][\\s-])\\d{4}[\\s-]?\\d{4}${CODE_END}`,
+      'g',
+    ),
+  },
+  {
+    kind: 'phone',
+    pattern: new RegExp(`${NOT_A_CODE}0(?:7\\d{9}|9\\d{9}|4\\d{8})${CODE_END}`, 'g'),
+  },
+  // Indian mobiles in two groups of five, spaced: 98765 43210 (a dash is a range: 60000-80000元).
+  {
+    kind: 'phone',
+    pattern: new RegExp(
+      `${NOT_A_CODE}[6-9]\\d{4} \\d{5}${CODE_END}(?!\\s?(?:元|块|塊|円|₹|Rs))`,
+      'g',
+    ),
+  },
   // Hong Kong and Macau 8-digit numbers as usually written, in two groups of four.
   { kind: 'phone', pattern: /(?<!\d)[2-9]\d{3}[\s-]\d{4}(?![\d-])/g },
   // North American style (415) 555-0123 / 415-555-0123.
@@ -88,11 +118,19 @@ const RECOGNISERS: ReadonlyArray<{ kind: PersonalDataKind; pattern: RegExp }> = 
       /[\u4e00-\u9fff]{1,15}(?:小区|小區|花园|花園|公寓|大厦|大廈|新村|苑)\d+(?:栋|棟|幢|号楼|號樓)(?:\d+(?:单元|單元))?[0-9-]*(?:室|号|號)?/g,
   },
   // zh building, unit and flat wherever the compound's name is ("现代城5号楼1201室", "A座1501室",
-  // "12栋3单元502"): a flat number must follow, so "2座沙发" or "3室1厅" stay.
+  // "12栋3单元502"): a flat number must follow, so "2座沙发" or "3室1厅" stay, and never a size,
+  // a length or a price after it ("3座210长").
   {
     kind: 'address',
     pattern:
-      /(?<![0-9A-Za-z])[0-9A-Za-z]{1,4}(?:号楼|號樓|栋|棟|幢|座)(?:\d{1,2}(?:单元|單元))?(?:\d{1,2}(?:层|層|楼|樓|F))?\d{2,5}(?:室|号|號)?/g,
+      /(?<![0-9A-Za-z])[0-9A-Za-z]{1,4}(?:号楼|號樓|栋|棟|幢)(?:\d{1,2}(?:单元|單元))?(?:\d{1,2}(?:层|層|楼|樓|F))?\d{2,5}(?:室|号|號)?(?![0-9A-Za-z]|cm|mm|米|长|長|宽|寬|高|元|块|塊)/g,
+  },
+  // "座" is also a sofa's seats and a style code's letter ("T1座2025"): a tower ("A座") counts only
+  // with a unit or floor step, or a flat number that says 室 or 号.
+  {
+    kind: 'address',
+    pattern:
+      /(?<![0-9A-Za-z])[0-9A-Za-z]{1,4}座(?:(?:\d{1,2}(?:单元|單元|层|層|楼|樓|F))+\d{2,5}(?:室|号|號)?|\d{2,5}(?:室|号|號))/g,
   },
   // A flat number on its own ("T1 1501室").
   { kind: 'address', pattern: /(?<!\d)\d{3,5}室/g },

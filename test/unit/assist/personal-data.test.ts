@@ -103,6 +103,14 @@ describe('redactPersonalData', () => {
       'delivered 2026-11-29 12:30',
       'SKU 04123 qty 2',
       'order #58213, 2 x 0.75 l',
+      // A price range, a sofa's seats and length, a style code, order numbers after their label.
+      '预算60000-80000元',
+      '沙发3座210长',
+      '款号 T1座2025',
+      '订单号0412345678',
+      '订单号：01012345678',
+      'JT0412345678',
+      'order #0412345678',
     ]) {
       expect(redactPersonalData(text)).toBe(text);
     }
