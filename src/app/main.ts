@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, loadConfig } from '../config/config';
+import { ConfigError, loadConfig, withoutPassword } from '../config/config';
 import { createLogger, loggableError } from '../shared/logger';
 import { redisDurabilityWarnings } from '../shared/redis';
 import { buildContainer, closeServer } from './container';
@@ -22,7 +22,7 @@ async function main(role: 'all' | 'api' | 'worker'): Promise<void> {
     // Name the setting to fix; a URL's password stays hidden.
     const target = config.REDIS_CLUSTER_NODES
       ? `REDIS_CLUSTER_NODES: no Redis Cluster ready at ${config.REDIS_CLUSTER_NODES.map((node) => `${node.host}:${node.port}`).join(',')}`
-      : `REDIS_URL: no Redis ready at ${config.REDIS_URL?.replace(/(\/\/[^/@]*?:)[^/@]*@/, '$1***@')}`;
+      : `REDIS_URL: no Redis ready at ${withoutPassword(config.REDIS_URL ?? '')}`;
     throw new StartError(`${target} (${error.message})`);
   });
 

@@ -254,36 +254,40 @@ export class ConfigError extends Error {
 /** Settings whose value is never printed, not even when it is refused. */
 const SECRET_NAMES = new Set(['ADMIN_TOKEN', 'SECRETS_KEY', 'OPENAI_API_KEY']);
 
+/**
+ * A URL as it may be printed: its password (everything from the user's ':' to
+ * the last '@', so one holding '/' or '@' is hidden whole) replaced by ***.
+ */
+export function withoutPassword(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:).*@/i, '$1***@');
+}
+
 /** What a problem line shows of a value: secrets by their length only, a URL's password masked. */
 function shown(name: string, value: string | undefined): string {
   if (value === undefined) return 'unset';
   if (SECRET_NAMES.has(name)) return `got ${value.length} characters, not shown`;
-  return `got ${JSON.stringify(value.replace(/(\/\/[^/@\s]*?:)[^/@\s]*@/, '$1***@'))}`;
+  return `got ${JSON.stringify(withoutPassword(value))}`;
 }
 
 /**
  * Parses the environment; throws ConfigError naming each bad variable. An
- * empty value is unset (as in .env.example); a value with spaces around it is
- * refused rather than trimmed, since a token or key pasted with a space is
- * not the one the operator has.
+ * empty value is unset (as in .env.example). Spaces or a newline around a
+ * setting are dropped, except around a secret: a key mounted with its
+ * trailing newline has always been used as it is (SECRETS_KEY derives the
+ * key that sealed the stored credentials), so it is taken exactly as given.
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const given: Record<string, string | undefined> = {};
-  const problems: string[] = [];
   for (const name of Object.keys(settingsSchema.shape)) {
-    const value = env[name];
-    if (value === undefined || value === '') continue;
-    if (value.trim() !== value)
-      problems.push(`${name}: must not start or end with spaces (${shown(name, value)})`);
-    else given[name] = value;
+    const value = SECRET_NAMES.has(name) ? env[name] : env[name]?.trim();
+    if (value !== undefined && value !== '') given[name] = value;
   }
   const result = configSchema.safeParse(given);
-  if (result.success && problems.length === 0) return result.data;
-  for (const issue of result.error?.issues ?? []) {
-    const name = String(issue.path[0] ?? '?');
-    // Already reported for its spaces (and so parsed as unset).
-    if (problems.some((problem) => problem.startsWith(`${name}:`))) continue;
-    problems.push(`${name}: ${issue.message} (${shown(name, given[name])})`);
-  }
-  throw new ConfigError(problems);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '?');
+      return `${name}: ${issue.message} (${shown(name, given[name])})`;
+    }),
+  );
 }
