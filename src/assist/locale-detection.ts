@@ -240,15 +240,15 @@ export function resolveLocale(history: readonly ChatMessage[], shopDefault?: Loc
   return shopDefault && shopDefault !== 'en' ? shopDefault : 'zh-Hans';
 }
 
-/** Time zones whose shops write Traditional Chinese by default. */
-const TRADITIONAL_ZONES = new Set(['Asia/Taipei', 'Asia/Hong_Kong', 'Asia/Macau', 'Asia/Macao']);
-/** Time zones whose shops write Simplified Chinese by default. */
+/** Time zones whose shops write Traditional Chinese by default (lower case). */
+const TRADITIONAL_ZONES = new Set(['asia/taipei', 'asia/hong_kong', 'asia/macau', 'asia/macao']);
+/** Time zones whose shops write Simplified Chinese by default (lower case). */
 const SIMPLIFIED_ZONES = new Set([
-  'Asia/Shanghai',
-  'Asia/Chongqing',
-  'Asia/Harbin',
-  'Asia/Urumqi',
-  'PRC',
+  'asia/shanghai',
+  'asia/chongqing',
+  'asia/harbin',
+  'asia/urumqi',
+  'prc',
 ]);
 
 /**
@@ -261,8 +261,11 @@ export function shopDefaultLocale(
   timezone: string,
 ): Locale | undefined {
   if (setting) return setting;
-  if (TRADITIONAL_ZONES.has(timezone)) return 'zh-Hant';
-  if (SIMPLIFIED_ZONES.has(timezone)) return 'zh-Hans';
+  // Zone names compared in lower case: shops saved before names were stored canonically
+  // may hold 'asia/taipei'.
+  const zone = timezone.toLowerCase();
+  if (TRADITIONAL_ZONES.has(zone)) return 'zh-Hant';
+  if (SIMPLIFIED_ZONES.has(zone)) return 'zh-Hans';
   return undefined;
 }
 

@@ -25,7 +25,17 @@ export function isTimeZone(zone: string): boolean {
  * accepted in any letter case, but stored names are compared as written.
  */
 export function canonicalTimeZone(zone: string): string {
-  return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+  const resolved = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
+  // Only the letter case is fixed: ICU answers some current names with retired ones
+  // (Asia/Kolkata → Asia/Calcutta, Europe/Kyiv → Europe/Kiev), which the shop did not give.
+  if (resolved.toLowerCase() === zone.toLowerCase()) return resolved;
+  if (zone !== zone.toLowerCase() && zone !== zone.toUpperCase()) return zone;
+  return zone
+    .toLowerCase()
+    .replace(
+      /(^|[/_-])([a-z])/g,
+      (_, mark: string, letter: string) => `${mark}${letter.toUpperCase()}`,
+    );
 }
 
 export function isMonth(value: string): boolean {
