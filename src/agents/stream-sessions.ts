@@ -15,6 +15,11 @@ export interface StreamSink {
   end(): void;
   /** Bytes written that the client has not taken yet. */
   backlog(): number;
+  /**
+   * Drops the connection at once, unsent bytes and all: ending would queue the
+   * end behind the backlog, held until TCP gives up on a dead peer.
+   */
+  abort(): void;
 }
 
 /**
@@ -204,6 +209,7 @@ export class StreamSessions {
     if (session.sink.backlog() > STREAM_BACKLOG_BYTES) {
       this.deps.logger.info({ agentId: session.agentId }, 'event stream ended: client not reading');
       session.stop();
+      session.sink.abort();
     }
   }
 

@@ -205,12 +205,19 @@ describe('event streams', () => {
     const agent = await agentFor([shop.id]);
     // A client that sends its request, then reads nothing more.
     const { port } = new URL(h.url);
+    // The server's side of this connection, to see what the server does with it.
+    let serverSide: net.Socket | undefined;
+    const seen = (connection: net.Socket) => {
+      if (connection.remotePort === socket.localPort) serverSide = connection;
+    };
+    h.server.on('connection', seen);
     const socket = net.connect(Number(port), '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     socket.write(
       `GET /v1/agent/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${agent.token}\r\n\r\n`,
     );
     socket.pause();
+    socket.on('error', () => undefined);
     const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     await eventually(async () => h.container.streams.openCount === 1);
     const text = 'x'.repeat(64 * 1024);
@@ -222,8 +229,11 @@ describe('event streams', () => {
       });
       await new Promise((r) => setTimeout(r, 5));
     }
-    // Ended (it reconnects and resumes from Redis), never holding 13 MB in the server's memory.
+    // Ended (it reconnects and resumes from Redis), never holding 13 MB in the server's memory:
+    // the server drops the connection itself, unsent bytes and all, not only the stream.
     await eventually(async () => h.container.streams.openCount === 0, 5000);
+    h.server.off('connection', seen);
+    expect(serverSide?.destroyed).toBe(true);
     socket.destroy();
     await ended;
   });

@@ -238,6 +238,7 @@ export function agentRoutes(services: HttpServices): Router {
       end: () => stream.end(),
       // What waits in the stream and in the socket's own buffer behind it.
       backlog: () => stream.writableLength + (ctx.req.socket.writableLength ?? 0),
+      abort: () => ctx.req.socket.destroy(),
     });
     ctx.req.on('close', stop);
     // The client may have gone while the stream was being opened.
