@@ -498,6 +498,8 @@ describe('claiming', () => {
     // Still on the agents' list, waiting: not taken off it unseen.
     expect((await conversationsOf(token)).find((c) => c.conversationId === id)?.waiting).toBe(true);
     expect((await close({ seenBuyerAt: 'yesterday' })).status).toBe(400);
+    // A client that sent other fields before the close read a body is still refused only by them.
+    expect((await close({ reason: 'done', seenBuyerAt: seen })).status).toBe(409);
     // Having seen the new message, the agent closes it.
     const newest = open.lastMessages.at(-1).at as string;
     expect((await close({ seenBuyerAt: newest })).status).toBe(200);

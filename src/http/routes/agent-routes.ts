@@ -26,14 +26,15 @@ function idempotencyKeyOf(header: string): string | undefined {
   return header;
 }
 
-/** A close may say which buyer message the agent saw last (ISO time): a newer one keeps it open. */
-export const closeSchema = z
-  .object({
-    seenBuyerAt: z.iso
-      .datetime({ offset: true, message: 'must be an ISO-8601 time with an offset' })
-      .optional(),
-  })
-  .strict();
+/**
+ * A close may say which buyer message the agent saw last (ISO time): a newer one keeps it
+ * open. Other fields are ignored, as they were before the close read a body.
+ */
+export const closeSchema = z.object({
+  seenBuyerAt: z.iso
+    .datetime({ offset: true, message: 'must be an ISO-8601 time with an offset' })
+    .optional(),
+});
 
 export const replySchema = z
   .object({
