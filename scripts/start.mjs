@@ -82,14 +82,16 @@ async function lockDataDir(dataDir) {
         `another npm start (pid ${held.startPid}${held.port ? `, Redis on port ${held.port}` : ''}) is running with DATA_DIR ${dataDir}. Stop it first, or set another DATA_DIR.`,
       );
     }
-    if (alive(held.redisPid, 'redis-server')) {
+    // Its port too: after a reboot the pid may be another redis-server's, which is not ours to stop.
+    const redisName = held.port ? `:${held.port}` : 'redis-server';
+    if (alive(held.redisPid, 'redis-server') && alive(held.redisPid, redisName)) {
       console.log(
         `[start] stopping the embedded Redis (pid ${held.redisPid}) left by an earlier run that was killed`,
       );
       process.kill(held.redisPid, 'SIGTERM');
-      for (let i = 0; i < 100 && alive(held.redisPid, 'redis-server'); i++)
+      for (let i = 0; i < 100 && alive(held.redisPid, redisName); i++)
         await new Promise((r) => setTimeout(r, 100));
-      if (alive(held.redisPid, 'redis-server'))
+      if (alive(held.redisPid, redisName))
         fail(
           `the Redis left by an earlier run (pid ${held.redisPid}) did not stop; stop it yourself.`,
         );
@@ -143,6 +145,8 @@ if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
       `something already answers on 127.0.0.1:${port} (a Redis left from an earlier run?). Stop it, or set EMBEDDED_REDIS_PORT, or point REDIS_URL at it.`,
     );
   }
+  /** When the embedded Redis last stopped by itself (ms), for the restart limit. */
+  let restarts = [];
   const start = async () => {
     const started = await startRedis({ port, dir: redisDir, persist: true, detached: true });
     // A restart that finished after the service had stopped: nobody needs it.
@@ -158,6 +162,18 @@ if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
     // port and files (AOF), so the service's connections resume by themselves.
     started.child.once('exit', (code, signal) => {
       if (redis !== started) return; // stopped by us
+      // A Redis that keeps dying (a full disk, a broken AOF) is not restarted for ever.
+      const now = Date.now();
+      restarts = restarts.filter((at) => now - at < 60_000);
+      if (restarts.push(now) > 3) {
+        console.error(
+          `[start] the embedded Redis stopped by itself 4 times in a minute${started.lastLine() ? ` (${started.lastLine()})` : ''}; stopping`,
+        );
+        process.exitCode = 1;
+        redis = undefined;
+        service?.kill('SIGTERM');
+        return;
+      }
       console.error(
         `[start] the embedded Redis stopped by itself (${signal ?? `exit code ${code}`}${!signal && started.lastLine() ? `: ${started.lastLine()}` : ''}); restarting it`,
       );
