@@ -187,6 +187,22 @@ export class WidgetService {
     return session;
   }
 
+  /**
+   * Does an authenticated session still hold? A live stream outlives the request that
+   * checked it: since then the shop may have removed the origin (or the key may name no
+   * web shop), and the token may have expired. Any failure to tell counts as no: the
+   * stream ends, and the widget reconnects and reads the history, so nothing is lost.
+   */
+  async stillHolds(widgetKey: string, session: WidgetSession): Promise<boolean> {
+    if (session.expiresAt <= this.deps.clock.now()) return false;
+    try {
+      const widget = await this.shopOf(widgetKey);
+      return widget.shop.id === session.shopId && this.allows(widget, session.origin);
+    } catch {
+      return false;
+    }
+  }
+
   async send(session: WidgetSession, input: WidgetMessageInput) {
     await takeFromWindow(
       this.deps.redis,

@@ -173,6 +173,48 @@ describe('widget sessions and messages', () => {
     expect(history[1]).not.toHaveProperty('agentName');
   });
 
+  it('ends a live stream once the shop removes its origin: no reply reaches a removed origin', async () => {
+    const shop = await webShop([STORE, 'https://b.example']);
+    const agent = (await h.api('/v1/agents', { body: { name: 'Wu', shopIds: [shop.id] } })).body;
+    const b = buyer(shop.widgetKey);
+    const session = await b.start();
+    await b.send('在吗？');
+    const conversation = conversationId(shop.id, session.body.buyerId);
+    await eventually(async () => {
+      const res = await h.api(`/v1/agent/conversations/${conversation}`, { token: agent.token });
+      return res.status === 200 && res.body.lastMessages?.length ? res : null;
+    });
+    const live = await openEventStream(
+      `${h.url}/v1/widget/${shop.widgetKey}/events`,
+      b.token,
+      undefined,
+      { origin: STORE },
+    );
+    expect(live.status).toBe(200);
+    const removed = await h.api(`/v1/shops/${shop.id}`, {
+      method: 'PATCH',
+      body: { credentials: { allowedOrigins: ['https://b.example'] } },
+    });
+    expect(removed.status).toBe(200);
+    const reply = await h.api(`/v1/agent/conversations/${conversation}/replies`, {
+      token: agent.token,
+      body: { text: '在的' },
+    });
+    expect(reply.status).toBe(202);
+    // The reply is still kept in the conversation (nothing lost); only the live push stops.
+    await eventually(async () => {
+      const res = await h.api(
+        `/v1/agent/conversations/${conversation}/replies/${reply.body.replyId}`,
+        { token: agent.token },
+      );
+      return res.body.status === 'sent' ? res : null;
+    });
+    const mailbox = h.container.services.widgetMailbox;
+    await eventually(async () => mailbox.openCount(shop.id, session.body.buyerId).buyer === 0);
+    expect(live.events.filter((e) => e.event === 'message')).toEqual([]);
+    await live.close();
+  });
+
   it('keeps the same buyer when the browser comes back with its previous token', async () => {
     const shop = await webShop();
     const first = buyer(shop.widgetKey);

@@ -170,9 +170,22 @@ export function widgetRoutes(services: HttpServices): Router {
     ctx.body = stream;
 
     let stopped = false;
-    const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    // The shop may remove the origin while the stream is open, and the token expires: each
+    // reply and heartbeat re-checks the session first (through the shop cache), one after
+    // another so replies keep their order, and the stream ends once it no longer holds.
+    let checks = Promise.resolve();
+    const whileHeld = (frame: string) => {
+      checks = checks.then(async () => {
+        if (stopped) return;
+        const holds = await widget.stillHolds(ctx.params.key!, current);
+        if (stopped) return;
+        if (holds) stream.write(frame);
+        else stop();
+      });
+    };
+    const heartbeat = setInterval(() => whileHeld(': keep-alive\n\n'), HEARTBEAT_MS);
     const unlisten = widgetMailbox.listen(current.shopId, current.buyerId, (message) => {
-      stream.write(`id: ${message.id}\nevent: message\ndata: ${JSON.stringify(message)}\n\n`);
+      whileHeld(`id: ${message.id}\nevent: message\ndata: ${JSON.stringify(message)}\n\n`);
     });
     let forget = () => {};
     const stop = () => {
