@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationId } from '../../src/conversations/conversation-store';
 import { WIDGET_LIMITS } from '../../src/widget/widget-service';
@@ -212,6 +213,35 @@ describe('widget sessions and messages', () => {
     const mailbox = h.container.services.widgetMailbox;
     await eventually(async () => mailbox.openCount(shop.id, session.body.buyerId).buyer === 0);
     expect(live.events.filter((e) => e.event === 'message')).toEqual([]);
+    await live.close();
+  });
+
+  it('frees the live-stream slot of a widget that left while its stream was being opened', async () => {
+    const shop = await webShop();
+    const b = buyer(shop.widgetKey);
+    const session = await b.start();
+    // A page navigated away at once: the request arrives, the connection is already gone.
+    for (let i = 0; i < WIDGET_LIMITS.streamsPerBuyer; i += 1)
+      await new Promise<void>((resolve, reject) => {
+        const socket = net.connect(Number(new URL(h.url).port), '127.0.0.1', () => {
+          socket.write(
+            `GET /v1/widget/${shop.widgetKey}/events HTTP/1.1\r\nHost: x\r\nOrigin: ${STORE}\r\nAuthorization: Bearer ${b.token}\r\n\r\n`,
+          );
+          socket.destroy();
+          resolve();
+        });
+        socket.on('error', reject);
+      });
+    const mailbox = h.container.services.widgetMailbox;
+    await new Promise((r) => setTimeout(r, 500));
+    expect(mailbox.openCount(shop.id, session.body.buyerId).buyer).toBe(0);
+    const live = await openEventStream(
+      `${h.url}/v1/widget/${shop.widgetKey}/events`,
+      b.token,
+      undefined,
+      { origin: STORE },
+    );
+    expect(live.status).toBe(200);
     await live.close();
   });
 

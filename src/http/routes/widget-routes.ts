@@ -199,6 +199,9 @@ export function widgetRoutes(services: HttpServices): Router {
     forget = services.onShutdown(stop);
     ctx.req.on('close', stop);
     stream.write('retry: 3000\n: connected\n\n');
+    // The page may have gone while the session was checked: its 'close' has passed, and
+    // without this the listener and its slot (3 per buyer) would stay until a restart.
+    if (ctx.req.socket.destroyed) stop();
   });
 
   return router;
