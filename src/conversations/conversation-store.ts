@@ -410,6 +410,15 @@ export class ConversationStore {
   }
 
   /**
+   * Every active conversation's buyer (at most SHOP_MAX_LIVE_CONVERSATIONS), for
+   * whole-shop figures: the longest-waiting buyer is the one whose conversation
+   * moved least recently, so the latest 200 are exactly where it is not.
+   */
+  async allActiveBuyers(shopId: string): Promise<string[]> {
+    return this.redis.zrevrange(this.keys.activeConversations(shopId), 0, -1);
+  }
+
+  /**
    * Closes the conversation only if nothing happened since `answeredAt`: no
    * newer buyer or agent message, nobody waiting, not closed already. One
    * script, so a buyer message landing at the same moment wins.

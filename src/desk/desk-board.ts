@@ -140,12 +140,17 @@ export class DeskBoard {
     waitingByAgent: Map<string, number>,
   ): Promise<DeskShop> {
     const date = dayOf(now, shop.timezone);
-    const buyers = await this.deps.conversations.activeBuyers(shop.id);
+    // Every active conversation, not the console's latest 200: a busy shop's longest wait is
+    // behind them. The states are read together (one pipelined burst, not a round trip each).
+    const buyers = await this.deps.conversations.allActiveBuyers(shop.id);
+    const states = await Promise.all(
+      buyers.map((buyerId) => this.deps.conversations.state(shop.id, buyerId)),
+    );
     let waiting = 0;
     let overdue = 0;
     let longest = 0;
-    for (const buyerId of buyers) {
-      const state = await this.deps.conversations.state(shop.id, buyerId);
+    for (const [index, buyerId] of buyers.entries()) {
+      const state = states[index]!;
       if (state.waitingSince === undefined) continue;
       const seconds = Math.max(0, Math.round((now - state.waitingSince) / 1000));
       waiting += 1;
