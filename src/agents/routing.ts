@@ -129,9 +129,14 @@ export class Routing {
     if (!agent) return 0;
     let taken = 0;
     for (const shopId of agent.shopIds) {
+      // Every waiting buyer, longest wait first: the latest 200 and those behind them.
+      const waiting = [...(await conversations.waitingBeyond(shopId))];
       for (const buyerId of await conversations.activeBuyers(shopId)) {
-        const state = await conversations.state(shopId, buyerId);
-        if (state.waitingSince === undefined) continue;
+        const { waitingSince } = await conversations.state(shopId, buyerId);
+        if (waitingSince !== undefined) waiting.push({ buyerId, waitingSince });
+      }
+      waiting.sort((a, b) => a.waitingSince - b.waitingSince);
+      for (const { buyerId } of waiting) {
         const id = conversationIdOf(shopId, buyerId);
         const owner = await assignment.ownerOf(id);
         if (owner && (await presence.statusOf(owner)) === 'online') continue;

@@ -139,9 +139,13 @@ export class Workspace {
     for (const shopId of agent.shopIds) {
       const shop = await this.deps.shops.get(shopId);
       if (!shop) continue;
-      for (const buyerId of await this.deps.conversations.activeBuyers(shopId)) {
-        out.push(await this.summary(shop, buyerId, lastMessages));
-      }
+      // The latest 200, and every buyer still waiting behind them: the longest waits.
+      const { conversations } = this.deps;
+      const buyers = [
+        ...(await conversations.activeBuyers(shopId)),
+        ...(await conversations.waitingBeyond(shopId)).map((w) => w.buyerId),
+      ];
+      for (const buyerId of buyers) out.push(await this.summary(shop, buyerId, lastMessages));
     }
     return out.sort((a, b) => {
       if (a.waiting !== b.waiting) return a.waiting ? -1 : 1;

@@ -410,6 +410,26 @@ export class ConversationStore {
   }
 
   /**
+   * Buyers still waiting among a shop's active conversations past the latest
+   * `skip`, with since when they wait: on a busy shop the longest waits are
+   * behind the latest 200, where a list of those would never show them. Nothing
+   * is read beyond the index when the shop has no more than `skip`.
+   */
+  async waitingBeyond(
+    shopId: string,
+    skip = 200,
+  ): Promise<Array<{ buyerId: string; waitingSince: number }>> {
+    const older = await this.redis.zrevrange(this.keys.activeConversations(shopId), skip, -1);
+    if (older.length === 0) return [];
+    const since = await Promise.all(
+      older.map((buyerId) => this.redis.hget(this.key(shopId, buyerId, 'meta'), 'waitingSince')),
+    );
+    return older.flatMap((buyerId, i) =>
+      since[i] ? [{ buyerId, waitingSince: Number(since[i]) }] : [],
+    );
+  }
+
+  /**
    * Every active conversation's buyer (at most SHOP_MAX_LIVE_CONVERSATIONS), for
    * whole-shop figures: the longest-waiting buyer is the one whose conversation
    * moved least recently, so the latest 200 are exactly where it is not.

@@ -576,6 +576,27 @@ describe('claiming', () => {
     expect(await h.container.assignment.heldBy(agentId)).toEqual([]);
   });
 
+  it('shows and hands out the longest wait on a busy shop, behind its latest 200 conversations', async () => {
+    const { shop, agents } = await shopWithAgents(['Uma']);
+    const { token, id: agentId } = agents[0]!;
+    await h.setPresence(token, 'away');
+    // The buyer waiting longest is the one whose conversation moved least recently...
+    await buyerWrote(shop.id, 'b-oldest');
+    const oldest = conversationId(shop.id, 'b-oldest');
+    // ...behind 204 newer ones, answered (nobody waiting in them), as a sale day brings.
+    const newer = Date.now() + 1000;
+    const members = Array.from({ length: 204 }, (_, i) => [newer + i, `later-${i}`]).flat();
+    await h.container.redis.zadd(
+      h.container.keys.activeConversations(shop.id),
+      ...(members as Array<string | number>),
+    );
+    const listed = (await conversationsOf(token)).find((c) => c.conversationId === oldest);
+    expect(listed?.waiting).toBe(true);
+    // Coming online, the agent is given the longest wait.
+    await h.setPresence(token, 'online');
+    expect(await h.container.assignment.ownerOf(oldest)).toBe(agentId);
+  });
+
   it('lets exactly one of two agents take a buyer whose holder was revoked', async () => {
     const { shop, agents } = await shopWithAgents(['Gone', 'Ava', 'Bo']);
     const [gone, ava, bo] = agents as [(typeof agents)[0], (typeof agents)[0], (typeof agents)[0]];
