@@ -145,16 +145,6 @@ const given = planModels(fen, anySeats.max(MAX_SEATS, `must be at most ${MAX_SEA
 export const planSchema = given.plan;
 /** A plan as stored: read without the caps, which came after some plans were saved. */
 export const storedPlanSchema = planModels(anyFen, anySeats).plan;
-const {
-  overtime,
-  performance,
-  tieredPlan,
-  perDayPlan,
-  monthlyPlan,
-  perReceptionPlan,
-  dedicatedSeatPlan,
-  baseCommissionPlan,
-} = given;
 
 export type Plan = z.infer<typeof planSchema>;
 export type PlanModel = Plan['model'];
@@ -164,11 +154,11 @@ export const PLAN_MODELS = planSchema.options.map((o) => o.shape.model.value) as
   ...PlanModel[],
 ];
 
-export type TieredPlan = z.infer<typeof tieredPlan>;
-export type PerDayPlan = z.infer<typeof perDayPlan>;
-export type MonthlyPlan = z.infer<typeof monthlyPlan>;
-export type PerReceptionPlan = z.infer<typeof perReceptionPlan>;
-export type DedicatedSeatPlan = z.infer<typeof dedicatedSeatPlan>;
-export type BaseCommissionPlan = z.infer<typeof baseCommissionPlan>;
-export type OvertimeAddOn = z.infer<typeof overtime>;
-export type PerformanceAddOn = z.infer<typeof performance>;
+export type TieredPlan = z.infer<typeof given.tieredPlan>;
+export type PerDayPlan = z.infer<typeof given.perDayPlan>;
+export type MonthlyPlan = z.infer<typeof given.monthlyPlan>;
+export type PerReceptionPlan = z.infer<typeof given.perReceptionPlan>;
+export type DedicatedSeatPlan = z.infer<typeof given.dedicatedSeatPlan>;
+export type BaseCommissionPlan = z.infer<typeof given.baseCommissionPlan>;
+export type OvertimeAddOn = z.infer<typeof given.overtime>;
+export type PerformanceAddOn = z.infer<typeof given.performance>;

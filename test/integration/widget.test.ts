@@ -132,12 +132,17 @@ describe('widget sessions and messages', () => {
     expect(usage.body.consultations).toBe(1);
   });
 
-  it("delivers an agent's reply live to the buyer's open widget, marks it sent, keeps it in history", async () => {
-    const shop = await webShop();
-    const agent = (await h.api('/v1/agents', { body: { name: 'Mei', shopIds: [shop.id] } })).body;
+  /** A buyer who wrote (seen by the shop's new agent) and has the widget's live stream open. */
+  async function buyerWithLiveStream(
+    shop: Awaited<ReturnType<typeof webShop>>,
+    agentName: string,
+    text: string,
+  ) {
+    const agent = (await h.api('/v1/agents', { body: { name: agentName, shopIds: [shop.id] } }))
+      .body;
     const b = buyer(shop.widgetKey);
     const session = await b.start();
-    await b.send('有货吗？');
+    await b.send(text);
     const conversation = conversationId(shop.id, session.body.buyerId);
     await eventually(async () => {
       const res = await h.api(`/v1/agent/conversations/${conversation}`, { token: agent.token });
@@ -149,6 +154,12 @@ describe('widget sessions and messages', () => {
       undefined,
       { origin: STORE },
     );
+    return { agent, b, buyerId: session.body.buyerId as string, conversation, live };
+  }
+
+  it("delivers an agent's reply live to the buyer's open widget, marks it sent, keeps it in history", async () => {
+    const shop = await webShop();
+    const { agent, b, conversation, live } = await buyerWithLiveStream(shop, 'Mei', '有货吗？');
     expect(live.status).toBe(200);
     const reply = await h.api(`/v1/agent/conversations/${conversation}/replies`, {
       token: agent.token,
@@ -176,21 +187,7 @@ describe('widget sessions and messages', () => {
 
   it('ends a live stream once the shop removes its origin: no reply reaches a removed origin', async () => {
     const shop = await webShop([STORE, 'https://b.example']);
-    const agent = (await h.api('/v1/agents', { body: { name: 'Wu', shopIds: [shop.id] } })).body;
-    const b = buyer(shop.widgetKey);
-    const session = await b.start();
-    await b.send('在吗？');
-    const conversation = conversationId(shop.id, session.body.buyerId);
-    await eventually(async () => {
-      const res = await h.api(`/v1/agent/conversations/${conversation}`, { token: agent.token });
-      return res.status === 200 && res.body.lastMessages?.length ? res : null;
-    });
-    const live = await openEventStream(
-      `${h.url}/v1/widget/${shop.widgetKey}/events`,
-      b.token,
-      undefined,
-      { origin: STORE },
-    );
+    const { agent, buyerId, conversation, live } = await buyerWithLiveStream(shop, 'Wu', '在吗？');
     expect(live.status).toBe(200);
     const removed = await h.api(`/v1/shops/${shop.id}`, {
       method: 'PATCH',
@@ -211,7 +208,7 @@ describe('widget sessions and messages', () => {
       return res.body.status === 'sent' ? res : null;
     });
     const mailbox = h.container.services.widgetMailbox;
-    await eventually(async () => mailbox.openCount(shop.id, session.body.buyerId).buyer === 0);
+    await eventually(async () => mailbox.openCount(shop.id, buyerId).buyer === 0);
     expect(live.events.filter((e) => e.event === 'message')).toEqual([]);
     await live.close();
   });
