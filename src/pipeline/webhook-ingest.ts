@@ -22,6 +22,8 @@ export interface WebhookAnswer {
   duplicates: number;
   /** Kinds of event acknowledged without a rule for them (ParsedDelivery.unknownKinds). */
   unknownKinds?: string[];
+  /** Fields of malformed events set aside from a batch (ParsedDelivery.refusedEvents). */
+  refusedEvents?: string[];
 }
 
 // On a Cluster (one Redis does this inside the batch script, see ingest-batch.ts),
@@ -205,6 +207,7 @@ export class WebhookIngest {
       queued,
       duplicates,
       unknownKinds: parsed.unknownKinds ?? [],
+      refusedEvents: parsed.refusedEvents ?? [],
     };
   }
 

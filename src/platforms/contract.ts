@@ -142,6 +142,11 @@ export interface ParsedDelivery {
    */
   unknownKinds?: string[];
   /**
+   * Fields of the events of a batch set aside as malformed (see eachEvent):
+   * the rest were taken; logged by field, never content.
+   */
+  refusedEvents?: string[];
+  /**
    * What to answer the platform once every event is durably queued. Defaults
    * to 200 `{"ok":true}`; WeChat wants an empty body, for instance.
    */

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { AppError } from '../shared/errors';
+import type { ParsedDelivery } from './contract';
 
 /** 400 `invalid_payload` naming the first offending field, e.g. `entry.0.changes`. */
 export function invalidPayload(field: string, message: string): AppError {
@@ -38,4 +39,40 @@ export function parsePayload<T>(
   const path = [...at, ...(issue?.path ?? [])];
   const field = path.length > 0 ? path.map(String).join('.') : 'body';
   throw invalidPayload(field, issue?.message ?? 'is invalid');
+}
+
+/**
+ * One event of a batched delivery (LINE, Messenger, WhatsApp send up to
+ * hundreds at once). A malformed event is set aside, named by its field, so
+ * the good ones beside it are queued: refusing the whole batch would have the
+ * platform retry it, failing the same way each time, until all of it is lost.
+ */
+export function eachEvent(refused: AppError[], parse: () => void): void {
+  try {
+    parse();
+  } catch (error) {
+    if (error instanceof AppError && error.status === 400) refused.push(error);
+    else throw error;
+  }
+}
+
+/**
+ * A batch's result: its events, the kinds it had no rule for, and the fields
+ * of the events set aside. A batch in which nothing was usable and something
+ * was malformed is refused as a whole (400 naming the first), as a single
+ * bad event always was.
+ */
+export function batchResult(
+  events: ParsedDelivery['events'],
+  unknownKinds: string[],
+  refused: AppError[],
+): ParsedDelivery {
+  if (refused.length > 0 && events.length === 0) throw refused[0];
+  return {
+    events,
+    ...(unknownKinds.length > 0 ? { unknownKinds } : {}),
+    ...(refused.length > 0
+      ? { refusedEvents: refused.map((error) => String(error.details?.field ?? error.message)) }
+      : {}),
+  };
 }

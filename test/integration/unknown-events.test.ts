@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
-import { LINE_DESTINATION, lineSignature } from '../fixtures/platforms/line';
+import { LINE_DESTINATION, lineSignature, lineTextEvent } from '../fixtures/platforms/line';
 import { sha1Sorted } from '../fixtures/platforms/wechat';
 import { whatsappSignature } from '../fixtures/platforms/whatsapp';
 import { type Harness, startHarness } from '../support/harness';
@@ -150,5 +150,38 @@ describe('events of kinds the service does not know', () => {
       { platform: 'messenger', shopId: shops.messenger, kinds: ['optin'] },
       { platform: 'wechat', shopId: shops.wechat, kinds: ['event:hologram_call'] },
     ]);
+  });
+
+  it('LINE: a malformed event is set aside and logged by field; the good ones beside it are queued', async () => {
+    const good = lineTextEvent({ webhookEventId: 'good-1', messageId: 'm-good-1', text: '在吗' });
+    const bad = {
+      ...lineTextEvent({ webhookEventId: 'bad-1', messageId: 'm-bad-1', text: '电话13812345678' }),
+      timestamp: 'yesterday',
+    };
+    const line = JSON.stringify({ destination: LINE_DESTINATION, events: [good, bad] });
+    const warn = vi.spyOn(h.container.services.logger, 'warn');
+    try {
+      const answer = await post(`/webhooks/line/${shops.line}`, line, {
+        'x-line-signature': lineSignature(line, 'line-secret'),
+      });
+      expect(answer).toEqual({ status: 200, body: { ok: true, queued: 1, duplicates: 0 } });
+      const logged = warn.mock.calls.filter(
+        ([, message]) =>
+          message === 'malformed webhook events set aside; the rest of the batch acknowledged',
+      );
+      expect(logged.map(([fields]) => fields)).toEqual([
+        { platform: 'line', shopId: shops.line, fields: ['events.1.timestamp'] },
+      ]);
+      expect(JSON.stringify(logged)).not.toContain('13812345678');
+    } finally {
+      warn.mockRestore();
+    }
+    // A batch with nothing usable is still refused, naming the field.
+    const onlyBad = JSON.stringify({ destination: LINE_DESTINATION, events: [bad] });
+    const refused = await post(`/webhooks/line/${shops.line}`, onlyBad, {
+      'x-line-signature': lineSignature(onlyBad, 'line-secret'),
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.details.field).toBe('events.0.timestamp');
   });
 });

@@ -68,6 +68,14 @@ export function webhookPost({ ingest, metrics, verificationFailures, logger }: H
           { platform, shopId: post.shopId, kinds: answer.unknownKinds },
           'webhook events of unknown kinds acknowledged',
         );
+      if (answer.refusedEvents?.length) {
+        // The platform is told 200 (a retry would fail the same way); the log says what was not taken.
+        logger.warn(
+          { platform, shopId: post.shopId, fields: answer.refusedEvents },
+          'malformed webhook events set aside; the rest of the batch acknowledged',
+        );
+        metrics.webhookEvents.inc({ platform, outcome: 'refused' }, answer.refusedEvents.length);
+      }
       metrics.webhookEvents.inc({ platform, outcome: 'queued' }, answer.queued);
       metrics.webhookEvents.inc({ platform, outcome: 'duplicate' }, answer.duplicates);
       metrics.webhookRequests.inc({ platform: safeLabel(platform), status: String(answer.status) });

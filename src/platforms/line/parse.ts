@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { AppError } from '../../shared/errors';
 import {
   kindLabel,
   type MessageMedia,
@@ -6,7 +7,7 @@ import {
   type ParsedDelivery,
   type Thread,
 } from '../contract';
-import { instantOf, parseJsonBody, parsePayload } from '../payload-schema';
+import { batchResult, eachEvent, instantOf, parseJsonBody, parsePayload } from '../payload-schema';
 
 const sourceSchema = z.object({
   // A new source type must not make LINE's whole batch fail: unknown ones simply have no ids we use.
@@ -76,45 +77,48 @@ export function parseLineDelivery(rawBody: Buffer): ParsedDelivery {
   const delivery = parsePayload(deliverySchema, parseJsonBody(rawBody));
   const events: NormalizedEvent[] = [];
   const unknownKinds: string[] = [];
+  const refused: AppError[] = [];
   delivery.events.forEach((raw, index) => {
-    if (raw.type === 'postback') {
-      const postback = parsePayload(postbackEventSchema, raw, ['events', index]);
-      if (postback.mode !== 'active') return;
-      const where = addressOf(postback.source);
+    eachEvent(refused, () => {
+      if (raw.type === 'postback') {
+        const postback = parsePayload(postbackEventSchema, raw, ['events', index]);
+        if (postback.mode !== 'active') return;
+        const where = addressOf(postback.source);
+        if (!where) return;
+        events.push({
+          kind: 'open',
+          eventId: postback.webhookEventId,
+          buyer: { id: where.buyerId },
+          ...where.thread,
+          label: `[postback] ${postback.postback.data}`,
+          sentAt: instantOf(postback.timestamp, `events.${index}.timestamp`),
+          replyContext: replyContextOf(postback, where.to),
+        });
+        return;
+      }
+      if (raw.type !== 'message') {
+        if (!SKIPPED_TYPES.has(raw.type)) unknownKinds.push(kindLabel(raw.type));
+        return;
+      }
+      const event = parsePayload(messageEventSchema, raw, ['events', index]);
+      if (event.mode !== 'active') return;
+      const where = addressOf(event.source);
       if (!where) return;
       events.push({
-        kind: 'open',
-        eventId: postback.webhookEventId,
+        kind: 'message',
+        eventId: event.webhookEventId,
+        messageId: event.message.id,
         buyer: { id: where.buyerId },
         ...where.thread,
-        label: `[postback] ${postback.postback.data}`,
-        sentAt: instantOf(postback.timestamp, `events.${index}.timestamp`),
-        replyContext: replyContextOf(postback, where.to),
+        from: 'buyer',
+        text: textOf(event.message),
+        ...mediaOf(event.message),
+        sentAt: instantOf(event.timestamp, `events.${index}.timestamp`),
+        replyContext: replyContextOf(event, where.to),
       });
-      return;
-    }
-    if (raw.type !== 'message') {
-      if (!SKIPPED_TYPES.has(raw.type)) unknownKinds.push(kindLabel(raw.type));
-      return;
-    }
-    const event = parsePayload(messageEventSchema, raw, ['events', index]);
-    if (event.mode !== 'active') return;
-    const where = addressOf(event.source);
-    if (!where) return;
-    events.push({
-      kind: 'message',
-      eventId: event.webhookEventId,
-      messageId: event.message.id,
-      buyer: { id: where.buyerId },
-      ...where.thread,
-      from: 'buyer',
-      text: textOf(event.message),
-      ...mediaOf(event.message),
-      sentAt: instantOf(event.timestamp, `events.${index}.timestamp`),
-      replyContext: replyContextOf(event, where.to),
     });
   });
-  return unknownKinds.length > 0 ? { events, unknownKinds } : { events };
+  return batchResult(events, unknownKinds, refused);
 }
 
 /** LINE's event types that are not a buyer asking (docs/platforms.md: follow and unfollow are ignored). */

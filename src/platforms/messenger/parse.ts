@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import type { AppError } from '../../shared/errors';
 import { kindLabel, type MessageEvent, type MessageMedia, type ParsedDelivery } from '../contract';
-import { instantOf, parseJsonBody, parsePayload } from '../payload-schema';
+import { batchResult, eachEvent, instantOf, parseJsonBody, parsePayload } from '../payload-schema';
 import type { MessengerCredentials } from './credentials';
 
 /** Seatmate tags what it sends (see send.ts) so an echo of it is recognised even without app_id. */
@@ -103,22 +104,25 @@ export function parseMessengerDelivery(
   const delivery = parsePayload(deliverySchema, parseJsonBody(rawBody));
   const events: MessageEvent[] = [];
   const unknownKinds: string[] = [];
+  const refused: AppError[] = [];
   delivery.entry.forEach((entry, entryIndex) => {
     if (credentials.pageId !== undefined && entry.id !== credentials.pageId) return;
     (entry.messaging ?? []).forEach((raw, index) => {
-      // Delivery and read receipts have no timestamp of their own; only validate what could be a message.
-      if (!carriesMessage(raw)) {
-        const kind = kindOf(raw);
-        if (!SKIPPED_KINDS.has(kind)) unknownKinds.push(kindLabel(kind));
-        return;
-      }
-      const at = ['entry', entryIndex, 'messaging', index];
-      const item = parsePayload(messagingSchema, raw, at);
-      const event = toEvent(item, entry.id, credentials, [...at, 'timestamp'].join('.'));
-      if (event) events.push(event);
+      eachEvent(refused, () => {
+        // Delivery and read receipts have no timestamp of their own; only validate what could be a message.
+        if (!carriesMessage(raw)) {
+          const kind = kindOf(raw);
+          if (!SKIPPED_KINDS.has(kind)) unknownKinds.push(kindLabel(kind));
+          return;
+        }
+        const at = ['entry', entryIndex, 'messaging', index];
+        const item = parsePayload(messagingSchema, raw, at);
+        const event = toEvent(item, entry.id, credentials, [...at, 'timestamp'].join('.'));
+        if (event) events.push(event);
+      });
     });
   });
-  return unknownKinds.length > 0 ? { events, unknownKinds } : { events };
+  return batchResult(events, unknownKinds, refused);
 }
 
 /** Messaging items that carry nothing a buyer said: receipts, reactions (see above). */

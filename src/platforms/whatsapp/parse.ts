@@ -1,6 +1,13 @@
 import { z } from 'zod';
+import type { AppError } from '../../shared/errors';
 import { kindLabel, type MessageEvent, type MessageMedia, type ParsedDelivery } from '../contract';
-import { invalidPayload, parseJsonBody, parsePayload } from '../payload-schema';
+import {
+  batchResult,
+  eachEvent,
+  invalidPayload,
+  parseJsonBody,
+  parsePayload,
+} from '../payload-schema';
 import type { WhatsappCredentials } from './credentials';
 
 /** Media objects carry the id to fetch them with (GET /{media-id}), a mime type and maybe a caption. */
@@ -136,70 +143,74 @@ export function parseWhatsappDelivery(
   const delivery = parsePayload(deliverySchema, parseJsonBody(rawBody));
   const events: MessageEvent[] = [];
   const unknownKinds: string[] = [];
+  const refused: AppError[] = [];
   delivery.entry.forEach((entry, entryIndex) => {
     entry.changes.forEach((change, changeIndex) => {
-      const at = ['entry', entryIndex, 'changes', changeIndex, 'value'];
-      if (change.field === 'messages') {
-        const value = parsePayload(valueSchema, change.value, at);
-        if (!isThisShop(value.metadata?.phone_number_id, credentials)) return;
-        value.messages?.forEach((message, index) => {
-          // A reaction (or its removal) is a gesture on an earlier message, not an inquiry.
-          if (message.type === 'system' || message.type === 'reaction') return;
-          const phone = message.from;
-          const userId = message.from_user_id;
-          const buyerId = phone ?? userId;
-          if (!buyerId)
-            throw invalidPayload(
-              [...at, 'messages', index, 'from'].join('.'),
-              'is missing (and so is from_user_id)',
+      eachEvent(refused, () => {
+        const at = ['entry', entryIndex, 'changes', changeIndex, 'value'];
+        if (change.field === 'messages') {
+          const value = parsePayload(valueSchema, change.value, at);
+          if (!isThisShop(value.metadata?.phone_number_id, credentials)) return;
+          value.messages?.forEach((message, index) => {
+            // A reaction (or its removal) is a gesture on an earlier message, not an inquiry.
+            if (message.type === 'system' || message.type === 'reaction') return;
+            const phone = message.from;
+            const userId = message.from_user_id;
+            const buyerId = phone ?? userId;
+            if (!buyerId)
+              throw invalidPayload(
+                [...at, 'messages', index, 'from'].join('.'),
+                'is missing (and so is from_user_id)',
+              );
+            const contact = value.contacts?.find(
+              (c) =>
+                (phone !== undefined && c.wa_id === phone) ||
+                (userId !== undefined && c.user_id === userId),
             );
-          const contact = value.contacts?.find(
-            (c) =>
-              (phone !== undefined && c.wa_id === phone) ||
-              (userId !== undefined && c.user_id === userId),
-          );
-          const name = contact?.profile?.name ?? contact?.profile?.username;
-          const recipient: Recipient = message.group_id
-            ? { groupId: message.group_id }
-            : phone
-              ? { waId: phone }
-              : { userId: buyerId };
-          events.push(
-            toEvent(
-              message,
-              { id: buyerId, name },
-              'buyer',
-              credentials,
-              value.metadata?.phone_number_id,
-              recipient,
-            ),
-          );
-        });
-      } else if (change.field === 'smb_message_echoes') {
-        const value = parsePayload(echoValueSchema, change.value, at);
-        if (!isThisShop(value.metadata?.phone_number_id, credentials)) return;
-        for (const echo of value.message_echoes ?? []) {
-          // Edits and deletions of an earlier reply are not new replies.
-          if (echo.type === 'edit' || echo.type === 'revoke' || echo.type === 'reaction') continue;
-          // `to` is the number as typed ("+1 650…"); buyer ids are wa_ids, digits only.
-          const phone = echo.to?.replace(/\D/g, '') || undefined;
-          const buyerId = phone ?? echo.to_user_id;
-          if (!buyerId) continue;
-          events.push(
-            toEvent(
-              echo,
-              { id: buyerId },
-              'agent',
-              credentials,
-              value.metadata?.phone_number_id,
-              phone ? { waId: phone } : { userId: buyerId },
-            ),
-          );
-        }
-      } else unknownKinds.push(kindLabel(change.field));
+            const name = contact?.profile?.name ?? contact?.profile?.username;
+            const recipient: Recipient = message.group_id
+              ? { groupId: message.group_id }
+              : phone
+                ? { waId: phone }
+                : { userId: buyerId };
+            events.push(
+              toEvent(
+                message,
+                { id: buyerId, name },
+                'buyer',
+                credentials,
+                value.metadata?.phone_number_id,
+                recipient,
+              ),
+            );
+          });
+        } else if (change.field === 'smb_message_echoes') {
+          const value = parsePayload(echoValueSchema, change.value, at);
+          if (!isThisShop(value.metadata?.phone_number_id, credentials)) return;
+          for (const echo of value.message_echoes ?? []) {
+            // Edits and deletions of an earlier reply are not new replies.
+            if (echo.type === 'edit' || echo.type === 'revoke' || echo.type === 'reaction')
+              continue;
+            // `to` is the number as typed ("+1 650…"); buyer ids are wa_ids, digits only.
+            const phone = echo.to?.replace(/\D/g, '') || undefined;
+            const buyerId = phone ?? echo.to_user_id;
+            if (!buyerId) continue;
+            events.push(
+              toEvent(
+                echo,
+                { id: buyerId },
+                'agent',
+                credentials,
+                value.metadata?.phone_number_id,
+                phone ? { waId: phone } : { userId: buyerId },
+              ),
+            );
+          }
+        } else unknownKinds.push(kindLabel(change.field));
+      });
     });
   });
-  return unknownKinds.length > 0 ? { events, unknownKinds } : { events };
+  return batchResult(events, unknownKinds, refused);
 }
 
 /** One Meta app may serve several numbers; only this shop's number is ours. */

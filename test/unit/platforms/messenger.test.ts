@@ -123,6 +123,23 @@ describe('messenger parse', () => {
   const parse = (request: ReturnType<typeof signedMessengerDelivery>) =>
     messengerAdapter.parse(asInbound(request), credentials).events;
 
+  it('takes the good items of a batch and sets a malformed one aside, named by its field', () => {
+    const parsed = messengerAdapter.parse(
+      asInbound(
+        signedMessengerDelivery({
+          secret: 'x',
+          messaging: [
+            messengerText({ mid: 'm.good' }),
+            { sender: { id: '1' }, recipient: { id: '2' }, message: { mid: 'm.bad' } },
+          ],
+        }),
+      ),
+      credentials,
+    );
+    expect(parsed.events.map((e) => e.eventId)).toEqual(['m.good']);
+    expect(parsed.refusedEvents).toEqual(['entry.0.messaging.1.timestamp']);
+  });
+
   it('turns the documented text message into a buyer message with ms timestamps', () => {
     const events = parse(
       signedMessengerDelivery({

@@ -10,6 +10,7 @@ import {
   documentedWhatsappText,
   signedWhatsappDelivery,
   whatsappBusinessAppEchoBody,
+  whatsappDeliveryBody,
   whatsappHandshake,
   whatsappMessage,
   whatsappSignature,
@@ -331,6 +332,24 @@ describe('whatsapp parse', () => {
       messages: [whatsappMessage({ id: 'wamid.other' })],
     });
     expect(whatsappAdapter.parse(asInbound(request), credentials).events).toEqual([]);
+  });
+
+  it('takes the good changes of a batch and sets a malformed one aside, named by its field', () => {
+    const good = whatsappDeliveryBody({ messages: [whatsappMessage({ id: 'wamid.good' })] });
+    const bad = whatsappDeliveryBody({ messages: [whatsappMessage({ id: 'wamid.bad' })] });
+    (bad.entry[0]!.changes[0]!.value as Record<string, unknown>).messages = 'not a list';
+    const body = {
+      ...good,
+      entry: [
+        { ...good.entry[0]!, changes: [...good.entry[0]!.changes, ...bad.entry[0]!.changes] },
+      ],
+    };
+    const parsed = whatsappAdapter.parse(
+      asInbound(signedWhatsappDelivery({ secret: 'x', body })),
+      credentials,
+    );
+    expect(parsed.events.map((e) => e.eventId)).toEqual(['wamid.good']);
+    expect(parsed.refusedEvents).toEqual(['entry.0.changes.1.value.messages']);
   });
 
   it('rejects malformed payloads with 400 naming the field', () => {
