@@ -14,7 +14,7 @@ export function createMetrics() {
     }),
     webhookEvents: new Counter({
       name: 'seatmate_webhook_events_total',
-      help: 'Events in webhook deliveries: queued or duplicate',
+      help: 'Events in webhook deliveries: queued, duplicate, or refused (malformed, set aside from a batch)',
       labelNames: ['platform', 'outcome'] as const,
       registers: [registry],
     }),
