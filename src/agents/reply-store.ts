@@ -57,21 +57,46 @@ export class ReplyStore {
   }
 
   async create(input: Omit<Reply, 'replyId' | 'status' | 'attempts'>): Promise<Reply> {
-    const reply: Reply = {
-      ...input,
-      replyId: `rpl_${randomBytes(9).toString('base64url')}`,
-      status: 'queued',
-      attempts: 0,
-    };
+    return (await this.createOnce(input, `rpl_${randomBytes(9).toString('base64url')}`)).reply;
+  }
+
+  /**
+   * Creates the reply under `replyId` unless one already exists there (a
+   * retry of a send whose id comes from its Idempotency-Key): then that one is
+   * returned, `created` false, and nothing is written.
+   */
+  async createOnce(
+    input: Omit<Reply, 'replyId' | 'status' | 'attempts'>,
+    replyId: string,
+  ): Promise<{ reply: Reply; created: boolean }> {
+    const reply: Reply = { ...input, replyId, status: 'queued', attempts: 0 };
+    const key = this.key(reply.shopId, replyId);
+    const set = await this.redis.set(key, JSON.stringify(reply), 'EX', REPLY_TTL_SECONDS, 'NX');
+    if (!set) {
+      const existing = await this.get(reply.shopId, replyId);
+      // One that never reached the queue (it failed to, and says so: no attempt) is made again.
+      if (existing && !(existing.status === 'failed' && existing.attempts === 0))
+        return { reply: existing, created: false };
+      await this.redis.set(key, JSON.stringify(reply), 'EX', REPLY_TTL_SECONDS);
+    }
     const index = this.conversationIndex(reply.shopId, reply.conversationId);
     await this.redis
       .multi()
-      .set(this.key(reply.shopId, reply.replyId), JSON.stringify(reply), 'EX', REPLY_TTL_SECONDS)
-      .zadd(index, reply.createdAt, reply.replyId)
+      .zadd(index, reply.createdAt, replyId)
       .zremrangebyrank(index, 0, -(RECENT_REPLIES + 1))
       .expire(index, REPLY_TTL_SECONDS)
       .exec();
-    return reply;
+    return { reply, created: true };
+  }
+
+  /**
+   * The reply id a send with this Idempotency-Key gets: the same for every
+   * retry, so a retry that finds its key gone (expired while pending, or never
+   * settled after a failure) still finds the reply, and queues nothing again.
+   */
+  replyIdFor(shopId: string, agentId: string, key: string): string {
+    const digest = createHash('sha256').update(`${shopId}\n${agentId}\n${key}`).digest();
+    return `rpl_k${digest.subarray(0, 12).toString('base64url')}`;
   }
 
   /** The conversation's latest replies, oldest first: an agent reopening it sees what is still queued or failed. */

@@ -460,10 +460,20 @@ export class Workspace {
       const settle = (replyId: string) =>
         replies.settleKey(shopId, agent.agentId, idempotencyKey, replyId);
       try {
-        return await this.queueReply(agent, id, shopId, buyerId, input, origin, (replyId) => {
-          queued = replyId;
-          return settle(replyId);
+        const replyId = replies.replyIdFor(shopId, agent.agentId, idempotencyKey);
+        const reply = await this.queueReply(agent, id, shopId, buyerId, input, origin, {
+          replyId,
+          onQueued: (queuedId) => {
+            queued = queuedId;
+            return settle(queuedId);
+          },
         });
+        // Made by an earlier try whose key was lost: answered like any replay.
+        if (reply.replayed) {
+          await settle(replyId);
+          return this.replayed(shopId, id, input.text, replyId);
+        }
+        return reply;
       } catch (error) {
         if (queued === undefined)
           // No job was queued: the same key may send it again.
@@ -507,14 +517,18 @@ export class Workspace {
     buyerId: string,
     input: { text: string; suggestionId?: string },
     origin: ReplyOrigin,
-    /** Called once the reply's job is queued, before anything else can fail. */
-    onQueued?: (replyId: string) => Promise<void>,
-  ): Promise<Reply> {
+    keyed?: {
+      /** The reply id its Idempotency-Key gives (ReplyStore.replyIdFor). */
+      replyId: string;
+      /** Called once the reply's job is queued, before anything else can fail. */
+      onQueued: (replyId: string) => Promise<void>;
+    },
+  ): Promise<Reply & { replayed?: true }> {
     // A follow-up to a closed conversation (after an idle close, a reminder to pay) is sent
     // without taking it: nothing would free that slot again until the buyer writes.
     if ((await this.deps.conversations.state(shopId, buyerId)).closedAt === undefined)
       await this.claim(agent, id);
-    const reply = await this.deps.replies.create({
+    const fields = {
       conversationId: id,
       shopId,
       buyerId,
@@ -523,7 +537,14 @@ export class Workspace {
       suggestionId: input.suggestionId,
       origin,
       createdAt: this.deps.clock.now(),
-    });
+    };
+    let reply: Reply;
+    if (keyed) {
+      const made = await this.deps.replies.createOnce(fields, keyed.replyId);
+      // An earlier try made it (its job queued, or it failed to queue and says so): not again.
+      if (!made.created) return { ...made.reply, replayed: true };
+      reply = made.reply;
+    } else reply = await this.deps.replies.create(fields);
     try {
       await this.deps.outbound.add(
         'reply',
@@ -541,7 +562,7 @@ export class Workspace {
         .catch(() => undefined);
       throw unavailable('The reply could not be queued; send it again in a moment.', error);
     }
-    await onQueued?.(reply.replyId);
+    await keyed?.onQueued(reply.replyId);
     await this.deps.events.publish(shopId, 'reply', {
       conversationId: id,
       replyId: reply.replyId,

@@ -562,6 +562,63 @@ describe('claiming', () => {
     expect(keyTtl).toBeLessThanOrEqual(60);
   });
 
+  it('sends an Idempotency-Key reply once even when its key was lost, and again when it never got queued', async () => {
+    const { shop, agents } = await shopWithAgents(['Pia']);
+    const { token, id: agentId } = agents[0]!;
+    await buyerWrote(shop.id, 'b-lost-key');
+    const id = conversationId(shop.id, 'b-lost-key');
+    let delivered = 0;
+    nock(BRIDGE)
+      .post('/replies', (body) => body.data?.buyerId === 'b-lost-key')
+      .times(5)
+      .reply(() => {
+        delivered += 1;
+        return [200, {}];
+      });
+    const send = (key: string, text = '您好') =>
+      h.api(`/v1/agent/conversations/${id}/replies`, {
+        token,
+        body: { text },
+        headers: { 'idempotency-key': key },
+      });
+    const { replies } = h.container;
+    const keyOf = (key: string) =>
+      h.container.keys.replyByKey(shop.id, agentId, createHash('sha256').update(key).digest('hex'));
+    // The key cannot be settled (a Redis blip) and then expires while still pending.
+    const settleKey = replies.settleKey.bind(replies);
+    replies.settleKey = async () => {
+      throw new Error('Connection is closed.');
+    };
+    try {
+      expect((await send('lost-1')).status).toBe(503);
+    } finally {
+      replies.settleKey = settleKey;
+    }
+    await h.container.redis.del(keyOf('lost-1'));
+    const retry = await send('lost-1');
+    expect(retry.status).toBe(202);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    await eventually(async () => delivered >= 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(delivered).toBe(1);
+    // A send that never reached the queue is queued by its retry with the same key.
+    const outbound = h.container.queues.outbound;
+    const add = outbound.add.bind(outbound);
+    outbound.add = (async () => {
+      throw new Error('Connection is closed.');
+    }) as typeof outbound.add;
+    try {
+      expect((await send('never-queued', '还在吗')).status).toBe(503);
+    } finally {
+      outbound.add = add;
+    }
+    const again = await send('never-queued', '还在吗');
+    expect(again.status).toBe(202);
+    await eventually(async () => delivered >= 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(delivered).toBe(2);
+  });
+
   it('frees a hold left on a closed conversation when it is closed again', async () => {
     const { shop, agents } = await shopWithAgents(['Kai']);
     const { token, id: agentId } = agents[0]!;
