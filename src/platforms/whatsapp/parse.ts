@@ -68,7 +68,9 @@ const valueSchema = z.object({
       }),
     )
     .optional(),
-  messages: z.array(messageSchema).optional(),
+  // Each message is validated on its own (see parseWhatsappDelivery): one malformed message
+  // must not take the good ones beside it down.
+  messages: z.array(z.unknown()).optional(),
 });
 
 /** smb_message_echoes: what the business typed in the WhatsApp Business app on a coexistence number. */
@@ -151,38 +153,41 @@ export function parseWhatsappDelivery(
         if (change.field === 'messages') {
           const value = parsePayload(valueSchema, change.value, at);
           if (!isThisShop(value.metadata?.phone_number_id, credentials)) return;
-          value.messages?.forEach((message, index) => {
-            // A reaction (or its removal) is a gesture on an earlier message, not an inquiry.
-            if (message.type === 'system' || message.type === 'reaction') return;
-            const phone = message.from;
-            const userId = message.from_user_id;
-            const buyerId = phone ?? userId;
-            if (!buyerId)
-              throw invalidPayload(
-                [...at, 'messages', index, 'from'].join('.'),
-                'is missing (and so is from_user_id)',
+          value.messages?.forEach((raw, index) => {
+            eachEvent(refused, () => {
+              const message = parsePayload(messageSchema, raw, [...at, 'messages', index]);
+              // A reaction (or its removal) is a gesture on an earlier message, not an inquiry.
+              if (message.type === 'system' || message.type === 'reaction') return;
+              const phone = message.from;
+              const userId = message.from_user_id;
+              const buyerId = phone ?? userId;
+              if (!buyerId)
+                throw invalidPayload(
+                  [...at, 'messages', index, 'from'].join('.'),
+                  'is missing (and so is from_user_id)',
+                );
+              const contact = value.contacts?.find(
+                (c) =>
+                  (phone !== undefined && c.wa_id === phone) ||
+                  (userId !== undefined && c.user_id === userId),
               );
-            const contact = value.contacts?.find(
-              (c) =>
-                (phone !== undefined && c.wa_id === phone) ||
-                (userId !== undefined && c.user_id === userId),
-            );
-            const name = contact?.profile?.name ?? contact?.profile?.username;
-            const recipient: Recipient = message.group_id
-              ? { groupId: message.group_id }
-              : phone
-                ? { waId: phone }
-                : { userId: buyerId };
-            events.push(
-              toEvent(
-                message,
-                { id: buyerId, name },
-                'buyer',
-                credentials,
-                value.metadata?.phone_number_id,
-                recipient,
-              ),
-            );
+              const name = contact?.profile?.name ?? contact?.profile?.username;
+              const recipient: Recipient = message.group_id
+                ? { groupId: message.group_id }
+                : phone
+                  ? { waId: phone }
+                  : { userId: buyerId };
+              events.push(
+                toEvent(
+                  message,
+                  { id: buyerId, name },
+                  'buyer',
+                  credentials,
+                  value.metadata?.phone_number_id,
+                  recipient,
+                ),
+              );
+            });
           });
         } else if (change.field === 'smb_message_echoes') {
           const value = parsePayload(echoValueSchema, change.value, at);

@@ -350,6 +350,24 @@ describe('whatsapp parse', () => {
     );
     expect(parsed.events.map((e) => e.eventId)).toEqual(['wamid.good']);
     expect(parsed.refusedEvents).toEqual(['entry.0.changes.1.value.messages']);
+    // Within one change, each message stands on its own: the ones around a bad one are taken.
+    const mixed = whatsappDeliveryBody({
+      messages: [
+        whatsappMessage({ id: 'wamid.a' }),
+        { ...whatsappMessage({ id: 'wamid.no-from' }), from: undefined },
+        { ...whatsappMessage({ id: 'wamid.no-time' }), timestamp: 'soon' },
+        whatsappMessage({ id: 'wamid.c' }),
+      ],
+    });
+    const taken = whatsappAdapter.parse(
+      asInbound(signedWhatsappDelivery({ secret: 'x', body: mixed })),
+      credentials,
+    );
+    expect(taken.events.map((e) => e.eventId)).toEqual(['wamid.a', 'wamid.c']);
+    expect(taken.refusedEvents).toEqual([
+      'entry.0.changes.0.value.messages.1.from',
+      'entry.0.changes.0.value.messages.2.timestamp',
+    ]);
   });
 
   it('rejects malformed payloads with 400 naming the field', () => {
