@@ -21,9 +21,10 @@ const SEP = '[\\s.\\-‐‑‒–—―－]';
 const CODE_START = '(?<![0-9A-Za-z-])';
 /**
  * Nor one that an order, tracking or style label names (订单号0412345678, order #…,
- * 单号：…), however the buyer spaced the label from it.
+ * 单号：…), however the buyer spaced the label from it. A bare "No." or "#" is no such
+ * label: "Contact No. 0917-123-4567" is a phone number.
  */
-const NOT_A_CODE = `${CODE_START}(?<!(?:单号|單號|订单|訂單|编号|編號|款号|款號|order|Order|ORDER|#|No\\.?)\\s*[:：#]?\\s*)`;
+const NOT_A_CODE = `${CODE_START}(?<!(?:单号|單號|订单|訂單|编号|編號|款号|款號|(?:[Oo]rder|ORDER|[Tt]racking|TRACKING|[Ii]nvoice|INVOICE)\\s*(?:[Nn]o\\.?|NO\\.?|[Nn]umber|#)?)\\s*[:：#]?\\s*)`;
 const CODE_END = '(?![0-9A-Za-z-])';
 
 /** Order matters: ID numbers before phones (an ID holds phone-like runs), e-mails before phones. */
