@@ -44,6 +44,11 @@ describe('redactPersonalData', () => {
     ['09171234567 po', '[phone] po'],
     ['contact 98765 43210', 'contact [phone]'],
     ['07700900123', '[phone]'],
+    // "No." and "#" before a number name a phone number as often as an order.
+    ['Contact No. 0917-123-4567', 'Contact No. [phone]'],
+    ['Mobile No: 07700 900123', 'Mobile No: [phone]'],
+    ['Phone #: 0412 345 678', 'Phone #: [phone]'],
+    ['电话No.010-12345678', '电话No.[phone]'],
   ])('redacts the national-format phone number in %s', (input, expected) => {
     expect(redactPersonalData(input)).toBe(expected);
   });
@@ -111,6 +116,8 @@ describe('redactPersonalData', () => {
       '订单号：01012345678',
       'JT0412345678',
       'order #0412345678',
+      'Order No. 0412345678',
+      'tracking number 07700900123',
     ]) {
       expect(redactPersonalData(text)).toBe(text);
     }
