@@ -130,8 +130,9 @@ export class Routing {
     let taken = 0;
     for (const shopId of agent.shopIds) {
       // Every waiting buyer, longest wait first: the latest 200 and those behind them.
-      const waiting = [...(await conversations.waitingBeyond(shopId))];
-      for (const buyerId of await conversations.activeBuyers(shopId)) {
+      const { recent, waitingBehind } = await conversations.activeAndWaiting(shopId);
+      const waiting = [...waitingBehind];
+      for (const buyerId of recent) {
         const { waitingSince } = await conversations.state(shopId, buyerId);
         if (waitingSince !== undefined) waiting.push({ buyerId, waitingSince });
       }

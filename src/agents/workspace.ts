@@ -139,12 +139,9 @@ export class Workspace {
     for (const shopId of agent.shopIds) {
       const shop = await this.deps.shops.get(shopId);
       if (!shop) continue;
-      // The latest 200, and every buyer still waiting behind them: the longest waits.
-      const { conversations } = this.deps;
-      const buyers = [
-        ...(await conversations.activeBuyers(shopId)),
-        ...(await conversations.waitingBeyond(shopId)).map((w) => w.buyerId),
-      ];
+      // The latest 200, and the longest waits behind them (at most 200 more: a list, not a dump).
+      const { recent, waitingBehind } = await this.deps.conversations.activeAndWaiting(shopId);
+      const buyers = [...recent, ...waitingBehind.slice(0, 200).map((w) => w.buyerId)];
       for (const buyerId of buyers) out.push(await this.summary(shop, buyerId, lastMessages));
     }
     return out.sort((a, b) => {

@@ -410,23 +410,31 @@ export class ConversationStore {
   }
 
   /**
-   * Buyers still waiting among a shop's active conversations past the latest
-   * `skip`, with since when they wait: on a busy shop the longest waits are
-   * behind the latest 200, where a list of those would never show them. Nothing
-   * is read beyond the index when the shop has no more than `skip`.
+   * A shop's active conversations as agents need them: the `latest` most
+   * recently active, and the buyers still waiting behind those, longest wait
+   * first, with since when. On a busy shop the longest waits are exactly the
+   * conversations that moved least recently. One read of the index, so nobody
+   * is listed twice or missed while it moves; the waits behind the latest are
+   * read (one pipelined HGET each) only when the shop has more.
    */
-  async waitingBeyond(
+  async activeAndWaiting(
     shopId: string,
-    skip = 200,
-  ): Promise<Array<{ buyerId: string; waitingSince: number }>> {
-    const older = await this.redis.zrevrange(this.keys.activeConversations(shopId), skip, -1);
-    if (older.length === 0) return [];
+    latest = 200,
+  ): Promise<{
+    recent: string[];
+    waitingBehind: Array<{ buyerId: string; waitingSince: number }>;
+  }> {
+    const all = await this.redis.zrevrange(this.keys.activeConversations(shopId), 0, -1);
+    const recent = all.slice(0, latest);
+    const older = all.slice(latest);
+    if (older.length === 0) return { recent, waitingBehind: [] };
     const since = await Promise.all(
       older.map((buyerId) => this.redis.hget(this.key(shopId, buyerId, 'meta'), 'waitingSince')),
     );
-    return older.flatMap((buyerId, i) =>
-      since[i] ? [{ buyerId, waitingSince: Number(since[i]) }] : [],
-    );
+    const waitingBehind = older
+      .flatMap((buyerId, i) => (since[i] ? [{ buyerId, waitingSince: Number(since[i]) }] : []))
+      .sort((a, b) => a.waitingSince - b.waitingSince);
+    return { recent, waitingBehind };
   }
 
   /**

@@ -647,8 +647,11 @@ describe('claiming', () => {
       h.container.keys.activeConversations(shop.id),
       ...(members as Array<string | number>),
     );
-    const listed = (await conversationsOf(token)).find((c) => c.conversationId === oldest);
-    expect(listed?.waiting).toBe(true);
+    const list = await conversationsOf(token);
+    expect(list.find((c) => c.conversationId === oldest)?.waiting).toBe(true);
+    // Each conversation once: the latest 200 and the waits behind them come from one read.
+    expect(new Set(list.map((c) => c.conversationId)).size).toBe(list.length);
+    expect(list).toHaveLength(201);
     // Coming online, the agent is given the longest wait.
     await h.setPresence(token, 'online');
     expect(await h.container.assignment.ownerOf(oldest)).toBe(agentId);
