@@ -51,6 +51,18 @@ return 1
 `,
 );
 
+// Frees a conversation only if `owner` still holds it. KEYS[1] = owner key, KEYS[2] = the
+// owner's open set; ARGV = owner, conversation.
+const RELEASE_IF_SCRIPT = defineScript<number>(
+  'assignReleaseIf',
+  `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[2])
+return 1
+`,
+);
+
 /**
  * Who answers which conversation. All keys carry one hash tag, so the
  * scripts stay legal on a Redis Cluster even though agents span shops.
@@ -129,6 +141,16 @@ export class Assignment {
     const tx = this.redis.multi().del(this.ownerKey(conversationId));
     if (owner) tx.srem(this.openKey(owner), conversationId);
     await tx.exec();
+  }
+
+  /** Frees the conversation if `owner` still holds it; false when someone else does now. */
+  async releaseIf(conversationId: string, owner: string): Promise<boolean> {
+    const released = await RELEASE_IF_SCRIPT.run(
+      this.redis,
+      [this.ownerKey(conversationId), this.openKey(owner)],
+      [owner, conversationId],
+    );
+    return released === 1;
   }
 
   async openCount(agentId: string): Promise<number> {

@@ -392,8 +392,13 @@ export class Workspace {
     const { shopId, buyerId } = await this.existing(agent, id);
     // Already closed (a retried close, or it idled): nothing to close or announce, but a hold
     // left on it (an earlier version let a claim or reply take a closed conversation) is freed.
-    if ((await this.deps.conversations.state(shopId, buyerId)).closedAt !== undefined) {
-      await this.deps.assignment.release(id);
+    const { assignment, conversations } = this.deps;
+    if ((await conversations.state(shopId, buyerId)).closedAt !== undefined) {
+      // Only the hold seen while it is still closed: a buyer who wrote again since reopened
+      // it, and whoever took it then keeps it.
+      const owner = await assignment.ownerOf(id);
+      if (owner && (await conversations.state(shopId, buyerId)).closedAt !== undefined)
+        await assignment.releaseIf(id, owner);
       return;
     }
     await this.claim(agent, id);

@@ -657,6 +657,37 @@ describe('claiming', () => {
     expect(await h.container.assignment.ownerOf(oldest)).toBe(agentId);
   });
 
+  it("does not free a colleague's hold when a retried close meets the buyer writing again", async () => {
+    const { shop, agents } = await shopWithAgents(['Ann', 'Ben']);
+    const [ann, ben] = agents as [(typeof agents)[0], (typeof agents)[0]];
+    await buyerWrote(shop.id, 'b-reopen');
+    const id = conversationId(shop.id, 'b-reopen');
+    const close = () =>
+      h.api(`/v1/agent/conversations/${id}/close`, { token: ann.token, method: 'POST' });
+    expect((await close()).status).toBe(200);
+    // Ann's retried close reads the conversation closed; just then the buyer writes again
+    // (which reopens it) and Ben takes it.
+    const store = h.container.conversations;
+    const state = store.state.bind(store);
+    let reopen = true;
+    store.state = async (shopId, buyerId) => {
+      const seen = await state(shopId, buyerId);
+      if (reopen && buyerId === 'b-reopen' && seen.closedAt !== undefined) {
+        reopen = false;
+        await buyerWrote(shop.id, 'b-reopen');
+        await h.container.assignment.claim(id, ben.id);
+      }
+      return seen;
+    };
+    try {
+      expect((await close()).status).toBe(200);
+    } finally {
+      store.state = state;
+    }
+    expect(await h.container.assignment.ownerOf(id)).toBe(ben.id);
+    expect(await h.container.assignment.heldBy(ben.id)).toEqual([id]);
+  });
+
   it('lets exactly one of two agents take a buyer whose holder was revoked', async () => {
     const { shop, agents } = await shopWithAgents(['Gone', 'Ava', 'Bo']);
     const [gone, ava, bo] = agents as [(typeof agents)[0], (typeof agents)[0], (typeof agents)[0]];
