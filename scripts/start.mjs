@@ -83,7 +83,8 @@ async function lockDataDir(dataDir) {
       );
     }
     // Its port too: after a reboot the pid may be another redis-server's, which is not ours to stop.
-    const redisName = held.port ? `:${held.port}` : 'redis-server';
+    // Its title ends with ":PORT" ("redis-server 127.0.0.1:6390"): not a prefix of another port.
+    const redisName = held.port ? `:${held.port}\0` : 'redis-server';
     if (alive(held.redisPid, 'redis-server') && alive(held.redisPid, redisName)) {
       console.log(
         `[start] stopping the embedded Redis (pid ${held.redisPid}) left by an earlier run that was killed`,

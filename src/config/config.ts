@@ -270,16 +270,22 @@ function shown(name: string, value: string | undefined): string {
 }
 
 /**
+ * Taken byte for byte: SECRETS_KEY derives the key that sealed the stored
+ * credentials, and one mounted with its trailing newline has always been used
+ * with it, so trimming it now would lose them.
+ */
+const EXACT_NAMES = new Set(['SECRETS_KEY']);
+
+/**
  * Parses the environment; throws ConfigError naming each bad variable. An
  * empty value is unset (as in .env.example). Spaces or a newline around a
- * setting are dropped, except around a secret: a key mounted with its
- * trailing newline has always been used as it is (SECRETS_KEY derives the
- * key that sealed the stored credentials), so it is taken exactly as given.
+ * setting are dropped (a token sent in a header or a URL never holds them),
+ * except around SECRETS_KEY (EXACT_NAMES).
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const given: Record<string, string | undefined> = {};
   for (const name of Object.keys(settingsSchema.shape)) {
-    const value = SECRET_NAMES.has(name) ? env[name] : env[name]?.trim();
+    const value = EXACT_NAMES.has(name) ? env[name] : env[name]?.trim();
     if (value !== undefined && value !== '') given[name] = value;
   }
   const result = configSchema.safeParse(given);

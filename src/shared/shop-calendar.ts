@@ -26,16 +26,9 @@ export function isTimeZone(zone: string): boolean {
  */
 export function canonicalTimeZone(zone: string): string {
   const resolved = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
-  // Only the letter case is fixed: ICU answers some current names with retired ones
-  // (Asia/Kolkata → Asia/Calcutta, Europe/Kyiv → Europe/Kiev), which the shop did not give.
-  if (resolved.toLowerCase() === zone.toLowerCase()) return resolved;
-  if (zone !== zone.toLowerCase() && zone !== zone.toUpperCase()) return zone;
-  return zone
-    .toLowerCase()
-    .replace(
-      /(^|[/_-])([a-z])/g,
-      (_, mark: string, letter: string) => `${mark}${letter.toUpperCase()}`,
-    );
+  // Only the letter case is mended, and only when ICU names the same zone: for a link it
+  // answers another name (Asia/Kolkata → Asia/Calcutta), and the shop's own is kept as given.
+  return resolved.toLowerCase() === zone.toLowerCase() ? resolved : zone;
 }
 
 export function isMonth(value: string): boolean {

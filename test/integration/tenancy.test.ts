@@ -109,11 +109,13 @@ describe('shops, owners and agents', () => {
       body: { timezone: 'ASIA/HONG_KONG' },
     });
     expect(patched.body.timezone).toBe('Asia/Hong_Kong');
-    // The name the shop gave stays: ICU would answer retired names for these.
+    // The name the shop gave stays: ICU answers other names for these links (its case is
+    // mended only where ICU names the same zone).
     for (const [given, stored] of [
       ['Asia/Kolkata', 'Asia/Kolkata'],
-      ['europe/kyiv', 'Europe/Kyiv'],
-      ['ASIA/HO_CHI_MINH', 'Asia/Ho_Chi_Minh'],
+      ['Europe/Kyiv', 'Europe/Kyiv'],
+      ['PRC', 'PRC'],
+      ['asia/ho_chi_minh', 'asia/ho_chi_minh'],
     ]) {
       const res = await h.api(`/v1/shops/${shop.id}`, {
         method: 'PATCH',

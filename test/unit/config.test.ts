@@ -63,13 +63,16 @@ describe('config', () => {
       );
   });
 
-  it('drops spaces and a newline around a setting, but takes a secret exactly as given', () => {
+  it('drops spaces and a newline around a setting, but takes SECRETS_KEY exactly as given', () => {
     const config = loadConfig({
       REDIS_URL: ' redis://x:1\n',
       PORT: ' 8080 ',
       HOST: '127.0.0.1\n',
+      ADMIN_TOKEN: 'adm_mounted-with-a-newline-0123456789\n',
       SECRETS_KEY: 'k8s-mounted-secrets-key-0123456789abcdef\n',
     });
+    // A token is sent in a header, which cannot carry the newline: it must match without it.
+    expect(config.ADMIN_TOKEN).toBe('adm_mounted-with-a-newline-0123456789');
     expect([config.REDIS_URL, config.PORT, config.HOST]).toEqual([
       'redis://x:1',
       8080,
