@@ -129,14 +129,8 @@ export class Routing {
     if (!agent) return 0;
     let taken = 0;
     for (const shopId of agent.shopIds) {
-      // Every waiting buyer, longest wait first: the latest 200 and those behind them.
-      const { recent, waitingBehind } = await conversations.activeAndWaiting(shopId);
-      const waiting = [...waitingBehind];
-      for (const buyerId of recent) {
-        const { waitingSince } = await conversations.state(shopId, buyerId);
-        if (waitingSince !== undefined) waiting.push({ buyerId, waitingSince });
-      }
-      waiting.sort((a, b) => a.waitingSince - b.waitingSince);
+      // Every waiting buyer of the shop, longest wait first.
+      const { waitingBehind: waiting } = await conversations.activeAndWaiting(shopId, 0);
       for (const { buyerId } of waiting) {
         const id = conversationIdOf(shopId, buyerId);
         const owner = await assignment.ownerOf(id);

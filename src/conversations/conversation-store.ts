@@ -410,40 +410,31 @@ export class ConversationStore {
   }
 
   /**
-   * A shop's active conversations as agents need them: the `latest` most
-   * recently active, and the buyers still waiting behind those, longest wait
-   * first, with since when. On a busy shop the longest waits are exactly the
-   * conversations that moved least recently. One read of the index, so nobody
-   * is listed twice or missed while it moves; the waits behind the latest are
-   * read (one pipelined HGET each) only when the shop has more.
+   * A shop's active conversations as agents need them: how many there are, the
+   * `latest` most recently active, and the buyers still waiting behind those,
+   * longest wait first, with since when (with `latest` 0, every waiting buyer).
+   * On a busy shop the longest waits are exactly the conversations that moved
+   * least recently. One read of the index, so nobody is listed twice or missed
+   * while it moves; the waits are read with one pipelined HGET each.
    */
   async activeAndWaiting(
     shopId: string,
     latest = 200,
   ): Promise<{
+    active: number;
     recent: string[];
     waitingBehind: Array<{ buyerId: string; waitingSince: number }>;
   }> {
     const all = await this.redis.zrevrange(this.keys.activeConversations(shopId), 0, -1);
     const recent = all.slice(0, latest);
     const older = all.slice(latest);
-    if (older.length === 0) return { recent, waitingBehind: [] };
     const since = await Promise.all(
       older.map((buyerId) => this.redis.hget(this.key(shopId, buyerId, 'meta'), 'waitingSince')),
     );
     const waitingBehind = older
       .flatMap((buyerId, i) => (since[i] ? [{ buyerId, waitingSince: Number(since[i]) }] : []))
       .sort((a, b) => a.waitingSince - b.waitingSince);
-    return { recent, waitingBehind };
-  }
-
-  /**
-   * Every active conversation's buyer (at most SHOP_MAX_LIVE_CONVERSATIONS), for
-   * whole-shop figures: the longest-waiting buyer is the one whose conversation
-   * moved least recently, so the latest 200 are exactly where it is not.
-   */
-  async allActiveBuyers(shopId: string): Promise<string[]> {
-    return this.redis.zrevrange(this.keys.activeConversations(shopId), 0, -1);
+    return { active: all.length, recent, waitingBehind };
   }
 
   /**

@@ -141,18 +141,13 @@ export class DeskBoard {
   ): Promise<DeskShop> {
     const date = dayOf(now, shop.timezone);
     // Every active conversation, not the console's latest 200: a busy shop's longest wait is
-    // behind them. The states are read together (one pipelined burst, not a round trip each).
-    const buyers = await this.deps.conversations.allActiveBuyers(shop.id);
-    const states = await Promise.all(
-      buyers.map((buyerId) => this.deps.conversations.state(shop.id, buyerId)),
-    );
+    // behind them.
+    const { active, waitingBehind } = await this.deps.conversations.activeAndWaiting(shop.id, 0);
     let waiting = 0;
     let overdue = 0;
     let longest = 0;
-    for (const [index, buyerId] of buyers.entries()) {
-      const state = states[index]!;
-      if (state.waitingSince === undefined) continue;
-      const seconds = Math.max(0, Math.round((now - state.waitingSince) / 1000));
+    for (const { buyerId, waitingSince } of waitingBehind) {
+      const seconds = Math.max(0, Math.round((now - waitingSince) / 1000));
       waiting += 1;
       if (seconds > shop.settings.slowReplySeconds) overdue += 1;
       longest = Math.max(longest, seconds);
@@ -169,7 +164,7 @@ export class DeskBoard {
       platform: shop.platform,
       timezone: shop.timezone,
       date,
-      activeConversations: buyers.length,
+      activeConversations: active,
       waiting,
       longestWaitSeconds: longest,
       overdue,
