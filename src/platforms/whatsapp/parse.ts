@@ -4,6 +4,7 @@ import { kindLabel, type MessageEvent, type MessageMedia, type ParsedDelivery } 
 import {
   batchResult,
   eachEvent,
+  instantOf,
   invalidPayload,
   parseJsonBody,
   parsePayload,
@@ -234,9 +235,7 @@ function toEvent(
   phoneNumberId: string | undefined,
   recipient: Recipient,
 ): MessageEvent {
-  const sentAt = new Date(message.timestamp * 1000);
-  if (Number.isNaN(sentAt.getTime()))
-    throw invalidPayload(`messages.${message.id}.timestamp`, 'is out of range');
+  const sentAt = instantOf(message.timestamp * 1000, `messages.${message.id}.timestamp`);
   return {
     kind: 'message',
     eventId: message.id,
@@ -248,7 +247,7 @@ function toEvent(
     from,
     text: textOf(message),
     ...withMedia(mediaOf(message)),
-    sentAt: sentAt.toISOString(),
+    sentAt,
     replyContext: { phoneNumberId: phoneNumberId ?? credentials.phoneNumberId, ...recipient },
   };
 }
