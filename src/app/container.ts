@@ -75,6 +75,9 @@ export interface ContainerOptions {
   metrics?: Metrics;
 }
 
+/** Redis (or the Cluster) did not become usable in time: the start-up names the setting. */
+export class RedisNotReadyError extends Error {}
+
 /** Waits until a fail-fast connection is usable (it refuses commands until then). */
 export async function waitForRedis(redis: RedisConnection, timeoutMs = 10_000): Promise<void> {
   if (redis.status === 'ready') return;
@@ -88,7 +91,9 @@ export async function waitForRedis(redis: RedisConnection, timeoutMs = 10_000): 
     const timer = setTimeout(
       () =>
         reject(
-          new Error(`Redis not ready after ${timeoutMs} ms${lastError ? ` (${lastError})` : ''}`),
+          new RedisNotReadyError(
+            `Redis not ready after ${timeoutMs} ms${lastError ? ` (${lastError})` : ''}`,
+          ),
         ),
       timeoutMs,
     );

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig, withoutPassword } from '../config/config';
 import { createLogger, loggableError } from '../shared/logger';
 import { redisDurabilityWarnings } from '../shared/redis';
-import { buildContainer, closeServer } from './container';
+import { buildContainer, closeServer, RedisNotReadyError } from './container';
 import { resolveLocalSecrets } from './local-secrets';
 
 /** In-flight requests and jobs get this long to finish on SIGTERM/SIGINT. */
@@ -18,12 +18,12 @@ async function main(role: 'all' | 'api' | 'worker'): Promise<void> {
     secretsKey: secrets.secretsKey,
     logger,
   }).catch((error: Error) => {
-    if (!/^Redis not ready/.test(error.message)) throw error;
+    if (!(error instanceof RedisNotReadyError)) throw error;
     // Name the setting to fix; a URL's password stays hidden.
     const target = config.REDIS_CLUSTER_NODES
       ? `REDIS_CLUSTER_NODES: no Redis Cluster ready at ${config.REDIS_CLUSTER_NODES.map((node) => `${node.host}:${node.port}`).join(',')}`
       : `REDIS_URL: no Redis ready at ${withoutPassword(config.REDIS_URL ?? '')}`;
-    throw new StartError(`${target} (${error.message})`);
+    throw new Error(`${target} (${error.message})`);
   });
 
   for (const warning of await redisDurabilityWarnings(container.redis))
@@ -60,7 +60,7 @@ async function main(role: 'all' | 'api' | 'worker'): Promise<void> {
     server = await container
       .listen(config.PORT, config.HOST)
       .catch((error: NodeJS.ErrnoException) => {
-        throw new StartError(listenProblem(error, config.PORT, config.HOST));
+        throw new Error(listenProblem(error, config.PORT, config.HOST));
       });
     // PORT 0 is a port the kernel picks: show that one, not 0.
     const port = (server.address() as AddressInfo).port;
@@ -86,9 +86,6 @@ async function main(role: 'all' | 'api' | 'worker'): Promise<void> {
   }
 }
 
-/** A start-up failure the operator can fix, said in one line. */
-class StartError extends Error {}
-
 function listenProblem(error: NodeJS.ErrnoException, port: number, host: string): string {
   if (error.code === 'EADDRINUSE')
     return `PORT: ${port} on ${host} is already in use (another Seatmate?); stop what listens there or set PORT`;
@@ -104,10 +101,6 @@ main(role).catch((error) => {
   if (error instanceof ConfigError) {
     console.error(error.message);
     process.exit(78);
-  }
-  if (error instanceof StartError) {
-    console.error(`Seatmate failed to start: ${error.message}`);
-    process.exit(1);
   }
   console.error(
     `Seatmate failed to start: ${error instanceof Error ? error.message : String(error)}`,
