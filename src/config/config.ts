@@ -1,5 +1,5 @@
-import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { isTimeZone } from '../shared/shop-calendar';
 
 /**
  * Every setting the service reads, parsed once at start. Nothing else reads
@@ -10,16 +10,11 @@ import { z } from 'zod';
  * slash: paths are appended to it (`${base}/webhooks/...`), and `localhost:3000`
  * (no scheme) would otherwise parse as a URL whose scheme is `localhost:`.
  */
+const URL_MESSAGE =
+  'must be an absolute http(s) URL such as https://example.com, without ?query or #fragment';
 const url = z
-  .url({
-    protocol: /^https?$/,
-    message:
-      'must be an absolute http(s) URL such as https://example.com, without ?query or #fragment',
-  })
-  .refine((value) => !/[?#]/.test(value), {
-    message:
-      'must be an absolute http(s) URL such as https://example.com, without ?query or #fragment',
-  })
+  .url({ protocol: /^https?$/, message: URL_MESSAGE })
+  .refine((value) => !/[?#]/.test(value), { message: URL_MESSAGE })
   .transform((value) => value.replace(/\/+$/, ''));
 /**
  * Decimal digits only: a bare Number() reads '' and '  ' as 0 (PORT 0 is a
@@ -34,7 +29,6 @@ const int = (min: number, max: number) =>
       .min(min, `must be at least ${min}`)
       .max(max, `must be at most ${max}`),
   );
-const emptyAsUnset = (value: unknown) => (value === '' ? undefined : value);
 
 const settingsSchema = z.object({
   /** HTTP port. */
@@ -45,48 +39,42 @@ const settingsSchema = z.object({
    * Redis to use; `npm start` starts an embedded one under DATA_DIR when neither
    * this nor REDIS_CLUSTER_NODES is set.
    */
-  REDIS_URL: z.preprocess(
-    emptyAsUnset,
-    z
-      .string()
-      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
-      // Without a host ioredis quietly connects to localhost:6379.
-      .refine((value) => URL.canParse(value) && new URL(value).hostname !== '', {
-        message: 'must be redis://[user:password@]host[:port][/db] (or rediss:// for TLS)',
-      })
-      .optional(),
-  ),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    // Without a host ioredis quietly connects to localhost:6379.
+    .refine((value) => URL.canParse(value) && new URL(value).hostname !== '', {
+      message: 'must be redis://[user:password@]host[:port][/db] (or rediss:// for TLS)',
+    })
+    .optional(),
   /**
    * A Redis Cluster instead of one Redis: some of its nodes (`host:port`,
    * comma-separated); the rest are discovered. REDIS_URL is then not used.
    */
-  REDIS_CLUSTER_NODES: z.preprocess(
-    emptyAsUnset,
-    z
-      .string()
-      .transform((value, context) => {
-        const nodes = value
-          .split(',')
-          .map((entry) => entry.trim())
-          .filter(Boolean)
-          .map((entry) => /^(\[[0-9a-f:]+\]|[^\s:/[\]]+):(\d{1,5})$/i.exec(entry));
-        if (
-          nodes.length === 0 ||
-          nodes.some((match) => !match || Number(match[2]) < 1 || Number(match[2]) > 65535)
-        ) {
-          context.addIssue({
-            code: 'custom',
-            message: 'must be host:port seed nodes separated by commas',
-          });
-          return z.NEVER;
-        }
-        return nodes.map((match) => ({
-          host: match![1]!.replace(/^\[|\]$/g, ''),
-          port: Number(match![2]),
-        }));
-      })
-      .optional(),
-  ),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((value, context) => {
+      const nodes = value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean)
+        .map((entry) => /^(\[[0-9a-f:]+\]|[^\s:/[\]]+):(\d{1,5})$/i.exec(entry));
+      if (
+        nodes.length === 0 ||
+        nodes.some((match) => !match || Number(match[2]) < 1 || Number(match[2]) > 65535)
+      ) {
+        context.addIssue({
+          code: 'custom',
+          message: 'must be host:port seed nodes separated by commas',
+        });
+        return z.NEVER;
+      }
+      return nodes.map((match) => ({
+        host: match![1]!.replace(/^\[|\]$/g, ''),
+        port: Number(match![2]),
+      }));
+    })
+    .optional(),
   /**
    * Partitions of the inbound queue, by shop: each is its own queue (its own
    * slot on a Cluster), so ingest spreads over the nodes. Change it only with
@@ -101,21 +89,15 @@ const settingsSchema = z.object({
   /** Where generated secrets (admin token, secrets key) and the embedded Redis live. */
   DATA_DIR: z.string().min(1).default('./data'),
   /** Operator token; generated, stored under DATA_DIR and printed at start when unset. */
-  ADMIN_TOKEN: z.preprocess(
-    emptyAsUnset,
-    z.string().min(24, 'must be at least 24 characters').optional(),
-  ),
+  ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   /** Key that encrypts platform secrets at rest; generated under DATA_DIR when unset. */
-  SECRETS_KEY: z.preprocess(
-    emptyAsUnset,
-    z.string().min(32, 'must be at least 32 characters').optional(),
-  ),
+  SECRETS_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Public URL of this service, used to show shops their webhook URL. */
-  PUBLIC_BASE_URL: z.preprocess(emptyAsUnset, url.optional()),
+  PUBLIC_BASE_URL: url.optional(),
   /** Enables the OpenAI engine; unset means the rules engine only. */
-  OPENAI_API_KEY: z.preprocess(emptyAsUnset, z.string().optional()),
+  OPENAI_API_KEY: z.string().optional(),
   /** Any OpenAI-compatible endpoint (DeepSeek, Qwen, a local server...). */
-  OPENAI_BASE_URL: z.preprocess(emptyAsUnset, url.optional()),
+  OPENAI_BASE_URL: url.optional(),
   /** Model name sent to the endpoint. */
   OPENAI_MODEL: z.string().default('gpt-4o-mini'),
   /** After this, the rules engine answers instead of the model. */
@@ -225,7 +207,7 @@ const settingsSchema = z.object({
   /** Time zone the operator's month-close schedule runs in. */
   BILLING_TIMEZONE: z
     .string()
-    .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Asia/Shanghai')
+    .refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai')
     .default('Asia/Shanghai'),
   /** pino level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
