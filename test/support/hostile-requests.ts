@@ -221,11 +221,13 @@ function fieldsOf(schema: JsonSchema, root: JsonSchema, base: unknown, prefix: F
 }
 
 function withValue(base: unknown, path: Field['path'], value: unknown): unknown {
+  if (path.length === 0) return value;
   const copy = structuredClone(base) as Record<string | number, unknown>;
   let node = copy;
-  for (const key of path.slice(0, -1)) {
+  for (let i = 0; i < path.length - 1; i++) {
+    const key = path[i]!;
     if (node[key] === undefined || node[key] === null || typeof node[key] !== 'object')
-      node[key] = typeof path[path.indexOf(key) + 1] === 'number' ? [] : {};
+      node[key] = typeof path[i + 1] === 'number' ? [] : {};
     node = node[key] as Record<string | number, unknown>;
   }
   const last = path[path.length - 1]!;
@@ -568,4 +570,52 @@ export function hostileRequests(
   for (const r of sample(queryVariants, 10, random))
     out.push({ ...r, body: baseText, contentType: hasBody ? json : undefined });
   return out;
+}
+
+/**
+ * Mutations of a valid JSON document, schema-less: every key deleted in turn, every node
+ * replaced by a value of each other type, every string by the edge strings, every number by
+ * the edge numbers, a node nested 10,000 deep. For platform deliveries, whose shape is the
+ * platform's, not ours. Each mutation is applied to a fresh document from `make` (fresh event
+ * ids, so a mutation is processed, not dropped as a redelivery). Sampled.
+ */
+export function treeMutations(
+  make: () => unknown,
+  random: () => number,
+  count: number,
+): Array<{ label: string; body: string }> {
+  const out: Array<{ label: string; path: Array<string | number>; value: unknown }> = [];
+  const emit = (path: Array<string | number>, value: unknown, label: string) =>
+    out.push({ label: `${path.join('.') || '(root)'} ${label}`, path, value });
+  const walk = (node: unknown, path: Array<string | number>) => {
+    if (path.length > 8) return;
+    if (path.length) emit(path, MISSING, 'missing');
+    for (const value of OF_EACH_TYPE)
+      if (jsonType(value) !== jsonType(node)) emit(path, value, `= ${JSON.stringify(value)}`);
+    emit(path, DEEP, 'nested 10,000 deep');
+    if (typeof node === 'string') {
+      for (const value of EDGE_STRINGS) emit(path, value, `= ${JSON.stringify(value)}`);
+      emit(path, 'x'.repeat(100_000), '= 100 KB string');
+    }
+    if (typeof node === 'number')
+      for (const text of EDGE_NUMBERS) emit(path, rawJson(text), `= ${text}`);
+    if (Array.isArray(node)) {
+      emit(path, [], '= []');
+      emit(
+        path,
+        Array.from({ length: 1000 }, () => node[0] ?? null),
+        '× 1000 items',
+      );
+      node.forEach((item, i) => walk(item, [...path, i]));
+    } else if (node && typeof node === 'object')
+      for (const [key, item] of Object.entries(node)) walk(item, [...path, key]);
+  };
+  walk(make(), []);
+  return sample(out, count, random).map(({ label, path, value }) => ({
+    label,
+    body: spliceRaw(JSON.stringify(withValue(make(), path, value))).replace(
+      JSON.stringify(DEEP),
+      deeplyNested(10_000),
+    ),
+  }));
 }
