@@ -606,7 +606,7 @@ export function treeMutations(
         Array.from({ length: 1000 }, () => node[0] ?? null),
         '× 1000 items',
       );
-      node.forEach((item, i) => walk(item, [...path, i]));
+      for (const [i, item] of node.entries()) walk(item, [...path, i]);
     } else if (node && typeof node === 'object')
       for (const [key, item] of Object.entries(node)) walk(item, [...path, key]);
   };
