@@ -54,7 +54,12 @@ export interface ConversationAnalysis {
   gaveMeasurements: boolean;
 }
 
-const CODE_LIKE = /\d{4,}|[A-Za-z]+-?\d{3,}/;
+/**
+ * An order number or tracking code: four digits, or a letter (of a prefix) with three. Written
+ * with one letter, not `[A-Za-z]+`: the same matches, but a long run of letters is not scanned
+ * again from each of its positions (quadratic time on a pasted wall of text).
+ */
+const CODE_LIKE = /\d{4,}|[A-Za-z]-?\d{3}/;
 
 /**
  * A question, in any of the three languages: a question mark; a Chinese question particle at
