@@ -71,11 +71,11 @@ export interface ConversationAnalysis {
 const CODE_LIKE = /\d{4,}|[A-Za-z]+-?\d{3,}/;
 /**
  * The buyer saying the parcel came: "it arrived", "showed up", "received it", "opened the box",
- * "收到" (not "hasn't arrived", "never received", "没收到"). "Delivered" alone is not enough:
+ * "收到", "到了" (not "hasn't arrived", "never received", "没收到", "快到了", "到了吗"). "Delivered" alone is not enough:
  * "marked delivered but not here" is a delivery complaint.
  */
 const ARRIVED =
-  /(?<!(?:not|n't|never|yet|still)\s+(?:\w+\s+)?)\b(?:arrived|showed up|came|received|got it|opened (?:it|the box|the parcel|the package)|open it|unboxed)\b|(?<![没沒未冇])(?:收到|拆开|拆開|打开一看|打開一看)/iu;
+  /(?<!(?:not|n't|never|yet|still)\s+(?:\w+\s+)?)\b(?:arrived|showed up|came|received|got it|opened (?:it|the box|the parcel|the package)|open it|unboxed)\b|(?<![没沒未冇])(?:收到|拆开|拆開|打开一看|打開一看)|(?<![没沒未冇快还還])到了(?![吗嗎么麼没沒未])/iu;
 /** What is left of a message once placeholders, emoji, punctuation and spaces are gone. */
 const WORDS_LEFT = /[\p{L}\p{N}]/u;
 
@@ -178,11 +178,13 @@ export function analyseConversation(
   );
   const state = readDialogueState(input.history, options, read.sentiment);
   const recentComplaint = reading.signals.includes('complaint') && reading.stage === 'complaint';
+  const complaintWordsInLast = readMessage(lastBuyer, () => false).signals.has('complaint');
   const policy = tacticPolicy({
     ...read,
     state,
     buyingSignals: reading.buyingMessages > 0,
     troubleWords: recentComplaint || reading.sentiment === 'negative',
+    complaintWordsInLast,
   });
   const buyerWroteCode = input.history.some((m) => CODE_LIKE.test(m.text));
   const lastIsQuestion = QUESTION.test(withoutInstructions(lastBuyer));
@@ -204,9 +206,7 @@ export function analyseConversation(
     !WORDS_LEFT.test(lastBuyer.replace(lexicon.voiceNotes as RegExp, ''));
   // A thank-you asks nothing and reports nothing: no question, no complaint word in it.
   const lastAcknowledges =
-    matches(lexicon.acknowledgements, lastBuyer) &&
-    !lastIsQuestion &&
-    !readMessage(lastBuyer, () => false).signals.has('complaint');
+    matches(lexicon.acknowledgements, lastBuyer) && !lastIsQuestion && !complaintWordsInLast;
   return {
     locale,
     reading,
@@ -247,6 +247,8 @@ const ANSWERABLE = [
 ] as const satisfies readonly SignalName[];
 
 type AnswerKey = keyof ReplyTemplates['answer'];
+/** Answers that tell the buyer to go ahead and order: never to a buyer who may be reporting a fault. */
+const ORDERING_ANSWERS: readonly AnswerKey[] = ['will_buy', 'asks_how_to_order'];
 
 /** The answer template for what the buyer asked (the reader's intent), or null when another tactic answers it. */
 const ANSWER_FOR_INTENT: Partial<Record<Intent, AnswerKey>> = {
@@ -365,6 +367,7 @@ function replyWriter(analysis: ConversationAnalysis) {
       return answerWith(takesUp ? 'question' : 'general');
     },
     clarify: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.clarify }),
+    answerText: (key: AnswerKey): string => fill(t.answer[key], { product }),
     /** A voice message the text does not hold: ask for it in writing too, never guess its words. */
     voiceNote: (): DraftSuggestion | null =>
       analysis.lastIsVoiceNote ? { tactic: 'answer', text: t.answer.voice_note } : null,
@@ -390,8 +393,12 @@ function replyWriter(analysis: ConversationAnalysis) {
           reading.afterSaleTopic === 'general');
       if (thanks)
         return { tactic: 'answer', text: (givenOrder ? t.afterSaleGiven : t.afterSale).thanks };
-      const topic =
-        AFTER_SALE_FOR_INTENT[analysis.intent] ?? (usage ? 'usage' : reading.afterSaleTopic);
+      // A parcel the buyer says has come is not tracked ("the parcel 到了 but a charger is missing").
+      const lexiconTopic =
+        reading.afterSaleTopic === 'tracking' && analysis.topicOnceArrived !== null
+          ? 'general'
+          : reading.afterSaleTopic;
+      const topic = AFTER_SALE_FOR_INTENT[analysis.intent] ?? (usage ? 'usage' : lexiconTopic);
       return { tactic: 'answer', text: (givenOrder ? t.afterSaleGiven : t.afterSale)[topic] };
     },
     empathy: (): DraftSuggestion => {
@@ -503,6 +510,14 @@ function planReplies(
       mayHaveGivenNumber ? null : write.remedy(),
       write.reassure(),
     ];
+  }
+  if (policy.mayBeFault) {
+    // Read as buying, with complaint words in it: maybe a fault reported. Never "go ahead and
+    // order"; reassure, answer what else was asked, and ask what the buyer needs.
+    const answer = write.answer(true);
+    const ordering =
+      answer && ORDERING_ANSWERS.some((key) => answer.text === write.answerText(key));
+    return [write.reassure(), ordering ? null : answer, write.clarify()];
   }
   // A voice message: what it says is not in the text, so the first reply asks for it in writing.
   const voiceNote = write.voiceNote();

@@ -549,6 +549,47 @@ describe('what unseen conversations taught (round nine)', () => {
     expect(notGiven.suggestions[0]?.text).toBe(en.empathy.general);
   });
 
+  it('never tells a buyer who may be reporting a fault to go ahead and order', async () => {
+    const zh = templatesFor('zh-Hans');
+    const ready = fixedReader('ready', 'ready');
+    const unsure: Reader = {
+      version: 'unsure',
+      read: (history, catalog) => {
+        const read = ready.read(history, catalog);
+        return {
+          ...read,
+          stageProbabilities: { ...read.stageProbabilities, ready: 0.66, complaint: 0.3 },
+          confidence: 0.66,
+        };
+      },
+    };
+    const result = await createAssistant({ newId: () => 'u', reader: unsure }).suggest({
+      history: [buyer('发错颜色了，我要的是白色。重新寄到杭州市西湖区文三路138号')],
+    });
+    const texts = result.suggestions.map((s) => s.text);
+    expect(texts[0]).toBe(zh.empathy.reassure);
+    expect(texts).not.toContain(zh.answer.will_buy);
+    expect(texts).not.toContain(zh.answer.asks_how_to_order);
+    // The same reading without complaint words is a buyer ordering.
+    const buying = await createAssistant({ newId: () => 'u', reader: unsure }).suggest({
+      history: [buyer('就要白色的，寄到杭州市西湖区文三路138号')],
+    });
+    expect(buying.suggestions.map((s) => s.text)).not.toContain(zh.empathy.reassure);
+  });
+
+  it('offers no tracking to an after-sale buyer whose parcel has come', async () => {
+    const en = templatesFor('en');
+    const other = readAs('after_sale', 'other');
+    const came = await other.suggest({
+      history: [buyer('the parcel came today but one of the two cables is not in the box')],
+    });
+    expect(came.suggestions[0]?.text).toBe(en.afterSale.general);
+    const waiting = await other.suggest({
+      history: [buyer('any news on my parcel? still waiting')],
+    });
+    expect(waiting.suggestions[0]?.text).toBe(en.afterSale.tracking);
+  });
+
   it('lists two settled values the way the reply’s language lists them', async () => {
     const plain: Catalog = {
       products: [{ id: 'tee', name: '纯棉T恤', options: { colour: ['黑色', '白色'] } }],
