@@ -319,6 +319,8 @@ async function redisCounters() {
     Number(new RegExp(`${name}:([\\d.]+)`).exec(text)?.[1] ?? 0);
   let bytesIn = 0;
   let bytesOut = 0;
+  let reads = 0;
+  let writes = 0;
   const cpuByNode: number[] = [];
   for (const { redis } of statsNodes) {
     const [commandstats, statsInfo, cpu] = await Promise.all([
@@ -334,12 +336,17 @@ async function redisCounters() {
     }
     bytesIn += num(statsInfo, 'total_net_input_bytes');
     bytesOut += num(statsInfo, 'total_net_output_bytes');
+    // Each is a read or write call on a client socket: the round trips' cost to Redis.
+    reads += num(statsInfo, 'total_reads_processed');
+    writes += num(statsInfo, 'total_writes_processed');
     cpuByNode.push(num(cpu, 'used_cpu_user') + num(cpu, 'used_cpu_sys'));
   }
   return {
     commands,
     bytesIn,
     bytesOut,
+    reads,
+    writes,
     cpuSeconds: cpuByNode.reduce((sum, cpu) => sum + cpu, 0),
     cpuByNode,
   };
@@ -485,7 +492,7 @@ for (const rate of rates) {
   );
   console.log(`  stage means (ms): ${stageText}`);
   console.log(
-    `  Redis per message: ${(calls / n).toFixed(1)} commands, ${(usec / n).toFixed(0)} µs in commands, ${(((after.cpuSeconds - before.cpuSeconds) * 1e6) / n).toFixed(0)} µs CPU, ${((after.bytesIn - before.bytesIn) / n / 1024).toFixed(1)} KB in, ${((after.bytesOut - before.bytesOut) / n / 1024).toFixed(1)} KB out`,
+    `  Redis per message: ${(calls / n).toFixed(1)} commands, ${(usec / n).toFixed(0)} µs in commands, ${(((after.cpuSeconds - before.cpuSeconds) * 1e6) / n).toFixed(0)} µs CPU, ${((after.bytesIn - before.bytesIn) / n / 1024).toFixed(1)} KB in, ${((after.bytesOut - before.bytesOut) / n / 1024).toFixed(1)} KB out, ${((after.reads - before.reads) / n).toFixed(1)} socket reads and ${((after.writes - before.writes) / n).toFixed(1)} writes`,
   );
   if (statsNodes.length > 1)
     console.log(

@@ -202,14 +202,27 @@ function resolveAll(host: string): Promise<string[]> {
  */
 export function guardedFetch(
   policy: OutboundPolicy,
-  options: { connectTimeoutMs: number },
+  options: { connectTimeoutMs: number; resolve?: (host: string) => Promise<string[]> },
 ): typeof fetch {
   const dispatcher = policy.dispatcher(options.connectTimeoutMs);
   return async (input, init) => {
     const target =
       typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    await policy.checkAtSend(target);
+    // The send's deadline covers the check's DNS lookup too: a resolver that never answers
+    // would otherwise hold the send slot past it.
+    await untilAborted(policy.checkAtSend(target, options.resolve), init?.signal);
     // Looked up at call time so tests' HTTP interception sees every request.
     return fetch(input, { ...init, redirect: 'manual', dispatcher } as RequestInit);
   };
+}
+
+/** The promise, or the signal's reason (a `TimeoutError` for `AbortSignal.timeout`) if it aborts first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | null | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

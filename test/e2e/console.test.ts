@@ -229,6 +229,9 @@ describe('agent console', () => {
     await say(shop, 'buyer-late', 'Thanks, that is all.');
     await page.locator('.conversation-row').first().locator('button').click();
     await page.locator('.message').first().waitFor();
+    // The suggestion comes last: once it shows, no event is still due to refresh the view and
+    // with it fetch the message appended below.
+    await page.locator('.suggestion').first().waitFor();
     // A message the page has not been told about yet: it lands just before the click.
     await h.container.conversations.append(shop.id, 'buyer-late', {
       id: 'm-late',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  guardedFetch,
   isForbiddenAddress,
   OutboundPolicy,
   OutboundRefused,
@@ -93,6 +94,24 @@ describe('outbound policy: at send time', () => {
       resolver({ 'shop.example.com': ['93.184.216.34', '2606:2800:220:1::1'] }),
     );
     expect(ok.hostname).toBe('shop.example.com');
+  });
+
+  it('ends a send whose DNS lookup never answers at the send’s deadline', async () => {
+    const send = guardedFetch(policy, {
+      connectTimeoutMs: 1_000,
+      resolve: () => new Promise<string[]>(() => {}),
+    });
+    const started = Date.now();
+    const outcome = await Promise.race([
+      send('https://slow-dns.example.com/r', { signal: AbortSignal.timeout(50) }).then(
+        () => 'answered',
+        (error: Error) => error.name,
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 2_000)),
+    ]);
+    // The adapters' send results read a TimeoutError as a timeout (retried, slot freed).
+    expect(outcome).toBe('TimeoutError');
+    expect(Date.now() - started).toBeLessThan(1_000);
   });
 
   it('classifies addresses in every spelling the resolver can return', () => {
