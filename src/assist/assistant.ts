@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { MAX_MESSAGE_CHARS } from './assist-request-schema';
 import { checkSuggestion, type GuardrailContext, guardrailContext } from './guardrails';
 import { templatesFor } from './lexicon';
 import { inReplyScript } from './locale-detection';
@@ -101,6 +102,29 @@ function replaceUnsafe(
   return { suggestions, keptAny: kept.length > 0, replacedAny: kept.length < model.length };
 }
 
+/**
+ * The conversation as the engines read it: each message cut to MAX_MESSAGE_CHARS, the API's
+ * own limit. Platforms deliver longer texts (a pasted page, up to their body limits); read
+ * whole, the rules' reading costs time that grows faster than the length, on the worker's
+ * one thread, and the model costs tokens, for nothing a suggestion needs.
+ */
+function bounded(input: AssistInput): AssistInput {
+  if (input.history.every((m) => m.text.length <= MAX_MESSAGE_CHARS)) return input;
+  return {
+    ...input,
+    history: input.history.map((m) =>
+      m.text.length <= MAX_MESSAGE_CHARS ? m : { ...m, text: headOf(m.text) },
+    ),
+  };
+}
+
+/** The first MAX_MESSAGE_CHARS, never ending on half of a surrogate pair. */
+function headOf(text: string): string {
+  const last = text.charCodeAt(MAX_MESSAGE_CHARS - 1);
+  const end = last >= 0xd800 && last <= 0xdbff ? MAX_MESSAGE_CHARS - 1 : MAX_MESSAGE_CHARS;
+  return text.slice(0, end);
+}
+
 export function createAssistant(options: AssistantOptions = {}): Assistant {
   const newId = options.newId ?? randomUUID;
   const model = options.openai ? createOpenAIEngine(options.openai) : undefined;
@@ -109,7 +133,8 @@ export function createAssistant(options: AssistantOptions = {}): Assistant {
     drafts.map((d) => ({ id: newId(), text: d.text, tactic: d.tactic }));
 
   return {
-    async suggest(input) {
+    async suggest(whole) {
+      const input = bounded(whole);
       // The rules engine always runs (well under a millisecond): it is the fallback,
       // and its reading of a complaint also binds the model.
       const rulesStarted = performance.now();

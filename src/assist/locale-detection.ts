@@ -129,8 +129,12 @@ const NEUTRAL_LATIN =
   /^(?:ok|okay|okk|okie|k|kk|ya|yes|no|pls|plz|thx|tks|hi|hello|hey|hiya|yo|xs|s|m|l|xl|xxl|xxxl|cm|kg|mm|ml|g|pcs|sf|ems|qq|vip|app|id|ps|iphone|ipad)$/;
 /** Placeholders chat apps put for media ("[Sticker]", "[图片]"): not the buyer's words. */
 const MEDIA_PLACEHOLDER = /\[[^\]\n]{1,20}\]/g;
-/** Letters mixed with digits are ids and codes ("#W8891", "SF1609283746512"), not words. */
-const CODE = /[a-z]*\d[a-z0-9]*/gi;
+/**
+ * Letters mixed with digits are ids and codes ("#W8891", "SF1609283746512"), not words. A match
+ * starts only where a token does: the same matches, without rescanning a long run of letters
+ * from each of its positions (quadratic time on a pasted wall of text).
+ */
+const CODE = /(?<![a-z0-9])[a-z]*\d[a-z0-9]*/gi;
 /** Full-width punctuation comes from a Chinese input method: "？", "～", "！". */
 const FULL_WIDTH_PUNCTUATION = /[？！，。～：；、「」（）]/u;
 /** A pinyin syllable (initial + final), for Chinese typed without an input method ("zhe ge you mei you"). */
@@ -179,7 +183,8 @@ function looksLikePinyin(text: string): boolean {
 }
 
 /** Links and e-mail addresses: "item.htm?id=…" is neither English words nor a script. */
-const LINK_OR_EMAIL = /\b(?:https?:\/\/|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.-]+/giu;
+// The address part starts only where a run of its characters starts: linear on a long run.
+const LINK_OR_EMAIL = /\b(?:https?:\/\/|www\.)\S+|(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+/giu;
 export const withoutLinks = (text: string): string => text.replace(LINK_OR_EMAIL, ' ');
 /** The text holds a link (a buyer pointing at a product page). */
 export const hasLink = (text: string): boolean => withoutLinks(text) !== text;

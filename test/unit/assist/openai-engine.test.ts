@@ -373,4 +373,38 @@ describe('OpenAI engine', () => {
     expect(result.suggestions.some((s) => s.text.includes('红色'))).toBe(false);
     expect(fallbacks).toEqual(['guardrail']);
   });
+
+  it('reads at most 2000 characters of a message, as the API accepts, however long the platform let it be', async () => {
+    let body: Record<string, unknown> = {};
+    nock('http://llm.test')
+      .post('/v1/chat/completions', (b: Record<string, unknown>) => {
+        body = b;
+        return true;
+      })
+      .reply(
+        200,
+        chatCompletion(modelAnswer([{ text: '好的，我帮您看一下～', tactic: 'answer' }])),
+      );
+    const { assistant } = setup();
+    // A pasted page: a question, then 100 KB more (emoji, so a cut could split a surrogate pair).
+    const paste = `这件有白色吗？${'😀'.repeat(50_000)}`;
+    await assistant.suggest({ history: [buyer(paste)] });
+    const sent = JSON.stringify(body);
+    expect(sent).toContain('这件有白色吗');
+    expect(sent.length).toBeLessThan(2000 * 6 + 20_000);
+    expect(sent).not.toMatch(/\\ud83d"|\\ud83d\\u/);
+  });
+
+  it('suggests from the first 2000 characters of a message alone (the rules engine too)', async () => {
+    const rulesOnly = () => {
+      let n = 0;
+      return createAssistant({ newId: () => `s${(n += 1)}` });
+    };
+    const head = `这件有白色吗${'啊'.repeat(1994)}`;
+    // The tail turns the reading into a complaint: it must not count.
+    const long = `${head}${'太差了，我要投诉退款！'.repeat(500)}`;
+    expect(await rulesOnly().suggest({ history: [buyer(long)] })).toEqual(
+      await rulesOnly().suggest({ history: [buyer(head)] }),
+    );
+  });
 });
