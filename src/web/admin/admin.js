@@ -166,7 +166,10 @@ function signOut(message = '') {
 async function signIn(token) {
   state.token = token;
   const me = await api('/v1/me');
-  if (me.kind !== 'admin') throw new Error(t('admin.notOperator'));
+  if (me.kind !== 'admin')
+    throw Object.assign(new Error(t('admin.notOperator')), {
+      parts: i18n.wrongPage(t('admin.notOperator'), me.kind),
+    });
   sessionStorage.setItem(KEY, token);
   state.operator = me.operator;
   $('operator-name').textContent =
@@ -1129,7 +1132,7 @@ $('tabs').addEventListener('click', (event) => {
 $('sign-in-form').addEventListener('submit', (event) => {
   event.preventDefault();
   signIn($('operator-token').value.trim()).catch((error) => {
-    $('sign-in-error').textContent = error.message;
+    $('sign-in-error').replaceChildren(...(error.parts ?? [error.message]));
   });
 });
 $('sign-out').addEventListener('click', () => signOut());
