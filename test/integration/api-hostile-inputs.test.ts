@@ -55,6 +55,7 @@ const fx = {} as {
   agentB: { id: string; token: string };
   victimAgent: { id: string };
   victimOperator: { id: string };
+  supervisor: { id: string; token: string };
   web: { id: string; widgetKey: string; session: string };
   otherWeb: { id: string; widgetKey: string; session: string };
   convA: string;
@@ -82,6 +83,9 @@ beforeAll(async () => {
   const operator = await h.api('/v1/operators', { body: { name: 'Victim', role: 'supervisor' } });
   expect(operator.status).toBe(201);
   fx.victimOperator = operator.body;
+  const supervisor = await h.api('/v1/operators', { body: { name: 'Mei', role: 'supervisor' } });
+  expect(supervisor.status).toBe(201);
+  fx.supervisor = supervisor.body;
   const webShop = async (name: string) => {
     const res = await h.api('/v1/shops', {
       body: { name, platform: 'web', credentials: { allowedOrigins: [STORE] } },
@@ -223,6 +227,25 @@ function hostileAuth(op: OperationShape & { role: Role | undefined }): HostileRe
       { label: 'webhook stale timestamp', authorization: 'stale' },
     ].map((r) => ({ ...base, ...r, body: '{"type":"message","data":{}}', contentType }));
   return [];
+}
+
+/** Headers a careless client or a proxy sends: all must be survived. */
+function oddHeaders(op: OperationShape & { role: Role | undefined }): HostileRequest[] {
+  const body = op.body ? JSON.stringify(validBody(op)) : undefined;
+  const contentType = op.body ? 'application/json' : undefined;
+  const base = { path: op.path, body, contentType, expect: 'survive' as const };
+  const odd: Array<Pick<HostileRequest, 'label' | 'headers'>> = [
+    { label: 'accept text/csv', headers: { accept: 'text/csv' } },
+    { label: 'accept garbage', headers: { accept: ';;;/,*/ *;q=x' } },
+    { label: 'accept-language garbage', headers: { 'accept-language': 'zz-ZZZZ;q=2, *;q=-1' } },
+    { label: 'x-forwarded-for garbage', headers: { 'x-forwarded-for': 'not-an-ip, %00, ::::' } },
+    { label: 'last-event-id garbage', headers: { 'last-event-id': `-1-${'9'.repeat(300)}` } },
+    { label: 'idempotency-key 4 KB', headers: { 'idempotency-key': 'k'.repeat(4096) } },
+    { label: 'origin garbage', headers: { origin: 'javascript:alert(1)' } },
+    { label: 'content-encoding gzip', headers: { 'content-encoding': 'gzip' } },
+    { label: 'if-none-match garbage', headers: { 'if-none-match': '"x", W/' } },
+  ];
+  return odd.map((r) => ({ ...base, ...r }));
 }
 
 interface Answer {
@@ -461,8 +484,49 @@ describe('every operation in /openapi.json against hostile input', () => {
     const jobs = operations.flatMap((op) => [
       ...hostileAuth(op).map((r) => ({ op, r })),
       ...hostileRequests(op, random).map((r) => ({ op, r })),
+      ...oddHeaders(op).map((r) => ({ op, r })),
     ]);
     expect(jobs.length).toBeGreaterThan(operations.length * 10);
+    const failures = await runAll(jobs);
+    expect(failures).toEqual([]);
+  }, 120_000);
+
+  it('answers the same for the other roles an operation admits (owner, supervisor, agent)', async () => {
+    const random = seeded(112920);
+    const personas = [
+      { name: 'owner', authorization: `Bearer ${fx.shopA.ownerKey}`, shopId: fx.shopA.id },
+      { name: 'supervisor', authorization: `Bearer ${fx.supervisor.token}`, shopId: undefined },
+      { name: 'agent', authorization: `Bearer ${fx.agentA.token}`, shopId: fx.shopA.id },
+    ];
+    const jobs: Array<{ op: (typeof operations)[number]; r: HostileRequest }> = [];
+    for (const op of operations.filter((o) => o.role === 'operator'))
+      for (const persona of personas) {
+        const as = (r: HostileRequest): HostileRequest => ({
+          ...r,
+          label: `${persona.name}: ${r.label}`,
+          authorization: persona.authorization,
+          pathParams: {
+            ...(persona.shopId && op.pathParams.includes('shopId')
+              ? { shopId: persona.shopId }
+              : {}),
+            ...r.pathParams,
+          },
+        });
+        // Only where the role is let in: a refusal is the tenancy tests' business.
+        const probe = await send(
+          op,
+          as({
+            label: 'probe',
+            path: op.path,
+            body: op.body ? JSON.stringify(validBody(op)) : undefined,
+            contentType: op.body ? 'application/json' : undefined,
+            expect: 'survive',
+          }),
+        );
+        if ('error' in probe || [401, 403, 404].includes(probe.status)) continue;
+        for (const r of hostileRequests(op, random, 6)) jobs.push({ op, r: as(r) });
+      }
+    expect(new Set(jobs.map((j) => j.r.label.split(':')[0])).size).toBe(personas.length);
     const failures = await runAll(jobs);
     expect(failures).toEqual([]);
   }, 120_000);
