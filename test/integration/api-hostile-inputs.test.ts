@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationId } from '../../src/conversations/conversation-store';
 import { signStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
@@ -540,6 +541,64 @@ describe('every operation in /openapi.json against hostile input', () => {
       })),
     );
     expect(failures).toEqual([]);
+    expect((await h.api('/readyz', { token: '' })).status).toBe(200);
+  });
+});
+
+/** Writes raw bytes on a fresh connection and reads until the server closes it (or 5 s). */
+function rawExchange(bytes: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    };
+    const timer = setTimeout(done, ANSWER_WITHIN_MS);
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('end', done);
+    socket.on('error', done);
+    socket.on('close', done);
+    socket.write(bytes, 'latin1');
+  });
+}
+
+describe('HTTP that is not HTTP', () => {
+  it('answers requests Node cannot parse with a 4xx in the error envelope too', async () => {
+    const requests = {
+      'headers over 16 KB': `GET /v1/shops HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      'a URL over 16 KB': `GET /v1/shops?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      'a control character in the path': 'GET /v1/\x01shops HTTP/1.1\r\nHost: x\r\n\r\n',
+      'Content-Length and Transfer-Encoding both (smuggling)':
+        'POST /v1/shops HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      'a Content-Length that is not a number':
+        'POST /v1/shops HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n',
+      'a header name with a space': 'GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n',
+      'a broken chunk':
+        'POST /v1/shops HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
+      'not HTTP at all': 'HELLO THERE\r\n\r\n',
+      'an unknown HTTP version': 'GET /healthz HTTP/7.3\r\nHost: x\r\n\r\n',
+    };
+    const problems: string[] = [];
+    for (const [label, bytes] of Object.entries(requests)) {
+      const answer = await rawExchange(bytes);
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]);
+      let code: unknown;
+      try {
+        code = JSON.parse(body).error?.code;
+      } catch {
+        code = undefined;
+      }
+      if (
+        !(status >= 400 && status < 500) ||
+        !/content-type: application\/json/i.test(head) ||
+        typeof code !== 'string'
+      )
+        problems.push(`${label}: ${JSON.stringify(answer.slice(0, 160))}`);
+    }
+    expect(problems).toEqual([]);
     expect((await h.api('/readyz', { token: '' })).status).toBe(200);
   });
 });
