@@ -4,7 +4,7 @@
 // Progress goes to stderr, the JSON report to stdout.
 import { parseArgs } from 'node:util';
 import { buildContainer } from '../src/app/container';
-import { resolveLocalSecrets } from '../src/app/local-secrets';
+import { MissingLocalSecretError, resolveLocalSecrets } from '../src/app/local-secrets';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { AppError } from '../src/shared/errors';
 import { createLogger } from '../src/shared/logger';
@@ -18,7 +18,8 @@ if (!values.month) {
 
 try {
   const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
-  const secrets = resolveLocalSecrets(config);
+  // The service's secrets key opens the shops; a new one made here would open none.
+  const secrets = resolveLocalSecrets(config, { create: false });
   const container = await buildContainer(config, {
     adminToken: secrets.adminToken,
     secretsKey: secrets.secretsKey,
@@ -43,6 +44,10 @@ try {
     });
     console.log(JSON.stringify(report, null, 2));
     for (const skip of report.skipped) console.error(`skipped ${skip.shopId}: ${skip.message}`);
+    for (const failure of report.failed)
+      console.error(`failed ${failure.shopId}: ${failure.message}`);
+    // A cron job or a shell script must see that some invoices were not written.
+    if (report.failed.length > 0) process.exitCode = 1;
   } finally {
     await container.close();
   }
@@ -53,6 +58,10 @@ try {
       console.error(
         'Point REDIS_URL at the service Redis (npm start embeds one at redis://127.0.0.1:6390).',
       );
+    process.exit(78);
+  }
+  if (error instanceof MissingLocalSecretError) {
+    console.error(error.message);
     process.exit(78);
   }
   if (error instanceof AppError) {

@@ -1,6 +1,7 @@
 // Sends one signed generic-platform message to a running Seatmate, the way a
 // bridge or a platform would (Standard Webhooks). Usage:
 //   npm run send:test -- --shop shp_xxx --secret whsec_xxx [--text "..."] [--buyer buyer-1] [--from buyer|agent] [--url http://localhost:3000]
+// Without --url: SEATMATE_URL, else the local service on PORT (as `npm start` was given it), else 3000.
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { signStandardWebhook } from '../src/platforms/generic/standard-webhooks';
@@ -12,13 +13,16 @@ const { values } = parseArgs({
     text: { type: 'string', default: '您好，这款有灰色吗？' },
     buyer: { type: 'string', default: 'buyer-1' },
     from: { type: 'string', default: 'buyer' },
-    url: { type: 'string', default: process.env.SEATMATE_URL ?? 'http://localhost:3000' },
+    url: {
+      type: 'string',
+      default: process.env.SEATMATE_URL || `http://localhost:${process.env.PORT || 3000}`,
+    },
   },
 });
 
 if (!values.shop || !values.secret) {
   console.error(
-    'usage: npm run send:test -- --shop <shopId> --secret <whsec_...> [--text "..."] [--buyer <id>] [--from buyer|agent]',
+    'usage: npm run send:test -- --shop <shopId> --secret <whsec_...> [--text "..."] [--buyer <id>] [--from buyer|agent] [--url http://localhost:3000]',
   );
   process.exit(2);
 }
@@ -51,6 +55,12 @@ const response = await fetch(`${values.url}/webhooks/generic/${values.shop}`, {
     'webhook-signature': signStandardWebhook(values.secret, id, timestamp, body),
   },
   body,
+}).catch((error: Error & { cause?: { code?: string } }) => {
+  // One line that says where it knocked and what to change, not undici's stack.
+  console.error(
+    `could not reach Seatmate at ${values.url} (${error.cause?.code ?? error.message}): is it running? Pass --url, or set PORT or SEATMATE_URL.`,
+  );
+  process.exit(1);
 });
 console.log(`${response.status} ${await response.text()}`);
 process.exit(response.ok ? 0 : 1);

@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createAssistant } from '../../src/assist/assistant';
-import { assistInputOf, loadCorpus } from '../../src/assist/corpus';
+import { assistInputOf, loadBlindSet, loadCorpus } from '../../src/assist/corpus';
 import type { Scored, Summary } from '../../src/assist/corpus-eval';
 import * as corpusEval from '../../src/assist/corpus-eval';
 import { sameValue } from '../../src/assist/dialogue-state';
@@ -18,7 +18,8 @@ export interface AssistEvalOptions {
   engine: 'rules' | 'openai';
   /** `none`: the lexicons alone, for comparison. */
   reader: 'model' | 'none';
-  split: 'train' | 'test';
+  /** `blind`: round nine's blind set (test/fixtures/assist/blind-round9.jsonl), never trained on. */
+  split: 'train' | 'test' | 'blind';
   /** Extra timed passes over the split (rules engine only). */
   timingRuns: number;
   /** Evaluate only the first N conversations of the split and of the fixtures. */
@@ -97,7 +98,10 @@ export async function runAssistEval(values: AssistEvalOptions): Promise<AssistEv
     );
   }
 
-  const batches = loadCorpus().filter((b) => b.split === values.split);
+  const batches =
+    values.split === 'blind'
+      ? [loadBlindSet()]
+      : loadCorpus().filter((b) => b.split === values.split);
   const items = batches.flatMap((b) => b.items).slice(0, values.limit);
   const fallbacks: Record<string, number> = {};
   const assistant = makeAssistant(fallbacks);
@@ -291,7 +295,8 @@ export async function runAssistEval(values: AssistEvalOptions): Promise<AssistEv
   console.log('\ntargets');
   for (const [name, ok] of checks) console.log(`  ${ok ? 'met    ' : 'NOT met'}  ${name}`);
 
-  // Misses are listed for the train split only: the locked test split is measured, never studied.
+  // Misses are listed for the train split and the blind set only: the locked test split is
+  // measured, never studied.
   if (values.verbose && values.split !== 'test')
     for (const s of scored)
       if (s.result.stage !== s.item.expected.stage)

@@ -149,6 +149,20 @@ export function loadCorpus(dir: URL = CORPUS_DIR): CorpusBatch[] {
   return batches;
 }
 
+/**
+ * Round nine's blind set: 60 conversations written without looking at the corpus, never
+ * trained on (docs/assist.md, "Unseen conversations"); scored by `eval:assist -- --split blind`
+ * and held to the guarantees by test/unit/assist/unseen-conversations.test.ts.
+ */
+export const BLIND_SET_URL = new URL(
+  '../../test/fixtures/assist/blind-round9.jsonl',
+  import.meta.url,
+);
+export const BLIND_SET_NAME = 'blind-test-9';
+export function loadBlindSet(url: URL = BLIND_SET_URL): CorpusBatch {
+  return parseBatch(BLIND_SET_NAME, readFileSync(url, 'utf8'));
+}
+
 /** The assistant's input for a corpus item: its `input.locale` is the shop default, not a forced locale. */
 export function assistInputOf(item: CorpusItem): AssistInput {
   const catalog = item.input.catalog && {

@@ -1,6 +1,6 @@
 import type { OptionsInFocus } from './catalog-options';
 import { namesValue } from './catalog-options';
-import { toSimplified } from './locale-detection';
+import { toSimplified, withoutLinks } from './locale-detection';
 import { findPersonalData, redactPersonalData } from './personal-data';
 import { memoText } from './text-memo';
 import type { ChatMessage, DialogueState, GivenKind, Sentiment } from './vocabulary';
@@ -20,6 +20,16 @@ const ASKS =
   /有没有|有沒有|有冇|有无|有無|(\p{Script=Han})[不没沒唔]\1|吗|嗎|么|麼|呢(?![件個个款對对隻只套條条雙双度排種种部本盒枝支張张位間间啲])|咩|未|会不会|會不會|會唔會|係唔係|哪|(?:还是|還是)(?![要选拿买来選買來])|邊個|边个|[?？]|\b(?:do you have|is there|are there|any|does it|do they|is it|are they|would|should|will it|which)\b/iu;
 /** Undoing a choice: "算了", "不要了", "actually no". */
 const RETRACTS = /算了|不要了|唔要|不用了|\b(?:never ?mind|cancel|actually no)\b/iu;
+/**
+ * Two values set against each other are not a choice of both: an either-or ("L or XL", "torn
+ * between L and XL", "M还是L", "M定L"), or what was ordered against what came ("我拍的白色给我发了黑色",
+ * "got the grey, not the navy I paid for").
+ */
+const CONTRASTS =
+  /还是|還是|或者|或是|定係|定系|不是|唔係|而不是|不要|发了|發了|发成|發成|寄了|寄咗|寄成|收到|错|錯|\b(?:or|vs\.?|versus|between|either|instead|rather|than|not|sent|received|got|came|arrived|wrong)\b|\//iu;
+/** What the shop sent is not the buyer's choice: "你们发成白色了", "you sent me the L". */
+const RECEIVED =
+  /收到|收咗|发成|發成|寄成|发了|發了|寄了|寄咗|发错|發錯|寄错|寄錯|\b(?:received|sent me|you sent|they sent|came in|arrived|showed up)\b/iu;
 /** What the buyer usually wears is not a choice: "我平时穿42". */
 const HABITUAL = /平时|平時|一般穿|通常|\b(?:usually|normally|i'?m a|i am a)\b/iu;
 /** A short yes to the agent's one recommendation ("ok cool", "好的", "就这个"). */
@@ -155,8 +165,9 @@ export function settledIn(
         );
         if (named.length === 0) continue;
         if (named.length >= 2) {
-          // "white and light blue" in an order settles both; "6寸和7寸哪个好" compares them.
-          if (!ASKS.test(sentence) && !HABITUAL.test(sentence))
+          // "white and light blue" in an order settles both; "6寸和7寸哪个好" compares them,
+          // "L or XL" weighs them, "ordered white, got black" reports a mix-up.
+          if (!ASKS.test(sentence) && !HABITUAL.test(sentence) && !CONTRASTS.test(sentence))
             settled.set(dimension.key, named.join(', '));
           continue;
         }
@@ -165,7 +176,7 @@ export function settledIn(
           if (settled.get(dimension.key) === value) settled.delete(dimension.key);
           continue;
         }
-        if (HABITUAL.test(sentence)) continue;
+        if (HABITUAL.test(sentence) || RECEIVED.test(sentence)) continue;
         if (isAskedAbout(sentence, value)) {
           asked.set(dimension.key, value);
           continue;
@@ -278,7 +289,8 @@ const givenByMessage = memoText((key: string): readonly GivenKind[] => {
   const colon = key.indexOf(':');
   const agentEnd = colon + 1 + Number(key.slice(0, colon));
   const previousAgent = key.slice(colon + 1, agentEnd);
-  const text = key.slice(agentEnd);
+  // A link's digits ("item.htm?id=682913374521") are the page's, not an order's.
+  const text = withoutLinks(key.slice(agentEnd));
   const found = new Set<GivenKind>();
   if (AGENT_ASKS_PHOTO.test(previousAgent) && SENT.test(text.trim())) found.add('photo');
   // Phones, addresses and e-mails redacted first: a phone number is not an order id.

@@ -29,6 +29,14 @@ export const lexiconFileSchema = z.object({
   colours: phrases,
   /** Words that make a question about size and fit (asking height and weight only makes sense then). */
   sizeWords: phrases,
+  /** Everyday phrases holding a signal word that mean something else ("torn between"): removed before signals are read. */
+  idioms: phrases,
+  /** A thank-you or an acknowledgement ("thx", "收到", "👍"): with nothing asked, a warm close. */
+  acknowledgements: phrases,
+  /** Words a question about material, make or behaviour names: the material answer needs one. */
+  materialWords: phrases,
+  /** Placeholders platforms put for a voice message ("[语音]", "[Voice message]"). */
+  voiceNotes: phrases,
 });
 
 const text = z.string().min(1);
@@ -82,6 +90,8 @@ export const templatesFileSchema = z.object({
     clarify: text,
     /** Every option is settled: confirm the choice instead of offering it again. */
     confirm_choice: text,
+    /** A voice message the console shows only as a placeholder: ask for it in writing too. */
+    voice_note: text,
   }),
   afterSale: afterSaleReplies,
   /** After-sale replies when the buyer already gave the order number: never ask for it again. */
@@ -93,8 +103,11 @@ export const templatesFileSchema = z.object({
     general: text,
     reassure: text,
   }),
-  /** Empathy when the buyer already sent photos of the problem. */
-  empathyGiven: z.object({ quality: text }),
+  /**
+   * Empathy once the buyer gave what a check needs: photos of the problem (quality), or the
+   * order number (general: the agent looks the order up instead of asking to hear it again).
+   */
+  empathyGiven: z.object({ quality: text, general: text }),
   helpChoose: z.object({
     options: text,
     /** The size options, when the buyer asked which size fits: asks height and weight. */

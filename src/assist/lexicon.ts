@@ -64,6 +64,10 @@ export interface CompiledLexicon {
   negative: RegExp | null;
   colours: RegExp | null;
   sizeWords: RegExp | null;
+  idioms: RegExp | null;
+  acknowledgements: RegExp | null;
+  materialWords: RegExp | null;
+  voiceNotes: RegExp | null;
 }
 
 /**
@@ -87,6 +91,10 @@ function compileUnion(files: ReadonlyArray<LexiconFile>): CompiledLexicon {
     negative: union((f) => f.sentiment.negative),
     colours: union((f) => f.colours),
     sizeWords: union((f) => f.sizeWords),
+    idioms: union((f) => f.idioms),
+    acknowledgements: union((f) => f.acknowledgements),
+    materialWords: union((f) => f.materialWords),
+    voiceNotes: union((f) => f.voiceNotes),
   };
 }
 
@@ -111,6 +119,13 @@ export const bannedWording = {
   unconfiguredPromises: compilePhrases(allOf(bannedFile.unconfiguredPromises)),
   allowedPhrases: compilePhrases(allOf(bannedFile.allowedPhrases)),
 };
+
+/** `text` with the lexicons' idioms blanked out ("torn between" holds no complaint). */
+export function withoutIdioms(text: string): string {
+  if (!lexicon.idioms) return text;
+  lexicon.idioms.lastIndex = 0;
+  return text.replace(lexicon.idioms, ' ');
+}
 
 /** Every match of `pattern` in `text` (the regexes are global, so this also resets lastIndex). */
 // The compiled patterns are global (for matchAll), so they carry lastIndex

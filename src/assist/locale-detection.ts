@@ -182,6 +182,26 @@ function looksLikePinyin(text: string): boolean {
   return syllables.length >= tokens.length * 0.85 && distinct.length >= 2;
 }
 
+/** Links and e-mail addresses: "item.htm?id=…" is neither English words nor a script. */
+// The address part starts only where a run of its characters starts: linear on a long run.
+const LINK_OR_EMAIL = /\b(?:https?:\/\/|www\.)\S+|(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+/giu;
+export const withoutLinks = (text: string): string => text.replace(LINK_OR_EMAIL, ' ');
+/** The text holds a link (a buyer pointing at a product page). */
+export const hasLink = (text: string): boolean => withoutLinks(text) !== text;
+
+const KANA = /[\p{Script=Hiragana}\p{Script=Katakana}]/gu;
+const HANGUL = /\p{Script=Hangul}/gu;
+/**
+ * Japanese or Korean: kana at least as many as the Han characters (a Taiwanese "の" in
+ * "我の最愛" is not enough), or Hangul. Its Han characters do not make it Chinese, and
+ * its script is not one a reply is written in: the conversation or the shop decides.
+ */
+function isOtherLanguage(text: string): boolean {
+  const kana = text.match(KANA)?.length ?? 0;
+  if (kana >= 3 && kana >= countScripts(text).han) return true;
+  return (text.match(HANGUL)?.length ?? 0) >= 2;
+}
+
 /**
  * The language a message is written in by itself, or null ("？"-free emoji,
  * "ok", an order id). Chinese when it has two Han characters or more ("OK 我要了",
@@ -189,7 +209,9 @@ function looksLikePinyin(text: string): boolean {
  * ("XL码"); when it is pinyin; when full-width punctuation shows a Chinese
  * input method ("AirPods Pro 2？", "hello～"). English when real English words remain.
  */
-export const ownLanguage = memoText((text: string): 'zh' | 'en' | null => {
+export const ownLanguage = memoText((raw: string): 'zh' | 'en' | null => {
+  const text = withoutLinks(raw);
+  if (isOtherLanguage(text)) return null;
   const counts = countScripts(text);
   if (counts.han >= 2 || (counts.han > 0 && counts.han * 4 >= counts.latin)) return 'zh';
   const words = englishWords(text);
@@ -204,7 +226,9 @@ export const ownLanguage = memoText((text: string): 'zh' | 'en' | null => {
  * ("好的"). Both readings are remembered per text: every suggestion resolves the locale from
  * the whole recent history.
  */
-export const ownScript = memoText((text: string): 'zh-Hans' | 'zh-Hant' | null => {
+export const ownScript = memoText((raw: string): 'zh-Hans' | 'zh-Hant' | null => {
+  const text = withoutLinks(raw);
+  if (isOtherLanguage(text)) return null;
   const counts = countScripts(text);
   if (counts.traditionalOnly > counts.simplifiedOnly) return 'zh-Hant';
   if (counts.simplifiedOnly > counts.traditionalOnly) return 'zh-Hans';

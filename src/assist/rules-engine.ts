@@ -7,10 +7,10 @@ import {
 } from './catalog-options';
 import { readDialogueState, sameValue } from './dialogue-state';
 import { withoutInstructions } from './features';
-import { type ReplyTemplates, templatesFor } from './lexicon';
-import { inReplyScript, resolveLocale } from './locale-detection';
+import { lexicon, matches, type ReplyTemplates, templatesFor } from './lexicon';
+import { hasLink, inReplyScript, resolveLocale } from './locale-detection';
 import type { Reader, ReaderOutput } from './reader';
-import { type ConversationReading, classifyConversation } from './stage-classifier';
+import { type ConversationReading, classifyConversation, readMessage } from './stage-classifier';
 import { type PolicyVerdict, tacticPolicy } from './tactic-policy';
 import {
   type AfterSaleTopic,
@@ -52,6 +52,20 @@ export interface ConversationAnalysis {
   lastIsQuestion: boolean;
   /** One of the buyer's last two messages gave height, weight or a body measurement (size help never asks again). */
   gaveMeasurements: boolean;
+  /** The buyer's last message is only a voice message's placeholder: its words are not in the text. */
+  lastIsVoiceNote: boolean;
+  /** The buyer's last message thanks or acknowledges ("thx", "收到", "👍") and asks nothing. */
+  lastAcknowledges: boolean;
+  /** The buyer's last message names a material, make or behaviour (what a material answer is about). */
+  lastNamesMaterial: boolean;
+  /** The buyer's last message holds a link (a product they point at). */
+  lastHasLink: boolean;
+  /**
+   * The complaint's topic once the buyer says the parcel came ("it showed up 3 weeks later",
+   * "收到后发现…"): tracking it helps no more, so another topic the buyer named, else general;
+   * null while it has not come.
+   */
+  topicOnceArrived: ComplaintTopic | 'general' | null;
 }
 
 /**
@@ -60,6 +74,17 @@ export interface ConversationAnalysis {
  * again from each of its positions (quadratic time on a pasted wall of text).
  */
 const CODE_LIKE = /\d{4,}|[A-Za-z]-?\d{3}/;
+/**
+ * The buyer saying the parcel came: "it arrived", "showed up", "received it", "opened the box",
+ * "收到", "到了" (not "hasn't arrived", "never received", "没收到", "快到了", "到了吗").
+ * "Delivered" alone is not enough: "marked delivered but not here" is a delivery complaint.
+ * The word is looked for first, so the negation behind it is only read where a word starts
+ * (linear time on a long message).
+ */
+const ARRIVED =
+  /\b(?=arrived|showed up|came|received|got it|opened|open it|unboxed)(?<!(?:not|n't|never|yet|still)\s{1,3}(?:\w{1,12}\s{1,3})?)(?:arrived|showed up|came|received|got it|opened (?:it|the box|the parcel|the package)|open it|unboxed)\b|(?<![没沒未冇])(?:收到|拆开|拆開|打开一看|打開一看)|(?<![没沒未冇快还還])到了(?![吗嗎么麼没沒未])/iu;
+/** What is left of a message once placeholders, emoji, punctuation and spaces are gone. */
+const WORDS_LEFT = /[\p{L}\p{N}]/u;
 
 /**
  * A question, in any of the three languages: a question mark; a Chinese question particle at
@@ -160,11 +185,13 @@ export function analyseConversation(
   );
   const state = readDialogueState(input.history, options, read.sentiment);
   const recentComplaint = reading.signals.includes('complaint') && reading.stage === 'complaint';
+  const complaintWordsInLast = readMessage(lastBuyer, () => false).signals.has('complaint');
   const policy = tacticPolicy({
     ...read,
     state,
     buyingSignals: reading.buyingMessages > 0,
     troubleWords: recentComplaint || reading.sentiment === 'negative',
+    complaintWordsInLast,
   });
   const buyerWroteCode = input.history.some((m) => CODE_LIKE.test(m.text));
   const lastIsQuestion = QUESTION.test(withoutInstructions(lastBuyer));
@@ -173,6 +200,20 @@ export function analyseConversation(
     .filter((m) => m.from === 'buyer')
     .slice(-2)
     .some((m) => MEASUREMENTS.test(m.text));
+  const recentBuyer = input.history
+    .filter((m) => m.from === 'buyer')
+    .slice(-3)
+    .map((m) => m.text);
+  const arrived = recentBuyer.some((text) => ARRIVED.test(text));
+  const otherTopic = (['quality', 'service'] as const).find((topic) =>
+    recentBuyer.some((text) => matches(lexicon.complaintTopics[topic], text)),
+  );
+  const lastIsVoiceNote =
+    matches(lexicon.voiceNotes, lastBuyer) &&
+    !WORDS_LEFT.test(lastBuyer.replace(lexicon.voiceNotes as RegExp, ''));
+  // A thank-you asks nothing and reports nothing: no question, no complaint word in it.
+  const lastAcknowledges =
+    matches(lexicon.acknowledgements, lastBuyer) && !lastIsQuestion && !complaintWordsInLast;
   return {
     locale,
     reading,
@@ -183,6 +224,11 @@ export function analyseConversation(
     buyerWroteCode,
     lastIsQuestion,
     gaveMeasurements,
+    lastIsVoiceNote,
+    lastAcknowledges,
+    lastNamesMaterial: matches(lexicon.materialWords, lastBuyer),
+    lastHasLink: hasLink(lastBuyer),
+    topicOnceArrived: arrived ? (otherTopic ?? 'general') : null,
   };
 }
 
@@ -208,6 +254,8 @@ const ANSWERABLE = [
 ] as const satisfies readonly SignalName[];
 
 type AnswerKey = keyof ReplyTemplates['answer'];
+/** Answers that tell the buyer to go ahead and order: never to a buyer who may be reporting a fault. */
+const ORDERING_ANSWERS: readonly AnswerKey[] = ['will_buy', 'asks_how_to_order'];
 
 /** The answer template for what the buyer asked (the reader's intent), or null when another tactic answers it. */
 const ANSWER_FOR_INTENT: Partial<Record<Intent, AnswerKey>> = {
@@ -269,6 +317,9 @@ function replyWriter(analysis: ConversationAnalysis) {
   const givenOrder =
     state.given.includes('order_number') || state.given.includes('tracking_number');
   const settledValues = Object.values(state.settled);
+  const readTopic = COMPLAINT_FOR_INTENT[analysis.intent] ?? reading.complaintTopic;
+  const complaintTopic =
+    readTopic === 'delivery' ? (analysis.topicOnceArrived ?? readTopic) : readTopic;
 
   const answerWith = (key: AnswerKey): DraftSuggestion => {
     if (key === 'asks_delivery' && deliveryDays) {
@@ -287,7 +338,11 @@ function replyWriter(analysis: ConversationAnalysis) {
       ? {
           tactic: 'answer',
           text: fill(t.answer.confirm_choice, {
-            choice: settledValues.map(term).join(locale === 'en' ? ', ' : '、'),
+            // Two values settled together ("白色, 浅蓝色") are listed the way the reply's language lists.
+            choice: settledValues
+              .flatMap((v) => v.split(', '))
+              .map(term)
+              .join(locale === 'en' ? ', ' : '、'),
           }),
         }
       : null;
@@ -301,7 +356,10 @@ function replyWriter(analysis: ConversationAnalysis) {
     answer: (onlyIfAsked = false): DraftSuggestion | null => {
       const byIntent = ANSWER_FOR_INTENT[analysis.intent];
       const bySignal = ANSWERABLE.find((s) => reading.focusSignals.has(s));
-      if (byIntent && byIntent !== 'general') {
+      // The material answer ("the material and care details...") only when the buyer named one:
+      // "有M码吗 想要black的" read as material would answer a question nobody asked.
+      const fits = byIntent !== 'material' || analysis.lastNamesMaterial;
+      if (byIntent && byIntent !== 'general' && fits) {
         // "How do I order" reads as intent ready; the how-to answer fits it better than "great!".
         if (byIntent === 'will_buy' && reading.focusSignals.has('asks_how_to_order'))
           return answerWith('asks_how_to_order');
@@ -311,11 +369,15 @@ function replyWriter(analysis: ConversationAnalysis) {
       if (onlyIfAsked) return null;
       // "Do you sell cat scratchers?" or "are they handmade?" with no catalog to answer from:
       // take the question up instead of asking which item the buyer means.
-      return answerWith(
-        analysis.lastIsQuestion && !reading.lastIsGreeting ? 'question' : 'general',
-      );
+      // A pasted link points at the item: take it up rather than ask which item.
+      const takesUp = (analysis.lastIsQuestion || analysis.lastHasLink) && !reading.lastIsGreeting;
+      return answerWith(takesUp ? 'question' : 'general');
     },
     clarify: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.clarify }),
+    answerText: (key: AnswerKey): string => fill(t.answer[key], { product }),
+    /** A voice message the text does not hold: ask for it in writing too, never guess its words. */
+    voiceNote: (): DraftSuggestion | null =>
+      analysis.lastIsVoiceNote ? { tactic: 'answer', text: t.answer.voice_note } : null,
     /** "Just looking": let the buyer browse, no question about which item. */
     justLooking: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.just_looking }),
     /** Takes up a question nothing more specific answers ("let me check that for you"). */
@@ -328,29 +390,38 @@ function replyWriter(analysis: ConversationAnalysis) {
         analysis.intent === 'other' &&
         analysis.lastIsQuestion &&
         reading.afterSaleTopic === 'general';
-      // "Got it, thank you!": a warm close, not a request for the order number.
+      // "Got it, thank you!", "👍" after the agent's fix: a warm close, not a request for the
+      // order number, whatever topic an earlier message had or the reader guessed.
       const thanks =
-        analysis.intent === 'other' &&
-        !analysis.lastIsQuestion &&
-        analysis.sentiment === 'positive' &&
-        reading.afterSaleTopic === 'general';
-      const topic =
-        AFTER_SALE_FOR_INTENT[analysis.intent] ??
-        (usage ? 'usage' : thanks ? 'thanks' : reading.afterSaleTopic);
+        analysis.lastAcknowledges ||
+        (analysis.intent === 'other' &&
+          !analysis.lastIsQuestion &&
+          analysis.sentiment === 'positive' &&
+          reading.afterSaleTopic === 'general');
+      if (thanks)
+        return { tactic: 'answer', text: (givenOrder ? t.afterSaleGiven : t.afterSale).thanks };
+      // A parcel the buyer says has come is not tracked ("the parcel 到了 but a charger is missing").
+      const lexiconTopic =
+        reading.afterSaleTopic === 'tracking' && analysis.topicOnceArrived !== null
+          ? 'general'
+          : reading.afterSaleTopic;
+      const topic = AFTER_SALE_FOR_INTENT[analysis.intent] ?? (usage ? 'usage' : lexiconTopic);
       return { tactic: 'answer', text: (givenOrder ? t.afterSaleGiven : t.afterSale)[topic] };
     },
     empathy: (): DraftSuggestion => {
-      const topic = COMPLAINT_FOR_INTENT[analysis.intent] ?? reading.complaintTopic;
+      const topic = complaintTopic;
       const text =
         topic === 'quality' && state.given.includes('photo')
           ? t.empathyGiven.quality
-          : t.empathy[topic];
+          : topic === 'general' && givenOrder
+            ? t.empathyGiven.general
+            : t.empathy[topic];
       return { tactic: 'empathy', text };
     },
     reassure: (): DraftSuggestion => ({ tactic: 'empathy', text: t.empathy.reassure }),
     /** The concrete next step on a complaint: look the order up (asking for its number unless given). */
     remedy: (): DraftSuggestion => {
-      const topic = COMPLAINT_FOR_INTENT[analysis.intent] ?? reading.complaintTopic;
+      const topic = complaintTopic;
       const key = topic === 'delivery' ? 'tracking' : 'general';
       return { tactic: 'answer', text: (givenOrder ? t.afterSaleGiven : t.afterSale)[key] };
     },
@@ -440,8 +511,24 @@ function planReplies(
     // Empathy first, then a concrete step on the order: never a closing tactic on an unhappy buyer.
     // The step asks for the order number, so it is left out whenever the buyer may have given one.
     const mayHaveGivenNumber = analysis.state.given.length > 0 || analysis.buyerWroteCode;
-    return [write.empathy(), mayHaveGivenNumber ? null : write.remedy(), write.reassure()];
+    return [
+      write.empathy(),
+      write.voiceNote(),
+      mayHaveGivenNumber ? null : write.remedy(),
+      write.reassure(),
+    ];
   }
+  if (policy.mayBeFault) {
+    // Read as buying, with complaint words in it: maybe a fault reported. Never "go ahead and
+    // order"; reassure, answer what else was asked, and ask what the buyer needs.
+    const answer = write.answer(true);
+    const ordering =
+      answer && ORDERING_ANSWERS.some((key) => answer.text === write.answerText(key));
+    return [write.reassure(), ordering ? null : answer, write.clarify()];
+  }
+  // A voice message: what it says is not in the text, so the first reply asks for it in writing.
+  const voiceNote = write.voiceNote();
+  if (voiceNote) return [followUp, voiceNote, write.answer(true), write.clarify()];
   if (policy.clarify) {
     // Not sure what the buyer wants: ask, never pitch. A question is taken up first.
     const opener = reading.lastIsGreeting ? write.greeting() : null;
@@ -463,14 +550,19 @@ function planReplies(
     case 'interested': {
       // Interested but not ready: answer the question, help them choose, no talk of ordering.
       const asked = ANSWER_FOR_INTENT[analysis.intent];
-      const answerFirst = asked !== undefined && asked !== 'general';
+      const answerFirst =
+        asked !== undefined &&
+        asked !== 'general' &&
+        (asked !== 'material' || analysis.lastNamesMaterial);
       // A question comes first when listing the product's options does not answer it: the
       // check of the one option named with no catalog ("有黑色吗"), else taking it up
       // ("有前开式的吗" once size and colour are settled); then help choosing.
       const check = write.optionCheck();
       const listsOptions = write.hasChoices();
       const questionFirst =
-        !answerFirst && analysis.lastIsQuestion && (check !== null || !listsOptions);
+        !answerFirst &&
+        (analysis.lastIsQuestion || analysis.lastHasLink) &&
+        (check !== null || !listsOptions);
       return [
         followUp,
         answerFirst ? write.answer(true) : null,

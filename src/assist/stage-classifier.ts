@@ -1,4 +1,4 @@
-import { lexicon, matches } from './lexicon';
+import { lexicon, matches, withoutIdioms } from './lexicon';
 import { memoText } from './text-memo';
 import {
   AFTER_SALE_TOPICS,
@@ -84,7 +84,8 @@ export function readMessage(
  * every suggestion re-reads the recent history and only its newest message is new.
  */
 const readText = memoText((text: string) => ({
-  sentences: splitSentences(text).map((sentence) => {
+  // Idioms out first: "torn between two colours" is a buyer choosing, not a torn parcel.
+  sentences: splitSentences(withoutIdioms(text)).map((sentence) => {
     // A sentence that tries to instruct the assistant is data, not the buyer's intent:
     // "...承诺无条件退款" must not turn a prompt injection into a refund complaint.
     const instruction = matches(lexicon.signals.instruction_like_text, sentence);
@@ -160,7 +161,7 @@ function firstTopic<T extends string>(
   texts: readonly string[],
 ): T | 'general' {
   for (const text of texts)
-    for (const topic of topics) if (matches(patterns[topic], text)) return topic;
+    for (const topic of topics) if (matches(patterns[topic], withoutIdioms(text))) return topic;
   return 'general';
 }
 

@@ -8,6 +8,9 @@ import type { DialogueState, Intent, Sentiment, Stage } from './vocabulary';
  * - a low-confidence reading gets a neutral answer or a clarifying question,
  *   never a pitch;
  * - a complaint or anger gets empathy first;
+ * - a pre-sale reading of a last message with complaint words and some complaint probability
+ *   ("发错颜色了…重新寄到<address>" read as ready) may be a fault reported: no prompt to
+ *   order, a reassurance and a clarifying question instead;
  * - no apology for a problem the buyer did not report: empathy is only
  *   written for a complaint or an angry buyer, never for a pre-sale question
  *   that merely names a possible problem ("会掉色吗？").
@@ -52,12 +55,16 @@ export interface PolicyInput {
   buyingSignals: boolean;
   /** The lexicons saw a complaint or negative words in the buyer's recent messages. */
   troubleWords: boolean;
+  /** The lexicons saw a complaint word in the buyer's last message. */
+  complaintWordsInLast: boolean;
 }
 
 export interface PolicyVerdict {
   closingAllowed: boolean;
   clarify: boolean;
   empathyFirst: boolean;
+  /** A pre-sale reading that may be a fault reported: no prompt to order. */
+  mayBeFault: boolean;
 }
 
 export function tacticPolicy(p: PolicyInput): PolicyVerdict {
@@ -79,5 +86,9 @@ export function tacticPolicy(p: PolicyInput): PolicyVerdict {
     closingAllowed: buyingEvidence && !trouble && p.confidence >= CLOSING_CONFIDENCE,
     clarify: p.stage !== 'complaint' && p.confidence < LOW_CONFIDENCE,
     empathyFirst: p.stage === 'complaint' || (p.sentiment === 'negative' && p.troubleWords),
+    mayBeFault:
+      PRE_SALE.has(p.stage) &&
+      p.complaintWordsInLast &&
+      p.complaintProbability >= TROUBLE_PROBABILITY,
   };
 }

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { AppError } from './errors';
 
 /**
  * Encrypts platform secrets at rest with AES-256-GCM. The key is derived from
@@ -31,8 +32,20 @@ export class SecretBox {
       throw new Error('unknown sealed secret format');
     const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(iv, 'base64'));
     decipher.setAuthTag(Buffer.from(tag, 'base64'));
-    return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString(
-      'utf8',
-    );
+    try {
+      return Buffer.concat([
+        decipher.update(Buffer.from(body, 'base64')),
+        decipher.final(),
+      ]).toString('utf8');
+    } catch (error) {
+      // GCM's own words ("unable to authenticate data") do not tell an operator
+      // that a process started with another DATA_DIR or SECRETS_KEY than the service.
+      throw new AppError(
+        500,
+        'secrets_key_mismatch',
+        "A shop's stored platform secrets could not be decrypted: this process's SECRETS_KEY (or DATA_DIR/secrets.key) is not the key they were saved with. Run it with the service's SECRETS_KEY or DATA_DIR.",
+        { cause: error },
+      );
+    }
   }
 }

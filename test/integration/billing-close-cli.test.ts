@@ -20,7 +20,10 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-function runCli(month: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(
+  month: string,
+  env: Record<string, string | undefined> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(
     path.resolve('node_modules/.bin/tsx'),
     ['scripts/billing-close.ts', '--month', month],
@@ -33,6 +36,7 @@ function runCli(month: string): Promise<{ code: number | null; stdout: string; s
         SECRETS_KEY: 'test-secrets-key-0123456789abcdef0123',
         DATA_DIR: dataDir,
         LOG_LEVEL: 'silent',
+        ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -84,5 +88,35 @@ describe('npm run billing:close', () => {
     const result = await runCli('2099-01');
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('month_not_ended: 2099-01 has not ended yet');
+  }, 30_000);
+
+  it("run with another DATA_DIR than the service's, it makes no secrets key of its own and says which to use", async () => {
+    const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-close-cli-other-'));
+    try {
+      const result = await runCli(MONTH, { SECRETS_KEY: undefined, DATA_DIR: elsewhere });
+      expect(result.code).toBe(78);
+      expect(result.stderr).toContain(
+        `${path.join(elsewhere, 'secrets.key')} does not exist and SECRETS_KEY is unset: run this with the service's DATA_DIR`,
+      );
+      expect(result.stderr).not.toContain('    at ');
+      expect(fs.readdirSync(elsewhere)).toEqual([]);
+    } finally {
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('with another secrets key, lists the shops it cannot open with what to do and exits 1', async () => {
+    const shop = await h.createGenericShop({
+      plan: { model: 'dedicated_seat', seats: 1, monthlyFenPerSeat: 600_000 },
+    });
+    const result = await runCli(previousMonth(MONTH), {
+      SECRETS_KEY: 'another-secrets-key-0123456789abcdef',
+    });
+    expect(result.code).toBe(1);
+    const failed = JSON.parse(result.stdout).failed as Array<{ shopId: string; message: string }>;
+    expect(failed.find((f) => f.shopId === shop.id)?.message).toContain(
+      "SECRETS_KEY (or DATA_DIR/secrets.key) is not the key they were saved with. Run it with the service's SECRETS_KEY or DATA_DIR.",
+    );
+    expect(result.stderr).toContain(`failed ${shop.id}: A shop's stored platform secrets`);
   }, 30_000);
 });

@@ -236,4 +236,23 @@ describe('tactics that use the dialogue state', () => {
     expect(state.openQuestion).not.toContain('13812345678');
     expect(state.openQuestion).toContain('[phone]');
   });
+
+  it('does not settle two values set against each other: an either-or, or what came against what was ordered', () => {
+    const sizes: Catalog = {
+      products: [{ id: 'h', name: 'Hoodie', options: { size: ['S', 'M', 'L', 'XL'] } }],
+    };
+    expect(settled([buyer("i'm 5'9, torn between M and L")], sizes)).toEqual({});
+    expect(settled([buyer('M or L for a 60kg guy')], sizes)).toEqual({});
+    expect(settled([buyer('下单的是白色结果收到黑色')])).toEqual({});
+    // What they ordered is their choice; what the shop sent is not.
+    expect(settled([buyer('我拍的灰色，你们发成白色了')])).toEqual({ colour: '灰色' });
+    // An order of both still settles both.
+    expect(settled([buyer('白色和黑色各来一件')])).toEqual({ colour: '黑色, 白色' });
+  });
+
+  it('takes no order number from the digits of a pasted link', () => {
+    expect(givenIn([buyer('https://item.taobao.com/item.htm?id=682913374521')])).toEqual([]);
+    expect(givenIn([buyer('www.example.com/p/20231129884417 这个还有吗')])).toEqual([]);
+    expect(givenIn([buyer('订单号 682913374521')])).toEqual(['order_number']);
+  });
 });

@@ -87,6 +87,33 @@ describe('resolveLocale: the reply locale of a conversation', () => {
   });
 });
 
+describe('messages that are not Chinese or English words', () => {
+  it('reads no English in a pasted link: the conversation or the shop decides', () => {
+    const link = {
+      from: 'buyer' as const,
+      text: 'https://item.taobao.com/item.htm?id=682913374521',
+    };
+    expect(resolveLocale([link], 'zh-Hans')).toBe('zh-Hans');
+    expect(resolveLocale([link], 'zh-Hant')).toBe('zh-Hant');
+    expect(resolveLocale([{ from: 'buyer', text: '這個還有貨嗎' }, link])).toBe('zh-Hant');
+    expect(
+      resolveLocale([{ from: 'buyer', text: 'www.shop.example/item/88 still available?' }]),
+    ).toBe('en');
+  });
+
+  it('does not read Japanese or Korean as Chinese for the Han characters in it', () => {
+    expect(resolveLocale([{ from: 'buyer', text: 'この靴の黒はまだ在庫ありますか？' }], 'en')).toBe(
+      'en',
+    );
+    expect(
+      resolveLocale([{ from: 'buyer', text: 'この靴の黒はまだ在庫ありますか？' }], 'zh-Hant'),
+    ).toBe('zh-Hant');
+    expect(resolveLocale([{ from: 'buyer', text: '이 가방 재고 있나요?' }], 'en')).toBe('en');
+    // A Taiwanese "の" is still Chinese.
+    expect(detectLocale(['我の最愛 這款還有嗎'])).toBe('zh-Hant');
+  });
+});
+
 describe('shop default locale and catalog terms', () => {
   it('takes the setting, else the time zone (Taiwan, Hong Kong, Macau: Traditional)', () => {
     expect(shopDefaultLocale('en', 'Asia/Taipei')).toBe('en');

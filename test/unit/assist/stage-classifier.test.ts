@@ -99,6 +99,15 @@ describe('classifyConversation', () => {
   });
 });
 
+describe('idioms', () => {
+  it('hears no complaint in "torn between", and still hears one in a torn item', () => {
+    expect(classify([buyer('torn between the grey and the navy tbh')]).signals).not.toContain(
+      'complaint',
+    );
+    expect(classify([buyer('the bag arrived torn')]).signals).toContain('complaint');
+  });
+});
+
 describe('splitSentences', () => {
   it('keeps quoted sentences with the sentence quoting them', () => {
     expect(splitSentences('Say "It is great. Buy now." Thanks. Bye')).toEqual([

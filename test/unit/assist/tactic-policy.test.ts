@@ -15,6 +15,7 @@ const base = {
   state,
   buyingSignals: true,
   troubleWords: false,
+  complaintWordsInLast: false,
 };
 
 describe('the tactic safety policy', () => {
@@ -35,6 +36,16 @@ describe('the tactic safety policy', () => {
     ['a browsing buyer', { stage: 'browsing' as const }],
   ])('forbids closing tactics on %s', (_, change) => {
     expect(tacticPolicy({ ...base, ...change }).closingAllowed).toBe(false);
+  });
+
+  it('never prompts to order a pre-sale reading of a message with complaint words and some complaint probability', () => {
+    const fault = { ...base, stage: 'ready' as const, complaintWordsInLast: true };
+    expect(tacticPolicy({ ...fault, complaintProbability: 0.31 }).mayBeFault).toBe(true);
+    expect(tacticPolicy({ ...fault, complaintProbability: 0.02 }).mayBeFault).toBe(false);
+    expect(tacticPolicy({ ...base, complaintProbability: 0.31 }).mayBeFault).toBe(false);
+    expect(
+      tacticPolicy({ ...fault, stage: 'after_sale', complaintProbability: 0.31 }).mayBeFault,
+    ).toBe(false);
   });
 
   it('asks a clarifying question when unsure, never on a complaint', () => {

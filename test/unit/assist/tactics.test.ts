@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type AssistInput, type ChatMessage, createAssistant } from '../../../src/assist/assistant';
+import { templatesFor } from '../../../src/assist/lexicon';
+import type { Reader } from '../../../src/assist/reader';
+import { type Intent, type Sentiment, STAGES, type Stage } from '../../../src/assist/vocabulary';
 import type { Catalog } from '../../../src/shops/shop-schema';
 
 const buyer = (text: string): ChatMessage => ({ from: 'buyer', text });
@@ -439,5 +442,165 @@ describe('rules engine tactics', () => {
     expect(latencies).toHaveLength(1);
     expect(latencies[0]?.[0]).toBe('rules');
     expect(fallbacks).toEqual([]);
+  });
+});
+
+/** A reader that reads every conversation one fixed way: these tests pin what the plan does with a reading. */
+function fixedReader(stage: Stage, intent: Intent, sentiment: Sentiment = 'neutral'): Reader {
+  const stageProbabilities = Object.fromEntries(
+    STAGES.map((s) => [s, s === stage ? 0.95 : 0.01]),
+  ) as Record<Stage, number>;
+  return {
+    version: 'fixed',
+    read: () => ({
+      stage,
+      stageProbabilities,
+      confidence: 0.95,
+      intent,
+      intentConfidence: 0.9,
+      sentiment,
+    }),
+  };
+}
+const readAs = (stage: Stage, intent: Intent, sentiment?: Sentiment) =>
+  createAssistant({ newId: () => 'f', reader: fixedReader(stage, intent, sentiment) });
+
+describe('what unseen conversations taught (round nine)', () => {
+  it('asks for a voice message in writing instead of answering words it cannot see', async () => {
+    for (const [history, locale] of [
+      [[buyer('这款跑步鞋还有货吗'), agent('有的，您穿多少码？'), buyer('[语音]')], 'zh-Hans'],
+      [[buyer('呢對鞋仲有冇貨？'), agent('有㗎，您著幾碼？'), buyer('[語音]')], 'zh-Hant'],
+      [[buyer('hi is the lamp still available?'), buyer('[Voice message]')], 'en'],
+    ] as const) {
+      const result = await suggest({ history: [...history] });
+      expect(result.suggestions[0]?.text).toBe(templatesFor(locale).answer.voice_note);
+    }
+  });
+
+  it('closes warmly when an after-sale buyer thanks or nods, whatever an earlier message asked', async () => {
+    const thanks = await suggest({
+      history: [buyer('我的快递到哪了'), agent('显示今天上午已签收了哦'), buyer('收到了，谢谢')],
+    });
+    expect(thanks.stage).toBe('after_sale');
+    expect(thanks.suggestions[0]?.text).toBe(templatesFor('zh-Hans').afterSale.thanks);
+    const nod = await readAs('after_sale', 'greeting').suggest({
+      history: [buyer('收货地址能改成公司吗'), agent('已经帮您改好啦'), buyer('👍')],
+    });
+    expect(nod.suggestions.map((s) => s.text)).toEqual([templatesFor('zh-Hans').afterSale.thanks]);
+    const asked = await readAs('after_sale', 'order_status').suggest({
+      history: [buyer('thanks! when will it ship?')],
+    });
+    expect(asked.suggestions[0]?.text).not.toBe(templatesFor('en').afterSale.thanks);
+  });
+
+  it('gives the material answer only when the buyer named a material, make or behaviour', async () => {
+    const material = templatesFor('zh-Hans').answer.material.split('{product}')[1] ?? '';
+    const misread = await readAs('interested', 'material').suggest({
+      history: [buyer('这件有M码吗 想要黑色的')],
+      catalog: tee,
+    });
+    expect(misread.suggestions.some((s) => s.text.includes(material))).toBe(false);
+    const asked = await readAs('interested', 'material').suggest({
+      history: [buyer('这件是纯棉的吗？洗了会缩水吗')],
+      catalog: tee,
+    });
+    expect(asked.suggestions[0]?.text).toContain(material);
+  });
+
+  it('takes up a pasted link instead of asking which item the buyer means', async () => {
+    const result = await readAs('interested', 'general').suggest({
+      history: [buyer('https://shop.example.com/products/linen-shirt-2291')],
+      locale: 'en',
+    });
+    expect(result.suggestions[0]?.text).toBe(templatesFor('en').answer.question);
+  });
+
+  it('stops offering to track a parcel once the buyer says it came', async () => {
+    const en = templatesFor('en');
+    const came = await suggest({
+      history: [buyer('it finally arrived two weeks late and the lid is broken. not happy')],
+    });
+    expect(came.stage).toBe('complaint');
+    const texts = came.suggestions.map((s) => s.text);
+    expect(texts).not.toContain(en.empathy.delivery);
+    expect(texts).not.toContain(en.afterSale.tracking);
+    expect(texts[0]).toBe(en.empathy.quality);
+    const zh = await suggest({ history: [buyer('快递太慢了，收到一看盒子都压坏了')] });
+    expect(zh.suggestions[0]?.text).toBe(templatesFor('zh-Hans').empathy.quality);
+    // Not yet come: the parcel is still tracked.
+    const waiting = await suggest({
+      history: [buyer("my parcel still hasn't arrived, it's been two weeks. so late")],
+    });
+    expect(waiting.suggestions.map((s) => s.text)).toContain(en.empathy.delivery);
+  });
+
+  it('does not ask a complaining buyer who gave the order number to tell more: the order is looked up', async () => {
+    const en = templatesFor('en');
+    const refund = readAs('complaint', 'refund', 'negative');
+    const given = await refund.suggest({
+      history: [
+        buyer('the kettle stopped working after 3 days'),
+        agent('So sorry! Could you share your order number?'),
+        buyer('#A88213. I want my money back'),
+      ],
+    });
+    expect(given.suggestions[0]?.text).toBe(en.empathyGiven.general);
+    const notGiven = await refund.suggest({ history: [buyer('I want my money back')] });
+    expect(notGiven.suggestions[0]?.text).toBe(en.empathy.general);
+  });
+
+  it('never tells a buyer who may be reporting a fault to go ahead and order', async () => {
+    const zh = templatesFor('zh-Hans');
+    const ready = fixedReader('ready', 'ready');
+    const unsure: Reader = {
+      version: 'unsure',
+      read: (history, catalog) => {
+        const read = ready.read(history, catalog);
+        return {
+          ...read,
+          stageProbabilities: { ...read.stageProbabilities, ready: 0.66, complaint: 0.3 },
+          confidence: 0.66,
+        };
+      },
+    };
+    const result = await createAssistant({ newId: () => 'u', reader: unsure }).suggest({
+      history: [buyer('发错颜色了，我要的是白色。重新寄到杭州市西湖区文三路138号')],
+    });
+    const texts = result.suggestions.map((s) => s.text);
+    expect(texts[0]).toBe(zh.empathy.reassure);
+    expect(texts).not.toContain(zh.answer.will_buy);
+    expect(texts).not.toContain(zh.answer.asks_how_to_order);
+    // The same reading without complaint words is a buyer ordering.
+    const buying = await createAssistant({ newId: () => 'u', reader: unsure }).suggest({
+      history: [buyer('就要白色的，寄到杭州市西湖区文三路138号')],
+    });
+    expect(buying.suggestions.map((s) => s.text)).not.toContain(zh.empathy.reassure);
+  });
+
+  it('offers no tracking to an after-sale buyer whose parcel has come', async () => {
+    const en = templatesFor('en');
+    const other = readAs('after_sale', 'other');
+    const came = await other.suggest({
+      history: [buyer('the parcel came today but one of the two cables is not in the box')],
+    });
+    expect(came.suggestions[0]?.text).toBe(en.afterSale.general);
+    const waiting = await other.suggest({
+      history: [buyer('any news on my parcel? still waiting')],
+    });
+    expect(waiting.suggestions[0]?.text).toBe(en.afterSale.tracking);
+  });
+
+  it('lists two settled values the way the reply’s language lists them', async () => {
+    const plain: Catalog = {
+      products: [{ id: 'tee', name: '纯棉T恤', options: { colour: ['黑色', '白色'] } }],
+    };
+    const result = await suggest({
+      history: [buyer('黑色和白色各要一件，就要这个')],
+      catalog: plain,
+    });
+    expect(result.state.settled).toEqual({ colour: '黑色, 白色' });
+    const texts = result.suggestions.map((s) => s.text).join('\n');
+    expect(texts).toContain('黑色、白色');
+    expect(texts).not.toContain('黑色, 白色');
   });
 });
