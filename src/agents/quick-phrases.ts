@@ -47,6 +47,8 @@ interface StoredPhrase extends QuickPhrase {
 // Writes one phrase of a scope unless another phrase of the scope has the
 // same shortcut, or the scope is full. KEYS[1] = the scope's hash (id ->
 // JSON); ARGV = id, JSON, folded shortcut, max, create ('1') or update ('0').
+// A stored phrase Lua's JSON cannot read (an unpaired surrogate escape, taken
+// before the API refused them) is skipped, not an error for the whole scope.
 const SAVE_PHRASE = defineScript<string>(
   'quickPhraseSave',
   `
@@ -55,7 +57,10 @@ if ARGV[5] == '1' and exists then return 'exists' end
 if ARGV[5] == '0' and not exists then return 'missing' end
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
-  if all[i] ~= ARGV[1] and cjson.decode(all[i + 1]).match == ARGV[3] then return 'taken' end
+  if all[i] ~= ARGV[1] then
+    local read, phrase = pcall(cjson.decode, all[i + 1])
+    if read and phrase.match == ARGV[3] then return 'taken' end
+  end
 end
 if not exists and #all / 2 >= tonumber(ARGV[4]) then return 'full' end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])

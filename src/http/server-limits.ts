@@ -1,4 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
+import type { Duplex } from 'node:stream';
 import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import type { Config } from '../config/config';
@@ -39,7 +46,37 @@ export function createHttpServer(
       : koa,
   );
   server.maxConnections = config.HTTP_MAX_CONNECTIONS;
+  server.on('clientError', answerClientError);
   return server;
+}
+
+/**
+ * What Node answers on its own, before any route sees the request: bytes it cannot parse as
+ * HTTP/1.1 (400: a control character, Content-Length beside Transfer-Encoding, a broken
+ * chunk), headers past its 16 KB limit (431), a request past the timeouts above (408). Its
+ * own answers have no body; these carry the API's error envelope like every other error.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  // Written only where Node would write its own: a live socket with no answer under way.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const [status, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'The request line and headers exceed 16 KB.']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request_timeout', 'The request did not arrive in time.']
+        : error.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+          ? [413, 'payload_too_large', 'The chunk extensions are too large.']
+          : [400, 'malformed_request', 'The request is not valid HTTP/1.1.'];
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+      'Content-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** While the process drains, every answer closes its connection so keep-alive clients move on. */

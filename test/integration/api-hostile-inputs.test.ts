@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationId } from '../../src/conversations/conversation-store';
 import { signStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
@@ -55,6 +56,7 @@ const fx = {} as {
   agentB: { id: string; token: string };
   victimAgent: { id: string };
   victimOperator: { id: string };
+  supervisor: { id: string; token: string };
   web: { id: string; widgetKey: string; session: string };
   otherWeb: { id: string; widgetKey: string; session: string };
   convA: string;
@@ -82,6 +84,9 @@ beforeAll(async () => {
   const operator = await h.api('/v1/operators', { body: { name: 'Victim', role: 'supervisor' } });
   expect(operator.status).toBe(201);
   fx.victimOperator = operator.body;
+  const supervisor = await h.api('/v1/operators', { body: { name: 'Mei', role: 'supervisor' } });
+  expect(supervisor.status).toBe(201);
+  fx.supervisor = supervisor.body;
   const webShop = async (name: string) => {
     const res = await h.api('/v1/shops', {
       body: { name, platform: 'web', credentials: { allowedOrigins: [STORE] } },
@@ -223,6 +228,25 @@ function hostileAuth(op: OperationShape & { role: Role | undefined }): HostileRe
       { label: 'webhook stale timestamp', authorization: 'stale' },
     ].map((r) => ({ ...base, ...r, body: '{"type":"message","data":{}}', contentType }));
   return [];
+}
+
+/** Headers a careless client or a proxy sends: all must be survived. */
+function oddHeaders(op: OperationShape & { role: Role | undefined }): HostileRequest[] {
+  const body = op.body ? JSON.stringify(validBody(op)) : undefined;
+  const contentType = op.body ? 'application/json' : undefined;
+  const base = { path: op.path, body, contentType, expect: 'survive' as const };
+  const odd: Array<Pick<HostileRequest, 'label' | 'headers'>> = [
+    { label: 'accept text/csv', headers: { accept: 'text/csv' } },
+    { label: 'accept garbage', headers: { accept: ';;;/,*/ *;q=x' } },
+    { label: 'accept-language garbage', headers: { 'accept-language': 'zz-ZZZZ;q=2, *;q=-1' } },
+    { label: 'x-forwarded-for garbage', headers: { 'x-forwarded-for': 'not-an-ip, %00, ::::' } },
+    { label: 'last-event-id garbage', headers: { 'last-event-id': `-1-${'9'.repeat(300)}` } },
+    { label: 'idempotency-key 4 KB', headers: { 'idempotency-key': 'k'.repeat(4096) } },
+    { label: 'origin garbage', headers: { origin: 'javascript:alert(1)' } },
+    { label: 'content-encoding gzip', headers: { 'content-encoding': 'gzip' } },
+    { label: 'if-none-match garbage', headers: { 'if-none-match': '"x", W/' } },
+  ];
+  return odd.map((r) => ({ ...base, ...r }));
 }
 
 interface Answer {
@@ -461,8 +485,49 @@ describe('every operation in /openapi.json against hostile input', () => {
     const jobs = operations.flatMap((op) => [
       ...hostileAuth(op).map((r) => ({ op, r })),
       ...hostileRequests(op, random).map((r) => ({ op, r })),
+      ...oddHeaders(op).map((r) => ({ op, r })),
     ]);
     expect(jobs.length).toBeGreaterThan(operations.length * 10);
+    const failures = await runAll(jobs);
+    expect(failures).toEqual([]);
+  }, 120_000);
+
+  it('answers the same for the other roles an operation admits (owner, supervisor, agent)', async () => {
+    const random = seeded(112920);
+    const personas = [
+      { name: 'owner', authorization: `Bearer ${fx.shopA.ownerKey}`, shopId: fx.shopA.id },
+      { name: 'supervisor', authorization: `Bearer ${fx.supervisor.token}`, shopId: undefined },
+      { name: 'agent', authorization: `Bearer ${fx.agentA.token}`, shopId: fx.shopA.id },
+    ];
+    const jobs: Array<{ op: (typeof operations)[number]; r: HostileRequest }> = [];
+    for (const op of operations.filter((o) => o.role === 'operator'))
+      for (const persona of personas) {
+        const as = (r: HostileRequest): HostileRequest => ({
+          ...r,
+          label: `${persona.name}: ${r.label}`,
+          authorization: persona.authorization,
+          pathParams: {
+            ...(persona.shopId && op.pathParams.includes('shopId')
+              ? { shopId: persona.shopId }
+              : {}),
+            ...r.pathParams,
+          },
+        });
+        // Only where the role is let in: a refusal is the tenancy tests' business.
+        const probe = await send(
+          op,
+          as({
+            label: 'probe',
+            path: op.path,
+            body: op.body ? JSON.stringify(validBody(op)) : undefined,
+            contentType: op.body ? 'application/json' : undefined,
+            expect: 'survive',
+          }),
+        );
+        if ('error' in probe || [401, 403, 404].includes(probe.status)) continue;
+        for (const r of hostileRequests(op, random, 6)) jobs.push({ op, r: as(r) });
+      }
+    expect(new Set(jobs.map((j) => j.r.label.split(':')[0])).size).toBe(personas.length);
     const failures = await runAll(jobs);
     expect(failures).toEqual([]);
   }, 120_000);
@@ -476,6 +541,64 @@ describe('every operation in /openapi.json against hostile input', () => {
       })),
     );
     expect(failures).toEqual([]);
+    expect((await h.api('/readyz', { token: '' })).status).toBe(200);
+  });
+});
+
+/** Writes raw bytes on a fresh connection and reads until the server closes it (or 5 s). */
+function rawExchange(bytes: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    };
+    const timer = setTimeout(done, ANSWER_WITHIN_MS);
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('end', done);
+    socket.on('error', done);
+    socket.on('close', done);
+    socket.write(bytes, 'latin1');
+  });
+}
+
+describe('HTTP that is not HTTP', () => {
+  it('answers requests Node cannot parse with a 4xx in the error envelope too', async () => {
+    const requests = {
+      'headers over 16 KB': `GET /v1/shops HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      'a URL over 16 KB': `GET /v1/shops?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      'a control character in the path': 'GET /v1/\x01shops HTTP/1.1\r\nHost: x\r\n\r\n',
+      'Content-Length and Transfer-Encoding both (smuggling)':
+        'POST /v1/shops HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      'a Content-Length that is not a number':
+        'POST /v1/shops HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n',
+      'a header name with a space': 'GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n',
+      'a broken chunk':
+        'POST /v1/shops HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
+      'not HTTP at all': 'HELLO THERE\r\n\r\n',
+      'an unknown HTTP version': 'GET /healthz HTTP/7.3\r\nHost: x\r\n\r\n',
+    };
+    const problems: string[] = [];
+    for (const [label, bytes] of Object.entries(requests)) {
+      const answer = await rawExchange(bytes);
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]);
+      let code: unknown;
+      try {
+        code = JSON.parse(body).error?.code;
+      } catch {
+        code = undefined;
+      }
+      if (
+        !(status >= 400 && status < 500) ||
+        !/content-type: application\/json/i.test(head) ||
+        typeof code !== 'string'
+      )
+        problems.push(`${label}: ${JSON.stringify(answer.slice(0, 160))}`);
+    }
+    expect(problems).toEqual([]);
     expect((await h.api('/readyz', { token: '' })).status).toBe(200);
   });
 });

@@ -138,4 +138,28 @@ describe('quick phrases', () => {
     });
     expect(res.status).toBe(400);
   });
+
+  it('refuses text that is not Unicode, and a phrase stored with it does not break its shop', async () => {
+    const { shop } = await setup();
+    const base = `/v1/shops/${shop.id}/quick-phrases`;
+    // An unpaired surrogate escape: valid JSON, but no UTF-8 text can hold it.
+    const lone = await h.api(base, { body: '{"shortcut":"a\\udfff","text":"hello"}' });
+    expect(lone.status).toBe(400);
+    expect(lone.body.error).toMatchObject({
+      code: 'invalid_request',
+      details: { field: 'shortcut' },
+    });
+    // One stored before the API refused them: Lua's JSON decoder cannot read it.
+    await h.container.redis.hset(
+      h.container.keys.shopQuickPhrases(shop.id),
+      'qp_old',
+      '{"id":"qp_old","shortcut":"a\\udfff","text":"x","match":"a\\udfff","createdAt":1}',
+    );
+    const next = await h.api(base, { body: { shortcut: 'ship', text: 'Ships in 48 hours' } });
+    expect(next.status).toBe(201);
+    expect((await h.api(base, { body: { shortcut: 'SHIP', text: 'again' } })).status).toBe(409);
+    expect(
+      (await h.api(base)).body.quickPhrases.map((p: { shortcut: string }) => p.shortcut),
+    ).toContain('ship');
+  });
 });

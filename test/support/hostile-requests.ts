@@ -157,6 +157,8 @@ export function accepts(schema: JsonSchema, value: unknown, root: JsonSchema): b
   if (types && !types.includes(actual) && !(actual === 'integer' && types.includes('number')))
     return false;
   if (typeof value === 'string') {
+    // JSON in UTF-8 cannot hold an unpaired surrogate: a string with one is not text.
+    if (/\p{Cs}/u.test(value)) return false;
     const length = [...value].length;
     if (s.minLength !== undefined && length < s.minLength) return false;
     if (s.maxLength !== undefined && length > s.maxLength) return false;
