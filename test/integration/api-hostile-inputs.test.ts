@@ -2,6 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationId } from '../../src/conversations/conversation-store';
+import { routesOf } from '../../src/http/app';
 import { signStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
 import {
   ADMIN_TOKEN,
@@ -600,5 +601,75 @@ describe('HTTP that is not HTTP', () => {
     }
     expect(problems).toEqual([]);
     expect((await h.api('/readyz', { token: '' })).status).toBe(200);
+  });
+});
+
+describe('methods and spellings no client should use', () => {
+  it('answers undocumented methods and odd spellings of every path without a 5xx, errors enveloped', async () => {
+    const byPath = new Map<string, (typeof operations)[number]>();
+    for (const op of operations) byPath.set(op.path, op);
+    const jobs: Array<{ op: (typeof operations)[number]; r: HostileRequest }> = [];
+    for (const [path, op] of byPath) {
+      const documented = operations.filter((o) => o.path === path).map((o) => o.method);
+      for (const method of [
+        'get',
+        'post',
+        'put',
+        'patch',
+        'delete',
+        'options',
+        'trace',
+        'propfind',
+      ])
+        if (!documented.includes(method))
+          jobs.push({
+            op: { ...op, method },
+            r: {
+              label: `method ${method}`,
+              path,
+              expect: method === 'options' ? 'survive' : 'reject',
+            },
+          });
+      for (const [label, spelled] of [
+        ['trailing slash', `${path}/`],
+        [
+          'double slash',
+          path.lastIndexOf('/') > 0 ? path.replace(/\/(?=[^/]*$)/, '//') : `${path}//`,
+        ],
+        ['upper case', path.toUpperCase().replace(/\{(\w+)\}/gi, (m) => m.toLowerCase())],
+        ['matrix parameter', `${path};jsessionid=1`],
+        ['dot segment', `/.${path}`],
+        ['encoded dot segment', `/%2e${path}`],
+      ] as const)
+        jobs.push({ op: { ...op, path: spelled }, r: { label, path: spelled, expect: 'survive' } });
+    }
+    const failures = await runAll(jobs);
+    expect(failures).toEqual([]);
+  });
+
+  it('serves the pages only their own files, whatever the name asked for', async () => {
+    const pages = routesOf(h.container.createHttp()).filter((r) => r.page && r.path.includes('{'));
+    expect(pages.length).toBeGreaterThan(2);
+    const problems: string[] = [];
+    for (const page of pages)
+      for (const name of [
+        '..%2F..%2Fpackage.json',
+        '..%2Fapp%2Fcontainer.ts',
+        '%00',
+        '%ZZ',
+        'x'.repeat(300),
+        '__proto__',
+        'constructor',
+        'hasOwnProperty',
+      ]) {
+        const res = await h.api(page.path.replace(/\{\w+\}/, name), { token: '' });
+        if (
+          res.status !== 404 ||
+          res.body?.error?.code !== 'not_found' ||
+          res.text.includes('"dependencies"')
+        )
+          problems.push(`${page.path} ${name}: ${res.status} ${res.text.slice(0, 80)}`);
+      }
+    expect(problems).toEqual([]);
   });
 });
