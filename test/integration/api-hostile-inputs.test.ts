@@ -227,6 +227,7 @@ function hostileAuth(op: OperationShape & { role: Role | undefined }): HostileRe
       { label: 'webhook unsigned', authorization: 'unsigned' },
       { label: 'webhook bad signature', authorization: 'bad-signature' },
       { label: 'webhook stale timestamp', authorization: 'stale' },
+      { label: "webhook signed with another shop's secret", authorization: 'other-shop' },
     ].map((r) => ({ ...base, ...r, body: '{"type":"message","data":{}}', contentType }));
   return [];
 }
@@ -284,7 +285,12 @@ function send(
       headers['webhook-signature'] =
         r.authorization === 'bad-signature'
           ? 'v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='
-          : signStandardWebhook(fx.shopA.webhookSecret, id, timestamp, body ?? '');
+          : signStandardWebhook(
+              r.authorization === 'other-shop' ? fx.shopB.webhookSecret : fx.shopA.webhookSecret,
+              id,
+              timestamp,
+              body ?? '',
+            );
     }
   } else {
     const authorization =
@@ -440,6 +446,44 @@ describe('tenants kept apart on every operation', () => {
     expect(list.status).toBe(200);
     expect(list.text).toContain(fx.convA);
     expect(list.text).not.toContain(fx.convB);
+  });
+
+  it('keeps each kind of token to its own doors', async () => {
+    const crossings: string[] = [];
+    const wrongTokens = [
+      {
+        name: 'owner key',
+        token: fx.shopA.ownerKey,
+        refused: (op: (typeof operations)[number]) => op.role === 'agent',
+      },
+      {
+        name: 'widget session',
+        token: fx.web.session,
+        refused: (op: (typeof operations)[number]) => op.role === 'agent' || op.role === 'operator',
+      },
+      {
+        name: 'agent token',
+        token: fx.agentA.token,
+        refused: (op: (typeof operations)[number]) =>
+          op.role === 'operator' &&
+          !op.pathParams.includes('shopId') &&
+          !['/v1/me', '/v1/assist/suggest'].includes(op.path),
+      },
+    ];
+    for (const wrong of wrongTokens)
+      for (const op of operations.filter(wrong.refused)) {
+        const path = op.path.replace(/\{(\w+)\}/g, (_, n: string) => validParam(n, op.role));
+        const res = await h.api(path, {
+          method: op.method.toUpperCase(),
+          token: wrong.token,
+          body: op.body ? validBody(op) : undefined,
+        });
+        if (![401, 403, 404].includes(res.status))
+          crossings.push(
+            `${wrong.name} on ${op.method} ${op.path}: ${res.status} ${res.text.slice(0, 80)}`,
+          );
+      }
+    expect(crossings).toEqual([]);
   });
 
   it("refuses one widget's session on another shop's widget", async () => {
