@@ -331,6 +331,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     workspace,
     mediaProxy,
     events,
+    replies,
     responseClock,
     presence,
     streams,

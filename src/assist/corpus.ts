@@ -159,6 +159,11 @@ export const BLIND_SET_URL = new URL(
   import.meta.url,
 );
 export const BLIND_SET_NAME = 'blind-test-9';
+/** 20 more, written after the round's fixes to check that they generalise (same batch name). */
+export const BLIND_CHECK_URL = new URL(
+  '../../test/fixtures/assist/blind-round9-check.jsonl',
+  import.meta.url,
+);
 export function loadBlindSet(url: URL = BLIND_SET_URL): CorpusBatch {
   return parseBatch(BLIND_SET_NAME, readFileSync(url, 'utf8'));
 }

@@ -22,11 +22,11 @@ const ASKS =
 const RETRACTS = /算了|不要了|唔要|不用了|\b(?:never ?mind|cancel|actually no)\b/iu;
 /**
  * Two values set against each other are not a choice of both: an either-or ("L or XL", "torn
- * between L and XL", "M还是L", "M定L"), or what was ordered against what came ("我拍的白色给我发了黑色",
- * "got the grey, not the navy I paid for").
+ * between L and XL", "M还是L", "米白和雾蓝纠结死了"), or what was ordered against what came
+ * ("我拍的白色给我发了黑色", "got the grey, not the navy I paid for").
  */
 const CONTRASTS =
-  /还是|還是|或者|或是|定係|定系|不是|唔係|而不是|不要|发了|發了|发成|發成|寄了|寄咗|寄成|收到|错|錯|\b(?:or|vs\.?|versus|between|either|instead|rather|than|not|sent|received|got|came|arrived|wrong)\b|\//iu;
+  /还是|還是|或者|或是|定係|定系|不是|唔係|而不是|不要|纠结|糾結|犹豫|猶豫|拿不定|决定不了|決定不了|选不出|選不出|发了|發了|发成|發成|寄了|寄咗|寄成|收到|错|錯|\b(?:or|vs\.?|versus|between|either|instead|rather|than|not|sent|received|got|came|arrived|wrong|can'?t decide|undecided|unsure)\b|\//iu;
 /** What the shop sent is not the buyer's choice: "你们发成白色了", "you sent me the L". */
 const RECEIVED =
   /收到|收咗|发成|發成|寄成|发了|發了|寄了|寄咗|发错|發錯|寄错|寄錯|\b(?:received|sent me|you sent|they sent|came in|arrived|showed up)\b/iu;

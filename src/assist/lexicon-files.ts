@@ -92,6 +92,8 @@ export const templatesFileSchema = z.object({
     confirm_choice: text,
     /** A voice message the console shows only as a placeholder: ask for it in writing too. */
     voice_note: text,
+    /** A thank-you or a nod ("thx", "👍") outside any sale or order: a short warm close. */
+    acknowledged: text,
   }),
   afterSale: afterSaleReplies,
   /** After-sale replies when the buyer already gave the order number: never ask for it again. */

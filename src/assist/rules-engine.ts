@@ -374,6 +374,7 @@ function replyWriter(analysis: ConversationAnalysis) {
       return answerWith(takesUp ? 'question' : 'general');
     },
     clarify: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.clarify }),
+    acknowledged: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.acknowledged }),
     answerText: (key: AnswerKey): string => fill(t.answer[key], { product }),
     /** A voice message the text does not hold: ask for it in writing too, never guess its words. */
     voiceNote: (): DraftSuggestion | null =>
@@ -539,12 +540,16 @@ function planReplies(
     case 'after_sale':
       return [followUp, policy.empathyFirst ? write.empathy() : null, write.afterSale()];
     case 'browsing': {
+      const quiet = reading.awaitingBuyer;
       const opener =
-        reading.lastIsGreeting && !reading.awaitingBuyer
+        reading.lastIsGreeting && !quiet
           ? write.greeting()
           : reading.focusSignals.has('just_browsing') && !analysis.lastIsQuestion
             ? write.justLooking()
-            : write.answer();
+            : // "👍", "thx" with nothing asked: a warm close, not "which item would you like?".
+              analysis.lastAcknowledges && !quiet
+              ? write.acknowledged()
+              : write.answer();
       return [followUp, opener, closing(write.helpChoose)];
     }
     case 'interested': {

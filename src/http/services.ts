@@ -3,6 +3,7 @@ import type { AgentRegistry } from '../agents/agent-registry';
 import type { MediaProxy } from '../agents/media-proxy';
 import type { Presence } from '../agents/presence';
 import type { QuickPhrases } from '../agents/quick-phrases';
+import type { ReplyStore } from '../agents/reply-store';
 import type { ResponseClock } from '../agents/response-clock';
 import type { StreamSessions } from '../agents/stream-sessions';
 import type { Workspace } from '../agents/workspace';
@@ -46,6 +47,8 @@ export interface HttpServices {
   /** Buyers' media fetched through the shop's platform token, for agents. */
   mediaProxy: MediaProxy;
   events: AgentEvents;
+  /** Agents' replies, for an operator's retry of one whose job failed for good. */
+  replies: ReplyStore;
   responseClock: ResponseClock;
   presence: Presence;
   quickPhrases: QuickPhrases;

@@ -232,3 +232,31 @@ export async function markFailed(
     error,
   });
 }
+
+/**
+ * An operator retries a reply whose job failed for good (GET /v1/ops/failed-jobs):
+ * without this the retried job would find the reply failed and stop at once,
+ * sending nothing while the operator was told it was retrying. The reply is
+ * queued again (the agents' consoles show it sending) and the retried job
+ * sends it like a new one, the platform's window and refusals checked again.
+ * Only a failed reply is reopened: one sent meanwhile stays sent.
+ */
+export async function reopenFailedReply(
+  deps: Pick<OutboundDeps, 'replies' | 'events'>,
+  shopId: string,
+  replyId: string,
+): Promise<boolean> {
+  const reply = await deps.replies.get(shopId, replyId);
+  if (reply?.status !== 'failed') return false;
+  await deps.replies.update(shopId, replyId, {
+    status: 'queued',
+    error: undefined,
+    failedAt: undefined,
+  });
+  await deps.events.publish(shopId, 'reply', {
+    conversationId: reply.conversationId,
+    replyId,
+    status: 'queued',
+  });
+  return true;
+}

@@ -62,6 +62,42 @@ async function signIn(page: Page, token: string) {
 const tab = (page: Page, name: string) => page.click(`#tabs [data-tab="${name}"]`);
 
 describe('/admin', () => {
+  it('a refused new shop is said by its form, on a phone: the field it names marked, focused and explained', async () => {
+    const page = await pageIn('zh-CN', { width: 390, height: 844 });
+    await signIn(page, ADMIN_TOKEN);
+    await tab(page, 'shops');
+    await page.click('#shop-new');
+    await page.fill('#new-shop-name', '电报小店');
+    await page.selectOption('#new-shop-platform', 'telegram');
+    await page.fill('#cred-botToken', '7123456789:AAHk3vQ9xZ-Lm2pR8sT1wY6zB4nC0dH5jE');
+    await page.fill('#cred-secretToken', 'short');
+    await page.click('#shop-create button[type="submit"]');
+    const error = page.locator('#new-shop-error');
+    await error.waitFor();
+    expect(await error.textContent()).toBe(
+      '接入凭据缺失或无效。 (credentials.secretToken) 32–256 位字母、数字、_ 或 -；调用 setWebhook 时以 secret_token 传入同一个值。',
+    );
+    expect(await page.getAttribute('#cred-secretToken', 'aria-invalid')).toBe('true');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('cred-secretToken');
+    // Beside the button just pressed, in sight, not at the top of a long page.
+    const box = await error.boundingBox();
+    expect(box && box.y >= 0 && box.y + box.height <= 844).toBe(true);
+
+    // A plain-mode WeChat account has no EncodingAESKey: the form takes it without one.
+    await page.selectOption('#new-shop-platform', 'wechat');
+    expect(await page.textContent('#new-shop-error')).toBe('');
+    await page.fill('#new-shop-name', '公众号小店');
+    await page.fill('#cred-appId', 'wx2c2769f8efd9abc2');
+    await page.fill('#cred-appSecret', 'app-secret');
+    await page.fill('#cred-token', 'spamtest');
+    await page.click('#shop-create button[type="submit"]');
+    await page.locator('#shop-detail dl.guide').waitFor();
+    expect(await page.locator('#shop-detail dl.guide').textContent()).toContain(
+      '/webhooks/wechat/shp_',
+    );
+    expect((page as Page & { errors: string[] }).errors).toEqual([]);
+  });
+
   it('runs the desk in Simplified Chinese: desk, shops, agents, operators, month, close, jobs, audit', async () => {
     const page = await pageIn('zh-CN');
     await page.goto(`${h.url}/admin`);

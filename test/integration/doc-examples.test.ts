@@ -54,6 +54,8 @@ interface CurlCall {
   method: string;
   path: string;
   body?: string;
+  /** The shell variable holding the bearer token (`TOKEN`, `ADMIN`, ...). */
+  token?: string;
 }
 
 /** The curl calls to this service's /v1 API in a Markdown file. */
@@ -68,10 +70,12 @@ function apiCalls(markdown: string): CurlCall[] {
       };
       const body = at('-d') ?? at('--data-raw');
       const url = w.find((x) => x.includes('/v1/')) ?? '';
+      const token = /Bearer \$(\w+)/.exec(command)?.[1];
       return {
         method: at('-X') ?? (body ? 'POST' : 'GET'),
         path: url.slice(url.indexOf('/v1/')),
         ...(body ? { body } : {}),
+        ...(token ? { token } : {}),
       };
     })
     .filter((c) => c.path.startsWith('/v1/'));
@@ -96,12 +100,13 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-/** Runs a documented call with its placeholders filled in. */
-async function run(call: CurlCall, shopId?: string) {
+/** Runs a documented call with its placeholders filled in (`token`: for an agent's `$TOKEN`). */
+async function run(call: CurlCall, shopId?: string, token?: string) {
   const fill = (text: string) => (shopId ? text.replaceAll('shp_…', shopId) : text);
   const path = fill(call.path).replace(/\$SHOP_ID\b|\$SHOP\b/g, shopId ?? '');
   return h.api(path, {
     method: call.method,
+    ...(token ? { token } : {}),
     ...(call.body === undefined ? {} : { body: fill(call.body) }),
   });
 }
@@ -119,6 +124,44 @@ describe('README quick start', () => {
     const agent = await run(createAgent as CurlCall, shop.body.id);
     expect(agent.status, agent.text).toBe(201);
     expect(agent.body.token).toMatch(/^agt_/);
+  });
+});
+
+describe('docs/operators.md and docs/agents.md', () => {
+  it("the operator's calls are accepted as written", async () => {
+    const created = await run(
+      apiCalls(read('docs/operators.md')).find((c) => c.path === '/v1/operators') as CurlCall,
+    );
+    expect(created.status, created.text).toBe(201);
+    expect(created.body.token).toMatch(/^opr_/);
+
+    const shop = await h.createGenericShop();
+    const operatorCalls = apiCalls(read('docs/agents.md')).filter((c) => c.token === 'ADMIN');
+    expect(operatorCalls.length).toBeGreaterThanOrEqual(3);
+    for (const call of operatorCalls) {
+      const res = await run(call, shop.id);
+      expect(
+        res.status,
+        `${call.method} ${call.path} ${call.body ?? ''} → ${res.text}`,
+      ).toBeLessThan(300);
+    }
+  });
+
+  it("the agent's calls that need no conversation are accepted as written", async () => {
+    const shop = await h.createGenericShop();
+    const agent = await h.api('/v1/agents', { body: { name: '林晓', shopIds: [shop.id] } });
+    const calls = apiCalls(read('docs/agents.md')).filter(
+      (c) =>
+        c.token === 'TOKEN' && !/\$(CNV|REPLY)\b/.test(c.path) && c.path !== '/v1/agent/events',
+    );
+    expect(calls.length).toBeGreaterThanOrEqual(4);
+    for (const call of calls) {
+      const res = await run(call, shop.id, agent.body.token);
+      expect(
+        res.status,
+        `${call.method} ${call.path} ${call.body ?? ''} → ${res.text}`,
+      ).toBeLessThan(300);
+    }
   });
 });
 

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
-import { everyQueue } from '../../pipeline/queues';
+import { reopenFailedReply } from '../../pipeline/outbound-processor';
+import { everyQueue, type OutboundJob } from '../../pipeline/queues';
 import { AppError, notFound } from '../../shared/errors';
 import { redisDurabilityWarnings } from '../../shared/redis';
 import { withTimeout } from '../../shared/time-limit';
@@ -85,7 +86,7 @@ export const opsOperations = [
 ];
 
 /** Operator views of the queues, behind the bearer auth of /v1. */
-export function opsAdminRoutes({ queues }: HttpServices): Router {
+export function opsAdminRoutes({ queues, replies, events }: HttpServices): Router {
   const router = new Router();
 
   /** Jobs that failed for good: visible to the operator, retried by hand if wanted. */
@@ -119,6 +120,11 @@ export function opsAdminRoutes({ queues }: HttpServices): Router {
     if (!job) throw notFound('Job');
     if (!(await job.isFailed()))
       throw new AppError(409, 'not_failed', 'Only a failed job can be retried.');
+    // A reply's job is only worth retrying with the reply queued again (it was marked failed).
+    if (queue === queues.outbound) {
+      const { shopId, replyId } = job.data as OutboundJob;
+      await reopenFailedReply({ replies, events }, shopId, replyId);
+    }
     await job.retry('failed');
     const jobShop = (job.data as { shopId?: string }).shopId;
     noteAudit(ctx, {

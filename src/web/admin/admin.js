@@ -18,6 +18,8 @@ const CREDENTIALS = {
   wechat: ['appId', 'appSecret', 'token', 'encodingAESKey'],
   telegram: ['botToken', 'secretToken'],
 };
+/** Credentials the service takes without (a plain-mode WeChat account, a Page filter, a reply URL). */
+const OPTIONAL_CREDENTIALS = new Set(['replyUrl', 'pageId', 'encodingAESKey']);
 const $ = (id) => document.getElementById(id);
 
 const i18n = await loadI18n(chosenLocale());
@@ -105,7 +107,10 @@ async function api(path, { method = 'GET', body, accept = 'application/json' } =
     // The operator's language when the code has words; the field it names stays as sent (it is code).
     if (error?.code && i18n.has(`error.${error.code}`)) {
       const field = error.details?.field;
-      throw new Error(field ? `${t(`error.${error.code}`)} (${field})` : t(`error.${error.code}`));
+      throw Object.assign(
+        new Error(field ? `${t(`error.${error.code}`)} (${field})` : t(`error.${error.code}`)),
+        { field },
+      );
     }
     // The service's own message is English: a code without words here is named by its status.
     throw new Error(t('error.status', { status: String(res.status) }));
@@ -161,7 +166,10 @@ function signOut(message = '') {
 async function signIn(token) {
   state.token = token;
   const me = await api('/v1/me');
-  if (me.kind !== 'admin') throw new Error(t('admin.notOperator'));
+  if (me.kind !== 'admin')
+    throw Object.assign(new Error(t('admin.notOperator')), {
+      parts: i18n.wrongPage(t('admin.notOperator'), me.kind),
+    });
   sessionStorage.setItem(KEY, token);
   state.operator = me.operator;
   $('operator-name').textContent =
@@ -322,18 +330,60 @@ async function loadShops() {
 function credentialInputs(platform) {
   const box = $('new-shop-credentials');
   box.replaceChildren(
-    ...CREDENTIALS[platform].flatMap((field) => [
-      el('label', { for: `cred-${field}` }, own(field)),
-      el('input', {
-        id: `cred-${field}`,
-        'data-field': field,
-        required: field !== 'replyUrl',
-        placeholder: field === 'allowedOrigins' ? 'https://shop.example' : null,
-        autocomplete: 'off',
-      }),
-    ]),
+    ...CREDENTIALS[platform].flatMap((field) => {
+      // What the service will check, said before it refuses (the field name stays: platforms use it).
+      const hint = i18n.has(`admin.credentialHint.${field}`)
+        ? el(
+            'p',
+            { id: `cred-hint-${field}`, class: 'muted hint' },
+            t(`admin.credentialHint.${field}`),
+          )
+        : null;
+      return [
+        el('label', { for: `cred-${field}` }, own(field)),
+        el('input', {
+          id: `cred-${field}`,
+          'data-field': field,
+          required: !OPTIONAL_CREDENTIALS.has(field),
+          placeholder: field === 'allowedOrigins' ? 'https://shop.example' : null,
+          autocomplete: 'off',
+          'aria-describedby': hint ? hint.id : null,
+        }),
+        hint,
+      ];
+    }),
   );
   $('new-shop-guide').textContent = t(`admin.guide.${platform}`);
+  showCreateError(null);
+}
+
+/** The input a refused shop names: `credentials.secretToken` → its credential input. */
+function shopInputFor(field) {
+  if (!field) return null;
+  if (field.startsWith('credentials.'))
+    return $('new-shop-credentials').querySelector(
+      `[data-field="${CSS.escape(field.slice('credentials.'.length).split('.')[0])}"]`,
+    );
+  return { name: $('new-shop-name'), timezone: $('new-shop-timezone') }[field] ?? null;
+}
+
+/**
+ * A refused shop is said inside the form, by the button just pressed, and the
+ * field it names is marked and focused (on a phone the page-top message is out
+ * of sight, and which field to fix was left to guess).
+ */
+function showCreateError(error) {
+  for (const input of $('shop-create').querySelectorAll('[aria-invalid]'))
+    input.removeAttribute('aria-invalid');
+  $('new-shop-error').textContent = error ? error.message : '';
+  const input = shopInputFor(error?.field);
+  if (!input) return;
+  input.setAttribute('aria-invalid', 'true');
+  const hint = input.getAttribute('aria-describedby');
+  if (hint) $('new-shop-error').textContent = `${error.message} ${$(hint).textContent}`;
+  input.focus();
+  // Focus scrolls the field into sight; the words saying what is wrong with it, just below, too.
+  $('new-shop-error').scrollIntoView({ block: 'nearest' });
 }
 
 async function createShop(event) {
@@ -352,7 +402,14 @@ async function createShop(event) {
     timezone: $('new-shop-timezone').value.trim(),
   };
   if (Object.keys(credentials).length) body.credentials = credentials;
-  const created = await api('/v1/shops', { method: 'POST', body });
+  let created;
+  try {
+    created = await api('/v1/shops', { method: 'POST', body });
+  } catch (error) {
+    showCreateError(error);
+    return;
+  }
+  showCreateError(null);
   $('shop-create').hidden = true;
   $('shop-create').reset();
   notice(t('admin.shops.created', { name: created.name }));
@@ -1075,7 +1132,7 @@ $('tabs').addEventListener('click', (event) => {
 $('sign-in-form').addEventListener('submit', (event) => {
   event.preventDefault();
   signIn($('operator-token').value.trim()).catch((error) => {
-    $('sign-in-error').textContent = error.message;
+    $('sign-in-error').replaceChildren(...(error.parts ?? [error.message]));
   });
 });
 $('sign-out').addEventListener('click', () => signOut());

@@ -120,13 +120,21 @@ async function signIn(token) {
   try {
     state.me = await api('/v1/agent/me');
   } catch (error) {
+    // Another page's token: say which page it opens (an operator pasting theirs here is the usual case).
+    const kind =
+      error.status === 403
+        ? await api('/v1/me').then(
+            (me) => me.kind,
+            () => null,
+          )
+        : null;
     state.token = null;
     sessionStorage.removeItem(TOKEN_KEY);
     showSignInError(
       error.status === 401
         ? t('signIn.unknownToken')
         : error.status === 403
-          ? t('signIn.notAgent')
+          ? i18n.wrongPage(t('signIn.notAgent'), kind)
           : t('signIn.failed', { reason: errorText(error) }),
     );
     return;
@@ -182,9 +190,10 @@ function signOut(message) {
   $('token-input').focus();
 }
 
+/** `message`: text, or nodes (a link to the page a pasted token belongs to). */
 function showSignInError(message) {
   const node = $('sign-in-error');
-  node.textContent = message ?? '';
+  node.replaceChildren(...(Array.isArray(message) ? message : [message ?? '']));
   node.hidden = !message;
 }
 

@@ -84,13 +84,17 @@ function signOut(message = '') {
   $('who').hidden = true;
   $('sign-out').hidden = true;
   $('sign-in').hidden = false;
-  $('sign-in-error').textContent = message;
+  // Text, or nodes (a link to the page a pasted token belongs to).
+  $('sign-in-error').replaceChildren(...(Array.isArray(message) ? message : [message]));
 }
 
 async function signIn(token) {
   state.token = token;
   const me = await api('/v1/me');
-  if (me.kind !== 'owner') throw new Error(t('dashboard.notOwner'));
+  if (me.kind !== 'owner')
+    throw Object.assign(new Error(t('dashboard.notOwner')), {
+      parts: i18n.wrongPage(t('dashboard.notOwner'), me.kind),
+    });
   sessionStorage.setItem(KEY, token);
   state.shop = me.shop;
   $('shop-name').textContent = me.shop.name;
@@ -464,7 +468,7 @@ async function loadAudit(date) {
 $('sign-in-form').addEventListener('submit', (event) => {
   event.preventDefault();
   signIn($('owner-key').value.trim()).catch((error) => {
-    if (error.message !== 'unauthorized') signOut(error.message);
+    if (error.message !== 'unauthorized') signOut(error.parts ?? error.message);
   });
 });
 $('sign-out').addEventListener('click', () => signOut());

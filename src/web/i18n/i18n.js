@@ -115,6 +115,23 @@ export function createI18n(locale, messages) {
     locale,
     t,
     nodes,
+    /**
+     * A token for another page pasted into this one: the page's own words
+     * (`notHere`), then which page the token opens, as nodes (the page a
+     * link). `kind` is /v1/me's: admin (an operator), owner, agent.
+     */
+    wrongPage(notHere, kind) {
+      const page = { admin: '/admin', owner: '/dashboard', agent: '/console' }[kind];
+      if (!page) return [notHere];
+      const link = document.createElement('a');
+      link.href = page;
+      link.textContent = page;
+      link.setAttribute('translate', 'no');
+      const there = document.createDocumentFragment();
+      there.append(...nodes(`signIn.tokenOf.${kind}`, { page: link }));
+      // Two sentences: a space between them in English, none in Chinese (the catalog says).
+      return nodes('signIn.wrongPage', { notHere, there });
+    },
     has: (key) => key in messages,
     number,
     /** Integer fen shown as yuan, e.g. 250000 → "¥2,500.00". */

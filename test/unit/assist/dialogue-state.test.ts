@@ -243,6 +243,8 @@ describe('tactics that use the dialogue state', () => {
     };
     expect(settled([buyer("i'm 5'9, torn between M and L")], sizes)).toEqual({});
     expect(settled([buyer('M or L for a 60kg guy')], sizes)).toEqual({});
+    expect(settled([buyer('白色和灰色纠结死了，哪个耐脏')])).toEqual({});
+    expect(settled([buyer("can't decide between S and M, help")], sizes)).toEqual({});
     expect(settled([buyer('下单的是白色结果收到黑色')])).toEqual({});
     // What they ordered is their choice; what the shop sent is not.
     expect(settled([buyer('我拍的灰色，你们发成白色了')])).toEqual({ colour: '灰色' });

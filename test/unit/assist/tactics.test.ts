@@ -493,6 +493,17 @@ describe('what unseen conversations taught (round nine)', () => {
     expect(asked.suggestions[0]?.text).not.toBe(templatesFor('en').afterSale.thanks);
   });
 
+  it('closes warmly on a nod read as browsing, and still lets "just looking" be', async () => {
+    const nod = await readAs('browsing', 'greeting').suggest({
+      history: [buyer('可以改成週六送嗎'), agent('沒問題，已經幫您改好囉'), buyer('👍👍')],
+    });
+    expect(nod.suggestions[0]?.text).toBe(templatesFor('zh-Hant').answer.acknowledged);
+    const looking = await readAs('browsing', 'general').suggest({
+      history: [buyer('just looking thx')],
+    });
+    expect(looking.suggestions[0]?.text).toBe(templatesFor('en').answer.just_looking);
+  });
+
   it('gives the material answer only when the buyer named a material, make or behaviour', async () => {
     const material = templatesFor('zh-Hans').answer.material.split('{product}')[1] ?? '';
     const misread = await readAs('interested', 'material').suggest({

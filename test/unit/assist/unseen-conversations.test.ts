@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createAssistant } from '../../../src/assist/assistant';
-import { assistInputOf, type CorpusItem, loadBlindSet } from '../../../src/assist/corpus';
+import {
+  assistInputOf,
+  BLIND_CHECK_URL,
+  type CorpusItem,
+  loadBlindSet,
+} from '../../../src/assist/corpus';
 import { auditResult } from '../../../src/assist/eval-set';
 import { templatesFor } from '../../../src/assist/lexicon';
 import { isInLocaleScript } from '../../../src/assist/locale-detection';
@@ -17,10 +22,12 @@ import {
  * written without looking at the corpus and never trained on, with the awkward inputs buyers
  * really send (emoji only, a bare order number, a pasted link, a voice note, a photo, capitals,
  * a long rant, an address and phone in the message, a demand for a promised refund or date,
- * Japanese and Malay). These tests hold the guarantees every answer must keep, whatever the
- * reader makes of a conversation, not its per-conversation labels (stage, intent).
+ * Japanese and Malay), and 20 more written after the fixes (blind-round9-check.jsonl, Korean
+ * among them). These tests hold the guarantees every answer must keep, whatever the reader
+ * makes of a conversation, not its per-conversation labels (stage, intent).
  */
 const blind = loadBlindSet().items;
+const check = loadBlindSet(BLIND_CHECK_URL).items;
 
 /** The committed reader, as in production; every answer once without and once with the busy nudge. */
 const assistant = createAssistant({ newId: () => 'id' });
@@ -28,7 +35,7 @@ async function answers(): Promise<
   Array<{ item: CorpusItem; input: AssistInput; result: AssistResult }>
 > {
   const out = [];
-  for (const item of blind)
+  for (const item of [...blind, ...check])
     for (const busyNudge of [false, true]) {
       const base = assistInputOf(item);
       const input = { ...base, settings: { ...base.settings, busyNudge } };
@@ -51,6 +58,8 @@ function confirmsChoice(text: string, locale: Locale): boolean {
 describe('unseen conversations (round nine blind set)', () => {
   it('is a blind set of 60 conversations over every stage and the three reply locales', () => {
     expect(blind).toHaveLength(60);
+    expect(check).toHaveLength(20);
+    expect(new Set([...blind, ...check].map((i) => i.id)).size).toBe(80);
     expect(new Set(blind.map((i) => i.expected.stage)).size).toBe(6);
     expect(new Set(blind.map((i) => i.expected.locale))).toEqual(
       new Set(['zh-Hans', 'zh-Hant', 'en']),
