@@ -14,16 +14,19 @@ export function errorMiddleware(logger: Logger): Middleware {
       if (ctx.status === 404 && ctx.body === undefined) {
         throw new AppError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}.`);
       }
-      // The router answers these with plain text; keep every error in one envelope.
+      // The router answers these with plain text; keep every error in one envelope. Its 501,
+      // for a method no route implements (TRACE, PROPFIND), is the client's doing, not a server
+      // fault to count among the 5xx: a 405 naming the methods the path takes.
       if (
         (ctx.status === 405 || ctx.status === 501) &&
         (ctx.body === undefined || typeof ctx.body === 'string')
       ) {
         const allowed = ctx.response.get('Allow');
         throw new AppError(
-          ctx.status,
+          405,
           'method_not_allowed',
           `${ctx.method} is not allowed on ${ctx.path}${allowed ? `; use ${allowed}` : ''}.`,
+          allowed ? { headers: { Allow: allowed } } : {},
         );
       }
     } catch (error) {

@@ -2,6 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationId } from '../../src/conversations/conversation-store';
+import { routesOf } from '../../src/http/app';
 import { signStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
 import {
   ADMIN_TOKEN,
@@ -226,6 +227,7 @@ function hostileAuth(op: OperationShape & { role: Role | undefined }): HostileRe
       { label: 'webhook unsigned', authorization: 'unsigned' },
       { label: 'webhook bad signature', authorization: 'bad-signature' },
       { label: 'webhook stale timestamp', authorization: 'stale' },
+      { label: "webhook signed with another shop's secret", authorization: 'other-shop' },
     ].map((r) => ({ ...base, ...r, body: '{"type":"message","data":{}}', contentType }));
   return [];
 }
@@ -283,7 +285,12 @@ function send(
       headers['webhook-signature'] =
         r.authorization === 'bad-signature'
           ? 'v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='
-          : signStandardWebhook(fx.shopA.webhookSecret, id, timestamp, body ?? '');
+          : signStandardWebhook(
+              r.authorization === 'other-shop' ? fx.shopB.webhookSecret : fx.shopA.webhookSecret,
+              id,
+              timestamp,
+              body ?? '',
+            );
     }
   } else {
     const authorization =
@@ -439,6 +446,44 @@ describe('tenants kept apart on every operation', () => {
     expect(list.status).toBe(200);
     expect(list.text).toContain(fx.convA);
     expect(list.text).not.toContain(fx.convB);
+  });
+
+  it('keeps each kind of token to its own doors', async () => {
+    const crossings: string[] = [];
+    const wrongTokens = [
+      {
+        name: 'owner key',
+        token: fx.shopA.ownerKey,
+        refused: (op: (typeof operations)[number]) => op.role === 'agent',
+      },
+      {
+        name: 'widget session',
+        token: fx.web.session,
+        refused: (op: (typeof operations)[number]) => op.role === 'agent' || op.role === 'operator',
+      },
+      {
+        name: 'agent token',
+        token: fx.agentA.token,
+        refused: (op: (typeof operations)[number]) =>
+          op.role === 'operator' &&
+          !op.pathParams.includes('shopId') &&
+          !['/v1/me', '/v1/assist/suggest'].includes(op.path),
+      },
+    ];
+    for (const wrong of wrongTokens)
+      for (const op of operations.filter(wrong.refused)) {
+        const path = op.path.replace(/\{(\w+)\}/g, (_, n: string) => validParam(n, op.role));
+        const res = await h.api(path, {
+          method: op.method.toUpperCase(),
+          token: wrong.token,
+          body: op.body ? validBody(op) : undefined,
+        });
+        if (![401, 403, 404].includes(res.status))
+          crossings.push(
+            `${wrong.name} on ${op.method} ${op.path}: ${res.status} ${res.text.slice(0, 80)}`,
+          );
+      }
+    expect(crossings).toEqual([]);
   });
 
   it("refuses one widget's session on another shop's widget", async () => {
@@ -600,5 +645,75 @@ describe('HTTP that is not HTTP', () => {
     }
     expect(problems).toEqual([]);
     expect((await h.api('/readyz', { token: '' })).status).toBe(200);
+  });
+});
+
+describe('methods and spellings no client should use', () => {
+  it('answers undocumented methods and odd spellings of every path without a 5xx, errors enveloped', async () => {
+    const byPath = new Map<string, (typeof operations)[number]>();
+    for (const op of operations) byPath.set(op.path, op);
+    const jobs: Array<{ op: (typeof operations)[number]; r: HostileRequest }> = [];
+    for (const [path, op] of byPath) {
+      const documented = operations.filter((o) => o.path === path).map((o) => o.method);
+      for (const method of [
+        'get',
+        'post',
+        'put',
+        'patch',
+        'delete',
+        'options',
+        'trace',
+        'propfind',
+      ])
+        if (!documented.includes(method))
+          jobs.push({
+            op: { ...op, method },
+            r: {
+              label: `method ${method}`,
+              path,
+              expect: method === 'options' ? 'survive' : 'reject',
+            },
+          });
+      for (const [label, spelled] of [
+        ['trailing slash', `${path}/`],
+        [
+          'double slash',
+          path.lastIndexOf('/') > 0 ? path.replace(/\/(?=[^/]*$)/, '//') : `${path}//`,
+        ],
+        ['upper case', path.toUpperCase().replace(/\{(\w+)\}/gi, (m) => m.toLowerCase())],
+        ['matrix parameter', `${path};jsessionid=1`],
+        ['dot segment', `/.${path}`],
+        ['encoded dot segment', `/%2e${path}`],
+      ] as const)
+        jobs.push({ op: { ...op, path: spelled }, r: { label, path: spelled, expect: 'survive' } });
+    }
+    const failures = await runAll(jobs);
+    expect(failures).toEqual([]);
+  });
+
+  it('serves the pages only their own files, whatever the name asked for', async () => {
+    const pages = routesOf(h.container.createHttp()).filter((r) => r.page && r.path.includes('{'));
+    expect(pages.length).toBeGreaterThan(2);
+    const problems: string[] = [];
+    for (const page of pages)
+      for (const name of [
+        '..%2F..%2Fpackage.json',
+        '..%2Fapp%2Fcontainer.ts',
+        '%00',
+        '%ZZ',
+        'x'.repeat(300),
+        '__proto__',
+        'constructor',
+        'hasOwnProperty',
+      ]) {
+        const res = await h.api(page.path.replace(/\{\w+\}/, name), { token: '' });
+        if (
+          res.status !== 404 ||
+          res.body?.error?.code !== 'not_found' ||
+          res.text.includes('"dependencies"')
+        )
+          problems.push(`${page.path} ${name}: ${res.status} ${res.text.slice(0, 80)}`);
+      }
+    expect(problems).toEqual([]);
   });
 });

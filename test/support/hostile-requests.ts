@@ -499,6 +499,24 @@ export function hostileRequests(
         : 'reject',
     );
     out.push(...sample(fieldVariants, perFieldSample, random));
+    // Every array as long as the body limit allows: work per item must not add up to a hang.
+    for (const field of fieldsOf(op.body!, root, base)) {
+      const s = resolve(field.schema, root);
+      if (!typesOf(s)?.includes('array') || !s.items) continue;
+      const item = exampleOf(s.items, root);
+      const count = Math.min(20_000, Math.floor(900_000 / (JSON.stringify(item).length + 1)));
+      const body = withValue(
+        base,
+        field.path,
+        Array.from({ length: count }, () => item),
+      );
+      push({
+        label: `${field.path.join('.')} × ${count} items`,
+        body: JSON.stringify(body),
+        contentType: json,
+        expect: accepts(op.body!, body, root) ? 'survive' : 'reject',
+      });
+    }
   }
 
   // Path parameters, each in turn, with the valid body.
