@@ -17,7 +17,9 @@ if (!values.month) {
 }
 
 try {
-  const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+  // The report and one line per skipped or failed shop say it all; the service's JSON log lines
+  // (a stack per failed shop) only with LOG_LEVEL set.
+  const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL || 'fatal' });
   // The service's secrets key opens the shops; a new one made here would open none.
   const secrets = resolveLocalSecrets(config, { create: false });
   const container = await buildContainer(config, {

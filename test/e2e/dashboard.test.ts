@@ -182,6 +182,34 @@ describe('owner dashboard in headless Chromium', () => {
     await context.close();
   });
 
+  it('labels the y axis with round steps from 0, the top above every bar and tier bound', async () => {
+    const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await context.addInitScript(
+      (key) => sessionStorage.setItem('seatmate.ownerKey', key),
+      shop.ownerKey,
+    );
+    const page = await context.newPage();
+    await page.goto(`${h.url}/dashboard`);
+    await page.waitForSelector('#chart svg text.tick');
+    const ticks = (
+      await page.$$eval('#chart svg text.tick', (t) => t.map((n) => n.textContent))
+    ).map((text) => Number((text ?? '').replace(/[^\d.]/g, '')));
+    const usage = (await h.api(`/v1/shops/${shop.id}/usage`, { token: shop.ownerKey })).body;
+    const highest = Math.max(
+      ...usage.days.map((d: { consultations: number }) => d.consultations),
+      ...PLAN.tiers.flatMap((tier) =>
+        tier.upToAverageDaily === null ? [] : [tier.upToAverageDaily],
+      ),
+    );
+    expect(ticks[0]).toBe(0);
+    const step = ticks[1]!;
+    expect(ticks).toEqual(ticks.map((_, i) => i * step));
+    expect(step / 10 ** Math.floor(Math.log10(step))).toBeOneOf([1, 2, 5]);
+    expect(ticks.length).toBeLessThanOrEqual(5);
+    expect(ticks.at(-1)!).toBeGreaterThanOrEqual(highest);
+    await context.close();
+  });
+
   it('rejects a wrong key and stays signed out', async () => {
     const page = await chromium.browser.newPage();
     await page.goto(`${h.url}/dashboard`);

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { Webhook as ReferenceWebhook } from 'standardwebhooks';
 import { describe, expect, it, vi } from 'vitest';
 import {
@@ -121,5 +122,28 @@ describe('Standard Webhooks signature', () => {
     expect(codeOf(() => verifyStandardWebhook(secret, headers('v1a,abc v2,def'), body, now))).toBe(
       'invalid_signature',
     );
+  });
+
+  it("names the bridge developer's first two mistakes: no v1, prefix, the whole secret as the key", () => {
+    const messageOf = (signature: string) => {
+      try {
+        verifyStandardWebhook(secret, headers(signature), body, now);
+        return undefined;
+      } catch (error) {
+        expect((error as AppError).code).toBe('invalid_signature');
+        return (error as AppError).message;
+      }
+    };
+    const right = signStandardWebhook(secret, id, ts, body);
+    expect(messageOf(right.slice('v1,'.length))).toBe(
+      'webhook-signature must be "v1," followed by the base64 signature (several separated by spaces).',
+    );
+    const keyedWithWholeSecret = createHmac('sha256', secret)
+      .update(`${id}.${ts}.${body}`)
+      .digest('base64');
+    expect(messageOf(`v1,${keyedWithWholeSecret}`)).toBe(
+      'No webhook-signature matches this body and the shop secret: sign "<webhook-id>.<webhook-timestamp>.<body>" (the exact bytes sent) with HMAC-SHA256, keyed with the base64-decoded part of the secret after whsec_ (docs/platforms.md).',
+    );
+    expect(messageOf(right)).toBeUndefined();
   });
 });

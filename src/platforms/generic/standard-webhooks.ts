@@ -73,15 +73,19 @@ export function verifyStandardWebhook(
   const expected = (typeof secret === 'string' ? [secret] : secret).map((s) =>
     signStandardWebhook(s, id, timestampText, rawBody),
   );
-  const matched = signatures
-    .split(' ')
-    .filter((candidate) => candidate.startsWith('v1,'))
-    .some((candidate) => expected.some((e) => safeEqual(candidate, e)));
-  if (!matched)
+  const versioned = signatures.split(' ').filter((candidate) => candidate.startsWith('v1,'));
+  // The two mistakes a bridge's developer makes first are named (the recipe is the public spec).
+  if (versioned.length === 0)
     throw new AppError(
       401,
       'invalid_signature',
-      'No webhook-signature matches this body and the shop secret.',
+      'webhook-signature must be "v1," followed by the base64 signature (several separated by spaces).',
+    );
+  if (!versioned.some((candidate) => expected.some((e) => safeEqual(candidate, e))))
+    throw new AppError(
+      401,
+      'invalid_signature',
+      'No webhook-signature matches this body and the shop secret: sign "<webhook-id>.<webhook-timestamp>.<body>" (the exact bytes sent) with HMAC-SHA256, keyed with the base64-decoded part of the secret after whsec_ (docs/platforms.md).',
     );
   return { id, timestamp };
 }

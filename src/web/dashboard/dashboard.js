@@ -172,6 +172,20 @@ function renderFigures(u) {
 const chartWidth = () => Math.max(280, Math.round($('chart').clientWidth || 960));
 
 /**
+ * The y axis: 0 and round steps (1, 2 or 5 × 10ⁿ), at most four, the top one
+ * above `highest`. An owner reads "0 50 100 150", not "0 57 115".
+ */
+function axisTicks(highest) {
+  const want = Math.max(1, highest * 1.05);
+  for (let power = 1; ; power *= 10)
+    for (const unit of [1, 2, 5]) {
+      const step = unit * power;
+      const count = Math.ceil(want / step);
+      if (count <= 4) return Array.from({ length: count + 1 }, (_, i) => i * step);
+    }
+}
+
+/**
  * Drawn at the chart's real width in CSS pixels (not scaled from a fixed
  * canvas), so its 12 px labels stay 12 px on a phone; redrawn on resize.
  */
@@ -185,8 +199,10 @@ function renderChart() {
     plan?.model === 'tiered'
       ? plan.tiers.map((tier) => tier.upToAverageDaily).filter((v) => v !== null)
       : [];
-  const max =
-    Math.max(1, ...usage.days.map((d) => d.consultations), usage.averageDaily, ...tiers) * 1.15;
+  const ticks = axisTicks(
+    Math.max(...usage.days.map((d) => d.consultations), usage.averageDaily, ...tiers),
+  );
+  const max = ticks.at(-1);
   const y = (v) => pad.top + (H - pad.top - pad.bottom) * (1 - v / max);
   const slot = (W - pad.left - pad.right) / usage.days.length;
   const bar = Math.max(1, slot / 2 - 1);
@@ -198,9 +214,13 @@ function renderChart() {
     'aria-label': t('dashboard.chartLabel', { month: i18n.day(usage.month) }),
   });
   root.append(svg('line', { class: 'axis', x1: pad.left, x2: W - pad.right, y1: y(0), y2: y(0) }));
-  for (const tick of [0, 0.5, 1].map((f) => Math.round(max * f))) {
+  for (const tick of ticks) {
     root.append(
-      svg('text', { x: pad.left - 6, y: y(tick) + 4, 'text-anchor': 'end' }, i18n.number(tick)),
+      svg(
+        'text',
+        { class: 'tick', x: pad.left - 6, y: y(tick) + 4, 'text-anchor': 'end' },
+        i18n.number(tick),
+      ),
     );
   }
   // Day labels at least 28 px apart: every 5th day on a desk, every 7th on a phone.
