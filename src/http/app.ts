@@ -20,6 +20,8 @@ export interface RegisteredRoute {
   path: string;
   /** Public pages and their static assets, served as HTML, not part of the JSON API. */
   page: boolean;
+  /** Behind the bearer-token middleware (every /v1 router but the public ones). */
+  bearer: boolean;
 }
 
 const ROUTES = new WeakMap<Koa, RegisteredRoute[]>();
@@ -29,7 +31,7 @@ export function routesOf(app: Koa): RegisteredRoute[] {
   return ROUTES.get(app) ?? [];
 }
 
-function describeRoutes(routers: Router[], page: boolean): RegisteredRoute[] {
+function describeRoutes(routers: Router[], page: boolean, bearer: boolean): RegisteredRoute[] {
   return routers.flatMap((router) =>
     router.stack.flatMap((layer) =>
       layer.methods
@@ -38,6 +40,7 @@ function describeRoutes(routers: Router[], page: boolean): RegisteredRoute[] {
           method: method.toLowerCase(),
           path: String(layer.path).replace(/:(\w+)/g, '{$1}'),
           page,
+          bearer,
         })),
     ),
   );
@@ -96,8 +99,9 @@ export function createHttpApp(
   }
   app.use(v1.routes()).use(v1.allowedMethods());
   ROUTES.set(app, [
-    ...describeRoutes([...apiPublic, ...v1Routers], false),
-    ...describeRoutes(routers.pages ?? [], true),
+    ...describeRoutes(apiPublic, false, false),
+    ...describeRoutes(v1Routers, false, true),
+    ...describeRoutes(routers.pages ?? [], true, false),
   ]);
   return app;
 }

@@ -22,6 +22,22 @@ const jsonSchema = (schema: z.ZodType) =>
   z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
 
 /**
+ * Who may call an operation, for clients generated from this document: the operator's, an
+ * owner's or an agent's token (`bearer`: every /v1 route but the widget's, all behind one
+ * middleware), a widget session (`widgetSession`), a platform's signature (`platformSignature`,
+ * webhook deliveries), or no credential: the probes, the widget script, a widget session's
+ * start (the shop's allowed Origin is what it checks) and the platforms' verification
+ * handshakes (their token is in the query). test/integration/openapi.test.ts holds the
+ * bearer ones to the router.
+ */
+function securityOf(method: string, path: string): Array<Record<string, string[]>> {
+  if (path.startsWith('/v1/widget/'))
+    return path.endsWith('/session') ? [] : [{ widgetSession: [] }];
+  if (path.startsWith('/webhooks/')) return method === 'post' ? [{ platformSignature: [] }] : [];
+  return path.startsWith('/v1/') ? [{ bearer: [] }] : [];
+}
+
+/**
  * The OpenAPI document, generated from the very zod schemas that validate
  * requests, so the contract and the code cannot drift.
  */
@@ -168,6 +184,7 @@ export function buildOpenApi() {
     paths[op.path] ??= {};
     paths[op.path]![op.method] = {
       summary: op.summary,
+      security: securityOf(op.method, op.path),
       ...(parameters.length ? { parameters } : {}),
       ...('body' in op && op.body
         ? {
@@ -185,7 +202,27 @@ export function buildOpenApi() {
   return {
     openapi: '3.1.0',
     info: { title: 'Seatmate', version: '1' },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    components: {
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: "ADMIN_TOKEN, an operator's token, an owner key or an agent token",
+        },
+        widgetSession: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'The token POST /v1/widget/{widgetKey}/session answers, sent with Origin',
+        },
+        platformSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'webhook-signature',
+          description:
+            "Each platform's own: Standard Webhooks (generic), X-Hub-Signature-256 (WhatsApp, Messenger), X-Line-Signature, X-Telegram-Bot-Api-Secret-Token, WeChat's signed query",
+        },
+      },
+    },
     security: [{ bearer: [] }],
     paths,
   };

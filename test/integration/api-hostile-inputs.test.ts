@@ -63,7 +63,9 @@ const fx = {} as {
   convA: string;
   convB: string;
 };
-let operations: Array<OperationShape & { role: Role | undefined }> = [];
+let operations: Array<
+  OperationShape & { role: Role | undefined; security?: Array<Record<string, string[]>> }
+> = [];
 let ipCounter = 0;
 
 beforeAll(async () => {
@@ -133,6 +135,7 @@ beforeAll(async () => {
         {
           parameters?: Array<{ name: string; in: string; schema: JsonSchema }>;
           requestBody?: { content: Record<string, { schema: JsonSchema }> };
+          security?: Array<Record<string, string[]>>;
         }
       >
     >;
@@ -144,6 +147,7 @@ beforeAll(async () => {
       pathParams: [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!),
       query: (op.parameters ?? []).filter((p) => p.in === 'query'),
       body: op.requestBody?.content['application/json']?.schema,
+      security: op.security,
       role: ROLE_RULES.find((r) => r.match.test(path))?.role,
     })),
   );
@@ -508,6 +512,21 @@ describe('every operation in /openapi.json against hostile input', () => {
     expect(operations.length).toBeGreaterThan(50);
     const unknown = operations.filter((op) => !op.role).map((op) => `${op.method} ${op.path}`);
     expect(unknown, 'operations this test cannot authenticate: add a rule').toEqual([]);
+    // The rules agree with the credential the document declares for each operation.
+    const declared = (op: (typeof operations)[number]) =>
+      (op.security ?? []).flatMap((s) => Object.keys(s)).join() || 'none';
+    const expected: Record<Role, string[]> = {
+      public: ['none'],
+      operator: ['bearer'],
+      agent: ['bearer'],
+      widget: ['widgetSession', 'none'],
+      webhook: ['platformSignature', 'none'],
+    };
+    expect(
+      operations
+        .filter((op) => !expected[op.role!].includes(declared(op)))
+        .map((op) => `${op.method} ${op.path}: ${op.role} but ${declared(op)}`),
+    ).toEqual([]);
     const refused: string[] = [];
     for (const op of operations) {
       const answer = await send(op, {

@@ -27,4 +27,29 @@ describe('/openapi.json', () => {
     expect(served.filter((r) => !documented.includes(r))).toEqual([]);
     expect(documented.filter((r) => !served.includes(r))).toEqual([]);
   });
+
+  it('says which operations need a bearer token exactly as the router puts them behind one', async () => {
+    const routes = routesOf(h.container.createHttp()).filter(
+      (r) => !r.page && r.method !== 'options',
+    );
+    const doc = (await h.api('/openapi.json', { token: '' })).body as {
+      paths: Record<string, Record<string, { security?: Array<Record<string, string[]>> }>>;
+    };
+    const shape = (path: string) => path.replace(/\{\w+\}/g, '{}');
+    const mismatched = routes.flatMap((route) => {
+      const [, ops] =
+        Object.entries(doc.paths).find(([path]) => shape(path) === shape(route.path)) ?? [];
+      const security = ops?.[route.method]?.security;
+      const saysBearer = security?.some((s) => 'bearer' in s) ?? false;
+      return security === undefined || saysBearer !== route.bearer
+        ? [
+            `${route.method} ${route.path}: router ${route.bearer}, document ${JSON.stringify(security)}`,
+          ]
+        : [];
+    });
+    expect(mismatched).toEqual([]);
+    // Without a credential: the probes answer, a bearer operation is 401.
+    expect((await h.api('/healthz', { token: '' })).status).toBe(200);
+    expect((await h.api('/v1/desk', { token: '' })).status).toBe(401);
+  });
 });
