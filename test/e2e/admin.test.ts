@@ -77,6 +77,9 @@ describe('/admin', () => {
     await page.click('#shop-new');
     await page.fill('#new-shop-name', '电报小店');
     await page.selectOption('#new-shop-platform', 'telegram');
+    // Each credential named as the operator knows it, with the field it is sent as.
+    expect(await page.textContent('label[for="cred-botToken"]')).toBe('机器人令牌 (botToken)');
+    expect(await page.textContent('label[for="cred-secretToken"]')).toBe('密钥令牌 (secretToken)');
     await page.fill('#cred-botToken', '7123456789:AAHk3vQ9xZ-Lm2pR8sT1wY6zB4nC0dH5jE');
     await page.fill('#cred-secretToken', 'short');
     await page.click('#shop-create button[type="submit"]');
@@ -93,6 +96,10 @@ describe('/admin', () => {
 
     // A plain-mode WeChat account has no EncodingAESKey: the form takes it without one.
     await page.selectOption('#new-shop-platform', 'wechat');
+    expect(await page.textContent('label[for="cred-encodingAESKey"]')).toBe(
+      '消息加解密密钥 (encodingAESKey)',
+    );
+    expect(await untranslatedWords(page)).toEqual([]);
     expect(await page.textContent('#new-shop-error')).toBe('');
     await page.fill('#new-shop-name', '公众号小店');
     await page.fill('#cred-appId', 'wx2c2769f8efd9abc2');

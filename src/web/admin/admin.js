@@ -339,8 +339,15 @@ function credentialInputs(platform) {
             t(`admin.credentialHint.${field}`),
           )
         : null;
+      // The platform console's own name for it, in the operator's language, then the field as sent.
       return [
-        el('label', { for: `cred-${field}` }, own(field)),
+        el(
+          'label',
+          { for: `cred-${field}` },
+          t(`admin.credential.${platform}.${field}`),
+          ' ',
+          el('span', { translate: 'no', class: 'muted' }, `(${field})`),
+        ),
         el('input', {
           id: `cred-${field}`,
           'data-field': field,
@@ -349,7 +356,7 @@ function credentialInputs(platform) {
           autocomplete: 'off',
           'aria-describedby': hint ? hint.id : null,
         }),
-        hint,
+        ...(hint ? [hint] : []),
       ];
     }),
   );
