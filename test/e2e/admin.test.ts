@@ -65,6 +65,14 @@ describe('/admin', () => {
   it('a refused new shop is said by its form, on a phone: the field it names marked, focused and explained', async () => {
     const page = await pageIn('zh-CN', { width: 390, height: 844 });
     await signIn(page, ADMIN_TOKEN);
+    // (The desk first: its agents' heading stands apart from the shops' table above it.)
+    await page.locator('#desk-shops tbody tr').first().waitFor();
+    const gap = await page.evaluate(
+      () =>
+        document.querySelector('#tab-desk h3')!.getBoundingClientRect().top -
+        document.querySelector('#desk-shops')!.parentElement!.getBoundingClientRect().bottom,
+    );
+    expect(gap).toBeGreaterThanOrEqual(16);
     await tab(page, 'shops');
     await page.click('#shop-new');
     await page.fill('#new-shop-name', '电报小店');

@@ -173,6 +173,30 @@ describe('storefront widget in headless Chromium', () => {
     await new Promise((r) => other.close(r));
   });
 
+  it("says so to a site not on the shop's list, not 'network', and names the origin to add", async () => {
+    const other = await startStorefront(h.url);
+    const origin = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    const { context, page } = await openStore({ origin });
+    const warnings: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'warning') warnings.push(message.text());
+    });
+    const code = await page.evaluate(() =>
+      (window as unknown as { Seatmate: { send(t: string): Promise<unknown> } }).Seatmate.send(
+        'hi',
+      ).then(
+        () => 'sent',
+        (error: { code: string }) => error.code,
+      ),
+    );
+    expect(code).toBe('origin_not_allowed');
+    expect(warnings).toContain(
+      `Seatmate: ${origin} is not among this shop's allowed origins (credentials.allowedOrigins); ask your Seatmate operator to add it.`,
+    );
+    await context.close();
+    await new Promise((r) => other.close(r));
+  });
+
   it('limits a flood from one buyer and says so', async () => {
     const { context, page } = await openStore();
     const codes = await page.evaluate(async () => {

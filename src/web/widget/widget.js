@@ -7,7 +7,8 @@
   const script = document.currentScript || document.querySelector('script[data-seatmate-key]');
   if (!script) return;
   const widgetKey = script.getAttribute('data-seatmate-key') || '';
-  const apiBase = `${new URL(script.src, location.href).origin}/v1/widget/${encodeURIComponent(widgetKey)}`;
+  const serviceOrigin = new URL(script.src, location.href).origin;
+  const apiBase = `${serviceOrigin}/v1/widget/${encodeURIComponent(widgetKey)}`;
   const storageKey = `seatmate:${widgetKey}`;
 
   const TEXT = {
@@ -130,6 +131,14 @@
         },
       });
     } catch {
+      // The API grants no CORS to an origin not on the shop's list, so the browser shows its
+      // refusal as a failed request. If the service answers a plain no-cors request, that is it.
+      if (path === '/session' && (await serviceAnswers())) {
+        console.warn(
+          `Seatmate: ${location.origin} is not among this shop's allowed origins (credentials.allowedOrigins); ask your Seatmate operator to add it.`,
+        );
+        throw new WidgetError('origin_not_allowed', t.errors.origin_not_allowed, 403);
+      }
       throw new WidgetError('network', t.errors.network, 0);
     }
     if (response.status === 401 && path !== '/session' && !renewed) {
@@ -145,6 +154,15 @@
       throw new WidgetError(code, t.errors[code] || t.errors.other, response.status);
     }
     return body;
+  }
+
+  async function serviceAnswers() {
+    try {
+      await fetch(`${serviceOrigin}/healthz`, { mode: 'no-cors', cache: 'no-store' });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   function start() {
