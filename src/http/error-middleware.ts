@@ -12,7 +12,7 @@ export function errorMiddleware(logger: Logger): Middleware {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
-        throw new AppError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}.`);
+        throw new AppError(404, 'not_found', `No route for ${ctx.method} ${shown(ctx.path)}.`);
       }
       // The router answers these with plain text; keep every error in one envelope. Its 501,
       // for a method no route implements (TRACE, PROPFIND), is the client's doing, not a server
@@ -25,7 +25,7 @@ export function errorMiddleware(logger: Logger): Middleware {
         throw new AppError(
           405,
           'method_not_allowed',
-          `${ctx.method} is not allowed on ${ctx.path}${allowed ? `; use ${allowed}` : ''}.`,
+          `${ctx.method} is not allowed on ${shown(ctx.path)}${allowed ? `; use ${allowed}` : ''}.`,
           allowed ? { headers: { Allow: allowed } } : {},
         );
       }
@@ -36,6 +36,11 @@ export function errorMiddleware(logger: Logger): Middleware {
       ctx.body = answer.body;
     }
   };
+}
+
+/** A path as an error message names it: a stranger's 16 KB path is not echoed back whole. */
+function shown(path: string): string {
+  return path.length > 200 ? `${path.slice(0, 200)}…` : path;
 }
 
 /**

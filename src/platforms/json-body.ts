@@ -63,13 +63,28 @@ export function validate<T>(value: unknown, schema: z.ZodType<T>): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const field = issue?.path.length ? issue.path.join('.') : '(body)';
-  throw new AppError(400, 'invalid_request', `${field}: ${issue?.message ?? 'invalid value'}`, {
-    details: {
-      field,
-      issues: result.error.issues
-        .slice(0, 10)
-        .map((i) => ({ field: i.path.join('.'), message: i.message })),
+  const field = clip(issue?.path.length ? issue.path.join('.') : '(body)');
+  throw new AppError(
+    400,
+    'invalid_request',
+    `${field}: ${clip(issue?.message ?? 'invalid value')}`,
+    {
+      details: {
+        field,
+        issues: result.error.issues
+          .slice(0, 10)
+          .map((i) => ({ field: clip(i.path.join('.')), message: clip(i.message) })),
+      },
     },
-  });
+  );
+}
+
+/**
+ * A field name or message as the refusal repeats it: zod names unknown keys in its message,
+ * and a stranger's key may be 50 KB long. Never ends on half of a surrogate pair.
+ */
+function clip(text: string, max = 120): string {
+  if (text.length <= max) return text;
+  const end = /[\uD800-\uDBFF]/.test(text.charAt(max - 1)) ? max - 1 : max;
+  return `${text.slice(0, end)}…`;
 }

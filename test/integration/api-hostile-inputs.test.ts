@@ -710,6 +710,22 @@ describe('methods and spellings no client should use', () => {
     expect(failures).toEqual([]);
   });
 
+  it('never echoes a long path back in full', async () => {
+    const long = `/${'a'.repeat(12_000)}`;
+    const problems: string[] = [];
+    for (const [method, path] of [
+      ['GET', `/v1${long}`],
+      ['GET', long],
+      ['TRACE', `/v1/shops${long}`],
+      ['DELETE', `/healthz${long}`],
+    ] as const) {
+      const res = await h.api(path, { method, token: '' });
+      if (res.status < 400 || res.status >= 500 || res.text.length > MAX_ERROR_BYTES)
+        problems.push(`${method} ${path.slice(0, 20)}…: ${res.status}, ${res.text.length} bytes`);
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('serves the pages only their own files, whatever the name asked for', async () => {
     const pages = routesOf(h.container.createHttp()).filter((r) => r.page && r.path.includes('{'));
     expect(pages.length).toBeGreaterThan(2);

@@ -417,6 +417,22 @@ export function hostileRequests(
       contentType: json,
       expect: 'survive',
     });
+    // An unknown key a strict schema names in its refusal: never echoed back whole.
+    for (const count of [1, 300])
+      push({
+        label: `${count} unknown keys of 50 KB`,
+        body: JSON.stringify({
+          ...(base as object),
+          ...Object.fromEntries(
+            Array.from({ length: count }, (_, i) => [
+              `${i}${'k'.repeat(count === 1 ? 50_000 : 3000)}`,
+              1,
+            ]),
+          ),
+        }),
+        contentType: json,
+        expect: 'survive',
+      });
   } else if (op.method !== 'get') {
     // A body where none is documented: ignored or refused, never a crash.
     push({ label: 'unexpected JSON body', body: '{"a":1}', contentType: json, expect: 'survive' });
