@@ -1,3 +1,4 @@
+import { createCipheriv, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
@@ -8,7 +9,7 @@ import {
   messengerText,
 } from '../fixtures/platforms/messenger';
 import { telegramTextUpdate } from '../fixtures/platforms/telegram';
-import { sha1Sorted, wechatTextXml } from '../fixtures/platforms/wechat';
+import { sha1Sorted, wechatEncrypt, wechatTextXml } from '../fixtures/platforms/wechat';
 import {
   WHATSAPP_PHONE_NUMBER_ID,
   whatsappDeliveryBody,
@@ -212,7 +213,12 @@ interface Sent {
   expect: 'reject' | 'survive';
 }
 
-function send(
+function send(s: Sent) {
+  return sendTo(shops[s.platform]!.id, s);
+}
+
+function sendTo(
+  shopId: string,
   s: Sent,
 ): Promise<{ status: number; contentType: string; text: string } | { error: string }> {
   ipCounter += 1;
@@ -230,7 +236,7 @@ function send(
         host: '127.0.0.1',
         port,
         method: s.method,
-        path: `/webhooks/${s.platform}/${shops[s.platform]!.id}${query ? `?${query}` : ''}`,
+        path: `/webhooks/${s.platform}/${shopId}${query ? `?${query}` : ''}`,
         headers,
         agent: false,
       },
@@ -424,4 +430,108 @@ describe('signed hostile deliveries on every platform', () => {
     expect(failed.status).toBe(200);
     expect(failed.body.jobs).toEqual([]);
   }, 120_000);
+});
+
+describe('WeChat safe mode: signed Encrypt values that do not decrypt to a message', () => {
+  const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
+  const APP_ID = 'wx0123456789abcdef';
+
+  /** AES-256-CBC as WeChat uses it (key from EncodingAESKey, IV its first 16 bytes), no padding added. */
+  function encryptRaw(plain: Buffer): string {
+    const key = Buffer.from(`${AES_KEY}=`, 'base64');
+    const cipher = createCipheriv('aes-256-cbc', key, key.subarray(0, 16));
+    cipher.setAutoPadding(false);
+    return Buffer.concat([cipher.update(plain), cipher.final()]).toString('base64');
+  }
+  /** A plaintext with the given length field and padding byte, padded to whole blocks. */
+  function forged(length: number, message: string, pad: number): Buffer {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(length >>> 0, 0);
+    const plain = Buffer.concat([randomBytes(16), len, Buffer.from(message), Buffer.from(APP_ID)]);
+    const fill = 32 - (plain.length % 32);
+    return Buffer.concat([plain, Buffer.alloc(fill - 1, fill), Buffer.from([pad])]);
+  }
+
+  it('answers each with a 4xx in the envelope (or 200), never a 5xx', async () => {
+    const res = await h.api('/v1/shops', {
+      body: {
+        name: 'wechat safe',
+        platform: 'wechat',
+        credentials: {
+          appId: APP_ID,
+          appSecret: 'wx-secret',
+          token: WECHAT_TOKEN,
+          encodingAESKey: AES_KEY,
+        },
+      },
+    });
+    expect(res.status).toBe(201);
+    const shopId = res.body.id as string;
+    const xml = wechatTextXml({ msgId: '88', createTime: now() });
+    const encrypts: Record<string, string> = {
+      'not base64': '!!!not base64!!!',
+      empty: '',
+      'not whole blocks': Buffer.from('12345').toString('base64'),
+      'random blocks': randomBytes(64).toString('base64'),
+      'another app id': wechatEncrypt(xml, AES_KEY, 'wx_someone_else'),
+      'length past the end': encryptRaw(forged(0xffffffff, xml, 8)),
+      'length zero': encryptRaw(forged(0, xml, 8)),
+      'padding byte 0': encryptRaw(forged(xml.length, xml, 0)),
+      'padding byte 200': encryptRaw(forged(xml.length, xml, 200)),
+      'entity expansion inside': wechatEncrypt(HOSTILE_XML[1]!, AES_KEY, APP_ID),
+      'not xml inside': wechatEncrypt('{"MsgType":"text"}', AES_KEY, APP_ID),
+      '10 KB of base64': randomBytes(7500).toString('base64'),
+    };
+    const problems: string[] = [];
+    for (const [label, encrypt] of Object.entries(encrypts)) {
+      const timestamp = String(now());
+      const nonce = String(2_000_000 + ++nonces);
+      const body = Buffer.from(
+        `<xml><ToUserName><![CDATA[gh_1]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`,
+      );
+      const answer = await sendTo(shopId, {
+        platform: 'wechat',
+        label,
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'text/xml' },
+        query: {
+          signature: sha1Sorted([WECHAT_TOKEN, timestamp, nonce]),
+          timestamp,
+          nonce,
+          encrypt_type: 'aes',
+          msg_signature: sha1Sorted([WECHAT_TOKEN, timestamp, nonce, encrypt]),
+        },
+        expect: 'survive',
+      });
+      const problem = judge(
+        { platform: 'wechat', label, method: 'POST', expect: 'survive' },
+        answer,
+      );
+      if (problem) problems.push(`${label}: ${problem}`);
+    }
+    expect(problems).toEqual([]);
+    // The real thing still goes through: the refusals above are about the bytes.
+    const timestamp = String(now());
+    const nonce = String(3_000_000 + ++nonces);
+    const good = wechatEncrypt(xml, AES_KEY, APP_ID);
+    const ok = await sendTo(shopId, {
+      platform: 'wechat',
+      label: 'valid',
+      method: 'POST',
+      body: Buffer.from(
+        `<xml><ToUserName><![CDATA[gh_1]]></ToUserName><Encrypt><![CDATA[${good}]]></Encrypt></xml>`,
+      ),
+      headers: { 'content-type': 'text/xml' },
+      query: {
+        signature: sha1Sorted([WECHAT_TOKEN, timestamp, nonce]),
+        timestamp,
+        nonce,
+        encrypt_type: 'aes',
+        msg_signature: sha1Sorted([WECHAT_TOKEN, timestamp, nonce, good]),
+      },
+      expect: 'survive',
+    });
+    expect('status' in ok && ok.status, JSON.stringify(ok)).toBe(200);
+  });
 });
