@@ -75,7 +75,8 @@ async function api(pathname: string, token: string, body?: unknown) {
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return res.json() as Promise<Record<string, any>>;
+  // The fields read here: a shop's or agent's id and token, a conversation's messages.
+  return res.json() as Promise<{ id: string; token: string; lastMessages?: Array<{ id: string }> }>;
 }
 
 const appSecret = 'bench-app-secret';
