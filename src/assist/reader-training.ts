@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { seededRandom } from '../shared/seeded-random';
 import type { Catalog } from '../shops/shop-schema';
 import { conversationFeatures } from './features';
 import { MODEL_FORMAT, type ReaderModel, softmax } from './reader';
@@ -60,18 +61,6 @@ export const DEFAULT_TRAINING: TrainingOptions = {
   complaintRecall: 0.95,
   complaintPrecision: 0.9,
 };
-
-/** mulberry32: a small seeded PRNG, so shuffles are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];
@@ -161,7 +150,7 @@ function fitHeads(data: readonly Encoded[], features: number, options: TrainingO
       return [name, { w: new Float64Array(features * k), b: new Float64Array(k) }];
     }),
   ) as Record<HeadName, { w: Float64Array; b: Float64Array }>;
-  const random = prng(options.seed);
+  const random = seededRandom(options.seed);
   const rate = options.learningRate;
   for (let epoch = 0; epoch < options.epochs; epoch += 1) {
     for (const example of shuffled(data, random)) {

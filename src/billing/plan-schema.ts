@@ -123,12 +123,6 @@ function planModels(fen: z.ZodNumber, seats: z.ZodNumber) {
   return {
     overtime,
     performance,
-    tieredPlan,
-    perDayPlan,
-    monthlyPlan,
-    perReceptionPlan,
-    dedicatedSeatPlan,
-    baseCommissionPlan,
     plan: z.discriminatedUnion('model', [
       tieredPlan,
       perDayPlan,
@@ -154,11 +148,11 @@ export const PLAN_MODELS = planSchema.options.map((o) => o.shape.model.value) as
   ...PlanModel[],
 ];
 
-export type TieredPlan = z.infer<typeof given.tieredPlan>;
-export type PerDayPlan = z.infer<typeof given.perDayPlan>;
-export type MonthlyPlan = z.infer<typeof given.monthlyPlan>;
-export type PerReceptionPlan = z.infer<typeof given.perReceptionPlan>;
-export type DedicatedSeatPlan = z.infer<typeof given.dedicatedSeatPlan>;
-export type BaseCommissionPlan = z.infer<typeof given.baseCommissionPlan>;
+export type TieredPlan = Extract<Plan, { model: 'tiered' }>;
+export type PerDayPlan = Extract<Plan, { model: 'per_day' }>;
+export type MonthlyPlan = Extract<Plan, { model: 'monthly' }>;
+export type PerReceptionPlan = Extract<Plan, { model: 'per_reception' }>;
+export type DedicatedSeatPlan = Extract<Plan, { model: 'dedicated_seat' }>;
+export type BaseCommissionPlan = Extract<Plan, { model: 'base_commission' }>;
 export type OvertimeAddOn = z.infer<typeof given.overtime>;
 export type PerformanceAddOn = z.infer<typeof given.performance>;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationId } from '../../src/conversations/conversation-store';
 import { routesOf } from '../../src/http/app';
 import { signStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
+import { seededRandom as seeded } from '../../src/shared/seeded-random';
 import {
   ADMIN_TOKEN,
   buyerMessage,
@@ -17,7 +18,6 @@ import {
   hostileRequests,
   type JsonSchema,
   type OperationShape,
-  seeded,
 } from '../support/hostile-requests';
 
 /**

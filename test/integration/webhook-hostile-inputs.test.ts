@@ -2,6 +2,7 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
+import { seededRandom as seeded } from '../../src/shared/seeded-random';
 import { LINE_DESTINATION, lineSignature, lineTextEvent } from '../fixtures/platforms/line';
 import {
   MESSENGER_APP_ID,
@@ -18,7 +19,7 @@ import {
 } from '../fixtures/platforms/whatsapp';
 import { drained } from '../support/billing-traffic';
 import { type Harness, startHarness } from '../support/harness';
-import { deeplyNested, seeded, treeMutations } from '../support/hostile-requests';
+import { deeplyNested, treeMutations } from '../support/hostile-requests';
 
 /**
  * Every platform the shop schema in /openapi.json names, sent signed hostile deliveries: the
