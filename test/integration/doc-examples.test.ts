@@ -241,7 +241,8 @@ describe('docs/platforms.md', () => {
         })
       ).stdout;
 
-    // Its signing lines, on the vector the doc quotes.
+    // Its signing lines, on the vector the doc quotes: the Standard Webhooks specification's
+    // published test vector (a public example, not anyone's secret).
     const signing = lines.filter((l) => /^(KEY_HEX|SIG)=/.test(l)).join('\n');
     const vector = await bash(
       `SECRET='whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'; ID='msg_p5jXN8AQM9LWM0D4loKWxJek'; TS=1614265330; BODY='{"test": 2432232314}'\n${signing}\nprintf 'v1,%s' "$SIG"`,
