@@ -36,6 +36,7 @@ import { ConsultationMeter } from '../metering/consultation-meter';
 import { OperatorRegistry } from '../operators/operator-registry';
 import { createAlertProcessor } from '../pipeline/alert-processor';
 import { claimDelivery } from '../pipeline/delivery-dedupe';
+import { DueTimers } from '../pipeline/due-timers';
 import { createIdleCloseProcessor } from '../pipeline/idle-processor';
 import { createInboundProcessor } from '../pipeline/inbound-processor';
 import { createOutboundProcessor, outboundFinalFailure } from '../pipeline/outbound-processor';
@@ -123,6 +124,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   };
   const queuePrefix = (name: string) => keys.queuePrefix(name);
   const queues = createQueues(redis, queuePrefix, topology, config.INBOUND_PARTITIONS);
+  // Armed alerts and closes, for the queue gauges (and an operator's "run it now").
+  const timers = new DueTimers(redis, keys, queues);
   const platforms = defaultPlatforms();
   const box = new SecretBox(options.secretsKey);
 
@@ -320,6 +323,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     logger,
     metrics,
     queues,
+    timers,
     shops,
     agents,
     operators,
@@ -352,6 +356,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   const workerRedis: RedisConnection[] = [];
   let billingScheduled: Promise<unknown> = Promise.resolve();
   let presenceSweep: NodeJS.Timeout | null = null;
+  const stopTimerSweeps: Array<() => Promise<void>> = [];
 
   function startWorkers(): Worker[] {
     const connection = workerConnection(config);
@@ -395,15 +400,23 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       billingTimezone: config.BILLING_TIMEZONE,
       queue: own.billing,
     });
-    const scheduleIdleClose = idleCloseScheduler(own.idle, config.CONVERSATION_IDLE_SECONDS * 1000);
+    // Alerts and closes wait as timers; this process queues the due ones as jobs.
+    const ownTimers = new DueTimers(storeConnection, keys, own);
+    stopTimerSweeps.push(
+      ownTimers.start((error) => logger.warn({ err: error.message }, 'timer sweep failed')),
+    );
+    const scheduleIdleClose = idleCloseScheduler(
+      ownTimers,
+      config.CONVERSATION_IDLE_SECONDS * 1000,
+    );
     const unansweredClose = {
-      armUnansweredClose: unansweredCloseScheduler(own.idle, clock),
+      armUnansweredClose: unansweredCloseScheduler(ownTimers, clock),
       unansweredCloseAfterMs: config.UNANSWERED_CLOSE_AFTER_HOURS * 3_600_000,
     };
     const feed = new WorkspaceFeed({
       ...stores,
       assistant,
-      armAlert: slowReplyAlerter(own.alerts, clock),
+      armAlert: slowReplyAlerter(ownTimers, clock),
       scheduleIdleClose,
       ...unansweredClose,
       clock,
@@ -543,6 +556,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     hub.close();
     widgetMailbox.close();
     if (presenceSweep) clearInterval(presenceSweep);
+    await Promise.all(stopTimerSweeps.map((stop) => stop()));
     await closeOnceConnected(workers);
     await billingScheduled;
     await Promise.all([queues, ...workerQueues].map(closeQueues));
@@ -559,6 +573,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     keys,
     redis,
     queues,
+    timers,
     shops,
     agents,
     operators,

@@ -13,6 +13,7 @@ import type { Config } from '../config/config';
 import type { DeskBoard } from '../desk/desk-board';
 import type { ConsultationMeter } from '../metering/consultation-meter';
 import type { OperatorRegistry } from '../operators/operator-registry';
+import type { DueTimers } from '../pipeline/due-timers';
 import type { Queues } from '../pipeline/queues';
 import type { WebhookIngest } from '../pipeline/webhook-ingest';
 import type { Clock } from '../shared/clock';
@@ -35,6 +36,8 @@ export interface HttpServices {
   logger: Logger;
   metrics: Metrics;
   queues: Queues;
+  /** Armed alerts and closes: counted as their queues' delayed jobs. */
+  timers: DueTimers;
   shops: ShopRegistry;
   agents: AgentRegistry;
   operators: OperatorRegistry;

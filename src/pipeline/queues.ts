@@ -11,6 +11,7 @@ import { conversationId } from '../conversations/conversation-store';
 import type { NormalizedEvent, PlatformName } from '../platforms/contract';
 import type { Clock } from '../shared/clock';
 import { withTimeout } from '../shared/time-limit';
+import type { DueTimers } from './due-timers';
 
 /**
  * The job topology in one place: every queue, the data its jobs carry, how
@@ -298,15 +299,16 @@ export async function closeOnceConnected(
 }
 
 /** Arms the close of an answered conversation once it has been quiet for `idleMs`; only the latest answer can close it. */
-export function idleCloseScheduler(
-  queue: Queue<IdleCloseJob | UnansweredCloseJob>,
-  idleMs: number,
-) {
+export function idleCloseScheduler(timers: DueTimers, idleMs: number) {
   return async (shopId: string, buyerId: string, answeredAt: number): Promise<void> => {
-    await queue.add(
-      'idle-close',
-      { shopId, buyerId, answeredAt },
-      { jobId: jobIds.idleClose(conversationId(shopId, buyerId), answeredAt), delay: idleMs },
+    await timers.arm(
+      'idle',
+      {
+        name: 'idle-close',
+        jobId: jobIds.idleClose(conversationId(shopId, buyerId), answeredAt),
+        data: { shopId, buyerId, answeredAt },
+      },
+      idleMs,
     );
   };
 }
@@ -315,10 +317,7 @@ export function idleCloseScheduler(
  * Arms the close of one unanswered wait at `dueAt` (ms); arming it twice is a
  * no-op. When it fires early (the buyer wrote since), the close re-arms itself.
  */
-export function unansweredCloseScheduler(
-  queue: Queue<IdleCloseJob | UnansweredCloseJob>,
-  clock: Clock,
-) {
+export function unansweredCloseScheduler(timers: DueTimers, clock: Clock) {
   return async (
     shopId: string,
     buyerId: string,
@@ -326,27 +325,29 @@ export function unansweredCloseScheduler(
     dueAt: number,
     opened = false,
   ) => {
-    await queue.add(
-      'unanswered-close',
-      { shopId, buyerId, waitingSince, ...(opened ? { opened } : {}) },
+    await timers.arm(
+      'idle',
       {
+        name: 'unanswered-close',
         jobId: jobIds.unansweredClose(conversationId(shopId, buyerId), waitingSince, dueAt, opened),
-        delay: Math.max(0, dueAt - clock.now()),
+        data: { shopId, buyerId, waitingSince, ...(opened ? { opened } : {}) },
       },
+      dueAt - clock.now(),
     );
   };
 }
 
 /** Arms the slow-reply alert of one wait, due at `dueAt` (ms); arming it twice is a no-op. */
-export function slowReplyAlerter(queue: Queue<AlertJob>, clock: Clock) {
+export function slowReplyAlerter(timers: DueTimers, clock: Clock) {
   return async (shopId: string, buyerId: string, waitingSince: number, dueAt: number) => {
-    await queue.add(
-      'slow-reply',
-      { shopId, buyerId, waitingSince },
+    await timers.arm(
+      'alerts',
       {
+        name: 'slow-reply',
         jobId: jobIds.alert(conversationId(shopId, buyerId), waitingSince),
-        delay: Math.max(0, dueAt - clock.now()),
+        data: { shopId, buyerId, waitingSince },
       },
+      dueAt - clock.now(),
     );
   };
 }

@@ -268,6 +268,11 @@ export class RedisKeys {
     return `${this.global('{tokens}')}:`;
   }
 
+  /** A timed queue's armed timers (see src/pipeline/due-timers.ts), in its queue's slot. */
+  dueTimers(queueName: string): string {
+    return `${this.queuePrefix(queueName)}:timers:${queueName}`;
+  }
+
   /**
    * BullMQ's prefix of one queue (or inbound partition), hash-tagged so the
    * queue's keys share a slot. On a Cluster each queue has a tag of its own,
@@ -426,6 +431,11 @@ export const REDIS_LAYOUT: readonly KeyFamily[] = [
     what: 'widget rate limits',
   },
   { key: '`sm:{tokens}:NAME`', type: 'string', what: 'platform access tokens shared by workers' },
+  {
+    key: '`{sm-q}:timers:alerts`, `{sm-q}:timers:idle`',
+    type: 'zset by due time',
+    what: "armed alerts and closes (member: the job to queue when due); on a Cluster in their queue's slot",
+  },
   {
     key: '`{sm-q}:inbound…`, `:inbound-N…`, `:outbound…`, `:alerts…`, `:idle…`, `:billing…`',
     type: 'BullMQ',

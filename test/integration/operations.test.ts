@@ -24,7 +24,13 @@ describe('operations endpoints', () => {
     for (const queue of ['inbound', 'outbound', 'alerts', 'idle', 'billing'])
       expect(metrics.text).toMatch(
         new RegExp(`seatmate_queue_depth\\{queue="${queue}",state="failed"\\}`),
+      ); // The wait the message began armed its alert and its close: timers, counted as delayed jobs.
+    await eventually(async () => {
+      const text = (await h.api('/metrics', { token: '' })).text;
+      return ['alerts', 'idle'].every((queue) =>
+        new RegExp(`seatmate_queue_depth\\{queue="${queue}",state="delayed"\\} [1-9]`).test(text),
       );
+    });
   });
 
   it('generates /openapi.json from the request schemas', async () => {

@@ -20,21 +20,27 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-/** The delayed close of a wait, once armed; promoted so it runs now (the fake clock says it is due). */
+/** Whether the close of a wait is armed (a timer, not yet queued as a job). */
+async function armed(jobId: string): Promise<boolean> {
+  return (await h.container.timers.pending('idle')).some((timer) => timer.jobId === jobId);
+}
+
+/** The close of a wait, once armed; fired now (the fake clock says it is due) and run. */
 async function runClose(
   id: string,
   waitingSince: number,
   dueAt: number,
   opened = false,
 ): Promise<void> {
-  const job = await eventually(() =>
-    h.container.queues.idle.getJob(jobIds.unansweredClose(id, waitingSince, dueAt, opened)),
-  );
-  expect(await job.isDelayed()).toBe(true);
-  await job.promote();
-  // A completed close leaves no trace (removeOnComplete); a failed one stays.
+  const jobId = jobIds.unansweredClose(id, waitingSince, dueAt, opened);
+  await eventually(() => armed(jobId));
+  expect(await h.container.timers.fireNow('idle', jobId)).toBe(true);
+  // The workers' sweep queues it as a job; a completed close leaves no trace
+  // (removeOnComplete), a failed one stays.
+  await eventually(async () => !(await armed(jobId)));
   const state = await eventually(async () => {
-    const now = await job.getState();
+    const job = await h.container.queues.idle.getJob(jobId);
+    const now = job ? await job.getState() : 'unknown';
     return now === 'completed' || now === 'unknown' || now === 'failed' ? now : null;
   });
   expect(state).not.toBe('failed');
@@ -95,9 +101,7 @@ describe('unanswered close', () => {
     await h.sendGeneric(shop, buyerMessage('silent', 'anyone?', back));
     await eventually(async () => (await h.container.assignment.ownerOf(id)) === agent.id);
     expect((await h.container.conversations.state(shop.id, 'silent')).waitingSince).toBe(back);
-    await eventually(() =>
-      h.container.queues.idle.getJob(jobIds.unansweredClose(id, back, back + CLOSE_AFTER)),
-    );
+    await eventually(() => armed(jobIds.unansweredClose(id, back, back + CLOSE_AFTER)));
   });
 
   it('leaves an answered wait alone, and a wait the agent closed by hand', async () => {

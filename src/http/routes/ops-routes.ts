@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { isTimedQueue } from '../../pipeline/due-timers';
 import { reopenFailedReply } from '../../pipeline/outbound-processor';
 import { everyQueue, type OutboundJob } from '../../pipeline/queues';
 import { AppError, notFound } from '../../shared/errors';
@@ -12,7 +13,7 @@ import type { HttpServices } from '../services';
 /** Liveness, readiness, metrics and the contract: public, no token. */
 export function opsRoutes(services: HttpServices): Router {
   const router = new Router();
-  const { redis, queues, metrics } = services;
+  const { redis, queues, timers, metrics } = services;
 
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
@@ -42,10 +43,13 @@ export function opsRoutes(services: HttpServices): Router {
       const depth = new Map<string, Record<string, number>>();
       const counts = await withTimeout(
         Promise.all(
-          everyQueue(queues).map(async ({ queue, handle }) => ({
-            queue,
-            counts: await handle.getJobCounts('waiting', 'active', 'delayed', 'failed'),
-          })),
+          everyQueue(queues).map(async ({ queue, handle }) => {
+            const counts = await handle.getJobCounts('waiting', 'active', 'delayed', 'failed');
+            // An armed alert or close is a delayed job of its queue, kept as a timer.
+            if (isTimedQueue(queue))
+              counts.delayed = (counts.delayed ?? 0) + (await timers.count(queue));
+            return { queue, counts };
+          }),
         ),
         500,
       );
