@@ -195,12 +195,21 @@ end
 `;
 
 /**
- * A buyer message. ARGV: prefix, buyer, day, atMs, windowMs, maxWindowMs, previous day, next day,
+ * A buyer message. KEYS: the day's buyers and first messages first, then every other key the
+ * caller can name. ARGV: prefix, buyer, day, atMs, windowMs, maxWindowMs, previous day, next day,
  * start of the next day (ms), start of the day after it (ms), 'drained' when the caller knows
  * the older keys are empty (else anything), start of the day (ms).
  * Returns {newConsultation (0/1), older keys left (0/1), months touched...}.
  */
-export const BUYER_MESSAGE_SCRIPT = `${PRELUDE}
+export const BUYER_MESSAGE_SCRIPT = `
+-- Most buyer messages are not the buyer's first of the day, and change nothing: answered here,
+-- before the prelude builds its tables and functions (most of such a call's time). KEYS[1] and
+-- KEYS[2] are the day's buyers and first messages; the older keys must be known drained.
+if ARGV[11] == 'drained' and redis.call('SISMEMBER', KEYS[1], ARGV[2]) == 1 then
+  local first = redis.call('HGET', KEYS[2], ARGV[2])
+  if first and tonumber(first) <= tonumber(ARGV[4]) then return {0, 0, string.sub(ARGV[3], 1, 7)} end
+end
+${PRELUDE}
 local buyer, day, at, window, maxWindow, prevDay, nextDay = noNul(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8]
 local nextDayStart, dayAfterStart, dayStart = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[12])
 if ARGV[11] == 'drained' then legacy = false end
