@@ -359,13 +359,15 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   const stopTimerSweeps: Array<() => Promise<void>> = [];
 
   function startWorkers(): Worker[] {
-    // BullMQ's own connection (take, finish, lock renewal; its blocking wait is a copy of it) is
-    // auto-pipelined too: the finishes and fetches of concurrent jobs reach Redis in one write.
-    // At 1,000 msg/s that is 2.5 socket reads per message instead of 4 and about 20 µs less
-    // Redis CPU, for about 40 µs more of this process's (ioredis copies BullMQ's ~50 scripts onto
-    // each batch it makes) and a few ms on the suggestion: Redis is the part that does not
-    // scale out, the workers are (docs/architecture.md, "Round nine").
-    const connection = workerConnection(config, { enableAutoPipelining: true });
+    // On one Redis, BullMQ's own connection (take, finish, lock renewal; its blocking wait is a
+    // copy of it) is auto-pipelined too: the finishes and fetches of concurrent jobs reach Redis
+    // in one write. At 1,000 msg/s that is 2.5 socket reads per message instead of 4 and about
+    // 20 µs less Redis CPU, for about 40 µs more of this process's (ioredis copies BullMQ's ~50
+    // scripts onto each batch it makes) and a few ms on the suggestion: one Redis is the part
+    // that does not scale out, the workers are. A Cluster already spreads Redis's work, and
+    // there the batches (one per node) cost the worker about 100 µs a message and held it
+    // behind at 1,000 msg/s on this machine (docs/architecture.md, "Round nine").
+    const connection = workerConnection(config, { enableAutoPipelining: !isCluster(config) });
     connection.on('error', (error) =>
       logger.warn({ err: error.message }, 'worker redis connection error'),
     );
