@@ -22,6 +22,11 @@ export interface Reply {
   error?: string;
   platformMessageId?: string;
   attempts: number;
+  /**
+   * The reply's place among its conversation's replies (1, 2, …, with gaps): they reach the
+   * buyer in this order. Absent on replies written before it existed (then `createdAt`).
+   */
+  seq?: number;
   /** When the consultation this reply answers began; fixed when the reply is sent. */
   consultationStart?: number;
   /** The bookkeeping after sending (history, meters, figures) is done. */
@@ -56,7 +61,7 @@ export class ReplyStore {
     return this.keys.repliesOf(shopId, conversationId);
   }
 
-  async create(input: Omit<Reply, 'replyId' | 'status' | 'attempts'>): Promise<Reply> {
+  async create(input: Omit<Reply, 'replyId' | 'status' | 'attempts' | 'seq'>): Promise<Reply> {
     return (await this.createOnce(input, `rpl_${randomBytes(9).toString('base64url')}`)).reply;
   }
 
@@ -66,10 +71,13 @@ export class ReplyStore {
    * returned, `created` false, and nothing is written.
    */
   async createOnce(
-    input: Omit<Reply, 'replyId' | 'status' | 'attempts'>,
+    input: Omit<Reply, 'replyId' | 'status' | 'attempts' | 'seq'>,
     replyId: string,
   ): Promise<{ reply: Reply; created: boolean }> {
-    const reply: Reply = { ...input, replyId, status: 'queued', attempts: 0 };
+    const sequence = this.keys.replySequence(input.shopId, input.conversationId);
+    // Taken first, so the reply is written once with its place (a retry that finds the reply made only leaves a gap).
+    const seq = await this.redis.incr(sequence);
+    const reply: Reply = { ...input, replyId, status: 'queued', attempts: 0, seq };
     const key = this.key(reply.shopId, replyId);
     const set = await this.redis.set(key, JSON.stringify(reply), 'EX', REPLY_TTL_SECONDS, 'NX');
     if (!set) {
@@ -85,6 +93,7 @@ export class ReplyStore {
       .zadd(index, reply.createdAt, replyId)
       .zremrangebyrank(index, 0, -(RECENT_REPLIES + 1))
       .expire(index, REPLY_TTL_SECONDS)
+      .expire(sequence, REPLY_TTL_SECONDS)
       .exec();
     return { reply, created: true };
   }
@@ -97,6 +106,12 @@ export class ReplyStore {
   replyIdFor(shopId: string, agentId: string, key: string): string {
     const digest = createHash('sha256').update(`${shopId}\n${agentId}\n${key}`).digest();
     return `rpl_k${digest.subarray(0, 12).toString('base64url')}`;
+  }
+
+  /** Whether `a` goes to the buyer before `b` (their places; for older replies, when written). */
+  static before(a: Reply, b: Reply): boolean {
+    if (a.seq !== undefined && b.seq !== undefined) return a.seq < b.seq;
+    return a.createdAt < b.createdAt || (a.createdAt === b.createdAt && a.replyId < b.replyId);
   }
 
   /** The conversation's latest replies, oldest first: an agent reopening it sees what is still queued or failed. */

@@ -1,6 +1,6 @@
 import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { AgentEvents } from '../agents/agent-events';
-import type { Reply, ReplyStore } from '../agents/reply-store';
+import { type Reply, ReplyStore } from '../agents/reply-store';
 import type { ResponseClock } from '../agents/response-clock';
 import type { InvoiceBook } from '../billing/invoice-book';
 import type { ConversationStore } from '../conversations/conversation-store';
@@ -32,6 +32,34 @@ export interface OutboundDeps {
   scheduleIdleClose: (shopId: string, buyerId: string, answeredAt: number) => Promise<void>;
   /** Caps one shop's concurrent sends; without it (unit tests) sends are not capped. */
   sendSlots?: SendSlots;
+}
+
+/**
+ * How long a reply still queued (its send being retried) holds the later replies of its
+ * conversation, from when it was written: past the default retry schedule (6 attempts from
+ * 2 s, about a minute), so a platform's brief refusal never reorders what the buyer reads,
+ * while a reply stuck for longer no longer keeps the agent's next words from the buyer.
+ */
+export const REPLY_ORDER_HOLD_MS = 120_000;
+
+/** An earlier reply of the same conversation still queued and recent enough to go first. */
+async function earlierQueuedReply(deps: OutboundDeps, reply: Reply, now: number) {
+  const recent = await deps.replies.recent(reply.shopId, reply.conversationId);
+  return recent.find(
+    (other) =>
+      other.replyId !== reply.replyId &&
+      other.status === 'queued' &&
+      ReplyStore.before(other, reply) &&
+      now - other.createdAt < REPLY_ORDER_HOLD_MS,
+  );
+}
+
+/** Waits a moment without holding a worker or using an attempt: the job runs again soon. */
+async function waitBriefly(job: Job<OutboundJob>, token: string | undefined, why: string) {
+  if (!token) throw new RetryableSendError(why);
+  // Real time, as BullMQ's delays are (the injected clock is the business's).
+  await job.moveToDelayed(Date.now() + 250 + Math.floor(Math.random() * 500), token);
+  throw new DelayedError();
 }
 
 /** Thrown for a failure worth retrying; BullMQ backs off and tries again. */
@@ -66,6 +94,10 @@ export function createOutboundProcessor(deps: OutboundDeps) {
     const person = state.lastBuyerId ?? reply.buyerId;
     if (reply.status === 'queued') {
       const now = deps.clock.now();
+      // Replies reach the buyer in the order the agents wrote them: one whose platform refused
+      // for a moment (and is being retried) goes before the words written after it.
+      const earlier = await earlierQueuedReply(deps, reply, now);
+      if (earlier) await waitBriefly(job, token, `reply ${earlier.replyId} goes first`);
       // Read before sending: nothing but the "sent" mark may stand between the platform's yes and the record of it.
       const consultationStart = await firstBuyerMessageOfWait(
         deps,
@@ -83,11 +115,8 @@ export function createOutboundProcessor(deps: OutboundDeps) {
       // A shop with all its send slots busy (its platform or reply URL is slow) waits
       // without holding a worker: the job is delayed briefly, with no attempt used up.
       const release = deps.sendSlots ? await deps.sendSlots.acquire(reply.shopId, now) : null;
-      if (deps.sendSlots && !release) {
-        if (!token) throw new RetryableSendError('all send slots of this shop are busy');
-        await job.moveToDelayed(deps.clock.now() + 250 + Math.floor(Math.random() * 500), token);
-        throw new DelayedError();
-      }
+      if (deps.sendSlots && !release)
+        await waitBriefly(job, token, 'all send slots of this shop are busy');
       const result = await adapter
         .send(
           {

@@ -171,6 +171,10 @@ export class RedisKeys {
   repliesOf(shopId: string, conversationId: string): string {
     return this.shop(shopId, 'replies-of', conversationId);
   }
+  /** The conversation's reply counter: each reply's place, the order it reaches the buyer in. */
+  replySequence(shopId: string, conversationId: string): string {
+    return this.shop(shopId, 'replies-seq', conversationId);
+  }
   /** The reply an agent's Idempotency-Key made (KEY: the key's SHA-256, hex). */
   replyByKey(shopId: string, agentId: string, keyHash: string): string {
     return this.shop(shopId, 'reply-key', agentId, keyHash);
@@ -355,9 +359,9 @@ export const REDIS_LAYOUT: readonly KeyFamily[] = [
   },
   { key: '`sm:{s:SHOP}:active`', type: 'zset', what: 'active conversations by last activity' },
   {
-    key: '`sm:{s:SHOP}:suggestion:ID`, `sm:{s:SHOP}:reply:ID`, `sm:{s:SHOP}:replies-of:CONV`',
-    type: 'string (JSON), string (JSON), list',
-    what: 'a suggestion shown; a reply and its status (30 d); recent replies of a conversation',
+    key: '`sm:{s:SHOP}:suggestion:ID`, `sm:{s:SHOP}:reply:ID`, `sm:{s:SHOP}:replies-of:CONV`, `sm:{s:SHOP}:replies-seq:CONV`',
+    type: 'string (JSON), string (JSON), zset, counter',
+    what: "a suggestion shown; a reply and its status (30 d); a conversation's recent replies; its reply counter (the order they reach the buyer in)",
   },
   {
     key: '`sm:{s:SHOP}:reply-key:AGENT:KEY`',
