@@ -95,6 +95,18 @@ export const templatesFileSchema = z.object({
     /** A thank-you or a nod ("thx", "👍") outside any sale or order: a short warm close. */
     acknowledged: text,
   }),
+  /**
+   * A second question in the same message ("有货吗？几天能到？"), answered after the first:
+   * one clause per answerable topic, and `other` for a question nothing specific answers.
+   * None for a discount: a clause about offers reads as a promise the shop never configured.
+   */
+  also: z.object({
+    asks_price: text,
+    asks_stock: text,
+    asks_delivery: text,
+    asks_payment: text,
+    other: text,
+  }),
   afterSale: afterSaleReplies,
   /** After-sale replies when the buyer already gave the order number: never ask for it again. */
   afterSaleGiven: afterSaleReplies,

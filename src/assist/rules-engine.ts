@@ -7,10 +7,16 @@ import {
 } from './catalog-options';
 import { readDialogueState, sameValue } from './dialogue-state';
 import { withoutInstructions } from './features';
+import { MAX_REPLY_CHARS } from './guardrails';
 import { lexicon, matches, type ReplyTemplates, templatesFor } from './lexicon';
-import { hasLink, inReplyScript, resolveLocale } from './locale-detection';
+import { hasLink, inReplyScript, resolveLocale, withoutLinks } from './locale-detection';
 import type { Reader, ReaderOutput } from './reader';
-import { type ConversationReading, classifyConversation, readMessage } from './stage-classifier';
+import {
+  type ConversationReading,
+  classifyConversation,
+  readMessage,
+  splitSentences,
+} from './stage-classifier';
 import { type PolicyVerdict, tacticPolicy } from './tactic-policy';
 import {
   type AfterSaleTopic,
@@ -60,6 +66,12 @@ export interface ConversationAnalysis {
   lastNamesMaterial: boolean;
   /** The buyer's last message holds a link (a product they point at). */
   lastHasLink: boolean;
+  /**
+   * The questions of the buyer's last message, each by what its sentence asks about (lexicon
+   * signals, and the answer the reader's intent for it points at): a buyer who asks two
+   * things at once gets both taken up.
+   */
+  lastQuestions: ReadonlySet<string>[];
   /**
    * The complaint's topic once the buyer says the parcel came ("it showed up 3 weeks later",
    * "收到后发现…"): tracking it helps no more, so another topic the buyer named, else general;
@@ -228,8 +240,39 @@ export function analyseConversation(
     lastAcknowledges,
     lastNamesMaterial: matches(lexicon.materialWords, lastBuyer),
     lastHasLink: hasLink(lastBuyer),
+    lastQuestions: questionTopics(lastBuyer, reader),
     topicOnceArrived: arrived ? (otherTopic ?? 'general') : null,
   };
+}
+
+/**
+ * The questions of one message, each as the topics its sentence asks about: its lexicon
+ * signals, and with two questions or more, the answer the reader's intent for that sentence
+ * alone points at ("if I buy a gift card how does it get sent?" says "card", but asks about
+ * delivery). "在吗？", "hello?" and a lone "？" ask nothing to answer.
+ */
+function questionTopics(text: string, reader: Reader | null): ReadonlySet<string>[] {
+  // A link's "?" ends no sentence.
+  const questions = splitSentences(withoutLinks(withoutInstructions(text))).filter(
+    (sentence) =>
+      // Latin script asks with a question mark ("...who puts everything in her mouth lol" does
+      // not); Chinese often without one ("寄元朗要唔要運費"), but a sentence ending in 了
+      // tells ("家裡剩沒幾片了").
+      (/[?？]/.test(sentence) ||
+        (/\p{Script=Han}/u.test(sentence) &&
+          QUESTION.test(sentence) &&
+          !/了[\s\p{P}\p{S}]*$/u.test(sentence))) &&
+      [...sentence.replace(/[^\p{L}\p{N}]/gu, '')].length >= 2 &&
+      !readMessage(sentence, () => false).greeting,
+  );
+  return questions.map((sentence) => {
+    const topics = new Set<string>(readMessage(sentence, () => false).signals);
+    if (questions.length > 1 && reader) {
+      const answer = ANSWER_FOR_INTENT[reader.read([{ from: 'buyer', text: sentence }]).intent];
+      if (answer && answer !== 'general') topics.add(answer);
+    }
+    return topics;
+  });
 }
 
 function fill(template: string, values: Record<string, string>): string {
@@ -254,6 +297,32 @@ const ANSWERABLE = [
 ] as const satisfies readonly SignalName[];
 
 type AnswerKey = keyof ReplyTemplates['answer'];
+/** The topics a second question gets a clause of its own for (an ordering push never does). */
+const ALSO_TOPICS = [
+  'asks_price',
+  'asks_stock',
+  'asks_delivery',
+  'asks_payment',
+] as const satisfies readonly (keyof ReplyTemplates['also'] & SignalName)[];
+/** Answers to a question of fact, the ones a second question in the same message can follow. */
+const FACTUAL_ANSWERS: readonly AnswerKey[] = [
+  'asks_price',
+  'asks_stock',
+  'asks_delivery',
+  'delivery_days',
+  'asks_payment',
+  'asks_how_to_order',
+  'will_buy',
+  'shipping_fee',
+  'invoice',
+  'material',
+];
+/** Topics an answer already takes up besides its own (the shipping fee's answer checks the delivery time). */
+const COVERED_BY_ANSWER: Partial<Record<AnswerKey, readonly SignalName[]>> = {
+  shipping_fee: ['asks_delivery'],
+  delivery_days: ['asks_delivery'],
+  asks_discount: ['asks_price'],
+};
 /** Answers that tell the buyer to go ahead and order: never to a buyer who may be reporting a fault. */
 const ORDERING_ANSWERS: readonly AnswerKey[] = ['will_buy', 'asks_how_to_order'];
 
@@ -333,6 +402,28 @@ function replyWriter(analysis: ConversationAnalysis) {
     }
     return { tactic: 'answer', text: fill(t.answer[key], { product }) };
   };
+  /**
+   * The answer to one question, and a clause for the buyer's other question in the same
+   * message: its own topic's when it has one the answer does not cover ("多少钱？几天能到？"
+   * → the delivery time too), else "your other question too" when the answer is known to be
+   * about one of the questions (a sentence carries its topic's words). Never an ordering push,
+   * never past the reply's length.
+   */
+  const withSecondQuestion = (key: AnswerKey, answer: DraftSuggestion): DraftSuggestion => {
+    const questions = analysis.lastQuestions;
+    // A buyer weighing the price ("一个毛巾卖39？金子做的？", "can cheaper or not") asks
+    // rhetorically: only a factual answer takes up a second question.
+    if (questions.length < 2 || !FACTUAL_ANSWERS.includes(key)) return answer;
+    const covered = new Set<string>([key, ...(COVERED_BY_ANSWER[key] ?? [])]);
+    const answered = (q: ReadonlySet<string>) => [...q].some((topic) => covered.has(topic));
+    const others = questions.filter((q) => !answered(q));
+    if (others.length === 0) return answer;
+    const topic = ALSO_TOPICS.find((t) => !covered.has(t) && others.some((q) => q.has(t)));
+    const clause = topic ? t.also[topic] : questions.some(answered) ? t.also.other : null;
+    if (!clause) return answer;
+    const text = `${answer.text}${locale === 'en' ? ' ' : ''}${clause}`;
+    return [...text].length <= MAX_REPLY_CHARS[locale] ? { ...answer, text } : answer;
+  };
   const confirmChoice = (): DraftSuggestion | null =>
     settledValues.length > 0
       ? {
@@ -363,9 +454,9 @@ function replyWriter(analysis: ConversationAnalysis) {
         // "How do I order" reads as intent ready; the how-to answer fits it better than "great!".
         if (byIntent === 'will_buy' && reading.focusSignals.has('asks_how_to_order'))
           return answerWith('asks_how_to_order');
-        return answerWith(byIntent);
+        return withSecondQuestion(byIntent, answerWith(byIntent));
       }
-      if (bySignal) return answerWith(bySignal);
+      if (bySignal) return withSecondQuestion(bySignal, answerWith(bySignal));
       if (onlyIfAsked) return null;
       // "Do you sell cat scratchers?" or "are they handmade?" with no catalog to answer from:
       // take the question up instead of asking which item the buyer means.
