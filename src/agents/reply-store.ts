@@ -119,7 +119,11 @@ export class ReplyStore {
     const ids = await this.redis.zrange(this.conversationIndex(shopId, conversationId), 0, -1);
     if (ids.length === 0) return [];
     const raw = await this.redis.mget(ids.map((id) => this.key(shopId, id)));
-    return raw.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as Reply);
+    // In the order they reach the buyer (two written in the same millisecond tie on the index's score).
+    return raw
+      .filter((r): r is string => r !== null)
+      .map((r) => JSON.parse(r) as Reply)
+      .sort((a, b) => (ReplyStore.before(a, b) ? -1 : ReplyStore.before(b, a) ? 1 : 0));
   }
 
   /**
