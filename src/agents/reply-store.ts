@@ -75,8 +75,15 @@ export class ReplyStore {
     replyId: string,
   ): Promise<{ reply: Reply; created: boolean }> {
     const sequence = this.keys.replySequence(input.shopId, input.conversationId);
-    // Taken first, so the reply is written once with its place (a retry that finds the reply made only leaves a gap).
-    const seq = await this.redis.incr(sequence);
+    // Taken first, so the reply is written once with its place (a retry that finds the reply
+    // made only leaves a gap); with its clock in the same step, so no counter outlives its replies.
+    const counted = await this.redis
+      .multi()
+      .incr(sequence)
+      .expire(sequence, REPLY_TTL_SECONDS)
+      .exec();
+    const seq = Number(counted?.[0]?.[1]);
+    if (!Number.isSafeInteger(seq)) throw new Error('reply sequence not taken');
     const reply: Reply = { ...input, replyId, status: 'queued', attempts: 0, seq };
     const key = this.key(reply.shopId, replyId);
     const set = await this.redis.set(key, JSON.stringify(reply), 'EX', REPLY_TTL_SECONDS, 'NX');
@@ -93,7 +100,6 @@ export class ReplyStore {
       .zadd(index, reply.createdAt, replyId)
       .zremrangebyrank(index, 0, -(RECENT_REPLIES + 1))
       .expire(index, REPLY_TTL_SECONDS)
-      .expire(sequence, REPLY_TTL_SECONDS)
       .exec();
     return { reply, created: true };
   }

@@ -136,7 +136,7 @@ export class WorkspaceFeed {
     }
     lap('assign');
 
-    // Only the message that began the wait arms its timers: one delayed job each per wait.
+    // Only the message that began the wait arms its timers: one each per wait (due-timers.ts).
     const beganWait = state.waitingSince !== undefined && state.waitingSince === context.at;
     await Promise.all([
       messagePublished,

@@ -124,7 +124,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   };
   const queuePrefix = (name: string) => keys.queuePrefix(name);
   const queues = createQueues(redis, queuePrefix, topology, config.INBOUND_PARTITIONS);
-  // Armed alerts and closes, for the queue gauges (and an operator's "run it now").
+  // Armed alerts and closes, for the queue gauges.
   const timers = new DueTimers(redis, keys, queues);
   const platforms = defaultPlatforms();
   const box = new SecretBox(options.secretsKey);
@@ -365,7 +365,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     // 20 µs less Redis CPU, for about 40 µs more of this process's (ioredis copies BullMQ's ~50
     // scripts onto each batch it makes) and a few ms on the suggestion: one Redis is the part
     // that does not scale out, the workers are. A Cluster already spreads Redis's work, and
-    // there the batches (one per node) cost the worker about 100 µs a message and held it
+    // there the batches (one per node) cost the worker about 50 µs a message and held it
     // behind at 1,000 msg/s on this machine (docs/architecture.md, "Round nine").
     const connection = workerConnection(config, { enableAutoPipelining: !isCluster(config) });
     connection.on('error', (error) =>
@@ -449,6 +449,13 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       invoices: workerInvoices,
       agentName: async (agentId: string) => (await stores.agents.get(agentId))?.name ?? 'agent',
       sendSlots: new SendSlots(storeConnection, keys, config.OUTBOUND_SENDS_PER_SHOP),
+      // A reply's job has its id (see Workspace): alive unless gone, completed or failed for good.
+      sendPending: async (replyId: string) => {
+        const job = await own.outbound.getJob(replyId);
+        return (
+          job !== undefined && !['completed', 'failed', 'unknown'].includes(await job.getState())
+        );
+      },
     };
 
     workers.push(

@@ -417,7 +417,8 @@ function replyWriter(analysis: ConversationAnalysis) {
     const covered = new Set<string>([key, ...(COVERED_BY_ANSWER[key] ?? [])]);
     const answered = (q: ReadonlySet<string>) => [...q].some((topic) => covered.has(topic));
     const others = questions.filter((q) => !answered(q));
-    if (others.length === 0) return answer;
+    // "多少钱？有优惠吗？": any clause would promise to look for an offer the shop never made.
+    if (others.length === 0 || others.some((q) => q.has('asks_discount'))) return answer;
     const topic = ALSO_TOPICS.find((t) => !covered.has(t) && others.some((q) => q.has(t)));
     const clause = topic ? t.also[topic] : questions.some(answered) ? t.also.other : null;
     if (!clause) return answer;

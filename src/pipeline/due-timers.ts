@@ -23,7 +23,8 @@ const SWEEP_BATCH = 200;
 /**
  * A taken timer is pushed this far ahead until its job is queued, then removed. A sweeper
  * that dies in between leaves it to fire again after the lease: a timer is never lost, and
- * its job id makes the second add a no-op while the first job is kept.
+ * its job id makes the second add a no-op while the first job is kept (an `idle` close,
+ * removed once done, may then run twice: at least once, and its close is idempotent).
  */
 const LEASE_MS = 60_000;
 
@@ -55,12 +56,10 @@ function encode(timer: Timer): string {
 function decode(member: string): Timer | null {
   try {
     const [name, jobId, data] = JSON.parse(member) as unknown[];
-    if (
-      typeof name !== 'string' ||
-      typeof jobId !== 'string' ||
-      typeof data !== 'object' ||
-      data === null
-    )
+    if (typeof name !== 'string' || typeof jobId !== 'string' || typeof data !== 'object')
+      return null;
+    // Ids BullMQ refuses (an integer, a ':') would fail the whole batch's add, every sweep.
+    if (data === null || !jobId || `${Number.parseInt(jobId, 10)}` === jobId || jobId.includes(':'))
       return null;
     return { name, jobId, data: data as Timer['data'] };
   } catch {
@@ -171,7 +170,10 @@ export class DueTimers {
     return out;
   }
 
-  /** Makes an armed timer due now (an operator's "run it now"); false when none has that job id. */
+  /**
+   * Makes an armed timer due now; false when none has that job id. For tests: it reads the
+   * whole set (every open wait's close).
+   */
   async fireNow(queue: TimedQueue, jobId: string): Promise<boolean> {
     const key = this.keys.dueTimers(queue);
     const member = (await this.redis.zrange(key, 0, -1)).find((m) => decode(m)?.jobId === jobId);

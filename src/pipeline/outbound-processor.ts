@@ -32,33 +32,53 @@ export interface OutboundDeps {
   scheduleIdleClose: (shopId: string, buyerId: string, answeredAt: number) => Promise<void>;
   /** Caps one shop's concurrent sends; without it (unit tests) sends are not capped. */
   sendSlots?: SendSlots;
+  /**
+   * Whether a reply's send job is still alive (waiting, active, delayed between tries); a
+   * later reply of its conversation waits only behind one that is. Without it, behind any
+   * reply still queued.
+   */
+  sendPending?: (replyId: string) => Promise<boolean>;
 }
 
 /**
- * How long a reply still queued (its send being retried) holds the later replies of its
- * conversation, from when it was written: past the default retry schedule (6 attempts from
- * 2 s, about a minute), so a platform's brief refusal never reorders what the buyer reads,
- * while a reply stuck for longer no longer keeps the agent's next words from the buyer.
+ * The longest a reply waits behind an earlier one of its conversation, from when it was
+ * written. The earlier reply holds it only while its own send is still alive (waiting, being
+ * tried, or backing off between tries), which the default retry schedule ends within about two
+ * minutes (6 attempts from 2 s, each up to the platform timeout); this only bounds what a
+ * longer schedule could hold back.
  */
-export const REPLY_ORDER_HOLD_MS = 120_000;
+export const REPLY_ORDER_MAX_HOLD_MS = 300_000;
 
-/** An earlier reply of the same conversation still queued and recent enough to go first. */
-async function earlierQueuedReply(deps: OutboundDeps, reply: Reply, now: number) {
+/** An earlier reply of the same conversation whose send is still under way, so it goes first. */
+async function earlierReplyInFlight(
+  deps: OutboundDeps,
+  reply: Reply,
+  now: number,
+): Promise<Reply | undefined> {
+  if (now - reply.createdAt >= REPLY_ORDER_MAX_HOLD_MS) return undefined;
   const recent = await deps.replies.recent(reply.shopId, reply.conversationId);
-  return recent.find(
-    (other) =>
-      other.replyId !== reply.replyId &&
-      other.status === 'queued' &&
-      ReplyStore.before(other, reply) &&
-      now - other.createdAt < REPLY_ORDER_HOLD_MS,
-  );
+  for (const other of recent) {
+    if (other.replyId === reply.replyId || !ReplyStore.before(other, reply)) continue;
+    if (other.status !== 'queued') continue;
+    // A reply whose job is gone or has failed for good is not coming: it holds nothing.
+    if (!deps.sendPending || (await deps.sendPending(other.replyId))) return other;
+  }
+  return undefined;
 }
 
-/** Waits a moment without holding a worker or using an attempt: the job runs again soon. */
-async function waitBriefly(job: Job<OutboundJob>, token: string | undefined, why: string) {
+/**
+ * Waits without holding a worker or using an attempt: the job runs again after `delayMs`
+ * (real time, as BullMQ's delays are; the injected clock is the business's), give or take a
+ * quarter so waiting jobs do not wake together.
+ */
+async function waitFor(
+  job: Job<OutboundJob>,
+  token: string | undefined,
+  delayMs: number,
+  why: string,
+): Promise<never> {
   if (!token) throw new RetryableSendError(why);
-  // Real time, as BullMQ's delays are (the injected clock is the business's).
-  await job.moveToDelayed(Date.now() + 250 + Math.floor(Math.random() * 500), token);
+  await job.moveToDelayed(Date.now() + Math.round(delayMs * (0.75 + Math.random() / 2)), token);
   throw new DelayedError();
 }
 
@@ -96,8 +116,16 @@ export function createOutboundProcessor(deps: OutboundDeps) {
       const now = deps.clock.now();
       // Replies reach the buyer in the order the agents wrote them: one whose platform refused
       // for a moment (and is being retried) goes before the words written after it.
-      const earlier = await earlierQueuedReply(deps, reply, now);
-      if (earlier) await waitBriefly(job, token, `reply ${earlier.replyId} goes first`);
+      const earlier = await earlierReplyInFlight(deps, reply, now);
+      // Looked at again soon while the hold is young, then less often (a platform down for
+      // minutes must not turn every held reply into a poll four times a second).
+      if (earlier)
+        await waitFor(
+          job,
+          token,
+          Math.min(5000, Math.max(250, (now - reply.createdAt) / 4)),
+          `reply ${earlier.replyId} goes first`,
+        );
       // Read before sending: nothing but the "sent" mark may stand between the platform's yes and the record of it.
       const consultationStart = await firstBuyerMessageOfWait(
         deps,
@@ -116,7 +144,7 @@ export function createOutboundProcessor(deps: OutboundDeps) {
       // without holding a worker: the job is delayed briefly, with no attempt used up.
       const release = deps.sendSlots ? await deps.sendSlots.acquire(reply.shopId, now) : null;
       if (deps.sendSlots && !release)
-        await waitBriefly(job, token, 'all send slots of this shop are busy');
+        await waitFor(job, token, 500, 'all send slots of this shop are busy');
       const result = await adapter
         .send(
           {

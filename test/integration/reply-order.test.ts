@@ -2,33 +2,39 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conversationId } from '../../src/conversations/conversation-store';
-import { REPLY_ORDER_HOLD_MS } from '../../src/pipeline/outbound-processor';
+import { REPLY_ORDER_MAX_HOLD_MS } from '../../src/pipeline/outbound-processor';
 import { ManualClock } from '../../src/shared/clock';
 import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
 
 let h: Harness;
 const clock = new ManualClock(Date.now());
 beforeAll(async () => {
-  // A refused send is tried again 400 ms later: long enough for a later reply to overtake it.
-  h = await startHarness({ clock, env: { OUTBOUND_BACKOFF_MS: '400' } });
+  // A refused send is tried again 400 ms later (long enough for a later reply to overtake it),
+  // three times in all.
+  h = await startHarness({ clock, env: { OUTBOUND_BACKOFF_MS: '400', OUTBOUND_ATTEMPTS: '3' } });
 });
 afterAll(() => h.close());
 
 /**
- * A reply URL that refuses its first `refusals` sends (503), and every send of the texts in
- * `refused`, and records the texts it accepted.
+ * A reply URL that refuses its first `refuseFirst` sends and every send of the texts in
+ * `refuse` (503), never answers the texts in `hang`, and records the texts it accepted.
  */
-async function flakyReplyUrl(refusals: number, refused: readonly string[] = []) {
+async function bridge(rules: { refuseFirst?: number; refuse?: string[]; hang?: string[] }) {
   const accepted: string[] = [];
+  const hanging = new Set<http.ServerResponse>();
   let seen = 0;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       seen += 1;
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data: { text: string } };
-      if (seen <= refusals || refused.includes(body.data.text)) return res.writeHead(503).end();
-      accepted.push(body.data.text);
+      const { text } = (
+        JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data: { text: string } }
+      ).data;
+      if (rules.hang?.includes(text)) return void hanging.add(res);
+      if (seen <= (rules.refuseFirst ?? 0) || rules.refuse?.includes(text))
+        return res.writeHead(503).end();
+      accepted.push(text);
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
@@ -37,66 +43,78 @@ async function flakyReplyUrl(refusals: number, refused: readonly string[] = []) 
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/replies`,
     accepted,
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const res of hanging) res.destroy();
+        server.close(() => r());
+      }),
   };
+}
+
+async function conversationWith(url: string, buyer: string) {
+  const shop = await h.createGenericShop({ timezone: 'UTC', credentials: { replyUrl: url } });
+  const agent = (await h.api('/v1/agents', { body: { name: 'Oda', shopIds: [shop.id] } })).body;
+  await h.sendGeneric(shop, buyerMessage(buyer, 'is it waterproof?', clock.now()));
+  await eventually(() => h.container.conversations.exists(shop.id, buyer));
+  const id = conversationId(shop.id, buyer);
+  const send = async (text: string) => {
+    const sent = await h.api(`/v1/agent/conversations/${id}/replies`, {
+      token: agent.token,
+      body: { text },
+    });
+    expect(sent.status).toBe(202);
+  };
+  const replies = () => h.container.replies.recent(shop.id, id);
+  return { send, replies };
 }
 
 describe('reply order', () => {
   it('delivers replies in the order the agent wrote them when the first send is refused for a moment', async () => {
-    const bridge = await flakyReplyUrl(1);
-    const shop = await h.createGenericShop({
-      timezone: 'UTC',
-      credentials: { replyUrl: bridge.url },
-    });
-    const agent = (await h.api('/v1/agents', { body: { name: 'Oda', shopIds: [shop.id] } })).body;
-    await h.sendGeneric(shop, buyerMessage('orderly', 'is it waterproof?', Date.now()));
-    await eventually(() => h.container.conversations.exists(shop.id, 'orderly'));
-    const id = conversationId(shop.id, 'orderly');
+    const platform = await bridge({ refuseFirst: 1 });
+    const chat = await conversationWith(platform.url, 'orderly');
     const words = [
       'Yes, it is waterproof.',
-      'It also comes with a two-year warranty.',
+      'It comes with a two-year warranty.',
       'Anything else?',
     ];
-    for (const text of words) {
-      const sent = await h.api(`/v1/agent/conversations/${id}/replies`, {
-        token: agent.token,
-        body: { text },
-      });
-      expect(sent.status).toBe(202);
-    }
-    await eventually(async () => bridge.accepted.length === words.length, 15_000);
-    expect(bridge.accepted).toEqual(words);
-    const replies = await h.container.replies.recent(shop.id, id);
+    for (const text of words) await chat.send(text);
+    await eventually(async () => platform.accepted.length === words.length, 15_000);
+    expect(platform.accepted).toEqual(words);
+    const replies = await chat.replies();
+    expect(replies.map((r) => r.text)).toEqual(words);
     expect(replies.map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
     // The refused one used an attempt; the ones that waited behind it did not.
     expect(replies.map((r) => r.attempts)).toEqual([2, 1, 1]);
-    await bridge.close();
+    await platform.close();
   });
 
-  it('stops holding later replies behind one refused for longer than the hold', async () => {
-    const bridge = await flakyReplyUrl(0, ['stuck']);
-    const shop = await h.createGenericShop({
-      timezone: 'UTC',
-      credentials: { replyUrl: bridge.url },
-    });
-    const agent = (await h.api('/v1/agents', { body: { name: 'Ivo', shopIds: [shop.id] } })).body;
-    await h.sendGeneric(shop, buyerMessage('held', 'hello?', clock.now()));
-    await eventually(() => h.container.conversations.exists(shop.id, 'held'));
-    const id = conversationId(shop.id, 'held');
-    const send = (text: string) =>
-      h.api(`/v1/agent/conversations/${id}/replies`, { token: agent.token, body: { text } });
-    expect((await send('stuck')).status).toBe(202);
-    // Within the hold, the next reply waits behind the refused one.
-    expect((await send('early')).status).toBe(202);
+  it('lets the next reply go once the one before it has failed for good', async () => {
+    const platform = await bridge({ refuse: ['doomed'] });
+    const chat = await conversationWith(platform.url, 'doomed-first');
+    await chat.send('doomed');
+    await chat.send('after');
+    await eventually(async () => platform.accepted.length === 1, 15_000);
+    expect(platform.accepted).toEqual(['after']);
+    expect((await chat.replies()).map((r) => [r.text, r.status])).toEqual([
+      ['doomed', 'failed'],
+      ['after', 'sent'],
+    ]);
+    await platform.close();
+  });
+
+  it('holds a reply at most REPLY_ORDER_MAX_HOLD_MS behind one whose send hangs', async () => {
+    const platform = await bridge({ hang: ['stuck'] });
+    const chat = await conversationWith(platform.url, 'held');
+    await chat.send('stuck');
+    await chat.send('waiting');
+    // The send of 'stuck' is under way (its platform does not answer): 'waiting' waits.
     await new Promise((r) => setTimeout(r, 1500));
-    expect(bridge.accepted).toEqual([]);
-    // Past it, the agent's words reach the buyer while the refused one is still being retried.
-    clock.advance(REPLY_ORDER_HOLD_MS);
-    expect((await send('late')).status).toBe(202);
-    await eventually(async () => bridge.accepted.length === 2, 10_000);
-    expect(bridge.accepted.sort()).toEqual(['early', 'late']);
-    const stuck = (await h.container.replies.recent(shop.id, id)).find((r) => r.text === 'stuck');
-    expect(stuck?.status).toBe('queued');
-    await bridge.close();
+    expect(platform.accepted).toEqual([]);
+    // Past the longest hold, the agent's words reach the buyer while 'stuck' is still tried.
+    clock.advance(REPLY_ORDER_MAX_HOLD_MS);
+    await eventually(async () => platform.accepted.length === 1, 10_000);
+    expect(platform.accepted).toEqual(['waiting']);
+    expect((await chat.replies()).find((r) => r.text === 'stuck')?.status).toBe('queued');
+    await platform.close();
   });
 });

@@ -55,6 +55,9 @@ describe('a second question in the same message', () => {
     // A buyer weighing the price asks rhetorically: no "your other question".
     '一个毛巾卖39？金子做的？',
     'Temu sell same one rm29 only, you rm59?? can cheaper or not',
+    // A discount asked beside the price: any clause would promise an offer.
+    '多少钱？有优惠吗？',
+    'How much is it? Any discount?',
   ])('%s: nothing added', async (text) => {
     const reply = await answerTo(text);
     const clauses = (['en', 'zh-Hans', 'zh-Hant'] as const).flatMap((l) => Object.values(also(l)));
