@@ -226,12 +226,29 @@ describe('agent console', () => {
   it('keeps a conversation open when the buyer writes as the agent closes it, and shows why', async () => {
     const { shop, agent } = await shopWithAgent('Late Word Co.', 'Max');
     const page = await openConsole(agent.token);
+    // The page's requests in flight, its event stream aside: a read answered after the append
+    // below would show the page the message, and the close would then rightly go through.
+    let pending = 0;
+    const counted = (r: { url(): string }) => !r.url().includes('/v1/agent/events');
+    page.on('request', (r) => {
+      if (counted(r)) pending += 1;
+    });
+    const settle = (r: { url(): string }) => {
+      if (counted(r)) pending -= 1;
+    };
+    page.on('requestfinished', settle);
+    page.on('requestfailed', settle);
+    const quiet = async () => {
+      for (let calm = 0; calm < 6; calm = pending === 0 ? calm + 1 : 0)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+    };
     await say(shop, 'buyer-late', 'Thanks, that is all.');
     await page.locator('.conversation-row').first().locator('button').click();
     await page.locator('.message').first().waitFor();
-    // The suggestion comes last: once it shows, no event is still due to refresh the view and
-    // with it fetch the message appended below.
+    // The suggestion comes last: once it shows, no event is still due to refresh the view; the
+    // refresh an earlier event began must have answered too.
     await page.locator('.suggestion').first().waitFor();
+    await quiet();
     // A message the page has not been told about yet: it lands just before the click.
     await h.container.conversations.append(shop.id, 'buyer-late', {
       id: 'm-late',
