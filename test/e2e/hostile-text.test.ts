@@ -145,8 +145,10 @@ describe('the console with hostile names and text', () => {
         // A long name wraps: compare with the line its last part is on. What follows it
         // either starts further right on that line or on a line below.
         const rects = name.getClientRects();
-        const last = rects[rects.length - 1]!;
-        const next = range.getClientRects()[0]!;
+        const last = rects[rects.length - 1];
+        const next = range.getClientRects()[0];
+        // Not laid out this instant (the view is being redrawn): asked again below.
+        if (!last || !next) return null;
         return {
           nameEnd: Math.round(last.right),
           nameLine: Math.round(last.top),
@@ -154,8 +156,16 @@ describe('the console with hostile names and text', () => {
           afterLine: Math.round(next.top),
         };
       });
+    const laidOut = async (selector: string) => {
+      for (let tries = 0; ; tries += 1) {
+        const box = await order(selector).catch(() => null);
+        if (box || tries >= 100) return box;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
     for (const selector of ['.message.from-agent .message-meta', '#alert-text']) {
-      const box = await order(selector);
+      const box = await laidOut(selector);
+      if (!box) throw new Error(`${selector} was never laid out`);
       const drawnAfter =
         box.afterLine > box.nameLine ||
         (box.afterLine === box.nameLine && box.after >= box.nameEnd - 1);
