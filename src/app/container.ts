@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { AgentEvents } from '../agents/agent-events';
 import { AgentRegistry } from '../agents/agent-registry';
 import { Assignment } from '../agents/assignment';
@@ -58,6 +59,7 @@ import { guardedFetch, OutboundPolicy } from '../platforms/outbound-guard';
 import { createRedisTokenCache } from '../platforms/redis-token-cache';
 import { defaultPlatforms } from '../platforms/registry';
 import { type Clock, systemClock } from '../shared/clock';
+import { leanPipelines } from '../shared/lean-pipelines';
 import { createLogger, type Logger } from '../shared/logger';
 import { createMetrics, type Metrics } from '../shared/metrics';
 import type { RedisConnection } from '../shared/redis';
@@ -368,6 +370,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     // there the batches (one per node) cost the worker about 50 µs a message and held it
     // behind at 1,000 msg/s on this machine (docs/architecture.md, "Round nine").
     const connection = workerConnection(config, { enableAutoPipelining: !isCluster(config) });
+    // Its batches would each carry a copy of BullMQ's scripts: shared instead (lean-pipelines.ts).
+    if (!isCluster(config)) leanPipelines(connection as Redis);
     connection.on('error', (error) =>
       logger.warn({ err: error.message }, 'worker redis connection error'),
     );
