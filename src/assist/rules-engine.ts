@@ -422,7 +422,15 @@ function replyWriter(analysis: ConversationAnalysis) {
     const topic = ALSO_TOPICS.find((t) => !covered.has(t) && others.some((q) => q.has(t)));
     const clause = topic ? t.also[topic] : questions.some(answered) ? t.also.other : null;
     if (!clause) return answer;
-    const text = `${answer.text}${locale === 'en' ? ' ' : ''}${clause}`;
+    // An answer that ends by asking ("…Anything else you'd like to know?") keeps its question last.
+    const sentences = splitSentences(answer.text);
+    const last = sentences.at(-1) ?? '';
+    const asksLast = sentences.length > 1 && /[?？]\s*$/.test(last);
+    const head = asksLast ? answer.text.slice(0, answer.text.length - last.length) : answer.text;
+    const space = locale === 'en' ? ' ' : '';
+    const text = asksLast
+      ? `${head.trimEnd()}${space}${clause}${space}${last.trimStart()}`
+      : `${answer.text}${space}${clause}`;
     return [...text].length <= MAX_REPLY_CHARS[locale] ? { ...answer, text } : answer;
   };
   const confirmChoice = (): DraftSuggestion | null =>

@@ -45,6 +45,13 @@ describe('a second question in the same message', () => {
     expect(await answerTo(text)).toContain(also(locale).other);
   });
 
+  it('keeps an answer that ends by asking ending with its question', async () => {
+    const reply = await answerTo('How much is it? Is it waterproof?');
+    expect(reply).toBe(
+      `${templatesFor('en').answer.asks_price.replace('{product}', 'this item').replace(" Anything else you'd like to know?", '')} ${also('en').other} Anything else you'd like to know?`,
+    );
+  });
+
   it.each([
     // One question, or one and a greeting, a lone mark, a link's "?", a remark.
     '有货吗？？',
