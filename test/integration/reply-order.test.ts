@@ -80,7 +80,11 @@ describe('reply order', () => {
     for (const text of words) await chat.send(text);
     await eventually(async () => platform.accepted.length === words.length, 15_000);
     expect(platform.accepted).toEqual(words);
-    const replies = await chat.replies();
+    // The platform's yes comes a moment before the reply is marked sent.
+    const replies = await eventually(async () => {
+      const now = await chat.replies();
+      return now.every((r) => r.status === 'sent') ? now : null;
+    });
     expect(replies.map((r) => r.text)).toEqual(words);
     expect(replies.map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
     // The refused one used an attempt; the ones that waited behind it did not.
@@ -95,7 +99,11 @@ describe('reply order', () => {
     await chat.send('after');
     await eventually(async () => platform.accepted.length === 1, 15_000);
     expect(platform.accepted).toEqual(['after']);
-    expect((await chat.replies()).map((r) => [r.text, r.status])).toEqual([
+    const settled = await eventually(async () => {
+      const now = await chat.replies();
+      return now.every((r) => r.status !== 'queued') ? now : null;
+    });
+    expect(settled.map((r) => [r.text, r.status])).toEqual([
       ['doomed', 'failed'],
       ['after', 'sent'],
     ]);
