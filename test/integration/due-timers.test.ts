@@ -5,8 +5,10 @@ import { DueTimers } from '../../src/pipeline/due-timers';
 import { closeQueues, createQueues, type Queues } from '../../src/pipeline/queues';
 import { RedisKeys } from '../../src/shared/redis-keys';
 
-const connection = () => ({ url: inject('redisUrl'), maxRetriesPerRequest: null });
 let redis: Redis;
+// One connection for every queue of the file: the suite's Redis is shared, and a test elsewhere
+// counts its clients.
+let queueConnection: Redis;
 let queues: Queues;
 let keys: RedisKeys;
 let now: number;
@@ -20,21 +22,25 @@ const alert = (buyerId: string, waitingSince = 1_000) => ({
 
 beforeAll(() => {
   redis = new Redis(inject('redisUrl'));
+  queueConnection = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
 });
-afterAll(() => redis.quit());
+afterAll(async () => {
+  await closeQueues(queues);
+  await queueConnection.quit();
+  await redis.quit();
+});
 
 beforeEach(async () => {
   if (queues) await closeQueues(queues);
   const prefix = `timers-${randomUUID()}`;
   keys = new RedisKeys(prefix);
-  queues = createQueues(connection(), (name) => keys.queuePrefix(name), {
+  queues = createQueues(queueConnection, (name) => keys.queuePrefix(name), {
     outboundAttempts: 1,
     outboundBackoffMs: 1000,
   });
   now = 1_700_000_000_000;
   timers = new DueTimers(redis, keys, queues, () => now);
 });
-afterAll(() => closeQueues(queues));
 
 describe('due timers', () => {
   it('queue an armed job once it is due, under its id and with its queue defaults, and only once', async () => {
@@ -86,11 +92,13 @@ describe('due timers', () => {
   it('lose no timer when the job cannot be queued: it fires again after the lease', async () => {
     await timers.arm('alerts', alert('kept'), 0);
     // A sweeper whose queue connection is gone takes the timer and fails to queue it.
-    const broken = createQueues(connection(), (name) => keys.queuePrefix(name), {
+    const gone = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+    const broken = createQueues(gone, (name) => keys.queuePrefix(name), {
       outboundAttempts: 1,
       outboundBackoffMs: 1000,
     });
     await closeQueues(broken);
+    await gone.quit();
     const dying = new DueTimers(redis, keys, broken, () => now);
     await expect(dying.sweep()).rejects.toThrow();
     expect(await timers.count('alerts')).toBe(1);

@@ -98,8 +98,9 @@ describe('event streams', () => {
       for (let i = 0; i < 5; i += 1) streams.push(await openEventStream(eventsUrl(), agent.token));
     expect(streams.every((s) => s.status === 200)).toBe(true);
     expect(await hubConnections()).toBe(1);
-    // Other test files share this Redis, so allow a little noise but never one per stream.
-    expect((await clientCount()) - before).toBeLessThan(10);
+    // Other test files share this Redis and open and close their own connections meanwhile:
+    // allow for them, but never one per stream (that would be 50 more).
+    expect((await clientCount()) - before).toBeLessThan(25);
 
     await h.sendGeneric(shop, buyerMessage('fan-out', '大家好', Date.now()));
     for (const stream of streams)
