@@ -196,6 +196,9 @@ if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
     await start();
   } catch (error) {
     unlockDataDir();
+    // A Ctrl-C in the instant Redis is being spawned reaches it before it leaves our process
+    // group, and it dies starting: the operator asked to stop, which is what happened.
+    if (stopSignal) process.exit(128 + (stopSignal === 'SIGINT' ? 2 : 15));
     fail(
       `the embedded Redis did not start: ${error.message}. Set EMBEDDED_REDIS_PORT to a free port, or DATA_DIR to a writable directory.`,
     );
