@@ -369,9 +369,10 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     // that does not scale out, the workers are. A Cluster already spreads Redis's work, and
     // there the batches (one per node) cost the worker about 50 µs a message and held it
     // behind at 1,000 msg/s on this machine (docs/architecture.md, "Round nine").
-    const connection = workerConnection(config, { enableAutoPipelining: !isCluster(config) });
+    const oneRedis = !isCluster(config);
+    const connection = workerConnection(config, { enableAutoPipelining: oneRedis });
     // Its batches would each carry a copy of BullMQ's scripts: shared instead (lean-pipelines.ts).
-    if (!isCluster(config)) leanPipelines(connection as Redis);
+    if (oneRedis) leanPipelines(connection as Redis);
     connection.on('error', (error) =>
       logger.warn({ err: error.message }, 'worker redis connection error'),
     );

@@ -253,20 +253,22 @@ export function analyseConversation(
  */
 function questionTopics(text: string, reader: Reader | null): ReadonlySet<string>[] {
   // A link's "?" ends no sentence.
-  const questions = splitSentences(withoutLinks(withoutInstructions(text))).filter(
-    (sentence) =>
-      // Latin script asks with a question mark ("...who puts everything in her mouth lol" does
-      // not); Chinese often without one ("寄元朗要唔要運費"), but a sentence ending in 了
-      // tells ("家裡剩沒幾片了").
-      (/[?？]/.test(sentence) ||
-        (/\p{Script=Han}/u.test(sentence) &&
-          QUESTION.test(sentence) &&
-          !/了[\s\p{P}\p{S}]*$/u.test(sentence))) &&
-      [...sentence.replace(/[^\p{L}\p{N}]/gu, '')].length >= 2 &&
-      !readMessage(sentence, () => false).greeting,
-  );
-  return questions.map((sentence) => {
-    const topics = new Set<string>(readMessage(sentence, () => false).signals);
+  const questions = splitSentences(withoutLinks(withoutInstructions(text)))
+    .filter(
+      (sentence) =>
+        // Latin script asks with a question mark ("...who puts everything in her mouth lol" does
+        // not); Chinese often without one ("寄元朗要唔要運費"), but a sentence ending in 了
+        // tells ("家裡剩沒幾片了").
+        (/[?？]/.test(sentence) ||
+          (/\p{Script=Han}/u.test(sentence) &&
+            QUESTION.test(sentence) &&
+            !/了[\s\p{P}\p{S}]*$/u.test(sentence))) &&
+        [...sentence.replace(/[^\p{L}\p{N}]/gu, '')].length >= 2,
+    )
+    .map((sentence) => ({ sentence, read: readMessage(sentence, () => false) }))
+    .filter(({ read }) => !read.greeting);
+  return questions.map(({ sentence, read }) => {
+    const topics = new Set<string>(read.signals);
     if (questions.length > 1 && reader) {
       const answer = ANSWER_FOR_INTENT[reader.read([{ from: 'buyer', text: sentence }]).intent];
       if (answer && answer !== 'general') topics.add(answer);

@@ -11,9 +11,9 @@ import { Pipeline, type Redis } from 'ioredis';
  *
  * Here a batch is made from a view of the connection with no scripts, then
  * given the scripts through one prototype shared by every batch (rebuilt when
- * a script is registered), and the shared sha → script map its `exec` uses
- * to load a script a Redis lacks before sending (so NOSCRIPT after a Redis
- * restart is handled exactly as before). Everything else is the real batch.
+ * a script is registered) and the same sha → script map a real batch carries.
+ * A script a Redis lacks (NOSCRIPT after a restart) is sent again through the
+ * connection by ioredis's Script, as before. Everything else is the real batch.
  * Used on single-Redis connections only (a Cluster's batches are made elsewhere).
  */
 export function leanPipelines(redis: Redis): Redis {
@@ -22,13 +22,21 @@ export function leanPipelines(redis: Redis): Redis {
     addedBuiltinSet: Set<string>;
   };
   const client = redis as Scripted;
-  let known = -1;
+  // Rebuilt only after a script or command is added (BullMQ adds its own once, at start).
+  let stale = true;
+  for (const method of ['defineCommand', 'addBuiltinCommand'] as const) {
+    const add = client[method] as (...args: unknown[]) => unknown;
+    (client as unknown as Record<string, unknown>)[method] = function (...args: unknown[]) {
+      stale = true;
+      return add.apply(this, args);
+    };
+  }
   let proto: object = Pipeline.prototype;
   let shaToScript: Record<string, unknown> = {};
   const refresh = () => {
+    if (!stale) return;
+    stale = false;
     const names = Object.keys(client.scriptsSet);
-    const size = names.length + client.addedBuiltinSet.size;
-    if (size === known) return;
     const methods: PropertyDescriptorMap = {};
     const byName = client as unknown as Record<string, unknown>;
     for (const name of [...names, ...client.addedBuiltinSet])
@@ -38,7 +46,6 @@ export function leanPipelines(redis: Redis): Redis {
     shaToScript = Object.fromEntries(
       names.map((name) => [client.scriptsSet[name]!.sha, client.scriptsSet[name]]),
     );
-    known = size;
   };
   const plain = Object.create(client, {
     scriptsSet: { value: {} },
