@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { BrowserContextOptions } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/shared/clock';
 import { drained, type TestShop, traffic } from '../support/billing-traffic';
@@ -56,6 +57,18 @@ afterAll(async () => {
   await chromium?.close();
   await h?.close();
 });
+
+/** The owner's dashboard in a browser context of its own, signed in with the shop's key. */
+async function openDashboard(options: BrowserContextOptions) {
+  const context = await chromium.browser.newContext(options);
+  await context.addInitScript(
+    (key) => sessionStorage.setItem('seatmate.ownerKey', key),
+    shop.ownerKey,
+  );
+  const page = await context.newPage();
+  await page.goto(`${h.url}/dashboard`);
+  return { context, page };
+}
 
 describe('owner dashboard in headless Chromium', () => {
   it('signs in with the owner key and shows the month: figures, chart, estimate, invoices and the audit with its CSV', async () => {
@@ -130,16 +143,10 @@ describe('owner dashboard in headless Chromium', () => {
   });
 
   it('fits a phone screen without sideways scrolling', async () => {
-    const context = await chromium.browser.newContext({
+    const { context, page } = await openDashboard({
       viewport: { width: 390, height: 844 },
       deviceScaleFactor: 2,
     });
-    await context.addInitScript(
-      (key) => sessionStorage.setItem('seatmate.ownerKey', key),
-      shop.ownerKey,
-    );
-    const page = await context.newPage();
-    await page.goto(`${h.url}/dashboard`);
     await page.waitForSelector('#audit tbody tr');
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
       390,
@@ -149,18 +156,12 @@ describe('owner dashboard in headless Chromium', () => {
   });
 
   it('keeps the chart readable on a 375 px phone: every label at least 11 px on screen', async () => {
-    const context = await chromium.browser.newContext({
+    const { context, page } = await openDashboard({
       viewport: { width: 375, height: 667 },
       deviceScaleFactor: 2,
       isMobile: true,
       locale: 'zh-CN',
     });
-    await context.addInitScript(
-      (key) => sessionStorage.setItem('seatmate.ownerKey', key),
-      shop.ownerKey,
-    );
-    const page = await context.newPage();
-    await page.goto(`${h.url}/dashboard`);
     await page.waitForSelector('#chart svg text');
     const sizes = await page.$$eval('#chart svg text', (texts) =>
       texts.map((text) => {
@@ -183,13 +184,7 @@ describe('owner dashboard in headless Chromium', () => {
   });
 
   it('labels the y axis with round steps from 0, the top above every bar and tier bound', async () => {
-    const context = await chromium.browser.newContext({ viewport: { width: 1280, height: 800 } });
-    await context.addInitScript(
-      (key) => sessionStorage.setItem('seatmate.ownerKey', key),
-      shop.ownerKey,
-    );
-    const page = await context.newPage();
-    await page.goto(`${h.url}/dashboard`);
+    const { context, page } = await openDashboard({ viewport: { width: 1280, height: 800 } });
     await page.waitForSelector('#chart svg text.tick');
     const ticks = (
       await page.$$eval('#chart svg text.tick', (t) => t.map((n) => n.textContent))

@@ -75,6 +75,18 @@ async function openStore(
 const launcher = (page: Page) => page.locator('[data-seatmate] >> .launcher');
 const panel = (page: Page) => page.locator('[data-seatmate] >> .panel');
 
+/** What the widget's `Seatmate.send('hi')` ends in on the page: 'sent', or the error's code. */
+function sendHi(page: Page): Promise<string> {
+  return page.evaluate(() =>
+    (window as unknown as { Seatmate: { send(t: string): Promise<unknown> } }).Seatmate.send(
+      'hi',
+    ).then(
+      () => 'sent',
+      (error: { code: string }) => error.code,
+    ),
+  );
+}
+
 describe('storefront widget in headless Chromium', () => {
   it('opens, sends, the agent sees it and replies, the reply appears live; a reload restores it', async () => {
     const { context, page } = await openStore();
@@ -159,14 +171,7 @@ describe('storefront widget in headless Chromium', () => {
     const other = await startStorefront(h.url);
     const origin = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
     const { context, page } = await openStore({ origin });
-    const code = await page.evaluate(() =>
-      (window as unknown as { Seatmate: { send(t: string): Promise<unknown> } }).Seatmate.send(
-        'hi',
-      ).then(
-        () => 'sent',
-        (error: { code: string }) => error.code,
-      ),
-    );
+    const code = await sendHi(page);
     // The API refuses the origin and grants no CORS, so the browser sees a network failure.
     expect(['origin_not_allowed', 'network']).toContain(code);
     await context.close();
@@ -181,14 +186,7 @@ describe('storefront widget in headless Chromium', () => {
     page.on('console', (message) => {
       if (message.type() === 'warning') warnings.push(message.text());
     });
-    const code = await page.evaluate(() =>
-      (window as unknown as { Seatmate: { send(t: string): Promise<unknown> } }).Seatmate.send(
-        'hi',
-      ).then(
-        () => 'sent',
-        (error: { code: string }) => error.code,
-      ),
-    );
+    const code = await sendHi(page);
     expect(code).toBe('origin_not_allowed');
     expect(warnings).toContain(
       `Seatmate: ${origin} is not among this shop's allowed origins (credentials.allowedOrigins); ask your Seatmate operator to add it.`,

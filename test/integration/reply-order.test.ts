@@ -65,7 +65,13 @@ async function conversationWith(url: string, buyer: string) {
     expect(sent.status).toBe(202);
   };
   const replies = () => h.container.replies.recent(shop.id, id);
-  return { send, replies };
+  // The platform's yes comes a moment before the reply is marked: wait until none is queued.
+  const settled = () =>
+    eventually(async () => {
+      const now = await replies();
+      return now.every((r) => r.status !== 'queued') ? now : null;
+    });
+  return { send, replies, settled };
 }
 
 describe('reply order', () => {
@@ -80,11 +86,7 @@ describe('reply order', () => {
     for (const text of words) await chat.send(text);
     await eventually(async () => platform.accepted.length === words.length, 15_000);
     expect(platform.accepted).toEqual(words);
-    // The platform's yes comes a moment before the reply is marked sent.
-    const replies = await eventually(async () => {
-      const now = await chat.replies();
-      return now.every((r) => r.status === 'sent') ? now : null;
-    });
+    const replies = await chat.settled();
     expect(replies.map((r) => r.text)).toEqual(words);
     expect(replies.map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
     // The refused one used an attempt; the ones that waited behind it did not.
@@ -99,10 +101,7 @@ describe('reply order', () => {
     await chat.send('after');
     await eventually(async () => platform.accepted.length === 1, 15_000);
     expect(platform.accepted).toEqual(['after']);
-    const settled = await eventually(async () => {
-      const now = await chat.replies();
-      return now.every((r) => r.status !== 'queued') ? now : null;
-    });
+    const settled = await chat.settled();
     expect(settled.map((r) => [r.text, r.status])).toEqual([
       ['doomed', 'failed'],
       ['after', 'sent'],
