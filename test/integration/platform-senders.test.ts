@@ -209,6 +209,39 @@ describe('WhatsApp Cloud API', () => {
     ]);
   });
 
+  it('takes a batch past 1 MiB (Meta: "Webhooks payloads can be up to 3MB") whole', async () => {
+    const shop = await createShop('whatsapp', credentials);
+    const ts = String(nowSeconds());
+    // 70 texts of 4,096 characters, each escaped by Meta to 6 bytes a character: about 1.7 MB.
+    const messages = Array.from({ length: 70 }, (_, i) => ({
+      from: '8613800000103',
+      id: `wamid.BIG${i}`,
+      timestamp: ts,
+      type: 'text',
+      text: { body: '长'.repeat(4096) },
+    }));
+    const body = metaJson({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '102290129340398',
+          changes: [
+            { field: 'messages', value: { messaging_product: 'whatsapp', metadata, messages } },
+          ],
+        },
+      ],
+    });
+    expect(Buffer.byteLength(body)).toBeGreaterThan(1.5 * 1024 * 1024);
+    const answer = await deliver(
+      'whatsapp',
+      shop.id,
+      body,
+      metaHeaders(body, credentials.appSecret),
+    );
+    expect(answer.status).toBe(200);
+    expect(answer.json).toEqual({ ok: true, queued: 70, duplicates: 0 });
+  });
+
   it("acknowledges the App Dashboard's test sample without taking its made-up buyer", async () => {
     const shop = await createShop('whatsapp', credentials);
     const body = metaJson({
