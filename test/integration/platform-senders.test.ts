@@ -242,6 +242,50 @@ describe('WhatsApp Cloud API', () => {
     expect(answer.json).toEqual({ ok: true, queued: 70, duplicates: 0 });
   });
 
+  it('opens the conversation for a welcome request (chat opened, nothing written) without counting a consultation', async () => {
+    const shop = await createShop('whatsapp', credentials);
+    const body = metaJson({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '102290129340398',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata,
+                contacts: [{ profile: { name: 'Lee' }, wa_id: '8613800000104' }],
+                messages: [
+                  {
+                    from: '8613800000104',
+                    id: 'wamid.WELCOME1',
+                    timestamp: String(nowSeconds()),
+                    type: 'request_welcome',
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    });
+    const answer = await deliver(
+      'whatsapp',
+      shop.id,
+      body,
+      metaHeaders(body, credentials.appSecret),
+    );
+    expect(answer.status).toBe(200);
+    const [opened] = await eventually(async () => {
+      const history = await h.container.conversations.history(shop.id, '8613800000104');
+      return history.length === 1 ? history : null;
+    });
+    expect(opened).toMatchObject({ kind: 'open', text: '[welcome request]' });
+    const month = new Date().toISOString().slice(0, 7);
+    expect((await h.api(`/v1/shops/${shop.id}/usage?month=${month}`)).body.consultations).toBe(0);
+  });
+
   it("acknowledges the App Dashboard's test sample without taking its made-up buyer", async () => {
     const shop = await createShop('whatsapp', credentials);
     const body = metaJson({
