@@ -683,6 +683,32 @@ describe('Telegram', () => {
     expect(await storedTexts(shop.id, String(chat.id), 2)).toEqual(['hello', '[photo] this one?']);
   });
 
+  it("acknowledges a channel post Telegram copies into the discussion group without taking it as a buyer's", async () => {
+    const shop = await createShop('telegram', credentials);
+    const group = { id: -1002000000001, type: 'supergroup', title: 'Shop chat' };
+    const update = {
+      update_id: 820001,
+      message: {
+        message_id: 51,
+        from: { id: 777000, is_bot: false, first_name: 'Telegram' },
+        sender_chat: { id: -1003000000001, type: 'channel', title: 'Shop news' },
+        chat: group,
+        date: nowSeconds(),
+        is_automatic_forward: true,
+        forward_origin: {
+          type: 'channel',
+          chat: { id: -1003000000001, type: 'channel', title: 'Shop news' },
+          message_id: 9,
+          date: nowSeconds(),
+        },
+        text: '双十一大促',
+      },
+    };
+    const answer = await deliver('telegram', shop.id, JSON.stringify(update), headers);
+    expect(answer.status).toBe(200);
+    expect(answer.json).toEqual({ ok: true, queued: 0, duplicates: 0 });
+  });
+
   it('refuses an update without the secret token header, or with another one, with 401', async () => {
     const shop = await createShop('telegram', credentials);
     const body = JSON.stringify({
