@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { validateSignature } from '@line/bot-sdk';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
@@ -913,6 +914,58 @@ describe('generic (Standard Webhooks)', () => {
     });
     expect(answer.status).toBe(200);
     expect(await storedTexts(shop.id, 'tb_buyer_3', 1)).toEqual(['带BOM']);
+  });
+
+  it("answers curl's Expect: 100-continue and a chunked body (no Content-Length) like any other", async () => {
+    const shop = await createShop('generic', { replyUrl: 'https://bridge.example.com/replies' });
+    const body = message('tb-sender-5', 'tb_buyer_5', `长消息${'。'.repeat(2000)}`);
+    const now = new Date();
+    const url = new URL(`${h.url}/webhooks/generic/${shop.id}`);
+    const answer = await new Promise<{ status: number; body: string; continued: boolean }>(
+      (resolve, reject) => {
+        let continued = false;
+        const req = request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: url.pathname,
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              expect: '100-continue',
+              'transfer-encoding': 'chunked',
+              'webhook-id': 'msg_sender_5',
+              'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+              'webhook-signature': new StandardWebhook(shop.webhookSecret!).sign(
+                'msg_sender_5',
+                now,
+                body,
+              ),
+            },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (chunk) => {
+              text += chunk;
+            });
+            res.on('end', () => resolve({ status: res.statusCode!, body: text, continued }));
+          },
+        );
+        req.on('error', reject);
+        // As curl does: the body only after the server's 100 Continue, here in two chunks.
+        req.on('continue', () => {
+          continued = true;
+          const bytes = Buffer.from(body);
+          req.write(bytes.subarray(0, 1000));
+          req.end(bytes.subarray(1000));
+        });
+      },
+    );
+    expect(answer).toEqual({
+      status: 200,
+      continued: true,
+      body: JSON.stringify({ ok: true, queued: 1, duplicates: 0 }),
+    });
   });
 
   it('refuses a timestamp in milliseconds with 401 invalid_timestamp, as the reference verifier does', async () => {
