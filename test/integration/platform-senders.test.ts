@@ -985,3 +985,33 @@ describe('generic (Standard Webhooks)', () => {
     expect(answer.json.error?.code).toBe('invalid_timestamp');
   });
 });
+
+describe('shared sender addresses', () => {
+  // Last in this file: every delivery here comes from 127.0.0.1, as a platform's few servers
+  // deliver for all of its shops.
+  it("keeps delivering to a shop when another shop's stale secret fails verification from the same address", async () => {
+    const stale = await createShop('line', {
+      channelSecret: 'secret-before-reissue',
+      channelAccessToken: 't',
+    });
+    const healthy = await createShop('line', {
+      channelSecret: 'healthy-secret',
+      channelAccessToken: 't',
+    });
+    const sign = (body: string, secret: string) => ({
+      'content-type': 'application/json',
+      'x-line-signature': createHmac('sha256', secret).update(body).digest('base64'),
+    });
+    const empty = JSON.stringify({ destination: 'U0123456789abcdef0123456789abcdef', events: [] });
+    // LINE signs with the reissued secret; this shop still holds the old one.
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++)
+      statuses.push(
+        (await deliver('line', stale.id, empty, sign(empty, 'secret-after-reissue'))).status,
+      );
+    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401));
+    expect(statuses.at(-1)).toBe(429);
+    const answer = await deliver('line', healthy.id, empty, sign(empty, 'healthy-secret'));
+    expect(answer.status).toBe(200);
+  });
+});
