@@ -748,12 +748,18 @@ describe('WeChat Official Account', () => {
     return `<xml><ToUserName><![CDATA[gh_sender]]></ToUserName><FromUserName><![CDATA[${openId}]]></FromUserName><CreateTime>${nowSeconds()}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${content}]]></Content><MsgId>${msgId}</MsgId></xml>`;
   }
 
-  it('answers the GET echostr check with the echostr itself', async () => {
-    const shop = await createShop('wechat', { appId, appSecret: 's', token });
-    const query = { ...signedQuery(), echostr: '6418497383838363' };
-    const res = await fetch(`${h.url}/webhooks/wechat/${shop.id}?${new URLSearchParams(query)}`);
-    expect(res.status).toBe(200);
-    expect(await res.text()).toBe('6418497383838363');
+  it('answers the GET echostr check with the echostr itself, in plain and in safe mode', async () => {
+    // The Official Account signs its server check the plain way whatever the encryption mode.
+    for (const credentials of [
+      { appId, appSecret: 's', token },
+      { appId, appSecret: 's', token, encodingAESKey },
+    ]) {
+      const shop = await createShop('wechat', credentials);
+      const query = { ...signedQuery(), echostr: '6418497383838363' };
+      const res = await fetch(`${h.url}/webhooks/wechat/${shop.id}?${new URLSearchParams(query)}`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('6418497383838363');
+    }
   });
 
   it('decodes character references in a body written without CDATA', async () => {
