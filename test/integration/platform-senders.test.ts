@@ -922,6 +922,43 @@ describe('generic (Standard Webhooks)', () => {
     expect(await storedTexts(shop.id, 'tb_buyer_3', 1)).toEqual(['带BOM']);
   });
 
+  it('accepts the signatures sent as repeated webhook-signature headers rather than one list', async () => {
+    const shop = await createShop('generic', { replyUrl: 'https://bridge.example.com/replies' });
+    const body = message('tb-sender-6', 'tb_buyer_6', 'two headers');
+    const now = new Date();
+    const current = new StandardWebhook(shop.webhookSecret!).sign('msg_sender_6', now, body);
+    const stale = new StandardWebhook(`whsec_${randomBytes(32).toString('base64')}`).sign(
+      'msg_sender_6',
+      now,
+      body,
+    );
+    const url = new URL(`${h.url}/webhooks/generic/${shop.id}`);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'webhook-id': 'msg_sender_6',
+            'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+            // Two header lines, the right signature first.
+            'webhook-signature': [current, stale],
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(status).toBe(200);
+  });
+
   it("answers curl's Expect: 100-continue and a chunked body (no Content-Length) like any other", async () => {
     const shop = await createShop('generic', { replyUrl: 'https://bridge.example.com/replies' });
     const body = message('tb-sender-5', 'tb_buyer_5', `长消息${'。'.repeat(2000)}`);
