@@ -684,6 +684,25 @@ describe('Telegram', () => {
     expect(await storedTexts(shop.id, String(chat.id), 2)).toEqual(['hello', '[photo] this one?']);
   });
 
+  it('queues a forwarded story as a buyer message rather than dropping it unseen', async () => {
+    const shop = await createShop('telegram', credentials);
+    const buyer = { id: 700000002, is_bot: false, first_name: 'Bo' };
+    const update = {
+      update_id: 830001,
+      message: {
+        message_id: 7,
+        from: buyer,
+        chat: { id: 700000002, type: 'private', first_name: 'Bo' },
+        date: nowSeconds(),
+        forward_origin: { type: 'user', date: nowSeconds(), sender_user: from },
+        story: { chat: { id: 700000001, type: 'private', first_name: 'Ann' }, id: 12 },
+      },
+    };
+    const answer = await deliver('telegram', shop.id, JSON.stringify(update), headers);
+    expect(answer.json).toEqual({ ok: true, queued: 1, duplicates: 0 });
+    expect(await storedTexts(shop.id, '700000002', 1)).toEqual(['[story]']);
+  });
+
   it("acknowledges a channel post Telegram copies into the discussion group without taking it as a buyer's", async () => {
     const shop = await createShop('telegram', credentials);
     const group = { id: -1002000000001, type: 'supergroup', title: 'Shop chat' };
