@@ -37,6 +37,12 @@ export const lexiconFileSchema = z.object({
   materialWords: phrases,
   /** Placeholders platforms put for a voice message ("[语音]", "[Voice message]"). */
   voiceNotes: phrases,
+  /** A request for the agent's own contact ("加个微信", "your personal number"): kept in the shop's chat. */
+  personalContact: phrases,
+  /** Words of a bulk or wholesale purchase ("批发", "wholesale"): a price for it is a quote to ask for. */
+  bulkWords: phrases,
+  /** Words of a question whether the item fits the buyer's car or device: listing options answers none. */
+  compatibilityWords: phrases,
 });
 
 const text = z.string().min(1);
@@ -94,6 +100,10 @@ export const templatesFileSchema = z.object({
     voice_note: text,
     /** A thank-you or a nod ("thx", "👍") outside any sale or order: a short warm close. */
     acknowledged: text,
+    /** The buyer asks for the agent's own WeChat or number: the chat stays in the shop's channel. */
+    personal_contact: text,
+    /** A price for a bulk or wholesale quantity: a quote the agent asks the shop for, never the page price. */
+    bulk_quote: text,
   }),
   /**
    * A second question in the same message ("有货吗？几天能到？"), answered after the first:

@@ -68,6 +68,9 @@ export interface CompiledLexicon {
   acknowledgements: RegExp | null;
   materialWords: RegExp | null;
   voiceNotes: RegExp | null;
+  personalContact: RegExp | null;
+  bulkWords: RegExp | null;
+  compatibilityWords: RegExp | null;
 }
 
 /**
@@ -95,6 +98,9 @@ function compileUnion(files: ReadonlyArray<LexiconFile>): CompiledLexicon {
     acknowledgements: union((f) => f.acknowledgements),
     materialWords: union((f) => f.materialWords),
     voiceNotes: union((f) => f.voiceNotes),
+    personalContact: union((f) => f.personalContact),
+    bulkWords: union((f) => f.bulkWords),
+    compatibilityWords: union((f) => f.compatibilityWords),
   };
 }
 

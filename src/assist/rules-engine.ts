@@ -60,6 +60,12 @@ export interface ConversationAnalysis {
   gaveMeasurements: boolean;
   /** The buyer's last message is only a voice message's placeholder: its words are not in the text. */
   lastIsVoiceNote: boolean;
+  /** The buyer's last message asks for the agent's own contact ("加个微信", "your personal number"). */
+  lastAsksPersonalContact: boolean;
+  /** The buyer's last message asks whether the item fits their car or device ("fit a 2017 Civic?", "兼容吗"). */
+  lastAsksFit: boolean;
+  /** The buyer's last message is about a bulk purchase ("批发", "wholesale", "500个"). */
+  lastIsBulk: boolean;
   /** The buyer's last message thanks or acknowledges ("thx", "收到", "👍") and asks nothing. */
   lastAcknowledges: boolean;
   /** The buyer's last message names a material, make or behaviour (what a material answer is about). */
@@ -95,26 +101,55 @@ const CODE_LIKE = /\d{4,}|[A-Za-z]-?\d{3}/;
  */
 const ARRIVED =
   /\b(?=arrived|showed up|came|received|got it|opened|open it|unboxed)(?<!(?:not|n't|never|yet|still)\s{1,3}(?:\w{1,12}\s{1,3})?)(?:arrived|showed up|came|received|got it|opened (?:it|the box|the parcel|the package)|open it|unboxed)\b|(?<![没沒未冇])(?:收到|拆开|拆開|打开一看|打開一看)|(?<![没沒未冇快还還])到了(?![吗嗎么麼没沒未])/iu;
+/** A negation just before a word: "not yet received", "hasn't arrived", "还没收到", "不可以". */
+const NEGATED_BEFORE =
+  /(?:\b(?:not|no|never|yet|still|n't|hasn'?t|haven'?t|didn'?t|isn'?t|wasn'?t)\s+(?:\w+\s+)?|[没沒未冇不][\s还還都也]{0,2})$/iu;
+
+/** An acknowledgement word ("received", "收到", "可以") that no negation turns into its opposite. */
+function acknowledges(text: string): boolean {
+  const pattern = lexicon.acknowledgements;
+  if (!pattern) return false;
+  pattern.lastIndex = 0;
+  const found = [...text.matchAll(pattern)].some(
+    (m) => !NEGATED_BEFORE.test(text.slice(Math.max(0, m.index - 24), m.index)),
+  );
+  pattern.lastIndex = 0;
+  return found;
+}
+
+/** A model year the item must fit ("fit a 2017 honda", "2019款卡罗拉"): a compatibility question. */
+const MODEL_YEAR =
+  /\bfits? (?:a |an |my |the |on |in )?(?:19|20)\d{2}\b|(?:19|20)\d{2}\s*(?:款|年款)/iu;
+
+/**
+ * A quantity only a trade buyer orders: 50 or more of a unit ("要500个", "200 units", "80 pcs").
+ * Its price is a quote, not the page price.
+ */
+const BULK_QUANTITY =
+  /(?<![\d.,])(?:[5-9]\d|[1-9]\d{2,})\s*(?:个|個|件|套|箱|盒|只|隻|条|條|双|雙|支|瓶|份|pcs\b|pieces\b|units\b|sets\b|boxes\b|cartons\b)/iu;
+
 /** What is left of a message once placeholders, emoji, punctuation and spaces are gone. */
 const WORDS_LEFT = /[\p{L}\p{N}]/u;
 
 /**
  * A question, in any of the three languages: a question mark; a Chinese question particle at
- * the end (吗, 么, 呢, Cantonese 咩/未/冇); an A-not-A ("有没有", "是不是") or an either-or
- * ("自己做的还是代工的", Cantonese 定係); a question word (怎么, 啥, 哪, 幾, 點解); an English
+ * the end (吗, 么, 呢, Cantonese 咩/未/冇), or 吗 anywhere (buyers run a question on into the
+ * next clause: "门票可以退吗 我去不了了"); an A-not-A ("有没有", "是不是") or an either-or
+ * ("自己做的还是代工的", Cantonese 定係; not "还是要灰色吧", a choice); a question word (怎么, 啥, 哪, 幾, 點解); an English
  * question word anywhere ("hi what time do you close"), or an auxiliary first. Cheap and
  * conservative: it only picks the wording of a generic answer.
  */
 const QUESTION =
-  /[?？]|[吗嗎么麼呢咩冇未嘛][\s\p{P}\p{S}]*$|(\p{Script=Han})[不没沒唔]\1|\p{Script=Han}[还還]是\p{Script=Han}|定係|怎么|怎麼|怎样|怎樣|如何|什么|什麼|啥|咋|哪|幾|几|多少|[点點](解|樣|样)|\b(what|which|where|when|who|why|how)\b|^\s*(?:(?:hi|hello|hey)\W+)?(do|does|did|can|could|is|are|will|would|any|have|has)\b/iu;
+  /[?？]|[吗嗎么麼呢咩冇未嘛][\s\p{P}\p{S}]*$|[吗嗎](?!啡)|(\p{Script=Han})[不没沒唔]\1|\p{Script=Han}[还還]是(?![要选拿买来選買來])\p{Script=Han}|定係|怎么|怎麼|怎样|怎樣|如何|什么|什麼|啥|咋|哪|幾|几|多少|[点點](解|樣|样)|\b(what|which|where|when|who|why|how)\b|^\s*(?:(?:hi|hello|hey)\W+)?(do|does|did|can|could|is|are|will|would|any|have|has)\b/iu;
 
 /**
  * Body measurements a buyer gives for a size-fit question ("165 110斤", "身高170", "5'6 and 140 lbs",
- * "158cm"): a height or weight word with a number, a weight with its unit, a height in cm or feet.
- * Then the size help never asks for them again.
+ * "158cm"): a height or weight word with a number, a weight with its unit, a height in cm or feet,
+ * or the size they usually wear ("平时穿42", "my son wears a 10"). Then the size help never asks
+ * for them again.
  */
 const MEASUREMENTS =
-  /(?:身高|体重|體重|腰围|腰圍|胸围|胸圍|臀围|臀圍)\s*[:：是]?\s*\d|\d{2,3}(?:\.\d)?\s*(?:斤|公斤|磅|kgs?\b|lbs?\b|pounds\b)|(?<!\d)1\d{2}(?:\.\d)?\s*(?:cm\b|厘米|公分|釐米)|\d米\d{1,2}|(?<![\d.])[4-6]\s*(?:'|’|ft\b|feet\b|foot\b)\s*\d{0,2}|\b(?:height|weight|waist|chest|bust|hips?)\b\s*(?:is|of|:)?\s*\d/iu;
+  /(?:平时|平時|一般|通常)穿\s*\d|\bwears? (?:a |an |size |us |uk |eu )?\d{1,2}(?:\.5)?\b|(?:身高|体重|體重|腰围|腰圍|胸围|胸圍|臀围|臀圍)\s*[:：是]?\s*\d|\d{2,3}(?:\.\d)?\s*(?:斤|公斤|磅|kgs?\b|lbs?\b|pounds\b)|(?<!\d)1\d{2}(?:\.\d)?\s*(?:cm\b|厘米|公分|釐米)|\d米\d{1,2}|(?<![\d.])[4-6]\s*(?:'|’|ft\b|feet\b|foot\b)\s*\d{0,2}|\b(?:height|weight|waist|chest|bust|hips?)\b\s*(?:is|of|:)?\s*\d/iu;
 
 /** Two delaying messages make a buyer "chronically indecisive" in the source's sense. */
 const CHRONIC_HESITATION = 2;
@@ -223,9 +258,9 @@ export function analyseConversation(
   const lastIsVoiceNote =
     matches(lexicon.voiceNotes, lastBuyer) &&
     !WORDS_LEFT.test(lastBuyer.replace(lexicon.voiceNotes as RegExp, ''));
-  // A thank-you asks nothing and reports nothing: no question, no complaint word in it.
-  const lastAcknowledges =
-    matches(lexicon.acknowledgements, lastBuyer) && !lastIsQuestion && !complaintWordsInLast;
+  // A thank-you asks nothing and reports nothing: no question, no complaint word in it, and
+  // the word is not negated ("not yet received", "还没收到", "不可以").
+  const lastAcknowledges = acknowledges(lastBuyer) && !lastIsQuestion && !complaintWordsInLast;
   return {
     locale,
     reading,
@@ -238,6 +273,9 @@ export function analyseConversation(
     gaveMeasurements,
     lastIsVoiceNote,
     lastAcknowledges,
+    lastAsksPersonalContact: matches(lexicon.personalContact, lastBuyer),
+    lastAsksFit: matches(lexicon.compatibilityWords, lastBuyer) || MODEL_YEAR.test(lastBuyer),
+    lastIsBulk: matches(lexicon.bulkWords, lastBuyer) || BULK_QUANTITY.test(lastBuyer),
     lastNamesMaterial: matches(lexicon.materialWords, lastBuyer),
     lastHasLink: hasLink(lastBuyer),
     lastQuestions: questionTopics(lastBuyer, reader),
@@ -402,6 +440,9 @@ function replyWriter(analysis: ConversationAnalysis) {
         }),
       };
     }
+    // A price for a bulk quantity is a quote to ask the shop for: the page price is not it.
+    if ((key === 'asks_price' || key === 'asks_discount') && analysis.lastIsBulk)
+      return { tactic: 'answer', text: t.answer.bulk_quote };
     return { tactic: 'answer', text: fill(t.answer[key], { product }) };
   };
   /**
@@ -476,6 +517,11 @@ function replyWriter(analysis: ConversationAnalysis) {
       return answerWith(takesUp ? 'question' : 'general');
     },
     clarify: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.clarify }),
+    /** The agent's own WeChat or number is never given: the buyer is looked after in this chat. */
+    personalContact: (): DraftSuggestion => ({
+      tactic: 'answer',
+      text: t.answer.personal_contact,
+    }),
     acknowledged: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.acknowledged }),
     answerText: (key: AnswerKey): string => fill(t.answer[key], { product }),
     /** A voice message the text does not hold: ask for it in writing too, never guess its words. */
@@ -663,13 +709,21 @@ function planReplies(
         (asked !== 'material' || analysis.lastNamesMaterial);
       // A question comes first when listing the product's options does not answer it: the
       // check of the one option named with no catalog ("有黑色吗"), else taking it up
-      // ("有前开式的吗" once size and colour are settled); then help choosing.
+      // ("有前开式的吗" once size and colour are settled, a question about anything but the
+      // options); then help choosing.
+      // Listing the options answers only a question about them: "will these fit a 2017 Civic?"
+      // is not answered by the colours.
       const check = write.optionCheck();
       const listsOptions = write.hasChoices();
+      const aboutOptions =
+        !analysis.lastAsksFit &&
+        (reading.focusSignals.has('asks_option') ||
+          analysis.intent === 'size' ||
+          analysis.intent === 'colour');
       const questionFirst =
         !answerFirst &&
         (analysis.lastIsQuestion || analysis.lastHasLink) &&
-        (check !== null || !listsOptions);
+        (check !== null || !listsOptions || !aboutOptions);
       return [
         followUp,
         answerFirst ? write.answer(true) : null,
@@ -727,7 +781,13 @@ export function draftWithRules(
   busyNudgeEnabled: boolean,
 ): EngineDraft {
   const candidates: DraftSuggestion[] = [];
-  for (const draft of planReplies(analysis, busyNudgeEnabled)) {
+  // Asked for the agent's own contact: say first that the chat stays here (a complainer's
+  // empathy comes first, so this reply is for everyone else).
+  const keepsChatHere =
+    analysis.lastAsksPersonalContact && analysis.stage !== 'complaint'
+      ? replyWriter(analysis).personalContact()
+      : null;
+  for (const draft of [keepsChatHere, ...planReplies(analysis, busyNudgeEnabled)]) {
     if (draft && !candidates.some((s) => s.text === draft.text)) candidates.push(draft);
   }
   if (candidates.length === 0) candidates.push(replyWriter(analysis).clarify());

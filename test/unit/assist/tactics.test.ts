@@ -615,3 +615,110 @@ describe('what unseen conversations taught (round nine)', () => {
     expect(texts).not.toContain('黑色, 白色');
   });
 });
+
+describe('what unseen conversations taught (round ten)', () => {
+  it('reads 吗 inside a message as a question, so "可以" there is no thank-you', async () => {
+    const result = await readAs('after_sale', 'refund').suggest({
+      history: [buyer('这个课程可以退吗 我报名报错班了')],
+    });
+    expect(result.suggestions[0]?.text).not.toBe(templatesFor('zh-Hans').afterSale.thanks);
+    expect(result.suggestions[0]?.text).toBe(templatesFor('zh-Hans').afterSale.return);
+  });
+
+  it('never reads a negated "received" or "收到" as a thank-you', async () => {
+    for (const [text, locale] of [
+      ['paid for the top up an hour ago but still not received', 'en'],
+      ['transferred already, you have not received it yet', 'en'],
+      ['钱已经付了 还没收到充值', 'zh-Hans'],
+    ] as const) {
+      const result = await readAs('after_sale', 'order_status').suggest({
+        history: [buyer(text)],
+      });
+      expect(result.suggestions[0]?.text).not.toBe(templatesFor(locale).afterSale.thanks);
+    }
+    // A plain "received, thanks" still closes warmly.
+    const thanks = await readAs('after_sale', 'order_status').suggest({
+      history: [
+        buyer('where is my parcel'),
+        agent('It was delivered this morning.'),
+        buyer('received, thanks'),
+      ],
+    });
+    expect(thanks.suggestions[0]?.text).toBe(templatesFor('en').afterSale.thanks);
+  });
+
+  it('reads "算了还是要黑色吧" as a new choice to confirm, not as an either-or question', async () => {
+    const result = await readAs('interested', 'colour').suggest({
+      history: [buyer('要白色M码'), agent('好的亲，白色M有货～'), buyer('算了还是要黑色吧')],
+      catalog: tee,
+    });
+    const texts = result.suggestions.map((s) => s.text);
+    expect(texts).not.toContain(templatesFor('zh-Hans').answer.question);
+    expect(texts.join('\n')).toContain('黑色、M');
+  });
+
+  it('keeps the chat in the shop when the buyer asks for the agent’s own WeChat or number', async () => {
+    for (const [text, locale] of [
+      ['亲 你微信多少 下次直接转账给你', 'zh-Hans'],
+      ['可唔可以俾你嘅WhatsApp我 下次直接搵你', 'zh-Hant'],
+      ['whats your mobile number? i want to text you directly next time', 'en'],
+    ] as const) {
+      const result = await readAs('browsing', 'other').suggest({ history: [buyer(text)] });
+      expect(result.suggestions[0]?.text).toBe(templatesFor(locale).answer.personal_contact);
+    }
+    // A complaint keeps its empathy first.
+    const angry = await readAs('complaint', 'service_complaint', 'negative').suggest({
+      history: [buyer('收到的是坏的 你微信多少 我要找你们老板')],
+    });
+    expect(angry.suggestions[0]?.tactic).toBe('empathy');
+  });
+
+  it('asks the shop for a quote on a bulk quantity instead of quoting the page price', async () => {
+    for (const [text, locale, intent] of [
+      ['公司年会要120件卫衣 单价多少', 'zh-Hans', 'price'],
+      ['我係做批發嘅 拎貨有冇平啲', 'zh-Hant', 'haggling'],
+      ['how much per piece for 300 pcs? we are a school', 'en', 'price'],
+    ] as const) {
+      const result = await readAs('interested', intent).suggest({ history: [buyer(text)] });
+      expect(result.suggestions[0]?.text).toBe(templatesFor(locale).answer.bulk_quote);
+    }
+    // One or two pieces keep the ordinary answer.
+    const two = await readAs('interested', 'price').suggest({ history: [buyer('买2件多少钱')] });
+    expect(two.suggestions[0]?.text).not.toBe(templatesFor('zh-Hans').answer.bulk_quote);
+  });
+
+  it('takes up a question whether the item fits the buyer’s car or device before listing options', async () => {
+    const catalog: Catalog = {
+      products: [{ id: 'case', name: 'Rugged Case', options: { colour: ['Black', 'Clear'] } }],
+    };
+    for (const text of [
+      'is it compatible with the pixel 8?',
+      'would this roof rack fit a 2015 subaru outback?',
+    ]) {
+      const result = await readAs('interested', 'general').suggest({
+        history: [buyer(text)],
+        catalog,
+      });
+      expect(result.suggestions[0]?.text).toBe(templatesFor('en').answer.question);
+    }
+    // A question about the options is still answered by listing them.
+    const colours = await readAs('interested', 'colour').suggest({
+      history: [buyer('what colours does it come in?')],
+      catalog,
+    });
+    expect(colours.suggestions[0]?.tactic).toBe('help_choose');
+  });
+
+  it('checks a size against the size chart when the buyer says what they usually wear', async () => {
+    const boots: Catalog = {
+      products: [{ id: 'b', name: 'Snow Boots', options: { size: ['9', '10', '11'] } }],
+    };
+    const result = await readAs('interested', 'size').suggest({
+      history: [buyer('do these run small? my daughter wears a 9 in sneakers')],
+      catalog: boots,
+    });
+    const texts = result.suggestions.map((s) => s.text).join('\n');
+    expect(texts).not.toMatch(/height and weight/);
+    expect(texts).not.toContain("I've noted");
+  });
+});
