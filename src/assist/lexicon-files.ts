@@ -43,6 +43,10 @@ export const lexiconFileSchema = z.object({
   bulkWords: phrases,
   /** Words of a question whether the item fits the buyer's car or device: listing options answers none. */
   compatibilityWords: phrases,
+  /** Import duty and customs words: a question about them is checked, never answered with the shipping fee. */
+  dutyWords: phrases,
+  /** Using two offers together ("叠加", "stack"): whether they combine is checked, never promised. */
+  stackingWords: phrases,
 });
 
 const text = z.string().min(1);
@@ -104,6 +108,12 @@ export const templatesFileSchema = z.object({
     personal_contact: text,
     /** A price for a bulk or wholesale quantity: a quote the agent asks the shop for, never the page price. */
     bulk_quote: text,
+    /** A question read as after-sale with no sign of an order: checked, no order number asked, no pitch. */
+    check: text,
+    /** Import duty or customs before buying: the agent checks it for the buyer's country. */
+    duty_check: text,
+    /** Whether two offers or codes can be used together: the agent checks, nothing is promised. */
+    coupon_check: text,
   }),
   /**
    * A second question in the same message ("有货吗？几天能到？"), answered after the first:

@@ -71,6 +71,8 @@ export interface CompiledLexicon {
   personalContact: RegExp | null;
   bulkWords: RegExp | null;
   compatibilityWords: RegExp | null;
+  dutyWords: RegExp | null;
+  stackingWords: RegExp | null;
 }
 
 /**
@@ -101,6 +103,8 @@ function compileUnion(files: ReadonlyArray<LexiconFile>): CompiledLexicon {
     personalContact: union((f) => f.personalContact),
     bulkWords: union((f) => f.bulkWords),
     compatibilityWords: union((f) => f.compatibilityWords),
+    dutyWords: union((f) => f.dutyWords),
+    stackingWords: union((f) => f.stackingWords),
   };
 }
 

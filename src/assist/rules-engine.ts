@@ -5,7 +5,7 @@ import {
   type OptionsInFocus,
   productMentionDetector,
 } from './catalog-options';
-import { readDialogueState, sameValue } from './dialogue-state';
+import { readDialogueState, sameValue, settledIn } from './dialogue-state';
 import { withoutInstructions } from './features';
 import { MAX_REPLY_CHARS } from './guardrails';
 import { lexicon, matches, type ReplyTemplates, templatesFor } from './lexicon';
@@ -21,6 +21,7 @@ import { type PolicyVerdict, tacticPolicy } from './tactic-policy';
 import {
   type AfterSaleTopic,
   type AssistInput,
+  type ChatMessage,
   type ComplaintTopic,
   type DialogueState,
   type DraftSuggestion,
@@ -60,10 +61,20 @@ export interface ConversationAnalysis {
   gaveMeasurements: boolean;
   /** The buyer's last message is only a voice message's placeholder: its words are not in the text. */
   lastIsVoiceNote: boolean;
+  /** The buyer's last message fixed an option ("actually wait, make it the medium"); read only when unsure. */
+  lastSettles: boolean;
+  /** Something in the chat shows an order exists: a purchase word, an after-sale or complaint word, an id given. */
+  hasPurchase: boolean;
+  /** The buyer's last message is about a booking or an installation visit (no parcel to track, nothing to photograph). */
+  lastIsAppointment: boolean;
   /** The buyer's last message asks for the agent's own contact ("加个微信", "your personal number"). */
   lastAsksPersonalContact: boolean;
   /** The buyer's last message asks whether the item fits their car or device ("fit a 2017 Civic?", "兼容吗"). */
   lastAsksFit: boolean;
+  /** The buyer's last message names import duty or customs ("关税", "import duty"). */
+  lastNamesDuty: boolean;
+  /** The buyer's last message asks whether two offers combine ("能叠加吗", "does it stack"). */
+  lastAsksStacking: boolean;
   /** The buyer's last message is about a bulk purchase ("批发", "wholesale", "500个"). */
   lastIsBulk: boolean;
   /** The buyer's last message thanks or acknowledges ("thx", "收到", "👍") and asks nothing. */
@@ -117,6 +128,23 @@ function acknowledges(text: string): boolean {
   return found;
 }
 
+/** Whether the buyer's last message settled an option the messages before it had not. */
+function lastChoiceMade(
+  history: readonly ChatMessage[],
+  options: OptionsInFocus,
+  settled: Readonly<Record<string, string>>,
+): boolean {
+  const before = settledIn(history.slice(0, -1), options);
+  return Object.entries(settled).some(([key, value]) => before[key] !== value);
+}
+
+/** Words of a purchase made or a delivery under way: an order exists ("买了", "明天送", "booked", "my order"). */
+const PURCHASED =
+  /买了|買了|买的|買的|下单|下單|落單|落咗單|拍了|拍的|付了|付咗|已付|付款了|订了|訂了|定金|收到|到货|到貨|到了|送[来到貨货的]|配送|派送|发货|發貨|寄[来來出到]|快递|快遞|物流|签收|簽收|订单|訂單|转账|轉賬|转过去|轉數|過數|过数|\b(?:bought|ordered|paid|purchased|booked|my order|received|arrived|delivered|shipped|delivery|scheduled|transferred|e-transfer|bank(?:ed)? in)\b/iu;
+/** A booking or an installation visit: looked up, never tracked like a parcel or photographed. */
+const APPOINTMENT =
+  /\b(?:book(?:ed|ing)|slot|reservation|reserved|appointment|reschedule|install(?:ation|er)?|technician)\b|预约|預約|预订|預訂|改期|安装|安裝|上门|上門|师傅|師傅/iu;
+
 /** A model year the item must fit ("fit a 2017 honda", "2019款卡罗拉"): a compatibility question. */
 const MODEL_YEAR =
   /\bfits? (?:a |an |my |the |on |in )?(?:19|20)\d{2}\b|(?:19|20)\d{2}\s*(?:款|年款)/iu;
@@ -136,11 +164,12 @@ const WORDS_LEFT = /[\p{L}\p{N}]/u;
  * the end (吗, 么, 呢, Cantonese 咩/未/冇), or 吗 anywhere (buyers run a question on into the
  * next clause: "门票可以退吗 我去不了了"); an A-not-A ("有没有", "是不是") or an either-or
  * ("自己做的还是代工的", Cantonese 定係; not "还是要灰色吧", a choice); a question word (怎么, 啥, 哪, 幾, 點解); an English
- * question word anywhere ("hi what time do you close"), or an auxiliary first. Cheap and
+ * question word anywhere ("hi what time do you close"), an auxiliary first, or a closing "or
+ * not" ("this one still got warranty or not", as Singapore and Malaysia ask). Cheap and
  * conservative: it only picks the wording of a generic answer.
  */
 const QUESTION =
-  /[?？]|[吗嗎么麼呢咩冇未嘛][\s\p{P}\p{S}]*$|[吗嗎](?!啡)|(\p{Script=Han})[不没沒唔]\1|\p{Script=Han}[还還]是(?![要选拿买来選買來])\p{Script=Han}|定係|怎么|怎麼|怎样|怎樣|如何|什么|什麼|啥|咋|哪|幾|几|多少|[点點](解|樣|样)|\b(what|which|where|when|who|why|how)\b|^\s*(?:(?:hi|hello|hey)\W+)?(do|does|did|can|could|is|are|will|would|any|have|has)\b/iu;
+  /[?？]|[吗嗎么麼呢咩冇未嘛][\s\p{P}\p{S}]*$|[吗嗎](?!啡)|(\p{Script=Han})[不没沒唔]\1|\p{Script=Han}[还還]是(?![要选拿买来選買來])\p{Script=Han}|定係|怎么|怎麼|怎样|怎樣|如何|什么|什麼|啥|咋|哪|幾|几|多少|[点點](解|樣|样)|\b(what|which|where|when|who|why|how)\b|\bor not\b[\s\p{P}\p{S}]*$|^\s*(?:(?:hi|hello|hey)\W+)?(do|does|did|can|could|is|are|will|would|any|have|has)\b/iu;
 
 /**
  * Body measurements a buyer gives for a size-fit question ("165 110斤", "身高170", "5'6 and 140 lbs",
@@ -241,7 +270,9 @@ export function analyseConversation(
     complaintWordsInLast,
   });
   const buyerWroteCode = input.history.some((m) => CODE_LIKE.test(m.text));
-  const lastIsQuestion = QUESTION.test(withoutInstructions(lastBuyer));
+  // "？", "???" after a greeting ask nothing yet: there are no words to answer.
+  const lastIsQuestion =
+    QUESTION.test(withoutInstructions(lastBuyer)) && WORDS_LEFT.test(lastBuyer);
   // The size question's own window (the buyer's last two messages), as the lexicons read it.
   const gaveMeasurements = input.history
     .filter((m) => m.from === 'buyer')
@@ -252,6 +283,13 @@ export function analyseConversation(
     .slice(-3)
     .map((m) => m.text);
   const arrived = recentBuyer.some((text) => ARRIVED.test(text));
+  const buyerTexts = input.history.filter((m) => m.from === 'buyer').map((m) => m.text);
+  const hasPurchase =
+    state.given.length > 0 ||
+    buyerTexts.some((text) => {
+      const signals = readMessage(text, () => false).signals;
+      return signals.has('after_sale') || signals.has('complaint') || PURCHASED.test(text);
+    });
   const otherTopic = (['quality', 'service'] as const).find((topic) =>
     recentBuyer.some((text) => matches(lexicon.complaintTopics[topic], text)),
   );
@@ -273,7 +311,13 @@ export function analyseConversation(
     gaveMeasurements,
     lastIsVoiceNote,
     lastAcknowledges,
+    hasPurchase,
+    // Only needed when the reading is unsure: a second pass over the options then.
+    lastSettles: policy.clarify && lastChoiceMade(input.history, options, state.settled),
+    lastIsAppointment: APPOINTMENT.test(lastBuyer),
     lastAsksPersonalContact: matches(lexicon.personalContact, lastBuyer),
+    lastNamesDuty: matches(lexicon.dutyWords, lastBuyer),
+    lastAsksStacking: matches(lexicon.stackingWords, lastBuyer),
     lastAsksFit: matches(lexicon.compatibilityWords, lastBuyer) || MODEL_YEAR.test(lastBuyer),
     lastIsBulk: matches(lexicon.bulkWords, lastBuyer) || BULK_QUANTITY.test(lastBuyer),
     lastNamesMaterial: matches(lexicon.materialWords, lastBuyer),
@@ -426,7 +470,10 @@ function replyWriter(analysis: ConversationAnalysis) {
   const givenOrder =
     state.given.includes('order_number') || state.given.includes('tracking_number');
   const settledValues = Object.values(state.settled);
-  const readTopic = COMPLAINT_FOR_INTENT[analysis.intent] ?? reading.complaintTopic;
+  // Import duty the buyer was not told about is about the service, not a late parcel.
+  const readTopic = analysis.lastNamesDuty
+    ? 'service'
+    : (COMPLAINT_FOR_INTENT[analysis.intent] ?? reading.complaintTopic);
   const complaintTopic =
     readTopic === 'delivery' ? (analysis.topicOnceArrived ?? readTopic) : readTopic;
 
@@ -497,6 +544,10 @@ function replyWriter(analysis: ConversationAnalysis) {
     }),
     /** A reply to the buyer's actual question: the reader's intent, else the lexicon's; null when none applies and `onlyIfAsked`. */
     answer: (onlyIfAsked = false): DraftSuggestion | null => {
+      // Questions no shop setting answers, whatever the intent read: the agent checks them.
+      if (analysis.lastAsksStacking) return { tactic: 'answer', text: t.answer.coupon_check };
+      if (analysis.lastNamesDuty && analysis.lastIsQuestion)
+        return { tactic: 'answer', text: t.answer.duty_check };
       const byIntent = ANSWER_FOR_INTENT[analysis.intent];
       const bySignal = ANSWERABLE.find((s) => reading.focusSignals.has(s));
       // The material answer ("the material and care details...") only when the buyer named one:
@@ -555,7 +606,16 @@ function replyWriter(analysis: ConversationAnalysis) {
           ? 'general'
           : reading.afterSaleTopic;
       const topic = AFTER_SALE_FOR_INTENT[analysis.intent] ?? (usage ? 'usage' : lexiconTopic);
-      return { tactic: 'answer', text: (givenOrder ? t.afterSaleGiven : t.afterSale)[topic] };
+      // A booking or an installation visit is looked up: no tracking, no photo of it.
+      const looked =
+        analysis.lastIsAppointment && (topic === 'tracking' || topic === 'usage')
+          ? 'general'
+          : topic;
+      // Read as after-sale, but nothing shows an order ("what's the expiry date?"): take the
+      // question up instead of asking for an order number the buyer does not have.
+      if (looked === 'general' && !analysis.hasPurchase && analysis.lastIsQuestion)
+        return { tactic: 'answer', text: t.answer.check };
+      return { tactic: 'answer', text: (givenOrder ? t.afterSaleGiven : t.afterSale)[looked] };
     },
     empathy: (): DraftSuggestion => {
       const topic = complaintTopic;
@@ -682,7 +742,9 @@ function planReplies(
     // Not sure what the buyer wants: ask, never pitch. A question is taken up first.
     const opener = reading.lastIsGreeting ? write.greeting() : null;
     const takeUp = analysis.lastIsQuestion && !reading.lastIsGreeting ? write.question() : null;
-    return [followUp, opener, write.answer(true) ?? takeUp, write.clarify()];
+    // A buyer who just named their choice ("actually, make it the medium") said what they want.
+    const chosen = analysis.lastSettles ? write.confirmChoice() : null;
+    return [followUp, opener, chosen, write.answer(true) ?? takeUp, write.clarify()];
   }
   switch (analysis.stage) {
     case 'after_sale':

@@ -721,4 +721,101 @@ describe('what unseen conversations taught (round ten)', () => {
     expect(texts).not.toMatch(/height and weight/);
     expect(texts).not.toContain("I've noted");
   });
+
+  it('greets a buyer who sends only punctuation after a greeting, instead of answering a question', async () => {
+    const result = await readAs('browsing', 'other').suggest({
+      history: [buyer('有人吗'), buyer('？？'), buyer('。。。？')],
+    });
+    expect(result.suggestions.map((s) => s.text)).not.toContain(
+      templatesFor('zh-Hans').answer.question,
+    );
+  });
+
+  it('reads a closing "or not" as a question and takes it up', async () => {
+    const result = await readAs('interested', 'general').suggest({
+      history: [buyer('this second hand camera still can use the charger or not')],
+    });
+    expect(result.suggestions[0]?.text).toBe(templatesFor('en').answer.question);
+  });
+
+  it('asks no order number for a question read as after-sale when nothing shows an order', async () => {
+    for (const [text, locale] of [
+      ['这款奶粉的生产日期是几月的？', 'zh-Hans'],
+      ['is this tea from this year’s harvest?', 'en'],
+    ] as const) {
+      const result = await readAs('after_sale', 'general').suggest({ history: [buyer(text)] });
+      expect(result.suggestions[0]?.text).toBe(templatesFor(locale).answer.check);
+    }
+    // With an order in the chat, the order number is still asked for.
+    const ordered = await readAs('after_sale', 'general').suggest({
+      history: [buyer('上周买的奶粉 生产日期是几月的？')],
+    });
+    expect(ordered.suggestions[0]?.text).toBe(templatesFor('zh-Hans').afterSale.general);
+  });
+
+  it('looks a booking or an installation visit up: no tracking, no photo of it', async () => {
+    const visit = await readAs('after_sale', 'order_status').suggest({
+      history: [
+        buyer('paid yesterday for the water heater'),
+        buyer('what day is the installation?'),
+      ],
+    });
+    expect(visit.suggestions[0]?.text).toBe(templatesFor('en').afterSale.general);
+    const booking = await readAs('after_sale', 'other').suggest({
+      history: [buyer('I booked a haircut for 5pm Friday, could I move it to 6?')],
+    });
+    expect(booking.suggestions[0]?.text).toBe(templatesFor('en').afterSale.general);
+  });
+
+  it('confirms the choice a buyer just made even when the reading is unsure', async () => {
+    const unsure: Reader = {
+      version: 'unsure',
+      read: () => ({
+        stage: 'ready',
+        stageProbabilities: {
+          browsing: 0.1,
+          interested: 0.25,
+          ready: 0.3,
+          hesitating: 0.05,
+          complaint: 0.05,
+          after_sale: 0.25,
+        },
+        confidence: 0.3,
+        intent: 'size',
+        intentConfidence: 0.4,
+        sentiment: 'neutral',
+      }),
+    };
+    const result = await createAssistant({ newId: () => 'u', reader: unsure }).suggest({
+      history: [
+        buyer('I’ll take the navy'),
+        agent('Great, navy it is!'),
+        buyer('hmm no, actually the sage'),
+      ],
+      catalog: shirt,
+    });
+    expect(result.suggestions[0]?.text).toContain('sage');
+    expect(result.suggestions[0]?.text).not.toBe(templatesFor('en').answer.clarify);
+  });
+
+  it('checks import duty and whether two offers combine, and never calls duty a late parcel', async () => {
+    for (const [text, locale, intent] of [
+      ['寄到澳洲要交关税吗', 'zh-Hans', 'shipping_fee'],
+      ['would I have to pay import tax in Canada?', 'en', 'delivery'],
+    ] as const) {
+      const result = await readAs('interested', intent).suggest({ history: [buyer(text)] });
+      expect(result.suggestions[0]?.text).toBe(templatesFor(locale).answer.duty_check);
+    }
+    for (const [text, locale] of [
+      ['店铺券和平台券可以叠加吗', 'zh-Hans'],
+      ['can the student code stack with the sale price?', 'en'],
+    ] as const) {
+      const result = await readAs('ready', 'haggling').suggest({ history: [buyer(text)] });
+      expect(result.suggestions[0]?.text).toBe(templatesFor(locale).answer.coupon_check);
+    }
+    const charged = await readAs('complaint', 'late_parcel', 'negative').suggest({
+      history: [buyer('the courier just charged me customs fees of $40, nobody mentioned that!')],
+    });
+    expect(charged.suggestions[0]?.text).toBe(templatesFor('en').empathy.service);
+  });
 });
