@@ -47,6 +47,8 @@ export const lexiconFileSchema = z.object({
   dutyWords: phrases,
   /** Using two offers together ("叠加", "stack"): whether they combine is checked, never promised. */
   stackingWords: phrases,
+  /** Goods with no parcel (top-ups, gift cards, codes): never tracked like a parcel. */
+  digitalGoods: phrases,
 });
 
 const text = z.string().min(1);

@@ -73,6 +73,7 @@ export interface CompiledLexicon {
   compatibilityWords: RegExp | null;
   dutyWords: RegExp | null;
   stackingWords: RegExp | null;
+  digitalGoods: RegExp | null;
 }
 
 /**
@@ -105,6 +106,7 @@ function compileUnion(files: ReadonlyArray<LexiconFile>): CompiledLexicon {
     compatibilityWords: union((f) => f.compatibilityWords),
     dutyWords: union((f) => f.dutyWords),
     stackingWords: union((f) => f.stackingWords),
+    digitalGoods: union((f) => f.digitalGoods),
   };
 }
 

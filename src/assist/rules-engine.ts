@@ -63,6 +63,8 @@ export interface ConversationAnalysis {
   lastIsVoiceNote: boolean;
   /** The buyer's last message fixed an option ("actually wait, make it the medium"); read only when unsure. */
   lastSettles: boolean;
+  /** The buyer's goods have no parcel (a top-up, a gift card, a code): nothing to track. */
+  digital: boolean;
   /** Something in the chat shows an order exists: a purchase word, an after-sale or complaint word, an id given. */
   hasPurchase: boolean;
   /** The buyer's last message is about a booking or an installation visit (no parcel to track, nothing to photograph). */
@@ -312,6 +314,7 @@ export function analyseConversation(
     lastIsVoiceNote,
     lastAcknowledges,
     hasPurchase,
+    digital: buyerTexts.some((text) => matches(lexicon.digitalGoods, text)),
     // Only needed when the reading is unsure: a second pass over the options then.
     lastSettles: policy.clarify && lastChoiceMade(input.history, options, state.settled),
     lastIsAppointment: APPOINTMENT.test(lastBuyer),
@@ -607,8 +610,10 @@ function replyWriter(analysis: ConversationAnalysis) {
           : reading.afterSaleTopic;
       const topic = AFTER_SALE_FOR_INTENT[analysis.intent] ?? (usage ? 'usage' : lexiconTopic);
       // A booking or an installation visit is looked up: no tracking, no photo of it.
+      // A top-up or a gift card has no parcel to track either.
       const looked =
-        analysis.lastIsAppointment && (topic === 'tracking' || topic === 'usage')
+        (analysis.lastIsAppointment && (topic === 'tracking' || topic === 'usage')) ||
+        (analysis.digital && topic === 'tracking')
           ? 'general'
           : topic;
       // Read as after-sale, but nothing shows an order ("what's the expiry date?"): take the
@@ -619,19 +624,22 @@ function replyWriter(analysis: ConversationAnalysis) {
     },
     empathy: (): DraftSuggestion => {
       const topic = complaintTopic;
+      // A top-up or a code that has not come: sorry, and a check, but no parcel to track.
       const text =
-        topic === 'quality' && state.given.includes('photo')
-          ? t.empathyGiven.quality
-          : topic === 'general' && givenOrder
-            ? t.empathyGiven.general
-            : t.empathy[topic];
+        topic === 'delivery' && analysis.digital
+          ? t.empathy.reassure
+          : topic === 'quality' && state.given.includes('photo')
+            ? t.empathyGiven.quality
+            : topic === 'general' && givenOrder
+              ? t.empathyGiven.general
+              : t.empathy[topic];
       return { tactic: 'empathy', text };
     },
     reassure: (): DraftSuggestion => ({ tactic: 'empathy', text: t.empathy.reassure }),
     /** The concrete next step on a complaint: look the order up (asking for its number unless given). */
     remedy: (): DraftSuggestion => {
       const topic = complaintTopic;
-      const key = topic === 'delivery' ? 'tracking' : 'general';
+      const key = topic === 'delivery' && !analysis.digital ? 'tracking' : 'general';
       return { tactic: 'answer', text: (givenOrder ? t.afterSaleGiven : t.afterSale)[key] };
     },
     /** Help choosing on the next dimension the buyer has not settled; the confirmation when all are. */

@@ -818,4 +818,19 @@ describe('what unseen conversations taught (round ten)', () => {
     });
     expect(charged.suggestions[0]?.text).toBe(templatesFor('en').empathy.service);
   });
+
+  it('never tracks a top-up or a gift card like a parcel', async () => {
+    const late = await readAs('complaint', 'late_parcel', 'negative').suggest({
+      history: [buyer('买的游戏点卡付款半小时了卡密还没发给我')],
+    });
+    const texts = late.suggestions.map((s) => s.text);
+    expect(texts).not.toContain(templatesFor('zh-Hans').empathy.delivery);
+    expect(texts).not.toContain(templatesFor('zh-Hans').afterSale.tracking);
+    const status = await readAs('after_sale', 'order_status').suggest({
+      history: [
+        buyer('I bought a gift card for my sister this morning, when does she get the email?'),
+      ],
+    });
+    expect(status.suggestions[0]?.text).toBe(templatesFor('en').afterSale.general);
+  });
 });
