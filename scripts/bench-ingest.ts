@@ -12,6 +12,8 @@ import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { signStandardWebhook } from '../src/platforms/generic/standard-webhooks';
 // @ts-expect-error plain .mjs shared with `npm start`
+import { SERVICE_NODE_FLAGS } from './lib/node-flags.mjs';
+// @ts-expect-error plain .mjs shared with `npm start`
 import { freePort, startRedis } from './lib/redis-server.mjs';
 
 const { values } = parseArgs({
@@ -39,6 +41,9 @@ async function server(mode: 'seatmate' | 'naive') {
     [mode, redis.url, String(port), `bench${mode}`],
     {
       execArgv: [
+        // Seatmate runs with the service's own V8 flags, as `npm start` runs it; the naive
+        // handler with Node's defaults.
+        ...(mode === 'seatmate' ? SERVICE_NODE_FLAGS : []),
         '--import',
         'tsx',
         ...(process.env.BENCH_CPU_PROF

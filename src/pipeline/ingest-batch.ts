@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Job, type JobsOptions, type Queue } from 'bullmq';
 import { Command, type Redis } from 'ioredis';
+import { Packr } from 'msgpackr';
 import { defineScript } from '../shared/redis-scripts';
 import { DEDUPE_TTL_SECONDS } from './delivery-dedupe';
 import type { InboundJob } from './queues';
@@ -182,7 +183,8 @@ interface Pending {
 interface QueueKeys {
   standard: string[];
   prioritized: string[];
-  defaults: JobsOptions;
+  /** BullMQ's three add arguments for a job of this queue (see AddArguments). */
+  addArguments: AddArguments;
 }
 
 /** A stand-in client that keeps the script call BullMQ's `Job.addJob` would make. */
@@ -197,6 +199,59 @@ function captureAdd(queue: Queue<InboundJob>, job: Job<InboundJob>): unknown[] {
   void job.addJob(client as never).catch(() => undefined);
   if (!sent) throw new Error(`BullMQ did not build an add for queue ${queue.name}`);
   return sent;
+}
+
+// BullMQ's own packer settings (bullmq/dist/cjs/classes/scripts.js), so the bytes are the same.
+const packer = new Packr({ useRecords: false, encodeUndefinedAsNil: true });
+
+/**
+ * BullMQ's three add arguments for a job of one queue (packed arguments, data, packed options),
+ * built as `Job.addJob` builds them but without a `Job` per event: a `Job` sets up some twenty
+ * fields, its scripts and a promise, and re-encodes options that are the same for every job of
+ * the queue (in a loop of 200,000 jobs: 9-19 µs a job through a `Job`, 3-4 µs here; see
+ * docs/architecture.md, "Round ten"). Checked byte for byte against BullMQ's own build of a
+ * probe job when made: a BullMQ that builds its adds differently fails the start.
+ */
+export class AddArguments {
+  private readonly keyPrefix: string;
+  /** The queue's default options as BullMQ encodes them, with a placeholder job id in place. */
+  private readonly options: Record<string, unknown>;
+
+  constructor(queue: Queue<InboundJob>) {
+    this.keyPrefix = queue.toKey('');
+    const probeId = 'probe';
+    const probe = new Job<InboundJob>(
+      queue,
+      'probe',
+      { probe: true } as unknown as InboundJob,
+      { ...queue.defaultJobOptions, jobId: probeId },
+      probeId,
+    );
+    // The options as the Job normalised them (attempts, backoff), encoded as `asJSON` does.
+    this.options = Job.optsAsJSON(probe.opts) as Record<string, unknown>;
+    const theirs = captureAdd(queue, probe).slice(STANDARD.keys) as [Buffer, string, Buffer];
+    const timestamp = (packer.unpack(theirs[0]) as unknown[])[3] as number;
+    const ours = this.build('probe', probe.data, probeId, timestamp);
+    if (!(ours[0].equals(theirs[0]) && ours[1] === theirs[1] && ours[2].equals(theirs[2])))
+      throw new Error(`BullMQ's add arguments changed: review src/pipeline/ingest-batch.ts`);
+  }
+
+  /** The arguments for one job; the timestamp is BullMQ's own stamp, the wall clock's now. */
+  build(
+    name: string,
+    data: InboundJob,
+    jobId: string,
+    timestamp = Date.now(),
+  ): [Buffer, string, Buffer] {
+    return [
+      // Key prefix, job id, name, timestamp, then no parent, parent dependencies, parent
+      // options, repeat key or deduplication key.
+      packer.pack([this.keyPrefix, jobId, name, timestamp, null, null, null, null, null]),
+      JSON.stringify(data),
+      // The job id keeps its place among the options, as in BullMQ's encoding.
+      packer.pack({ ...this.options, jobId }),
+    ];
+  }
 }
 
 /**
@@ -227,7 +282,7 @@ export class IngestBatches {
   ) {}
 
   submit(queue: Queue<InboundJob>, delivery: BatchDelivery): Promise<BatchVerdict> {
-    const { standard, defaults } = this.keysOf(queue);
+    const { addArguments } = this.keysOf(queue);
     const keys = [delivery.rateKey];
     const args: Array<string | number | Buffer> = [
       delivery.weight,
@@ -235,20 +290,11 @@ export class IngestBatches {
       delivery.ingestId,
     ];
     for (const event of delivery.events) {
-      // BullMQ builds the add's arguments as `Queue.add` would (the queue's default options
-      // under the job's); the queue keys are the same for every job and travel once per call.
-      // The script writes the event's mark with the job, and the job says so.
-      const job = new Job<InboundJob>(
-        queue,
-        event.name,
-        { ...event.data, marked: true },
-        { ...defaults, jobId: event.jobId },
-        event.jobId,
-      );
-      const sent = captureAdd(queue, job);
+      // The add's arguments as `Queue.add` builds them; the queue keys are the same for every
+      // job and travel once per call. The script writes the event's mark with the job, and the
+      // job says so.
       keys.push(event.seenKey, queue.toKey(event.jobId));
-      args.push(...(sent.slice(STANDARD.keys) as Array<string | Buffer>));
-      if (sent[0] !== standard[0]) throw new Error('BullMQ built an add for another queue');
+      args.push(...addArguments.build(event.name, { ...event.data, marked: true }, event.jobId));
     }
     return new Promise<BatchVerdict>((resolve, reject) => {
       let lane = this.lanes.get(queue);
@@ -358,8 +404,13 @@ export class IngestBatches {
     }
   }
 
-  /** The queue's add keys, taken once from the adds BullMQ builds (standard and prioritized). */
-  private keysOf(queue: Queue<InboundJob>): QueueKeys {
+  /**
+   * The queue's add keys, taken once from the adds BullMQ builds (standard and prioritized),
+   * and its add arguments' builder, checked against BullMQ's own. The ingest use case calls
+   * this for every inbound queue when the service is built, so a BullMQ that builds its adds
+   * differently stops the start, not the first webhook.
+   */
+  keysOf(queue: Queue<InboundJob>): QueueKeys {
     const known = this.queueKeys.get(queue);
     if (known) return known;
     const defaults = queue.defaultJobOptions;
@@ -368,7 +419,11 @@ export class IngestBatches {
         queue,
         new Job<InboundJob>(queue, 'probe', {} as InboundJob, { ...defaults, ...opts }, 'probe'),
       ).slice(0, STANDARD.keys) as string[];
-    const keys = { standard: probe({}), prioritized: probe({ priority: 1 }), defaults };
+    const keys = {
+      standard: probe({}),
+      prioritized: probe({ priority: 1 }),
+      addArguments: new AddArguments(queue),
+    };
     this.queueKeys.set(queue, keys);
     return keys;
   }

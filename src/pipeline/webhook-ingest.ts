@@ -147,6 +147,8 @@ export class WebhookIngest {
             maxPriority: MAX_PRIORITY,
             spacingMs: deps.callSpacingMs ?? 0,
           });
+    // Checked now: a BullMQ whose adds this cannot build stops the start (ingest-batch.ts).
+    for (const queue of deps.queues.inbound.partitions) this.batches?.keysOf(queue);
   }
 
   private readonly batches: IngestBatches | null;

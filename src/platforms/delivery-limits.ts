@@ -16,8 +16,10 @@ const KIB = 1024;
 export const DELIVERY_LIMITS: Record<PlatformName, DeliveryLimits> = {
   // One Standard Webhooks event; text is at most 10,000 characters (≤ 60 KiB even fully escaped).
   generic: { maxBodyBytes: 128 * KIB, maxEvents: 1 },
-  // Meta batches up to 1,000 updates per POST; a text is at most 4,096 characters.
-  whatsapp: { maxBodyBytes: 1024 * KIB, maxEvents: 1000 },
+  // Meta batches up to 1,000 updates per POST, and its Cloud API webhooks page says "Webhooks
+  // payloads can be up to 3MB": refused, a signed batch would be retried for 7 days in vain.
+  whatsapp: { maxBodyBytes: 4 * 1024 * KIB, maxEvents: 1000 },
+  // The same batches; a Messenger text is at most 2,000 characters.
   messenger: { maxBodyBytes: 1024 * KIB, maxEvents: 1000 },
   // LINE sends several events per POST (5,000-character texts); no documented maximum, so generous.
   line: { maxBodyBytes: 512 * KIB, maxEvents: 500 },

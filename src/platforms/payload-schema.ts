@@ -7,10 +7,23 @@ export function invalidPayload(field: string, message: string): AppError {
   return new AppError(400, 'invalid_payload', `${field}: ${message}`, { details: { field } });
 }
 
+/** UTF-8's byte order mark, EF BB BF. */
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * The body without a leading UTF-8 byte order mark, which some senders' JSON
+ * writers put first (.NET's UTF-8 encoder, editors). RFC 8259 §8.1 lets a
+ * parser ignore it, and JSON.parse would refuse it. The signature has already
+ * been checked over the bytes as sent, mark included.
+ */
+export function withoutBom(rawBody: Buffer): Buffer {
+  return rawBody.subarray(0, 3).equals(UTF8_BOM) ? rawBody.subarray(3) : rawBody;
+}
+
 /** Parses the raw body as JSON; a platform never sends anything else on these routes. */
 export function parseJsonBody(rawBody: Buffer): unknown {
   try {
-    return JSON.parse(rawBody.toString('utf8'));
+    return JSON.parse(withoutBom(rawBody).toString('utf8'));
   } catch {
     throw invalidPayload('body', 'is not valid JSON');
   }

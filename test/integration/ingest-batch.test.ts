@@ -1,5 +1,8 @@
+import { Job } from 'bullmq';
+import { unpack } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobIds } from '../../src/pipeline/queues';
+import { AddArguments } from '../../src/pipeline/ingest-batch';
+import { type InboundJob, jobIds } from '../../src/pipeline/queues';
 import { buyerMessage, type Harness, startHarness } from '../support/harness';
 
 // No workers: every accepted event stays queued where the test can read it.
@@ -44,6 +47,43 @@ describe('ingest queues jobs as BullMQ would, each delivery judged on its own', 
     expect(waiting.map((job) => job.id)).toEqual(
       expect.arrayContaining([ourJobId as string, twinId]),
     );
+  });
+
+  it("builds every job's add arguments byte for byte as BullMQ's own Job does", async () => {
+    const queue = h.container.queues.inbound.of('shp_any');
+    const ours = new AddArguments(queue);
+    const bullmqs = (job: Job<InboundJob>): [Buffer, string, Buffer] => {
+      let sent: unknown[] = [];
+      const client = {
+        runCommand: (_: string, args: unknown[]) => {
+          sent = args;
+          return Promise.resolve('');
+        },
+      };
+      void job.addJob(client as never).catch(() => undefined);
+      return sent.slice(9) as [Buffer, string, Buffer];
+    };
+    const events: Array<[string, string, Record<string, unknown>]> = [
+      ['message', jobIds.inbound('generic', 'shp_a', 'e1'), { text: '您好 👋🏽 \u202e', n: 1 }],
+      ['order', jobIds.inbound('line', 'shp_b', 'x'.repeat(300)), { total: 12_345, at: null }],
+      ['status', 'an-id-of-another-length-0123456789', { nested: { a: [1, 'b', { c: true }] } }],
+      ['', 'x', {}],
+    ];
+    for (const [name, jobId, data] of events) {
+      const job = new Job<InboundJob>(
+        queue,
+        name,
+        data as unknown as InboundJob,
+        { ...queue.defaultJobOptions, jobId },
+        jobId,
+      );
+      const theirs = bullmqs(job);
+      const built = ours.build(name, data as unknown as InboundJob, jobId, job.timestamp);
+      expect((unpack(built[0]) as unknown[])[3]).toBe(job.timestamp);
+      expect(built[0].equals(theirs[0])).toBe(true);
+      expect(built[1]).toBe(theirs[1]);
+      expect(built[2].equals(theirs[2])).toBe(true);
+    }
   });
 
   it("demotes a shop's events past its fair share one priority tier per share", async () => {

@@ -1,5 +1,6 @@
 import type { NormalizedEvent, PlatformAdapter } from '../contract';
 import { parseJsonBody } from '../json-body';
+import { withoutBom } from '../payload-schema';
 import { networkFailure, PLATFORM_TIMEOUT_MS, readBounded } from '../send-result';
 import { type GenericCredentials, genericCredentials, genericPayload } from './generic-payload';
 import {
@@ -29,7 +30,7 @@ export const genericAdapter: PlatformAdapter<GenericCredentials> = {
   },
 
   parse(request) {
-    const body = parseJsonBody(request.rawBody, genericPayload);
+    const body = parseJsonBody(withoutBom(request.rawBody), genericPayload);
     // webhook-id is the sender's idempotency key, stable across retries.
     const eventId = standardWebhookHeader(request.headers, 'id') as string;
     let event: NormalizedEvent;

@@ -9,10 +9,38 @@ export const SEATMATE_METADATA_PREFIX = 'seatmate:';
 
 const idSchema = z.union([z.string().min(1), z.number().int()]).transform(String);
 
+/**
+ * Milliseconds since the epoch. Meta's Messenger deliveries carry milliseconds
+ * as a number, but its webhook-events reference shows Unix seconds as a string
+ * (`"timestamp": "1527459824"`, "all JSON properties in a webhook notification
+ * are strings"), and the App Dashboard's samples follow it. Seconds and
+ * milliseconds cannot be confused: 10^11 s is the year 5138, 10^11 ms is 1973.
+ */
+const timestampSchema = z
+  .union(
+    [
+      z.number().int().nonnegative(),
+      z
+        .string()
+        .regex(/^\d{1,16}$/)
+        .transform(Number),
+    ],
+    {
+      error: 'must be Unix milliseconds or seconds',
+    },
+  )
+  .transform((value) => (value < 1e11 ? value * 1000 : value));
+
+/**
+ * A person is a PSID (`id`); someone who acted through the checkbox plugin or
+ * a Get Started before any conversation is only a `user_ref`, which no PSID reply reaches.
+ */
+const partySchema = z.object({ id: idSchema.optional(), user_ref: z.string().optional() });
+
 const messagingSchema = z.object({
-  sender: z.object({ id: idSchema }),
-  recipient: z.object({ id: idSchema }),
-  timestamp: z.number().int().nonnegative(),
+  sender: partySchema,
+  recipient: partySchema,
+  timestamp: timestampSchema,
   message: z
     .object({
       mid: z.string().min(1),
@@ -107,6 +135,12 @@ export function parseMessengerDelivery(
   const refused: AppError[] = [];
   delivery.entry.forEach((entry, entryIndex) => {
     if (credentials.pageId !== undefined && entry.id !== credentials.pageId) return;
+    // The App Dashboard's "Test" button sends a sample (sender 12334, "random_text") under
+    // Page id 0, which no real Page has: acknowledged, never a buyer to count.
+    if (entry.id === DASHBOARD_SAMPLE_PAGE_ID) {
+      unknownKinds.push('dashboard sample (entry id 0)');
+      return;
+    }
     (entry.messaging ?? []).forEach((raw, index) => {
       eachEvent(refused, () => {
         // Delivery and read receipts have no timestamp of their own; only validate what could be a message.
@@ -117,13 +151,26 @@ export function parseMessengerDelivery(
         }
         const at = ['entry', entryIndex, 'messaging', index];
         const item = parsePayload(messagingSchema, raw, at);
-        const event = toEvent(item, entry.id, credentials, [...at, 'timestamp'].join('.'));
+        const person = item.message?.is_echo ? item.recipient : item.sender;
+        if (person.id === undefined) {
+          unknownKinds.push(person.user_ref !== undefined ? 'user_ref' : 'no sender id');
+          return;
+        }
+        const event = toEvent(
+          item,
+          person.id,
+          entry.id,
+          credentials,
+          [...at, 'timestamp'].join('.'),
+        );
         if (event) events.push(event);
       });
     });
   });
   return batchResult(events, unknownKinds, refused);
 }
+
+const DASHBOARD_SAMPLE_PAGE_ID = '0';
 
 /** Messaging items that carry nothing a buyer said: receipts, reactions (see above). */
 const SKIPPED_KINDS = new Set(['delivery', 'read', 'reaction']);
@@ -139,8 +186,10 @@ function carriesMessage(raw: unknown): boolean {
   return typeof raw === 'object' && raw !== null && ('message' in raw || 'postback' in raw);
 }
 
+/** `person`: the buyer's PSID (the sender, or for an echo the recipient). */
 function toEvent(
   item: Messaging,
+  person: string,
   pageId: string,
   credentials: MessengerCredentials,
   timestampField: string,
@@ -159,24 +208,24 @@ function toEvent(
         kind: 'message',
         eventId: message.mid,
         messageId: message.mid,
-        buyer: { id: item.recipient.id },
+        buyer: { id: person },
         from: 'agent',
         text: textOf(message),
         ...mediaOf(message),
         sentAt,
-        replyContext: { pageId, psid: item.recipient.id },
+        replyContext: { pageId, psid: person },
       };
     }
     return {
       kind: 'message',
       eventId: message.mid,
       messageId: message.mid,
-      buyer: { id: item.sender.id },
+      buyer: { id: person },
       from: 'buyer',
       text: textOf(message),
       ...mediaOf(message),
       sentAt,
-      replyContext: { pageId, psid: item.sender.id },
+      replyContext: { pageId, psid: person },
     };
   }
   // A tapped button is the buyer speaking; only postbacks with a mid can be deduplicated.
@@ -185,11 +234,11 @@ function toEvent(
       kind: 'message',
       eventId: item.postback.mid,
       messageId: item.postback.mid,
-      buyer: { id: item.sender.id },
+      buyer: { id: person },
       from: 'buyer',
       text: item.postback.title ?? item.postback.payload ?? '[postback]',
       sentAt,
-      replyContext: { pageId, psid: item.sender.id },
+      replyContext: { pageId, psid: person },
     };
   }
   return null;

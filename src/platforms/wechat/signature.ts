@@ -39,7 +39,9 @@ export function verifyWechatDelivery(
   const timestamp = checkTimestamp(request);
   const nonce = request.query.nonce ?? '';
   if (credentials.encodingAESKey === undefined) {
-    if (isEncryptedDelivery(request))
+    // Compatible mode (兼容模式) sends the plaintext fields beside <Encrypt>, still signed with
+    // `signature`: readable as plain mode. Safe mode (ciphertext only) needs the key.
+    if (isEncryptedDelivery(request) && !hasPlaintext(request.rawBody))
       throw reject('An encrypted delivery arrived but no encodingAESKey is set for this shop.');
     const received = request.query.signature;
     if (!received) throw reject('signature is missing.');
@@ -66,6 +68,11 @@ export function verifyWechatDelivery(
       throw reject(`Encrypt cannot be opened: ${error.message}`);
     throw error;
   }
+}
+
+/** Whether a body carries the plaintext message (plain or compatible mode), not only <Encrypt>. */
+function hasPlaintext(rawBody: Buffer): boolean {
+  return rawBody.includes('<MsgType>');
 }
 
 /**
