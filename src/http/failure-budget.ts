@@ -1,7 +1,8 @@
 import { AppError } from '../shared/errors';
 
 /**
- * Failed webhook verifications per client address in a fixed one-minute
+ * Failed webhook verifications per key (a client address and the shop it
+ * delivered to, see routes/webhook-routes.ts) in a fixed one-minute
  * window, kept in process memory: the check costs no Redis round trip on the
  * hot path, and a stranger's flood of forged requests is refused (429) before
  * its body is even read. Bounded: past `maxTracked` addresses the oldest

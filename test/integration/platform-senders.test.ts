@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { validateSignature } from '@line/bot-sdk';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
@@ -240,6 +241,50 @@ describe('WhatsApp Cloud API', () => {
     );
     expect(answer.status).toBe(200);
     expect(answer.json).toEqual({ ok: true, queued: 70, duplicates: 0 });
+  });
+
+  it('opens the conversation for a welcome request (chat opened, nothing written) without counting a consultation', async () => {
+    const shop = await createShop('whatsapp', credentials);
+    const body = metaJson({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: '102290129340398',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata,
+                contacts: [{ profile: { name: 'Lee' }, wa_id: '8613800000104' }],
+                messages: [
+                  {
+                    from: '8613800000104',
+                    id: 'wamid.WELCOME1',
+                    timestamp: String(nowSeconds()),
+                    type: 'request_welcome',
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    });
+    const answer = await deliver(
+      'whatsapp',
+      shop.id,
+      body,
+      metaHeaders(body, credentials.appSecret),
+    );
+    expect(answer.status).toBe(200);
+    const [opened] = await eventually(async () => {
+      const history = await h.container.conversations.history(shop.id, '8613800000104');
+      return history.length === 1 ? history : null;
+    });
+    expect(opened).toMatchObject({ kind: 'open', text: '[welcome request]' });
+    const month = new Date().toISOString().slice(0, 7);
+    expect((await h.api(`/v1/shops/${shop.id}/usage?month=${month}`)).body.consultations).toBe(0);
   });
 
   it("acknowledges the App Dashboard's test sample without taking its made-up buyer", async () => {
@@ -639,6 +684,32 @@ describe('Telegram', () => {
     expect(await storedTexts(shop.id, String(chat.id), 2)).toEqual(['hello', '[photo] this one?']);
   });
 
+  it("acknowledges a channel post Telegram copies into the discussion group without taking it as a buyer's", async () => {
+    const shop = await createShop('telegram', credentials);
+    const group = { id: -1002000000001, type: 'supergroup', title: 'Shop chat' };
+    const update = {
+      update_id: 820001,
+      message: {
+        message_id: 51,
+        from: { id: 777000, is_bot: false, first_name: 'Telegram' },
+        sender_chat: { id: -1003000000001, type: 'channel', title: 'Shop news' },
+        chat: group,
+        date: nowSeconds(),
+        is_automatic_forward: true,
+        forward_origin: {
+          type: 'channel',
+          chat: { id: -1003000000001, type: 'channel', title: 'Shop news' },
+          message_id: 9,
+          date: nowSeconds(),
+        },
+        text: '双十一大促',
+      },
+    };
+    const answer = await deliver('telegram', shop.id, JSON.stringify(update), headers);
+    expect(answer.status).toBe(200);
+    expect(answer.json).toEqual({ ok: true, queued: 0, duplicates: 0 });
+  });
+
   it('refuses an update without the secret token header, or with another one, with 401', async () => {
     const shop = await createShop('telegram', credentials);
     const body = JSON.stringify({
@@ -677,12 +748,18 @@ describe('WeChat Official Account', () => {
     return `<xml><ToUserName><![CDATA[gh_sender]]></ToUserName><FromUserName><![CDATA[${openId}]]></FromUserName><CreateTime>${nowSeconds()}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[${content}]]></Content><MsgId>${msgId}</MsgId></xml>`;
   }
 
-  it('answers the GET echostr check with the echostr itself', async () => {
-    const shop = await createShop('wechat', { appId, appSecret: 's', token });
-    const query = { ...signedQuery(), echostr: '6418497383838363' };
-    const res = await fetch(`${h.url}/webhooks/wechat/${shop.id}?${new URLSearchParams(query)}`);
-    expect(res.status).toBe(200);
-    expect(await res.text()).toBe('6418497383838363');
+  it('answers the GET echostr check with the echostr itself, in plain and in safe mode', async () => {
+    // The Official Account signs its server check the plain way whatever the encryption mode.
+    for (const credentials of [
+      { appId, appSecret: 's', token },
+      { appId, appSecret: 's', token, encodingAESKey },
+    ]) {
+      const shop = await createShop('wechat', credentials);
+      const query = { ...signedQuery(), echostr: '6418497383838363' };
+      const res = await fetch(`${h.url}/webhooks/wechat/${shop.id}?${new URLSearchParams(query)}`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('6418497383838363');
+    }
   });
 
   it('decodes character references in a body written without CDATA', async () => {
@@ -845,6 +922,58 @@ describe('generic (Standard Webhooks)', () => {
     expect(await storedTexts(shop.id, 'tb_buyer_3', 1)).toEqual(['带BOM']);
   });
 
+  it("answers curl's Expect: 100-continue and a chunked body (no Content-Length) like any other", async () => {
+    const shop = await createShop('generic', { replyUrl: 'https://bridge.example.com/replies' });
+    const body = message('tb-sender-5', 'tb_buyer_5', `长消息${'。'.repeat(2000)}`);
+    const now = new Date();
+    const url = new URL(`${h.url}/webhooks/generic/${shop.id}`);
+    const answer = await new Promise<{ status: number; body: string; continued: boolean }>(
+      (resolve, reject) => {
+        let continued = false;
+        const req = request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: url.pathname,
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              expect: '100-continue',
+              'transfer-encoding': 'chunked',
+              'webhook-id': 'msg_sender_5',
+              'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+              'webhook-signature': new StandardWebhook(shop.webhookSecret!).sign(
+                'msg_sender_5',
+                now,
+                body,
+              ),
+            },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (chunk) => {
+              text += chunk;
+            });
+            res.on('end', () => resolve({ status: res.statusCode!, body: text, continued }));
+          },
+        );
+        req.on('error', reject);
+        // As curl does: the body only after the server's 100 Continue, here in two chunks.
+        req.on('continue', () => {
+          continued = true;
+          const bytes = Buffer.from(body);
+          req.write(bytes.subarray(0, 1000));
+          req.end(bytes.subarray(1000));
+        });
+      },
+    );
+    expect(answer).toEqual({
+      status: 200,
+      continued: true,
+      body: JSON.stringify({ ok: true, queued: 1, duplicates: 0 }),
+    });
+  });
+
   it('refuses a timestamp in milliseconds with 401 invalid_timestamp, as the reference verifier does', async () => {
     const shop = await createShop('generic', { replyUrl: 'https://bridge.example.com/replies' });
     const body = message('tb-sender-4', 'tb_buyer_4', 'ms');
@@ -860,5 +989,35 @@ describe('generic (Standard Webhooks)', () => {
     });
     expect(answer.status).toBe(401);
     expect(answer.json.error?.code).toBe('invalid_timestamp');
+  });
+});
+
+describe('shared sender addresses', () => {
+  // Last in this file: every delivery here comes from 127.0.0.1, as a platform's few servers
+  // deliver for all of its shops.
+  it("keeps delivering to a shop when another shop's stale secret fails verification from the same address", async () => {
+    const stale = await createShop('line', {
+      channelSecret: 'secret-before-reissue',
+      channelAccessToken: 't',
+    });
+    const healthy = await createShop('line', {
+      channelSecret: 'healthy-secret',
+      channelAccessToken: 't',
+    });
+    const sign = (body: string, secret: string) => ({
+      'content-type': 'application/json',
+      'x-line-signature': createHmac('sha256', secret).update(body).digest('base64'),
+    });
+    const empty = JSON.stringify({ destination: 'U0123456789abcdef0123456789abcdef', events: [] });
+    // LINE signs with the reissued secret; this shop still holds the old one.
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++)
+      statuses.push(
+        (await deliver('line', stale.id, empty, sign(empty, 'secret-after-reissue'))).status,
+      );
+    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401));
+    expect(statuses.at(-1)).toBe(429);
+    const answer = await deliver('line', healthy.id, empty, sign(empty, 'healthy-secret'));
+    expect(answer.status).toBe(200);
   });
 });

@@ -52,10 +52,11 @@ export interface WebhookPost {
 export function webhookPost({ ingest, metrics, verificationFailures, logger }: HttpServices) {
   return async (post: WebhookPost): Promise<WebhookAnswer> => {
     const { platform } = post;
+    const budget = failureKey(post.ip, platform, post.shopId);
     try {
       // An address that keeps failing is refused before its body is read, and no body is
       // read past the platform's own size cap.
-      verificationFailures.check(post.ip);
+      verificationFailures.check(budget);
       const { maxBodyBytes } = ingest.limitsFor(platform);
       const rawBody = await readBody(post.req, maxBodyBytes);
       const answer = await ingest.deliver(platform, post.shopId, {
@@ -81,7 +82,7 @@ export function webhookPost({ ingest, metrics, verificationFailures, logger }: H
       metrics.webhookRequests.inc({ platform: safeLabel(platform), status: String(answer.status) });
       return answer;
     } catch (error) {
-      countFailure(verificationFailures, post.ip, error);
+      countFailure(verificationFailures, budget, error);
       const status = error instanceof AppError ? error.status : 500;
       metrics.webhookRequests.inc({ platform: safeLabel(platform), status: String(status) });
       throw error;
@@ -98,10 +99,20 @@ export function answerContentType(type: string): string {
   return /^text\/|^application\/json$/.test(type) ? `${type}; charset=utf-8` : type;
 }
 
-/** Counts a refused signature or token against the caller's address. */
-function countFailure(failures: HttpServices['verificationFailures'], ip: string, error: unknown) {
+/**
+ * Whose failed verifications are counted together: one address's deliveries to one shop.
+ * Platforms deliver for every shop from the same few addresses (Meta's, LINE's, Telegram's,
+ * WeChat's servers), so a budget per address alone would let one shop with a stale secret
+ * get those addresses refused for every other shop on the platform.
+ */
+function failureKey(ip: string, platform: string, shopId: string): string {
+  return `${ip} ${platform} ${shopId}`;
+}
+
+/** Counts a refused signature or token against the caller's budget. */
+function countFailure(failures: HttpServices['verificationFailures'], key: string, error: unknown) {
   if (error instanceof AppError && (error.status === 401 || error.status === 403))
-    failures.record(ip);
+    failures.record(key);
 }
 
 /** Platform deliveries: the controller only turns HTTP into a call to the ingest use case. */
@@ -111,7 +122,8 @@ export function webhookRoutes(services: HttpServices): Router {
   const post = webhookPost(services);
 
   router.get('/webhooks/:platform/:shopId', async (ctx) => {
-    verificationFailures.check(ctx.ip);
+    const budget = failureKey(ctx.ip, ctx.params.platform!, ctx.params.shopId!);
+    verificationFailures.check(budget);
     try {
       const answer = await ingest.handshake(ctx.params.platform!, ctx.params.shopId!, {
         headers: adapterHeaders(ctx.req.headers),
@@ -120,7 +132,7 @@ export function webhookRoutes(services: HttpServices): Router {
       ctx.type = answer.contentType;
       ctx.body = answer.body;
     } catch (error) {
-      countFailure(verificationFailures, ctx.ip, error);
+      countFailure(verificationFailures, budget, error);
       throw error;
     }
   });

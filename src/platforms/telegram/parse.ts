@@ -37,6 +37,10 @@ const messageSchema = z
       .optional(),
     text: z.string().optional(),
     caption: z.string().optional(),
+    /** A channel post Telegram copied into the channel's discussion group (sent "from" 777000). */
+    is_automatic_forward: z.boolean().optional(),
+    /** Set when the message was sent on behalf of a chat (a channel, an anonymous admin). */
+    sender_chat: z.object({ type: z.string() }).loose().optional(),
   })
   .loose();
 
@@ -94,8 +98,8 @@ function nameOf(from: TelegramMessage['from']): string | undefined {
  * chat, a group or a forum topic); `business_message` is someone writing to
  * the shop's own account, which the bot reaches through a Business
  * connection. Edits, channel posts, callback queries, reactions, member
- * changes and the rest yield nothing, as do messages from other bots and
- * service messages (a member joined...).
+ * changes and the rest yield nothing, as do messages from other bots, a
+ * channel's posts in its discussion group and service messages (a member joined...).
  */
 export function parseTelegramUpdate(rawBody: Buffer): ParsedDelivery {
   const update = parsePayload(updateSchema, parseJsonBody(rawBody));
@@ -112,6 +116,10 @@ export function parseTelegramUpdate(rawBody: Buffer): ParsedDelivery {
   }
   const message = parsePayload(messageSchema, update[field], [field]);
   if (message.from?.is_bot) return { events: [] };
+  // A channel speaking in a group (its posts copied into the discussion group come "from" the
+  // service account 777000, not a bot) is no buyer: counting it would bill every channel post.
+  if (message.is_automatic_forward === true || message.sender_chat?.type === 'channel')
+    return { events: [] };
   if (message.text === undefined && !MEDIA_KINDS.some((name) => name in message))
     return { events: [] };
   const chatId = message.chat.id;

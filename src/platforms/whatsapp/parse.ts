@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import type { AppError } from '../../shared/errors';
-import { kindLabel, type MessageEvent, type MessageMedia, type ParsedDelivery } from '../contract';
+import {
+  kindLabel,
+  type MessageEvent,
+  type MessageMedia,
+  type NormalizedEvent,
+  type OpenEvent,
+  type ParsedDelivery,
+} from '../contract';
 import {
   batchResult,
   eachEvent,
@@ -144,7 +151,7 @@ export function parseWhatsappDelivery(
   credentials: WhatsappCredentials,
 ): ParsedDelivery {
   const delivery = parsePayload(deliverySchema, parseJsonBody(rawBody));
-  const events: MessageEvent[] = [];
+  const events: NormalizedEvent[] = [];
   const unknownKinds: string[] = [];
   const refused: AppError[] = [];
   delivery.entry.forEach((entry, entryIndex) => {
@@ -178,6 +185,18 @@ export function parseWhatsappDelivery(
                 : phone
                   ? { waId: phone }
                   : { userId: buyerId };
+              if (message.type === 'request_welcome') {
+                events.push(
+                  welcomeRequest(
+                    message,
+                    { id: buyerId, name },
+                    credentials,
+                    value.metadata?.phone_number_id,
+                    recipient,
+                  ),
+                );
+                return;
+              }
               events.push(
                 toEvent(
                   message,
@@ -248,6 +267,32 @@ function toEvent(
     text: textOf(message),
     ...withMedia(mediaOf(message)),
     sentAt,
+    replyContext: { phoneNumberId: phoneNumberId ?? credentials.phoneNumberId, ...recipient },
+  };
+}
+
+/**
+ * `request_welcome`: a person opened a chat with the number for the first time
+ * without writing. Meta: it "triggers a customer service window which allows
+ * your business to send free-form messages", so it opens the conversation for
+ * agents (answerable for 24 hours, see send.ts) without counting a consultation.
+ */
+function welcomeRequest(
+  message: WhatsappMessage,
+  buyer: { id: string; name?: string | undefined },
+  credentials: WhatsappCredentials,
+  phoneNumberId: string | undefined,
+  recipient: Recipient,
+): OpenEvent {
+  return {
+    kind: 'open',
+    eventId: message.id,
+    buyer: buyer.name ? { id: buyer.id, name: buyer.name } : { id: buyer.id },
+    ...('groupId' in recipient
+      ? { thread: { id: recipient.groupId, kind: 'group' as const } }
+      : {}),
+    label: '[welcome request]',
+    sentAt: instantOf(message.timestamp * 1000, `messages.${message.id}.timestamp`),
     replyContext: { phoneNumberId: phoneNumberId ?? credentials.phoneNumberId, ...recipient },
   };
 }

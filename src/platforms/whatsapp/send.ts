@@ -1,5 +1,5 @@
 import type { OutboundReply, PlatformHttp, SendResult } from '../contract';
-import { closedWindow } from '../reply-window';
+import { closedWindow, openWindowAllows } from '../reply-window';
 import {
   describeFailure,
   failureFromStatus,
@@ -15,14 +15,16 @@ import type { WhatsappCredentials } from './credentials';
  */
 const THROTTLE_CODES = new Set(['4', '80007', '130429', '131056']);
 
-/** Sends free text through the Cloud API; Meta accepts it only within 24 h of the buyer's last message. */
+/** Sends free text through the Cloud API; Meta accepts it only within 24 h of the buyer's last message (or welcome request). */
 export async function sendWhatsappText(
   reply: OutboundReply,
   credentials: WhatsappCredentials,
   http: PlatformHttp,
 ): Promise<SendResult> {
   const closed = closedWindow(reply, { platform: 'WhatsApp', hours: 24 });
-  if (closed) return closed;
+  // A welcome request (the chat opened without a message) opens the same 24-hour window.
+  if (closed && !openWindowAllows(reply, { seconds: 24 * 3600, maxReplies: Infinity }))
+    return closed;
   const phoneNumberId = reply.replyContext?.phoneNumberId ?? credentials.phoneNumberId;
   const result = await postJson(
     http,

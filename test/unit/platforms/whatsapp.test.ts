@@ -452,6 +452,23 @@ describe('whatsapp send', () => {
     expect(nock.pendingMocks()).toEqual([]);
   });
 
+  it('answers within 24 hours of a welcome request (the chat opened without a message), not after', async () => {
+    const scope = nock('https://graph.facebook.com')
+      .post('/v21.0/106540352242922/messages')
+      .reply(200, { messages: [{ id: 'wamid.welcome' }] });
+    const welcomed = { ...reply, lastBuyerMessageAt: undefined, repliesSinceOpen: 3 };
+    await expect(
+      whatsappAdapter.send!({ ...welcomed, openedAt: now - 23 * 3_600_000 }, credentials, http),
+    ).resolves.toEqual({ ok: true, platformMessageId: 'wamid.welcome' });
+    expect(scope.isDone()).toBe(true);
+    const late = await whatsappAdapter.send!(
+      { ...welcomed, openedAt: now - 24 * 3_600_000 - 1 },
+      credentials,
+      http,
+    );
+    expect(late).toMatchObject({ ok: false, retryable: false });
+  });
+
   it("maps a 400 to a final failure carrying Meta's message", async () => {
     nock('https://graph.facebook.com')
       .post('/v21.0/106540352242922/messages')
