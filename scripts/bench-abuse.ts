@@ -11,27 +11,29 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { MAX_HISTORY_ENTRIES, MAX_MESSAGE_CHARS } from '../src/assist/assist-request-schema';
 import { conversationId } from '../src/conversations/conversation-store';
 import { ConsultationMeter } from '../src/metering/consultation-meter';
 import { signStandardWebhook } from '../src/platforms/generic/standard-webhooks';
 import { RedisKeys } from '../src/shared/redis-keys';
+import { readOptions, wholeNumber, wholeNumbers } from './lib/cli-options';
 // @ts-expect-error plain .mjs shared with `npm start`
 import { freePort, startRedis } from './lib/redis-server.mjs';
 
-const { values } = parseArgs({
-  options: {
-    flood: { type: 'string', default: '10000' },
-    slowloris: { type: 'string', default: '2000' },
-    seconds: { type: 'string', default: '8' },
-    only: { type: 'string' },
-  },
+const USAGE =
+  'npm run bench:abuse -- [--flood 10000] [--slowloris 2000] [--seconds 8] [--only 1,2,…9]';
+const values = readOptions(USAGE, {
+  flood: { type: 'string', default: '10000' },
+  slowloris: { type: 'string', default: '2000' },
+  seconds: { type: 'string', default: '8' },
+  only: { type: 'string' },
 });
-const FLOOD_EVENTS = Math.min(20_000, Number(values.flood));
-const SLOW_CONNECTIONS = Math.min(5000, Number(values.slowloris));
-const ATTACK_SECONDS = Math.min(30, Number(values.seconds));
+const FLOOD_EVENTS = wholeNumber('flood', values.flood, { min: 1, max: 20_000 }, USAGE);
+const SLOW_CONNECTIONS = wholeNumber('slowloris', values.slowloris, { min: 1, max: 5000 }, USAGE);
+const ATTACK_SECONDS = wholeNumber('seconds', values.seconds, { min: 1, max: 30 }, USAGE);
+// The scenarios to run, by number (all without --only).
+const ONLY = values.only && wholeNumbers('only', values.only, { min: 1, max: 9 }, USAGE);
 
 const ADMIN = `adm_${randomBytes(16).toString('hex')}`;
 const SECRETS_KEY = randomBytes(32).toString('hex');
@@ -659,7 +661,7 @@ async function forgedIndexIds(count: number) {
 }
 
 console.log('bench:abuse (loopback only)');
-const run = (n: string) => !values.only || values.only.split(',').includes(n);
+const run = (n: string) => !ONLY || ONLY.includes(Number(n));
 try {
   if (run('1')) {
     await wechatJunk('1 MiB junk', {}, 1024 * 1024);

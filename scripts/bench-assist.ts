@@ -7,13 +7,14 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { loadCorpus } from '../src/assist/corpus';
+import { readOptions, wholeNumber } from './lib/cli-options';
 // @ts-expect-error plain .mjs shared with `npm start`
 import { freePort, startRedis } from './lib/redis-server.mjs';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } });
-const rounds = Number(values.rounds);
+const USAGE = 'npm run bench:assist -- [--rounds 5]';
+const values = readOptions(USAGE, { rounds: { type: 'string', default: '5' } });
+const rounds = wholeNumber('rounds', values.rounds, { min: 1, max: 100 }, USAGE);
 const ADMIN = `adm_${randomBytes(16).toString('hex')}`;
 const dir = fs.mkdtempSync(path.join(tmpdir(), 'seatmate-bench-assist-'));
 const redis = await startRedis({ port: await freePort(), dir, persist: false });

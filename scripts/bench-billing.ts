@@ -6,25 +6,24 @@ import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { buildContainer, closeServer } from '../src/app/container';
 import type { Plan } from '../src/billing/plan-schema';
 import { loadConfig } from '../src/config/config';
 import { ManualClock } from '../src/shared/clock';
 import { createLogger } from '../src/shared/logger';
 import { daysOfMonth } from '../src/shared/shop-calendar';
+import { readOptions, wholeNumber } from './lib/cli-options';
 import { progressBar } from './lib/progress-bar';
 // @ts-expect-error plain .mjs shared with `npm start`
 import { freePort, startRedis } from './lib/redis-server.mjs';
 
-const { values } = parseArgs({
-  options: {
-    shops: { type: 'string', default: '10000' },
-    requests: { type: 'string', default: '2000' },
-  },
+const USAGE = 'npm run bench:billing -- [--shops 10000] [--requests 2000]';
+const values = readOptions(USAGE, {
+  shops: { type: 'string', default: '10000' },
+  requests: { type: 'string', default: '2000' },
 });
-const SHOPS = Number(values.shops);
-const REQUESTS = Number(values.requests);
+const SHOPS = wholeNumber('shops', values.shops, { min: 1, max: 100_000 }, USAGE);
+const REQUESTS = wholeNumber('requests', values.requests, { min: 1, max: 1_000_000 }, USAGE);
 const MONTH = '2026-10';
 const CURRENT = '2026-11';
 

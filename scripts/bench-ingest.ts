@@ -7,25 +7,24 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { signStandardWebhook } from '../src/platforms/generic/standard-webhooks';
+import { readOptions, wholeNumber } from './lib/cli-options';
 // @ts-expect-error plain .mjs shared with `npm start`
 import { SERVICE_NODE_FLAGS } from './lib/node-flags.mjs';
 // @ts-expect-error plain .mjs shared with `npm start`
 import { freePort, startRedis } from './lib/redis-server.mjs';
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '50' },
-    rounds: { type: 'string', default: '3' },
-  },
+const USAGE = 'npm run bench:ingest -- [--seconds 10] [--connections 50] [--rounds 3]';
+const values = readOptions(USAGE, {
+  seconds: { type: 'string', default: '10' },
+  connections: { type: 'string', default: '50' },
+  rounds: { type: 'string', default: '3' },
 });
-const seconds = Number(values.seconds);
-const rounds = Number(values.rounds);
-const connections = Number(values.connections);
+const seconds = wholeNumber('seconds', values.seconds, { min: 1, max: 600 }, USAGE);
+const rounds = wholeNumber('rounds', values.rounds, { min: 1, max: 50 }, USAGE);
+const connections = wholeNumber('connections', values.connections, { min: 1, max: 1000 }, USAGE);
 const ADMIN = `adm_${randomBytes(16).toString('hex')}`;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-bench-'));

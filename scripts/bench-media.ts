@@ -9,25 +9,25 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { buildContainer } from '../src/app/container';
 import { loadConfig } from '../src/config/config';
 import { conversationId } from '../src/conversations/conversation-store';
+import { readOptions, wholeNumber } from './lib/cli-options';
 // @ts-expect-error plain .mjs shared with `npm start`
 import { freePort, startRedis } from './lib/redis-server.mjs';
 
-const { values } = parseArgs({
-  options: {
-    files: { type: 'string', default: '50' },
-    bytes: { type: 'string', default: '200000' },
-    repeats: { type: 'string', default: '500' },
-    concurrency: { type: 'string', default: '10' },
-  },
+const USAGE =
+  'npm run bench:media -- [--files 50] [--bytes 200000] [--repeats 500] [--concurrency 10]';
+const values = readOptions(USAGE, {
+  files: { type: 'string', default: '50' },
+  bytes: { type: 'string', default: '200000' },
+  repeats: { type: 'string', default: '500' },
+  concurrency: { type: 'string', default: '10' },
 });
-const FILES = Math.min(500, Number(values.files));
-const BYTES = Math.min(20_000_000, Number(values.bytes));
-const REPEATS = Math.min(20_000, Number(values.repeats));
-const CONCURRENCY = Math.min(100, Number(values.concurrency));
+const FILES = wholeNumber('files', values.files, { min: 1, max: 500 }, USAGE);
+const BYTES = wholeNumber('bytes', values.bytes, { min: 1, max: 20_000_000 }, USAGE);
+const REPEATS = wholeNumber('repeats', values.repeats, { min: 1, max: 20_000 }, USAGE);
+const CONCURRENCY = wholeNumber('concurrency', values.concurrency, { min: 1, max: 100 }, USAGE);
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-media-'));
 const redis = await startRedis({ port: await freePort(), dir, persist: false });

@@ -29,38 +29,59 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { signStandardWebhook } from '../src/platforms/generic/standard-webhooks';
+import { readOptions, usageError, wholeNumber, wholeNumbers } from './lib/cli-options';
 // @ts-expect-error plain .mjs shared with `npm start`
 import { SERVICE_NODE_FLAGS } from './lib/node-flags.mjs';
 // @ts-expect-error plain .mjs shared with `npm start`
 import { freePort, startCluster, startRedis } from './lib/redis-server.mjs';
 
-const { values } = parseArgs({
-  options: {
-    rates: { type: 'string', default: '100,250,500,1000,2000' },
-    seconds: { type: 'string', default: '15' },
-    api: { type: 'string', default: '1' },
-    workers: { type: 'string', default: '0' },
-    concurrency: { type: 'string', default: '16' },
-    shops: { type: 'string', default: '20' },
-    agents: { type: 'string', default: '4' },
-    buyers: { type: 'string', default: '200' },
-    redis: { type: 'string' },
-    cluster: { type: 'string' },
-    'cluster-nodes': { type: 'string' },
-    partitions: { type: 'string' },
-    'drain-seconds': { type: 'string', default: '30' },
-  },
+const USAGE =
+  'npm run bench:pipeline -- [--rates 100,250,…] [--seconds 15] [--api 1] [--workers 0] ' +
+  '[--concurrency 16] [--shops 20] [--agents 4] [--buyers 200] [--drain-seconds 30] ' +
+  '[--redis redis://… | --cluster 3 | --cluster-nodes host:port,…] [--partitions N]';
+const values = readOptions(USAGE, {
+  rates: { type: 'string', default: '100,250,500,1000,2000' },
+  seconds: { type: 'string', default: '15' },
+  api: { type: 'string', default: '1' },
+  workers: { type: 'string', default: '0' },
+  concurrency: { type: 'string', default: '16' },
+  shops: { type: 'string', default: '20' },
+  agents: { type: 'string', default: '4' },
+  buyers: { type: 'string', default: '200' },
+  redis: { type: 'string' },
+  cluster: { type: 'string' },
+  'cluster-nodes': { type: 'string' },
+  partitions: { type: 'string' },
+  'drain-seconds': { type: 'string', default: '30' },
 });
-const rates = values.rates.split(',').map(Number);
-const seconds = Number(values.seconds);
-const apiCount = Number(values.api);
-const workerCount = Number(values.workers);
-const SHOPS = Number(values.shops);
-const AGENTS = Number(values.agents);
-const BUYERS_PER_SHOP = Number(values.buyers);
+const count = (name: keyof typeof values, min: number, max: number) =>
+  wholeNumber(name, values[name] as string, { min, max }, USAGE);
+const rates = wholeNumbers('rates', values.rates, { min: 1, max: 100_000 }, USAGE);
+const seconds = count('seconds', 1, 3600);
+const apiCount = count('api', 1, 16);
+const workerCount = count('workers', 0, 16);
+count('concurrency', 1, 1000);
+const SHOPS = count('shops', 1, 10_000);
+const AGENTS = count('agents', 1, 1000);
+const BUYERS_PER_SHOP = count('buyers', 1, 1_000_000);
+const drainSeconds = count('drain-seconds', 0, 3600);
+// A Cluster needs three masters at least (redis-cli --cluster create).
+if (values.cluster !== undefined) count('cluster', 3, 16);
+if (values.partitions !== undefined) count('partitions', 1, 1024);
+if ([values.redis, values.cluster, values['cluster-nodes']].filter(Boolean).length > 1)
+  usageError('give one of --redis, --cluster and --cluster-nodes', USAGE);
+if (values.redis !== undefined && !/^rediss?:\/\/./.test(values.redis))
+  usageError(
+    `--redis must be a redis:// or rediss:// URL (got ${JSON.stringify(values.redis)})`,
+    USAGE,
+  );
+if (
+  values['cluster-nodes'] !== undefined &&
+  !values['cluster-nodes'].split(',').every((node) => /^[^\s:,]+:\d{1,5}$/.test(node))
+)
+  usageError('--cluster-nodes must be host:port pairs separated by commas', USAGE);
 const ADMIN = `adm_${randomBytes(16).toString('hex')}`;
 const root = path.resolve(import.meta.dirname, '..');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-bench-pipeline-'));
@@ -439,7 +460,7 @@ for (const rate of rates) {
   }
   const sendSeconds = (performance.now() - start) / 1000;
   await Promise.all(inflight);
-  const drainDeadline = performance.now() + Number(values['drain-seconds']) * 1000;
+  const drainDeadline = performance.now() + drainSeconds * 1000;
   while (performance.now() < drainDeadline) {
     let missing = 0;
     for (const id of stepSent.keys()) if (!suggestedAt.has(id)) missing++;

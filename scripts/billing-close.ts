@@ -2,19 +2,17 @@
 // for a month that has ended, against the Redis in REDIS_URL. Safe to run
 // again: closed shops are skipped, a run that crashed finishes the rest.
 // Progress goes to stderr, the JSON report to stdout.
-import { parseArgs } from 'node:util';
 import { buildContainer } from '../src/app/container';
 import { MissingLocalSecretError, resolveLocalSecrets } from '../src/app/local-secrets';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { AppError } from '../src/shared/errors';
 import { createLogger } from '../src/shared/logger';
+import { readOptions, usageError } from './lib/cli-options';
 import { progressBar } from './lib/progress-bar';
 
-const { values } = parseArgs({ options: { month: { type: 'string' } } });
-if (!values.month) {
-  console.error('usage: npm run billing:close -- --month YYYY-MM');
-  process.exit(2);
-}
+const USAGE = 'npm run billing:close -- --month YYYY-MM';
+const values = readOptions(USAGE, { month: { type: 'string' } });
+if (!values.month) usageError('--month is required', USAGE);
 
 try {
   // The report and one line per skipped or failed shop say it all; the service's JSON log lines

@@ -3,29 +3,24 @@
 //   npm run send:test -- --shop shp_xxx --secret whsec_xxx [--text "..."] [--buyer buyer-1] [--from buyer|agent] [--url http://localhost:3000]
 // Without --url: SEATMATE_URL, else the local service on PORT (as `npm start` was given it), else 3000.
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { signStandardWebhook } from '../src/platforms/generic/standard-webhooks';
+import { readOptions, usageError } from './lib/cli-options';
 
-const { values } = parseArgs({
-  options: {
-    shop: { type: 'string' },
-    secret: { type: 'string' },
-    text: { type: 'string', default: '您好，这款有灰色吗？' },
-    buyer: { type: 'string', default: 'buyer-1' },
-    from: { type: 'string', default: 'buyer' },
-    url: {
-      type: 'string',
-      default: process.env.SEATMATE_URL || `http://localhost:${process.env.PORT || 3000}`,
-    },
+const USAGE =
+  'npm run send:test -- --shop <shopId> --secret <whsec_...> [--text "..."] [--buyer <id>] [--from buyer|agent] [--url http://localhost:3000]';
+const values = readOptions(USAGE, {
+  shop: { type: 'string' },
+  secret: { type: 'string' },
+  text: { type: 'string', default: '您好，这款有灰色吗？' },
+  buyer: { type: 'string', default: 'buyer-1' },
+  from: { type: 'string', default: 'buyer' },
+  url: {
+    type: 'string',
+    default: process.env.SEATMATE_URL || `http://localhost:${process.env.PORT || 3000}`,
   },
 });
 
-if (!values.shop || !values.secret) {
-  console.error(
-    'usage: npm run send:test -- --shop <shopId> --secret <whsec_...> [--text "..."] [--buyer <id>] [--from buyer|agent] [--url http://localhost:3000]',
-  );
-  process.exit(2);
-}
+if (!values.shop || !values.secret) usageError('--shop and --secret are required', USAGE);
 
 if (!values.secret.startsWith('whsec_')) {
   console.error(
