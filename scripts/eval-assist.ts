@@ -5,6 +5,7 @@
  *   npm run eval:assist -- --reader none      # the lexicons alone, for comparison
  *   npm run eval:assist -- --split train      # the train split (the model has seen it)
  *   npm run eval:assist -- --split blind      # round nine's blind set (never trained on)
+ *   npm run eval:assist -- --split blind10    # round ten's blind set (never trained on)
  *   npm run eval:assist -- --engine openai    # any OpenAI-compatible endpoint:
  *       OPENAI_API_KEY=... OPENAI_BASE_URL=https://api.deepseek.com/v1 OPENAI_MODEL=deepseek-chat
  * Prints stage, intent, locale and reply-script accuracy, complaint recall and
@@ -43,13 +44,14 @@ const { values } = parseArgs({
 });
 if (values.engine !== 'rules' && values.engine !== 'openai')
   throw new Error('--engine must be rules or openai');
-if (values.split !== 'train' && values.split !== 'test' && values.split !== 'blind')
-  throw new Error('--split must be train, test or blind');
+const SPLITS = ['train', 'test', 'blind', 'blind10'] as const;
+const split = SPLITS.find((s) => s === values.split);
+if (!split) throw new Error('--split must be train, test, blind or blind10');
 const apiKey = process.env.OPENAI_API_KEY;
 const report = await runAssistEval({
   engine: values.engine,
   reader: values.reader === 'none' ? 'none' : 'model',
-  split: values.split,
+  split,
   timingRuns: Number(values['timing-runs']),
   limit: values.limit ? Number(values.limit) : undefined,
   verbose: values.verbose,

@@ -5,7 +5,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createAssistant } from '../../src/assist/assistant';
-import { assistInputOf, loadBlindSet, loadCorpus } from '../../src/assist/corpus';
+import {
+  assistInputOf,
+  BLIND10_SET_NAME,
+  BLIND10_SET_URL,
+  loadBlindSet,
+  loadCorpus,
+} from '../../src/assist/corpus';
 import type { Scored, Summary } from '../../src/assist/corpus-eval';
 import * as corpusEval from '../../src/assist/corpus-eval';
 import { sameValue } from '../../src/assist/dialogue-state';
@@ -18,8 +24,11 @@ export interface AssistEvalOptions {
   engine: 'rules' | 'openai';
   /** `none`: the lexicons alone, for comparison. */
   reader: 'model' | 'none';
-  /** `blind`: round nine's blind set (test/fixtures/assist/blind-round9.jsonl), never trained on. */
-  split: 'train' | 'test' | 'blind';
+  /**
+   * `blind`: round nine's blind set (test/fixtures/assist/blind-round9.jsonl), `blind10` round
+   * ten's (blind-round10.jsonl); never trained on.
+   */
+  split: 'train' | 'test' | 'blind' | 'blind10';
   /** Extra timed passes over the split (rules engine only). */
   timingRuns: number;
   /** Evaluate only the first N conversations of the split and of the fixtures. */
@@ -101,7 +110,9 @@ export async function runAssistEval(values: AssistEvalOptions): Promise<AssistEv
   const batches =
     values.split === 'blind'
       ? [loadBlindSet()]
-      : loadCorpus().filter((b) => b.split === values.split);
+      : values.split === 'blind10'
+        ? [loadBlindSet(BLIND10_SET_URL, BLIND10_SET_NAME)]
+        : loadCorpus().filter((b) => b.split === values.split);
   const items = batches.flatMap((b) => b.items).slice(0, values.limit);
   const fallbacks: Record<string, number> = {};
   const assistant = makeAssistant(fallbacks);

@@ -164,8 +164,18 @@ export const BLIND_CHECK_URL = new URL(
   '../../test/fixtures/assist/blind-round9-check.jsonl',
   import.meta.url,
 );
-export function loadBlindSet(url: URL = BLIND_SET_URL): CorpusBatch {
-  return parseBatch(BLIND_SET_NAME, readFileSync(url, 'utf8'));
+/**
+ * Round ten's blind set: 60 more, written without looking at the corpus or round nine's set,
+ * on other goods and situations (expiry dates, fitment, top-ups, bookings, wholesale, customs
+ * duty, Thai and Vietnamese buyers...); scored by `eval:assist -- --split blind10`.
+ */
+export const BLIND10_SET_URL = new URL(
+  '../../test/fixtures/assist/blind-round10.jsonl',
+  import.meta.url,
+);
+export const BLIND10_SET_NAME = 'blind-test-10';
+export function loadBlindSet(url: URL = BLIND_SET_URL, name = BLIND_SET_NAME): CorpusBatch {
+  return parseBatch(name, readFileSync(url, 'utf8'));
 }
 
 /** The assistant's input for a corpus item: its `input.locale` is the shop default, not a forced locale. */

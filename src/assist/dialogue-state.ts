@@ -21,6 +21,12 @@ const ASKS =
 /** Undoing a choice: "算了", "不要了", "actually no". */
 const RETRACTS = /算了|不要了|唔要|不用了|\b(?:never ?mind|cancel|actually no)\b/iu;
 /**
+ * Undoing a choice for another one: "算了还是要灰色吧", "算了换成M吧", "never mind, make it the
+ * medium". The value named after it is the new choice, not the one dropped.
+ */
+const CHANGES_TO =
+  /(?:算了|不要了|唔要|不用了|\b(?:never ?mind|actually no)\b)[\s,，.。!！~～]*(?:还是|還是|换成|換成|换|換|改成|改为|改為|改|要|拿|\b(?:make it|change it to|switch to|go with|i'?ll take|give me)\b)/iu;
+/**
  * Two values set against each other are not a choice of both: an either-or ("L or XL", "torn
  * between L and XL", "M还是L", "米白和雾蓝纠结死了"), or what was ordered against what came
  * ("我拍的白色给我发了黑色", "got the grey, not the navy I paid for").
@@ -30,8 +36,9 @@ const CONTRASTS =
 /** What the shop sent is not the buyer's choice: "你们发成白色了", "you sent me the L". */
 const RECEIVED =
   /收到|收咗|发成|發成|寄成|发了|發了|寄了|寄咗|发错|發錯|寄错|寄錯|\b(?:received|sent me|you sent|they sent|came in|arrived|showed up)\b/iu;
-/** What the buyer usually wears is not a choice: "我平时穿42". */
-const HABITUAL = /平时|平時|一般穿|通常|\b(?:usually|normally|i'?m a|i am a)\b/iu;
+/** What the buyer usually wears is not a choice: "我平时穿42", "my son wears a 10", "I wear 9". */
+const HABITUAL =
+  /平时|平時|一般穿|通常|\b(?:usually|normally|i'?m a|i am a|wears|i (?:always |mostly )?wear)\b/iu;
 /** A short yes to the agent's one recommendation ("ok cool", "好的", "就这个"). */
 const ACCEPTS =
   /^(?:ok(?:ay)?|好(?:的|啊|呀|吧)?|行|可以|就这个|就這個|就它|sure|cool|perfect|great|sounds good|yes|yep|deal|嗯+|好嘅|得)(?:[\s,，!！.。~～]|$)/iu;
@@ -173,6 +180,12 @@ export function settledIn(
         }
         const value = named[0] as string;
         if (RETRACTS.test(sentence)) {
+          const switched = CHANGES_TO.exec(sentence);
+          // "算了还是要灰色吧": the value named after the change is chosen in place of the old one.
+          if (switched && namesLoosely(sentence.slice(switched.index), value)) {
+            settled.set(dimension.key, value);
+            continue;
+          }
           if (settled.get(dimension.key) === value) settled.delete(dimension.key);
           continue;
         }

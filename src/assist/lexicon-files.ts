@@ -37,6 +37,18 @@ export const lexiconFileSchema = z.object({
   materialWords: phrases,
   /** Placeholders platforms put for a voice message ("[语音]", "[Voice message]"). */
   voiceNotes: phrases,
+  /** A request for the agent's own contact ("加个微信", "your personal number"): kept in the shop's chat. */
+  personalContact: phrases,
+  /** Words of a bulk or wholesale purchase ("批发", "wholesale"): a price for it is a quote to ask for. */
+  bulkWords: phrases,
+  /** Words of a question whether the item fits the buyer's car or device: listing options answers none. */
+  compatibilityWords: phrases,
+  /** Import duty and customs words: a question about them is checked, never answered with the shipping fee. */
+  dutyWords: phrases,
+  /** Using two offers together ("叠加", "stack"): whether they combine is checked, never promised. */
+  stackingWords: phrases,
+  /** Goods with no parcel (top-ups, gift cards, codes): never tracked like a parcel. */
+  digitalGoods: phrases,
 });
 
 const text = z.string().min(1);
@@ -94,6 +106,16 @@ export const templatesFileSchema = z.object({
     voice_note: text,
     /** A thank-you or a nod ("thx", "👍") outside any sale or order: a short warm close. */
     acknowledged: text,
+    /** The buyer asks for the agent's own WeChat or number: the chat stays in the shop's channel. */
+    personal_contact: text,
+    /** A price for a bulk or wholesale quantity: a quote the agent asks the shop for, never the page price. */
+    bulk_quote: text,
+    /** A question read as after-sale with no sign of an order: checked, no order number asked, no pitch. */
+    check: text,
+    /** Import duty or customs before buying: the agent checks it for the buyer's country. */
+    duty_check: text,
+    /** Whether two offers or codes can be used together: the agent checks, nothing is promised. */
+    coupon_check: text,
   }),
   /**
    * A second question in the same message ("有货吗？几天能到？"), answered after the first:

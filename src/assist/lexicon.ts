@@ -68,6 +68,12 @@ export interface CompiledLexicon {
   acknowledgements: RegExp | null;
   materialWords: RegExp | null;
   voiceNotes: RegExp | null;
+  personalContact: RegExp | null;
+  bulkWords: RegExp | null;
+  compatibilityWords: RegExp | null;
+  dutyWords: RegExp | null;
+  stackingWords: RegExp | null;
+  digitalGoods: RegExp | null;
 }
 
 /**
@@ -95,6 +101,12 @@ function compileUnion(files: ReadonlyArray<LexiconFile>): CompiledLexicon {
     acknowledgements: union((f) => f.acknowledgements),
     materialWords: union((f) => f.materialWords),
     voiceNotes: union((f) => f.voiceNotes),
+    personalContact: union((f) => f.personalContact),
+    bulkWords: union((f) => f.bulkWords),
+    compatibilityWords: union((f) => f.compatibilityWords),
+    dutyWords: union((f) => f.dutyWords),
+    stackingWords: union((f) => f.stackingWords),
+    digitalGoods: union((f) => f.digitalGoods),
   };
 }
 

@@ -5,7 +5,7 @@ import {
   type OptionsInFocus,
   productMentionDetector,
 } from './catalog-options';
-import { readDialogueState, sameValue } from './dialogue-state';
+import { readDialogueState, sameValue, settledIn } from './dialogue-state';
 import { withoutInstructions } from './features';
 import { MAX_REPLY_CHARS } from './guardrails';
 import { lexicon, matches, type ReplyTemplates, templatesFor } from './lexicon';
@@ -21,6 +21,7 @@ import { type PolicyVerdict, tacticPolicy } from './tactic-policy';
 import {
   type AfterSaleTopic,
   type AssistInput,
+  type ChatMessage,
   type ComplaintTopic,
   type DialogueState,
   type DraftSuggestion,
@@ -60,6 +61,24 @@ export interface ConversationAnalysis {
   gaveMeasurements: boolean;
   /** The buyer's last message is only a voice message's placeholder: its words are not in the text. */
   lastIsVoiceNote: boolean;
+  /** The buyer's last message fixed an option ("actually wait, make it the medium"); read only when unsure. */
+  lastSettles: boolean;
+  /** The buyer's goods have no parcel (a top-up, a gift card, a code): nothing to track. */
+  digital: boolean;
+  /** Something in the chat shows an order exists: a purchase word, an after-sale or complaint word, an id given. */
+  hasPurchase: boolean;
+  /** The buyer's last message is about a booking or an installation visit (no parcel to track, nothing to photograph). */
+  lastIsAppointment: boolean;
+  /** The buyer's last message asks for the agent's own contact ("加个微信", "your personal number"). */
+  lastAsksPersonalContact: boolean;
+  /** The buyer's last message asks whether the item fits their car or device ("fit a 2017 Civic?", "兼容吗"). */
+  lastAsksFit: boolean;
+  /** The buyer's last message names import duty or customs ("关税", "import duty"). */
+  lastNamesDuty: boolean;
+  /** The buyer's last message asks whether two offers combine ("能叠加吗", "does it stack"). */
+  lastAsksStacking: boolean;
+  /** The buyer's last message is about a bulk purchase ("批发", "wholesale", "500个"). */
+  lastIsBulk: boolean;
   /** The buyer's last message thanks or acknowledges ("thx", "收到", "👍") and asks nothing. */
   lastAcknowledges: boolean;
   /** The buyer's last message names a material, make or behaviour (what a material answer is about). */
@@ -95,26 +114,73 @@ const CODE_LIKE = /\d{4,}|[A-Za-z]-?\d{3}/;
  */
 const ARRIVED =
   /\b(?=arrived|showed up|came|received|got it|opened|open it|unboxed)(?<!(?:not|n't|never|yet|still)\s{1,3}(?:\w{1,12}\s{1,3})?)(?:arrived|showed up|came|received|got it|opened (?:it|the box|the parcel|the package)|open it|unboxed)\b|(?<![没沒未冇])(?:收到|拆开|拆開|打开一看|打開一看)|(?<![没沒未冇快还還])到了(?![吗嗎么麼没沒未])/iu;
+/** A negation just before a word: "not yet received", "hasn't arrived", "还没收到", "不可以". */
+const NEGATED_BEFORE =
+  /(?:\b(?:not|no|never|yet|still|n't|hasn'?t|haven'?t|didn'?t|isn'?t|wasn'?t)\s+(?:\w+\s+)?|[没沒未冇不][\s还還都也]{0,2})$/iu;
+
+/** An acknowledgement word ("received", "收到", "可以") that no negation turns into its opposite. */
+function acknowledges(text: string): boolean {
+  const pattern = lexicon.acknowledgements;
+  if (!pattern) return false;
+  pattern.lastIndex = 0;
+  const found = [...text.matchAll(pattern)].some(
+    (m) => !NEGATED_BEFORE.test(text.slice(Math.max(0, m.index - 24), m.index)),
+  );
+  pattern.lastIndex = 0;
+  return found;
+}
+
+/** Whether the buyer's last message settled an option the messages before it had not. */
+function lastChoiceMade(
+  history: readonly ChatMessage[],
+  options: OptionsInFocus,
+  settled: Readonly<Record<string, string>>,
+): boolean {
+  const before = settledIn(history.slice(0, -1), options);
+  return Object.entries(settled).some(([key, value]) => before[key] !== value);
+}
+
+/** Words of a purchase made or a delivery under way: an order exists ("买了", "明天送", "booked", "my order"). */
+const PURCHASED =
+  /买了|買了|买的|買的|下单|下單|落單|落咗單|拍了|拍的|付了|付咗|已付|付款了|订了|訂了|定金|收到|到货|到貨|到了|送[来到貨货的]|配送|派送|发货|發貨|寄[来來出到]|快递|快遞|物流|签收|簽收|订单|訂單|转账|轉賬|转过去|轉數|過數|过数|\b(?:bought|ordered|paid|purchased|booked|my order|received|arrived|delivered|shipped|delivery|scheduled|transferred|e-transfer|bank(?:ed)? in)\b/iu;
+/** A booking or an installation visit: looked up, never tracked like a parcel or photographed. */
+const APPOINTMENT =
+  /\b(?:book(?:ed|ing)|slot|reservation|reserved|appointment|reschedule|install(?:ation|er)?|technician)\b|预约|預約|预订|預訂|改期|安装|安裝|上门|上門|师傅|師傅/iu;
+
+/** A model year the item must fit ("fit a 2017 honda", "2019款卡罗拉"): a compatibility question. */
+const MODEL_YEAR =
+  /\bfits? (?:a |an |my |the |on |in )?(?:19|20)\d{2}\b|(?:19|20)\d{2}\s*(?:款|年款)/iu;
+
+/**
+ * A quantity only a trade buyer orders: 50 or more of a unit ("要500个", "200 units", "80 pcs").
+ * Its price is a quote, not the page price.
+ */
+const BULK_QUANTITY =
+  /(?<![\d.,])(?:[5-9]\d|[1-9]\d{2,})\s*(?:个|個|件|套|箱|盒|只|隻|条|條|双|雙|支|瓶|份|pcs\b|pieces\b|units\b|sets\b|boxes\b|cartons\b)/iu;
+
 /** What is left of a message once placeholders, emoji, punctuation and spaces are gone. */
 const WORDS_LEFT = /[\p{L}\p{N}]/u;
 
 /**
  * A question, in any of the three languages: a question mark; a Chinese question particle at
- * the end (吗, 么, 呢, Cantonese 咩/未/冇); an A-not-A ("有没有", "是不是") or an either-or
- * ("自己做的还是代工的", Cantonese 定係); a question word (怎么, 啥, 哪, 幾, 點解); an English
- * question word anywhere ("hi what time do you close"), or an auxiliary first. Cheap and
+ * the end (吗, 么, 呢, Cantonese 咩/未/冇), or 吗 anywhere (buyers run a question on into the
+ * next clause: "门票可以退吗 我去不了了"); an A-not-A ("有没有", "是不是") or an either-or
+ * ("自己做的还是代工的", Cantonese 定係; not "还是要灰色吧", a choice); a question word (怎么, 啥, 哪, 幾, 點解); an English
+ * question word anywhere ("hi what time do you close"), an auxiliary first, or a closing "or
+ * not" ("this one still got warranty or not", as Singapore and Malaysia ask). Cheap and
  * conservative: it only picks the wording of a generic answer.
  */
 const QUESTION =
-  /[?？]|[吗嗎么麼呢咩冇未嘛][\s\p{P}\p{S}]*$|(\p{Script=Han})[不没沒唔]\1|\p{Script=Han}[还還]是\p{Script=Han}|定係|怎么|怎麼|怎样|怎樣|如何|什么|什麼|啥|咋|哪|幾|几|多少|[点點](解|樣|样)|\b(what|which|where|when|who|why|how)\b|^\s*(?:(?:hi|hello|hey)\W+)?(do|does|did|can|could|is|are|will|would|any|have|has)\b/iu;
+  /[?？]|[吗嗎么麼呢咩冇未嘛][\s\p{P}\p{S}]*$|[吗嗎](?!啡)|(\p{Script=Han})[不没沒唔]\1|\p{Script=Han}[还還]是(?![要选拿买来選買來])\p{Script=Han}|定係|怎么|怎麼|怎样|怎樣|如何|什么|什麼|啥|咋|哪|幾|几|多少|[点點](解|樣|样)|\b(what|which|where|when|who|why|how)\b|\bor not\b[\s\p{P}\p{S}]*$|^\s*(?:(?:hi|hello|hey)\W+)?(do|does|did|can|could|is|are|will|would|any|have|has)\b/iu;
 
 /**
  * Body measurements a buyer gives for a size-fit question ("165 110斤", "身高170", "5'6 and 140 lbs",
- * "158cm"): a height or weight word with a number, a weight with its unit, a height in cm or feet.
- * Then the size help never asks for them again.
+ * "158cm"): a height or weight word with a number, a weight with its unit, a height in cm or feet,
+ * or the size they usually wear ("平时穿42", "my son wears a 10"). Then the size help never asks
+ * for them again.
  */
 const MEASUREMENTS =
-  /(?:身高|体重|體重|腰围|腰圍|胸围|胸圍|臀围|臀圍)\s*[:：是]?\s*\d|\d{2,3}(?:\.\d)?\s*(?:斤|公斤|磅|kgs?\b|lbs?\b|pounds\b)|(?<!\d)1\d{2}(?:\.\d)?\s*(?:cm\b|厘米|公分|釐米)|\d米\d{1,2}|(?<![\d.])[4-6]\s*(?:'|’|ft\b|feet\b|foot\b)\s*\d{0,2}|\b(?:height|weight|waist|chest|bust|hips?)\b\s*(?:is|of|:)?\s*\d/iu;
+  /(?:平时|平時|一般|通常)穿\s*\d|\bwears? (?:a |an |size |us |uk |eu )?\d{1,2}(?:\.5)?\b|(?:身高|体重|體重|腰围|腰圍|胸围|胸圍|臀围|臀圍)\s*[:：是]?\s*\d|\d{2,3}(?:\.\d)?\s*(?:斤|公斤|磅|kgs?\b|lbs?\b|pounds\b)|(?<!\d)1\d{2}(?:\.\d)?\s*(?:cm\b|厘米|公分|釐米)|\d米\d{1,2}|(?<![\d.])[4-6]\s*(?:'|’|ft\b|feet\b|foot\b)\s*\d{0,2}|\b(?:height|weight|waist|chest|bust|hips?)\b\s*(?:is|of|:)?\s*\d/iu;
 
 /** Two delaying messages make a buyer "chronically indecisive" in the source's sense. */
 const CHRONIC_HESITATION = 2;
@@ -206,7 +272,9 @@ export function analyseConversation(
     complaintWordsInLast,
   });
   const buyerWroteCode = input.history.some((m) => CODE_LIKE.test(m.text));
-  const lastIsQuestion = QUESTION.test(withoutInstructions(lastBuyer));
+  // "？", "???" after a greeting ask nothing yet: there are no words to answer.
+  const lastIsQuestion =
+    QUESTION.test(withoutInstructions(lastBuyer)) && WORDS_LEFT.test(lastBuyer);
   // The size question's own window (the buyer's last two messages), as the lexicons read it.
   const gaveMeasurements = input.history
     .filter((m) => m.from === 'buyer')
@@ -217,15 +285,22 @@ export function analyseConversation(
     .slice(-3)
     .map((m) => m.text);
   const arrived = recentBuyer.some((text) => ARRIVED.test(text));
+  const buyerTexts = input.history.filter((m) => m.from === 'buyer').map((m) => m.text);
+  const hasPurchase =
+    state.given.length > 0 ||
+    buyerTexts.some((text) => {
+      const signals = readMessage(text, () => false).signals;
+      return signals.has('after_sale') || signals.has('complaint') || PURCHASED.test(text);
+    });
   const otherTopic = (['quality', 'service'] as const).find((topic) =>
     recentBuyer.some((text) => matches(lexicon.complaintTopics[topic], text)),
   );
   const lastIsVoiceNote =
     matches(lexicon.voiceNotes, lastBuyer) &&
     !WORDS_LEFT.test(lastBuyer.replace(lexicon.voiceNotes as RegExp, ''));
-  // A thank-you asks nothing and reports nothing: no question, no complaint word in it.
-  const lastAcknowledges =
-    matches(lexicon.acknowledgements, lastBuyer) && !lastIsQuestion && !complaintWordsInLast;
+  // A thank-you asks nothing and reports nothing: no question, no complaint word in it, and
+  // the word is not negated ("not yet received", "还没收到", "不可以").
+  const lastAcknowledges = acknowledges(lastBuyer) && !lastIsQuestion && !complaintWordsInLast;
   return {
     locale,
     reading,
@@ -238,6 +313,16 @@ export function analyseConversation(
     gaveMeasurements,
     lastIsVoiceNote,
     lastAcknowledges,
+    hasPurchase,
+    digital: buyerTexts.some((text) => matches(lexicon.digitalGoods, text)),
+    // Only needed when the reading is unsure: a second pass over the options then.
+    lastSettles: policy.clarify && lastChoiceMade(input.history, options, state.settled),
+    lastIsAppointment: APPOINTMENT.test(lastBuyer),
+    lastAsksPersonalContact: matches(lexicon.personalContact, lastBuyer),
+    lastNamesDuty: matches(lexicon.dutyWords, lastBuyer),
+    lastAsksStacking: matches(lexicon.stackingWords, lastBuyer),
+    lastAsksFit: matches(lexicon.compatibilityWords, lastBuyer) || MODEL_YEAR.test(lastBuyer),
+    lastIsBulk: matches(lexicon.bulkWords, lastBuyer) || BULK_QUANTITY.test(lastBuyer),
     lastNamesMaterial: matches(lexicon.materialWords, lastBuyer),
     lastHasLink: hasLink(lastBuyer),
     lastQuestions: questionTopics(lastBuyer, reader),
@@ -388,7 +473,10 @@ function replyWriter(analysis: ConversationAnalysis) {
   const givenOrder =
     state.given.includes('order_number') || state.given.includes('tracking_number');
   const settledValues = Object.values(state.settled);
-  const readTopic = COMPLAINT_FOR_INTENT[analysis.intent] ?? reading.complaintTopic;
+  // Import duty the buyer was not told about is about the service, not a late parcel.
+  const readTopic = analysis.lastNamesDuty
+    ? 'service'
+    : (COMPLAINT_FOR_INTENT[analysis.intent] ?? reading.complaintTopic);
   const complaintTopic =
     readTopic === 'delivery' ? (analysis.topicOnceArrived ?? readTopic) : readTopic;
 
@@ -402,6 +490,9 @@ function replyWriter(analysis: ConversationAnalysis) {
         }),
       };
     }
+    // A price for a bulk quantity is a quote to ask the shop for: the page price is not it.
+    if ((key === 'asks_price' || key === 'asks_discount') && analysis.lastIsBulk)
+      return { tactic: 'answer', text: t.answer.bulk_quote };
     return { tactic: 'answer', text: fill(t.answer[key], { product }) };
   };
   /**
@@ -456,6 +547,10 @@ function replyWriter(analysis: ConversationAnalysis) {
     }),
     /** A reply to the buyer's actual question: the reader's intent, else the lexicon's; null when none applies and `onlyIfAsked`. */
     answer: (onlyIfAsked = false): DraftSuggestion | null => {
+      // Questions no shop setting answers, whatever the intent read: the agent checks them.
+      if (analysis.lastAsksStacking) return { tactic: 'answer', text: t.answer.coupon_check };
+      if (analysis.lastNamesDuty && analysis.lastIsQuestion)
+        return { tactic: 'answer', text: t.answer.duty_check };
       const byIntent = ANSWER_FOR_INTENT[analysis.intent];
       const bySignal = ANSWERABLE.find((s) => reading.focusSignals.has(s));
       // The material answer ("the material and care details...") only when the buyer named one:
@@ -476,6 +571,11 @@ function replyWriter(analysis: ConversationAnalysis) {
       return answerWith(takesUp ? 'question' : 'general');
     },
     clarify: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.clarify }),
+    /** The agent's own WeChat or number is never given: the buyer is looked after in this chat. */
+    personalContact: (): DraftSuggestion => ({
+      tactic: 'answer',
+      text: t.answer.personal_contact,
+    }),
     acknowledged: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.acknowledged }),
     answerText: (key: AnswerKey): string => fill(t.answer[key], { product }),
     /** A voice message the text does not hold: ask for it in writing too, never guess its words. */
@@ -509,23 +609,37 @@ function replyWriter(analysis: ConversationAnalysis) {
           ? 'general'
           : reading.afterSaleTopic;
       const topic = AFTER_SALE_FOR_INTENT[analysis.intent] ?? (usage ? 'usage' : lexiconTopic);
-      return { tactic: 'answer', text: (givenOrder ? t.afterSaleGiven : t.afterSale)[topic] };
+      // A booking or an installation visit is looked up: no tracking, no photo of it.
+      // A top-up or a gift card has no parcel to track either.
+      const looked =
+        (analysis.lastIsAppointment && (topic === 'tracking' || topic === 'usage')) ||
+        (analysis.digital && topic === 'tracking')
+          ? 'general'
+          : topic;
+      // Read as after-sale, but nothing shows an order ("what's the expiry date?"): take the
+      // question up instead of asking for an order number the buyer does not have.
+      if (looked === 'general' && !analysis.hasPurchase && analysis.lastIsQuestion)
+        return { tactic: 'answer', text: t.answer.check };
+      return { tactic: 'answer', text: (givenOrder ? t.afterSaleGiven : t.afterSale)[looked] };
     },
     empathy: (): DraftSuggestion => {
       const topic = complaintTopic;
+      // A top-up or a code that has not come: sorry, and a check, but no parcel to track.
       const text =
-        topic === 'quality' && state.given.includes('photo')
-          ? t.empathyGiven.quality
-          : topic === 'general' && givenOrder
-            ? t.empathyGiven.general
-            : t.empathy[topic];
+        topic === 'delivery' && analysis.digital
+          ? t.empathy.reassure
+          : topic === 'quality' && state.given.includes('photo')
+            ? t.empathyGiven.quality
+            : topic === 'general' && givenOrder
+              ? t.empathyGiven.general
+              : t.empathy[topic];
       return { tactic: 'empathy', text };
     },
     reassure: (): DraftSuggestion => ({ tactic: 'empathy', text: t.empathy.reassure }),
     /** The concrete next step on a complaint: look the order up (asking for its number unless given). */
     remedy: (): DraftSuggestion => {
       const topic = complaintTopic;
-      const key = topic === 'delivery' ? 'tracking' : 'general';
+      const key = topic === 'delivery' && !analysis.digital ? 'tracking' : 'general';
       return { tactic: 'answer', text: (givenOrder ? t.afterSaleGiven : t.afterSale)[key] };
     },
     /** Help choosing on the next dimension the buyer has not settled; the confirmation when all are. */
@@ -636,7 +750,9 @@ function planReplies(
     // Not sure what the buyer wants: ask, never pitch. A question is taken up first.
     const opener = reading.lastIsGreeting ? write.greeting() : null;
     const takeUp = analysis.lastIsQuestion && !reading.lastIsGreeting ? write.question() : null;
-    return [followUp, opener, write.answer(true) ?? takeUp, write.clarify()];
+    // A buyer who just named their choice ("actually, make it the medium") said what they want.
+    const chosen = analysis.lastSettles ? write.confirmChoice() : null;
+    return [followUp, opener, chosen, write.answer(true) ?? takeUp, write.clarify()];
   }
   switch (analysis.stage) {
     case 'after_sale':
@@ -663,13 +779,21 @@ function planReplies(
         (asked !== 'material' || analysis.lastNamesMaterial);
       // A question comes first when listing the product's options does not answer it: the
       // check of the one option named with no catalog ("有黑色吗"), else taking it up
-      // ("有前开式的吗" once size and colour are settled); then help choosing.
+      // ("有前开式的吗" once size and colour are settled, a question about anything but the
+      // options); then help choosing.
+      // Listing the options answers only a question about them: "will these fit a 2017 Civic?"
+      // is not answered by the colours.
       const check = write.optionCheck();
       const listsOptions = write.hasChoices();
+      const aboutOptions =
+        !analysis.lastAsksFit &&
+        (reading.focusSignals.has('asks_option') ||
+          analysis.intent === 'size' ||
+          analysis.intent === 'colour');
       const questionFirst =
         !answerFirst &&
         (analysis.lastIsQuestion || analysis.lastHasLink) &&
-        (check !== null || !listsOptions);
+        (check !== null || !listsOptions || !aboutOptions);
       return [
         followUp,
         answerFirst ? write.answer(true) : null,
@@ -727,7 +851,13 @@ export function draftWithRules(
   busyNudgeEnabled: boolean,
 ): EngineDraft {
   const candidates: DraftSuggestion[] = [];
-  for (const draft of planReplies(analysis, busyNudgeEnabled)) {
+  // Asked for the agent's own contact: say first that the chat stays here (a complainer's
+  // empathy comes first, so this reply is for everyone else).
+  const keepsChatHere =
+    analysis.lastAsksPersonalContact && analysis.stage !== 'complaint'
+      ? replyWriter(analysis).personalContact()
+      : null;
+  for (const draft of [keepsChatHere, ...planReplies(analysis, busyNudgeEnabled)]) {
     if (draft && !candidates.some((s) => s.text === draft.text)) candidates.push(draft);
   }
   if (candidates.length === 0) candidates.push(replyWriter(analysis).clarify());

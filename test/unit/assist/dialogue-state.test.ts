@@ -63,6 +63,11 @@ describe('settled options', () => {
   it('does not settle values the buyer compares or describes as a habit', () => {
     expect(settled([buyer('黑色和白色哪个耐脏')])).toEqual({});
     expect(settled([buyer('我平时穿M 这款偏大吗')])).toEqual({});
+    // What someone wears in English is a habit too, not the size chosen.
+    expect(settled([buyer('what size runs true? my husband wears an L in most brands')])).toEqual(
+      {},
+    );
+    expect(settled([buyer('I wear M in tops, is this one slim?')])).toEqual({});
   });
 
   it('settles a short yes to the agent’s one recommendation, and an answer to an either-or', () => {
@@ -75,6 +80,22 @@ describe('settled options', () => {
   it('lets a later choice replace an earlier one, and "算了" undo it', () => {
     expect(settled([buyer('要黑色'), buyer('还是要白色吧')])).toEqual({ colour: '白色' });
     expect(settled([buyer('要黑色'), buyer('黑色算了')])).toEqual({});
+  });
+
+  it('takes the value named after "算了" or "never mind" as the new choice, not a retraction', () => {
+    expect(settled([buyer('给我拿白色S'), agent('好的'), buyer('算了还是要黑色吧 L码')])).toEqual({
+      colour: '黑色',
+      size: 'L',
+    });
+    expect(settled([buyer('要灰色'), buyer('算了 换成白色')])).toEqual({ colour: '白色' });
+    const hoodie: Catalog = {
+      products: [{ id: 'h', name: 'Hoodie', options: { colour: ['White', 'Black'], size: ['S'] } }],
+    };
+    expect(
+      settled([buyer('White in S please'), buyer('never mind, make it the Black')], hoodie),
+    ).toEqual({ colour: 'Black', size: 'S' });
+    // Dropping a value is still dropping it.
+    expect(settled([buyer('要白色'), buyer('算了 白色不要了')])).toEqual({});
   });
 
   it('settles what the buyer asked about once they buy', () => {

@@ -615,3 +615,222 @@ describe('what unseen conversations taught (round nine)', () => {
     expect(texts).not.toContain('黑色, 白色');
   });
 });
+
+describe('what unseen conversations taught (round ten)', () => {
+  it('reads 吗 inside a message as a question, so "可以" there is no thank-you', async () => {
+    const result = await readAs('after_sale', 'refund').suggest({
+      history: [buyer('这个课程可以退吗 我报名报错班了')],
+    });
+    expect(result.suggestions[0]?.text).not.toBe(templatesFor('zh-Hans').afterSale.thanks);
+    expect(result.suggestions[0]?.text).toBe(templatesFor('zh-Hans').afterSale.return);
+  });
+
+  it('never reads a negated "received" or "收到" as a thank-you', async () => {
+    for (const [text, locale] of [
+      ['paid for the top up an hour ago but still not received', 'en'],
+      ['transferred already, you have not received it yet', 'en'],
+      ['钱已经付了 还没收到充值', 'zh-Hans'],
+    ] as const) {
+      const result = await readAs('after_sale', 'order_status').suggest({
+        history: [buyer(text)],
+      });
+      expect(result.suggestions[0]?.text).not.toBe(templatesFor(locale).afterSale.thanks);
+    }
+    // A plain "received, thanks" still closes warmly.
+    const thanks = await readAs('after_sale', 'order_status').suggest({
+      history: [
+        buyer('where is my parcel'),
+        agent('It was delivered this morning.'),
+        buyer('received, thanks'),
+      ],
+    });
+    expect(thanks.suggestions[0]?.text).toBe(templatesFor('en').afterSale.thanks);
+  });
+
+  it('reads "算了还是要黑色吧" as a new choice to confirm, not as an either-or question', async () => {
+    const result = await readAs('interested', 'colour').suggest({
+      history: [buyer('要白色M码'), agent('好的亲，白色M有货～'), buyer('算了还是要黑色吧')],
+      catalog: tee,
+    });
+    const texts = result.suggestions.map((s) => s.text);
+    expect(texts).not.toContain(templatesFor('zh-Hans').answer.question);
+    expect(texts.join('\n')).toContain('黑色、M');
+  });
+
+  it('keeps the chat in the shop when the buyer asks for the agent’s own WeChat or number', async () => {
+    for (const [text, locale] of [
+      ['亲 你微信多少 下次直接转账给你', 'zh-Hans'],
+      ['可唔可以俾你嘅WhatsApp我 下次直接搵你', 'zh-Hant'],
+      ['whats your mobile number? i want to text you directly next time', 'en'],
+    ] as const) {
+      const result = await readAs('browsing', 'other').suggest({ history: [buyer(text)] });
+      expect(result.suggestions[0]?.text).toBe(templatesFor(locale).answer.personal_contact);
+    }
+    // A complaint keeps its empathy first.
+    const angry = await readAs('complaint', 'service_complaint', 'negative').suggest({
+      history: [buyer('收到的是坏的 你微信多少 我要找你们老板')],
+    });
+    expect(angry.suggestions[0]?.tactic).toBe('empathy');
+  });
+
+  it('asks the shop for a quote on a bulk quantity instead of quoting the page price', async () => {
+    for (const [text, locale, intent] of [
+      ['公司年会要120件卫衣 单价多少', 'zh-Hans', 'price'],
+      ['我係做批發嘅 拎貨有冇平啲', 'zh-Hant', 'haggling'],
+      ['how much per piece for 300 pcs? we are a school', 'en', 'price'],
+    ] as const) {
+      const result = await readAs('interested', intent).suggest({ history: [buyer(text)] });
+      expect(result.suggestions[0]?.text).toBe(templatesFor(locale).answer.bulk_quote);
+    }
+    // One or two pieces keep the ordinary answer.
+    const two = await readAs('interested', 'price').suggest({ history: [buyer('买2件多少钱')] });
+    expect(two.suggestions[0]?.text).not.toBe(templatesFor('zh-Hans').answer.bulk_quote);
+  });
+
+  it('takes up a question whether the item fits the buyer’s car or device before listing options', async () => {
+    const catalog: Catalog = {
+      products: [{ id: 'case', name: 'Rugged Case', options: { colour: ['Black', 'Clear'] } }],
+    };
+    for (const text of [
+      'is it compatible with the pixel 8?',
+      'would this roof rack fit a 2015 subaru outback?',
+    ]) {
+      const result = await readAs('interested', 'general').suggest({
+        history: [buyer(text)],
+        catalog,
+      });
+      expect(result.suggestions[0]?.text).toBe(templatesFor('en').answer.question);
+    }
+    // A question about the options is still answered by listing them.
+    const colours = await readAs('interested', 'colour').suggest({
+      history: [buyer('what colours does it come in?')],
+      catalog,
+    });
+    expect(colours.suggestions[0]?.tactic).toBe('help_choose');
+  });
+
+  it('checks a size against the size chart when the buyer says what they usually wear', async () => {
+    const boots: Catalog = {
+      products: [{ id: 'b', name: 'Snow Boots', options: { size: ['9', '10', '11'] } }],
+    };
+    const result = await readAs('interested', 'size').suggest({
+      history: [buyer('do these run small? my daughter wears a 9 in sneakers')],
+      catalog: boots,
+    });
+    const texts = result.suggestions.map((s) => s.text).join('\n');
+    expect(texts).not.toMatch(/height and weight/);
+    expect(texts).not.toContain("I've noted");
+  });
+
+  it('greets a buyer who sends only punctuation after a greeting, instead of answering a question', async () => {
+    const result = await readAs('browsing', 'other').suggest({
+      history: [buyer('有人吗'), buyer('？？'), buyer('。。。？')],
+    });
+    expect(result.suggestions.map((s) => s.text)).not.toContain(
+      templatesFor('zh-Hans').answer.question,
+    );
+  });
+
+  it('reads a closing "or not" as a question and takes it up', async () => {
+    const result = await readAs('interested', 'general').suggest({
+      history: [buyer('this second hand camera still can use the charger or not')],
+    });
+    expect(result.suggestions[0]?.text).toBe(templatesFor('en').answer.question);
+  });
+
+  it('asks no order number for a question read as after-sale when nothing shows an order', async () => {
+    for (const [text, locale] of [
+      ['这款奶粉的生产日期是几月的？', 'zh-Hans'],
+      ['is this tea from this year’s harvest?', 'en'],
+    ] as const) {
+      const result = await readAs('after_sale', 'general').suggest({ history: [buyer(text)] });
+      expect(result.suggestions[0]?.text).toBe(templatesFor(locale).answer.check);
+    }
+    // With an order in the chat, the order number is still asked for.
+    const ordered = await readAs('after_sale', 'general').suggest({
+      history: [buyer('上周买的奶粉 生产日期是几月的？')],
+    });
+    expect(ordered.suggestions[0]?.text).toBe(templatesFor('zh-Hans').afterSale.general);
+  });
+
+  it('looks a booking or an installation visit up: no tracking, no photo of it', async () => {
+    const visit = await readAs('after_sale', 'order_status').suggest({
+      history: [
+        buyer('paid yesterday for the water heater'),
+        buyer('what day is the installation?'),
+      ],
+    });
+    expect(visit.suggestions[0]?.text).toBe(templatesFor('en').afterSale.general);
+    const booking = await readAs('after_sale', 'other').suggest({
+      history: [buyer('I booked a haircut for 5pm Friday, could I move it to 6?')],
+    });
+    expect(booking.suggestions[0]?.text).toBe(templatesFor('en').afterSale.general);
+  });
+
+  it('confirms the choice a buyer just made even when the reading is unsure', async () => {
+    const unsure: Reader = {
+      version: 'unsure',
+      read: () => ({
+        stage: 'ready',
+        stageProbabilities: {
+          browsing: 0.1,
+          interested: 0.25,
+          ready: 0.3,
+          hesitating: 0.05,
+          complaint: 0.05,
+          after_sale: 0.25,
+        },
+        confidence: 0.3,
+        intent: 'size',
+        intentConfidence: 0.4,
+        sentiment: 'neutral',
+      }),
+    };
+    const result = await createAssistant({ newId: () => 'u', reader: unsure }).suggest({
+      history: [
+        buyer('I’ll take the navy'),
+        agent('Great, navy it is!'),
+        buyer('hmm no, actually the sage'),
+      ],
+      catalog: shirt,
+    });
+    expect(result.suggestions[0]?.text).toContain('sage');
+    expect(result.suggestions[0]?.text).not.toBe(templatesFor('en').answer.clarify);
+  });
+
+  it('checks import duty and whether two offers combine, and never calls duty a late parcel', async () => {
+    for (const [text, locale, intent] of [
+      ['寄到澳洲要交关税吗', 'zh-Hans', 'shipping_fee'],
+      ['would I have to pay import tax in Canada?', 'en', 'delivery'],
+    ] as const) {
+      const result = await readAs('interested', intent).suggest({ history: [buyer(text)] });
+      expect(result.suggestions[0]?.text).toBe(templatesFor(locale).answer.duty_check);
+    }
+    for (const [text, locale] of [
+      ['店铺券和平台券可以叠加吗', 'zh-Hans'],
+      ['can the student code stack with the sale price?', 'en'],
+    ] as const) {
+      const result = await readAs('ready', 'haggling').suggest({ history: [buyer(text)] });
+      expect(result.suggestions[0]?.text).toBe(templatesFor(locale).answer.coupon_check);
+    }
+    const charged = await readAs('complaint', 'late_parcel', 'negative').suggest({
+      history: [buyer('the courier just charged me customs fees of $40, nobody mentioned that!')],
+    });
+    expect(charged.suggestions[0]?.text).toBe(templatesFor('en').empathy.service);
+  });
+
+  it('never tracks a top-up or a gift card like a parcel', async () => {
+    const late = await readAs('complaint', 'late_parcel', 'negative').suggest({
+      history: [buyer('买的游戏点卡付款半小时了卡密还没发给我')],
+    });
+    const texts = late.suggestions.map((s) => s.text);
+    expect(texts).not.toContain(templatesFor('zh-Hans').empathy.delivery);
+    expect(texts).not.toContain(templatesFor('zh-Hans').afterSale.tracking);
+    const status = await readAs('after_sale', 'order_status').suggest({
+      history: [
+        buyer('I bought a gift card for my sister this morning, when does she get the email?'),
+      ],
+    });
+    expect(status.suggestions[0]?.text).toBe(templatesFor('en').afterSale.general);
+  });
+});

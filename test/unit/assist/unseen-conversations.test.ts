@@ -3,6 +3,8 @@ import { createAssistant } from '../../../src/assist/assistant';
 import {
   assistInputOf,
   BLIND_CHECK_URL,
+  BLIND10_SET_NAME,
+  BLIND10_SET_URL,
   type CorpusItem,
   loadBlindSet,
 } from '../../../src/assist/corpus';
@@ -23,11 +25,15 @@ import {
  * really send (emoji only, a bare order number, a pasted link, a voice note, a photo, capitals,
  * a long rant, an address and phone in the message, a demand for a promised refund or date,
  * Japanese and Malay), and 20 more written after the fixes (blind-round9-check.jsonl, Korean
- * among them). These tests hold the guarantees every answer must keep, whatever the reader
- * makes of a conversation, not its per-conversation labels (stage, intent).
+ * among them). Round ten's set (blind-round10.jsonl) adds 60 more on other goods and situations
+ * (expiry dates, car-part fitment, top-ups, bookings, wholesale quotes, customs duty, a buyer
+ * asking for the agent's WeChat, Thai and Vietnamese buyers, pinyin). These tests hold the
+ * guarantees every answer must keep, whatever the reader makes of a conversation, not its
+ * per-conversation labels (stage, intent).
  */
 const blind = loadBlindSet().items;
 const check = loadBlindSet(BLIND_CHECK_URL).items;
+const round10 = loadBlindSet(BLIND10_SET_URL, BLIND10_SET_NAME).items;
 
 /** The committed reader, as in production; every answer once without and once with the busy nudge. */
 const assistant = createAssistant({ newId: () => 'id' });
@@ -35,7 +41,7 @@ async function answers(): Promise<
   Array<{ item: CorpusItem; input: AssistInput; result: AssistResult }>
 > {
   const out = [];
-  for (const item of [...blind, ...check])
+  for (const item of [...blind, ...check, ...round10])
     for (const busyNudge of [false, true]) {
       const base = assistInputOf(item);
       const input = { ...base, settings: { ...base.settings, busyNudge } };
@@ -55,13 +61,22 @@ function confirmsChoice(text: string, locale: Locale): boolean {
   return text.startsWith(before) && text.endsWith(after);
 }
 
-describe('unseen conversations (round nine blind set)', () => {
+describe('unseen conversations (round nine and round ten blind sets)', () => {
   it('is a blind set of 60 conversations over every stage and the three reply locales', () => {
     expect(blind).toHaveLength(60);
     expect(check).toHaveLength(20);
     expect(new Set([...blind, ...check].map((i) => i.id)).size).toBe(80);
     expect(new Set(blind.map((i) => i.expected.stage)).size).toBe(6);
     expect(new Set(blind.map((i) => i.expected.locale))).toEqual(
+      new Set(['zh-Hans', 'zh-Hant', 'en']),
+    );
+  });
+
+  it('has round ten’s 60 conversations, none shared with round nine, over every stage and locale', () => {
+    expect(round10).toHaveLength(60);
+    expect(new Set([...blind, ...check, ...round10].map((i) => i.id)).size).toBe(140);
+    expect(new Set(round10.map((i) => i.expected.stage)).size).toBe(6);
+    expect(new Set(round10.map((i) => i.expected.locale))).toEqual(
       new Set(['zh-Hans', 'zh-Hant', 'en']),
     );
   });
