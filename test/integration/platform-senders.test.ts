@@ -89,6 +89,21 @@ function metaHeaders(body: string, appSecret: string): Record<string, string> {
   };
 }
 
+/** Sends a Meta delivery signed with the app's secret, as Meta does. */
+function deliverMeta(
+  platform: 'whatsapp' | 'messenger',
+  shopId: string,
+  body: string,
+  appSecret: string,
+) {
+  return deliver(platform, shopId, body, metaHeaders(body, appSecret));
+}
+
+/** A Messenger delivery as Meta escapes it: one Page entry carrying these messaging items. */
+function messengerDelivery(pageId: string, messaging: unknown[]): string {
+  return metaJson({ object: 'page', entry: [{ id: pageId, time: Date.now(), messaging }] });
+}
+
 describe('WhatsApp Cloud API', () => {
   const credentials = {
     appSecret: 'wa-sender-secret',
@@ -97,6 +112,19 @@ describe('WhatsApp Cloud API', () => {
     phoneNumberId: '106540352242922',
   };
   const metadata = { display_phone_number: '15550783881', phone_number_id: '106540352242922' };
+  /** A Cloud API delivery as Meta escapes it: one account entry with one `messages` change. */
+  const whatsappDelivery = (value: Record<string, unknown>, entryId = '102290129340398') =>
+    metaJson({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: entryId,
+          changes: [
+            { field: 'messages', value: { messaging_product: 'whatsapp', metadata, ...value } },
+          ],
+        },
+      ],
+    });
 
   it('takes a batch of entries and changes (text, location, contacts, unsupported) once, and no receipt or reaction', async () => {
     const shop = await createShop('whatsapp', credentials);
@@ -221,62 +249,27 @@ describe('WhatsApp Cloud API', () => {
       type: 'text',
       text: { body: '长'.repeat(4096) },
     }));
-    const body = metaJson({
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: '102290129340398',
-          changes: [
-            { field: 'messages', value: { messaging_product: 'whatsapp', metadata, messages } },
-          ],
-        },
-      ],
-    });
+    const body = whatsappDelivery({ messages });
     expect(Buffer.byteLength(body)).toBeGreaterThan(1.5 * 1024 * 1024);
-    const answer = await deliver(
-      'whatsapp',
-      shop.id,
-      body,
-      metaHeaders(body, credentials.appSecret),
-    );
+    const answer = await deliverMeta('whatsapp', shop.id, body, credentials.appSecret);
     expect(answer.status).toBe(200);
     expect(answer.json).toEqual({ ok: true, queued: 70, duplicates: 0 });
   });
 
   it('opens the conversation for a welcome request (chat opened, nothing written) without counting a consultation', async () => {
     const shop = await createShop('whatsapp', credentials);
-    const body = metaJson({
-      object: 'whatsapp_business_account',
-      entry: [
+    const body = whatsappDelivery({
+      contacts: [{ profile: { name: 'Lee' }, wa_id: '8613800000104' }],
+      messages: [
         {
-          id: '102290129340398',
-          changes: [
-            {
-              field: 'messages',
-              value: {
-                messaging_product: 'whatsapp',
-                metadata,
-                contacts: [{ profile: { name: 'Lee' }, wa_id: '8613800000104' }],
-                messages: [
-                  {
-                    from: '8613800000104',
-                    id: 'wamid.WELCOME1',
-                    timestamp: String(nowSeconds()),
-                    type: 'request_welcome',
-                  },
-                ],
-              },
-            },
-          ],
+          from: '8613800000104',
+          id: 'wamid.WELCOME1',
+          timestamp: String(nowSeconds()),
+          type: 'request_welcome',
         },
       ],
     });
-    const answer = await deliver(
-      'whatsapp',
-      shop.id,
-      body,
-      metaHeaders(body, credentials.appSecret),
-    );
+    const answer = await deliverMeta('whatsapp', shop.id, body, credentials.appSecret);
     expect(answer.status).toBe(200);
     const [opened] = await eventually(async () => {
       const history = await h.container.conversations.history(shop.id, '8613800000104');
@@ -289,39 +282,24 @@ describe('WhatsApp Cloud API', () => {
 
   it("acknowledges the App Dashboard's test sample without taking its made-up buyer", async () => {
     const shop = await createShop('whatsapp', credentials);
-    const body = metaJson({
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: '0',
-          changes: [
-            {
-              field: 'messages',
-              value: {
-                messaging_product: 'whatsapp',
-                metadata: { display_phone_number: '16505551111', phone_number_id: '123456123' },
-                contacts: [{ profile: { name: 'test user name' }, wa_id: '16315551181' }],
-                messages: [
-                  {
-                    from: '16315551181',
-                    id: 'ABGGFlA5Fpa',
-                    timestamp: '1504902988',
-                    type: 'text',
-                    text: { body: 'this is a text message' },
-                  },
-                ],
-              },
-            },
-          ],
-        },
-      ],
-    });
-    const answer = await deliver(
-      'whatsapp',
-      shop.id,
-      body,
-      metaHeaders(body, credentials.appSecret),
+    // The dashboard's sample, word for word: entry id 0 and a made-up number.
+    const body = whatsappDelivery(
+      {
+        metadata: { display_phone_number: '16505551111', phone_number_id: '123456123' },
+        contacts: [{ profile: { name: 'test user name' }, wa_id: '16315551181' }],
+        messages: [
+          {
+            from: '16315551181',
+            id: 'ABGGFlA5Fpa',
+            timestamp: '1504902988',
+            type: 'text',
+            text: { body: 'this is a text message' },
+          },
+        ],
+      },
+      '0',
     );
+    const answer = await deliverMeta('whatsapp', shop.id, body, credentials.appSecret);
     expect(answer.status).toBe(200);
     expect(answer.json).toEqual({ ok: true, queued: 0, duplicates: 0 });
   });
@@ -346,23 +324,14 @@ describe('Messenger', () => {
 
   it('takes a message whose timestamp is Unix seconds as a string, as Meta documents it', async () => {
     const shop = await createShop('messenger', credentials);
-    const body = metaJson({
-      object: 'page',
-      entry: [
-        {
-          id: pageId,
-          time: Date.now(),
-          messaging: [
-            {
-              sender: { id: '6783926561650001' },
-              recipient: { id: pageId },
-              timestamp: String(nowSeconds()),
-              message: { mid: 'm_str_ts_1', text: '还有货吗' },
-            },
-          ],
-        },
-      ],
-    });
+    const body = messengerDelivery(pageId, [
+      {
+        sender: { id: '6783926561650001' },
+        recipient: { id: pageId },
+        timestamp: String(nowSeconds()),
+        message: { mid: 'm_str_ts_1', text: '还有货吗' },
+      },
+    ]);
     const headers = metaHeaders(body, credentials.appSecret);
     const answer = await deliver('messenger', shop.id, body, headers);
     expect(answer.status).toBe(200);
@@ -384,51 +353,37 @@ describe('Messenger', () => {
   it("acknowledges delivery and read receipts and reactions beside a buyer's attachment, queuing only it", async () => {
     const shop = await createShop('messenger', credentials);
     const ms = Date.now();
-    const body = metaJson({
-      object: 'page',
-      entry: [
-        {
-          id: pageId,
-          time: ms,
-          messaging: [
-            {
-              sender: { id: '6783926561650002' },
-              recipient: { id: pageId },
-              timestamp: ms,
-              message: {
-                mid: 'm_batch_1',
-                attachments: [
-                  { type: 'image', payload: { url: 'https://scontent.xx.fbcdn.net/v/t1/1.jpg' } },
-                ],
-              },
-            },
-            {
-              sender: { id: '6783926561650002' },
-              recipient: { id: pageId },
-              delivery: { mids: ['m_out'], watermark: ms },
-            },
-            {
-              sender: { id: '6783926561650002' },
-              recipient: { id: pageId },
-              timestamp: ms,
-              read: { watermark: ms },
-            },
-            {
-              sender: { id: '6783926561650002' },
-              recipient: { id: pageId },
-              timestamp: ms,
-              reaction: { mid: 'm_out', action: 'react', reaction: 'love', emoji: '❤' },
-            },
+    const body = messengerDelivery(pageId, [
+      {
+        sender: { id: '6783926561650002' },
+        recipient: { id: pageId },
+        timestamp: ms,
+        message: {
+          mid: 'm_batch_1',
+          attachments: [
+            { type: 'image', payload: { url: 'https://scontent.xx.fbcdn.net/v/t1/1.jpg' } },
           ],
         },
-      ],
-    });
-    const answer = await deliver(
-      'messenger',
-      shop.id,
-      body,
-      metaHeaders(body, credentials.appSecret),
-    );
+      },
+      {
+        sender: { id: '6783926561650002' },
+        recipient: { id: pageId },
+        delivery: { mids: ['m_out'], watermark: ms },
+      },
+      {
+        sender: { id: '6783926561650002' },
+        recipient: { id: pageId },
+        timestamp: ms,
+        read: { watermark: ms },
+      },
+      {
+        sender: { id: '6783926561650002' },
+        recipient: { id: pageId },
+        timestamp: ms,
+        reaction: { mid: 'm_out', action: 'react', reaction: 'love', emoji: '❤' },
+      },
+    ]);
+    const answer = await deliverMeta('messenger', shop.id, body, credentials.appSecret);
     expect(answer.status).toBe(200);
     expect(answer.json).toEqual({ ok: true, queued: 1, duplicates: 0 });
     expect(await storedTexts(shop.id, '6783926561650002', 1)).toEqual(['[image]']);
@@ -437,58 +392,30 @@ describe('Messenger', () => {
   it('acknowledges a postback from a user_ref (no PSID to answer) without refusing the delivery', async () => {
     const shop = await createShop('messenger', credentials);
     // The messaging_postbacks reference's example: sender.user_ref, no sender.id.
-    const body = metaJson({
-      object: 'page',
-      entry: [
-        {
-          id: pageId,
-          time: Date.now(),
-          messaging: [
-            {
-              sender: { user_ref: 'USER-REF-ID' },
-              recipient: { id: pageId },
-              timestamp: Date.now(),
-              postback: { mid: 'm_postback_ref', title: 'Get Started', payload: 'START' },
-            },
-          ],
-        },
-      ],
-    });
-    const answer = await deliver(
-      'messenger',
-      shop.id,
-      body,
-      metaHeaders(body, credentials.appSecret),
-    );
+    const body = messengerDelivery(pageId, [
+      {
+        sender: { user_ref: 'USER-REF-ID' },
+        recipient: { id: pageId },
+        timestamp: Date.now(),
+        postback: { mid: 'm_postback_ref', title: 'Get Started', payload: 'START' },
+      },
+    ]);
+    const answer = await deliverMeta('messenger', shop.id, body, credentials.appSecret);
     expect(answer.status).toBe(200);
     expect(answer.json).toEqual({ ok: true, queued: 0, duplicates: 0 });
   });
 
   it("acknowledges the App Dashboard's test sample (Page id 0) without taking its made-up buyer", async () => {
     const shop = await createShop('messenger', credentials);
-    const body = metaJson({
-      object: 'page',
-      entry: [
-        {
-          id: '0',
-          time: Date.now(),
-          messaging: [
-            {
-              sender: { id: '12334' },
-              recipient: { id: '23245' },
-              timestamp: Date.now(),
-              message: { mid: 'random_mid', text: 'random_text' },
-            },
-          ],
-        },
-      ],
-    });
-    const answer = await deliver(
-      'messenger',
-      shop.id,
-      body,
-      metaHeaders(body, credentials.appSecret),
-    );
+    const body = messengerDelivery('0', [
+      {
+        sender: { id: '12334' },
+        recipient: { id: '23245' },
+        timestamp: Date.now(),
+        message: { mid: 'random_mid', text: 'random_text' },
+      },
+    ]);
+    const answer = await deliverMeta('messenger', shop.id, body, credentials.appSecret);
     expect(answer.status).toBe(200);
     expect(answer.json).toEqual({ ok: true, queued: 0, duplicates: 0 });
     expect(await h.container.conversations.history(shop.id, '12334')).toEqual([]);
