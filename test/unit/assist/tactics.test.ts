@@ -833,4 +833,29 @@ describe('what unseen conversations taught (round ten)', () => {
     });
     expect(status.suggestions[0]?.text).toBe(templatesFor('en').afterSale.general);
   });
+
+  it('names a catalog option it has no label for without "the option options"', async () => {
+    const cam: Catalog = {
+      products: [{ id: 'cam', name: 'Dash Cam', options: { bundle: ['No card', '64GB card'] } }],
+    };
+    const result = await readAs('interested', 'general').suggest({
+      history: [buyer('hi, tell me about the dash cam')],
+      catalog: cam,
+    });
+    const texts = result.suggestions.map((s) => s.text).join('\n');
+    expect(texts).toContain('the available options are No card and 64GB card');
+    expect(texts).not.toMatch(/\b(\w+) \1\b/);
+  });
+
+  it('reads "gift card" or "memory card" as goods, not as paying by card', async () => {
+    for (const text of [
+      'can I send the gift card to a friend overseas?',
+      'does it come with a memory card?',
+    ]) {
+      const result = await readAs('browsing', 'general').suggest({ history: [buyer(text)] });
+      expect(result.suggestions.map((s) => s.text)).not.toContain(
+        templatesFor('en').answer.asks_payment,
+      );
+    }
+  });
 });
