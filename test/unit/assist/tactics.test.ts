@@ -802,6 +802,7 @@ describe('what unseen conversations taught (round ten)', () => {
     for (const [text, locale, intent] of [
       ['寄到澳洲要交关税吗', 'zh-Hans', 'shipping_fee'],
       ['would I have to pay import tax in Canada?', 'en', 'delivery'],
+      ['寄到新加坡要付进口税吗', 'zh-Hans', 'general'],
     ] as const) {
       const result = await readAs('interested', intent).suggest({ history: [buyer(text)] });
       expect(result.suggestions[0]?.text).toBe(templatesFor(locale).answer.duty_check);
@@ -810,8 +811,13 @@ describe('what unseen conversations taught (round ten)', () => {
       ['店铺券和平台券可以叠加吗', 'zh-Hans'],
       ['can the student code stack with the sale price?', 'en'],
     ] as const) {
-      const result = await readAs('ready', 'haggling').suggest({ history: [buyer(text)] });
-      expect(result.suggestions[0]?.text).toBe(templatesFor(locale).answer.coupon_check);
+      for (const [stage, intent] of [
+        ['ready', 'haggling'],
+        ['interested', 'general'],
+      ] as const) {
+        const result = await readAs(stage, intent).suggest({ history: [buyer(text)] });
+        expect(result.suggestions[0]?.text).toBe(templatesFor(locale).answer.coupon_check);
+      }
     }
     const charged = await readAs('complaint', 'late_parcel', 'negative').suggest({
       history: [buyer('the courier just charged me customs fees of $40, nobody mentioned that!')],
