@@ -684,6 +684,25 @@ describe('Telegram', () => {
     expect(await storedTexts(shop.id, String(chat.id), 2)).toEqual(['hello', '[photo] this one?']);
   });
 
+  it('queues a forwarded story as a buyer message rather than dropping it unseen', async () => {
+    const shop = await createShop('telegram', credentials);
+    const buyer = { id: 700000002, is_bot: false, first_name: 'Bo' };
+    const update = {
+      update_id: 830001,
+      message: {
+        message_id: 7,
+        from: buyer,
+        chat: { id: 700000002, type: 'private', first_name: 'Bo' },
+        date: nowSeconds(),
+        forward_origin: { type: 'user', date: nowSeconds(), sender_user: from },
+        story: { chat: { id: 700000001, type: 'private', first_name: 'Ann' }, id: 12 },
+      },
+    };
+    const answer = await deliver('telegram', shop.id, JSON.stringify(update), headers);
+    expect(answer.json).toEqual({ ok: true, queued: 1, duplicates: 0 });
+    expect(await storedTexts(shop.id, '700000002', 1)).toEqual(['[story]']);
+  });
+
   it("acknowledges a channel post Telegram copies into the discussion group without taking it as a buyer's", async () => {
     const shop = await createShop('telegram', credentials);
     const group = { id: -1002000000001, type: 'supergroup', title: 'Shop chat' };
@@ -920,6 +939,43 @@ describe('generic (Standard Webhooks)', () => {
     });
     expect(answer.status).toBe(200);
     expect(await storedTexts(shop.id, 'tb_buyer_3', 1)).toEqual(['带BOM']);
+  });
+
+  it('accepts the signatures sent as repeated webhook-signature headers rather than one list', async () => {
+    const shop = await createShop('generic', { replyUrl: 'https://bridge.example.com/replies' });
+    const body = message('tb-sender-6', 'tb_buyer_6', 'two headers');
+    const now = new Date();
+    const current = new StandardWebhook(shop.webhookSecret!).sign('msg_sender_6', now, body);
+    const stale = new StandardWebhook(`whsec_${randomBytes(32).toString('base64')}`).sign(
+      'msg_sender_6',
+      now,
+      body,
+    );
+    const url = new URL(`${h.url}/webhooks/generic/${shop.id}`);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'webhook-id': 'msg_sender_6',
+            'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+            // Two header lines, the right signature first.
+            'webhook-signature': [current, stale],
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(status).toBe(200);
   });
 
   it("answers curl's Expect: 100-continue and a chunked body (no Content-Length) like any other", async () => {

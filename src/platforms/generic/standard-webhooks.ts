@@ -73,7 +73,13 @@ export function verifyStandardWebhook(
   const expected = (typeof secret === 'string' ? [secret] : secret).map((s) =>
     signStandardWebhook(s, id, timestampText, rawBody),
   );
-  const versioned = signatures.split(' ').filter((candidate) => candidate.startsWith('v1,'));
+  // Space-separated, as the spec writes them; a sender that repeats the header instead gets
+  // them joined by Node as "v1,AAA, v1,BBB", so a comma ending a signature is dropped
+  // (base64 has none).
+  const versioned = signatures
+    .split(/\s+/)
+    .map((candidate) => candidate.replace(/,$/, ''))
+    .filter((candidate) => candidate.startsWith('v1,'));
   // The two mistakes a bridge's developer makes first are named (the recipe is the public spec).
   if (versioned.length === 0)
     throw new AppError(

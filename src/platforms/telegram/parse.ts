@@ -61,6 +61,9 @@ const MEDIA_KINDS = [
   'contact',
   'poll',
   'dice',
+  // A forwarded story, paid photos or videos: the buyer sent something, shown by its kind.
+  'story',
+  'paid_media',
 ] as const;
 
 type TelegramMessage = z.infer<typeof messageSchema>;
