@@ -101,6 +101,11 @@ export class InvoiceBook {
     return this.price(shop, month);
   }
 
+  /** The month's counters alone, unpriced: the usage of a shop whose plan cannot be priced. */
+  counters(shop: Shop, month: string): Promise<MeteredMonth> {
+    return readMonthCounters(this.redis, this.keys, shop, month);
+  }
+
   /**
    * The month's counters and its invoice as it stands (final, else the draft;
    * null without a plan or before the month starts), read in one batch: the

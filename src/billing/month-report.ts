@@ -1,4 +1,5 @@
 import { csvDocument, csvText } from '../shared/csv';
+import { AppError } from '../shared/errors';
 import { monthBounds } from '../shared/shop-calendar';
 import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import type { InvoiceBook } from './invoice-book';
@@ -26,6 +27,12 @@ export interface MonthReportRow {
   satisfaction: number | null;
   /** targets of plans whose holdback depends on them, met so far or not */
   targets: TargetCheck[] | null;
+  /**
+   * Why the shop has no total when its plan cannot be priced (a stored plan that no longer
+   * validates, amounts past the safe range): its usage is shown, its total is not, and the
+   * other shops' rows are unaffected. Null for every shop that is priced or has no plan.
+   */
+  problem: { code: string; message: string } | null;
 }
 
 export interface MonthReport {
@@ -49,7 +56,15 @@ export async function buildMonthReport(
   );
   const rows = await Promise.all(
     shops.map(async (shop): Promise<MonthReportRow> => {
-      const usage = await buildUsageReport(deps, shop, month);
+      let problem: MonthReportRow['problem'] = null;
+      // One shop's plan that cannot be priced must not take the month away from every other
+      // shop: its row shows its usage and the reason instead of a total. A Redis failure
+      // still fails the report.
+      const usage = await buildUsageReport(deps, shop, month).catch((error: unknown) => {
+        problem = pricingProblem(error);
+        if (!problem) throw error;
+        return buildUsageReport(deps, shop, month, { unpriced: true });
+      });
       const estimate = usage.estimate;
       return {
         shopId: shop.id,
@@ -71,6 +86,7 @@ export async function buildMonthReport(
         conversionRate: usage.conversionRate,
         satisfaction: usage.satisfaction,
         targets: estimate?.targets ?? null,
+        problem,
       };
     }),
   );
@@ -84,6 +100,16 @@ export async function buildMonthReport(
       currency: 'CNY',
     },
   };
+}
+
+/** A pricing failure of one shop's plan (its own data), else null (the store, a bug: not ours to hide). */
+function pricingProblem(error: unknown): MonthReportRow['problem'] {
+  if (error instanceof AppError && error.code === 'invalid_plan')
+    return { code: error.code, message: error.message };
+  // The exact arithmetic refuses amounts past the safe integer range rather than round them.
+  if (error instanceof RangeError)
+    return { code: 'invalid_plan', message: 'The shop plan gives amounts too large to bill.' };
+  return null;
 }
 
 const cell = (value: number | null) => (value === null ? '' : String(value));
@@ -107,6 +133,7 @@ export function monthReportToCsv(report: MonthReport): string {
     'conversionRate',
     'satisfaction',
     'targetsMet',
+    'problem',
   ];
   const rows = report.shops.map((r) => [
     report.month,
@@ -127,6 +154,7 @@ export function monthReportToCsv(report: MonthReport): string {
     r.targets
       ? csvText(r.targets.map((t) => `${t.name}:${t.met ? 'met' : 'not met'}`).join('; '))
       : '',
+    r.problem ? csvText(`${r.problem.code}: ${r.problem.message}`) : '',
   ]);
   return csvDocument([header, ...rows], { bom: true });
 }

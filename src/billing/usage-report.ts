@@ -36,13 +36,20 @@ export interface UsageReport {
 const round = (value: number | null, places: number) =>
   value === null ? null : Math.round(value * 10 ** places) / 10 ** places;
 
-/** A month's usage for one shop, every calendar day listed (zero days too): one hash read plus the estimate. */
+/**
+ * A month's usage for one shop, every calendar day listed (zero days too): one hash read plus
+ * the estimate; with `unpriced`, the usage alone (estimate null), for a shop whose plan cannot
+ * be priced.
+ */
 export async function buildUsageReport(
   deps: { invoices: InvoiceBook },
   shop: Shop,
   month: string,
+  options: { unpriced?: boolean } = {},
 ): Promise<UsageReport> {
-  const { counters, invoice } = await deps.invoices.withCounters(shop, month);
+  const { counters, invoice } = options.unpriced
+    ? { counters: await deps.invoices.counters(shop, month), invoice: null }
+    : await deps.invoices.withCounters(shop, month);
   const measures = buildMonthMeasures({ ...counters, lateAdjustments: [] });
   const byDay = new Map(measures.days.map((d) => [d.date, d]));
   return {

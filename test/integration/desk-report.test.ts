@@ -199,12 +199,57 @@ describe('the month report', () => {
       .trim()
       .split('\r\n');
     expect(lines[0]).toBe(
-      'month,shopId,shop,platform,plan,consultations,averageDaily,tier,status,totalFen,currency,receptions,within3MinRate,conversionRate,satisfaction,targetsMet',
+      'month,shopId,shop,platform,plan,consultations,averageDaily,tier,status,totalFen,currency,receptions,within3MinRate,conversionRate,satisfaction,targetsMet,problem',
     );
     expect(lines.find((l) => l.includes(monthly.id))).toBe(
-      `2026-03,${monthly.id},包月店,generic,monthly,3,0.1,,estimate,680000,CNY,2,0.3333,0.3333,4.5,maxAverageFirstResponseSeconds:met; minWithin3MinRate:not met`,
+      `2026-03,${monthly.id},包月店,generic,monthly,3,0.1,,estimate,680000,CNY,2,0.3333,0.3333,4.5,maxAverageFirstResponseSeconds:met; minWithin3MinRate:not met,`,
     );
     expect(lines.find((l) => l.includes(evil.id))).toContain(`"'=HYPERLINK(""x"")"`);
+  });
+
+  it("shows the month for every shop when one shop's stored plan cannot be priced", async () => {
+    const broken = await h.createGenericShop({ name: 'Old plan', plan: tieredPlan });
+    await traffic(h, broken).buyer('z1', '2026-03-10T09:00:00+08:00');
+    await drained(h);
+    // A plan stored before amounts were capped: 10,000 seats at the largest safe amount each
+    // overflows the exact arithmetic, which refuses rather than round.
+    const overflowing = {
+      model: 'dedicated_seat',
+      seats: 10_000,
+      monthlyFenPerSeat: Number.MAX_SAFE_INTEGER,
+    };
+    const shopKey = h.container.keys.shopRecord(broken.id);
+    await h.container.services.redis.hset(shopKey, {
+      plan: JSON.stringify(overflowing),
+      planHistory: JSON.stringify([{ fromMonth: '2026-01', plan: overflowing }]),
+    });
+    clock.advance(6_000); // past the registry's short cache
+
+    const res = await h.api('/v1/reports/month?month=2026-03');
+    expect(res.status).toBe(200);
+    const row = res.body.shops.find((s: { shopId: string }) => s.shopId === broken.id);
+    expect(row).toMatchObject({
+      planModel: 'dedicated_seat',
+      consultations: 1,
+      status: null,
+      totalFen: null,
+      problem: { code: 'invalid_plan' },
+    });
+    // Every other shop is priced as before, and the totals leave the unpriced shop out.
+    const other = res.body.shops.find((s: { shopId: string }) => s.shopId === monthly.id);
+    expect(other).toMatchObject({ status: 'estimate', totalFen: 680000, problem: null });
+    expect(res.body.totals.totalFen).toBe(
+      res.body.shops.reduce(
+        (sum: number, s: { totalFen: number | null }) => sum + (s.totalFen ?? 0),
+        0,
+      ),
+    );
+    const csv = await h.api('/v1/reports/month?month=2026-03', { headers: { accept: 'text/csv' } });
+    expect(csv.text.split('\r\n').find((l) => l.includes(broken.id))).toMatch(
+      /,invalid_plan: The shop plan gives amounts too large to bill\.$/,
+    );
+    // Its own invoice still refuses to bill from it: the report hides nothing.
+    expect((await h.api(`/v1/shops/${broken.id}/usage?month=2026-03`)).status).toBe(500);
   });
 
   it('previews what another plan would bill this month, changing nothing', async () => {

@@ -888,7 +888,9 @@ async function loadReport() {
                     r.status === 'final' ? t('admin.month.final') : t('admin.month.estimate'),
                   ),
                 )
-              : t('admin.shops.noPlan'),
+              : r.problem
+                ? el('span', { class: 'bad' }, t('admin.month.unpriced'))
+                : t('admin.shops.noPlan'),
             'num',
           ),
           td(num(r.receptions), 'num'),
