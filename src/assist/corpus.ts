@@ -174,6 +174,11 @@ export const BLIND10_SET_URL = new URL(
   import.meta.url,
 );
 export const BLIND10_SET_NAME = 'blind-test-10';
+/** 20 more, written after round ten's fixes to check that they generalise (same batch name). */
+export const BLIND10_CHECK_URL = new URL(
+  '../../test/fixtures/assist/blind-round10-check.jsonl',
+  import.meta.url,
+);
 export function loadBlindSet(url: URL = BLIND_SET_URL, name = BLIND_SET_NAME): CorpusBatch {
   return parseBatch(name, readFileSync(url, 'utf8'));
 }

@@ -584,7 +584,14 @@ function replyWriter(analysis: ConversationAnalysis) {
     /** "Just looking": let the buyer browse, no question about which item. */
     justLooking: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.just_looking }),
     /** Takes up a question nothing more specific answers ("let me check that for you"). */
-    question: (): DraftSuggestion => ({ tactic: 'answer', text: t.answer.question }),
+    question: (): DraftSuggestion => ({
+      tactic: 'answer',
+      text: analysis.lastAsksStacking
+        ? t.answer.coupon_check
+        : analysis.lastNamesDuty
+          ? t.answer.duty_check
+          : t.answer.question,
+    }),
     confirmChoice,
     afterSale: (): DraftSuggestion => {
       // "Is this noise normal?", "how do I unlock the buckle?": a question about the item in

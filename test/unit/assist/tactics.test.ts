@@ -802,6 +802,7 @@ describe('what unseen conversations taught (round ten)', () => {
     for (const [text, locale, intent] of [
       ['寄到澳洲要交关税吗', 'zh-Hans', 'shipping_fee'],
       ['would I have to pay import tax in Canada?', 'en', 'delivery'],
+      ['寄到新加坡要付进口税吗', 'zh-Hans', 'general'],
     ] as const) {
       const result = await readAs('interested', intent).suggest({ history: [buyer(text)] });
       expect(result.suggestions[0]?.text).toBe(templatesFor(locale).answer.duty_check);
@@ -810,8 +811,13 @@ describe('what unseen conversations taught (round ten)', () => {
       ['店铺券和平台券可以叠加吗', 'zh-Hans'],
       ['can the student code stack with the sale price?', 'en'],
     ] as const) {
-      const result = await readAs('ready', 'haggling').suggest({ history: [buyer(text)] });
-      expect(result.suggestions[0]?.text).toBe(templatesFor(locale).answer.coupon_check);
+      for (const [stage, intent] of [
+        ['ready', 'haggling'],
+        ['interested', 'general'],
+      ] as const) {
+        const result = await readAs(stage, intent).suggest({ history: [buyer(text)] });
+        expect(result.suggestions[0]?.text).toBe(templatesFor(locale).answer.coupon_check);
+      }
     }
     const charged = await readAs('complaint', 'late_parcel', 'negative').suggest({
       history: [buyer('the courier just charged me customs fees of $40, nobody mentioned that!')],
@@ -832,5 +838,30 @@ describe('what unseen conversations taught (round ten)', () => {
       ],
     });
     expect(status.suggestions[0]?.text).toBe(templatesFor('en').afterSale.general);
+  });
+
+  it('names a catalog option it has no label for without "the option options"', async () => {
+    const cam: Catalog = {
+      products: [{ id: 'cam', name: 'Dash Cam', options: { bundle: ['No card', '64GB card'] } }],
+    };
+    const result = await readAs('interested', 'general').suggest({
+      history: [buyer('hi, tell me about the dash cam')],
+      catalog: cam,
+    });
+    const texts = result.suggestions.map((s) => s.text).join('\n');
+    expect(texts).toContain('the available options are No card and 64GB card');
+    expect(texts).not.toMatch(/\b(\w+) \1\b/);
+  });
+
+  it('reads "gift card" or "memory card" as goods, not as paying by card', async () => {
+    for (const text of [
+      'can I send the gift card to a friend overseas?',
+      'does it come with a memory card?',
+    ]) {
+      const result = await readAs('browsing', 'general').suggest({ history: [buyer(text)] });
+      expect(result.suggestions.map((s) => s.text)).not.toContain(
+        templatesFor('en').answer.asks_payment,
+      );
+    }
   });
 });
