@@ -14,7 +14,33 @@
  * region and single vs multi-turn, the confusion matrix, latency, model size,
  * cold start and the first-contact history. Exits 1 on a guardrail violation.
  */
-import { parseArgs } from 'node:util';
+import { readOptions, usageError, wholeNumber } from './lib/cli-options';
+
+// Options first: a mistyped one stops here, before the assistant is loaded and timed.
+const USAGE =
+  'npm run eval:assist -- [--split test|train|blind|blind10] [--engine rules|openai] ' +
+  '[--reader model|none] [--timing-runs 10] [--limit N] [--verbose]';
+const values = readOptions(USAGE, {
+  engine: { type: 'string', default: 'rules' },
+  reader: { type: 'string', default: 'model' },
+  split: { type: 'string', default: 'test' },
+  'timing-runs': { type: 'string', default: '10' },
+  limit: { type: 'string' },
+  verbose: { type: 'boolean', default: false },
+});
+const engine = values.engine;
+if (engine !== 'rules' && engine !== 'openai')
+  usageError('--engine must be rules or openai', USAGE);
+if (values.reader !== 'model' && values.reader !== 'none')
+  usageError('--reader must be model or none', USAGE);
+const SPLITS = ['train', 'test', 'blind', 'blind10'] as const;
+const split = SPLITS.find((s) => s === values.split);
+if (!split) usageError('--split must be train, test, blind or blind10', USAGE);
+const timingRuns = wholeNumber('timing-runs', values['timing-runs'], { min: 0, max: 1000 }, USAGE);
+const limit =
+  values.limit === undefined
+    ? undefined
+    : wholeNumber('limit', values.limit, { min: 1, max: 1_000_000 }, USAGE);
 
 const coldStarted = performance.now();
 const assistModule = await import('../src/assist/assistant');
@@ -32,28 +58,13 @@ const coldParts = {
 
 const { runAssistEval } = await import('./lib/assist-eval');
 
-const { values } = parseArgs({
-  options: {
-    engine: { type: 'string', default: 'rules' },
-    reader: { type: 'string', default: 'model' },
-    split: { type: 'string', default: 'test' },
-    'timing-runs': { type: 'string', default: '10' },
-    limit: { type: 'string' },
-    verbose: { type: 'boolean', default: false },
-  },
-});
-if (values.engine !== 'rules' && values.engine !== 'openai')
-  throw new Error('--engine must be rules or openai');
-const SPLITS = ['train', 'test', 'blind', 'blind10'] as const;
-const split = SPLITS.find((s) => s === values.split);
-if (!split) throw new Error('--split must be train, test, blind or blind10');
 const apiKey = process.env.OPENAI_API_KEY;
 const report = await runAssistEval({
-  engine: values.engine,
+  engine,
   reader: values.reader === 'none' ? 'none' : 'model',
   split,
-  timingRuns: Number(values['timing-runs']),
-  limit: values.limit ? Number(values.limit) : undefined,
+  timingRuns,
+  limit,
   verbose: values.verbose,
   coldStartMs,
   coldParts,

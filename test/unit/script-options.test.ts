@@ -32,6 +32,8 @@ const cases: Array<[string, string[], RegExp]> = [
   ['bench-abuse.ts', ['--only', '1,x'], /--only must be a whole number from 1 to 9/],
   ['bench-assist.ts', ['--rounds', ''], /--rounds must be a whole number/],
   ['billing-close.ts', [], /--month is required/],
+  ['eval-assist.ts', ['--split', 'blind11'], /--split must be train, test, blind or blind10/],
+  ['eval-assist.ts', ['--limit', '0'], /--limit must be a whole number from 1/],
   ['send-test-message.ts', ['--shop', 'shp_1'], /--shop and --secret are required/],
 ];
 
