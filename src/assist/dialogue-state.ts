@@ -27,6 +27,27 @@ const RETRACTS = /算了|不要了|唔要|不用了|\b(?:never ?mind|cancel|actu
 const CHANGES_TO =
   /(?:算了|不要了|唔要|不用了|\b(?:never ?mind|actually no)\b)[\s,，.。!！~～]*(?:还是|還是|换成|換成|换|換|改成|改为|改為|改|要|拿|\b(?:make it|change it to|switch to|go with|i'?ll take|give me)\b)/iu;
 /**
+ * A negation just before the value named after the change: "算了，还是不要灰色了", "算了 换别的吧
+ * 不要灰色", "never mind, make it anything but the black" drop that value, they do not choose it.
+ */
+const NEGATED_CHOICE =
+  /(?:不|别|別|唔|没|沒)[^，,。.!！?？;；]{0,8}$|\b(?:not|no|don'?t|never|anything but|except)\b[^,.!?;]{0,24}$/iu;
+
+/** Whether the words after a change ("还是", "make it") name `value` as the new choice, not negated. */
+function switchesTo(rest: string, value: string): boolean {
+  // Where the value is first named: the shortest start of `rest` that names it, and the value's
+  // own first character in it (a value may hold a negation word itself, "不锈钢").
+  const text = rest.slice(0, 200);
+  for (let end = 1; end <= text.length; end += 1) {
+    if (!namesLoosely(text.slice(0, end), value)) continue;
+    let start = end - 1;
+    while (start > 0 && !namesLoosely(text.slice(start, end), value)) start -= 1;
+    return !NEGATED_CHOICE.test(text.slice(0, start));
+  }
+  return false;
+}
+
+/**
  * Two values set against each other are not a choice of both: an either-or ("L or XL", "torn
  * between L and XL", "M还是L", "米白和雾蓝纠结死了"), or what was ordered against what came
  * ("我拍的白色给我发了黑色", "got the grey, not the navy I paid for").
@@ -182,7 +203,7 @@ export function settledIn(
         if (RETRACTS.test(sentence)) {
           const switched = CHANGES_TO.exec(sentence);
           // "算了还是要灰色吧": the value named after the change is chosen in place of the old one.
-          if (switched && namesLoosely(sentence.slice(switched.index), value)) {
+          if (switched && switchesTo(sentence.slice(switched.index + switched[0].length), value)) {
             settled.set(dimension.key, value);
             continue;
           }

@@ -147,6 +147,16 @@ const PURCHASED =
 const APPOINTMENT =
   /\b(?:book(?:ed|ing)|slot|reservation|reserved|appointment|reschedule|install(?:ation|er)?|technician)\b|预约|預約|预订|預訂|改期|安装|安裝|上门|上門|师傅|師傅/iu;
 
+/**
+ * An offer, a code or a discount ("店铺券", "满300减40", "红包", "WELCOME10", "the sale"): what
+ * "叠加", "一起用" or "stack" must be about to ask whether offers combine. Without one they are
+ * about the goods: "stackable chairs", "洗面奶和精华能一起用吗", "能叠加穿吗".
+ */
+const OFFER =
+  /券|优惠|優惠|满\d*减|滿\d*減|红包|紅包|折扣|打折|\d折|积分|積分|活动|活動|促销|促銷|会员价|會員價|折价|折價|\b(?:codes?|coupons?|vouchers?|discounts?|promo(?:s|tions?)?|offers?|deals?|sale|rebates?|cashback|points)\b|\d+\s*%/iu;
+/** A promo code as shops write them ("WELCOME10", "SPRING15"): capitals, then digits. */
+const PROMO_CODE = /\b[A-Z]{3,}\d+\b/u;
+
 /** A model year the item must fit ("fit a 2017 honda", "2019款卡罗拉"): a compatibility question. */
 const MODEL_YEAR =
   /\bfits? (?:a |an |my |the |on |in )?(?:19|20)\d{2}\b|(?:19|20)\d{2}\s*(?:款|年款)/iu;
@@ -320,7 +330,9 @@ export function analyseConversation(
     lastIsAppointment: APPOINTMENT.test(lastBuyer),
     lastAsksPersonalContact: matches(lexicon.personalContact, lastBuyer),
     lastNamesDuty: matches(lexicon.dutyWords, lastBuyer),
-    lastAsksStacking: matches(lexicon.stackingWords, lastBuyer),
+    lastAsksStacking:
+      matches(lexicon.stackingWords, lastBuyer) &&
+      (OFFER.test(lastBuyer) || PROMO_CODE.test(lastBuyer)),
     lastAsksFit: matches(lexicon.compatibilityWords, lastBuyer) || MODEL_YEAR.test(lastBuyer),
     lastIsBulk: matches(lexicon.bulkWords, lastBuyer) || BULK_QUANTITY.test(lastBuyer),
     lastNamesMaterial: matches(lexicon.materialWords, lastBuyer),

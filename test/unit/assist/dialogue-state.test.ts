@@ -96,6 +96,15 @@ describe('settled options', () => {
     ).toEqual({ colour: 'Black', size: 'S' });
     // Dropping a value is still dropping it.
     expect(settled([buyer('要白色'), buyer('算了 白色不要了')])).toEqual({});
+    // A value negated after the change word is dropped, not the new choice.
+    for (const text of ['算了还是不要灰色了', '算了要不灰色也别要了', '算了还是别拿灰色'])
+      expect(settled([buyer('要灰色'), buyer(text)]), text).toEqual({});
+    expect(
+      settled(
+        [buyer('White in S please'), buyer('never mind make it anything but the White')],
+        hoodie,
+      ),
+    ).toEqual({ size: 'S' });
   });
 
   it('settles what the buyer asked about once they buy', () => {

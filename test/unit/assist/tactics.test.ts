@@ -810,6 +810,7 @@ describe('what unseen conversations taught (round ten)', () => {
     for (const [text, locale] of [
       ['店铺券和平台券可以叠加吗', 'zh-Hans'],
       ['can the student code stack with the sale price?', 'en'],
+      ['Does the STUDENT Coupon stack with SPRING15?', 'en'],
     ] as const) {
       for (const [stage, intent] of [
         ['ready', 'haggling'],
@@ -818,6 +819,21 @@ describe('what unseen conversations taught (round ten)', () => {
         const result = await readAs(stage, intent).suggest({ history: [buyer(text)] });
         expect(result.suggestions[0]?.text).toBe(templatesFor(locale).answer.coupon_check);
       }
+    }
+    // "Stack" and "一起用" about the goods themselves are no question about offers.
+    for (const [text, locale] of [
+      ['are these chairs stackable?', 'en'],
+      ['can I stack these storage boxes?', 'en'],
+      ['这个洗面奶和精华能一起用吗', 'zh-Hans'],
+      ['这件能叠加穿吗', 'zh-Hans'],
+      ['這兩支筆可以同時用嗎', 'zh-Hant'],
+      ['will the stacking rings tarnish if I wash hands with them on?', 'en'],
+    ] as const) {
+      const result = await readAs('interested', 'general').suggest({ history: [buyer(text)] });
+      expect(
+        result.suggestions.map((s) => s.text),
+        text,
+      ).not.toContain(templatesFor(locale).answer.coupon_check);
     }
     const charged = await readAs('complaint', 'late_parcel', 'negative').suggest({
       history: [buyer('the courier just charged me customs fees of $40, nobody mentioned that!')],
