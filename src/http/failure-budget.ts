@@ -5,7 +5,7 @@ import { AppError } from '../shared/errors';
  * delivered to, see routes/webhook-routes.ts) in a fixed one-minute
  * window, kept in process memory: the check costs no Redis round trip on the
  * hot path, and a stranger's flood of forged requests is refused (429) before
- * its body is even read. Bounded: past `maxTracked` addresses the oldest
+ * its body is even read. Bounded: past `maxTracked` keys the oldest
  * windows are forgotten.
  */
 export class FailureBudget {
@@ -25,7 +25,7 @@ export class FailureBudget {
     throw new AppError(
       429,
       'too_many_failed_verifications',
-      `More than ${this.limitPerMinute} deliveries from this address failed verification this minute.`,
+      `More than ${this.limitPerMinute} deliveries from this address to this shop failed verification this minute.`,
       {
         headers: { 'Retry-After': String(retryAfter) },
         details: { retryAfterSeconds: retryAfter },
