@@ -157,6 +157,12 @@ const OFFER =
 /** A promo code as shops write them ("WELCOME10", "SPRING15"): capitals, then digits. */
 const PROMO_CODE = /\b[A-Z]{3,}\d+\b/u;
 
+/**
+ * A chat app's payment service ("your WeChat Pay", "你的微信支付二维码", "LINE Pay"): paying the
+ * shop, not asking for the agent's own contact.
+ */
+const WALLET = /(?:微信|wechat|whatsapp|line)\s*(?:支付|付款|收款|pay\b)/iu;
+
 /** A model year the item must fit ("fit a 2017 honda", "2019款卡罗拉"): a compatibility question. */
 const MODEL_YEAR =
   /\bfits? (?:a |an |my |the |on |in )?(?:19|20)\d{2}\b|(?:19|20)\d{2}\s*(?:款|年款)/iu;
@@ -328,7 +334,7 @@ export function analyseConversation(
     // Only needed when the reading is unsure: a second pass over the options then.
     lastSettles: policy.clarify && lastChoiceMade(input.history, options, state.settled),
     lastIsAppointment: APPOINTMENT.test(lastBuyer),
-    lastAsksPersonalContact: matches(lexicon.personalContact, lastBuyer),
+    lastAsksPersonalContact: matches(lexicon.personalContact, lastBuyer) && !WALLET.test(lastBuyer),
     lastNamesDuty: matches(lexicon.dutyWords, lastBuyer),
     lastAsksStacking:
       matches(lexicon.stackingWords, lastBuyer) &&

@@ -666,6 +666,17 @@ describe('what unseen conversations taught (round ten)', () => {
       const result = await readAs('browsing', 'other').suggest({ history: [buyer(text)] });
       expect(result.suggestions[0]?.text).toBe(templatesFor(locale).answer.personal_contact);
     }
+    // Paying through a chat app's wallet is paying the shop, not asking for the agent's contact.
+    for (const [text, locale] of [
+      ['I already paid through your WeChat Pay, when will it ship?', 'en'],
+      ['你的微信支付二维码发我一下', 'zh-Hans'],
+    ] as const) {
+      const result = await readAs('ready', 'payment').suggest({ history: [buyer(text)] });
+      expect(
+        result.suggestions.map((s) => s.text),
+        text,
+      ).not.toContain(templatesFor(locale).answer.personal_contact);
+    }
     // A complaint keeps its empathy first.
     const angry = await readAs('complaint', 'service_complaint', 'negative').suggest({
       history: [buyer('收到的是坏的 你微信多少 我要找你们老板')],
