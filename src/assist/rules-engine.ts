@@ -169,10 +169,11 @@ const MODEL_YEAR =
 
 /**
  * A quantity only a trade buyer orders: 50 or more of a unit ("要500个", "200 units", "80 pcs").
- * Its price is a quote, not the page price.
+ * Its price is a quote, not the page price. Not the size of one pack the shop sells ("200个装",
+ * "100个一包", "a pack of 100 pcs", "the 100 pcs pack"): that is one item's own price.
  */
 const BULK_QUANTITY =
-  /(?<![\d.,])(?:[5-9]\d|[1-9]\d{2,})\s*(?:个|個|件|套|箱|盒|只|隻|条|條|双|雙|支|瓶|份|pcs\b|pieces\b|units\b|sets\b|boxes\b|cartons\b)/iu;
+  /(?<![\d.,])(?<!\b(?:pack|box|bag|tube|roll) of\s*)(?:[5-9]\d|[1-9]\d{2,})\s*(?:个|個|件|套|箱|盒|只|隻|条|條|双|雙|支|瓶|份|pcs\b|pieces\b|units\b|sets\b|boxes\b|cartons\b)(?!\s*(?:装|裝|入|一包|一盒|一袋|一卷|每包|每盒|\/|per\s+(?:pack|box|bag)|(?:-\s*)?(?:pack|box|bag|roll)s?\b|in (?:a|one|each) (?:pack|box|bag)))/iu;
 
 /** What is left of a message once placeholders, emoji, punctuation and spaces are gone. */
 const WORDS_LEFT = /[\p{L}\p{N}]/u;

@@ -696,6 +696,19 @@ describe('what unseen conversations taught (round ten)', () => {
     // One or two pieces keep the ordinary answer.
     const two = await readAs('interested', 'price').suggest({ history: [buyer('买2件多少钱')] });
     expect(two.suggestions[0]?.text).not.toBe(templatesFor('zh-Hans').answer.bulk_quote);
+    // The size of one pack the shop sells is that item's own price, not a bulk order.
+    for (const [text, locale] of [
+      ['200个装的多少钱', 'zh-Hans'],
+      ['100個一包多少錢', 'zh-Hant'],
+      ['how much is the 100 pcs pack?', 'en'],
+      ['price for a pack of 100 pcs?', 'en'],
+    ] as const) {
+      const result = await readAs('interested', 'price').suggest({ history: [buyer(text)] });
+      expect(
+        result.suggestions.map((s) => s.text),
+        text,
+      ).not.toContain(templatesFor(locale).answer.bulk_quote);
+    }
   });
 
   it('takes up a question whether the item fits the buyer’s car or device before listing options', async () => {
