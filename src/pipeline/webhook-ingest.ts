@@ -297,6 +297,16 @@ export class WebhookIngest {
     return { before: before!, ttlMs: ttlMs!, outcomes };
   }
 
+  /**
+   * The caps of a delivery to this shop, before its body is read: 404 for a platform or a shop
+   * that does not exist, so a stranger's body for no shop is never buffered (a WhatsApp body
+   * may be 4 MiB). The shop comes from the in-process cache that `deliver` reads next.
+   */
+  async limitsForShop(platform: string, shopId: string): Promise<DeliveryLimits> {
+    await this.resolve(platform, shopId);
+    return this.limitsFor(platform);
+  }
+
   /** The size and event caps of a platform's deliveries; 404 for a platform that does not exist. */
   limitsFor(platform: string): DeliveryLimits {
     if (!this.deps.platforms.has(platform)) throw noShopHere(platform);

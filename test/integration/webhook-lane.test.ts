@@ -117,6 +117,30 @@ describe('the webhook lane', () => {
     }
   });
 
+  it('answers 404 for an unknown shop before its body arrives, so no stranger’s body is held', async () => {
+    const { port } = new URL(laneUrl);
+    // 4 MiB announced, 16 bytes sent: the answer must not wait for (and buffer) the rest.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request({
+        host: '127.0.0.1',
+        port: Number(port),
+        method: 'POST',
+        path: '/webhooks/whatsapp/shp_nobody',
+        headers: { 'content-type': 'application/json', 'content-length': String(4 * 1024 * 1024) },
+      });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on('error', (error) => {
+        if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(error);
+      });
+      req.write('{"object":"whats');
+    });
+    expect(status).toBe(404);
+  }, 20_000);
+
   it('refuses a chunked body past the cap without reading it all, and closes the connection', async () => {
     const { port } = new URL(laneUrl);
     const answer = await new Promise<{
@@ -197,7 +221,7 @@ async function laneOver(deliver: (query: Record<string, string | undefined>) => 
   const services = {
     ...h.container.services,
     ingest: {
-      limitsFor: () => ({ maxBodyBytes: 1024, maxEvents: 1 }),
+      limitsForShop: async () => ({ maxBodyBytes: 1024, maxEvents: 1 }),
       deliver: async (
         _p: string,
         _s: string,

@@ -54,10 +54,10 @@ export function webhookPost({ ingest, metrics, verificationFailures, logger }: H
     const { platform } = post;
     const budget = failureKey(post.ip, platform, post.shopId);
     try {
-      // An address that keeps failing is refused before its body is read, and no body is
-      // read past the platform's own size cap.
+      // An address that keeps failing is refused before its body is read, no body is read
+      // for a shop that does not exist, and none past the platform's own size cap.
       verificationFailures.check(budget);
-      const { maxBodyBytes } = ingest.limitsFor(platform);
+      const { maxBodyBytes } = await ingest.limitsForShop(platform, post.shopId);
       const rawBody = await readBody(post.req, maxBodyBytes);
       const answer = await ingest.deliver(platform, post.shopId, {
         rawBody,
