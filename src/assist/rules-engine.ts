@@ -163,6 +163,13 @@ const PROMO_CODE = /\b[A-Z]{3,}\d+\b/u;
  */
 const WALLET = /(?:微信|wechat|whatsapp|line)\s*(?:支付|付款|收款|pay\b)/iu;
 
+/**
+ * How to install the item oneself ("怎么安装啊", "how do I install it?", "安装说明书在哪"): a usage
+ * question about the goods, not an installation visit to look up.
+ */
+const SELF_INSTALL =
+  /\bhow (?:do|to|can|should|would|does)\b[^.?!]{0,30}\binstall|\binstall(?:ation|ing)? (?:guide|instructions?|manual|video|steps)|怎么安装|怎麼安裝|怎样安装|怎樣安裝|如何安装|如何安裝|安装说明|安裝說明|安装教程|安裝教學|安装视频|安裝影片|自己安装|自己安裝|點樣裝|点样装/iu;
+
 /** A model year the item must fit ("fit a 2017 honda", "2019款卡罗拉"): a compatibility question. */
 const MODEL_YEAR =
   /\bfits? (?:a |an |my |the |on |in )?(?:19|20)\d{2}\b|(?:19|20)\d{2}\s*(?:款|年款)/iu;
@@ -334,7 +341,7 @@ export function analyseConversation(
     digital: buyerTexts.some((text) => matches(lexicon.digitalGoods, text)),
     // Only needed when the reading is unsure: a second pass over the options then.
     lastSettles: policy.clarify && lastChoiceMade(input.history, options, state.settled),
-    lastIsAppointment: APPOINTMENT.test(lastBuyer),
+    lastIsAppointment: APPOINTMENT.test(lastBuyer) && !SELF_INSTALL.test(lastBuyer),
     lastAsksPersonalContact: matches(lexicon.personalContact, lastBuyer) && !WALLET.test(lastBuyer),
     lastNamesDuty: matches(lexicon.dutyWords, lastBuyer),
     lastAsksStacking:

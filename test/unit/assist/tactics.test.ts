@@ -789,6 +789,15 @@ describe('what unseen conversations taught (round ten)', () => {
       history: [buyer('I booked a haircut for 5pm Friday, could I move it to 6?')],
     });
     expect(booking.suggestions[0]?.text).toBe(templatesFor('en').afterSale.general);
+    // Installing the item oneself is a usage question about it, not a visit to look up.
+    for (const [text, locale] of [
+      ['买的置物架到了，怎么安装啊？', 'zh-Hans'],
+      ['I bought the shelf last week, how do I install it?', 'en'],
+      ['收到了 安装说明书在哪里', 'zh-Hans'],
+    ] as const) {
+      const diy = await readAs('after_sale', 'other').suggest({ history: [buyer(text)] });
+      expect(diy.suggestions[0]?.text, text).toBe(templatesFor(locale).afterSale.usage);
+    }
   });
 
   it('confirms the choice a buyer just made even when the reading is unsure', async () => {
