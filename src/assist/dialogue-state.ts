@@ -31,10 +31,13 @@ const CHANGES_TO =
  * 不要灰色", "never mind, make it anything but the black" drop that value, they do not choose it.
  */
 const NEGATED_CHOICE =
-  /(?:不|别|別|唔|没|沒)[^，,。.!！?？;；]{0,8}$|\b(?:not|no|don'?t|never|anything but|except)\b[^,.!?;]{0,24}$/iu;
+  /(?:(?<!要)不|别|別|唔|没|沒)[^，,。.!！?？;；]{0,8}$|\b(?:not|no|don'?t|never|anything but|except)\b[^,.!?;]{0,24}$/iu;
 
 /** Whether the words after a change ("还是", "make it") name `value` as the new choice, not negated. */
-function switchesTo(rest: string, value: string): boolean {
+function switchesTo(sentence: string, switched: RegExpExecArray, value: string): boolean {
+  const after = sentence.slice(switched.index + switched[0].length);
+  // "算了要不灰色吧": 要不 is "how about", not a negation.
+  const rest = switched[0].endsWith('要') ? after.replace(/^不/, '') : after;
   // Where the value is first named: the shortest start of `rest` that names it, and the value's
   // own first character in it (a value may hold a negation word itself, "不锈钢").
   const text = rest.slice(0, 200);
@@ -203,7 +206,7 @@ export function settledIn(
         if (RETRACTS.test(sentence)) {
           const switched = CHANGES_TO.exec(sentence);
           // "算了还是要灰色吧": the value named after the change is chosen in place of the old one.
-          if (switched && switchesTo(sentence.slice(switched.index + switched[0].length), value)) {
+          if (switched && switchesTo(sentence, switched, value)) {
             settled.set(dimension.key, value);
             continue;
           }

