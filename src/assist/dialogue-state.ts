@@ -33,6 +33,25 @@ const CHANGES_TO =
 const NEGATED_CHOICE =
   /(?:(?<!要)不|别|別|唔|没|沒)[^，,。.!！?？;；]{0,8}$|\b(?:not|no|don'?t|never|anything but|except)\b[^,.!?;]{0,24}$/iu;
 
+/**
+ * A refusal right before a value ("我不要灰色", "不想要黑色的", "I don't want the black"): the
+ * value is turned down, not chosen. Tight on purpose: "没问题灰色M码", "要不灰色吧" choose.
+ */
+const REFUSED_BEFORE =
+  /(?:不要|不想要|别要|別要|唔要|不用|不买|不買|别拿|別拿|不拿|不选|不選)$|\b(?:don'?t want|do not want|not)\s+(?:the\s+)?$/iu;
+
+/** Whether the buyer turns `value` down in this sentence ("我不要灰色"). */
+function refuses(sentence: string, value: string): boolean {
+  const text = sentence.slice(0, 200);
+  for (let end = 1; end <= text.length; end += 1) {
+    if (!namesLoosely(text.slice(0, end), value)) continue;
+    let start = end - 1;
+    while (start > 0 && !namesLoosely(text.slice(start, end), value)) start -= 1;
+    return REFUSED_BEFORE.test(text.slice(0, start));
+  }
+  return false;
+}
+
 /** Whether the words after a change ("还是", "make it") name `value` as the new choice, not negated. */
 function switchesTo(sentence: string, switched: RegExpExecArray, value: string): boolean {
   const after = sentence.slice(switched.index + switched[0].length);
@@ -210,6 +229,10 @@ export function settledIn(
             settled.set(dimension.key, value);
             continue;
           }
+          if (settled.get(dimension.key) === value) settled.delete(dimension.key);
+          continue;
+        }
+        if (refuses(sentence, value)) {
           if (settled.get(dimension.key) === value) settled.delete(dimension.key);
           continue;
         }

@@ -99,6 +99,13 @@ describe('settled options', () => {
     // A value negated after the change word is dropped, not the new choice.
     for (const text of ['算了还是不要灰色了', '算了还是别拿灰色'])
       expect(settled([buyer('要灰色'), buyer(text)]), text).toEqual({});
+    // A value turned down in a sentence of its own is not chosen either.
+    for (const text of ['我不要灰色', '不想要灰色的', '灰色M码吧 不要L'])
+      expect(settled([buyer('要白色'), buyer(text)]), text).toEqual(
+        text.includes('M') ? { colour: '灰色', size: 'M' } : { colour: '白色' },
+      );
+    expect(settled([buyer('要灰色'), buyer('还是不要灰色了')])).toEqual({});
+    expect(settled([buyer('没问题灰色M码')])).toEqual({ colour: '灰色', size: 'M' });
     // 要不 is "how about": the value after it is the new choice.
     for (const text of ['算了要不灰色吧', '算了要不还是灰色吧'])
       expect(settled([buyer('要白色'), buyer(text)]), text).toEqual({ colour: '灰色' });
