@@ -4,6 +4,12 @@
  */
 
 /**
+ * An amount past what a number holds exactly: the plan's figures are too large to bill, which
+ * is the plan's problem, not a bug (see month-report.ts).
+ */
+export class AmountOutOfRange extends RangeError {}
+
+/**
  * `numerator / denominator` rounded to the nearest integer, halves rounded up
  * (away from zero for negative values, the commercial convention).
  * Throws when the result is not a safe integer, rather than lose fen silently.
@@ -22,7 +28,7 @@ export function roundHalfUp(numerator: bigint | number, denominator: bigint | nu
 /** A bigint amount back to a number, refusing anything a number cannot hold exactly. */
 export function toSafeNumber(value: bigint): number {
   if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-    throw new RangeError(`amount ${value} fen exceeds the safe integer range`);
+    throw new AmountOutOfRange(`amount ${value} fen exceeds the safe integer range`);
   }
   return Number(value);
 }

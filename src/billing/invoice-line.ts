@@ -1,5 +1,5 @@
 import { exactDecimal } from './exact-decimal';
-import { roundHalfUp } from './fen';
+import { AmountOutOfRange, roundHalfUp } from './fen';
 import type { InvoiceLine, LineKind } from './priced-month';
 
 /**
@@ -25,6 +25,6 @@ export function invoiceLine(
 export function sumAmounts(lines: readonly InvoiceLine[]): number {
   const total = lines.reduce((acc, l) => acc + l.amountFen, 0);
   if (!Number.isSafeInteger(total))
-    throw new RangeError('invoice total exceeds the safe integer range');
+    throw new AmountOutOfRange('invoice total exceeds the safe integer range');
   return total;
 }

@@ -2,6 +2,7 @@ import { csvDocument, csvText } from '../shared/csv';
 import { AppError } from '../shared/errors';
 import { monthBounds } from '../shared/shop-calendar';
 import type { Shop, ShopRegistry } from '../shops/shop-registry';
+import { AmountOutOfRange } from './fen';
 import type { InvoiceBook } from './invoice-book';
 import type { TargetCheck } from './priced-month';
 import { buildUsageReport } from './usage-report';
@@ -106,8 +107,9 @@ export async function buildMonthReport(
 function pricingProblem(error: unknown): MonthReportRow['problem'] {
   if (error instanceof AppError && error.code === 'invalid_plan')
     return { code: error.code, message: error.message };
-  // The exact arithmetic refuses amounts past the safe integer range rather than round them.
-  if (error instanceof RangeError)
+  // The exact arithmetic refuses amounts past the safe integer range rather than round them;
+  // any other RangeError is a bug and fails the report.
+  if (error instanceof AmountOutOfRange)
     return { code: 'invalid_plan', message: 'The shop plan gives amounts too large to bill.' };
   return null;
 }
