@@ -191,8 +191,11 @@ export interface PlatformAdapter<Credentials = Record<string, unknown>> {
   verify(request: InboundRequest, credentials: Credentials): void;
   /**
    * For a signature that does not cover the body (WeChat plain mode): the
-   * signed query's identity and a hash of the body. Ingest remembers it for the
-   * timestamp window and refuses the same signed query with another body.
+   * signed query's identity and a hash of the body, only when the query's
+   * signature is the shop's own (undefined otherwise). Ingest remembers it for
+   * the timestamp window, before `verify` (so a delivery refused for what it
+   * carries still uses its query up), and refuses the same signed query with
+   * another body.
    */
   replayFingerprint?(
     request: InboundRequest,

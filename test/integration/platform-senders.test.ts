@@ -789,6 +789,30 @@ describe('WeChat Official Account', () => {
     expect(refused.status).toBe(401);
     expect(refused.json.error?.code).toBe('invalid_signature');
   });
+  it('uses up the signed query of a ciphertext-only push it refused, so a copied query carries no forged body', async () => {
+    // The shop keeps no EncodingAESKey while its console sends safe mode: every real push is
+    // refused (401), and its query (timestamp, nonce, signature) could be read from a log.
+    const shop = await createShop('wechat', { appId, appSecret: 's', token });
+    const crypto = new WXBizMsgCrypt(token, encodingAESKey, appId);
+    const encrypted = crypto.encrypt(textXml('23000000000000005', '真的', 'oSenderOpenId0005'));
+    const query = signedQuery();
+    const copied = {
+      ...query,
+      encrypt_type: 'aes',
+      msg_signature: crypto.getSignature(query.timestamp!, query.nonce!, encrypted),
+    };
+    const real = `<xml><ToUserName><![CDATA[gh_sender]]></ToUserName><Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>`;
+    expect((await deliver('wechat', shop.id, real, xmlHeaders, copied)).status).toBe(401);
+    // The same query with a plaintext body of someone else's making (compatible mode's shape).
+    const forged = textXml('23000000000000006', '假冒的消息', 'oSenderOpenId0005').replace(
+      '</xml>',
+      `<Encrypt><![CDATA[${encrypted}]]></Encrypt></xml>`,
+    );
+    const answer = await deliver('wechat', shop.id, forged, xmlHeaders, copied);
+    expect(answer.status).toBe(401);
+    expect(answer.json.error?.code).toBe('invalid_signature');
+    expect(await h.container.conversations.history(shop.id, 'oSenderOpenId0005')).toEqual([]);
+  });
 });
 
 describe('generic (Standard Webhooks)', () => {

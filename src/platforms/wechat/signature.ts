@@ -79,6 +79,9 @@ function hasPlaintext(rawBody: Buffer): boolean {
  * Plain mode signs the query only: its (timestamp, nonce, signature) is
  * remembered with the body's hash for twice the timestamp window, so a captured
  * signature can replay only its own body (which the MsgId dedupe absorbs).
+ * Only a query signed with the shop's token is remembered; ingest does so
+ * before verifying, so a safe-mode push refused for want of the key still uses
+ * its query up.
  */
 export function wechatReplayFingerprint(
   request: InboundRequest,
@@ -86,6 +89,8 @@ export function wechatReplayFingerprint(
 ): { signedQuery: string; body: string; ttlSeconds: number } | undefined {
   if (credentials.encodingAESKey !== undefined) return undefined;
   const { timestamp = '', nonce = '', signature = '' } = request.query;
+  if (!signature || !safeEqual(signature, wechatSignature([credentials.token, timestamp, nonce])))
+    return undefined;
   return {
     signedQuery: createHash('sha256').update(`${timestamp}|${nonce}|${signature}`).digest('hex'),
     body: createHash('sha256').update(request.rawBody).digest('hex'),
