@@ -146,6 +146,14 @@ const settingsSchema = z.object({
   /** Open connections one API process accepts; past it new ones are dropped at once. */
   HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(4096),
   /**
+   * Bytes of request bodies one process buffers at once, all requests together (each body is
+   * also capped on its own); past it a body is refused with 503 and Retry-After. At least the
+   * largest platform cap (4 MiB), so one whole WhatsApp batch always fits.
+   */
+  HTTP_MAX_BUFFERED_BODY_BYTES: int(4 * 1024 * 1024, 4 * 1024 * 1024 * 1024).default(
+    64 * 1024 * 1024,
+  ),
+  /**
    * Hosts a reply URL or API base may reach over plain http and on private or
    * loopback addresses: development stand-ins only. Comma-separated names;
    * `.test` matches a whole domain. Empty in production.

@@ -9,13 +9,15 @@ import type { Duplex } from 'node:stream';
 import type Koa from 'koa';
 import type { Middleware } from 'koa';
 import type { Config } from '../config/config';
+import { bodyBudget } from './raw-body';
 
 /**
  * Node's defaults let one stranger hold thousands of connections for minutes
  * (requestTimeout 300 s, no connection cap). These bound every connection:
  * headers within HTTP_HEADERS_TIMEOUT_MS, the whole request within
  * HTTP_REQUEST_TIMEOUT_MS, idle keep-alives closed after
- * HTTP_KEEP_ALIVE_TIMEOUT_MS, and at most HTTP_MAX_CONNECTIONS open at once.
+ * HTTP_KEEP_ALIVE_TIMEOUT_MS, at most HTTP_MAX_CONNECTIONS open at once, and
+ * at most HTTP_MAX_BUFFERED_BODY_BYTES of bodies being read at once (raw-body.ts).
  * Event streams are responses, which these limits do not cut. `lane`, when
  * given, answers the requests it takes before Koa sees them (the webhook lane).
  */
@@ -27,6 +29,7 @@ export function createHttpServer(
     | 'HTTP_REQUEST_TIMEOUT_MS'
     | 'HTTP_KEEP_ALIVE_TIMEOUT_MS'
     | 'HTTP_MAX_CONNECTIONS'
+    | 'HTTP_MAX_BUFFERED_BODY_BYTES'
   >,
   lane?: (req: IncomingMessage, res: ServerResponse) => boolean,
 ): Server {
@@ -46,6 +49,7 @@ export function createHttpServer(
       : koa,
   );
   server.maxConnections = config.HTTP_MAX_CONNECTIONS;
+  bodyBudget.setCapacity(config.HTTP_MAX_BUFFERED_BODY_BYTES);
   server.on('clientError', answerClientError);
   return server;
 }
