@@ -130,7 +130,7 @@ const settingsSchema = z.object({
    * webhook after a quiet spell at once. 0 sends every event-loop turn's.
    */
   INGEST_CALL_SPACING_MS: int(0, 2_000).default(5),
-  /** Failed webhook verifications per client address and shop per minute before 429. */
+  /** Failed webhook verifications per client address and shop per minute before 429 (ten times this per address). */
   WEBHOOK_FAILED_VERIFICATIONS_PER_MINUTE: int(1, 1_000_000).default(20),
   /** Trust X-Forwarded-For (client address) and X-Forwarded-Proto: only behind a reverse proxy you run. */
   TRUST_PROXY: z

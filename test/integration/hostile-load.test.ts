@@ -163,6 +163,23 @@ describe('bounded work before authentication', () => {
     expect((await post('generic', shop.id, forged, '203.0.113.8')).status).toBe(401);
   });
 
+  it('caps one address across all shops at ten shops’ worth of failures a minute', async () => {
+    // Each shop allows 5 failures a minute from an address: spread over shops, 50 in all.
+    const from = '203.0.113.50';
+    const forged = forgedGeneric();
+    const statuses: number[] = [];
+    for (let s = 0; s < 11; s++) {
+      const shop = await h.createGenericShop({ timezone: 'UTC' });
+      for (let i = 0; i < 5; i++)
+        statuses.push((await post('generic', shop.id, forged, from)).status);
+    }
+    expect(statuses.slice(0, 50)).toEqual(Array(50).fill(401));
+    expect(statuses.slice(50)).toEqual(Array(5).fill(429));
+    // Another address is not affected.
+    const other = await h.createGenericShop({ timezone: 'UTC' });
+    expect((await post('generic', other.id, forged, '203.0.113.51')).status).toBe(401);
+  });
+
   it('counts failures by the address our proxy appended, whatever the client wrote before it', async () => {
     const shop = await h.createGenericShop({ timezone: 'UTC' });
     const forged = forgedGeneric();

@@ -52,11 +52,11 @@ export interface WebhookPost {
 export function webhookPost({ ingest, metrics, verificationFailures, logger }: HttpServices) {
   return async (post: WebhookPost): Promise<WebhookAnswer> => {
     const { platform } = post;
-    const budget = failureKey(post.ip, platform, post.shopId);
+    const scope = failureScope(platform, post.shopId);
     try {
       // An address that keeps failing is refused before its body is read, no body is read
       // for a shop that does not exist, and none past the platform's own size cap.
-      verificationFailures.check(budget);
+      verificationFailures.check(post.ip, scope);
       const { maxBodyBytes } = await ingest.limitsForShop(platform, post.shopId);
       const rawBody = await readBody(post.req, maxBodyBytes);
       const answer = await ingest.deliver(platform, post.shopId, {
@@ -82,7 +82,7 @@ export function webhookPost({ ingest, metrics, verificationFailures, logger }: H
       metrics.webhookRequests.inc({ platform: safeLabel(platform), status: String(answer.status) });
       return answer;
     } catch (error) {
-      countFailure(verificationFailures, budget, error);
+      countFailure(verificationFailures, post.ip, scope, error);
       const status = error instanceof AppError ? error.status : 500;
       metrics.webhookRequests.inc({ platform: safeLabel(platform), status: String(status) });
       throw error;
@@ -100,19 +100,24 @@ export function answerContentType(type: string): string {
 }
 
 /**
- * Whose failed verifications are counted together: one address's deliveries to one shop.
- * Platforms deliver for every shop from the same few addresses (Meta's, LINE's, Telegram's,
- * WeChat's servers), so a budget per address alone would let one shop with a stale secret
- * get those addresses refused for every other shop on the platform.
+ * Whose failed verifications are counted together besides the address's own: one address's
+ * deliveries to one shop. Platforms deliver for every shop from the same few addresses
+ * (Meta's, LINE's, Telegram's, WeChat's servers), so a budget per address alone would let one
+ * shop with a stale secret get those addresses refused for every other shop on the platform.
  */
-function failureKey(ip: string, platform: string, shopId: string): string {
-  return `${ip} ${platform} ${shopId}`;
+function failureScope(platform: string, shopId: string): string {
+  return `${platform} ${shopId}`;
 }
 
 /** Counts a refused signature or token against the caller's budget. */
-function countFailure(failures: HttpServices['verificationFailures'], key: string, error: unknown) {
+function countFailure(
+  failures: HttpServices['verificationFailures'],
+  ip: string,
+  scope: string,
+  error: unknown,
+) {
   if (error instanceof AppError && (error.status === 401 || error.status === 403))
-    failures.record(key);
+    failures.record(ip, scope);
 }
 
 /** Platform deliveries: the controller only turns HTTP into a call to the ingest use case. */
@@ -122,8 +127,8 @@ export function webhookRoutes(services: HttpServices): Router {
   const post = webhookPost(services);
 
   router.get('/webhooks/:platform/:shopId', async (ctx) => {
-    const budget = failureKey(ctx.ip, ctx.params.platform!, ctx.params.shopId!);
-    verificationFailures.check(budget);
+    const scope = failureScope(ctx.params.platform!, ctx.params.shopId!);
+    verificationFailures.check(ctx.ip, scope);
     try {
       const answer = await ingest.handshake(ctx.params.platform!, ctx.params.shopId!, {
         headers: adapterHeaders(ctx.req.headers),
@@ -132,7 +137,7 @@ export function webhookRoutes(services: HttpServices): Router {
       ctx.type = answer.contentType;
       ctx.body = answer.body;
     } catch (error) {
-      countFailure(verificationFailures, budget, error);
+      countFailure(verificationFailures, ctx.ip, scope, error);
       throw error;
     }
   });
