@@ -830,16 +830,20 @@ describe('generic (Standard Webhooks)', () => {
     });
   }
 
+  /** The standardwebhooks library's signature with the shop's secret, and one with a retired secret. */
+  function rotatedSignatures(secret: string, id: string, now: Date, body: string) {
+    const retired = `whsec_${randomBytes(32).toString('base64')}`;
+    return {
+      current: new StandardWebhook(secret).sign(id, now, body),
+      stale: new StandardWebhook(retired).sign(id, now, body),
+    };
+  }
+
   it('accepts a signature list from a rotating sender (a stale secret first) and a retry once', async () => {
     const shop = await createShop('generic', { replyUrl: 'https://bridge.example.com/replies' });
     const body = message('tb-sender-1', 'tb_buyer_1', '这个有红色的吗？');
     const now = new Date();
-    const current = new StandardWebhook(shop.webhookSecret!).sign('msg_sender_1', now, body);
-    const stale = new StandardWebhook(`whsec_${randomBytes(32).toString('base64')}`).sign(
-      'msg_sender_1',
-      now,
-      body,
-    );
+    const { current, stale } = rotatedSignatures(shop.webhookSecret!, 'msg_sender_1', now, body);
     const headers = {
       'content-type': 'application/json; charset=utf-8',
       'webhook-id': 'msg_sender_1',
@@ -896,12 +900,7 @@ describe('generic (Standard Webhooks)', () => {
     const shop = await createShop('generic', { replyUrl: 'https://bridge.example.com/replies' });
     const body = message('tb-sender-6', 'tb_buyer_6', 'two headers');
     const now = new Date();
-    const current = new StandardWebhook(shop.webhookSecret!).sign('msg_sender_6', now, body);
-    const stale = new StandardWebhook(`whsec_${randomBytes(32).toString('base64')}`).sign(
-      'msg_sender_6',
-      now,
-      body,
-    );
+    const { current, stale } = rotatedSignatures(shop.webhookSecret!, 'msg_sender_6', now, body);
     const url = new URL(`${h.url}/webhooks/generic/${shop.id}`);
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(
