@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Job, type JobsOptions, type Queue } from 'bullmq';
 import { Cluster } from 'ioredis';
-import type { InboundRequest, NormalizedEvent, PlatformName } from '../platforms/contract';
+import type {
+  InboundRequest,
+  NormalizedEvent,
+  PlatformAdapter,
+  PlatformName,
+} from '../platforms/contract';
 import { DELIVERY_LIMITS, type DeliveryLimits } from '../platforms/delivery-limits';
 import type { PlatformRegistry } from '../platforms/registry';
 import type { Clock } from '../shared/clock';
@@ -13,6 +18,15 @@ import { deliveryKey } from './delivery-dedupe';
 import { checkIdentifiers } from './event-identifiers';
 import { type BatchDelivery, type BatchVerdict, IngestBatches } from './ingest-batch';
 import { type InboundJob, jobIds, type Queues } from './queues';
+
+/** A shop that takes a delivery, as `WebhookIngest.target` found it. */
+export interface DeliveryTarget {
+  platform: string;
+  shopId: string;
+  adapter: PlatformAdapter;
+  credentials: Record<string, unknown>;
+  limits: DeliveryLimits;
+}
 
 export interface WebhookAnswer {
   status: number;
@@ -153,12 +167,21 @@ export class WebhookIngest {
 
   private readonly batches: IngestBatches | null;
 
+  /**
+   * The shop a delivery is for, found once before its body is read: 404 for a platform or a
+   * shop that does not exist, so a stranger's body for no shop is never buffered (a WhatsApp
+   * body may be 4 MiB), and the platform's size and event caps for reading the body.
+   */
+  async target(platform: string, shopId: string): Promise<DeliveryTarget> {
+    const { adapter, credentials } = await this.resolve(platform, shopId);
+    return { platform, shopId, adapter, credentials, limits: DELIVERY_LIMITS[adapter.platform] };
+  }
+
   async deliver(
-    platform: string,
-    shopId: string,
+    target: DeliveryTarget,
     request: Omit<InboundRequest, 'now'>,
   ): Promise<WebhookAnswer> {
-    const { adapter, credentials } = await this.resolve(platform, shopId);
+    const { platform, shopId, adapter, credentials } = target;
     const inbound: InboundRequest = { ...request, now: this.deps.clock.now() };
     // A signed query is used up by its first body even when that delivery is then refused (a
     // WeChat safe-mode push to a shop that keeps no key): else a query copied from a log could
@@ -182,7 +205,7 @@ export class WebhookIngest {
     }
     adapter.verify(inbound, credentials);
     const parsed = adapter.parse(inbound, credentials);
-    const { maxEvents } = this.limitsFor(platform);
+    const { maxEvents } = target.limits;
     if (parsed.events.length > maxEvents) {
       throw new AppError(
         413,
@@ -299,22 +322,6 @@ export class WebhookIngest {
       });
     }
     return { before: before!, ttlMs: ttlMs!, outcomes };
-  }
-
-  /**
-   * The caps of a delivery to this shop, before its body is read: 404 for a platform or a shop
-   * that does not exist, so a stranger's body for no shop is never buffered (a WhatsApp body
-   * may be 4 MiB). The shop comes from the in-process cache that `deliver` reads next.
-   */
-  async limitsForShop(platform: string, shopId: string): Promise<DeliveryLimits> {
-    await this.resolve(platform, shopId);
-    return this.limitsFor(platform);
-  }
-
-  /** The size and event caps of a platform's deliveries; 404 for a platform that does not exist. */
-  limitsFor(platform: string): DeliveryLimits {
-    if (!this.deps.platforms.has(platform)) throw noShopHere(platform);
-    return DELIVERY_LIMITS[platform];
   }
 
   /** The shop's `rank`-th event this minute: within its share it is plain FIFO, past it one tier lower per share. */

@@ -221,12 +221,9 @@ async function laneOver(deliver: (query: Record<string, string | undefined>) => 
   const services = {
     ...h.container.services,
     ingest: {
-      limitsForShop: async () => ({ maxBodyBytes: 1024, maxEvents: 1 }),
-      deliver: async (
-        _p: string,
-        _s: string,
-        request: { query: Record<string, string | undefined> },
-      ) => deliver(request.query),
+      target: async () => ({ limits: { maxBodyBytes: 1024, maxEvents: 1 } }),
+      deliver: async (_target: unknown, request: { query: Record<string, string | undefined> }) =>
+        deliver(request.query),
     },
   } as unknown as HttpServices;
   const lane = webhookLane(services);

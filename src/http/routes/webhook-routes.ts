@@ -57,9 +57,9 @@ export function webhookPost({ ingest, metrics, verificationFailures, logger }: H
       // An address that keeps failing is refused before its body is read, no body is read
       // for a shop that does not exist, and none past the platform's own size cap.
       verificationFailures.check(post.ip, scope);
-      const { maxBodyBytes } = await ingest.limitsForShop(platform, post.shopId);
-      const rawBody = await readBody(post.req, maxBodyBytes);
-      const answer = await ingest.deliver(platform, post.shopId, {
+      const target = await ingest.target(platform, post.shopId);
+      const rawBody = await readBody(post.req, target.limits.maxBodyBytes);
+      const answer = await ingest.deliver(target, {
         rawBody,
         headers: adapterHeaders(post.req.headers),
         query: post.query,
