@@ -217,21 +217,14 @@ export class AddArguments {
   /** The queue's default options as BullMQ encodes them, with a placeholder job id in place. */
   private readonly options: Record<string, unknown>;
 
-  constructor(queue: Queue<InboundJob>) {
+  /** From a probe job of the queue (its default options) and the add BullMQ built for it. */
+  constructor(queue: Queue<InboundJob>, probe: Job<InboundJob>, probeAdd: unknown[]) {
     this.keyPrefix = queue.toKey('');
-    const probeId = 'probe';
-    const probe = new Job<InboundJob>(
-      queue,
-      'probe',
-      { probe: true } as unknown as InboundJob,
-      { ...queue.defaultJobOptions, jobId: probeId },
-      probeId,
-    );
     // The options as the Job normalised them (attempts, backoff), encoded as `asJSON` does.
     this.options = Job.optsAsJSON(probe.opts) as Record<string, unknown>;
-    const theirs = captureAdd(queue, probe).slice(STANDARD.keys) as [Buffer, string, Buffer];
+    const theirs = probeAdd.slice(STANDARD.keys) as [Buffer, string, Buffer];
     const timestamp = (packer.unpack(theirs[0]) as unknown[])[3] as number;
-    const ours = this.build('probe', probe.data, probeId, timestamp);
+    const ours = this.build(probe.name, probe.data, probe.id!, timestamp);
     if (!(ours[0].equals(theirs[0]) && ours[1] === theirs[1] && ours[2].equals(theirs[2])))
       throw new Error(`BullMQ's add arguments changed: review src/pipeline/ingest-batch.ts`);
   }
@@ -413,16 +406,22 @@ export class IngestBatches {
   keysOf(queue: Queue<InboundJob>): QueueKeys {
     const known = this.queueKeys.get(queue);
     if (known) return known;
-    const defaults = queue.defaultJobOptions;
-    const probe = (opts: JobsOptions) =>
-      captureAdd(
+    const probe = (opts: JobsOptions) => {
+      const job = new Job<InboundJob>(
         queue,
-        new Job<InboundJob>(queue, 'probe', {} as InboundJob, { ...defaults, ...opts }, 'probe'),
-      ).slice(0, STANDARD.keys) as string[];
+        'probe',
+        { probe: true } as unknown as InboundJob,
+        { ...queue.defaultJobOptions, ...opts, jobId: 'probe' },
+        'probe',
+      );
+      return { job, add: captureAdd(queue, job) };
+    };
+    // One probe gives the standard add's keys and checks the argument builder against BullMQ.
+    const standard = probe({});
     const keys = {
-      standard: probe({}),
-      prioritized: probe({ priority: 1 }),
-      addArguments: new AddArguments(queue),
+      standard: standard.add.slice(0, STANDARD.keys) as string[],
+      prioritized: probe({ priority: 1 }).add.slice(0, STANDARD.keys) as string[],
+      addArguments: new AddArguments(queue, standard.job, standard.add),
     };
     this.queueKeys.set(queue, keys);
     return keys;

@@ -51,8 +51,8 @@ describe('ingest queues jobs as BullMQ would, each delivery judged on its own', 
 
   it("builds every job's add arguments byte for byte as BullMQ's own Job does", async () => {
     const queue = h.container.queues.inbound.of('shp_any');
-    const ours = new AddArguments(queue);
-    const bullmqs = (job: Job<InboundJob>): [Buffer, string, Buffer] => {
+    /** The add BullMQ's own Job sends: the queue's 9 keys, then the three arguments. */
+    const bullmqAdd = (job: Job<InboundJob>): unknown[] => {
       let sent: unknown[] = [];
       const client = {
         runCommand: (_: string, args: unknown[]) => {
@@ -61,8 +61,19 @@ describe('ingest queues jobs as BullMQ would, each delivery judged on its own', 
         },
       };
       void job.addJob(client as never).catch(() => undefined);
-      return sent.slice(9) as [Buffer, string, Buffer];
+      return sent;
     };
+    const bullmqs = (job: Job<InboundJob>) => bullmqAdd(job).slice(9) as [Buffer, string, Buffer];
+    const jobOf = (name: string, data: unknown, jobId: string) =>
+      new Job<InboundJob>(
+        queue,
+        name,
+        data as InboundJob,
+        { ...queue.defaultJobOptions, jobId },
+        jobId,
+      );
+    const probe = jobOf('probe', { probe: true }, 'probe');
+    const ours = new AddArguments(queue, probe, bullmqAdd(probe));
     const events: Array<[string, string, Record<string, unknown>]> = [
       ['message', jobIds.inbound('generic', 'shp_a', 'e1'), { text: '您好 👋🏽 \u202e', n: 1 }],
       ['order', jobIds.inbound('line', 'shp_b', 'x'.repeat(300)), { total: 12_345, at: null }],
@@ -70,13 +81,7 @@ describe('ingest queues jobs as BullMQ would, each delivery judged on its own', 
       ['', 'x', {}],
     ];
     for (const [name, jobId, data] of events) {
-      const job = new Job<InboundJob>(
-        queue,
-        name,
-        data as unknown as InboundJob,
-        { ...queue.defaultJobOptions, jobId },
-        jobId,
-      );
+      const job = jobOf(name, data, jobId);
       const theirs = bullmqs(job);
       const built = ours.build(name, data as unknown as InboundJob, jobId, job.timestamp);
       expect((unpack(built[0]) as unknown[])[3]).toBe(job.timestamp);
