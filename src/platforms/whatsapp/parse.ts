@@ -185,27 +185,17 @@ export function parseWhatsappDelivery(
                 : phone
                   ? { waId: phone }
                   : { userId: buyerId };
-              if (message.type === 'request_welcome') {
-                events.push(
-                  welcomeRequest(
-                    message,
-                    { id: buyerId, name },
-                    credentials,
-                    value.metadata?.phone_number_id,
-                    recipient,
-                  ),
-                );
-                return;
-              }
+              const base = eventBase(
+                message,
+                { id: buyerId, name },
+                credentials,
+                value.metadata?.phone_number_id,
+                recipient,
+              );
               events.push(
-                toEvent(
-                  message,
-                  { id: buyerId, name },
-                  'buyer',
-                  credentials,
-                  value.metadata?.phone_number_id,
-                  recipient,
-                ),
+                message.type === 'request_welcome'
+                  ? welcomeRequest(base)
+                  : toEvent(message, base, 'buyer'),
               );
             });
           });
@@ -220,16 +210,14 @@ export function parseWhatsappDelivery(
             const phone = echo.to?.replace(/\D/g, '') || undefined;
             const buyerId = phone ?? echo.to_user_id;
             if (!buyerId) continue;
-            events.push(
-              toEvent(
-                echo,
-                { id: buyerId },
-                'agent',
-                credentials,
-                value.metadata?.phone_number_id,
-                phone ? { waId: phone } : { userId: buyerId },
-              ),
+            const base = eventBase(
+              echo,
+              { id: buyerId },
+              credentials,
+              value.metadata?.phone_number_id,
+              phone ? { waId: phone } : { userId: buyerId },
             );
+            events.push(toEvent(echo, base, 'agent'));
           }
         } else unknownKinds.push(kindLabel(change.field));
       });
@@ -246,28 +234,39 @@ function isThisShop(phoneNumberId: string | undefined, credentials: WhatsappCred
 /** Where a reply goes: the buyer's number, their business-scoped user id, or the group. */
 type Recipient = { waId: string } | { userId: string } | { groupId: string };
 
-function toEvent(
+/** What every event of one WhatsApp message has: its id, the buyer, the group, when, where replies go. */
+function eventBase(
   message: WhatsappMessage,
   buyer: { id: string; name?: string | undefined },
-  from: 'buyer' | 'agent',
   credentials: WhatsappCredentials,
   phoneNumberId: string | undefined,
   recipient: Recipient,
-): MessageEvent {
-  const sentAt = instantOf(message.timestamp * 1000, `messages.${message.id}.timestamp`);
+) {
   return {
-    kind: 'message',
     eventId: message.id,
-    messageId: message.id,
     buyer: buyer.name ? { id: buyer.id, name: buyer.name } : { id: buyer.id },
     ...('groupId' in recipient
       ? { thread: { id: recipient.groupId, kind: 'group' as const } }
       : {}),
+    sentAt: instantOf(message.timestamp * 1000, `messages.${message.id}.timestamp`),
+    replyContext: { phoneNumberId: phoneNumberId ?? credentials.phoneNumberId, ...recipient },
+  };
+}
+
+type SharedFields = ReturnType<typeof eventBase>;
+
+function toEvent(
+  message: WhatsappMessage,
+  base: SharedFields,
+  from: 'buyer' | 'agent',
+): MessageEvent {
+  return {
+    kind: 'message',
+    ...base,
+    messageId: message.id,
     from,
     text: textOf(message),
     ...withMedia(mediaOf(message)),
-    sentAt,
-    replyContext: { phoneNumberId: phoneNumberId ?? credentials.phoneNumberId, ...recipient },
   };
 }
 
@@ -277,24 +276,8 @@ function toEvent(
  * your business to send free-form messages", so it opens the conversation for
  * agents (answerable for 24 hours, see send.ts) without counting a consultation.
  */
-function welcomeRequest(
-  message: WhatsappMessage,
-  buyer: { id: string; name?: string | undefined },
-  credentials: WhatsappCredentials,
-  phoneNumberId: string | undefined,
-  recipient: Recipient,
-): OpenEvent {
-  return {
-    kind: 'open',
-    eventId: message.id,
-    buyer: buyer.name ? { id: buyer.id, name: buyer.name } : { id: buyer.id },
-    ...('groupId' in recipient
-      ? { thread: { id: recipient.groupId, kind: 'group' as const } }
-      : {}),
-    label: '[welcome request]',
-    sentAt: instantOf(message.timestamp * 1000, `messages.${message.id}.timestamp`),
-    replyContext: { phoneNumberId: phoneNumberId ?? credentials.phoneNumberId, ...recipient },
-  };
+function welcomeRequest(base: SharedFields): OpenEvent {
+  return { kind: 'open', ...base, label: '[welcome request]' };
 }
 
 /** The typed media of an image, audio (voice too), video, document, sticker or location message. */
