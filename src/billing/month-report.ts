@@ -5,7 +5,7 @@ import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import { AmountOutOfRange } from './fen';
 import type { InvoiceBook } from './invoice-book';
 import type { TargetCheck } from './priced-month';
-import { buildUsageReport } from './usage-report';
+import { buildUsageReport, type UsageReport } from './usage-report';
 
 export interface MonthReportRow {
   shopId: string;
@@ -57,15 +57,7 @@ export async function buildMonthReport(
   );
   const rows = await Promise.all(
     shops.map(async (shop): Promise<MonthReportRow> => {
-      let problem: MonthReportRow['problem'] = null;
-      // One shop's plan that cannot be priced must not take the month away from every other
-      // shop: its row shows its usage and the reason instead of a total. A Redis failure
-      // still fails the report.
-      const usage = await buildUsageReport(deps, shop, month).catch((error: unknown) => {
-        problem = pricingProblem(error);
-        if (!problem) throw error;
-        return buildUsageReport(deps, shop, month, { unpriced: true });
-      });
+      const { usage, problem } = await usageOrProblem(deps, shop, month);
       const estimate = usage.estimate;
       return {
         shopId: shop.id,
@@ -101,6 +93,25 @@ export async function buildMonthReport(
       currency: 'CNY',
     },
   };
+}
+
+/**
+ * The shop's usage report; when its plan cannot be priced, its usage unpriced and the reason.
+ * One shop's plan must not take the month away from every other shop; a Redis failure or a
+ * bug still fails the report.
+ */
+async function usageOrProblem(
+  deps: { invoices: InvoiceBook },
+  shop: Shop,
+  month: string,
+): Promise<{ usage: UsageReport; problem: MonthReportRow['problem'] }> {
+  try {
+    return { usage: await buildUsageReport(deps, shop, month), problem: null };
+  } catch (error) {
+    const problem = pricingProblem(error);
+    if (!problem) throw error;
+    return { usage: await buildUsageReport(deps, shop, month, { unpriced: true }), problem };
+  }
 }
 
 /** A pricing failure of one shop's plan (its own data), else null (the store, a bug: not ours to hide). */
