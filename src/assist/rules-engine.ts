@@ -310,12 +310,12 @@ export function analyseConversation(
     .map((m) => m.text);
   const arrived = recentBuyer.some((text) => ARRIVED.test(text));
   const buyerTexts = input.history.filter((m) => m.from === 'buyer').map((m) => m.text);
+  // The reading already holds every buyer message's signals: no message is read again here.
   const hasPurchase =
     state.given.length > 0 ||
-    buyerTexts.some((text) => {
-      const signals = readMessage(text, () => false).signals;
-      return signals.has('after_sale') || signals.has('complaint') || PURCHASED.test(text);
-    });
+    reading.signals.includes('after_sale') ||
+    reading.signals.includes('complaint') ||
+    buyerTexts.some((text) => PURCHASED.test(text));
   const otherTopic = (['quality', 'service'] as const).find((topic) =>
     recentBuyer.some((text) => matches(lexicon.complaintTopics[topic], text)),
   );
