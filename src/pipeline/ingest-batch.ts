@@ -1,7 +1,7 @@
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Job, type JobsOptions, type Queue } from 'bullmq';
 import { Command, type Redis } from 'ioredis';
-import { Packr } from 'msgpackr';
 import { defineScript } from '../shared/redis-scripts';
 import { DEDUPE_TTL_SECONDS } from './delivery-dedupe';
 import type { InboundJob } from './queues';
@@ -13,11 +13,15 @@ import type { InboundJob } from './queues';
  * is still judged on its own (its shop's window, its events' dedupe keys and
  * job ids), and its jobs are in Redis before its answer, as with one call each.
  *
- * The script runs BullMQ's own add code (the Lua that `Queue.add` runs, taken
- * from the installed BullMQ, with the arguments BullMQ's `Job` builds for it),
- * so a job is stored exactly as `Queue.add` stores it. A Cluster cannot do
- * this (the shop's keys and the queue live in different slots): there ingest
- * makes two round trips (see WebhookIngest).
+ * The script stores each job as BullMQ's `Queue.add` stores a job with our options (the
+ * same hash, list or prioritized-set entry, events and marker), for the queue's keys taken
+ * from BullMQ's own add. It does not run BullMQ's add Lua once per job: that Lua also
+ * handles parents, repeats, deduplication, delays and duplicates, none of which an ingest
+ * job has, and running it per job cost about 11 µs of Redis CPU per message more than the
+ * writes alone (docs/architecture.md, "Round thirteen"). So the writes are ours, reviewed
+ * against the installed BullMQ's add (ADD_LUA_REVIEWED), and a test compares a stored job
+ * with `Queue.add`'s. A Cluster cannot do this (the shop's keys and the queue live in
+ * different slots): there ingest makes two round trips (see WebhookIngest).
  */
 
 interface BullScript {
@@ -29,37 +33,68 @@ const bullScripts = createRequire(import.meta.url)('bullmq/dist/cjs/scripts/inde
   string,
   BullScript
 >;
-// Both add scripts take their queue's 9 keys and three arguments (packed args, data, packed
-// options); a BullMQ that changed that must fail here, not store malformed jobs.
-function addScript(name: string): BullScript {
-  const script = bullScripts[name];
-  if (script?.keys !== 9)
-    throw new Error(`BullMQ's ${name} changed shape: review src/pipeline/ingest-batch.ts`);
-  return script;
-}
-const STANDARD = addScript('addStandardJob');
-const PRIORITIZED = addScript('addPrioritizedJob');
 
 /**
- * A call is sent once it carries this many events, so one call holds Redis
- * for a millisecond or two at most (a delivery of more events, up to a
- * platform's cap of 1,000, goes alone).
+ * The SHA-256 of BullMQ's addStandardJob and addPrioritizedJob Lua (BullMQ 5.81.5) that
+ * the script below was written from. Another BullMQ stops the start until someone compares
+ * its add with the script and records the new digest here.
  */
-const MAX_BATCH_EVENTS = 128;
+const ADD_LUA_REVIEWED = 'cd8360d8b7e8ee6a904e98890f21e63a8c52ab13c484c0573ad5f5facf0004bc';
+
+/** Throws unless the installed BullMQ adds jobs as the script below was written for. */
+export function checkBullmqAdd(
+  scripts: Record<string, BullScript | undefined> = bullScripts,
+): void {
+  const standard = scripts.addStandardJob;
+  const prioritized = scripts.addPrioritizedJob;
+  const digest =
+    standard && prioritized
+      ? createHash('sha256').update(standard.content).update(prioritized.content).digest('hex')
+      : 'missing';
+  if (digest !== ADD_LUA_REVIEWED || standard?.keys !== 9 || prioritized?.keys !== 9)
+    throw new Error(
+      "BullMQ's add changed since src/pipeline/ingest-batch.ts was written from it: compare its " +
+        'addStandardJob/addPrioritizedJob Lua with the ingest script, then update ADD_LUA_REVIEWED',
+    );
+}
+
+/** The add's own keys: the standard add's and the prioritized add's, 9 each. */
+const ADD_KEYS = 9;
+
 /**
- * A call with this many events goes at the end of the turn, spacing or not:
- * the per-call saving is had, and waiting would only hold the senders (a
- * closed loop of a few dozen senders would otherwise be held to one call per
- * spacing).
+ * Options an ingest job's add would have to handle and the script does not (it stores an
+ * immediate FIFO job, or a prioritized one by fair share): a queue whose default options
+ * carry one of these stops the start.
  */
-const SEND_AT_ONCE_EVENTS = 16;
+const UNHANDLED_OPTIONS = [
+  'delay',
+  'lifo',
+  'priority',
+  'parent',
+  'repeat',
+  'deduplication',
+  'debounce',
+] as const;
+
+/**
+ * A call is sent as soon as it carries this many events, mid-turn, spacing or
+ * not, beside any call already out (a delivery of more events, up to a
+ * platform's cap of 1,000, goes alone). Eight events already share one call's
+ * cost; gathering more held every webhook of a busy turn until the turn's end:
+ * at 100 connections a turn reads some 50 webhooks, and the first waited for
+ * the other 49 to be verified, which in a closed loop left a fifth of the CPU
+ * idle (`bench:ingest`: 128 → 8 took 13,200 to 16,300 msg/s;
+ * docs/architecture.md, "Round thirteen").
+ */
+const FULL_CALL_EVENTS = 8;
 
 /**
  * KEYS: the standard add's 9 queue keys, the prioritized add's 9, then per
  * delivery its shop's rate key followed by, per event, its dedupe key and its
  * job key. ARGV: window ms, events per window, fair share, largest priority,
- * dedupe key ttl (s), then per delivery its weight, event count and ingest id
- * followed by, per event, BullMQ's three add arguments. Returns per delivery
+ * dedupe key ttl (s), the queue's options as stored up to the job id's value,
+ * then per delivery its weight, event count, ingest id and add time (ms)
+ * followed by, per event, its job name, job id and data (JSON). Returns per delivery
  * the window's count before it, the window's ttl when refused (else -1), then
  * per event 0 (a redelivery: the dedupe key is there), 1 (queued by this call)
  * or 2 (its job is still queued: absorbed).
@@ -72,66 +107,103 @@ const SEND_AT_ONCE_EVENTS = 16;
 const INGEST_BATCH_SCRIPT = defineScript<Array<number[]>>(
   'ingestBatch',
   `
-local function addStandardJob(KEYS, ARGV)
-${STANDARD.content}
-end
-local function addPrioritizedJob(KEYS, ARGV)
-${PRIORITIZED.content}
-end
-local standardKeys = {unpack(KEYS, 1, 9)}
-local prioritizedKeys = {unpack(KEYS, 10, 18)}
+local rcall = redis.call
+-- The standard add's keys (wait, paused, meta, id, completed, delayed, active, events, marker),
+-- then the prioritized add's (marker, meta, id, prioritized, delayed, completed, active, events,
+-- pc): the same queue's.
+local waitKey, pausedKey, metaKey, idKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local activeKey, eventsKey, markerKey = KEYS[7], KEYS[8], KEYS[9]
+local prioritizedKey, priorityCounterKey = KEYS[13], KEYS[18]
 local window = ARGV[1]
 local limit, share, maxPriority = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local dedupeTtl = ARGV[5]
+local dedupeTtl, optsHead = ARGV[5], ARGV[6]
+
+-- What every add reads of the queue, read once: nothing this script writes changes it.
+local maxEvents = rcall('HGET', metaKey, 'opts.maxLenEvents')
+if not maxEvents then
+  maxEvents = 10000
+  rcall('HSET', metaKey, 'opts.maxLenEvents', maxEvents)
+end
+local attributes = rcall('HMGET', metaKey, 'paused', 'concurrency')
+local pausedOrMaxed = attributes[1] and true or false
+if not pausedOrMaxed and attributes[2] then
+  pausedOrMaxed = rcall('LLEN', activeKey) >= tonumber(attributes[2])
+end
+local targetKey = attributes[1] and pausedKey or waitKey
+
+-- One job as BullMQ's add stores it (ADD_LUA_REVIEWED): storeJob, then the wait (or paused)
+-- list or the prioritized set, then the waiting event.
+local function addJob(jobKey, jobId, name, data, timestamp, priority)
+  local idJson = cjson.encode(jobId)
+  local opts
+  if priority > 0 then
+    opts = optsHead .. idJson .. ',"priority":' .. priority .. '}'
+  else
+    opts = optsHead .. idJson .. '}'
+  end
+  rcall('HMSET', jobKey, 'name', name, 'data', data, 'opts', opts, 'timestamp', timestamp,
+    'delay', 0, 'priority', priority)
+  rcall('XADD', eventsKey, '*', 'event', 'added', 'jobId', jobId, 'name', name)
+  if priority > 0 then
+    local counter = rcall('INCR', priorityCounterKey)
+    rcall('ZADD', prioritizedKey, priority * 0x100000000 + counter % 0x100000000, jobId)
+  else
+    rcall('LPUSH', targetKey, jobId)
+  end
+  rcall('XADD', eventsKey, 'MAXLEN', '~', maxEvents, '*', 'event', 'waiting', 'jobId', jobId)
+end
+
 local out = {}
-local k, a = 19, 6
+local added = 0
+local k, a = 19, 7
 while a <= #ARGV do
   local weight, events, token = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), ARGV[a + 2]
-  a = a + 3
+  local timestamp = ARGV[a + 3]
+  a = a + 4
   local rateKey = KEYS[k]
   k = k + 1
-  local count = redis.call('INCRBY', rateKey, weight)
-  if count == weight then redis.call('PEXPIRE', rateKey, window) end
+  local count = rcall('INCRBY', rateKey, weight)
+  if count == weight then rcall('PEXPIRE', rateKey, window) end
   local before = count - weight
   local answer = {before, -1}
   if before >= limit then
     -- Refused whole: the window's remaining time is only needed now (Retry-After).
-    answer[2] = redis.call('PTTL', rateKey)
+    answer[2] = rcall('PTTL', rateKey)
     k = k + 2 * events
     a = a + 3 * events
   else
     for i = 1, events do
       local seenKey, jobKey = KEYS[k], KEYS[k + 1]
-      local jobArgs, data, opts = ARGV[a], ARGV[a + 1], ARGV[a + 2]
+      local name, jobId, data = ARGV[a], ARGV[a + 1], ARGV[a + 2]
       k = k + 2
       a = a + 3
-      if redis.call('EXISTS', jobKey) == 1 then
+      if rcall('EXISTS', jobKey) == 1 then
         answer[i + 2] = 2
-      elseif not redis.call('SET', seenKey, token, 'EX', dedupeTtl, 'NX') then
+      elseif not rcall('SET', seenKey, token, 'EX', dedupeTtl, 'NX') then
         answer[i + 2] = 0
       else
         -- The shop's rank-th event this minute: past its fair share, one priority tier per share.
         local rank = before + i
-        local added, failure = pcall(function()
-          if rank <= share then
-            addStandardJob(standardKeys, {jobArgs, data, opts})
-          else
-            local options = cmsgpack.unpack(opts)
-            options['priority'] = math.min(maxPriority, math.ceil((rank - share) / share))
-            addPrioritizedJob(prioritizedKeys, {jobArgs, data, cmsgpack.pack(options)})
-          end
-        end)
-        if not added then
+        local priority = 0
+        if rank > share then priority = math.min(maxPriority, math.ceil((rank - share) / share)) end
+        local ok, failure = pcall(addJob, jobKey, jobId, name, data, timestamp, priority)
+        if not ok then
           -- A script's writes are not undone by its error: the mark must not outlive an add
           -- that failed, or the platform's retry of this 503 would be taken for a redelivery.
-          redis.call('DEL', seenKey)
+          rcall('DEL', seenKey)
           error(failure)
         end
+        added = added + 1
         answer[i + 2] = 1
       end
     end
   end
   out[#out + 1] = answer
+end
+if added > 0 then
+  -- BullMQ's add counts every job in the queue's id counter and marks the queue as having work.
+  rcall('INCRBY', idKey, added)
+  if not pausedOrMaxed then rcall('ZADD', markerKey, 0, '0') end
 end
 return out
 `,
@@ -175,7 +247,7 @@ interface Lane {
 
 interface Pending {
   keys: string[];
-  args: Array<string | number | Buffer>;
+  args: Array<string | number>;
   resolve: (verdict: BatchVerdict) => void;
   reject: (error: unknown) => void;
 }
@@ -183,8 +255,8 @@ interface Pending {
 interface QueueKeys {
   standard: string[];
   prioritized: string[];
-  /** BullMQ's three add arguments for a job of this queue (see AddArguments). */
-  addArguments: AddArguments;
+  /** The queue's default options as BullMQ stores them, up to the job id's value. */
+  optsHead: string;
 }
 
 /** A stand-in client that keeps the script call BullMQ's `Job.addJob` would make. */
@@ -201,57 +273,11 @@ function captureAdd(queue: Queue<InboundJob>, job: Job<InboundJob>): unknown[] {
   return sent;
 }
 
-// BullMQ's own packer settings (bullmq/dist/cjs/classes/scripts.js), so the bytes are the same.
-const packer = new Packr({ useRecords: false, encodeUndefinedAsNil: true });
-
-/**
- * BullMQ's three add arguments for a job of one queue (packed arguments, data, packed options),
- * built as `Job.addJob` builds them but without a `Job` per event: a `Job` sets up some twenty
- * fields, its scripts and a promise, and re-encodes options that are the same for every job of
- * the queue (in a loop of 200,000 jobs: 9-19 µs a job through a `Job`, 3-4 µs here; see
- * docs/architecture.md, "Round ten"). Checked byte for byte against BullMQ's own build of a
- * probe job when made: a BullMQ that builds its adds differently fails the start.
- */
-export class AddArguments {
-  private readonly keyPrefix: string;
-  /** The queue's default options as BullMQ encodes them, with a placeholder job id in place. */
-  private readonly options: Record<string, unknown>;
-
-  /** From a probe job of the queue (its default options) and the add BullMQ built for it. */
-  constructor(queue: Queue<InboundJob>, probe: Job<InboundJob>, probeAdd: unknown[]) {
-    this.keyPrefix = queue.toKey('');
-    // The options as the Job normalised them (attempts, backoff), encoded as `asJSON` does.
-    this.options = Job.optsAsJSON(probe.opts) as Record<string, unknown>;
-    const theirs = probeAdd.slice(STANDARD.keys) as [Buffer, string, Buffer];
-    const timestamp = (packer.unpack(theirs[0]) as unknown[])[3] as number;
-    const ours = this.build(probe.name, probe.data, probe.id!, timestamp);
-    if (!(ours[0].equals(theirs[0]) && ours[1] === theirs[1] && ours[2].equals(theirs[2])))
-      throw new Error(`BullMQ's add arguments changed: review src/pipeline/ingest-batch.ts`);
-  }
-
-  /** The arguments for one job; the timestamp is BullMQ's own stamp, the wall clock's now. */
-  build(
-    name: string,
-    data: InboundJob,
-    jobId: string,
-    timestamp = Date.now(),
-  ): [Buffer, string, Buffer] {
-    return [
-      // Key prefix, job id, name, timestamp, then no parent, parent dependencies, parent
-      // options, repeat key or deduplication key.
-      packer.pack([this.keyPrefix, jobId, name, timestamp, null, null, null, null, null]),
-      JSON.stringify(data),
-      // The job id keeps its place among the options, as in BullMQ's encoding.
-      packer.pack({ ...this.options, jobId }),
-    ];
-  }
-}
-
 /**
  * Collects deliveries per queue and sends each queue's in one call: at the end
  * of the turn they arrived in, once no call of that queue is out at Redis and
- * `spacingMs` have passed since its last call left (or it holds
- * SEND_AT_ONCE_EVENTS). A delivery after a quiet spell goes at once (no added
+ * `spacingMs` have passed since its last call left, or as soon as it holds
+ * FULL_CALL_EVENTS. A delivery after a quiet spell goes at once (no added
  * wait at low load); a steady stream goes in one call per `spacingMs` (at
  * 1,000 webhooks a second and 5 ms, about five deliveries a call instead of
  * one or two: about 10% less CPU per message in the process and 30 µs less
@@ -272,22 +298,23 @@ export class IngestBatches {
       /** Least time between two calls of a queue (INGEST_CALL_SPACING_MS); 0: turn by turn. */
       spacingMs: number;
     },
-  ) {}
+  ) {
+    checkBullmqAdd();
+  }
 
   submit(queue: Queue<InboundJob>, delivery: BatchDelivery): Promise<BatchVerdict> {
-    const { addArguments } = this.keysOf(queue);
     const keys = [delivery.rateKey];
-    const args: Array<string | number | Buffer> = [
+    const args: Array<string | number> = [
       delivery.weight,
       delivery.events.length,
       delivery.ingestId,
+      // BullMQ's stamp: the wall clock's now when the job is added.
+      Date.now(),
     ];
     for (const event of delivery.events) {
-      // The add's arguments as `Queue.add` builds them; the queue keys are the same for every
-      // job and travel once per call. The script writes the event's mark with the job, and the
-      // job says so.
+      // The script writes the event's mark with the job, and the job says so.
       keys.push(event.seenKey, queue.toKey(event.jobId));
-      args.push(...addArguments.build(event.name, { ...event.data, marked: true }, event.jobId));
+      args.push(event.name, event.jobId, JSON.stringify({ ...event.data, marked: true }));
     }
     return new Promise<BatchVerdict>((resolve, reject) => {
       let lane = this.lanes.get(queue);
@@ -300,22 +327,19 @@ export class IngestBatches {
       batch.deliveries.push({ keys, args, resolve, reject });
       batch.events += delivery.events.length;
       // A full batch goes at once, even beside one in flight: one call holds Redis briefly.
-      if (batch.events >= MAX_BATCH_EVENTS) this.send(queue, lane);
+      if (batch.events >= FULL_CALL_EVENTS) this.send(queue, lane);
       else this.schedule(queue, lane);
     });
   }
 
   /**
    * Flushes the open batch at the end of this turn, or once the spacing since the last call
-   * is over; a batch of SEND_AT_ONCE_EVENTS does not wait for the spacing.
+   * is over (a full batch has already gone, see FULL_CALL_EVENTS).
    */
   private schedule(queue: Queue<InboundJob>, lane: Lane): void {
     const batch = lane.open;
     if (!batch || lane.inFlight > 0 || lane.immediate) return;
-    const wait =
-      batch.events >= SEND_AT_ONCE_EVENTS
-        ? 0
-        : lane.lastSent + this.limits.spacingMs - performance.now();
+    const wait = lane.lastSent + this.limits.spacingMs - performance.now();
     if (wait > 0) {
       lane.timer ??= setTimeout(() => this.flush(queue, lane), wait);
       return;
@@ -340,14 +364,15 @@ export class IngestBatches {
     lane.timer = null;
     lane.inFlight++;
     lane.lastSent = performance.now();
-    const { standard, prioritized } = this.keysOf(queue);
+    const { standard, prioritized, optsHead } = this.keysOf(queue);
     const keys = [...standard, ...prioritized];
-    const args: Array<string | number | Buffer> = [
+    const args: Array<string | number> = [
       60_000,
       this.limits.ratePerMinute,
       this.limits.fairSharePerMinute,
       this.limits.maxPriority,
       DEDUPE_TTL_SECONDS,
+      optsHead,
     ];
     for (const delivery of batch.deliveries) {
       keys.push(...delivery.keys);
@@ -378,10 +403,7 @@ export class IngestBatches {
    * so holding the call for the connection's auto-pipelining would only add a
    * turn of latency. A Redis without the script gets it once (SCRIPT LOAD).
    */
-  private async call(
-    keys: string[],
-    args: Array<string | number | Buffer>,
-  ): Promise<Array<number[]>> {
+  private async call(keys: string[], args: Array<string | number>): Promise<Array<number[]>> {
     const send = () =>
       this.redis.sendCommand(
         new Command('evalsha', [INGEST_BATCH_SCRIPT.sha, keys.length, ...keys, ...args], {
@@ -399,9 +421,9 @@ export class IngestBatches {
 
   /**
    * The queue's add keys, taken once from the adds BullMQ builds (standard and prioritized),
-   * and its add arguments' builder, checked against BullMQ's own. The ingest use case calls
-   * this for every inbound queue when the service is built, so a BullMQ that builds its adds
-   * differently stops the start, not the first webhook.
+   * and its options as a job stores them. The ingest use case calls this for every inbound
+   * queue when the service is built, so default options the script does not handle stop the
+   * start, not the first webhook.
    */
   keysOf(queue: Queue<InboundJob>): QueueKeys {
     const known = this.queueKeys.get(queue);
@@ -416,14 +438,25 @@ export class IngestBatches {
       );
       return { job, add: captureAdd(queue, job) };
     };
-    // One probe gives the standard add's keys and checks the argument builder against BullMQ.
+    const unhandled = UNHANDLED_OPTIONS.filter((name) => queue.defaultJobOptions[name]);
+    if (unhandled.length > 0)
+      throw new Error(
+        `Ingest cannot add jobs with ${unhandled.join(', ')} (queue ${queue.name}): see src/pipeline/ingest-batch.ts`,
+      );
     const standard = probe({});
     const keys = {
-      standard: standard.add.slice(0, STANDARD.keys) as string[],
-      prioritized: probe({ priority: 1 }).add.slice(0, STANDARD.keys) as string[],
-      addArguments: new AddArguments(queue, standard.job, standard.add),
+      standard: standard.add.slice(0, ADD_KEYS) as string[],
+      prioritized: probe({ priority: 1 }).add.slice(0, ADD_KEYS) as string[],
+      optsHead: optionsHead(standard.job),
     };
     this.queueKeys.set(queue, keys);
     return keys;
   }
+}
+
+/** The job's options as BullMQ stores them (`Job.asJSON`), up to the job id's JSON value. */
+function optionsHead(probe: Job<InboundJob>): string {
+  const { jobId: _probe, ...options } = Job.optsAsJSON(probe.opts) as Record<string, unknown>;
+  const json = JSON.stringify(options);
+  return `${json.slice(0, -1)}${json === '{}' ? '' : ','}"jobId":`;
 }

@@ -1,8 +1,7 @@
-import { Job } from 'bullmq';
-import { unpack } from 'msgpackr';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AddArguments } from '../../src/pipeline/ingest-batch';
-import { type InboundJob, jobIds } from '../../src/pipeline/queues';
+import { checkBullmqAdd } from '../../src/pipeline/ingest-batch';
+import { jobIds } from '../../src/pipeline/queues';
 import { buyerMessage, type Harness, startHarness } from '../support/harness';
 
 // No workers: every accepted event stays queued where the test can read it.
@@ -23,72 +22,118 @@ async function storedJob(shopId: string, eventId: string): Promise<Record<string
 }
 
 describe('ingest queues jobs as BullMQ would, each delivery judged on its own', () => {
-  it("stores a webhook's job exactly as Queue.add stores the same job", async () => {
+  /** A job's hash as stored, its options parsed, without what differs between two adds. */
+  function comparable(job: Record<string, string>) {
+    const { timestamp: _at, opts, ...rest } = job;
+    const { jobId: _id, ...options } = JSON.parse(opts!);
+    return { ...rest, options };
+  }
+
+  /** The events stream's entries after `from`, as [event, jobId, name?] lists. */
+  async function eventsAfter(shopId: string, from: string) {
+    const queue = h.container.queues.inbound.of(shopId);
+    const entries = await h.container.services.redis.xrange(queue.toKey('events'), from, '+');
+    return entries.filter(([id]) => id !== from).map(([, fields]) => fields);
+  }
+
+  async function lastEventId(shopId: string): Promise<string> {
+    const queue = h.container.queues.inbound.of(shopId);
+    const [last] = await h.container.services.redis.xrevrange(
+      queue.toKey('events'),
+      '+',
+      '-',
+      'COUNT',
+      1,
+    );
+    return last?.[0] ?? '0-0';
+  }
+
+  it("stores a webhook's job, its events and its place exactly as Queue.add does", async () => {
     const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const queue = h.container.queues.inbound.of(shop.id);
+    const from = await lastEventId(shop.id);
     const res = await h.sendGeneric(shop, buyerMessage('buyer-s', 'hello', Date.now()), {
       id: 'evt-same',
     });
     expect(await res.json()).toEqual({ ok: true, queued: 1, duplicates: 0 });
+    const ourId = jobIds.inbound('generic', shop.id, 'evt-same');
     const ours = await storedJob(shop.id, 'evt-same');
+    const ourEvents = await eventsAfter(shop.id, from);
 
-    const queue = h.container.queues.inbound.of(shop.id);
+    const twinFrom = await lastEventId(shop.id);
     const twinId = jobIds.inbound('generic', shop.id, 'evt-twin');
     await queue.add(ours.name as 'message', JSON.parse(ours.data!), { jobId: twinId });
     const twin = await storedJob(shop.id, 'evt-twin');
 
-    const { timestamp: _a, opts: ourOpts, ...ourRest } = ours;
-    const { timestamp: _b, opts: twinOpts, ...twinRest } = twin;
-    expect(ourRest).toEqual(twinRest);
-    const { jobId: ourJobId, ...ourOptions } = JSON.parse(ourOpts!);
-    const { jobId: twinJobId, ...twinOptions } = JSON.parse(twinOpts!);
-    expect(ourOptions).toEqual(twinOptions);
-    expect([ourJobId, twinJobId]).toEqual([jobIds.inbound('generic', shop.id, 'evt-same'), twinId]);
-    const waiting = await queue.getWaiting();
-    expect(waiting.map((job) => job.id)).toEqual(
-      expect.arrayContaining([ourJobId as string, twinId]),
+    expect(comparable(ours)).toEqual(comparable(twin));
+    expect(JSON.parse(ours.opts!).jobId).toBe(ourId);
+    expect(Number(ours.timestamp)).toBeGreaterThan(Date.now() - 60_000);
+    const rename = (fields: string[], id: string) => fields.map((f) => (f === id ? 'ID' : f));
+    expect(ourEvents.map((fields) => rename(fields, ourId))).toEqual(
+      (await eventsAfter(shop.id, twinFrom)).map((fields) => rename(fields, twinId)),
+    );
+    // Both in the wait list, newest first as LPUSH leaves them, and the queue marked as having work.
+    expect(await h.container.services.redis.lrange(queue.toKey('wait'), 0, 1)).toEqual([
+      twinId,
+      ourId,
+    ]);
+    expect(await h.container.services.redis.zscore(queue.toKey('marker'), '0')).toBe('0');
+  });
+
+  it('stores a job past the fair share as Queue.add stores a prioritized job', async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const queue = h.container.queues.inbound.of(shop.id);
+    // Share 2: the third event this minute is the first of tier 1.
+    for (const id of ['p-1', 'p-2', 'p-3'])
+      expect(
+        (await h.sendGeneric(shop, buyerMessage(`b-${id}`, 'hi', Date.now()), { id })).status,
+      ).toBe(200);
+    const ours = await storedJob(shop.id, 'p-3');
+    const twinId = jobIds.inbound('generic', shop.id, 'p-twin');
+    await queue.add(ours.name as 'message', JSON.parse(ours.data!), { jobId: twinId, priority: 1 });
+    const twin = await storedJob(shop.id, 'p-twin');
+    expect(comparable(ours)).toEqual(comparable(twin));
+    expect(comparable(ours).options.priority).toBe(1);
+    // In the prioritized set in tier 1, in arrival order (the queue's priority counter).
+    const redis = h.container.services.redis;
+    const ourScore = Number(
+      await redis.zscore(queue.toKey('prioritized'), jobIds.inbound('generic', shop.id, 'p-3')),
+    );
+    const twinScore = Number(await redis.zscore(queue.toKey('prioritized'), twinId));
+    expect(Math.floor(ourScore / 0x100000000)).toBe(1);
+    expect(twinScore).toBe(ourScore + 1);
+  });
+
+  it('puts the job in the paused list of a paused queue, as Queue.add does', async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const queue = h.container.queues.inbound.of(shop.id);
+    await queue.pause();
+    try {
+      expect(
+        (await h.sendGeneric(shop, buyerMessage('b-z', 'hi', Date.now()), { id: 'z-1' })).status,
+      ).toBe(200);
+      const id = jobIds.inbound('generic', shop.id, 'z-1');
+      expect(await h.container.services.redis.lrange(queue.toKey('paused'), 0, -1)).toContain(id);
+      expect(await h.container.services.redis.lrange(queue.toKey('wait'), 0, -1)).not.toContain(id);
+    } finally {
+      await queue.resume();
+    }
+    expect((await queue.getWaiting()).map((job) => job.id)).toContain(
+      jobIds.inbound('generic', shop.id, 'z-1'),
     );
   });
 
-  it("builds every job's add arguments byte for byte as BullMQ's own Job does", async () => {
-    const queue = h.container.queues.inbound.of('shp_any');
-    /** The add BullMQ's own Job sends: the queue's 9 keys, then the three arguments. */
-    const bullmqAdd = (job: Job<InboundJob>): unknown[] => {
-      let sent: unknown[] = [];
-      const client = {
-        runCommand: (_: string, args: unknown[]) => {
-          sent = args;
-          return Promise.resolve('');
-        },
-      };
-      void job.addJob(client as never).catch(() => undefined);
-      return sent;
+  it('refuses to start with a BullMQ whose add it was not written from', () => {
+    expect(() => checkBullmqAdd()).not.toThrow();
+    const installed = createRequire(import.meta.url)('bullmq/dist/cjs/scripts/index.js');
+    const changed = {
+      ...installed,
+      addPrioritizedJob: {
+        ...installed.addPrioritizedJob,
+        content: `${installed.addPrioritizedJob.content}\n-- new`,
+      },
     };
-    const bullmqs = (job: Job<InboundJob>) => bullmqAdd(job).slice(9) as [Buffer, string, Buffer];
-    const jobOf = (name: string, data: unknown, jobId: string) =>
-      new Job<InboundJob>(
-        queue,
-        name,
-        data as InboundJob,
-        { ...queue.defaultJobOptions, jobId },
-        jobId,
-      );
-    const probe = jobOf('probe', { probe: true }, 'probe');
-    const ours = new AddArguments(queue, probe, bullmqAdd(probe));
-    const events: Array<[string, string, Record<string, unknown>]> = [
-      ['message', jobIds.inbound('generic', 'shp_a', 'e1'), { text: '您好 👋🏽 \u202e', n: 1 }],
-      ['order', jobIds.inbound('line', 'shp_b', 'x'.repeat(300)), { total: 12_345, at: null }],
-      ['status', 'an-id-of-another-length-0123456789', { nested: { a: [1, 'b', { c: true }] } }],
-      ['', 'x', {}],
-    ];
-    for (const [name, jobId, data] of events) {
-      const job = jobOf(name, data, jobId);
-      const theirs = bullmqs(job);
-      const built = ours.build(name, data as unknown as InboundJob, jobId, job.timestamp);
-      expect((unpack(built[0]) as unknown[])[3]).toBe(job.timestamp);
-      expect(built[0].equals(theirs[0])).toBe(true);
-      expect(built[1]).toBe(theirs[1]);
-      expect(built[2].equals(theirs[2])).toBe(true);
-    }
+    expect(() => checkBullmqAdd(changed)).toThrow(/ADD_LUA_REVIEWED/);
   });
 
   it("demotes a shop's events past its fair share one priority tier per share", async () => {

@@ -105,24 +105,27 @@ describe('ingest call spacing on one Redis', () => {
       // After a quiet spell a delivery waits for nothing.
       expect(performance.now() - sentAt).toBeLessThan(750);
       const answers: Promise<{ queued: number; duplicates: number }>[] = [];
-      for (let i = 1; i <= 10; i++) {
+      // Seven: fewer than a full call (FULL_CALL_EVENTS, 8), which would not wait.
+      for (let i = 1; i <= 7; i++) {
         answers.push(ingest.enqueue('generic', shop.id, [message(`spaced-${i}`)], Date.now()));
         await new Promise((resolve) => setImmediate(resolve));
       }
       for (const answer of await Promise.all(answers))
         expect(answer).toEqual({ queued: 1, duplicates: 0 });
-      // The ten that followed went together, once the spacing after the first call was over
+      // The seven that followed went together, once the spacing after the first call was over
       // (turn by turn they would take several calls: the first of them at once).
       expect(performance.now() - sentAt).toBeGreaterThanOrEqual(1400);
       expect((await evalshaCalls(redis)) - before).toBeLessThanOrEqual(2);
-      // Sixteen events or more in one turn go at its end, spacing or not: the call is worth it.
+      // Eight events make a full call: it goes at once, mid-turn, spacing or not.
       const burstAt = performance.now();
-      const burst = Array.from({ length: 20 }, (_, i) =>
+      const callsBefore = await evalshaCalls(redis);
+      const burst = Array.from({ length: 16 }, (_, i) =>
         ingest.enqueue('generic', shop.id, [message(`spaced-${100 + i}`)], Date.now()),
       );
       for (const answer of await Promise.all(burst))
         expect(answer).toEqual({ queued: 1, duplicates: 0 });
       expect(performance.now() - burstAt).toBeLessThan(750);
+      expect((await evalshaCalls(redis)) - callsBefore).toBe(2);
     } finally {
       await spaced.close();
     }
