@@ -2,6 +2,8 @@
 // ingest (verify, rate-limit, dedupe, durable enqueue) and at a naive Koa
 // handler that only calls queue.add, against the same private Redis, and
 // prints accepted messages per second and ack latency for both.
+// BENCH_CPU_PROF=dir writes a CPU profile per server; BENCH_NODE_FLAGS adds Node
+// flags to Seatmate's own (scripts/lib/node-flags.mjs).
 import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -33,6 +35,8 @@ const redis = await startRedis({ port: await freePort(), dir, persist: true });
 // A failed run leaves no Redis behind (the servers leave when their channel to this one closes).
 process.on('exit', () => redis.child.kill('SIGKILL'));
 
+const extraFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+
 async function server(mode: 'seatmate' | 'naive') {
   const port = await freePort();
   const child = fork(
@@ -40,9 +44,9 @@ async function server(mode: 'seatmate' | 'naive') {
     [mode, redis.url, String(port), `bench${mode}`],
     {
       execArgv: [
-        // Seatmate runs with the service's own V8 flags, as `npm start` runs it; the naive
-        // handler with Node's defaults.
-        ...(mode === 'seatmate' ? SERVICE_NODE_FLAGS : []),
+        // Seatmate runs with the service's own V8 flags, as `npm start` runs it, plus any in
+        // BENCH_NODE_FLAGS (as in bench:pipeline); the naive handler with Node's defaults.
+        ...(mode === 'seatmate' ? [...SERVICE_NODE_FLAGS, ...extraFlags] : []),
         '--import',
         'tsx',
         ...(process.env.BENCH_CPU_PROF
