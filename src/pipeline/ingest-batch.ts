@@ -155,8 +155,9 @@ end
 
 local out = {}
 local added = 0
+local failure
 local k, a = 19, 7
-while a <= #ARGV do
+while a <= #ARGV and not failure do
   local weight, events, token = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), ARGV[a + 2]
   local timestamp = ARGV[a + 3]
   a = a + 4
@@ -186,12 +187,17 @@ while a <= #ARGV do
         local rank = before + i
         local priority = 0
         if rank > share then priority = math.min(maxPriority, math.ceil((rank - share) / share)) end
-        local ok, failure = pcall(addJob, jobKey, jobId, name, data, timestamp, priority)
+        local ok, err = pcall(addJob, jobKey, jobId, name, data, timestamp, priority)
         if not ok then
-          -- A script's writes are not undone by its error: the mark must not outlive an add
-          -- that failed, or the platform's retry of this 503 would be taken for a redelivery.
-          rcall('DEL', seenKey)
-          error(failure)
+          -- A script's writes are not undone by its error, so the failed add's are undone
+          -- here: a mark or a job hash left behind would take the platform's retry of this
+          -- 503 for a redelivery or a still-queued job, and the event would be lost. The
+          -- job key did not exist (EXISTS above): what is there now is this add's.
+          rcall('DEL', seenKey, jobKey)
+          pcall(rcall, 'LREM', targetKey, 0, jobId)
+          pcall(rcall, 'ZREM', prioritizedKey, jobId)
+          failure = err
+          break
         end
         added = added + 1
         answer[i + 2] = 1
@@ -201,10 +207,12 @@ while a <= #ARGV do
   out[#out + 1] = answer
 end
 if added > 0 then
-  -- BullMQ's add counts every job in the queue's id counter and marks the queue as having work.
+  -- BullMQ's add counts every job in the queue's id counter and marks the queue as having work;
+  -- the jobs stored before a failed add stay queued, so they are counted and marked too.
   rcall('INCRBY', idKey, added)
   if not pausedOrMaxed then rcall('ZADD', markerKey, 0, '0') end
 end
+if failure then error(failure) end
 return out
 `,
 );
