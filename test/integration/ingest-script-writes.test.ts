@@ -1,5 +1,5 @@
 import { type Job, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobIds } from '../../src/pipeline/queues';
 import type { NormalizedEvent } from '../../src/platforms/contract';
@@ -107,5 +107,121 @@ describe('an add that fails mid-call', () => {
     expect(Number(await redis().get(queue.toKey('id')))).toBe(idsBefore + 2);
     // The retry: the two stored jobs absorb their copies, the third is queued.
     expect(await deliver(shop.id, ['m-1', 'm-2', 'm-3'])).toEqual({ queued: 1, duplicates: 2 });
+  });
+});
+
+describe('jobs the script stores, beside jobs Queue.add stores', () => {
+  /** Whether the queue is marked as having work after `add`, from an unmarked queue. */
+  async function marksWork(shopId: string, add: () => Promise<unknown>): Promise<boolean> {
+    const marker = h.container.queues.inbound.of(shopId).toKey('marker');
+    await redis().del(marker);
+    await add();
+    return (await redis().zscore(marker, '0')) === '0';
+  }
+
+  it('marks a queue under its global concurrency, and not one at it, as Queue.add does', async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const queue = h.container.queues.inbound.of(shop.id);
+    const twin = (id: string, priority?: number) =>
+      queue.add('message', { twin: id } as never, {
+        jobId: jobIds.inbound('generic', shop.id, id),
+        priority,
+      });
+    await queue.setGlobalConcurrency(1);
+    try {
+      // Below the limit (nothing active): both mark, FIFO and prioritized alike (share 2).
+      expect(await marksWork(shop.id, () => deliver(shop.id, ['g-1']))).toBe(true);
+      expect(await marksWork(shop.id, () => twin('g-t1'))).toBe(true);
+      expect(await marksWork(shop.id, () => deliver(shop.id, ['g-2', 'g-3']))).toBe(true);
+      expect(await marksWork(shop.id, () => twin('g-t2', 1))).toBe(true);
+      // At the limit (one job active): neither marks, both still queue the job.
+      await redis().lpush(queue.toKey('active'), 'someone');
+      try {
+        expect(await marksWork(shop.id, () => deliver(shop.id, ['g-4']))).toBe(false);
+        expect(await marksWork(shop.id, () => twin('g-t3', 1))).toBe(false);
+      } finally {
+        await redis().lrem(queue.toKey('active'), 0, 'someone');
+      }
+    } finally {
+      await queue.removeGlobalConcurrency();
+    }
+    const state = (id: string) => queue.getJobState(jobIds.inbound('generic', shop.id, id));
+    expect(await Promise.all(['g-1', 'g-t1', 'g-2'].map(state))).toEqual(Array(3).fill('waiting'));
+    expect(await Promise.all(['g-3', 'g-t2', 'g-4', 'g-t3'].map(state))).toEqual(
+      Array(4).fill('prioritized'),
+    );
+  });
+
+  it('are taken by a BullMQ Worker in the same order, retried with the same backoff', async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const queue = h.container.queues.inbound.of(shop.id);
+    // Ranks 1-5 this minute with a share of 2: FIFO, FIFO, tier 1, tier 1, tier 2. Each has a
+    // twin added by Queue.add with the same priority, right after it.
+    const priorities = [0, 0, 1, 1, 2];
+    for (const [i, priority] of priorities.entries()) {
+      expect(await deliver(shop.id, [`k-${i}`])).toEqual({ queued: 1, duplicates: 0 });
+      await queue.add('message', { twin: i } as never, {
+        jobId: jobIds.inbound('generic', shop.id, `t-${i}`),
+        ...(priority > 0 ? { priority } : {}),
+      });
+    }
+    const names = new Map<string, string>();
+    for (const i of priorities.keys()) {
+      names.set(jobIds.inbound('generic', shop.id, `k-${i}`), `k-${i}`);
+      names.set(jobIds.inbound('generic', shop.id, `t-${i}`), `t-${i}`);
+    }
+    const runs: Array<{ job: string; attempt: number; at: number; opts: unknown }> = [];
+    const connection = new Redis(h.container.config.REDIS_URL!, { maxRetriesPerRequest: null });
+    const worker = new Worker(
+      queue.name,
+      async (job: Job) => {
+        // The queue is this file's: jobs other tests left there are taken and not recorded.
+        const name = names.get(job.id!);
+        if (!name) return;
+        const { jobId: _id, ...opts } = job.opts;
+        runs.push({ job: name, attempt: job.attemptsMade, at: Date.now(), opts });
+        // The first of each kind fails once: its retry must come after the inbound backoff.
+        if ((name === 'k-0' || name === 't-0') && job.attemptsMade === 0) throw new Error('once');
+      },
+      { connection, prefix: queue.opts.prefix, concurrency: 1, autorun: false },
+    );
+    try {
+      void worker.run();
+      const deadline = Date.now() + 10_000;
+      while (runs.length < 12 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      await worker.close();
+      await connection.quit();
+    }
+    // First runs in queue order: the wait list (FIFO) before the prioritized set, tier by
+    // tier, each job beside its twin; then the two retries (due within a ms of each other).
+    const order = runs.map((run) => `${run.job}#${run.attempt}`);
+    expect(order.slice(0, 10)).toEqual([
+      'k-0#0',
+      't-0#0',
+      'k-1#0',
+      't-1#0',
+      'k-2#0',
+      't-2#0',
+      'k-3#0',
+      't-3#0',
+      'k-4#0',
+      't-4#0',
+    ]);
+    expect(order.slice(10).sort()).toEqual(['k-0#1', 't-0#1']);
+    // The worker read the same options from both (attempts, backoff, removal, priority).
+    for (const i of priorities.keys()) {
+      const ours = runs.find((run) => run.job === `k-${i}`)!.opts;
+      expect(ours).toEqual(runs.find((run) => run.job === `t-${i}`)!.opts);
+      expect(ours).toMatchObject({ attempts: 8, backoff: { type: 'exponential', delay: 1000 } });
+    }
+    // Retried after the exponential backoff's first step (1 s), then done and removed.
+    for (const name of ['k-0', 't-0']) {
+      const [first, retry] = runs.filter((run) => run.job === name);
+      expect(retry!.at - first!.at).toBeGreaterThanOrEqual(1000);
+    }
+    expect(await queue.getJob(jobIds.inbound('generic', shop.id, 'k-0'))).toBeUndefined();
+    expect(await queue.getJob(jobIds.inbound('generic', shop.id, 't-0'))).toBeUndefined();
   });
 });
