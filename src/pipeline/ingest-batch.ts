@@ -63,8 +63,11 @@ const ADD_KEYS = 9;
 
 /**
  * Options an ingest job's add would have to handle and the script does not (it stores an
- * immediate FIFO job, or a prioritized one by fair share): a queue whose default options
- * carry one of these stops the start.
+ * immediate FIFO job, or a prioritized one by fair share, its stamp the time of the add):
+ * a queue whose default options carry one of these stops the start. Besides the job's place
+ * and relations, `Queue.add` refuses data over `sizeLimit`, stamps the job with `timestamp`
+ * and stores `repeatJobKey` in a field of its own; every other option is only copied into
+ * the stored options, as the script copies it (optionsHead).
  */
 const UNHANDLED_OPTIONS = [
   'delay',
@@ -74,6 +77,9 @@ const UNHANDLED_OPTIONS = [
   'repeat',
   'deduplication',
   'debounce',
+  'sizeLimit',
+  'timestamp',
+  'repeatJobKey',
 ] as const;
 
 /**

@@ -1,6 +1,7 @@
-import { type Job, Worker } from 'bullmq';
+import { type Job, type JobsOptions, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IngestBatches } from '../../src/pipeline/ingest-batch';
 import { jobIds } from '../../src/pipeline/queues';
 import type { NormalizedEvent } from '../../src/platforms/contract';
 import { type Harness, startHarness } from '../support/harness';
@@ -223,5 +224,39 @@ describe('jobs the script stores, beside jobs Queue.add stores', () => {
     }
     expect(await queue.getJob(jobIds.inbound('generic', shop.id, 'k-0'))).toBeUndefined();
     expect(await queue.getJob(jobIds.inbound('generic', shop.id, 't-0'))).toBeUndefined();
+  });
+});
+
+describe('the queue options the script does not store as Queue.add would', () => {
+  // Each changes what Queue.add does with a job beyond copying the option into its stored
+  // options: a delayed, LIFO or prioritized place, a parent, a repeat, a deduplication, a
+  // refusal of data over a size, a stored stamp or repeat key of the option's own.
+  it.each([
+    { delay: 1000 },
+    { lifo: true },
+    { priority: 3 },
+    { deduplication: { id: 'd' } },
+    { sizeLimit: 64 * 1024 },
+    { timestamp: 1_700_000_000_000 },
+    { repeatJobKey: 'rk' },
+  ])('stop the start when the inbound queue carries them by default: %o', (options) => {
+    const queue = new Queue('unhandled', {
+      connection: redis(),
+      prefix: 'ingest-script-writes',
+      defaultJobOptions: options as JobsOptions,
+    });
+    try {
+      const batches = new IngestBatches(redis(), {
+        ratePerMinute: 100,
+        fairSharePerMinute: 2,
+        maxPriority: 10,
+        spacingMs: 0,
+      });
+      expect(() => batches.keysOf(queue)).toThrow(
+        new RegExp(`cannot add jobs with ${Object.keys(options)[0]}`),
+      );
+    } finally {
+      void queue.close();
+    }
   });
 });
