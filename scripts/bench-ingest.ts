@@ -85,6 +85,14 @@ function cpuSeconds(pid: number | undefined): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** The machine's idle and total CPU ticks so far, from /proc/stat (all cores). */
+function machineTicks(): { idle: number; total: number } {
+  const fields = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1);
+  const ticks = fields.map(Number);
+  // idle + iowait: time no process wanted the CPU.
+  return { idle: ticks[3]! + (ticks[4] ?? 0), total: ticks.reduce((a, b) => a + b, 0) };
+}
+
 // Both targets get the same signed requests (the naive handler ignores the
 // headers), so the load generator does the same work for each.
 async function drive(url: string, serverPid: number | undefined, shopId?: string) {
@@ -92,6 +100,7 @@ async function drive(url: string, serverPid: number | undefined, shopId?: string
   const target = shopId ? `${url}/webhooks/generic/${shopId}` : `${url}/ingest`;
   const cpu = () => [cpuSeconds(serverPid), cpuSeconds(redis.child.pid), cpuSeconds(process.pid)];
   const cpuBefore = cpu();
+  const ticksBefore = machineTicks();
   const result = await autocannon({
     url: target,
     connections,
@@ -114,12 +123,17 @@ async function drive(url: string, serverPid: number | undefined, shopId?: string
     ],
   });
   const ok = result['2xx'];
+  const ticks = machineTicks();
+  // The share of the machine left idle: a closed loop bound by waiting, not by CPU, shows here
+  // (docs/architecture.md, "Round thirteen").
+  const idle = (ticks.idle - ticksBefore.idle) / Math.max(1, ticks.total - ticksBefore.total);
   // CPU per accepted message of the server, of Redis, of the load generator (µs).
   const [server, redisCpu, generator] = cpu().map((after, i) =>
     ok ? ((after - cpuBefore[i]!) * 1e6) / ok : 0,
   ) as [number, number, number];
   return {
     cpu: { server, redis: redisCpu, generator },
+    idle,
     perSecond: ok / result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -181,7 +195,7 @@ for (let round = 1; round <= rounds; round++) {
   real.push(await drive(seatmate.url, seatmate.pid, shop.id));
   baseline.push(await drive(naive.url, naive.pid));
   const cpu = (r: (typeof real)[number]) =>
-    `CPU µs/msg server ${r.cpu.server.toFixed(0)}, Redis ${r.cpu.redis.toFixed(0)}, generator ${r.cpu.generator.toFixed(0)}`;
+    `CPU µs/msg server ${r.cpu.server.toFixed(0)}, Redis ${r.cpu.redis.toFixed(0)}, generator ${r.cpu.generator.toFixed(0)}; machine ${(r.idle * 100).toFixed(0)}% idle`;
   console.log(
     `round ${round}: Seatmate ${real.at(-1)!.perSecond.toFixed(0)} msg/s (${cpu(real.at(-1)!)}), naive ${baseline.at(-1)!.perSecond.toFixed(0)} msg/s (${cpu(baseline.at(-1)!)})`,
   );
@@ -195,7 +209,7 @@ fs.rmSync(dir, { recursive: true, force: true });
 const median = (runs: typeof real) =>
   [...runs].sort((a, b) => a.perSecond - b.perSecond)[Math.floor(runs.length / 2)]!;
 const row = (name: string, r: (typeof real)[number]) =>
-  `${name.padEnd(34)} ${r.perSecond.toFixed(0).padStart(8)} msg/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   (${r.ok} acked, ${r.errors} non-2xx/errors)   CPU µs/msg: server ${r.cpu.server.toFixed(0)}, Redis ${r.cpu.redis.toFixed(0)}`;
+  `${name.padEnd(34)} ${r.perSecond.toFixed(0).padStart(8)} msg/s   p50 ${String(r.p50).padStart(4)} ms   p99 ${String(r.p99).padStart(4)} ms   (${r.ok} acked, ${r.errors} non-2xx/errors)   CPU µs/msg: server ${r.cpu.server.toFixed(0)}, Redis ${r.cpu.redis.toFixed(0)}; machine ${(r.idle * 100).toFixed(0)}% idle`;
 const ours = median(real);
 const theirs = median(baseline);
 console.log('\nmedian round:');
