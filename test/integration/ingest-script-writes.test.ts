@@ -225,6 +225,35 @@ describe('jobs the script stores, beside jobs Queue.add stores', () => {
     expect(await queue.getJob(jobIds.inbound('generic', shop.id, 'k-0'))).toBeUndefined();
     expect(await queue.getJob(jobIds.inbound('generic', shop.id, 't-0'))).toBeUndefined();
   });
+
+  // After the Worker's test: the 300 jobs this leaves queued are nobody's to take.
+  it('trims the events stream to the queue’s length, as Queue.add does', async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const queue = h.container.queues.inbound.of(shop.id);
+    const meta = queue.toKey('meta');
+    const events = queue.toKey('events');
+    const kept = await redis().hget(meta, 'opts.maxLenEvents');
+    await redis().hset(meta, 'opts.maxLenEvents', '10');
+    try {
+      // 150 jobs, two events each: "~" trims whole stream nodes (100 entries), so at most 10
+      // plus one node's worth stay, from the script and from Queue.add alike.
+      const ids = Array.from({ length: 150 }, (_, i) => `tr-${i}`);
+      expect(await deliver(shop.id, ids)).toEqual({ queued: 150, duplicates: 0 });
+      const ours = await redis().xlen(events);
+      await queue.addBulk(
+        ids.map((id) => ({
+          name: 'message' as const,
+          data: { twin: id } as never,
+          opts: { jobId: jobIds.inbound('generic', shop.id, `tw-${id}`) },
+        })),
+      );
+      const theirs = await redis().xlen(events);
+      expect(ours).toBeLessThanOrEqual(110);
+      expect(theirs).toBeLessThanOrEqual(110);
+    } finally {
+      await redis().hset(meta, 'opts.maxLenEvents', kept ?? '10000');
+    }
+  });
 });
 
 describe('the queue options the script does not store as Queue.add would', () => {
