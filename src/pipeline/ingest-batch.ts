@@ -297,7 +297,8 @@ function captureAdd(queue: Queue<InboundJob>, job: Job<InboundJob>): unknown[] {
  * one or two: about 10% less CPU per message in the process and 30 µs less
  * Redis CPU, for a few ms on the ack; docs/architecture.md). When Redis is
  * slow the calls do not pile up one per webhook behind it: what arrives
- * meanwhile goes in the next call.
+ * meanwhile goes in the next call, or in a call of its own once that holds
+ * FULL_CALL_EVENTS (so at most one call per 8 events, or per larger delivery).
  */
 export class IngestBatches {
   private readonly lanes = new Map<Queue<InboundJob>, Lane>();
