@@ -63,8 +63,11 @@ const ADD_KEYS = 9;
 
 /**
  * Options an ingest job's add would have to handle and the script does not (it stores an
- * immediate FIFO job, or a prioritized one by fair share): a queue whose default options
- * carry one of these stops the start.
+ * immediate FIFO job, or a prioritized one by fair share, its stamp the time of the add):
+ * a queue whose default options carry one of these stops the start. Besides the job's place
+ * and relations, `Queue.add` refuses data over `sizeLimit`, stamps the job with `timestamp`
+ * and stores `repeatJobKey` in a field of its own; every other option is only copied into
+ * the stored options, as the script copies it (optionsHead).
  */
 const UNHANDLED_OPTIONS = [
   'delay',
@@ -74,12 +77,15 @@ const UNHANDLED_OPTIONS = [
   'repeat',
   'deduplication',
   'debounce',
+  'sizeLimit',
+  'timestamp',
+  'repeatJobKey',
 ] as const;
 
 /**
  * A call is sent as soon as it carries this many events, mid-turn, spacing or
  * not, beside any call already out (a delivery of more events, up to a
- * platform's cap of 1,000, goes alone). Eight events already share one call's
+ * platform's cap of 1,000, goes at once with those gathered before it). Eight events already share one call's
  * cost; gathering more held every webhook of a busy turn until the turn's end:
  * at 100 connections a turn reads some 50 webhooks, and the first waited for
  * the other 49 to be verified, which in a closed loop left a fifth of the CPU
@@ -155,8 +161,9 @@ end
 
 local out = {}
 local added = 0
+local failure
 local k, a = 19, 7
-while a <= #ARGV do
+while a <= #ARGV and not failure do
   local weight, events, token = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), ARGV[a + 2]
   local timestamp = ARGV[a + 3]
   a = a + 4
@@ -186,12 +193,17 @@ while a <= #ARGV do
         local rank = before + i
         local priority = 0
         if rank > share then priority = math.min(maxPriority, math.ceil((rank - share) / share)) end
-        local ok, failure = pcall(addJob, jobKey, jobId, name, data, timestamp, priority)
+        local ok, err = pcall(addJob, jobKey, jobId, name, data, timestamp, priority)
         if not ok then
-          -- A script's writes are not undone by its error: the mark must not outlive an add
-          -- that failed, or the platform's retry of this 503 would be taken for a redelivery.
-          rcall('DEL', seenKey)
-          error(failure)
+          -- A script's writes are not undone by its error, so the failed add's are undone
+          -- here: a mark or a job hash left behind would take the platform's retry of this
+          -- 503 for a redelivery or a still-queued job, and the event would be lost. The
+          -- job key did not exist (EXISTS above): what is there now is this add's.
+          rcall('DEL', seenKey, jobKey)
+          pcall(rcall, 'LREM', targetKey, 0, jobId)
+          pcall(rcall, 'ZREM', prioritizedKey, jobId)
+          failure = err
+          break
         end
         added = added + 1
         answer[i + 2] = 1
@@ -201,10 +213,12 @@ while a <= #ARGV do
   out[#out + 1] = answer
 end
 if added > 0 then
-  -- BullMQ's add counts every job in the queue's id counter and marks the queue as having work.
+  -- BullMQ's add counts every job in the queue's id counter and marks the queue as having work;
+  -- the jobs stored before a failed add stay queued, so they are counted and marked too.
   rcall('INCRBY', idKey, added)
   if not pausedOrMaxed then rcall('ZADD', markerKey, 0, '0') end
 end
+if failure then error(failure) end
 return out
 `,
 );
@@ -283,7 +297,8 @@ function captureAdd(queue: Queue<InboundJob>, job: Job<InboundJob>): unknown[] {
  * one or two: about 10% less CPU per message in the process and 30 µs less
  * Redis CPU, for a few ms on the ack; docs/architecture.md). When Redis is
  * slow the calls do not pile up one per webhook behind it: what arrives
- * meanwhile goes in the next call.
+ * meanwhile goes in the next call, or in a call of its own once that holds
+ * FULL_CALL_EVENTS (so at most one call per 8 events, or per larger delivery).
  */
 export class IngestBatches {
   private readonly lanes = new Map<Queue<InboundJob>, Lane>();

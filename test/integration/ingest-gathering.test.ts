@@ -131,3 +131,68 @@ describe('ingest call spacing on one Redis', () => {
     }
   });
 });
+
+describe('full calls beside a call in flight', () => {
+  it('answers every delivery once, with its own counts, small and large, whatever the interleaving', async () => {
+    const redis = h.container.services.redis as Redis;
+    const ingest = h.container.services.ingest;
+    // Sizes below, at and above a full call (8), up to a WhatsApp batch's 1,000; a shop each,
+    // so no delivery meets another's rate window.
+    const sizes = [1, 20, 1, 3, 8, 1, 1000, 2, 7, 1, 9, 1];
+    const shops = await Promise.all(sizes.map(() => h.createGenericShop({ timezone: 'UTC' })));
+    await ingest.enqueue('generic', shops[0]!.id, [message('mix-warm')], Date.now());
+    const blocker = redis.duplicate({ enableOfflineQueue: true });
+    await blocker.ping();
+    // Redis held busy: the first call stays in flight while the rest arrive, some in one turn
+    // and some in turns of their own; full calls leave beside it, the rest gather behind.
+    const busy = blocker.eval(
+      `local t0 = redis.call('TIME')
+       repeat local t = redis.call('TIME')
+       until (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 300000
+       return 1`,
+      0,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const answers = [];
+    let answered = 0;
+    for (const [d, size] of sizes.entries()) {
+      const shop = shops[d]!;
+      const ids = Array.from({ length: size }, (_, i) => `mix-${d}-${i}`);
+      const answer = ingest.enqueue('generic', shop.id, ids.map(message), Date.now());
+      answers.push(
+        answer.then(async (counts) => {
+          answered++;
+          // Answered only once its jobs are in Redis.
+          const queue = h.container.queues.inbound.of(shop.id);
+          const names = await Promise.all(
+            ids.map((id) =>
+              redis.hget(queue.toKey(jobIds.inbound('generic', shop.id, id)), 'name'),
+            ),
+          );
+          return { counts, stored: names.filter((name) => name === 'message').length };
+        }),
+      );
+      if (d % 3 === 2) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await busy;
+    await blocker.quit();
+    const results = await Promise.all(answers);
+    expect(answered).toBe(sizes.length);
+    expect(results).toEqual(
+      sizes.map((size) => ({ counts: { queued: size, duplicates: 0 }, stored: size })),
+    );
+    // Stored in arrival order across the calls: the wait list, oldest first, holds each shop's
+    // events within its fair share (60) in the order they were handed over.
+    const fifo = sizes.flatMap((size, d) =>
+      Array.from({ length: Math.min(size, 60) }, (_, i) =>
+        jobIds.inbound('generic', shops[d]!.id, `mix-${d}-${i}`),
+      ),
+    );
+    const waiting = (
+      await redis.lrange(h.container.queues.inbound.of(shops[0]!.id).toKey('wait'), 0, -1)
+    )
+      .reverse()
+      .filter((id) => fifo.includes(id));
+    expect(waiting).toEqual(fifo);
+  });
+});
