@@ -85,11 +85,11 @@ const UNHANDLED_OPTIONS = [
 /**
  * A call is sent as soon as it carries this many events, mid-turn, spacing or
  * not, beside any call already out (a delivery of more events, up to a
- * platform's cap of 1,000, goes at once with those gathered before it). Eight events already share one call's
- * cost; gathering more held every webhook of a busy turn until the turn's end:
- * at 100 connections a turn reads some 50 webhooks, and the first waited for
- * the other 49 to be verified, which in a closed loop left a fifth of the CPU
- * idle (`bench:ingest`: 128 → 8 took 13,200 to 16,300 msg/s;
+ * platform's cap of 1,000, goes at once with those gathered before it). Eight
+ * events already share one call's cost; gathering more held every webhook of a
+ * busy turn until the turn's end: at 100 connections a turn reads some 50
+ * webhooks, and the first waited for the other 49 to be verified, which in a
+ * closed loop left a fifth of the CPU idle (`bench:ingest`: 128 → 8 took 13,200 to 16,300 msg/s;
  * docs/architecture.md, "Round thirteen").
  */
 const FULL_CALL_EVENTS = 8;
