@@ -4,6 +4,10 @@
 //
 //   --rates 100,250,500,1000,2000   messages per second, one step each
 //   --seconds 15                    length of each step
+//   --warmup-seconds 0              first a step of this length at the first rate,
+//                                   printed but left out of the table (the first
+//                                   step otherwise also carries the processes'
+//                                   warm-up: JIT, connections, caches)
 //   --api 1 --workers 0             processes: with --workers 0 one `all` process
 //                                   per --api; else --api API processes and
 //                                   --workers worker processes
@@ -38,12 +42,14 @@ import { SERVICE_NODE_FLAGS } from './lib/node-flags.mjs';
 import { freePort, startCluster, startRedis } from './lib/redis-server.mjs';
 
 const USAGE =
-  'npm run bench:pipeline -- [--rates 100,250,…] [--seconds 15] [--api 1] [--workers 0] ' +
+  'npm run bench:pipeline -- [--rates 100,250,…] [--seconds 15] [--warmup-seconds 0] ' +
+  '[--api 1] [--workers 0] ' +
   '[--concurrency 16] [--shops 20] [--agents 4] [--buyers 200] [--drain-seconds 30] ' +
   '[--redis redis://… | --cluster 3 | --cluster-nodes host:port,…] [--partitions N]';
 const values = readOptions(USAGE, {
   rates: { type: 'string', default: '100,250,500,1000,2000' },
   seconds: { type: 'string', default: '15' },
+  'warmup-seconds': { type: 'string', default: '0' },
   api: { type: 'string', default: '1' },
   workers: { type: 'string', default: '0' },
   concurrency: { type: 'string', default: '16' },
@@ -60,6 +66,7 @@ const count = (name: keyof typeof values, min: number, max: number) =>
   wholeNumber(name, values[name] as string, { min, max }, USAGE);
 const rates = wholeNumbers('rates', values.rates, { min: 1, max: 100_000 }, USAGE);
 const seconds = count('seconds', 1, 3600);
+const warmupSeconds = count('warmup-seconds', 0, 3600);
 const apiCount = count('api', 1, 16);
 const workerCount = count('workers', 0, 16);
 count('concurrency', 1, 1000);
@@ -419,7 +426,12 @@ console.log(
 );
 const rows: string[] = [];
 let serial = 0;
-for (const rate of rates) {
+const steps = [
+  ...(warmupSeconds > 0 ? [{ rate: rates[0]!, seconds: warmupSeconds, warmup: true }] : []),
+  ...rates.map((rate) => ({ rate, seconds, warmup: false })),
+];
+for (const step of steps) {
+  const { rate } = step;
   const stepSent = new Map<string, number>();
   const resentBefore = resent;
   const acks: number[] = [];
@@ -434,7 +446,7 @@ for (const rate of rates) {
     for (const node of statsNodes)
       rssPeak.set(node.name, Math.max(rssPeak.get(node.name) ?? 0, rssMb(node.pid)));
   }, 250);
-  const total = Math.round(rate * seconds);
+  const total = Math.round(rate * step.seconds);
   const start = performance.now();
   const inflight: Promise<void>[] = [];
   let issued = 0;
@@ -500,7 +512,7 @@ for (const rate of rates) {
     .join(', ');
   const ok = statuses.get(200) ?? 0;
   console.log(
-    `${rate} msg/s offered (${(n / sendSeconds).toFixed(0)} sent/s): ${ok}/${n} acked 200${[
+    `${step.warmup ? `warm-up, ${step.seconds} s, not in the table: ` : ''}${rate} msg/s offered (${(n / sendSeconds).toFixed(0)} sent/s): ${ok}/${n} acked 200${[
       ...statuses,
     ]
       .filter(([s]) => s !== 200)
@@ -539,9 +551,10 @@ for (const rate of rates) {
   console.log(
     `  peak RSS (MB): ${[...rssPeak].map(([name, mb]) => `${name} ${mb.toFixed(0)}`).join(', ')}`,
   );
-  rows.push(
-    `| ${rate} | ${ok}/${n} | ${ms(pct(acks, 50))} / ${ms(pct(acks, 99))} | ${ms(pct(latencies, 50))} / ${ms(pct(latencies, 99))} | ${missing} | ${(calls / n).toFixed(0)} | ${(((after.cpuSeconds - before.cpuSeconds) * 1e6) / n).toFixed(0)} | ${Math.max(...[...rssPeak].filter(([k]) => !k.startsWith('redis')).map(([, v]) => v)).toFixed(0)} |`,
-  );
+  if (!step.warmup)
+    rows.push(
+      `| ${rate} | ${ok}/${n} | ${ms(pct(acks, 50))} / ${ms(pct(acks, 99))} | ${ms(pct(latencies, 50))} / ${ms(pct(latencies, 99))} | ${missing} | ${(calls / n).toFixed(0)} | ${(((after.cpuSeconds - before.cpuSeconds) * 1e6) / n).toFixed(0)} | ${Math.max(...[...rssPeak].filter(([k]) => !k.startsWith('redis')).map(([, v]) => v)).toFixed(0)} |`,
+    );
   await sleep(2000);
 }
 

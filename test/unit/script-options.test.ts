@@ -23,6 +23,7 @@ const cases: Array<[string, string[], RegExp]> = [
   ['bench-pipeline.ts', ['--rates', '100,,200'], /--rates must be whole numbers separated/],
   ['bench-pipeline.ts', ['--rates', '1000,1e3'], /--rates must be a whole number .*"1e3"/],
   ['bench-pipeline.ts', ['--seconds', '1.5'], /--seconds must be a whole number/],
+  ['bench-pipeline.ts', ['--warmup-seconds', 'ten'], /--warmup-seconds must be a whole number/],
   ['bench-pipeline.ts', ['--cluster', '2'], /--cluster must be a whole number from 3/],
   ['bench-pipeline.ts', ['--redis', 'localhost'], /--redis must be a redis:\/\/ or rediss/],
   ['bench-pipeline.ts', ['--cluster', '3', '--redis', 'redis://x'], /give one of --redis/],
