@@ -31,6 +31,25 @@ async function evalshaCalls(redis: Redis): Promise<number> {
   return Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
 }
 
+/**
+ * Holds Redis busy for `ms` from a connection of its own. Resolves once the hold has begun
+ * (50 ms on) with `free`, which settles when Redis is free again and that connection closed.
+ */
+async function holdBusy(redis: Redis, ms: number): Promise<{ free: Promise<unknown> }> {
+  const blocker = redis.duplicate({ enableOfflineQueue: true });
+  await blocker.ping();
+  const busy = blocker.eval(
+    `local t0 = redis.call('TIME')
+     repeat local t = redis.call('TIME')
+     until (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > tonumber(ARGV[1])
+     return 1`,
+    0,
+    String(ms * 1000),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return { free: busy.then(() => blocker.quit()) };
+}
+
 /** A buyer message with ids of its own. */
 function message(id: string) {
   return {
@@ -52,26 +71,16 @@ describe('ingest batches on one Redis', () => {
     // The shop's keys are warm after one delivery: from then on a delivery's only Redis call
     // is its batch's.
     await ingest.enqueue('generic', shop.id, [message('gather-100')], Date.now());
-    const blocker = redis.duplicate({ enableOfflineQueue: true });
-    await blocker.ping();
     const before = await evalshaCalls(redis);
     // Redis held busy for 500 ms from another connection: the first delivery's call waits
     // behind it while the others arrive, one per turn of the event loop (a few ms in all).
-    const busy = blocker.eval(
-      `local t0 = redis.call('TIME')
-       repeat local t = redis.call('TIME')
-       until (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 500000
-       return 1`,
-      0,
-    );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const { free } = await holdBusy(redis, 500);
     const answers: Promise<{ queued: number; duplicates: number }>[] = [];
     for (let i = 0; i < 20; i++) {
       answers.push(ingest.enqueue('generic', shop.id, [message(`gather-${i}`)], Date.now()));
       await new Promise((resolve) => setImmediate(resolve));
     }
-    await busy;
-    await blocker.quit();
+    await free;
     for (const answer of await Promise.all(answers))
       expect(answer).toEqual({ queued: 1, duplicates: 0 });
     const queue = h.container.queues.inbound.of(shop.id);
@@ -141,18 +150,9 @@ describe('full calls beside a call in flight', () => {
     const sizes = [1, 20, 1, 3, 8, 1, 1000, 2, 7, 1, 9, 1];
     const shops = await Promise.all(sizes.map(() => h.createGenericShop({ timezone: 'UTC' })));
     await ingest.enqueue('generic', shops[0]!.id, [message('mix-warm')], Date.now());
-    const blocker = redis.duplicate({ enableOfflineQueue: true });
-    await blocker.ping();
     // Redis held busy: the first call stays in flight while the rest arrive, some in one turn
     // and some in turns of their own; full calls leave beside it, the rest gather behind.
-    const busy = blocker.eval(
-      `local t0 = redis.call('TIME')
-       repeat local t = redis.call('TIME')
-       until (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 300000
-       return 1`,
-      0,
-    );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const { free } = await holdBusy(redis, 300);
     const answers = [];
     let answered = 0;
     for (const [d, size] of sizes.entries()) {
@@ -174,8 +174,7 @@ describe('full calls beside a call in flight', () => {
       );
       if (d % 3 === 2) await new Promise((resolve) => setImmediate(resolve));
     }
-    await busy;
-    await blocker.quit();
+    await free;
     const results = await Promise.all(answers);
     expect(answered).toBe(sizes.length);
     expect(results).toEqual(
