@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import type { BrowserContext, BrowserContextOptions, Page, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { conversationId } from '../../src/conversations/conversation-store';
 import { verifyStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
@@ -228,6 +228,8 @@ describe('agent console', () => {
     const page = await openConsole(agent.token);
     // The page's requests in flight, its event stream aside: a read answered after the append
     // below would show the page the message, and the close would then rightly go through.
+    // Waiting for quiet is not enough on its own (a late event can start a read after it), so
+    // from the append until the close has been refused the page's reads are held back.
     let pending = 0;
     const counted = (r: { url(): string }) => !r.url().includes('/v1/agent/events');
     page.on('request', (r) => {
@@ -249,6 +251,14 @@ describe('agent console', () => {
     // refresh an earlier event began must have answered too.
     await page.locator('.suggestion').first().waitFor();
     await quiet();
+    const held: Route[] = [];
+    let holding = true;
+    await page.route('**/v1/**', async (route) => {
+      const request = route.request();
+      if (holding && request.method() === 'GET' && !request.url().includes('/v1/agent/events'))
+        held.push(route);
+      else await route.continue();
+    });
     // A message the page has not been told about yet: it lands just before the click.
     await h.container.conversations.append(shop.id, 'buyer-late', {
       id: 'm-late',
@@ -259,6 +269,9 @@ describe('agent console', () => {
     await page.click('#close-conversation');
     await page.waitForSelector('#reply-status[data-status="failed"]');
     expect(await page.textContent('#reply-status')).toContain('read the new message');
+    // The refusal makes the page read the conversation again: let its reads through now.
+    holding = false;
+    for (const route of held.splice(0)) await route.continue();
     await page.locator('.message .bubble', { hasText: 'Oh wait, one more thing!' }).waitFor();
     expect(await page.locator('.conversation-row').count()).toBe(1);
   });
