@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { request } from 'node:http';
+import { type ClientRequest, type OutgoingHttpHeaders, request } from 'node:http';
 import { validateSignature } from '@line/bot-sdk';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
@@ -97,6 +97,32 @@ function deliverMeta(
   appSecret: string,
 ) {
   return deliver(platform, shopId, body, metaHeaders(body, appSecret));
+}
+
+/**
+ * A POST made with node:http itself, for what fetch cannot send (repeated header lines,
+ * Expect: 100-continue): `send` writes the body when and how the sender would.
+ */
+function rawPost(
+  path: string,
+  headers: OutgoingHttpHeaders,
+  send: (req: ClientRequest) => void,
+): Promise<{ status: number; body: string }> {
+  const url = new URL(path, h.url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk) => {
+          body += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      },
+    );
+    req.on('error', reject);
+    send(req);
+  });
 }
 
 /** A Messenger delivery as Meta escapes it: one Page entry carrying these messaging items. */
@@ -901,30 +927,17 @@ describe('generic (Standard Webhooks)', () => {
     const body = message('tb-sender-6', 'tb_buyer_6', 'two headers');
     const now = new Date();
     const { current, stale } = rotatedSignatures(shop.webhookSecret!, 'msg_sender_6', now, body);
-    const url = new URL(`${h.url}/webhooks/generic/${shop.id}`);
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = request(
-        {
-          host: url.hostname,
-          port: url.port,
-          path: url.pathname,
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'webhook-id': 'msg_sender_6',
-            'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-            // Two header lines, the right signature first.
-            'webhook-signature': [current, stale],
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode!));
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
+    const { status } = await rawPost(
+      `/webhooks/generic/${shop.id}`,
+      {
+        'content-type': 'application/json',
+        'webhook-id': 'msg_sender_6',
+        'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+        // Two header lines, the right signature first.
+        'webhook-signature': [current, stale],
+      },
+      (req) => req.end(body),
+    );
     expect(status).toBe(200);
   });
 
@@ -932,48 +945,31 @@ describe('generic (Standard Webhooks)', () => {
     const shop = await createShop('generic', { replyUrl: 'https://bridge.example.com/replies' });
     const body = message('tb-sender-5', 'tb_buyer_5', `长消息${'。'.repeat(2000)}`);
     const now = new Date();
-    const url = new URL(`${h.url}/webhooks/generic/${shop.id}`);
-    const answer = await new Promise<{ status: number; body: string; continued: boolean }>(
-      (resolve, reject) => {
-        let continued = false;
-        const req = request(
-          {
-            host: url.hostname,
-            port: url.port,
-            path: url.pathname,
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              expect: '100-continue',
-              'transfer-encoding': 'chunked',
-              'webhook-id': 'msg_sender_5',
-              'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-              'webhook-signature': new StandardWebhook(shop.webhookSecret!).sign(
-                'msg_sender_5',
-                now,
-                body,
-              ),
-            },
-          },
-          (res) => {
-            let text = '';
-            res.on('data', (chunk) => {
-              text += chunk;
-            });
-            res.on('end', () => resolve({ status: res.statusCode!, body: text, continued }));
-          },
-        );
-        req.on('error', reject);
-        // As curl does: the body only after the server's 100 Continue, here in two chunks.
+    let continued = false;
+    const answer = await rawPost(
+      `/webhooks/generic/${shop.id}`,
+      {
+        'content-type': 'application/json',
+        expect: '100-continue',
+        'transfer-encoding': 'chunked',
+        'webhook-id': 'msg_sender_5',
+        'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+        'webhook-signature': new StandardWebhook(shop.webhookSecret!).sign(
+          'msg_sender_5',
+          now,
+          body,
+        ),
+      },
+      // As curl does: the body only after the server's 100 Continue, here in two chunks.
+      (req) =>
         req.on('continue', () => {
           continued = true;
           const bytes = Buffer.from(body);
           req.write(bytes.subarray(0, 1000));
           req.end(bytes.subarray(1000));
-        });
-      },
+        }),
     );
-    expect(answer).toEqual({
+    expect({ ...answer, continued }).toEqual({
       status: 200,
       continued: true,
       body: JSON.stringify({ ok: true, queued: 1, duplicates: 0 }),
