@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildService } from './lib/build-service.mjs';
 import { ensureDebianPackage, ensureNodeModules } from './lib/ensure-setup.mjs';
 import { SERVICE_NODE_FLAGS } from './lib/node-flags.mjs';
 import { ping, startRedis } from './lib/redis-server.mjs';
@@ -38,6 +39,16 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 ensureNodeModules();
+
+// Built before Redis starts: a source that does not compile stops here, with nothing to undo.
+let bundle;
+try {
+  bundle = await buildService();
+} catch (error) {
+  const first = error.errors?.[0];
+  const where = first?.location ? ` (${first.location.file}:${first.location.line})` : '';
+  fail(`the service could not be built: ${first?.text ?? error.message}${where}`);
+}
 
 const env = { ...process.env };
 let redis;
@@ -212,12 +223,12 @@ if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
 }
 if (stopSignal) process.exit(128 + (stopSignal === 'SIGINT' ? 2 : 15));
 
-// One process (no tsx wrapper in between), so signals reach the service directly.
-service = spawn(
-  process.execPath,
-  [...SERVICE_NODE_FLAGS, '--import', 'tsx', path.join(root, 'src', 'app', 'main.ts'), role],
-  { stdio: 'inherit', env, cwd: root },
-);
+// One process (no wrapper in between), so signals reach the service directly.
+service = spawn(process.execPath, [...SERVICE_NODE_FLAGS, bundle, role], {
+  stdio: 'inherit',
+  env,
+  cwd: root,
+});
 service.on('exit', async (code, signal) => {
   await stopRedis();
   process.exit(process.exitCode || (code ?? (signal ? 1 : 0)));

@@ -1,0 +1,69 @@
+// The service as `npm start` runs it: src/app/main.ts and what it imports, compiled by esbuild
+// into one JavaScript file, dist/service.mjs, that plain Node runs (packages stay in
+// node_modules, imported as they are). Running the TypeScript through tsx instead cost about
+// a fifth of the webhook path's CPU: tsx compiles with esbuild's keepNames, which wraps every
+// named function and arrow a request creates in a `__name` call (Object.defineProperty on each
+// closure), and loads every module through its hooks (docs/architecture.md, "Round fourteen").
+// The build takes a fraction of a second, so every start builds afresh: never a stale file.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The built service, beside the sources it was built from (its imports resolve from here). */
+export const SERVICE_BUNDLE = path.join(root, 'dist', 'service.mjs');
+
+/** Builds the service (src/app/main.ts) into SERVICE_BUNDLE; resolves to its path. */
+export function buildService() {
+  return buildBundle(path.join(root, 'src', 'app', 'main.ts'), SERVICE_BUNDLE);
+}
+
+/**
+ * Modules find their files (lexicon, model, pages, widget script, prompts) relative to their
+ * own `import.meta.url`. In one bundle that would be the bundle's URL for all of them, so each
+ * module's is replaced by its source file's URL, written relative to the bundle: the bundle
+ * reads the same files as the sources do, from wherever the checkout is.
+ */
+function sourceUrls(outDir) {
+  return {
+    name: 'source-import-meta-url',
+    setup(build) {
+      build.onLoad({ filter: /\.ts$/ }, async (args) => {
+        const text = await fs.promises.readFile(args.path, 'utf8');
+        const relative = path.relative(outDir, args.path).split(path.sep).join('/');
+        const own = `new URL(${JSON.stringify(relative)}, import.meta.url).href`;
+        return { contents: text.replace(/\bimport\.meta\.url\b/g, own), loader: 'ts' };
+      });
+    },
+  };
+}
+
+/**
+ * Bundles `entry` into `outfile` (with its source map, so stack traces name the TypeScript
+ * lines). Written under temporary names and renamed into place: a process starting while
+ * another start rebuilds reads the old file or the new one, never half of one.
+ */
+export async function buildBundle(entry, outfile) {
+  const outDir = path.dirname(outfile);
+  fs.mkdirSync(outDir, { recursive: true });
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'linked',
+    sourcesContent: false,
+    write: false,
+    logLevel: 'silent',
+    plugins: [sourceUrls(outDir)],
+  });
+  const temporary = `.${process.pid}-${Date.now()}.tmp`;
+  for (const file of result.outputFiles) fs.writeFileSync(file.path + temporary, file.contents);
+  for (const file of result.outputFiles) fs.renameSync(file.path + temporary, file.path);
+  return outfile;
+}
