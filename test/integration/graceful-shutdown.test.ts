@@ -12,6 +12,7 @@ import { signStandardWebhook } from '../../src/platforms/generic/standard-webhoo
 import { createLogger } from '../../src/shared/logger';
 import { daysOfMonth } from '../../src/shared/shop-calendar';
 import { eventually } from '../support/harness';
+import { serviceArgs } from '../support/service-process';
 import { openEventStream } from '../support/sse';
 
 const ADMIN = 'adm_shutdown_test_0123456789abcdef';
@@ -33,7 +34,7 @@ describe('graceful shutdown', () => {
       SECRETS_KEY,
       LOG_LEVEL: 'warn',
     };
-    const service = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts', 'all'], {
+    const service = spawn(process.execPath, serviceArgs('all'), {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -141,7 +142,7 @@ describe('graceful shutdown', () => {
   it('drains keep-alive clients and exits 0 well within the grace period', async () => {
     const port = await freePort();
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-keepalive-'));
-    const service = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts', 'api'], {
+    const service = spawn(process.execPath, serviceArgs('api'), {
       env: {
         ...process.env,
         REDIS_URL: inject('redisUrl'),

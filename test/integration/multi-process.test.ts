@@ -9,10 +9,11 @@ import { freePort } from '../../scripts/lib/redis-server.mjs';
 import { conversationId } from '../../src/conversations/conversation-store';
 import { signStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
 import { eventually } from '../support/harness';
+import { serviceArgs } from '../support/service-process';
 import { openEventStream } from '../support/sse';
 
 /**
- * Two API and two worker processes (the real entry point, `src/app/main.ts`)
+ * Two API and two worker processes (the real entry point, built as `npm start` runs it)
  * against one Redis (or, in the `cluster` project, one Redis Cluster): redeliveries through either API are counted once, each
  * conversation keeps its sent-time order whichever worker took a message,
  * and an agent's stream on one API instance carries events of messages that
@@ -28,7 +29,7 @@ const clusterNodes = inject('redisClusterNodes');
 
 async function start(role: 'api' | 'worker', name: string): Promise<void> {
   const port = role === 'api' ? ((await freePort()) as number) : 0;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts', role], {
+  const child = spawn(process.execPath, serviceArgs(role), {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {

@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 // @ts-expect-error plain .mjs shared with `npm start`, no type declarations
+import { buildService } from '../../scripts/lib/build-service.mjs';
+// @ts-expect-error plain .mjs shared with `npm start`, no type declarations
 import { freePort, startRedis } from '../../scripts/lib/redis-server.mjs';
 
 declare module 'vitest' {
@@ -13,6 +15,9 @@ declare module 'vitest' {
 
 /** One real, throw-away Redis on a free port for the whole run; never 6379. */
 export default async function setup(project: TestProject) {
+  // The tests that start whole processes run the service's build, as `npm start` does
+  // (test/support/service-process.ts); built once for the run.
+  await buildService();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-test-redis-'));
   const redis = await startRedis({ port: await freePort(), dir, persist: false });
   project.provide('redisUrl', redis.url);
