@@ -1,6 +1,6 @@
 // `npm run bench:abuse`: the hostile loads of issue 15, on loopback only, each
-// bounded in count and time, against the real service (`src/app/main.ts all`
-// in a child process) and a private Redis. Prints one figure per finding.
+// bounded in count and time, against the real service (its build, as `npm start`
+// runs it, in a child process) and a private Redis. Prints one figure per finding.
 // Some scenarios run twice: with a protection switched off by configuration
 // (the old behaviour) and on (the default), so before and after are measured
 // on the same machine in the same run.
@@ -17,7 +17,11 @@ import { conversationId } from '../src/conversations/conversation-store';
 import { ConsultationMeter } from '../src/metering/consultation-meter';
 import { signStandardWebhook } from '../src/platforms/generic/standard-webhooks';
 import { RedisKeys } from '../src/shared/redis-keys';
+// @ts-expect-error plain .mjs shared with `npm start`
+import { buildService } from './lib/build-service.mjs';
 import { readOptions, wholeNumber, wholeNumbers } from './lib/cli-options';
+// @ts-expect-error plain .mjs shared with `npm start`
+import { SERVICE_NODE_FLAGS } from './lib/node-flags.mjs';
 // @ts-expect-error plain .mjs shared with `npm start`
 import { freePort, startRedis } from './lib/redis-server.mjs';
 
@@ -53,10 +57,13 @@ interface Service {
   stop(): Promise<number | null>;
 }
 
+// The service's build with its flags, as `npm start` runs it (scripts/lib/build-service.mjs).
+const serviceScript: string = await buildService();
+
 async function startService(env: Record<string, string> = {}): Promise<Service> {
   const port = await freePort();
   const prefix = `ab${randomBytes(4).toString('hex')}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/app/main.ts', 'all'], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, serviceScript, 'all'], {
     env: {
       ...process.env,
       REDIS_URL: redisServer.url,

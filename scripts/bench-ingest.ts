@@ -12,6 +12,8 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { Redis } from 'ioredis';
 import { signStandardWebhook } from '../src/platforms/generic/standard-webhooks';
+// @ts-expect-error plain .mjs shared with `npm start`
+import { buildBundle } from './lib/build-service.mjs';
 import { readOptions, wholeNumber } from './lib/cli-options';
 // @ts-expect-error plain .mjs shared with `npm start`
 import { SERVICE_NODE_FLAGS } from './lib/node-flags.mjs';
@@ -36,26 +38,25 @@ const redis = await startRedis({ port: await freePort(), dir, persist: true });
 process.on('exit', () => redis.child.kill('SIGKILL'));
 
 const extraFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+// Both servers run compiled, as `npm start` runs the service (scripts/lib/build-service.mjs).
+const serverScript: string = await buildBundle(
+  path.resolve('scripts/bench/ingest-server.ts'),
+  path.resolve('dist/bench-ingest-server.mjs'),
+);
 
 async function server(mode: 'seatmate' | 'naive') {
   const port = await freePort();
-  const child = fork(
-    path.resolve('scripts/bench/ingest-server.ts'),
-    [mode, redis.url, String(port), `bench${mode}`],
-    {
-      execArgv: [
-        // Seatmate runs with the service's own V8 flags, as `npm start` runs it, plus any in
-        // BENCH_NODE_FLAGS (as in bench:pipeline); the naive handler with Node's defaults.
-        ...(mode === 'seatmate' ? [...SERVICE_NODE_FLAGS, ...extraFlags] : []),
-        '--import',
-        'tsx',
-        ...(process.env.BENCH_CPU_PROF
-          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
-          : []),
-      ],
-      env: { ...process.env, ADMIN_TOKEN: ADMIN },
-    },
-  );
+  const child = fork(serverScript, [mode, redis.url, String(port), `bench${mode}`], {
+    execArgv: [
+      // Seatmate runs with the service's own V8 flags, as `npm start` runs it, plus any in
+      // BENCH_NODE_FLAGS (as in bench:pipeline); the naive handler with Node's defaults.
+      ...(mode === 'seatmate' ? [...SERVICE_NODE_FLAGS, ...extraFlags] : []),
+      ...(process.env.BENCH_CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+        : []),
+    ],
+    env: { ...process.env, ADMIN_TOKEN: ADMIN },
+  });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));

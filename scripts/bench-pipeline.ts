@@ -35,6 +35,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { signStandardWebhook } from '../src/platforms/generic/standard-webhooks';
+// @ts-expect-error plain .mjs shared with `npm start`
+import { buildService } from './lib/build-service.mjs';
 import { readOptions, usageError, wholeNumber, wholeNumbers } from './lib/cli-options';
 // @ts-expect-error plain .mjs shared with `npm start`
 import { SERVICE_NODE_FLAGS } from './lib/node-flags.mjs';
@@ -132,6 +134,8 @@ interface Proc {
   port?: number;
 }
 const procs: Proc[] = [];
+// The service's build, as `npm start` runs it (scripts/lib/build-service.mjs).
+const serviceScript: string = await buildService();
 async function startProcess(role: 'all' | 'api' | 'worker', name: string): Promise<Proc> {
   const port = role === 'worker' ? undefined : await freePort();
   // Node refuses --cpu-prof in NODE_OPTIONS, so the profile flags go on the command line.
@@ -142,7 +146,7 @@ async function startProcess(role: 'all' | 'api' | 'worker', name: string): Promi
   const extra = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   const child = spawn(
     process.execPath,
-    [...profile, ...SERVICE_NODE_FLAGS, ...extra, '--import', 'tsx', 'src/app/main.ts', role],
+    [...profile, ...SERVICE_NODE_FLAGS, ...extra, serviceScript, role],
     {
       cwd: root,
       stdio: ['ignore', 'ignore', 'inherit'],
