@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   type ConnectionOptions,
   type Job,
@@ -95,13 +95,12 @@ export const jobIds = {
   /**
    * A digest (132 bits) of the parts, not the parts: a platform's event id can be long,
    * and BullMQ writes an inbound job's id some twenty times per message (its keys, its
-   * list moves, its events), every one of them into the append-only file.
+   * list moves, its events), every one of them into the append-only file. Node's one-shot
+   * `hash`, the same digest as `createHash` without a Hash object per message (0.4 against
+   * 1.2 µs).
    */
   inbound: (platform: string, shopId: string, eventId: string) =>
-    `in_${createHash('sha256')
-      .update(JSON.stringify([platform, shopId, eventId]))
-      .digest('base64url')
-      .slice(0, 22)}`,
+    `in_${hash('sha256', JSON.stringify([platform, shopId, eventId]), 'base64url').slice(0, 22)}`,
   /** One alert per wait: the conversation and when the wait began. */
   alert: (conversationId: string, waitingSince: number) => idOf('al', conversationId, waitingSince),
   /** One idle close per conversation and answer. */

@@ -25,4 +25,9 @@ describe('job ids', () => {
     );
     expect(ids.size).toBe(10_000);
   });
+
+  it('give an event the inbound id it had in earlier releases', () => {
+    // A redelivery after an upgrade must find the job queued before it (same id, one job).
+    expect(jobIds.inbound('generic', 'shp_a', 'evt-1')).toBe('in_bjA-1uYe7defEnij_FPOlb');
+  });
 });
