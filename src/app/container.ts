@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { AgentEvents } from '../agents/agent-events';
@@ -567,6 +568,10 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
       server.once('listening', () => resolve());
       server.once('error', reject);
     });
+    // PORT=0 takes any free port: the addresses given out (webhook URLs, widget snippets) must
+    // carry the one really taken, not ":0".
+    if (!config.PUBLIC_BASE_URL && port === 0)
+      services.publicBaseUrl = `http://localhost:${(server.address() as AddressInfo).port}`;
     return server;
   }
 

@@ -80,7 +80,7 @@ describe('service start-up', () => {
     expect(output.indexOf('Admin token')).toBeLessThan(output.indexOf('Operator desk'));
   }, 30_000);
 
-  it('runs from its build: serves the pages and scripts it reads from its own files, and suggests', async () => {
+  it('runs from its build: serves the pages and scripts it reads from its own files, gives out its real port, and suggests', async () => {
     const { code } = await runService(
       { REDIS_URL: inject('redisUrl'), PORT: '0', HOST: '127.0.0.1' },
       /Operator desk/,
@@ -103,7 +103,11 @@ describe('service start-up', () => {
             headers: auth,
             body: JSON.stringify({ name: '构建小店', platform: 'generic' }),
           })
-        ).json()) as { id: string };
+        ).json()) as { id: string; webhookUrl: string };
+        // PORT=0: the address given out is the port really taken.
+        expect(shop.webhookUrl).toBe(
+          `${base.replace('127.0.0.1', 'localhost')}/webhooks/generic/${shop.id}`,
+        );
         const suggest = await fetch(`${base}/v1/assist/suggest`, {
           method: 'POST',
           headers: auth,
