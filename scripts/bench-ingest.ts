@@ -106,6 +106,7 @@ async function drive(url: string, serverPid: number | undefined, shopId?: string
   const cpu = () => [cpuSeconds(serverPid), cpuSeconds(redis.child.pid), cpuSeconds(process.pid)];
   const cpuBefore = cpu();
   const ticksBefore = machineTicks();
+  const bytesBefore = await redisBytesIn();
   const result = await autocannon({
     url: target,
     connections,
@@ -129,6 +130,8 @@ async function drive(url: string, serverPid: number | undefined, shopId?: string
   });
   const ok = result['2xx'];
   const ticks = machineTicks();
+  // What the server sent Redis per accepted message (commands and their arguments).
+  const redisBytes = ok ? ((await redisBytesIn()) - bytesBefore) / ok : 0;
   // The share of the machine left idle: a closed loop bound by waiting, not by CPU, shows here
   // (docs/architecture.md, "Round thirteen").
   const idle = (ticks.idle - ticksBefore.idle) / Math.max(1, ticks.total - ticksBefore.total);
@@ -139,6 +142,7 @@ async function drive(url: string, serverPid: number | undefined, shopId?: string
   return {
     cpu: { server, redis: redisCpu, generator },
     idle,
+    redisBytes,
     perSecond: ok / result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -171,6 +175,9 @@ for (const key of await admin.keys('*')) {
   const dumped = await admin.dumpBuffer(key);
   if (dumped) setup.set(key, dumped);
 }
+async function redisBytesIn(): Promise<number> {
+  return Number(/total_net_input_bytes:(\d+)/.exec(await admin.info('stats'))?.[1] ?? 0);
+}
 async function aofRewriteDone() {
   for (;;) {
     const info = await admin.info('persistence');
@@ -200,7 +207,7 @@ for (let round = 1; round <= rounds; round++) {
   real.push(await drive(seatmate.url, seatmate.pid, shop.id));
   baseline.push(await drive(naive.url, naive.pid));
   const cpu = (r: (typeof real)[number]) =>
-    `CPU µs/msg server ${r.cpu.server.toFixed(0)}, Redis ${r.cpu.redis.toFixed(0)}, generator ${r.cpu.generator.toFixed(0)}; machine ${(r.idle * 100).toFixed(0)}% idle`;
+    `CPU µs/msg server ${r.cpu.server.toFixed(0)}, Redis ${r.cpu.redis.toFixed(0)}, generator ${r.cpu.generator.toFixed(0)}; Redis in ${r.redisBytes.toFixed(0)} B/msg; machine ${(r.idle * 100).toFixed(0)}% idle`;
   console.log(
     `round ${round}: Seatmate ${real.at(-1)!.perSecond.toFixed(0)} msg/s (${cpu(real.at(-1)!)}), naive ${baseline.at(-1)!.perSecond.toFixed(0)} msg/s (${cpu(baseline.at(-1)!)})`,
   );
