@@ -8,7 +8,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -48,6 +47,9 @@ function sourceUrls(outDir) {
 export async function buildBundle(entry, outfile) {
   const outDir = path.dirname(outfile);
   fs.mkdirSync(outDir, { recursive: true });
+  // Imported here, not at the top: `npm start` imports this module before it installs a fresh
+  // clone's node_modules (scripts/start.mjs), and esbuild is one of those packages.
+  const esbuild = await import('esbuild');
   const result = await esbuild.build({
     entryPoints: [entry],
     outfile,

@@ -151,4 +151,30 @@ describe('npm start (scripts/start.mjs)', () => {
     expect(await badPort.exited).toBe(78);
     expect(badPort.output()).toMatch(/EMBEDDED_REDIS_PORT: must be a whole number/);
   }, 60_000);
+
+  it('looks at node_modules before it loads a package from it (a fresh clone has none)', async () => {
+    // The start script and its helpers, in a checkout whose node_modules lacks every package:
+    // linked, so the setup step refuses (and says why) instead of running npm ci for minutes.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-fresh-'));
+    fs.cpSync('scripts/start.mjs', path.join(dir, 'scripts', 'start.mjs'));
+    fs.cpSync('scripts/lib', path.join(dir, 'scripts', 'lib'), { recursive: true });
+    for (const file of ['package.json', 'package-lock.json']) fs.cpSync(file, path.join(dir, file));
+    fs.mkdirSync(path.join(dir, 'empty'));
+    fs.symlinkSync(path.join(dir, 'empty'), path.join(dir, 'node_modules'));
+    try {
+      const child = spawn(process.execPath, [path.join(dir, 'scripts', 'start.mjs'), 'all'], {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk) => (output += chunk));
+      child.stderr.on('data', (chunk) => (output += chunk));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(output).not.toMatch(/ERR_MODULE_NOT_FOUND/);
+      expect(output).toMatch(/\[setup\] node_modules is a link to .*empty, which lacks/);
+      expect(code).toBe(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
