@@ -45,10 +45,15 @@ let bundle;
 try {
   bundle = await buildService();
 } catch (error) {
+  // A Ctrl-C during the build reaches esbuild's own process too (our process group), and the
+  // build fails with "The service was stopped": the operator asked to stop, not a broken source.
+  if (stopSignal) process.exit(128 + (stopSignal === 'SIGINT' ? 2 : 15));
   const first = error.errors?.[0];
   const where = first?.location ? ` (${first.location.file}:${first.location.line})` : '';
   fail(`the service could not be built: ${first?.text ?? error.message}${where}`);
 }
+// Stopped while building: leave before the embedded Redis is started only to be stopped again.
+if (stopSignal) process.exit(128 + (stopSignal === 'SIGINT' ? 2 : 15));
 
 const env = { ...process.env };
 let redis;
