@@ -18,6 +18,11 @@ export default async function setup(project: TestProject) {
   // The tests that start whole processes run the service's build, as `npm start` does
   // (test/support/service-process.ts); built once for the run.
   await buildService();
+  // In watch mode (`npx vitest`) a rerun follows an edit: those processes must run the edited
+  // sources, as they did through tsx, not the build of the first run.
+  project.onTestsRerun(async () => {
+    await buildService();
+  });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-test-redis-'));
   const redis = await startRedis({ port: await freePort(), dir, persist: false });
   project.provide('redisUrl', redis.url);
