@@ -31,6 +31,16 @@ function sourceUrls(outDir) {
     setup(build) {
       build.onLoad({ filter: /\.ts$/ }, async (args) => {
         const text = await fs.promises.readFile(args.path, 'utf8');
+        // Only `import.meta.url` is rewritten: the others would silently name dist/ instead.
+        const other = /\bimport\.meta\.(dirname|filename)\b/.exec(text);
+        if (other)
+          return {
+            errors: [
+              {
+                text: `${path.relative(root, args.path)}: import.meta.${other[1]} would point into dist/ once built; use import.meta.url`,
+              },
+            ],
+          };
         const relative = path.relative(outDir, args.path).split(path.sep).join('/');
         const own = `new URL(${JSON.stringify(relative)}, import.meta.url).href`;
         return { contents: text.replace(/\bimport\.meta\.url\b/g, own), loader: 'ts' };
