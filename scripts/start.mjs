@@ -29,6 +29,10 @@ function fail(message, code = 1) {
 // not leave it running on the port for the next start to trip over.
 let service;
 let stopSignal;
+/** Leaves as a stopped process does (130 for SIGINT, 143 for SIGTERM): the operator asked. */
+function exitStopped() {
+  process.exit(128 + (stopSignal === 'SIGINT' ? 2 : 15));
+}
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
     // The service handles SIGTERM/SIGINT itself (graceful drain); we only
@@ -47,13 +51,13 @@ try {
 } catch (error) {
   // A Ctrl-C during the build reaches esbuild's own process too (our process group), and the
   // build fails with "The service was stopped": the operator asked to stop, not a broken source.
-  if (stopSignal) process.exit(128 + (stopSignal === 'SIGINT' ? 2 : 15));
+  if (stopSignal) exitStopped();
   const first = error.errors?.[0];
   const where = first?.location ? ` (${first.location.file}:${first.location.line})` : '';
   fail(`the service could not be built: ${first?.text ?? error.message}${where}`);
 }
 // Stopped while building: leave before the embedded Redis is started only to be stopped again.
-if (stopSignal) process.exit(128 + (stopSignal === 'SIGINT' ? 2 : 15));
+if (stopSignal) exitStopped();
 
 const env = { ...process.env };
 let redis;
@@ -214,19 +218,19 @@ if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
     unlockDataDir();
     // A Ctrl-C in the instant Redis is being spawned reaches it before it leaves our process
     // group, and it dies starting: the operator asked to stop, which is what happened.
-    if (stopSignal) process.exit(128 + (stopSignal === 'SIGINT' ? 2 : 15));
+    if (stopSignal) exitStopped();
     fail(
       `the embedded Redis did not start: ${error.message}. Set EMBEDDED_REDIS_PORT to a free port, or DATA_DIR to a writable directory.`,
     );
   }
   if (stopSignal) {
     await stopRedis();
-    process.exit(128 + (stopSignal === 'SIGINT' ? 2 : 15));
+    exitStopped();
   }
   env.REDIS_URL = redis.url;
   console.log(`[start] embedded Redis on ${redis.url}, data in ${redisDir}`);
 }
-if (stopSignal) process.exit(128 + (stopSignal === 'SIGINT' ? 2 : 15));
+if (stopSignal) exitStopped();
 
 // One process (no wrapper in between), so signals reach the service directly.
 service = spawn(process.execPath, [...SERVICE_NODE_FLAGS, bundle, role], {
