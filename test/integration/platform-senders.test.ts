@@ -865,6 +865,15 @@ describe('generic (Standard Webhooks)', () => {
     };
   }
 
+  /** The three Standard Webhooks headers as the reference library signs them. */
+  function referenceSigned(secret: string, id: string, now: Date, body: string) {
+    return {
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+      'webhook-signature': new StandardWebhook(secret).sign(id, now, body),
+    };
+  }
+
   it('accepts a signature list from a rotating sender (a stale secret first) and a retry once', async () => {
     const shop = await createShop('generic', { replyUrl: 'https://bridge.example.com/replies' });
     const body = message('tb-sender-1', 'tb_buyer_1', '这个有红色的吗？');
@@ -910,13 +919,7 @@ describe('generic (Standard Webhooks)', () => {
     const now = new Date();
     const answer = await deliver('generic', shop.id, body, {
       'content-type': 'application/json',
-      'webhook-id': 'msg_sender_3',
-      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-      'webhook-signature': new StandardWebhook(shop.webhookSecret!).sign(
-        'msg_sender_3',
-        now,
-        body.toString('utf8'),
-      ),
+      ...referenceSigned(shop.webhookSecret!, 'msg_sender_3', now, body.toString('utf8')),
     });
     expect(answer.status).toBe(200);
     expect(await storedTexts(shop.id, 'tb_buyer_3', 1)).toEqual(['带BOM']);
@@ -952,13 +955,7 @@ describe('generic (Standard Webhooks)', () => {
         'content-type': 'application/json',
         expect: '100-continue',
         'transfer-encoding': 'chunked',
-        'webhook-id': 'msg_sender_5',
-        'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
-        'webhook-signature': new StandardWebhook(shop.webhookSecret!).sign(
-          'msg_sender_5',
-          now,
-          body,
-        ),
+        ...referenceSigned(shop.webhookSecret!, 'msg_sender_5', now, body),
       },
       // As curl does: the body only after the server's 100 Continue, here in two chunks.
       (req) =>
