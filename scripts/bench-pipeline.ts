@@ -19,6 +19,13 @@
 //   --cluster-nodes host:port,…     use this Redis Cluster (REDIS_CLUSTER_NODES)
 //   --partitions N                  INBOUND_PARTITIONS (default: 1, or one per
 //                                   master on a Cluster)
+//   --baseline                      first, at each rate, bare BullMQ (add + a worker
+//                                   that does nothing) on the same Redis: the
+//                                   machine's yardstick for the Redis figures
+//   --script-shares                 also print which Lua scripts and commands Redis
+//                                   spent each step's time in (from SLOWLOG, which
+//                                   costs Redis time itself: the step's Redis
+//                                   figures then read high)
 //
 // Per step it prints the acks (status, p50/p99), the suggestion latency
 // (p50/p99/max and how many never came), the mean time per pipeline stage
@@ -33,13 +40,15 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { signStandardWebhook } from '../src/platforms/generic/standard-webhooks';
 // @ts-expect-error plain .mjs shared with `npm start`
 import { buildService } from './lib/build-service.mjs';
+import { runBullmqBaseline } from './lib/bullmq-baseline';
 import { readOptions, usageError, wholeNumber, wholeNumbers } from './lib/cli-options';
 // @ts-expect-error plain .mjs shared with `npm start`
 import { SERVICE_NODE_FLAGS } from './lib/node-flags.mjs';
+import { formatScriptShares, readScriptShares, startScriptShares } from './lib/redis-script-shares';
 // @ts-expect-error plain .mjs shared with `npm start`
 import { freePort, startCluster, startRedis } from './lib/redis-server.mjs';
 
@@ -47,7 +56,8 @@ const USAGE =
   'npm run bench:pipeline -- [--rates 100,250,…] [--seconds 15] [--warmup-seconds 0] ' +
   '[--api 1] [--workers 0] ' +
   '[--concurrency 16] [--shops 20] [--agents 4] [--buyers 200] [--drain-seconds 30] ' +
-  '[--redis redis://… | --cluster 3 | --cluster-nodes host:port,…] [--partitions N]';
+  '[--redis redis://… | --cluster 3 | --cluster-nodes host:port,…] [--partitions N] ' +
+  '[--baseline] [--script-shares]';
 const values = readOptions(USAGE, {
   rates: { type: 'string', default: '100,250,500,1000,2000' },
   seconds: { type: 'string', default: '15' },
@@ -63,6 +73,8 @@ const values = readOptions(USAGE, {
   'cluster-nodes': { type: 'string' },
   partitions: { type: 'string' },
   'drain-seconds': { type: 'string', default: '30' },
+  baseline: { type: 'boolean', default: false },
+  'script-shares': { type: 'boolean', default: false },
 });
 const count = (name: keyof typeof values, min: number, max: number) =>
   wholeNumber(name, values[name] as string, { min, max }, USAGE);
@@ -428,6 +440,47 @@ const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(0)}` : '-');
 console.log(
   `bench:pipeline — ${SHOPS} shops, ${AGENTS} agents with SSE open, ${seconds} s per rate, processes: ${procs.map((p) => p.name).join(', ')}, WORKER_CONCURRENCY ${values.concurrency}, ${clusterNodes ? `Redis Cluster of ${statsNodes.length} masters, INBOUND_PARTITIONS ${partitions}` : 'one Redis'}${values.redis || values['cluster-nodes'] ? '' : ' (AOF everysec)'}, ${os.cpus().length} cores, load ${os.loadavg()[0]!.toFixed(2)}\n`,
 );
+/**
+ * Bare BullMQ at each rate, before the service's steps (its processes idle meanwhile): Redis
+ * commands, Redis CPU and the worker's process CPU per job, to read the service's own figures
+ * against on this machine.
+ */
+const baselineRedisUs = new Map<number, number>();
+if (values.baseline) {
+  const connect = () =>
+    clusterNodes
+      ? new Cluster(
+          clusterNodes.split(',').map((node) => ({
+            host: node.split(':')[0]!,
+            port: Number(node.split(':')[1]),
+          })),
+          { redisOptions: { maxRetriesPerRequest: null } },
+        )
+      : new Redis(redisUrl!, { maxRetriesPerRequest: null });
+  for (const rate of new Set(rates)) {
+    const before = await redisCounters();
+    const result = await runBullmqBaseline({
+      connect,
+      rate,
+      seconds,
+      drainSeconds,
+      concurrency: Number(values.concurrency),
+      data: () => JSON.parse(webhook({ id: 'shop', secret: 'whsec_AAAA' }, rate).body),
+    });
+    const after = await redisCounters();
+    let calls = 0;
+    for (const [name, now] of after.commands)
+      calls += now.calls - (before.commands.get(name)?.calls ?? 0);
+    const redisUs = ((after.cpuSeconds - before.cpuSeconds) * 1e6) / result.jobs;
+    baselineRedisUs.set(rate, redisUs);
+    console.log(
+      `baseline, bare BullMQ at ${rate} jobs/s: ${result.jobs}/${Math.round(rate * seconds)} completed; add → completed p50 ${ms(result.p50)} ms p99 ${ms(result.p99)} ms; Redis per job: ${(calls / result.jobs).toFixed(1)} commands, ${redisUs.toFixed(0)} µs CPU; adding and working process CPU per job: ${result.processUs.toFixed(0)} µs`,
+    );
+    await sleep(1000);
+  }
+  console.log('');
+}
+
 const rows: string[] = [];
 let serial = 0;
 const steps = [
@@ -440,6 +493,8 @@ for (const step of steps) {
   const resentBefore = resent;
   const acks: number[] = [];
   const statuses = new Map<number, number>();
+  const scriptShares = values['script-shares'];
+  if (scriptShares) await startScriptShares(statsNodes.map((node) => node.redis));
   const before = await redisCounters();
   const cpuBefore = procs.map((p) => cpuSeconds(p.child.pid));
   const stagesBefore = await stageSums();
@@ -485,6 +540,7 @@ for (const step of steps) {
   }
   clearInterval(sampler);
   const after = await redisCounters();
+  const shares = scriptShares ? await readScriptShares(statsNodes.map((node) => node.redis)) : null;
   const cpuAfter = procs.map((p) => cpuSeconds(p.child.pid));
   const stagesAfter = await stageSums();
   const latencies: number[] = [];
@@ -547,6 +603,12 @@ for (const step of steps) {
       .map(([name, c, u]) => `${name} ${(c / n).toFixed(1)} (${(u / n).toFixed(0)} µs)`)
       .join(', ')}`,
   );
+  const baseline = baselineRedisUs.get(rate);
+  if (baseline)
+    console.log(
+      `  Redis CPU per message against a bare BullMQ job at this rate: ${(((after.cpuSeconds - before.cpuSeconds) * 1e6) / n / baseline).toFixed(2)}×`,
+    );
+  if (shares) console.log(`  Redis time by script and command: ${formatScriptShares(shares)}`);
   console.log(
     `  process CPU per message (µs): ${procs
       .map((p, i) => `${p.name} ${(((cpuAfter[i]! - cpuBefore[i]!) * 1e6) / n).toFixed(0)}`)

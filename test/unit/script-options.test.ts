@@ -28,6 +28,11 @@ const cases: Array<[string, string[], RegExp]> = [
   ['bench-pipeline.ts', ['--redis', 'localhost'], /--redis must be a redis:\/\/ or rediss/],
   ['bench-pipeline.ts', ['--cluster', '3', '--redis', 'redis://x'], /give one of --redis/],
   ['bench-pipeline.ts', ['1000'], /Unexpected argument '1000'/],
+  [
+    'bench-pipeline.ts',
+    ['--script-shares=yes'],
+    /Option '--script-shares' does not take an argument/,
+  ],
   ['bench-billing.ts', ['--shops=-5'], /--shops must be a whole number/],
   ['bench-media.ts', ['--bytes', '999999999'], /--bytes must be a whole number from 1 to 20000000/],
   ['bench-abuse.ts', ['--only', '1,x'], /--only must be a whole number from 1 to 9/],
