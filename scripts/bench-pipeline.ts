@@ -207,7 +207,8 @@ function post(
   pathname: string,
   body: string,
   headers: Record<string, string>,
-  retry = true,
+  /** Sends left after this one when the server closes a reused keep-alive socket first. */
+  retries = 3,
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve) => {
     const req = http.request(
@@ -229,12 +230,17 @@ function post(
     );
     req.on('error', (error: NodeJS.ErrnoException) => {
       // The keep-alive race Node's docs describe: the server closed an idle socket just as it
-      // was reused, before any answer. A platform sends such a webhook again, and so do we,
-      // once (the ack time still counts from the first send); any other error counts as one.
-      if (retry && req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
+      // was reused, before any answer. A platform sends such a webhook again, and so do we, up
+      // to three times (the next free socket may be closing too; the ack time still counts
+      // from the first send); any other error counts as one, under its code.
+      if (
+        retries > 0 &&
+        req.reusedSocket &&
+        (error.code === 'ECONNRESET' || error.code === 'EPIPE')
+      ) {
         resent += 1;
-        resolve(post(port, pathname, body, headers, false));
-      } else resolve({ status: 0, text: '' });
+        resolve(post(port, pathname, body, headers, retries - 1));
+      } else resolve({ status: 0, text: error.code ?? error.message });
     });
     req.end(body);
   });
@@ -493,6 +499,8 @@ for (const step of steps) {
   const resentBefore = resent;
   const acks: number[] = [];
   const statuses = new Map<number, number>();
+  /** Requests that got no answer, by error code. */
+  const errors = new Map<string, number>();
   const scriptShares = values['script-shares'];
   if (scriptShares) await startScriptShares(statsNodes.map((node) => node.redis));
   const before = await redisCounters();
@@ -524,6 +532,7 @@ for (const step of steps) {
         post(port, `/webhooks/generic/${shop.id}`, body, headers).then((res) => {
           acks.push(performance.now() - t0);
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          if (res.status === 0) errors.set(res.text, (errors.get(res.text) ?? 0) + 1);
         }),
       );
     }
@@ -576,7 +585,7 @@ for (const step of steps) {
       ...statuses,
     ]
       .filter(([s]) => s !== 200)
-      .map(([s, c]) => `, ${c}× ${s || 'error'}`)
+      .map(([s, c]) => `, ${c}× ${s || `error (${[...errors.keys()].join(', ')})`}`)
       .join('')}${
       resent > resentBefore
         ? ` (${resent - resentBefore} sent again: keep-alive socket closed)`
