@@ -477,10 +477,10 @@ if (values.baseline) {
     let calls = 0;
     for (const [name, now] of after.commands)
       calls += now.calls - (before.commands.get(name)?.calls ?? 0);
-    const redisUs = ((after.cpuSeconds - before.cpuSeconds) * 1e6) / result.jobs;
+    const redisUs = ((after.cpuSeconds - before.cpuSeconds) * 1e6) / Math.max(1, result.jobs);
     baselineRedisUs.set(rate, redisUs);
     console.log(
-      `baseline, bare BullMQ at ${rate} jobs/s: ${result.jobs}/${Math.round(rate * seconds)} completed; add → completed p50 ${ms(result.p50)} ms p99 ${ms(result.p99)} ms; Redis per job: ${(calls / result.jobs).toFixed(1)} commands, ${redisUs.toFixed(0)} µs CPU; adding and working process CPU per job: ${result.processUs.toFixed(0)} µs`,
+      `baseline, bare BullMQ at ${rate} jobs/s: ${result.jobs}/${Math.round(rate * seconds)} completed; add → completed p50 ${ms(result.p50)} ms p99 ${ms(result.p99)} ms; Redis per job: ${(calls / Math.max(1, result.jobs)).toFixed(1)} commands, ${redisUs.toFixed(0)} µs CPU; adding and working process CPU per job: ${result.processUs.toFixed(0)} µs`,
     );
     await sleep(1000);
   }
