@@ -143,13 +143,17 @@ const partitions = values.partitions ?? (clusterNodes ? String(statsNodes.length
 interface Proc {
   name: string;
   child: ChildProcess;
+  /** The API's port (`all` and `api`). */
   port?: number;
+  /** A worker's probes and metrics (OPS_PORT), where its stage timings are read. */
+  opsPort?: number;
 }
 const procs: Proc[] = [];
 // The service's build, as `npm start` runs it (scripts/lib/build-service.mjs).
 const serviceScript: string = await buildService();
 async function startProcess(role: 'all' | 'api' | 'worker', name: string): Promise<Proc> {
   const port = role === 'worker' ? undefined : await freePort();
+  const opsPort = role === 'worker' ? await freePort() : undefined;
   // Node refuses --cpu-prof in NODE_OPTIONS, so the profile flags go on the command line.
   const profile = process.env.BENCH_CPU_PROF
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
@@ -168,6 +172,7 @@ async function startProcess(role: 'all' | 'api' | 'worker', name: string): Promi
         INBOUND_PARTITIONS: partitions,
         REDIS_PREFIX: 'bench',
         PORT: String(port ?? 0),
+        ...(opsPort ? { OPS_PORT: String(opsPort) } : {}),
         HOST: '127.0.0.1',
         ADMIN_TOKEN: ADMIN,
         SECRETS_KEY: 'bench-secrets-key-0123456789abcdef0123',
@@ -181,11 +186,13 @@ async function startProcess(role: 'all' | 'api' | 'worker', name: string): Promi
       },
     },
   );
-  const proc = { name, child, port };
+  const proc = { name, child, port, opsPort };
   procs.push(proc);
-  if (port) {
+  // Ready when its API, or a worker's probes, answer.
+  const readyPort = port ?? opsPort;
+  if (readyPort) {
     for (let i = 0; ; i++) {
-      const ok = await fetch(`http://127.0.0.1:${port}/readyz`)
+      const ok = await fetch(`http://127.0.0.1:${readyPort}/readyz`)
         .then((r) => r.ok)
         .catch(() => false);
       if (ok) break;
@@ -425,8 +432,11 @@ function rssMb(pid: number | undefined): number {
 
 async function stageSums(): Promise<Map<string, { sum: number; count: number }>> {
   const out = new Map<string, { sum: number; count: number }>();
-  for (const p of apis) {
-    const text = await fetch(`http://127.0.0.1:${p.port}/metrics`).then((r) => r.text());
+  // The stages are timed where jobs are worked: `all` processes, or the workers (OPS_PORT).
+  for (const p of procs) {
+    const port = p.port ?? p.opsPort;
+    if (!port) continue;
+    const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
     for (const m of text.matchAll(
       /seatmate_pipeline_stage_seconds_(sum|count)\{stage="([a-z_]+)"\} ([\d.e+-]+)/g,
     )) {

@@ -23,7 +23,7 @@ import { InvoiceBook } from '../billing/invoice-book';
 import type { Config } from '../config/config';
 import { ConversationStore } from '../conversations/conversation-store';
 import { DeskBoard } from '../desk/desk-board';
-import { createHttpApp } from '../http/app';
+import { createHttpApp, createProbeApp } from '../http/app';
 import { FailureBudget } from '../http/failure-budget';
 import { agentRoutes } from '../http/routes/agent-routes';
 import { assistRoutes } from '../http/routes/assist-routes';
@@ -575,6 +575,17 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     return server;
   }
 
+  /** A worker-only process's probes and metrics (`OPS_PORT`), with the API's connection limits. */
+  async function listenProbes(port: number, host: string): Promise<Server> {
+    const server = createHttpServer(createProbeApp(services), config);
+    server.listen(port, host);
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', () => resolve());
+      server.once('error', reject);
+    });
+    return server;
+  }
+
   /** Stops workers (letting active jobs finish) and closes connections. */
   async function close(): Promise<void> {
     stopStreams();
@@ -615,6 +626,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     startWorkers,
     createHttp,
     listen,
+    listenProbes,
     close,
     presence,
     routing,

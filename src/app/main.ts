@@ -80,17 +80,33 @@ async function main(role: 'all' | 'api' | 'worker'): Promise<void> {
       ].join('\n'),
     );
   }
+  if (role === 'worker' && config.OPS_PORT !== undefined) {
+    // A worker-only process's metrics (job latency, failures, the pipeline's stages) and its
+    // readiness exist nowhere else: served on their own port, without the API.
+    server = await container
+      .listenProbes(config.OPS_PORT, config.HOST)
+      .catch((error: NodeJS.ErrnoException) => {
+        throw new Error(listenProblem(error, config.OPS_PORT!, config.HOST, 'OPS_PORT'));
+      });
+    const port = (server.address() as AddressInfo).port;
+    logger.info({ port, role }, 'probes and metrics listening');
+  }
   if (role !== 'api') {
     container.startWorkers();
     logger.info({ concurrency: config.WORKER_CONCURRENCY }, 'workers started');
   }
 }
 
-function listenProblem(error: NodeJS.ErrnoException, port: number, host: string): string {
+function listenProblem(
+  error: NodeJS.ErrnoException,
+  port: number,
+  host: string,
+  setting: 'PORT' | 'OPS_PORT' = 'PORT',
+): string {
   if (error.code === 'EADDRINUSE')
-    return `PORT: ${port} on ${host} is already in use (another Seatmate?); stop what listens there or set PORT`;
+    return `${setting}: ${port} on ${host} is already in use (another Seatmate?); stop what listens there or set ${setting}`;
   if (error.code === 'EACCES')
-    return `PORT: ${port} needs privileges this user lacks; set PORT to 1024 or above and put a proxy in front`;
+    return `${setting}: ${port} needs privileges this user lacks; set ${setting} to 1024 or above and put a proxy in front`;
   if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND')
     return `HOST: ${host} is not an address of this machine; set HOST to one of its addresses, or 0.0.0.0`;
   return `cannot listen on ${host}:${port} (${error.message}); check PORT and HOST`;

@@ -36,6 +36,12 @@ const settingsSchema = z.object({
   /** Interface to listen on. */
   HOST: z.string().default('0.0.0.0'),
   /**
+   * A worker-only process (`npm run start:worker`) serves /healthz, /readyz and /metrics on
+   * this port (and HOST), nothing else; unset, it listens on no port. Ignored by the other
+   * roles, whose PORT serves these.
+   */
+  OPS_PORT: int(0, 65535).optional(),
+  /**
    * Redis to use; `npm start` starts an embedded one under DATA_DIR when neither
    * this nor REDIS_CLUSTER_NODES is set.
    */

@@ -8,7 +8,7 @@ import { requestContext } from './request-context';
 import { agentAdminRoutes } from './routes/agent-admin-routes';
 import { deskRoutes } from './routes/desk-routes';
 import { operatorRoutes } from './routes/operator-routes';
-import { opsAdminRoutes, opsRoutes } from './routes/ops-routes';
+import { opsAdminRoutes, opsRoutes, probeRoutes } from './routes/ops-routes';
 import { shopRoutes } from './routes/shop-routes';
 import { webhookRoutes } from './routes/webhook-routes';
 import { drainOnShutdown } from './server-limits';
@@ -103,5 +103,19 @@ export function createHttpApp(
     ...describeRoutes(v1Routers, false, true),
     ...describeRoutes(routers.pages ?? [], true, false),
   ]);
+  return app;
+}
+
+/**
+ * The app of a worker-only process (`OPS_PORT`): liveness, readiness and metrics, with the
+ * API app's request id, log line and error envelope, and nothing else (no webhooks, no /v1).
+ */
+export function createProbeApp(services: HttpServices): Koa {
+  const app = new Koa();
+  app.use(requestContext(services.logger));
+  app.use(drainOnShutdown(services.draining));
+  app.use(errorMiddleware(services.logger));
+  const probes = probeRoutes(services);
+  app.use(probes.routes()).use(probes.allowedMethods());
   return app;
 }

@@ -16,8 +16,9 @@ function runService(
   env: Record<string, string>,
   until?: RegExp,
   whileUp?: (output: string) => Promise<void>,
+  role: 'all' | 'worker' = 'all',
 ) {
-  const child = spawn(process.execPath, serviceArgs('all'), {
+  const child = spawn(process.execPath, serviceArgs(role), {
     env: {
       PATH: process.env.PATH ?? '',
       DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-main-')),
@@ -62,6 +63,25 @@ describe('service start-up', () => {
       });
       expect(code).toBe(1);
       expect(output).toMatch(new RegExp(`PORT: ${port} on 0\\.0\\.0\\.0 is already in use`));
+      expect(output).not.toMatch(/\n\s+at /);
+    } finally {
+      squatter.close();
+    }
+  }, 30_000);
+
+  it("names OPS_PORT in one line when a worker's probe port is taken", async () => {
+    const port = await freePort();
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(port, '0.0.0.0', resolve));
+    try {
+      const { code, output } = await runService(
+        { REDIS_URL: inject('redisUrl'), OPS_PORT: String(port) },
+        undefined,
+        undefined,
+        'worker',
+      );
+      expect(code).toBe(1);
+      expect(output).toMatch(new RegExp(`OPS_PORT: ${port} on 0\\.0\\.0\\.0 is already in use`));
       expect(output).not.toMatch(/\n\s+at /);
     } finally {
       squatter.close();

@@ -25,10 +25,13 @@ const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'seatmate-multi-'));
 const prefix = `mp${randomBytes(4).toString('hex')}`;
 const children: ChildProcess[] = [];
 const apis: string[] = [];
+/** Each worker's probes and metrics (OPS_PORT). */
+const workerOps: string[] = [];
 const clusterNodes = inject('redisClusterNodes');
 
 async function start(role: 'api' | 'worker', name: string): Promise<void> {
   const port = role === 'api' ? ((await freePort()) as number) : 0;
+  const opsPort = role === 'worker' ? ((await freePort()) as number) : undefined;
   const child = spawn(process.execPath, serviceArgs(role), {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -40,6 +43,7 @@ async function start(role: 'api' | 'worker', name: string): Promise<void> {
         : { REDIS_URL: inject('redisUrl') }),
       REDIS_PREFIX: prefix,
       PORT: String(port),
+      ...(opsPort ? { OPS_PORT: String(opsPort) } : {}),
       HOST: '127.0.0.1',
       ADMIN_TOKEN: ADMIN,
       SECRETS_KEY: 'multi-process-secrets-key-0123456789ab',
@@ -53,7 +57,21 @@ async function start(role: 'api' | 'worker', name: string): Promise<void> {
     const url = `http://127.0.0.1:${port}`;
     await eventually(() => fetch(`${url}/readyz`).then((r) => r.ok), 30_000);
     apis.push(url);
+  } else {
+    const url = `http://127.0.0.1:${opsPort}`;
+    await eventually(() => fetch(`${url}/readyz`).then((r) => r.ok), 30_000);
+    workerOps.push(url);
   }
+}
+
+/** A worker's count of one pipeline stage, from its /metrics. */
+async function stageCount(url: string, stage: string): Promise<number> {
+  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  const line = new RegExp(
+    `^seatmate_pipeline_stage_seconds_count\\{stage="${stage}"\\} (\\d+)$`,
+    'm',
+  );
+  return Number(line.exec(text)?.[1] ?? 0);
 }
 
 beforeAll(async () => {
@@ -171,5 +189,22 @@ describe('two API and two worker processes on one Redis', () => {
     expect(usage.consultations).toBe(5);
     expect(suggestions.length).toBeGreaterThanOrEqual(sent.length);
     await stream.close();
+
+    // The workers' own metrics are scraped from their OPS_PORT: between them, every message
+    // stored (each redelivery was absorbed at ingest), whichever worker took it.
+    const stored = await Promise.all(workerOps.map((url) => stageCount(url, 'store')));
+    expect(stored.reduce((a, b) => a + b, 0)).toBe(sent.length);
   }, 60_000);
+
+  it("serves each worker's probes and metrics on OPS_PORT, and nothing of the API there", async () => {
+    for (const url of workerOps) {
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect(await (await fetch(`${url}/readyz`)).json()).toMatchObject({ status: 'ready' });
+      const metrics = await fetch(`${url}/metrics`);
+      expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+      expect(await metrics.text()).toMatch(/^seatmate_queue_depth\{/m);
+      for (const pathname of ['/v1/shops', '/openapi.json', '/console', '/webhooks/generic/x'])
+        expect((await fetch(`${url}${pathname}`, { method: 'GET' })).status).toBe(404);
+    }
+  });
 });

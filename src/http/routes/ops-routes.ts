@@ -12,6 +12,19 @@ import type { HttpServices } from '../services';
 
 /** Liveness, readiness, metrics and the contract: public, no token. */
 export function opsRoutes(services: HttpServices): Router {
+  const router = probeRoutes(services);
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = buildOpenApi();
+  });
+  return router;
+}
+
+/**
+ * Liveness, readiness and metrics: what a supervisor and Prometheus ask of every process,
+ * a worker-only one too (`OPS_PORT`, src/app/main.ts), whose metrics (job latency, failures,
+ * the pipeline's stages) exist nowhere else.
+ */
+export function probeRoutes(services: HttpServices): Router {
   const router = new Router();
   const { redis, queues, timers, metrics } = services;
 
@@ -67,10 +80,6 @@ export function opsRoutes(services: HttpServices): Router {
     }
     ctx.type = metrics.registry.contentType;
     ctx.body = await metrics.registry.metrics();
-  });
-
-  router.get('/openapi.json', (ctx) => {
-    ctx.body = buildOpenApi();
   });
 
   return router;
