@@ -109,7 +109,7 @@ function listenProblem(
     return `${setting}: ${port} needs privileges this user lacks; set ${setting} to 1024 or above and put a proxy in front`;
   if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND')
     return `HOST: ${host} is not an address of this machine; set HOST to one of its addresses, or 0.0.0.0`;
-  return `cannot listen on ${host}:${port} (${error.message}); check PORT and HOST`;
+  return `cannot listen on ${host}:${port} (${error.message}); check ${setting} and HOST`;
 }
 
 const role = (process.argv[2] ?? 'all') as 'all' | 'api' | 'worker';
