@@ -622,10 +622,12 @@ for (const step of steps) {
       .map(([name, c, u]) => `${name} ${(c / n).toFixed(1)} (${(u / n).toFixed(0)} µs)`)
       .join(', ')}`,
   );
+  const redisCpuUs = ((after.cpuSeconds - before.cpuSeconds) * 1e6) / n;
   const baseline = baselineRedisUs.get(rate);
+  const againstBaseline = baseline ? `${(redisCpuUs / baseline).toFixed(2)}×` : '';
   if (baseline)
     console.log(
-      `  Redis CPU per message against a bare BullMQ job at this rate: ${(((after.cpuSeconds - before.cpuSeconds) * 1e6) / n / baseline).toFixed(2)}×`,
+      `  Redis CPU per message against a bare BullMQ job at this rate: ${againstBaseline}`,
     );
   if (shares) console.log(`  Redis time by script and command: ${formatScriptShares(shares)}`);
   console.log(
@@ -638,13 +640,13 @@ for (const step of steps) {
   );
   if (!step.warmup)
     rows.push(
-      `| ${rate} | ${ok}/${n} | ${ms(pct(acks, 50))} / ${ms(pct(acks, 99))} | ${ms(pct(latencies, 50))} / ${ms(pct(latencies, 99))} | ${missing} | ${(calls / n).toFixed(0)} | ${(((after.cpuSeconds - before.cpuSeconds) * 1e6) / n).toFixed(0)} | ${Math.max(...[...rssPeak].filter(([k]) => !k.startsWith('redis')).map(([, v]) => v)).toFixed(0)} |`,
+      `| ${rate} | ${ok}/${n} | ${ms(pct(acks, 50))} / ${ms(pct(acks, 99))} | ${ms(pct(latencies, 50))} / ${ms(pct(latencies, 99))} | ${missing} | ${(calls / n).toFixed(0)} | ${redisCpuUs.toFixed(0)}${againstBaseline ? ` (${againstBaseline})` : ''} | ${Math.max(...[...rssPeak].filter(([k]) => !k.startsWith('redis')).map(([, v]) => v)).toFixed(0)} |`,
     );
   await sleep(2000);
 }
 
 console.log(
-  '\n| offered msg/s | acked 200 | ack p50 / p99 ms | suggestion p50 / p99 ms | missing | Redis cmds/msg | Redis CPU µs/msg | max RSS MB |',
+  `\n| offered msg/s | acked 200 | ack p50 / p99 ms | suggestion p50 / p99 ms | missing | Redis cmds/msg | Redis CPU µs/msg${values.baseline ? ' (× a bare BullMQ job)' : ''} | max RSS MB |`,
 );
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const row of rows) console.log(row);
