@@ -40,8 +40,10 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { Cluster, Redis } from 'ioredis';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../src/config/config';
 import { signStandardWebhook } from '../src/platforms/generic/standard-webhooks';
+import { workerConnection } from '../src/shared/redis';
 // @ts-expect-error plain .mjs shared with `npm start`
 import { buildService } from './lib/build-service.mjs';
 import { runBullmqBaseline } from './lib/bullmq-baseline';
@@ -463,16 +465,11 @@ console.log(
  */
 const baselineRedisUs = new Map<number, number>();
 if (values.baseline) {
-  const connect = () =>
-    clusterNodes
-      ? new Cluster(
-          clusterNodes.split(',').map((node) => ({
-            host: node.split(':')[0]!,
-            port: Number(node.split(':')[1]),
-          })),
-          { redisOptions: { maxRetriesPerRequest: null } },
-        )
-      : new Redis(redisUrl!, { maxRetriesPerRequest: null });
+  // The service's own worker connection (src/shared/redis.ts), to one Redis or the Cluster.
+  const target = loadConfig(
+    clusterNodes ? { REDIS_CLUSTER_NODES: clusterNodes } : { REDIS_URL: redisUrl },
+  );
+  const connect = () => workerConnection(target);
   for (const rate of new Set(rates)) {
     const before = await redisCounters();
     const result = await runBullmqBaseline({

@@ -5,7 +5,7 @@
 // (docs/architecture.md, "Round fifteen").
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
-import type { Cluster, Redis } from 'ioredis';
+import type { RedisConnection } from '../../src/shared/redis';
 
 export interface BaselineResult {
   jobs: number;
@@ -22,7 +22,7 @@ export interface BaselineResult {
  * connection (BullMQ's worker blocks one of its own).
  */
 export async function runBullmqBaseline(options: {
-  connect: () => Redis | Cluster;
+  connect: () => RedisConnection;
   rate: number;
   seconds: number;
   drainSeconds: number;

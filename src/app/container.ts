@@ -562,12 +562,11 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
 
   /** The API on a server with connection limits (timeouts, max connections). */
   async function listen(port: number, host: string): Promise<Server> {
-    const server = createHttpServer(createHttp(), config, webhookLane(services));
-    server.listen(port, host);
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', () => resolve());
-      server.once('error', reject);
-    });
+    const server = await listening(
+      createHttpServer(createHttp(), config, webhookLane(services)),
+      port,
+      host,
+    );
     // PORT=0 takes any free port: the addresses given out (webhook URLs, widget snippets) must
     // carry the one really taken, not ":0".
     if (!config.PUBLIC_BASE_URL && port === 0)
@@ -576,14 +575,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   }
 
   /** A worker-only process's probes and metrics (`OPS_PORT`), with the API's connection limits. */
-  async function listenProbes(port: number, host: string): Promise<Server> {
-    const server = createHttpServer(createProbeApp(services), config);
-    server.listen(port, host);
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', () => resolve());
-      server.once('error', reject);
-    });
-    return server;
+  function listenProbes(port: number, host: string): Promise<Server> {
+    return listening(createHttpServer(createProbeApp(services), config), port, host);
   }
 
   /** Stops workers (letting active jobs finish) and closes connections. */
@@ -637,6 +630,16 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
 }
 
 export type Container = Awaited<ReturnType<typeof buildContainer>>;
+
+/** Listens and resolves once the port is taken (or rejects: in use, no such address). */
+async function listening(server: Server, port: number, host: string): Promise<Server> {
+  server.listen(port, host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', () => resolve());
+    server.once('error', reject);
+  });
+  return server;
+}
 
 /**
  * Closes an HTTP server: no new connections; in-flight requests finish and
