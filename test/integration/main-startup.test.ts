@@ -52,41 +52,33 @@ function runService(
 }
 
 describe('service start-up', () => {
-  it('names PORT in one line when the port is taken', async () => {
-    const port = await freePort();
-    const squatter = net.createServer();
-    await new Promise<void>((resolve) => squatter.listen(port, '0.0.0.0', resolve));
-    try {
-      const { code, output } = await runService({
-        REDIS_URL: inject('redisUrl'),
-        PORT: String(port),
-      });
-      expect(code).toBe(1);
-      expect(output).toMatch(new RegExp(`PORT: ${port} on 0\\.0\\.0\\.0 is already in use`));
-      expect(output).not.toMatch(/\n\s+at /);
-    } finally {
-      squatter.close();
-    }
-  }, 30_000);
-
-  it("names OPS_PORT in one line when a worker's probe port is taken", async () => {
-    const port = await freePort();
-    const squatter = net.createServer();
-    await new Promise<void>((resolve) => squatter.listen(port, '0.0.0.0', resolve));
-    try {
-      const { code, output } = await runService(
-        { REDIS_URL: inject('redisUrl'), OPS_PORT: String(port) },
-        undefined,
-        undefined,
-        'worker',
-      );
-      expect(code).toBe(1);
-      expect(output).toMatch(new RegExp(`OPS_PORT: ${port} on 0\\.0\\.0\\.0 is already in use`));
-      expect(output).not.toMatch(/\n\s+at /);
-    } finally {
-      squatter.close();
-    }
-  }, 30_000);
+  it.each([
+    { setting: 'PORT', role: 'all' },
+    { setting: 'OPS_PORT', role: 'worker' },
+  ] as const)(
+    'names $setting in one line when the $role process finds it taken',
+    async ({ setting, role }) => {
+      const port = await freePort();
+      const squatter = net.createServer();
+      await new Promise<void>((resolve) => squatter.listen(port, '0.0.0.0', resolve));
+      try {
+        const { code, output } = await runService(
+          { REDIS_URL: inject('redisUrl'), [setting]: String(port) },
+          undefined,
+          undefined,
+          role,
+        );
+        expect(code).toBe(1);
+        expect(output).toMatch(
+          new RegExp(`${setting}: ${port} on 0\\.0\\.0\\.0 is already in use`),
+        );
+        expect(output).not.toMatch(/\n\s+at /);
+      } finally {
+        squatter.close();
+      }
+    },
+    30_000,
+  );
 
   it('prints the address it really listens on, with the next steps in order', async () => {
     const { code, output } = await runService(
