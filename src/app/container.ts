@@ -48,6 +48,7 @@ import {
   createQueues,
   idleCloseScheduler,
   type Queues,
+  requeueInbound,
   slowReplyAlerter,
   type TopologySettings,
   unansweredCloseScheduler,
@@ -483,6 +484,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
               afterAgentMessage: (shop, event) => feed.afterAgentMessage(shop, event),
               observeStage,
               afterOpen: (shop, event) => feed.afterOpen(shop, event),
+              requeue: (event, unrecoverable) => requeueInbound(own.inbound, event, unrecoverable),
             }),
             // Per partition: one process still runs about WORKER_CONCURRENCY inbound jobs at once.
             concurrency: Math.ceil(config.WORKER_CONCURRENCY / config.INBOUND_PARTITIONS),

@@ -10,7 +10,12 @@ import type { MessageEvent, OpenEvent } from '../platforms/contract';
 import { monthOf } from '../shared/shop-calendar';
 import type { Shop, ShopRegistry } from '../shops/shop-registry';
 import type { DeliveryClaim } from './delivery-dedupe';
-import type { InboundJob } from './queues';
+import {
+  INBOUND_BATCH,
+  type InboundBatchJob,
+  type InboundJob,
+  type InboundJobData,
+} from './queues';
 import { effectiveSentAt } from './sent-at';
 
 export type PipelineStage = 'queue_wait' | 'store' | 'meter' | 'assign' | 'assist' | 'publish';
@@ -49,30 +54,104 @@ export interface InboundProcessorDeps {
   afterOpen?: (shop: Shop, event: OpenEvent) => Promise<void>;
   /** Called after a new agent reply reported by the platform is stored. */
   afterAgentMessage?: (shop: Shop, event: MessageEvent) => Promise<void>;
+  /**
+   * Queues an event of a batch job again as a job of its own, after it failed in the batch
+   * (`unrecoverable`: it will fail again, so at once; otherwise after the first backoff step).
+   */
+  requeue: (event: InboundJob, unrecoverable: boolean) => Promise<void>;
+}
+
+/** What a job's attempt says about itself, for each event it carries. */
+interface Attempt {
+  /** When the worker took the job (ms). */
+  processedOn?: number;
+  /** Attempts before this one. */
+  attemptsMade: number;
+  /** When the job was added (ms). */
+  timestamp: number;
 }
 
 /**
- * Processes one inbound event. Every step is idempotent (sets, id-keyed
- * hashes, dedupe by message id), so a retry after a crash halfway is safe.
+ * Processes an inbound job: one event, or the events of an ingest call
+ * (InboundBatchJob). Every step is idempotent (sets, id-keyed hashes, dedupe
+ * by message id), so a retry after a crash halfway is safe.
  */
 export function createInboundProcessor(deps: InboundProcessorDeps) {
+  const processEvent = createEventProcessor(deps);
+  return async function processInbound(
+    job: Job<InboundJobData>,
+  ): Promise<{ stored: boolean } | { stored: number; requeued: number }> {
+    if (job.name !== INBOUND_BATCH) return processEvent(job.data as InboundJob, job);
+    return processBatch((job.data as InboundBatchJob).events, job, processEvent, deps.requeue);
+  };
+}
+
+/**
+ * The events of a batch job, each as its own job would be processed: a
+ * conversation's events one after another in the order they were queued, the
+ * conversations side by side (as the worker's concurrency runs separate jobs).
+ * An event that fails is queued again as a job of its own, so its retries and
+ * its place in the failed set are its own and the other events are done; the
+ * batch fails (and is retried whole, each event's steps being idempotent) only
+ * when that requeue cannot be written.
+ */
+export async function processBatch(
+  events: InboundJob[],
+  attempt: Attempt,
+  processEvent: (data: InboundJob, attempt: Attempt) => Promise<{ stored: boolean }>,
+  requeue: InboundProcessorDeps['requeue'],
+): Promise<{ stored: number; requeued: number }> {
+  const lines = new Map<string, InboundJob[]>();
+  for (const data of events) {
+    const line = `${data.shopId}\n${conversationOf(data.event)}`;
+    const queued = lines.get(line);
+    if (queued) queued.push(data);
+    else lines.set(line, [data]);
+  }
+  let stored = 0;
+  let requeued = 0;
+  // Every line finishes before the batch does, even when one could not requeue an event.
+  const settled = await Promise.allSettled(
+    [...lines.values()].map(async (line) => {
+      for (const data of line) {
+        try {
+          if ((await processEvent(data, attempt)).stored) stored++;
+        } catch (error) {
+          await requeue(data, error instanceof UnrecoverableError);
+          requeued++;
+        }
+      }
+    }),
+  );
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return { stored, requeued };
+}
+
+/** The conversation an event belongs to ('' for a shop's events that have none). */
+function conversationOf(event: InboundJob['event']): string {
+  return 'buyer' in event ? conversationKey(event.buyer.id, event.thread) : '';
+}
+
+/** Processes one inbound event, as its own job or as one of a batch job's. */
+function createEventProcessor(deps: Omit<InboundProcessorDeps, 'requeue'>) {
   const observe = deps.observeStage ?? (() => {});
-  return async function processInbound(job: Job<InboundJob>): Promise<{ stored: boolean }> {
-    const { shopId, event, platform } = job.data;
+  return async function processEvent(data: InboundJob, job: Attempt): Promise<{ stored: boolean }> {
+    const { shopId, event, platform } = data;
     let mark = Date.now();
     const lap = (stage: PipelineStage) => {
       const now = Date.now();
       observe(stage, now - mark);
       mark = now;
     };
-    observe('queue_wait', (job.processedOn ?? mark) - job.data.receivedAt);
+    observe('queue_wait', (job.processedOn ?? mark) - data.receivedAt);
     // The job's creator names the mark; jobs made before ingest ids existed use their creation time.
-    const token = job.data.ingestId ?? `t${job.timestamp}`;
+    const token = data.ingestId ?? `t${job.timestamp}`;
     const [claim, shop] = await Promise.all([
       // A job queued with its mark is the event's only job: no round trip to claim it on its
       // first attempt. A retry claims (its own mark: `retry`), which marks the event again if
       // the mark ran out meanwhile (a failed job retried by an operator days later).
-      job.data.marked && job.attemptsMade === 0
+      data.marked && job.attemptsMade === 0
         ? 'first'
         : deps.claimDelivery(shopId, platform, event.eventId, token),
       deps.shops.getCached(shopId),
@@ -88,12 +167,12 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
         const claimed = Date.parse(event.sentAt);
         if (!Number.isFinite(claimed))
           throw new UnrecoverableError(`message ${event.messageId} has no valid sentAt`);
-        const { at, implausible } = effectiveSentAt(claimed, job.data.receivedAt);
+        const { at, implausible } = effectiveSentAt(claimed, data.receivedAt);
         // Replays and late deliveries are history: metered on their own day, never a waiting buyer.
         const stale =
           event.from === 'buyer' &&
           deps.staleAfterMs !== undefined &&
-          job.data.receivedAt - at > deps.staleAfterMs;
+          data.receivedAt - at > deps.staleAfterMs;
         // The conversation is the thread; metering counts the person who wrote.
         const key = conversationKey(event.buyer.id, event.thread);
         const shared = event.thread !== undefined && key !== event.buyer.id;
@@ -159,7 +238,7 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
         const claimed = Date.parse(event.sentAt);
         if (!Number.isFinite(claimed))
           throw new UnrecoverableError(`open event ${event.eventId} has no valid sentAt`);
-        const { at } = effectiveSentAt(claimed, job.data.receivedAt);
+        const { at } = effectiveSentAt(claimed, data.receivedAt);
         const key = conversationKey(event.buyer.id, event.thread);
         const stored = await deps.conversations.append(shopId, key, {
           id: `open/${event.eventId}`,

@@ -4,7 +4,7 @@ import { Job, type JobsOptions, type Queue } from 'bullmq';
 import { Command, type Redis } from 'ioredis';
 import { defineScript } from '../shared/redis-scripts';
 import { DEDUPE_TTL_SECONDS } from './delivery-dedupe';
-import type { InboundJob } from './queues';
+import { INBOUND_BATCH, type InboundJob, type InboundJobData, jobIds } from './queues';
 
 /**
  * Ingest on one Redis in one command for many webhooks: the deliveries that
@@ -95,11 +95,12 @@ const UNHANDLED_OPTIONS = [
 const FULL_CALL_EVENTS = 8;
 
 /**
- * KEYS: the standard add's 9 queue keys, the prioritized add's 9, then per
- * delivery its shop's rate key followed by, per event, its dedupe key and its
- * job key. ARGV: window ms, events per window, fair share, largest priority,
- * dedupe key ttl (s), the queue's options as stored up to the job id's value,
- * then per delivery its weight, event count, ingest id and add time (ms)
+ * KEYS: the standard add's 9 queue keys, the prioritized add's 9, the batch
+ * job's key, then per delivery its shop's rate key followed by, per event, its
+ * dedupe key and its job key. ARGV: window ms, events per window, fair share,
+ * largest priority, dedupe key ttl (s), the queue's options as stored up to
+ * the job id's value, the batch job's id, then per delivery its weight, event
+ * count, ingest id and add time (ms)
  * followed by, per event, its job name, job id and data (JSON). Returns per delivery
  * the window's count before it, the window's ttl when refused (else -1), then
  * per event 0 (a redelivery: the dedupe key is there), 1 (queued by this call)
@@ -109,6 +110,12 @@ const FULL_CALL_EVENTS = 8;
  * ingest id): the job and its mark exist together or not at all, so no later
  * copy of the event can be queued and the worker need not write the mark
  * (`InboundJob.marked`; one Redis command and one round trip less per message).
+ *
+ * The call's new events within their shops' fair share go in one job when
+ * there are several (InboundBatchJob, named INBOUND_BATCH): one BullMQ job's
+ * take, lock and finish for all of them. An event alone, and every event past
+ * its shop's share (prioritized, so a flood waits behind other shops), gets a
+ * job of its own, under its own id, as before.
  */
 const INGEST_BATCH_SCRIPT = defineScript<Array<number[]>>(
   'ingestBatch',
@@ -162,7 +169,19 @@ end
 local out = {}
 local added = 0
 local failure
-local k, a = 19, 7
+-- The call's new FIFO events (within their shops' share), queued after the loop: one job of
+-- their own when alone, else one batch job for all of them (InboundBatchJob).
+local fifo = {}
+-- Undoes one add: a script's writes are not undone by its error, and a mark or a job hash left
+-- behind would take the platform's retry of the 503 for a redelivery or a still-queued job, and
+-- the event would be lost. The job key did not exist (EXISTS, or a fresh batch id): what is
+-- there now is this add's.
+local function undo(jobKey, jobId)
+  rcall('DEL', jobKey)
+  pcall(rcall, 'LREM', targetKey, 0, jobId)
+  pcall(rcall, 'ZREM', prioritizedKey, jobId)
+end
+local k, a = 20, 8
 while a <= #ARGV and not failure do
   local weight, events, token = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), ARGV[a + 2]
   local timestamp = ARGV[a + 3]
@@ -193,25 +212,47 @@ while a <= #ARGV and not failure do
         local rank = before + i
         local priority = 0
         if rank > share then priority = math.min(maxPriority, math.ceil((rank - share) / share)) end
-        local ok, err = pcall(addJob, jobKey, jobId, name, data, timestamp, priority)
-        if not ok then
-          -- A script's writes are not undone by its error, so the failed add's are undone
-          -- here: a mark or a job hash left behind would take the platform's retry of this
-          -- 503 for a redelivery or a still-queued job, and the event would be lost. The
-          -- job key did not exist (EXISTS above): what is there now is this add's.
-          rcall('DEL', seenKey, jobKey)
-          pcall(rcall, 'LREM', targetKey, 0, jobId)
-          pcall(rcall, 'ZREM', prioritizedKey, jobId)
-          failure = err
-          break
-        end
-        added = added + 1
         answer[i + 2] = 1
+        if priority == 0 then
+          fifo[#fifo + 1] = {seenKey, jobKey, jobId, name, data, timestamp}
+        else
+          local ok, err = pcall(addJob, jobKey, jobId, name, data, timestamp, priority)
+          if not ok then
+            rcall('DEL', seenKey)
+            undo(jobKey, jobId)
+            failure = err
+            break
+          end
+          added = added + 1
+        end
       end
     end
   end
   out[#out + 1] = answer
 end
+if #fifo > 0 and not failure then
+  local first = fifo[1]
+  local jobKey, jobId = first[2], first[3]
+  local ok, err
+  if #fifo == 1 then
+    ok, err = pcall(addJob, jobKey, jobId, first[4], first[5], first[6], 0)
+  else
+    jobKey, jobId = KEYS[19], ARGV[7]
+    local entries = {}
+    for i, event in ipairs(fifo) do entries[i] = event[5] end
+    local data = '{"events":[' .. table.concat(entries, ',') .. ']}'
+    ok, err = pcall(addJob, jobKey, jobId, '${INBOUND_BATCH}', data, first[6], 0)
+  end
+  if ok then
+    added = added + 1
+    fifo = {}
+  else
+    undo(jobKey, jobId)
+    failure = err
+  end
+end
+-- FIFO events not queued (a failed add) lose their marks with the call.
+for _, event in ipairs(fifo) do rcall('DEL', event[1]) end
 if added > 0 then
   -- BullMQ's add counts every job in the queue's id counter and marks the queue as having work;
   -- the jobs stored before a failed add stay queued, so they are counted and marked too.
@@ -260,6 +301,7 @@ interface Lane {
 }
 
 interface Pending {
+  ingestId: string;
   keys: string[];
   args: Array<string | number>;
   resolve: (verdict: BatchVerdict) => void;
@@ -274,7 +316,7 @@ interface QueueKeys {
 }
 
 /** A stand-in client that keeps the script call BullMQ's `Job.addJob` would make. */
-function captureAdd(queue: Queue<InboundJob>, job: Job<InboundJob>): unknown[] {
+function captureAdd(queue: Queue<InboundJobData>, job: Job<InboundJobData>): unknown[] {
   let sent: unknown[] | undefined;
   const client = {
     runCommand: (_command: string, args: unknown[]) => {
@@ -301,8 +343,8 @@ function captureAdd(queue: Queue<InboundJob>, job: Job<InboundJob>): unknown[] {
  * FULL_CALL_EVENTS (so at most one call per 8 events, or per larger delivery).
  */
 export class IngestBatches {
-  private readonly lanes = new Map<Queue<InboundJob>, Lane>();
-  private readonly queueKeys = new WeakMap<Queue<InboundJob>, QueueKeys>();
+  private readonly lanes = new Map<Queue<InboundJobData>, Lane>();
+  private readonly queueKeys = new WeakMap<Queue<InboundJobData>, QueueKeys>();
 
   constructor(
     private readonly redis: Redis,
@@ -317,7 +359,7 @@ export class IngestBatches {
     checkBullmqAdd();
   }
 
-  submit(queue: Queue<InboundJob>, delivery: BatchDelivery): Promise<BatchVerdict> {
+  submit(queue: Queue<InboundJobData>, delivery: BatchDelivery): Promise<BatchVerdict> {
     const keys = [delivery.rateKey];
     const args: Array<string | number> = [
       delivery.weight,
@@ -339,7 +381,7 @@ export class IngestBatches {
       }
       const batch = lane.open ?? { deliveries: [], events: 0 };
       lane.open = batch;
-      batch.deliveries.push({ keys, args, resolve, reject });
+      batch.deliveries.push({ ingestId: delivery.ingestId, keys, args, resolve, reject });
       batch.events += delivery.events.length;
       // A full batch goes at once, even beside one in flight: one call holds Redis briefly.
       if (batch.events >= FULL_CALL_EVENTS) this.send(queue, lane);
@@ -351,7 +393,7 @@ export class IngestBatches {
    * Flushes the open batch at the end of this turn, or once the spacing since the last call
    * is over (a full batch has already gone, see FULL_CALL_EVENTS).
    */
-  private schedule(queue: Queue<InboundJob>, lane: Lane): void {
+  private schedule(queue: Queue<InboundJobData>, lane: Lane): void {
     const batch = lane.open;
     if (!batch || lane.inFlight > 0 || lane.immediate) return;
     const wait = lane.lastSent + this.limits.spacingMs - performance.now();
@@ -365,13 +407,13 @@ export class IngestBatches {
     setImmediate(() => this.flush(queue, lane));
   }
 
-  private flush(queue: Queue<InboundJob>, lane: Lane): void {
+  private flush(queue: Queue<InboundJobData>, lane: Lane): void {
     lane.timer = null;
     lane.immediate = false;
     if (lane.inFlight === 0) this.send(queue, lane);
   }
 
-  private send(queue: Queue<InboundJob>, lane: Lane): void {
+  private send(queue: Queue<InboundJobData>, lane: Lane): void {
     const batch = lane.open;
     if (!batch) return;
     lane.open = null;
@@ -380,7 +422,9 @@ export class IngestBatches {
     lane.inFlight++;
     lane.lastSent = performance.now();
     const { standard, prioritized, optsHead } = this.keysOf(queue);
-    const keys = [...standard, ...prioritized];
+    // The call's first request names its batch job: a random UUID, so the id is new.
+    const batchId = jobIds.inboundBatch(batch.deliveries[0]!.ingestId);
+    const keys = [...standard, ...prioritized, queue.toKey(batchId)];
     const args: Array<string | number> = [
       60_000,
       this.limits.ratePerMinute,
@@ -388,6 +432,7 @@ export class IngestBatches {
       this.limits.maxPriority,
       DEDUPE_TTL_SECONDS,
       optsHead,
+      batchId,
     ];
     for (const delivery of batch.deliveries) {
       keys.push(...delivery.keys);
@@ -440,11 +485,11 @@ export class IngestBatches {
    * queue when the service is built, so default options the script does not handle stop the
    * start, not the first webhook.
    */
-  keysOf(queue: Queue<InboundJob>): QueueKeys {
+  keysOf(queue: Queue<InboundJobData>): QueueKeys {
     const known = this.queueKeys.get(queue);
     if (known) return known;
     const probe = (opts: JobsOptions) => {
-      const job = new Job<InboundJob>(
+      const job = new Job<InboundJobData>(
         queue,
         'probe',
         { probe: true } as unknown as InboundJob,
@@ -470,7 +515,7 @@ export class IngestBatches {
 }
 
 /** The job's options as BullMQ stores them (`Job.asJSON`), up to the job id's JSON value. */
-function optionsHead(probe: Job<InboundJob>): string {
+function optionsHead(probe: Job<InboundJobData>): string {
   const { jobId: _probe, ...options } = Job.optsAsJSON(probe.opts) as Record<string, unknown>;
   const json = JSON.stringify(options);
   return `${json.slice(0, -1)}${json === '{}' ? '' : ','}"jobId":`;

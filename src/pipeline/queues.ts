@@ -38,6 +38,34 @@ export interface InboundJob {
   marked?: true;
 }
 
+/**
+ * Several webhook events queued by one ingest call as one job: the events of
+ * the deliveries gathered into that call that queue in FIFO order (within
+ * their shops' fair share). BullMQ's work per job (taking it, finishing it,
+ * its lock) is about as much Redis time as all of Seatmate's work for one
+ * message, so at a steady load, when a call gathers several deliveries, one
+ * job for all of them divides that cost (docs/architecture.md, "Round
+ * sixteen"). The worker processes the events as their own jobs would be, and
+ * an event that fails is queued again as its own job (`jobIds.inbound`), so
+ * retries, the failed-jobs view and an operator's retry stay per event.
+ */
+export interface InboundBatchJob {
+  events: InboundJob[];
+}
+
+/** The name of an inbound job that carries several events (InboundBatchJob). */
+export const INBOUND_BATCH = 'batch';
+
+/** What an inbound job carries: one event, or an ingest call's events (by the job's name). */
+export type InboundJobData = InboundJob | InboundBatchJob;
+
+/** The events a job of the inbound queue carries, whichever kind it is. */
+export function inboundEvents(job: { name: string; data: InboundJobData }): InboundJob[] {
+  return job.name === INBOUND_BATCH
+    ? (job.data as InboundBatchJob).events
+    : [job.data as InboundJob];
+}
+
 /** An agent's reply to send to the platform. */
 export interface OutboundJob {
   shopId: string;
@@ -77,7 +105,7 @@ export interface MonthCloseJob {
 }
 
 export interface JobData {
-  inbound: InboundJob;
+  inbound: InboundJobData;
   outbound: OutboundJob;
   alerts: AlertJob;
   /** One home for automatic closes: answered and quiet, or left unanswered. */
@@ -101,6 +129,8 @@ export const jobIds = {
    */
   inbound: (platform: string, shopId: string, eventId: string) =>
     `in_${hash('sha256', JSON.stringify([platform, shopId, eventId]), 'base64url').slice(0, 22)}`,
+  /** The job of one ingest call's events, named by the call's first request (a random UUID). */
+  inboundBatch: (ingestId: string) => `ib_${ingestId}`,
   /** One alert per wait: the conversation and when the wait began. */
   alert: (conversationId: string, waitingSince: number) => idOf('al', conversationId, waitingSince),
   /** One idle close per conversation and answer. */
@@ -116,6 +146,9 @@ export const jobIds = {
   monthCloseRerun: (month: string, rerun: number) => `mc_${month}_${rerun}`,
 };
 
+/** An inbound job's first backoff step (then doubled per attempt). */
+const INBOUND_RETRY_DELAY_MS = 1000;
+
 export interface TopologySettings {
   outboundAttempts: number;
   outboundBackoffMs: number;
@@ -127,7 +160,7 @@ export function defaultJobOptions(settings: TopologySettings): Record<QueueName,
     inbound: {
       // A Redis blip or a crash mid-job retries for about 4 min (1 s, 2 s, 4 s ...); every step is idempotent.
       attempts: 8,
-      backoff: { type: 'exponential', delay: 1000 },
+      backoff: { type: 'exponential', delay: INBOUND_RETRY_DELAY_MS },
       // A completed job is removed at once: redeliveries are caught by our own dedupe key
       // (written with the job, or on a Cluster when a worker takes it), no copy of the
       // buyer's words stays in the queue, and BullMQ's finish costs one DEL instead of a
@@ -198,10 +231,10 @@ export function partitionOf(shopId: string, count: number): number {
 
 /** The inbound queue, split by shop into partitions (INBOUND_PARTITIONS); each is a queue of its own. */
 export class InboundPartitions {
-  constructor(readonly partitions: readonly Queue<InboundJob>[]) {}
+  constructor(readonly partitions: readonly Queue<InboundJobData>[]) {}
 
   /** The partition that carries this shop's events. */
-  of(shopId: string): Queue<InboundJob> {
+  of(shopId: string): Queue<InboundJobData> {
     return this.partitions[partitionOf(shopId, this.partitions.length)]!;
   }
 
@@ -217,13 +250,33 @@ export class InboundPartitions {
   }
 
   /** A job by id, in whichever partition holds it. */
-  async getJob(id: string): Promise<Job<InboundJob> | undefined> {
+  async getJob(id: string): Promise<Job<InboundJobData> | undefined> {
     for (const queue of this.partitions) {
       const job = await queue.getJob(id);
       if (job) return job;
     }
     return undefined;
   }
+}
+
+/**
+ * Queues an event that failed in a batch job again as a job of its own, under
+ * its own id (a second requeue of it while the first is queued is a no-op).
+ * Without its `marked` flag: its first attempt claims the event's mark, which
+ * still names the request that queued it, as a retry does. An event that
+ * failed for good (`unrecoverable`) is queued to run at once, into the failed
+ * set where the operator sees it; any other after the first backoff step.
+ */
+export async function requeueInbound(
+  inbound: InboundPartitions,
+  data: InboundJob,
+  unrecoverable: boolean,
+): Promise<void> {
+  const { marked: _marked, ...event } = data;
+  await inbound.of(data.shopId).add(data.event.kind, event, {
+    jobId: jobIds.inbound(data.platform, data.shopId, data.event.eventId),
+    ...(unrecoverable ? {} : { delay: INBOUND_RETRY_DELAY_MS }),
+  });
 }
 
 export type Queues = { [Q in Exclude<QueueName, 'inbound'>]: Queue<JobData[Q]> } & {

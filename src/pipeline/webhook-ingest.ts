@@ -17,7 +17,7 @@ import type { ShopRegistry } from '../shops/shop-registry';
 import { deliveryKey } from './delivery-dedupe';
 import { checkIdentifiers } from './event-identifiers';
 import { type BatchDelivery, type BatchVerdict, IngestBatches } from './ingest-batch';
-import { type InboundJob, jobIds, type Queues } from './queues';
+import { type InboundJob, type InboundJobData, jobIds, type Queues } from './queues';
 
 /** A shop that takes a delivery, as `WebhookIngest.target` found it. */
 export interface DeliveryTarget {
@@ -93,14 +93,14 @@ return out
  */
 async function addAndCheck(
   redis: RedisConnection,
-  queue: Queue<InboundJob>,
+  queue: Queue<InboundJobData>,
   jobs: ReadonlyArray<{ name: string; data: InboundJob; opts: JobsOptions & { jobId: string } }>,
   ingestId: string,
 ): Promise<number[]> {
   const client = await queue.client;
   const defaults = queue.defaultJobOptions;
   const adds = jobs.map(({ name, data, opts }) =>
-    new Job<InboundJob>(queue, name, data, { ...defaults, ...opts }, opts.jobId).addJob(client),
+    new Job<InboundJobData>(queue, name, data, { ...defaults, ...opts }, opts.jobId).addJob(client),
   );
   const created = CREATED_BY_SCRIPT.run(
     redis,
@@ -296,7 +296,7 @@ export class WebhookIngest {
    * and the check of which this request created, each one round trip.
    */
   private async inTwoTrips(
-    queue: Queue<InboundJob>,
+    queue: Queue<InboundJobData>,
     delivery: BatchDelivery,
   ): Promise<BatchVerdict> {
     const [before, ttlMs, ...seen] = await RATE_AND_SEEN_SCRIPT.run(

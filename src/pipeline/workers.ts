@@ -2,7 +2,14 @@ import { type ConnectionOptions, type Job, type JobJsonRaw, Worker } from 'bullm
 import type { Clock } from '../shared/clock';
 import type { Logger } from '../shared/logger';
 import type { Metrics } from '../shared/metrics';
-import { type JobData, QUEUE_NAMES, type QueueName, queueName } from './queues';
+import {
+  type InboundJobData,
+  inboundEvents,
+  type JobData,
+  QUEUE_NAMES,
+  type QueueName,
+  queueName,
+} from './queues';
 
 /** What a queue's worker does: the processor, and what happens when a job fails for good. */
 export interface JobHandler<T> {
@@ -105,8 +112,13 @@ export function startWorkers(
     );
     const latency = metrics.jobLatency.labels({ queue });
     worker.on('completed', (job: Job) => {
-      const receivedAt = (job.data as { receivedAt?: unknown }).receivedAt;
-      if (typeof receivedAt === 'number') latency.observe((clock.now() - receivedAt) / 1000);
+      // An inbound batch job's events each count, as their own jobs would.
+      const received =
+        queue === 'inbound'
+          ? inboundEvents(job as Job<InboundJobData>).map((event) => event.receivedAt)
+          : [(job.data as { receivedAt?: unknown }).receivedAt];
+      for (const receivedAt of received)
+        if (typeof receivedAt === 'number') latency.observe((clock.now() - receivedAt) / 1000);
     });
     worker.on('failed', (job: Job | undefined, error: Error) => {
       if (!job) return;

@@ -5,8 +5,9 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error plain .mjs shared with `npm start`
 import { freePort, startRedis } from '../../scripts/lib/redis-server.mjs';
-import { jobIds } from '../../src/pipeline/queues';
+import { INBOUND_BATCH, jobIds } from '../../src/pipeline/queues';
 import { type Harness, startHarness } from '../support/harness';
+import { waitingEvents } from '../support/inbound-queue';
 
 // One Redis only: on a Cluster ingest makes two round trips per delivery, no batches
 // (see src/pipeline/webhook-ingest.ts), so this file is not in the cluster project.
@@ -84,12 +85,27 @@ describe('ingest batches on one Redis', () => {
     for (const answer of await Promise.all(answers))
       expect(answer).toEqual({ queued: 1, duplicates: 0 });
     const queue = h.container.queues.inbound.of(shop.id);
-    for (let i = 0; i < 20; i++) {
-      const key = queue.toKey(jobIds.inbound('generic', shop.id, `gather-${i}`));
-      expect(await redis.hget(key, 'name')).toBe('message');
-    }
+    const queued = (await waitingEvents(redis, queue)).filter(
+      ({ eventId }) => /^gather-\d+$/.test(eventId) && eventId !== 'gather-100',
+    );
+    expect(queued.map(({ eventId }) => eventId)).toEqual(
+      Array.from({ length: 20 }, (_, i) => `gather-${i}`),
+    );
     // One call per delivery would be 20: the first goes alone, the others gather behind it.
     expect((await evalshaCalls(redis)) - before).toBeLessThanOrEqual(4);
+    // A call's events share one batch job; an event alone in its call has a job of its own,
+    // under the event's id.
+    const jobs = new Map<string, typeof queued>();
+    for (const event of queued) jobs.set(event.jobId, [...(jobs.get(event.jobId) ?? []), event]);
+    expect(jobs.size).toBeLessThanOrEqual(4);
+    expect([...jobs.values()].some((events) => events.length > 1)).toBe(true);
+    for (const events of jobs.values())
+      if (events.length > 1) for (const event of events) expect(event.jobName).toBe(INBOUND_BATCH);
+      else
+        expect(events[0]).toMatchObject({
+          jobId: jobIds.inbound('generic', shop.id, events[0]!.eventId),
+          jobName: 'message',
+        });
   });
 });
 
@@ -162,14 +178,20 @@ describe('full calls beside a call in flight', () => {
       answers.push(
         answer.then(async (counts) => {
           answered++;
-          // Answered only once its jobs are in Redis.
+          // Answered only once its jobs are in Redis: its events within the share in the wait
+          // list, those past it prioritized, each in a job of its own.
           const queue = h.container.queues.inbound.of(shop.id);
-          const names = await Promise.all(
-            ids.map((id) =>
-              redis.hget(queue.toKey(jobIds.inbound('generic', shop.id, id)), 'name'),
+          const waiting = new Set(
+            (await waitingEvents(redis, queue)).map(({ eventId }) => eventId),
+          );
+          const stored = await Promise.all(
+            ids.map(
+              async (id) =>
+                waiting.has(id) ||
+                (await queue.getJobState(jobIds.inbound('generic', shop.id, id))) === 'prioritized',
             ),
           );
-          return { counts, stored: names.filter((name) => name === 'message').length };
+          return { counts, stored: stored.filter(Boolean).length };
         }),
       );
       if (d % 3 === 2) await new Promise((resolve) => setImmediate(resolve));
@@ -183,15 +205,11 @@ describe('full calls beside a call in flight', () => {
     // Stored in arrival order across the calls: the wait list, oldest first, holds each shop's
     // events within its fair share (60) in the order they were handed over.
     const fifo = sizes.flatMap((size, d) =>
-      Array.from({ length: Math.min(size, 60) }, (_, i) =>
-        jobIds.inbound('generic', shops[d]!.id, `mix-${d}-${i}`),
-      ),
+      Array.from({ length: Math.min(size, 60) }, (_, i) => `mix-${d}-${i}`),
     );
-    const waiting = (
-      await redis.lrange(h.container.queues.inbound.of(shops[0]!.id).toKey('wait'), 0, -1)
-    )
-      .reverse()
-      .filter((id) => fifo.includes(id));
+    const waiting = (await waitingEvents(redis, h.container.queues.inbound.of(shops[0]!.id)))
+      .map(({ eventId }) => eventId)
+      .filter((id) => id.startsWith('mix-') && id !== 'mix-warm');
     expect(waiting).toEqual(fifo);
   });
 });

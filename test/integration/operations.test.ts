@@ -90,6 +90,50 @@ describe('operations endpoints', () => {
     expect(metrics.text).toMatch(/seatmate_jobs_failed_permanently_total\{queue="inbound"\} 1/);
   });
 
+  it("processes a batch job's events each on its own, a failing one queued again as its own job", async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const event = (id: string, sentAt: string) => ({
+      kind: 'message' as const,
+      eventId: id,
+      messageId: id,
+      buyer: { id: `b-${id}` },
+      from: 'buyer' as const,
+      text: '有货吗',
+      sentAt,
+    });
+    // One delivery of three events: one ingest call, so one batch job. The middle one can
+    // never be processed (its sentAt is no time).
+    const now = new Date().toISOString();
+    const events = [event('bt-1', now), event('bt-2', 'no time'), event('bt-3', now)];
+    expect(
+      await h.container.services.ingest.enqueue('generic', shop.id, events, Date.now()),
+    ).toEqual({ queued: 3, duplicates: 0 });
+    // The other two are stored, each its buyer's conversation.
+    await eventually(async () =>
+      (
+        await Promise.all(
+          ['b-bt-1', 'b-bt-3'].map((buyer) => h.container.conversations.exists(shop.id, buyer)),
+        )
+      ).every(Boolean),
+    );
+    // The failing one is a failed job of its own (not the batch), where the operator finds
+    // it by the event's job id and its shop.
+    const failed = await eventually(async () => {
+      const res = await h.api('/v1/ops/failed-jobs');
+      return res.body.jobs.find((j: { shopId?: string }) => j.shopId === shop.id);
+    });
+    expect(failed).toMatchObject({
+      queue: 'inbound',
+      id: jobIds.inbound('generic', shop.id, 'bt-2'),
+      name: 'message',
+      attemptsMade: 1,
+    });
+    expect(failed.failedReason).toMatch(/no valid sentAt/);
+    const jobs = (await h.api('/v1/ops/failed-jobs')).body.jobs as Array<{ id: string }>;
+    expect(jobs.filter((job) => job.id.startsWith('ib_'))).toEqual([]);
+    expect(await h.container.conversations.exists(shop.id, 'b-bt-2')).toBe(false);
+  });
+
   it('lists failed jobs of every queue, the month close too', async () => {
     await h.container.queues.billing.add('close', { month: 'not-a-month' }, { attempts: 1 });
     const failed = await eventually(async () => {
