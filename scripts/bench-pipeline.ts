@@ -422,6 +422,16 @@ function cpuSeconds(pid: number | undefined): number {
   }
 }
 
+/** CPU seconds the host took from this machine so far (`steal` in /proc/stat; 0 elsewhere). */
+function stolenSeconds(): number {
+  try {
+    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/);
+    return Number(cpu[8] ?? 0) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 function rssMb(pid: number | undefined): number {
   if (!pid) return 0;
   try {
@@ -512,6 +522,10 @@ for (const step of steps) {
   if (scriptShares) await startScriptShares(statsNodes.map((node) => node.redis));
   const before = await redisCounters();
   const cpuBefore = procs.map((p) => cpuSeconds(p.child.pid));
+  // This benchmark is the load generator (webhooks, signatures, the agents' streams): it shares
+  // the machine's cores with the service and Redis, so its own CPU is part of the budget too.
+  const generatorBefore = process.cpuUsage();
+  const stolenBefore = stolenSeconds();
   const stagesBefore = await stageSums();
   const rssPeak = new Map<string, number>();
   const sampler = setInterval(() => {
@@ -558,6 +572,8 @@ for (const step of steps) {
   const after = await redisCounters();
   const shares = scriptShares ? await readScriptShares(statsNodes.map((node) => node.redis)) : null;
   const cpuAfter = procs.map((p) => cpuSeconds(p.child.pid));
+  const generator = process.cpuUsage(generatorBefore);
+  const stolen = stolenSeconds() - stolenBefore;
   const stagesAfter = await stageSums();
   const latencies: number[] = [];
   let missing = 0;
@@ -627,10 +643,20 @@ for (const step of steps) {
       `  Redis CPU per message against a bare BullMQ job at this rate: ${againstBaseline}`,
     );
   if (shares) console.log(`  Redis time by script and command: ${formatScriptShares(shares)}`);
+  const serviceUs = procs.map((_, i) => ((cpuAfter[i]! - cpuBefore[i]!) * 1e6) / n);
+  const generatorUs = (generator.user + generator.system) / n;
   console.log(
     `  process CPU per message (µs): ${procs
-      .map((p, i) => `${p.name} ${(((cpuAfter[i]! - cpuBefore[i]!) * 1e6) / n).toFixed(0)}`)
-      .join(', ')}`,
+      .map((p, i) => `${p.name} ${serviceUs[i]!.toFixed(0)}`)
+      .join(', ')}; the load generator ${generatorUs.toFixed(0)}`,
+  );
+  // Cores the offered rate needs at these costs (service, Redis and generator): past the
+  // machine's count, the step cannot keep up whatever the code's latency.
+  const cores = ((serviceUs.reduce((a, b) => a + b, 0) + redisCpuUs + generatorUs) * rate) / 1e6;
+  // A virtual machine's host may run other guests on its cores meanwhile: that time is not
+  // ours, and a step that had some ran on fewer cores than it counted.
+  console.log(
+    `  cores this rate needs at these costs: ${cores.toFixed(2)} of ${os.availableParallelism()}; CPU time taken by the host meanwhile: ${stolen.toFixed(1)} s`,
   );
   console.log(
     `  peak RSS (MB): ${[...rssPeak].map(([name, mb]) => `${name} ${mb.toFixed(0)}`).join(', ')}`,

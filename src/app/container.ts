@@ -50,6 +50,7 @@ import {
   type Queues,
   requeueInbound,
   slowReplyAlerter,
+  splitFailedBatch,
   type TopologySettings,
   unansweredCloseScheduler,
 } from '../pipeline/queues';
@@ -486,6 +487,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
               afterOpen: (shop, event) => feed.afterOpen(shop, event),
               requeue: (event, unrecoverable) => requeueInbound(own.inbound, event, unrecoverable),
             }),
+            onFinalFailure: (job) => splitFailedBatch(own.inbound, job),
             // Per partition: one process still runs about WORKER_CONCURRENCY inbound jobs at once.
             concurrency: Math.ceil(config.WORKER_CONCURRENCY / config.INBOUND_PARTITIONS),
           },

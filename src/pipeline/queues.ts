@@ -279,6 +279,23 @@ export async function requeueInbound(
   });
 }
 
+/**
+ * A batch job that failed for good (its worker died twice while running it,
+ * or its failing events could not be queued again for the whole backoff) is
+ * split: each event queued again as its own job, so an event that kills its
+ * worker fails alone while the others run. The batch then leaves the failed
+ * set: its events are queued, or failed, on their own. A job of one event
+ * stays as it failed.
+ */
+export async function splitFailedBatch(
+  inbound: InboundPartitions,
+  job: Job<InboundJobData>,
+): Promise<void> {
+  if (job.name !== INBOUND_BATCH) return;
+  for (const event of inboundEvents(job)) await requeueInbound(inbound, event, false);
+  await job.remove();
+}
+
 export type Queues = { [Q in Exclude<QueueName, 'inbound'>]: Queue<JobData[Q]> } & {
   inbound: InboundPartitions;
 };

@@ -25,13 +25,13 @@ export function createMetrics() {
     }),
     queueDepth: new Gauge({
       name: 'seatmate_queue_depth',
-      help: 'Jobs waiting, active, delayed or failed per queue',
+      help: 'Jobs waiting, active, delayed or failed per queue (an inbound batch job counts once)',
       labelNames: ['queue', 'state'] as const,
       registers: [registry],
     }),
     jobLatency: new Histogram({
       name: 'seatmate_job_latency_seconds',
-      help: 'From webhook acknowledgement to job completion',
+      help: 'From webhook acknowledgement to job completion (per event, batch jobs too)',
       labelNames: ['queue'] as const,
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
       registers: [registry],

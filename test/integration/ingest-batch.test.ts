@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkBullmqAdd } from '../../src/pipeline/ingest-batch';
-import { jobIds } from '../../src/pipeline/queues';
+import { INBOUND_BATCH, jobIds, splitFailedBatch } from '../../src/pipeline/queues';
 import { buyerMessage, type Harness, startHarness } from '../support/harness';
 
 // No workers: every accepted event stays queued where the test can read it.
@@ -238,5 +238,49 @@ describe('ingest queues jobs as BullMQ would, each delivery judged on its own', 
       queued: 1,
       duplicates: 0,
     });
+  });
+});
+
+describe('a batch job that failed for good', () => {
+  it('is split into its events, each queued again as a job of its own', async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const queue = h.container.queues.inbound.of(shop.id);
+    const entry = (id: string) => ({
+      platform: 'generic' as const,
+      shopId: shop.id,
+      receivedAt: Date.now(),
+      ingestId: 'ingest-1',
+      marked: true as const,
+      event: {
+        kind: 'message' as const,
+        eventId: id,
+        messageId: id,
+        buyer: { id: `b-${id}` },
+        from: 'buyer' as const,
+        text: 'hi',
+        sentAt: new Date().toISOString(),
+      },
+    });
+    const batch = await queue.add(
+      INBOUND_BATCH,
+      { events: [entry('split-1'), entry('split-2')] },
+      { jobId: jobIds.inboundBatch('ingest-1') },
+    );
+    await splitFailedBatch(h.container.queues.inbound, batch);
+    expect(await queue.getJob(batch.id!)).toBeUndefined();
+    for (const id of ['split-1', 'split-2']) {
+      const own = await queue.getJob(jobIds.inbound('generic', shop.id, id));
+      expect(own?.name).toBe('message');
+      // Its first attempt claims the mark, which names the request that queued it.
+      expect(own?.data).toMatchObject({ ingestId: 'ingest-1', event: { eventId: id } });
+      expect(own?.data).not.toHaveProperty('marked');
+      expect(await own?.getState()).toBe('delayed');
+    }
+    // A job of one event is left as it failed.
+    const single = await queue.add('message', entry('split-3'), {
+      jobId: jobIds.inbound('generic', shop.id, 'split-3'),
+    });
+    await splitFailedBatch(h.container.queues.inbound, single);
+    expect(await single.getState()).toBe('waiting');
   });
 });
