@@ -95,12 +95,20 @@ const UNHANDLED_OPTIONS = [
 const FULL_CALL_EVENTS = 8;
 
 /**
+ * Batch jobs one call may add: one per priority among its new events (its
+ * FIFO events, and each tier of events past their shops' fair share). A call
+ * of up to FULL_CALL_EVENTS rarely holds more than two; past this, a
+ * priority's events get jobs of their own, as a lone event does.
+ */
+const BATCH_JOBS_PER_CALL = 4;
+
+/**
  * KEYS: the standard add's 9 queue keys, the prioritized add's 9, the batch
- * job's key, then per delivery its shop's rate key followed by, per event, its
- * dedupe key and its job key. ARGV: window ms, events per window, fair share,
- * largest priority, dedupe key ttl (s), the queue's options as stored up to
- * the job id's value, the batch job's id, then per delivery its weight, event
- * count, ingest id and add time (ms)
+ * jobs' keys, then per delivery its shop's rate key followed by, per event,
+ * its dedupe key and its job key. ARGV: window ms, events per window, fair
+ * share, largest priority, dedupe key ttl (s), the queue's options as stored
+ * up to the job id's value, the number of batch ids followed by them, then
+ * per delivery its weight, event count, ingest id and add time (ms)
  * followed by, per event, its job name, job id and data (JSON). Returns per delivery
  * the window's count before it, the window's ttl when refused (else -1), then
  * per event 0 (a redelivery: the dedupe key is there), 1 (queued by this call)
@@ -111,11 +119,14 @@ const FULL_CALL_EVENTS = 8;
  * copy of the event can be queued and the worker need not write the mark
  * (`InboundJob.marked`; one Redis command and one round trip less per message).
  *
- * The call's new events within their shops' fair share go in one job when
- * there are several (InboundBatchJob, named INBOUND_BATCH): one BullMQ job's
- * take, lock and finish for all of them. An event alone, and every event past
- * its shop's share (prioritized, so a flood waits behind other shops), gets a
- * job of its own, under its own id, as before.
+ * The call's new events of one priority go in one job when there are several
+ * (InboundBatchJob, named INBOUND_BATCH): one BullMQ job's take, lock and
+ * finish for all of them. Events past their shop's fair share keep their tier
+ * (the batch of a tier has its priority, so a flood still waits behind other
+ * shops); an event alone at its priority gets a job of its own, under its own
+ * id, as before. The jobs are added after the loop, a priority at a time in
+ * the order they came: when an add fails, the jobs added before it stay
+ * queued, counted and marked, and the events not queued lose their marks.
  */
 const INGEST_BATCH_SCRIPT = defineScript<Array<number[]>>(
   'ingestBatch',
@@ -169,9 +180,11 @@ end
 local out = {}
 local added = 0
 local failure
--- The call's new FIFO events (within their shops' share), queued after the loop: one job of
--- their own when alone, else one batch job for all of them (InboundBatchJob).
-local fifo = {}
+-- The call's new events by priority, the priorities in the order they first came. After the
+-- loop each priority's events are queued: one job of their own when alone, else one batch job
+-- (while the call's batch ids last, then each on its own again).
+local groups, priorities = {}, {}
+local batchIds = tonumber(ARGV[7])
 -- Undoes one add: a script's writes are not undone by its error, and a mark or a job hash left
 -- behind would take the platform's retry of the 503 for a redelivery or a still-queued job, and
 -- the event would be lost. The job key did not exist (EXISTS, or a fresh batch id): what is
@@ -181,8 +194,8 @@ local function undo(jobKey, jobId)
   pcall(rcall, 'LREM', targetKey, 0, jobId)
   pcall(rcall, 'ZREM', prioritizedKey, jobId)
 end
-local k, a = 20, 8
-while a <= #ARGV and not failure do
+local k, a = 19 + batchIds, 8 + batchIds
+while a <= #ARGV do
   local weight, events, token = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), ARGV[a + 2]
   local timestamp = ARGV[a + 3]
   a = a + 4
@@ -213,46 +226,57 @@ while a <= #ARGV and not failure do
         local priority = 0
         if rank > share then priority = math.min(maxPriority, math.ceil((rank - share) / share)) end
         answer[i + 2] = 1
-        if priority == 0 then
-          fifo[#fifo + 1] = {seenKey, jobKey, jobId, name, data, timestamp}
-        else
-          local ok, err = pcall(addJob, jobKey, jobId, name, data, timestamp, priority)
-          if not ok then
-            rcall('DEL', seenKey)
-            undo(jobKey, jobId)
-            failure = err
-            break
-          end
-          added = added + 1
+        local group = groups[priority]
+        if not group then
+          group = {}
+          groups[priority] = group
+          priorities[#priorities + 1] = priority
         end
+        group[#group + 1] = {seen = seenKey, key = jobKey, id = jobId, name = name, data = data,
+          timestamp = timestamp}
       end
     end
   end
   out[#out + 1] = answer
 end
-if #fifo > 0 and not failure then
-  local first = fifo[1]
-  local jobKey, jobId = first[2], first[3]
-  local ok, err
-  if #fifo == 1 then
-    ok, err = pcall(addJob, jobKey, jobId, first[4], first[5], first[6], 0)
-  else
-    jobKey, jobId = KEYS[19], ARGV[7]
+local batches = 0
+for _, priority in ipairs(priorities) do
+  local group = groups[priority]
+  local jobs
+  if #group > 1 and batches < batchIds then
+    batches = batches + 1
     local entries = {}
-    for i, event in ipairs(fifo) do entries[i] = event[5] end
-    local data = '{"events":[' .. table.concat(entries, ',') .. ']}'
-    ok, err = pcall(addJob, jobKey, jobId, '${INBOUND_BATCH}', data, first[6], 0)
-  end
-  if ok then
-    added = added + 1
-    fifo = {}
+    for i, event in ipairs(group) do entries[i] = event.data end
+    jobs = {{key = KEYS[18 + batches], id = ARGV[7 + batches], name = '${INBOUND_BATCH}',
+      data = '{"events":[' .. table.concat(entries, ',') .. ']}',
+      timestamp = group[1].timestamp, events = group}}
   else
-    undo(jobKey, jobId)
-    failure = err
+    jobs = {}
+    for i, event in ipairs(group) do
+      jobs[i] = {key = event.key, id = event.id, name = event.name, data = event.data,
+        timestamp = event.timestamp, events = {event}}
+    end
+  end
+  for _, job in ipairs(jobs) do
+    local ok, err = pcall(addJob, job.key, job.id, job.name, job.data, job.timestamp, priority)
+    if not ok then
+      undo(job.key, job.id)
+      failure = err
+      break
+    end
+    added = added + 1
+    for _, event in ipairs(job.events) do event.queued = true end
+  end
+  if failure then break end
+end
+if failure then
+  -- The events not queued lose their marks with the call; those queued before keep theirs.
+  for _, group in pairs(groups) do
+    for _, event in ipairs(group) do
+      if not event.queued then rcall('DEL', event.seen) end
+    end
   end
 end
--- FIFO events not queued (a failed add) lose their marks with the call.
-for _, event in ipairs(fifo) do rcall('DEL', event[1]) end
 if added > 0 then
   -- BullMQ's add counts every job in the queue's id counter and marks the queue as having work;
   -- the jobs stored before a failed add stay queued, so they are counted and marked too.
@@ -422,9 +446,11 @@ export class IngestBatches {
     lane.inFlight++;
     lane.lastSent = performance.now();
     const { standard, prioritized, optsHead } = this.keysOf(queue);
-    // The call's first request names its batch job: a random UUID, so the id is new.
-    const batchId = jobIds.inboundBatch(batch.deliveries[0]!.ingestId);
-    const keys = [...standard, ...prioritized, queue.toKey(batchId)];
+    // The call's first request names its batch jobs: a random UUID, so the ids are new.
+    const batchIds = Array.from({ length: BATCH_JOBS_PER_CALL }, (_, n) =>
+      jobIds.inboundBatch(batch.deliveries[0]!.ingestId, n),
+    );
+    const keys = [...standard, ...prioritized, ...batchIds.map((id) => queue.toKey(id))];
     const args: Array<string | number> = [
       60_000,
       this.limits.ratePerMinute,
@@ -432,7 +458,8 @@ export class IngestBatches {
       this.limits.maxPriority,
       DEDUPE_TTL_SECONDS,
       optsHead,
-      batchId,
+      batchIds.length,
+      ...batchIds,
     ];
     for (const delivery of batch.deliveries) {
       keys.push(...delivery.keys);

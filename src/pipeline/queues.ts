@@ -40,8 +40,8 @@ export interface InboundJob {
 
 /**
  * Several webhook events queued by one ingest call as one job: the events of
- * the deliveries gathered into that call that queue in FIFO order (within
- * their shops' fair share). BullMQ's work per job (taking it, finishing it,
+ * the deliveries gathered into that call that share a priority (within their
+ * shops' fair share, or one tier past it). BullMQ's work per job (taking it, finishing it,
  * its lock) is about as much Redis time as all of Seatmate's work for one
  * message, so at a steady load, when a call gathers several deliveries, one
  * job for all of them divides that cost (docs/architecture.md, "Round
@@ -129,8 +129,8 @@ export const jobIds = {
    */
   inbound: (platform: string, shopId: string, eventId: string) =>
     `in_${hash('sha256', JSON.stringify([platform, shopId, eventId]), 'base64url').slice(0, 22)}`,
-  /** The job of one ingest call's events, named by the call's first request (a random UUID). */
-  inboundBatch: (ingestId: string) => `ib_${ingestId}`,
+  /** The `n`-th batch job of one ingest call, named by the call's first request (a random UUID). */
+  inboundBatch: (ingestId: string, n = 0) => (n === 0 ? `ib_${ingestId}` : `ib_${ingestId}-${n}`),
   /** One alert per wait: the conversation and when the wait began. */
   alert: (conversationId: string, waitingSince: number) => idOf('al', conversationId, waitingSince),
   /** One idle close per conversation and answer. */

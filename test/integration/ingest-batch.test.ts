@@ -1,8 +1,10 @@
 import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkBullmqAdd } from '../../src/pipeline/ingest-batch';
 import { INBOUND_BATCH, jobIds, splitFailedBatch } from '../../src/pipeline/queues';
 import { buyerMessage, type Harness, startHarness } from '../support/harness';
+import { jobOfEvent } from '../support/inbound-queue';
 
 // No workers: every accepted event stays queued where the test can read it.
 let h: Harness;
@@ -153,6 +155,49 @@ describe('ingest queues jobs as BullMQ would, each delivery judged on its own', 
     expect(await queue.getPrioritizedCount()).toBeGreaterThanOrEqual(3);
   });
 
+  it("queues one call's events of each priority in one batch job, keeping their tiers", async () => {
+    const shop = await h.createGenericShop({ timezone: 'UTC' });
+    const queue = h.container.queues.inbound.of(shop.id);
+    const redis = h.container.services.redis as Redis;
+    const ids = ['tier-1', 'tier-2', 'tier-3', 'tier-4', 'tier-5'];
+    const events = ids.map((id) => ({
+      kind: 'message' as const,
+      eventId: id,
+      messageId: id,
+      buyer: { id: `b-${id}` },
+      from: 'buyer' as const,
+      text: 'hi',
+      sentAt: new Date().toISOString(),
+    }));
+    // One delivery: share 2, so ranks 1-2 FIFO, 3-4 tier 1, 5 tier 2.
+    expect(
+      await h.container.services.ingest.enqueue('generic', shop.id, events, Date.now()),
+    ).toEqual({ queued: 5, duplicates: 0 });
+    const jobs = await Promise.all(ids.map((id) => jobOfEvent(redis, queue, shop.id, id)));
+    if (h.container.config.REDIS_CLUSTER_NODES) {
+      // A Cluster's ingest adds with Queue.add, a job per event, in the same tiers.
+      expect(jobs.map((job) => [job?.name, job?.priority])).toEqual(
+        [0, 0, 1, 1, 2].map((priority) => ['message', priority]),
+      );
+      return;
+    }
+    expect(jobs.map((job) => [job?.name, job?.priority])).toEqual([
+      [INBOUND_BATCH, 0],
+      [INBOUND_BATCH, 0],
+      [INBOUND_BATCH, 1],
+      [INBOUND_BATCH, 1],
+      ['message', 2],
+    ]);
+    expect(jobs[0]!.id).toBe(jobs[1]!.id);
+    expect(jobs[2]!.id).toBe(jobs[3]!.id);
+    expect(jobs[2]!.id).not.toBe(jobs[0]!.id);
+    // The alone one is under its own id; the tier's batch is in the prioritized set, in tier 1.
+    expect(jobs[4]!.id).toBe(jobIds.inbound('generic', shop.id, 'tier-5'));
+    const score = Number(await redis.zscore(queue.toKey('prioritized'), jobs[2]!.id));
+    expect(Math.floor(score / 0x100000000)).toBe(1);
+    expect(await queue.getJobState(jobs[0]!.id)).toBe('waiting');
+  });
+
   it('answers deliveries arriving together each on its own: new, redelivered, over quota', async () => {
     const busy = await h.createGenericShop({ timezone: 'UTC' });
     const calm = await h.createGenericShop({ timezone: 'UTC' });
@@ -177,8 +222,15 @@ describe('ingest queues jobs as BullMQ would, each delivery judged on its own', 
     expect(await redelivered.json()).toEqual({ ok: true, queued: 0, duplicates: 1 });
     expect(await fresh.json()).toEqual({ ok: true, queued: 1, duplicates: 0 });
     expect(await fresh2.json()).toEqual({ ok: true, queued: 1, duplicates: 0 });
-    expect(await storedJob(busy.id, 'busy-9')).toEqual({});
-    expect((await storedJob(calm.id, 'calm-2')).name).toBe('message');
+    const redis = h.container.services.redis as Redis;
+    expect(
+      await jobOfEvent(redis, h.container.queues.inbound.of(busy.id), busy.id, 'busy-9'),
+    ).toBeUndefined();
+    // calm-1 and calm-2 may have come in one call, and so share a batch job.
+    for (const id of ['calm-1', 'calm-2'])
+      expect(
+        await jobOfEvent(redis, h.container.queues.inbound.of(calm.id), calm.id, id),
+      ).toBeDefined();
   });
   it('writes the dedupe mark with the job on one Redis, in the delivery’s name', async () => {
     const shop = await h.createGenericShop({ timezone: 'UTC' });

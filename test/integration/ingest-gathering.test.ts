@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startRedis } from '../../scripts/lib/redis-server.mjs';
 import { INBOUND_BATCH, jobIds } from '../../src/pipeline/queues';
 import { type Harness, startHarness } from '../support/harness';
-import { waitingEvents } from '../support/inbound-queue';
+import { prioritizedEvents, waitingEvents } from '../support/inbound-queue';
 
 // One Redis only: on a Cluster ingest makes two round trips per delivery, no batches
 // (see src/pipeline/webhook-ingest.ts), so this file is not in the cluster project.
@@ -179,19 +179,15 @@ describe('full calls beside a call in flight', () => {
         answer.then(async (counts) => {
           answered++;
           // Answered only once its jobs are in Redis: its events within the share in the wait
-          // list, those past it prioritized, each in a job of its own.
+          // list, those past it in the prioritized set.
           const queue = h.container.queues.inbound.of(shop.id);
-          const waiting = new Set(
-            (await waitingEvents(redis, queue)).map(({ eventId }) => eventId),
+          const queued = new Set(
+            [
+              ...(await waitingEvents(redis, queue)),
+              ...(await prioritizedEvents(redis, queue)),
+            ].map(({ eventId }) => eventId),
           );
-          const stored = await Promise.all(
-            ids.map(
-              async (id) =>
-                waiting.has(id) ||
-                (await queue.getJobState(jobIds.inbound('generic', shop.id, id))) === 'prioritized',
-            ),
-          );
-          return { counts, stored: stored.filter(Boolean).length };
+          return { counts, stored: ids.filter((id) => queued.has(id)).length };
         }),
       );
       if (d % 3 === 2) await new Promise((resolve) => setImmediate(resolve));

@@ -2,10 +2,10 @@ import { type Job, type JobsOptions, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IngestBatches } from '../../src/pipeline/ingest-batch';
-import { jobIds } from '../../src/pipeline/queues';
+import { INBOUND_BATCH, jobIds } from '../../src/pipeline/queues';
 import type { NormalizedEvent } from '../../src/platforms/contract';
 import { type Harness, startHarness } from '../support/harness';
-import { eventsOfJobs, waitingEvents } from '../support/inbound-queue';
+import { jobOfEvent, waitingEvents } from '../support/inbound-queue';
 
 // One Redis only: the ingest script's own add writes (src/pipeline/ingest-batch.ts). On a
 // Cluster ingest adds with BullMQ's Queue.add itself, so this file is not in the cluster project.
@@ -97,46 +97,50 @@ describe('an add that fails mid-call', () => {
     const marker = queue.toKey('marker');
     await redis().del(marker);
     const idsBefore = Number((await redis().get(queue.toKey('id'))) ?? 0);
-    // One delivery: two events within the share (one batch job, added after the loop) and the
-    // third past it (prioritized, added in the loop); the wait list is broken.
-    await withBrokenKey(queue.toKey('wait'), async () => {
+    // One delivery: two events within the share (one batch job, added first) and the third
+    // past it (prioritized, added next); the prioritized set is broken.
+    await withBrokenKey(queue.toKey('prioritized'), async () => {
       await expect(deliver(shop.id, ['m-1', 'm-2', 'm-3'])).rejects.toMatchObject({ status: 503 });
     });
-    // A Queue.add of the prioritized job would have left it queued, the queue marked as having
+    // A Queue.add of the batch job would have left it waiting, the queue marked as having
     // work (a worker blocked on the marker wakes) and the id counter up by one.
-    expect(await queue.getJobState(jobIds.inbound('generic', shop.id, 'm-3'))).toBe('prioritized');
+    const waiting = (await waitingEvents(redis(), queue)).filter(({ eventId }) =>
+      eventId.startsWith('m-'),
+    );
+    expect(waiting.map(({ eventId, jobName }) => [eventId, jobName])).toEqual([
+      ['m-1', INBOUND_BATCH],
+      ['m-2', INBOUND_BATCH],
+    ]);
     expect(await redis().zscore(marker, '0')).toBe('0');
     expect(Number(await redis().get(queue.toKey('id')))).toBe(idsBefore + 1);
-    // The batch's add left nothing: no job, no marks.
-    for (const id of ['m-1', 'm-2'])
-      expect(await redis().exists(h.container.keys.delivery(shop.id, 'generic', id))).toBe(0);
-    const batchKeys = await redis().keys(queue.toKey(jobIds.inboundBatch('*')));
-    const batched = await eventsOfJobs(
-      redis(),
-      queue,
-      batchKeys.map((key) => key.slice(queue.toKey('').length)),
-    );
-    expect(batched.filter(({ eventId }) => eventId.startsWith('m-'))).toEqual([]);
-    // The retry: the stored job absorbs its copy, the other two are queued (past the share
-    // now, which counted the first try: prioritized, each in a job of its own).
-    expect(await deliver(shop.id, ['m-1', 'm-2', 'm-3'])).toEqual({ queued: 2, duplicates: 1 });
-    for (const id of ['m-1', 'm-2'])
-      expect(await queue.getJobState(jobIds.inbound('generic', shop.id, id))).toBe('prioritized');
+    // The failed add left nothing of its own: no job, no mark.
+    expect(await redis().exists(queue.toKey(jobIds.inbound('generic', shop.id, 'm-3')))).toBe(0);
+    expect(await redis().exists(h.container.keys.delivery(shop.id, 'generic', 'm-3'))).toBe(0);
+    // The retry: the two queued events are redeliveries, the third is queued.
+    expect(await deliver(shop.id, ['m-1', 'm-2', 'm-3'])).toEqual({ queued: 1, duplicates: 2 });
+    expect(await queue.getJobState(jobIds.inbound('generic', shop.id, 'm-3'))).toBe('prioritized');
   });
 
-  it('leaves no mark of the events within the share when a prioritized add fails first', async () => {
+  it('leaves no mark of any event when the first add of the call fails', async () => {
     const shop = await h.createGenericShop({ timezone: 'UTC' });
     const queue = h.container.queues.inbound.of(shop.id);
-    // Share 2: in one delivery, p-1 and p-2 wait for the end of the call, p-3 fails first.
-    await withBrokenKey(queue.toKey('prioritized'), async () => {
+    // Share 2: p-1 and p-2 in one batch job, added first, into a broken wait list; p-3 after.
+    await withBrokenKey(queue.toKey('wait'), async () => {
       await expect(deliver(shop.id, ['p-1', 'p-2', 'p-3'])).rejects.toMatchObject({ status: 503 });
     });
-    for (const id of ['p-1', 'p-2', 'p-3'])
+    for (const id of ['p-1', 'p-2', 'p-3']) {
       expect(await redis().exists(h.container.keys.delivery(shop.id, 'generic', id))).toBe(0);
-    const waiting = await waitingEvents(redis(), queue);
-    expect(waiting.filter(({ eventId }) => eventId.startsWith('p-'))).toEqual([]);
-    // The platform's retry queues all three (the window counted the first try too).
+      expect(await jobOfEvent(redis(), queue, shop.id, id)).toBeUndefined();
+    }
+    // The platform's retry queues all three (the window counted the first try too, so all
+    // three are past the share now).
     expect(await deliver(shop.id, ['p-1', 'p-2', 'p-3'])).toEqual({ queued: 3, duplicates: 0 });
+    const priorities = await Promise.all(
+      ['p-1', 'p-2', 'p-3'].map(
+        async (id) => (await jobOfEvent(redis(), queue, shop.id, id))?.priority,
+      ),
+    );
+    expect(priorities).toEqual([1, 2, 2]);
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type InboundJobData, inboundEvents } from '../../src/pipeline/queues';
+import { type InboundJobData, inboundEvents, jobIds } from '../../src/pipeline/queues';
 
 /** One event as the inbound queue holds it: in a job of its own, or in a batch job. */
 export interface QueuedEvent {
@@ -34,4 +34,36 @@ export async function eventsOfJobs(
       out.push({ jobId, jobName: name, eventId: event.eventId, kind: event.kind });
   }
   return out;
+}
+
+/** The events in an inbound queue's prioritized set, in the order BullMQ takes them. */
+export async function prioritizedEvents(redis: Redis, queue: Queue): Promise<QueuedEvent[]> {
+  return eventsOfJobs(redis, queue, await redis.zrange(queue.toKey('prioritized'), 0, -1));
+}
+
+/**
+ * The job that carries an event, its own or a batch job, with the job's priority; undefined
+ * when no stored job carries it.
+ */
+export async function jobOfEvent(
+  redis: Redis,
+  queue: Queue,
+  shopId: string,
+  eventId: string,
+): Promise<{ id: string; name: string; priority: number } | undefined> {
+  const own = jobIds.inbound('generic', shopId, eventId);
+  const [name, priority] = await redis.hmget(queue.toKey(own), 'name', 'priority');
+  if (name) return { id: own, name, priority: Number(priority ?? 0) };
+  // One Redis only (batch jobs are not made on a Cluster, where KEYS sees one node).
+  const batches = (await redis.keys(queue.toKey(jobIds.inboundBatch('*')))).map((key) =>
+    key.slice(queue.toKey('').length),
+  );
+  for (const id of batches) {
+    const [name, data, priority] = await redis.hmget(queue.toKey(id), 'name', 'data', 'priority');
+    if (!name || !data) continue;
+    const events = inboundEvents({ name, data: JSON.parse(data) as InboundJobData });
+    if (events.some(({ event }) => event.eventId === eventId))
+      return { id, name, priority: Number(priority ?? 0) };
+  }
+  return undefined;
 }
