@@ -95,19 +95,30 @@ const UNHANDLED_OPTIONS = [
 const FULL_CALL_EVENTS = 8;
 
 /**
- * Batch jobs one call may add: one per priority among its new events (its
- * FIFO events, and each tier of events past their shops' fair share). A call
- * of up to FULL_CALL_EVENTS rarely holds more than two; past this, a
- * priority's events get jobs of their own, as a lone event does.
+ * The most events one batch job carries. A worker runs a batch's
+ * conversations side by side, so this bounds what one job slot holds in
+ * flight: a platform's delivery of 1,000 events is 125 jobs, not one job of
+ * 1,000 conversations at once. The size of a full call (FULL_CALL_EVENTS):
+ * a steady stream's calls are that size or smaller.
  */
-const BATCH_JOBS_PER_CALL = 4;
+const BATCH_EVENTS = FULL_CALL_EVENTS;
+
+/**
+ * Batch ids a call gets beyond one per BATCH_EVENTS of its events: a call's
+ * new events of each priority (its FIFO events, each tier past a shop's fair
+ * share) start a batch of their own, and a call of up to FULL_CALL_EVENTS
+ * rarely holds more than two priorities. Past its ids, a call's events get
+ * jobs of their own, as a lone event does.
+ */
+const EXTRA_BATCH_IDS = 3;
 
 /**
  * KEYS: the standard add's 9 queue keys, the prioritized add's 9, the batch
  * jobs' keys, then per delivery its shop's rate key followed by, per event,
  * its dedupe key and its job key. ARGV: window ms, events per window, fair
  * share, largest priority, dedupe key ttl (s), the queue's options as stored
- * up to the job id's value, the number of batch ids followed by them, then
+ * up to the job id's value, the most events a batch carries, the number of
+ * batch ids followed by them, then
  * per delivery its weight, event count, ingest id and add time (ms)
  * followed by, per event, its job name, job id and data (JSON). Returns per delivery
  * the window's count before it, the window's ttl when refused (else -1), then
@@ -120,8 +131,8 @@ const BATCH_JOBS_PER_CALL = 4;
  * (`InboundJob.marked`; one Redis command and one round trip less per message).
  *
  * The call's new events of one priority go in one job when there are several
- * (InboundBatchJob, named INBOUND_BATCH): one BullMQ job's take, lock and
- * finish for all of them. Events past their shop's fair share keep their tier
+ * (InboundBatchJob, named INBOUND_BATCH; at most BATCH_EVENTS a job): one
+ * BullMQ job's take, lock and finish for all of them. Events past their shop's fair share keep their tier
  * (the batch of a tier has its priority, so a flood still waits behind other
  * shops); an event alone at its priority gets a job of its own, under its own
  * id, as before. The jobs are added after the loop, a priority at a time in
@@ -184,7 +195,7 @@ local failure
 -- loop each priority's events are queued: one job of their own when alone, else one batch job
 -- (while the call's batch ids last, then each on its own again).
 local groups, priorities = {}, {}
-local batchIds = tonumber(ARGV[7])
+local batchEvents, batchIds = tonumber(ARGV[7]), tonumber(ARGV[8])
 -- Undoes one add: a script's writes are not undone by its error, and a mark or a job hash left
 -- behind would take the platform's retry of the 503 for a redelivery or a still-queued job, and
 -- the event would be lost. The job key did not exist (EXISTS, or a fresh batch id): what is
@@ -194,7 +205,7 @@ local function undo(jobKey, jobId)
   pcall(rcall, 'LREM', targetKey, 0, jobId)
   pcall(rcall, 'ZREM', prioritizedKey, jobId)
 end
-local k, a = 19 + batchIds, 8 + batchIds
+local k, a = 19 + batchIds, 9 + batchIds
 while a <= #ARGV do
   local weight, events, token = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), ARGV[a + 2]
   local timestamp = ARGV[a + 3]
@@ -242,20 +253,30 @@ end
 local batches = 0
 for _, priority in ipairs(priorities) do
   local group = groups[priority]
-  local jobs
-  if #group > 1 and batches < batchIds then
-    batches = batches + 1
-    local entries = {}
-    for i, event in ipairs(group) do entries[i] = event.data end
-    jobs = {{key = KEYS[18 + batches], id = ARGV[7 + batches], name = '${INBOUND_BATCH}',
-      data = '{"events":[' .. table.concat(entries, ',') .. ']}',
-      timestamp = group[1].timestamp, events = group}}
-  else
-    jobs = {}
-    for i, event in ipairs(group) do
-      jobs[i] = {key = event.key, id = event.id, name = event.name, data = event.data,
-        timestamp = event.timestamp, events = {event}}
+  -- The priority's events in batches of at most batchEvents, while the call's batch ids last;
+  -- a batch of one, or past the ids, is a job per event.
+  local jobs = {}
+  local first = 1
+  while first <= #group do
+    local last = math.min(#group, first + batchEvents - 1)
+    if last > first and batches < batchIds then
+      batches = batches + 1
+      local entries, events = {}, {}
+      for i = first, last do
+        entries[#entries + 1] = group[i].data
+        events[#events + 1] = group[i]
+      end
+      jobs[#jobs + 1] = {key = KEYS[18 + batches], id = ARGV[8 + batches],
+        name = '${INBOUND_BATCH}', data = '{"events":[' .. table.concat(entries, ',') .. ']}',
+        timestamp = group[first].timestamp, events = events}
+    else
+      for i = first, last do
+        local event = group[i]
+        jobs[#jobs + 1] = {key = event.key, id = event.id, name = event.name, data = event.data,
+          timestamp = event.timestamp, events = {event}}
+      end
     end
+    first = last + 1
   end
   for _, job in ipairs(jobs) do
     local ok, err = pcall(addJob, job.key, job.id, job.name, job.data, job.timestamp, priority)
@@ -447,8 +468,9 @@ export class IngestBatches {
     lane.lastSent = performance.now();
     const { standard, prioritized, optsHead } = this.keysOf(queue);
     // The call's first request names its batch jobs: a random UUID, so the ids are new.
-    const batchIds = Array.from({ length: BATCH_JOBS_PER_CALL }, (_, n) =>
-      jobIds.inboundBatch(batch.deliveries[0]!.ingestId, n),
+    const batchIds = Array.from(
+      { length: Math.ceil(batch.events / BATCH_EVENTS) + EXTRA_BATCH_IDS },
+      (_, n) => jobIds.inboundBatch(batch.deliveries[0]!.ingestId, n),
     );
     const keys = [...standard, ...prioritized, ...batchIds.map((id) => queue.toKey(id))];
     const args: Array<string | number> = [
@@ -458,6 +480,7 @@ export class IngestBatches {
       this.limits.maxPriority,
       DEDUPE_TTL_SECONDS,
       optsHead,
+      BATCH_EVENTS,
       batchIds.length,
       ...batchIds,
     ];

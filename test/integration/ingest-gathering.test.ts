@@ -207,5 +207,15 @@ describe('full calls beside a call in flight', () => {
       .map(({ eventId }) => eventId)
       .filter((id) => id.startsWith('mix-') && id !== 'mix-warm');
     expect(waiting).toEqual(fifo);
+    // No job carries more than a full call's events (8): the delivery of 1,000 is many jobs,
+    // so a worker's job slot never holds a thousand conversations at once.
+    const queue = h.container.queues.inbound.of(shops[0]!.id);
+    const perJob = new Map<string, number>();
+    for (const { jobId } of [
+      ...(await waitingEvents(redis, queue)),
+      ...(await prioritizedEvents(redis, queue)),
+    ])
+      perJob.set(jobId, (perJob.get(jobId) ?? 0) + 1);
+    expect(Math.max(...perJob.values())).toBe(8);
   });
 });
