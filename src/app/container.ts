@@ -485,7 +485,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
               afterAgentMessage: (shop, event) => feed.afterAgentMessage(shop, event),
               observeStage,
               afterOpen: (shop, event) => feed.afterOpen(shop, event),
-              requeue: (event, unrecoverable) => requeueInbound(own.inbound, event, unrecoverable),
+              requeue: (event, unrecoverable, priority) =>
+                requeueInbound(own.inbound, event, unrecoverable, priority),
             }),
             onFinalFailure: (job) => splitFailedBatch(own.inbound, job),
             // Per partition: one process still runs about WORKER_CONCURRENCY inbound jobs at once.

@@ -55,10 +55,11 @@ export interface InboundProcessorDeps {
   /** Called after a new agent reply reported by the platform is stored. */
   afterAgentMessage?: (shop: Shop, event: MessageEvent) => Promise<void>;
   /**
-   * Queues an event of a batch job again as a job of its own, after it failed in the batch
-   * (`unrecoverable`: it will fail again, so at once; otherwise after the first backoff step).
+   * Queues an event of a batch job again as a job of its own, at the batch's priority, after
+   * it failed in the batch (`unrecoverable`: it will fail again, so at once; otherwise after
+   * the first backoff step), or when the batch itself is taken again.
    */
-  requeue: (event: InboundJob, unrecoverable: boolean) => Promise<void>;
+  requeue: (event: InboundJob, unrecoverable: boolean, priority: number) => Promise<void>;
 }
 
 /** What a job's attempt says about itself, for each event it carries. */
@@ -80,27 +81,56 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
   const processEvent = createEventProcessor(deps);
   return async function processInbound(
     job: Job<InboundJobData>,
-  ): Promise<{ stored: boolean } | { stored: number; requeued: number }> {
+  ): Promise<{ stored: boolean } | BatchOutcome> {
     if (job.name !== INBOUND_BATCH) return processEvent(job.data as InboundJob, job);
-    return processBatch((job.data as InboundBatchJob).events, job, processEvent, deps.requeue);
+    const batch = job.data as InboundBatchJob;
+    const done = new Set(batch.done ?? []);
+    const left = batch.events.filter(({ event }) => !done.has(event.eventId));
+    // Queued again, an event keeps its batch's fair-share tier.
+    const priority = job.opts.priority ?? 0;
+    const requeue = (data: InboundJob, unrecoverable: boolean) =>
+      deps.requeue(data, unrecoverable, priority);
+    // A batch taken again (an attempt failed, or its worker died: stalled) runs no event
+    // itself: each event it has not finished goes on as a job of its own, so one that keeps
+    // failing, or kills its worker, does so alone, and none runs beside its own job.
+    const outcome =
+      job.attemptsMade > 0 || job.stalledCounter > 0
+        ? await requeueAll(left, requeue)
+        : await processBatch(left, job, processEvent, requeue);
+    if (outcome.failure === undefined) return outcome;
+    // What is done is remembered for the retry (best effort: Redis may be why a requeue failed).
+    await job.updateData({ ...batch, done: [...done, ...outcome.done] }).catch(() => undefined);
+    throw outcome.failure;
   };
+}
+
+/** What a batch job's attempt did with its events. */
+export interface BatchOutcome {
+  /** Events stored by this attempt (not redeliveries). */
+  stored: number;
+  /** Ids of the events queued again as jobs of their own. */
+  requeued: string[];
+  /** Ids of the events finished: processed, or queued again. A retry skips them. */
+  done: string[];
+  /** Why an event could not be queued again, when one could not: the batch then fails. */
+  failure?: unknown;
 }
 
 /**
  * The events of a batch job, each as its own job would be processed: a
- * conversation's events one after another in the order they were queued, the
- * conversations side by side (as the worker's concurrency runs separate jobs).
- * An event that fails is queued again as a job of its own, so its retries and
- * its place in the failed set are its own and the other events are done; the
- * batch fails (and is retried whole, each event's steps being idempotent) only
- * when that requeue cannot be written.
+ * conversation's events one after another in the order the batch holds them,
+ * the conversations side by side (as the worker's concurrency runs separate
+ * jobs). An event that fails is queued again as a job of its own, so its
+ * retries and its place in the failed set are its own and the other events
+ * are done; the batch fails (and its retry queues the events not done, each
+ * as its own job) only when such a requeue cannot be written.
  */
 export async function processBatch(
   events: InboundJob[],
   attempt: Attempt,
   processEvent: (data: InboundJob, attempt: Attempt) => Promise<{ stored: boolean }>,
-  requeue: InboundProcessorDeps['requeue'],
-): Promise<{ stored: number; requeued: number }> {
+  requeue: (data: InboundJob, unrecoverable: boolean) => Promise<void>,
+): Promise<BatchOutcome> {
   const lines = new Map<string, InboundJob[]>();
   for (const data of events) {
     const line = `${data.shopId}\n${conversationOf(data.event)}`;
@@ -108,24 +138,44 @@ export async function processBatch(
     if (queued) queued.push(data);
     else lines.set(line, [data]);
   }
-  let stored = 0;
-  let requeued = 0;
+  const outcome: BatchOutcome = { stored: 0, requeued: [], done: [] };
   // Every line finishes before the batch does, even when one could not requeue an event.
   const settled = await Promise.allSettled(
     [...lines.values()].map(async (line) => {
       for (const data of line) {
+        const id = data.event.eventId;
         try {
-          if ((await processEvent(data, attempt)).stored) stored++;
+          if ((await processEvent(data, attempt)).stored) outcome.stored++;
         } catch (error) {
           await requeue(data, error instanceof UnrecoverableError);
-          requeued++;
+          outcome.requeued.push(id);
         }
+        outcome.done.push(id);
       }
     }),
   );
   const failed = settled.find((result) => result.status === 'rejected');
-  if (failed) throw failed.reason;
-  return { stored, requeued };
+  if (failed) outcome.failure = failed.reason;
+  return outcome;
+}
+
+/** Queues each event again as a job of its own (a no-op for one whose job is still there). */
+async function requeueAll(
+  events: InboundJob[],
+  requeue: (data: InboundJob, unrecoverable: boolean) => Promise<void>,
+): Promise<BatchOutcome> {
+  const outcome: BatchOutcome = { stored: 0, requeued: [], done: [] };
+  for (const data of events) {
+    try {
+      await requeue(data, false);
+    } catch (error) {
+      outcome.failure = error;
+      break;
+    }
+    outcome.requeued.push(data.event.eventId);
+    outcome.done.push(data.event.eventId);
+  }
+  return outcome;
 }
 
 /** The conversation an event belongs to ('' for a shop's events that have none). */

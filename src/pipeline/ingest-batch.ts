@@ -104,13 +104,18 @@ const FULL_CALL_EVENTS = 8;
 const BATCH_EVENTS = FULL_CALL_EVENTS;
 
 /**
- * Batch ids a call gets beyond one per BATCH_EVENTS of its events: a call's
- * new events of each priority (its FIFO events, each tier past a shop's fair
- * share) start a batch of their own, and a call of up to FULL_CALL_EVENTS
- * rarely holds more than two priorities. Past its ids, a call's events get
- * jobs of their own, as a lone event does.
+ * The batch ids a call of `events` events gets. Each priority among its new
+ * events (its FIFO events, each tier past a shop's fair share: a tier per
+ * `share` events of a shop) starts a batch of its own, and a batch holds
+ * BATCH_EVENTS: so one id per BATCH_EVENTS events, one per tier a flood of
+ * them spans, and two for the partly filled batches where a shop's share and
+ * a tier begin mid-call (a 1,000-event delivery at a share of 60: 142). A
+ * call that spans more (many shops each at another tier) queues the events
+ * left without an id in jobs of their own, as a lone event.
  */
-const EXTRA_BATCH_IDS = 3;
+function batchIdsFor(events: number, share: number): number {
+  return Math.ceil(events / BATCH_EVENTS) + Math.ceil(events / share) + 2;
+}
 
 /**
  * KEYS: the standard add's 9 queue keys, the prioritized add's 9, the batch
@@ -469,7 +474,7 @@ export class IngestBatches {
     const { standard, prioritized, optsHead } = this.keysOf(queue);
     // The call's first request names its batch jobs: a random UUID, so the ids are new.
     const batchIds = Array.from(
-      { length: Math.ceil(batch.events / BATCH_EVENTS) + EXTRA_BATCH_IDS },
+      { length: batchIdsFor(batch.events, this.limits.fairSharePerMinute) },
       (_, n) => jobIds.inboundBatch(batch.deliveries[0]!.ingestId, n),
     );
     const keys = [...standard, ...prioritized, ...batchIds.map((id) => queue.toKey(id))];

@@ -51,6 +51,8 @@ export interface InboundJob {
  */
 export interface InboundBatchJob {
   events: InboundJob[];
+  /** Ids of the events an attempt that failed had finished: its retry skips them. */
+  done?: string[];
 }
 
 /** The name of an inbound job that carries several events (InboundBatchJob). */
@@ -61,9 +63,10 @@ export type InboundJobData = InboundJob | InboundBatchJob;
 
 /** The events a job of the inbound queue carries, whichever kind it is. */
 export function inboundEvents(job: { name: string; data: InboundJobData }): InboundJob[] {
-  return job.name === INBOUND_BATCH
-    ? (job.data as InboundBatchJob).events
-    : [job.data as InboundJob];
+  if (job.name !== INBOUND_BATCH) return [job.data as InboundJob];
+  // A batch stored by something else (an operator's hand, a future version) may not hold a list.
+  const { events } = job.data as Partial<InboundBatchJob>;
+  return Array.isArray(events) ? events : [];
 }
 
 /** An agent's reply to send to the platform. */
@@ -158,7 +161,7 @@ export interface TopologySettings {
 export function defaultJobOptions(settings: TopologySettings): Record<QueueName, JobsOptions> {
   return {
     inbound: {
-      // A Redis blip or a crash mid-job retries for about 4 min (1 s, 2 s, 4 s ...); every step is idempotent.
+      // A Redis blip or a crash mid-job retries for about 2 min (1 s, 2 s, 4 s ... 64 s); every step is idempotent.
       attempts: 8,
       backoff: { type: 'exponential', delay: INBOUND_RETRY_DELAY_MS },
       // A completed job is removed at once: redeliveries are caught by our own dedupe key
@@ -260,22 +263,25 @@ export class InboundPartitions {
 }
 
 /**
- * Queues an event that failed in a batch job again as a job of its own, under
- * its own id (a second requeue of it while the first is queued is a no-op).
- * Without its `marked` flag: its first attempt claims the event's mark, which
- * still names the request that queued it, as a retry does. An event that
- * failed for good (`unrecoverable`) is queued to run at once, into the failed
- * set where the operator sees it; any other after the first backoff step.
+ * Queues an event of a batch job again as a job of its own, under its own id
+ * (a no-op while a job of that id is there), at the batch's fair-share
+ * priority. Without its `marked` flag: its first attempt claims the event's
+ * mark, which still names the request that queued it, as a retry does. An
+ * event that failed for good (`unrecoverable`) is queued to run at once, into
+ * the failed set where the operator sees it; any other after the first
+ * backoff step.
  */
 export async function requeueInbound(
   inbound: InboundPartitions,
   data: InboundJob,
   unrecoverable: boolean,
+  priority = 0,
 ): Promise<void> {
   const { marked: _marked, ...event } = data;
   await inbound.of(data.shopId).add(data.event.kind, event, {
     jobId: jobIds.inbound(data.platform, data.shopId, data.event.eventId),
     ...(unrecoverable ? {} : { delay: INBOUND_RETRY_DELAY_MS }),
+    ...(priority > 0 ? { priority } : {}),
   });
 }
 
@@ -292,7 +298,10 @@ export async function splitFailedBatch(
   job: Job<InboundJobData>,
 ): Promise<void> {
   if (job.name !== INBOUND_BATCH) return;
-  for (const event of inboundEvents(job)) await requeueInbound(inbound, event, false);
+  const { events, done = [] } = job.data as InboundBatchJob;
+  for (const event of events)
+    if (!done.includes(event.event.eventId))
+      await requeueInbound(inbound, event, false, job.opts.priority ?? 0);
   await job.remove();
 }
 

@@ -111,11 +111,15 @@ export function startWorkers(
       },
     );
     const latency = metrics.jobLatency.labels({ queue });
-    worker.on('completed', (job: Job) => {
-      // An inbound batch job's events each count, as their own jobs would.
+    worker.on('completed', (job: Job, result: unknown) => {
+      // An inbound batch job's events each count, as their own jobs would; one it queued again
+      // as a job of its own counts when that job completes.
+      const requeued = new Set((result as { requeued?: string[] } | undefined)?.requeued);
       const received =
         queue === 'inbound'
-          ? inboundEvents(job as Job<InboundJobData>).map((event) => event.receivedAt)
+          ? inboundEvents(job as Job<InboundJobData>)
+              .filter(({ event }) => !requeued.has(event.eventId))
+              .map((event) => event.receivedAt)
           : [(job.data as { receivedAt?: unknown }).receivedAt];
       for (const receivedAt of received)
         if (typeof receivedAt === 'number') latency.observe((clock.now() - receivedAt) / 1000);

@@ -1,9 +1,11 @@
 import { createRequire } from 'node:module';
+import { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkBullmqAdd } from '../../src/pipeline/ingest-batch';
 import { INBOUND_BATCH, jobIds, splitFailedBatch } from '../../src/pipeline/queues';
-import { buyerMessage, type Harness, startHarness } from '../support/harness';
+import { workerConnection } from '../../src/shared/redis';
+import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
 import { jobOfEvent } from '../support/inbound-queue';
 
 // No workers: every accepted event stays queued where the test can read it.
@@ -334,5 +336,61 @@ describe('a batch job that failed for good', () => {
     });
     await splitFailedBatch(h.container.queues.inbound, single);
     expect(await single.getState()).toBe('waiting');
+  });
+});
+
+describe('a batch job an older worker failed', () => {
+  it("is listed for the operator with its events' shops and count", async () => {
+    const own = await startHarness({ workers: false });
+    try {
+      const shop = await own.createGenericShop({ timezone: 'UTC' });
+      const queue = own.container.queues.inbound.of(shop.id);
+      const entry = (id: string) => ({
+        platform: 'generic' as const,
+        shopId: shop.id,
+        receivedAt: Date.now(),
+        ingestId: 'ingest-old',
+        marked: true as const,
+        event: {
+          kind: 'message' as const,
+          eventId: id,
+          messageId: id,
+          buyer: { id: `b-${id}` },
+          from: 'buyer' as const,
+          text: 'hi',
+          sentAt: new Date().toISOString(),
+        },
+      });
+      const id = jobIds.inboundBatch('ingest-old');
+      await queue.add(
+        INBOUND_BATCH,
+        { events: [entry('old-1'), entry('old-2')] },
+        { jobId: id, attempts: 1 },
+      );
+      // A worker of an older version reads the batch as one event, and fails it.
+      const connection = workerConnection(own.container.config);
+      const older = new Worker(
+        queue.name,
+        async () => {
+          throw new TypeError("Cannot read properties of undefined (reading 'eventId')");
+        },
+        { connection, prefix: queue.opts.prefix },
+      );
+      try {
+        await eventually(async () => (await queue.getJobState(id)) === 'failed');
+      } finally {
+        await older.close();
+        connection.disconnect();
+      }
+      const { body } = await own.api('/v1/ops/failed-jobs');
+      expect(body.jobs.find((job: { id: string }) => job.id === id)).toMatchObject({
+        queue: 'inbound',
+        name: INBOUND_BATCH,
+        shopIds: [shop.id],
+        events: 2,
+      });
+    } finally {
+      await own.close();
+    }
   });
 });

@@ -1,7 +1,16 @@
-import { UnrecoverableError } from 'bullmq';
+import { type Job, UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import { processBatch } from '../../src/pipeline/inbound-processor';
-import type { InboundJob } from '../../src/pipeline/queues';
+import {
+  createInboundProcessor,
+  type InboundProcessorDeps,
+  processBatch,
+} from '../../src/pipeline/inbound-processor';
+import {
+  INBOUND_BATCH,
+  type InboundBatchJob,
+  type InboundJob,
+  type InboundJobData,
+} from '../../src/pipeline/queues';
 
 /** A buyer message of `buyer` as a batch job carries it. */
 function entry(id: string, buyer: string, shopId = 'shp_1'): InboundJob {
@@ -53,7 +62,8 @@ describe('a batch job of the inbound queue', () => {
         throw new Error('nothing fails here');
       },
     );
-    expect(result).toEqual({ stored: 5, requeued: 0 });
+    expect(result).toMatchObject({ stored: 5, requeued: [] });
+    expect(result.done.sort()).toEqual(['a1', 'a2', 'a3', 'b1', 'c1']);
     // ann's three in order, each ending before the next starts.
     const ann = log.filter((line) => /a\d$/.test(line));
     expect(ann).toEqual(['start a1', 'end a1', 'start a2', 'end a2', 'start a3', 'end a3']);
@@ -80,12 +90,14 @@ describe('a batch job of the inbound queue', () => {
       ['flaky', false],
     ]);
     // ok-2 was a duplicate (not stored), after the failure before it in its conversation.
-    expect(result).toEqual({ stored: 1, requeued: 2 });
+    expect(result.stored).toBe(1);
+    expect(result.requeued.sort()).toEqual(['broken', 'flaky']);
+    expect(result.failure).toBeUndefined();
   });
 
-  it('fails the batch, after every conversation is done, when an event cannot be queued again', async () => {
+  it('reports the failure, after every conversation is done, when an event cannot be queued again', async () => {
     const done: string[] = [];
-    const outcome = processBatch(
+    const outcome = await processBatch(
       [entry('lost', 'ann'), entry('slow-1', 'bob'), entry('slow-2', 'bob')],
       attempt,
       async (data) => {
@@ -98,8 +110,105 @@ describe('a batch job of the inbound queue', () => {
         throw new Error('Redis is down');
       },
     );
-    await expect(outcome).rejects.toThrow('Redis is down');
-    // The batch is retried whole by BullMQ: no conversation may still be running then.
+    expect(outcome.failure).toEqual(new Error('Redis is down'));
+    // The batch fails and is retried: no conversation may still be running then, and the
+    // retry knows which events are done.
     expect(done).toEqual(['slow-1', 'slow-2']);
+    expect(outcome.done).toEqual(['slow-1', 'slow-2']);
+    expect(outcome.requeued).toEqual([]);
+  });
+});
+
+describe('a batch job taken by the inbound processor', () => {
+  /** A processor whose every event is a redelivery (dropped at once), except those in `failing`. */
+  function processor(
+    failing: string[],
+    requeued: Array<[string, boolean, number]>,
+    down = false,
+    claims: string[] = [],
+  ) {
+    const deps: Pick<InboundProcessorDeps, 'claimDelivery' | 'requeue'> & {
+      shops: Pick<InboundProcessorDeps['shops'], 'getCached'>;
+    } = {
+      // A duplicate is dropped before its shop is needed.
+      shops: { getCached: async () => null },
+      claimDelivery: async (_shop, _platform, eventId) => {
+        claims.push(eventId);
+        if (failing.includes(eventId)) throw new Error('Redis blip');
+        return 'duplicate';
+      },
+      requeue: async (data, unrecoverable, priority) => {
+        if (down) throw new Error('Redis is down');
+        requeued.push([data.event.eventId, unrecoverable, priority]);
+      },
+    };
+    return createInboundProcessor(deps as unknown as InboundProcessorDeps);
+  }
+
+  /** An event as a Cluster's ingest queues it: unmarked, so its worker claims it. */
+  const claimed = (id: string, buyer: string): InboundJob => {
+    const { marked: _marked, ...data } = entry(id, buyer);
+    return data;
+  };
+
+  /** A batch job as BullMQ hands it over: its data, options and attempt counters. */
+  function batchJob(
+    data: InboundBatchJob,
+    seen: { attemptsMade?: number; stalledCounter?: number },
+  ) {
+    const updates: InboundBatchJob[] = [];
+    const job = {
+      name: INBOUND_BATCH,
+      data,
+      opts: { priority: 3 },
+      attemptsMade: seen.attemptsMade ?? 0,
+      stalledCounter: seen.stalledCounter ?? 0,
+      timestamp: 0,
+      updateData: async (next: InboundBatchJob) => {
+        updates.push(next);
+      },
+    };
+    return { job: job as unknown as Job<InboundJobData>, updates };
+  }
+
+  it('on its first attempt runs the events, and queues a failing one again at its tier', async () => {
+    const requeued: Array<[string, boolean, number]> = [];
+    const { job } = batchJob({ events: [claimed('x1', 'ann'), claimed('x2', 'bob')] }, {});
+    const outcome = await processor(['x2'], requeued)(job);
+    expect(outcome).toMatchObject({ stored: 0, requeued: ['x2'] });
+    expect(requeued).toEqual([['x2', false, 3]]);
+  });
+
+  it('taken again (a failed attempt, or its worker died), queues each event not done on its own', async () => {
+    for (const seen of [{ attemptsMade: 1 }, { stalledCounter: 1 }]) {
+      const requeued: Array<[string, boolean, number]> = [];
+      const { job } = batchJob(
+        {
+          events: [claimed('y1', 'ann'), claimed('y2', 'ann'), claimed('y3', 'bob')],
+          done: ['y2'],
+        },
+        seen,
+      );
+      // Nothing is processed here: no event is even claimed.
+      const claims: string[] = [];
+      const outcome = await processor([], requeued, false, claims)(job);
+      expect(claims).toEqual([]);
+      expect(outcome).toMatchObject({ requeued: ['y1', 'y3'] });
+      expect(requeued).toEqual([
+        ['y1', false, 3],
+        ['y3', false, 3],
+      ]);
+    }
+  });
+
+  it('fails when an event cannot be queued again, remembering what it finished', async () => {
+    const { job, updates } = batchJob(
+      { events: [claimed('z1', 'ann'), claimed('z2', 'bob'), claimed('z3', 'cat')], done: ['z0'] },
+      {},
+    );
+    await expect(processor(['z2'], [], true)(job)).rejects.toThrow('Redis is down');
+    expect(updates).toHaveLength(1);
+    expect(updates[0]!.done!.sort()).toEqual(['z0', 'z1', 'z3']);
+    expect(updates[0]!.events).toHaveLength(3);
   });
 });

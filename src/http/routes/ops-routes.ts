@@ -1,7 +1,13 @@
 import Router from '@koa/router';
 import { isTimedQueue } from '../../pipeline/due-timers';
 import { reopenFailedReply } from '../../pipeline/outbound-processor';
-import { everyQueue, type OutboundJob } from '../../pipeline/queues';
+import {
+  everyQueue,
+  INBOUND_BATCH,
+  type InboundJobData,
+  inboundEvents,
+  type OutboundJob,
+} from '../../pipeline/queues';
 import { AppError, notFound } from '../../shared/errors';
 import { redisDurabilityWarnings } from '../../shared/redis';
 import { withTimeout } from '../../shared/time-limit';
@@ -85,6 +91,12 @@ export function probeRoutes(services: HttpServices): Router {
   return router;
 }
 
+/** The shops and the number of events of an inbound batch job. */
+function batchSummary(job: { name: string; data: unknown }): { shopIds: string[]; events: number } {
+  const events = inboundEvents(job as { name: string; data: InboundJobData });
+  return { shopIds: [...new Set(events.map(({ shopId }) => shopId))], events: events.length };
+}
+
 export const opsOperations = [
   {
     method: 'get',
@@ -114,6 +126,8 @@ export function opsAdminRoutes({ queues, replies, events }: HttpServices): Route
           id: job.id,
           name: job.name,
           shopId: (job.data as { shopId?: string }).shopId,
+          // A batch job (one ingest call's events) names its events' shops and how many it holds.
+          ...(queue === 'inbound' && job.name === INBOUND_BATCH ? batchSummary(job) : {}),
           attemptsMade: job.attemptsMade,
           failedReason: job.failedReason,
           finishedOn: job.finishedOn,
@@ -141,7 +155,7 @@ export function opsAdminRoutes({ queues, replies, events }: HttpServices): Route
     await job.retry('failed');
     const jobShop = (job.data as { shopId?: string }).shopId;
     noteAudit(ctx, {
-      shops: jobShop ? [jobShop] : [],
+      shops: job.name === INBOUND_BATCH ? batchSummary(job).shopIds : jobShop ? [jobShop] : [],
       details: { queue: ctx.params.queue, name: job.name },
     });
     ctx.status = 202;
