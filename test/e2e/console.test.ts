@@ -240,8 +240,9 @@ describe('agent console', () => {
     };
     page.on('requestfinished', settle);
     page.on('requestfailed', settle);
-    const quiet = async () => {
-      for (let calm = 0; calm < 6; calm = pending === 0 ? calm + 1 : 0)
+    // Quiet: no read in flight for 300 ms, but those held back (`parked`).
+    const quiet = async (parked = () => 0) => {
+      for (let calm = 0; calm < 6; calm = pending === parked() ? calm + 1 : 0)
         await new Promise((resolve) => setTimeout(resolve, 50));
     };
     await say(shop, 'buyer-late', 'Thanks, that is all.');
@@ -259,6 +260,9 @@ describe('agent console', () => {
         held.push(route);
       else await route.continue();
     });
+    // A read that began before the hold (a late event's refresh) must answer before the append:
+    // answered after it, it would show the page the message.
+    await quiet(() => held.length);
     // A message the page has not been told about yet: it lands just before the click.
     await h.container.conversations.append(shop.id, 'buyer-late', {
       id: 'm-late',
