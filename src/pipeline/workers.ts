@@ -138,10 +138,9 @@ export function startWorkers(
         return;
       }
       metrics.jobsFailed.inc({ queue });
-      logger.error(
-        context,
-        'job failed for good; kept in the failed set (GET /v1/ops/failed-jobs)',
-      );
+      // Kept in the failed set (GET /v1/ops/failed-jobs) unless its handler's final step says
+      // otherwise (an inbound batch is split into its events' own jobs).
+      logger.error(context, 'job failed for good');
       handler
         .onFinalFailure?.(job, error)
         .catch((followUp: Error) =>
