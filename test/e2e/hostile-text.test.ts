@@ -64,6 +64,11 @@ async function waitAgain(shop: { id: string }, token: string, id: string) {
   });
   expect(reply.status).toBe(202);
   await eventually(async () => standIn.received.length > before);
+  // The platform has the reply before the reply's bookkeeping ends the wait: a buyer message
+  // processed before that would still belong to the old wait, whose alert has fired already.
+  await eventually(
+    async () => (await h.api(`/v1/agent/conversations/${id}`, { token })).body.waiting === false,
+  );
   await h.sendGeneric(
     shop as Parameters<typeof h.sendGeneric>[0],
     buyerMessage('b-long', '还在吗？', new Date().toISOString(), { buyer: { id: 'b-long' } }),
