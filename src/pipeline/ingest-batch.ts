@@ -128,7 +128,8 @@ function batchIdsFor(events: number, share: number): number {
  * followed by, per event, its job name, job id and data (JSON). Returns per delivery
  * the window's count before it, the window's ttl when refused (else -1), then
  * per event 0 (a redelivery: the dedupe key is there), 1 (queued by this call)
- * or 2 (its job is still queued: absorbed).
+ * or 2 (its own job is still queued: absorbed; an event waiting in a batch job
+ * is found by its dedupe key, 0).
  *
  * The dedupe key is written here, with the job, in the delivery's name (its
  * ingest id): the job and its mark exist together or not at all, so no later
@@ -137,10 +138,10 @@ function batchIdsFor(events: number, share: number): number {
  *
  * The call's new events of one priority go in one job when there are several
  * (InboundBatchJob, named INBOUND_BATCH; at most BATCH_EVENTS a job): one
- * BullMQ job's take, lock and finish for all of them. Events past their shop's fair share keep their tier
- * (the batch of a tier has its priority, so a flood still waits behind other
- * shops); an event alone at its priority gets a job of its own, under its own
- * id, as before. The jobs are added after the loop, a priority at a time in
+ * BullMQ job's take, lock and finish for all of them. Events past their
+ * shop's fair share keep their tier (the batch of a tier has its priority, so
+ * a flood still waits behind other shops); an event alone at its priority
+ * gets a job of its own, under its own id, as before. The jobs are added after the loop, a priority at a time in
  * the order they came: when an add fails, the jobs added before it stay
  * queued, counted and marked, and the events not queued lose their marks.
  */
