@@ -15,6 +15,7 @@ import {
   type InboundBatchJob,
   type InboundJob,
   type InboundJobData,
+  unfinishedEvents,
 } from './queues';
 import { effectiveSentAt } from './sent-at';
 
@@ -84,8 +85,7 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
   ): Promise<{ stored: boolean } | BatchOutcome> {
     if (job.name !== INBOUND_BATCH) return processEvent(job.data as InboundJob, job);
     const batch = job.data as InboundBatchJob;
-    const done = new Set(batch.done ?? []);
-    const left = batch.events.filter(({ event }) => !done.has(event.eventId));
+    const left = unfinishedEvents(batch);
     // Queued again, an event keeps its batch's fair-share tier.
     const priority = job.opts.priority ?? 0;
     const requeue = (data: InboundJob, unrecoverable: boolean) =>
@@ -99,7 +99,9 @@ export function createInboundProcessor(deps: InboundProcessorDeps) {
         : await processBatch(left, job, processEvent, requeue);
     if (outcome.failure === undefined) return outcome;
     // What is done is remembered for the retry (best effort: Redis may be why a requeue failed).
-    await job.updateData({ ...batch, done: [...done, ...outcome.done] }).catch(() => undefined);
+    await job
+      .updateData({ ...batch, done: [...(batch.done ?? []), ...outcome.done] })
+      .catch(() => undefined);
     throw outcome.failure;
   };
 }

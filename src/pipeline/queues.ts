@@ -69,6 +69,12 @@ export function inboundEvents(job: { name: string; data: InboundJobData }): Inbo
   return Array.isArray(events) ? events : [];
 }
 
+/** The events of a batch job that no attempt has finished yet (see InboundBatchJob.done). */
+export function unfinishedEvents(batch: InboundBatchJob): InboundJob[] {
+  const done = new Set(batch.done ?? []);
+  return batch.events.filter(({ event }) => !done.has(event.eventId));
+}
+
 /** An agent's reply to send to the platform. */
 export interface OutboundJob {
   shopId: string;
@@ -298,10 +304,8 @@ export async function splitFailedBatch(
   job: Job<InboundJobData>,
 ): Promise<void> {
   if (job.name !== INBOUND_BATCH) return;
-  const { events, done = [] } = job.data as InboundBatchJob;
-  for (const event of events)
-    if (!done.includes(event.event.eventId))
-      await requeueInbound(inbound, event, false, job.opts.priority ?? 0);
+  for (const event of unfinishedEvents(job.data as InboundBatchJob))
+    await requeueInbound(inbound, event, false, job.opts.priority ?? 0);
   await job.remove();
 }
 

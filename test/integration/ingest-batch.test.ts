@@ -6,7 +6,7 @@ import { checkBullmqAdd } from '../../src/pipeline/ingest-batch';
 import { INBOUND_BATCH, jobIds, splitFailedBatch } from '../../src/pipeline/queues';
 import { workerConnection } from '../../src/shared/redis';
 import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
-import { jobOfEvent } from '../support/inbound-queue';
+import { buyerEvent, inboundEntry, jobOfEvent } from '../support/inbound-queue';
 
 // No workers: every accepted event stays queued where the test can read it.
 let h: Harness;
@@ -162,15 +162,7 @@ describe('ingest queues jobs as BullMQ would, each delivery judged on its own', 
     const queue = h.container.queues.inbound.of(shop.id);
     const redis = h.container.services.redis as Redis;
     const ids = ['tier-1', 'tier-2', 'tier-3', 'tier-4', 'tier-5'];
-    const events = ids.map((id) => ({
-      kind: 'message' as const,
-      eventId: id,
-      messageId: id,
-      buyer: { id: `b-${id}` },
-      from: 'buyer' as const,
-      text: 'hi',
-      sentAt: new Date().toISOString(),
-    }));
+    const events = ids.map((id) => buyerEvent(id));
     // One delivery: share 2, so ranks 1-2 FIFO, 3-4 tier 1, 5 tier 2.
     expect(
       await h.container.services.ingest.enqueue('generic', shop.id, events, Date.now()),
@@ -299,22 +291,7 @@ describe('a batch job that failed for good', () => {
   it('is split into its events, each queued again as a job of its own', async () => {
     const shop = await h.createGenericShop({ timezone: 'UTC' });
     const queue = h.container.queues.inbound.of(shop.id);
-    const entry = (id: string) => ({
-      platform: 'generic' as const,
-      shopId: shop.id,
-      receivedAt: Date.now(),
-      ingestId: 'ingest-1',
-      marked: true as const,
-      event: {
-        kind: 'message' as const,
-        eventId: id,
-        messageId: id,
-        buyer: { id: `b-${id}` },
-        from: 'buyer' as const,
-        text: 'hi',
-        sentAt: new Date().toISOString(),
-      },
-    });
+    const entry = (id: string) => inboundEntry(shop.id, id, 'ingest-1');
     const batch = await queue.add(
       INBOUND_BATCH,
       { events: [entry('split-1'), entry('split-2')] },
@@ -345,22 +322,7 @@ describe('a batch job an older worker failed', () => {
     try {
       const shop = await own.createGenericShop({ timezone: 'UTC' });
       const queue = own.container.queues.inbound.of(shop.id);
-      const entry = (id: string) => ({
-        platform: 'generic' as const,
-        shopId: shop.id,
-        receivedAt: Date.now(),
-        ingestId: 'ingest-old',
-        marked: true as const,
-        event: {
-          kind: 'message' as const,
-          eventId: id,
-          messageId: id,
-          buyer: { id: `b-${id}` },
-          from: 'buyer' as const,
-          text: 'hi',
-          sentAt: new Date().toISOString(),
-        },
-      });
+      const entry = (id: string) => inboundEntry(shop.id, id, 'ingest-old');
       const id = jobIds.inboundBatch('ingest-old');
       await queue.add(
         INBOUND_BATCH,

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startRedis } from '../../scripts/lib/redis-server.mjs';
 import { INBOUND_BATCH, jobIds } from '../../src/pipeline/queues';
 import { type Harness, startHarness } from '../support/harness';
-import { prioritizedEvents, waitingEvents } from '../support/inbound-queue';
+import { buyerEvent as message, prioritizedEvents, waitingEvents } from '../support/inbound-queue';
 
 // One Redis only: on a Cluster ingest makes two round trips per delivery, no batches
 // (see src/pipeline/webhook-ingest.ts), so this file is not in the cluster project.
@@ -49,19 +49,6 @@ async function holdBusy(redis: Redis, ms: number): Promise<{ free: Promise<unkno
   );
   await new Promise((resolve) => setTimeout(resolve, 50));
   return { free: busy.then(() => blocker.quit()) };
-}
-
-/** A buyer message with ids of its own. */
-function message(id: string) {
-  return {
-    kind: 'message' as const,
-    eventId: id,
-    messageId: id,
-    buyer: { id: `b-${id}` },
-    from: 'buyer' as const,
-    text: 'hi',
-    sentAt: new Date().toISOString(),
-  };
 }
 
 describe('ingest batches on one Redis', () => {
@@ -174,7 +161,12 @@ describe('full calls beside a call in flight', () => {
     for (const [d, size] of sizes.entries()) {
       const shop = shops[d]!;
       const ids = Array.from({ length: size }, (_, i) => `mix-${d}-${i}`);
-      const answer = ingest.enqueue('generic', shop.id, ids.map(message), Date.now());
+      const answer = ingest.enqueue(
+        'generic',
+        shop.id,
+        ids.map((id) => message(id)),
+        Date.now(),
+      );
       answers.push(
         answer.then(async (counts) => {
           answered++;

@@ -3,9 +3,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IngestBatches } from '../../src/pipeline/ingest-batch';
 import { INBOUND_BATCH, jobIds } from '../../src/pipeline/queues';
-import type { NormalizedEvent } from '../../src/platforms/contract';
 import { type Harness, startHarness } from '../support/harness';
-import { jobOfEvent, waitingEvents } from '../support/inbound-queue';
+import { jobOfEvent, buyerEvent as message, waitingEvents } from '../support/inbound-queue';
 
 // One Redis only: the ingest script's own add writes (src/pipeline/ingest-batch.ts). On a
 // Cluster ingest adds with BullMQ's Queue.add itself, so this file is not in the cluster project.
@@ -18,19 +17,6 @@ beforeAll(async () => {
   });
 });
 afterAll(() => h.close());
-
-/** A buyer message with ids of its own. */
-function message(id: string): NormalizedEvent {
-  return {
-    kind: 'message',
-    eventId: id,
-    messageId: id,
-    buyer: { id: `b-${id}` },
-    from: 'buyer',
-    text: 'hi',
-    sentAt: new Date().toISOString(),
-  } as NormalizedEvent;
-}
 
 const redis = () => h.container.services.redis as Redis;
 const deliver = (shopId: string, ids: string[]) =>

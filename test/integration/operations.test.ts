@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobIds } from '../../src/pipeline/queues';
 import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
+import { buyerEvent } from '../support/inbound-queue';
 
 let h: Harness;
 beforeAll(async () => {
@@ -97,19 +98,14 @@ describe('operations endpoints', () => {
 
   it("processes a batch job's events each on its own, a failing one queued again as its own job", async () => {
     const shop = await h.createGenericShop({ timezone: 'UTC' });
-    const event = (id: string, sentAt: string) => ({
-      kind: 'message' as const,
-      eventId: id,
-      messageId: id,
-      buyer: { id: `b-${id}` },
-      from: 'buyer' as const,
-      text: '有货吗',
-      sentAt,
-    });
     // One delivery of three events: one ingest call, so one batch job. The middle one can
     // never be processed (its sentAt is no time).
     const now = new Date().toISOString();
-    const events = [event('bt-1', now), event('bt-2', 'no time'), event('bt-3', now)];
+    const events = [
+      buyerEvent('bt-1', now),
+      buyerEvent('bt-2', 'no time'),
+      buyerEvent('bt-3', now),
+    ];
     expect(
       await h.container.services.ingest.enqueue('generic', shop.id, events, Date.now()),
     ).toEqual({ queued: 3, duplicates: 0 });

@@ -1,6 +1,11 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { type InboundJobData, inboundEvents, jobIds } from '../../src/pipeline/queues';
+import {
+  type InboundJob,
+  type InboundJobData,
+  inboundEvents,
+  jobIds,
+} from '../../src/pipeline/queues';
 
 /** One event as the inbound queue holds it: in a job of its own, or in a batch job. */
 export interface QueuedEvent {
@@ -66,4 +71,29 @@ export async function jobOfEvent(
       return { id, name, priority: Number(priority ?? 0) };
   }
   return undefined;
+}
+
+/** A buyer message as a platform's adapter hands it to ingest, with ids of its own. */
+export function buyerEvent(id: string, sentAt = new Date().toISOString()) {
+  return {
+    kind: 'message' as const,
+    eventId: id,
+    messageId: id,
+    buyer: { id: `b-${id}` },
+    from: 'buyer' as const,
+    text: 'hi',
+    sentAt,
+  };
+}
+
+/** A buyer message as an inbound job carries it: queued, and marked, by request `ingestId`. */
+export function inboundEntry(shopId: string, id: string, ingestId: string): InboundJob {
+  return {
+    platform: 'generic',
+    shopId,
+    receivedAt: Date.now(),
+    ingestId,
+    marked: true,
+    event: buyerEvent(id),
+  };
 }
