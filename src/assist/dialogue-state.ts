@@ -402,10 +402,12 @@ export function readDialogueState(
   history: readonly ChatMessage[],
   options: OptionsInFocus,
   mood: Sentiment,
+  /** `givenIn(history)`, when the caller already has it. */
+  given: readonly GivenKind[] = givenIn(history),
 ): DialogueState {
   return {
     settled: settledIn(history, options),
-    given: givenIn(history),
+    given: [...given],
     openQuestion: openQuestionOf(history),
     mood,
   };

@@ -3,9 +3,14 @@ import { productMentionDetector } from './catalog-options';
 import { givenIn } from './dialogue-state';
 import { lexicon, matches } from './lexicon';
 import { toSimplified } from './locale-detection';
-import { classifyConversation, readMessage, splitSentences } from './stage-classifier';
+import {
+  type ConversationReading,
+  classifyConversation,
+  readMessage,
+  splitSentences,
+} from './stage-classifier';
 import { memoText } from './text-memo';
-import type { ChatMessage } from './vocabulary';
+import type { ChatMessage, GivenKind } from './vocabulary';
 
 /**
  * The reader's features for one conversation, shared by training and
@@ -96,8 +101,9 @@ function segmentWords(text: string): Map<string, number> {
   let prev = '^';
   for (const s of segmenter.segment(text)) {
     if (!s.isWordLike) continue;
+    const pair = `${prev}+${s.segment}`;
     out.set(s.segment, (out.get(s.segment) ?? 0) + 1);
-    out.set(`${prev}+${s.segment}`, (out.get(`${prev}+${s.segment}`) ?? 0) + 1);
+    out.set(pair, (out.get(pair) ?? 0) + 1);
     prev = s.segment;
   }
   return out;
@@ -184,11 +190,21 @@ export const withoutInstructions = memoText((text: string): string =>
     .join(''),
 );
 
+/**
+ * What the rules engine already read of the same history and catalog (rules-engine.ts reads it
+ * before the reader): given, the features use it instead of reading the conversation again.
+ */
+export interface Preread {
+  reading: ConversationReading;
+  given: readonly GivenKind[];
+}
+
 export function emitFeatures(
   sink: FeatureSink,
   history: readonly ChatMessage[],
   catalog?: Catalog,
   config: FeatureConfig = FEATURE_CONFIG,
+  preread?: Preread,
 ): void {
   const mentions = productMentionDetector(catalog);
   const buyerTexts = history
@@ -202,7 +218,7 @@ export function emitFeatures(
   for (const signal of lastReading.signals) sink.add(`LS|${signal}`, 1);
   if (lastReading.greeting) sink.add('LS|greeting', 1);
   // The lexicon engine's own verdict on the whole conversation, as one more feature to weigh.
-  const lexiconReading = classifyConversation(history, mentions);
+  const lexiconReading = preread?.reading ?? classifyConversation(history, mentions);
   sink.add(`LX|${lexiconReading.stage}`, 1);
   if (lexiconReading.stage === 'complaint')
     sink.add(`LX|topic:${lexiconReading.complaintTopic}`, 1);
@@ -238,7 +254,7 @@ export function emitFeatures(
   const turns = buyerTexts.length;
   sink.add(`T|${turns === 1 ? '1' : turns === 2 ? '2' : turns <= 4 ? '3-4' : '5+'}`, 1);
   if (history.some((m) => m.from === 'agent')) sink.add('T|agent', 1);
-  for (const kind of givenIn(history)) sink.add(`G|${kind}`, 1);
+  for (const kind of preread?.given ?? givenIn(history)) sink.add(`G|${kind}`, 1);
   if (matches(lexicon.negative, buyerTexts.slice(-2).join('\n'))) sink.add('N|negative', 1);
   // Shouting: words in capitals ("STILL NOT HERE", "WTF"), a tone lower-casing would lose.
   const shouted = (last.match(/\b[A-Z]{3,}\b/g) ?? []).length;

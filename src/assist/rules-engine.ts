@@ -5,7 +5,7 @@ import {
   type OptionsInFocus,
   productMentionDetector,
 } from './catalog-options';
-import { readDialogueState, sameValue, settledIn } from './dialogue-state';
+import { givenIn, readDialogueState, sameValue, settledIn } from './dialogue-state';
 import { withoutInstructions } from './features';
 import { MAX_REPLY_CHARS } from './guardrails';
 import { lexicon, matches, type ReplyTemplates, templatesFor } from './lexicon';
@@ -281,11 +281,13 @@ export function analyseConversation(
   // A last message that only tried to instruct the assistant leaves the reader nothing to read.
   const lastBuyer = [...input.history].reverse().find((m) => m.from === 'buyer')?.text ?? '';
   const readable = withoutInstructions(lastBuyer).trim().length > 0;
+  // Read once here and handed to the reader's features, which would read them again.
+  const given = givenIn(input.history);
   const read = readStage(
     reading,
-    reader && readable ? reader.read(input.history, input.catalog) : null,
+    reader && readable ? reader.read(input.history, input.catalog, { reading, given }) : null,
   );
-  const state = readDialogueState(input.history, options, read.sentiment);
+  const state = readDialogueState(input.history, options, read.sentiment, given);
   const recentComplaint = reading.signals.includes('complaint') && reading.stage === 'complaint';
   const complaintWordsInLast = readMessage(lastBuyer, () => false).signals.has('complaint');
   const policy = tacticPolicy({
