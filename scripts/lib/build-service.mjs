@@ -15,7 +15,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const SERVICE_BUNDLE = path.join(root, 'dist', 'service.mjs');
 
 /** Builds the service (src/app/main.ts) into SERVICE_BUNDLE; resolves to its path. */
-export function buildService() {
+export async function buildService() {
+  // The assist thread's own script (src/assist/assist-thread-entry.ts), built beside it.
+  await buildBundle(
+    path.join(root, 'src', 'assist', 'assist-thread.ts'),
+    path.join(root, 'dist', 'assist-thread.mjs'),
+  );
   return buildBundle(path.join(root, 'src', 'app', 'main.ts'), SERVICE_BUNDLE);
 }
 
@@ -72,6 +77,8 @@ export async function buildBundle(entry, outfile) {
     sourcesContent: false,
     write: false,
     logLevel: 'silent',
+    // Code that must know it runs built (src/assist/assist-thread-entry.ts) reads this.
+    define: { 'process.env.SEATMATE_BUNDLED': '"1"' },
     plugins: [sourceUrls(outDir)],
   });
   const temporary = `.${process.pid}-${Date.now()}.tmp`;

@@ -16,7 +16,9 @@ import { StreamSessions } from '../agents/stream-sessions';
 import { SuggestionIndex } from '../agents/suggestion-index';
 import { Workspace } from '../agents/workspace';
 import { WorkspaceFeed } from '../agents/workspace-feed';
-import { createAssistant } from '../assist/assistant';
+import { ASSIST_THREAD_ENTRY } from '../assist/assist-thread-entry';
+import { type Assistant, createAssistant, type FallbackReason } from '../assist/assistant';
+import { createThreadedAssistant } from '../assist/threaded-assistant';
 import { AuditLog } from '../audit/audit-log';
 import { createBillingModule } from '../billing/billing-module';
 import { InvoiceBook } from '../billing/invoice-book';
@@ -220,7 +222,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     callSpacingMs: config.INGEST_CALL_SPACING_MS,
   });
 
-  const assistant = createAssistant({
+  const assistantOptions = {
     openai: config.OPENAI_API_KEY
       ? {
           apiKey: config.OPENAI_API_KEY,
@@ -229,9 +231,19 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
           timeoutMs: config.ASSIST_TIMEOUT_MS,
         }
       : undefined,
-    onFallback: (reason) => metrics.llmFallbacks.inc({ reason }),
-    onLatency: (engine, ms) => metrics.suggestionLatency.observe({ engine }, ms / 1000),
-  });
+    onFallback: (reason: FallbackReason) => metrics.llmFallbacks.inc({ reason }),
+    onLatency: (engine: 'rules' | 'openai', ms: number) =>
+      metrics.suggestionLatency.observe({ engine }, ms / 1000),
+  };
+  const assistant: Assistant & { close?: () => Promise<void> } = config.ASSIST_THREAD
+    ? createThreadedAssistant({
+        ...assistantOptions,
+        entry: ASSIST_THREAD_ENTRY,
+        inProcess: () => createAssistant(assistantOptions),
+        onThreadExit: (detail) =>
+          logger.error({ detail }, 'assist thread stopped; suggesting in-process meanwhile'),
+      })
+    : createAssistant(assistantOptions);
   const workspace = new Workspace({
     shops,
     agents,
@@ -596,6 +608,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     await Promise.all([queues, ...workerQueues].map(closeQueues));
     await Promise.all(workerRedis.map((r) => r.quit().catch(() => r.disconnect())));
     await redis.quit().catch(() => redis.disconnect());
+    await assistant.close?.();
   }
 
   return {

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { isTimeZone } from '../shared/shop-calendar';
 
@@ -108,6 +109,19 @@ const settingsSchema = z.object({
   OPENAI_MODEL: z.string().default('gpt-4o-mini'),
   /** After this, the rules engine answers instead of the model. */
   ASSIST_TIMEOUT_MS: int(100, 60_000).default(4000),
+  /**
+   * Draft suggestions on a thread of their own, not on the main thread that moves messages:
+   * `auto` (the default) does so when the machine has a second core to run it on
+   * (docs/architecture.md, "Round seventeen").
+   */
+  ASSIST_THREAD: z
+    .enum(['auto', 'true', 'false', '1', '0', ''], { message: 'must be auto, true or false' })
+    .default('auto')
+    .transform((value) =>
+      value === 'auto' || value === ''
+        ? availableParallelism() > 1
+        : value === 'true' || value === '1',
+    ),
   /** Send API bases, so the same code runs against the real hosts or a stand-in. */
   META_GRAPH_API_BASE: url.default('https://graph.facebook.com/v21.0'),
   LINE_API_BASE: url.default('https://api.line.me'),

@@ -61,6 +61,10 @@ export async function startHarness(
     AGENT_REPLIES_PER_MINUTE: '100000',
     OWNER_READS_PER_MINUTE: '100000',
     AGENT_MEDIA_PER_MINUTE: '100000',
+    // Suggestions in-process: a thread per harness would add a second or so to each test file.
+    // The thread has tests of its own (assist-thread.test.ts, threaded-assistant.test.ts), and
+    // the processes the multi-process tests start run it by default.
+    ASSIST_THREAD: 'false',
     ...options.env,
   });
   const clock = options.clock ?? systemClock;

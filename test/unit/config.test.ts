@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/config';
 import { partitionOf } from '../../src/pipeline/queues';
@@ -10,6 +11,19 @@ describe('config', () => {
     expect(config.ASSIST_TIMEOUT_MS).toBe(4000);
     expect(config.OPENAI_API_KEY).toBeUndefined();
     expect(config.LINE_API_BASE).toBe('https://api.line.me');
+  });
+
+  it('puts the assistant on its own thread where there is a second core, unless told', () => {
+    const base = { REDIS_URL: 'redis://127.0.0.1:6390' };
+    expect(loadConfig(base).ASSIST_THREAD).toBe(availableParallelism() > 1);
+    expect(loadConfig({ ...base, ASSIST_THREAD: 'auto' }).ASSIST_THREAD).toBe(
+      availableParallelism() > 1,
+    );
+    expect(loadConfig({ ...base, ASSIST_THREAD: 'true' }).ASSIST_THREAD).toBe(true);
+    expect(loadConfig({ ...base, ASSIST_THREAD: '0' }).ASSIST_THREAD).toBe(false);
+    expect(() => loadConfig({ ...base, ASSIST_THREAD: 'yes' })).toThrow(
+      /ASSIST_THREAD: must be auto, true or false/,
+    );
   });
 
   it('names every bad variable and what is wrong with it', () => {

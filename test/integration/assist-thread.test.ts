@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
+
+// The service with its assistant on a thread of its own (ASSIST_THREAD, on by default where
+// there is a second core; the other harness tests answer in-process). The thread's own
+// behaviour (same answers, catalogs, a dying thread) is in test/unit/threaded-assistant.test.ts.
+describe('the service with ASSIST_THREAD on', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ env: { ASSIST_THREAD: 'true' } });
+  });
+  afterAll(() => h.close());
+
+  it("stores a buyer message's suggestions and answers /v1/assist/suggest from the thread", async () => {
+    expect(h.container.config.ASSIST_THREAD).toBe(true);
+    const shop = await h.createGenericShop({
+      catalog: {
+        products: [
+          { id: 'p1', name: '羊毛开衫', options: { colour: ['浅灰', '银色'], size: ['M', 'L'] } },
+        ],
+      },
+    });
+    await h.sendGeneric(shop, buyerMessage('buyer-t', '这款开衫有浅灰色吗？', Date.now()));
+    const stored = await eventually(() =>
+      h.container.conversations.suggestions(shop.id, 'buyer-t'),
+    );
+    expect(stored.suggestions.length).toBeGreaterThan(0);
+    expect(stored.engine).toBe('rules');
+
+    const res = await h.api('/v1/assist/suggest', {
+      token: shop.ownerKey,
+      body: {
+        shopId: shop.id,
+        history: [
+          { from: 'buyer', text: '这款开衫有浅灰色吗？' },
+          { from: 'agent', text: '您好，有的，浅灰和银色都有现货。' },
+          { from: 'buyer', text: 'L码多少钱？' },
+          { from: 'agent', text: '您好，L码是299元。' },
+          { from: 'buyer', text: '嗯……我再考虑一下吧' },
+        ],
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ stage: 'hesitating', locale: 'zh-Hans', engine: 'rules' });
+    const close = res.body.suggestions.find(
+      (s: { tactic: string }) => s.tactic === 'alternative_close',
+    );
+    expect(close.text).toMatch(/浅灰|银色/);
+  });
+});

@@ -1,0 +1,177 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CATALOGS_HELD } from '../../src/assist/assist-thread';
+import { ASSIST_THREAD_ENTRY } from '../../src/assist/assist-thread-entry';
+import { type Assistant, type AssistInput, createAssistant } from '../../src/assist/assistant';
+import {
+  createThreadedAssistant,
+  type ThreadedAssistant,
+  type ThreadedAssistantOptions,
+} from '../../src/assist/threaded-assistant';
+import type { AssistResult } from '../../src/assist/vocabulary';
+
+const CRASHING_ENTRY = new URL('../fixtures/assist/crashing-assist-thread.mjs', import.meta.url);
+const settings = { busyNudge: false, locale: 'zh-Hans' as const, linkDomains: [] };
+const catalog = (colours: string[]) => ({
+  products: [{ id: 'p1', name: '羊毛开衫', options: { colour: colours, size: ['M', 'L'] } }],
+});
+
+const conversations: AssistInput[] = [
+  { history: [{ from: 'buyer', text: '您好，这款有灰色吗？' }], settings },
+  {
+    history: [
+      { from: 'buyer', text: 'Is this available in size M?' },
+      { from: 'agent', text: 'Yes, M is in stock.' },
+      { from: 'buyer', text: 'How long does shipping take to Shanghai?' },
+    ],
+  },
+  {
+    history: [
+      { from: 'buyer', text: '这款开衫有浅灰色吗？' },
+      { from: 'agent', text: '您好，有的，浅灰和银色都有现货。' },
+      { from: 'buyer', text: '嗯……我再考虑一下吧' },
+    ],
+    catalog: catalog(['浅灰', '银色']),
+  },
+  { history: [{ from: 'buyer', text: '收到的衣服破了一个洞，怎么处理？' }], settings },
+];
+
+/** A result without its suggestions' random ids. */
+const withoutIds = (result: AssistResult) => ({
+  ...result,
+  suggestions: result.suggestions.map(({ text, tactic }) => ({ text, tactic })),
+});
+
+/** An in-process assistant that counts the calls it answers. */
+function countingInProcess() {
+  const counter = { calls: 0, assistant: createAssistant() };
+  const assistant: Assistant = {
+    suggest(input) {
+      counter.calls += 1;
+      return counter.assistant.suggest(input);
+    },
+  };
+  return { counter, inProcess: () => assistant };
+}
+
+const open: ThreadedAssistant[] = [];
+function threaded(
+  options: Partial<ThreadedAssistantOptions> & Pick<ThreadedAssistantOptions, 'inProcess'>,
+) {
+  const assistant = createThreadedAssistant({ entry: ASSIST_THREAD_ENTRY, ...options });
+  open.push(assistant);
+  return assistant;
+}
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((assistant) => assistant.close()));
+});
+
+describe('the assistant on its own thread', () => {
+  it('suggests what the in-process assistant suggests, without answering in-process', async () => {
+    const { counter, inProcess } = countingInProcess();
+    const assistant = threaded({ inProcess });
+    const local = createAssistant();
+    // Asked together, as a batch job's conversations ask: they leave in one message.
+    const answers = await Promise.all(conversations.map((input) => assistant.suggest(input)));
+    for (const [i, input] of conversations.entries()) {
+      const answer = answers[i]!;
+      expect(withoutIds(answer)).toEqual(withoutIds(await local.suggest(input)));
+      expect(answer.suggestions.length).toBeGreaterThan(0);
+      expect(new Set(answer.suggestions.map((s) => s.id)).size).toBe(answer.suggestions.length);
+    }
+    expect(counter.calls).toBe(0);
+  });
+
+  it('reads a catalog sent once, and every catalog past what the thread holds', async () => {
+    const { counter, inProcess } = countingInProcess();
+    const assistant = threaded({ inProcess });
+    const local = createAssistant();
+    const asks = (c: AssistInput['catalog']): AssistInput => ({
+      history: [
+        { from: 'buyer', text: '这款开衫有浅灰色吗？' },
+        { from: 'agent', text: '您好，有的，浅灰和银色都有现货。' },
+        { from: 'buyer', text: 'L码多少钱？' },
+        { from: 'agent', text: '您好，L码是299元。' },
+        { from: 'buyer', text: '嗯……我再考虑一下吧' },
+      ],
+      catalog: c,
+    });
+    const first = catalog(['浅灰', '银色']);
+    // The first catalog is sent, then named; then more catalogs than the thread holds, so it
+    // forgets them all once; the first is sent again when it comes back.
+    const catalogs = [
+      first,
+      first,
+      ...Array.from({ length: CATALOGS_HELD + 1 }, (_, i) => catalog([`色${i}`, `款${i}`])),
+      first,
+    ];
+    for (const c of catalogs) {
+      const answer = await assistant.suggest(asks(c));
+      expect(withoutIds(answer)).toEqual(withoutIds(await local.suggest(asks(c))));
+    }
+    // The catalog's own values reach the close: the thread read the catalog, not none.
+    const close = (await assistant.suggest(asks(first))).suggestions.find(
+      (s) => s.tactic === 'alternative_close',
+    );
+    expect(close?.text).toMatch(/浅灰|银色/);
+    const none = await local.suggest(asks(undefined));
+    expect(withoutIds(none)).not.toEqual(withoutIds(await assistant.suggest(asks(first))));
+    expect(counter.calls).toBe(0);
+  });
+
+  it("reports the thread's fallbacks and latencies where the process keeps its metrics", async () => {
+    const latencies: string[] = [];
+    const assistant = threaded({
+      ...countingInProcess(),
+      onLatency: (engine, ms) => {
+        expect(ms).toBeGreaterThanOrEqual(0);
+        latencies.push(engine);
+      },
+    });
+    await Promise.all(conversations.map((input) => assistant.suggest(input)));
+    expect(latencies).toEqual(conversations.map(() => 'rules'));
+  });
+
+  it('answers in-process when the thread dies, and starts a new thread after the pause', async () => {
+    const { counter, inProcess } = countingInProcess();
+    const exits: string[] = [];
+    const assistant = threaded({
+      entry: CRASHING_ENTRY,
+      inProcess,
+      restartAfterMs: 300,
+      onThreadExit: (detail) => exits.push(detail),
+    });
+    const crash: AssistInput = { history: [{ from: 'buyer', text: 'CRASH THE THREAD' }], settings };
+    // The crashing call and the one sent with it are both answered, here.
+    const [crashed, beside] = await Promise.all([
+      assistant.suggest(crash),
+      assistant.suggest(conversations[0]!),
+    ]);
+    expect(crashed.suggestions.length).toBeGreaterThan(0);
+    expect(beside.suggestions.length).toBeGreaterThan(0);
+    expect(counter.calls).toBe(2);
+    expect(exits).toEqual(['exited with code 3']);
+    // Within the pause, calls are answered here without a new thread.
+    await assistant.suggest(conversations[1]!);
+    expect(counter.calls).toBe(3);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    // After it, a new thread answers.
+    const again = await assistant.suggest(conversations[2]!);
+    expect(again.engine).toBe('rules');
+    expect(counter.calls).toBe(3);
+    expect(exits).toHaveLength(1);
+  });
+
+  it('answers in-process after close, and ends its thread', async () => {
+    const { counter, inProcess } = countingInProcess();
+    const exits: string[] = [];
+    const assistant = threaded({ inProcess, onThreadExit: (detail) => exits.push(detail) });
+    await assistant.suggest(conversations[0]!);
+    expect(counter.calls).toBe(0);
+    await assistant.close();
+    const after = await assistant.suggest(conversations[1]!);
+    expect(after.suggestions.length).toBeGreaterThan(0);
+    expect(counter.calls).toBe(1);
+    // A thread ended by close is not reported as lost.
+    expect(exits).toEqual([]);
+  });
+});
