@@ -44,6 +44,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/config';
 import { signStandardWebhook } from '../src/platforms/generic/standard-webhooks';
 import { workerConnection } from '../src/shared/redis';
+import { benchText } from './lib/bench-texts';
 // @ts-expect-error plain .mjs shared with `npm start`
 import { buildService } from './lib/build-service.mjs';
 import { runBullmqBaseline } from './lib/bullmq-baseline';
@@ -327,26 +328,6 @@ for (let a = 0; a < AGENTS; a++) {
 }
 await sleep(500);
 
-const TEXTS = [
-  '您好，这款有灰色吗？',
-  '请问什么时候发货？',
-  'Is this available in size M?',
-  '可以便宜一点吗',
-  'How long does shipping take to Shanghai?',
-  '这个和那个有什么区别',
-];
-
-const FOLLOW_UPS = ['', '', ' 谢谢', ' 急用', ' thanks', '？？', ' 我想今天下单'];
-/**
- * Buyers do not all write the same six lines: a third of the messages carry an order
- * number of their own (a text never seen before), the rest are one of 42 combinations,
- * so per-text memories in the assist engine are not flattered.
- */
-function textOf(n: number): string {
-  const text = `${TEXTS[n % TEXTS.length]}${FOLLOW_UPS[n % FOLLOW_UPS.length]}`;
-  return n % 3 === 0 ? `${text} 订单号 ${1_000_000 + ((n * 7919) % 9_000_000)}` : text;
-}
-
 function webhook(shop: { id: string; secret: string }, n: number) {
   const id = `msg_${randomUUID()}`;
   const body = JSON.stringify({
@@ -355,7 +336,7 @@ function webhook(shop: { id: string; secret: string }, n: number) {
       messageId: id,
       buyer: { id: `buyer-${n % BUYERS_PER_SHOP}` },
       from: 'buyer',
-      text: textOf(n),
+      text: benchText(n),
       sentAt: new Date().toISOString(),
     },
   });
