@@ -55,7 +55,9 @@ async function server(mode: 'seatmate' | 'naive') {
         ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
         : []),
     ],
-    env: { ...process.env, ADMIN_TOKEN: ADMIN },
+    // Ingest drafts no suggestion: no assist thread (its script is built with the service's
+    // build, not this bundle's).
+    env: { ...process.env, ADMIN_TOKEN: ADMIN, ASSIST_THREAD: 'false' },
   });
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());

@@ -23,6 +23,9 @@ if (mode === 'seatmate') {
     PORT: port,
     LOG_LEVEL: 'silent',
     WEBHOOK_RATE_PER_MINUTE: '1000000',
+    // bench:assist measures suggestions as the service drafts them (auto by default);
+    // bench:ingest, which drafts none, turns the thread off.
+    ASSIST_THREAD: process.env.ASSIST_THREAD,
   });
   const container = await buildContainer(config, {
     adminToken: process.env.ADMIN_TOKEN!,

@@ -16,12 +16,31 @@ export const SERVICE_BUNDLE = path.join(root, 'dist', 'service.mjs');
 
 /** Builds the service (src/app/main.ts) into SERVICE_BUNDLE; resolves to its path. */
 export async function buildService() {
-  // The assist thread's own script (src/assist/assist-thread-entry.ts), built beside it.
-  await buildBundle(
+  // The assist thread's own script (src/assist/assist-thread-entry.ts), built beside it under a
+  // name with its content's hash, which the service's build names. A start that rebuilds dist/
+  // while another service from the same checkout runs (`start:api` beside `start:worker`, or a
+  // newer checkout) never hands that service a thread of other code: the same sources make the
+  // same file, other sources another file.
+  const dist = path.join(root, 'dist');
+  const thread = await buildBundle(
     path.join(root, 'src', 'assist', 'assist-thread.ts'),
-    path.join(root, 'dist', 'assist-thread.mjs'),
+    path.join(dist, 'assist-thread.mjs'),
+    { hashed: true },
   );
-  return buildBundle(path.join(root, 'src', 'app', 'main.ts'), SERVICE_BUNDLE);
+  removeOldThreadScripts(dist, path.basename(thread));
+  return buildBundle(path.join(root, 'src', 'app', 'main.ts'), SERVICE_BUNDLE, {
+    define: { 'process.env.SEATMATE_ASSIST_THREAD': JSON.stringify(path.basename(thread)) },
+  });
+}
+
+/** Thread scripts of other builds, a week after their last build: no running service needs one. */
+function removeOldThreadScripts(dist, current) {
+  const weekAgo = Date.now() - 7 * 24 * 3600 * 1000;
+  for (const name of fs.readdirSync(dist)) {
+    if (!/^assist-thread-\w+\.mjs(\.map)?$/.test(name) || name.startsWith(current)) continue;
+    const file = path.join(dist, name);
+    if (fs.statSync(file).mtimeMs < weekAgo) fs.rmSync(file, { force: true });
+  }
 }
 
 /**
@@ -56,10 +75,12 @@ function sourceUrls(outDir) {
 
 /**
  * Bundles `entry` into `outfile` (with its source map, so stack traces name the TypeScript
- * lines). Written under temporary names and renamed into place: a process starting while
- * another start rebuilds reads the old file or the new one, never half of one.
+ * lines), or with `hashed`, into `outfile`'s name plus the content's hash; resolves to the
+ * file written. Written under temporary names and renamed into place: a process starting while
+ * another start rebuilds reads the old file or the new one, never half of one. `define` adds
+ * to esbuild's replacements.
  */
-export async function buildBundle(entry, outfile) {
+export async function buildBundle(entry, outfile, { hashed = false, define = {} } = {}) {
   const outDir = path.dirname(outfile);
   fs.mkdirSync(outDir, { recursive: true });
   // Imported here, not at the top: `npm start` imports this module before it installs a fresh
@@ -67,7 +88,10 @@ export async function buildBundle(entry, outfile) {
   const esbuild = await import('esbuild');
   const result = await esbuild.build({
     entryPoints: [entry],
-    outfile,
+    ...(hashed
+      ? { outdir: path.dirname(outfile), entryNames: `${path.basename(outfile, '.mjs')}-[hash]` }
+      : { outfile }),
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -78,11 +102,11 @@ export async function buildBundle(entry, outfile) {
     write: false,
     logLevel: 'silent',
     // Code that must know it runs built (src/assist/assist-thread-entry.ts) reads this.
-    define: { 'process.env.SEATMATE_BUNDLED': '"1"' },
+    define: { 'process.env.SEATMATE_BUNDLED': '"1"', ...define },
     plugins: [sourceUrls(outDir)],
   });
   const temporary = `.${process.pid}-${Date.now()}.tmp`;
   for (const file of result.outputFiles) fs.writeFileSync(file.path + temporary, file.contents);
   for (const file of result.outputFiles) fs.renameSync(file.path + temporary, file.path);
-  return outfile;
+  return result.outputFiles.find((file) => file.path.endsWith('.mjs'))?.path ?? outfile;
 }

@@ -235,15 +235,20 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     onLatency: (engine: 'rules' | 'openai', ms: number) =>
       metrics.suggestionLatency.observe({ engine }, ms / 1000),
   };
-  const assistant: Assistant & { close?: () => Promise<void> } = config.ASSIST_THREAD
+  const threadedAssistant = config.ASSIST_THREAD
     ? createThreadedAssistant({
         ...assistantOptions,
         entry: ASSIST_THREAD_ENTRY,
         inProcess: () => createAssistant(assistantOptions),
         onThreadExit: (detail) =>
           logger.error({ detail }, 'assist thread stopped; suggesting in-process meanwhile'),
+        onInProcess: (reason) => metrics.assistInProcess.inc({ reason }),
       })
-    : createAssistant(assistantOptions);
+    : null;
+  // Started now, not at the first suggestion: a model or prompt file that cannot be read stops
+  // the start, as it does when the assistant is built in-process.
+  await threadedAssistant?.ready();
+  const assistant: Assistant = threadedAssistant ?? createAssistant(assistantOptions);
   const workspace = new Workspace({
     shops,
     agents,
@@ -608,7 +613,7 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     await Promise.all([queues, ...workerQueues].map(closeQueues));
     await Promise.all(workerRedis.map((r) => r.quit().catch(() => r.disconnect())));
     await redis.quit().catch(() => redis.disconnect());
-    await assistant.close?.();
+    await threadedAssistant?.close();
   }
 
   return {

@@ -7,7 +7,7 @@ import type { AssistInput, AssistResult, FallbackReason } from './vocabulary';
 /**
  * The assistant's own thread (threaded-assistant.ts starts it): reads and drafts suggestions
  * on a second core, so a worker's main thread only moves messages. The built service runs it
- * from dist/assist-thread.mjs, the sources from this file.
+ * from its own build (assist-thread-entry.ts), the sources from this file.
  */
 
 export const ASSIST_THREAD_ROLE = 'seatmate-assist';
@@ -17,6 +17,9 @@ export interface AssistThreadData {
   openai?: OpenAIEngineOptions;
 }
 
+/** The thread's first word: its assistant is built (models and prompts read), or why not. */
+export type AssistThreadStatus = { kind: 'ready' } | { kind: 'failed'; error: string };
+
 /** The metrics a suggestion reported on the way, replayed by the main thread. */
 export type AssistNote =
   | { kind: 'fallback'; reason: FallbackReason }
@@ -25,13 +28,17 @@ export type AssistNote =
 export interface AssistRequest {
   id: number;
   input: AssistInput;
-  /** Set when `input.catalog` is absent because the thread already holds this catalog. */
+  /** The catalog's key: with `input.catalog` to hold it by, without it to name it. */
   catalogKey?: number;
+  /** Forget every catalog held before this call (the main thread starts its count again). */
+  forgetCatalogs?: true;
 }
 
 export type AssistReply =
   | { id: number; result: AssistResult; notes: AssistNote[] }
-  | { id: number; error: string; notes: AssistNote[] };
+  | { id: number; error: string; notes: AssistNote[] }
+  /** Named a catalog this thread does not hold: answered by the main thread instead. */
+  | { id: number; catalogMissing: true; notes: AssistNote[] };
 
 /**
  * Catalogs the thread holds, by the main thread's key: sent once, not with every suggestion.
@@ -42,12 +49,20 @@ export const CATALOGS_HELD = 256;
 
 function serve(data: AssistThreadData): void {
   const port = parentPort!;
+  const status = (message: AssistThreadStatus) => port.postMessage(message);
   const notes = new AsyncLocalStorage<AssistNote[]>();
-  const assistant = createAssistant({
-    openai: data.openai,
-    onFallback: (reason) => notes.getStore()?.push({ kind: 'fallback', reason }),
-    onLatency: (engine, ms) => notes.getStore()?.push({ kind: 'latency', engine, ms }),
-  });
+  let assistant: ReturnType<typeof createAssistant>;
+  try {
+    assistant = createAssistant({
+      openai: data.openai,
+      onFallback: (reason) => notes.getStore()?.push({ kind: 'fallback', reason }),
+      onLatency: (engine, ms) => notes.getStore()?.push({ kind: 'latency', engine, ms }),
+    });
+  } catch (error) {
+    status({ kind: 'failed', error: messageOf(error) });
+    return;
+  }
+  status({ kind: 'ready' });
   const catalogs = new Map<number, NonNullable<AssistInput['catalog']>>();
   // Replies leave together at the end of the turn, as the calls came (one message per turn).
   let outbox: AssistReply[] = [];
@@ -65,19 +80,32 @@ function serve(data: AssistThreadData): void {
   const answer = (request: AssistRequest) => {
     const taken: AssistNote[] = [];
     let input = request.input;
+    if (request.forgetCatalogs) catalogs.clear();
     if (request.catalogKey !== undefined) {
       if (input.catalog) {
         if (catalogs.size >= CATALOGS_HELD) catalogs.clear();
         catalogs.set(request.catalogKey, input.catalog);
-      } else input = { ...input, catalog: catalogs.get(request.catalogKey) };
+      } else {
+        const catalog = catalogs.get(request.catalogKey);
+        // Never a suggestion read without the shop's catalog: the main thread answers it.
+        if (!catalog) {
+          reply({ id: request.id, catalogMissing: true, notes: taken });
+          return;
+        }
+        input = { ...input, catalog };
+      }
     }
     notes
       .run(taken, () => assistant.suggest(input))
       .then(
         (result) => reply({ id: request.id, result, notes: taken }),
-        (error: Error) => reply({ id: request.id, error: error.message, notes: taken }),
+        (error: unknown) => reply({ id: request.id, error: messageOf(error), notes: taken }),
       );
   };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 if (!isMainThread && (workerData as AssistThreadData | undefined)?.role === ASSIST_THREAD_ROLE)

@@ -263,7 +263,7 @@ export function loadReader(url: URL = MODEL_URL): Reader | null {
 }
 
 let committed: Reader | null | undefined;
-/** The committed model, parsed once per process (every assistant shares it). */
+/** The committed model, parsed once per thread that drafts suggestions (every assistant shares it). */
 export function defaultReader(): Reader | null {
   if (committed === undefined) committed = loadReader();
   return committed;

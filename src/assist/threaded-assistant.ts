@@ -4,6 +4,7 @@ import {
   type AssistReply,
   type AssistRequest,
   type AssistThreadData,
+  type AssistThreadStatus,
   CATALOGS_HELD,
 } from './assist-thread';
 import type { Assistant, AssistantOptions } from './assistant';
@@ -15,9 +16,9 @@ import type { AssistInput, AssistResult } from './vocabulary';
  * its own thread it runs on a second core beside the main thread's Redis and queue work.
  *
  * Suggestions come back in whatever order the thread finishes them; each call awaits its own.
- * Should the thread die, the calls it held and every later one are answered in this thread
- * (`inProcess`), and a new thread is started for the calls after that: a suggestion is never
- * lost to the thread.
+ * The thread is a speed-up, never a dependency: should it die, fail to start, stop answering or
+ * refuse a call, the calls it held are answered in this thread (`inProcess`), and so is every
+ * call for `restartAfterMs`; then a new thread is started.
  */
 export interface ThreadedAssistantOptions
   extends Pick<AssistantOptions, 'openai' | 'onFallback' | 'onLatency'> {
@@ -25,13 +26,22 @@ export interface ThreadedAssistantOptions
   entry: URL;
   /** Answers while there is no thread (it died, or is starting again). */
   inProcess: () => Assistant;
-  /** Told when the thread stops unexpectedly. */
+  /** Told when the thread stops, fails to start or is given up on; never after close(). */
   onThreadExit?: (detail: string) => void;
+  /** Told of each call answered in-process because of the thread, with why. */
+  onInProcess?: (reason: InProcessReason) => void;
   /** After a thread stops, calls are answered in-process this long before a new one starts. */
   restartAfterMs?: number;
+  /** A call the thread has not answered in this long means it hangs: it is ended. */
+  stuckAfterMs?: number;
 }
 
+/** Why a call was answered on the main thread. */
+export type InProcessReason = 'thread_lost' | 'thread_away' | 'catalog_missing' | 'closed';
+
 export interface ThreadedAssistant extends Assistant {
+  /** Starts the thread now; resolves once its assistant is built, rejects with why it failed. */
+  ready(): Promise<void>;
   /** Ends the thread (shutdown); later calls are answered in this thread. */
   close(): Promise<void>;
 }
@@ -40,11 +50,20 @@ interface Pending {
   input: AssistInput;
   resolve: (result: AssistResult) => void;
   reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
 }
 
+/** Node's worker limits for the thread: a runaway heap ends the thread, not the process. */
+const THREAD_HEAP_MB = 512;
+
 export function createThreadedAssistant(options: ThreadedAssistantOptions): ThreadedAssistant {
+  const restartAfterMs = options.restartAfterMs ?? 5000;
+  const stuckAfterMs = options.stuckAfterMs ?? 60_000;
   let thread: Worker | null = null;
+  let started: Promise<void> | null = null;
   let closed = false;
+  // A thread that cannot start (or keeps dying) is not started again for every call.
+  let lostAt = Number.NEGATIVE_INFINITY;
   let nextId = 1;
   const pending = new Map<number, Pending>();
   // The catalogs the current thread holds, mirroring its own bound (assist-thread.ts): a catalog
@@ -52,13 +71,31 @@ export function createThreadedAssistant(options: ThreadedAssistantOptions): Thre
   const catalogKeys = new WeakMap<object, number>();
   let nextCatalogKey = 1;
   let held = new Set<number>();
+  // Set when the thread named a catalog it did not hold: the next call tells it to forget
+  // them all, and both count from nothing again.
+  let forgetCatalogs = false;
   let fallback: Assistant | null = null;
-  // A thread that cannot start (or keeps dying) is not started again for every call.
-  const restartAfterMs = options.restartAfterMs ?? 5000;
-  let lostAt = Number.NEGATIVE_INFINITY;
-  const inProcess = () => {
-    fallback ??= options.inProcess();
-    return fallback;
+
+  /** A call answered here. A throw (the assistant cannot be built) becomes the call's failure. */
+  const answerHere = (input: AssistInput, reason: InProcessReason): Promise<AssistResult> => {
+    options.onInProcess?.(reason);
+    return Promise.resolve().then(() => {
+      fallback ??= options.inProcess();
+      return fallback.suggest(input);
+    });
+  };
+  const settle = (id: number): Pending | undefined => {
+    const call = pending.get(id);
+    if (!call) return undefined;
+    pending.delete(id);
+    clearTimeout(call.timer);
+    return call;
+  };
+  const answerAllHere = (reason: InProcessReason) => {
+    for (const id of [...pending.keys()]) {
+      const call = settle(id)!;
+      answerHere(call.input, reason).then(call.resolve, call.reject);
+    }
   };
 
   // Calls leave together at the end of the turn: a batch job's conversations ask in the same
@@ -69,53 +106,123 @@ export function createThreadedAssistant(options: ThreadedAssistantOptions): Thre
       setImmediate(() => {
         const requests = outbox;
         outbox = [];
-        thread?.postMessage(requests);
+        if (requests.length === 0 || !thread) return;
+        try {
+          thread.postMessage(requests);
+        } catch (error) {
+          // A call the thread cannot be sent (it holds something that cannot be copied): those
+          // calls are answered here, and the thread counts no catalog from them.
+          held = new Set();
+          forgetCatalogs = true;
+          for (const request of requests) {
+            const call = settle(request.id);
+            if (call) answerHere(call.input, 'thread_away').then(call.resolve, call.reject);
+          }
+          options.onThreadExit?.(`a call could not be sent: ${(error as Error).message}`);
+        }
       });
     outbox.push(request);
   };
 
-  const start = (): Worker => {
-    const data: AssistThreadData = { role: ASSIST_THREAD_ROLE, openai: options.openai };
-    const worker = new Worker(options.entry, { workerData: data });
-    // A thread waiting for work does not keep the process alive (close() ends it); one
-    // holding calls does, until it has answered them.
-    worker.unref();
-    worker.on('message', (replies: AssistReply[]) => {
-      for (const reply of replies) {
-        const call = pending.get(reply.id);
-        if (!call) continue;
-        pending.delete(reply.id);
+  /** The thread is gone (or given up on): its calls are answered here, none is lost. */
+  const lose = (worker: Worker, detail: string) => {
+    if (thread !== worker) return;
+    thread = null;
+    started = null;
+    held = new Set();
+    // Calls not yet sent are among the pending ones answered below: they must not reach a
+    // later thread, which never held their catalogs.
+    outbox = [];
+    lostAt = performance.now();
+    void worker.terminate();
+    if (!closed) options.onThreadExit?.(detail);
+    answerAllHere('thread_lost');
+  };
+
+  const onReplies = (worker: Worker, replies: AssistReply[]) => {
+    for (const reply of replies) {
+      const call = settle(reply.id);
+      if (!call) continue;
+      if ('result' in reply) call.resolve(reply.result);
+      else if ('error' in reply) call.reject(new Error(reply.error));
+      else {
+        held = new Set();
+        forgetCatalogs = true;
+        answerHere(call.input, 'catalog_missing').then(call.resolve, call.reject);
+      }
+      // After the call is settled: a metrics callback that throws cannot strand the others.
+      try {
         for (const note of reply.notes)
           if (note.kind === 'fallback') options.onFallback?.(note.reason);
           else options.onLatency?.(note.engine, note.ms);
-        if ('result' in reply) call.resolve(reply.result);
-        else call.reject(new Error(reply.error));
+      } catch {
+        // The figures are lost, the suggestion is not.
       }
-      if (pending.size === 0) worker.unref();
-    });
-    const lost = (detail: string) => {
-      if (thread !== worker) return;
-      thread = null;
-      held = new Set();
-      lostAt = performance.now();
-      if (!closed) options.onThreadExit?.(detail);
-      // The calls the thread held are answered here; none is lost.
-      const calls = [...pending.values()];
-      pending.clear();
-      for (const call of calls) inProcess().suggest(call.input).then(call.resolve, call.reject);
+    }
+    if (pending.size === 0) worker.unref();
+  };
+
+  const start = (): Promise<void> => {
+    const data: AssistThreadData = {
+      role: ASSIST_THREAD_ROLE,
+      openai: options.openai,
     };
-    worker.on('error', (error) => lost(error.message));
-    worker.on('exit', (code) => lost(`exited with code ${code}`));
-    return worker;
+    let worker: Worker;
+    try {
+      worker = new Worker(options.entry, {
+        workerData: data,
+        resourceLimits: { maxOldGenerationSizeMb: THREAD_HEAP_MB },
+      });
+    } catch (error) {
+      lostAt = performance.now();
+      options.onThreadExit?.(`could not start: ${(error as Error).message}`);
+      return Promise.reject(error);
+    }
+    thread = worker;
+    // A thread waiting for work does not keep the process alive (close() ends it); one
+    // holding calls does, until it has answered them.
+    worker.unref();
+    return new Promise<void>((resolve, reject) => {
+      worker.on('message', (message: AssistReply[] | AssistThreadStatus) => {
+        if (Array.isArray(message)) return onReplies(worker, message);
+        if (message.kind === 'ready') return resolve();
+        reject(new Error(message.error));
+        lose(worker, `could not start: ${message.error}`);
+      });
+      const gone = (detail: string) => {
+        reject(new Error(detail));
+        lose(worker, detail);
+      };
+      worker.on('error', (error) => gone(error.message));
+      worker.on('messageerror', (error) => gone(`a reply could not be read: ${error.message}`));
+      worker.on('exit', (code) => gone(`exited with code ${code}`));
+    });
+  };
+  /** The thread, started if there is none; null while calls are answered here. */
+  const current = (): Worker | null => {
+    if (closed) return null;
+    if (!thread && performance.now() - lostAt >= restartAfterMs) {
+      started = start();
+      // A failure is told through onThreadExit and answered here; ready() hands it on.
+      started.catch(() => {});
+    }
+    return thread;
   };
 
   return {
+    ready() {
+      if (!started && !current()) return Promise.reject(new Error('the assist thread is away'));
+      return started ?? Promise.reject(new Error('the assist thread is away'));
+    },
     suggest(input) {
-      if (closed || (!thread && performance.now() - lostAt < restartAfterMs))
-        return inProcess().suggest(input);
-      thread ??= start();
+      const worker = current();
+      if (!worker) return answerHere(input, closed ? 'closed' : 'thread_away');
       const id = nextId++;
       const request: AssistRequest = { id, input };
+      if (forgetCatalogs) {
+        request.forgetCatalogs = true;
+        forgetCatalogs = false;
+      }
       if (input.catalog) {
         let key = catalogKeys.get(input.catalog);
         if (key === undefined) catalogKeys.set(input.catalog, (key = nextCatalogKey++));
@@ -126,9 +233,14 @@ export function createThreadedAssistant(options: ThreadedAssistantOptions): Thre
           held.add(key);
         }
       }
-      if (pending.size === 0) thread.ref();
+      if (pending.size === 0) worker.ref();
       return new Promise<AssistResult>((resolve, reject) => {
-        pending.set(id, { input, resolve, reject });
+        const timer = setTimeout(
+          () => lose(worker, `a call went unanswered for ${stuckAfterMs} ms`),
+          stuckAfterMs,
+        );
+        timer.unref();
+        pending.set(id, { input, resolve, reject, timer });
         send(request);
       });
     },
@@ -136,10 +248,9 @@ export function createThreadedAssistant(options: ThreadedAssistantOptions): Thre
       closed = true;
       const worker = thread;
       thread = null;
+      outbox = [];
       if (worker) await worker.terminate();
-      const calls = [...pending.values()];
-      pending.clear();
-      for (const call of calls) inProcess().suggest(call.input).then(call.resolve, call.reject);
+      answerAllHere('closed');
     },
   };
 }

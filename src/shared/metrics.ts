@@ -62,6 +62,12 @@ export function createMetrics() {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    assistInProcess: new Counter({
+      name: 'seatmate_assist_in_process_total',
+      help: 'Suggestions drafted on the main thread because the assist thread was lost, away, missing a catalog or closed (ASSIST_THREAD)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
   };
 }
 

@@ -46,5 +46,10 @@ describe('the service with ASSIST_THREAD on', () => {
       (s: { tactic: string }) => s.tactic === 'alternative_close',
     );
     expect(close.text).toMatch(/浅灰|银色/);
+    // Both came from the thread: nothing was drafted on the main thread instead.
+    const inProcess = await h.container.metrics.assistInProcess.get();
+    expect(inProcess.values.reduce((sum, v) => sum + v.value, 0)).toBe(0);
+    const latencies = await h.container.metrics.suggestionLatency.get();
+    expect(latencies.values.some((v) => v.labels.engine === 'rules' && v.value >= 2)).toBe(true);
   });
 });

@@ -10,6 +10,9 @@ import {
 import type { AssistResult } from '../../src/assist/vocabulary';
 
 const CRASHING_ENTRY = new URL('../fixtures/assist/crashing-assist-thread.mjs', import.meta.url);
+const FORGETFUL_ENTRY = new URL('../fixtures/assist/forgetful-assist-thread.mjs', import.meta.url);
+const FAILING_ENTRY = new URL('../fixtures/assist/failing-assist-thread.mjs', import.meta.url);
+const SILENT_ENTRY = new URL('../fixtures/assist/silent-assist-thread.mjs', import.meta.url);
 const settings = { busyNudge: false, locale: 'zh-Hans' as const, linkDomains: [] };
 const catalog = (colours: string[]) => ({
   products: [{ id: 'p1', name: '羊毛开衫', options: { colour: colours, size: ['M', 'L'] } }],
@@ -159,6 +162,75 @@ describe('the assistant on its own thread', () => {
     expect(again.engine).toBe('rules');
     expect(counter.calls).toBe(3);
     expect(exits).toHaveLength(1);
+  });
+
+  it('answers here a call naming a catalog the thread does not hold, and sends it again', async () => {
+    const { counter, inProcess } = countingInProcess();
+    const assistant = threaded({ entry: FORGETFUL_ENTRY, inProcess });
+    const input: AssistInput = { ...conversations[2]! };
+    const texts = async () => (await assistant.suggest(input)).suggestions.map((s) => s.text);
+    // Sent with its catalog the first time; named by key only the second, which the thread
+    // does not hold: that call is answered in-process, with the catalog.
+    expect(await texts()).toEqual(['catalog:true forget:false']);
+    const second = await assistant.suggest(input);
+    expect(counter.calls).toBe(1);
+    expect(withoutIds(second)).toEqual(withoutIds(await createAssistant().suggest(input)));
+    // The next call tells the thread to forget every catalog and carries its own again.
+    expect(await texts()).toEqual(['catalog:true forget:true']);
+    expect(counter.calls).toBe(1);
+  });
+
+  it('is ready once the thread has built its assistant, and says why not when it cannot', async () => {
+    await threaded({ ...countingInProcess() }).ready();
+    const exits: string[] = [];
+    const reasons: string[] = [];
+    const { counter, inProcess } = countingInProcess();
+    const broken = threaded({
+      entry: FAILING_ENTRY,
+      inProcess,
+      onThreadExit: (detail) => exits.push(detail),
+      onInProcess: (reason) => reasons.push(reason),
+    });
+    // The container awaits this at start: the start fails with the thread's reason.
+    await expect(broken.ready()).rejects.toThrow('reader.json: Unexpected end of JSON input');
+    expect(exits).toEqual(['could not start: reader.json: Unexpected end of JSON input']);
+    // Calls are answered here meanwhile, and counted as such.
+    expect((await broken.suggest(conversations[0]!)).suggestions.length).toBeGreaterThan(0);
+    expect(counter.calls).toBe(1);
+    expect(reasons).toEqual(['thread_away']);
+  });
+
+  it('gives up on a thread that stops answering, and answers its calls here', async () => {
+    const { counter, inProcess } = countingInProcess();
+    const exits: string[] = [];
+    const assistant = threaded({
+      entry: SILENT_ENTRY,
+      inProcess,
+      stuckAfterMs: 300,
+      onThreadExit: (detail) => exits.push(detail),
+    });
+    await assistant.ready();
+    const answer = await assistant.suggest(conversations[3]!);
+    expect(answer.suggestions.length).toBeGreaterThan(0);
+    expect(counter.calls).toBe(1);
+    expect(exits).toEqual(['a call went unanswered for 300 ms']);
+  });
+
+  it('answers the calls in flight here when closed', async () => {
+    const { counter, inProcess } = countingInProcess();
+    const reasons: string[] = [];
+    const assistant = threaded({
+      entry: SILENT_ENTRY,
+      inProcess,
+      onInProcess: (reason) => reasons.push(reason),
+    });
+    await assistant.ready();
+    const inFlight = assistant.suggest(conversations[0]!);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await assistant.close();
+    expect((await inFlight).suggestions.length).toBeGreaterThan(0);
+    expect(counter.calls).toBe(1);
+    expect(reasons).toEqual(['closed']);
   });
 
   it('answers in-process after close, and ends its thread', async () => {
