@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chatCompletion } from '../fixtures/assist/chat-completion';
+import { cardiganCatalog, HESITATING_HISTORY } from '../fixtures/assist/hesitating-buyer';
 import { type Harness, startHarness } from '../support/harness';
 
 describe('POST /v1/assist/suggest without a key (rules engine)', () => {
@@ -12,23 +13,13 @@ describe('POST /v1/assist/suggest without a key (rules engine)', () => {
 
   it('answers in the buyer’s language with the alternative close from the catalog', async () => {
     const shop = await h.createGenericShop({
-      catalog: {
-        products: [
-          { id: 'p1', name: '羊毛开衫', options: { colour: ['浅灰', '银色'], size: ['M', 'L'] } },
-        ],
-      },
+      catalog: cardiganCatalog(),
     });
     const res = await h.api('/v1/assist/suggest', {
       token: shop.ownerKey,
       body: {
         shopId: shop.id,
-        history: [
-          { from: 'buyer', text: '这款开衫有浅灰色吗？' },
-          { from: 'agent', text: '您好，有的，浅灰和银色都有现货。' },
-          { from: 'buyer', text: 'L码多少钱？' },
-          { from: 'agent', text: '您好，L码是299元。' },
-          { from: 'buyer', text: '嗯……我再考虑一下吧' },
-        ],
+        history: HESITATING_HISTORY,
       },
     });
     expect(res.status).toBe(200);

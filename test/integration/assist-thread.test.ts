@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cardiganCatalog, HESITATING_HISTORY } from '../fixtures/assist/hesitating-buyer';
 import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
 
 // The service with its assistant on a thread of its own (ASSIST_THREAD, on by default where
@@ -14,11 +15,7 @@ describe('the service with ASSIST_THREAD on', () => {
   it("stores a buyer message's suggestions and answers /v1/assist/suggest from the thread", async () => {
     expect(h.container.config.ASSIST_THREAD).toBe(true);
     const shop = await h.createGenericShop({
-      catalog: {
-        products: [
-          { id: 'p1', name: '羊毛开衫', options: { colour: ['浅灰', '银色'], size: ['M', 'L'] } },
-        ],
-      },
+      catalog: cardiganCatalog(),
     });
     await h.sendGeneric(shop, buyerMessage('buyer-t', '这款开衫有浅灰色吗？', Date.now()));
     const stored = await eventually(() =>
@@ -31,13 +28,7 @@ describe('the service with ASSIST_THREAD on', () => {
       token: shop.ownerKey,
       body: {
         shopId: shop.id,
-        history: [
-          { from: 'buyer', text: '这款开衫有浅灰色吗？' },
-          { from: 'agent', text: '您好，有的，浅灰和银色都有现货。' },
-          { from: 'buyer', text: 'L码多少钱？' },
-          { from: 'agent', text: '您好，L码是299元。' },
-          { from: 'buyer', text: '嗯……我再考虑一下吧' },
-        ],
+        history: HESITATING_HISTORY,
       },
     });
     expect(res.status).toBe(200);

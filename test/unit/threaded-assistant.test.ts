@@ -8,15 +8,13 @@ import {
   type ThreadedAssistantOptions,
 } from '../../src/assist/threaded-assistant';
 import type { AssistResult } from '../../src/assist/vocabulary';
+import { cardiganCatalog, HESITATING_HISTORY } from '../fixtures/assist/hesitating-buyer';
 
 const CRASHING_ENTRY = new URL('../fixtures/assist/crashing-assist-thread.mjs', import.meta.url);
 const FORGETFUL_ENTRY = new URL('../fixtures/assist/forgetful-assist-thread.mjs', import.meta.url);
 const FAILING_ENTRY = new URL('../fixtures/assist/failing-assist-thread.mjs', import.meta.url);
 const SILENT_ENTRY = new URL('../fixtures/assist/silent-assist-thread.mjs', import.meta.url);
 const settings = { busyNudge: false, locale: 'zh-Hans' as const, linkDomains: [] };
-const catalog = (colours: string[]) => ({
-  products: [{ id: 'p1', name: '羊毛开衫', options: { colour: colours, size: ['M', 'L'] } }],
-});
 
 const conversations: AssistInput[] = [
   { history: [{ from: 'buyer', text: '您好，这款有灰色吗？' }], settings },
@@ -33,7 +31,7 @@ const conversations: AssistInput[] = [
       { from: 'agent', text: '您好，有的，浅灰和银色都有现货。' },
       { from: 'buyer', text: '嗯……我再考虑一下吧' },
     ],
-    catalog: catalog(['浅灰', '银色']),
+    catalog: cardiganCatalog(),
   },
   { history: [{ from: 'buyer', text: '收到的衣服破了一个洞，怎么处理？' }], settings },
 ];
@@ -44,23 +42,39 @@ const withoutIds = (result: AssistResult) => ({
   suggestions: result.suggestions.map(({ text, tactic }) => ({ text, tactic })),
 });
 
-/** An in-process assistant that counts the calls it answers. */
-function countingInProcess() {
-  const counter = { calls: 0, assistant: createAssistant() };
+/**
+ * What a threaded assistant did besides its thread: the calls its in-process assistant
+ * answered, the thread losses it told and the reasons it gave for answering here.
+ */
+function observed() {
+  const counter = { calls: 0 };
+  const exits: string[] = [];
+  const reasons: string[] = [];
+  const local = createAssistant();
   const assistant: Assistant = {
     suggest(input) {
       counter.calls += 1;
-      return counter.assistant.suggest(input);
+      return local.suggest(input);
     },
   };
-  return { counter, inProcess: () => assistant };
+  const options = {
+    inProcess: () => assistant,
+    onThreadExit: (detail: string) => exits.push(detail),
+    onInProcess: (reason: string) => reasons.push(reason),
+  } satisfies Partial<ThreadedAssistantOptions>;
+  return { counter, exits, reasons, options };
 }
 
 const open: ThreadedAssistant[] = [];
 function threaded(
-  options: Partial<ThreadedAssistantOptions> & Pick<ThreadedAssistantOptions, 'inProcess'>,
+  seen: ReturnType<typeof observed>,
+  options: Partial<ThreadedAssistantOptions> = {},
 ) {
-  const assistant = createThreadedAssistant({ entry: ASSIST_THREAD_ENTRY, ...options });
+  const assistant = createThreadedAssistant({
+    entry: ASSIST_THREAD_ENTRY,
+    ...seen.options,
+    ...options,
+  });
   open.push(assistant);
   return assistant;
 }
@@ -70,8 +84,8 @@ afterEach(async () => {
 
 describe('the assistant on its own thread', () => {
   it('suggests what the in-process assistant suggests, without answering in-process', async () => {
-    const { counter, inProcess } = countingInProcess();
-    const assistant = threaded({ inProcess });
+    const seen = observed();
+    const assistant = threaded(seen);
     const local = createAssistant();
     // Asked together, as a batch job's conversations ask: they leave in one message.
     const answers = await Promise.all(conversations.map((input) => assistant.suggest(input)));
@@ -81,30 +95,24 @@ describe('the assistant on its own thread', () => {
       expect(answer.suggestions.length).toBeGreaterThan(0);
       expect(new Set(answer.suggestions.map((s) => s.id)).size).toBe(answer.suggestions.length);
     }
-    expect(counter.calls).toBe(0);
+    expect(seen.counter.calls).toBe(0);
   });
 
   it('reads a catalog sent once, and every catalog past what the thread holds', async () => {
-    const { counter, inProcess } = countingInProcess();
-    const assistant = threaded({ inProcess });
+    const seen = observed();
+    const assistant = threaded(seen);
     const local = createAssistant();
     const asks = (c: AssistInput['catalog']): AssistInput => ({
-      history: [
-        { from: 'buyer', text: '这款开衫有浅灰色吗？' },
-        { from: 'agent', text: '您好，有的，浅灰和银色都有现货。' },
-        { from: 'buyer', text: 'L码多少钱？' },
-        { from: 'agent', text: '您好，L码是299元。' },
-        { from: 'buyer', text: '嗯……我再考虑一下吧' },
-      ],
+      history: HESITATING_HISTORY,
       catalog: c,
     });
-    const first = catalog(['浅灰', '银色']);
+    const first = cardiganCatalog();
     // The first catalog is sent, then named; then more catalogs than the thread holds, so it
     // forgets them all once; the first is sent again when it comes back.
     const catalogs = [
       first,
       first,
-      ...Array.from({ length: CATALOGS_HELD + 1 }, (_, i) => catalog([`色${i}`, `款${i}`])),
+      ...Array.from({ length: CATALOGS_HELD + 1 }, (_, i) => cardiganCatalog([`色${i}`, `款${i}`])),
       first,
     ];
     for (const c of catalogs) {
@@ -118,13 +126,12 @@ describe('the assistant on its own thread', () => {
     expect(close?.text).toMatch(/浅灰|银色/);
     const none = await local.suggest(asks(undefined));
     expect(withoutIds(none)).not.toEqual(withoutIds(await assistant.suggest(asks(first))));
-    expect(counter.calls).toBe(0);
+    expect(seen.counter.calls).toBe(0);
   });
 
   it("reports the thread's fallbacks and latencies where the process keeps its metrics", async () => {
     const latencies: string[] = [];
-    const assistant = threaded({
-      ...countingInProcess(),
+    const assistant = threaded(observed(), {
       onLatency: (engine, ms) => {
         expect(ms).toBeGreaterThanOrEqual(0);
         latencies.push(engine);
@@ -135,14 +142,8 @@ describe('the assistant on its own thread', () => {
   });
 
   it('answers in-process when the thread dies, and starts a new thread after the pause', async () => {
-    const { counter, inProcess } = countingInProcess();
-    const exits: string[] = [];
-    const assistant = threaded({
-      entry: CRASHING_ENTRY,
-      inProcess,
-      restartAfterMs: 300,
-      onThreadExit: (detail) => exits.push(detail),
-    });
+    const seen = observed();
+    const assistant = threaded(seen, { entry: CRASHING_ENTRY, restartAfterMs: 300 });
     const crash: AssistInput = { history: [{ from: 'buyer', text: 'CRASH THE THREAD' }], settings };
     // The crashing call and the one sent with it are both answered, here.
     const [crashed, beside] = await Promise.all([
@@ -151,99 +152,80 @@ describe('the assistant on its own thread', () => {
     ]);
     expect(crashed.suggestions.length).toBeGreaterThan(0);
     expect(beside.suggestions.length).toBeGreaterThan(0);
-    expect(counter.calls).toBe(2);
-    expect(exits).toEqual(['exited with code 3']);
+    expect(seen.counter.calls).toBe(2);
+    expect(seen.exits).toEqual(['exited with code 3']);
     // Within the pause, calls are answered here without a new thread.
     await assistant.suggest(conversations[1]!);
-    expect(counter.calls).toBe(3);
+    expect(seen.counter.calls).toBe(3);
     await new Promise((resolve) => setTimeout(resolve, 350));
     // After it, a new thread answers.
     const again = await assistant.suggest(conversations[2]!);
     expect(again.engine).toBe('rules');
-    expect(counter.calls).toBe(3);
-    expect(exits).toHaveLength(1);
+    expect(seen.counter.calls).toBe(3);
+    expect(seen.exits).toHaveLength(1);
   });
 
   it('answers here a call naming a catalog the thread does not hold, and sends it again', async () => {
-    const { counter, inProcess } = countingInProcess();
-    const assistant = threaded({ entry: FORGETFUL_ENTRY, inProcess });
+    const seen = observed();
+    const assistant = threaded(seen, { entry: FORGETFUL_ENTRY });
     const input: AssistInput = { ...conversations[2]! };
     const texts = async () => (await assistant.suggest(input)).suggestions.map((s) => s.text);
     // Sent with its catalog the first time; named by key only the second, which the thread
     // does not hold: that call is answered in-process, with the catalog.
     expect(await texts()).toEqual(['catalog:true forget:false']);
     const second = await assistant.suggest(input);
-    expect(counter.calls).toBe(1);
+    expect(seen.counter.calls).toBe(1);
     expect(withoutIds(second)).toEqual(withoutIds(await createAssistant().suggest(input)));
     // The next call tells the thread to forget every catalog and carries its own again.
     expect(await texts()).toEqual(['catalog:true forget:true']);
-    expect(counter.calls).toBe(1);
+    expect(seen.counter.calls).toBe(1);
   });
 
   it('is ready once the thread has built its assistant, and says why not when it cannot', async () => {
-    await threaded({ ...countingInProcess() }).ready();
-    const exits: string[] = [];
-    const reasons: string[] = [];
-    const { counter, inProcess } = countingInProcess();
-    const broken = threaded({
-      entry: FAILING_ENTRY,
-      inProcess,
-      onThreadExit: (detail) => exits.push(detail),
-      onInProcess: (reason) => reasons.push(reason),
-    });
+    await threaded(observed()).ready();
+    const seen = observed();
+    const broken = threaded(seen, { entry: FAILING_ENTRY });
     // The container awaits this at start: the start fails with the thread's reason.
     await expect(broken.ready()).rejects.toThrow('reader.json: Unexpected end of JSON input');
-    expect(exits).toEqual(['could not start: reader.json: Unexpected end of JSON input']);
+    expect(seen.exits).toEqual(['could not start: reader.json: Unexpected end of JSON input']);
     // Calls are answered here meanwhile, and counted as such.
     expect((await broken.suggest(conversations[0]!)).suggestions.length).toBeGreaterThan(0);
-    expect(counter.calls).toBe(1);
-    expect(reasons).toEqual(['thread_away']);
+    expect(seen.counter.calls).toBe(1);
+    expect(seen.reasons).toEqual(['thread_away']);
   });
 
   it('gives up on a thread that stops answering, and answers its calls here', async () => {
-    const { counter, inProcess } = countingInProcess();
-    const exits: string[] = [];
-    const assistant = threaded({
-      entry: SILENT_ENTRY,
-      inProcess,
-      stuckAfterMs: 300,
-      onThreadExit: (detail) => exits.push(detail),
-    });
+    const seen = observed();
+    const assistant = threaded(seen, { entry: SILENT_ENTRY, stuckAfterMs: 300 });
     await assistant.ready();
     const answer = await assistant.suggest(conversations[3]!);
     expect(answer.suggestions.length).toBeGreaterThan(0);
-    expect(counter.calls).toBe(1);
-    expect(exits).toEqual(['a call went unanswered for 300 ms']);
+    expect(seen.counter.calls).toBe(1);
+    expect(seen.exits).toEqual(['a call went unanswered for 300 ms']);
   });
 
   it('answers the calls in flight here when closed', async () => {
-    const { counter, inProcess } = countingInProcess();
-    const reasons: string[] = [];
-    const assistant = threaded({
-      entry: SILENT_ENTRY,
-      inProcess,
-      onInProcess: (reason) => reasons.push(reason),
-    });
+    const seen = observed();
+    const assistant = threaded(seen, { entry: SILENT_ENTRY });
     await assistant.ready();
     const inFlight = assistant.suggest(conversations[0]!);
     await new Promise((resolve) => setTimeout(resolve, 50));
     await assistant.close();
     expect((await inFlight).suggestions.length).toBeGreaterThan(0);
-    expect(counter.calls).toBe(1);
-    expect(reasons).toEqual(['closed']);
+    expect(seen.counter.calls).toBe(1);
+    expect(seen.reasons).toEqual(['closed']);
   });
 
   it('answers in-process after close, and ends its thread', async () => {
-    const { counter, inProcess } = countingInProcess();
-    const exits: string[] = [];
-    const assistant = threaded({ inProcess, onThreadExit: (detail) => exits.push(detail) });
+    const seen = observed();
+    const assistant = threaded(seen);
     await assistant.suggest(conversations[0]!);
-    expect(counter.calls).toBe(0);
+    expect(seen.counter.calls).toBe(0);
     await assistant.close();
     const after = await assistant.suggest(conversations[1]!);
     expect(after.suggestions.length).toBeGreaterThan(0);
-    expect(counter.calls).toBe(1);
+    expect(seen.counter.calls).toBe(1);
     // A thread ended by close is not reported as lost.
-    expect(exits).toEqual([]);
+    expect(seen.exits).toEqual([]);
   });
 });
