@@ -50,7 +50,8 @@ interface Pending {
   input: AssistInput;
   resolve: (result: AssistResult) => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
+  /** When it was asked (performance.now()). */
+  at: number;
 }
 
 /** Node's worker limits for the thread: a runaway heap ends the thread, not the process. */
@@ -88,7 +89,6 @@ export function createThreadedAssistant(options: ThreadedAssistantOptions): Thre
     const call = pending.get(id);
     if (!call) return undefined;
     pending.delete(id);
-    clearTimeout(call.timer);
     return call;
   };
   const answerAllHere = (reason: InProcessReason) => {
@@ -182,6 +182,18 @@ export function createThreadedAssistant(options: ThreadedAssistantOptions): Thre
     // A thread waiting for work does not keep the process alive (close() ends it); one
     // holding calls does, until it has answered them.
     worker.unref();
+    // One watch per thread, not a timer per call: the oldest call still pending (the map keeps
+    // calls in the order they were asked) tells whether the thread still answers.
+    const watch = setInterval(
+      () => {
+        const oldest = pending.values().next().value;
+        if (oldest && performance.now() - oldest.at >= stuckAfterMs)
+          lose(worker, `a call went unanswered for ${stuckAfterMs} ms`);
+      },
+      Math.min(stuckAfterMs, 1000),
+    );
+    watch.unref();
+    worker.once('exit', () => clearInterval(watch));
     return new Promise<void>((resolve, reject) => {
       worker.on('message', (message: AssistReply[] | AssistThreadStatus) => {
         if (Array.isArray(message)) return onReplies(worker, message);
@@ -211,7 +223,7 @@ export function createThreadedAssistant(options: ThreadedAssistantOptions): Thre
 
   return {
     ready() {
-      if (!started && !current()) return Promise.reject(new Error('the assist thread is away'));
+      current();
       return started ?? Promise.reject(new Error('the assist thread is away'));
     },
     suggest(input) {
@@ -235,12 +247,7 @@ export function createThreadedAssistant(options: ThreadedAssistantOptions): Thre
       }
       if (pending.size === 0) worker.ref();
       return new Promise<AssistResult>((resolve, reject) => {
-        const timer = setTimeout(
-          () => lose(worker, `a call went unanswered for ${stuckAfterMs} ms`),
-          stuckAfterMs,
-        );
-        timer.unref();
-        pending.set(id, { input, resolve, reject, timer });
+        pending.set(id, { input, resolve, reject, at: performance.now() });
         send(request);
       });
     },
