@@ -423,9 +423,15 @@ function rssMb(pid: number | undefined): number {
   }
 }
 
-async function stageSums(): Promise<Map<string, { sum: number; count: number }>> {
+/**
+ * From each process's /metrics: the stages' sums and counts (timed where jobs are worked: `all`
+ * processes, or the workers on OPS_PORT), and per process its event loop's lag since the last
+ * scrape (prom-client resets it at each scrape, so the scrape after a step covers that step) and
+ * its garbage collections' seconds so far by kind.
+ */
+async function stageSums() {
   const out = new Map<string, { sum: number; count: number }>();
-  // The stages are timed where jobs are worked: `all` processes, or the workers (OPS_PORT).
+  const loops = new Map<string, { p99: number; max: number; gc: Map<string, number> }>();
   for (const p of procs) {
     const port = p.port ?? p.opsPort;
     if (!port) continue;
@@ -438,8 +444,18 @@ async function stageSums(): Promise<Map<string, { sum: number; count: number }>>
       else entry.count += Number(m[3]);
       out.set(m[2]!, entry);
     }
+    const gauge = (name: string) =>
+      Number(new RegExp(`^${name} ([\\d.e+-]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const gc = new Map<string, number>();
+    for (const m of text.matchAll(/^nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} ([\d.e+-]+)/gm))
+      gc.set(m[1]!, Number(m[2]));
+    loops.set(p.name, {
+      p99: gauge('nodejs_eventloop_lag_p99_seconds'),
+      max: gauge('nodejs_eventloop_lag_max_seconds'),
+      gc,
+    });
   }
-  return out;
+  return Object.assign(out, { loops });
 }
 
 const pct = (sorted: number[], p: number) =>
@@ -597,6 +613,17 @@ for (const step of steps) {
     }; ack p50 ${ms(pct(acks, 50))} ms p99 ${ms(pct(acks, 99))} ms; suggestion p50 ${ms(pct(latencies, 50))} ms p99 ${ms(pct(latencies, 99))} ms max ${ms(latencies.at(-1) ?? NaN)} ms, ${missing} missing`,
   );
   console.log(`  stage means (ms): ${stageText}`);
+  console.log(
+    `  event loop over the step: ${[...stagesAfter.loops]
+      .map(([name, loop]) => {
+        const was = stagesBefore.loops.get(name)?.gc ?? new Map<string, number>();
+        const gc = [...loop.gc]
+          .map(([kind, s]) => `${kind} ${(((s - (was.get(kind) ?? 0)) * 1e6) / n).toFixed(0)}`)
+          .join(', ');
+        return `${name} lag p99 ${(loop.p99 * 1000).toFixed(0)} ms, max ${(loop.max * 1000).toFixed(0)} ms, garbage collection per message (µs) ${gc}`;
+      })
+      .join('; ')}`,
+  );
   console.log(
     `  Redis per message: ${(calls / n).toFixed(1)} commands, ${(usec / n).toFixed(0)} µs in commands, ${(((after.cpuSeconds - before.cpuSeconds) * 1e6) / n).toFixed(0)} µs CPU, ${((after.bytesIn - before.bytesIn) / n / 1024).toFixed(1)} KB in, ${((after.bytesOut - before.bytesOut) / n / 1024).toFixed(1)} KB out, ${((after.reads - before.reads) / n).toFixed(1)} socket reads and ${((after.writes - before.writes) / n).toFixed(1)} writes`,
   );
