@@ -1,5 +1,6 @@
 import type { Catalog } from '../shops/shop-schema';
 import { lexicon, matches, matchesOf, phraseSource } from './lexicon';
+import { memoText, TextMemory } from './text-memo';
 import type { ChatMessage } from './vocabulary';
 
 /** One dimension of real choices: a catalog option (colour, size...), the delivery days, or values the chat itself named. */
@@ -63,7 +64,19 @@ function valuesNamedIn(text: string, values: readonly string[]): string[] {
 const SIZE_WORDS =
   /(?<![A-Za-z0-9])(?:XXS|XS|XXXL|XXL|XL|[2-4]XL|S|M|L)(?![A-Za-z])|(?<!\d)(?:3[4-9]|4[0-6])(?:码|碼|号|號)|均码|均碼/gu;
 
-function inOrderOfMention(texts: readonly string[], found: (text: string) => string[]): string[] {
+/**
+ * The colour and size words a text names, remembered per text: without a catalog, every
+ * suggestion reads the whole recent history for them again (the colours are one large pattern).
+ */
+const coloursNamedIn = memoText((text: string): readonly string[] =>
+  matchesOf(lexicon.colours, text).map((c) => c.toLowerCase()),
+);
+const sizesNamedIn = memoText((text: string): readonly string[] => matchesOf(SIZE_WORDS, text));
+
+function inOrderOfMention(
+  texts: readonly string[],
+  found: (text: string) => readonly string[],
+): string[] {
   const out: string[] = [];
   for (const text of texts) for (const v of found(text)) if (!out.includes(v)) out.push(v);
   return out;
@@ -92,15 +105,28 @@ function memoByCatalog<R>(
   fn: (catalog: CatalogIndex, text: string) => R,
   capacity = 20_000,
 ): (catalog: Catalog, text: string) => R {
-  const memory = new Map<string, R>();
+  // Keyed by the catalog's index, then by the text itself: a key built of both would be a new
+  // string per call, hashed again in full every time; a text's own hash is computed once.
+  const memories = new Map<number, TextMemory<R>>();
+  let held = 0;
   return (catalog, text) => {
     const index = catalogIndex(catalog);
-    const key = `${index.id}\u0000${text}`;
-    const known = memory.get(key);
+    let memory = memories.get(index.id);
+    const known = memory?.get(text);
     if (known !== undefined) return known;
     const value = fn(index, text);
-    if (memory.size >= capacity) memory.clear();
-    memory.set(key, value);
+    if (held >= capacity) {
+      memories.clear();
+      held = 0;
+      memory = undefined;
+    }
+    if (!memory) {
+      memory = new TextMemory<R>(capacity);
+      memories.set(index.id, memory);
+    }
+    const before = memory.size;
+    memory.set(text, value);
+    held += memory.size - before;
     return value;
   };
 }
@@ -222,10 +248,8 @@ export function findOptions(
     ]);
     return { dimensions: [], knownValues };
   }
-  const colours = inOrderOfMention(texts, (t) =>
-    matchesOf(lexicon.colours, t).map((c) => c.toLowerCase()),
-  );
-  const sizes = inOrderOfMention(texts, (t) => matchesOf(SIZE_WORDS, t));
+  const colours = inOrderOfMention(texts, coloursNamedIn);
+  const sizes = inOrderOfMention(texts, sizesNamedIn);
   const dimensions = [
     { key: 'colour', values: colours, mentioned: colours },
     { key: 'size', values: sizes, mentioned: sizes },

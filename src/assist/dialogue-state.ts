@@ -2,7 +2,7 @@ import type { OptionsInFocus } from './catalog-options';
 import { namesValue } from './catalog-options';
 import { toSimplified, withoutLinks } from './locale-detection';
 import { findPersonalData, redactPersonalData } from './personal-data';
-import { memoText } from './text-memo';
+import { memoText, TextMemory } from './text-memo';
 import type { ChatMessage, DialogueState, GivenKind, Sentiment } from './vocabulary';
 
 /**
@@ -190,63 +190,18 @@ export function settledIn(
   const settled = new Map<string, string>();
   const asked = new Map<string, string>();
   const dimensions = options.dimensions.filter((d) => d.key !== 'deliveryDays');
-  // Compiled once per reading, not per sentence: this runs for every suggestion.
-  const distinctive = new Map(dimensions.map((d) => [d, distinctiveWordPatterns(d.values)]));
   let previousAgent = '';
   for (const message of history) {
     if (message.from === 'agent') {
       previousAgent = message.text;
       continue;
     }
-    const sentences = sentencesOf(message.text);
-    const accepts = ACCEPTS.test(message.text.trim());
-    const buys = BUYS.test(message.text);
     for (const dimension of dimensions) {
-      const recommended = dimension.values.filter((v) => namesValue(previousAgent, v));
-      const namedInMessage = dimension.values.filter((v) => namesLoosely(message.text, v));
-      if (accepts && namedInMessage.length === 0 && recommended.length === 1)
-        settled.set(dimension.key, recommended[0] as string);
-      for (const sentence of sentences) {
-        const lower = sentence.toLowerCase();
-        const named = dimension.values.filter(
-          (v) =>
-            namesLoosely(sentence, v) ||
-            (distinctive.get(dimension)?.get(v) ?? []).some((p) => p.test(lower)),
-        );
-        if (named.length === 0) continue;
-        if (named.length >= 2) {
-          // "white and light blue" in an order settles both; "6寸和7寸哪个好" compares them,
-          // "L or XL" weighs them, "ordered white, got black" reports a mix-up.
-          if (!ASKS.test(sentence) && !HABITUAL.test(sentence) && !CONTRASTS.test(sentence))
-            settled.set(dimension.key, named.join(', '));
-          continue;
-        }
-        const value = named[0] as string;
-        if (RETRACTS.test(sentence)) {
-          const switched = CHANGES_TO.exec(sentence);
-          // "算了还是要灰色吧": the value named after the change is chosen in place of the old one.
-          if (switched && switchesTo(sentence, switched, value)) {
-            settled.set(dimension.key, value);
-            continue;
-          }
-          if (settled.get(dimension.key) === value) settled.delete(dimension.key);
-          continue;
-        }
-        if (refuses(sentence, value)) {
-          if (settled.get(dimension.key) === value) settled.delete(dimension.key);
-          continue;
-        }
-        if (HABITUAL.test(sentence) || RECEIVED.test(sentence)) continue;
-        if (isAskedAbout(sentence, value)) {
-          asked.set(dimension.key, value);
-          continue;
-        }
-        // In a question the value is settled when the question builds on it ("27码有蓝色吗", "32 in sunset?").
-        if (ASKS.test(sentence) && !buildsOn(sentence, value)) {
-          asked.set(dimension.key, value);
-          continue;
-        }
-        settled.set(dimension.key, value);
+      const { steps, buys } = readChoices(previousAgent, message.text, dimension.values);
+      for (const [step, value] of steps) {
+        if (step === 'choose') settled.set(dimension.key, value);
+        else if (step === 'ask') asked.set(dimension.key, value);
+        else if (settled.get(dimension.key) === value) settled.delete(dimension.key);
       }
       // Buying settles what the buyer asked about and did not change ("卡其色M码还有吗" ... "拍了").
       const pending = asked.get(dimension.key);
@@ -255,6 +210,71 @@ export function settledIn(
     previousAgent = '';
   }
   return Object.fromEntries(settled);
+}
+
+/**
+ * What one buyer message does to one dimension's choice, in order: a value chosen, asked
+ * about, or dropped (dropped only undoes that same value). A pure function of the message,
+ * the agent's words just before it and the dimension's values, so it is remembered: every
+ * suggestion reads the recent history again, and its earlier messages read the same each time.
+ */
+interface Choices {
+  steps: ReadonlyArray<readonly ['choose' | 'ask' | 'drop', string]>;
+  /** The message buys ("拍了"): what was asked about and not changed is settled. */
+  buys: boolean;
+}
+const choicesMemory = new TextMemory<Choices>(20_000, 8_000_000, 4_000);
+
+function readChoices(previousAgent: string, text: string, values: readonly string[]): Choices {
+  const key = `${previousAgent.length}:${values.join('\u0001')}\u0000${previousAgent}${text}`;
+  const known = choicesMemory.get(key);
+  if (known) return known;
+  const steps: Array<readonly ['choose' | 'ask' | 'drop', string]> = [];
+  const distinctive = distinctiveWordPatterns(values);
+  const accepts = ACCEPTS.test(text.trim());
+  const recommended = values.filter((v) => namesValue(previousAgent, v));
+  const namedInMessage = values.filter((v) => namesLoosely(text, v));
+  if (accepts && namedInMessage.length === 0 && recommended.length === 1)
+    steps.push(['choose', recommended[0] as string]);
+  for (const sentence of sentencesOf(text)) {
+    const lower = sentence.toLowerCase();
+    const named = values.filter(
+      (v) => namesLoosely(sentence, v) || (distinctive.get(v) ?? []).some((p) => p.test(lower)),
+    );
+    if (named.length === 0) continue;
+    if (named.length >= 2) {
+      // "white and light blue" in an order settles both; "6寸和7寸哪个好" compares them,
+      // "L or XL" weighs them, "ordered white, got black" reports a mix-up.
+      if (!ASKS.test(sentence) && !HABITUAL.test(sentence) && !CONTRASTS.test(sentence))
+        steps.push(['choose', named.join(', ')]);
+      continue;
+    }
+    const value = named[0] as string;
+    if (RETRACTS.test(sentence)) {
+      const switched = CHANGES_TO.exec(sentence);
+      // "算了还是要灰色吧": the value named after the change is chosen in place of the old one.
+      steps.push([switched && switchesTo(sentence, switched, value) ? 'choose' : 'drop', value]);
+      continue;
+    }
+    if (refuses(sentence, value)) {
+      steps.push(['drop', value]);
+      continue;
+    }
+    if (HABITUAL.test(sentence) || RECEIVED.test(sentence)) continue;
+    if (isAskedAbout(sentence, value)) {
+      steps.push(['ask', value]);
+      continue;
+    }
+    // In a question the value is settled when the question builds on it ("27码有蓝色吗", "32 in sunset?").
+    if (ASKS.test(sentence) && !buildsOn(sentence, value)) {
+      steps.push(['ask', value]);
+      continue;
+    }
+    steps.push(['choose', value]);
+  }
+  const choices = { steps, buys: BUYS.test(text) };
+  choicesMemory.set(key, choices);
+  return choices;
 }
 
 /** Letter and shoe sizes as buyers write them. */

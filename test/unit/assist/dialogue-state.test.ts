@@ -181,6 +181,36 @@ describe('settled options', () => {
   });
 });
 
+describe('remembered readings', () => {
+  // Each buyer message's reading is remembered (every suggestion reads the history again):
+  // the same words must still read by what surrounds them, never by an earlier conversation.
+  it('reads the same yes by the agent words before it', () => {
+    expect(settled([agent('推荐您选M码'), buyer('好的')])).toEqual({ size: 'M' });
+    expect(settled([agent('推荐您选L码'), buyer('好的')])).toEqual({ size: 'L' });
+    expect(settled([buyer('好的')])).toEqual({});
+  });
+
+  it('reads the same words against each catalog on its own', () => {
+    const sweater = (colours: string[]): Catalog => ({
+      products: [{ id: 'sw', name: '羊毛衫', options: { colour: colours } }],
+    });
+    const history = [buyer('那就要燕麦色吧')];
+    expect(settled(history, sweater(['燕麦色', '黑色']))).toEqual({ colour: '燕麦色' });
+    expect(settled(history, sweater(['雾蓝', '黑色']))).toEqual({});
+    expect(findOptions(history, sweater(['雾蓝', '燕麦色'])).dimensions[0]?.mentioned).toEqual([
+      '燕麦色',
+    ]);
+  });
+
+  it('finds the colours and sizes a chat names in every conversation that names them', () => {
+    const first = findOptions([buyer('有灰色吗'), buyer('M码呢')], undefined);
+    const second = findOptions([buyer('M码呢'), buyer('有灰色吗')], undefined);
+    expect(first.knownValues).toEqual(['灰色', 'M']);
+    expect(second.knownValues).toEqual(['灰色', 'M']);
+    expect(second.dimensions.map((d) => d.mentioned)).toEqual([['灰色'], ['M']]);
+  });
+});
+
 describe('what the buyer gave', () => {
   it.each<[string, ChatMessage[], string[]]>([
     ['a labelled order number', [buyer('订单号 3582947710293847 到哪了')], ['order_number']],
