@@ -348,9 +348,13 @@ export function givenIn(history: readonly ChatMessage[]): GivenKind[] {
       continue;
     }
     // Each buyer message is read with the agent's words just before it (the same pair every
-    // time the history is read again): remembered per pair.
-    for (const kind of givenByMessage(`${previousAgent.length}:${previousAgent}${message.text}`))
-      found.add(kind);
+    // time the history is read again): remembered per pair, or per text when no agent spoke
+    // just before (most messages; the text's own hash is computed once, a pair's every time).
+    const kinds =
+      previousAgent === ''
+        ? givenAlone(message.text)
+        : givenByMessage(`${previousAgent.length}:${previousAgent}${message.text}`);
+    for (const kind of kinds) found.add(kind);
     previousAgent = '';
   }
   const order: GivenKind[] = [
@@ -368,9 +372,14 @@ export function givenIn(history: readonly ChatMessage[]): GivenKind[] {
 const givenByMessage = memoText((key: string): readonly GivenKind[] => {
   const colon = key.indexOf(':');
   const agentEnd = colon + 1 + Number(key.slice(0, colon));
-  const previousAgent = key.slice(colon + 1, agentEnd);
+  return givenAfter(key.slice(colon + 1, agentEnd), key.slice(agentEnd));
+});
+/** What a buyer message hands over when the agent said nothing just before it. */
+const givenAlone = memoText((text: string) => givenAfter('', text));
+
+function givenAfter(previousAgent: string, message: string): readonly GivenKind[] {
   // A link's digits ("item.htm?id=682913374521") are the page's, not an order's.
-  const text = withoutLinks(key.slice(agentEnd));
+  const text = withoutLinks(message);
   const found = new Set<GivenKind>();
   if (AGENT_ASKS_PHOTO.test(previousAgent) && SENT.test(text.trim())) found.add('photo');
   // Phones, addresses and e-mails redacted first: a phone number is not an order id.
@@ -398,7 +407,7 @@ const givenByMessage = memoText((key: string): readonly GivenKind[] => {
   if (NAME_GIVEN.test(text)) found.add('name');
   if (PHOTO_GIVEN.test(text)) found.add('photo');
   return [...found];
-});
+}
 
 /** Sizes the chat named when there is no catalog dimension for them (kept as the buyer wrote them). */
 export function sizeValuesIn(text: string): string[] {

@@ -2,6 +2,7 @@ import { namesValue } from './catalog-options';
 import { bannedWording, lexicon, matches, matchesOf } from './lexicon';
 import { isInLocaleScript } from './locale-detection';
 import { findPersonalData, PERSONAL_DATA_PLACEHOLDERS } from './personal-data';
+import { memoText } from './text-memo';
 import {
   type ChatMessage,
   CLOSING_TACTICS,
@@ -98,14 +99,26 @@ function isAllowedHost(host: string, allowed: readonly string[]): boolean {
 
 /** A link to anywhere but the shop's own domains (any scheme, bare domains, obfuscated dots, Markdown). */
 function hasForeignLink(text: string, ctx: GuardrailContext): boolean {
+  const links = linksIn(text);
+  return (
+    links === 'foreign' || links.some((host) => !isAllowedHost(host, ctx.allowedDomains ?? []))
+  );
+}
+
+/**
+ * What a text links to: 'foreign' whatever the shop allows (Markdown, a dangerous or non-web
+ * scheme), else the hosts it names. Remembered per text: the rules' drafts are written from
+ * templates, so the same texts are checked again and again.
+ */
+const linksIn = memoText((text: string): 'foreign' | readonly string[] => {
   const plain = text.normalize('NFKC');
-  if (MARKDOWN_LINK.test(plain) || DANGEROUS_SCHEME.test(plain)) return true;
+  if (MARKDOWN_LINK.test(plain) || DANGEROUS_SCHEME.test(plain)) return 'foreign';
   for (const m of plain.matchAll(SCHEME_URL)) {
     const scheme = (m[1] ?? '').toLowerCase();
-    if (scheme !== 'https' && scheme !== 'http') return true;
+    if (scheme !== 'https' && scheme !== 'http') return 'foreign';
   }
-  return hostsIn(text).some((host) => !isAllowedHost(host, ctx.allowedDomains ?? []));
-}
+  return hostsIn(text);
+});
 const DIGITS_ONLY = /\D/g;
 
 export function guardrailContext(

@@ -307,9 +307,18 @@ export function detectLocale(buyerTexts: readonly string[]): Locale {
 
 /** Whether `text` is written in `locale`'s language and script: Chinese replies are Chinese, in the right script; English ones have no Han. */
 export function isInLocaleScript(text: string, locale: Locale): boolean {
-  if (locale !== 'en' && countScripts(text).han === 0) return false;
-  return foreignScriptCharacters(text, locale).length === 0;
+  let inScript = inScriptByLocale.get(locale);
+  if (!inScript) {
+    inScript = memoText((t: string) => {
+      if (locale !== 'en' && countScripts(t).han === 0) return false;
+      return foreignScriptCharacters(t, locale).length === 0;
+    });
+    inScriptByLocale.set(locale, inScript);
+  }
+  return inScript(text);
 }
+/** Per locale, remembered per text: every draft is checked, and drafts come from templates. */
+const inScriptByLocale = new Map<Locale, (text: string) => boolean>();
 
 /** Characters in `text` that do not belong to `locale`'s script (for the Chinese locales) or any Han at all (for en). */
 export function foreignScriptCharacters(text: string, locale: Locale): string[] {

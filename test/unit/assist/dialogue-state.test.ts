@@ -184,6 +184,12 @@ describe('settled options', () => {
 describe('remembered readings', () => {
   // Each buyer message's reading is remembered (every suggestion reads the history again):
   // the same words must still read by what surrounds them, never by an earlier conversation.
+  it('reads the same message by whether the agent just asked for something', () => {
+    expect(givenIn([buyer('sent.')])).toEqual([]);
+    expect(givenIn([agent('Could you send a screenshot?'), buyer('sent.')])).toEqual(['photo']);
+    expect(givenIn([buyer('sent.')])).toEqual([]);
+  });
+
   it('reads the same yes by the agent words before it', () => {
     expect(settled([agent('推荐您选M码'), buyer('好的')])).toEqual({ size: 'M' });
     expect(settled([agent('推荐您选L码'), buyer('好的')])).toEqual({ size: 'L' });

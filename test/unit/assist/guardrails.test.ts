@@ -25,6 +25,18 @@ const check = (
 ) => checkSuggestion({ text, tactic }, context(overrides));
 
 describe('guardrails', () => {
+  // Checks of a text alone are remembered per text (drafts come from templates): the same text
+  // must still be judged by each conversation's own locale and the shop's own domains.
+  it('judges the same text by each locale and each shop', () => {
+    expect(check('您好，這款還有貨')).toContain('wrong_script');
+    expect(check('您好，這款還有貨', { locale: 'zh-Hant' })).not.toContain('wrong_script');
+    expect(check('您好，這款還有貨')).toContain('wrong_script');
+    const link = '详情请看 https://shop.example/item/1';
+    expect(check(link, { allowedDomains: ['shop.example'] })).not.toContain('link');
+    expect(check(link, { allowedDomains: ['other.example'] })).toContain('link');
+    expect(check(link)).toContain('link');
+  });
+
   it('passes a polite, plain reply', () => {
     expect(check('您好，这款有黑色和白色，您喜欢哪种呢？')).toEqual([]);
     expect(check('Hi! It comes in navy and sage.', { locale: 'en' })).toEqual([]);
