@@ -160,9 +160,33 @@ function firstTopic<T extends string>(
   patterns: Record<T, RegExp | null>,
   texts: readonly string[],
 ): T | 'general' {
-  for (const text of texts)
-    for (const topic of topics) if (matches(patterns[topic], withoutIdioms(text))) return topic;
+  for (const text of texts) {
+    const topic = topicReader(topics, patterns)(text);
+    if (topic !== null) return topic;
+  }
   return 'general';
+}
+
+/**
+ * The first of `topics` one text names (idioms set aside), remembered per text for each set of
+ * topic patterns: the recent messages are read again by every suggestion of the conversation.
+ */
+const topicReaders = new WeakMap<object, WeakMap<object, (text: string) => string | null>>();
+function topicReader<T extends string>(
+  topics: readonly T[],
+  patterns: Record<T, RegExp | null>,
+): (text: string) => T | null {
+  let byTopics = topicReaders.get(patterns);
+  if (!byTopics) topicReaders.set(patterns, (byTopics = new WeakMap()));
+  let read = byTopics.get(topics);
+  if (!read) {
+    read = memoText((text: string): T | null => {
+      const plain = withoutIdioms(text);
+      return topics.find((topic) => matches(patterns[topic], plain)) ?? null;
+    });
+    byTopics.set(topics, read);
+  }
+  return read as (text: string) => T | null;
 }
 
 /**
