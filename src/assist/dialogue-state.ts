@@ -223,7 +223,9 @@ interface Choices {
   /** The message buys ("拍了"): what was asked about and not changed is settled. */
   buys: boolean;
 }
-const choicesMemory = new TextMemory<Choices>(20_000, 8_000_000, 4_000);
+// Keys hold the values and the agent's words too, so a longer key than a text's is held (up to
+// 4,000 characters); the characters held are bounded like every other text memory's.
+const choicesMemory = new TextMemory<Choices>(20_000, 4_000_000, 4_000);
 
 function readChoices(previousAgent: string, text: string, values: readonly string[]): Choices {
   const key = `${previousAgent.length}:${values.join('\u0001')}\u0000${previousAgent}${text}`;
