@@ -120,13 +120,12 @@ function memoByCatalog<R>(
       held = 0;
       memory = undefined;
     }
-    if (!memory) {
-      memory = new TextMemory<R>(capacity);
-      memories.set(index.id, memory);
-    }
+    memory ??= new TextMemory<R>(capacity);
     const before = memory.size;
     memory.set(text, value);
     held += memory.size - before;
+    // Kept once it holds something (a text too long to hold leaves no empty memory behind).
+    if (memory.size > 0) memories.set(index.id, memory);
     return value;
   };
 }

@@ -228,7 +228,9 @@ interface Choices {
 const choicesMemory = new TextMemory<Choices>(20_000, 4_000_000, 4_000);
 
 function readChoices(previousAgent: string, text: string, values: readonly string[]): Choices {
-  const key = `${previousAgent.length}:${values.join('\u0001')}\u0000${previousAgent}${text}`;
+  // The values as JSON (a value may hold any character, so no separator would do), then the
+  // agent's words by their length: no two readings share a key.
+  const key = `${previousAgent.length}:${JSON.stringify(values)}${previousAgent}${text}`;
   const known = choicesMemory.get(key);
   if (known) return known;
   const steps: Array<readonly ['choose' | 'ask' | 'drop', string]> = [];

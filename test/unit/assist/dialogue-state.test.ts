@@ -208,6 +208,25 @@ describe('remembered readings', () => {
     ]);
   });
 
+  it('reads the same words by the products of each catalog', () => {
+    const scarf = { id: 'sc', name: '围巾', options: { colour: ['红色'] } };
+    const hat = { id: 'hat', name: '帽子', options: { colour: ['白色'] } };
+    const sweater = { id: 'sw', name: '羊毛衫', options: { colour: ['燕麦色', '黑色'] } };
+    const history = [buyer('羊毛衫还有黑色吗')];
+    expect(findOptions(history, { products: [sweater, scarf] }).productName).toBe('羊毛衫');
+    expect(findOptions(history, { products: [hat, sweater] }).productName).toBe('羊毛衫');
+  });
+
+  it('keeps option values apart whatever characters they hold', () => {
+    const values = (colour: string[]): Catalog => ({
+      products: [{ id: 'sw', name: '羊毛衫', options: { colour } }],
+    });
+    const history = [buyer('要黑色')];
+    expect(settled(history, values(['黑色', '白色']))).toEqual({ colour: '黑色' });
+    expect(settled(history, values(['黑色\u0001白色']))).toEqual({});
+    expect(settled(history, values(['黑色', '白色']))).toEqual({ colour: '黑色' });
+  });
+
   it('finds the colours and sizes a chat names in every conversation that names them', () => {
     const first = findOptions([buyer('有灰色吗'), buyer('M码呢')], undefined);
     const second = findOptions([buyer('M码呢'), buyer('有灰色吗')], undefined);
