@@ -16,6 +16,7 @@ import {
 } from '../src/assist/corpus';
 import { benchText } from './lib/bench-texts';
 import { readOptions, wholeNumber } from './lib/cli-options';
+import { progressBar } from './lib/progress-bar';
 
 const USAGE = 'npm run assist:digest -- [--bench-messages 8000]';
 const values = readOptions(USAGE, { 'bench-messages': { type: 'string', default: '8000' } });
@@ -40,7 +41,11 @@ const items = [
 ].flatMap((batch) => batch.items);
 let hash = createHash('sha256');
 let started = performance.now();
-for (const item of items) hash.update(stable(await assistant.suggest(assistInputOf(item))));
+const corpusProgress = progressBar('corpus and blind sets');
+for (const [i, item] of items.entries()) {
+  hash.update(stable(await assistant.suggest(assistInputOf(item))));
+  corpusProgress.update(i + 1, items.length);
+}
 console.log(
   `corpus and blind sets, ${items.length} conversations: ${hash.digest('hex')} ` +
     `(${(((performance.now() - started) / items.length) * 1000).toFixed(0)} µs each)`,
@@ -48,6 +53,7 @@ console.log(
 
 hash = createHash('sha256');
 started = performance.now();
+const benchProgress = progressBar('bench-shaped');
 const histories = new Map<number, ChatMessage[]>();
 const settings = { busyNudge: false, locale: 'zh-Hans' as const, linkDomains: [] };
 for (let n = 0; n < benchMessages; n += 1) {
@@ -60,6 +66,7 @@ for (let n = 0; n < benchMessages; n += 1) {
   if (history.length > 20) history.shift();
   histories.set(n % 1000, history);
   hash.update(stable(await assistant.suggest({ history: [...history], settings })));
+  benchProgress.update(n + 1, benchMessages);
 }
 console.log(
   `bench-shaped, ${benchMessages} messages: ${hash.digest('hex')} ` +
