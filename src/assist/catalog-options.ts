@@ -1,6 +1,6 @@
 import type { Catalog } from '../shops/shop-schema';
 import { lexicon, matches, matchesOf, phraseSource } from './lexicon';
-import { memoText, TextMemory } from './text-memo';
+import { memoText, TEXT_MEMORY_BOUNDS } from './text-memo';
 import type { ChatMessage } from './vocabulary';
 
 /** One dimension of real choices: a catalog option (colour, size...), the delivery days, or values the chat itself named. */
@@ -103,29 +103,34 @@ function distinctiveWords(products: Catalog['products']): Map<string, string[]> 
  */
 function memoByCatalog<R>(
   fn: (catalog: CatalogIndex, text: string) => R,
-  capacity = 20_000,
 ): (catalog: Catalog, text: string) => R {
   // Keyed by the catalog's index, then by the text itself: a key built of both would be a new
-  // string per call, hashed again in full every time; a text's own hash is computed once.
-  const memories = new Map<number, TextMemory<R>>();
+  // string per call, hashed again in full every time; a text's own hash is computed once. The
+  // bounds are a text memory's, over all catalogs together.
+  const { texts: capacity, chars: maxChars, longest } = TEXT_MEMORY_BOUNDS;
+  const memories = new Map<number, Map<string, R>>();
   let held = 0;
+  let chars = 0;
   return (catalog, text) => {
     const index = catalogIndex(catalog);
     let memory = memories.get(index.id);
     const known = memory?.get(text);
     if (known !== undefined) return known;
     const value = fn(index, text);
-    if (held >= capacity) {
+    if (text.length > longest) return value;
+    if (held >= capacity || chars + text.length > maxChars) {
       memories.clear();
       held = 0;
+      chars = 0;
       memory = undefined;
     }
-    memory ??= new TextMemory<R>(capacity);
-    const before = memory.size;
+    if (!memory) {
+      memory = new Map();
+      memories.set(index.id, memory);
+    }
     memory.set(text, value);
-    held += memory.size - before;
-    // Kept once it holds something (a text too long to hold leaves no empty memory behind).
-    if (memory.size > 0) memories.set(index.id, memory);
+    held += 1;
+    chars += text.length;
     return value;
   };
 }

@@ -5,14 +5,17 @@
  * cheap stand-in for LRU; recent texts come back at once). A text longer than
  * `longest` is never held: it is read afresh each time.
  */
+/** The bounds every text memory has unless it names its own. */
+export const TEXT_MEMORY_BOUNDS = { texts: 20_000, chars: 4_000_000, longest: 2_000 } as const;
+
 export class TextMemory<V> {
   private readonly memory = new Map<string, V>();
   private chars = 0;
 
   constructor(
-    private readonly capacity = 20_000,
-    private readonly maxChars = 4_000_000,
-    private readonly longest = 2_000,
+    private readonly capacity: number = TEXT_MEMORY_BOUNDS.texts,
+    private readonly maxChars: number = TEXT_MEMORY_BOUNDS.chars,
+    private readonly longest: number = TEXT_MEMORY_BOUNDS.longest,
   ) {}
 
   get(text: string): V | undefined {
@@ -40,7 +43,10 @@ export class TextMemory<V> {
  * scanned again by every recogniser some twenty times over its life; with
  * this, only the new message is.
  */
-export function memoText<R>(fn: (text: string) => R, capacity = 20_000): (text: string) => R {
+export function memoText<R>(
+  fn: (text: string) => R,
+  capacity: number = TEXT_MEMORY_BOUNDS.texts,
+): (text: string) => R {
   const memory = new TextMemory<R>(capacity);
   return (text: string) => {
     const known = memory.get(text);
