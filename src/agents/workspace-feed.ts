@@ -219,11 +219,9 @@ export class WorkspaceFeed {
   ): Promise<void> {
     try {
       const result = await this.deps.assistant.suggest({
-        history: history.map((m) => ({
-          from: m.from,
-          text: m.text,
-          at: new Date(m.at).toISOString(),
-        })),
+        // Who wrote what, in order: no engine reads a message's time, and writing twenty of
+        // them as ISO strings for every suggestion cost about 15 µs of the worker's main thread.
+        history: history.map((m) => ({ from: m.from, text: m.text })),
         catalog: shop.catalog,
         settings: {
           busyNudge: shop.settings.busyNudge,
