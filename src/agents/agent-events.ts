@@ -6,6 +6,12 @@ export interface AgentEvent {
   id: string;
   type: LiveEventType | 'reset';
   data: Record<string, unknown>;
+  /**
+   * The data as the stream holds it (publishTo's JSON), for an event read from Redis: a
+   * stream writes it as it is, and reads its shop from it, instead of parsing and writing
+   * it again (about 13 µs for a suggestion, on the thread that serves every stream).
+   */
+  raw?: string;
 }
 
 /** Events kept per agent for resuming; about a working hour of a busy seat. */
@@ -111,7 +117,7 @@ export class AgentEvents {
       if (entries.length === 0) break;
       const doomed = entries
         .map(toEvent)
-        .filter((e) => shopsOfEvent(e.data).some((s) => removed.has(s)))
+        .filter((e) => shopsOf(e).some((s) => removed.has(s)))
         .map((e) => e.id);
       if (doomed.length > 0) deleted += await this.redis.xdel(key, ...doomed);
       if (entries.length < 500) break;
@@ -137,12 +143,43 @@ export function compareIds(a: string, b: string): number {
   return am !== bm ? am - bm : as - bs;
 }
 
+/** An event as read from a stream; its data is parsed only when something reads it. */
 export function toEvent([id, fields]: [string, string[]]): AgentEvent {
   const record: Record<string, string> = {};
   for (let i = 0; i < fields.length; i += 2) record[fields[i]!] = fields[i + 1]!;
+  const raw = record.data ?? '{}';
+  let data: Record<string, unknown> | undefined;
   return {
     id,
     type: record.type as LiveEventType,
-    data: JSON.parse(record.data ?? '{}') as Record<string, unknown>,
+    raw,
+    get data() {
+      data ??= JSON.parse(raw) as Record<string, unknown>;
+      return data;
+    },
   };
+}
+
+const SHOP_FIRST = '{"shopId":"';
+/**
+ * The shops an event concerns. publishTo writes a shop's event with its shop first, so a
+ * stored event's shop is read off the start of its JSON; any other shape is parsed.
+ */
+export function shopsOf(event: AgentEvent): string[] {
+  const { raw } = event;
+  if (raw?.startsWith(SHOP_FIRST)) {
+    const end = raw.indexOf('"', SHOP_FIRST.length);
+    const shopId = raw.slice(SHOP_FIRST.length, end);
+    // An escaped character would end the read early: parse such an id instead.
+    if (end > 0 && !shopId.includes('\\')) return [shopId];
+  }
+  return shopsOfEvent(event.data);
+}
+
+/** The data line of an event's SSE frame: the stored JSON as it is, when it can be. */
+export function dataLine(event: AgentEvent): string {
+  // JSON.stringify never writes a line break; a stored text that holds one would end the frame.
+  return event.raw !== undefined && !event.raw.includes('\n')
+    ? event.raw
+    : JSON.stringify(event.data);
 }

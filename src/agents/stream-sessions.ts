@@ -2,10 +2,16 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../shared/clock';
 import { AppError } from '../shared/errors';
 import type { Logger } from '../shared/logger';
-import { type AgentEvent, type AgentEvents, compareIds, isStreamId } from './agent-events';
+import {
+  type AgentEvent,
+  type AgentEvents,
+  compareIds,
+  dataLine,
+  isStreamId,
+  shopsOf,
+} from './agent-events';
 import type { AgentRegistry } from './agent-registry';
 import type { EventHub } from './event-hub';
-import { shopsOfEvent } from './live-events';
 import type { Presence } from './presence';
 import type { Routing } from './routing';
 
@@ -219,12 +225,14 @@ export class StreamSessions {
     for (const event of batch) {
       if (compareIds(event.id, session.after) <= 0) continue;
       session.after = event.id;
-      if (!shopsOfEvent(event.data).some((shopId) => session.shops.has(shopId))) continue;
+      const shops = shopsOf(event);
+      if (!shops.some((shopId) => session.shops.has(shopId))) continue;
+      // Presence names every shop of the agent it is about: each stream sees its own only.
       const data =
         event.type === 'presence'
-          ? { ...event.data, shopIds: shopsOfEvent(event.data).filter((s) => session.shops.has(s)) }
-          : event.data;
-      frames += `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`;
+          ? JSON.stringify({ ...event.data, shopIds: shops.filter((s) => session.shops.has(s)) })
+          : dataLine(event);
+      frames += `id: ${event.id}\nevent: ${event.type}\ndata: ${data}\n\n`;
     }
     if (frames) session.sink.write(frames);
   }
