@@ -56,12 +56,17 @@ export class RedisKeys {
     return `${this.prefix}:{s:${shopId}}`;
   }
 
+  // Built by concatenation, not an array joined: every message names a dozen keys.
   private shop(shopId: string, ...parts: string[]): string {
-    return [this.shopPrefix(shopId), ...parts].join(':');
+    let key = this.shopPrefix(shopId);
+    for (const part of parts) key += `:${part}`;
+    return key;
   }
 
   private global(...parts: string[]): string {
-    return [this.prefix, ...parts].join(':');
+    let key = this.prefix;
+    for (const part of parts) key += `:${part}`;
+    return key;
   }
 
   // Shops, owners, agents and tokens.
