@@ -98,6 +98,25 @@ describe('the assistant on its own thread', () => {
     expect(seen.counter.calls).toBe(0);
   });
 
+  it('answers a large batch as it drafts it, not all at its end', async () => {
+    const seen = observed();
+    const assistant = threaded(seen);
+    await assistant.ready();
+    // 200 calls in one turn: several ms of drafting on any machine. Answers leave in slices,
+    // so the first is back well before the last; drafted in one go, all would arrive together.
+    const answeredAt: number[] = [];
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        assistant
+          .suggest(conversations[i % conversations.length]!)
+          .then(() => answeredAt.push(performance.now())),
+      ),
+    );
+    expect(answeredAt.length).toBe(200);
+    expect(answeredAt.at(-1)! - answeredAt[0]!).toBeGreaterThan(1);
+    expect(seen.counter.calls).toBe(0);
+  });
+
   it('reads a catalog sent once, and every catalog past what the thread holds', async () => {
     const seen = observed();
     const assistant = threaded(seen);
