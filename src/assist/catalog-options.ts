@@ -1,6 +1,6 @@
 import type { Catalog } from '../shops/shop-schema';
 import { lexicon, matches, matchesOf, phraseSource } from './lexicon';
-import { memoText, TEXT_MEMORY_BOUNDS } from './text-memo';
+import { KeyedTextMemory, memoText } from './text-memo';
 import type { ChatMessage } from './vocabulary';
 
 /** One dimension of real choices: a catalog option (colour, size...), the delivery days, or values the chat itself named. */
@@ -105,32 +105,14 @@ function memoByCatalog<R>(
   fn: (catalog: CatalogIndex, text: string) => R,
 ): (catalog: Catalog, text: string) => R {
   // Keyed by the catalog's index, then by the text itself: a key built of both would be a new
-  // string per call, hashed again in full every time; a text's own hash is computed once. The
-  // bounds are a text memory's, over all catalogs together.
-  const { texts: capacity, chars: maxChars, longest } = TEXT_MEMORY_BOUNDS;
-  const memories = new Map<number, Map<string, R>>();
-  let held = 0;
-  let chars = 0;
+  // string per call, hashed again in full every time; a text's own hash is computed once.
+  const memory = new KeyedTextMemory<R>();
   return (catalog, text) => {
     const index = catalogIndex(catalog);
-    let memory = memories.get(index.id);
-    const known = memory?.get(text);
+    const known = memory.get(index.id, text);
     if (known !== undefined) return known;
     const value = fn(index, text);
-    if (text.length > longest) return value;
-    if (held >= capacity || chars + text.length > maxChars) {
-      memories.clear();
-      held = 0;
-      chars = 0;
-      memory = undefined;
-    }
-    if (!memory) {
-      memory = new Map();
-      memories.set(index.id, memory);
-    }
-    memory.set(text, value);
-    held += 1;
-    chars += text.length;
+    memory.set(index.id, text, value);
     return value;
   };
 }

@@ -2,7 +2,7 @@ import type { OptionsInFocus } from './catalog-options';
 import { namesValue } from './catalog-options';
 import { toSimplified, withoutLinks } from './locale-detection';
 import { findPersonalData, redactPersonalData } from './personal-data';
-import { memoText, TextMemory } from './text-memo';
+import { memoText, TEXT_MEMORY_BOUNDS, TextMemory } from './text-memo';
 import type { ChatMessage, DialogueState, GivenKind, Sentiment } from './vocabulary';
 
 /**
@@ -224,8 +224,12 @@ interface Choices {
   buys: boolean;
 }
 // Keys hold the values and the agent's words too, so a longer key than a text's is held (up to
-// 4,000 characters); the characters held are bounded like every other text memory's.
-const choicesMemory = new TextMemory<Choices>(20_000, 4_000_000, 4_000);
+// 4,000 characters); the texts and characters held are bounded like every other text memory's.
+const choicesMemory = new TextMemory<Choices>(
+  TEXT_MEMORY_BOUNDS.texts,
+  TEXT_MEMORY_BOUNDS.chars,
+  4_000,
+);
 
 function readChoices(previousAgent: string, text: string, values: readonly string[]): Choices {
   // The values as JSON (a value may hold any character, so no separator would do), then the

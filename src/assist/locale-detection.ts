@@ -7,7 +7,7 @@ import TSCharacters from 'opencc-js/dict/TSCharacters';
 import TSPhrases from 'opencc-js/dict/TSPhrases';
 import TWVariantsRev from 'opencc-js/dict/TWVariantsRev';
 import TWVariantsRevPhrases from 'opencc-js/dict/TWVariantsRevPhrases';
-import { memoText } from './text-memo';
+import { memoText, memoTextPer } from './text-memo';
 import type { ChatMessage, Locale } from './vocabulary';
 
 /**
@@ -307,18 +307,13 @@ export function detectLocale(buyerTexts: readonly string[]): Locale {
 
 /** Whether `text` is written in `locale`'s language and script: Chinese replies are Chinese, in the right script; English ones have no Han. */
 export function isInLocaleScript(text: string, locale: Locale): boolean {
-  let inScript = inScriptByLocale.get(locale);
-  if (!inScript) {
-    inScript = memoText((t: string) => {
-      if (locale !== 'en' && countScripts(t).han === 0) return false;
-      return foreignScriptCharacters(t, locale).length === 0;
-    });
-    inScriptByLocale.set(locale, inScript);
-  }
-  return inScript(text);
+  return inLocaleScript(locale, text);
 }
-/** Per locale, remembered per text: every draft is checked, and drafts come from templates. */
-const inScriptByLocale = new Map<Locale, (text: string) => boolean>();
+/** Remembered per locale and text: every draft is checked, and drafts come from templates. */
+const inLocaleScript = memoTextPer((locale: Locale, text: string): boolean => {
+  if (locale !== 'en' && countScripts(text).han === 0) return false;
+  return foreignScriptCharacters(text, locale).length === 0;
+});
 
 /** Characters in `text` that do not belong to `locale`'s script (for the Chinese locales) or any Han at all (for en). */
 export function foreignScriptCharacters(text: string, locale: Locale): string[] {

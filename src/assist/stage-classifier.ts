@@ -155,39 +155,33 @@ function stageCue(signals: Set<SignalName>): Stage | null {
   return null;
 }
 
+/** The first topic the newest text that names one names, else 'general'. */
 function firstTopic<T extends string>(
-  topics: readonly T[],
-  patterns: Record<T, RegExp | null>,
+  topicOf: (text: string) => T | null,
   texts: readonly string[],
 ): T | 'general' {
   for (const text of texts) {
-    const topic = topicReader(topics, patterns)(text);
+    const topic = topicOf(text);
     if (topic !== null) return topic;
   }
   return 'general';
 }
 
 /**
- * The first of `topics` one text names (idioms set aside), remembered per text for each set of
- * topic patterns: the recent messages are read again by every suggestion of the conversation.
+ * The first of `topics` one text names (idioms set aside), remembered per text: the recent
+ * messages are read again by every suggestion of the conversation.
  */
-const topicReaders = new WeakMap<object, WeakMap<object, (text: string) => string | null>>();
 function topicReader<T extends string>(
   topics: readonly T[],
   patterns: Record<T, RegExp | null>,
 ): (text: string) => T | null {
-  let byTopics = topicReaders.get(patterns);
-  if (!byTopics) topicReaders.set(patterns, (byTopics = new WeakMap()));
-  let read = byTopics.get(topics);
-  if (!read) {
-    read = memoText((text: string): T | null => {
-      const plain = withoutIdioms(text);
-      return topics.find((topic) => matches(patterns[topic], plain)) ?? null;
-    });
-    byTopics.set(topics, read);
-  }
-  return read as (text: string) => T | null;
+  return memoText((text: string): T | null => {
+    const plain = withoutIdioms(text);
+    return topics.find((topic) => matches(patterns[topic], plain)) ?? null;
+  });
 }
+const complaintTopicOf = topicReader(COMPLAINT_TOPICS, lexicon.complaintTopics);
+const afterSaleTopicOf = topicReader(AFTER_SALE_TOPICS, lexicon.afterSaleTopics);
 
 /**
  * Stage, sentiment and signals from the whole conversation: the latest buyer
@@ -236,7 +230,7 @@ export function classifyConversation(
     buyingMessages: readings.filter((r) => BUYING_SIGNALS.some((s) => r.signals.has(s))).length,
     hesitationMessages: readings.filter((r) => r.signals.has('hesitation')).length,
     awaitingBuyer: history[history.length - 1]?.from === 'agent',
-    complaintTopic: firstTopic(COMPLAINT_TOPICS, lexicon.complaintTopics, recentTextsNewestFirst),
-    afterSaleTopic: firstTopic(AFTER_SALE_TOPICS, lexicon.afterSaleTopics, recentTextsNewestFirst),
+    complaintTopic: firstTopic(complaintTopicOf, recentTextsNewestFirst),
+    afterSaleTopic: firstTopic(afterSaleTopicOf, recentTextsNewestFirst),
   };
 }

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { findPersonalData, redactPersonalData } from '../../../src/assist/personal-data';
 import { readMessage } from '../../../src/assist/stage-classifier';
-import { memoText, TextMemory } from '../../../src/assist/text-memo';
+import {
+  KeyedTextMemory,
+  memoText,
+  memoTextPer,
+  TEXT_MEMORY_BOUNDS,
+  TextMemory,
+} from '../../../src/assist/text-memo';
 
 describe('per-text memory of the assistant', () => {
   it('computes a text once, and starts over when full', () => {
@@ -28,6 +34,38 @@ describe('per-text memory of the assistant', () => {
     expect([memory.get('ddddd'), memory.size]).toEqual([undefined, 1]);
     memory.set('cccc', 5); // the same text again costs no budget
     expect([memory.get('cccc'), memory.size]).toEqual([5, 1]);
+  });
+
+  it('keeps the texts of each key apart and bounds them all together', () => {
+    const memory = new KeyedTextMemory<string>();
+    memory.set(1, 'M', 'one');
+    memory.set(2, 'M', 'two');
+    expect([memory.get(1, 'M'), memory.get(2, 'M'), memory.get(3, 'M')]).toEqual([
+      'one',
+      'two',
+      undefined,
+    ]);
+    memory.set(1, 'x'.repeat(TEXT_MEMORY_BOUNDS.longest + 1), 'long');
+    expect(memory.get(1, 'x'.repeat(TEXT_MEMORY_BOUNDS.longest + 1))).toBeUndefined();
+    // Full over all keys together (two held so far): the next text drops every key's first.
+    for (let i = 2; i < TEXT_MEMORY_BOUNDS.texts; i += 1) memory.set(i % 7, `t${i}`, 'v');
+    expect(memory.get(1, 'M')).toBe('one');
+    memory.set(8, 'last', 'v');
+    expect([memory.get(1, 'M'), memory.get(2, 'M'), memory.get(8, 'last')]).toEqual([
+      undefined,
+      undefined,
+      'v',
+    ]);
+  });
+
+  it('computes a keyed text once per key', () => {
+    const seen: string[] = [];
+    const tagged = memoTextPer((key: string, text: string) => {
+      seen.push(`${key}:${text}`);
+      return `${key}:${text}`;
+    });
+    expect([tagged('a', 'x'), tagged('b', 'x'), tagged('a', 'x')]).toEqual(['a:x', 'b:x', 'a:x']);
+    expect(seen).toEqual(['a:x', 'b:x']);
   });
 
   it('hands every caller its own list of personal data, the same each time', () => {
