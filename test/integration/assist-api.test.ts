@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chatCompletion } from '../fixtures/assist/chat-completion';
-import { cardiganCatalog, HESITATING_HISTORY } from '../fixtures/assist/hesitating-buyer';
+import { askAboutHesitatingBuyer, cardiganCatalog } from '../fixtures/assist/hesitating-buyer';
 import { type Harness, startHarness } from '../support/harness';
 
 describe('POST /v1/assist/suggest without a key (rules engine)', () => {
@@ -15,18 +15,7 @@ describe('POST /v1/assist/suggest without a key (rules engine)', () => {
     const shop = await h.createGenericShop({
       catalog: cardiganCatalog(),
     });
-    const res = await h.api('/v1/assist/suggest', {
-      token: shop.ownerKey,
-      body: {
-        shopId: shop.id,
-        history: HESITATING_HISTORY,
-      },
-    });
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ stage: 'hesitating', locale: 'zh-Hans', engine: 'rules' });
-    const close = res.body.suggestions.find(
-      (s: { tactic: string }) => s.tactic === 'alternative_close',
-    );
+    const { res, close } = await askAboutHesitatingBuyer(h, shop);
     expect(close).toBeDefined();
     expect(close.text).toMatch(/浅灰|银色|M|L/);
     expect(close.text).not.toContain('你');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cardiganCatalog, HESITATING_HISTORY } from '../fixtures/assist/hesitating-buyer';
+import { askAboutHesitatingBuyer, cardiganCatalog } from '../fixtures/assist/hesitating-buyer';
 import { buyerMessage, eventually, type Harness, startHarness } from '../support/harness';
 
 // The service with its assistant on a thread of its own (ASSIST_THREAD, on by default where
@@ -24,18 +24,7 @@ describe('the service with ASSIST_THREAD on', () => {
     expect(stored.suggestions.length).toBeGreaterThan(0);
     expect(stored.engine).toBe('rules');
 
-    const res = await h.api('/v1/assist/suggest', {
-      token: shop.ownerKey,
-      body: {
-        shopId: shop.id,
-        history: HESITATING_HISTORY,
-      },
-    });
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ stage: 'hesitating', locale: 'zh-Hans', engine: 'rules' });
-    const close = res.body.suggestions.find(
-      (s: { tactic: string }) => s.tactic === 'alternative_close',
-    );
+    const { close } = await askAboutHesitatingBuyer(h, shop);
     expect(close.text).toMatch(/浅灰|银色/);
     // Both came from the thread: nothing was drafted on the main thread instead.
     const inProcess = await h.container.metrics.assistInProcess.get();
