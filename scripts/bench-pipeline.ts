@@ -430,8 +430,8 @@ function rssMb(pid: number | undefined): number {
  * scrape (prom-client resets it at each scrape, so the scrape after a step covers that step) and
  * its garbage collections' seconds so far by kind.
  */
-async function stageSums() {
-  const out = new Map<string, { sum: number; count: number }>();
+async function processMetrics() {
+  const stages = new Map<string, { sum: number; count: number }>();
   const loops = new Map<string, { p99: number; max: number; gc: Map<string, number> }>();
   for (const p of procs) {
     const port = p.port ?? p.opsPort;
@@ -440,10 +440,10 @@ async function stageSums() {
     for (const m of text.matchAll(
       /seatmate_pipeline_stage_seconds_(sum|count)\{stage="([a-z_]+)"\} ([\d.e+-]+)/g,
     )) {
-      const entry = out.get(m[2]!) ?? { sum: 0, count: 0 };
+      const entry = stages.get(m[2]!) ?? { sum: 0, count: 0 };
       if (m[1] === 'sum') entry.sum += Number(m[3]);
       else entry.count += Number(m[3]);
-      out.set(m[2]!, entry);
+      stages.set(m[2]!, entry);
     }
     const gauge = (name: string) =>
       Number(new RegExp(`^${name} ([\\d.e+-]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
@@ -456,7 +456,7 @@ async function stageSums() {
       gc,
     });
   }
-  return Object.assign(out, { loops });
+  return { stages, loops };
 }
 
 const pct = (sorted: number[], p: number) =>
@@ -524,7 +524,7 @@ for (const step of steps) {
   // the machine's cores with the service and Redis, so its own CPU is part of the budget too.
   const generatorBefore = process.cpuUsage();
   const stolenBefore = stolenSeconds();
-  const stagesBefore = await stageSums();
+  const metricsBefore = await processMetrics();
   const rssPeak = new Map<string, number>();
   const sampler = setInterval(() => {
     for (const p of procs)
@@ -572,7 +572,7 @@ for (const step of steps) {
   const cpuAfter = procs.map((p) => cpuSeconds(p.child.pid));
   const generator = process.cpuUsage(generatorBefore);
   const stolen = stolenSeconds() - stolenBefore;
-  const stagesAfter = await stageSums();
+  const metricsAfter = await processMetrics();
   const latencies: number[] = [];
   let missing = 0;
   for (const [id, t0] of stepSent) {
@@ -594,8 +594,8 @@ for (const step of steps) {
   const n = stepSent.size;
   const stageText = ['queue_wait', 'store', 'meter', 'assign', 'assist', 'publish']
     .map((stage) => {
-      const a = stagesAfter.get(stage);
-      const b = stagesBefore.get(stage) ?? { sum: 0, count: 0 };
+      const a = metricsAfter.stages.get(stage);
+      const b = metricsBefore.stages.get(stage) ?? { sum: 0, count: 0 };
       if (!a || a.count === b.count) return `${stage} -`;
       return `${stage} ${(((a.sum - b.sum) / (a.count - b.count)) * 1000).toFixed(1)}`;
     })
@@ -615,9 +615,9 @@ for (const step of steps) {
   );
   console.log(`  stage means (ms): ${stageText}`);
   console.log(
-    `  event loop over the step: ${[...stagesAfter.loops]
+    `  event loop over the step: ${[...metricsAfter.loops]
       .map(([name, loop]) => {
-        const was = stagesBefore.loops.get(name)?.gc ?? new Map<string, number>();
+        const was = metricsBefore.loops.get(name)?.gc ?? new Map<string, number>();
         const gc = [...loop.gc]
           .map(([kind, s]) => `${kind} ${(((s - (was.get(kind) ?? 0)) * 1e6) / n).toFixed(0)}`)
           .join(', ');
