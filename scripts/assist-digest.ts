@@ -6,7 +6,7 @@
 // every run; compare a change's digests with its parent's.
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { type ChatMessage, createAssistant } from '../src/assist/assistant';
+import { createAssistant } from '../src/assist/assistant';
 import {
   assistInputOf,
   BLIND10_SET_NAME,
@@ -14,7 +14,7 @@ import {
   loadBlindSet,
   loadCorpus,
 } from '../src/assist/corpus';
-import { benchText } from './lib/bench-texts';
+import { benchConversations } from './lib/bench-texts';
 import { readOptions, wholeNumber } from './lib/cli-options';
 import { progressBar } from './lib/progress-bar';
 
@@ -54,18 +54,10 @@ console.log(
 hash = createHash('sha256');
 started = performance.now();
 const benchProgress = progressBar('bench-shaped');
-const histories = new Map<number, ChatMessage[]>();
+const historyAfter = benchConversations(1000);
 const settings = { busyNudge: false, locale: 'zh-Hans' as const, linkDomains: [] };
 for (let n = 0; n < benchMessages; n += 1) {
-  const history = histories.get(n % 1000) ?? [];
-  history.push({
-    from: 'buyer',
-    text: benchText(n),
-    at: new Date(1.7e12 + n * 1000).toISOString(),
-  });
-  if (history.length > 20) history.shift();
-  histories.set(n % 1000, history);
-  hash.update(stable(await assistant.suggest({ history: [...history], settings })));
+  hash.update(stable(await assistant.suggest({ history: historyAfter(n), settings })));
   benchProgress.update(n + 1, benchMessages);
 }
 console.log(

@@ -5,9 +5,9 @@
 // time per suggestion (event-loop utilisation). The modes alternate, --rounds times each.
 import { performance } from 'node:perf_hooks';
 import { ASSIST_THREAD_ENTRY } from '../src/assist/assist-thread-entry';
-import { type Assistant, type ChatMessage, createAssistant } from '../src/assist/assistant';
+import { type Assistant, createAssistant } from '../src/assist/assistant';
 import { createThreadedAssistant } from '../src/assist/threaded-assistant';
-import { benchText } from './lib/bench-texts';
+import { benchConversations } from './lib/bench-texts';
 import { readOptions, wholeNumber } from './lib/cli-options';
 
 const USAGE = 'npm run bench:assist-thread -- [--rounds 2] [--suggestions 16000]';
@@ -21,7 +21,7 @@ const BUYERS = 4000;
 const settings = { busyNudge: false, locale: 'zh-Hans' as const, linkDomains: [] };
 
 /** Each buyer's conversation so far, shared by both modes: every run continues them. */
-const histories = new Map<number, ChatMessage[]>();
+const historyAfter = benchConversations(BUYERS);
 
 async function measure(assistant: Assistant, from: number, n: number) {
   const busy = performance.eventLoopUtilization();
@@ -29,11 +29,7 @@ async function measure(assistant: Assistant, from: number, n: number) {
   for (let i = from; i < from + n; i += 8) {
     const calls: Promise<unknown>[] = [];
     for (let j = i; j < i + 8; j += 1) {
-      const history = histories.get(j % BUYERS) ?? [];
-      history.push({ from: 'buyer', text: benchText(j), at: new Date(1.7e12 + j).toISOString() });
-      if (history.length > 20) history.shift();
-      histories.set(j % BUYERS, history);
-      calls.push(assistant.suggest({ history: [...history], settings }));
+      calls.push(assistant.suggest({ history: historyAfter(j), settings }));
     }
     await Promise.all(calls);
   }
