@@ -58,8 +58,8 @@ export class AgentEvents {
     const agents = [...new Set(agentIds)];
     if (agents.length === 0) return;
     const payload = JSON.stringify(data);
-    // Plain commands, not a pipeline of their own: on the auto-pipelined connections every store
-    // uses, they join the batch of whatever else the job sends in the same tick (one write).
+    // Plain commands, not a pipeline of their own: on the batched connections every store uses
+    // (`batchWrites`), they join whatever else the job sends in the same tick (one write).
     await Promise.all(
       agents.map((agentId) =>
         this.redis.xadd(

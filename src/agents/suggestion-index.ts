@@ -24,7 +24,7 @@ export class SuggestionIndex {
     suggestions: Array<{ id: string; text: string; tactic: string }>,
   ): Promise<void> {
     if (suggestions.length === 0) return;
-    // Plain commands: they join the auto-pipelined batch of the job's other writes.
+    // Plain commands: they join the job's other writes of the turn (`batchWrites`).
     await Promise.all(
       suggestions.map((s) =>
         this.redis.set(

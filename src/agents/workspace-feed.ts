@@ -106,8 +106,8 @@ export class WorkspaceFeed {
 
     if (!stale) await this.deps.routing.offer(shop.id, id, { agents: shopAgents, owner });
 
-    // Not awaited before the draft: on the auto-pipelined connection the event leaves with the
-    // next batch (while an LLM answers, or with the suggestion's writes) and is awaited below.
+    // Not awaited before the draft: on the batched connection (`batchWrites`) the event leaves with
+    // the turn's write (while an LLM answers, or with the suggestion's writes) and is awaited below.
     const messagePublished = events.publish(
       shop.id,
       'message',
@@ -232,7 +232,7 @@ export class WorkspaceFeed {
       lap('assist');
       const stored = { forMessageId, at: this.deps.clock.now(), ...result };
       const id = conversationId(shop.id, buyerId);
-      // Issued together (one round trip on the auto-pipelined connection), stores first.
+      // Issued together (one write on the batched connection), stores first.
       await Promise.all([
         this.deps.conversations.saveSuggestions(shop.id, buyerId, stored),
         this.deps.suggestionIndex.remember(shop.id, id, result.suggestions),

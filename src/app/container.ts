@@ -398,8 +398,8 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     );
     workerRedis.push(connection);
     // Job processing waits out a Redis blip instead of failing a job halfway.
-    // Concurrent jobs share one write to Redis instead of one each (auto-pipelining).
-    const storeConnection = workerConnection(config, { enableAutoPipelining: true });
+    // Concurrent jobs share one write to Redis instead of one each (tick-writes.ts).
+    const storeConnection = workerConnection(config, { batchWrites: true });
     storeConnection.on('error', (error) =>
       logger.warn({ err: error.message }, 'worker store connection error'),
     );

@@ -248,7 +248,7 @@ function createEventProcessor(deps: Omit<InboundProcessorDeps, 'requeue'>) {
           }
           if (event.replyContext) meta.replyContext = JSON.stringify(event.replyContext);
           // Store (with meta and the state the feed needs) and meter are independent and
-          // idempotent: issued together, they share one round trip on the auto-pipelined connection.
+          // idempotent: issued together, they share one write on the batched connection.
           const month = monthOf(at, shop.timezone);
           const recorded = deps.conversations.record(shopId, key, message, meta);
           const metering = deps.meter.recordBuyerMessage(

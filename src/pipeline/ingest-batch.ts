@@ -515,9 +515,10 @@ export class IngestBatches {
   }
 
   /**
-   * EVALSHA written at once: the batch already gathered this turn's callers,
-   * so holding the call for the connection's auto-pipelining would only add a
-   * turn of latency. A Redis without the script gets it once (SCRIPT LOAD).
+   * EVALSHA sent as a command of its own: the batch already gathered this turn's
+   * callers, so holding the call for a Cluster's auto-pipelining (behind the batch
+   * already out) would only add latency; on one Redis it leaves with the turn's write
+   * (tick-writes.ts). A Redis without the script gets it once (SCRIPT LOAD).
    */
   private async call(keys: string[], args: Array<string | number>): Promise<Array<number[]>> {
     const send = () =>

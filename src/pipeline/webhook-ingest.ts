@@ -85,8 +85,8 @@ return out
  * trip where `add` then the check took two. The adds (BullMQ's own
  * `Job.addJob`, with the queue's default options under the job's, as
  * `Queue.add` builds them) and the check are issued in one synchronous
- * stretch on the one producer connection that BullMQ's queue shares:
- * auto-pipelining sends them in one write, and Redis runs a connection's
+ * stretch on the one producer connection that BullMQ's queue shares: it
+ * sends them in one write (`batchWrites`), and Redis runs a connection's
  * commands in order, so the check sees the adds (on a Cluster too: all of
  * them are keys of the queue's hash tag, so one node). No explicit pipeline:
  * building one copies every registered script onto it, a cost per request.

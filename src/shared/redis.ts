@@ -6,6 +6,7 @@ import {
   type RedisOptions,
 } from 'ioredis';
 import { prepareScripts } from './redis-scripts';
+import { tickWrites } from './tick-writes';
 
 export { RedisKeys } from './redis-keys';
 
@@ -22,6 +23,11 @@ export interface RedisTarget {
 export interface ConnectionExtras {
   connectionName?: string;
   enableAutoPipelining?: boolean;
+  /**
+   * The commands of one turn of the event loop leave in one socket write: on one Redis without
+   * waiting for the batch before (tick-writes.ts), on a Cluster by ioredis's auto-pipelining.
+   */
+  batchWrites?: boolean;
 }
 
 export function isCluster(target: RedisTarget): boolean {
@@ -47,13 +53,15 @@ function open(
         clusterRetryStrategy: retryStrategy ?? undefined,
         enableOfflineQueue,
         enableReadyCheck,
-        enableAutoPipelining: extras.enableAutoPipelining,
+        enableAutoPipelining: extras.enableAutoPipelining ?? extras.batchWrites,
         ...cluster,
         redisOptions: { ...perNode, connectionName: extras.connectionName },
       }),
     );
   if (!target.REDIS_URL) throw new Error('REDIS_URL or REDIS_CLUSTER_NODES is required');
-  return prepareScripts(new Redis(target.REDIS_URL, { ...node, ...extras }));
+  const { batchWrites, ...options } = extras;
+  const redis = new Redis(target.REDIS_URL, { ...node, ...options });
+  return prepareScripts(batchWrites ? tickWrites(redis) : redis);
 }
 
 /**
@@ -78,7 +86,7 @@ export function producerConnection(
     // A moved slot (resharding, failover) is followed at once rather than after the default 100 ms.
     { retryDelayOnMoved: 0 },
     // Concurrent requests share one write to Redis instead of one each.
-    { enableAutoPipelining: true, ...extras },
+    { batchWrites: true, ...extras },
   );
 }
 

@@ -269,7 +269,7 @@ export class ShopRegistry {
     if (stored) return [stored];
     const found: string[] = [];
     const prefix = this.keys.token('');
-    // Token keys are spread over slots: one GET each (auto-pipelined), not an MGET.
+    // Token keys are spread over slots: one GET each (batched into one write), not an MGET.
     const tokens = await scanKeys(this.redis, `${prefix}*`);
     const values = await Promise.all(tokens.map((key) => this.redis.get(key)));
     tokens.forEach((key, i) => {
