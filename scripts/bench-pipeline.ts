@@ -40,6 +40,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { loadConfig } from '../src/config/config';
@@ -523,6 +524,18 @@ for (const step of steps) {
   // This benchmark is the load generator (webhooks, signatures, the agents' streams): it shares
   // the machine's cores with the service and Redis, so its own CPU is part of the budget too.
   const generatorBefore = process.cpuUsage();
+  // Its own event loop's lag and pauses: a suggestion read late is timed late.
+  const generatorLag = monitorEventLoopDelay({ resolution: 1 });
+  generatorLag.enable();
+  let generatorGcMs = 0;
+  let generatorGcMaxMs = 0;
+  const generatorGc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      generatorGcMs += entry.duration;
+      generatorGcMaxMs = Math.max(generatorGcMaxMs, entry.duration);
+    }
+  });
+  generatorGc.observe({ entryTypes: ['gc'] });
   const stolenBefore = stolenSeconds();
   const metricsBefore = await processMetrics();
   const rssPeak = new Map<string, number>();
@@ -571,6 +584,8 @@ for (const step of steps) {
   const shares = scriptShares ? await readScriptShares(statsNodes.map((node) => node.redis)) : null;
   const cpuAfter = procs.map((p) => cpuSeconds(p.child.pid));
   const generator = process.cpuUsage(generatorBefore);
+  generatorLag.disable();
+  generatorGc.disconnect();
   const stolen = stolenSeconds() - stolenBefore;
   const metricsAfter = await processMetrics();
   const latencies: number[] = [];
@@ -614,6 +629,7 @@ for (const step of steps) {
     }; ack p50 ${ms(pct(acks, 50))} ms p99 ${ms(pct(acks, 99))} ms; suggestion p50 ${ms(pct(latencies, 50))} ms p99 ${ms(pct(latencies, 99))} ms max ${ms(latencies.at(-1) ?? NaN)} ms, ${missing} missing`,
   );
   console.log(`  stage means (ms): ${stageText}`);
+  const generatorLoop = `the load generator lag p99 ${(generatorLag.percentile(99) / 1e6).toFixed(0)} ms, max ${(generatorLag.max / 1e6).toFixed(0)} ms, garbage collection ${generatorGcMs.toFixed(0)} ms in all, longest ${generatorGcMaxMs.toFixed(0)} ms`;
   console.log(
     `  event loop over the step: ${[...metricsAfter.loops]
       .map(([name, loop]) => {
@@ -623,7 +639,7 @@ for (const step of steps) {
           .join(', ');
         return `${name} lag p99 ${(loop.p99 * 1000).toFixed(0)} ms, max ${(loop.max * 1000).toFixed(0)} ms, garbage collection per message (µs) ${gc}`;
       })
-      .join('; ')}`,
+      .join('; ')}; ${generatorLoop}`,
   );
   console.log(
     `  Redis per message: ${(calls / n).toFixed(1)} commands, ${(usec / n).toFixed(0)} µs in commands, ${(((after.cpuSeconds - before.cpuSeconds) * 1e6) / n).toFixed(0)} µs CPU, ${((after.bytesIn - before.bytesIn) / n / 1024).toFixed(1)} KB in, ${((after.bytesOut - before.bytesOut) / n / 1024).toFixed(1)} KB out, ${((after.reads - before.reads) / n).toFixed(1)} socket reads and ${((after.writes - before.writes) / n).toFixed(1)} writes`,
