@@ -382,16 +382,16 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
 
   function startWorkers(): Worker[] {
     // On one Redis, BullMQ's own connection (take, finish, lock renewal; its blocking wait is a
-    // copy of it) is auto-pipelined too: the finishes and fetches of concurrent jobs reach Redis
-    // in one write. At 1,000 msg/s that is 2.5 socket reads per message instead of 4 and about
-    // 20 µs less Redis CPU, for about 40 µs more of this process's (ioredis copies BullMQ's ~50
-    // scripts onto each batch it makes) and a few ms on the suggestion: one Redis is the part
-    // that does not scale out, the workers are. A Cluster already spreads Redis's work, and
-    // there the batches (one per node) cost the worker about 50 µs a message and held it
-    // behind at 1,000 msg/s on this machine (docs/architecture.md, "Round nine").
+    // copy of it) batches its writes too: the finishes and fetches of concurrent jobs reach
+    // Redis in one write per turn (tick-writes.ts), 2.5 socket reads per message instead of 4
+    // at 1,000 msg/s ("Round nine"); without auto-pipelining's wait for the batch before, the
+    // process also spends less per message ("Round nineteen", docs/architecture.md). A Cluster
+    // already spreads Redis's work, and there ioredis's batches (one per node) cost the worker
+    // about 50 µs a message and held it behind at 1,000 msg/s on this machine, so none.
     const oneRedis = !isCluster(config);
-    const connection = workerConnection(config, { enableAutoPipelining: oneRedis });
-    // Its batches would each carry a copy of BullMQ's scripts: shared instead (lean-pipelines.ts).
+    const connection = workerConnection(config, { batchWrites: oneRedis });
+    // Its explicit pipelines would each carry a copy of BullMQ's scripts: shared instead
+    // (lean-pipelines.ts).
     if (oneRedis) leanPipelines(connection as Redis);
     connection.on('error', (error) =>
       logger.warn({ err: error.message }, 'worker redis connection error'),
