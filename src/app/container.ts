@@ -381,13 +381,14 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
   const stopTimerSweeps: Array<() => Promise<void>> = [];
 
   function startWorkers(): Worker[] {
-    // On one Redis, BullMQ's own connection (take, finish, lock renewal; its blocking wait is a
-    // copy of it) batches its writes too: the finishes and fetches of concurrent jobs reach
-    // Redis in one write per turn (tick-writes.ts), 2.5 socket reads per message instead of 4
-    // at 1,000 msg/s ("Round nine"); without auto-pipelining's wait for the batch before, the
-    // process also spends less per message ("Round nineteen", docs/architecture.md). A Cluster
-    // already spreads Redis's work, and there ioredis's batches (one per node) cost the worker
-    // about 50 µs a message and held it behind at 1,000 msg/s on this machine, so none.
+    // On one Redis, BullMQ's own connection (take, finish, lock renewal; its blocking wait is
+    // an unbatched copy of it) batches its writes too: the finishes and fetches of concurrent
+    // jobs reach Redis in one write per turn (tick-writes.ts), 2.5 socket reads per message
+    // instead of 4 at 1,000 msg/s ("Round nine"); without auto-pipelining's wait for the batch
+    // before, the process also spends less per message ("Round nineteen",
+    // docs/architecture.md). A Cluster already spreads Redis's work, and there ioredis's batches
+    // (one per node) cost the worker about 50 µs a message and held it behind at 1,000 msg/s on
+    // this machine, so none.
     const oneRedis = !isCluster(config);
     const connection = workerConnection(config, { batchWrites: oneRedis });
     // Its explicit pipelines would each carry a copy of BullMQ's scripts: shared instead

@@ -22,7 +22,6 @@ export interface RedisTarget {
 /** What a caller may add to a connection's options, the same for one Redis and a Cluster. */
 export interface ConnectionExtras {
   connectionName?: string;
-  enableAutoPipelining?: boolean;
   /**
    * The commands of one turn of the event loop leave in one socket write: on one Redis without
    * waiting for the batch before (tick-writes.ts), on a Cluster by ioredis's auto-pipelining.
@@ -53,7 +52,7 @@ function open(
         clusterRetryStrategy: retryStrategy ?? undefined,
         enableOfflineQueue,
         enableReadyCheck,
-        enableAutoPipelining: extras.enableAutoPipelining ?? extras.batchWrites,
+        enableAutoPipelining: extras.batchWrites,
         ...cluster,
         redisOptions: { ...perNode, connectionName: extras.connectionName },
       }),

@@ -12,7 +12,8 @@ import type { Redis } from 'ioredis';
  * young-generation collections. Here the socket is corked at a turn's first command and
  * uncorked when the turn's microtasks are done (process.nextTick, where ioredis's own batches
  * leave): one writev for the turn, and no wait for the batch before. Measured at 1,000 msg/s
- * on the producer and store connections (docs/architecture.md, "Round nineteen").
+ * on the producer, store and BullMQ worker connections (docs/architecture.md, "Round
+ * nineteen").
  *
  * Replies, errors, scripts (EVALSHA, then EVAL after NOSCRIPT), MULTI and explicit pipelines
  * are ioredis's own: only the moment a command's bytes leave changes. For one Redis only; a
