@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { AgentEvents } from '../agents/agent-events';
 import { AgentRegistry } from '../agents/agent-registry';
 import { Assignment } from '../agents/assignment';
@@ -64,7 +63,6 @@ import { guardedFetch, OutboundPolicy } from '../platforms/outbound-guard';
 import { createRedisTokenCache } from '../platforms/redis-token-cache';
 import { defaultPlatforms } from '../platforms/registry';
 import { type Clock, systemClock } from '../shared/clock';
-import { leanPipelines } from '../shared/lean-pipelines';
 import { createLogger, type Logger } from '../shared/logger';
 import { createMetrics, type Metrics } from '../shared/metrics';
 import type { RedisConnection } from '../shared/redis';
@@ -391,9 +389,6 @@ export async function buildContainer(config: Config, options: ContainerOptions) 
     // this machine, so none.
     const oneRedis = !isCluster(config);
     const connection = workerConnection(config, { batchWrites: oneRedis });
-    // Its explicit pipelines would each carry a copy of BullMQ's scripts: shared instead
-    // (lean-pipelines.ts).
-    if (oneRedis) leanPipelines(connection as Redis);
     connection.on('error', (error) =>
       logger.warn({ err: error.message }, 'worker redis connection error'),
     );

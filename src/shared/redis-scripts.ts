@@ -17,7 +17,7 @@ const prepared = new WeakMap<object, number>();
  * Scripts are not registered on connections with `defineCommand`, except
  * those queued inside a MULTI (`inTransactions`): ioredis copies every
  * registered command onto each pipeline it creates, and an auto-pipelined
- * connection creates one per batch, so 80 registered scripts (ours and
+ * connection (a Cluster's) creates one per batch, so 80 registered scripts (ours and
  * BullMQ's) cost about 35 µs per batch, several batches per job.
  */
 export class RedisScript<Result = unknown> {
@@ -33,8 +33,8 @@ export class RedisScript<Result = unknown> {
   }
 
   /**
-   * Runs the script: EVALSHA (auto-pipelined with the connection's other
-   * commands). A Redis without the script (new, restarted, flushed) gets it
+   * Runs the script: EVALSHA (in the turn's write with the connection's other
+   * commands, `batchWrites`). A Redis without the script (new, restarted, flushed) gets it
    * by SCRIPT LOAD (on every master of a Cluster), then the call is made once more.
    */
   async run(
