@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext, BrowserContextOptions, Page, Route } from 'playwright-core';
+import type { BrowserContext, BrowserContextOptions, Page, Request, Route } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { conversationId } from '../../src/conversations/conversation-store';
 import { verifyStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
@@ -230,19 +230,19 @@ describe('agent console', () => {
     // below would show the page the message, and the close would then rightly go through.
     // Waiting for quiet is not enough on its own (a late event can start a read after it), so
     // from the append until the close has been refused the page's reads are held back.
-    let pending = 0;
-    const counted = (r: { url(): string }) => !r.url().includes('/v1/agent/events');
+    // Tracked by identity, not by a count: a read the sign-in began before these listeners can
+    // finish after them, and a count would then never come back to zero.
+    const inFlight = new Set<Request>();
     page.on('request', (r) => {
-      if (counted(r)) pending += 1;
+      if (!r.url().includes('/v1/agent/events')) inFlight.add(r);
     });
-    const settle = (r: { url(): string }) => {
-      if (counted(r)) pending -= 1;
-    };
-    page.on('requestfinished', settle);
-    page.on('requestfailed', settle);
-    // Quiet: no read in flight for 300 ms, but those held back (`parked`).
-    const quiet = async (parked = () => 0) => {
-      for (let calm = 0; calm < 6; calm = pending === parked() ? calm + 1 : 0)
+    page.on('requestfinished', (r) => inFlight.delete(r));
+    page.on('requestfailed', (r) => inFlight.delete(r));
+    // Quiet: no read in flight for 300 ms, but those held back.
+    const heldRequests = new Set<Request>();
+    const quiet = async () => {
+      const still = () => [...inFlight].every((r) => heldRequests.has(r));
+      for (let calm = 0; calm < 6; calm = still() ? calm + 1 : 0)
         await new Promise((resolve) => setTimeout(resolve, 50));
     };
     await say(shop, 'buyer-late', 'Thanks, that is all.');
@@ -256,13 +256,14 @@ describe('agent console', () => {
     let holding = true;
     await page.route('**/v1/**', async (route) => {
       const request = route.request();
-      if (holding && request.method() === 'GET' && !request.url().includes('/v1/agent/events'))
+      if (holding && request.method() === 'GET' && !request.url().includes('/v1/agent/events')) {
         held.push(route);
-      else await route.continue();
+        heldRequests.add(request);
+      } else await route.continue();
     });
     // A read that began before the hold (a late event's refresh) must answer before the append:
     // answered after it, it would show the page the message.
-    await quiet(() => held.length);
+    await quiet();
     // A message the page has not been told about yet: it lands just before the click.
     await h.container.conversations.append(shop.id, 'buyer-late', {
       id: 'm-late',
