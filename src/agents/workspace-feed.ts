@@ -1,4 +1,4 @@
-import type { Assistant } from '../assist/assistant';
+import type { Assistant, AssistResult } from '../assist/assistant';
 import { shopDefaultLocale } from '../assist/locale-detection';
 import { conversationKey } from '../conversations/conversation-key';
 import {
@@ -40,6 +40,9 @@ export interface BuyerMessageContext {
  * conversation to an agent, draft suggestions, publish live events, and arm
  * the slow-reply alert and the unanswered close. Safe to run twice for one message (a job retry).
  */
+/** A draft's outcome: the suggestions, or why there are none (a draft never rejects). */
+type Drafted = { result: AssistResult } | { error: unknown };
+
 export class WorkspaceFeed {
   constructor(
     private readonly deps: {
@@ -104,6 +107,9 @@ export class WorkspaceFeed {
       stale ? [] : conversations.history(shop.id, buyerId, ASSIST_HISTORY),
     ]);
 
+    // The draft needs only the history: it starts now, so the assistant (its thread, or the model)
+    // works while the offer's round trips run instead of after them. It never rejects.
+    const draft = stale ? undefined : this.draft(shop, history);
     if (!stale) await this.deps.routing.offer(shop.id, id, { agents: shopAgents, owner });
 
     // Not awaited before the draft: on the batched connection (`batchWrites`) the event leaves with
@@ -140,7 +146,8 @@ export class WorkspaceFeed {
     const beganWait = state.waitingSince !== undefined && state.waitingSince === context.at;
     await Promise.all([
       messagePublished,
-      this.suggest(shop, buyerId, event.messageId, history, shopAgents, lap),
+      // Stored and published after the message's event was issued: agents see it in that order.
+      this.suggest(shop, buyerId, event.messageId, draft!, shopAgents, lap),
       beganWait ? this.armWaitTimers(shop, buyerId, state.waitingSince!) : undefined,
     ]);
   }
@@ -208,17 +215,10 @@ export class WorkspaceFeed {
     await this.deps.scheduleIdleClose(shop.id, key, Date.parse(event.sentAt));
   }
 
-  /** Drafts suggestions from the recent conversation; never fails the job. */
-  private async suggest(
-    shop: Shop,
-    buyerId: string,
-    forMessageId: string,
-    history: StoredMessage[],
-    shopAgents: string[],
-    lap: (stage: FeedStage) => void,
-  ): Promise<void> {
-    try {
-      const result = await this.deps.assistant.suggest({
+  /** Drafts suggestions from the recent conversation: the result, or why there is none. */
+  private draft(shop: Shop, history: StoredMessage[]): Promise<Drafted> {
+    return this.deps.assistant
+      .suggest({
         // Who wrote what, in order: no engine reads a message's time, and writing twenty of
         // them as ISO strings for every suggestion cost about 15 µs of the worker's main thread.
         history: history.map((m) => ({ from: m.from, text: m.text })),
@@ -228,7 +228,26 @@ export class WorkspaceFeed {
           locale: shopDefaultLocale(shop.settings.locale, shop.timezone),
           linkDomains: shop.settings.linkDomains,
         },
-      });
+      })
+      .then(
+        (result) => ({ result }),
+        (error: unknown) => ({ error }),
+      );
+  }
+
+  /** Stores and publishes a draft's suggestions; never fails the job. */
+  private async suggest(
+    shop: Shop,
+    buyerId: string,
+    forMessageId: string,
+    draft: Promise<Drafted>,
+    shopAgents: string[],
+    lap: (stage: FeedStage) => void,
+  ): Promise<void> {
+    try {
+      const drafted = await draft;
+      if ('error' in drafted) throw drafted.error;
+      const { result } = drafted;
       lap('assist');
       const stored = { forMessageId, at: this.deps.clock.now(), ...result };
       const id = conversationId(shop.id, buyerId);
