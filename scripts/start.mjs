@@ -169,7 +169,14 @@ if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
   /** When the embedded Redis last stopped by itself (ms), for the restart limit. */
   let restarts = [];
   const start = async () => {
-    const started = await startRedis({ port, dir: redisDir, persist: true, detached: true });
+    const started = await startRedis({
+      port,
+      dir: redisDir,
+      persist: true,
+      detached: true,
+      onLoading: () =>
+        console.error(`[start] the embedded Redis is loading its data from ${redisDir}; waiting`),
+    });
     // A restart that finished after the service had stopped: nobody needs it.
     if (redisStopped) {
       await started.stop();
