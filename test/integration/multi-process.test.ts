@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../scripts/lib/redis-server.mjs';
 import { conversationId } from '../../src/conversations/conversation-store';
 import { signStandardWebhook } from '../../src/platforms/generic/standard-webhooks';
+import { monthOf } from '../../src/shared/shop-calendar';
 import { eventually } from '../support/harness';
 import { serviceArgs } from '../support/service-process';
 import { openEventStream } from '../support/sse';
@@ -158,7 +159,9 @@ describe('two API and two worker processes on one Redis', () => {
     const responses = await Promise.all(deliveries);
     expect(responses.map((r) => r.status)).toEqual(responses.map(() => 200));
 
-    const month = new Date(base).toISOString().slice(0, 7);
+    // The shop's month, in its own time zone (Asia/Shanghai by default): the UTC month differs
+    // from it for eight hours at every month's end.
+    const month = monthOf(base, shop.timezone);
     await eventually(
       async () =>
         (await call(api1, `/v1/shops/${shop.id}/usage?month=${month}`)).body.consultations === 5,
