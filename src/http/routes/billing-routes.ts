@@ -151,6 +151,12 @@ export function billingRoutes(deps: BillingRouteDeps): Router {
       ctx.body = {
         kind: 'admin',
         operator: { id: principal.operatorId, name: principal.name, role: principal.role },
+        // The desk's month (BILLING_TIMEZONE): the desk's pages start from it, not from the
+        // browser's clock, which is in another month for hours at a month's end.
+        desk: {
+          timezone: deps.billingTimezone,
+          currentMonth: monthOf(clock.now(), deps.billingTimezone),
+        },
       };
       return;
     }

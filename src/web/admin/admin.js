@@ -172,6 +172,11 @@ async function signIn(token) {
     });
   sessionStorage.setItem(KEY, token);
   state.operator = me.operator;
+  // The desk's month, not the browser's: they differ for hours at a month's end.
+  if (me.desk?.currentMonth) {
+    $('report-month').value = me.desk.currentMonth;
+    $('close-month').value = monthBefore(me.desk.currentMonth);
+  }
   $('operator-name').textContent =
     me.operator.id === 'owner' ? t('admin.deskOwner') : me.operator.name;
   $('operator-role').textContent = t(
@@ -1112,6 +1117,11 @@ async function loadAudit() {
 function thisMonth() {
   const now = new Date();
   return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, '0')}`;
+}
+/** 'YYYY-MM' → the month before it. */
+function monthBefore(month) {
+  const [year, number] = month.split('-').map(Number);
+  return number === 1 ? `${year - 1}-12` : `${year}-${String(number - 1).padStart(2, '0')}`;
 }
 function lastMonth() {
   const now = new Date();
