@@ -40,9 +40,6 @@ export interface BuyerMessageContext {
  * conversation to an agent, draft suggestions, publish live events, and arm
  * the slow-reply alert and the unanswered close. Safe to run twice for one message (a job retry).
  */
-/** A draft's outcome: the suggestions, or why there are none (a draft never rejects). */
-type Drafted = { result: AssistResult } | { error: unknown };
-
 export class WorkspaceFeed {
   constructor(
     private readonly deps: {
@@ -108,8 +105,11 @@ export class WorkspaceFeed {
     ]);
 
     // The draft needs only the history: it starts now, so the assistant (its thread, or the model)
-    // works while the offer's round trips run instead of after them. It never rejects.
+    // works while the offer's round trips run instead of after them. Its failure is handled
+    // where it is awaited (`suggest`); the no-op catch only keeps it from counting as unhandled
+    // should the offer throw first.
     const draft = stale ? undefined : this.draft(shop, history);
+    draft?.catch(() => {});
     if (!stale) await this.deps.routing.offer(shop.id, id, { agents: shopAgents, owner });
 
     // Not awaited before the draft: on the batched connection (`batchWrites`) the event leaves with
@@ -215,24 +215,19 @@ export class WorkspaceFeed {
     await this.deps.scheduleIdleClose(shop.id, key, Date.parse(event.sentAt));
   }
 
-  /** Drafts suggestions from the recent conversation: the result, or why there is none. */
-  private draft(shop: Shop, history: StoredMessage[]): Promise<Drafted> {
-    return this.deps.assistant
-      .suggest({
-        // Who wrote what, in order: no engine reads a message's time, and writing twenty of
-        // them as ISO strings for every suggestion cost about 15 µs of the worker's main thread.
-        history: history.map((m) => ({ from: m.from, text: m.text })),
-        catalog: shop.catalog,
-        settings: {
-          busyNudge: shop.settings.busyNudge,
-          locale: shopDefaultLocale(shop.settings.locale, shop.timezone),
-          linkDomains: shop.settings.linkDomains,
-        },
-      })
-      .then(
-        (result) => ({ result }),
-        (error: unknown) => ({ error }),
-      );
+  /** Drafts suggestions from the recent conversation. */
+  private draft(shop: Shop, history: StoredMessage[]): Promise<AssistResult> {
+    return this.deps.assistant.suggest({
+      // Who wrote what, in order: no engine reads a message's time, and writing twenty of
+      // them as ISO strings for every suggestion cost about 15 µs of the worker's main thread.
+      history: history.map((m) => ({ from: m.from, text: m.text })),
+      catalog: shop.catalog,
+      settings: {
+        busyNudge: shop.settings.busyNudge,
+        locale: shopDefaultLocale(shop.settings.locale, shop.timezone),
+        linkDomains: shop.settings.linkDomains,
+      },
+    });
   }
 
   /** Stores and publishes a draft's suggestions; never fails the job. */
@@ -240,14 +235,12 @@ export class WorkspaceFeed {
     shop: Shop,
     buyerId: string,
     forMessageId: string,
-    draft: Promise<Drafted>,
+    draft: Promise<AssistResult>,
     shopAgents: string[],
     lap: (stage: FeedStage) => void,
   ): Promise<void> {
     try {
-      const drafted = await draft;
-      if ('error' in drafted) throw drafted.error;
-      const { result } = drafted;
+      const result = await draft;
       lap('assist');
       const stored = { forMessageId, at: this.deps.clock.now(), ...result };
       const id = conversationId(shop.id, buyerId);
